@@ -1,0 +1,7 @@
+"""Allow ``python -m storefront``."""
+
+from __future__ import annotations
+
+from storefront.cli import main
+
+raise SystemExit(main())
