@@ -149,6 +149,12 @@ class FormField:
     choices: tuple[str, ...] = field(default=(), metadata=field_doc("allowed values (select)"))
     consent: bool = field(default=False, metadata=field_doc("this checkbox is the privacy consent"))
     help: str = field(default="", metadata=field_doc("short help text under the field"))
+    min_value: int | None = field(
+        default=None, metadata=field_doc("smallest accepted number (number fields)", key="min")
+    )
+    max_value: int | None = field(
+        default=None, metadata=field_doc("largest accepted number (number fields)", key="max")
+    )
 
     def __post_init__(self) -> None:
         if self.name in RESERVED_FIELD_NAMES or self.name.startswith("_"):
@@ -159,6 +165,14 @@ class FormField:
             )
         if self.type == "select" and not self.choices:
             raise ValueError(f'form field "{self.name}" is a select but has no "choices"')
+        if self.type != "number" and (self.min_value is not None or self.max_value is not None):
+            raise ValueError(f'form field "{self.name}": "min" and "max" apply to number fields')
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError(f'form field "{self.name}": "min" is larger than "max"')
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,15 @@ class FormDefinition:
     consent_text: str = field(default="", metadata=field_doc("the consent sentence shown"))
     consent_version: str = field(default="", metadata=field_doc("version of the privacy text"))
     name: str = field(default="", metadata=field_doc("set from the key under forms:"))
+    require_one_of: tuple[str, ...] = field(
+        default=(), metadata=field_doc("at least one of these fields must be filled in")
+    )
+
+    def __post_init__(self) -> None:
+        names = {f.name for f in self.fields}
+        unknown = [n for n in self.require_one_of if n not in names]
+        if unknown:
+            raise ValueError(f'"require_one_of" names fields the form does not have: {unknown}')
 
     @property
     def consent_field(self) -> FormField | None:
