@@ -36,7 +36,7 @@ def parse_currency(text: str) -> str:
     """Accept an ISO 4217 code such as EUR (case-insensitive)."""
     code = text.strip().upper()
     if code not in known_currencies():
-        raise ValueError(f'unknown currency "{text}"; use an ISO 4217 code such as EUR or USD')
+        raise ValueError(f'must be an ISO 4217 currency code such as EUR or USD, got "{text}"')
     return code
 
 
@@ -54,7 +54,7 @@ def parse_timezone(text: str) -> str:
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f'unknown time zone "{text}"; use a name such as Europe/Rome') from None
+        raise ValueError(f'must be a time zone name such as Europe/Rome, got "{text}"') from None
     return text
 
 
@@ -62,7 +62,7 @@ def parse_locale(text: str) -> str:
     try:
         Locale.parse(text)
     except (UnknownLocaleError, ValueError):
-        raise ValueError(f'unknown locale "{text}"; use a code such as it_IT or en_US') from None
+        raise ValueError(f'must be a locale code such as it_IT or en_US, got "{text}"') from None
     return text
 
 
@@ -77,6 +77,28 @@ def parse_site_path(text: str) -> str:
     if text.startswith(("http://", "https://")) or text.startswith("/"):
         return text
     raise ValueError(f'must start with "/" (a page of this site) or http(s)://, got "{text}"')
+
+
+_PLACEHOLDERS = frozenset({"year", "month", "day", "slug", "category"})
+
+
+def parse_permalink(text: str) -> str:
+    """A URL pattern such as /blog/{year}/{slug}/: must stay inside the site."""
+    names = set(re.findall(r"{([^}]*)}", text))
+    unknown = names - _PLACEHOLDERS
+    if unknown:
+        raise ValueError(
+            f'may use only {{year}}, {{month}}, {{day}}, {{slug}} and {{category}}, got "{text}"'
+        )
+    parts = text.split("/")
+    if not text.startswith("/") or ".." in parts or "\\" in text or "//" in text:
+        raise ValueError(f'must be a path starting with "/" and without "..", got "{text}"')
+    if not (text.endswith("/") or text.endswith(".html") or "#" in text):
+        raise ValueError(f'must end with "/" or ".html", got "{text}"')
+    return text
+
+
+_PERMALINK = {"parse": parse_permalink}
 
 
 @dataclass(frozen=True)
@@ -128,15 +150,15 @@ class SocialLink:
 
 @dataclass(frozen=True)
 class Permalinks:
-    post: str = field(default="/blog/{year}/{month}/{slug}/", metadata=field_doc("post URLs"))
-    product: str = field(default="/prodotti/{slug}/", metadata=field_doc("product URLs"))
-    page: str = field(default="/{slug}/", metadata=field_doc("page URLs"))
-    tag: str = field(default="/tag/{slug}/", metadata=field_doc("tag page URLs"))
-    category: str = field(default="/prodotti/#{slug}", metadata=field_doc("category anchors"))
-    blog: str = field(default="/blog/", metadata=field_doc("blog listing"))
-    products: str = field(default="/prodotti/", metadata=field_doc("catalogue"))
-    faq: str = field(default="/faq/", metadata=field_doc("FAQ page"))
-    tags: str = field(default="/tag/", metadata=field_doc("tags index"))
+    post: str = field(default="/blog/{year}/{month}/{slug}/", metadata=field_doc("post URLs", **_PERMALINK))
+    product: str = field(default="/prodotti/{slug}/", metadata=field_doc("product URLs", **_PERMALINK))
+    page: str = field(default="/{slug}/", metadata=field_doc("page URLs", **_PERMALINK))
+    tag: str = field(default="/tag/{slug}/", metadata=field_doc("tag page URLs", **_PERMALINK))
+    category: str = field(default="/prodotti/#{slug}", metadata=field_doc("category anchors", **_PERMALINK))
+    blog: str = field(default="/blog/", metadata=field_doc("blog listing", **_PERMALINK))
+    products: str = field(default="/prodotti/", metadata=field_doc("catalogue", **_PERMALINK))
+    faq: str = field(default="/faq/", metadata=field_doc("FAQ page", **_PERMALINK))
+    tags: str = field(default="/tag/", metadata=field_doc("tags index", **_PERMALINK))
 
 
 @dataclass(frozen=True)

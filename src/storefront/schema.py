@@ -39,12 +39,26 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlProblem(Exception):
-    """The text is not valid YAML; carries the 1-based line of the problem."""
+    """The text is not valid YAML: where the parser stopped and, if elsewhere, where it began."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, problem: str, context: str = "", context_line: int = 0) -> None:
+        super().__init__(problem)
         self.line = line
-        self.message = message
+        self.problem = problem
+        self.context = context
+        self.context_line = context_line
+
+    def shifted(self, offset: int) -> YamlProblem:
+        """The same problem in a file where the YAML starts ``offset`` lines down."""
+        return YamlProblem(self.line + offset, self.problem, self.context,
+                           self.context_line + offset if self.context_line else 0)
+
+    @property
+    def message(self) -> str:
+        text = f"invalid YAML: {self.problem}"
+        if self.context and self.context_line and self.context_line != self.line:
+            text += f" ({self.context} that starts on line {self.context_line})"
+        return text
 
 
 def compose_yaml(text: str) -> yaml.Node | None:
@@ -54,10 +68,11 @@ def compose_yaml(text: str) -> yaml.Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlProblem(line, f"invalid YAML: {problem}") from exc
+        context_line = exc.context_mark.line + 1 if exc.context_mark is not None else 0
+        return_problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(line, return_problem, exc.context or "", context_line) from exc
     except yaml.YAMLError as exc:
-        raise YamlProblem(1, f"invalid YAML: {exc}") from exc
+        raise YamlProblem(1, str(exc)) from exc
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -101,7 +116,7 @@ class Mapper:
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                self.error(key_node, f'"{_join(where, key)}" is given twice', "keep only one of them")
+                self.error(key_node, f'{_join(where, key)} is given twice', "keep only one of them")
                 ok = False
                 continue
             seen.add(key)
@@ -158,7 +173,7 @@ class Mapper:
             try:
                 return parse(str(node.value))
             except ValueError as exc:
-                self.error(node, f'"{where}": {exc}', field_hint)
+                self.error(node, f"{where} {exc}", field_hint)
                 return None
         if origin in (list, tuple):
             item_hint = args[0]
@@ -167,7 +182,7 @@ class Mapper:
             if _is_null(node):
                 return ()
             if not isinstance(node, yaml.SequenceNode):
-                self.error(node, f'"{where}" must be a list', field_hint or "write it as [a, b]")
+                self.error(node, f"{where} must be a list", field_hint or "write it as [a, b]")
                 return None
             items = []
             for index, item in enumerate(node.value):
@@ -176,7 +191,7 @@ class Mapper:
             return tuple(items)
         if origin in (dict, Mapping, types.MappingProxyType):
             if not isinstance(node, yaml.MappingNode):
-                self.error(node, f'"{where}" must be a mapping of names to values', field_hint)
+                self.error(node, f"{where} must be a mapping of names to values", field_hint)
                 return None
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -186,7 +201,7 @@ class Mapper:
         if dataclasses.is_dataclass(hint):
             return self.build(hint, node, where)  # type: ignore[arg-type]
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node, f'"{where}" must be a single value, not a list or mapping', field_hint)
+            self.error(node, f"{where} must be a single value, not a list or mapping", field_hint)
             return None
         return self._scalar(hint, origin, args, node, where, field_hint)
 
@@ -199,7 +214,7 @@ class Mapper:
             if text in args:
                 return text
             choices = ", ".join(str(a) for a in args)
-            self.error(node, f'"{where}" must be one of {choices}, got "{text}"', field_hint)
+            self.error(node, f'{where} must be one of {choices}, got "{text}"', field_hint)
             return None
         if hint is str:
             return text
@@ -207,19 +222,19 @@ class Mapper:
             value = plain_value(node)
             if isinstance(value, bool):
                 return value
-            self.error(node, f'"{where}" must be true or false, got "{text}"', field_hint)
+            self.error(node, f'{where} must be true or false, got "{text}"', field_hint)
             return None
         if hint is int:
             value = plain_value(node) if node.tag != _STR_TAG else text
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
-            self.error(node, f'"{where}" must be a whole number, got "{text}"', field_hint)
+            self.error(node, f'{where} must be a whole number, got "{text}"', field_hint)
             return None
         if hint is float:
             try:
                 return float(text)
             except ValueError:
-                self.error(node, f'"{where}" must be a number, got "{text}"', field_hint)
+                self.error(node, f'{where} must be a number, got "{text}"', field_hint)
                 return None
         if hint is Decimal:
             return self.decimal(node, where, field_hint)
@@ -232,7 +247,7 @@ class Mapper:
         except InvalidOperation:
             value = Decimal("NaN")
         if not value.is_finite() or node.tag == "tag:yaml.org,2002:null":
-            self.error(node, f'"{where}" must be a number like 12.50, got "{text}"', field_hint)
+            self.error(node, f'{where} must be a number like 12.50, got "{text}"', field_hint)
             return None
         return value
 

@@ -1,0 +1,141 @@
+"""The ``storefront`` command line: the only place that prints or exits.
+
+Exit codes: 0 ok, 1 content or config error, 2 usage error, 70 internal bug (the traceback is shown
+only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from storefront import __version__
+from storefront.build import BuildReport, BuildRequest, build_site
+from storefront.errors import BuildFailed, StorefrontError
+from storefront.scaffold import NEW_KINDS, create_document, init_site
+from storefront.site import BuildOptions
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storefront",
+        description="Build a small business's own website from Markdown: blog, products, FAQ, "
+        "pages, feeds and a self-hosted contact form.",
+    )
+    parser.add_argument("--version", action="version", version=f"storefront {__version__}")
+    parser.add_argument("--root", type=Path, default=Path("."),
+                        help="the site folder (with storefront.yaml); default: the current folder")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser("build", help="build the site into output/",
+                                description="Build the site into output/ (or --output).")
+    build.add_argument("--drafts", action="store_true", help="include drafts")
+    build.add_argument("--future", action="store_true", help="include posts dated in the future")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--output", type=Path, help="output folder (default: output/ in the site)")
+    build.add_argument("--base-url", help="public URL to build for, overriding storefront.yaml")
+    build.set_defaults(func=run_build)
+
+    init = commands.add_parser("init", help="create a new site from the example shop",
+                               description="Create a new site in DIR from the example shop.")
+    init.add_argument("directory", type=Path, metavar="DIR")
+    init.set_defaults(func=run_init)
+
+    new = commands.add_parser("new", help="create a new post, product, FAQ or page",
+                              description="Create a Markdown file with its front matter.")
+    new.add_argument("kind", choices=NEW_KINDS)
+    new.add_argument("title")
+    new.set_defaults(func=run_new)
+
+    serve = commands.add_parser("serve", help="preview the site locally, rebuilding on change",
+                                description="Build with drafts into a preview folder and serve "
+                                "it on 127.0.0.1, rebuilding when a file changes.")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-drafts", action="store_true", help="hide drafts in the preview")
+    serve.set_defaults(func=run_serve)
+
+    try:
+        from storefront.forms.commands import add_forms_parser
+    except ImportError:  # pragma: no cover - the forms package is part of storefront
+        pass
+    else:
+        add_forms_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except BuildFailed as exc:
+        print_errors(exc)
+        return EXIT_CONTENT
+    except StorefrontError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONTENT
+    except KeyboardInterrupt:
+        return 130
+    except Exception:
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print("storefront hit an internal error (a bug, not your content). Run again with "
+                  "--debug to see the details, and please report them.", file=sys.stderr)
+        return EXIT_BUG
+
+
+def print_errors(exc: BuildFailed) -> None:
+    for error in exc.errors:
+        print(error.format(), file=sys.stderr)
+    count = len(exc.errors)
+    print(f"build failed: {count} problem{'s' if count != 1 else ''}; output/ was not changed",
+          file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(drafts=args.drafts, future=args.future, strict=args.strict)
+    request = BuildRequest(root=args.root, output=args.output, options=options,
+                           base_url=args.base_url)
+    report = build_site(request)
+    print_report(report)
+    return EXIT_OK
+
+
+def print_report(report: BuildReport) -> None:
+    for warning in report.warnings:
+        print(f"warning: {warning.format()}", file=sys.stderr)
+    print(f"built {report.pages} pages ({report.files} files) into {report.output}: "
+          f"{report.written} written, {report.unchanged} unchanged, {report.deleted} deleted "
+          f"in {report.seconds:.2f} s")
+    if report.next_change is not None:
+        print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
+              "expiries or sale ends)")
+
+
+def run_init(args: argparse.Namespace) -> int:
+    created = init_site(args.directory)
+    print(f"created a new site in {created}; next: cd {created} && storefront build")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    path = create_document(args.root, args.kind, args.title)
+    print(f"created {path}")
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from storefront.preview import serve
+
+    serve(args.root, port=args.port, drafts=not args.no_drafts, log=print)
+    return EXIT_OK

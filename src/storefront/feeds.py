@@ -1,0 +1,61 @@
+"""RSS 2.0 and Atom feeds of the blog, with feedgen.
+
+Pure: posts in, bytes out. Dates are the posts' own (never "now"), so two builds of the same
+content give byte-identical feeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feedgen.feed import FeedGenerator
+
+from storefront.config import SiteConfig
+from storefront.documents import Post
+from storefront.urls import UrlBuilder
+
+FEED_SIZE = 20
+
+
+def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
+               self_url: str) -> FeedGenerator:
+    home = urls.absolute(urls.url("/"))
+    feed = FeedGenerator()
+    feed.id(home)
+    feed.title(config.title)
+    feed.subtitle(config.description or config.title)
+    feed.link(href=home, rel="alternate")
+    feed.link(href=urls.absolute(self_url), rel="self")
+    feed.language(config.language)
+    feed.generator("storefront")
+    if config.author:
+        feed.author({"name": config.author})
+    latest = max((post.updated or post.date for post in posts), default=None)
+    if latest is not None:
+        feed.updated(latest)
+        feed.lastBuildDate(latest)
+    for post in reversed(list(posts[:FEED_SIZE])):  # feedgen prepends: add oldest first
+        link = urls.absolute(post.url)
+        entry = feed.add_entry()
+        entry.id(link)
+        entry.guid(link, permalink=True)
+        entry.title(post.title)
+        entry.link(href=link)
+        entry.published(post.date)
+        entry.updated(post.updated or post.date)
+        entry.description(str(post.summary_html) or post.title)
+        entry.content(str(post.content_html), type="CDATA")
+        if post.author:
+            entry.author({"name": post.author, "email": config.business.email or None}
+                         if config.business.email else {"name": post.author})
+        for tag in post.tags:
+            entry.category(term=tag.name)
+    return feed
+
+
+def render_rss(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str) -> bytes:
+    return bytes(_generator(posts, config, urls, self_url).rss_str(pretty=True))
+
+
+def render_atom(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str) -> bytes:
+    return bytes(_generator(posts, config, urls, self_url).atom_str(pretty=True))

@@ -1,0 +1,52 @@
+"""Locale-aware formatting of dates and money for templates, with Babel.
+
+Pure. Babel carries the CLDR data, so "5 ottobre 2021" and "12,50 €" are what an Italian reader
+expects, and "October 5, 2021" and "€12.50" what an English one does, without hand-written tables.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency
+
+
+class Formatter:
+    """Formatting functions bound to one locale and time zone."""
+
+    def __init__(self, locale: str, timezone: str) -> None:
+        self.locale = locale
+        self.timezone = timezone
+
+    def date(self, value: date | datetime | None, format: str = "long") -> str:
+        """``long`` -> "5 ottobre 2021"; also ``short``, ``medium``, ``full`` or a CLDR pattern."""
+        if value is None:
+            return ""
+        if isinstance(value, datetime) and format in ("datetime", "long_datetime"):
+            return babel_format_datetime(value, "long" if format == "long_datetime" else "medium",
+                                         tzinfo=value.tzinfo, locale=self.locale)
+        return babel_format_date(value, format, locale=self.locale)
+
+    def price(self, amount: Decimal | int | str, currency: str) -> str:
+        """``Decimal("12.5"), "EUR"`` -> "12,50 €" in Italian, "€12.50" in English."""
+        return format_currency(Decimal(amount), currency, locale=self.locale)
+
+
+def isodate(value: date | datetime | None) -> str:
+    """ISO 8601 for ``datetime=`` attributes and structured data."""
+    return value.isoformat() if value is not None else ""
+
+
+def digits(value: str) -> str:
+    """Only the digits of a phone number, for wa.me and tel: links."""
+    return re.sub(r"\D", "", value)
+
+
+def phone_href(value: str) -> str:
+    """A phone number as written -> ``+390551234567`` for tel: and sms: links."""
+    cleaned = digits(value)
+    return ("+" + cleaned) if value.strip().startswith("+") else cleaned

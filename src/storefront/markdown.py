@@ -1,0 +1,94 @@
+"""Render Markdown to HTML with a fixed, configured set of Python-Markdown extensions.
+
+Stage 3c, pure. The extension set is what owners expect from other generators: tables, fenced
+code, footnotes, heading anchors, attribute lists, Markdown inside HTML blocks, sane lists and
+typographic quotes. One converter per thread is reused (Python-Markdown instances are not
+thread-safe, and building one is the slow part).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+import markdown as md
+
+MORE_MARKER = "<!--more-->"
+
+_EXTENSIONS = [
+    "markdown.extensions.tables",
+    "markdown.extensions.fenced_code",
+    "markdown.extensions.footnotes",
+    "markdown.extensions.toc",
+    "markdown.extensions.attr_list",
+    "markdown.extensions.md_in_html",
+    "markdown.extensions.sane_lists",
+    "markdown.extensions.smarty",
+]
+
+_local = threading.local()
+
+
+def slugify(text: str) -> str:
+    """A URL slug: ASCII lowercase words joined by '-' ("Perché è così" -> "perche-e-cosi")."""
+    normalized = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
+
+
+def _heading_id(value: str, separator: str) -> str:
+    return slugify(value) or "section"
+
+
+def _converter() -> md.Markdown:
+    converter: md.Markdown | None = getattr(_local, "converter", None)
+    if converter is None:
+        converter = md.Markdown(
+            extensions=_EXTENSIONS,
+            extension_configs={
+                "markdown.extensions.toc": {"slugify": _heading_id},
+                "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""},
+                "markdown.extensions.smarty": {"smart_angled_quotes": False},
+            },
+            output_format="html",
+        )
+        _local.converter = converter
+    return converter
+
+
+def render_markdown(text: str) -> str:
+    """Convert Markdown text to an HTML fragment."""
+    converter = _converter()
+    try:
+        return converter.reset().convert(text)
+    finally:
+        converter.reset()
+
+
+def render_inline(text: str) -> str:
+    """Convert a one-paragraph Markdown text (a summary) to inline HTML without the <p>."""
+    html = render_markdown(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def split_more(body: str) -> tuple[str, bool]:
+    """The part of ``body`` before ``<!--more-->`` and whether the marker was present."""
+    if MORE_MARKER in body:
+        return body.split(MORE_MARKER, 1)[0], True
+    return body, False
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain_text(html: str) -> str:
+    """Strip tags from an HTML fragment (for word counts and descriptions)."""
+    return re.sub(r"\s+", " ", _TAGS.sub(" ", html)).strip()
+
+
+def first_paragraph(html: str) -> str:
+    """The first <p>...</p> of an HTML fragment, or "" when there is none."""
+    match = re.search(r"<p>(.*?)</p>", html, re.DOTALL)
+    return match.group(1) if match else ""

@@ -1,0 +1,101 @@
+"""Write a built site into the output directory safely.
+
+Stage 7, the only stage that writes. Called only after every page rendered without error, so a
+failed build never touches ``output/``. Each file is written to a temp file beside it and moved
+into place with ``os.replace`` (readers never see half a file); files whose bytes are unchanged are
+not rewritten; files that the previous build wrote (recorded in a manifest) and this one did not
+are deleted; files the builder never wrote are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from storefront.urls import safe_relative_path
+
+MANIFEST = ".storefront-manifest.json"
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: int
+    unchanged: int
+    deleted: int
+
+
+def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
+    """Make ``output`` hold ``files`` (relative path -> bytes)."""
+    output.mkdir(parents=True, exist_ok=True)
+    root = output.resolve()
+    written = unchanged = 0
+    for relative in sorted(files):
+        target = _inside(root, relative)
+        data = files[relative]
+        if _same_bytes(target, data):
+            unchanged += 1
+            continue
+        write_atomic(target, data)
+        written += 1
+    previous = read_manifest(root)
+    deleted = 0
+    for relative in sorted(previous - set(files)):
+        try:
+            target = _inside(root, relative)
+        except ValueError:
+            continue  # a tampered manifest never makes us delete outside output/
+        if target.is_file() and not target.is_symlink():
+            target.unlink()
+            deleted += 1
+            _remove_empty_parents(target.parent, root)
+    write_atomic(root / MANIFEST, json.dumps(sorted(files), indent=0).encode("utf-8"))
+    return WriteReport(written, unchanged, deleted)
+
+
+def read_manifest(root: Path) -> set[str]:
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {item for item in data if isinstance(item, str)} if isinstance(data, list) else set()
+
+
+def _inside(root: Path, relative: str) -> Path:
+    target = root / safe_relative_path(relative)
+    if root not in target.resolve().parents:
+        raise ValueError(f"{relative} resolves outside {root}")
+    return target
+
+
+def _same_bytes(target: Path, data: bytes) -> bool:
+    try:
+        return target.stat().st_size == len(data) and target.read_bytes() == data
+    except OSError:
+        return False
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temp file in the same folder and ``os.replace``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _remove_empty_parents(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,206 @@
+"""Plan every output page: its URL, its template, its context and its share metadata.
+
+Stage 5a, pure. One :class:`RenderTask` per HTML page (so a later issue can render them in
+parallel or skip unchanged ones) plus the generated files (feeds, sitemap, robots). Two outputs
+claiming one path are reported here, naming the documents involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from storefront.config import SiteConfig
+from storefront.documents import Page, Post, Product
+from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.markdown import plain_text
+from storefront.seo import (
+    PageMeta,
+    breadcrumbs_jsonld,
+    business_jsonld,
+    faq_jsonld,
+    post_jsonld,
+    product_jsonld,
+    to_jsonld,
+)
+from storefront.site import SiteModel
+from storefront.urls import UnsafePath, UrlBuilder
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Paginator:
+    number: int
+    count: int
+    prev_url: str | None
+    next_url: str | None
+    pages: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """One HTML page to render."""
+
+    url: str
+    template: str
+    meta: PageMeta
+    source: str  # the document it comes from, or a description like "the blog listing"
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def paginate(items: Sequence[T], size: int, first_url: str) -> Iterator[tuple[tuple[T, ...], Paginator]]:
+    """Split ``items`` into pages at ``first_url``, ``first_url``page/2/, ..."""
+    count = max(1, -(-len(items) // size))
+    urls = [first_url if n == 1 else f"{first_url}page/{n}/" for n in range(1, count + 1)]
+    for index in range(count):
+        chunk = tuple(items[index * size:(index + 1) * size])
+        yield chunk, Paginator(
+            number=index + 1, count=count,
+            prev_url=urls[index - 1] if index > 0 else None,
+            next_url=urls[index + 1] if index + 1 < count else None,
+            pages=tuple((n + 1, url) for n, url in enumerate(urls)),
+        )
+
+
+class Planner:
+    """Collect the pages of a site and the metadata each one advertises."""
+
+    def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
+                 strings: dict[str, str]) -> None:
+        self.model = model
+        self.config = config
+        self.urls = urls
+        self.strings = strings
+        self.tasks: list[RenderTask] = []
+
+    def meta(self, title: str, url: str, description: str = "", **extra: Any) -> PageMeta:
+        full_title = title if title == self.config.title else f"{title} · {self.config.title}"
+        image = extra.pop("image", "") or (self.urls.url(self.config.image) if self.config.image else "")
+        return PageMeta(
+            title=full_title, description=description or self.config.description, url=url,
+            canonical=self.urls.absolute(url), image=self.urls.absolute(image) if image else "",
+            **extra,
+        )
+
+    def add(self, url: str, template: str, meta: PageMeta, source: str, **context: Any) -> None:
+        self.tasks.append(RenderTask(url, template, meta, source, context))
+
+    def label(self, key: str, fallback: str) -> str:
+        return self.strings.get(key, fallback)
+
+    def plan(self) -> list[RenderTask]:
+        model, urls, links = self.model, self.urls, self.config.permalinks
+        home = urls.url("/")
+        self.add(home, "index.html",
+                 self.meta(self.config.title, home,
+                           jsonld=(to_jsonld(business_jsonld(self.config, urls)),)),
+                 "the home page", latest_posts=model.posts[: self.config.home_posts],
+                 featured_products=tuple(p for p in model.products if p.featured)[
+                     : self.config.featured_products])
+        blog = urls.url(links.blog)
+        for posts, paginator in paginate(model.posts, self.config.page_size, blog):
+            title = self.label("blog", "Blog")
+            if paginator.number > 1:
+                title += f" ({paginator.number})"
+            self.add(paginator.pages[paginator.number - 1][1], "blog.html",
+                     self.meta(title, paginator.pages[paginator.number - 1][1]),
+                     "the blog listing", posts=posts, paginator=paginator)
+        for index, post in enumerate(model.posts):
+            self._post(post, index)
+        self._tags()
+        catalog = urls.url(links.products)
+        self.add(catalog, "catalog.html", self.meta(self.label("products", "Products"), catalog),
+                 "the product catalogue", categories=model.categories)
+        for product in model.products:
+            self._product(product)
+        if model.faq_groups:
+            faq = urls.url(links.faq)
+            entries = [entry for group in model.faq_groups for entry in group.entries]
+            self.add(faq, "faq.html",
+                     self.meta(self.label("faq", "FAQ"), faq, jsonld=(to_jsonld(faq_jsonld(entries)),)),
+                     "the FAQ page", groups=model.faq_groups)
+        for page in model.pages:
+            self._page(page)
+        not_found = urls.url("/404.html")
+        self.add(not_found, "404.html", self.meta(self.label("not_found_title", "Not found"),
+                                                  not_found, noindex=True), "the 404 page")
+        return self.tasks
+
+    def _post(self, post: Post, index: int) -> None:
+        posts = self.model.posts
+        crumbs = breadcrumbs_jsonld(
+            [(self.config.title, self.urls.url("/")),
+             (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
+             (post.title, post.url)], self.urls)
+        meta = self.meta(
+            post.title, post.url, post.description, og_type="article", image=post.image,
+            image_alt=post.image_alt or post.title,
+            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
+            published=post.date, modified=post.updated,
+        )
+        self.add(post.url, "post.html", meta, post.source, post=post,
+                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
+                 next_post=posts[index - 1] if index > 0 else None,
+                 related=self.model.related[post.url])
+
+    def _tags(self) -> None:
+        tags_url = self.urls.url(self.config.permalinks.tags)
+        self.add(tags_url, "tags.html", self.meta(self.label("tags", "Tags"), tags_url),
+                 "the tags index", tags=self.model.tags)
+        for tag_count in self.model.tags:
+            tag = tag_count.tag
+            posts = self.model.posts_by_tag[tag.slug]
+            for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
+                url = paginator.pages[paginator.number - 1][1]
+                title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
+                self.add(url, "tag.html", self.meta(title, url), f'the page of tag "{tag.name}"',
+                         tag=tag, posts=chunk, paginator=paginator)
+
+    def _product(self, product: Product) -> None:
+        description = product.summary or plain_text(str(product.content_html))[:200]
+        meta = self.meta(
+            product.title, product.url, description, og_type="product",
+            image=product.images[0] if product.images else "",
+            image_alt=product.image_alt or product.title,
+            jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
+        )
+        self.add(product.url, "product.html", meta, product.source, product=product)
+
+    def _page(self, page: Page) -> None:
+        description = page.description or plain_text(str(page.content_html))[:200]
+        meta = self.meta(page.title, page.url, description, image=page.image)
+        self.add(page.url, page.template, meta, page.source, doc=page)
+
+
+def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> dict[str, str]:
+    """Map output path -> claimant; raise when two claim one path or a URL is unsafe."""
+    owners: dict[str, str] = {}
+    errors: list[ContentError] = []
+    for url, source in claims:
+        try:
+            path = urls.output_path(url)
+        except UnsafePath as exc:
+            errors.append(error_at(source if "/" in source else "storefront.yaml", 0, str(exc)))
+            continue
+        if path in owners:
+            first = owners[path]
+            for mine, other in ((source, first), (first, source)):
+                if mine.startswith("content/"):
+                    errors.append(error_at(
+                        mine, 1, f"the URL {url} is also used by {_describe(other)}",
+                        "give one of them another slug"))
+            if not (source.startswith("content/") or first.startswith("content/")):
+                errors.append(error_at("storefront.yaml", 0,
+                                       f"{_describe(first)} and {_describe(source)} share the URL {url}",
+                                       "change permalinks in storefront.yaml"))
+            continue
+        owners[path] = source
+    if errors:
+        raise BuildFailed(errors)
+    return owners
+
+
+def _describe(source: str) -> str:
+    return source if source.startswith("content/") else source

@@ -1,0 +1,129 @@
+"""Render planned pages with Jinja and turn template problems into owner-readable errors.
+
+Stage 5b. Reads templates through the theme's Jinja environment; writes nothing. A template
+syntax error or a runtime error inside a template is reported as
+``themes/x/templates/name.html:LINE: message`` instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from storefront.config import HONEYPOT_FIELD, TOKEN_FIELD, SiteConfig
+from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.formatting import Formatter, digits, isodate, phone_href
+from storefront.markdown import render_inline
+from storefront.plan import RenderTask
+from storefront.site import NavItem
+from storefront.theme import Theme, Translator, make_environment, template_label
+from storefront.urls import UrlBuilder
+
+
+@dataclass(frozen=True)
+class CurrentNavItem:
+    """A menu entry as templates see it: with whether it is the current page."""
+
+    title: str
+    url: str
+    current: bool
+
+
+class Renderer:
+    """Renders :class:`RenderTask` objects to HTML bytes."""
+
+    def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
+                 strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime) -> None:
+        self.chain = chain
+        self.nav = nav
+        self.home = urls.url("/")
+        self.env = make_environment(chain)
+        formatter = Formatter(config.effective_locale, config.timezone)
+        self.env.filters.update(
+            date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
+            phone_href=phone_href, abs_url=urls.absolute,
+            markdown_inline=lambda text: Markup(render_inline(str(text))),
+        )
+        self.env.globals.update(
+            site=config, t=Translator(strings, config.language), url=urls.url,
+            feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml")},
+            honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD, build_time=build_time,
+            lang=config.language,
+        )
+
+    def load(self, names: set[str]) -> None:
+        """Compile the templates that will be used, reporting every syntax error at once."""
+        errors: list[ContentError] = []
+        for name in sorted(names):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                errors.append(self._syntax_error(exc))
+            except jinja2.TemplateNotFound as exc:
+                errors.append(error_at(
+                    "storefront.yaml" if exc.name == name else "<theme>", 0,
+                    f'template "{exc.name}" not found in the theme',
+                    "check the template: field of the page, or add the file to your theme"))
+        if errors:
+            raise BuildFailed(errors)
+
+    def render(self, task: RenderTask) -> bytes:
+        """Render one page. Raise :class:`BuildFailed` naming the template line on failure."""
+        nav = tuple(CurrentNavItem(item.title, item.url, _is_current(item.url, task.url, self.home))
+                    for item in self.nav)
+        context: dict[str, Any] = {"page": task.meta, "nav": nav, **task.context}
+        try:
+            template = self.env.get_template(task.template)
+            return template.render(context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuildFailed([self._syntax_error(exc)]) from None
+        except jinja2.TemplateNotFound as exc:
+            raise BuildFailed([error_at(task.source, 0, f'template "{exc.name}" not found')]) from None
+        except Exception as exc:  # any error raised while a template runs is the template's
+            raise BuildFailed([self._runtime_error(exc, task)]) from None
+
+    def _syntax_error(self, exc: jinja2.TemplateSyntaxError) -> ContentError:
+        label = template_label(self.chain, exc.filename)
+        return error_at(label, exc.lineno or 0, f"template syntax error: {exc.message}")
+
+    def _runtime_error(self, exc: Exception, task: RenderTask) -> ContentError:
+        label, line = self._template_frame(sys.exc_info()[2])
+        message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        return error_at(label, line, f"{message} (while rendering {task.url} from {task.source})")
+
+    def _template_frame(self, tb: TracebackType | None) -> tuple[str, int]:
+        """The innermost traceback frame that is a template file: its label and line."""
+        templates = [str(theme.templates) for theme in self.chain]
+        found = ("<template>", 0)
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if any(filename.startswith(folder) for folder in templates):
+                found = (template_label(self.chain, filename), tb.tb_lineno)
+            tb = tb.tb_next
+        return found
+
+
+def _is_current(item_url: str, page_url: str, home: str) -> bool:
+    """The menu entry is the page itself or a section that contains it (not the home page)."""
+    if item_url == page_url:
+        return True
+    return item_url != home and item_url.endswith("/") and page_url.startswith(item_url)
+
+
+def collect_static(chain: tuple[Theme, ...]) -> dict[str, Path]:
+    """Theme static files by path below ``static/``, children overriding parents."""
+    files: dict[str, Path] = {}
+    for theme in reversed(chain):
+        if not theme.static.is_dir():
+            continue
+        for path in sorted(theme.static.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                files[path.relative_to(theme.static).as_posix()] = path
+    return files

@@ -1,0 +1,180 @@
+"""Sitemap, robots.txt, JSON-LD structured data and share-card metadata.
+
+Pure: models in, strings out. JSON-LD follows what search engines require (Product with an Offer
+and ISO currency, FAQPage with Questions, BlogPosting with dates and author, LocalBusiness with a
+PostalAddress). Every JSON block is made safe to embed inside ``<script>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from storefront.config import SiteConfig
+from storefront.documents import FaqEntry, Post, Product
+from storefront.urls import UrlBuilder
+
+_AVAILABILITY = {
+    "in_stock": "https://schema.org/InStock",
+    "out_of_stock": "https://schema.org/OutOfStock",
+    "preorder": "https://schema.org/PreOrder",
+    "discontinued": "https://schema.org/Discontinued",
+}
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What ``<head>`` says about one output page."""
+
+    title: str
+    description: str
+    url: str
+    canonical: str
+    og_type: str = "website"
+    image: str = ""
+    image_alt: str = ""
+    jsonld: tuple[str, ...] = ()
+    noindex: bool = False
+    published: datetime | None = None
+    modified: datetime | None = None
+
+
+def to_jsonld(data: dict[str, Any]) -> str:
+    """Serialise for a ``<script type="application/ld+json">`` block (no ``</script>`` inside)."""
+    text = json.dumps({"@context": "https://schema.org", **data}, ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def business_jsonld(config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
+    business = config.business
+    data: dict[str, Any] = {
+        "@type": "LocalBusiness",
+        "name": business.name or config.title,
+        "url": urls.absolute(urls.url("/")),
+    }
+    if business.legal_name:
+        data["legalName"] = business.legal_name
+    if business.vat_number:
+        data["vatID"] = business.vat_number
+    if business.phone:
+        data["telephone"] = business.phone
+    if business.email:
+        data["email"] = business.email
+    if config.image:
+        data["image"] = urls.absolute(urls.url(config.image))
+    address = business.address
+    if any((address.street, address.city, address.postal_code)):
+        data["address"] = {
+            "@type": "PostalAddress", "streetAddress": address.street,
+            "postalCode": address.postal_code, "addressLocality": address.city,
+            "addressRegion": address.region, "addressCountry": address.country,
+        }
+    if business.geo is not None:
+        data["geo"] = {"@type": "GeoCoordinates", "latitude": business.geo.latitude,
+                       "longitude": business.geo.longitude}
+    hours = [h.schema for h in business.opening_hours if h.schema]
+    if hours:
+        data["openingHours"] = hours
+    if config.social:
+        data["sameAs"] = [link.url for link in config.social]
+    return data
+
+
+def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@type": "BlogPosting",
+        "headline": post.title,
+        "datePublished": post.date.isoformat(),
+        "dateModified": (post.updated or post.date).isoformat(),
+        "url": urls.absolute(post.url),
+        "mainEntityOfPage": urls.absolute(post.url),
+        "description": post.description,
+        "publisher": {"@type": "Organization", "name": config.business.name or config.title},
+    }
+    if post.author:
+        data["author"] = {"@type": "Person", "name": post.author}
+    image = post.image or (urls.url(config.image) if config.image else "")
+    if image:
+        data["image"] = urls.absolute(image)
+    if post.tags:
+        data["keywords"] = ", ".join(tag.name for tag in post.tags)
+    return data
+
+
+def product_jsonld(product: Product, urls: UrlBuilder) -> dict[str, Any]:
+    offer: dict[str, Any] = {
+        "@type": "Offer",
+        "price": str(product.current_price),
+        "priceCurrency": product.currency,
+        "availability": _AVAILABILITY[product.availability],
+        "url": urls.absolute(product.url),
+    }
+    if product.on_sale and product.sale_until is not None:
+        offer["priceValidUntil"] = product.sale_until.date().isoformat()
+    data: dict[str, Any] = {
+        "@type": "Product",
+        "name": product.title,
+        "url": urls.absolute(product.url),
+        "offers": offer,
+    }
+    if product.sku:
+        data["sku"] = product.sku
+    if product.summary:
+        data["description"] = product.summary
+    if product.images:
+        data["image"] = [urls.absolute(image) for image in product.images]
+    if product.category is not None:
+        data["category"] = product.category.name
+    return data
+
+
+def faq_jsonld(entries: Iterable[FaqEntry]) -> dict[str, Any]:
+    from storefront.markdown import plain_text
+
+    return {
+        "@type": "FAQPage",
+        "mainEntity": [
+            {"@type": "Question", "name": entry.question,
+             "acceptedAnswer": {"@type": "Answer", "text": plain_text(str(entry.answer_html))}}
+            for entry in entries
+        ],
+    }
+
+
+def breadcrumbs_jsonld(trail: list[tuple[str, str]], urls: UrlBuilder) -> dict[str, Any]:
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": index, "name": name, "item": urls.absolute(url)}
+            for index, (name, url) in enumerate(trail, 1)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    url: str  # absolute
+    lastmod: datetime | None = None
+
+
+def render_sitemap(entries: Iterable[SitemapEntry]) -> bytes:
+    """A sitemaps.org 0.9 document, sorted by URL."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for entry in sorted(entries, key=lambda e: e.url):
+        lines.append("  <url>")
+        lines.append(f"    <loc>{escape(entry.url)}</loc>")
+        if entry.lastmod is not None:
+            lines.append(f"    <lastmod>{entry.lastmod.isoformat()}</lastmod>")
+        lines.append("  </url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def render_robots(sitemap_url: str) -> bytes:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()

@@ -1,0 +1,198 @@
+"""The site model: which documents are published, in what order, and how they relate.
+
+Stage 4, pure. Takes the parsed documents and the build options and decides drafts, scheduled and
+expired posts, running sales, ordering, tags, related posts, categories, FAQ groups and the main
+menu. It also reports the next moment at which a rebuild would change the site, so CI can
+schedule one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from storefront.config import SiteConfig
+from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.markdown import slugify
+from storefront.urls import UrlBuilder
+
+RELATED_POSTS = 3
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the owner asked for on the command line."""
+
+    drafts: bool = False
+    future: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class TagCount:
+    tag: Tag
+    count: int
+
+
+@dataclass(frozen=True)
+class CategoryGroup:
+    category: Category | None
+    products: tuple[Product, ...]
+
+
+@dataclass(frozen=True)
+class FaqGroup:
+    name: str
+    slug: str
+    entries: tuple[FaqEntry, ...]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteModel:
+    """Everything the renderer needs, already filtered and ordered."""
+
+    posts: tuple[Post, ...]  # newest first
+    products: tuple[Product, ...]
+    categories: tuple[CategoryGroup, ...]
+    faq_groups: tuple[FaqGroup, ...]
+    pages: tuple[Page, ...]
+    tags: tuple[TagCount, ...]
+    posts_by_tag: dict[str, tuple[Post, ...]]
+    related: dict[str, tuple[Post, ...]]  # post url -> related posts
+    nav: tuple[NavItem, ...]
+    next_change: datetime | None
+
+
+def build_model(
+    documents: Iterable[Document], config: SiteConfig, urls: UrlBuilder, options: BuildOptions,
+    now: datetime,
+) -> SiteModel:
+    """Filter and organise the documents as of ``now``."""
+    docs = list(documents)
+    changes: list[datetime] = []
+    posts = _published_posts([d for d in docs if isinstance(d, Post)], options, now, changes)
+    products = _products([d for d in docs if isinstance(d, Product)], options, now, changes)
+    faq = [d for d in docs if isinstance(d, FaqEntry) and (options.drafts or not d.draft)]
+    pages = tuple(
+        sorted((d for d in docs if isinstance(d, Page) and (options.drafts or not d.draft)),
+               key=lambda p: p.url)
+    )
+    posts_by_tag, tags = _tags(posts)
+    return SiteModel(
+        posts=posts,
+        products=products,
+        categories=_categories(products),
+        faq_groups=_faq_groups(faq),
+        pages=pages,
+        tags=tags,
+        posts_by_tag=posts_by_tag,
+        related={post.url: related_posts(post, posts) for post in posts},
+        nav=_nav(config, pages, urls),
+        next_change=min(changes) if changes else None,
+    )
+
+
+def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
+                     changes: list[datetime]) -> tuple[Post, ...]:
+    visible = []
+    for post in posts:
+        if post.draft and not options.drafts:
+            continue
+        if post.expires is not None:
+            if post.expires <= now:
+                continue
+            changes.append(post.expires)
+        if post.date > now:
+            changes.append(post.date)
+            if not options.future:
+                continue
+        visible.append(post)
+    return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
+
+
+def _products(products: list[Product], options: BuildOptions, now: datetime,
+              changes: list[datetime]) -> tuple[Product, ...]:
+    result = []
+    for product in products:
+        if product.draft and not options.drafts:
+            continue
+        on_sale = product.sale_price is not None and (
+            product.sale_until is None or product.sale_until > now
+        )
+        if on_sale and product.sale_until is not None:
+            changes.append(product.sale_until)
+        result.append(replace(product, on_sale=on_sale))
+    return tuple(sorted(result, key=_product_key))
+
+
+def _product_key(product: Product) -> tuple[str, int, str, str]:
+    category = product.category.name.casefold() if product.category else "\uffff"
+    return (category, product.order, product.title.casefold(), product.url)
+
+
+def _categories(products: tuple[Product, ...]) -> tuple[CategoryGroup, ...]:
+    groups: dict[str | None, list[Product]] = {}
+    for product in products:
+        groups.setdefault(product.category.slug if product.category else None, []).append(product)
+    return tuple(
+        CategoryGroup(items[0].category, tuple(items)) for items in groups.values()
+    )
+
+
+def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
+    by_group: dict[str, list[FaqEntry]] = defaultdict(list)
+    for entry in entries:
+        by_group[entry.group].append(entry)
+    ordered = sorted(
+        by_group.items(),
+        key=lambda item: (min(e.order for e in item[1]), item[0] == "", item[0].casefold()),
+    )
+    return tuple(
+        FaqGroup(name, slugify(name) or "domande",
+                 tuple(sorted(items, key=lambda e: (e.order, e.question.casefold(), e.source))))
+        for name, items in ordered
+    )
+
+
+def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[TagCount, ...]]:
+    by_slug: dict[str, list[Post]] = defaultdict(list)
+    first: dict[str, Tag] = {}
+    for post in posts:
+        for tag in post.tags:
+            by_slug[tag.slug].append(post)
+            first.setdefault(tag.slug, tag)
+    counts = sorted(
+        (TagCount(first[slug], len(items)) for slug, items in by_slug.items()),
+        key=lambda tc: tc.tag.name.casefold(),
+    )
+    return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
+
+
+def related_posts(post: Post, posts: tuple[Post, ...]) -> tuple[Post, ...]:
+    """Up to three other posts sharing the most tags with ``post``, newest first on ties."""
+    mine = {tag.slug for tag in post.tags}
+    if not mine:
+        return ()
+    scored = [
+        (len(mine & {tag.slug for tag in other.tags}), other)
+        for other in posts
+        if other.url != post.url
+    ]
+    scored = [item for item in scored if item[0] > 0]
+    scored.sort(key=lambda item: (-item[0], -item[1].date.timestamp(), item[1].slug))
+    return tuple(other for _, other in scored[:RELATED_POSTS])
+
+
+def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:
+    items = [NavItem(item.title, urls.url(item.url)) for item in config.menu]
+    menu_pages = sorted((p for p in pages if p.menu is not None), key=lambda p: (p.menu, p.title))
+    items.extend(NavItem(page.title, page.url) for page in menu_pages)
+    return tuple(items)

@@ -1,0 +1,169 @@
+"""Resolve the theme chain and build the Jinja environment.
+
+Lookup order, most specific first: the site's ``themes/<name>/`` (whose ``theme.yaml`` may say
+``extends: <parent>``), then each parent, ending at the built-in ``default`` theme shipped in the
+package. Every theme's templates are also addressable with its name as a prefix
+(``{% extends "default/base.html" %}``) so a child can extend the parent's version of the same
+file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads theme files only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from storefront.errors import BuildFailed, error_at
+from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+
+BUILTIN_THEMES = Path(__file__).parent / "themes"
+MAX_CHAIN = 8
+
+
+@dataclass(frozen=True)
+class ThemeManifest:
+    """The keys a ``theme.yaml`` may have."""
+
+    name: str = ""
+    extends: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    path: Path  # the theme folder
+    label: str  # how errors name it: themes/bottega or <built-in>/default
+
+    @property
+    def templates(self) -> Path:
+        return self.path / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.path / "static"
+
+
+def _find_theme(root: Path, name: str) -> Theme | None:
+    local = root / "themes" / name
+    if (local / "theme.yaml").is_file():
+        return Theme(name, local, f"themes/{name}")
+    builtin = BUILTIN_THEMES / name
+    if (builtin / "theme.yaml").is_file():
+        return Theme(name, builtin, f"<built-in theme {name}>")
+    return None
+
+
+def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
+    """The theme and its ancestors, child first. Errors name storefront.yaml or theme.yaml."""
+    chain: list[Theme] = []
+    where, line = "storefront.yaml", _config_line(root, "theme")
+    current: str | None = name
+    while current is not None:
+        theme = _find_theme(root, current)
+        if theme is None:
+            known = sorted({p.name for p in BUILTIN_THEMES.iterdir() if p.is_dir()}
+                           | {p.name for p in (root / "themes").glob("*") if p.is_dir()})
+            raise BuildFailed([error_at(where, line, f'theme "{current}" not found',
+                                        f"available themes: {', '.join(known)}; a site theme "
+                                        f"needs themes/{current}/theme.yaml")])
+        if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
+            raise BuildFailed([error_at(where, line, f'theme "{current}" extends itself in a loop')])
+        chain.append(theme)
+        manifest_path = f"{theme.label}/theme.yaml"
+        manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
+        current, where, line = manifest.extends, manifest_path, _line_of_key(
+            theme.path / "theme.yaml", "extends")
+    return tuple(chain)
+
+
+def _read_manifest(path: Path, shown: str) -> ThemeManifest:
+    try:
+        node = compose_yaml(path.read_text(encoding="utf-8"))
+    except YamlProblem as exc:
+        raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
+    mapper = Mapper(shown)
+    manifest = mapper.build(ThemeManifest, node)
+    if manifest is None:
+        raise BuildFailed(mapper.errors)
+    return manifest
+
+
+def _line_of_key(path: Path, key: str) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 0)
+
+
+def _config_line(root: Path, key: str) -> int:
+    return _line_of_key(root / "storefront.yaml", key)
+
+
+def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
+    """Theme strings for ``language``, children overriding parents."""
+    strings: dict[str, str] = {}
+    for theme in reversed(chain):
+        path = theme.path / "strings" / f"{language}.yaml"
+        if not path.is_file():
+            continue
+        shown = f"{theme.label}/strings/{language}.yaml"
+        try:
+            node = compose_yaml(path.read_text(encoding="utf-8"))
+        except YamlProblem as exc:
+            raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
+        data = plain_value(node) if node is not None else {}
+        if not isinstance(data, dict):
+            raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text")])
+        strings.update({str(k): str(v) for k, v in data.items()})
+    return strings
+
+
+def make_environment(chain: tuple[Theme, ...]) -> jinja2.Environment:
+    """A Jinja environment over the chain: autoescape on, undefined variables are errors."""
+    by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
+    by_prefix = jinja2.PrefixLoader(
+        {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
+    )
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader([by_order, by_prefix]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def template_label(chain: tuple[Theme, ...], filename: str | None) -> str:
+    """Show a template file as ``themes/x/templates/y.html`` rather than an absolute path."""
+    if not filename:
+        return "<template>"
+    path = Path(filename)
+    for theme in chain:
+        try:
+            return f"{theme.label}/templates/{path.relative_to(theme.templates).as_posix()}"
+        except ValueError:
+            continue
+    return path.name
+
+
+class Translator:
+    """``t(key, **values)`` for templates; a missing key is an error naming the key."""
+
+    def __init__(self, strings: dict[str, str], language: str) -> None:
+        self.strings = strings
+        self.language = language
+
+    def __call__(self, key: str, **values: Any) -> str:
+        try:
+            text = self.strings[key]
+        except KeyError:
+            raise jinja2.TemplateRuntimeError(
+                f'theme string "{key}" is missing for language "{self.language}"'
+            ) from None
+        return text.format(**values) if values else text

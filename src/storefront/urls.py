@@ -1,0 +1,71 @@
+"""Turn permalink patterns into URLs and URLs into output file paths.
+
+Pure. URLs in every model already carry the site's base path (``/shop/`` when ``base_url`` is
+``https://example.com/shop/``), so templates print them as they are. Output paths are relative to
+the output directory and are checked so that nothing can ever land outside it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+
+class UnsafePath(ValueError):
+    """A URL that would write outside the output directory."""
+
+
+@dataclass(frozen=True)
+class UrlBuilder:
+    """Knows the base path and base URL of the site."""
+
+    base_url: str  # "https://example.com/shop/" or "" for local builds
+    base_path: str = "/"
+
+    @classmethod
+    def from_base_url(cls, base_url: str) -> UrlBuilder:
+        path = urlsplit(base_url).path if base_url else "/"
+        return cls(base_url, path if path.endswith("/") else path + "/")
+
+    def url(self, site_path: str) -> str:
+        """``/feed.xml`` -> ``/shop/feed.xml`` (absolute URLs pass through)."""
+        if site_path.startswith(("http://", "https://", "mailto:", "tel:")):
+            return site_path
+        return self.base_path + site_path.lstrip("/")
+
+    def absolute(self, url: str) -> str:
+        """``/shop/x/`` -> ``https://example.com/shop/x/``; needs ``base_url`` for a full URL."""
+        if url.startswith(("http://", "https://")) or not self.base_url:
+            return url
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}{url}"
+
+    def permalink(self, pattern: str, slug: str, moment: datetime | None = None,
+                  category: str = "") -> str:
+        values = {"slug": slug, "category": category or "senza-categoria"}
+        if moment is not None:
+            values.update(
+                year=f"{moment.year:04d}", month=f"{moment.month:02d}", day=f"{moment.day:02d}"
+            )
+        return self.url(pattern.format(**values))
+
+    def output_path(self, url: str) -> str:
+        """The file a URL is served from, relative to the output directory."""
+        if not url.startswith(self.base_path):
+            raise UnsafePath(f"{url} is outside the site's base path {self.base_path}")
+        relative = url[len(self.base_path):].split("#", 1)[0]
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        return safe_relative_path(relative)
+
+
+def safe_relative_path(relative: str) -> str:
+    """Normalise a relative output path; refuse anything that escapes the output directory."""
+    if "\\" in relative or "\x00" in relative:
+        raise UnsafePath(f"{relative!r} is not a safe output path")
+    normalized = posixpath.normpath(relative)
+    if normalized.startswith(("/", "../")) or normalized in ("..", ".", ""):
+        raise UnsafePath(f"{relative!r} points outside the output directory")
+    return normalized
