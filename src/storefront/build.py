@@ -119,8 +119,8 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     static = collect_static(chain)
     assets = {s.asset_path: s for s in sources if s.kind == "assets"}
     generated = {
-        "/feed.xml": render_rss(model.posts, config, urls, urls.url("/feed.xml")),
-        "/atom.xml": render_atom(model.posts, config, urls, urls.url("/atom.xml")),
+        urls.url("/feed.xml"): render_rss(model.posts, config, urls, urls.url("/feed.xml")),
+        urls.url("/atom.xml"): render_atom(model.posts, config, urls, urls.url("/atom.xml")),
     }
     claims = [(task.url, task.source) for task in tasks]
     claims += [(urls.url(f"/static/{name}"), "the theme's static files") for name in static]

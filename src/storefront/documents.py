@@ -10,6 +10,7 @@ by content hash.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -225,8 +226,12 @@ class Page:
 Document = Post | Product | FaqEntry | Page
 
 
-def render_body(body: str, body_line: int, summary: str = "") -> Body:
-    """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph)."""
+def render_body(body: str, body_line: int, summary: str = "", base_path: str = "/") -> Body:
+    """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
+
+    Root-relative links written by the owner (``/chi-siamo/``) get the site's base path, so a
+    site published below ``https://example.com/shop/`` keeps working links.
+    """
     html = render_markdown(body)
     before_more, has_marker = split_more(body)
     if summary:
@@ -238,8 +243,16 @@ def render_body(body: str, body_line: int, summary: str = "") -> Body:
     words = len(plain_text(html).split())
     has_more = has_marker or len(plain_text(summary_html)) < len(plain_text(html))
     return Body(
-        Markup(html), Markup(summary_html), has_more, words, body_line, extract_links(html)
+        Markup(prefix_links(html, base_path)), Markup(prefix_links(summary_html, base_path)),
+        has_more, words, body_line, extract_links(html),
     )
+
+
+def prefix_links(html: str, base_path: str) -> str:
+    """Put the site's base path in front of root-relative ``href``/``src`` targets."""
+    if base_path == "/":
+        return html
+    return re.sub(r'((?:href|src)=")/(?!/)', lambda m: m.group(1) + base_path, html)
 
 
 def reading_minutes(words: int) -> int:
@@ -248,7 +261,5 @@ def reading_minutes(words: int) -> int:
 
 def extract_links(html: str) -> tuple[str, ...]:
     """Site-internal link and image targets (``/...``) in rendered HTML, for link checking."""
-    import re
-
     found = re.findall(r'(?:href|src)="(/[^"#?]*)', html)
     return tuple(dict.fromkeys(target for target in found if not target.startswith("//")))

@@ -52,7 +52,9 @@ def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
             target.unlink()
             deleted += 1
             _remove_empty_parents(target.parent, root)
-    write_atomic(root / MANIFEST, json.dumps(sorted(files), indent=0).encode("utf-8"))
+    manifest = json.dumps(sorted(files), indent=0).encode("utf-8")
+    if not _same_bytes(root / MANIFEST, manifest):
+        write_atomic(root / MANIFEST, manifest)
     return WriteReport(written, unchanged, deleted)
 
 

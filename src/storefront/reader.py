@@ -79,11 +79,11 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     if isinstance(meta, ProductMeta):
         return _product(source, meta, split.body, split.body_line, context)
     if isinstance(meta, FaqMeta):
-        body = render_body(split.body, split.body_line)
+        body = render_body(split.body, split.body_line, base_path=context.urls.base_path)
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
                         slugify(source.stem) or "faq", meta.draft, body.links)
     assert isinstance(meta, PageMeta)
-    body = render_body(split.body, split.body_line)
+    body = render_body(split.body, split.body_line, base_path=context.urls.base_path)
     slug = meta.slug or slugify(source.stem)
     _check_form(source, meta.form, context)
     url = context.urls.permalink(context.config.permalinks.page, slug)
@@ -104,7 +104,7 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, body_line: int,
     zone = context.zone
     date = localize(moment, zone)
     slug = meta.slug or slugify(name_slug) or "post"
-    body = render_body(body_text, body_line, meta.summary)
+    body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
     url = context.urls.permalink(context.config.permalinks.post, slug, date)
     return Post(
         source=source.path, title=meta.title, date=date,
@@ -138,7 +138,7 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str, body_line: i
         cat_slug = slugify(meta.category) or "category"
         category = Category(meta.category, cat_slug,
                             context.urls.permalink(context.config.permalinks.category, cat_slug))
-    body = render_body(body_text, body_line, meta.summary)
+    body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
     sale_until = None
     if meta.sale_until is not None:
         sale_until = end_of_day(localize(meta.sale_until, context.zone))

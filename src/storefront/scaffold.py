@@ -80,7 +80,7 @@ def create_document(root: Path, kind: str, title: str, now: datetime | None = No
     if path.exists():
         raise StorefrontError(f"{path} already exists; choose another title")
     path.parent.mkdir(parents=True, exist_ok=True)
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False)
     front = front.replace("price: '0.00'", "price: 0.00")
     with path.open("x", encoding="utf-8") as handle:
         handle.write(f"---\n{front}---\n\n{body}")

@@ -1,0 +1,62 @@
+"""Shared fixtures: fixture sites under tests/sites, a CLI runner, the golden-tree option."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from storefront.cli import main
+
+TESTS = Path(__file__).parent
+SITES = TESTS / "sites"
+REPO = TESTS.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite tests/golden from the current output (review the diff!)")
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``storefront ARGS`` in-process and capture what it prints."""
+
+    def run(*args: str | Path) -> CliResult:
+        capsys.readouterr()
+        code = main([str(arg) for arg in args])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def copy_site(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy ``tests/sites/NAME`` into a temp folder and return it."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name.replace("/", "-")
+        shutil.copytree(SITES / name, target)
+        return target
+
+    return copy
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by relative path (for exact comparisons)."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }

@@ -1,0 +1,149 @@
+"""End-to-end builds of the fixture site: golden tree, determinism, safe and minimal output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SITES, TESTS, tree_bytes
+
+GOLDEN = TESTS / "golden" / "basic"
+EPOCH = "1795000000"  # 2026-11-18: pins "now" for scheduling, sales and expiry
+
+
+@pytest.fixture(autouse=True)
+def pinned_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+
+
+def build(run_cli, site: Path, *args: str | Path) -> Path:
+    result = run_cli("--root", site, "build", *args)
+    assert result.code == 0, result.err
+    return Path(args[args.index("--output") + 1]) if "--output" in args else site / "output"
+
+
+def test_output_matches_the_reviewed_golden_tree(copy_site, run_cli, request) -> None:
+    output = build(run_cli, copy_site("basic"))
+    actual = tree_bytes(output)
+    if request.config.getoption("--regen-golden"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(output, GOLDEN)
+    expected = tree_bytes(GOLDEN)
+    assert sorted(actual) == sorted(expected)
+    for name in expected:
+        assert actual[name] == expected[name], f"{name} differs from tests/golden/basic/{name}"
+
+
+def test_two_builds_are_byte_identical(copy_site, run_cli, tmp_path) -> None:
+    site = copy_site("basic")
+    first = tree_bytes(build(run_cli, site, "--output", tmp_path / "one"))
+    second = tree_bytes(build(run_cli, site, "--output", tmp_path / "two"))
+    assert first == second
+    assert not any(str(site).encode() in data for data in first.values()), "machine path leaked"
+
+
+def test_rebuild_rewrites_nothing_and_reports_it(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    output = build(run_cli, site)
+    stamps = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
+    result = run_cli("--root", site, "build")
+    assert result.code == 0
+    assert " 0 written, " in result.out and " 0 deleted" in result.out
+    assert {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()} == stamps
+
+
+def test_stale_files_are_deleted_and_foreign_files_kept(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    output = build(run_cli, site)
+    (output / "CNAME").write_text("forno.example\n", encoding="utf-8")
+    page = output / "blog" / "2012" / "01" / "p00001-dolci-di-natale" / "index.html"
+    assert page.is_file()
+    (site / "content" / "posts" / "p00001-dolci-di-natale.md").unlink()
+    result = run_cli("--root", site, "build")
+    assert result.code == 0, result.err
+    assert not page.exists() and not (output / "blog" / "2012").exists()
+    assert not (output / "tag" / "natale").exists()  # the post's only tag page went with it
+    assert (output / "CNAME").read_text(encoding="utf-8") == "forno.example\n"
+    assert "3 deleted" in result.out
+
+
+def test_failed_build_leaves_previous_output_untouched(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    output = build(run_cli, site)
+    before = tree_bytes(output)
+    post = site / "content" / "posts" / "2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("title: La focaccia del mattino\n", ""),
+                    encoding="utf-8")
+    (site / "content" / "pages" / "nuova.md").write_text("---\ntitle: Nuova\n---\n\nCiao.\n",
+                                                         encoding="utf-8")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert 'content/posts/2024-06-10-focaccia.md:2: missing required field "title"' in result.err
+    assert tree_bytes(output) == before
+
+
+def test_drafts_and_future_posts_only_on_request(copy_site, run_cli, tmp_path) -> None:
+    site = copy_site("basic")
+    plain = build(run_cli, site, "--output", tmp_path / "plain")
+    assert not (plain / "blog/2024/07/bozza/index.html").exists()
+    assert not (plain / "blog/2099/01/futuro/index.html").exists()
+    everything = build(run_cli, site, "--drafts", "--future", "--output", tmp_path / "all")
+    assert (everything / "blog/2024/07/bozza/index.html").is_file()
+    assert (everything / "blog/2099/01/futuro/index.html").is_file()
+
+
+def test_build_reports_the_next_change(copy_site, run_cli) -> None:
+    result = run_cli("--root", copy_site("basic"), "build")
+    assert result.code == 0
+    # the earliest of: the 2099-01-01 post and the panettone sale ending after 2099-01-06
+    assert "next change: 2099-01-01T00:00:00+01:00" in result.out
+
+
+def test_italian_dates_prices_and_sales(copy_site, run_cli) -> None:
+    output = build(run_cli, copy_site("basic"))
+    post = (output / "blog/2024/05/pane-di-grano-antico/index.html").read_text(encoding="utf-8")
+    assert "1 maggio 2024" in post
+    panettone = (output / "prodotti/panettone/index.html").read_text(encoding="utf-8")
+    assert "25,60\xa0€" in panettone and "32,00\xa0€" in panettone and "<del" in panettone
+    colomba = (output / "prodotti/colomba/index.html").read_text(encoding="utf-8")
+    assert "28,00\xa0€" in colomba and "20,00" not in colomba and "<del" not in colomba
+
+
+def test_english_site_uses_english_strings_and_formats(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    text = config.read_text(encoding="utf-8").replace("language: it\nlocale: it_IT\n",
+                                                      "language: en\nlocale: en_US\n")
+    config.write_text(text, encoding="utf-8")
+    output = build(run_cli, site)
+    post = (output / "blog/2024/05/pane-di-grano-antico/index.html").read_text(encoding="utf-8")
+    assert "May 1, 2024" in post and 'lang="en"' in post
+    assert "€25.60" in (output / "prodotti/panettone/index.html").read_text(encoding="utf-8")
+
+
+def test_no_file_is_written_outside_the_output_folder(copy_site, run_cli, tmp_path) -> None:
+    site = copy_site("basic")
+    before = {p for p in tmp_path.rglob("*")}
+    output = build(run_cli, site)
+    created = {p for p in tmp_path.rglob("*")} - before
+    assert created and all(p == output or output in p.parents for p in created)
+
+
+def test_base_path_prefixes_every_internal_url(copy_site, run_cli) -> None:
+    output = build(run_cli, copy_site("basic"), "--base-url", "https://example.com/forno/")
+    home = (output / "index.html").read_text(encoding="utf-8")
+    assert 'href="/forno/static/' in home and 'href="/static/' not in home
+    assert (output / "index.html").is_file() and (output / "static").is_dir()
+
+
+def test_environment_has_no_effect_without_source_date_epoch(copy_site, run_cli, monkeypatch,
+                                                             tmp_path) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    site = copy_site("basic")
+    first = tree_bytes(build(run_cli, site, "--output", tmp_path / "a"))
+    second = tree_bytes(build(run_cli, site, "--output", tmp_path / "b"))
+    assert first == second
+    assert os.environ.get("SOURCE_DATE_EPOCH") is None

@@ -1,0 +1,116 @@
+"""The command line: help, version, exit codes, init and new."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import storefront
+import storefront.cli
+
+
+def test_version(run_cli) -> None:
+    result = run_cli("--version")
+    assert result.code == 0
+    assert result.out.strip() == f"storefront {storefront.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["init"], ["new"], ["serve"], ["forms"]])
+def test_help_everywhere(command, run_cli) -> None:
+    result = run_cli(*command, "--help")
+    assert result.code == 0
+    assert result.out.startswith("usage: storefront")
+
+
+def test_usage_error_exits_2(run_cli) -> None:
+    result = run_cli("build", "--no-such-option")
+    assert result.code == 2
+    assert "unrecognized arguments: --no-such-option" in result.err
+
+
+def test_missing_config_is_a_content_error(run_cli, tmp_path) -> None:
+    result = run_cli("--root", tmp_path, "build")
+    assert result.code == 1
+    assert result.err.startswith(f"storefront.yaml: no storefront.yaml in {tmp_path}\n")
+
+
+def test_internal_error_exits_70_without_traceback_unless_debug(run_cli, monkeypatch,
+                                                                copy_site) -> None:
+    def broken(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(storefront.cli, "build_site", broken)
+    site = copy_site("basic")
+    quiet = run_cli("--root", site, "build")
+    assert quiet.code == 70
+    assert "internal error" in quiet.err and "Traceback" not in quiet.err
+    loud = run_cli("--debug", "--root", site, "build")
+    assert loud.code == 70
+    assert "Traceback" in loud.err and "RuntimeError: boom" in loud.err
+
+
+def test_build_prints_a_summary(run_cli, copy_site) -> None:
+    result = run_cli("--root", copy_site("basic"), "build")
+    assert result.code == 0, result.err
+    assert re.search(r"built \d+ pages \(\d+ files\) into .*output: \d+ written, 0 unchanged, "
+                     r"0 deleted in \d+\.\d\d s", result.out)
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "path", "first_key"),
+    [
+        ("post", "Perché il tornio?", "content/posts/2026-11-23-perche-il-tornio.md", "title"),
+        ("product", "Vaso Blu", "content/products/vaso-blu.md", "title"),
+        ("faq", "Spedite all'estero?", "content/faq/spedite-all-estero.md", "question"),
+        ("page", "Chi siamo", "content/pages/chi-siamo.md", "title"),
+    ],
+)
+def test_new_creates_a_document_that_builds(kind, title, path, first_key, run_cli, copy_site,
+                                            monkeypatch) -> None:
+    import datetime as real_datetime
+
+    import storefront.scaffold as scaffold
+
+    class FixedDatetime(real_datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 23, 10, 0, tzinfo=tz)
+
+    monkeypatch.setattr(scaffold, "datetime", FixedDatetime)
+    site = copy_site("basic")
+    if kind == "page":
+        (site / "content/pages/chi-siamo.md").unlink()
+    result = run_cli("--root", site, "new", kind, title)
+    assert result.code == 0, result.err
+    created = site / path
+    text = created.read_text(encoding="utf-8")
+    assert text.startswith(f"---\n{first_key}: ")
+    assert title in text
+    again = run_cli("--root", site, "new", kind, title)
+    assert again.code == 1 and "already exists" in again.err
+    built = run_cli("--root", site, "build", "--drafts")
+    assert built.code == 0, built.err
+
+
+def test_init_creates_the_example_shop_which_builds(run_cli, tmp_path) -> None:
+    target = tmp_path / "negozio"
+    result = run_cli("init", target)
+    assert result.code == 0, result.err
+    assert (target / "storefront.yaml").is_file()
+    assert (target / "content" / "posts").is_dir()
+    built = run_cli("--root", target, "build")
+    assert built.code == 0, built.err
+    assert (target / "output" / "index.html").is_file()
+    refused = run_cli("init", target)
+    assert refused.code == 1 and "is not empty" in refused.err
+
+
+def test_python_dash_m_works() -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "storefront", "--version"],
+                               capture_output=True, text=True, check=False)
+    assert completed.returncode == 0
+    assert completed.stdout.strip() == f"storefront {storefront.__version__}"

@@ -1,0 +1,44 @@
+"""One mini-site per kind of invalid input, each with its exact expected error lines.
+
+Every case must fail with exit code 1, print exactly ``expected.txt`` on stderr, and leave a
+previous ``output/`` byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SITES, tree_bytes
+
+CASES = sorted(p.name for p in (SITES / "invalid").iterdir() if p.is_dir())
+
+
+def test_every_required_kind_of_invalid_input_has_a_case() -> None:
+    required = {
+        "invalid-yaml", "missing-title", "bad-date", "price-not-number", "unknown-currency",
+        "unknown-availability", "duplicate-url", "unknown-config-key", "missing-theme",
+        "template-syntax-error", "unclosed-front-matter", "not-utf8", "unsafe-slug",
+        "unsafe-permalink",
+    }
+    assert required <= set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_site_reports_exact_errors_and_keeps_output(case, copy_site, run_cli) -> None:
+    site = copy_site(f"invalid/{case}")
+    output = site / "output"
+    output.mkdir()
+    (output / "index.html").write_text("<p>the last good build</p>\n", encoding="utf-8")
+    (output / "blog").mkdir()
+    (output / "blog" / "index.html").write_bytes(b"old blog\n")
+    before = tree_bytes(output)
+
+    result = run_cli("--root", site, "build")
+
+    expected = (SITES / "invalid" / case / "expected.txt").read_text(encoding="utf-8")
+    assert result.code == 1
+    assert result.err == expected
+    assert "Traceback" not in result.err
+    assert tree_bytes(output) == before
