@@ -67,7 +67,7 @@ def test_stale_files_are_deleted_and_foreign_files_kept(copy_site, run_cli) -> N
     assert not page.exists() and not (output / "blog" / "2012").exists()
     assert not (output / "tag" / "natale").exists()  # the post's only tag page went with it
     assert (output / "CNAME").read_text(encoding="utf-8") == "forno.example\n"
-    assert "3 deleted" in result.out
+    assert "4 deleted" in result.out  # the post, its two tag pages, blog page 2
 
 
 def test_failed_build_leaves_previous_output_untouched(copy_site, run_cli) -> None:
