@@ -1,0 +1,356 @@
+"""The form endpoint as a WSGI application.
+
+``POST {form_endpoint.url}<name>`` goes through: route → method (405) → Origin/Referer (403) →
+size limit (413) → decode (400) → honeypot → validation (422) → signed fill-time token (confirm
+page / 422) → per-IP rate limit (429) → group-committed store (503 if the disk says no) → 303 to
+the thank-you page, or JSON when the request asks for ``application/json``.
+``POST {url}<name>/token`` returns ``{"token": ...}`` for the theme's script. A success response is
+only sent after the submission's transaction has committed. No response ever contains a visitor's
+input except the confirm page's escaped hidden inputs. The app owns two threads (the writer and
+the outbox sender), started on first use and stopped by :meth:`FormsApp.close`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from storefront.config import TOKEN_FIELD, FormDefinition, SiteConfig
+from storefront.errors import StorefrontError
+from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
+from storefront.forms.messages import Messages
+from storefront.forms.origin import OriginCheck, OriginPolicy
+from storefront.forms.outbox import (
+    RETRY_BASE_SECONDS,
+    RETRY_CAP_SECONDS,
+    DeliveryReport,
+    MailTransport,
+    OutboxWorker,
+    deliver_outbox,
+)
+from storefront.forms.pages import confirm_page, message_page, problems_page
+from storefront.forms.request import BadRequest, BodyTooLarge, parse_form, read_body
+from storefront.forms.spam import (
+    RateLimiter,
+    TokenSigner,
+    TokenState,
+    derive_key,
+    hash_ip,
+    honeypot_filled,
+)
+from storefront.forms.storage import NewSubmission, StorageError, connect, stored_secret
+from storefront.forms.validation import ValidationResult, first_value, validate_submission
+from storefront.forms.writer import SubmissionWriter
+
+log = logging.getLogger("storefront.forms")
+
+SECRET_ENV = "STOREFRONT_FORMS_SECRET"  # noqa: S105 - the name of a variable
+_MIN_SECRET_LENGTH = 16
+
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def database_path(config: SiteConfig, root: Path) -> Path:
+    """The SQLite file of the endpoint (``form_endpoint.database``, relative to the site root)."""
+    path = Path(config.form_endpoint.database)
+    return path if path.is_absolute() else root / path
+
+
+def resolve_secret(conn_secret: Callable[[], bytes], environ: Mapping[str, str]) -> bytes:
+    """The secret from ``STOREFRONT_FORMS_SECRET``, else the one persisted in the database."""
+    value = environ.get(SECRET_ENV, "")
+    if not value:
+        return conn_secret()
+    if len(value) < _MIN_SECRET_LENGTH:
+        raise StorefrontError(
+            f"{SECRET_ENV} must be at least {_MIN_SECRET_LENGTH} characters long; "
+            "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value.encode("utf-8")
+
+
+def to_json(data: object) -> bytes:
+    """JSON that stays inert even if a browser sniffs it as HTML."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+
+
+class FormsApp:
+    """The WSGI callable. Use as a context manager, or call :meth:`close` when done."""
+
+    def __init__(
+        self, config: SiteConfig, root: Path, *, clock: Callable[[], float] = time.time,
+        secret: bytes | None = None, deliver_mail: bool = True,
+        transport: MailTransport | None = None, retry_base: float = RETRY_BASE_SECONDS,
+        retry_cap: float = RETRY_CAP_SECONDS, outbox_poll_seconds: float = 60.0,
+        max_batch: int = 256, environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        endpoint = config.form_endpoint
+        self.config = config
+        self.clock = clock
+        self.messages = Messages(config.language)
+        self.db_path = database_path(config, root)
+        conn = connect(self.db_path)  # create and migrate now, so a bad path fails at startup
+        try:
+            key = secret or resolve_secret(lambda: stored_secret(conn), env)
+        finally:
+            conn.close()
+        self.signer = TokenSigner(derive_key(key, "token"), clock)
+        self.ip_salt = derive_key(key, "ip")
+        self.limiter = RateLimiter(endpoint.rate_limit, endpoint.rate_window_seconds, clock)
+        self.origins = OriginPolicy(config.base_url, endpoint.allowed_origins, endpoint.url)
+        prefix = urlsplit(endpoint.url).path or "/"
+        self.prefix = prefix if prefix.endswith("/") else prefix + "/"
+        self.transport: MailTransport = transport or Mailer(
+            endpoint.smtp, credentials_from_env(env)
+        )
+        self.compose = make_composer(config)
+        self.outbox: OutboxWorker | None = None
+        if deliver_mail:
+            self.outbox = OutboxWorker(
+                self.db_path,
+                lambda c: deliver_outbox(c, self.transport, self.compose, clock,
+                                         base=retry_base, cap=retry_cap),
+                clock, poll_seconds=outbox_poll_seconds,
+            )
+        self.writer = SubmissionWriter(
+            self.db_path, max_batch=max_batch,
+            on_commit=self.outbox.wake if self.outbox is not None else None,
+        )
+        self._form_action_sources = " ".join(
+            ["'self'", *sorted(self.origins.origins), "http://127.0.0.1:*", "http://localhost:*"]
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the outbox sender now (it otherwise starts with the first request)."""
+        if self.outbox is not None:
+            self.outbox.start()
+
+    def close(self) -> None:
+        """Commit queued submissions and stop the background threads."""
+        self.writer.close()
+        if self.outbox is not None:
+            self.outbox.close()
+
+    def __enter__(self) -> FormsApp:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def deliver_now(self) -> DeliveryReport:
+        """Send every pending notification now (used by tests and ``forms send``)."""
+        conn = connect(self.db_path)
+        try:
+            return deliver_outbox(conn, self.transport, self.compose, self.clock, force=True)
+        finally:
+            conn.close()
+
+    # -- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        self.start()
+        try:
+            response = self.handle(environ)
+        except Exception:
+            log.exception("unexpected error in the form endpoint")
+            response = self._problem(environ, 500, self.messages("internal"))
+        phrase = HTTPStatus(response.status).phrase
+        headers = [
+            *response.headers,
+            ("Content-Length", str(len(response.body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        start_response(f"{response.status} {phrase}", headers)
+        return [response.body]
+
+    def handle(self, environ: dict[str, Any]) -> Response:
+        """Answer one request (never raises for bad input)."""
+        route = self._route(environ)
+        if route is None:
+            return self._problem(environ, 404, self.messages("not_found"))
+        form, action = route
+        if environ.get("REQUEST_METHOD") != "POST":
+            response = self._problem(environ, 405, self.messages("method"))
+            response.headers.append(("Allow", "POST"))
+            return response
+        origin = self.origins.check(environ)
+        if not origin.ok:
+            site = self.config.base_url or "localhost"
+            return self._problem(environ, 403, self.messages("origin", site=site))
+        cors = self._cors_headers(environ, origin)
+        try:
+            body = read_body(environ, self.config.form_endpoint.max_body_bytes)
+            raw = parse_form(str(environ.get("CONTENT_TYPE") or ""), body)
+        except BodyTooLarge:
+            kib = math.ceil(self.config.form_endpoint.max_body_bytes / 1024)
+            return self._problem(environ, 413, self.messages("too_large", kib=kib), cors)
+        except BadRequest:
+            return self._problem(environ, 400, self.messages("bad_request"), cors)
+        if action == "token":
+            return self._json(200, {"token": self.signer.issue(form.name)}, cors)
+        return self._submit(environ, form, raw, origin, cors)
+
+    # -- submission ----------------------------------------------------------------------------
+
+    def _submit(self, environ: dict[str, Any], form: FormDefinition, raw: dict[str, list[str]],
+                origin: OriginCheck, cors: list[tuple[str, str]]) -> Response:
+        result = validate_submission(form, raw, self.messages)
+        spam = honeypot_filled(raw)
+        if not spam:
+            state = self.signer.check(
+                form.name, first_value(raw, TOKEN_FIELD), self.config.form_endpoint.min_fill_seconds
+            )
+            fresh = None if state in (TokenState.OK, TokenState.TOO_FAST) else form.name
+            if not result.ok:
+                return self._invalid(environ, result, fresh, cors)
+            if state is not TokenState.OK:
+                return self._unconfirmed(environ, form, result, state, cors)
+        ip_hash = hash_ip(self.ip_salt, str(environ.get("REMOTE_ADDR") or ""))
+        retry = self.limiter.hit(ip_hash)
+        if retry is not None:
+            minutes = max(1, math.ceil(retry / 60))
+            response = self._problem(
+                environ, 429, self.messages("rate_limited", minutes=minutes), cors
+            )
+            response.headers.append(("Retry-After", str(math.ceil(retry))))
+            return response
+        try:
+            self.writer.store(self._record(form, result, ip_hash, spam))
+        except StorageError:
+            return self._problem(environ, 503, self.messages("unavailable"), cors)
+        target = self._success_url(form, origin)
+        if _wants_json(environ):
+            return self._json(200, {"ok": True, "redirect": target}, cors)
+        return Response(303, b"", [("Location", target), *cors])
+
+    def _record(self, form: FormDefinition, result: ValidationResult, ip_hash: str,
+                spam: bool) -> NewSubmission:
+        values = result.values
+        emails = [f.name for f in form.fields if f.type == "email" and f.name not in result.errors]
+        email = next((str(values[name]).lower() for name in emails if values.get(name)), "")
+        consent = form.consent_field
+        given = consent is not None and values.get(consent.name) is True
+        return NewSubmission(
+            form=form.name,
+            created_at=datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds"),
+            status="spam" if spam else "received",
+            data=dict(values),
+            email=email,
+            ip_hash=ip_hash,
+            consent_version=form.consent_version if given else "",
+            consent_text=form.consent_text if given else "",
+            notify=form.notify,
+        )
+
+    def _success_url(self, form: FormDefinition, origin: OriginCheck) -> str:
+        page = form.success_page
+        if urlsplit(page).scheme:
+            return page
+        base = self.config.base_url
+        if origin.origin is not None and self.origins.is_site_origin(origin.origin):
+            base = origin.origin + "/"
+        return urljoin(base, page) if base else page
+
+    def _invalid(self, environ: dict[str, Any], result: ValidationResult, fresh_for: str | None,
+                 cors: list[tuple[str, str]]) -> Response:
+        if _wants_json(environ):
+            data: dict[str, object] = {
+                "ok": False, "errors": result.errors, "form_errors": result.form_errors,
+            }
+            if fresh_for is not None:
+                data["token"] = self.signer.issue(fresh_for)
+            return self._json(422, data, cors)
+        problems = [m for messages in result.errors.values() for m in messages]
+        page = problems_page(self.messages, [*problems, *result.form_errors],
+                             self.origins.back_url(environ))
+        return self._html(422, page, cors)
+
+    def _unconfirmed(self, environ: dict[str, Any], form: FormDefinition,
+                     result: ValidationResult, state: TokenState,
+                     cors: list[tuple[str, str]]) -> Response:
+        """Valid data without a usable token: ask the visitor to confirm (or, with JS, resend)."""
+        too_fast = state is TokenState.TOO_FAST
+        if _wants_json(environ):
+            data: dict[str, object] = {
+                "ok": False, "errors": {},
+                "form_errors": [self.messages("too_fast" if too_fast else "token")],
+            }
+            if not too_fast:
+                data["token"] = self.signer.issue(form.name)
+            return self._json(422, data, cors)
+        page = confirm_page(self.messages, form, result.values, self.config.form_action(form.name),
+                            self.signer.issue(form.name), again=too_fast)
+        return self._html(200, page, cors)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _route(self, environ: Mapping[str, Any]) -> tuple[FormDefinition, str] | None:
+        raw_path = str(environ.get("SCRIPT_NAME") or "") + str(environ.get("PATH_INFO") or "")
+        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
+        if not path.startswith(self.prefix):
+            return None
+        rest = path[len(self.prefix):]
+        rest = rest[:-1] if rest.endswith("/") else rest
+        action = "submit"
+        if rest.endswith("/token"):
+            rest, action = rest[: -len("/token")], "token"
+        form = self.config.forms.get(rest) if "/" not in rest else None
+        return (form, action) if form is not None else None
+
+    def _cors_headers(
+        self, environ: Mapping[str, Any], origin: OriginCheck
+    ) -> list[tuple[str, str]]:
+        if origin.origin is None or environ.get("HTTP_ORIGIN") is None:
+            return []
+        return [("Access-Control-Allow-Origin", origin.origin), ("Vary", "Origin")]
+
+    def _problem(self, environ: Mapping[str, Any], status: int, text: str,
+                 cors: list[tuple[str, str]] | None = None) -> Response:
+        if _wants_json(environ):
+            return self._json(status, {"ok": False, "errors": {}, "form_errors": [text]}, cors)
+        back = self.origins.back_url(environ)
+        return self._html(status, message_page(self.messages, text, back), cors)
+
+    def _json(self, status: int, data: object, cors: list[tuple[str, str]] | None) -> Response:
+        headers = [("Content-Type", "application/json; charset=utf-8"), *(cors or [])]
+        return Response(status, to_json(data), headers)
+
+    def _html(self, status: int, page: str, cors: list[tuple[str, str]] | None) -> Response:
+        csp = (f"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+               f"frame-ancestors 'none'; form-action {self._form_action_sources}")
+        headers = [("Content-Type", "text/html; charset=utf-8"),
+                   ("Content-Security-Policy", csp), *(cors or [])]
+        return Response(status, page.encode("utf-8"), headers)
+
+
+def _wants_json(environ: Mapping[str, Any]) -> bool:
+    return "application/json" in str(environ.get("HTTP_ACCEPT") or "").lower()
+
+
+def create_app(config: SiteConfig, root: Path, **options: Any) -> FormsApp:
+    """Build the endpoint for the site at ``root``; see :class:`FormsApp` for the options."""
+    return FormsApp(config, root, **options)

@@ -1,0 +1,261 @@
+"""The owner's ``storefront forms`` commands: serve, list, export, forget, send.
+
+:func:`add_forms_parser` registers them on the main CLI's subparsers; each handler takes the parsed
+arguments, prints its own report and returns an exit code (config and storage errors are raised
+and reported by the CLI's ``main``). The functions above the handlers do the work and return data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from storefront.config import SiteConfig, load_config
+from storefront.forms.app import database_path
+from storefront.forms.export import write_csv, write_json
+from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
+from storefront.forms.outbox import (
+    DeliveryReport,
+    MailTransport,
+    OutboxCounts,
+    deliver_outbox,
+    outbox_counts,
+)
+from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
+from storefront.forms.storage import (
+    FormCounts,
+    StoredSubmission,
+    connect,
+    count_by_form,
+    fetch_submissions,
+    forget_email,
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+# -- the work ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormsSummary:
+    forms: list[FormCounts]
+    outbox: OutboxCounts
+    database: Path
+
+
+def open_database(config: SiteConfig, root: Path) -> sqlite3.Connection:
+    return connect(database_path(config, root))
+
+
+def summarize(config: SiteConfig, root: Path) -> FormsSummary:
+    """Counts per form (every declared form, plus any stored under an old name) and the outbox."""
+    with closing(open_database(config, root)) as conn:
+        stored = {c.form: c for c in count_by_form(conn)}
+        names = [*config.forms, *(name for name in stored if name not in config.forms)]
+        counts = [stored.get(name, FormCounts(name, 0, 0, "")) for name in names]
+        return FormsSummary(counts, outbox_counts(conn), database_path(config, root))
+
+
+def recent_submissions(config: SiteConfig, root: Path, form: str, limit: int,
+                       include_spam: bool = False) -> list[StoredSubmission]:
+    with closing(open_database(config, root)) as conn:
+        return fetch_submissions(conn, form, include_spam=include_spam, limit=limit,
+                                 newest_first=True)
+
+
+def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out: TextIO, *,
+                       include_spam: bool = False, raw: bool = False) -> int:
+    """Write every submission of ``form`` to ``out``; return how many."""
+    with closing(open_database(config, root)) as conn:
+        rows = fetch_submissions(conn, form, include_spam=include_spam)
+    if fmt == "json":
+        write_json(out, rows)
+    else:
+        write_csv(out, config.forms.get(form), rows, raw=raw)
+    return len(rows)
+
+
+def forget(config: SiteConfig, root: Path, email: str) -> int:
+    """Erase every submission (and pending mail) of ``email``; return how many were deleted."""
+    with closing(open_database(config, root)) as conn:
+        return forget_email(conn, email)
+
+
+def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | None = None,
+                clock: Callable[[], float] = time.time, due_only: bool = False) -> DeliveryReport:
+    """Try to send every pending notification now (only the due ones with ``due_only``)."""
+    transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
+    with closing(open_database(config, root)) as conn:
+        return deliver_outbox(conn, transport, make_composer(config), clock, force=not due_only)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def add_forms_parser(subparsers: Any) -> None:
+    """Register ``forms serve|list|export|forget|send`` on the main CLI's subparsers."""
+    forms = subparsers.add_parser(
+        "forms", help="run and manage the contact-form endpoint",
+        description="Run the self-hosted form endpoint and manage what it received.",
+    )
+    add_forms_commands(forms.add_subparsers(dest="forms_command", metavar="COMMAND",
+                                            required=True))
+
+
+def add_forms_commands(commands: Any) -> None:
+    """Register the five subcommands on ``commands`` (``python -m storefront.forms`` uses it)."""
+    serve_cmd = commands.add_parser(
+        "serve", help="run the form endpoint (waitress)",
+        description="Serve the form endpoint with waitress until stopped (SIGTERM/Ctrl-C).",
+    )
+    serve_cmd.add_argument("--host", default=DEFAULT_HOST, help=f"default {DEFAULT_HOST}")
+    serve_cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve_cmd.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                           help=f"worker threads (default {DEFAULT_THREADS})")
+    serve_cmd.add_argument("--trusted-proxy", default="127.0.0.1", metavar="ADDRESS",
+                           help="reverse proxy whose X-Forwarded-For is believed (default "
+                           "127.0.0.1; '' to trust none)")
+    serve_cmd.set_defaults(func=run_forms_serve)
+
+    list_cmd = commands.add_parser(
+        "list", help="count submissions per form, or show the latest of one form",
+        description="Without --form: submissions per form and the state of the mail outbox. "
+        "With --form: the latest submissions of that form.",
+    )
+    list_cmd.add_argument("--form", metavar="NAME", help="show the latest submissions of NAME")
+    list_cmd.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    list_cmd.add_argument("--spam", action="store_true", help="include submissions marked spam")
+    list_cmd.set_defaults(func=run_forms_list)
+
+    export_cmd = commands.add_parser(
+        "export", help="export the submissions of one form as CSV or JSON",
+        description="Write every submission of one form as CSV (for a spreadsheet) or JSON.",
+    )
+    export_cmd.add_argument("--form", metavar="NAME", required=True)
+    export_cmd.add_argument("--format", choices=("csv", "json"), default="csv")
+    export_cmd.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export_cmd.add_argument("--spam", action="store_true", help="include submissions marked spam")
+    export_cmd.add_argument("--raw", action="store_true",
+                            help="CSV: do not neutralise cells that look like formulas")
+    export_cmd.set_defaults(func=run_forms_export)
+
+    forget_cmd = commands.add_parser(
+        "forget", help="erase everything one person sent (GDPR)",
+        description="Delete every submission with this e-mail address, and its pending mail.",
+    )
+    forget_cmd.add_argument("email", metavar="EMAIL")
+    forget_cmd.set_defaults(func=run_forms_forget)
+
+    send_cmd = commands.add_parser(
+        "send", help="send the pending notification e-mails now",
+        description="Try every notification still in the outbox now, also those waiting for "
+        "their next retry. Exit status 1 if some could not be sent (they stay queued).",
+    )
+    send_cmd.add_argument("--due-only", action="store_true",
+                          help="only those whose retry time has come")
+    send_cmd.set_defaults(func=run_forms_send)
+
+
+def _root(args: argparse.Namespace) -> Path:
+    root = getattr(args, "root", None)
+    return Path(root) if root is not None else Path.cwd()
+
+
+def run_forms_serve(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    def ready(host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        prefix = config.form_endpoint.url
+        names = ", ".join(config.forms) or "none declared"
+        print(f"storefront forms: serving on http://{shown}:{port} (forms: {names}; public URL "
+              f"{prefix}<form>); database {database_path(config, root)}", flush=True)
+
+    serve(config, root, args.host, args.port, threads=args.threads,
+          trusted_proxy=args.trusted_proxy or None, ready=ready)
+    print("storefront forms: stopped", flush=True)
+    return EXIT_OK
+
+
+def run_forms_list(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    if args.form:
+        if args.form not in config.forms:
+            print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
+        rows = recent_submissions(config, root, args.form, args.limit, args.spam)
+        for row in rows:
+            print(_one_line(row))
+        if not rows:
+            print(f"no submissions of {args.form!r}")
+        return EXIT_OK
+    summary = summarize(config, root)
+    print(f"{'form':<16} {'received':>8} {'spam':>6}  latest")
+    for counts in summary.forms:
+        print(f"{counts.form:<16} {counts.received:>8} {counts.spam:>6}  {counts.latest or '-'}")
+    box = summary.outbox
+    line = f"mail: {box.sent} sent, {box.pending} pending"
+    if box.retrying:
+        line += f" ({box.retrying} failed at least once; last error: {box.last_error})"
+    print(line)
+    print(f"database: {summary.database}")
+    return EXIT_OK
+
+
+def _one_line(row: StoredSubmission, width: int = 100) -> str:
+    fields = ", ".join(f"{k}={' '.join(str(v).split())}" for k, v in row.data.items()
+                       if v not in ("", None))
+    head = f"#{row.id} {row.created_at[:19]} {row.status}"
+    text = f"{head}  {fields}"
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def run_forms_export(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    if args.form not in config.forms:
+        print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
+    if args.output is None:
+        count = export_submissions(config, root, args.form, args.format, sys.stdout,
+                                   include_spam=args.spam, raw=args.raw)
+    else:
+        partial = args.output.with_name(args.output.name + ".part")
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            count = export_submissions(config, root, args.form, args.format, out,
+                                       include_spam=args.spam, raw=args.raw)
+        partial.replace(args.output)
+    print(f"exported {count} submission{'s' if count != 1 else ''} of {args.form!r}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def run_forms_forget(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    deleted = forget(config, root, args.email)
+    if deleted:
+        print(f"deleted {deleted} submission{'s' if deleted != 1 else ''} of {args.email}")
+    else:
+        print(f"no submissions of {args.email}")
+    return EXIT_OK
+
+
+def run_forms_send(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    report = send_outbox(config, root, due_only=args.due_only)
+    print(f"sent {report.sent}, not sent {report.failed}")
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_OK if report.failed == 0 else EXIT_FAILED

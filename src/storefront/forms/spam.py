@@ -1,0 +1,134 @@
+"""Spam defence without third-party captchas: a signed fill-time token, a honeypot, a rate limit.
+
+* The token is ``<issued-at>.<nonce>.<mac>``, an HMAC-SHA256 over the form name and the time it was
+  issued. A form sent sooner than ``min_fill_seconds`` after its token was issued is "too fast"
+  (bots post at once); a token for another form, a forged or a very old one is refused.
+* The honeypot is a text field humans never see; anything in it marks the submission as spam.
+* The rate limiter counts accepted submissions per client with a sliding-window counter: two
+  integers per client, so memory stays bounded whatever the traffic.
+
+Keys come from one secret via HMAC, so the token key and the IP-hash salt differ. No I/O; the
+clock is injected.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+
+from storefront.config import HONEYPOT_FIELD
+
+Clock = Callable[[], float]
+
+#: A token older than this is refused (the visitor gets a fresh one on the confirm page).
+TOKEN_MAX_AGE_SECONDS = 24 * 3600
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A sub-key of ``secret`` for one purpose (tokens, IP hashes)."""
+    return hmac.new(secret, b"storefront-forms:" + purpose.encode(), hashlib.sha256).digest()
+
+
+def hash_ip(salt: bytes, address: str) -> str:
+    """A salted, keyed hash of a client address: the address itself is never stored."""
+    return hmac.new(salt, address.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+
+
+def honeypot_filled(raw: Mapping[str, Sequence[str]]) -> bool:
+    """True when the hidden honeypot field carries anything but whitespace."""
+    return any(value.strip() for value in raw.get(HONEYPOT_FIELD, ()))
+
+
+class TokenState(Enum):
+    OK = "ok"
+    MISSING = "missing"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    TOO_FAST = "too_fast"
+
+
+class TokenSigner:
+    """Issue and check the signed timestamp carried in the ``_ts`` field."""
+
+    def __init__(self, key: bytes, clock: Clock) -> None:
+        self._key = key
+        self._clock = clock
+
+    def issue(self, form: str) -> str:
+        issued = str(int(self._clock()))
+        nonce = secrets.token_urlsafe(6)
+        return f"{issued}.{nonce}.{self._mac(form, issued, nonce)}"
+
+    def check(
+        self, form: str, token: str, min_age: float, max_age: float = TOKEN_MAX_AGE_SECONDS
+    ) -> TokenState:
+        if not token:
+            return TokenState.MISSING
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit() or len(token) > 100:
+            return TokenState.INVALID
+        issued, nonce, mac = parts
+        if not hmac.compare_digest(mac.encode(), self._mac(form, issued, nonce).encode()):
+            return TokenState.INVALID
+        age = self._clock() - int(issued)
+        if age > max_age or age < -60:  # from the future: a clock jump, treat as stale
+            return TokenState.EXPIRED
+        if age < min_age:
+            return TokenState.TOO_FAST
+        return TokenState.OK
+
+    def _mac(self, form: str, issued: str, nonce: str) -> str:
+        message = f"{form}\x00{issued}\x00{nonce}".encode("utf-8", "replace")
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+class RateLimiter:
+    """Allow ``limit`` events per key in any ``window`` seconds (sliding-window counter).
+
+    The count is estimated as ``previous * (1 - elapsed/window) + current``, the usual smooth
+    approximation of a sliding log. At most ``max_keys`` clients are tracked; the least recently
+    seen are forgotten first. Thread-safe.
+    """
+
+    def __init__(self, limit: int, window: float, clock: Clock, max_keys: int = 100_000) -> None:
+        self.limit = limit
+        self.window = float(window)
+        self._clock = clock
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+        # key -> (index of the current window, count in the previous window, count in it)
+        self._counts: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
+
+    def hit(self, key: str) -> float | None:
+        """Count one event; return None if allowed, else the seconds to wait before retrying."""
+        now = self._clock()
+        index = int(now // self.window)
+        with self._lock:
+            start, previous, current = self._counts.pop(key, (index, 0, 0))
+            if start != index:
+                previous = current if start == index - 1 else 0
+                current = 0
+            elapsed = now - index * self.window
+            estimate = previous * (1 - elapsed / self.window) + current
+            if estimate + 1 > self.limit:
+                self._counts[key] = (index, previous, current)
+                return self._retry_after(previous, current, elapsed)
+            self._counts[key] = (index, previous, current + 1)
+            while len(self._counts) > self._max_keys:
+                self._counts.popitem(last=False)
+            return None
+
+    def _retry_after(self, previous: int, current: int, elapsed: float) -> float:
+        if current + 1 > self.limit or previous == 0:
+            return self.window - elapsed + 1
+        # the previous window's weight must drop enough for one more event
+        needed = (self.limit - current - 1) / previous
+        wait = (1 - needed) * self.window - elapsed
+        return max(1.0, wait)

@@ -1,0 +1,249 @@
+"""The SQLite database of the form endpoint: schema, migrations and queries.
+
+One file, in WAL mode with ``synchronous=FULL`` (a commit is on disk when it returns) and a busy
+timeout, so the endpoint, the outbox sender and the owner's commands can use it at once. The schema
+version lives in ``PRAGMA user_version``; each migration runs in one ``BEGIN IMMEDIATE``
+transaction, so two processes starting together migrate once. Every statement is parameterised.
+Submissions are written by :mod:`storefront.forms.writer`; this module holds the SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storefront.errors import StorefrontError
+
+BUSY_TIMEOUT_SECONDS = 10.0
+
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # version 1
+        """CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE submissions (
+            id INTEGER PRIMARY KEY,
+            form TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('received', 'spam')),
+            data TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            ip_hash TEXT NOT NULL,
+            consent_version TEXT NOT NULL DEFAULT '',
+            consent_text TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX submissions_form ON submissions (form, id)",
+        "CREATE INDEX submissions_email ON submissions (email)",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            locked_until REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            sent_at TEXT
+        )""",
+        "CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL",
+        "CREATE INDEX outbox_submission ON outbox (submission_id)",
+    ),
+)
+
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class StorageError(StorefrontError):
+    """The database cannot be used (newer schema, unreadable file, disk full...)."""
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A validated submission about to be written, with its notification recipient ("" = none)."""
+
+    form: str
+    created_at: str
+    status: str
+    data: dict[str, Any]
+    email: str
+    ip_hash: str
+    consent_version: str = ""
+    consent_text: str = ""
+    notify: str = ""
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    id: int
+    form: str
+    created_at: str
+    status: str
+    data: dict[str, Any]
+    email: str
+    consent_version: str
+    consent_text: str
+
+
+def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connection:
+    """Open (creating and migrating if needed) the database at ``path``.
+
+    The connection is in autocommit mode: callers open transactions with ``BEGIN IMMEDIATE``.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise StorageError(f"cannot open the form database {path}: {exc}") from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StorageError(f"cannot use the form database {path}: {exc}") from exc
+    except StorageError:
+        conn.close()
+        raise
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to :data:`SCHEMA_VERSION`, one transaction per version."""
+    while True:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"the form database has schema version {version}, newer than this storefront "
+                f"({SCHEMA_VERSION}); upgrade storefront"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # re-read inside the write lock: another process may have migrated meanwhile
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == version:
+                for statement in _MIGRATIONS[version]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def stored_secret(conn: sqlite3.Connection) -> bytes:
+    """The endpoint secret kept in the meta table, created on first use."""
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('secret', ?)", (secrets.token_hex(32),)
+    )
+    row = conn.execute("SELECT value FROM meta WHERE key = 'secret'").fetchone()
+    return bytes.fromhex(row[0])
+
+
+def insert_submissions(conn: sqlite3.Connection, items: Sequence[NewSubmission]) -> list[int]:
+    """Insert submissions (and their outbox rows) inside the caller's transaction."""
+    ids: list[int] = []
+    for item in items:
+        cursor = conn.execute(
+            "INSERT INTO submissions (form, created_at, status, data, email, ip_hash,"
+            " consent_version, consent_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (item.form, item.created_at, item.status, json.dumps(item.data, ensure_ascii=False),
+             item.email, item.ip_hash, item.consent_version, item.consent_text),
+        )
+        submission_id = int(cursor.lastrowid or 0)
+        ids.append(submission_id)
+        if item.notify and item.status == "received":
+            conn.execute(
+                "INSERT INTO outbox (submission_id, recipient, created_at, next_attempt_at)"
+                " VALUES (?, ?, ?, 0)",
+                (submission_id, item.notify, item.created_at),
+            )
+    return ids
+
+
+_COLUMNS = "id, form, created_at, status, data, email, consent_version, consent_text"
+
+
+def _row(row: Sequence[Any]) -> StoredSubmission:
+    return StoredSubmission(
+        int(row[0]), row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7]
+    )
+
+
+def fetch_submissions(
+    conn: sqlite3.Connection, form: str | None = None, *, include_spam: bool = False,
+    limit: int | None = None, newest_first: bool = False,
+) -> list[StoredSubmission]:
+    """Submissions, oldest first (or newest first), optionally of one form and with spam."""
+    where: list[str] = []
+    params: list[Any] = []
+    if form is not None:
+        where.append("form = ?")
+        params.append(form)
+    if not include_spam:
+        where.append("status = 'received'")
+    sql = f"SELECT {_COLUMNS} FROM submissions"  # noqa: S608 - fixed column list, no input
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [_row(row) for row in conn.execute(sql, params)]
+
+
+def fetch_submission(conn: sqlite3.Connection, submission_id: int) -> StoredSubmission | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM submissions WHERE id = ?",  # noqa: S608 - fixed column list
+        (submission_id,),
+    ).fetchone()
+    return _row(row) if row else None
+
+
+@dataclass(frozen=True)
+class FormCounts:
+    form: str
+    received: int
+    spam: int
+    latest: str
+
+
+def count_by_form(conn: sqlite3.Connection) -> list[FormCounts]:
+    rows = conn.execute(
+        "SELECT form, SUM(status = 'received'), SUM(status = 'spam'), MAX(created_at)"
+        " FROM submissions GROUP BY form ORDER BY form"
+    )
+    return [FormCounts(r[0], int(r[1]), int(r[2]), r[3] or "") for r in rows]
+
+
+def forget_email(conn: sqlite3.Connection, email: str) -> int:
+    """Delete every submission (and queued mail) of one address; return how many.
+
+    ``secure_delete`` overwrites the freed pages and the WAL is checkpointed and truncated, so the
+    data does not linger in the file after the owner was asked to erase it.
+    """
+    address = email.strip().lower()
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        ids = [r[0] for r in conn.execute("SELECT id FROM submissions WHERE email = ?", (address,))]
+        conn.executemany("DELETE FROM outbox WHERE submission_id = ?", [(i,) for i in ids])
+        conn.executemany("DELETE FROM submissions WHERE id = ?", [(i,) for i in ids])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return len(ids)
+
+
+def all_ids(conn: sqlite3.Connection) -> Iterable[int]:
+    return (int(r[0]) for r in conn.execute("SELECT id FROM submissions ORDER BY id"))
