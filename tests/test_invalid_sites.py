@@ -6,8 +6,6 @@ previous ``output/`` byte-for-byte as it was.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from conftest import SITES, tree_bytes

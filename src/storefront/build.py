@@ -130,6 +130,7 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     check_collisions(claims, urls)
     known = {url for url, _ in claims} | {urls.url(u) for u in ("/sitemap.xml", "/robots.txt")}
     check_links(documents, model, sources, known, urls)
+    check_form_pages(config, root, {task.url for task in tasks}, urls)
     warnings = _warnings(model)
     if request.options.strict and warnings:
         raise BuildFailed(warnings)
@@ -209,6 +210,24 @@ def _link_hint(target: str, known: set[str], urls: UrlBuilder) -> str:
     if is_file:
         return f"put the file at content{target.removeprefix(urls.base_path.rstrip('/'))}"
     return "link to a page of the site, such as /prodotti/ or /blog/"
+
+
+def check_form_pages(config: SiteConfig, root: Path, pages: set[str], urls: UrlBuilder) -> None:
+    """Each form's thank-you page must be a page of the site (or an external URL)."""
+    lines = (root / "storefront.yaml").read_text(encoding="utf-8").split("\n")
+    errors = []
+    for form in config.forms.values():
+        target = form.success_page
+        if target.startswith(("http://", "https://")) or urls.url(target) in pages:
+            continue
+        line = next((n for n, text in enumerate(lines, 1)
+                     if "success_page:" in text and target in text), 0)
+        errors.append(error_at("storefront.yaml", line,
+                               f'the success_page {target} of form "{form.name}" is not a page '
+                               "of the site",
+                               "create it in content/pages/ (for example a grazie.md page)"))
+    if errors:
+        raise BuildFailed(errors)
 
 
 def _images(document: Document) -> list[str]:

@@ -11,7 +11,6 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -28,7 +27,7 @@ FieldType = Literal["text", "email", "tel", "textarea", "number", "checkbox", "s
 
 #: Names the endpoint itself uses in every form; a declared field may not take them.
 HONEYPOT_FIELD = "website"
-TOKEN_FIELD = "_ts"
+TOKEN_FIELD = "_ts"  # noqa: S105 - a form field name, not a secret
 RESERVED_FIELD_NAMES = frozenset({HONEYPOT_FIELD, TOKEN_FIELD})
 
 
@@ -44,7 +43,7 @@ _CURRENCIES: frozenset[str] = frozenset()
 
 
 def known_currencies() -> frozenset[str]:
-    global _CURRENCIES  # noqa: PLW0603 - a lazily built constant
+    global _CURRENCIES
     if not _CURRENCIES:
         _CURRENCIES = frozenset(list_currencies())
     return _CURRENCIES

@@ -203,4 +203,4 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> dic
 
 
 def _describe(source: str) -> str:
-    return source if source.startswith("content/") else source
+    return source

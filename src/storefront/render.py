@@ -49,7 +49,7 @@ class Renderer:
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
             phone_href=phone_href, abs_url=urls.absolute,
-            markdown_inline=lambda text: Markup(render_inline(str(text))),
+            markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
         )
         self.env.globals.update(
             site=config, t=Translator(strings, config.language), url=urls.url,

@@ -64,7 +64,7 @@ class YamlProblem(Exception):
 def compose_yaml(text: str) -> yaml.Node | None:
     """Parse YAML text into a node tree (None for an empty document)."""
     try:
-        return yaml.compose(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -104,7 +104,7 @@ class Mapper:
         """Build ``cls`` from a mapping node; None (with errors recorded) when it cannot."""
         if node is None:
             node = yaml.MappingNode("tag:yaml.org,2002:map", [])
-            node.start_mark = yaml.Mark("", 0, -self.line_offset, 0, None, None)
+            node.start_mark = yaml.Mark("", 0, -self.line_offset, 0, None, None)  # type: ignore[arg-type]
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{where or 'this'} must be a mapping of keys to values")
             return None

@@ -71,7 +71,7 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
             )
             continue
         data = path.read_bytes()
-        found.append(SourceFile(top, rel, data, hashlib.sha256(data).hexdigest()))  # type: ignore[arg-type]
+        found.append(SourceFile(top, rel, data, hashlib.sha256(data).hexdigest()))
     if errors:
         raise BuildFailed(errors)
     return tuple(found)
