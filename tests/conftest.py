@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 
 from storefront.cli import main
-
-TESTS = Path(__file__).parent
-SITES = TESTS / "sites"
-REPO = TESTS.parent
+from support import SITES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,12 +48,3 @@ def copy_site(tmp_path: Path) -> Callable[[str], Path]:
         return target
 
     return copy
-
-
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` by relative path (for exact comparisons)."""
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }

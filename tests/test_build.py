@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TESTS, tree_bytes
+from support import TESTS, tree_bytes
 
 GOLDEN = TESTS / "golden" / "basic"
 EPOCH = "1795000000"  # 2026-11-18: pins "now" for scheduling, sales and expiry

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SITES, tree_bytes
+from support import SITES, tree_bytes
 
 CASES = sorted(p.name for p in (SITES / "invalid").iterdir() if p.is_dir())
 

@@ -18,18 +18,11 @@ from pathlib import Path
 import pytest
 
 from storefront.build import BuildRequest, build_site
+from support import REPO, require
 
-REPO = Path(__file__).resolve().parents[2]
-NPM = REPO / ".cache" / "npm" / "node_modules"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def require(path: Path, how: str) -> Path:
-    if not path.exists():
-        pytest.fail(f"{path} is missing; run `bash scripts/test.sh` (it runs: {how})")
-    return path
 
 
 @pytest.fixture(scope="session")

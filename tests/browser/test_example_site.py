@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import NPM, require
+from support import NPM, require
 
 PAGES = [
     "/", "/blog/", "/prodotti/", "/faq/", "/tag/", "/contatti/", "/chi-siamo/", "/404.html",
