@@ -1,0 +1,61 @@
+"""Fixtures of the form-endpoint tests (helpers live in forms_support.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from forms_support import (
+    SECRET,
+    FakeClock,
+    MailSink,
+    SmtpServer,
+    WsgiClient,
+    free_port,
+    make_config,
+    rows,
+    site_yaml,
+)
+
+from storefront.forms import FormsApp, create_app
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    (tmp_path / "storefront.yaml").write_text(site_yaml(), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def app(site_root: Path, clock: FakeClock) -> Iterator[FormsApp]:
+    with create_app(make_config(), site_root, clock=clock, secret=SECRET,
+                    deliver_mail=False) as forms_app:
+        yield forms_app
+
+
+@pytest.fixture
+def client(app: FormsApp, clock: FakeClock) -> WsgiClient:
+    return WsgiClient(app, clock)
+
+
+@pytest.fixture
+def db_rows(site_root: Path) -> Any:
+    def query(sql: str = "SELECT form, status, data, email FROM submissions ORDER BY id",
+              params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return rows(site_root, sql, params)
+    return query
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(MailSink(), free_port())
+    server.start()
+    yield server
+    server.stop()
