@@ -1,0 +1,337 @@
+"""WSGI-level tests of a submission: validation, token/confirm flow, honeypot, rate limit,
+storage and the shape of every answer (303, JSON, HTML problem pages)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from forms_support import SECRET, SITE, VALID, FakeClock, WsgiClient, make_config
+
+from storefront.forms import create_app
+
+
+class FormReader(HTMLParser):
+    """Collect the hidden inputs and the action of the confirm page's form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.inputs: dict[str, str] = {}
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.action = values["action"]
+        elif tag == "input":
+            self.inputs[values["name"]] = values.get("value", "")
+        elif tag == "a":
+            self.links.append(values["href"])
+
+
+def read_page(text: str) -> FormReader:
+    reader = FormReader()
+    reader.feed(text)
+    reader.close()
+    return reader
+
+
+# -- success ---------------------------------------------------------------------------------------
+
+
+def test_success_redirects_303_to_the_thank_you_page(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    result = client.post("contact", VALID["contact"])
+    assert result.status == 303
+    assert result.headers["location"] == f"{SITE}/grazie/"
+    assert result.body == b""
+    [(form, status, data, email)] = db_rows()
+    assert (form, status, email) == ("contact", "received", "maria@example.com")
+    assert json.loads(data) == {"name": "Maria Rossi", "email": "maria@example.com", "phone": "",
+                                "message": "Buongiorno,\nvorrei un vaso.", "privacy": True}
+
+
+def test_success_as_json(client: WsgiClient) -> None:
+    result = client.post("newsletter", VALID["newsletter"], json=True)
+    assert result.status == 200
+    assert result.json() == {"ok": True, "redirect": f"{SITE}/iscritto/"}
+
+
+def test_redirect_follows_the_site_origin_the_visitor_came_from(client: WsgiClient) -> None:
+    client.origin = "https://www.bottega.example"
+    result = client.post("contact", VALID["contact"])
+    assert result.headers["location"] == "https://www.bottega.example/grazie/"
+    client.origin = "http://127.0.0.1:8000"
+    result = client.post("contact", VALID["contact"])
+    assert result.headers["location"] == "http://127.0.0.1:8000/grazie/"
+
+
+def test_consent_version_and_text_are_stored(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("contact", VALID["contact"]).status == 303
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+    stored = db_rows("SELECT form, consent_version, consent_text FROM submissions ORDER BY id")
+    assert stored == [("contact", "2025-01", "Acconsento al trattamento dei dati."),
+                      ("newsletter", "2025-02", "")]
+
+
+def test_ip_is_stored_only_as_a_salted_hash(client: WsgiClient, site_root: Path, db_rows) -> None:  # type: ignore[no-untyped-def]
+    client.ip = "198.51.100.23"
+    client.post("contact", VALID["contact"])
+    [(ip_hash,)] = db_rows("SELECT ip_hash FROM submissions")
+    assert re.fullmatch(r"[0-9a-f]{32}", ip_hash)
+    import hashlib
+
+    assert ip_hash not in hashlib.sha256(b"198.51.100.23").hexdigest()
+    for path in (site_root / "data").iterdir():
+        assert b"198.51.100.23" not in path.read_bytes()
+
+
+def test_undeclared_fields_are_not_stored(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    client.post("newsletter", {**VALID["newsletter"], "admin": "1", "sql": "'; DROP TABLE x"})
+    [(_, _, data, _)] = db_rows()
+    assert json.loads(data) == {"email": "luca@example.com", "privacy": True}
+
+
+def test_a_notification_is_queued_with_the_submission(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    client.post("contact", VALID["contact"])
+    client.post("newsletter", VALID["newsletter"])  # no notify address: nothing queued
+    assert db_rows("SELECT submission_id, recipient, sent_at FROM outbox") == [
+        (1, "owner@bottega.example", None)]
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("form", "change", "field", "message"), [
+    ("contact", {"name": ""}, "name", "Nome: questo campo è obbligatorio."),
+    ("contact", {"name": "   "}, "name", "Nome: questo campo è obbligatorio."),
+    ("contact", {"email": "maria@"}, "email",
+     "Email: scrivi un indirizzo e-mail come nome@esempio.it."),
+    ("contact", {"email": "a b@example.com"}, "email",
+     "Email: scrivi un indirizzo e-mail come nome@esempio.it."),
+    ("contact", {"email": "maria@example"}, "email",
+     "Email: scrivi un indirizzo e-mail come nome@esempio.it."),
+    ("contact", {"name": "x" * 101}, "name", "Nome: al massimo 100 caratteri (ne hai scritti 101)."),
+    ("contact", {"phone": "chiamami"}, "phone",
+     "Telefono: scrivi un numero di telefono, per esempio +39 055 123 4567."),
+    ("contact", {"privacy": ""}, "privacy", "Privacy: per inviare il modulo serve il tuo consenso."),
+    ("contact", {"name": "Maria\r\nBcc: x@evil.example"}, "name",
+     "Nome: contiene caratteri non ammessi."),
+    ("contact", {"message": "ciao\x00"}, "message", "Messaggio: contiene caratteri non ammessi."),
+    ("order", {"quantity": "0"}, "quantity", "Quantità: il numero più piccolo accettato è 1."),
+    ("order", {"quantity": "7"}, "quantity", "Quantità: il numero più grande accettato è 6."),
+    ("order", {"quantity": "2.5"}, "quantity",
+     "Quantità: scrivi un numero intero, per esempio 2."),
+    ("order", {"delivery": "Teletrasporto"}, "delivery",
+     "Consegna: scegli uno dei valori proposti."),
+    ("order", {"phone": "", "email": ""}, "email",
+     "Compila almeno uno di questi campi: Email, Telefono."),
+])
+def test_validation_errors_as_json(client: WsgiClient, form: str, change: dict[str, str],
+                                   field: str, message: str, db_rows) -> None:  # type: ignore[no-untyped-def]
+    result = client.post(form, {**VALID[form], **change}, json=True)
+    assert result.status == 422
+    data = result.json()
+    assert data["ok"] is False
+    assert message in data["errors"][field]
+    assert "token" not in data  # the token was fine: keep it
+    assert db_rows() == []
+
+
+def test_missing_fields_are_all_reported_at_once(client: WsgiClient) -> None:
+    result = client.post("order", {}, json=True)
+    assert set(result.json()["errors"]) == {"quantity", "delivery", "name", "email", "phone",
+                                            "privacy"}
+
+
+def test_repeated_names_use_the_first_value(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    token = client.token("newsletter")
+    client.clock.advance(5)
+    body = "email=first@example.com&email=second@example.com&privacy=on&_ts=" + token
+    assert client.request("POST", "/api/forms/newsletter", body.encode()).status == 303
+    assert db_rows()[0][3] == "first@example.com"
+
+
+def test_errors_without_js_are_a_page_with_a_link_back(client: WsgiClient) -> None:
+    marker = "<script>alert('x')</script>"
+    result = client.post("contact", {**VALID["contact"], "email": marker, "name": ""},
+                         headers={"Referer": f"{SITE}/contatti/"})
+    assert result.status == 422
+    assert result.headers["content-type"] == "text/html; charset=utf-8"
+    text = result.text
+    assert text.startswith("<!DOCTYPE html>\n<html lang=\"it\">")
+    assert "Il modulo non è stato inviato" in text
+    assert "<li>Nome: questo campo è obbligatorio.</li>" in text
+    assert "Email: scrivi un indirizzo e-mail" in text
+    assert "alert" not in text  # input is never echoed on an error page
+    assert read_page(text).links == [f"{SITE}/contatti/"]
+    assert "frame-ancestors 'none'" in result.headers["content-security-policy"]
+
+
+def test_back_link_ignores_a_foreign_referer(client: WsgiClient) -> None:
+    result = client.post("contact", {**VALID["contact"], "name": ""},
+                         headers={"Referer": "https://evil.example/\"><script>"})
+    assert read_page(result.text).links == [f"{SITE}/"]
+
+
+def test_one_of_message_is_listed_once_on_the_page(client: WsgiClient) -> None:
+    result = client.post("order", {**VALID["order"], "phone": "", "email": ""})
+    assert result.text.count("Compila almeno uno di questi campi") == 1
+
+
+def test_english_site_gets_english_messages(site_root: Path, clock: FakeClock) -> None:
+    with create_app(make_config(language="en"), site_root, clock=clock, secret=SECRET,
+                    deliver_mail=False) as app:
+        client = WsgiClient(app, clock)
+        result = client.post("contact", {**VALID["contact"], "email": "nope"}, json=True)
+        assert result.json()["errors"]["email"] == [
+            "Email: enter an e-mail address such as name@example.com."]
+        page = client.post("contact", {**VALID["contact"], "email": "nope"})
+        assert '<html lang="en">' in page.text
+        assert "The form was not sent" in page.text
+
+
+# -- the signed fill-time token --------------------------------------------------------------------
+
+
+def test_too_fast_with_js_is_422_and_keeps_the_token(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    token = client.token("contact")
+    client.clock.advance(1)
+    result = client.post("contact", VALID["contact"], token=token, json=True)
+    assert result.status == 422
+    assert result.json() == {"ok": False, "errors": {}, "form_errors": [
+        "Hai inviato il modulo molto in fretta. Attendi qualche secondo e premi di nuovo "
+        "«Invia»."]}
+    client.clock.advance(3)
+    assert client.post("contact", VALID["contact"], token=token, json=True).status == 200
+    assert len(db_rows()) == 1
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "1750000000.abc.def", "1.2.3.4",
+                                   "１７５０.a.b"])
+def test_unusable_token_with_js_gets_a_fresh_one(client: WsgiClient, token: str, db_rows) -> None:  # type: ignore[no-untyped-def]
+    result = client.post("contact", VALID["contact"], token=token, json=True)
+    assert result.status == 422
+    data = result.json()
+    assert data["form_errors"] == ["Il modulo è scaduto o incompleto. Premi di nuovo «Invia»."]
+    client.clock.advance(5)
+    assert client.post("contact", VALID["contact"], token=data["token"], json=True).status == 200
+    assert len(db_rows()) == 1
+
+
+def test_token_of_another_form_is_refused(client: WsgiClient) -> None:
+    token = client.token("newsletter")
+    client.clock.advance(5)
+    assert client.post("contact", VALID["contact"], token=token, json=True).status == 422
+
+
+def test_expired_token_is_refused(client: WsgiClient) -> None:
+    token = client.token("contact")
+    client.clock.advance(24 * 3600 + 1)
+    assert client.post("contact", VALID["contact"], token=token, json=True).status == 422
+
+
+def test_without_js_the_confirm_page_resends_the_values(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    fields = {**VALID["contact"], "name": 'Ma"ria <b>&amp;', "message": "Riga 1\r\n<i>2</i>"}
+    first = client.post("contact", fields, token="")
+    assert first.status == 200
+    text = first.text
+    assert "Conferma l&#x27;invio" in text
+    assert "<b>" not in text and "<i>" not in text
+    assert "Ma&quot;ria &lt;b&gt;&amp;amp;" in text
+    page = read_page(text)
+    assert page.action == "/api/forms/contact"
+    assert page.inputs["name"] == 'Ma"ria <b>&amp;'
+    assert page.inputs["message"] == "Riga 1\n<i>2</i>"
+    assert page.inputs["privacy"] == "on"
+    assert "phone" not in page.inputs and "website" not in page.inputs
+    # pressing "Send" at once is too fast: the same page again, with a notice
+    again = client.request("POST", page.action, urlencode(page.inputs).encode())
+    assert again.status == 200
+    assert "molto in fretta" in again.text
+    client.clock.advance(4)
+    page = read_page(again.text)
+    sent = client.request("POST", page.action, urlencode(page.inputs).encode())
+    assert sent.status == 303
+    [(_, _, data, _)] = db_rows()
+    assert json.loads(data)["name"] == 'Ma"ria <b>&amp;'
+
+
+def test_without_js_invalid_data_gets_the_problems_first(client: WsgiClient) -> None:
+    result = client.post("contact", {**VALID["contact"], "email": "x"}, token="")
+    assert result.status == 422
+    assert "Il modulo non è stato inviato" in result.text
+
+
+# -- honeypot --------------------------------------------------------------------------------------
+
+
+def test_honeypot_looks_like_success_but_is_stored_as_spam(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    body = urlencode({**VALID["contact"], "website": "http://spam.example", "_ts": ""}).encode()
+    result = client.request("POST", "/api/forms/contact", body)
+    assert result.status == 303
+    assert result.headers["location"] == f"{SITE}/grazie/"
+    assert db_rows("SELECT status FROM submissions") == [("spam",)]
+    assert db_rows("SELECT * FROM outbox") == []
+
+
+# -- rate limit ------------------------------------------------------------------------------------
+
+
+def test_rate_limit_per_ip(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(10):
+        assert client.post("newsletter", VALID["newsletter"]).status == 303
+    limited = client.post("newsletter", VALID["newsletter"], json=True)
+    assert limited.status == 429
+    assert int(limited.headers["retry-after"]) > 0
+    assert "Troppi invii" in limited.json()["form_errors"][0]
+    client.ip = "203.0.113.99"
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+    client.ip = "203.0.113.7"
+    client.clock.advance(1200)
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+    assert len(db_rows()) == 12
+
+
+def test_validation_failures_do_not_use_up_the_rate_limit(client: WsgiClient) -> None:
+    for _ in range(30):
+        assert client.post("newsletter", {"email": "bad"}).status == 422
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+
+
+# -- storage ---------------------------------------------------------------------------------------
+
+
+def test_storage_failure_is_503_and_stores_nothing(client: WsgiClient, site_root: Path,
+                                                   db_rows) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    conn = sqlite3.connect(site_root / "data" / "forms.sqlite3")
+    conn.execute("DROP TABLE outbox")  # the submission's transaction will fail half-way
+    conn.close()
+    result = client.post("contact", VALID["contact"], json=True)
+    assert result.status == 503
+    assert result.json()["form_errors"] == [
+        "Non è stato possibile salvare il messaggio. Riprova fra qualche minuto."]
+    assert db_rows() == []
+    assert client.post("newsletter", VALID["newsletter"]).status == 303  # no mail row needed
+
+
+def test_database_settings(app, site_root: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from storefront.forms.storage import SCHEMA_VERSION, connect
+
+    conn = connect(site_root / "data" / "forms.sqlite3")
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+    assert isinstance(sqlite3.sqlite_version, str)
