@@ -77,7 +77,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
     if business.geo is not None:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": business.geo.latitude,
                        "longitude": business.geo.longitude}
-    hours = [h.schema for h in business.opening_hours if h.schema]
+    hours = [entry for h in business.opening_hours if h.schema for entry in split_hours(h.schema)]
     if hours:
         data["openingHours"] = hours
     if config.social:
@@ -154,6 +154,14 @@ def breadcrumbs_jsonld(trail: list[tuple[str, str]], urls: UrlBuilder) -> dict[s
             for index, (name, url) in enumerate(trail, 1)
         ],
     }
+
+
+def split_hours(schema: str) -> list[str]:
+    """``Tu-Fr 09:30-13:00,15:30-19:00`` -> one schema.org openingHours entry per time range."""
+    days, _, ranges = schema.strip().partition(" ")
+    if "," not in ranges:
+        return [schema.strip()]
+    return [f"{days} {part.strip()}" for part in ranges.split(",") if part.strip()]
 
 
 @dataclass(frozen=True)
