@@ -15,6 +15,7 @@ from pathlib import Path
 from storefront import __version__
 from storefront.build import BuildReport, BuildRequest, build_site
 from storefront.errors import BuildFailed, StorefrontError
+from storefront.forms.commands import add_forms_parser
 from storefront.scaffold import NEW_KINDS, create_document, init_site
 from storefront.site import BuildOptions
 
@@ -60,12 +61,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-drafts", action="store_true", help="hide drafts in the preview")
     serve.set_defaults(func=run_serve)
 
-    try:
-        from storefront.forms.commands import add_forms_parser
-    except ImportError:  # pragma: no cover - the forms package is part of storefront
-        pass
-    else:
-        add_forms_parser(commands)
+    add_forms_parser(commands)
     return parser
 
 
