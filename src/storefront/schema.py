@@ -69,6 +69,13 @@ def compose_yaml(text: str) -> yaml.Node | None:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         context_line = exc.context_mark.line + 1 if exc.context_mark is not None else 0
+        if context_line and "flow sequence" in (exc.context or ""):
+            # an unclosed [list]: the owner's mistake is where it opens
+            raise YamlProblem(context_line, "the list opened with [ on this line is not closed "
+                              "with ] (or a comma is missing between two items)") from exc
+        if context_line and "flow mapping" in (exc.context or ""):
+            raise YamlProblem(context_line, "the mapping opened with { on this line is not "
+                              "closed with } (or a comma is missing)") from exc
         return_problem = exc.problem or exc.context or "invalid YAML"
         raise YamlProblem(line, return_problem, exc.context or "", context_line) from exc
     except yaml.YAMLError as exc:

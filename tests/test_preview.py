@@ -1,0 +1,61 @@
+"""The preview server's WSGI app, driven directly (no sockets)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from storefront.preview import PreviewBuilder, make_app
+
+
+def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
+    seen: dict[str, object] = {}
+
+    def start_response(status, headers):
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()},
+                        start_response))
+    return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
+
+
+def make_builder(copy_site, tmp_path: Path) -> PreviewBuilder:
+    site = copy_site("basic")
+    return PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                          log=lambda line: None)
+
+
+def test_preview_builds_with_drafts_and_serves_pages(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    app = make_app(builder)
+    status, headers, body = call(app, "/blog/2024/07/bozza/")
+    assert status == "200 OK"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"Una bozza" in body
+    assert not (builder.root / "output").exists(), "the preview must never touch output/"
+
+
+def test_preview_never_serves_outside_its_folder(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/../../etc/passwd"):
+        status, _, body = call(make_app(builder), path)
+        assert status.startswith("404") and b"secret" not in body
+
+
+def test_failed_rebuild_keeps_last_good_page_and_shows_the_errors(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    page = builder.root / "content/pages/chi-siamo.md"
+    page.write_text("---\ntitle: [rotto\n---\n", encoding="utf-8")
+    builder.rebuild()
+    status, _, body = call(make_app(builder), "/chi-siamo/")
+    assert status == "200 OK"
+    assert b"Dal 1952 in via Fillungo." in body  # the last good version
+    assert b'role="alert"' in body and b"content/pages/chi-siamo.md:2: invalid YAML: the list opened with [ on this line" in body
+    page.write_text("---\ntitle: Chi siamo\nmenu: 1\n---\n\nDal 1953.\n", encoding="utf-8")
+    builder.rebuild()
+    _, _, fixed = call(make_app(builder), "/chi-siamo/")
+    assert b"Dal 1953." in fixed and b'role="alert"' not in fixed
