@@ -1,0 +1,43 @@
+"""The preview server end to end: save a file, the open page reloads by itself."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from storefront.preview import PreviewServer
+from support import SITES
+
+
+@pytest.fixture
+def preview(tmp_path: Path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    server = PreviewServer(site, port=0, log=lambda line: None)
+    server.start()
+    try:
+        yield site, f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+def test_saving_a_file_reloads_the_page_and_errors_show_in_the_browser(browser, preview) -> None:
+    site, base = preview
+    page = browser.new_page()
+    try:
+        page.goto(base + "/chi-siamo/")
+        assert page.locator("main").inner_text().count("Dal 1952 in via Fillungo.") == 1
+        source = site / "content" / "pages" / "chi-siamo.md"
+        source.write_text(source.read_text(encoding="utf-8").replace("Dal 1952", "Dal 1953"),
+                          encoding="utf-8")
+        page.wait_for_selector("text=Dal 1953 in via Fillungo.", timeout=15_000)
+
+        source.write_text("---\ntitle: [rotto\n---\n", encoding="utf-8")
+        overlay = page.wait_for_selector("#storefront-errors", timeout=15_000)
+        assert "content/pages/chi-siamo.md:2: invalid YAML" in overlay.inner_text()
+        assert "Dal 1953 in via Fillungo." in page.locator("main").inner_text()
+    finally:
+        page.close()
