@@ -174,9 +174,10 @@ class PreviewServer:
 
     def __init__(self, root: Path, port: int = 8000, drafts: bool = True,
                  log: Callable[[str], None] = print) -> None:
-        self.server = make_server("127.0.0.1", port, lambda e, s: self.app(e, s),
+        self.app: WsgiApp | None = None
+        self.server = make_server("127.0.0.1", port, self._dispatch,
                                   server_class=_ThreadingServer, handler_class=_QuietHandler)
-        self.port = self.server.server_address[1]
+        self.port = int(self.server.server_address[1])
         self.builder = PreviewBuilder(root, root / PREVIEW_DIR,
                                       f"http://127.0.0.1:{self.port}/", drafts, log)
         self.app = make_app(self.builder)
@@ -189,6 +190,11 @@ class PreviewServer:
                 self.observer.schedule(handler, str(root / folder), recursive=True)
         self.observer.schedule(handler, str(root), recursive=False)
         self.threads: list[threading.Thread] = []
+
+    def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # the port (chosen by the OS when 0) is known only after the socket is bound
+        assert self.app is not None
+        return self.app(environ, start_response)
 
     def _rebuild_on_change(self) -> None:
         while not self.stopping.is_set():
