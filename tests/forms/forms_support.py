@@ -8,6 +8,7 @@ import json
 import socket
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -106,6 +107,16 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds
+
+
+class OffsetClock(FakeClock):
+    """Real time plus whatever :meth:`advance` added (for tests with background threads)."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def __call__(self) -> float:
+        return time.time() + super().__call__()
 
 
 @dataclass

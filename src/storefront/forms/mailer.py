@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
@@ -55,9 +56,14 @@ def credentials_from_env(environ: Mapping[str, str] | None = None) -> SmtpCreden
 
 
 def header_text(value: object, limit: int = 120) -> str:
-    """One line of printable text for a header: control and line-separator characters removed."""
+    """One line of printable text for a header: control and line-separator characters removed.
+
+    ``=?`` is broken up too: the email package decodes RFC 2047 encoded words found in a header
+    value it is given, so ``=?utf-8?q?x=0D=0ABcc:...?=`` would otherwise become a real line break
+    when the message is serialised.
+    """
     text = "".join(ch if ch.isprintable() else " " for ch in str(value))
-    text = " ".join(text.split())
+    text = " ".join(text.split()).replace("=?", "= ?")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -110,7 +116,23 @@ def compose_notification(
     if reply_to:
         lines.extend(["", messages("mail_reply")])
     message.set_content("\n".join(lines) + "\n", charset="utf-8")
+    _check_headers(message)
     return message
+
+
+_EXPECTED_HEADERS = frozenset({
+    "subject", "from", "to", "reply-to", "date", "message-id", "auto-submitted",
+    "content-type", "content-transfer-encoding", "mime-version",
+})
+
+
+def _check_headers(message: EmailMessage) -> None:
+    """Re-read the serialised headers: refuse the message if any header appeared that we did not
+    set (the last line of defence against header injection)."""
+    parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message.as_bytes())
+    names = [name.lower() for name in parsed.keys()]
+    if not set(names) <= _EXPECTED_HEADERS or len(names) != len(set(names)):
+        raise ValueError(f"refusing a notification with unexpected headers: {sorted(names)}")
 
 
 def _is_email_field(form: FormDefinition | None, name: str) -> bool:
@@ -142,6 +164,11 @@ class Mailer:
     def session(self) -> Iterator[smtplib.SMTP]:
         """A logged-in SMTP connection; raise :class:`MailError` if one cannot be opened."""
         s = self.settings
+        if self.credentials is not None and s.security == "none" and s.host not in _LOOPBACK:
+            raise MailError(
+                "refusing to send the SMTP password unencrypted; set smtp.security to starttls "
+                "or ssl"
+            )
         context = self.ssl_context or ssl.create_default_context()
         try:
             smtp: smtplib.SMTP
@@ -155,11 +182,6 @@ class Mailer:
             if s.security == "starttls":
                 smtp.starttls(context=context)
             if self.credentials is not None:
-                if s.security == "none" and s.host not in _LOOPBACK:
-                    raise MailError(
-                        "refusing to send the SMTP password unencrypted; set smtp.security to "
-                        "starttls or ssl"
-                    )
                 smtp.login(self.credentials.user, self.credentials.password)
         except (OSError, smtplib.SMTPException) as exc:
             smtp.close()

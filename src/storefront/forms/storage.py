@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,7 @@ def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connec
         raise StorageError(f"cannot open the form database {path}: {exc}") from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, timeout)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
@@ -113,6 +114,27 @@ def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connec
         conn.close()
         raise
     return conn
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL (persistent in the file), retrying while another connection does the same.
+
+    Changing the journal mode can fail with "database is locked" without waiting on the busy
+    handler when two processes open a new database at the same moment.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise StorageError("cannot switch the form database to WAL mode: it stays locked")
+        time.sleep(0.01)
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -48,7 +48,8 @@ class ValidationResult:
 
 def is_email(text: str) -> bool:
     """True for a plain ASCII address such as ``name@example.com``."""
-    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
+    # "=?" would start an RFC 2047 encoded word once the address is put in a header
+    return len(text) <= 254 and "=?" not in text and _EMAIL.fullmatch(text) is not None
 
 
 def label_of(form_field: FormField) -> str:

@@ -1,0 +1,199 @@
+"""The SQLite layer: migrations, the group-commit writer, forgetting a person."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from storefront.forms.storage import (
+    SCHEMA_VERSION,
+    NewSubmission,
+    StorageError,
+    connect,
+    count_by_form,
+    fetch_submissions,
+    forget_email,
+    stored_secret,
+)
+from storefront.forms.writer import SubmissionWriter
+
+
+def submission(n: int, *, email: str = "", notify: str = "owner@example.com",
+               status: str = "received", form: str = "contact") -> NewSubmission:
+    return NewSubmission(form=form, created_at=f"2025-01-01T00:00:{n % 60:02d}+00:00",
+                         status=status, data={"n": n, "message": f"messaggio numero {n}"},
+                         email=email, ip_hash="h", notify=notify)
+
+
+def test_new_database_is_migrated(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "sub" / "forms.sqlite3")
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"meta", "submissions", "outbox"} <= tables
+    finally:
+        conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "forms.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA user_version = 99")
+    raw.close()
+    with pytest.raises(StorageError, match="newer than this storefront"):
+        connect(path)
+
+
+def test_concurrent_first_connections_migrate_once(tmp_path: Path) -> None:
+    path = tmp_path / "forms.sqlite3"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def open_it() -> None:
+        try:
+            barrier.wait()
+            connect(path).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    conn = connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_unusable_path_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StorageError, match="cannot open the form database"):
+        connect(tmp_path / "file" / "forms.sqlite3")
+
+
+def test_secret_is_created_once(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "f.sqlite3")
+    try:
+        first = stored_secret(conn)
+        assert len(first) == 32
+        assert stored_secret(conn) == first
+    finally:
+        conn.close()
+
+
+def _gate_first_commit(writer: SubmissionWriter) -> tuple[threading.Event, threading.Event]:
+    """Hold the writer after its first commit, so the next requests queue up behind it."""
+    entered, release = threading.Event(), threading.Event()
+
+    def on_commit(count: int) -> None:
+        if not entered.is_set():
+            entered.set()
+            release.wait(10)
+
+    writer.on_commit = on_commit
+    return entered, release
+
+
+def test_writer_groups_concurrent_submissions_into_one_commit(tmp_path: Path) -> None:
+    writer = SubmissionWriter(tmp_path / "f.sqlite3")
+    entered, release = _gate_first_commit(writer)
+    ids: list[int] = []
+    ids_lock = threading.Lock()
+
+    def store(n: int) -> None:
+        new_id = writer.store(submission(n))
+        with ids_lock:
+            ids.append(new_id)
+
+    first = threading.Thread(target=store, args=(0,))
+    first.start()
+    assert entered.wait(10)
+    others = [threading.Thread(target=store, args=(n,)) for n in range(1, 41)]
+    for t in others:
+        t.start()
+    while writer._queue.qsize() < 40:  # all queued behind the held writer
+        threading.Event().wait(0.005)
+    release.set()
+    for t in [first, *others]:
+        t.join()
+    writer.close()
+    assert sorted(ids) == list(range(1, 42))
+    assert writer.batches == 2  # one for the first, one for the other forty
+    conn = connect(tmp_path / "f.sqlite3")
+    try:
+        assert len(fetch_submissions(conn)) == 41
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 41
+    finally:
+        conn.close()
+
+
+def test_a_bad_row_does_not_sink_its_batch(tmp_path: Path) -> None:
+    writer = SubmissionWriter(tmp_path / "f.sqlite3")
+    entered, release = _gate_first_commit(writer)
+    results: dict[int, object] = {}
+
+    def store(n: int, status: str) -> None:
+        try:
+            results[n] = writer.store(submission(n, status=status))
+        except StorageError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=store, args=(0, "received"))]
+    threads[0].start()
+    assert entered.wait(10)
+    for n in range(1, 6):
+        t = threading.Thread(target=store, args=(n, "bogus" if n == 3 else "received"))
+        threads.append(t)
+        t.start()
+    while writer._queue.qsize() < 5:
+        threading.Event().wait(0.005)
+    release.set()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert isinstance(results[3], StorageError)
+    assert all(isinstance(results[n], int) for n in (0, 1, 2, 4, 5))
+    conn = connect(tmp_path / "f.sqlite3")
+    try:
+        stored = sorted(s.data["n"] for s in fetch_submissions(conn))
+        assert stored == [0, 1, 2, 4, 5]
+    finally:
+        conn.close()
+
+
+def test_writer_refuses_after_close(tmp_path: Path) -> None:
+    writer = SubmissionWriter(tmp_path / "f.sqlite3")
+    assert writer.store(submission(1)) == 1
+    writer.close()
+    with pytest.raises(StorageError, match="shutting down"):
+        writer.store(submission(2))
+
+
+def test_forget_erases_rows_mail_and_bytes_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "f.sqlite3"
+    writer = SubmissionWriter(path)
+    writer.store(submission(1, email="maria@example.com"))
+    writer.store(submission(2, email="luca@example.com"))
+    writer.store(submission(3, email="maria@example.com", form="newsletter"))
+    writer.close()
+    conn = connect(path)
+    try:
+        assert forget_email(conn, "  MARIA@example.com ") == 2
+        left = fetch_submissions(conn)
+        assert [s.email for s in left] == ["luca@example.com"]
+        assert conn.execute("SELECT submission_id FROM outbox").fetchall() == [(2,)]
+        assert forget_email(conn, "nobody@example.com") == 0
+        assert [c.form for c in count_by_form(conn)] == ["contact"]
+    finally:
+        conn.close()
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"messaggio numero 1" not in data
+    assert b"messaggio numero 3" not in data
+    assert b"messaggio numero 2" in data
