@@ -94,7 +94,7 @@ def build_model(
         pages=pages,
         tags=tags,
         posts_by_tag=posts_by_tag,
-        related={post.url: related_posts(post, posts) for post in posts},
+        related={post.url: related_posts(post, posts_by_tag) for post in posts},
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
     )
@@ -176,19 +176,21 @@ def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[T
     return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
 
 
-def related_posts(post: Post, posts: tuple[Post, ...]) -> tuple[Post, ...]:
-    """Up to three other posts sharing the most tags with ``post``, newest first on ties."""
-    mine = {tag.slug for tag in post.tags}
-    if not mine:
-        return ()
-    scored = [
-        (len(mine & {tag.slug for tag in other.tags}), other)
-        for other in posts
-        if other.url != post.url
-    ]
-    scored = [item for item in scored if item[0] > 0]
-    scored.sort(key=lambda item: (-item[0], -item[1].date.timestamp(), item[1].slug))
-    return tuple(other for _, other in scored[:RELATED_POSTS])
+def related_posts(post: Post, posts_by_tag: dict[str, tuple[Post, ...]]) -> tuple[Post, ...]:
+    """Up to three other posts sharing the most tags with ``post``, newest first on ties.
+
+    Counts through the tag index, so the cost grows with shared tags, not with posts squared.
+    """
+    shared: dict[str, int] = defaultdict(int)
+    by_url: dict[str, Post] = {}
+    for tag in post.tags:
+        for other in posts_by_tag.get(tag.slug, ()):
+            if other.url != post.url:
+                shared[other.url] += 1
+                by_url[other.url] = other
+    ranked = sorted(shared, key=lambda url: (-shared[url], -by_url[url].date.timestamp(),
+                                             by_url[url].slug))
+    return tuple(by_url[url] for url in ranked[:RELATED_POSTS])
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:
