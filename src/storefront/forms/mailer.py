@@ -130,7 +130,7 @@ def _check_headers(message: EmailMessage) -> None:
     """Re-read the serialised headers: refuse the message if any header appeared that we did not
     set (the last line of defence against header injection)."""
     parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message.as_bytes())
-    names = [name.lower() for name in parsed.keys()]
+    names = [name.lower() for name in parsed]
     if not set(names) <= _EXPECTED_HEADERS or len(names) != len(set(names)):
         raise ValueError(f"refusing a notification with unexpected headers: {sorted(names)}")
 
