@@ -66,7 +66,7 @@ forms:
 form_endpoint:
   database: data/forms.sqlite3
   max_body_bytes: {max_body}
-  min_fill_seconds: 3
+  min_fill_seconds: {min_fill}
   rate_limit: {rate_limit}
   rate_window_seconds: 600
   allowed_origins: [https://www.bottega.example]
@@ -85,10 +85,12 @@ VALID = {
 
 
 def site_yaml(*, base_url: str = SITE + "/", language: str = "it", max_body: int = 32768,
-              rate_limit: int = 10, smtp_port: int = 2525, security: str = "none") -> str:
+              rate_limit: int = 10, smtp_port: int = 2525, security: str = "none",
+              min_fill: float = 3) -> str:
     base_url_line = f"base_url: {base_url}\n" if base_url else ""
     return SITE_YAML.format(base_url_line=base_url_line, language=language, max_body=max_body,
-                            rate_limit=rate_limit, smtp_port=smtp_port, security=security)
+                            rate_limit=rate_limit, smtp_port=smtp_port, security=security,
+                            min_fill=min_fill)
 
 
 def make_config(**options: Any) -> SiteConfig:
