@@ -1,0 +1,111 @@
+"""The owner's commands: list, export (CSV/JSON), forget."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from forms_support import VALID, WsgiClient
+
+from storefront.forms.commands import (
+    add_forms_parser,
+    run_forms_export,
+    run_forms_forget,
+    run_forms_list,
+)
+
+
+@pytest.fixture
+def filled(client: WsgiClient, site_root: Path) -> Path:
+    assert client.post("contact", VALID["contact"]).status == 303
+    evil = {**VALID["contact"], "name": "=HYPERLINK(\"http://evil\")", "email": "b@example.com",
+            "message": "riga 1\nriga 2, \"citata\""}
+    assert client.post("contact", evil).status == 303
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+    spam = {**VALID["newsletter"], "website": "x"}
+    client.request("POST", "/api/forms/newsletter", "&".join(f"{k}={v}" for k, v in spam.items())
+                   .encode())
+    return site_root
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", type=Path)
+    add_forms_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(list(argv))
+
+
+def test_parser_registers_the_five_commands(site_root: Path) -> None:
+    args = parse("--root", str(site_root), "forms", "export", "--form", "contact", "--format",
+                 "json")
+    assert args.func is run_forms_export
+    assert (args.form, args.format) == ("contact", "json")
+    assert parse("forms", "serve").port == 8081
+    assert parse("forms", "serve").host == "127.0.0.1"
+    assert parse("forms", "forget", "a@example.com").email == "a@example.com"
+    assert parse("forms", "send").due_only is False
+    assert parse("forms", "list").form is None
+    with pytest.raises(SystemExit):
+        parse("forms", "export", "--form", "contact", "--format", "xml")
+
+
+def test_list_counts_per_form(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_forms_list(parse("--root", str(filled), "forms", "list")) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["form", "received", "spam", "latest"]
+    assert lines[1].split()[:3] == ["contact", "2", "0"]
+    assert lines[2].split()[:3] == ["newsletter", "1", "1"]
+    assert lines[3].split()[:4] == ["order", "0", "0", "-"]
+    assert "mail: 0 sent, 2 pending" in out
+
+
+def test_list_one_form(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_forms_list(parse("--root", str(filled), "forms", "list", "--form", "contact")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("#2 ")  # newest first
+    assert "name=Maria Rossi" in lines[1]
+
+
+def test_export_csv_neutralises_formulas(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_forms_export(parse("--root", str(filled), "forms", "export", "--form",
+                                  "contact")) == 0
+    captured = capsys.readouterr()
+    table = list(csv.reader(io.StringIO(captured.out)))
+    assert table[0] == ["id", "created_at", "status", "consent_version", "name", "email",
+                        "phone", "message", "privacy"]
+    assert table[1][4:] == ["Maria Rossi", "maria@example.com", "", "Buongiorno,\nvorrei un vaso.",
+                            "yes"]
+    assert table[2][4] == "'=HYPERLINK(\"http://evil\")"
+    assert table[2][7] == 'riga 1\nriga 2, "citata"'
+    assert "exported 2 submissions of 'contact'" in captured.err
+
+
+def test_export_json_to_a_file(filled: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    args = parse("--root", str(filled), "forms", "export", "--form", "newsletter", "--format",
+                 "json", "--output", str(target), "--spam")
+    assert run_forms_export(args) == 0
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert [d["status"] for d in data] == ["received", "spam"]
+    assert data[0]["fields"] == {"email": "luca@example.com", "privacy": True}
+    assert data[0]["consent_version"] == "2025-02"
+    assert not target.with_name("out.json.part").exists()
+
+
+def test_forget_deletes_one_person(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_forms_forget(parse("--root", str(filled), "forms", "forget",
+                                  "Maria@Example.com")) == 0
+    assert "deleted 1 submission of Maria@Example.com" in capsys.readouterr().out
+    assert run_forms_forget(parse("--root", str(filled), "forms", "forget",
+                                  "maria@example.com")) == 0
+    assert "no submissions of maria@example.com" in capsys.readouterr().out
+    run_forms_list(parse("--root", str(filled), "forms", "list"))
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[:3] == ["contact", "1", "0"]
+    assert "mail: 0 sent, 1 pending" in out
