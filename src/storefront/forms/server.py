@@ -30,10 +30,11 @@ DEFAULT_THREADS = 16
 
 
 def make_server(
-    app: FormsApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+    app: Callable[..., Any], host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
     threads: int = DEFAULT_THREADS, trusted_proxy: str | None = "127.0.0.1",
+    max_body_bytes: int = 32768,
 ) -> Any:
-    """A waitress server for ``app`` bound to ``host:port`` (port 0 picks a free one)."""
+    """A waitress server for the WSGI ``app`` on ``host:port`` (port 0 picks a free one)."""
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -42,7 +43,7 @@ def make_server(
         "channel_timeout": 30,
         "connection_limit": 1000,
         # our app answers 413 itself below this; waitress refuses absurd chunked bodies
-        "max_request_body_size": max(app.config.form_endpoint.max_body_bytes * 4, 1 << 20),
+        "max_request_body_size": max(max_body_bytes * 4, 1 << 20),
         "clear_untrusted_proxy_headers": True,
     }
     if trusted_proxy:
@@ -63,7 +64,8 @@ def serve(
     """Serve the endpoint until SIGTERM/SIGINT; every accepted submission is committed on exit."""
     app = create_app(config, root, **app_options)
     try:
-        server = make_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy)
+        server = make_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy,
+                             max_body_bytes=config.form_endpoint.max_body_bytes)
         try:
             app.start()
             if ready is not None:
@@ -78,11 +80,13 @@ def serve(
 
 
 class BackgroundServer:
-    """waitress serving ``app`` on a background thread (tests, benchmarks, embedding)."""
+    """waitress serving a WSGI app on a background thread (tests, benchmarks, embedding)."""
 
-    def __init__(self, app: FormsApp, host: str = DEFAULT_HOST, port: int = 0,
+    def __init__(self, app: Callable[..., Any], host: str = DEFAULT_HOST, port: int = 0,
                  **options: Any) -> None:
         self.app = app
+        if isinstance(app, FormsApp):
+            options.setdefault("max_body_bytes", app.config.form_endpoint.max_body_bytes)
         self.server = make_server(app, host, port, **options)
         self.host, self.port = server_address(self.server)
         self._thread = threading.Thread(target=self.server.run, name="storefront-forms-server",
