@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -52,7 +52,8 @@ def known_currencies() -> frozenset[str]:
 def parse_timezone(text: str) -> str:
     try:
         zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: "Europe" names a folder of the tz database (IsADirectoryError)
         raise ValueError(f'must be a time zone name such as Europe/Rome, got "{text}"') from None
     return text
 
@@ -78,17 +79,27 @@ def parse_site_path(text: str) -> str:
     raise ValueError(f'must start with "/" (a page of this site) or http(s)://, got "{text}"')
 
 
-_PLACEHOLDERS = frozenset({"year", "month", "day", "slug", "category"})
+_PLACEHOLDERS = ("year", "month", "day", "slug", "category")
 
 
-def parse_permalink(text: str) -> str:
-    """A URL pattern such as /blog/{year}/{slug}/: must stay inside the site."""
+def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS) -> str:
+    """A URL pattern such as /blog/{year}/{slug}/: must stay inside the site.
+
+    ``allowed`` are the placeholders the kind can fill (a product has no date, a listing no slug):
+    any other would fail only later, with a KeyError while building.
+    """
     names = set(re.findall(r"{([^}]*)}", text))
-    unknown = names - _PLACEHOLDERS
-    if unknown:
+    if names - set(_PLACEHOLDERS):
         raise ValueError(
             f'may use only {{year}}, {{month}}, {{day}}, {{slug}} and {{category}}, got "{text}"'
         )
+    if names - set(allowed):
+        listed = [f"{{{name}}}" for name in allowed]
+        which = " and ".join(filter(None, [", ".join(listed[:-1]), *listed[-1:]]))
+        raise ValueError(f'may use only {which or "no placeholders"}, got "{text}"')
+    outside = re.sub(r"{[^{}]*}", "", text)
+    if "{" in outside or "}" in outside:
+        raise ValueError(f'has an unmatched "{{" or "}}", got "{text}"')
     parts = text.split("/")
     if not text.startswith("/") or ".." in parts or "\\" in text or "//" in text:
         raise ValueError(f'must be a path starting with "/" and without "..", got "{text}"')
@@ -97,7 +108,22 @@ def parse_permalink(text: str) -> str:
     return text
 
 
-_PERMALINK = {"parse": parse_permalink}
+def _permalink(*allowed: str) -> dict[str, Callable[[str], str]]:
+    """Field metadata for a permalink that may use only ``allowed`` placeholders."""
+    return {"parse": lambda text: parse_permalink(text, allowed)}
+
+
+_DATED = _permalink("year", "month", "day", "slug")
+_PRODUCT = _permalink("slug", "category")
+_SLUG_ONLY = _permalink("slug")
+_FIXED = _permalink()
+
+
+def parse_form_name(text: str) -> str:
+    """A form name: the last segment of its action URL and part of HTML ids."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
+        raise ValueError('must be a name of lowercase letters, digits, "-" and "_" such as "contact"')
+    return text
 
 
 @dataclass(frozen=True)
@@ -149,15 +175,15 @@ class SocialLink:
 
 @dataclass(frozen=True)
 class Permalinks:
-    post: str = field(default="/blog/{year}/{month}/{slug}/", metadata=field_doc("post URLs", **_PERMALINK))
-    product: str = field(default="/prodotti/{slug}/", metadata=field_doc("product URLs", **_PERMALINK))
-    page: str = field(default="/{slug}/", metadata=field_doc("page URLs", **_PERMALINK))
-    tag: str = field(default="/tag/{slug}/", metadata=field_doc("tag page URLs", **_PERMALINK))
-    category: str = field(default="/prodotti/#{slug}", metadata=field_doc("category anchors", **_PERMALINK))
-    blog: str = field(default="/blog/", metadata=field_doc("blog listing", **_PERMALINK))
-    products: str = field(default="/prodotti/", metadata=field_doc("catalogue", **_PERMALINK))
-    faq: str = field(default="/faq/", metadata=field_doc("FAQ page", **_PERMALINK))
-    tags: str = field(default="/tag/", metadata=field_doc("tags index", **_PERMALINK))
+    post: str = field(default="/blog/{year}/{month}/{slug}/", metadata=field_doc("post URLs", **_DATED))
+    product: str = field(default="/prodotti/{slug}/", metadata=field_doc("product URLs", **_PRODUCT))
+    page: str = field(default="/{slug}/", metadata=field_doc("page URLs", **_SLUG_ONLY))
+    tag: str = field(default="/tag/{slug}/", metadata=field_doc("tag page URLs", **_SLUG_ONLY))
+    category: str = field(default="/prodotti/#{slug}", metadata=field_doc("category anchors", **_SLUG_ONLY))
+    blog: str = field(default="/blog/", metadata=field_doc("blog listing", **_FIXED))
+    products: str = field(default="/prodotti/", metadata=field_doc("catalogue", **_FIXED))
+    faq: str = field(default="/faq/", metadata=field_doc("FAQ page", **_FIXED))
+    tags: str = field(default="/tag/", metadata=field_doc("tags index", **_FIXED))
 
 
 @dataclass(frozen=True)
@@ -271,15 +297,16 @@ class SiteConfig:
     author: str = field(default="", metadata=field_doc("default author of posts"))
     image: str = field(default="", metadata=field_doc("default share image (Open Graph)"))
     theme: str = field(default="default", metadata=field_doc("theme name"))
-    page_size: int = field(default=6, metadata=field_doc("items per listing page"))
-    featured_products: int = field(default=3, metadata=field_doc("products on the home page"))
-    home_posts: int = field(default=3, metadata=field_doc("posts on the home page"))
+    page_size: int = field(default=6, metadata=field_doc("items per listing page", minimum=1))
+    featured_products: int = field(default=3, metadata=field_doc("products on the home page", minimum=0))
+    home_posts: int = field(default=3, metadata=field_doc("posts on the home page", minimum=0))
     business: Business = field(default_factory=Business, metadata=field_doc("the business"))
     menu: tuple[MenuItem, ...] = field(default=(), metadata=field_doc("main menu links"))
     social: tuple[SocialLink, ...] = field(default=(), metadata=field_doc("social profiles"))
     permalinks: Permalinks = field(default_factory=Permalinks, metadata=field_doc("URL patterns"))
     forms: Mapping[str, FormDefinition] = field(
-        default_factory=lambda: MappingProxyType({}), metadata=field_doc("form definitions")
+        default_factory=lambda: MappingProxyType({}),
+        metadata=field_doc("form definitions", key_parse=parse_form_name),
     )
     form_endpoint: FormEndpoint = field(
         default_factory=FormEndpoint, metadata=field_doc("form endpoint settings")

@@ -11,6 +11,8 @@ Field metadata understood by :func:`build`:
 * ``parse``: a callable ``str -> value`` applied to the raw scalar text; it raises ``ValueError``
   with a plain-language message when the text is wrong.
 * ``hint``: a hint shown with any error about that field.
+* ``minimum``: the smallest accepted value of an ``int`` field.
+* ``key_parse``: for a mapping field, a callable that raises ``ValueError`` for a bad key.
 * ``doc``: a one-line description (used by the README's config reference).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -201,8 +204,18 @@ class Mapper:
                 self.error(node, f"{where} must be a mapping of names to values", field_hint)
                 return None
             result: dict[str, Any] = {}
+            check_key: Callable[[str], str] | None = field.metadata.get("key_parse") if field else None
             for key_node, value_node in node.value:
                 key = str(key_node.value)
+                if key in result:
+                    self.error(key_node, f"{_join(where, key)} is given twice", "keep only one of them")
+                    continue
+                if check_key is not None:
+                    try:
+                        check_key(key)
+                    except ValueError as exc:
+                        self.error(key_node, f'{where}."{key}" {exc}', field_hint)
+                        continue
                 result[key] = self.convert(args[1], value_node, _join(where, key))
             return types.MappingProxyType(result)
         if dataclasses.is_dataclass(hint):
@@ -210,7 +223,12 @@ class Mapper:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"{where} must be a single value, not a list or mapping", field_hint)
             return None
-        return self._scalar(hint, origin, args, node, where, field_hint)
+        value = self._scalar(hint, origin, args, node, where, field_hint)
+        minimum = field.metadata.get("minimum") if field is not None else None
+        if minimum is not None and value is not None and value < minimum:
+            self.error(node, f"{where} must be at least {minimum}, got {value}", field_hint)
+            return None
+        return value
 
     def _scalar(
         self, hint: Any, origin: Any, args: tuple[Any, ...], node: yaml.ScalarNode, where: str,
@@ -224,6 +242,9 @@ class Mapper:
             self.error(node, f'{where} must be one of {choices}, got "{text}"', field_hint)
             return None
         if hint is str:
+            if _is_null(node):  # `key:`, `key: ~` or `key: null` would become "", "~" or "null"
+                self.error(node, f"{where} is empty", field_hint or "write a value, or remove the line")
+                return None
             return text
         if hint is bool:
             value = plain_value(node)
@@ -239,10 +260,13 @@ class Mapper:
             return None
         if hint is float:
             try:
-                return float(text)
+                number = float(text)
             except ValueError:
+                number = math.nan
+            if not math.isfinite(number):  # "nan" and "inf" would end up in JSON-LD as NaN
                 self.error(node, f'{where} must be a number, got "{text}"', field_hint)
                 return None
+            return number
         if hint is Decimal:
             return self.decimal(node, where, field_hint)
         raise TypeError(f"schema cannot map {hint!r}")  # a bug in a dataclass, not in input

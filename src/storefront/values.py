@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -59,12 +59,11 @@ def date_from_filename(stem: str) -> tuple[datetime | None, str]:
 def parse_price(text: str) -> Decimal:
     """A non-negative decimal amount such as 12.50 (no currency symbol, dot for decimals)."""
     value_text = text.strip()
-    try:
-        value = Decimal(value_text)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
+    # ASCII digits only: Decimal() would also take "1e2", "-0", "+3", "1_000" or other scripts'
+    # digits, and their odd forms ("1E+2", "-0") would reach the page and the JSON-LD offer.
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", value_text):
         raise ValueError(f'must be a number like 12.50, got "{text}"')
+    value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
     return value

@@ -1,0 +1,406 @@
+"""storefront.schema.Mapper and storefront.config.parse_config: typed config, every problem at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+import pytest
+
+from storefront.config import Address, FormDefinition, SiteConfig, parse_config
+from storefront.errors import BuildFailed
+from storefront.schema import Mapper, compose_yaml
+
+FIELDS = "fields: [{name: email, type: email}]"
+
+
+def problems(text: str) -> list[str]:
+    """The formatted errors ``parse_config`` raises for ``text`` (it must raise)."""
+    with pytest.raises(BuildFailed) as caught:
+        parse_config(text)
+    return [error.format() for error in caught.value.errors]
+
+
+def config(text: str) -> SiteConfig:
+    return parse_config("title: Bottega\n" + text)
+
+
+# -- the Mapper on its own ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inner:
+    size: int = 1
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    flag: bool = False
+    count: int = 0
+    ratio: float = 0.5
+    amount: Decimal = Decimal("0")
+    mode: Literal["fast", "slow"] = "fast"
+    tags: tuple[str, ...] = ()
+    inner: Inner = field(default_factory=Inner)
+    maybe: str | None = None
+
+
+def map_sample(text: str, line_offset: int = 0) -> tuple[Sample | None, list[str]]:
+    mapper = Mapper("content/x.md", line_offset=line_offset)
+    result = mapper.build(Sample, compose_yaml(text))
+    return result, [error.format() for error in mapper.errors]
+
+
+def test_mapper_builds_typed_values() -> None:
+    sample, errors = map_sample(
+        "name: vaso\nflag: true\ncount: 3\nratio: 2.5\namount: 12.50\nmode: slow\n"
+        "tags: [a, b]\ninner: {size: 4}\nmaybe: ~\n"
+    )
+    assert errors == []
+    assert sample == Sample("vaso", True, 3, 2.5, Decimal("12.50"), "slow", ("a", "b"), Inner(4), None)
+    assert str(sample.amount) == "12.50"
+
+
+def test_mapper_fills_defaults_and_turns_a_single_tag_into_a_list() -> None:
+    sample, errors = map_sample("name: vaso\ntags: solo\n")
+    assert errors == []
+    assert sample == Sample("vaso", tags=("solo",))
+
+
+def test_mapper_reports_every_problem_with_its_line_shifted_by_the_offset() -> None:
+    sample, errors = map_sample(
+        "flag: forse\ncount: 2.5\nratio: tanto\namount: dodici\nmode: medium\ntags: {a: 1}\n"
+        "inner: {size: tre, colour: red}\nnome: x\n",
+        line_offset=1,
+    )
+    assert sample is None
+    assert errors == [
+        'content/x.md:2: flag must be true or false, got "forse"',
+        'content/x.md:3: count must be a whole number, got "2.5"',
+        'content/x.md:4: ratio must be a number, got "tanto"',
+        'content/x.md:5: amount must be a number like 12.50, got "dodici"',
+        'content/x.md:6: mode must be one of fast, slow, got "medium"',
+        "content/x.md:7: tags must be a list\n  hint: write it as [a, b]",
+        'content/x.md:8: inner.size must be a whole number, got "tre"',
+        'content/x.md:8: unknown key "inner.colour"\n  hint: allowed keys: size',
+        'content/x.md:9: unknown key "nome"\n  hint: did you mean "name"?',
+        'content/x.md:2: missing required field "name"',
+    ]
+
+
+def test_mapper_refuses_quoted_numbers_and_booleans() -> None:
+    _, errors = map_sample('name: x\ncount: "3"\nflag: "true"\n')
+    assert errors == [
+        'content/x.md:2: count must be a whole number, got "3"',
+        'content/x.md:3: flag must be true or false, got "true"',
+    ]
+
+
+def test_mapper_refuses_a_list_where_one_value_belongs() -> None:
+    _, errors = map_sample("name: [a, b]\n")
+    assert errors == ["content/x.md:1: name must be a single value, not a list or mapping"]
+
+
+def test_mapper_reports_a_key_given_twice() -> None:
+    _, errors = map_sample("name: a\ncount: 1\nname: b\n")
+    assert errors == ['content/x.md:3: name is given twice\n  hint: keep only one of them']
+
+
+def test_mapper_refuses_a_non_mapping_document() -> None:
+    _, errors = map_sample("- a\n- b\n")
+    assert errors == ["content/x.md:1: this must be a mapping of keys to values"]
+
+
+def test_mapper_on_an_empty_document_reports_the_missing_field_on_line_one() -> None:
+    mapper = Mapper("content/x.md", line_offset=1)
+    assert mapper.build(Sample, None) is None
+    assert [e.format() for e in mapper.errors] == ['content/x.md:1: missing required field "name"']
+
+
+@pytest.mark.parametrize("text", ["name: ~\n", "name: null\n", "name:\n"])
+def test_mapper_never_turns_null_into_the_text_null(text: str) -> None:
+    # a str field written as null/~/nothing must not become the literal "null" or "~" on the site
+    sample, errors = map_sample(text)
+    assert sample is None
+    assert errors == ['content/x.md:1: name is empty\n  hint: write a value, or remove the line']
+
+
+def test_mapper_refuses_non_finite_floats() -> None:
+    _, errors = map_sample("name: x\nratio: nan\n")
+    assert errors == ['content/x.md:2: ratio must be a number, got "nan"']
+
+
+# -- parse_config ------------------------------------------------------------------------------
+
+
+def test_a_minimal_config_gets_the_documented_defaults() -> None:
+    site = parse_config("title: Bottega\n")
+    assert site.title == "Bottega"
+    assert site.base_url == ""
+    assert (site.language, site.currency, site.timezone, site.page_size) == ("it", "EUR", "Europe/Rome", 6)
+    assert site.effective_locale == "it_IT"
+    assert site.permalinks.post == "/blog/{year}/{month}/{slug}/"
+    assert site.business.address == Address()
+    assert dict(site.forms) == {}
+    assert site.form_endpoint.url == "/api/forms/"
+
+
+def test_base_url_gets_one_trailing_slash() -> None:
+    assert config("base_url: https://example.com/shop\n").base_url == "https://example.com/shop/"
+    assert config("base_url: https://example.com//\n").base_url == "https://example.com/"
+
+
+def test_every_problem_is_reported_at_once_with_its_line() -> None:
+    assert problems(
+        "titel: Bottega\n"
+        "base_url: example.com\n"
+        "language: fr\n"
+        "currency: EURO\n"
+        "timezone: Europe/Roma\n"
+        "locale: xx_XX\n"
+        "page_size: tanti\n"
+        "business:\n"
+        "  phone: '+39 055'\n"
+        "  address:\n"
+        "    strret: Via Roma 1\n"
+        "  geo: {latitude: north, longitude: 11.2}\n"
+        "menu:\n"
+        "  - {title: Blog}\n"
+    ) == [
+        'storefront.yaml:1: missing required field "title"',
+        'storefront.yaml:1: unknown key "titel"\n  hint: did you mean "title"?',
+        'storefront.yaml:2: base_url must be an absolute http(s) URL such as https://example.com/, '
+        'got "example.com"',
+        'storefront.yaml:3: language must be one of it, en, got "fr"',
+        'storefront.yaml:4: currency must be an ISO 4217 currency code such as EUR or USD, got "EURO"',
+        'storefront.yaml:5: timezone must be a time zone name such as Europe/Rome, got "Europe/Roma"',
+        'storefront.yaml:6: locale must be a locale code such as it_IT or en_US, got "xx_XX"',
+        'storefront.yaml:7: page_size must be a whole number, got "tanti"',
+        'storefront.yaml:11: unknown key "business.address.strret"\n  hint: did you mean "street"?',
+        'storefront.yaml:12: business.geo.latitude must be a number, got "north"',
+        'storefront.yaml:14: missing required field "menu[1].url"',
+    ]
+
+
+def test_an_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
+    assert problems("title: x\nbusiness:\n  telefono: '1'\n") == [
+        'storefront.yaml:3: unknown key "business.telefono"\n  hint: allowed keys: address, email, '
+        "geo, legal_name, name, opening_hours, phone, vat_number, whatsapp"
+    ]
+
+
+def test_wrong_types_name_the_type_expected() -> None:
+    assert problems(
+        "title: [a, b]\npage_size: 2.5\nmenu: {title: Blog, url: /blog/}\n"
+        "forms:\n  contact:\n    fields: [{name: email, required: sì}]\n"
+        "form_endpoint: {smtp: {port: '587'}}\n"
+    ) == [
+        "storefront.yaml:1: title must be a single value, not a list or mapping",
+        'storefront.yaml:2: page_size must be a whole number, got "2.5"',
+        "storefront.yaml:3: menu must be a list\n  hint: write it as [a, b]",
+        'storefront.yaml:6: forms.contact.fields[1].required must be true or false, got "sì"',
+        'storefront.yaml:7: form_endpoint.smtp.port must be a whole number, got "587"',
+    ]
+
+
+def test_literal_values_list_the_choices() -> None:
+    assert problems("title: x\nforms:\n  c:\n    fields: [{name: a, type: date}]\n"
+                    "form_endpoint: {smtp: {security: tls}}\n") == [
+        'storefront.yaml:4: forms.c.fields[1].type must be one of text, email, tel, textarea, number, '
+        'checkbox, select, hidden, got "date"',
+        'storefront.yaml:5: form_endpoint.smtp.security must be one of starttls, ssl, none, got "tls"',
+    ]
+
+
+def test_duplicate_keys_are_errors_at_any_depth() -> None:
+    assert problems("title: a\nbusiness:\n  name: b\n  name: c\ntitle: d\n") == [
+        "storefront.yaml:4: business.name is given twice\n  hint: keep only one of them",
+        "storefront.yaml:5: title is given twice\n  hint: keep only one of them",
+    ]
+
+
+def test_a_form_defined_twice_is_an_error_not_silently_the_last_one() -> None:
+    assert problems(f"title: a\nforms:\n  contact: {{{FIELDS}}}\n  contact: {{{FIELDS}}}\n") == [
+        "storefront.yaml:4: forms.contact is given twice\n  hint: keep only one of them"
+    ]
+
+
+@pytest.mark.parametrize("name", ["Contact Us", "a/b", "../x", "contatti?"])
+def test_form_names_must_be_usable_in_a_url(name: str) -> None:
+    # the name becomes the last segment of the form's action URL and part of an HTML id
+    errors = problems(f"title: a\nforms:\n  '{name}': {{{FIELDS}}}\n")
+    assert errors == [
+        f'storefront.yaml:3: forms."{name}" must be a name of lowercase letters, digits, "-" and "_" '
+        'such as "contact"'
+    ]
+
+
+def test_forms_get_their_name_from_their_key_and_keep_their_fields() -> None:
+    site = config(
+        "forms:\n"
+        "  contact:\n"
+        "    success_page: /grazie/\n"
+        "    require_one_of: [email, phone]\n"
+        "    fields:\n"
+        "      - {name: email, type: email, required: true}\n"
+        "      - {name: phone, type: tel}\n"
+        "      - {name: topic, type: select, choices: [ordini, altro]}\n"
+        "      - {name: qty, type: number, min: 1, max: 9}\n"
+        "      - {name: privacy, type: checkbox, consent: true}\n"
+    )
+    form = site.forms["contact"]
+    assert isinstance(form, FormDefinition)
+    assert form.name == "contact"
+    assert [f.name for f in form.fields] == ["email", "phone", "topic", "qty", "privacy"]
+    assert form.fields[2].choices == ("ordini", "altro")
+    assert (form.fields[3].min_value, form.fields[3].max_value) == (1, 9)
+    assert form.consent_field is form.fields[4]
+    assert form.success_page == "/grazie/"
+    assert site.form_action("contact") == "/api/forms/contact"
+
+
+def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
+    assert config("form_endpoint: {url: /api/forms}\n").form_action("x") == "/api/forms/x"
+    assert config("form_endpoint: {url: 'https://forms.example/f/'}\n").form_action(
+        "newsletter") == "https://forms.example/f/newsletter"
+
+
+@pytest.mark.parametrize(
+    ("field_yaml", "message"),
+    [
+        ("{name: website}", 'form field name "website" is reserved; choose another name'),
+        ("{name: _ts}", 'form field name "_ts" is reserved; choose another name'),
+        ("{name: _mine}", 'form field name "_mine" is reserved; choose another name'),
+        ("{name: E-mail}", 'form field name "E-mail" must use lowercase letters, digits and _'),
+        ("{name: topic, type: select}", 'form field "topic" is a select but has no "choices"'),
+        ("{name: age, min: 1}", 'form field "age": "min" and "max" apply to number fields'),
+        ("{name: age, type: number, min: 5, max: 1}", 'form field "age": "min" is larger than "max"'),
+    ],
+)
+def test_form_field_rules(field_yaml: str, message: str) -> None:
+    assert problems(f"title: x\nforms:\n  c:\n    fields:\n      - {field_yaml}\n") == [
+        f"storefront.yaml:5: {message}"
+    ]
+
+
+def test_require_one_of_must_name_fields_of_the_form() -> None:
+    assert problems(f"title: x\nforms:\n  c:\n    {FIELDS}\n    require_one_of: [phone]\n") == [
+        "storefront.yaml:4: \"require_one_of\" names fields the form does not have: ['phone']"
+    ]
+
+
+def test_a_form_needs_fields_and_a_site_path_as_success_page() -> None:
+    assert problems("title: x\nforms:\n  c:\n    success_page: grazie\n") == [
+        'storefront.yaml:4: forms.c.success_page must start with "/" (a page of this site) or http(s)://, '
+        'got "grazie"',
+        'storefront.yaml:4: missing required field "forms.c.fields"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("/../../{slug}/", 'must be a path starting with "/" and without "..", got "/../../{slug}/"'),
+        ("blog/{slug}/", 'must be a path starting with "/" and without "..", got "blog/{slug}/"'),
+        ("/blog//{slug}/", 'must be a path starting with "/" and without "..", got "/blog//{slug}/"'),
+        ("/blog\\{slug}/", 'must be a path starting with "/" and without "..", got "/blog\\{slug}/"'),
+        ("/blog/{slug}", 'must end with "/" or ".html", got "/blog/{slug}"'),
+        ("/blog/{title}/", 'may use only {year}, {month}, {day}, {slug} and {category}, '
+                           'got "/blog/{title}/"'),
+        ("/blog/{slug!r}/", 'may use only {year}, {month}, {day}, {slug} and {category}, '
+                            'got "/blog/{slug!r}/"'),
+        ("/blog/{slug/", 'has an unmatched "{" or "}", got "/blog/{slug/"'),
+        ("/blog/}{slug}/", 'has an unmatched "{" or "}", got "/blog/}{slug}/"'),
+    ],
+)
+def test_bad_permalinks_are_rejected(pattern: str, message: str) -> None:
+    assert problems(f"title: x\npermalinks:\n  post: '{pattern}'\n") == [
+        f"storefront.yaml:3: permalinks.post {message}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "pattern", "allowed"),
+    [
+        ("post", "/{category}/{slug}/", "{year}, {month}, {day} and {slug}"),
+        ("product", "/{year}/{slug}/", "{slug} and {category}"),
+        ("page", "/{category}/{slug}/", "{slug}"),
+        ("tag", "/tag/{year}/{slug}/", "{slug}"),
+        ("blog", "/blog/{slug}/", "no placeholders"),
+    ],
+)
+def test_permalinks_may_use_only_the_placeholders_their_kind_has(kind: str, pattern: str,
+                                                                 allowed: str) -> None:
+    # a product has no date: "/{year}/..." used to pass here and crash the build with a KeyError
+    assert problems(f"title: x\npermalinks:\n  {kind}: '{pattern}'\n") == [
+        f'storefront.yaml:3: permalinks.{kind} may use only {allowed}, got "{pattern}"'
+    ]
+
+
+def test_good_permalinks_are_kept() -> None:
+    site = config("permalinks:\n  post: /{year}/{month}/{day}/{slug}.html\n  product: /{category}/{slug}/\n"
+                  "  category: /negozio/#{slug}\n")
+    assert site.permalinks.post == "/{year}/{month}/{day}/{slug}.html"
+    assert site.permalinks.product == "/{category}/{slug}/"
+    assert site.permalinks.category == "/negozio/#{slug}"
+
+
+def test_currency_is_normalised_and_locale_and_timezone_are_checked() -> None:
+    site = config("currency: usd\nlocale: en_GB\ntimezone: America/New_York\nlanguage: en\n")
+    assert (site.currency, site.effective_locale, site.timezone) == ("USD", "en_GB", "America/New_York")
+    assert config("language: en\n").effective_locale == "en_US"
+
+
+@pytest.mark.parametrize("zone", ["Europe", "europe/rome", "../etc/passwd", "/etc/localtime", "Mars/Olympus"])
+def test_bad_timezones_are_config_errors_not_crashes(zone: str) -> None:
+    # "Europe" names a folder of the tz database: ZoneInfo raises IsADirectoryError for it
+    assert problems(f"title: x\ntimezone: '{zone}'\n") == [
+        f'storefront.yaml:2: timezone must be a time zone name such as Europe/Rome, got "{zone}"'
+    ]
+
+
+@pytest.mark.parametrize("locale", ["it-IT", "zz", "it_XX"])
+def test_bad_locales_are_rejected(locale: str) -> None:
+    assert problems(f"title: x\nlocale: {locale}\n") == [
+        f'storefront.yaml:2: locale must be a locale code such as it_IT or en_US, got "{locale}"'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("page_size: 0", "page_size must be at least 1, got 0"),
+        ("page_size: -3", "page_size must be at least 1, got -3"),
+        ("home_posts: -1", "home_posts must be at least 0, got -1"),
+        ("featured_products: -1", "featured_products must be at least 0, got -1"),
+    ],
+)
+def test_counts_that_would_break_pagination_are_rejected(line: str, message: str) -> None:
+    # page_size: 0 used to pass here and crash pagination with ZeroDivisionError; a negative
+    # count silently dropped the last item of every listing
+    assert problems(f"title: x\n{line}\n") == [f"storefront.yaml:2: {message}"]
+
+
+def test_zero_home_posts_and_featured_products_are_allowed() -> None:
+    site = config("home_posts: 0\nfeatured_products: 0\n")
+    assert (site.home_posts, site.featured_products) == (0, 0)
+
+
+def test_invalid_yaml_reports_where_the_list_opened() -> None:
+    assert problems("title: x\nmenu: [a, b\nlanguage: it\n") == [
+        "storefront.yaml:2: invalid YAML: the list opened with [ on this line is not closed with ] "
+        "(or a comma is missing between two items)"
+    ]
+
+
+def test_invalid_yaml_reports_the_line_of_a_bad_indent() -> None:
+    errors = problems("title: x\nbusiness:\n  name: a\n    phone: b\n")
+    assert len(errors) == 1
+    assert errors[0].startswith("storefront.yaml:4: invalid YAML: ")
+
+
+def test_an_empty_config_needs_a_title() -> None:
+    assert problems("") == ['storefront.yaml:1: missing required field "title"']
+    assert problems("# only a comment\n") == ['storefront.yaml:1: missing required field "title"']
