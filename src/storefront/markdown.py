@@ -8,6 +8,7 @@ thread-safe, and building one is the slow part).
 
 from __future__ import annotations
 
+import html as html_module
 import re
 import threading
 import unicodedata
@@ -81,11 +82,22 @@ def split_more(body: str) -> tuple[str, bool]:
 
 
 _TAGS = re.compile(r"<[^>]+>")
+_INLINE_TAGS = re.compile(
+    r"</?(?:a|abbr|b|cite|code|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|sup|time"
+    r"|u|var)\b[^>]*>",
+    re.IGNORECASE,
+)
 
 
 def plain_text(html: str) -> str:
-    """Strip tags from an HTML fragment (for word counts and descriptions)."""
-    return re.sub(r"\s+", " ", _TAGS.sub(" ", html)).strip()
+    """Strip tags from an HTML fragment (for word counts and descriptions).
+
+    Inline tags go without a trace ("<em>one</em>." -> "one.", not "one ."); block tags become
+    a space. Entities are decoded ("&rsquo;" -> "’"): the result is text, which templates and
+    JSON-LD escape themselves, so an entity left in would show literally.
+    """
+    text = _TAGS.sub(" ", _INLINE_TAGS.sub("", html))
+    return re.sub(r"\s+", " ", html_module.unescape(text)).strip()
 
 
 def first_paragraph(html: str) -> str:

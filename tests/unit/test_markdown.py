@@ -1,0 +1,149 @@
+"""storefront.markdown: the fixed extension set, slugs, summaries and plain text."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from storefront.markdown import (
+    first_paragraph,
+    plain_text,
+    render_inline,
+    render_markdown,
+    slugify,
+    split_more,
+)
+
+
+def test_tables() -> None:
+    assert render_markdown("| Ingrediente | Quantità |\n|---|--:|\n| Farina | 1 kg |\n") == (
+        "<table>\n<thead>\n<tr>\n<th>Ingrediente</th>\n<th style=\"text-align: right;\">Quantità</th>\n"
+        "</tr>\n</thead>\n<tbody>\n<tr>\n<td>Farina</td>\n<td style=\"text-align: right;\">1 kg</td>\n"
+        "</tr>\n</tbody>\n</table>"
+    )
+
+
+def test_fenced_code_keeps_its_language_and_escapes_its_text() -> None:
+    assert render_markdown("```python\nif a < b and c:\n    pass\n```\n") == (
+        '<pre><code class="language-python">if a &lt; b and c:\n    pass\n</code></pre>'
+    )
+
+
+def test_footnotes_link_both_ways() -> None:
+    html = render_markdown("Solo il sabato[^1].\n\n[^1]: Dalle 8.\n")
+    assert html.startswith(
+        '<p>Solo il sabato<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup>.</p>'
+    )
+    assert '<li id="fn:1">\n<p>Dalle 8.&#160;<a class="footnote-backref" href="#fnref:1"' in html
+
+
+def test_footnotes_do_not_leak_into_the_next_document() -> None:
+    render_markdown("A[^1].\n\n[^1]: Nota.\n")
+    assert render_markdown("B.\n") == "<p>B.</p>"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("## Perché è così", '<h2 id="perche-e-cosi">Perché è così</h2>'),
+        ("# Vasi & Piatti!", '<h1 id="vasi-piatti">Vasi &amp; Piatti!</h1>'),
+        ("### 100% ceramica", '<h3 id="100-ceramica">100% ceramica</h3>'),
+        ("## ???", '<h2 id="section">???</h2>'),
+    ],
+)
+def test_headings_get_ascii_ids(markdown: str, html: str) -> None:
+    assert render_markdown(markdown) == html
+
+
+def test_repeated_headings_get_unique_ids_and_ids_restart_per_document() -> None:
+    assert render_markdown("## Orari\n\n## Orari\n") == (
+        '<h2 id="orari">Orari</h2>\n<h2 id="orari_1">Orari</h2>'
+    )
+    assert render_markdown("## Orari\n") == '<h2 id="orari">Orari</h2>'
+
+
+def test_attribute_lists() -> None:
+    assert render_markdown("## Contatti {: #scrivici .evidenza }") == (
+        '<h2 class="evidenza" id="scrivici">Contatti</h2>'
+    )
+    assert render_markdown("![Vaso](/assets/v.jpg){: width=\"300\" loading=lazy }") == (
+        '<p><img alt="Vaso" loading="lazy" src="/assets/v.jpg" width="300"></p>'
+    )
+
+
+def test_markdown_inside_html_blocks() -> None:
+    assert render_markdown('<div class="box" markdown="1">\n*Nota* bene\n</div>\n') == (
+        '<div class="box">\n<p><em>Nota</em> bene</p>\n</div>'
+    )
+    # without the attribute the block stays raw HTML
+    assert render_markdown("<div>\n*raw*\n</div>\n") == "<div>\n*raw*\n</div>"
+
+
+def test_smart_quotes_and_dashes() -> None:
+    assert render_markdown("L'ordine \"arriva\" -- presto...") == (
+        "<p>L&rsquo;ordine &ldquo;arriva&rdquo; &ndash; presto&hellip;</p>"
+    )
+
+
+def test_sane_lists_do_not_merge_ordered_and_bulleted() -> None:
+    assert render_markdown("1. uno\n2. due\n\n* a\n* b\n") == (
+        "<ol>\n<li>uno</li>\n<li>due</li>\n</ol>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+    )
+
+
+def test_html_output_format_has_no_xhtml_slashes() -> None:
+    assert render_markdown("a  \nb\n\n---\n") == "<p>a<br>\nb</p>\n<hr>"
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Perché è così", "perche-e-cosi"),
+        ("  Ceramica   Raku  ", "ceramica-raku"),
+        ("Vasi & Piatti", "vasi-piatti"),
+        ("Caffè-bar_2024", "caffe-bar-2024"),
+        ("日本", ""),
+        ("--", ""),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert slugify(text) == slug
+
+
+def test_render_inline_drops_a_single_paragraph_only() -> None:
+    assert render_inline("Un *vaso* blu") == "Un <em>vaso</em> blu"
+    assert render_inline("uno\n\ndue") == "<p>uno</p>\n<p>due</p>"
+
+
+def test_split_more() -> None:
+    assert split_more("intro\n<!--more-->\nresto <!--more--> ancora") == ("intro\n", True)
+    assert split_more("tutto") == ("tutto", False)
+
+
+def test_first_paragraph() -> None:
+    assert first_paragraph("<h2>T</h2>\n<p>Uno\ndue</p>\n<p>Tre</p>") == "Uno\ndue"
+    assert first_paragraph("<h2>T</h2>") == ""
+
+
+def test_plain_text_strips_tags_and_decodes_entities() -> None:
+    html = render_markdown("## Titolo\n\nL'*ordine* [arriva](/x/) & parte.\n\n- uno\n- due\n")
+    assert plain_text(html) == "Titolo L\u2019ordine arriva & parte. uno due"
+    assert plain_text("<p>a &lt;b&gt;</p>") == "a <b>"
+    assert plain_text("") == ""
+
+
+def test_converters_are_per_thread_and_give_the_same_html() -> None:
+    text = "## Perché\n\nTesto[^1].\n\n[^1]: Nota.\n"
+    expected = render_markdown(text)
+    results: list[str] = []
+
+    def work() -> None:
+        results.extend(render_markdown(text) for _ in range(20))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 80
