@@ -1,0 +1,221 @@
+"""storefront.urls (URLs and output paths) and storefront.output.write_site (safe, minimal writes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from storefront.output import MANIFEST, read_manifest, write_site
+from storefront.urls import UnsafePath, UrlBuilder, safe_relative_path
+
+SHOP = UrlBuilder.from_base_url("https://example.com/shop/")
+ROOT = UrlBuilder.from_base_url("https://example.com/")
+
+
+# -- urls --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base_url", "base_path"),
+    [("https://example.com/shop/", "/shop/"), ("https://example.com/a/b", "/a/b/"),
+     ("https://example.com/", "/"), ("https://example.com", "/"), ("", "/")],
+)
+def test_base_path_comes_from_the_base_url(base_url: str, base_path: str) -> None:
+    assert UrlBuilder.from_base_url(base_url).base_path == base_path
+
+
+def test_site_paths_get_the_base_path_and_absolute_urls_pass_through() -> None:
+    assert SHOP.url("/feed.xml") == "/shop/feed.xml"
+    assert SHOP.url("feed.xml") == "/shop/feed.xml"
+    assert SHOP.url("/") == "/shop/"
+    for absolute in ("https://x.example/a", "http://x.example/", "mailto:a@b.it", "tel:+39055"):
+        assert SHOP.url(absolute) == absolute
+    assert ROOT.url("/blog/") == "/blog/"
+
+
+def test_absolute_urls_use_the_scheme_and_host_of_the_base_url() -> None:
+    assert SHOP.absolute("/shop/blog/") == "https://example.com/shop/blog/"
+    assert SHOP.absolute("https://cdn.example/x.jpg") == "https://cdn.example/x.jpg"
+    assert UrlBuilder.from_base_url("").absolute("/blog/") == "/blog/"
+
+
+def test_permalinks_fill_zero_padded_dates_slug_and_category() -> None:
+    moment = datetime(2024, 5, 1, 9, 0)
+    dated = SHOP.permalink("/blog/{year}/{month}/{day}/{slug}/", "vaso", moment)
+    assert dated == "/shop/blog/2024/05/01/vaso/"
+    assert SHOP.permalink("/{category}/{slug}.html", "vaso", category="vasi") == "/shop/vasi/vaso.html"
+    assert SHOP.permalink("/{category}/{slug}/", "vaso") == "/shop/senza-categoria/vaso/"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("/shop/", "index.html"),
+        ("/shop/blog/", "blog/index.html"),
+        ("/shop/blog/page/2/", "blog/page/2/index.html"),
+        ("/shop/feed.xml", "feed.xml"),
+        ("/shop/vasi/vaso.html", "vasi/vaso.html"),
+        ("/shop/prodotti/#vasi", "prodotti/index.html"),
+        ("/shop/a/./b/", "a/b/index.html"),
+    ],
+)
+def test_output_paths(url: str, path: str) -> None:
+    assert SHOP.output_path(url) == path
+
+
+@pytest.mark.parametrize("url", ["/other/", "/shop", "https://example.com/shop/", "/shop/a/../../etc/passwd"])
+def test_output_paths_never_leave_the_base_path(url: str) -> None:
+    with pytest.raises(UnsafePath):
+        SHOP.output_path(url)
+
+
+@pytest.mark.parametrize(
+    ("relative", "expected"),
+    [("a/b.html", "a/b.html"), ("a//b.html", "a/b.html"), ("./a/./b/../c.html", "a/c.html"), ("..a", "..a")],
+)
+def test_safe_relative_path_normalises(relative: str, expected: str) -> None:
+    assert safe_relative_path(relative) == expected
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["..", "../outside.txt", "a/../../outside.txt", "/etc/passwd", "//etc/passwd", "a\\..\\b", "a\x00b",
+     "", ".", "a/.."],
+)
+def test_safe_relative_path_refuses_escapes(relative: str) -> None:
+    with pytest.raises(UnsafePath):
+        safe_relative_path(relative)
+
+
+# -- write_site --------------------------------------------------------------------------------
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def stamps(root: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in root.rglob("*") if p.is_file()}
+
+
+def test_files_are_written_with_a_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    report = write_site(out, {"index.html": b"<p>home</p>", "blog/page/2/index.html": b"2"})
+    assert (report.written, report.unchanged, report.deleted) == (2, 0, 0)
+    assert tree(out) == {
+        MANIFEST: json.dumps(["blog/page/2/index.html", "index.html"], indent=0).encode(),
+        "blog/page/2/index.html": b"2",
+        "index.html": b"<p>home</p>",
+    }
+    assert read_manifest(out) == {"index.html", "blog/page/2/index.html"}
+    assert stat.S_IMODE((out / "index.html").stat().st_mode) == 0o644
+
+
+def test_an_identical_second_write_touches_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    files = {"index.html": b"home", "a/b.css": b"body{}", "feed.xml": b"<rss/>"}
+    write_site(out, files)
+    before = stamps(out)
+    report = write_site(out, dict(files))
+    assert (report.written, report.unchanged, report.deleted) == (0, 3, 0)
+    assert stamps(out) == before  # same inode, same mtime: not rewritten, manifest included
+
+
+def test_only_changed_files_are_rewritten(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"a.html": b"one", "b.html": b"two"})
+    before = stamps(out)
+    report = write_site(out, {"a.html": b"one", "b.html": b"TWO"})
+    assert (report.written, report.unchanged) == (1, 1)
+    after = stamps(out)
+    assert after["a.html"] == before["a.html"]
+    assert after["b.html"] != before["b.html"]
+    assert (out / "b.html").read_bytes() == b"TWO"
+
+
+def test_stale_files_are_deleted_and_foreign_files_kept(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home", "old/gone.html": b"x", "keep/mine.html": b"x"})
+    (out / "CNAME").write_text("shop.example\n")
+    (out / "keep" / "notes.txt").write_text("the owner's\n")
+    report = write_site(out, {"index.html": b"home"})
+    assert (report.written, report.unchanged, report.deleted) == (0, 1, 2)
+    assert not (out / "old").exists()  # emptied folders go too
+    assert tree(out) == {
+        MANIFEST: json.dumps(["index.html"], indent=0).encode(),
+        "CNAME": b"shop.example\n",
+        "index.html": b"home",
+        "keep/notes.txt": b"the owner's\n",
+    }
+
+
+def test_a_tampered_manifest_never_deletes_outside_the_output(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home"})
+    victim = tmp_path / "outside.txt"
+    victim.write_text("precious")
+    tampered = ["index.html", "../outside.txt", str(victim), "a/../../outside.txt"]
+    (out / MANIFEST).write_text(json.dumps(tampered))
+    report = write_site(out, {"index.html": b"home"})
+    assert report.deleted == 0
+    assert victim.read_text() == "precious"
+
+
+def test_a_symlinked_folder_inside_the_output_is_never_written_or_deleted_through(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "victim.html").write_text("precious")
+    write_site(out, {"index.html": b"home"})
+    (out / "blog").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(ValueError, match="resolves outside"):
+        write_site(out, {"index.html": b"home", "blog/victim.html": b"overwritten", "blog/new.html": b"x"})
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.html"]
+    assert (outside / "victim.html").read_text() == "precious"
+
+    (out / MANIFEST).write_text(json.dumps(["index.html", "blog/victim.html"]))
+    assert write_site(out, {"index.html": b"home"}).deleted == 0
+    assert (outside / "victim.html").read_text() == "precious"
+
+
+def test_an_unsafe_output_path_is_refused_before_anything_lands_outside(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    with pytest.raises(UnsafePath):
+        write_site(out, {"../escape.html": b"x"})
+    assert not (tmp_path / "escape.html").exists()
+
+
+def test_a_failed_write_leaves_no_temp_file_and_keeps_the_old_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home"})
+    manifest = (out / MANIFEST).read_bytes()
+    (out / "blog.html").mkdir()  # os.replace cannot put a file where a folder is
+    with pytest.raises(IsADirectoryError):
+        write_site(out, {"index.html": b"home", "blog.html": b"<p>blog</p>"})
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "blog.html", "index.html"]
+    assert not [p for p in out.rglob("*") if p.name.startswith(".tmp")]
+    assert (out / MANIFEST).read_bytes() == manifest
+
+
+@pytest.mark.parametrize("content", ["not json", '{"a": 1}', '["ok.html", 3, null]'])
+def test_a_broken_manifest_is_read_as_what_it_safely_says(tmp_path: Path, content: str) -> None:
+    (tmp_path / MANIFEST).write_text(content)
+    assert read_manifest(tmp_path) == ({"ok.html"} if content.startswith("[") else set())
+
+
+def test_a_file_replaced_by_a_symlink_is_not_deleted_as_stale(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home", "old.html": b"x"})
+    target = tmp_path / "target.html"
+    target.write_text("precious")
+    os.remove(out / "old.html")
+    (out / "old.html").symlink_to(target)
+    write_site(out, {"index.html": b"home"})
+    assert target.read_text() == "precious"
