@@ -1,12 +1,15 @@
 """RSS 2.0 and Atom feeds of the blog, with feedgen.
 
 Pure: posts in, bytes out. Dates are the posts' own (never "now"), so two builds of the same
-content give byte-identical feeds.
+content give byte-identical feeds; a feed without posts is dated by the caller's ``updated`` or,
+failing that, the Unix epoch (feedgen would put the current time there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
@@ -15,25 +18,26 @@ from storefront.documents import Post
 from storefront.urls import UrlBuilder
 
 FEED_SIZE = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
-               self_url: str) -> FeedGenerator:
+def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
+               updated: datetime | None, kind: Literal["rss", "atom"]) -> FeedGenerator:
     home = urls.absolute(urls.url("/"))
     feed = FeedGenerator()
     feed.id(home)
     feed.title(config.title)
     feed.subtitle(config.description or config.title)
-    feed.link(href=home, rel="alternate")
+    # feedgen makes the last link added the RSS <channel><link>, which must be the site
     feed.link(href=urls.absolute(self_url), rel="self")
+    feed.link(href=home, rel="alternate")
     feed.language(config.language)
     feed.generator("storefront")
     if config.author:
         feed.author({"name": config.author})
-    latest = max((post.updated or post.date for post in posts), default=None)
-    if latest is not None:
-        feed.updated(latest)
-        feed.lastBuildDate(latest)
+    latest = max((post.updated or post.date for post in posts), default=updated or EPOCH)
+    feed.updated(latest)
+    feed.lastBuildDate(latest)
     for post in reversed(list(posts[:FEED_SIZE])):  # feedgen prepends: add oldest first
         link = urls.absolute(post.url)
         entry = feed.add_entry()
@@ -44,7 +48,10 @@ def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
         entry.published(post.date)
         entry.updated(post.updated or post.date)
         entry.description(str(post.summary_html) or post.title)
-        entry.content(str(post.content_html), type="CDATA")
+        if kind == "rss":
+            entry.content(str(post.content_html), type="CDATA")  # <content:encoded>
+        else:
+            entry.content(str(post.content_html), type="html")
         if post.author:
             entry.author({"name": post.author, "email": config.business.email or None}
                          if config.business.email else {"name": post.author})
@@ -53,9 +60,13 @@ def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
     return feed
 
 
-def render_rss(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str) -> bytes:
-    return bytes(_generator(posts, config, urls, self_url).rss_str(pretty=True))
+def render_rss(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
+               updated: datetime | None = None) -> bytes:
+    """RSS 2.0 of the newest ``FEED_SIZE`` posts (``posts`` newest first)."""
+    return bytes(_generator(posts, config, urls, self_url, updated, "rss").rss_str(pretty=True))
 
 
-def render_atom(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str) -> bytes:
-    return bytes(_generator(posts, config, urls, self_url).atom_str(pretty=True))
+def render_atom(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
+                updated: datetime | None = None) -> bytes:
+    """Atom 1.0 of the newest ``FEED_SIZE`` posts (``posts`` newest first)."""
+    return bytes(_generator(posts, config, urls, self_url, updated, "atom").atom_str(pretty=True))
