@@ -128,8 +128,9 @@ class FormsApp:
         if deliver_mail:
             self.outbox = OutboxWorker(
                 self.db_path,
-                lambda c: deliver_outbox(c, self.transport, self.compose, clock,
-                                         base=retry_base, cap=retry_cap),
+                lambda conn, keep_going: deliver_outbox(
+                    conn, self.transport, self.compose, clock, base=retry_base, cap=retry_cap,
+                    keep_going=keep_going),
                 clock, poll_seconds=outbox_poll_seconds,
             )
         self.writer = SubmissionWriter(
@@ -150,6 +151,9 @@ class FormsApp:
     def close(self) -> None:
         """Commit queued submissions and stop the background threads."""
         self.writer.close()
+        if self.writer.batches:
+            log.info("stored %d submissions in %d transactions", self.writer.stored,
+                     self.writer.batches)
         if self.outbox is not None:
             self.outbox.close()
 

@@ -174,6 +174,8 @@ def run_forms_serve(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # under load every queued request would log "Task queue depth is N": queueing is normal here
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     def ready(host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host

@@ -125,11 +125,14 @@ def outbox_counts(conn: sqlite3.Connection) -> OutboxCounts:
 def deliver_outbox(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
     clock: Callable[[], float], *, force: bool = False, base: float = RETRY_BASE_SECONDS,
-    cap: float = RETRY_CAP_SECONDS,
+    cap: float = RETRY_CAP_SECONDS, keep_going: Callable[[], bool] = lambda: True,
 ) -> DeliveryReport:
-    """Send every due entry over one SMTP session per batch; record successes and failures."""
+    """Send every due entry over one SMTP session per batch; record successes and failures.
+
+    ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    """
     report = DeliveryReport()
-    while True:
+    while keep_going():
         entries = claim_due(conn, clock(), force=force)
         if not entries:
             return report
@@ -148,6 +151,7 @@ def deliver_outbox(
         report.errors.extend(error for _, error in failures if error not in report.errors)
         if failures or len(entries) < BATCH_SIZE:
             return report  # failures wait for their retry time; do not hammer the server
+    return report
 
 
 def _send_batch(
@@ -182,7 +186,8 @@ class OutboxWorker:
     """A background thread that delivers the outbox: woken after each commit, and periodically."""
 
     def __init__(
-        self, path: Path, deliver: Callable[[sqlite3.Connection], DeliveryReport],
+        self, path: Path,
+        deliver: Callable[[sqlite3.Connection, Callable[[], bool]], DeliveryReport],
         clock: Callable[[], float], *, poll_seconds: float = 60.0, linger_seconds: float = 0.2,
     ) -> None:
         self.path = path
@@ -222,7 +227,7 @@ class OutboxWorker:
                 try:
                     if conn is None:
                         conn = connect(self.path)
-                    report = self.deliver(conn)
+                    report = self.deliver(conn, lambda: not self._stop.is_set())
                     if report.failed:
                         log.warning("outbox: %d mail(s) not sent, will retry: %s",
                                     report.failed, "; ".join(report.errors[:3]))

@@ -44,6 +44,7 @@ class SubmissionWriter:
         self.wait_seconds = wait_seconds
         self.on_commit = on_commit
         self.batches = 0  # committed transactions, for tests and the benchmark
+        self.stored = 0  # submissions in them
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -143,5 +144,6 @@ class SubmissionWriter:
                 conn.execute("ROLLBACK")
             raise
         self.batches += 1
+        self.stored += len(batch)
         for pending, submission_id in zip(batch, ids, strict=True):
             pending.submission_id = submission_id

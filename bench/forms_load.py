@@ -1,0 +1,232 @@
+"""Benchmark: concurrent clients posting to the form endpoint under waitress on loopback.
+
+Run on demand (not part of the test suite):
+
+    .venv/bin/python bench/forms_load.py                 # 30 s, 32 clients, SMTP sink on
+    .venv/bin/python bench/forms_load.py --duration 10 --clients 64 --no-smtp
+
+It writes a throw-away site (one contact form, rate limit lifted, notification mail on) into a
+temporary folder, starts ``python -m storefront.forms serve`` there as a separate process and, if
+asked, a real SMTP server (aiosmtpd) that receives the notifications. Client processes (so that
+they do not share the server's interpreter) run keep-alive HTTP/1.1 connections, one per client:
+each fetches a signed token, waits out the minimum fill time, then posts submissions with a unique
+marker as fast as the server answers, for the given time. A success is a 303 to the thank-you page.
+
+Printed: accepted submissions per second, p50/p99/max latency, errors, and the check that every
+marker that got a 303 is stored (and nothing more). The exit status is 1 if anything was lost,
+any request failed, or the rate is below --target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ORIGIN = "https://bench.example"
+
+SITE = """\
+title: Bench
+base_url: {origin}/
+forms:
+  contact:
+    success_page: /grazie/
+    notify: {notify}
+    consent_version: "1"
+    fields:
+      - {{name: name, type: text, required: true, max_length: 100}}
+      - {{name: email, type: email, required: true, max_length: 200}}
+      - {{name: message, type: textarea, required: true, max_length: 4000}}
+      - {{name: privacy, type: checkbox, consent: true}}
+form_endpoint:
+  database: data/forms.sqlite3
+  min_fill_seconds: 1
+  rate_limit: 1000000000
+  smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, sender: site@bench.example}}
+"""
+
+MESSAGE = ("Buongiorno, vorrei sapere se il vaso blu da 30 cm è ancora disponibile e quanto "
+           "costerebbe la spedizione a Bologna. Grazie, a presto.")
+
+
+def client_thread(port: int, name: str, deadline_at: float, start_at: float,
+                  out: dict[str, list[object]]) -> None:
+    latencies: list[float] = []
+    accepted: list[str] = []
+    errors: list[str] = []
+    headers = {"Origin": ORIGIN, "Content-Type": "application/x-www-form-urlencoded"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/api/forms/contact/token", headers=headers)
+        token = json.loads(conn.getresponse().read())["token"]
+        time.sleep(max(0.0, start_at - time.time()))
+        n = 0
+        while time.time() < deadline_at:
+            marker = f"{name}-{n}"
+            n += 1
+            body = urlencode({"name": marker, "email": f"{marker}@example.com",
+                              "message": MESSAGE, "privacy": "on", "_ts": token, "website": ""})
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/api/forms/contact", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            latencies.append(time.perf_counter() - started)
+            if response.status == 303:
+                accepted.append(marker)
+            else:
+                errors.append(f"HTTP {response.status}")
+    finally:
+        conn.close()
+    out["latencies"].extend(latencies)
+    out["accepted"].extend(accepted)
+    out["errors"].extend(errors)
+
+
+def client_process(args: tuple[int, int, int, float, float]) -> dict[str, list[object]]:
+    port, index, threads, start_at, deadline_at = args
+    out: dict[str, list[object]] = {"latencies": [], "accepted": [], "errors": []}
+    workers = [threading.Thread(target=client_thread,
+                                args=(port, f"p{index}t{t}", deadline_at, start_at, out))
+               for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return out
+
+
+def start_smtp_sink() -> tuple[object, list[int]]:
+    from aiosmtpd.controller import Controller
+
+    received = [0]
+
+    class Sink:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            received[0] += 1
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd needs a real port number
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, received
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--procs", type=int, default=2, help="client processes (default 2)")
+    parser.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    parser.add_argument("--no-smtp", action="store_true", help="no notification mail")
+    parser.add_argument("--target", type=float, default=500.0,
+                        help="accepted submissions/s to reach (default 500)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary site")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="storefront-forms-bench-"))
+    controller, received = (None, [0]) if args.no_smtp else start_smtp_sink()
+    smtp_port = controller.port if controller else 2525  # type: ignore[attr-defined]
+    notify = "''" if args.no_smtp else "owner@bench.example"
+    (work / "storefront.yaml").write_text(SITE.format(origin=ORIGIN, notify=notify,
+                                                      smtp_port=smtp_port))
+    env = {**os.environ, "STOREFRONT_FORMS_SECRET": "bench-secret-" + "x" * 32}
+    # the server's log goes to a file: a pipe nobody reads would fill up and stall the server
+    log_path = work / "server.log"
+    log_file = log_path.open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "storefront.forms", "--root", str(work), "serve", "--port", "0",
+         "--threads", str(args.threads)],
+        stdout=subprocess.PIPE, stderr=log_file, text=True, env=env,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    if "serving on http://127.0.0.1:" not in line:
+        server.wait()
+        print(f"the server did not start: {line}{log_path.read_text()}", file=sys.stderr)
+        return 1
+    port = int(line.split("http://127.0.0.1:")[1].split()[0])
+    print(f"server: waitress, {args.threads} threads, pid {server.pid}, port {port}; "
+          f"{args.clients} clients in {args.procs} processes; {args.duration:.0f} s; "
+          f"mail {'off' if args.no_smtp else 'on (aiosmtpd sink)'}")
+
+    start_at = time.time() + 2.0  # every client has its token and waited the fill time
+    deadline_at = start_at + args.duration
+    shares = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0)
+              for i in range(args.procs)]
+    with multiprocessing.Pool(args.procs) as pool:
+        results = pool.map(client_process, [(port, i, shares[i], start_at, deadline_at)
+                                            for i in range(args.procs)])
+    elapsed = time.time() - start_at
+
+    server.send_signal(signal.SIGTERM)
+    server.communicate(timeout=60)
+    log_file.close()
+    server_log = log_path.read_text()
+    mail_wait = time.time() + 30
+    latencies = sorted(float(x) for r in results for x in r["latencies"])  # type: ignore[arg-type]
+    accepted = {str(x) for r in results for x in r["accepted"]}
+    errors = [str(x) for r in results for x in r["errors"]]
+
+    conn = sqlite3.connect(work / "data" / "forms.sqlite3")
+    try:
+        stored = {json.loads(d)["name"] for (d,) in conn.execute("SELECT data FROM submissions")}
+        queued = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
+    finally:
+        conn.close()
+    lost = accepted - stored
+    extra = stored - accepted
+
+    rate = len(accepted) / elapsed
+    print(f"requests:   {len(latencies)} in {elapsed:.1f} s")
+    print(f"accepted:   {len(accepted)} ({rate:.0f}/s)")
+    print(f"latency:    p50 {statistics.median(latencies) * 1000:.1f} ms, "
+          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms")
+    print(f"errors:     {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(f"stored:     {len(stored)} rows; acknowledged but missing: {len(lost)}; "
+          f"stored without acknowledgement: {len(extra)}")
+    for log_line in server_log.splitlines():
+        if "stored" in log_line and "transactions" in log_line:
+            print("server:     " + log_line.split(" INFO ", 1)[-1])
+    if controller is not None:
+        while received[0] < sent and time.time() < mail_wait:
+            time.sleep(0.1)
+        print(f"mail:       {queued} queued, {sent} sent during the run, {received[0]} received "
+              "by the SMTP sink (the rest stay queued for the next start or `forms send`)")
+        controller.stop()  # type: ignore[attr-defined]
+    if args.keep:
+        print(f"site kept in {work}")
+    else:
+        import shutil
+
+        shutil.rmtree(work)
+    ok = not lost and not extra and not errors and rate >= args.target
+    print("result:     " + ("OK" if ok else "FAILED") + f" (target {args.target:.0f}/s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
