@@ -335,3 +335,23 @@ def test_database_settings(app, site_root: Path) -> None:  # type: ignore[no-unt
     finally:
         conn.close()
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+def test_endpoint_on_its_own_host_redirects_to_the_site(tmp_path: Path) -> None:
+    import dataclasses
+
+    config = make_config()
+    endpoint = dataclasses.replace(config.form_endpoint,
+                                   url="https://forms.bottega.example/api/forms/")
+    config = dataclasses.replace(config, form_endpoint=endpoint)
+    clock = FakeClock()
+    with create_app(config, tmp_path, clock=clock, secret=SECRET, deliver_mail=False) as app:
+        client = WsgiClient(app, clock)
+        first = client.post("contact", VALID["contact"], token="")
+        page = read_page(first.text)
+        assert page.action == "https://forms.bottega.example/api/forms/contact"
+        clock.advance(5)
+        client.origin = "https://forms.bottega.example"  # the confirm page posts to itself
+        sent = client.request("POST", "/api/forms/contact", urlencode(page.inputs).encode())
+        assert sent.status == 303
+        assert sent.headers["location"] == f"{SITE}/grazie/"

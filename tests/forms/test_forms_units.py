@@ -137,6 +137,10 @@ def test_origin_of(url: str, origin: str | None) -> None:
 def test_endpoint_on_its_own_host_is_an_allowed_origin() -> None:
     policy = OriginPolicy("https://shop.example/", (), "https://forms.shop.example/api/forms/")
     assert policy.origins == {"https://shop.example", "https://forms.shop.example"}
+    assert policy.allows("https://forms.shop.example", {})  # its own confirm page
+    # ...but a redirect after success goes to the site, not to the endpoint's host
+    assert not policy.is_site_origin("https://forms.shop.example")
+    assert policy.is_site_origin("https://shop.example")
 
 
 def test_message_tables_have_the_same_keys() -> None:

@@ -61,16 +61,18 @@ class OriginPolicy:
     """The set of origins a form may be posted from."""
 
     def __init__(self, base_url: str, extra: Iterable[str], endpoint_url: str) -> None:
-        candidates = [base_url, *extra, endpoint_url]
-        self.origins = frozenset(o for o in (origin_of(url) for url in candidates if url) if o)
+        site = [origin_of(url) for url in (base_url, *extra) if url]
+        self.site_origins = frozenset(o for o in site if o)
+        endpoint = origin_of(endpoint_url) if endpoint_url else None
+        self.origins = self.site_origins | ({endpoint} if endpoint else set())
         self.base_url = base_url
 
     def is_site_origin(self, origin: str) -> bool:
-        """A configured origin of the site, or a local preview on loopback."""
-        return origin in self.origins or is_loopback(origin)
+        """An origin the site's pages are served from (not the endpoint's own host)."""
+        return origin in self.site_origins or is_loopback(origin)
 
     def allows(self, origin: str, environ: Mapping[str, Any]) -> bool:
-        if self.is_site_origin(origin):
+        if origin in self.origins or is_loopback(origin):
             return True
         netloc = _netloc(origin)
         scheme = environ.get("wsgi.url_scheme", "http")
