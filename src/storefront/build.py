@@ -135,7 +135,8 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     if request.options.strict and warnings:
         raise BuildFailed(warnings)
 
-    renderer = Renderer(chain, config, urls, strings, model.nav, now)
+    renderer = Renderer(chain, config, urls, strings, model.nav, now,
+                        frozenset(task.url for task in tasks))
     renderer.load({task.template for task in tasks})
     files: dict[str, bytes] = {}
     render_errors: list[ContentError] = []
@@ -213,9 +214,20 @@ def _link_hint(target: str, known: set[str], urls: UrlBuilder) -> str:
 
 
 def check_form_pages(config: SiteConfig, root: Path, pages: set[str], urls: UrlBuilder) -> None:
-    """Each form's thank-you page must be a page of the site (or an external URL)."""
+    """Each form's thank-you page, and the privacy notice of a form that asks for consent, must be
+    pages of the site (or external URLs)."""
     lines = (root / "storefront.yaml").read_text(encoding="utf-8").split("\n")
     errors = []
+    consent_forms = sorted(f.name for f in config.forms.values() if f.consent_field is not None)
+    privacy = config.privacy_page
+    if consent_forms and not privacy.startswith(("http://", "https://")) and (
+            urls.url(privacy) not in pages):
+        line = next((n for n, text in enumerate(lines, 1) if text.startswith("privacy_page:")), 0)
+        errors.append(error_at(
+            "storefront.yaml", line,
+            f"the privacy notice {privacy} is not a page of the site, but the form "
+            f'"{consent_forms[0]}" asks for consent to it',
+            "write content/pages/privacy.md, or set privacy_page: to the page that has it"))
     for form in config.forms.values():
         target = form.success_page
         if target.startswith(("http://", "https://")) or urls.url(target) in pages:

@@ -233,7 +233,7 @@ class FormDefinition:
     notify: str = field(default="", metadata=field_doc("e-mail address that gets each submission"))
     consent_text: str = field(default="", metadata=field_doc("the consent sentence shown"))
     consent_version: str = field(default="", metadata=field_doc("version of the privacy text"))
-    name: str = field(default="", metadata=field_doc("set from the key under forms:"))
+    name: str = field(default="", metadata=field_doc("set from the key under forms:", internal=True))
     require_one_of: tuple[str, ...] = field(
         default=(), metadata=field_doc("at least one of these fields must be filled in")
     )
@@ -297,6 +297,10 @@ class SiteConfig:
     author: str = field(default="", metadata=field_doc("default author of posts"))
     image: str = field(default="", metadata=field_doc("default share image (Open Graph)"))
     theme: str = field(default="default", metadata=field_doc("theme name"))
+    privacy_page: str = field(
+        default="/privacy/",
+        metadata=field_doc("the privacy notice that forms and the footer link to", parse=parse_site_path),
+    )
     page_size: int = field(default=6, metadata=field_doc("items per listing page", minimum=1))
     featured_products: int = field(default=3, metadata=field_doc("products on the home page", minimum=0))
     home_posts: int = field(default=3, metadata=field_doc("posts on the home page", minimum=0))

@@ -28,6 +28,7 @@ from storefront.markdown import (
 from storefront.markdown import slugify as slugify
 from storefront.schema import field_doc
 from storefront.values import (
+    end_of_day,
     parse_datetime,
     parse_link,
     parse_price,
@@ -192,6 +193,11 @@ class Product:
     featured: bool
     on_sale: bool = False
     links: tuple[str, ...] = ()
+
+    @property
+    def sale_ends(self) -> datetime | None:
+        """The first instant the sale no longer runs: a date alone means "through that day"."""
+        return end_of_day(self.sale_until) if self.sale_until is not None else None
 
     @property
     def current_price(self) -> Decimal:

@@ -7,6 +7,7 @@ failing that, the Unix epoch (feedgen would put the current time there).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -19,6 +20,12 @@ from storefront.urls import UrlBuilder
 
 FEED_SIZE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def absolute_links(html: str, urls: UrlBuilder) -> str:
+    """Make root-relative ``href``/``src`` absolute: feed readers have no page to resolve against."""
+    return re.sub(r'((?:href|src)=")(/[^/"][^"]*|/)"', lambda m: f'{m.group(1)}{urls.absolute(m.group(2))}"',
+                  html)
 
 
 def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
@@ -47,11 +54,11 @@ def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self
         entry.link(href=link)
         entry.published(post.date)
         entry.updated(post.updated or post.date)
-        entry.description(str(post.summary_html) or post.title)
+        entry.description(absolute_links(str(post.summary_html), urls) or post.title)
         if kind == "rss":
-            entry.content(str(post.content_html), type="CDATA")  # <content:encoded>
+            entry.content(absolute_links(str(post.content_html), urls), type="CDATA")  # <content:encoded>
         else:
-            entry.content(str(post.content_html), type="html")
+            entry.content(absolute_links(str(post.content_html), urls), type="html")
         if post.author:
             entry.author({"name": post.author, "email": config.business.email or None}
                          if config.business.email else {"name": post.author})

@@ -32,6 +32,11 @@ def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
     """Make ``output`` hold ``files`` (relative path -> bytes)."""
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
+    previous = read_manifest(root)
+    if not set(files) <= previous:
+        # Claim the new files before writing them: if this run is interrupted, the next build
+        # still knows they are ours and can clean them up.
+        _write_manifest(root, previous | set(files))
     written = unchanged = 0
     for relative in sorted(files):
         target = _inside(root, relative)
@@ -41,7 +46,6 @@ def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
             continue
         write_atomic(target, data)
         written += 1
-    previous = read_manifest(root)
     deleted = 0
     for relative in sorted(previous - set(files)):
         try:
@@ -52,10 +56,14 @@ def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
             target.unlink()
             deleted += 1
             _remove_empty_parents(target.parent, root)
-    manifest = json.dumps(sorted(files), indent=0).encode("utf-8")
+    _write_manifest(root, set(files))
+    return WriteReport(written, unchanged, deleted)
+
+
+def _write_manifest(root: Path, names: set[str]) -> None:
+    manifest = json.dumps(sorted(names), indent=0).encode("utf-8")
     if not _same_bytes(root / MANIFEST, manifest):
         write_atomic(root / MANIFEST, manifest)
-    return WriteReport(written, unchanged, deleted)
 
 
 def read_manifest(root: Path) -> set[str]:

@@ -35,7 +35,7 @@ from storefront.markdown import slugify
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
-from storefront.values import date_from_filename, end_of_day, localize
+from storefront.values import date_from_filename, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
@@ -84,7 +84,7 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
                         slugify(source.stem) or "faq", meta.draft, body.links)
     assert isinstance(meta, PageMeta)
     body = render_body(split.body, split.body_line, base_path=context.urls.base_path)
-    slug = meta.slug or slugify(source.stem)
+    slug = meta.slug or slugify(source.stem) or "page"
     _check_form(source, meta.form, context)
     url = context.urls.permalink(context.config.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
@@ -141,7 +141,7 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str, body_line: i
     body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
     sale_until = None
     if meta.sale_until is not None:
-        sale_until = end_of_day(localize(meta.sale_until, context.zone))
+        sale_until = localize(meta.sale_until, context.zone)
     url = context.urls.permalink(context.config.permalinks.product, slug,
                                  category=category.slug if category else "")
     return Product(

@@ -40,7 +40,8 @@ class Renderer:
     """Renders :class:`RenderTask` objects to HTML bytes."""
 
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime) -> None:
+                 strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
+                 pages: frozenset[str] = frozenset()) -> None:
         self.chain = chain
         self.nav = nav
         self.home = urls.url("/")
@@ -56,6 +57,7 @@ class Renderer:
             feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml")},
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD, build_time=build_time,
             lang=config.language,
+            page_exists=lambda path: urls.url(path) in pages,
         )
 
     def load(self, names: set[str]) -> None:

@@ -120,6 +120,7 @@ class Mapper:
             return None
         fields = {f.metadata.get("key", f.name): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         hints = typing.get_type_hints(cls)
+        allowed = [k for k, f in fields.items() if f.init and not f.metadata.get("internal")]
         values: dict[str, Any] = {}
         seen: set[str] = set()
         ok = True
@@ -131,10 +132,10 @@ class Mapper:
                 continue
             seen.add(key)
             field = fields.get(key)
-            if field is None or not field.init:
-                close = difflib.get_close_matches(key, [k for k, f in fields.items() if f.init], 1)
+            if field is None or key not in allowed:
+                close = difflib.get_close_matches(key, allowed, 1)
                 hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(
-                    sorted(k for k, f in fields.items() if f.init)
+                    sorted(allowed)
                 )
                 self.error(key_node, f'unknown key "{_join(where, key)}"', hint)
                 ok = False

@@ -124,11 +124,10 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
     for product in products:
         if product.draft and not options.drafts:
             continue
-        on_sale = product.sale_price is not None and (
-            product.sale_until is None or product.sale_until > now
-        )
-        if on_sale and product.sale_until is not None:
-            changes.append(product.sale_until)
+        ends = product.sale_ends
+        on_sale = product.sale_price is not None and (ends is None or ends > now)
+        if on_sale and ends is not None:
+            changes.append(ends)
         result.append(replace(product, on_sale=on_sale))
     return tuple(sorted(result, key=_product_key))
 
@@ -148,17 +147,21 @@ def _categories(products: tuple[Product, ...]) -> tuple[CategoryGroup, ...]:
 
 
 def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
+    """Group by the slug of the group name, so "Ordini" and "ordini" are one group (one HTML id)."""
     by_group: dict[str, list[FaqEntry]] = defaultdict(list)
-    for entry in entries:
-        by_group[entry.group].append(entry)
+    names: dict[str, str] = {}
+    for entry in sorted(entries, key=lambda e: e.source):
+        slug = slugify(entry.group) if entry.group else ""
+        by_group[slug].append(entry)
+        names.setdefault(slug, entry.group)
     ordered = sorted(
         by_group.items(),
-        key=lambda item: (min(e.order for e in item[1]), item[0] == "", item[0].casefold()),
+        key=lambda item: (min(e.order for e in item[1]), item[0] == "", item[0]),
     )
     return tuple(
-        FaqGroup(name, slugify(name) or "domande",
+        FaqGroup(names[slug], slug or "domande",
                  tuple(sorted(items, key=lambda e: (e.order, e.question.casefold(), e.source))))
-        for name, items in ordered
+        for slug, items in ordered
     )
 
 

@@ -103,7 +103,10 @@ def test_rss_parses_cleanly_with_entries_newest_first() -> None:
     assert [e.title for e in feed.entries] == ["Focaccia", "Pane & sale", "Dolci"]
     assert feed.entries[1].id == "https://example.com/shop/blog/2024/05/pane/"
     assert [t.term for t in feed.entries[1].tags] == ["pane", "Grani antichi"]
-    assert feed.entries[1].content[0].value == str(POSTS[1].content_html)
+    # root-relative links become absolute: a feed reader has no page to resolve them against
+    assert feed.entries[1].content[0].value == str(POSTS[1].content_html).replace(
+        'href="/shop/', 'href="https://example.com/shop/')
+    assert 'href="https://example.com/shop/assets/p.jpg"' in feed.entries[1].content[0].value
     assert feed.entries[1].summary == "<p>Il <em>nostro</em> pane.</p>"
 
 
@@ -148,7 +151,8 @@ def test_atom_parses_cleanly_with_entries_newest_first() -> None:
 def test_atom_content_is_declared_as_html() -> None:
     entry = feedparser.parse(atom()).entries[1]
     assert entry.content[0].type == "text/html"  # "CDATA" is no Atom content type
-    assert entry.content[0].value == str(POSTS[1].content_html)
+    assert entry.content[0].value == str(POSTS[1].content_html).replace(
+        'href="/shop/', 'href="https://example.com/shop/')
     root = etree.fromstring(atom())
     types = {c.get("type") for c in root.iter("{http://www.w3.org/2005/Atom}content")}
     assert types == {"html"}
@@ -280,7 +284,7 @@ def test_a_running_sale_offers_the_sale_price_until_its_last_day() -> None:
                   "title: Vaso\nprice: 20.00\nsale_price: 15.00\nsale_until: 2024-06-30")
     assert isinstance(product, Product)
     offer = product_jsonld(replace(product, on_sale=True), URLS)["offers"]
-    assert (offer["price"], offer["priceValidUntil"]) == ("15.00", "2024-07-01")
+    assert (offer["price"], offer["priceValidUntil"]) == ("15.00", "2024-06-30")
     ended = product_jsonld(replace(product, on_sale=False), URLS)["offers"]
     assert ended["price"] == "20.00" and "priceValidUntil" not in ended
     assert Decimal(ended["price"]) == product.price

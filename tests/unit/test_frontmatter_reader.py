@@ -280,7 +280,8 @@ def test_sale_fields_category_and_images() -> None:
         "sku: V-1\norder: 2\nfeatured: false\n---\n",
     )
     assert product.sale_price == Decimal("29.90")
-    assert product.sale_until == datetime(2024, 6, 1, tzinfo=ROME)  # the last day is included
+    assert product.sale_until == datetime(2024, 5, 31, tzinfo=ROME)  # the last day, as written
+    assert product.sale_ends == datetime(2024, 6, 1, tzinfo=ROME)  # ...which is included
     assert product.category == Category("Vasi grandi", "vasi-grandi", "/prodotti/#vasi-grandi")
     assert product.images == ("/assets/v1.jpg", "/assets/v2.jpg")
     assert (product.availability, product.sku, product.order) == ("preorder", "V-1", 2)
