@@ -102,5 +102,5 @@ def plain_text(html: str) -> str:
 
 def first_paragraph(html: str) -> str:
     """The first <p>...</p> of an HTML fragment, or "" when there is none."""
-    match = re.search(r"<p>(.*?)</p>", html, re.DOTALL)
+    match = re.search(r"<p(?:\s[^>]*)?>(.*?)</p>", html, re.DOTALL)
     return match.group(1) if match else ""
