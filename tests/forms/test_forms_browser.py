@@ -11,6 +11,7 @@ import dataclasses
 import mimetypes
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -66,17 +67,34 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         yield server.url, forms_app.db_path
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def with_browser(scenario: Callable[[Any], None]) -> None:
+    """Run ``scenario(browser)`` on a thread of its own.
+
+    Playwright's sync API refuses to start where another sync session is running (the browser
+    checks in tests/browser keep one open for the whole test session); a fresh thread has none.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=LAUNCH_ARGS)
+    failure: list[BaseException] = []
+
+    def run() -> None:
         try:
-            yield chromium
-        finally:
-            chromium.close()
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                      args=LAUNCH_ARGS)
+                try:
+                    scenario(chromium)
+                finally:
+                    chromium.close()
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="forms-browser")
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the browser scenario did not finish in 120 s"
+    if failure:
+        raise failure[0]
 
 
 def stored_names(db_path: Path) -> list[str]:
@@ -97,13 +115,17 @@ def fill_contact(page: Any, name: str, email: str) -> None:
     page.check("#f-contact-privacy")
 
 
-def test_with_javascript_errors_show_next_to_fields_then_success(
-    site: tuple[str, Path], browser: Any,
-) -> None:
+def test_with_javascript_errors_show_next_to_fields_then_success(site: tuple[str, Path]) -> None:
     url, db_path = site
+    requests: list[str] = []
+    with_browser(lambda browser: _javascript_scenario(browser, url, requests))
+    assert stored_names(db_path)[-1] == "Giulia JS"
+    assert all(r.split(" ", 1)[1].startswith(url) for r in requests), requests
+
+
+def _javascript_scenario(browser: Any, url: str, requests: list[str]) -> None:
     context = browser.new_context()
     page = context.new_page()
-    requests: list[str] = []
     page.on("request", lambda r: requests.append(f"{r.method} {r.url}"))
     try:
         page.goto(f"{url}/contatti/")
@@ -127,12 +149,15 @@ def test_with_javascript_errors_show_next_to_fields_then_success(
         page.wait_for_url(f"{url}/grazie/")
     finally:
         context.close()
-    assert stored_names(db_path)[-1] == "Giulia JS"
-    assert all(r.split(" ", 1)[1].startswith(url) for r in requests), requests
 
 
-def test_without_javascript_the_confirm_page_sends(site: tuple[str, Path], browser: Any) -> None:
+def test_without_javascript_the_confirm_page_sends(site: tuple[str, Path]) -> None:
     url, db_path = site
+    with_browser(lambda browser: _no_javascript_scenario(browser, url))
+    assert stored_names(db_path)[-1] == "Paolo senza JS"
+
+
+def _no_javascript_scenario(browser: Any, url: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
@@ -147,4 +172,3 @@ def test_without_javascript_the_confirm_page_sends(site: tuple[str, Path], brows
         page.wait_for_url(f"{url}/grazie/")
     finally:
         context.close()
-    assert stored_names(db_path)[-1] == "Paolo senza JS"
