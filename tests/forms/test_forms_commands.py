@@ -109,3 +109,17 @@ def test_forget_deletes_one_person(filled: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert out.splitlines()[1].split()[:3] == ["contact", "1", "0"]
     assert "mail: 0 sent, 1 pending" in out
+
+
+def test_commands_through_the_storefront_cli(filled: Path, capsys: pytest.CaptureFixture[str]
+                                             ) -> None:
+    from storefront.cli import main
+
+    assert main(["--root", str(filled), "forms", "list"]) == 0
+    assert "contact" in capsys.readouterr().out
+    assert main(["--root", str(filled), "forms", "export", "--form", "newsletter", "--format",
+                 "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["fields"]["email"] == "luca@example.com"
+    (filled / "storefront.yaml").write_text("title: [broken\n")
+    assert main(["--root", str(filled), "forms", "list"]) == 1
+    assert "storefront.yaml:" in capsys.readouterr().err

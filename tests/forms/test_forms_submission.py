@@ -297,6 +297,16 @@ def test_rate_limit_per_ip(client: WsgiClient, db_rows) -> None:  # type: ignore
     assert len(db_rows()) == 12
 
 
+def test_ipv6_clients_are_limited_per_64(client: WsgiClient) -> None:
+    for n in range(10):
+        client.ip = f"2001:db8:aa:bb::{n + 1:x}"
+        assert client.post("newsletter", VALID["newsletter"]).status == 303
+    client.ip = "2001:db8:aa:bb:ffff::1"
+    assert client.post("newsletter", VALID["newsletter"]).status == 429
+    client.ip = "2001:db8:aa:cc::1"
+    assert client.post("newsletter", VALID["newsletter"]).status == 303
+
+
 def test_validation_failures_do_not_use_up_the_rate_limit(client: WsgiClient) -> None:
     for _ in range(30):
         assert client.post("newsletter", {"email": "bad"}).status == 422

@@ -11,7 +11,14 @@ from storefront.errors import BuildFailed
 from storefront.forms.messages import Messages, language_keys
 from storefront.forms.origin import OriginPolicy, origin_of
 from storefront.forms.request import BadRequest, parse_form, parse_header_value
-from storefront.forms.spam import RateLimiter, TokenSigner, TokenState, derive_key, hash_ip
+from storefront.forms.spam import (
+    RateLimiter,
+    TokenSigner,
+    TokenState,
+    derive_key,
+    hash_ip,
+    rate_limit_key,
+)
 from storefront.forms.validation import is_email, validate_submission
 
 
@@ -53,6 +60,15 @@ def test_rate_limiter_sliding_window() -> None:
     assert limiter.hit("a") is not None
     clock.advance(1200)  # two windows later: forgotten
     assert [limiter.hit("a") for _ in range(3)] == [None, None, None]
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("203.0.113.7", "203.0.113.7"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"), ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("not an address", "not an address"),
+])
+def test_rate_limit_key_groups_ipv6_by_64(address: str, key: str) -> None:
+    assert rate_limit_key(address) == key
 
 
 def test_rate_limiter_memory_is_bounded() -> None:

@@ -48,6 +48,7 @@ from storefront.forms.spam import (
     derive_key,
     hash_ip,
     honeypot_filled,
+    rate_limit_key,
 )
 from storefront.forms.storage import NewSubmission, StorageError, connect, stored_secret
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
@@ -233,8 +234,9 @@ class FormsApp:
                 return self._invalid(environ, result, fresh, cors)
             if state is not TokenState.OK:
                 return self._unconfirmed(environ, form, result, state, cors)
-        ip_hash = hash_ip(self.ip_salt, str(environ.get("REMOTE_ADDR") or ""))
-        retry = self.limiter.hit(ip_hash)
+        address = str(environ.get("REMOTE_ADDR") or "")
+        ip_hash = hash_ip(self.ip_salt, address)
+        retry = self.limiter.hit(hash_ip(self.ip_salt, rate_limit_key(address)))
         if retry is not None:
             minutes = max(1, math.ceil(retry / 60))
             response = self._problem(

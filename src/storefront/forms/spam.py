@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
 from collections import OrderedDict
@@ -38,6 +39,23 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
 def hash_ip(salt: bytes, address: str) -> str:
     """A salted, keyed hash of a client address: the address itself is never stored."""
     return hmac.new(salt, address.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
+
+
+def rate_limit_key(address: str) -> str:
+    """The client a rate limit counts: the address, or its /64 network for IPv6.
+
+    One IPv6 subscriber usually gets a whole /64, so counting single addresses would let one
+    client rotate through billions of them.
+    """
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def honeypot_filled(raw: Mapping[str, Sequence[str]]) -> bool:
