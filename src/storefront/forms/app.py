@@ -12,13 +12,11 @@ the outbox sender), started on first use and stopped by :meth:`FormsApp.close`.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -41,6 +39,13 @@ from storefront.forms.outbox import (
 )
 from storefront.forms.pages import confirm_page, message_page, problems_page
 from storefront.forms.request import BadRequest, BodyTooLarge, parse_form, read_body
+from storefront.forms.responses import (
+    Response,
+    html_response,
+    json_response,
+    split_route,
+    wants_json,
+)
 from storefront.forms.spam import (
     RateLimiter,
     TokenSigner,
@@ -62,13 +67,6 @@ _MIN_SECRET_LENGTH = 16
 StartResponse = Callable[..., Any]
 
 
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
 def database_path(config: SiteConfig, root: Path) -> Path:
     """The SQLite file of the endpoint (``form_endpoint.database``, relative to the site root)."""
     path = Path(config.form_endpoint.database)
@@ -86,12 +84,6 @@ def resolve_secret(conn_secret: Callable[[], bytes], environ: Mapping[str, str])
             "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return value.encode("utf-8")
-
-
-def to_json(data: object) -> bytes:
-    """JSON that stays inert even if a browser sniffs it as HTML."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
 
 
 class FormsApp:
@@ -216,7 +208,7 @@ class FormsApp:
         except BadRequest:
             return self._problem(environ, 400, self.messages("bad_request"), cors)
         if action == "token":
-            return self._json(200, {"token": self.signer.issue(form.name)}, cors)
+            return json_response(200, {"token": self.signer.issue(form.name)}, cors)
         return self._submit(environ, form, raw, origin, cors)
 
     # -- submission ----------------------------------------------------------------------------
@@ -249,8 +241,8 @@ class FormsApp:
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
         target = self._success_url(form, origin)
-        if _wants_json(environ):
-            return self._json(200, {"ok": True, "redirect": target}, cors)
+        if wants_json(environ):
+            return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
 
     def _record(self, form: FormDefinition, result: ValidationResult, ip_hash: str,
@@ -283,49 +275,41 @@ class FormsApp:
 
     def _invalid(self, environ: dict[str, Any], result: ValidationResult, fresh_for: str | None,
                  cors: list[tuple[str, str]]) -> Response:
-        if _wants_json(environ):
+        if wants_json(environ):
             data: dict[str, object] = {
                 "ok": False, "errors": result.errors, "form_errors": result.form_errors,
             }
             if fresh_for is not None:
                 data["token"] = self.signer.issue(fresh_for)
-            return self._json(422, data, cors)
+            return json_response(422, data, cors)
         problems = [m for messages in result.errors.values() for m in messages]
         page = problems_page(self.messages, [*problems, *result.form_errors],
                              self.origins.back_url(environ))
-        return self._html(422, page, cors)
+        return html_response(422, page, self._form_action_sources, cors)
 
     def _unconfirmed(self, environ: dict[str, Any], form: FormDefinition,
                      result: ValidationResult, state: TokenState,
                      cors: list[tuple[str, str]]) -> Response:
         """Valid data without a usable token: ask the visitor to confirm (or, with JS, resend)."""
         too_fast = state is TokenState.TOO_FAST
-        if _wants_json(environ):
+        if wants_json(environ):
             data: dict[str, object] = {
                 "ok": False, "errors": {},
                 "form_errors": [self.messages("too_fast" if too_fast else "token")],
             }
             if not too_fast:
                 data["token"] = self.signer.issue(form.name)
-            return self._json(422, data, cors)
+            return json_response(422, data, cors)
         page = confirm_page(self.messages, form, result.values, self.config.form_action(form.name),
                             self.signer.issue(form.name), again=too_fast)
-        return self._html(200, page, cors)
+        return html_response(200, page, self._form_action_sources, cors)
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _route(self, environ: Mapping[str, Any]) -> tuple[FormDefinition, str] | None:
-        raw_path = str(environ.get("SCRIPT_NAME") or "") + str(environ.get("PATH_INFO") or "")
-        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
-        if not path.startswith(self.prefix):
-            return None
-        rest = path[len(self.prefix):]
-        rest = rest[:-1] if rest.endswith("/") else rest
-        action = "submit"
-        if rest.endswith("/token"):
-            rest, action = rest[: -len("/token")], "token"
-        form = self.config.forms.get(rest) if "/" not in rest else None
-        return (form, action) if form is not None else None
+        route = split_route(environ, self.prefix)
+        form = self.config.forms.get(route[0]) if route else None
+        return (form, route[1]) if route and form is not None else None
 
     def _cors_headers(
         self, environ: Mapping[str, Any], origin: OriginCheck
@@ -336,26 +320,11 @@ class FormsApp:
 
     def _problem(self, environ: Mapping[str, Any], status: int, text: str,
                  cors: list[tuple[str, str]] | None = None) -> Response:
-        if _wants_json(environ):
-            return self._json(status, {"ok": False, "errors": {}, "form_errors": [text]}, cors)
+        if wants_json(environ):
+            return json_response(status, {"ok": False, "errors": {}, "form_errors": [text]}, cors)
         back = self.origins.back_url(environ)
-        return self._html(status, message_page(self.messages, text, back), cors)
-
-    def _json(self, status: int, data: object, cors: list[tuple[str, str]] | None) -> Response:
-        headers = [("Content-Type", "application/json; charset=utf-8"), *(cors or [])]
-        return Response(status, to_json(data), headers)
-
-    def _html(self, status: int, page: str, cors: list[tuple[str, str]] | None) -> Response:
-        csp = (f"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-               f"frame-ancestors 'none'; form-action {self._form_action_sources}")
-        headers = [("Content-Type", "text/html; charset=utf-8"),
-                   ("Content-Security-Policy", csp), *(cors or [])]
-        return Response(status, page.encode("utf-8"), headers)
-
-
-def _wants_json(environ: Mapping[str, Any]) -> bool:
-    return "application/json" in str(environ.get("HTTP_ACCEPT") or "").lower()
-
+        return html_response(status, message_page(self.messages, text, back),
+                             self._form_action_sources, cors)
 
 def create_app(config: SiteConfig, root: Path, **options: Any) -> FormsApp:
     """Build the endpoint for the site at ``root``; see :class:`FormsApp` for the options."""
