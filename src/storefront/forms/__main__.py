@@ -1,37 +1,25 @@
 """``python -m storefront.forms [--root DIR] serve|list|export|forget|send``.
 
-The same commands as ``storefront forms ...``, usable without the rest of the CLI (the tests and
-the benchmark start the server this way).
+The same commands as ``storefront [--root DIR] forms ...`` (the tests and the benchmark start the
+server this way); the storefront CLI does the parsing, printing and exit codes.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from storefront.errors import BuildFailed, StorefrontError
-from storefront.forms.commands import add_forms_commands
+from storefront.cli import main as cli_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m storefront.forms")
-    parser.add_argument("--root", type=Path, default=Path("."), help="the site folder")
-    add_forms_commands(parser.add_subparsers(dest="forms_command", metavar="COMMAND",
-                                             required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except BuildFailed as exc:
-        for error in exc.errors:
-            print(error.format(), file=sys.stderr)
-        return 1
-    except StorefrontError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    args = list(sys.argv[1:] if argv is None else argv)
+    root: list[str] = []
+    if args[:1] == ["--root"] and len(args) >= 2:
+        root, args = args[:2], args[2:]
+    elif args and args[0].startswith("--root="):
+        root, args = args[:1], args[1:]
+    return cli_main([*root, "forms", *args])
 
 
 if __name__ == "__main__":
