@@ -58,17 +58,23 @@ class BuildReport:
 def build_time(zone: zoneinfo.ZoneInfo) -> datetime:
     """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), zone)
-    return datetime.now(zone)
+    if epoch is None or epoch == "":
+        return datetime.now(zone)
+    try:
+        return datetime.fromtimestamp(int(epoch.strip()), zone)
+    except (ValueError, OverflowError, OSError):
+        raise BuildFailed([error_at(
+            "SOURCE_DATE_EPOCH", 0, f'must be a whole number of seconds since 1970, got "{epoch}"',
+            "set it with: export SOURCE_DATE_EPOCH=$(date +%s), or unset it")]) from None
 
 
 def build_site(request: BuildRequest) -> BuildReport:
     """Build ``request.root`` into its output directory."""
     started = time.perf_counter()
     config = _effective_config(request)
-    rendered = render_site(config, request)
     output = request.output or request.root / "output"
+    check_output_folder(request.root, output)
+    rendered = render_site(config, request)
     report = write_site(output, rendered.files)
     return BuildReport(
         pages=rendered.pages, files=len(rendered.files), written=report.written,
@@ -76,6 +82,20 @@ def build_site(request: BuildRequest) -> BuildReport:
         seconds=time.perf_counter() - started, next_change=rendered.model.next_change,
         warnings=rendered.warnings, output=output,
     )
+
+
+def check_output_folder(root: Path, output: Path) -> None:
+    """Refuse an output folder that would overwrite or mix with the site's own files."""
+    site, target = root.resolve(), output.resolve()
+    protected = [site / "content", site / "themes", site / "storefront.yaml"]
+    if target == site or target in site.parents or any(
+            target == p or p in target.parents or target in p.parents for p in protected):
+        raise BuildFailed([error_at(
+            "--output", 0, f"the output folder {output} would overwrite the site's own files",
+            "choose a separate folder such as output/ (the default)")])
+    if target.exists() and not target.is_dir():
+        raise BuildFailed([error_at("--output", 0, f"{output} is a file, not a folder",
+                                    "choose a folder for the built site")])
 
 
 def _effective_config(request: BuildRequest) -> SiteConfig:

@@ -79,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorefrontError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONTENT
+    except OSError as exc:  # the machine, not the content: a full disk, a busy port, permissions
+        print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+              file=sys.stderr)
+        return EXIT_CONTENT
     except KeyboardInterrupt:
         return 130
     except Exception:

@@ -82,7 +82,8 @@ def parse_site_path(text: str) -> str:
 _PLACEHOLDERS = ("year", "month", "day", "slug", "category")
 
 
-def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS) -> str:
+def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS,
+                    require_slug: bool = False) -> str:
     """A URL pattern such as /blog/{year}/{slug}/: must stay inside the site.
 
     ``allowed`` are the placeholders the kind can fill (a product has no date, a listing no slug):
@@ -103,20 +104,36 @@ def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS) -> str:
     parts = text.split("/")
     if not text.startswith("/") or ".." in parts or "\\" in text or "//" in text:
         raise ValueError(f'must be a path starting with "/" and without "..", got "{text}"')
-    if not (text.endswith("/") or text.endswith(".html") or "#" in text):
+    if "#" in text or "?" in text:
+        raise ValueError(f'must be a plain path without "#" or "?", got "{text}"')
+    if not (text.endswith("/") or text.endswith(".html")):
         raise ValueError(f'must end with "/" or ".html", got "{text}"')
+    if require_slug and "slug" not in names:
+        raise ValueError(f'must contain {{slug}}, or every document would share one URL, got "{text}"')
     return text
 
 
 def _permalink(*allowed: str) -> dict[str, Callable[[str], str]]:
     """Field metadata for a permalink that may use only ``allowed`` placeholders."""
-    return {"parse": lambda text: parse_permalink(text, allowed)}
+    return {"parse": lambda text: parse_permalink(text, allowed, require_slug="slug" in allowed)}
 
 
 _DATED = _permalink("year", "month", "day", "slug")
 _PRODUCT = _permalink("slug", "category")
 _SLUG_ONLY = _permalink("slug")
 _FIXED = _permalink()
+
+
+def parse_theme_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
+        raise ValueError(f'must be the name of a folder in themes/ such as "bottega", got "{text}"')
+    return text
+
+
+def parse_external_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s]+", text):
+        raise ValueError(f'must be an http(s):// address, got "{text}"')
+    return text
 
 
 def parse_form_name(text: str) -> str:
@@ -164,13 +181,13 @@ class Business:
 @dataclass(frozen=True)
 class MenuItem:
     title: str = field(metadata=field_doc("label in the navigation"))
-    url: str = field(metadata=field_doc("site path or absolute URL"))
+    url: str = field(metadata=field_doc("site path or absolute URL", parse=parse_site_path))
 
 
 @dataclass(frozen=True)
 class SocialLink:
     name: str = field(metadata=field_doc("network name, e.g. Instagram"))
-    url: str = field(metadata=field_doc("profile URL"))
+    url: str = field(metadata=field_doc("profile URL", parse=parse_external_url))
 
 
 @dataclass(frozen=True)
@@ -179,7 +196,6 @@ class Permalinks:
     product: str = field(default="/prodotti/{slug}/", metadata=field_doc("product URLs", **_PRODUCT))
     page: str = field(default="/{slug}/", metadata=field_doc("page URLs", **_SLUG_ONLY))
     tag: str = field(default="/tag/{slug}/", metadata=field_doc("tag page URLs", **_SLUG_ONLY))
-    category: str = field(default="/prodotti/#{slug}", metadata=field_doc("category anchors", **_SLUG_ONLY))
     blog: str = field(default="/blog/", metadata=field_doc("blog listing", **_FIXED))
     products: str = field(default="/prodotti/", metadata=field_doc("catalogue", **_FIXED))
     faq: str = field(default="/faq/", metadata=field_doc("FAQ page", **_FIXED))
@@ -296,7 +312,7 @@ class SiteConfig:
     )
     author: str = field(default="", metadata=field_doc("default author of posts"))
     image: str = field(default="", metadata=field_doc("default share image (Open Graph)"))
-    theme: str = field(default="default", metadata=field_doc("theme name"))
+    theme: str = field(default="default", metadata=field_doc("theme name", parse=parse_theme_name))
     privacy_page: str = field(
         default="/privacy/",
         metadata=field_doc("the privacy notice that forms and the footer link to", parse=parse_site_path),

@@ -9,6 +9,7 @@ are deleted; files the builder never wrote are left alone.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from storefront.errors import BuildFailed, error_at
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -29,10 +31,36 @@ class WriteReport:
 
 
 def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
-    """Make ``output`` hold ``files`` (relative path -> bytes)."""
+    """Make ``output`` hold ``files`` (relative path -> bytes).
+
+    Raises :class:`BuildFailed`, before writing anything, when a file it would write is already
+    there and was not written by storefront (a hand-made robots.txt, say). One build at a time
+    writes into a folder (a lock on the folder), so two builds never interleave.
+    """
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
+    folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        return _write_locked(output, root, files)
+    finally:
+        os.close(folder)
+
+
+def _write_locked(output: Path, root: Path, files: Mapping[str, bytes]) -> WriteReport:
     previous = read_manifest(root)
+    foreign = [
+        relative for relative in sorted(files)
+        if relative not in previous and _inside(root, relative).exists()
+        and not _same_bytes(_inside(root, relative), files[relative])
+    ]
+    if foreign:
+        raise BuildFailed([
+            error_at((output / relative).as_posix(), 0,
+                     "this file was not written by storefront, and the build would replace it",
+                     "move it out of the output folder (or delete it) and build again")
+            for relative in foreign
+        ])
     if not set(files) <= previous:
         # Claim the new files before writing them: if this run is interrupted, the next build
         # still knows they are ours and can clean them up.

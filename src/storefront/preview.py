@@ -153,6 +153,10 @@ class _ChangeHandler(FileSystemEventHandler):
         self.trigger, self.ignored = trigger, ignored.resolve()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        # Only real changes: watchdog also reports files being opened and closed, which the
+        # build itself does, and reacting to those would rebuild (and reload) forever.
+        if event.event_type not in ("created", "modified", "deleted", "moved"):
+            return
         path = Path(str(event.src_path))
         if is_ignored(path.name) or path.resolve() == self.ignored or (
                 self.ignored in path.resolve().parents):

@@ -136,8 +136,9 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str, body_line: i
     category = None
     if meta.category:
         cat_slug = slugify(meta.category) or "category"
-        category = Category(meta.category, cat_slug,
-                            context.urls.permalink(context.config.permalinks.category, cat_slug))
+        # categories are sections of the catalogue page: an anchor there
+        anchor = context.urls.url(context.config.permalinks.products) + "#" + cat_slug
+        category = Category(meta.category, cat_slug, anchor)
     body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
     sale_until = None
     if meta.sale_until is not None:

@@ -8,6 +8,7 @@ an error rather than being skipped, so nothing an owner wrote silently disappear
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -55,7 +56,13 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
     found: list[SourceFile] = []
     errors: list[ContentError] = []
     for path in sorted(_walk(content)):
-        rel = path.relative_to(root).as_posix()
+        # NFC: a Mac writes "é" as two code points; links typed in an editor use one
+        rel = unicodedata.normalize("NFC", path.relative_to(root).as_posix())
+        if path.is_symlink():
+            # A link could publish anything on the machine (or loop); content must be real files.
+            errors.append(error_at(rel, 0, "this is a symbolic link; content must be real files",
+                                   "copy the file into content/ instead of linking to it"))
+            continue
         parts = path.relative_to(content).parts
         top = parts[0] if len(parts) > 1 else ""
         if top not in (*DOCUMENT_KINDS, "assets"):
@@ -82,7 +89,9 @@ def _walk(folder: Path) -> list[Path]:
     for entry in folder.iterdir():
         if is_ignored(entry.name):
             continue
-        if entry.is_dir():
+        if entry.is_symlink():
+            result.append(entry)  # reported by discover_sources, never followed
+        elif entry.is_dir():
             result.extend(_walk(entry))
         elif entry.is_file():
             result.append(entry)

@@ -341,10 +341,25 @@ def test_permalinks_may_use_only_the_placeholders_their_kind_has(kind: str, patt
 
 def test_good_permalinks_are_kept() -> None:
     site = config("permalinks:\n  post: /{year}/{month}/{day}/{slug}.html\n  product: /{category}/{slug}/\n"
-                  "  category: /negozio/#{slug}\n")
+                  "  products: /negozio/\n")
     assert site.permalinks.post == "/{year}/{month}/{day}/{slug}.html"
     assert site.permalinks.product == "/{category}/{slug}/"
-    assert site.permalinks.category == "/negozio/#{slug}"
+    assert site.permalinks.products == "/negozio/"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("post: /blog/{year}/", 'permalinks.post must contain {slug}, or every document would share one URL, '
+                                'got "/blog/{year}/"'),
+        ("faq: /domande#top", 'permalinks.faq must be a plain path without "#" or "?", got "/domande#top"'),
+        ("category: /c/#{slug}", 'unknown key "permalinks.category"'),
+    ],
+)
+def test_permalinks_need_a_slug_and_no_fragment(line: str, message: str) -> None:
+    with pytest.raises(BuildFailed) as failed:
+        config(f"permalinks:\n  {line}\n")
+    assert [e.message for e in failed.value.errors] == [message]
 
 
 def test_currency_is_normalised_and_locale_and_timezone_are_checked() -> None:

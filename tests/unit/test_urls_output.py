@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storefront.errors import BuildFailed
 from storefront.output import MANIFEST, read_manifest, write_site
 from storefront.urls import UnsafePath, UrlBuilder, safe_relative_path
 
@@ -192,18 +193,47 @@ def test_an_unsafe_output_path_is_refused_before_anything_lands_outside(tmp_path
     assert not (tmp_path / "escape.html").exists()
 
 
-def test_a_failed_write_leaves_no_temp_file_and_claims_the_new_files(tmp_path: Path) -> None:
+def test_a_failed_write_leaves_no_temp_file_and_claims_the_new_files(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    import storefront.output as output_module
+
     out = tmp_path / "output"
     write_site(out, {"index.html": b"home"})
-    (out / "blog.html").mkdir()  # os.replace cannot put a file where a folder is
-    with pytest.raises(IsADirectoryError):
-        write_site(out, {"index.html": b"home", "blog.html": b"<p>blog</p>"})
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "blog.html", "index.html"]
+    real_write = output_module.write_atomic
+
+    def fail_on_blog(target: Path, data: bytes) -> None:
+        if target.name == "blog.html":
+            raise OSError(28, "No space left on device")
+        real_write(target, data)
+
+    monkeypatch.setattr(output_module, "write_atomic", fail_on_blog)
+    with pytest.raises(OSError, match="No space left"):
+        write_site(out, {"a.html": b"a", "blog.html": b"<p>blog</p>", "index.html": b"home"})
     assert not [p for p in out.rglob("*") if p.name.startswith(".tmp")]
     # the manifest already lists what this run set out to write, so a later build can clean up
-    assert json.loads((out / MANIFEST).read_text()) == ["blog.html", "index.html"]
+    assert json.loads((out / MANIFEST).read_text()) == ["a.html", "blog.html", "index.html"]
+    monkeypatch.setattr(output_module, "write_atomic", real_write)
     write_site(out, {"index.html": b"home"})
-    assert (out / "blog.html").is_dir()  # a folder the builder never wrote is never removed
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "index.html"]
+
+
+def test_a_file_the_builder_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "robots.txt").write_text("Disallow: /privato/\n")
+    (out / "blog.html").mkdir()
+    with pytest.raises(BuildFailed) as failed:
+        write_site(out, {"robots.txt": b"Allow: /\n", "blog.html": b"x", "index.html": b"home"})
+    assert [(e.location.path, e.message) for e in failed.value.errors] == [
+        (f"{out.as_posix()}/blog.html",
+         "this file was not written by storefront, and the build would replace it"),
+        (f"{out.as_posix()}/robots.txt",
+         "this file was not written by storefront, and the build would replace it"),
+    ]
+    assert (out / "robots.txt").read_text() == "Disallow: /privato/\n"
+    assert not (out / "index.html").exists()
+    # the same bytes are not a conflict: the build can adopt a file it would write identically
+    write_site(out, {"robots.txt": b"Disallow: /privato/\n", "index.html": b"home"})
 
 
 @pytest.mark.parametrize("content", ["not json", '{"a": 1}', '["ok.html", 3, null]'])
