@@ -157,3 +157,44 @@ def test_environment_has_no_effect_without_source_date_epoch(copy_site, run_cli,
     second = tree_bytes(build(run_cli, site, "--output", tmp_path / "b"))
     assert first == second
     assert os.environ.get("SOURCE_DATE_EPOCH") is None
+
+
+def test_output_folder_may_not_overlap_the_site(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    before = tree_bytes(site)
+    for target in (site, site / "content", site / "content" / "assets", site.parent):
+        result = run_cli("--root", site, "build", "--output", target)
+        assert result.code == 1
+        assert "would overwrite the site's own files" in result.err
+    assert tree_bytes(site) == before
+
+
+def test_symlinks_in_content_are_refused_not_followed(copy_site, run_cli, tmp_path) -> None:
+    site = copy_site("basic")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("private", encoding="utf-8")
+    (site / "content" / "assets" / "linked").symlink_to(secret)
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err.startswith("content/assets/linked: this is a symbolic link; content must be "
+                                 "real files\n")
+    assert not (site / "output").exists()
+
+
+def test_links_to_drafts_and_relative_links_are_explained(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    post = site / "content" / "posts" / "2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8")
+                    + "\n[bozza](/blog/2024/07/bozza/) e ![pane](assets/pane.svg)\n",
+                    encoding="utf-8")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err.splitlines()[:4] == [
+        "content/posts/2024-06-10-focaccia.md:14: the link /blog/2024/07/bozza/ leads to a page "
+        "that is a draft (draft: true)",
+        "  hint: publish that page first, or remove the link for now",
+        "content/posts/2024-06-10-focaccia.md:14: the link assets/pane.svg is relative, so it "
+        "breaks on pages at other depths",
+        "  hint: write it from the site root, like /assets/pane.svg",
+    ]

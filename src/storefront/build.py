@@ -7,7 +7,6 @@ directory until every page has rendered.
 
 from __future__ import annotations
 
-import difflib
 import os
 import time
 import zoneinfo
@@ -15,9 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from storefront.config import SiteConfig, load_config
+from storefront.checks import (
+    LinkTargets,
+    check_config_links,
+    check_links,
+    image_warnings,
+    left_out_summary,
+    unpublished_reasons,
+)
+from storefront.config import CONFIG_NAME, SiteConfig, load_config, parse_base_url
 from storefront.documents import Document
-from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.feeds import render_atom, render_rss
 from storefront.output import write_site
 from storefront.plan import Planner, RenderTask, check_collisions
@@ -53,6 +60,7 @@ class BuildReport:
     next_change: datetime | None
     warnings: tuple[ContentError, ...]
     output: Path
+    left_out: tuple[str, ...] = ()
 
 
 def build_time(zone: zoneinfo.ZoneInfo) -> datetime:
@@ -80,7 +88,7 @@ def build_site(request: BuildRequest) -> BuildReport:
         pages=rendered.pages, files=len(rendered.files), written=report.written,
         unchanged=report.unchanged, deleted=report.deleted,
         seconds=time.perf_counter() - started, next_change=rendered.model.next_change,
-        warnings=rendered.warnings, output=output,
+        warnings=rendered.warnings, output=output, left_out=rendered.left_out,
     )
 
 
@@ -101,12 +109,10 @@ def check_output_folder(root: Path, output: Path) -> None:
 def _effective_config(request: BuildRequest) -> SiteConfig:
     config = load_config(request.root)
     if request.base_url is not None:
-        from storefront.config import parse_base_url
-
         try:
             config = replace(config, base_url=parse_base_url(request.base_url))
         except ValueError as exc:
-            raise BuildFailed([error_at("--base-url", 0, f"--base-url {exc}")]) from None
+            raise BuildFailed([error_at("--base-url", 0, str(exc))]) from None
     if request.require_base_url and not config.base_url:
         raise BuildFailed([error_at(
             "storefront.yaml", 0, "base_url is required to build the public site",
@@ -120,10 +126,15 @@ class RenderedSite:
     pages: int
     model: SiteModel
     warnings: tuple[ContentError, ...]
+    left_out: tuple[str, ...] = ()
 
 
 def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
-    """Run every stage up to (not including) writing; return the files to write."""
+    """Run every stage up to (not including) writing; return the files to write.
+
+    Problems are collected per stage and reported together: every file's parse errors first
+    (later checks would only repeat them), then every whole-site check at once.
+    """
     root = request.root
     zone = zoneinfo.ZoneInfo(config.timezone)
     now = request.now or build_time(zone)
@@ -131,6 +142,7 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     chain = resolve_theme_chain(root, config.theme)
     strings = load_strings(chain, config.language)
     sources = discover_sources(root)
+    texts = {s.path: s.data.decode("utf-8", "replace") for s in sources if s.kind != "assets"}
     documents, errors = read_documents(sources, ReadContext(config, urls))
     if errors:
         raise BuildFailed(errors)
@@ -147,26 +159,28 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     claims += [(urls.url(f"/assets/{name}"), source.path) for name, source in assets.items()]
     claims += [(url, "the feeds") for url in generated]
     claims += [(urls.url(u), "the sitemap") for u in ("/sitemap.xml", "/robots.txt")]
-    check_collisions(claims, urls)
-    known = {url for url, _ in claims} | {urls.url(u) for u in ("/sitemap.xml", "/robots.txt")}
-    check_links(documents, model, sources, known, urls)
-    check_form_pages(config, root, {task.url for task in tasks}, urls)
-    warnings = _warnings(model)
-    if request.options.strict and warnings:
-        raise BuildFailed(warnings)
+    known = frozenset(url for url, _ in claims)
+    pages = frozenset(task.url for task in tasks)
+    warnings = image_warnings(model, texts)
+    renderer = Renderer(chain, config, urls, strings, model.nav, now, pages)
+    problems = check_collisions(claims, urls)
+    reasons = unpublished_reasons(documents, model, now)
+    problems += check_links(documents, texts, LinkTargets(known, reasons), urls)
+    problems += check_config_links(config, _config_text(root), pages, urls)
+    problems += renderer.load(_template_users(tasks, texts))
+    if request.options.strict:
+        problems += warnings
+    if problems:
+        raise BuildFailed(problems)
 
-    renderer = Renderer(chain, config, urls, strings, model.nav, now,
-                        frozenset(task.url for task in tasks))
-    renderer.load({task.template for task in tasks})
     files: dict[str, bytes] = {}
-    render_errors: list[ContentError] = []
     for task in tasks:
         try:
             files[urls.output_path(task.url)] = renderer.render(task)
         except BuildFailed as exc:
-            render_errors.extend(exc.errors)
-    if render_errors:
-        raise BuildFailed(render_errors)
+            problems.extend(exc.errors)
+    if problems:
+        raise BuildFailed(problems)
     for url, data in generated.items():
         files[urls.output_path(url)] = data
     files["sitemap.xml"] = render_sitemap(_sitemap_entries(tasks, urls))
@@ -175,7 +189,19 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
         files[urls.output_path(urls.url(f"/static/{name}"))] = path.read_bytes()
     for name, source in assets.items():
         files[urls.output_path(urls.url(f"/assets/{name}"))] = source.data
-    return RenderedSite(files, len(tasks), model, warnings)
+    return RenderedSite(files, len(tasks), model, tuple(warnings), left_out_summary(reasons))
+
+
+def _config_text(root: Path) -> str:
+    return (root / CONFIG_NAME).read_text(encoding="utf-8")
+
+
+def _template_users(tasks: list[RenderTask], texts: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    users: dict[str, list[tuple[str, int]]] = {}
+    for task in tasks:
+        line = line_of_key(texts[task.source], "template") if task.source in texts else 0
+        users.setdefault(task.template, []).append((task.source, line))
+    return users
 
 
 def read_documents(sources: tuple[SourceFile, ...],
@@ -199,94 +225,3 @@ def _sitemap_entries(tasks: list[RenderTask], urls: UrlBuilder) -> list[SitemapE
         for task in tasks
         if not task.meta.noindex
     ]
-
-
-def check_links(documents: list[Document], model: SiteModel, sources: tuple[SourceFile, ...],
-                known: set[str], urls: UrlBuilder) -> None:
-    """Every site-internal link or image in content must lead to a page or file of the site."""
-    texts = {s.path: s.data.decode("utf-8", "replace") for s in sources}
-    published = {p.url for p in model.posts} | {p.url for p in model.products} | {
-        p.url for p in model.pages}
-    errors: list[ContentError] = []
-    for document in documents:
-        targets = list(document.links)
-        targets += [t for t in _images(document) if t.startswith("/")]
-        for target in targets:
-            if target in known or target in published or urls.url(target.lstrip("/")) in known:
-                continue
-            errors.append(error_at(document.source, _line_of(texts[document.source], target),
-                                   f"the link {target} leads to no page or file of the site",
-                                   _link_hint(target, known, urls)))
-    if errors:
-        raise BuildFailed(errors)
-
-
-def _link_hint(target: str, known: set[str], urls: UrlBuilder) -> str:
-    """Suggest the nearest URL of the same kind (a file for a file, a page for a page)."""
-    is_file = target.startswith(urls.url("assets/")) or target.startswith("/assets/")
-    candidates = sorted(u for u in known if ("/assets/" in u) == is_file)
-    close = difflib.get_close_matches(target, candidates, 1, 0.6)
-    if close:
-        return f"did you mean {close[0]}?"
-    if is_file:
-        return f"put the file at content{target.removeprefix(urls.base_path.rstrip('/'))}"
-    return "link to a page of the site, such as /prodotti/ or /blog/"
-
-
-def check_form_pages(config: SiteConfig, root: Path, pages: set[str], urls: UrlBuilder) -> None:
-    """Each form's thank-you page, and the privacy notice of a form that asks for consent, must be
-    pages of the site (or external URLs)."""
-    lines = (root / "storefront.yaml").read_text(encoding="utf-8").split("\n")
-    errors = []
-    consent_forms = sorted(f.name for f in config.forms.values() if f.consent_field is not None)
-    privacy = config.privacy_page
-    if consent_forms and not privacy.startswith(("http://", "https://")) and (
-            urls.url(privacy) not in pages):
-        line = next((n for n, text in enumerate(lines, 1) if text.startswith("privacy_page:")), 0)
-        errors.append(error_at(
-            "storefront.yaml", line,
-            f"the privacy notice {privacy} is not a page of the site, but the form "
-            f'"{consent_forms[0]}" asks for consent to it',
-            "write content/pages/privacy.md, or set privacy_page: to the page that has it"))
-    for form in config.forms.values():
-        target = form.success_page
-        if target.startswith(("http://", "https://")) or urls.url(target) in pages:
-            continue
-        line = next((n for n, text in enumerate(lines, 1)
-                     if "success_page:" in text and target in text), 0)
-        errors.append(error_at("storefront.yaml", line,
-                               f'the success_page {target} of form "{form.name}" is not a page '
-                               "of the site",
-                               "create it in content/pages/ (for example a grazie.md page)"))
-    if errors:
-        raise BuildFailed(errors)
-
-
-def _images(document: Document) -> list[str]:
-    image = getattr(document, "image", "")
-    return [*getattr(document, "images", ()), *([image] if image else [])]
-
-
-def _line_of(text: str, target: str) -> int:
-    needle = target.split("/", 2)[-1] if target.count("/") > 1 else target
-    for number, line in enumerate(text.split("\n"), 1):
-        if target in line:
-            return number
-    for number, line in enumerate(text.split("\n"), 1):
-        if needle and needle in line:
-            return number
-    return 1
-
-
-def _warnings(model: SiteModel) -> tuple[ContentError, ...]:
-    """Problems that do not stop a build unless ``--strict``: missing image descriptions."""
-    found: list[ContentError] = []
-    for post in model.posts:
-        if post.image and not post.image_alt:
-            found.append(error_at(post.source, 1, "the image has no image_alt description",
-                                  "add image_alt: a short description for blind readers"))
-    for product in model.products:
-        if product.images and not product.image_alt:
-            found.append(error_at(product.source, 1, "the images have no image_alt description",
-                                  "add image_alt: a short description for blind readers"))
-    return tuple(sorted(found, key=ContentError.sort_key))

@@ -98,7 +98,7 @@ def print_errors(exc: BuildFailed) -> None:
     for error in exc.errors:
         print(error.format(), file=sys.stderr)
     count = len(exc.errors)
-    print(f"build failed: {count} problem{'s' if count != 1 else ''}; output/ was not changed",
+    print(f"build failed: {count} problem{'s' if count != 1 else ''}; nothing was written",
           file=sys.stderr)
 
 
@@ -117,6 +117,8 @@ def print_report(report: BuildReport) -> None:
     print(f"built {report.pages} pages ({report.files} files) into {report.output}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.deleted} deleted "
           f"in {report.seconds:.2f} s")
+    if report.left_out:
+        print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
         print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
               "expiries or sale ends)")
@@ -137,5 +139,5 @@ def run_new(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from storefront.preview import serve
 
-    serve(args.root, port=args.port, drafts=not args.no_drafts, log=print)
+    serve(args.root, log=print, port=args.port, drafts=not args.no_drafts)
     return EXIT_OK

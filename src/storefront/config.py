@@ -346,7 +346,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     try:
         node = compose_yaml(text)
     except YamlProblem as exc:
-        raise BuildFailed([error_at(path, exc.line, exc.message)]) from None
+        raise BuildFailed([error_at(path, exc.line, exc.message, exc.hint)]) from None
     mapper = Mapper(path)
     config = mapper.build(SiteConfig, node)
     errors: list[ContentError] = list(mapper.errors)

@@ -18,6 +18,7 @@ from typing import Literal
 
 from markupsafe import Markup
 
+from storefront.config import parse_currency
 from storefront.markdown import (
     first_paragraph,
     plain_text,
@@ -76,7 +77,9 @@ class ProductMeta:
             "the currency comes from `currency:` or storefront.yaml",
         )
     )
-    currency: str | None = field(default=None, metadata=field_doc("ISO 4217 code, e.g. EUR"))
+    currency: str | None = field(
+        default=None, metadata=field_doc("ISO 4217 code, e.g. EUR", parse=parse_currency)
+    )
     sku: str = field(default="", metadata=field_doc("stock-keeping unit / product code"))
     availability: Availability = field(default="in_stock", metadata=field_doc("stock status"))
     images: tuple[str, ...] = field(default=(), metadata=field_doc("list of images", **_LINK))
@@ -143,7 +146,6 @@ class Body:
     summary_html: Markup
     has_more: bool
     words: int
-    body_line: int
     links: tuple[str, ...]
 
 
@@ -237,7 +239,7 @@ class Page:
 Document = Post | Product | FaqEntry | Page
 
 
-def render_body(body: str, body_line: int, summary: str = "", base_path: str = "/") -> Body:
+def render_body(body: str, summary: str = "", base_path: str = "/") -> Body:
     """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
 
     Root-relative links written by the owner (``/chi-siamo/``) get the site's base path, so a
@@ -257,7 +259,7 @@ def render_body(body: str, body_line: int, summary: str = "", base_path: str = "
     return Body(
         Markup(prefix_links(html, base_path)),  # noqa: S704
         Markup(prefix_links(summary_html, base_path)),  # noqa: S704
-        has_more, words, body_line, extract_links(html),
+        has_more, words, extract_links(html),
     )
 
 
@@ -273,6 +275,18 @@ def reading_minutes(words: int) -> int:
 
 
 def extract_links(html: str) -> tuple[str, ...]:
-    """Site-internal link and image targets (``/...``) in rendered HTML, for link checking."""
-    found = re.findall(r'(?:href|src)="(/[^"#?]*)', html)
-    return tuple(dict.fromkeys(target for target in found if not target.startswith("//")))
+    """Link and image targets in rendered HTML that point into the site, for link checking.
+
+    Root-relative targets (``/chi-siamo/``) without their ``#fragment`` or ``?query``, and
+    relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
+    in-page ``#anchors`` are left out.
+    """
+    found = []
+    for target in re.findall(r'(?<![\w-])(?:href|src)="([^"]*)"', html):
+        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+            continue
+        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
+    return tuple(dict.fromkeys(found))
+
+
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")

@@ -62,21 +62,12 @@ def error_at(path: PurePath | str, line: int, message: str, hint: str = "") -> C
     return ContentError(SourceLocation(shown, line), message, hint)
 
 
-class ErrorCollector:
-    """Collect problems across a stage, then raise them together."""
+def line_of_key(text: str, key: str) -> int:
+    """The line where a top-level YAML ``key:`` is written (0 when it is not there)."""
+    prefix = f"{key}:"
+    return next((n for n, line in enumerate(text.split("\n"), 1) if line.startswith(prefix)), 0)
 
-    def __init__(self) -> None:
-        self.errors: list[ContentError] = []
 
-    def add(self, path: PurePath | str, line: int, message: str, hint: str = "") -> None:
-        self.errors.append(error_at(path, line, message, hint))
-
-    def extend(self, errors: Iterable[ContentError]) -> None:
-        self.errors.extend(errors)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise BuildFailed(self.errors)
-
-    def __bool__(self) -> bool:
-        return bool(self.errors)
+def line_containing(text: str, needle: str) -> int:
+    """The first line that contains ``needle`` (1 when none does: the file as a whole)."""
+    return next((n for n, line in enumerate(text.split("\n"), 1) if needle in line), 1)

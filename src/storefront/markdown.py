@@ -104,3 +104,11 @@ def first_paragraph(html: str) -> str:
     """The first <p>...</p> of an HTML fragment, or "" when there is none."""
     match = re.search(r"<p(?:\s[^>]*)?>(.*?)</p>", html, re.DOTALL)
     return match.group(1) if match else ""
+
+
+def plain_summary(html: str, limit: int = 200) -> str:
+    """A plain-text description from HTML, cut at a word boundary (for meta and share cards)."""
+    text = plain_text(str(html))
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from storefront.config import SiteConfig
+from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
-from storefront.errors import BuildFailed, ContentError, error_at
-from storefront.markdown import plain_text
+from storefront.errors import ContentError, error_at
+from storefront.markdown import plain_summary
 from storefront.seo import (
     PageMeta,
     breadcrumbs_jsonld,
@@ -159,7 +159,7 @@ class Planner:
                          tag=tag, posts=chunk, paginator=paginator)
 
     def _product(self, product: Product) -> None:
-        description = product.summary or plain_text(str(product.content_html))[:200]
+        description = product.summary or plain_summary(str(product.content_html))
         meta = self.meta(
             product.title, product.url, description, og_type="product",
             image=product.images[0] if product.images else "",
@@ -169,38 +169,33 @@ class Planner:
         self.add(product.url, "product.html", meta, product.source, product=product)
 
     def _page(self, page: Page) -> None:
-        description = page.description or plain_text(str(page.content_html))[:200]
+        description = page.description or plain_summary(str(page.content_html))
         meta = self.meta(page.title, page.url, description, image=page.image)
         self.add(page.url, page.template, meta, page.source, doc=page)
 
 
-def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> dict[str, str]:
-    """Map output path -> claimant; raise when two claim one path or a URL is unsafe."""
+def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> list[ContentError]:
+    """Two outputs claiming one path (or a URL that would leave the output folder) are errors.
+
+    A claim is ``(url, source)``: a content file, or a description such as "the blog listing".
+    """
     owners: dict[str, str] = {}
     errors: list[ContentError] = []
     for url, source in claims:
         try:
             path = urls.output_path(url)
         except UnsafePath as exc:
-            errors.append(error_at(source if "/" in source else "storefront.yaml", 0, str(exc)))
+            errors.append(error_at(source if source.startswith("content/") else CONFIG_NAME, 0,
+                                   str(exc)))
             continue
-        if path in owners:
-            first = owners[path]
-            for mine, other in ((source, first), (first, source)):
-                if mine.startswith("content/"):
-                    errors.append(error_at(
-                        mine, 1, f"the URL {url} is also used by {_describe(other)}",
-                        "give one of them another slug"))
-            if not (source.startswith("content/") or first.startswith("content/")):
-                errors.append(error_at("storefront.yaml", 0,
-                                       f"{_describe(first)} and {_describe(source)} share the URL {url}",
-                                       "change permalinks in storefront.yaml"))
+        first = owners.setdefault(path, source)
+        if first == source:
             continue
-        owners[path] = source
-    if errors:
-        raise BuildFailed(errors)
-    return owners
-
-
-def _describe(source: str) -> str:
-    return source
+        for mine, other in ((source, first), (first, source)):
+            if mine.startswith("content/"):
+                errors.append(error_at(mine, 1, f"the URL {url} is also used by {other}",
+                                       "give one of them another slug"))
+        if not (source.startswith("content/") or first.startswith("content/")):
+            errors.append(error_at(CONFIG_NAME, 0, f"{first} and {source} share the URL {url}",
+                                   "change permalinks in storefront.yaml"))
+    return errors

@@ -176,8 +176,8 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 class PreviewServer:
     """The builder, the file watcher and the HTTP server on 127.0.0.1, started together."""
 
-    def __init__(self, root: Path, port: int = 8000, drafts: bool = True,
-                 log: Callable[[str], None] = print) -> None:
+    def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
+                 drafts: bool = True) -> None:
         self.app: WsgiApp | None = None
         self.server = make_server("127.0.0.1", port, self._dispatch,
                                   server_class=_ThreadingServer, handler_class=_QuietHandler)
@@ -227,10 +227,9 @@ class PreviewServer:
             thread.join()
 
 
-def serve(root: Path, port: int = 8000, drafts: bool = True,
-          log: Callable[[str], None] = print) -> None:
+def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True) -> None:
     """Build, serve on http://127.0.0.1:PORT/ and rebuild on change until interrupted."""
-    server = PreviewServer(root, port, drafts, log)
+    server = PreviewServer(root, log, port, drafts)
     server.start()
     log(f"serving the preview on http://127.0.0.1:{server.port}/ (Ctrl+C to stop)")
     try:

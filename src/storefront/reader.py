@@ -11,9 +11,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
-from markupsafe import Markup
-
-from storefront.config import SiteConfig, parse_currency
+from storefront.config import SiteConfig
 from storefront.documents import (
     Category,
     Document,
@@ -29,9 +27,9 @@ from storefront.documents import (
     reading_minutes,
     render_body,
 )
-from storefront.errors import BuildFailed, error_at
+from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.frontmatter import split_front_matter
-from storefront.markdown import slugify
+from storefront.markdown import plain_summary, slugify
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
@@ -67,23 +65,22 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     except YamlProblem as exc:
         problem = exc.shifted(split.front_matter_line - 1)
         raise BuildFailed(
-            [error_at(source.path, problem.line, problem.message,
-                      "check the indentation and quote values that contain a colon")]
+            [error_at(source.path, problem.line, problem.message, problem.hint)]
         ) from None
     mapper = Mapper(source.path, line_offset=split.front_matter_line - 1)
     meta = mapper.build(_SCHEMAS[source.kind], node)
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
     if isinstance(meta, PostMeta):
-        return _post(source, meta, split.body, split.body_line, context)
+        return _post(source, meta, split.body, context)
     if isinstance(meta, ProductMeta):
-        return _product(source, meta, split.body, split.body_line, context)
+        return _product(source, meta, split.body, context)
     if isinstance(meta, FaqMeta):
-        body = render_body(split.body, split.body_line, base_path=context.urls.base_path)
+        body = render_body(split.body, base_path=context.urls.base_path)
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
                         slugify(source.stem) or "faq", meta.draft, body.links)
     assert isinstance(meta, PageMeta)
-    body = render_body(split.body, split.body_line, base_path=context.urls.base_path)
+    body = render_body(split.body, base_path=context.urls.base_path)
     slug = meta.slug or slugify(source.stem) or "page"
     _check_form(source, meta.form, context)
     url = context.urls.permalink(context.config.permalinks.page, slug)
@@ -92,8 +89,7 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
                 body.links)
 
 
-def _post(source: SourceFile, meta: PostMeta, body_text: str, body_line: int,
-          context: ReadContext) -> Post:
+def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:
     name_date, name_slug = date_from_filename(source.stem)
     moment = meta.date or name_date
     if moment is None:
@@ -104,7 +100,7 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, body_line: int,
     zone = context.zone
     date = localize(moment, zone)
     slug = meta.slug or slugify(name_slug) or "post"
-    body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
+    body = render_body(body_text, meta.summary, context.urls.base_path)
     url = context.urls.permalink(context.config.permalinks.post, slug, date)
     return Post(
         source=source.path, title=meta.title, date=date,
@@ -118,18 +114,12 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, body_line: int,
     )
 
 
-def _product(source: SourceFile, meta: ProductMeta, body_text: str, body_line: int,
+def _product(source: SourceFile, meta: ProductMeta, body_text: str,
              context: ReadContext) -> Product:
-    currency = context.config.currency
-    if meta.currency is not None:
-        try:
-            currency = parse_currency(meta.currency)
-        except ValueError as exc:
-            raise BuildFailed([error_at(source.path, _line_of(source, "currency"),
-                                        f"currency {exc}")]) from None
+    currency = meta.currency or context.config.currency
     if meta.sale_price is not None and meta.sale_price >= meta.price:
         raise BuildFailed([error_at(
-            source.path, _line_of(source, "sale_price"),
+            source.path, line_of_key(decode_text(source), "sale_price"),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
     slug = meta.slug or slugify(source.stem) or "product"
@@ -139,7 +129,7 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str, body_line: i
         # categories are sections of the catalogue page: an anchor there
         anchor = context.urls.url(context.config.permalinks.products) + "#" + cat_slug
         category = Category(meta.category, cat_slug, anchor)
-    body = render_body(body_text, body_line, meta.summary, context.urls.base_path)
+    body = render_body(body_text, meta.summary, context.urls.base_path)
     sale_until = None
     if meta.sale_until is not None:
         sale_until = localize(meta.sale_until, context.zone)
@@ -167,27 +157,10 @@ def _tags(names: tuple[str, ...], context: ReadContext) -> tuple[Tag, ...]:
 def _check_form(source: SourceFile, form: str | None, context: ReadContext) -> None:
     if form is not None and form not in context.config.forms:
         known = ", ".join(sorted(context.config.forms)) or "none are defined"
-        raise BuildFailed([error_at(source.path, _line_of(source, "form"),
+        raise BuildFailed([error_at(source.path, line_of_key(decode_text(source), "form"),
                                     f'form "{form}" is not defined in storefront.yaml',
                                     f"known forms: {known}")])
 
-
-def _line_of(source: SourceFile, key: str) -> int:
-    """The line where a front-matter key is written (1 if it cannot be found)."""
-    for number, line in enumerate(source.data.decode("utf-8", "replace").split("\n"), 1):
-        if line.startswith(f"{key}:"):
-            return number
-    return 1
-
-
-def plain_summary(html: Markup | str, limit: int = 200) -> str:
-    """A plain-text description from summary HTML, cut at a word boundary."""
-    from storefront.markdown import plain_text
-
-    text = plain_text(str(html))
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def is_visible(moment: datetime | None, now: datetime) -> bool:

@@ -60,21 +60,25 @@ class Renderer:
             page_exists=lambda path: urls.url(path) in pages,
         )
 
-    def load(self, names: set[str]) -> None:
-        """Compile the templates that will be used, reporting every syntax error at once."""
+    def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
+        """Compile the templates that will be used; return every problem found.
+
+        ``users`` maps each template name to the (source, line) places that ask for it, so a
+        missing template is blamed on the page that named it.
+        """
         errors: list[ContentError] = []
-        for name in sorted(names):
+        for name in sorted(users):
             try:
                 self.env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
                 errors.append(self._syntax_error(exc))
             except jinja2.TemplateNotFound as exc:
-                errors.append(error_at(
-                    "storefront.yaml" if exc.name == name else "<theme>", 0,
-                    f'template "{exc.name}" not found in the theme',
-                    "check the template: field of the page, or add the file to your theme"))
-        if errors:
-            raise BuildFailed(errors)
+                pages = [use for use in users[name] if use[0].startswith("content/")]
+                for source, line in pages or [("<theme>", 0)]:
+                    errors.append(error_at(
+                        source, line, f'template "{exc.name}" not found in the theme',
+                        "check the template: field of the page, or add the file to your theme"))
+        return errors
 
     def render(self, task: RenderTask) -> bytes:
         """Render one page. Raise :class:`BuildFailed` naming the template line on failure."""

@@ -51,6 +51,8 @@ def init_site(directory: Path) -> Path:
 
 def create_document(root: Path, kind: str, title: str, now: datetime | None = None) -> Path:
     """Write ``content/<kind>/<slug>.md`` with front matter for ``title``; return its path."""
+    if not (root / CONFIG_NAME).is_file():
+        raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site")
     slug = slugify(title)
     if not slug:
         raise StorefrontError(f'cannot make a file name from "{title}"; use some letters or digits')

@@ -57,6 +57,17 @@ class YamlProblem(Exception):
                            self.context_line + offset if self.context_line else 0)
 
     @property
+    def hint(self) -> str:
+        """The likely fix, in the owner's terms."""
+        if "tab" in self.problem or "'\\t'" in self.problem:
+            return "indent with spaces, not tabs"
+        if "mapping values are not allowed" in self.problem:
+            return 'put quotes around a value that contains a colon, like title: "Orari: estate"'
+        if "list opened" in self.problem or "mapping opened" in self.problem:
+            return "close the brackets, and separate the items with commas"
+        return "check the indentation: the keys of one block start in the same column"
+
+    @property
     def message(self) -> str:
         text = f"invalid YAML: {self.problem}"
         if self.context and self.context_line and self.context_line != self.line:
@@ -189,6 +200,11 @@ class Mapper:
         if origin in (list, tuple):
             item_hint = args[0]
             if isinstance(node, yaml.ScalarNode) and not _is_null(node) and origin is tuple:
+                if "," in str(node.value):
+                    # "tags: a, b" is one string in YAML: almost surely meant as a list
+                    self.error(node, f'{where} must be a list, got "{node.value}"',
+                               f"write it as [{node.value}]")
+                    return None
                 node = yaml.SequenceNode("tag:yaml.org,2002:seq", [node], node.start_mark)
             if _is_null(node):
                 return ()
@@ -251,13 +267,17 @@ class Mapper:
             value = plain_value(node)
             if isinstance(value, bool):
                 return value
-            self.error(node, f'{where} must be true or false, got "{text}"', field_hint)
+            quoted = node.tag == _STR_TAG and text.lower() in ("true", "false")
+            self.error(node, f'{where} must be true or false, got "{text}"',
+                       "write it without quotes" if quoted else field_hint)
             return None
         if hint is int:
             value = plain_value(node) if node.tag != _STR_TAG else text
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
-            self.error(node, f'{where} must be a whole number, got "{text}"', field_hint)
+            quoted = node.tag == _STR_TAG and text.strip().lstrip("-").isdigit()
+            self.error(node, f'{where} must be a whole number, got "{text}"',
+                       "write it without quotes" if quoted else field_hint)
             return None
         if hint is float:
             try:

@@ -9,13 +9,14 @@ file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from storefront.errors import BuildFailed, error_at
+from storefront.config import parse_theme_name
+from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
@@ -27,7 +28,7 @@ class ThemeManifest:
     """The keys a ``theme.yaml`` may have."""
 
     name: str = ""
-    extends: str | None = None
+    extends: str | None = field(default=None, metadata={"parse": parse_theme_name})
     description: str = ""
 
 
@@ -76,6 +77,10 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
         manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
         current, where, line = manifest.extends, manifest_path, _line_of_key(
             theme.path / "theme.yaml", "extends")
+    builtin_default = BUILTIN_THEMES / "default"
+    if chain[-1].path != builtin_default:
+        # every chain ends at the built-in theme, so a site theme holds only what it changes
+        chain.append(Theme("default", builtin_default, "<built-in theme default>"))
     return tuple(chain)
 
 
@@ -93,10 +98,9 @@ def _read_manifest(path: Path, shown: str) -> ThemeManifest:
 
 def _line_of_key(path: Path, key: str) -> int:
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        return line_of_key(path.read_text(encoding="utf-8"), key)
     except (OSError, UnicodeDecodeError):
         return 0
-    return next((n for n, text in enumerate(lines, 1) if text.startswith(f"{key}:")), 0)
 
 
 def _config_line(root: Path, key: str) -> int:

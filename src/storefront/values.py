@@ -79,8 +79,10 @@ def parse_slug(text: str) -> str:
 
 
 def parse_template_name(text: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9_-]+(\.html)?", text):
-        raise ValueError(f'must be a template file name such as "landing.html", got "{text}"')
+    """A page template such as ``landing.html``; partials (``_x``) and ``base`` are not pages."""
+    if not re.fullmatch(r"[A-Za-z0-9-][A-Za-z0-9_-]*(\.html)?", text) or text.removesuffix(
+            ".html") == "base":
+        raise ValueError(f'must be a page template file name such as "landing.html", got "{text}"')
     return text if text.endswith(".html") else text + ".html"
 
 

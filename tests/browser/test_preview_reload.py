@@ -15,7 +15,7 @@ from support import SITES
 def preview(tmp_path: Path):
     site = tmp_path / "site"
     shutil.copytree(SITES / "basic", site)
-    server = PreviewServer(site, port=0, log=lambda line: None)
+    server = PreviewServer(site, log=lambda line: None, port=0)
     server.start()
     try:
         yield site, f"http://127.0.0.1:{server.port}"

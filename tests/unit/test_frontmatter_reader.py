@@ -215,7 +215,7 @@ def test_yaml_errors_are_shifted_to_the_file_line() -> None:
     assert errors_of("posts", "2024-05-01-a.md", "---\ntitle: T\ntags: [a, b\n---\n") == [
         "content/posts/2024-05-01-a.md:3: invalid YAML: the list opened with [ on this line is not "
         "closed with ] (or a comma is missing between two items)\n"
-        "  hint: check the indentation and quote values that contain a colon"
+        "  hint: close the brackets, and separate the items with commas"
     ]
 
 

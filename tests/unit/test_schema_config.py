@@ -93,8 +93,8 @@ def test_mapper_reports_every_problem_with_its_line_shifted_by_the_offset() -> N
 def test_mapper_refuses_quoted_numbers_and_booleans() -> None:
     _, errors = map_sample('name: x\ncount: "3"\nflag: "true"\n')
     assert errors == [
-        'content/x.md:2: count must be a whole number, got "3"',
-        'content/x.md:3: flag must be true or false, got "true"',
+        'content/x.md:2: count must be a whole number, got "3"\n  hint: write it without quotes',
+        'content/x.md:3: flag must be true or false, got "true"\n  hint: write it without quotes',
     ]
 
 
@@ -201,7 +201,8 @@ def test_wrong_types_name_the_type_expected() -> None:
         'storefront.yaml:2: page_size must be a whole number, got "2.5"',
         "storefront.yaml:3: menu must be a list\n  hint: write it as [a, b]",
         'storefront.yaml:6: forms.contact.fields[1].required must be true or false, got "sì"',
-        'storefront.yaml:7: form_endpoint.smtp.port must be a whole number, got "587"',
+        'storefront.yaml:7: form_endpoint.smtp.port must be a whole number, got "587"\n'
+        "  hint: write it without quotes",
     ]
 
 
@@ -406,7 +407,8 @@ def test_zero_home_posts_and_featured_products_are_allowed() -> None:
 def test_invalid_yaml_reports_where_the_list_opened() -> None:
     assert problems("title: x\nmenu: [a, b\nlanguage: it\n") == [
         "storefront.yaml:2: invalid YAML: the list opened with [ on this line is not closed with ] "
-        "(or a comma is missing between two items)"
+        "(or a comma is missing between two items)\n"
+        "  hint: close the brackets, and separate the items with commas"
     ]
 
 

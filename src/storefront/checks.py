@@ -1,0 +1,191 @@
+"""Whole-site checks that run after the site model is built: links, forms' pages, the menu.
+
+Pure (texts are passed in). Each check returns its problems rather than raising, so the build can
+report the problems of every check together. Links are compared the way a browser will follow
+them: with the base path, percent-decoded and in Unicode NFC form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote
+
+from storefront.config import CONFIG_NAME, SiteConfig
+from storefront.documents import Document, Page, Post, Product
+from storefront.errors import ContentError, error_at, line_containing, line_of_key
+from storefront.site import SiteModel
+from storefront.urls import UrlBuilder
+
+_EXTERNAL = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class LinkTargets:
+    """What a link may lead to, and why some URLs are not (or not yet) on the site."""
+
+    known: frozenset[str]  # every URL the build writes
+    unpublished: dict[str, str]  # URL -> "is a draft", "is scheduled for ...", ...
+
+
+def unpublished_reasons(documents: Iterable[Document], model: SiteModel,
+                        now: datetime) -> dict[str, str]:
+    """Why documents that parsed fine are not on the site (to explain links to them)."""
+    published = {p.url for p in model.posts} | {p.url for p in model.products} | {
+        p.url for p in model.pages}
+    reasons: dict[str, str] = {}
+    for document in documents:
+        url = getattr(document, "url", None)
+        if url is None or url in published:
+            continue
+        if getattr(document, "draft", False):
+            reasons[url] = "is a draft (draft: true)"
+        elif isinstance(document, Post) and document.date > now:
+            reasons[url] = f"is scheduled for {document.date:%Y-%m-%d %H:%M}"
+        elif isinstance(document, Post) and document.expires is not None:
+            reasons[url] = f"expired on {document.expires:%Y-%m-%d %H:%M}"
+    return reasons
+
+
+def left_out_summary(reasons: dict[str, str]) -> tuple[str, ...]:
+    """Counts of what the build left out, with the option that would include it."""
+    drafts = sum(1 for r in reasons.values() if r.startswith("is a draft"))
+    scheduled = sum(1 for r in reasons.values() if r.startswith("is scheduled"))
+    expired = sum(1 for r in reasons.values() if r.startswith("expired"))
+    parts = []
+    if drafts:
+        parts.append(f"{drafts} draft{'s' if drafts != 1 else ''} (--drafts shows them)")
+    if scheduled:
+        parts.append(f"{scheduled} scheduled post{'s' if scheduled != 1 else ''} "
+                     "(--future shows them)")
+    if expired:
+        parts.append(f"{expired} expired post{'s' if expired != 1 else ''}")
+    return tuple(parts)
+
+
+def normalize_target(target: str) -> str:
+    """A link as the server will see it: percent-decoded, NFC."""
+    return unicodedata.normalize("NFC", unquote(target))
+
+
+def check_links(documents: Iterable[Document], texts: dict[str, str], targets: LinkTargets,
+                urls: UrlBuilder) -> list[ContentError]:
+    """Every site-internal link or image in content must lead to a page or file of the site."""
+    errors: list[ContentError] = []
+    for document in documents:
+        text = texts[document.source]
+        for target in document.links:
+            if not target.startswith("/"):
+                errors.append(error_at(
+                    document.source, _line_of_link(text, target),
+                    f"the link {target} is relative, so it breaks on pages at other depths",
+                    f"write it from the site root, like /{target.lstrip('./')}"))
+                continue
+            _check(document.source, text, urls.url(target), target, targets, urls, errors)
+        for image in _images(document):
+            if not image.startswith(_EXTERNAL):
+                _check(document.source, text, image, image.removeprefix(urls.base_path.rstrip("/")),
+                       targets, urls, errors)
+    return errors
+
+
+def _check(source: str, text: str, url: str, written: str, targets: LinkTargets,
+           urls: UrlBuilder, errors: list[ContentError]) -> None:
+    resolved = normalize_target(url)
+    if resolved in targets.known:
+        return
+    line = _line_of_link(text, written)
+    reason = targets.unpublished.get(resolved)
+    if reason is not None:
+        errors.append(error_at(source, line, f"the link {written} leads to a page that {reason}",
+                               "publish that page first, or remove the link for now"))
+        return
+    errors.append(error_at(source, line, f"the link {written} leads to no page or file of the site",
+                           _link_hint(resolved, targets.known, urls)))
+
+
+def _line_of_link(text: str, target: str) -> int:
+    """The line where a link is written: its exact Markdown or HTML form first."""
+    for form in (f"]({target})", f"]({target} ", f'"{target}"', f"'{target}'", f"<{target}>"):
+        line = line_containing(text, form)
+        if line != 1 or form in text.split("\n", 1)[0]:
+            return line
+    return line_containing(text, target)
+
+
+def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
+    """Suggest the nearest URL of the same kind (a file for a file, a page for a page)."""
+    assets = urls.url("assets/")
+    is_file = target.startswith(assets)
+    candidates = sorted(u for u in known if u.startswith(assets) == is_file)
+    if target + "/" in known:
+        return f"did you mean {target}/ (with the final slash)?"
+    close = difflib.get_close_matches(target, candidates, 1, 0.6)
+    if close:
+        return f"did you mean {close[0]}?"
+    if is_file:
+        return f"put the file at content/{target.removeprefix(urls.base_path)}"
+    return "link to a page of the site, such as /prodotti/ or /blog/"
+
+
+def _images(document: Document) -> list[str]:
+    if isinstance(document, Product):
+        return list(document.images)
+    if isinstance(document, (Post, Page)) and document.image:
+        return [document.image]
+    return []
+
+
+def check_config_links(config: SiteConfig, config_text: str, pages: frozenset[str],
+                       urls: UrlBuilder) -> list[ContentError]:
+    """Menu entries, forms' thank-you pages and the privacy notice must be pages of the site."""
+    errors: list[ContentError] = []
+
+    def missing(target: str) -> bool:
+        return not target.startswith(_EXTERNAL) and normalize_target(urls.url(target)) not in pages
+
+    for item in config.menu:
+        if missing(item.url):
+            errors.append(error_at(CONFIG_NAME, _line_with(config_text, "url:", item.url),
+                                   f'the menu entry "{item.title}" links to {item.url}, which is '
+                                   "not a page of the site",
+                                   "fix the url: of the menu entry, or create that page"))
+    consent_forms = sorted(f.name for f in config.forms.values() if f.consent_field is not None)
+    if consent_forms and missing(config.privacy_page):
+        errors.append(error_at(
+            CONFIG_NAME, line_of_key(config_text, "privacy_page"),
+            f"the privacy notice {config.privacy_page} is not a page of the site, but the form "
+            f'"{consent_forms[0]}" asks for consent to it',
+            "write content/pages/privacy.md, or set privacy_page: to the page that has it"))
+    for form in config.forms.values():
+        if missing(form.success_page):
+            errors.append(error_at(
+                CONFIG_NAME, _line_with(config_text, "success_page:", form.success_page),
+                f'the success_page {form.success_page} of form "{form.name}" is not a page of '
+                "the site", "create it in content/pages/ (for example a grazie.md page)"))
+    return errors
+
+
+def _line_with(text: str, key: str, value: str) -> int:
+    pattern = re.compile(re.escape(key) + r"\s*['\"]?" + re.escape(value))
+    return next((n for n, line in enumerate(text.split("\n"), 1) if pattern.search(line)), 0)
+
+
+def image_warnings(model: SiteModel, texts: dict[str, str]) -> list[ContentError]:
+    """Problems that stop a build only with ``--strict``: images without a description."""
+    found: list[ContentError] = []
+    for post in model.posts:
+        if post.image and not post.image_alt:
+            found.append(error_at(post.source, line_of_key(texts[post.source], "image"),
+                                  "the image has no image_alt description",
+                                  "add image_alt: a short description for blind readers"))
+    for product in model.products:
+        if product.images and not product.image_alt:
+            found.append(error_at(product.source, line_of_key(texts[product.source], "images"),
+                                  "the images have no image_alt description",
+                                  "add image_alt: a short description for blind readers"))
+    return sorted(found, key=ContentError.sort_key)
