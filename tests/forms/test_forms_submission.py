@@ -61,6 +61,16 @@ def test_success_as_json(client: WsgiClient) -> None:
     assert result.json() == {"ok": True, "redirect": f"{SITE}/iscritto/"}
 
 
+def test_redirect_keeps_the_base_path_of_a_site_published_below_the_root(site_root: Path,
+                                                                          clock: FakeClock) -> None:
+    config = make_config(base_url=SITE + "/shop/")
+    with create_app(config, site_root, clock=clock, secret=SECRET, deliver_mail=False) as app:
+        client = WsgiClient(app, clock)
+        client.origin = SITE
+        result = client.post("contact", VALID["contact"])
+    assert result.headers["location"] == f"{SITE}/shop/grazie/"
+
+
 def test_redirect_follows_the_site_origin_the_visitor_came_from(client: WsgiClient) -> None:
     client.origin = "https://www.bottega.example"
     result = client.post("contact", VALID["contact"])

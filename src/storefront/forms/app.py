@@ -268,10 +268,14 @@ class FormsApp:
         page = form.success_page
         if urlsplit(page).scheme:
             return page
+        # a site path such as /grazie/ is relative to the site's base path (/shop/grazie/ for a
+        # site published at https://example.com/shop/), like every link the owner writes
         base = self.config.base_url
         if origin.origin is not None and self.origins.is_site_origin(origin.origin):
-            base = origin.origin + "/"
-        return urljoin(base, page) if base else page
+            configured = urlsplit(base)
+            same_site = base and origin.origin == f"{configured.scheme}://{configured.netloc}"
+            base = base if same_site else origin.origin + "/"
+        return urljoin(base, page.lstrip("/")) if base else page
 
     def _invalid(self, environ: dict[str, Any], result: ValidationResult, fresh_for: str | None,
                  cors: list[tuple[str, str]]) -> Response:
