@@ -22,7 +22,7 @@ from storefront.checks import (
     left_out_summary,
     unpublished_reasons,
 )
-from storefront.config import CONFIG_NAME, SiteConfig, load_config, parse_base_url
+from storefront.config import CONFIG_NAME, SiteConfig, load_config
 from storefront.documents import Document
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.feeds import render_atom, render_rss
@@ -35,6 +35,7 @@ from storefront.site import BuildOptions, SiteModel, build_model
 from storefront.sources import DOCUMENT_KINDS, SourceFile, discover_sources
 from storefront.theme import load_strings, resolve_theme_chain
 from storefront.urls import UrlBuilder
+from storefront.values import parse_base_url
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from typing import Literal
 
 from markupsafe import Markup
 
-from storefront.config import parse_currency
 from storefront.markdown import (
     first_paragraph,
     plain_text,
@@ -30,6 +29,7 @@ from storefront.markdown import slugify as slugify
 from storefront.schema import field_doc
 from storefront.values import (
     end_of_day,
+    parse_currency,
     parse_datetime,
     parse_link,
     parse_price,

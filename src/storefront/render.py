@@ -17,9 +17,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from storefront.config import HONEYPOT_FIELD, TOKEN_FIELD, SiteConfig
+from storefront.config import SiteConfig
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
+from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
 from storefront.plan import RenderTask
 from storefront.site import NavItem

@@ -15,9 +15,9 @@ from typing import Any
 
 import jinja2
 
-from storefront.config import parse_theme_name
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+from storefront.values import parse_theme_name
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 MAX_CHAIN = 8

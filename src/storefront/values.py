@@ -1,4 +1,4 @@
-"""Parsers for the scalar values owners write in front matter: dates, prices, slugs, paths.
+"""Parsers for the scalar values owners write: dates, prices, slugs, paths, URLs, codes.
 
 Pure. Each parser takes the raw text and raises ``ValueError`` with the second half of a sentence
 ("must be ..., got ...") that the schema mapper prefixes with the field name.
@@ -7,8 +7,12 @@ Pure. Each parser takes the raw text and raises ``ValueError`` with the second h
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
 
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -96,3 +100,104 @@ def parse_link(text: str) -> str:
     if not value.startswith("/") or ".." in value.split("/") or "\\" in value:
         raise ValueError(f'must be a path like /assets/photo.jpg or an https:// URL, got "{text}"')
     return value
+
+
+def parse_currency(text: str) -> str:
+    """Accept an ISO 4217 code such as EUR (case-insensitive)."""
+    code = text.strip().upper()
+    if code not in known_currencies():
+        raise ValueError(f'must be an ISO 4217 currency code such as EUR or USD, got "{text}"')
+    return code
+
+
+_CURRENCIES: frozenset[str] = frozenset()
+
+
+def known_currencies() -> frozenset[str]:
+    global _CURRENCIES
+    if not _CURRENCIES:
+        _CURRENCIES = frozenset(list_currencies())
+    return _CURRENCIES
+
+
+def parse_timezone(text: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: "Europe" names a folder of the tz database (IsADirectoryError)
+        raise ValueError(f'must be a time zone name such as Europe/Rome, got "{text}"') from None
+    return text
+
+
+def parse_locale(text: str) -> str:
+    try:
+        Locale.parse(text)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f'must be a locale code such as it_IT or en_US, got "{text}"') from None
+    return text
+
+
+def parse_base_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
+        raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got "{text}"')
+    return text.rstrip("/") + "/"
+
+
+def parse_site_path(text: str) -> str:
+    """A site-relative URL path such as /grazie/ or an absolute http(s) URL."""
+    if text.startswith(("http://", "https://")) or text.startswith("/"):
+        return text
+    raise ValueError(f'must start with "/" (a page of this site) or http(s)://, got "{text}"')
+
+
+_PLACEHOLDERS = ("year", "month", "day", "slug", "category")
+
+
+def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS,
+                    require_slug: bool = False) -> str:
+    """A URL pattern such as /blog/{year}/{slug}/: must stay inside the site.
+
+    ``allowed`` are the placeholders the kind can fill (a product has no date, a listing no slug):
+    any other would fail only later, with a KeyError while building.
+    """
+    names = set(re.findall(r"{([^}]*)}", text))
+    if names - set(_PLACEHOLDERS):
+        raise ValueError(
+            f'may use only {{year}}, {{month}}, {{day}}, {{slug}} and {{category}}, got "{text}"'
+        )
+    if names - set(allowed):
+        listed = [f"{{{name}}}" for name in allowed]
+        which = " and ".join(filter(None, [", ".join(listed[:-1]), *listed[-1:]]))
+        raise ValueError(f'may use only {which or "no placeholders"}, got "{text}"')
+    outside = re.sub(r"{[^{}]*}", "", text)
+    if "{" in outside or "}" in outside:
+        raise ValueError(f'has an unmatched "{{" or "}}", got "{text}"')
+    parts = text.split("/")
+    if not text.startswith("/") or ".." in parts or "\\" in text or "//" in text:
+        raise ValueError(f'must be a path starting with "/" and without "..", got "{text}"')
+    if "#" in text or "?" in text:
+        raise ValueError(f'must be a plain path without "#" or "?", got "{text}"')
+    if not (text.endswith("/") or text.endswith(".html")):
+        raise ValueError(f'must end with "/" or ".html", got "{text}"')
+    if require_slug and "slug" not in names:
+        raise ValueError(f'must contain {{slug}}, or every document would share one URL, got "{text}"')
+    return text
+
+
+def parse_theme_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
+        raise ValueError(f'must be the name of a folder in themes/ such as "bottega", got "{text}"')
+    return text
+
+
+def parse_external_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s]+", text):
+        raise ValueError(f'must be an http(s):// address, got "{text}"')
+    return text
+
+
+def parse_form_name(text: str) -> str:
+    """A form name: the last segment of its action URL and part of HTML ids."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
+        raise ValueError('must be a name of lowercase letters, digits, "-" and "_" such as "contact"')
+    return text

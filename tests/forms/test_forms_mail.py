@@ -26,7 +26,7 @@ from forms_support import (
     rows,
 )
 
-from storefront.config import SmtpSettings
+from storefront.formconfig import SmtpSettings
 from storefront.forms import create_app
 from storefront.forms.mailer import (
     Mailer,

@@ -8,8 +8,9 @@ from typing import Literal
 
 import pytest
 
-from storefront.config import Address, FormDefinition, SiteConfig, parse_config
+from storefront.config import Address, SiteConfig, parse_config
 from storefront.errors import BuildFailed
+from storefront.formconfig import FormDefinition
 from storefront.schema import Mapper, compose_yaml
 
 FIELDS = "fields: [{name: email, type: email}]"

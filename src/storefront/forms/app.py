@@ -24,8 +24,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from storefront.config import TOKEN_FIELD, FormDefinition, SiteConfig
+from storefront.config import SiteConfig
 from storefront.errors import StorefrontError
+from storefront.formconfig import TOKEN_FIELD, FormDefinition
 from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
 from storefront.forms.messages import Messages
 from storefront.forms.origin import OriginCheck, OriginPolicy

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from storefront.config import FormDefinition
+from storefront.formconfig import FormDefinition
 from storefront.forms.storage import StoredSubmission
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

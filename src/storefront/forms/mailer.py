@@ -25,7 +25,8 @@ from email.parser import BytesHeaderParser
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
-from storefront.config import FormDefinition, SiteConfig, SmtpSettings
+from storefront.config import SiteConfig
+from storefront.formconfig import FormDefinition, SmtpSettings
 from storefront.forms.messages import Messages
 from storefront.forms.storage import StoredSubmission
 from storefront.forms.validation import is_email

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from html import escape
 
-from storefront.config import TOKEN_FIELD, FormDefinition
+from storefront.formconfig import TOKEN_FIELD, FormDefinition
 from storefront.forms.messages import Messages
 from storefront.forms.validation import Value, label_of
 

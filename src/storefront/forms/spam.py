@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 
-from storefront.config import HONEYPOT_FIELD
+from storefront.formconfig import HONEYPOT_FIELD
 
 Clock = Callable[[], float]
 

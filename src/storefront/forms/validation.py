@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from storefront.config import FormDefinition, FormField
+from storefront.formconfig import FormDefinition, FormField
 from storefront.forms.messages import Messages
 
 Value = str | int | bool | None

@@ -1,0 +1,113 @@
+"""The forms declared in ``storefront.yaml`` and the settings of their endpoint.
+
+Part of the config (stage 1): frozen dataclasses checked by :mod:`storefront.schema`. The theme
+renders forms from these definitions and the endpoint (:mod:`storefront.forms`) validates against
+the very same ones, so the two can never disagree. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from storefront.schema import field_doc
+from storefront.values import parse_site_path
+
+FieldType = Literal["text", "email", "tel", "textarea", "number", "checkbox", "select", "hidden"]
+
+#: Names the endpoint itself uses in every form; a declared field may not take them.
+HONEYPOT_FIELD = "website"
+TOKEN_FIELD = "_ts"  # noqa: S105 - a form field name, not a secret
+RESERVED_FIELD_NAMES = frozenset({HONEYPOT_FIELD, TOKEN_FIELD})
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str = field(metadata=field_doc("field name in the submission, e.g. email"))
+    type: FieldType = field(default="text", metadata=field_doc("input type"))
+    label: str = field(default="", metadata=field_doc("label shown next to the field"))
+    required: bool = field(default=False, metadata=field_doc("must be filled in"))
+    max_length: int = field(default=500, metadata=field_doc("longest accepted value, in characters"))
+    choices: tuple[str, ...] = field(default=(), metadata=field_doc("allowed values (select)"))
+    consent: bool = field(default=False, metadata=field_doc("this checkbox is the privacy consent"))
+    help: str = field(default="", metadata=field_doc("short help text under the field"))
+    min_value: int | None = field(
+        default=None, metadata=field_doc("smallest accepted number (number fields)", key="min")
+    )
+    max_value: int | None = field(
+        default=None, metadata=field_doc("largest accepted number (number fields)", key="max")
+    )
+
+    def __post_init__(self) -> None:
+        if self.name in RESERVED_FIELD_NAMES or self.name.startswith("_"):
+            raise ValueError(f'form field name "{self.name}" is reserved; choose another name')
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(
+                f'form field name "{self.name}" must use lowercase letters, digits and _'
+            )
+        if self.type == "select" and not self.choices:
+            raise ValueError(f'form field "{self.name}" is a select but has no "choices"')
+        if self.type != "number" and (self.min_value is not None or self.max_value is not None):
+            raise ValueError(f'form field "{self.name}": "min" and "max" apply to number fields')
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValueError(f'form field "{self.name}": "min" is larger than "max"')
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    fields: tuple[FormField, ...] = field(metadata=field_doc("the fields, in order"))
+    title: str = field(default="", metadata=field_doc("heading shown above the form"))
+    submit_label: str = field(default="", metadata=field_doc("text of the send button"))
+    success_page: str = field(
+        default="/", metadata=field_doc("where to go after sending", parse=parse_site_path)
+    )
+    notify: str = field(default="", metadata=field_doc("e-mail address that gets each submission"))
+    consent_text: str = field(default="", metadata=field_doc("the consent sentence shown"))
+    consent_version: str = field(default="", metadata=field_doc("version of the privacy text"))
+    name: str = field(default="", metadata=field_doc("set from the key under forms:", internal=True))
+    require_one_of: tuple[str, ...] = field(
+        default=(), metadata=field_doc("at least one of these fields must be filled in")
+    )
+
+    def __post_init__(self) -> None:
+        names = {f.name for f in self.fields}
+        unknown = [n for n in self.require_one_of if n not in names]
+        if unknown:
+            raise ValueError(f'"require_one_of" names fields the form does not have: {unknown}')
+
+    @property
+    def consent_field(self) -> FormField | None:
+        return next((f for f in self.fields if f.consent), None)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = field(default="localhost", metadata=field_doc("SMTP server"))
+    port: int = field(default=587, metadata=field_doc("SMTP port"))
+    security: Literal["starttls", "ssl", "none"] = field(
+        default="starttls", metadata=field_doc("starttls, ssl or none")
+    )
+    sender: str = field(default="", metadata=field_doc("From: address of notifications"))
+    timeout: float = field(default=10.0, metadata=field_doc("seconds to wait for the server"))
+
+
+@dataclass(frozen=True)
+class FormEndpoint:
+    url: str = field(
+        default="/api/forms/",
+        metadata=field_doc("public base URL of form actions", parse=parse_site_path),
+    )
+    database: str = field(default="data/forms.sqlite3", metadata=field_doc("SQLite file"))
+    max_body_bytes: int = field(default=32768, metadata=field_doc("largest accepted request body"))
+    min_fill_seconds: float = field(default=3.0, metadata=field_doc("faster submissions are spam"))
+    rate_limit: int = field(default=10, metadata=field_doc("submissions per IP per window"))
+    rate_window_seconds: int = field(default=600, metadata=field_doc("rate-limit window"))
+    allowed_origins: tuple[str, ...] = field(
+        default=(), metadata=field_doc("extra origins allowed besides base_url")
+    )
+    smtp: SmtpSettings = field(default_factory=SmtpSettings, metadata=field_doc("outgoing mail"))
