@@ -60,3 +60,25 @@ def test_failed_rebuild_keeps_last_good_page_and_shows_the_errors(copy_site, tmp
     builder.rebuild()
     _, _, fixed = call(make_app(builder), "/chi-siamo/")
     assert b"Dal 1953." in fixed and b'role="alert"' not in fixed
+
+
+def test_watcher_rebuilds_once_per_save_and_not_for_its_own_reads(copy_site) -> None:
+    """The build reads every file; those opens must not count as changes (a reload loop)."""
+    import time
+
+    from storefront.preview import PreviewServer
+
+    site = copy_site("basic")
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    server.start()
+    try:
+        assert server.builder.epoch == 1
+        time.sleep(1.0)
+        assert server.builder.epoch == 1, "the first build's own reads triggered a rebuild"
+        page = site / "content" / "pages" / "chi-siamo.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
+        assert server.builder.wait_for_change(1, timeout=10) == 2
+        time.sleep(1.5)
+        assert server.builder.epoch == 2, "a rebuild triggered further rebuilds"
+    finally:
+        server.stop()
