@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,63 @@ def test_forget_erases_rows_mail_and_bytes_on_disk(tmp_path: Path) -> None:
     assert b"messaggio numero 1" not in data
     assert b"messaggio numero 3" not in data
     assert b"messaggio numero 2" in data
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another connection holding the write lock, as an owner's long command would."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _store_all(writer: SubmissionWriter, count: int) -> dict[int, object]:
+    results: dict[int, object] = {}
+
+    def store(n: int) -> None:
+        try:
+            results[n] = writer.store(submission(n))
+        except StorageError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=store, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_a_request_that_gave_up_is_never_stored_later(tmp_path: Path) -> None:
+    path = tmp_path / "f.sqlite3"
+    connect(path).close()
+    writer = SubmissionWriter(path, wait_seconds=0.5)
+    blocker = _hold_write_lock(path)
+    try:
+        results = _store_all(writer, 6)  # each request gives up after 0.5 s ...
+    finally:
+        blocker.execute("ROLLBACK")  # ... and the lock goes away while the writer still waits
+        blocker.close()
+    writer.close()
+    assert all(isinstance(r, StorageError) for r in results.values())
+    with closing(connect(path)) as conn:
+        assert fetch_submissions(conn) == []  # an error answer means: not stored
+
+
+def test_a_locked_database_fails_the_batch_once_without_retrying_each_item(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "f.sqlite3"
+    connect(path).close()
+    writer = SubmissionWriter(path, busy_timeout=0.5)
+    blocker = _hold_write_lock(path)
+    try:
+        started = time.monotonic()
+        results = _store_all(writer, 6)
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert all(isinstance(r, StorageError) for r in results.values())
+    assert elapsed < 2.0  # one or two busy waits, not one per item
+    assert writer.store(submission(7)) == 1  # the lock is gone: the writer works again
+    writer.close()

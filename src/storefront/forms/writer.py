@@ -3,9 +3,14 @@
 Request threads call :meth:`SubmissionWriter.store`, which queues the submission and blocks until
 the writer thread has committed the transaction that contains it; only then may the endpoint
 answer "success". The writer takes everything queued (up to ``max_batch``) into one transaction,
-so N concurrent requests cost one fsync instead of N. If a batch fails, its submissions are retried
-one by one so that one bad row cannot sink its neighbours; a submission whose own transaction fails
-raises :class:`~storefront.forms.storage.StorageError` in its request thread.
+so N concurrent requests cost one fsync instead of N.
+
+Who decides the outcome is settled under one lock: once the writer holds the database's write
+lock it *claims* the submissions still waiting, and a request that stops waiting first *cancels*
+its own. A cancelled submission is never written (its request was answered with an error); a
+claimed one is committed or fails, and its request waits for that answer. Each submission is
+inserted under its own savepoint, so one bad row cannot sink its neighbours, and a batch costs
+one busy wait at most: when the database stays locked, the whole batch fails at once.
 """
 
 from __future__ import annotations
@@ -17,17 +22,26 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from storefront.forms.storage import NewSubmission, StorageError, connect, insert_submissions
+from storefront.forms.storage import (
+    BUSY_TIMEOUT_SECONDS,
+    NewSubmission,
+    StorageError,
+    connect,
+    insert_submissions,
+)
 
 log = logging.getLogger("storefront.forms")
 
+_QUEUED, _CLAIMED, _CANCELLED = "queued", "claimed", "cancelled"
+
 
 class _Pending:
-    __slots__ = ("done", "error", "item", "submission_id")
+    __slots__ = ("done", "error", "item", "state", "submission_id")
 
     def __init__(self, item: NewSubmission) -> None:
         self.item = item
         self.done = threading.Event()
+        self.state = _QUEUED  # changed only under SubmissionWriter._lock
         self.submission_id = 0
         self.error: BaseException | None = None
 
@@ -37,11 +51,13 @@ class SubmissionWriter:
 
     def __init__(
         self, path: Path, *, max_batch: int = 256, wait_seconds: float = 30.0,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self.path = path
         self.max_batch = max_batch
         self.wait_seconds = wait_seconds
+        self.busy_timeout = busy_timeout
         self.on_commit = on_commit
         self.batches = 0  # committed transactions, for tests and the benchmark
         self.stored = 0  # submissions in them
@@ -51,7 +67,10 @@ class SubmissionWriter:
         self._closed = False
 
     def store(self, item: NewSubmission) -> int:
-        """Write ``item``; return its id once committed, or raise :class:`StorageError`."""
+        """Write ``item``; return its id once committed, or raise :class:`StorageError`.
+
+        After an error the submission is not in the database and never will be.
+        """
         pending = _Pending(item)
         with self._lock:
             if self._closed:
@@ -63,7 +82,11 @@ class SubmissionWriter:
                 self._thread.start()
             self._queue.put(pending)
         if not pending.done.wait(self.wait_seconds):
-            raise StorageError("timed out waiting for the database")
+            with self._lock:
+                if pending.state == _QUEUED:
+                    pending.state = _CANCELLED  # the writer will skip it
+                    raise StorageError("timed out waiting for the database")
+            pending.done.wait()  # claimed: its transaction is being committed right now
         if pending.error is not None:
             raise StorageError(str(pending.error)) from pending.error
         return pending.submission_id
@@ -102,31 +125,34 @@ class SubmissionWriter:
             if conn is not None:
                 conn.close()
 
+    def _claim(self, batch: list[_Pending]) -> list[_Pending]:
+        """The submissions whose requests still wait; from now on they cannot cancel."""
+        with self._lock:
+            claimed = [p for p in batch if p.state == _QUEUED]
+            for pending in claimed:
+                pending.state = _CLAIMED
+        return claimed
+
     def _write(
         self, conn: sqlite3.Connection | None, batch: list[_Pending]
     ) -> sqlite3.Connection | None:
+        claimed: list[_Pending] = []
         try:
             if conn is None:
-                conn = connect(self.path)
-            self._commit(conn, batch)
+                conn = connect(self.path, self.busy_timeout)
+            conn.execute("BEGIN IMMEDIATE")  # waits for the write lock (one busy timeout)
+            claimed = self._claim(batch)
+            committed = self._commit(conn, claimed)
         except (sqlite3.Error, StorageError) as exc:
-            if len(batch) > 1 and conn is not None:
-                for pending in batch:
-                    conn = self._write(conn, [pending])
-                return conn
-            log.error("cannot store a submission: %s", exc)
-            for pending in batch:
-                pending.error = exc
-                pending.done.set()
+            log.error("cannot store %d submission(s): %s", len(batch), exc)
+            self._fail(conn, claimed or self._claim(batch), exc)
             return conn
         except BaseException as exc:  # never leave a request thread waiting
-            for pending in batch:
-                pending.error = exc
-                pending.done.set()
+            self._fail(conn, claimed or self._claim(batch), exc)
             raise
-        for pending in batch:
+        for pending in claimed:
             pending.done.set()
-        mails = sum(1 for p in batch if p.item.notify)
+        mails = sum(1 for p in committed if p.item.notify)
         if self.on_commit is not None and mails:
             try:
                 self.on_commit(mails)
@@ -134,16 +160,35 @@ class SubmissionWriter:
                 log.exception("outbox wake-up failed")
         return conn
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Pending]) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            ids = insert_submissions(conn, [p.item for p in batch])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
+    def _commit(self, conn: sqlite3.Connection, claimed: list[_Pending]) -> list[_Pending]:
+        """Insert each claimed submission under a savepoint and commit; return those stored."""
+        stored: list[_Pending] = []
+        for pending in claimed:
+            conn.execute("SAVEPOINT submission")
+            try:
+                pending.submission_id = insert_submissions(conn, [pending.item])[0]
+            except sqlite3.Error as exc:  # this row only (a constraint, a value SQLite refuses)
+                conn.execute("ROLLBACK TO submission")
+                log.error("cannot store a submission: %s", exc)
+                pending.error = exc
+            else:
+                stored.append(pending)
+            conn.execute("RELEASE submission")
+        conn.execute("COMMIT")
+        if stored:
+            self.batches += 1
+            self.stored += len(stored)
+        return stored
+
+    @staticmethod
+    def _fail(conn: sqlite3.Connection | None, claimed: list[_Pending],
+              exc: BaseException) -> None:
+        if conn is not None and conn.in_transaction:
+            try:
                 conn.execute("ROLLBACK")
-            raise
-        self.batches += 1
-        self.stored += len(batch)
-        for pending, submission_id in zip(batch, ids, strict=True):
-            pending.submission_id = submission_id
+            except sqlite3.Error:
+                log.exception("rollback failed")
+        for pending in claimed:
+            pending.submission_id = 0
+            pending.error = exc
+            pending.done.set()
