@@ -259,3 +259,37 @@ def test_a_locked_database_fails_the_batch_once_without_retrying_each_item(
     assert elapsed < 2.0  # one or two busy waits, not one per item
     assert writer.store(submission(7)) == 1  # the lock is gone: the writer works again
     writer.close()
+
+
+def test_an_unexpected_error_fails_its_batch_and_the_writer_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    writer = SubmissionWriter(tmp_path / "f.sqlite3", wait_seconds=3)
+    broken = NewSubmission(form="contact", created_at="2025-01-01T00:00:00+00:00",
+                           status="received", data={"n": object()}, email="", ip_hash="h")
+    with pytest.raises(StorageError):
+        writer.store(broken)  # json.dumps raises TypeError inside the writer thread
+    assert writer.store(submission(1)) == 1
+    writer.close()
+    assert any("TypeError" in (r.exc_text or "") for r in caplog.records)
+
+
+class _Fatal(BaseException):
+    pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_writer_thread_is_restarted(tmp_path: Path) -> None:
+    writer = SubmissionWriter(tmp_path / "f.sqlite3", wait_seconds=3)
+
+    def on_commit(count: int) -> None:
+        writer.on_commit = None
+        raise _Fatal  # not an Exception: it ends the thread
+
+    writer.on_commit = on_commit
+    assert writer.store(submission(1)) == 1
+    assert writer._thread is not None
+    writer._thread.join(5)
+    assert not writer._thread.is_alive()
+    assert writer.store(submission(2)) == 2  # a new thread took over
+    writer.close()

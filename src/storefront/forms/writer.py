@@ -10,7 +10,9 @@ lock it *claims* the submissions still waiting, and a request that stops waiting
 its own. A cancelled submission is never written (its request was answered with an error); a
 claimed one is committed or fails, and its request waits for that answer. Each submission is
 inserted under its own savepoint, so one bad row cannot sink its neighbours, and a batch costs
-one busy wait at most: when the database stays locked, the whole batch fails at once.
+one busy wait at most: when the database stays locked, the whole batch fails at once. An
+unexpected error fails only the batch it happened in (and is logged); should the thread end
+anyway, the next :meth:`~SubmissionWriter.store` starts a new one.
 """
 
 from __future__ import annotations
@@ -75,7 +77,9 @@ class SubmissionWriter:
         with self._lock:
             if self._closed:
                 raise StorageError("the endpoint is shutting down")
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
+                if self._thread is not None:
+                    log.error("the writer thread had stopped; starting a new one")
                 self._thread = threading.Thread(
                     target=self._run, name="storefront-forms-writer", daemon=True
                 )
@@ -147,9 +151,15 @@ class SubmissionWriter:
             log.error("cannot store %d submission(s): %s", len(batch), exc)
             self._fail(conn, claimed or self._claim(batch), exc)
             return conn
+        except Exception as exc:  # a bug, not the database: fail this batch, keep the thread
+            log.exception("unexpected error while storing %d submission(s)", len(batch))
+            self._fail(conn, claimed or self._claim(batch), exc)
+            if conn is not None:
+                conn.close()  # start the next batch from a fresh connection
+            return None
         except BaseException as exc:  # never leave a request thread waiting
             self._fail(conn, claimed or self._claim(batch), exc)
-            raise
+            raise  # ends the thread; the next store() starts another
         for pending in claimed:
             pending.done.set()
         mails = sum(1 for p in committed if p.item.notify)
