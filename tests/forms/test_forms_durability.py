@@ -40,10 +40,10 @@ def client_loop(port: int, client: int, acked: list[str], stop: threading.Event)
     headers = {"Origin": SITE, "Content-Type": "application/x-www-form-urlencoded",
                "Accept": "application/json"}
     try:
-        conn.request("POST", "/api/forms/contact/token", headers=headers)
-        token = json.loads(conn.getresponse().read())["token"]
         n = 0
         while not stop.is_set():
+            conn.request("POST", "/api/forms/contact/token", headers=headers)  # each works once
+            token = json.loads(conn.getresponse().read())["token"]
             marker = f"c{client}-{n}"
             body = urlencode({"name": marker, "email": f"{marker}@example.com",
                               "message": f"submission {marker}", "privacy": "on", "_ts": token,

@@ -221,6 +221,44 @@ def test_too_fast_with_js_is_422_and_keeps_the_token(client: WsgiClient, db_rows
     assert len(db_rows()) == 1
 
 
+def test_a_token_works_once(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    token = client.token("contact")
+    client.clock.advance(5)
+    assert client.post("contact", VALID["contact"], token=token, json=True).status == 200
+    replay = client.post("contact", VALID["contact"], token=token, json=True)
+    assert replay.status == 422
+    data = replay.json()
+    assert data["form_errors"] == ["Il modulo è scaduto o incompleto. Premi di nuovo «Invia»."]
+    page = client.post("contact", VALID["contact"], token=token)
+    assert page.status == 200 and "Conferma l&#x27;invio" in page.text  # without JS: confirm
+    client.clock.advance(5)
+    assert client.post("contact", VALID["contact"], token=data["token"], json=True).status == 200
+    assert len(db_rows()) == 2
+
+
+def test_a_used_token_is_refused_by_another_process_too(
+    site_root: Path, clock: FakeClock, db_rows,  # type: ignore[no-untyped-def]
+) -> None:
+    config = make_config()
+    with create_app(config, site_root, clock=clock, secret=SECRET, deliver_mail=False) as first, \
+            create_app(config, site_root, clock=clock, secret=SECRET, deliver_mail=False) as other:
+        token = WsgiClient(first, clock).token("contact")
+        clock.advance(5)
+        assert WsgiClient(first, clock).post("contact", VALID["contact"], token=token,
+                                             json=True).status == 200
+        assert WsgiClient(other, clock).post("contact", VALID["contact"], token=token,
+                                             json=True).status == 422
+    assert len(db_rows()) == 1
+
+
+def test_used_tokens_are_forgotten_once_expired(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("contact", VALID["contact"]).status == 303
+    assert db_rows("SELECT COUNT(*) FROM used_tokens") == [(1,)]
+    client.clock.advance(2 * 24 * 3600)
+    assert client.post("contact", VALID["contact"]).status == 303
+    assert db_rows("SELECT COUNT(*) FROM used_tokens") == [(1,)]  # the old one was pruned
+
+
 @pytest.mark.parametrize("token", ["", "garbage", "1750000000.abc.def", "1.2.3.4",
                                    "１７５０.a.b"])
 def test_unusable_token_with_js_gets_a_fresh_one(client: WsgiClient, token: str, db_rows) -> None:  # type: ignore[no-untyped-def]

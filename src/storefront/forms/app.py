@@ -56,7 +56,13 @@ from storefront.forms.spam import (
     honeypot_filled,
     rate_limit_key,
 )
-from storefront.forms.storage import NewSubmission, StorageError, connect, stored_secret
+from storefront.forms.storage import (
+    NewSubmission,
+    StorageError,
+    TokenAlreadyUsed,
+    connect,
+    stored_secret,
+)
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
 from storefront.forms.writer import SubmissionWriter
 
@@ -218,9 +224,11 @@ class FormsApp:
                 origin: OriginCheck, cors: list[tuple[str, str]]) -> Response:
         result = validate_submission(form, raw, self.messages)
         spam = honeypot_filled(raw)
+        token = ""
         if not spam:
+            token = first_value(raw, TOKEN_FIELD)
             state = self.signer.check(
-                form.name, first_value(raw, TOKEN_FIELD), self.config.form_endpoint.min_fill_seconds
+                form.name, token, self.config.form_endpoint.min_fill_seconds
             )
             fresh = None if state in (TokenState.OK, TokenState.TOO_FAST) else form.name
             if not result.ok:
@@ -238,7 +246,9 @@ class FormsApp:
             response.headers.append(("Retry-After", str(math.ceil(retry))))
             return response
         try:
-            self.writer.store(self._record(form, result, ip_hash, spam))
+            self.writer.store(self._record(form, result, ip_hash, spam, token))
+        except TokenAlreadyUsed:
+            return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
         target = self._success_url(form, origin)
@@ -247,7 +257,7 @@ class FormsApp:
         return Response(303, b"", [("Location", target), *cors])
 
     def _record(self, form: FormDefinition, result: ValidationResult, ip_hash: str,
-                spam: bool) -> NewSubmission:
+                spam: bool, token: str) -> NewSubmission:
         values = result.values
         emails = [f.name for f in form.fields if f.type == "email" and f.name not in result.errors]
         email = next((str(values[name]).lower() for name in emails if values.get(name)), "")
@@ -263,6 +273,8 @@ class FormsApp:
             consent_version=form.consent_version if given else "",
             consent_text=form.consent_text if given else "",
             notify=form.notify,
+            token=token,
+            token_expires=TokenSigner.expires_at(token) if token else 0.0,
         )
 
     def _success_url(self, form: FormDefinition, origin: OriginCheck) -> str:

@@ -2,7 +2,9 @@
 
 * The token is ``<issued-at>.<nonce>.<mac>``, an HMAC-SHA256 over the form name and the time it was
   issued. A form sent sooner than ``min_fill_seconds`` after its token was issued is "too fast"
-  (bots post at once); a token for another form, a forged or a very old one is refused.
+  (bots post at once); a token for another form, a forged or a very old one is refused. Each token
+  is good for one stored submission: :mod:`storefront.forms.storage` remembers used ones until
+  they expire.
 * The honeypot is a text field humans never see; anything in it marks the submission as spam.
 * The rate limiter counts accepted submissions per client with a sliding-window counter: two
   integers per client, so memory stays bounded whatever the traffic.
@@ -100,6 +102,12 @@ class TokenSigner:
         if age < min_age:
             return TokenState.TOO_FAST
         return TokenState.OK
+
+    @staticmethod
+    def expires_at(token: str, max_age: float = TOKEN_MAX_AGE_SECONDS) -> float:
+        """When a token that :meth:`check` accepted stops being accepted (its use is remembered
+        until then)."""
+        return int(token.split(".", 1)[0]) + max_age + 1
 
     def _mac(self, form: str, issued: str, nonce: str) -> str:
         message = f"{form}\x00{issued}\x00{nonce}".encode("utf-8", "replace")

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE sent_at IS NULL",
         "CREATE INDEX outbox_submission ON outbox (submission_id)",
     ),
+    (  # version 2: fill-time tokens already used, until they expire
+        """CREATE TABLE used_tokens (
+            token TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX used_tokens_expiry ON used_tokens (expires_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -62,6 +70,10 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 class StorageError(StorefrontError):
     """The database cannot be used (newer schema, unreadable file, disk full...)."""
+
+
+class TokenAlreadyUsed(Exception):
+    """The submission's fill-time token was used by an earlier stored submission."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,8 @@ class NewSubmission:
     consent_version: str = ""
     consent_text: str = ""
     notify: str = ""
+    token: str = ""  # the fill-time token it was sent with; each is stored once
+    token_expires: float = 0.0  # when that token stops being accepted anyway (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -171,9 +185,23 @@ def stored_secret(conn: sqlite3.Connection) -> bytes:
 
 
 def insert_submissions(conn: sqlite3.Connection, items: Sequence[NewSubmission]) -> list[int]:
-    """Insert submissions (and their outbox rows) inside the caller's transaction."""
+    """Insert submissions (and their outbox rows) inside the caller's transaction.
+
+    A submission with a ``token`` records it as used; if it already was, this raises
+    :class:`TokenAlreadyUsed` before anything of that submission is written. Used tokens that
+    have expired are deleted on the way.
+    """
     ids: list[int] = []
     for item in items:
+        if item.token:
+            now = datetime.fromisoformat(item.created_at).timestamp()
+            conn.execute("DELETE FROM used_tokens WHERE expires_at < ?", (now,))
+            used = conn.execute(
+                "INSERT INTO used_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (item.token, item.token_expires),
+            )
+            if used.rowcount != 1:
+                raise TokenAlreadyUsed(item.token)
         cursor = conn.execute(
             "INSERT INTO submissions (form, created_at, status, data, email, ip_hash,"
             " consent_version, consent_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

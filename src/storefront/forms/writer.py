@@ -28,6 +28,7 @@ from storefront.forms.storage import (
     BUSY_TIMEOUT_SECONDS,
     NewSubmission,
     StorageError,
+    TokenAlreadyUsed,
     connect,
     insert_submissions,
 )
@@ -69,7 +70,8 @@ class SubmissionWriter:
         self._closed = False
 
     def store(self, item: NewSubmission) -> int:
-        """Write ``item``; return its id once committed, or raise :class:`StorageError`.
+        """Write ``item``; return its id once committed, or raise :class:`StorageError`
+        (:class:`TokenAlreadyUsed` when its token was used before).
 
         After an error the submission is not in the database and never will be.
         """
@@ -91,6 +93,8 @@ class SubmissionWriter:
                     pending.state = _CANCELLED  # the writer will skip it
                     raise StorageError("timed out waiting for the database")
             pending.done.wait()  # claimed: its transaction is being committed right now
+        if isinstance(pending.error, TokenAlreadyUsed):
+            raise pending.error
         if pending.error is not None:
             raise StorageError(str(pending.error)) from pending.error
         return pending.submission_id
@@ -177,6 +181,9 @@ class SubmissionWriter:
             conn.execute("SAVEPOINT submission")
             try:
                 pending.submission_id = insert_submissions(conn, [pending.item])[0]
+            except TokenAlreadyUsed as exc:  # a replay: refused, not an error of the database
+                conn.execute("ROLLBACK TO submission")
+                pending.error = exc
             except sqlite3.Error as exc:  # this row only (a constraint, a value SQLite refuses)
                 conn.execute("ROLLBACK TO submission")
                 log.error("cannot store a submission: %s", exc)
