@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import threading
 import time
 from contextlib import closing
@@ -293,3 +295,20 @@ def test_a_dead_writer_thread_is_restarted(tmp_path: Path) -> None:
     assert not writer._thread.is_alive()
     assert writer.store(submission(2)) == 2  # a new thread took over
     writer.close()
+
+
+def test_database_files_are_private_to_their_owner(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual default: files readable by everyone
+    try:
+        path = tmp_path / "data" / "forms.sqlite3"
+        conn = connect(path)
+        try:
+            conn.execute("INSERT INTO meta VALUES ('k', 'v')")  # the WAL and -shm exist now
+            files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+            assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {
+                p.name: 0o600 for p in files}
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        finally:
+            conn.close()
+    finally:
+        os.umask(previous)

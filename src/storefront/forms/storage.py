@@ -10,6 +10,7 @@ Submissions are written by :mod:`storefront.forms.writer`; this module holds the
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -109,9 +110,12 @@ def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connec
     """Open (creating and migrating if needed) the database at ``path``.
 
     The connection is in autocommit mode: callers open transactions with ``BEGIN IMMEDIATE``.
+    A new file (and its folder) is created readable by its owner only; SQLite gives the ``-wal``
+    and ``-shm`` files the same mode as the database.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # no-op when it exists
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open the form database {path}: {exc}") from exc
