@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,25 @@ def test_forget_deletes_one_person(filled: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert out.splitlines()[1].split()[:3] == ["contact", "1", "0"]
     assert "mail: 0 sent, 1 pending" in out
+
+
+def test_forget_fails_while_a_reader_keeps_the_data_in_the_wal(
+    filled: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    reader = sqlite3.connect(filled / "data" / "forms.sqlite3", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM submissions").fetchone()
+    try:
+        assert run_forms_forget(parse("--root", str(filled), "forms", "forget",
+                                      "maria@example.com")) == 1
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    captured = capsys.readouterr()
+    assert "deleted 1 submission of maria@example.com" in captured.out
+    assert "may still be in the database's write-ahead log" in captured.err
+    assert run_forms_forget(parse("--root", str(filled), "forms", "forget",
+                                  "maria@example.com")) == 0  # run again: now it is gone
 
 
 def test_commands_through_the_storefront_cli(filled: Path, capsys: pytest.CaptureFixture[str]

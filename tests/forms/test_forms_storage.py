@@ -14,6 +14,7 @@ import pytest
 
 from storefront.forms.storage import (
     SCHEMA_VERSION,
+    ForgetReport,
     NewSubmission,
     StorageError,
     connect,
@@ -189,11 +190,11 @@ def test_forget_erases_rows_mail_and_bytes_on_disk(tmp_path: Path) -> None:
     writer.close()
     conn = connect(path)
     try:
-        assert forget_email(conn, "  MARIA@example.com ") == 2
+        assert forget_email(conn, "  MARIA@example.com ") == ForgetReport(2, wal_cleared=True)
         left = fetch_submissions(conn)
         assert [s.email for s in left] == ["luca@example.com"]
         assert conn.execute("SELECT submission_id FROM outbox").fetchall() == [(2,)]
-        assert forget_email(conn, "nobody@example.com") == 0
+        assert forget_email(conn, "nobody@example.com").deleted == 0
         assert [c.form for c in count_by_form(conn)] == ["contact"]
     finally:
         conn.close()
@@ -312,3 +313,22 @@ def test_database_files_are_private_to_their_owner(tmp_path: Path) -> None:
             conn.close()
     finally:
         os.umask(previous)
+
+
+def test_forget_says_when_a_reader_keeps_the_wal(tmp_path: Path) -> None:
+    path = tmp_path / "f.sqlite3"
+    writer = SubmissionWriter(path)
+    writer.store(submission(1, email="maria@example.com"))
+    writer.close()
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM submissions").fetchone()  # holds its snapshot
+    try:
+        with closing(connect(path)) as conn:
+            started = time.monotonic()
+            report = forget_email(conn, "maria@example.com", wait_seconds=0.3)
+            assert time.monotonic() - started < 3
+            assert report == ForgetReport(1, wal_cleared=False)
+    finally:
+        reader.execute("COMMIT")
+        reader.close()

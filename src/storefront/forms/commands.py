@@ -31,6 +31,7 @@ from storefront.forms.outbox import (
 )
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.storage import (
+    ForgetReport,
     FormCounts,
     StoredSubmission,
     connect,
@@ -84,8 +85,8 @@ def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out:
     return len(rows)
 
 
-def forget(config: SiteConfig, root: Path, email: str) -> int:
-    """Erase every submission (and pending mail) of ``email``; return how many were deleted."""
+def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
+    """Erase every submission (and pending mail) of ``email``; say how many were deleted."""
     with closing(open_database(config, root)) as conn:
         return forget_email(conn, email)
 
@@ -245,11 +246,17 @@ def run_forms_export(args: argparse.Namespace) -> int:
 def run_forms_forget(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
-    deleted = forget(config, root, args.email)
+    report = forget(config, root, args.email)
+    deleted = report.deleted
     if deleted:
         print(f"deleted {deleted} submission{'s' if deleted != 1 else ''} of {args.email}")
     else:
         print(f"no submissions of {args.email}")
+    if not report.wal_cleared:
+        print("error: another program is reading the database, so what was deleted may still be "
+              "in the database's write-ahead log (the -wal file); run the command again when it "
+              "is done", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -278,11 +278,24 @@ def count_by_form(conn: sqlite3.Connection) -> list[FormCounts]:
     return [FormCounts(r[0], int(r[1]), int(r[2]), r[3] or "") for r in rows]
 
 
-def forget_email(conn: sqlite3.Connection, email: str) -> int:
-    """Delete every submission (and queued mail) of one address; return how many.
+@dataclass(frozen=True)
+class ForgetReport:
+    deleted: int
+    wal_cleared: bool  # False: a reader kept the WAL, which may still hold the erased data
+
+
+#: How long :func:`forget_email` keeps trying to empty the WAL while readers hold it.
+FORGET_WAIT_SECONDS = 2.0
+
+
+def forget_email(conn: sqlite3.Connection, email: str, *,
+                 wait_seconds: float = FORGET_WAIT_SECONDS) -> ForgetReport:
+    """Delete every submission (and queued mail) of one address; say how many.
 
     ``secure_delete`` overwrites the freed pages and the WAL is checkpointed and truncated, so the
-    data does not linger in the file after the owner was asked to erase it.
+    data does not linger in the file after the owner was asked to erase it. A connection reading
+    an older snapshot keeps the checkpoint from finishing; it is retried for ``wait_seconds`` and
+    the report says whether the WAL was emptied.
     """
     address = email.strip().lower()
     conn.execute("PRAGMA secure_delete = ON")
@@ -295,8 +308,25 @@ def forget_email(conn: sqlite3.Connection, email: str) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return len(ids)
+    return ForgetReport(len(ids), truncate_wal(conn, wait_seconds))
+
+
+def truncate_wal(conn: sqlite3.Connection, wait_seconds: float) -> bool:
+    """Checkpoint the whole WAL into the database and truncate it; False if readers prevented
+    that for ``wait_seconds``."""
+    timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute("PRAGMA busy_timeout = 50")  # the checkpoint waits this long for readers
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {timeout}")
 
 
 def all_ids(conn: sqlite3.Connection) -> Iterable[int]:
