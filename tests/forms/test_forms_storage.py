@@ -332,3 +332,23 @@ def test_forget_says_when_a_reader_keeps_the_wal(tmp_path: Path) -> None:
     finally:
         reader.execute("COMMIT")
         reader.close()
+
+
+def test_forget_finds_the_address_in_any_field_and_in_spam(tmp_path: Path) -> None:
+    path = tmp_path / "f.sqlite3"
+    writer = SubmissionWriter(path)
+
+    def store(data: dict[str, object], status: str = "received") -> None:
+        writer.store(NewSubmission(form="contact", created_at="2025-01-01T00:00:00+00:00",
+                                   status=status, data=data, email="", ip_hash="h"))
+
+    store({"email": "", "phone": "1", "alt_email": "Maria@Example.COM"})
+    store({"email": "maria@example.com"}, status="spam")  # the honeypot row keeps no e-mail column
+    store({"message": "Scrivetemi a MARIA@example.com."})
+    store({"message": "anna.maria@example.com e maria@example.community"})  # other people
+    writer.close()
+    with closing(connect(path)) as conn:
+        assert forget_email(conn, "maria@example.com").deleted == 3
+        left = fetch_submissions(conn, include_spam=True)
+        assert [s.data for s in left] == [
+            {"message": "anna.maria@example.com e maria@example.community"}]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sqlite3
 import time
@@ -292,6 +293,9 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
                  wait_seconds: float = FORGET_WAIT_SECONDS) -> ForgetReport:
     """Delete every submission (and queued mail) of one address; say how many.
 
+    A submission is one of the address's when its e-mail column is the address or any of its
+    fields contains it (:func:`submissions_mentioning`), whatever its status (spam included).
+
     ``secure_delete`` overwrites the freed pages and the WAL is checkpointed and truncated, so the
     data does not linger in the file after the owner was asked to erase it. A connection reading
     an older snapshot keeps the checkpoint from finishing; it is retried for ``wait_seconds`` and
@@ -301,7 +305,7 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        ids = [r[0] for r in conn.execute("SELECT id FROM submissions WHERE email = ?", (address,))]
+        ids = submissions_mentioning(conn, address)
         conn.executemany("DELETE FROM outbox WHERE submission_id = ?", [(i,) for i in ids])
         conn.executemany("DELETE FROM submissions WHERE id = ?", [(i,) for i in ids])
         conn.execute("COMMIT")
@@ -309,6 +313,32 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
         conn.execute("ROLLBACK")
         raise
     return ForgetReport(len(ids), truncate_wal(conn, wait_seconds))
+
+
+def submissions_mentioning(conn: sqlite3.Connection, address: str) -> list[int]:
+    """Ids of the submissions whose e-mail is ``address`` or with a field that contains it as a
+    whole address (any case; ``anna.maria@x.it`` does not contain ``maria@x.it``)."""
+    address = address.strip().lower()
+    if not address:
+        return []
+    pattern = re.compile(
+        rf"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]){re.escape(address)}(?![A-Za-z0-9-]|\.[A-Za-z0-9])",
+        re.IGNORECASE,
+    )
+    ids: list[int] = []
+    # lower() folds ASCII only, enough for a pre-filter: an address is ASCII
+    rows = conn.execute(
+        "SELECT id, email, data FROM submissions WHERE email = ? OR instr(lower(data), ?) > 0"
+        " ORDER BY id",
+        (address, address),
+    )
+    for submission_id, stored_email, data in rows:
+        values = json.loads(data).values()
+        if stored_email == address or any(
+            isinstance(v, str) and pattern.search(v) for v in values
+        ):
+            ids.append(int(submission_id))
+    return ids
 
 
 def truncate_wal(conn: sqlite3.Connection, wait_seconds: float) -> bool:
