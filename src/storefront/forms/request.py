@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 RawForm = dict[str, list[str]]
 
 _MAX_FIELDS = 200
+_MAX_LENGTH_DIGITS = 18  # a Content-Length longer than this is absurd (an exabyte)
 
 
 class BadRequest(Exception):
@@ -35,6 +36,8 @@ def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
     if declared:
         if not declared.isascii() or not declared.isdigit():
             raise BadRequest("invalid Content-Length")
+        if len(declared) > _MAX_LENGTH_DIGITS:  # before int(), which refuses > 4,300 digits
+            raise BodyTooLarge
         length = int(declared)
         if length > limit:
             raise BodyTooLarge
