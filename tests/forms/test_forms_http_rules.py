@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from forms_support import SECRET, VALID, FakeClock, WsgiClient, make_config
+from forms_support import SECRET, SITE, VALID, FakeClock, WsgiClient, make_config
 
 from storefront.forms import create_app
 
@@ -170,8 +171,7 @@ def test_invalid_content_length_is_400(client: WsgiClient) -> None:
 
 
 @pytest.mark.parametrize("origin", [
-    "https://bottega.example", "https://www.bottega.example", "http://127.0.0.1:8000",
-    "http://localhost:1313", "http://[::1]:8000", "http://forms.internal",
+    "https://bottega.example", "https://www.bottega.example", "http://forms.internal",
     "HTTPS://BOTTEGA.EXAMPLE:443",
 ])
 def test_allowed_origins(client: WsgiClient, origin: str) -> None:
@@ -182,7 +182,9 @@ def test_allowed_origins(client: WsgiClient, origin: str) -> None:
 @pytest.mark.parametrize("origin", [
     "https://evil.example", "null", "http://bottega.example.evil.example",
     "https://bottega.example:8443", "http://127.0.0.2:8000", "https://localhost:8000", "",
-    "javascript:alert(1)",
+    "javascript:alert(1)", "http://bottega.example",  # the site is https: http is another origin
+    "http://127.0.0.1:8000", "http://localhost:1313", "http://[::1]:8000",  # public site: no
+    "https://forms.internal", "http://forms.internal:8081",  # the endpoint's host, other scheme/port
 ])
 def test_foreign_origins_are_403(client: WsgiClient, origin: str) -> None:
     client.origin = origin
@@ -229,6 +231,35 @@ def test_without_base_url_only_local_and_listed_origins(tmp_path: Path) -> None:
         assert client.request("POST", "/api/forms/contact/token").status == 403
         client.origin = "http://127.0.0.1:8000"
         assert client.request("POST", "/api/forms/contact/token").status == 200
+
+
+def _token_status(config_base_url: str, origin: str, tmp_path: Path,
+                  allowed: tuple[str, ...] | None = None) -> tuple[int, dict[str, str]]:
+    config = make_config(base_url=config_base_url)
+    if allowed is not None:
+        config = dataclasses.replace(
+            config, form_endpoint=dataclasses.replace(config.form_endpoint, allowed_origins=allowed))
+    with create_app(config, tmp_path, secret=SECRET, deliver_mail=False) as app:
+        client = WsgiClient(app, FakeClock(), origin=origin)
+        result = client.request("POST", "/api/forms/contact/token")
+        return result.status, result.headers
+
+
+def test_loopback_origins_only_for_a_local_site_or_when_listed(tmp_path: Path) -> None:
+    assert _token_status("http://127.0.0.1:8000/", "http://localhost:1313", tmp_path)[0] == 200
+    assert _token_status("http://localhost:8000/", "http://[::1]:9000", tmp_path)[0] == 200
+    assert _token_status(SITE + "/", "http://127.0.0.1:8000", tmp_path)[0] == 403
+    listed = (SITE.replace("https://", "https://www."), "http://127.0.0.1:8000")
+    status, headers = _token_status(SITE + "/", "http://127.0.0.1:8000", tmp_path, listed)
+    assert status == 200 and headers["access-control-allow-origin"] == "http://127.0.0.1:8000"
+    assert _token_status(SITE + "/", "http://127.0.0.1:9000", tmp_path, listed)[0] == 403
+
+
+def test_form_action_allows_loopback_only_when_loopback_posts_are_allowed(tmp_path: Path) -> None:
+    public = _token_status(SITE + "/", "https://evil.example", tmp_path)[1]
+    assert "127.0.0.1" not in public["content-security-policy"]
+    local = _token_status("", "https://evil.example", tmp_path)[1]
+    assert "http://127.0.0.1:*" in local["content-security-policy"]
 
 
 def test_every_response_is_uncacheable_and_nosniff(client: WsgiClient) -> None:

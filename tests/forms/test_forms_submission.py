@@ -75,8 +75,13 @@ def test_redirect_follows_the_site_origin_the_visitor_came_from(client: WsgiClie
     client.origin = "https://www.bottega.example"
     result = client.post("contact", VALID["contact"])
     assert result.headers["location"] == "https://www.bottega.example/grazie/"
-    client.origin = "http://127.0.0.1:8000"
-    result = client.post("contact", VALID["contact"])
+
+
+def test_redirect_stays_on_the_local_preview(site_root: Path, clock: FakeClock) -> None:
+    config = make_config(base_url="")
+    with create_app(config, site_root, clock=clock, secret=SECRET, deliver_mail=False) as app:
+        client = WsgiClient(app, clock, origin="http://127.0.0.1:8000")
+        result = client.post("contact", VALID["contact"])
     assert result.headers["location"] == "http://127.0.0.1:8000/grazie/"
 
 

@@ -155,8 +155,21 @@ def test_endpoint_on_its_own_host_is_an_allowed_origin() -> None:
     assert policy.origins == {"https://shop.example", "https://forms.shop.example"}
     assert policy.allows("https://forms.shop.example", {})  # its own confirm page
     # ...but a redirect after success goes to the site, not to the endpoint's host
-    assert not policy.is_site_origin("https://forms.shop.example")
-    assert policy.is_site_origin("https://shop.example")
+    own = {"wsgi.url_scheme": "https", "HTTP_HOST": "forms.shop.example"}
+    assert not policy.is_site_origin("https://forms.shop.example", own)
+    assert policy.is_site_origin("https://shop.example", own)
+    assert not policy.is_site_origin("http://127.0.0.1:8000", own)  # a public site
+
+
+def test_same_host_origin_must_match_scheme_and_port() -> None:
+    policy = OriginPolicy("https://shop.example/", (), "/api/forms/")
+    environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "shop.example"}
+    assert policy.allows("https://shop.example", environ)
+    assert not policy.allows("http://shop.example", environ)
+    preview = {"wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1:8000"}
+    assert policy.allows("http://127.0.0.1:8000", preview)  # the page and endpoint share a host
+    assert policy.is_site_origin("http://127.0.0.1:8000", preview)
+    assert not policy.allows("http://127.0.0.1:8001", preview)
 
 
 def test_message_tables_have_the_same_keys() -> None:

@@ -137,9 +137,7 @@ class FormsApp:
             self.db_path, max_batch=max_batch,
             on_commit=self.outbox.wake if self.outbox is not None else None,
         )
-        self._form_action_sources = " ".join(
-            ["'self'", *sorted(self.origins.origins), "http://127.0.0.1:*", "http://localhost:*"]
-        )
+        self._form_action_sources = " ".join(self.origins.form_action_sources())
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -251,7 +249,7 @@ class FormsApp:
             return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
-        target = self._success_url(form, origin)
+        target = self._success_url(environ, form, origin)
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
@@ -277,14 +275,15 @@ class FormsApp:
             token_expires=TokenSigner.expires_at(token) if token else 0.0,
         )
 
-    def _success_url(self, form: FormDefinition, origin: OriginCheck) -> str:
+    def _success_url(self, environ: Mapping[str, Any], form: FormDefinition,
+                     origin: OriginCheck) -> str:
         page = form.success_page
         if urlsplit(page).scheme:
             return page
         # a site path such as /grazie/ is relative to the site's base path (/shop/grazie/ for a
         # site published at https://example.com/shop/), like every link the owner writes
         base = self.config.base_url
-        if origin.origin is not None and self.origins.is_site_origin(origin.origin):
+        if origin.origin is not None and self.origins.is_site_origin(origin.origin, environ):
             configured = urlsplit(base)
             same_site = base and origin.origin == f"{configured.scheme}://{configured.netloc}"
             base = base if same_site else origin.origin + "/"

@@ -1,8 +1,10 @@
 """Decide whether a request comes from a page of the site itself (the Origin/Referer check).
 
 Allowed origins: the origin of ``base_url``, ``form_endpoint.allowed_origins``, the endpoint's own
-origin when its URL is absolute, the host the request was sent to (a same-origin post, e.g. the
-confirm page), and ``http://127.0.0.1:*`` / ``http://localhost:*`` for the local preview.
+origin when its URL is absolute, and the origin the request was sent to (a same-origin post, e.g.
+the confirm page; scheme, host and port must all match). Any ``http://127.0.0.1:*`` /
+``http://localhost:*`` / ``http://[::1]:*`` origin (the local preview) only when ``base_url`` is
+unset or itself on loopback; a public site lists the preview's origin in ``allowed_origins``.
 
 Browsers send ``Origin`` on every POST (same-origin ones included), so the ``Origin`` header is
 decisive when present; ``Origin: null`` (a sandboxed frame, a ``no-referrer`` page, a file) is
@@ -47,8 +49,11 @@ def is_loopback(origin: str) -> bool:
     return scheme == "http" and host.strip("[]") in _LOOPBACK_HOSTS
 
 
-def _netloc(origin: str) -> str:
-    return origin.split("://", 1)[1]
+def request_origin(environ: Mapping[str, Any]) -> str | None:
+    """The origin a request was sent to: its scheme (behind a TLS-terminating proxy, from the
+    trusted ``X-Forwarded-Proto``) and its ``Host``."""
+    scheme = str(environ.get("wsgi.url_scheme") or "http")
+    return origin_of(f"{scheme}://{environ.get('HTTP_HOST', '')}")
 
 
 @dataclass(frozen=True)
@@ -64,21 +69,30 @@ class OriginPolicy:
         site = [origin_of(url) for url in (base_url, *extra) if url]
         self.site_origins = frozenset(o for o in site if o)
         endpoint = origin_of(endpoint_url) if endpoint_url else None
+        self.endpoint_origin = endpoint  # None: the endpoint is on the host of the site's pages
         self.origins = self.site_origins | ({endpoint} if endpoint else set())
         self.base_url = base_url
+        base = origin_of(base_url) if base_url else None
+        # any loopback port only while the site itself is local (the preview)
+        self.any_loopback = base is None or is_loopback(base)
 
-    def is_site_origin(self, origin: str) -> bool:
-        """An origin the site's pages are served from (not the endpoint's own host)."""
-        return origin in self.site_origins or is_loopback(origin)
+    def is_site_origin(self, origin: str, environ: Mapping[str, Any]) -> bool:
+        """An origin the site's pages are served from (not the endpoint's own host when the
+        endpoint has a host of its own)."""
+        if origin in self.site_origins or (self.any_loopback and is_loopback(origin)):
+            return True
+        return self.endpoint_origin is None and origin == request_origin(environ)
+
+    def form_action_sources(self) -> list[str]:
+        """Where the endpoint's own pages may post to (CSP ``form-action``)."""
+        local = ["http://127.0.0.1:*", "http://localhost:*"] if self.any_loopback else []
+        return ["'self'", *sorted(self.origins), *local]
 
     def allows(self, origin: str, environ: Mapping[str, Any]) -> bool:
-        if origin in self.origins or is_loopback(origin):
+        if origin in self.origins or (self.any_loopback and is_loopback(origin)):
             return True
-        netloc = _netloc(origin)
-        scheme = environ.get("wsgi.url_scheme", "http")
-        own = origin_of(f"{scheme}://{environ.get('HTTP_HOST', '')}")
-        # same host as the endpoint itself; the scheme may be lost behind a TLS-terminating proxy
-        return own is not None and _netloc(own) == netloc
+        # a same-origin post: scheme, host and port all equal
+        return request_origin(environ) == origin
 
     def check(self, environ: Mapping[str, Any]) -> OriginCheck:
         header = environ.get("HTTP_ORIGIN")
