@@ -105,6 +105,24 @@ def test_no_header_injection_through_any_field(evil: str, smtp_server: SmtpServe
     assert received[2]["Reply-To"] is None
 
 
+def test_reply_to_display_name_cannot_pose_as_another_address() -> None:
+    form = make_config().forms["contact"]
+    message = compose_notification(
+        _stored(name='Banca <sicurezza@banca.example>, "Ufficio"', email="maria@example.com"),
+        "owner@bottega.example", form, site_title="Bottega", sender="sito@bottega.example",
+        messages=Messages("it"))
+    reply_to = message["Reply-To"]
+    assert [a.addr_spec for a in reply_to.addresses] == ["maria@example.com"]
+    display = reply_to.addresses[0].display_name
+    assert not set(display) & set('<>@",'), display
+    assert "banca.example" in display  # the text stays readable, minus what builds an address
+
+
+def test_zero_width_joiners_are_still_allowed(client: WsgiClient) -> None:
+    family = "Saluti da 👨\u200d👩\u200d👧 e \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert client.post("contact", {**VALID["contact"], "message": family}).status == 303
+
+
 def test_header_text_flattens_to_one_printable_line() -> None:
     assert header_text("a\r\nb\tc\x00d\u2028e") == "a b c d e"
     assert len(header_text("x" * 500)) == 120

@@ -137,6 +137,8 @@ def test_a_notification_is_queued_with_the_submission(client: WsgiClient, db_row
     ("contact", {"name": "Maria\r\nBcc: x@evil.example"}, "name",
      "Nome: contiene caratteri non ammessi."),
     ("contact", {"message": "ciao\x00"}, "message", "Messaggio: contiene caratteri non ammessi."),
+    ("contact", {"name": "Maria \u202eixaM"}, "name", "Nome: contiene caratteri non ammessi."),
+    ("contact", {"message": "ciao\u2066x"}, "message", "Messaggio: contiene caratteri non ammessi."),
     ("order", {"quantity": "0"}, "quantity", "Quantità: il numero più piccolo accettato è 1."),
     ("order", {"quantity": "7"}, "quantity", "Quantità: il numero più grande accettato è 6."),
     ("order", {"quantity": "2.5"}, "quantity",

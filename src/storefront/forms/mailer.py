@@ -3,8 +3,9 @@
 The message is built with :class:`email.message.EmailMessage` under the SMTP policy, which refuses
 CR or LF in any header; on top of that every visitor-supplied text that goes into a header (the
 subject, the Reply-To display name) is flattened to one line of printable characters first, so no
-field can add a header. The visitor's address goes into ``Reply-To`` only after it passed the
-e-mail syntax check, and only as an ``Address`` object. Credentials come from the environment
+field can add a header, and the display name loses ``< > @ " ,`` so it cannot pose as an
+address. The visitor's address goes into ``Reply-To`` only after it passed the e-mail syntax
+check, and only as an ``Address`` object. Credentials come from the environment
 (``STOREFRONT_SMTP_USER`` / ``STOREFRONT_SMTP_PASSWORD``), never from the committed config, and
 are never sent over an unencrypted connection to another machine.
 """
@@ -68,6 +69,15 @@ def header_text(value: object, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_ADDRESS_SYNTAX = str.maketrans({ch: " " for ch in '<>@",'})
+
+
+def display_name(value: object) -> str:
+    """A visitor's name for the Reply-To display: one printable line without the characters that
+    make a name look like an address or a list of them (``<``, ``>``, ``@``, ``"``, ``,``)."""
+    return " ".join(header_text(value, 200).translate(_ADDRESS_SYNTAX).split())[:78]
+
+
 def compose_notification(
     submission: StoredSubmission, recipient: str, form: FormDefinition | None, *,
     site_title: str, sender: str, messages: Messages, timezone: str = "UTC",
@@ -87,7 +97,7 @@ def compose_notification(
     message["To"] = recipient
     if reply_to:
         local, _, domain = reply_to.partition("@")
-        display = header_text(data.get("name") or "", 78)
+        display = display_name(data.get("name") or "")
         message["Reply-To"] = Address(display_name=display, username=local, domain=domain)
     message["Date"] = format_datetime(datetime.now().astimezone())
     message["Message-ID"] = make_msgid("storefront-forms")

@@ -22,6 +22,17 @@ Value = str | int | bool | None
 # mail header built from them). Multi-line fields keep tabs and newlines.
 _SINGLE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MULTI_LINE_BAD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Invisible format characters (Unicode category Cf: bidi overrides such as U+202E, zero-width
+# spaces, BOM) hide or reorder text in the owner's mail; the zero-width (non-)joiners are kept,
+# as emoji sequences and Persian or Indic spelling need them.
+_ALLOWED_FORMAT = frozenset("\u200c\u200d")
+
+
+def _has_format_character(text: str) -> bool:
+    return any(
+        unicodedata.category(ch) == "Cf" and ch not in _ALLOWED_FORMAT
+        for ch in text if not ch.isascii()
+    )
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _EMAIL = re.compile(
@@ -101,7 +112,7 @@ def _check_field(
         text = text.strip()
         bad = _SINGLE_LINE_BAD.search(text)
     empty: Value = None if form_field.type == "number" else ""
-    if bad:
+    if bad or _has_format_character(text):
         return empty, [messages("control", label=label)]
     if not text:
         if form_field.required:
