@@ -368,6 +368,22 @@ def test_validation_failures_do_not_use_up_the_rate_limit(client: WsgiClient) ->
     assert client.post("newsletter", VALID["newsletter"]).status == 303
 
 
+def test_a_submission_that_was_not_stored_does_not_use_up_the_rate_limit(
+        client: WsgiClient, site_root: Path) -> None:
+    import sqlite3
+
+    db = site_root / "data" / "forms.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE outbox RENAME TO outbox_away")  # every store fails: 503
+    conn.close()
+    for _ in range(12):  # more than the limit of 10
+        assert client.post("contact", VALID["contact"]).status == 503
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE outbox_away RENAME TO outbox")
+    conn.close()
+    assert client.post("contact", VALID["contact"]).status == 303
+
+
 # -- storage ---------------------------------------------------------------------------------------
 
 

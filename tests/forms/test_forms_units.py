@@ -65,9 +65,9 @@ def test_rate_limiter_sliding_window() -> None:
 @pytest.mark.parametrize(("address", "key"), [
     ("203.0.113.7", "203.0.113.7"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
     ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"), ("::ffff:203.0.113.7", "203.0.113.7"),
-    ("not an address", "not an address"),
+    ("not an address", "invalid-address"), ("garbage-17", "invalid-address"),
 ])
-def test_rate_limit_key_groups_ipv6_by_64(address: str, key: str) -> None:
+def test_rate_limit_key_groups_ipv6_by_64_and_junk_in_one_bucket(address: str, key: str) -> None:
     assert rate_limit_key(address) == key
 
 

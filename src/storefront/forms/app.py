@@ -235,7 +235,8 @@ class FormsApp:
                 return self._unconfirmed(environ, form, result, state, cors)
         address = str(environ.get("REMOTE_ADDR") or "")
         ip_hash = hash_ip(self.ip_salt, address)
-        retry = self.limiter.hit(hash_ip(self.ip_salt, rate_limit_key(address)))
+        client = hash_ip(self.ip_salt, rate_limit_key(address))
+        retry = self.limiter.check(client)
         if retry is not None:
             minutes = max(1, math.ceil(retry / 60))
             response = self._problem(
@@ -249,6 +250,7 @@ class FormsApp:
             return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
+        self.limiter.record(client)  # only stored submissions use up the quota
         target = self._success_url(environ, form, origin)
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)

@@ -52,7 +52,9 @@ def rate_limit_key(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
-        return address
+        # not an address (a misconfigured proxy header): all such clients share one bucket,
+        # so rotating junk values cannot open a fresh quota each time
+        return "invalid-address"
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
@@ -134,22 +136,39 @@ class RateLimiter:
 
     def hit(self, key: str) -> float | None:
         """Count one event; return None if allowed, else the seconds to wait before retrying."""
+        retry = self.check(key)
+        if retry is None:
+            self.record(key)
+        return retry
+
+    def check(self, key: str) -> float | None:
+        """None if one more event is allowed now, else the seconds to wait; counts nothing."""
         now = self._clock()
-        index = int(now // self.window)
         with self._lock:
-            start, previous, current = self._counts.pop(key, (index, 0, 0))
-            if start != index:
-                previous = current if start == index - 1 else 0
-                current = 0
+            index, previous, current = self._window(key, now)
             elapsed = now - index * self.window
-            estimate = previous * (1 - elapsed / self.window) + current
-            if estimate + 1 > self.limit:
-                self._counts[key] = (index, previous, current)
+            if previous * (1 - elapsed / self.window) + current + 1 > self.limit:
                 return self._retry_after(previous, current, elapsed)
+            return None
+
+    def record(self, key: str) -> None:
+        """Count one event (an accepted submission: refused attempts never use up the quota)."""
+        now = self._clock()
+        with self._lock:
+            index, previous, current = self._window(key, now)
             self._counts[key] = (index, previous, current + 1)
             while len(self._counts) > self._max_keys:
                 self._counts.popitem(last=False)
-            return None
+
+    def _window(self, key: str, now: float) -> tuple[int, int, int]:
+        """The key's counts moved to the current window (and marked most recently seen)."""
+        index = int(now // self.window)
+        start, previous, current = self._counts.pop(key, (index, 0, 0))
+        if start != index:
+            previous = current if start == index - 1 else 0
+            current = 0
+        self._counts[key] = (index, previous, current)
+        return index, previous, current
 
     def _retry_after(self, previous: int, current: int, elapsed: float) -> float:
         if current + 1 > self.limit or previous == 0:
