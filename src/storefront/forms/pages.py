@@ -41,7 +41,7 @@ def unique(messages: Iterable[str]) -> list[str]:
 
 
 def problems_page(
-    messages: Messages, problems: Iterable[str], back_url: str, title_key: str = "error_title",
+    messages: Messages, problems: Iterable[str], back_url: str,
 ) -> str:
     """The problems found, in plain language, with a link back to the form."""
     items = "".join(f"<li>{escape(p)}</li>\n" for p in unique(problems))
@@ -49,7 +49,7 @@ def problems_page(
         f"<p>{escape(messages('error_intro'))}</p>\n<ul>\n{items}</ul>\n"
         f'<p><a href="{escape(back_url)}">{escape(messages("back"))}</a></p>\n'
     )
-    return _page(messages.language, messages(title_key), body)
+    return _page(messages.language, messages("error_title"), body)
 
 
 def message_page(messages: Messages, text: str, back_url: str) -> str:

@@ -15,7 +15,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -358,6 +358,3 @@ def truncate_wal(conn: sqlite3.Connection, wait_seconds: float) -> bool:
     finally:
         conn.execute(f"PRAGMA busy_timeout = {timeout}")
 
-
-def all_ids(conn: sqlite3.Connection) -> Iterable[int]:
-    return (int(r[0]) for r in conn.execute("SELECT id FROM submissions ORDER BY id"))
