@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.storage import (
     SCHEMA_VERSION,
-    ForgetReport,
     NewSubmission,
     StorageError,
     connect,
     count_by_form,
     fetch_submissions,
-    forget_email,
     stored_secret,
 )
 from storefront.forms.writer import SubmissionWriter

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
 from storefront.forms.app import database_path
+from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
 from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
 from storefront.forms.outbox import (
@@ -31,13 +32,11 @@ from storefront.forms.outbox import (
 )
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.storage import (
-    ForgetReport,
     FormCounts,
     StoredSubmission,
     connect,
     count_by_form,
     fetch_submissions,
-    forget_email,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
