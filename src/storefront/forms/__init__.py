@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from storefront.forms.app import FormsApp, create_app, database_path
-from storefront.forms.storage import StorageError
+from storefront.forms.app import FormsApp, create_app
+from storefront.forms.storage import StorageError, database_path
 
 __all__ = ["FormsApp", "StorageError", "create_app", "database_path"]

@@ -22,14 +22,13 @@ from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from storefront.config import SiteConfig
-from storefront.errors import StorefrontError
 from storefront.formconfig import TOKEN_FIELD, FormDefinition
 from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
 from storefront.forms.messages import Messages
-from storefront.forms.origin import OriginCheck, OriginPolicy
+from storefront.forms.origin import OriginCheck, OriginPolicy, cors_headers, success_url
 from storefront.forms.outbox import (
     RETRY_BASE_SECONDS,
     RETRY_CAP_SECONDS,
@@ -55,12 +54,14 @@ from storefront.forms.spam import (
     hash_ip,
     honeypot_filled,
     rate_limit_key,
+    resolve_secret,
 )
 from storefront.forms.storage import (
     NewSubmission,
     StorageError,
     TokenAlreadyUsed,
     connect,
+    database_path,
     stored_secret,
 )
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
@@ -68,29 +69,8 @@ from storefront.forms.writer import SubmissionWriter
 
 log = logging.getLogger("storefront.forms")
 
-SECRET_ENV = "STOREFRONT_FORMS_SECRET"  # noqa: S105 - the name of a variable
-_MIN_SECRET_LENGTH = 16
 
 StartResponse = Callable[..., Any]
-
-
-def database_path(config: SiteConfig, root: Path) -> Path:
-    """The SQLite file of the endpoint (``form_endpoint.database``, relative to the site root)."""
-    path = Path(config.form_endpoint.database)
-    return path if path.is_absolute() else root / path
-
-
-def resolve_secret(conn_secret: Callable[[], bytes], environ: Mapping[str, str]) -> bytes:
-    """The secret from ``STOREFRONT_FORMS_SECRET``, else the one persisted in the database."""
-    value = environ.get(SECRET_ENV, "")
-    if not value:
-        return conn_secret()
-    if len(value) < _MIN_SECRET_LENGTH:
-        raise StorefrontError(
-            f"{SECRET_ENV} must be at least {_MIN_SECRET_LENGTH} characters long; "
-            "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
-        )
-    return value.encode("utf-8")
 
 
 class FormsApp:
@@ -203,7 +183,7 @@ class FormsApp:
         if not origin.ok:
             site = self.config.base_url or "localhost"
             return self._problem(environ, 403, self.messages("origin", site=site))
-        cors = self._cors_headers(environ, origin)
+        cors = cors_headers(environ, origin)
         try:
             body = read_body(environ, self.config.form_endpoint.max_body_bytes)
             raw = parse_form(str(environ.get("CONTENT_TYPE") or ""), body)
@@ -251,7 +231,8 @@ class FormsApp:
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
         self.limiter.record(client)  # only stored submissions use up the quota
-        target = self._success_url(environ, form, origin)
+        from_site = origin.origin is not None and self.origins.is_site_origin(origin.origin, environ)
+        target = success_url(form.success_page, self.config.base_url, origin, from_site)
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
@@ -276,20 +257,6 @@ class FormsApp:
             token=token,
             token_expires=TokenSigner.expires_at(token) if token else 0.0,
         )
-
-    def _success_url(self, environ: Mapping[str, Any], form: FormDefinition,
-                     origin: OriginCheck) -> str:
-        page = form.success_page
-        if urlsplit(page).scheme:
-            return page
-        # a site path such as /grazie/ is relative to the site's base path (/shop/grazie/ for a
-        # site published at https://example.com/shop/), like every link the owner writes
-        base = self.config.base_url
-        if origin.origin is not None and self.origins.is_site_origin(origin.origin, environ):
-            configured = urlsplit(base)
-            same_site = base and origin.origin == f"{configured.scheme}://{configured.netloc}"
-            base = base if same_site else origin.origin + "/"
-        return urljoin(base, page.lstrip("/")) if base else page
 
     def _invalid(self, environ: dict[str, Any], result: ValidationResult, fresh_for: str | None,
                  cors: list[tuple[str, str]]) -> Response:
@@ -328,13 +295,6 @@ class FormsApp:
         route = split_route(environ, self.prefix)
         form = self.config.forms.get(route[0]) if route else None
         return (form, route[1]) if route and form is not None else None
-
-    def _cors_headers(
-        self, environ: Mapping[str, Any], origin: OriginCheck
-    ) -> list[tuple[str, str]]:
-        if origin.origin is None or environ.get("HTTP_ORIGIN") is None:
-            return []
-        return [("Access-Control-Allow-Origin", origin.origin), ("Vary", "Origin")]
 
     def _problem(self, environ: Mapping[str, Any], status: int, text: str,
                  cors: list[tuple[str, str]] | None = None) -> Response:

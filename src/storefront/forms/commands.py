@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
-from storefront.forms.app import database_path
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
 from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
@@ -36,6 +35,7 @@ from storefront.forms.storage import (
     StoredSubmission,
     connect,
     count_by_form,
+    database_path,
     fetch_submissions,
 )
 

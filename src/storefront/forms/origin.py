@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -112,3 +112,27 @@ class OriginPolicy:
         if origin is not None and self.allows(origin, environ):
             return referer
         return self.base_url or "/"
+
+
+def success_url(page: str, base_url: str, origin: OriginCheck, from_site: bool) -> str:
+    """Where to send the visitor after a success: the form's thank-you page.
+
+    A site path such as /grazie/ is relative to the site's base path (/shop/grazie/ for a site
+    published at https://example.com/shop/), like every link the owner writes. A visitor who
+    came from another of the site's origins (the local preview) goes back there.
+    """
+    if urlsplit(page).scheme:
+        return page
+    base = base_url
+    if origin.origin is not None and from_site:
+        configured = urlsplit(base)
+        same_site = base and origin.origin == f"{configured.scheme}://{configured.netloc}"
+        base = base if same_site else origin.origin + "/"
+    return urljoin(base, page.lstrip("/")) if base else page
+
+
+def cors_headers(environ: Mapping[str, Any], origin: OriginCheck) -> list[tuple[str, str]]:
+    """Let the page's script read the JSON answer (only for an accepted Origin)."""
+    if origin.origin is None or environ.get("HTTP_ORIGIN") is None:
+        return []
+    return [("Access-Control-Allow-Origin", origin.origin), ("Vary", "Origin")]

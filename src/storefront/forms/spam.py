@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 
+from storefront.errors import StorefrontError
 from storefront.formconfig import HONEYPOT_FIELD
 
 Clock = Callable[[], float]
@@ -177,3 +178,20 @@ class RateLimiter:
         needed = (self.limit - current - 1) / previous
         wait = (1 - needed) * self.window - elapsed
         return max(1.0, wait)
+
+
+SECRET_ENV = "STOREFRONT_FORMS_SECRET"  # noqa: S105 - the name of a variable
+_MIN_SECRET_LENGTH = 16
+
+
+def resolve_secret(conn_secret: Callable[[], bytes], environ: Mapping[str, str]) -> bytes:
+    """The secret from ``STOREFRONT_FORMS_SECRET``, else the one persisted in the database."""
+    value = environ.get(SECRET_ENV, "")
+    if not value:
+        return conn_secret()
+    if len(value) < _MIN_SECRET_LENGTH:
+        raise StorefrontError(
+            f"{SECRET_ENV} must be at least {_MIN_SECRET_LENGTH} characters long; "
+            "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value.encode("utf-8")

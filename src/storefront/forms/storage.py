@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storefront.config import SiteConfig
 from storefront.errors import StorefrontError
 
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -276,3 +277,9 @@ def count_by_form(conn: sqlite3.Connection) -> list[FormCounts]:
         " FROM submissions GROUP BY form ORDER BY form"
     )
     return [FormCounts(r[0], int(r[1]), int(r[2]), r[3] or "") for r in rows]
+
+
+def database_path(config: SiteConfig, root: Path) -> Path:
+    """The SQLite file of the endpoint (``form_endpoint.database``, relative to the site root)."""
+    path = Path(config.form_endpoint.database)
+    return path if path.is_absolute() else root / path
