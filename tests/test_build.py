@@ -101,8 +101,13 @@ def test_drafts_and_future_posts_only_on_request(copy_site, run_cli, tmp_path) -
     assert not (plain / "blog/2024/07/bozza/index.html").exists()
     assert not (plain / "blog/2099/01/futuro/index.html").exists()
     everything = build(run_cli, site, "--drafts", "--future", "--output", tmp_path / "all")
-    assert (everything / "blog/2024/07/bozza/index.html").is_file()
-    assert (everything / "blog/2099/01/futuro/index.html").is_file()
+    draft = (everything / "blog/2024/07/bozza/index.html").read_text(encoding="utf-8")
+    future = (everything / "blog/2099/01/futuro/index.html").read_text(encoding="utf-8")
+    # so the owner sees in the preview what visitors will not see yet
+    assert "Bozza: non ancora pubblicata" in draft
+    assert "Programmato: esce il 1 gennaio 2099" in future
+    published = (everything / "blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
+    assert "badge-unpublished" not in published
 
 
 def test_build_reports_the_next_change(copy_site, run_cli) -> None:
