@@ -203,3 +203,16 @@ def test_links_to_drafts_and_relative_links_are_explained(copy_site, run_cli) ->
         "breaks on pages at other depths",
         "  hint: write it from the site root, like /assets/pane.svg",
     ]
+
+
+def test_a_draft_with_a_missing_image_does_not_block_the_public_build(copy_site, run_cli,
+                                                                      tmp_path) -> None:
+    site = copy_site("basic")
+    draft = site / "content" / "posts" / "2024-07-01-bozza.md"
+    draft.write_text(draft.read_text(encoding="utf-8") + "\n![forno](/assets/forno.jpg)\n",
+                     encoding="utf-8")
+    assert run_cli("--root", site, "build").code == 0
+    with_drafts = run_cli("--root", site, "build", "--drafts", "--output", tmp_path / "preview")
+    assert with_drafts.code == 1
+    assert with_drafts.err.startswith("content/posts/2024-07-01-bozza.md:8: the link "
+                                      "/assets/forno.jpg leads to no page or file of the site\n")
