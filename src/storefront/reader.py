@@ -84,9 +84,9 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     slug = meta.slug or slugify(source.stem) or "page"
     _check_form(source, meta.form, context)
     url = context.urls.permalink(context.config.permalinks.page, slug)
+    image = context.urls.url(meta.image) if meta.image else ""
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
-                body.content_html, meta.form, context.urls.url(meta.image or ""), meta.draft,
-                body.links)
+                body.content_html, meta.form, image, meta.draft, body.links)
 
 
 def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:
