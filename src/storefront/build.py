@@ -167,7 +167,7 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     problems = check_collisions(claims, urls)
     reasons = unpublished_reasons(documents, model, now)
     # only what is published is checked: a draft waiting for its photo must not block a build
-    problems += check_links(published_documents(model), texts, LinkTargets(known, reasons), urls)
+    problems += check_links(model.published(), texts, LinkTargets(known, reasons), urls)
     problems += check_config_links(config, _config_text(root), pages, urls)
     problems += renderer.load(_template_users(tasks, texts))
     if request.options.strict:
@@ -192,12 +192,6 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     for name, source in assets.items():
         files[urls.output_path(urls.url(f"/assets/{name}"))] = source.data
     return RenderedSite(files, len(tasks), model, tuple(warnings), left_out_summary(reasons))
-
-
-def published_documents(model: SiteModel) -> list[Document]:
-    """The documents the build publishes (drafts only with --drafts, and so on)."""
-    faq = [entry for group in model.faq_groups for entry in group.entries]
-    return [*model.posts, *model.products, *faq, *model.pages]
 
 
 def _config_text(root: Path) -> str:

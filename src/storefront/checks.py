@@ -35,8 +35,7 @@ class LinkTargets:
 def unpublished_reasons(documents: Iterable[Document], model: SiteModel,
                         now: datetime) -> dict[str, str]:
     """Why documents that parsed fine are not on the site (to explain links to them)."""
-    published = {p.url for p in model.posts} | {p.url for p in model.products} | {
-        p.url for p in model.pages}
+    published = {getattr(d, "url", None) for d in model.published()}
     reasons: dict[str, str] = {}
     for document in documents:
         url = getattr(document, "url", None)

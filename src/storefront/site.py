@@ -70,6 +70,11 @@ class SiteModel:
     nav: tuple[NavItem, ...]
     next_change: datetime | None
 
+    def published(self) -> list[Document]:
+        """Every document the build publishes (drafts only with --drafts, and so on)."""
+        faq = [entry for group in self.faq_groups for entry in group.entries]
+        return [*self.posts, *self.products, *faq, *self.pages]
+
 
 def build_model(
     documents: Iterable[Document], config: SiteConfig, urls: UrlBuilder, options: BuildOptions,
