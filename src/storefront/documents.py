@@ -24,6 +24,7 @@ from storefront.markdown import (
     render_inline,
     render_markdown,
     split_more,
+    summary_before_more,
 )
 from storefront.markdown import slugify as slugify
 from storefront.schema import field_doc
@@ -250,7 +251,8 @@ def render_body(body: str, summary: str = "", base_path: str = "/") -> Body:
     if summary:
         summary_html = render_inline(summary)
     elif has_marker:
-        summary_html = render_markdown(before_more)
+        split = summary_before_more(html)
+        summary_html = split if split is not None else render_markdown(before_more)
     else:
         summary_html = first_paragraph(html)
     words = len(plain_text(html).split())
