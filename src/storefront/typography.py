@@ -50,6 +50,11 @@ _RULES: tuple[_Rule, ...] = tuple(
 )
 
 
+# STX/ETX around it, as Python-Markdown's own placeholders: no rule matches inside or across them
+_PLACEHOLDER = "\x02sfq%d\x03"
+_HIDDEN = re.compile("\x02sfq([0-9]+)\x03")
+
+
 class TypographyProcessor(Treeprocessor):
     """Educate the text and tails of every element, as smarty's inline processor does."""
 
@@ -66,15 +71,21 @@ class TypographyProcessor(Treeprocessor):
 
     def educate(self, text: str) -> str:
         store = self.md.htmlStash.store
+        hidden: list[str] = []
         for regex, parts, trigger in _RULES:
             if trigger not in text:
                 continue
             position = 0
             while (match := regex.search(text, position)) is not None:
-                # the same placeholder smarty inserts, so the following rules see the same text
-                replaced = "".join(match.group(p) if isinstance(p, int) else store(p) for p in parts)
-                text = text[: match.start()] + replaced + text[match.end():]
-                position = match.start() + len(replaced)
+                # Like smarty, the whole replacement (entities and any text kept from the match)
+                # is hidden behind one placeholder, so the following rules see the same text.
+                hidden.append("".join(match.group(p) if isinstance(p, int) else store(p)
+                                      for p in parts))
+                placeholder = _PLACEHOLDER % (len(hidden) - 1)
+                text = text[: match.start()] + placeholder + text[match.end():]
+                position = match.start() + len(placeholder)
+        if hidden:
+            text = _HIDDEN.sub(lambda found: hidden[int(found.group(1))], text)
         return text
 
 
