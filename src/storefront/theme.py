@@ -127,13 +127,21 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
 
 
 def make_environment(chain: tuple[Theme, ...]) -> jinja2.Environment:
-    """A Jinja environment over the chain: autoescape on, undefined variables are errors."""
+    """A Jinja environment over the chain: autoescape on, undefined variables are errors.
+
+    It records every template a page looks up (:class:`storefront.deps.TrackingEnvironment`).
+    Templates are read once per environment (no reload checks): a session that sees a theme
+    file change makes a new environment.
+    """
+    from storefront.deps import TrackingEnvironment
+
     by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
     by_prefix = jinja2.PrefixLoader(
         {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
     )
-    return jinja2.Environment(
+    return TrackingEnvironment(
         loader=jinja2.ChoiceLoader([by_order, by_prefix]),
+        auto_reload=False,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
