@@ -159,6 +159,8 @@ def as_views(value: Any) -> Any:
         return tuple(as_views(item) for item in value)
     if isinstance(value, list):
         return [as_views(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_views(item) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and _holds_documents(value):
         return dataclasses.replace(value, **{f.name: as_views(getattr(value, f.name))
                                              for f in dataclasses.fields(value) if f.init})
