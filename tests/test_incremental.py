@@ -25,8 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storefront.build import BuildRequest, build_site
-from storefront.engine import BuildSession
+from storefront.build import BuildRequest, BuildSession, build_site
 from storefront.errors import BuildFailed
 from storefront.output import MANIFEST
 from support import SITES, tree_bytes
@@ -177,10 +176,10 @@ def test_incremental_builds_equal_clean_builds(steps: list[tuple[str, tuple[obje
                 apply(site, kind, args)
                 before = tree_bytes(base / "live")
                 clean_dir = base / f"clean-{number}"
-                clean = outcome(lambda: build_site(BuildRequest(  # noqa: B023
-                    root=site, output=clean_dir, use_cache=False, jobs=1)))  # noqa: B023
+                clean = outcome(lambda: build_site(BuildRequest(
+                    root=site, output=clean_dir, use_cache=False, jobs=1)))
                 incremental = outcome(live.build)
-                cached = outcome(lambda: build_site(BuildRequest(  # noqa: B023
+                cached = outcome(lambda: build_site(BuildRequest(
                     root=site, output=base / "cached", jobs=1)))
                 assert incremental == clean, f"step {number}: {kind}"
                 assert cached == clean, f"step {number}: {kind}"

@@ -1,91 +1,209 @@
-"""Build a site: what a build is asked to do, what it reports, and the one-call entry point.
+"""Build a site: the pipeline, one stage after another, with the cache between them.
 
-``build_site`` never prints and never exits; it returns a :class:`BuildReport` or raises
-:class:`~storefront.errors.BuildFailed` with every problem found. Nothing is written to the output
-directory until every output has been made. The stages themselves are wired by
-:class:`storefront.engine.BuildSession`, which the preview keeps alive between builds.
+``BuildSession.build`` runs: config → discover → parse (cached, parallel) → site model → plan
+(every output) → checks → render (only what changed, parallel) → write (only what changed). A
+command-line build uses a session once; the preview keeps one alive, so parsed documents, output
+records and the worker processes stay in memory between saves. Each stage is a function of its own
+module; this one only wires them and decides what each stage gets.
 """
 
 from __future__ import annotations
 
-import os
+import time
 import zoneinfo
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from pathlib import Path
 
-from storefront.config import SiteConfig, load_config
-from storefront.errors import BuildFailed, ContentError, error_at
-from storefront.site import BuildOptions
-from storefront.values import parse_base_url
+from storefront.cache import BuildCache, OutputRecord, store_page
+from storefront.checks import (
+    LinkTargets,
+    check_config_links,
+    check_links,
+    image_warnings,
+    left_out_summary,
+    missing_templates,
+    unpublished_reasons,
+)
+from storefront.config import CONFIG_NAME
+from storefront.documents import Document
+from storefront.errors import BuildFailed
+from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
+from storefront.localize import localize
+from storefront.output import WriteItem, read_manifest, unchanged_in, write_site
+from storefront.outputs import Output, collect_static, output_path, plan_outputs
+from storefront.parsing import Hashes, parse_sources
+from storefront.plan import Planner, check_collisions
+from storefront.reader import ReaderSettings
+from storefront.render import page_exists_in
+from storefront.rendering import RenderState, render_pages, template_identity
+from storefront.request import (
+    BuildReport,
+    BuildRequest,
+    Progress,
+    build_time,
+    check_output_folder,
+    effective_config,
+)
+from storefront.site import build_model
+from storefront.sources import discover_sources
+from storefront.theme import load_strings, make_environment, resolve_theme_chain
+from storefront.urls import UrlBuilder
+from storefront.workers import WorkerPool
 
-CACHE_DIR = ".storefront-cache"
 
-# progress(stage, done, total): what a long build is doing, for a progress bar
-Progress = Callable[[str, int, int], None]
+class BuildSession:
+    """Builds one site, once or again and again, remembering what it can between builds."""
 
-
-@dataclass(frozen=True)
-class BuildRequest:
-    """Everything a build depends on besides the files."""
-
-    root: Path
-    output: Path | None = None  # default: root/output
-    options: BuildOptions = field(default_factory=BuildOptions)
-    base_url: str | None = None  # overrides storefront.yaml (the preview server uses this)
-    now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
-    require_base_url: bool = True
-    cache_dir: Path | None = None  # default: root/.storefront-cache
-    use_cache: bool = True  # False: start from nothing and keep nothing (--no-cache)
-    jobs: int | None = None  # worker processes; default: the cores
+    def __init__(self, request: BuildRequest, progress: Progress | None = None) -> None:
+        self.request = request
+        self.progress = progress
+        self.pool = WorkerPool(request.jobs)
+        self._cache: BuildCache | None = None
+        self.memory: dict[str, tuple[str, Document, Hashes]] = {}  # path -> key, document, hashes
+        self.records: dict[str, dict[str, OutputRecord]] = {}  # variant -> path -> record
+        self.serial = int(time.time())
+        self._discarded_reported = 0
 
     @property
-    def output_dir(self) -> Path:
-        return self.output or self.root / "output"
+    def cache(self) -> BuildCache:
+        """Opened once the build has passed its first checks, so a refused build leaves no cache."""
+        if self._cache is None:
+            self._cache = BuildCache(self.request.cache_folder, code_fingerprint())
+        return self._cache
 
-    @property
-    def cache_folder(self) -> Path | None:
-        if not self.use_cache:
-            return None
-        return self.cache_dir or self.root / CACHE_DIR
+    def close(self) -> None:
+        self.pool.close()
+        if self._cache is not None:
+            self._cache.close()
 
+    def build(self) -> BuildReport:
+        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was."""
+        started = time.perf_counter()
+        request = self.request
+        config = effective_config(request)
+        output = request.output_dir
+        check_output_folder(request.root, output)
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        now = request.now or build_time(zone)
+        urls = UrlBuilder.from_base_url(config.base_url)
+        chain = resolve_theme_chain(request.root, config.theme)
+        strings = load_strings(chain, config.language)
+        self._stage("reading", 0, 1)
+        sources = discover_sources(request.root)
+        parsed = parse_sources(sources, ReaderSettings.of(config), self.cache, self.memory,
+                               self.pool)
+        if parsed.errors:
+            raise BuildFailed(parsed.errors)
+        local = [localize(document, urls) for document in parsed.documents]
+        model = build_model(local, config, urls, request.options, now)
+        tasks = Planner(model, config, urls, strings).plan()
+        plan = plan_outputs(tasks, model, config, urls, collect_static(chain),
+                            [s for s in sources if s.kind == "assets"])
+        paths = tuple(output_path(o, urls) or "" for o in plan.outputs)
 
-@dataclass(frozen=True)
-class BuildReport:
-    pages: int
-    files: int
-    written: int
-    unchanged: int
-    deleted: int
-    seconds: float
-    next_change: datetime | None
-    warnings: tuple[ContentError, ...]
-    output: Path
-    left_out: tuple[str, ...] = ()
-    rendered: int = 0  # pages rendered (the others were unchanged since the last build)
-    parsed: int = 0  # files parsed (the others came from the cache)
-    cache_discarded: int = 0  # cache entries found damaged or foreign, and ignored
-    changed: tuple[str, ...] = ()  # output paths written or deleted
+        env = make_environment(chain)
+        identity = template_identity(env)
+        problems = check_collisions(plan.claims, urls)
+        reasons = unpublished_reasons(local, model, now)
+        # only what is published is checked: a draft waiting for its photo must not block a build
+        problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
+        problems += check_config_links(config, (request.root / CONFIG_NAME).read_text("utf-8"),
+                                       plan.pages, urls)
+        problems += missing_templates(tasks, lambda name: identity(name) != "missing",
+                                      {d.source: d for d in local})
+        warnings = image_warnings(model)
+        if request.options.strict:
+            problems += warnings
+        if problems:
+            raise BuildFailed(problems)
 
+        site = site_fingerprint(config, strings, model.nav, request.options)
+        variant = digest(config.base_url, repr(request.options))  # not the output: CI may move it
+        records = self.records.get(variant)
+        if records is None:
+            records = self.cache.outputs(variant)
+        manifest = read_manifest(output.resolve())
+        root = output.resolve()
 
-def build_time(zone: zoneinfo.ZoneInfo) -> datetime:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None or epoch == "":
-        return datetime.now(zone)
-    try:
-        return datetime.fromtimestamp(int(epoch.strip()), zone)
-    except (ValueError, OverflowError, OSError):
-        raise BuildFailed([error_at(
-            "SOURCE_DATE_EPOCH", 0, f'must be a whole number of seconds since 1970, got "{epoch}"',
-            "set it with: export SOURCE_DATE_EPOCH=$(date +%s), or unset it")]) from None
+        def available(path: str, record: OutputRecord) -> bool:
+            return (unchanged_in(root, manifest, path, record.sha256)
+                    or self.cache.read_page(record.sha256) is not None)
+
+        pages_urls = plan.pages
+        fingerprints = Fingerprinter(site, model.published(), parsed.hashes, urls.base_path, identity,
+                                     {"page_exists": page_exists_in(pages_urls, urls)}, now)
+        state = RenderState(chain, config, strings, model.nav, now, pages_urls, tuple(tasks),
+                            self.cache.pages)
+        page_paths = [paths[i] for i, o in enumerate(plan.outputs) if o.kind == "page"]
+        new_records, rendered, render_errors = render_pages(
+            state, records, page_paths, fingerprints, available, self.pool,
+            lambda done, total: self._stage("rendering", done, total))
+        self.pool.forget_states()
+        if render_errors:
+            raise BuildFailed(render_errors)
+        items = self._write_items(plan.outputs, paths, new_records, records, fingerprints,
+                                  available)
+        self._stage("writing", 0, 1)
+        report = write_site(output, items)
+        self.serial += 1
+        self.cache.save_outputs(variant, new_records, self.serial, records)
+        self.records[variant] = new_records
+        self.cache.forget_documents(s.path for s in sources)
+        return BuildReport(
+            pages=len(tasks), files=len(items), written=report.written,
+            unchanged=report.unchanged, deleted=report.deleted,
+            seconds=time.perf_counter() - started, next_change=model.next_change,
+            warnings=tuple(warnings), output=output, left_out=left_out_summary(reasons),
+            rendered=len(rendered), parsed=parsed.parsed,
+            cache_discarded=self._newly_discarded(), changed=report.changed,
+        )
+
+    def _write_items(self, outputs: tuple[Output, ...], paths: tuple[str, ...],
+                     records: dict[str, OutputRecord], previous: dict[str, OutputRecord],
+                     fingerprints: Fingerprinter, available: object) -> list[WriteItem]:
+        """What the write stage gets: every output's path, hash and where its bytes are."""
+        assert callable(available)
+        items: list[WriteItem] = []
+        for output, path in zip(outputs, paths, strict=True):
+            if output.kind == "page":
+                record = records[path]
+                items.append(WriteItem(path, record.sha256, record.size,
+                                       file=self.cache.page_path(record.sha256)))
+            elif output.kind == "feed":
+                assert output.make is not None
+                fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
+                known = previous.get(path)
+                if known is None or known.fingerprint != fingerprint or not available(path, known):
+                    data = output.make()
+                    known = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
+                record = records[path] = known
+                items.append(WriteItem(path, record.sha256, record.size,
+                                       file=self.cache.page_path(record.sha256)))
+            elif output.kind == "data":
+                assert output.data is not None
+                items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))
+            else:
+                assert output.file is not None
+                items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
+                                       file=output.file))
+        return items
+
+    def _newly_discarded(self) -> int:
+        """Cache entries found damaged or foreign since the last report."""
+        count = self.cache.discarded - self._discarded_reported
+        self._discarded_reported = self.cache.discarded
+        return count
+
+    def _stage(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
 
 
 def build_site(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
-    """Build ``request.root`` into its output directory (one build, then the session ends)."""
-    from storefront.engine import BuildSession
+    """Build ``request.root`` into its output folder (one build, then the session ends).
 
+    Never prints and never exits: returns a :class:`BuildReport` or raises
+    :class:`~storefront.errors.BuildFailed` with every problem found, leaving the output as it
+    was.
+    """
     session = BuildSession(request, progress)
     try:
         return session.build()
@@ -93,30 +211,4 @@ def build_site(request: BuildRequest, progress: Progress | None = None) -> Build
         session.close()
 
 
-def check_output_folder(root: Path, output: Path) -> None:
-    """Refuse an output folder that would overwrite or mix with the site's own files."""
-    site, target = root.resolve(), output.resolve()
-    protected = [site / "content", site / "themes", site / "storefront.yaml", site / CACHE_DIR]
-    if target == site or target in site.parents or any(
-            target == p or p in target.parents or target in p.parents for p in protected):
-        raise BuildFailed([error_at(
-            "--output", 0, f"the output folder {output} would overwrite the site's own files",
-            "choose a separate folder such as output/ (the default)")])
-    if target.exists() and not target.is_dir():
-        raise BuildFailed([error_at("--output", 0, f"{output} is a file, not a folder",
-                                    "choose a folder for the built site")])
-
-
-def effective_config(request: BuildRequest) -> SiteConfig:
-    """``storefront.yaml`` with the request's overrides; the base URL checked when required."""
-    config = load_config(request.root)
-    if request.base_url is not None:
-        try:
-            config = replace(config, base_url=parse_base_url(request.base_url))
-        except ValueError as exc:
-            raise BuildFailed([error_at("--base-url", 0, str(exc))]) from None
-    if request.require_base_url and not config.base_url:
-        raise BuildFailed([error_at(
-            "storefront.yaml", 0, "base_url is required to build the public site",
-            "add a line like base_url: https://www.example.com/ (or pass --base-url)")])
-    return config
+__all__ = ["BuildReport", "BuildRequest", "BuildSession", "build_site"]

@@ -267,12 +267,30 @@ class BuildCache:
                     path.unlink(missing_ok=True)
 
 
+def remove_cache(folder: Path) -> bool:
+    """Delete a build cache (only its own files: the folder may hold others); True if one was there."""
+    found = False
+    for suffix in ("", "-wal", "-shm"):
+        path = folder / (DATABASE + suffix)
+        found = found or path.exists()
+        path.unlink(missing_ok=True)
+    if (folder / PAGES).is_dir():
+        shutil.rmtree(folder / PAGES)
+        found = True
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only when nothing else is in it
+    return found
+
+
 def store_page(folder: Path, data: bytes) -> str:
     """Write a rendered page into the cache's page folder under its SHA-256; return the hash."""
     sha = hashlib.sha256(data).hexdigest()
     target = folder / sha[:2] / sha
-    if target.is_file() and target.stat().st_size == len(data):
-        return sha
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return sha  # already there (a page that rendered the same as before)
+    except OSError:
+        pass
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:

@@ -47,6 +47,7 @@ class WriteReport:
     written: int
     unchanged: int
     deleted: int
+    changed: tuple[str, ...] = ()  # the paths written or deleted
 
 
 Entry = tuple[str, int, int]  # sha256, size, mtime_ns (sha256 "" = written by an older storefront)
@@ -128,6 +129,7 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem]) -> Write
         manifest.update({name: ("", -1, -1) for name in names - set(previous)})
         _write_manifest(root, manifest)
     written = unchanged = 0
+    changed: list[str] = []
     for item in items:
         target = root / item.path
         if unchanged_in(root, previous, item.path, item.sha256):
@@ -140,6 +142,7 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem]) -> Write
         else:
             _write_atomic(target, item)
             written += 1
+            changed.append(item.path)
             info = os.lstat(target)
         manifest[item.path] = (item.sha256, info.st_size, info.st_mtime_ns)
     deleted = 0
@@ -153,9 +156,10 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem]) -> Write
             continue
         (root / safe).unlink()
         deleted += 1
+        changed.append(safe)
         _remove_empty_parents((root / safe).parent, root)
     _write_manifest(root, {name: manifest[name] for name in names})
-    return WriteReport(written, unchanged, deleted)
+    return WriteReport(written, unchanged, deleted, tuple(changed))
 
 
 class _LinkCheck:
@@ -179,6 +183,27 @@ class _LinkCheck:
             known = self._folder(parent) or os.path.islink(os.path.join(self.root, folder))
             self.folders[folder] = known
         return known
+
+
+def remove_written(output: Path) -> int:
+    """Delete the files the manifest says storefront wrote (never anything else); return how many."""
+    if not output.is_dir():
+        return 0
+    root = output.resolve()
+    linked = _LinkCheck(root)
+    removed = 0
+    for relative in sorted(read_manifest(root)):
+        try:
+            safe = safe_relative_path(relative)
+        except ValueError:
+            continue
+        if linked(safe) or _regular(root / safe) is None:
+            continue
+        (root / safe).unlink()
+        removed += 1
+        _remove_empty_parents((root / safe).parent, root)
+    (root / MANIFEST).unlink(missing_ok=True)
+    return removed
 
 
 def _regular(path: Path) -> os.stat_result | None:
