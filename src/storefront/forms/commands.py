@@ -29,6 +29,7 @@ from storefront.forms.outbox import (
     deliver_outbox,
     outbox_counts,
 )
+from storefront.forms.sender import SenderIdentity
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.storage import (
     FormCounts,
@@ -94,8 +95,10 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
                 clock: Callable[[], float] = time.time, due_only: bool = False) -> DeliveryReport:
     """Try to send every pending notification now (only the due ones with ``due_only``)."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
-    with closing(open_database(config, root)) as conn:
-        return deliver_outbox(conn, transport, make_composer(config), clock, force=not due_only)
+    path = database_path(config, root)
+    with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
+        return deliver_outbox(conn, transport, make_composer(config), clock, sender,
+                              force=not due_only)
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -259,11 +262,23 @@ def run_forms_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _mails(count: int) -> str:
+    return f"{count} notification{'s' if count != 1 else ''}"
+
+
 def run_forms_send(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
     report = send_outbox(config, root, due_only=args.due_only)
     print(f"sent {report.sent}, not sent {report.failed}")
+    if report.taken_over:
+        processes = ", ".join(map(str, report.dead_senders))
+        print(f"{_mails(report.taken_over)} had been claimed by a sender that is no longer "
+              f"running (process {processes}): taken over; a mail it had already handed to the "
+              "server may arrive twice")
+    if report.busy:
+        print(f"{_mails(report.busy)} being sent right now by another running process (the "
+              "endpoint or another 'forms send'): left to it")
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return EXIT_OK if report.failed == 0 else EXIT_FAILED

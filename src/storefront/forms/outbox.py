@@ -1,12 +1,19 @@
 """The mail outbox: queued notifications, delivery with retries and backoff, a sender thread.
 
 A notification is queued in the same transaction as its submission, so a stored submission always
-has its mail queued and a mail server that is down delays mail but loses none. Delivery claims due
-entries with a lease (``locked_until``) in one statement, so the endpoint's sender thread and an
-owner's ``storefront forms send`` never send the same entry twice at once; a failed attempt is
-retried after ``base * 2**(attempts-1)`` seconds, at most ``cap``. Entries are never dropped. A
-crash between handing a mail to the server and marking it sent can send it twice: delivery is at
-least once, never at most once.
+has its mail queued and a mail server that is down delays mail but loses none. A sender claims the
+entries it is about to send in one transaction, writing its name (:mod:`storefront.forms.sender`)
+into ``claimed_by``: the endpoint's sender thread and an owner's ``storefront forms send`` never
+send the same entry at once, and whatever a sender claimed stays its own while it runs, however
+long it takes. The claims of a sender that is no longer running are taken over by the next one at
+once (they are released in the same transaction that claims). A failed attempt is retried after
+``base * 2**(attempts-1)`` seconds, at most ``cap``. Entries are never dropped. A sender killed
+between handing mails to the server and marking them sent leaves those claimed: they are sent
+again by whoever takes over, so delivery is at least once; without a crash, exactly once.
+
+``locked_until`` is still set with each claim, for a storefront of before ``claimed_by`` that
+may run on the same file during an upgrade; an entry it locked (``claimed_by`` empty) is left
+alone until then.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storefront.forms.mailer import MailError
+from storefront.forms.sender import SenderIdentity, sender_pid
 from storefront.forms.storage import StoredSubmission, connect, fetch_submission
 
 log = logging.getLogger("storefront.forms")
@@ -53,6 +61,17 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    taken_over: int = 0  # entries claimed by senders that had stopped running, claimed anew
+    dead_senders: list[int] = field(default_factory=list)  # their process ids (for messages)
+    busy: int = 0  # unsent entries still claimed by another sender that is running
+
+
+@dataclass(frozen=True)
+class Claim:
+    entries: list[OutboxEntry]
+    taken_over: int  # released from senders that are no longer running
+    dead_senders: list[int]
+    busy: int  # unsent entries left to running senders (after this claim)
 
 
 @dataclass(frozen=True)
@@ -69,24 +88,57 @@ def retry_delay(attempts: int, base: float = RETRY_BASE_SECONDS,
     return float(min(cap, base * 2 ** min(max(attempts - 1, 0), 30)))
 
 
-def claim_due(conn: sqlite3.Connection, now: float, *, force: bool = False,
-              limit: int = BATCH_SIZE) -> list[OutboxEntry]:
-    """Lease up to ``limit`` unsent entries that are due (all unsent ones with ``force``)."""
+def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
+              force: bool = False, limit: int = BATCH_SIZE) -> Claim:
+    """Claim up to ``limit`` unsent entries that are due (all unsent ones with ``force``).
+
+    In one transaction: the claims of senders that are no longer running are released, then
+    the free entries (and any this sender still holds from an attempt that failed half-way)
+    are claimed in ``sender``'s name. Entries claimed by a running sender are left to it.
+    """
     due = float("inf") if force else now
-    rows = conn.execute(
-        "UPDATE outbox SET locked_until = ? WHERE id IN (SELECT id FROM outbox"
-        " WHERE sent_at IS NULL AND next_attempt_at <= ? AND locked_until <= ?"
-        " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
-        (now + LEASE_SECONDS, due, now, limit),
-    ).fetchall()
-    return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        holders = [row[0] for row in conn.execute(
+            "SELECT DISTINCT claimed_by FROM outbox WHERE sent_at IS NULL"
+            " AND claimed_by NOT IN ('', ?)", (sender.name,))]
+        taken, dead = 0, []
+        for holder in holders:
+            if not sender.alive(holder):
+                taken += conn.execute(
+                    "UPDATE outbox SET claimed_by = '', locked_until = 0"
+                    " WHERE sent_at IS NULL AND claimed_by = ?", (holder,)).rowcount
+                dead.append(sender_pid(holder) or 0)
+        rows = conn.execute(
+            "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"
+            " WHERE sent_at IS NULL AND next_attempt_at <= ?"
+            " AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
+            " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
+            (sender.name, now + LEASE_SECONDS, due, sender.name, now, limit),
+        ).fetchall()
+        busy = conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND (claimed_by NOT IN ('', ?)"
+            " OR (claimed_by = '' AND locked_until > ?))", (sender.name, now)).fetchone()[0]
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    entries = sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
+    return Claim(entries, taken, dead, int(busy))
+
+
+def release_claims(conn: sqlite3.Connection, sender: SenderIdentity) -> int:
+    """Give back the unsent entries ``sender`` still claims (after a failure); say how many."""
+    return int(conn.execute(
+        "UPDATE outbox SET claimed_by = '', locked_until = 0"
+        " WHERE sent_at IS NULL AND claimed_by = ?", (sender.name,)).rowcount)
 
 
 def mark_sent(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float) -> None:
     stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
     conn.executemany(
         "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, locked_until = 0,"
-        " last_error = '' WHERE id = ?",
+        " claimed_by = '', last_error = '' WHERE id = ?",
         [(stamp, e.id) for e in entries],
     )
 
@@ -94,8 +146,8 @@ def mark_sent(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float) 
 def mark_failed(conn: sqlite3.Connection, failures: list[tuple[OutboxEntry, str]], now: float,
                 base: float, cap: float) -> None:
     conn.executemany(
-        "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, last_error = ?,"
-        " next_attempt_at = ? WHERE id = ?",
+        "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, claimed_by = '',"
+        " last_error = ?, next_attempt_at = ? WHERE id = ?",
         [(error[:500], now + retry_delay(e.attempts + 1, base, cap), e.id)
          for e, error in failures],
     )
@@ -124,34 +176,51 @@ def outbox_counts(conn: sqlite3.Connection) -> OutboxCounts:
 
 def deliver_outbox(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    clock: Callable[[], float], *, force: bool = False, base: float = RETRY_BASE_SECONDS,
-    cap: float = RETRY_CAP_SECONDS, keep_going: Callable[[], bool] = lambda: True,
+    clock: Callable[[], float], sender: SenderIdentity, *, force: bool = False,
+    base: float = RETRY_BASE_SECONDS, cap: float = RETRY_CAP_SECONDS,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> DeliveryReport:
     """Send every due entry over one SMTP session per batch; record successes and failures.
 
-    ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
+    ``keep_going`` is asked before each batch (the sender thread stops between batches). If
+    anything fails half-way, the entries still claimed are given back before the error
+    propagates (a mail already handed to the server may then be sent again).
     """
     report = DeliveryReport()
-    while keep_going():
-        entries = claim_due(conn, clock(), force=force)
-        if not entries:
-            return report
-        sent, failures = _send_batch(conn, transport, compose, entries)
-        now = clock()
-        conn.execute("BEGIN IMMEDIATE")
+    try:
+        while keep_going():
+            claim = claim_due(conn, clock(), sender, force=force)
+            report.taken_over += claim.taken_over
+            report.dead_senders.extend(p for p in claim.dead_senders
+                                       if p not in report.dead_senders)
+            report.busy = claim.busy
+            if not claim.entries:
+                return report
+            entries = claim.entries
+            sent, failures = _send_batch(conn, transport, compose, entries)
+            now = clock()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                mark_sent(conn, sent, now)
+                mark_failed(conn, failures, now, base, cap)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            report.sent += len(sent)
+            report.failed += len(failures)
+            report.errors.extend(error for _, error in failures if error not in report.errors)
+            if failures or len(entries) < BATCH_SIZE:
+                return report  # failures wait for their retry time; do not hammer the server
+        return report
+    except BaseException:
         try:
-            mark_sent(conn, sent, now)
-            mark_failed(conn, failures, now, base, cap)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        report.sent += len(sent)
-        report.failed += len(failures)
-        report.errors.extend(error for _, error in failures if error not in report.errors)
-        if failures or len(entries) < BATCH_SIZE:
-            return report  # failures wait for their retry time; do not hammer the server
-    return report
+            release_claims(conn, sender)
+        except sqlite3.Error:
+            log.exception("cannot give back the claimed notifications; they are taken over "
+                          "when this process stops")
+        raise
 
 
 def _send_batch(
@@ -187,7 +256,8 @@ class OutboxWorker:
 
     def __init__(
         self, path: Path,
-        deliver: Callable[[sqlite3.Connection, Callable[[], bool]], DeliveryReport],
+        deliver: Callable[[sqlite3.Connection, SenderIdentity, Callable[[], bool]],
+                          DeliveryReport],
         clock: Callable[[], float], *, poll_seconds: float = 60.0, linger_seconds: float = 0.2,
     ) -> None:
         self.path = path
@@ -221,13 +291,20 @@ class OutboxWorker:
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
+        sender: SenderIdentity | None = None
         try:
             while not self._stop.is_set():
                 wait = self.poll_seconds
                 try:
                     if conn is None:
                         conn = connect(self.path)
-                    report = self.deliver(conn, lambda: not self._stop.is_set())
+                    if sender is None:
+                        sender = SenderIdentity(self.path)
+                    report = self.deliver(conn, sender, lambda: not self._stop.is_set())
+                    if report.taken_over:
+                        log.warning("outbox: took over %d mail(s) claimed by a sender that "
+                                    "stopped (process %s)", report.taken_over,
+                                    ", ".join(map(str, report.dead_senders)))
                     if report.failed:
                         log.warning("outbox: %d mail(s) not sent, will retry: %s",
                                     report.failed, "; ".join(report.errors[:3]))
@@ -241,5 +318,7 @@ class OutboxWorker:
                     self._stop.wait(self.linger_seconds)  # let a burst of submissions gather
                 self._wake.clear()
         finally:
+            if sender is not None:
+                sender.release()
             if conn is not None:
                 conn.close()
