@@ -93,12 +93,13 @@ def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
 
 def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | None = None,
                 clock: Callable[[], float] = time.time, due_only: bool = False) -> DeliveryReport:
-    """Try to send every pending notification now (only the due ones with ``due_only``)."""
+    """Try to send every notification pending now (only the due ones with ``due_only``),
+    those claimed by a sender that is no longer running included."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
     path = database_path(config, root)
     with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
         return deliver_outbox(conn, transport, make_composer(config), clock, sender,
-                              force=not due_only)
+                              force=not due_only, backlog_only=True)
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -40,6 +40,7 @@ RETRY_BASE_SECONDS = 60.0
 RETRY_CAP_SECONDS = 3600.0
 LEASE_SECONDS = 300.0
 BATCH_SIZE = 200
+_MAX_ID = 2**63 - 1
 
 Compose = Callable[[StoredSubmission, str], EmailMessage]
 
@@ -89,8 +90,9 @@ def retry_delay(attempts: int, base: float = RETRY_BASE_SECONDS,
 
 
 def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
-              force: bool = False, limit: int = BATCH_SIZE) -> Claim:
-    """Claim up to ``limit`` unsent entries that are due (all unsent ones with ``force``).
+              force: bool = False, limit: int = BATCH_SIZE, up_to: int | None = None) -> Claim:
+    """Claim up to ``limit`` unsent entries that are due (all unsent ones with ``force``), of
+    ids up to ``up_to`` if given.
 
     In one transaction: the claims of senders that are no longer running are released, then
     the free entries (and any this sender still holds from an attempt that failed half-way)
@@ -111,10 +113,11 @@ def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
                 dead.append(sender_pid(holder) or 0)
         rows = conn.execute(
             "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"
-            " WHERE sent_at IS NULL AND next_attempt_at <= ?"
+            " WHERE sent_at IS NULL AND next_attempt_at <= ? AND id <= ?"
             " AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
             " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
-            (sender.name, now + LEASE_SECONDS, due, sender.name, now, limit),
+            (sender.name, now + LEASE_SECONDS, due, _MAX_ID if up_to is None else up_to,
+             sender.name, now, limit),
         ).fetchall()
         busy = conn.execute(
             "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND (claimed_by NOT IN ('', ?)"
@@ -178,19 +181,24 @@ def deliver_outbox(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
     clock: Callable[[], float], sender: SenderIdentity, *, force: bool = False,
     base: float = RETRY_BASE_SECONDS, cap: float = RETRY_CAP_SECONDS,
-    keep_going: Callable[[], bool] = lambda: True,
+    keep_going: Callable[[], bool] = lambda: True, backlog_only: bool = False,
 ) -> DeliveryReport:
     """Send every due entry over one SMTP session per batch; record successes and failures.
 
     Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
-    ``keep_going`` is asked before each batch (the sender thread stops between batches). If
+    ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    With ``backlog_only``, only the entries queued before the call are sent: a command ends
+    even while a busy endpoint keeps queueing (its own sender sends those). If
     anything fails half-way, the entries still claimed are given back before the error
     propagates (a mail already handed to the server may then be sent again).
     """
     report = DeliveryReport()
+    up_to: int | None = None
+    if backlog_only:
+        up_to = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0])
     try:
         while keep_going():
-            claim = claim_due(conn, clock(), sender, force=force)
+            claim = claim_due(conn, clock(), sender, force=force, up_to=up_to)
             report.taken_over += claim.taken_over
             report.dead_senders.extend(p for p in claim.dead_senders
                                        if p not in report.dead_senders)
