@@ -232,6 +232,10 @@ def run_forms_export(args: argparse.Namespace) -> int:
     config = load_config(root)
     if args.form not in config.forms:
         print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
+    if args.output is not None and _is_database_file(args.output, database_path(config, root)):
+        print(f"error: --output {args.output} is the form database itself (or its -wal/-shm); "
+              "write the export to another file", file=sys.stderr)
+        return EXIT_USAGE
     if args.output is None:
         count = export_submissions(config, root, args.form, args.format, sys.stdout,
                                    include_spam=args.spam, raw=args.raw)
@@ -244,6 +248,14 @@ def run_forms_export(args: argparse.Namespace) -> int:
     print(f"exported {count} submission{'s' if count != 1 else ''} of {args.form!r}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _is_database_file(path: Path, database: Path) -> bool:
+    """Whether ``path`` names the database or one of SQLite's files beside it: replacing one
+    under a running endpoint would send its later commits to a deleted file."""
+    siblings = {database.with_name(database.name + suffix).resolve()
+                for suffix in ("", "-wal", "-shm", "-journal")}
+    return path.resolve() in siblings
 
 
 def run_forms_forget(args: argparse.Namespace) -> int:

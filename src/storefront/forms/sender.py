@@ -1,7 +1,8 @@
 """Who holds an outbox claim, and whether that process is still running.
 
 Every process that sends notifications (the endpoint's sender thread, ``storefront forms send``)
-first takes a *sender identity*: a lock file ``<database>-senders/<pid>-<random>.lock`` that it
+first takes a *sender identity*: a lock file ``<folder>/<stem>-senders/<pid>-<random>.lock``
+(``data/forms-senders/`` for ``data/forms.sqlite3``: not matched by ``forms.sqlite3*``) that it
 keeps locked with ``flock`` for as long as it sends. The outbox entries it claims carry that
 name. The kernel releases the lock when the process ends, however it ends (SIGKILL, a crash, an
 out-of-memory kill), so any other process can tell at once a claim of a running sender (its lock
@@ -35,7 +36,7 @@ _SUFFIX = ".lock"
 
 def senders_folder(database: Path) -> Path:
     """The folder of the senders' lock files, next to the database."""
-    return database.with_name(database.name + "-senders")
+    return database.with_name(database.stem + "-senders")
 
 
 def sender_pid(name: str) -> int | None:
