@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_support import SECRET, FakeClock, MailSink, SmtpServer, WsgiClient, free_port, make_config
+from forms_support import (
+    SECRET,
+    FakeClock,
+    MailSink,
+    SmtpServer,
+    WsgiClient,
+    free_port,
+    make_config,
+    rows,
+)
 from process_support import (
     Endpoint,
     claimed_unsent,
@@ -140,6 +149,30 @@ def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
     again = owner_command(tmp_path, "send")
     assert (again.returncode, again.stdout) == (0, "sent 0, not sent 0\n")
     assert len(sink.messages) == 26
+
+
+def test_an_interrupted_forms_send_marks_what_the_server_took(
+    tmp_path: Path, gated: SmtpServer,
+) -> None:
+    sink = gated.sink
+    assert isinstance(sink, GatedSink)
+    queue_notifications(tmp_path, gated.port, 20)
+    sink.accept = 5
+    interrupted = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "--root", str(tmp_path), "forms", "send"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    sink.wait_for(6, timeout=60)
+    os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C while the 6th waits for its answer
+    assert interrupted.wait(30) == 130
+    assert rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") == [(5,)]
+    assert claimed_unsent(tmp_path) == 0  # the rest was given back at once
+    sink.gate.set()
+    result = owner_command(tmp_path, "send")
+    assert (result.returncode, result.stdout) == (0, "sent 15, not sent 0\n")
+    mailed = mails_per_name(sink.messages)
+    assert set(mailed) == {f"m{n}" for n in range(20)}
+    assert sum(mailed.values()) == 21  # only the one in flight went twice
 
 
 def test_senders_running_at_once_never_send_a_mail_twice(

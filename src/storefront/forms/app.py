@@ -35,9 +35,9 @@ from storefront.forms.outbox import (
     RETRY_CAP_SECONDS,
     DeliveryReport,
     MailTransport,
-    OutboxWorker,
     deliver_outbox,
 )
+from storefront.forms.outbox_worker import OutboxWorker
 from storefront.forms.pages import confirm_page, message_page, problems_page
 from storefront.forms.request import BadRequest, BodyTooLarge, parse_form, read_body
 from storefront.forms.responses import (

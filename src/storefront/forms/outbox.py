@@ -1,4 +1,4 @@
-"""The mail outbox: queued notifications, delivery with retries and backoff, a sender thread.
+"""The mail outbox: queued notifications, claims, delivery with retries and backoff.
 
 A notification is queued in the same transaction as its submission, so a stored submission always
 has its mail queued and a mail server that is down delays mail but loses none. A sender claims the
@@ -21,18 +21,16 @@ from __future__ import annotations
 import logging
 import smtplib
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Protocol
 
 from storefront.forms.mailer import MailError
 from storefront.forms.sender import SenderIdentity, sender_pid
-from storefront.forms.storage import StoredSubmission, connect, fetch_submission
+from storefront.forms.storage import StoredSubmission, fetch_submission
 
 log = logging.getLogger("storefront.forms")
 
@@ -110,7 +108,9 @@ def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
                 taken += conn.execute(
                     "UPDATE outbox SET claimed_by = '', locked_until = 0"
                     " WHERE sent_at IS NULL AND claimed_by = ?", (holder,)).rowcount
-                dead.append(sender_pid(holder) or 0)
+                pid = sender_pid(holder)
+                if pid is not None:
+                    dead.append(pid)
         rows = conn.execute(
             "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"
             " WHERE sent_at IS NULL AND next_attempt_at <= ? AND id <= ?"
@@ -206,16 +206,12 @@ def deliver_outbox(
             if not claim.entries:
                 return report
             entries = claim.entries
-            sent, failures = _send_batch(conn, transport, compose, entries)
-            now = clock()
-            conn.execute("BEGIN IMMEDIATE")
+            sent: list[OutboxEntry] = []
+            failures: list[tuple[OutboxEntry, str]] = []
             try:
-                mark_sent(conn, sent, now)
-                mark_failed(conn, failures, now, base, cap)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                _send_batch(conn, transport, compose, entries, sent, failures)
+            finally:  # also when interrupted (Ctrl-C): what the server took is marked sent
+                _record(conn, sent, failures, clock(), base, cap)
             report.sent += len(sent)
             report.failed += len(failures)
             report.errors.extend(error for _, error in failures if error not in report.errors)
@@ -231,12 +227,27 @@ def deliver_outbox(
         raise
 
 
+def _record(conn: sqlite3.Connection, sent: list[OutboxEntry],
+            failures: list[tuple[OutboxEntry, str]], now: float, base: float,
+            cap: float) -> None:
+    """Mark what was sent and what failed, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        mark_sent(conn, sent, now)
+        mark_failed(conn, failures, now, base, cap)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _send_batch(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    entries: list[OutboxEntry],
-) -> tuple[list[OutboxEntry], list[tuple[OutboxEntry, str]]]:
-    sent: list[OutboxEntry] = []
-    failures: list[tuple[OutboxEntry, str]] = []
+    entries: list[OutboxEntry], sent: list[OutboxEntry],
+    failures: list[tuple[OutboxEntry, str]],
+) -> None:
+    """Send ``entries`` over one SMTP session, appending each to ``sent`` or ``failures`` as
+    soon as its outcome is known (so an interrupted batch still knows what went out)."""
     try:
         with transport.session() as smtp:
             for index, entry in enumerate(entries):
@@ -256,77 +267,3 @@ def _send_batch(
     except (MailError, OSError, smtplib.SMTPException) as exc:
         done = {e.id for e in sent} | {e.id for e, _ in failures}
         failures.extend((e, str(exc)) for e in entries if e.id not in done)
-    return sent, failures
-
-
-class OutboxWorker:
-    """A background thread that delivers the outbox: woken after each commit, and periodically."""
-
-    def __init__(
-        self, path: Path,
-        deliver: Callable[[sqlite3.Connection, SenderIdentity, Callable[[], bool]],
-                          DeliveryReport],
-        clock: Callable[[], float], *, poll_seconds: float = 60.0, linger_seconds: float = 0.2,
-    ) -> None:
-        self.path = path
-        self.deliver = deliver
-        self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.linger_seconds = linger_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="storefront-forms-outbox",
-                                        daemon=True)
-        self._started = False
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        with self._lock:
-            if not self._started:
-                self._started = True
-                self._thread.start()
-
-    def wake(self, count: int = 1) -> None:
-        self._wake.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        with self._lock:
-            started = self._started
-        if started:
-            self._thread.join()
-
-    def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
-        sender: SenderIdentity | None = None
-        try:
-            while not self._stop.is_set():
-                wait = self.poll_seconds
-                try:
-                    if conn is None:
-                        conn = connect(self.path)
-                    if sender is None:
-                        sender = SenderIdentity(self.path)
-                    report = self.deliver(conn, sender, lambda: not self._stop.is_set())
-                    if report.taken_over:
-                        log.warning("outbox: took over %d mail(s) claimed by a sender that "
-                                    "stopped (process %s)", report.taken_over,
-                                    ", ".join(map(str, report.dead_senders)))
-                    if report.failed:
-                        log.warning("outbox: %d mail(s) not sent, will retry: %s",
-                                    report.failed, "; ".join(report.errors[:3]))
-                    due = next_due(conn)
-                    if due is not None:
-                        wait = min(wait, max(due - self.clock(), 0.05))
-                except Exception:
-                    log.exception("outbox delivery failed")
-                self._wake.wait(wait)
-                if self._wake.is_set() and not self._stop.is_set():
-                    self._stop.wait(self.linger_seconds)  # let a burst of submissions gather
-                self._wake.clear()
-        finally:
-            if sender is not None:
-                sender.release()
-            if conn is not None:
-                conn.close()
