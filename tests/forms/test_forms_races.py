@@ -39,7 +39,7 @@ from process_support import (
 )
 
 from storefront.forms import create_app
-from storefront.forms.sender import SenderIdentity, sender_alive, senders_folder
+from storefront.forms.sender import senders_folder
 
 # -- the rate limit --------------------------------------------------------------------------------
 
@@ -197,17 +197,3 @@ def test_senders_running_at_once_never_send_a_mail_twice(
     assert sorted(outputs) == [left, left, "sent 30, not sent 0\n"]
     assert sorted(mails_per_name(sink.messages).values()) == [1] * 30
     assert claimed_unsent(tmp_path) == 0
-
-
-def test_a_sender_is_alive_until_it_releases_its_name(tmp_path: Path) -> None:
-    database = tmp_path / "forms.sqlite3"
-    folder = senders_folder(database)
-    with SenderIdentity(database) as first, SenderIdentity(database) as second:
-        assert first.name != second.name
-        assert first.alive(second.name) and second.alive(first.name)
-        assert sender_alive(folder, first.name)  # a probe from the holder's own process too
-        assert first.name.startswith(f"{os.getpid()}-")
-        gone = first.name
-    assert not sender_alive(folder, gone)
-    assert list(folder.iterdir()) == []
-    assert not sender_alive(folder, "../../etc/passwd")  # not a sender's name: no file is opened
