@@ -39,7 +39,6 @@ from process_support import (
 )
 
 from storefront.forms import create_app
-from storefront.forms.sender import senders_folder
 
 # -- the rate limit --------------------------------------------------------------------------------
 
@@ -144,7 +143,7 @@ def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
     assert set(mailed) == {f"m{n}" for n in range(20)}
     duplicates = sum(mailed.values()) - len(mailed)
     assert duplicates == 6 <= in_flight  # the dead sender's six, not one more
-    assert list(senders_folder(tmp_path / "data" / "forms.sqlite3").iterdir()) == []
+    assert list((tmp_path / "data" / "forms-senders").iterdir()) == []  # the dead one swept
 
     again = owner_command(tmp_path, "send")
     assert (again.returncode, again.stdout) == (0, "sent 0, not sent 0\n")
