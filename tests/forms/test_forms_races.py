@@ -93,12 +93,13 @@ class GatedSink(MailSink):
 
 
 @pytest.fixture
-def gated() -> Iterator[SmtpServer]:
-    server = SmtpServer(GatedSink(), free_port())
+def gated() -> Iterator[tuple[GatedSink, int]]:
+    """A gated SMTP server on loopback: its sink and its port."""
+    sink = GatedSink()
+    server = SmtpServer(sink, free_port())
     server.start()
-    yield server
-    assert isinstance(server.sink, GatedSink)
-    server.sink.gate.set()
+    yield sink, server.port
+    sink.gate.set()
     server.stop()
 
 
@@ -114,18 +115,25 @@ def queue_notifications(root: Path, smtp_port: int, count: int) -> None:
             assert client.post("contact", contact_fields(f"m{n}")).status == 303
 
 
-def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
-    tmp_path: Path, gated: SmtpServer,
-) -> None:
-    sink = gated.sink
-    assert isinstance(sink, GatedSink)
-    queue_notifications(tmp_path, gated.port, 20)
+def sending_sixth_of_twenty(root: Path, gated: tuple[GatedSink, int]) -> subprocess.Popen[bytes]:
+    """A ``forms send`` of 20 queued notifications whose server took five and keeps the sixth
+    waiting for its answer."""
+    sink, port = gated
+    queue_notifications(root, port, 20)
     sink.accept = 5
-    dead = subprocess.Popen(
-        [sys.executable, "-m", "storefront", "--root", str(tmp_path), "forms", "send"],
+    sender = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "--root", str(root), "forms", "send"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    assert len(sink.wait_for(6, timeout=60)) == 6  # the 6th is in flight, waiting for an answer
+    assert len(sink.wait_for(6, timeout=60)) == 6
+    return sender
+
+
+def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
+    tmp_path: Path, gated: tuple[GatedSink, int],
+) -> None:
+    sink = gated[0]
+    dead = sending_sixth_of_twenty(tmp_path, gated)
     os.kill(dead.pid, signal.SIGKILL)
     assert dead.wait(30) == -signal.SIGKILL
     in_flight = claimed_unsent(tmp_path)
@@ -151,17 +159,10 @@ def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
 
 
 def test_an_interrupted_forms_send_marks_what_the_server_took(
-    tmp_path: Path, gated: SmtpServer,
+    tmp_path: Path, gated: tuple[GatedSink, int],
 ) -> None:
-    sink = gated.sink
-    assert isinstance(sink, GatedSink)
-    queue_notifications(tmp_path, gated.port, 20)
-    sink.accept = 5
-    interrupted = subprocess.Popen(
-        [sys.executable, "-m", "storefront", "--root", str(tmp_path), "forms", "send"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    sink.wait_for(6, timeout=60)
+    sink = gated[0]
+    interrupted = sending_sixth_of_twenty(tmp_path, gated)
     os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C while the 6th waits for its answer
     assert interrupted.wait(30) == 130
     assert rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") == [(5,)]
@@ -175,11 +176,10 @@ def test_an_interrupted_forms_send_marks_what_the_server_took(
 
 
 def test_senders_running_at_once_never_send_a_mail_twice(
-    tmp_path: Path, gated: SmtpServer,
+    tmp_path: Path, gated: tuple[GatedSink, int],
 ) -> None:
-    sink = gated.sink
-    assert isinstance(sink, GatedSink)
-    queue_notifications(tmp_path, gated.port, 30)
+    sink, port = gated
+    queue_notifications(tmp_path, port, 30)
     sink.accept = 0  # the first mail waits for the gate: its sender is busy for as long
     command = [sys.executable, "-m", "storefront", "--root", str(tmp_path), "forms", "send"]
     senders = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(3)]
