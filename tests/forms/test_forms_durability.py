@@ -101,7 +101,7 @@ def test_owner_commands_while_submissions_stream_in_lose_nothing(
     tmp_path: Path, smtp_server: SmtpServer, stop: signal.Signals,
 ) -> None:
     root = tmp_path
-    write_site(root, rate_limit=10**9, smtp_port=smtp_server.port)
+    db = write_site(root, rate_limit=10**9, smtp_port=smtp_server.port)
     with Endpoint(root) as endpoint:
         with closing(endpoint.connection()) as conn:  # someone who will ask to be forgotten
             for _ in range(2):
@@ -114,13 +114,17 @@ def test_owner_commands_while_submissions_stream_in_lose_nothing(
                 before = stream.wait_for(len(stream.acked) + 30)
                 result = action.run()
                 failed = f"{action.name}: {result.stdout} {result.stderr}"
-                assert result.returncode == 0, failed
+                # forget's one allowed failure: a busy moment kept it from emptying the WAL for
+                # 2 s (it says so; the rows are deleted, which the end of this test checks)
+                wal_busy = action.name == "forget" and "write-ahead log" in result.stderr
+                assert result.returncode == (1 if wal_busy else 0), failed
                 seen = action.seen(result)
                 if isinstance(seen, set):
                     assert set(before) <= seen, failed
                 elif isinstance(seen, int):
                     assert seen >= len(before), failed
-                assert [f for f in endpoint.open_files() if f.endswith(" (deleted)")] == []
+                assert [f for f in endpoint.open_files()
+                        if f.startswith(str(db)) and f.endswith(" (deleted)")] == []
             stream.wait_for(len(stream.acked) + 30)
             # mid-stream: every client has a request out
             assert endpoint.stop(stop) == (-stop if stop == signal.SIGKILL else 0)
@@ -154,7 +158,7 @@ def test_the_endpoint_keeps_its_database_locks(tmp_path: Path, smtp_server: Smtp
     with Endpoint(tmp_path) as endpoint:
         with closing(endpoint.connection()) as conn:
             assert post_form(conn, "contact", {**VALID["contact"], "website": ""})[0] == 200
-        assert len(smtp_server.sink.wait_for(1)) == 1  # the sender's connection is open too
+        assert len(smtp_server.sink.wait_for(1, timeout=60)) == 1  # the sender's is open too
         assert posix_locks(endpoint.pid, db) != []
         result = owner_command(tmp_path, "list")
         assert result.returncode == 0, result.stderr
