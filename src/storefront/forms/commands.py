@@ -286,9 +286,10 @@ def run_forms_send(args: argparse.Namespace) -> int:
     print(f"sent {report.sent}, not sent {report.failed}")
     if report.taken_over:
         processes = ", ".join(map(str, report.dead_senders))
+        which = f" (process {processes})" if processes else ""
         print(f"{_mails(report.taken_over)} had been claimed by a sender that is no longer "
-              f"running (process {processes}): taken over; a mail it had already handed to the "
-              "server may arrive twice")
+              f"running{which}: taken over; a mail it had already handed to the server may "
+              "arrive twice")
     if report.busy:
         print(f"{_mails(report.busy)} being sent right now by another running process (the "
               "endpoint or another 'forms send'): left to it")
