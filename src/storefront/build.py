@@ -23,6 +23,7 @@ from storefront.checks import (
     unpublished_reasons,
 )
 from storefront.config import CONFIG_NAME
+from storefront.deps import page_exists_in
 from storefront.documents import Document
 from storefront.errors import BuildFailed
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
@@ -32,7 +33,6 @@ from storefront.outputs import Output, collect_static, output_path, plan_outputs
 from storefront.parsing import Hashes, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.reader import ReaderSettings
-from storefront.render import page_exists_in
 from storefront.rendering import RenderState, render_pages, template_identity
 from storefront.request import (
     BuildReport,

@@ -4,7 +4,7 @@ Learned from Lektor: dependencies are recorded, not guessed. While one page rend
 :class:`Recorder` collects
 
 * every template looked up by name (extends, include, import), found or missing, through
-  :class:`TrackingEnvironment`;
+  :func:`record_template` (called by the theme's Jinja environment);
 * every document it reads, at the level it reads it: ``card`` (title, URL, date, summary: what a
   listing shows) or ``full`` (the body too), through :class:`DocumentView`, the wrapper
   templates see instead of the document;
@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
-import jinja2
-
 from storefront.documents import Document
+from storefront.urls import UrlBuilder
 
 Level = Literal["card", "full"]
 ClockUse = Literal["", "year", "moment"]
@@ -87,6 +86,12 @@ class Recorder:
 _current: Recorder | None = None
 
 
+def record_template(name: str) -> None:
+    """A template is being looked up for the page being rendered."""
+    if _current is not None:
+        _current.templates.add(name)
+
+
 def current() -> Recorder | None:
     """The recorder of the page being rendered in this process, if any."""
     return _current
@@ -101,16 +106,6 @@ def recording() -> Iterator[Recorder]:
         yield _current
     finally:
         _current = outer
-
-
-class TrackingEnvironment(jinja2.Environment):
-    """A Jinja environment that records every template a render looks up, even missing ones."""
-
-    def _load_template(self, name: str, globals: Any) -> jinja2.Template:
-        recorder = _current
-        if recorder is not None:
-            recorder.templates.add(name)
-        return super()._load_template(name, globals)
 
 
 class DocumentView:
@@ -235,3 +230,8 @@ def tracked(name: str, function: Callable[[str], Any]) -> Callable[[str], Any]:
 
     call.__name__ = name
     return call
+
+
+def page_exists_in(pages: frozenset[str], urls: UrlBuilder) -> Callable[[str], bool]:
+    """``page_exists(path)`` for templates: does the build write a page at that site path?"""
+    return lambda path: urls.url(path) in pages

@@ -13,10 +13,10 @@ import html as html_module
 import re
 import threading
 import unicodedata
+from typing import TYPE_CHECKING
 
-import markdown as md
-
-from storefront.typography import TypographyExtension
+if TYPE_CHECKING:
+    import markdown as md
 
 MORE_MARKER = "<!--more-->"
 
@@ -46,6 +46,10 @@ def _heading_id(value: str, separator: str) -> str:
 def _converter() -> md.Markdown:
     converter: md.Markdown | None = getattr(_local, "converter", None)
     if converter is None:
+        import markdown as md  # imported when a file is parsed, not by a build with nothing to do
+
+        from storefront.typography import TypographyExtension
+
         converter = md.Markdown(
             extensions=[*_EXTENSIONS, TypographyExtension()],
             extension_configs={

@@ -17,7 +17,15 @@ import jinja2
 from markupsafe import Markup
 
 from storefront.config import SiteConfig
-from storefront.deps import DependencyRecord, TrackedNow, as_views, current, recording, tracked
+from storefront.deps import (
+    DependencyRecord,
+    TrackedNow,
+    as_views,
+    current,
+    page_exists_in,
+    recording,
+    tracked,
+)
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
@@ -136,11 +144,6 @@ class Renderer:
                 found = (template_label(self.chain, filename), tb.tb_lineno)
             tb = tb.tb_next
         return found
-
-
-def page_exists_in(pages: frozenset[str], urls: UrlBuilder) -> Any:
-    """``page_exists(path)`` for templates: does the build write a page at that site path?"""
-    return lambda path: urls.url(path) in pages
 
 
 def _is_current(item_url: str, page_url: str, home: str) -> bool:

@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from storefront.cache import OutputRecord, store_page
 from storefront.config import SiteConfig
@@ -29,6 +28,9 @@ from storefront.site import NavItem
 from storefront.theme import Theme
 from storefront.urls import UrlBuilder
 from storefront.workers import WorkerPool
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def template_identity(env: jinja2.Environment) -> Callable[[str], str]:
 
     Remembered per name for the life of the function (one build).
     """
+
+    import jinja2
 
     @functools.cache
     def identity(name: str) -> str:
