@@ -1,16 +1,20 @@
 """Build a site: the pipeline, one stage after another, with the cache between them.
 
-``BuildSession.build`` runs: config → discover → parse (cached, parallel) → site model → plan
-(every output) → checks → render (only what changed, parallel) → write (only what changed). A
-command-line build uses a session once; the preview keeps one alive, so parsed documents, output
-records and the worker processes stay in memory between saves. Each stage is a function of its own
-module; this one only wires them and decides what each stage gets.
+``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
+parallel) → site model → plan (every output) → check → render (only what changed, parallel) →
+write (only what changed). A command-line build uses a session once; the preview keeps one alive,
+so parsed documents, output records and the worker processes stay in memory between saves. Each
+stage is a function of its own module; this one only wires them, one method per stage.
 """
 
 from __future__ import annotations
 
 import time
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from storefront.cache import BuildCache, OutputRecord, store_page
 from storefront.checks import (
@@ -22,15 +26,24 @@ from storefront.checks import (
     missing_templates,
     unpublished_reasons,
 )
-from storefront.config import CONFIG_NAME
+from storefront.codec import encode
+from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.deps import page_exists_in
 from storefront.documents import Document
-from storefront.errors import BuildFailed
+from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.localize import localize
-from storefront.output import WriteItem, read_manifest, unchanged_in, write_site
-from storefront.outputs import Output, collect_static, output_path, plan_outputs
-from storefront.parsing import Hashes, parse_sources
+from storefront.memo import BuildMemo, inputs_digest, strongest_clock
+from storefront.output import (
+    WriteItem,
+    WriteReport,
+    manifest_intact,
+    read_manifest,
+    unchanged_in,
+    write_site,
+)
+from storefront.outputs import OutputPlan, collect_static, output_path, plan_outputs
+from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.reader import ReaderSettings
 from storefront.rendering import RenderState, render_pages, template_identity
@@ -42,11 +55,44 @@ from storefront.request import (
     check_output_folder,
     effective_config,
 )
-from storefront.site import build_model
-from storefront.sources import discover_sources
-from storefront.theme import load_strings, make_environment, resolve_theme_chain
+from storefront.site import SiteModel, build_model
+from storefront.sources import SourceFile, discover_sources
+from storefront.theme import (
+    Theme,
+    load_strings,
+    make_environment,
+    resolve_theme_chain,
+    theme_files,
+)
 from storefront.urls import UrlBuilder
 from storefront.workers import WorkerPool
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What one build starts from: the config, the clock, the theme and the files."""
+
+    config: SiteConfig
+    urls: UrlBuilder
+    now: datetime
+    chain: tuple[Theme, ...]
+    sources: tuple[SourceFile, ...]
+    output: Path  # resolved
+    variant: str  # what the output records depend on besides the files: base URL, options
+    digest: str  # of everything the build reads, for the whole-build shortcut
+
+
+@dataclass(frozen=True)
+class _Planned:
+    parsed: ParsedSite
+    local: list[Document]
+    model: SiteModel
+    strings: dict[str, str]
+    plan: OutputPlan
+    paths: tuple[str, ...]  # output path of each planned output
+    identity: Callable[[str], str]  # what each template name resolves to
+    warnings: list[ContentError]
+    left_out: tuple[str, ...]
 
 
 class BuildSession:
@@ -77,104 +123,131 @@ class BuildSession:
     def build(self) -> BuildReport:
         """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was."""
         started = time.perf_counter()
+        inputs = self._inputs()
+        memo_key = digest(inputs.variant, str(inputs.output))
+        memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
+        if (memo is not None and memo.still_valid(inputs.digest, inputs.now)
+                and manifest_intact(inputs.output, read_manifest(inputs.output))):
+            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0))
+        planned = self._plan(inputs)
+        self._check(inputs, planned)
+        records, rendered = self._render(inputs, planned)
+        report = self._write(inputs, planned, records)
+        self.serial += 1
+        self.cache.save_outputs(inputs.variant, records, self.serial,
+                                self.records.get(inputs.variant))
+        self.records[inputs.variant] = records
+        self.cache.forget_documents(s.path for s in inputs.sources)
+        memo = BuildMemo(
+            inputs.digest, planned.model.next_change,
+            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.year,
+            len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
+            planned.left_out)
+        self.cache.save_memo(memo_key, memo.to_json())
+        return self._report(started, memo, planned.parsed.parsed, rendered,
+                            (report.written, report.unchanged, report.deleted), report.changed)
+
+    # -- the stages ------------------------------------------------------------------------------
+
+    def _inputs(self) -> _Inputs:
+        """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
         config = effective_config(request)
-        output = request.output_dir
-        check_output_folder(request.root, output)
-        zone = zoneinfo.ZoneInfo(config.timezone)
-        now = request.now or build_time(zone)
-        urls = UrlBuilder.from_base_url(config.base_url)
+        check_output_folder(request.root, request.output_dir)
+        now = request.now or build_time(zoneinfo.ZoneInfo(config.timezone))
         chain = resolve_theme_chain(request.root, config.theme)
-        strings = load_strings(chain, config.language)
         self._stage("reading", 0, 1)
         sources = discover_sources(request.root)
-        parsed = parse_sources(sources, ReaderSettings.of(config), self.cache, self.memory,
+        output = request.output_dir.resolve()
+        options = repr(request.options)
+        everything = inputs_digest(
+            code_fingerprint(), repr(encode(config)), options, output, theme_files(chain),
+            [(source.path, source.digest) for source in sources])
+        return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
+                       output, digest(config.base_url, options), everything)
+
+    def _plan(self, inputs: _Inputs) -> _Planned:
+        """Parse (what changed), build the site model and plan every output."""
+        config, urls = inputs.config, inputs.urls
+        parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool)
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
-        model = build_model(local, config, urls, request.options, now)
+        model = build_model(local, config, urls, self.request.options, inputs.now)
+        strings = load_strings(inputs.chain, config.language)
         tasks = Planner(model, config, urls, strings).plan()
-        plan = plan_outputs(tasks, model, config, urls, collect_static(chain),
-                            [s for s in sources if s.kind == "assets"])
-        paths = tuple(output_path(o, urls) or "" for o in plan.outputs)
+        plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain),
+                            [s for s in inputs.sources if s.kind == "assets"])
+        reasons = unpublished_reasons(local, model, inputs.now)
+        return _Planned(parsed, local, model, strings, plan,
+                        tuple(output_path(o, urls) or "" for o in plan.outputs),
+                        template_identity(make_environment(inputs.chain)), image_warnings(model),
+                        left_out_summary(reasons))
 
-        env = make_environment(chain)
-        identity = template_identity(env)
+    def _check(self, inputs: _Inputs, planned: _Planned) -> None:
+        """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
+        config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
-        reasons = unpublished_reasons(local, model, now)
+        reasons = unpublished_reasons(planned.local, model, inputs.now)
         # only what is published is checked: a draft waiting for its photo must not block a build
         problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
-        problems += check_config_links(config, (request.root / CONFIG_NAME).read_text("utf-8"),
-                                       plan.pages, urls)
-        problems += missing_templates(tasks, lambda name: identity(name) != "missing",
-                                      {d.source: d for d in local})
-        warnings = image_warnings(model)
-        if request.options.strict:
-            problems += warnings
+        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
+        problems += check_config_links(config, config_text, plan.pages, urls)
+        problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
+                                      {d.source: d for d in planned.local})
+        if self.request.options.strict:
+            problems += planned.warnings
         if problems:
             raise BuildFailed(problems)
 
-        site = site_fingerprint(config, strings, model.nav, request.options)
-        variant = digest(config.base_url, repr(request.options))  # not the output: CI may move it
-        records = self.records.get(variant)
-        if records is None:
-            records = self.cache.outputs(variant)
-        manifest = read_manifest(output.resolve())
-        root = output.resolve()
+    def _render(self, inputs: _Inputs,
+                planned: _Planned) -> tuple[dict[str, OutputRecord], int]:
+        """Render the pages and feeds whose inputs changed: every page's and feed's record, and
+        how many pages were rendered."""
+        config, urls, model = inputs.config, inputs.urls, planned.model
+        previous = self.records.get(inputs.variant)
+        if previous is None:
+            previous = self.cache.outputs(inputs.variant)
+        manifest = read_manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
-            return (unchanged_in(root, manifest, path, record.sha256)
+            return (unchanged_in(inputs.output, manifest, path, record.sha256)
                     or self.cache.read_page(record.sha256) is not None)
 
-        pages_urls = plan.pages
-        fingerprints = Fingerprinter(site, model.published(), parsed.hashes, urls.base_path, identity,
-                                     {"page_exists": page_exists_in(pages_urls, urls)}, now)
-        state = RenderState(chain, config, strings, model.nav, now, pages_urls, tuple(tasks),
-                            self.cache.pages)
-        page_paths = [paths[i] for i, o in enumerate(plan.outputs) if o.kind == "page"]
-        new_records, rendered, render_errors = render_pages(
-            state, records, page_paths, fingerprints, available, self.pool,
+        site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
+        fingerprints = Fingerprinter(
+            site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
+            {"page_exists": page_exists_in(planned.plan.pages, urls)}, inputs.now)
+        state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
+                            planned.plan.pages, planned.plan.tasks, self.cache.pages)
+        outputs = planned.plan.outputs
+        page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
+        records, rendered, errors = render_pages(
+            state, previous, page_paths, fingerprints, available, self.pool,
             lambda done, total: self._stage("rendering", done, total))
         self.pool.forget_states()
-        if render_errors:
-            raise BuildFailed(render_errors)
-        items = self._write_items(plan.outputs, paths, new_records, records, fingerprints,
-                                  available)
-        self._stage("writing", 0, 1)
-        report = write_site(output, items)
-        self.serial += 1
-        self.cache.save_outputs(variant, new_records, self.serial, records)
-        self.records[variant] = new_records
-        self.cache.forget_documents(s.path for s in sources)
-        return BuildReport(
-            pages=len(tasks), files=len(items), written=report.written,
-            unchanged=report.unchanged, deleted=report.deleted,
-            seconds=time.perf_counter() - started, next_change=model.next_change,
-            warnings=tuple(warnings), output=output, left_out=left_out_summary(reasons),
-            rendered=len(rendered), parsed=parsed.parsed,
-            cache_discarded=self._newly_discarded(), changed=report.changed,
-        )
+        if errors:
+            raise BuildFailed(errors)
+        for output, path in zip(outputs, planned.paths, strict=True):
+            if output.kind != "feed":
+                continue
+            assert output.make is not None
+            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
+            record = previous.get(path)
+            if record is None or record.fingerprint != fingerprint or not available(path, record):
+                data = output.make()
+                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
+            records[path] = record
+        return records, len(rendered)
 
-    def _write_items(self, outputs: tuple[Output, ...], paths: tuple[str, ...],
-                     records: dict[str, OutputRecord], previous: dict[str, OutputRecord],
-                     fingerprints: Fingerprinter, available: object) -> list[WriteItem]:
-        """What the write stage gets: every output's path, hash and where its bytes are."""
-        assert callable(available)
+    def _write(self, inputs: _Inputs, planned: _Planned,
+               records: dict[str, OutputRecord]) -> WriteReport:
+        """Write what changed into the output folder."""
         items: list[WriteItem] = []
-        for output, path in zip(outputs, paths, strict=True):
-            if output.kind == "page":
+        for output, path in zip(planned.plan.outputs, planned.paths, strict=True):
+            if output.kind in ("page", "feed"):
                 record = records[path]
-                items.append(WriteItem(path, record.sha256, record.size,
-                                       file=self.cache.page_path(record.sha256)))
-            elif output.kind == "feed":
-                assert output.make is not None
-                fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
-                known = previous.get(path)
-                if known is None or known.fingerprint != fingerprint or not available(path, known):
-                    data = output.make()
-                    known = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
-                record = records[path] = known
                 items.append(WriteItem(path, record.sha256, record.size,
                                        file=self.cache.page_path(record.sha256)))
             elif output.kind == "data":
@@ -184,7 +257,19 @@ class BuildSession:
                 assert output.file is not None
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
                                        file=output.file))
-        return items
+        self._stage("writing", 0, 1)
+        return write_site(self.request.output_dir, items)
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
+                written: tuple[int, int, int], changed: tuple[str, ...] = ()) -> BuildReport:
+        return BuildReport(
+            pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
+            deleted=written[2], seconds=time.perf_counter() - started,
+            next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
+            left_out=memo.left_out, rendered=rendered, parsed=parsed,
+            cache_discarded=self._newly_discarded(), changed=changed)
 
     def _newly_discarded(self) -> int:
         """Cache entries found damaged or foreign since the last report."""

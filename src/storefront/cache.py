@@ -30,7 +30,7 @@ from storefront.deps import DependencyRecord
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
-FORMAT = "2"
+FORMAT = "3"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS documents(path TEXT PRIMARY KEY, key TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL,
     payload TEXT NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(variant, path));
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
 """
 
 
@@ -117,7 +118,7 @@ class BuildCache:
             if stamp:
                 self.discarded += 1
             db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
-                             "DELETE FROM variants; DELETE FROM meta; COMMIT")
+                             "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
             shutil.rmtree(self.pages, ignore_errors=True)
         return db
@@ -229,6 +230,26 @@ class BuildCache:
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
             self._recover()
+
+    # -- the whole-build shortcut ----------------------------------------------------------------
+
+    def memo(self, key: str) -> str | None:
+        """What the last successful build into one folder left (see :mod:`storefront.memo`)."""
+        try:
+            row = self.db.execute("SELECT payload, checksum FROM memos WHERE key = ?",
+                                  (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return None
+        if row is None:
+            return None
+        if _checksum(row[0]) != row[1]:
+            self.discarded += 1
+            return None
+        return str(row[0])
+
+    def save_memo(self, key: str, payload: str) -> None:
+        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, _checksum(payload))])
 
     # -- rendered pages --------------------------------------------------------------------------
 

@@ -84,6 +84,12 @@ def unchanged_in(root: Path, manifest: dict[str, Entry], relative: str, sha256: 
     return stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == entry[1:]
 
 
+def manifest_intact(root: Path, manifest: dict[str, Entry]) -> bool:
+    """Every file the manifest lists is still there as it was written (size and time)."""
+    return bool(manifest) and all(unchanged_in(root, manifest, name, entry[0])
+                                  for name, entry in manifest.items())
+
+
 def write_site(output: Path, items: Sequence[WriteItem]) -> WriteReport:
     """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it)."""
     output.mkdir(parents=True, exist_ok=True)

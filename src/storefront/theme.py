@@ -128,6 +128,19 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
     return strings
 
 
+def theme_files(chain: tuple[Theme, ...]) -> list[tuple[str, str]]:
+    """(label path, SHA-256) of every file of every theme in the chain: what a build can read."""
+    from storefront.sources import file_sha256, is_ignored
+
+    found = []
+    for theme in chain:
+        for path in sorted(theme.path.rglob("*")):
+            if path.is_file() and not is_ignored(path.name) and "__pycache__" not in path.parts:
+                found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}",
+                              file_sha256(path)))
+    return found
+
+
 def make_environment(chain: tuple[Theme, ...]) -> jinja2.Environment:
     """A Jinja environment over the chain: autoescape on, undefined variables are errors.
 
