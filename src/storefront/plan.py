@@ -89,12 +89,15 @@ class Planner:
     """Collect the pages of a site and the metadata each one advertises."""
 
     def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str]) -> None:
+                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None) -> None:
         self.model = model
         self.config = config
         self.urls = urls
         self.strings = strings
         self.tasks: list[RenderTask] = []
+        # head data of a document's page, which depends only on the document and on the config,
+        # strings and URLs (a session keeps it while those stay the same)
+        self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
 
     def meta(self, title: str, url: str, description: str = "", **extra: Any) -> PageMeta:
         full_title = title if title == self.config.title else f"{title} · {self.config.title}"
@@ -151,20 +154,25 @@ class Planner:
 
     def _post(self, post: Post, index: int) -> None:
         posts = self.model.posts
+        meta = self.memo.get(post)
+        if meta is None:
+            meta = self.memo[post] = self._post_meta(post)
+        self.add(post.url, "post.html", meta, post.source, post=post,
+                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
+                 next_post=posts[index - 1] if index > 0 else None,
+                 related=self.model.related[post.url])
+
+    def _post_meta(self, post: Post) -> PageMeta:
         crumbs = breadcrumbs_jsonld(
             [(self.config.title, self.urls.url("/")),
              (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
              (post.title, post.url)], self.urls)
-        meta = self.meta(
+        return self.meta(
             post.title, post.url, post.description, og_type="article", image=post.image,
             image_alt=post.image_alt or post.title,
             jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
             published=post.date, modified=post.updated,
         )
-        self.add(post.url, "post.html", meta, post.source, post=post,
-                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
-                 next_post=posts[index - 1] if index > 0 else None,
-                 related=self.model.related[post.url])
 
     def _tags(self) -> None:
         tags_url = self.urls.url(self.config.permalinks.tags)
@@ -180,13 +188,15 @@ class Planner:
                          tag=tag, posts=chunk, paginator=paginator)
 
     def _product(self, product: Product) -> None:
-        description = product.summary or plain_summary(str(product.content_html))
-        meta = self.meta(
-            product.title, product.url, description, og_type="product",
-            image=product.images[0] if product.images else "",
-            image_alt=product.image_alt or product.title,
-            jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
-        )
+        meta = self.memo.get(product)
+        if meta is None:
+            description = product.summary or plain_summary(str(product.content_html))
+            meta = self.memo[product] = self.meta(
+                product.title, product.url, description, og_type="product",
+                image=product.images[0] if product.images else "",
+                image_alt=product.image_alt or product.title,
+                jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
+            )
         self.add(product.url, "product.html", meta, product.source, product=product)
 
     def _page(self, page: Page) -> None:
