@@ -15,6 +15,7 @@ from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formconfig import FormDefinition, FormEndpoint
+from storefront.imageconfig import ImageSettings
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
@@ -137,6 +138,9 @@ class SiteConfig:
     )
     form_endpoint: FormEndpoint = field(
         default_factory=FormEndpoint, metadata=field_doc("form endpoint settings")
+    )
+    images: ImageSettings = field(
+        default_factory=ImageSettings, metadata=field_doc("how photos are resized and encoded")
     )
 
     @property

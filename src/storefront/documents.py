@@ -25,6 +25,7 @@ from storefront.values import (
     parse_link,
     parse_price,
     parse_slug,
+    parse_focus,
     parse_template_name,
 )
 
@@ -33,6 +34,7 @@ Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
 _DATE = {"parse": parse_datetime}
 _SLUG = {"parse": parse_slug}
 _LINK = {"parse": parse_link}
+_FOCUS = {"parse": parse_focus}
 
 
 # -- front matter schemas ----------------------------------------------------------------------
@@ -50,6 +52,7 @@ class PostMeta:
     author: str = field(default="", metadata=field_doc("author name (default: site author)"))
     image: str | None = field(default=None, metadata=field_doc("cover / share image", **_LINK))
     image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
+    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
     expires: datetime | None = field(default=None, metadata=field_doc("unpublished after", **_DATE))
@@ -74,6 +77,7 @@ class ProductMeta:
     availability: Availability = field(default="in_stock", metadata=field_doc("stock status"))
     images: tuple[str, ...] = field(default=(), metadata=field_doc("list of images", **_LINK))
     image_alt: str = field(default="", metadata=field_doc("text alternative of the images"))
+    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
     sale_price: Decimal | None = field(
         default=None, metadata=field_doc("discounted price", parse=parse_price)
     )
@@ -109,6 +113,7 @@ class PageMeta:
     description: str = field(default="", metadata=field_doc("search/share description"))
     form: str | None = field(default=None, metadata=field_doc("a form from storefront.yaml"))
     image: str | None = field(default=None, metadata=field_doc("share image", **_LINK))
+    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
 
 
 # -- models the templates read -----------------------------------------------------------------
@@ -154,6 +159,7 @@ class Post:
     links: Links = ()
     lines: Lines = ()
     scheduled: bool = False  # set by the site model: dated after the build time
+    image_focus: str = ""  # "X% Y%": the focal point of the share card ("" = the centre)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,7 @@ class Product:
     on_sale: bool = False
     links: Links = ()
     lines: Lines = ()
+    image_focus: str = ""
 
     @property
     def sale_ends(self) -> datetime | None:
@@ -222,6 +229,7 @@ class Page:
     draft: bool
     links: Links = ()
     lines: Lines = ()
+    image_focus: str = ""
 
 
 Document = Post | Product | FaqEntry | Page

@@ -109,7 +109,8 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
                                     f"known forms: {known}")])
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
-                body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines)
+                body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
+                image_focus=meta.image_focus)
 
 
 def key_lines(node: yaml.Node | None, offset: int) -> Lines:
@@ -148,7 +149,7 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
-        lines=lines,
+        lines=lines, image_focus=meta.image_focus,
     )
 
 
@@ -177,6 +178,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
         draft=meta.draft, featured=meta.featured, links=body.links, lines=lines,
+        image_focus=meta.image_focus,
     )
 
 
