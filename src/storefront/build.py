@@ -1,10 +1,11 @@
 """Build a site: the pipeline, one stage after another, with the cache between them.
 
 ``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
-parallel) → site model → plan (every output) → check → render (only what changed, parallel) →
-write (only what changed). A command-line build uses a session once; the preview keeps one alive,
-so parsed documents, output records and the worker processes stay in memory between saves. Each
-stage is a function of its own module; this one only wires them, one method per stage.
+parallel) → site model → images (processed once, cached, parallel) → plan (every output) → check
+→ render (only what changed, parallel) → write (only what changed). A command-line build uses a
+session once; the preview keeps one alive, so parsed documents, output records and the worker
+processes stay in memory between saves. Each stage is a function of its own module; this one
+only wires them, one method per stage.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from storefront.documents import Document
 from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
+from storefront.images import ImageResult, ImageStage
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
 from storefront.output import (
@@ -90,6 +92,8 @@ class _Planned:
     identity: Callable[[str], str]  # what each template name resolves to
     warnings: list[ContentError]
     left_out: tuple[str, ...]
+    images: ImageResult
+    config_text: str
 
 
 class BuildSession:
@@ -148,7 +152,8 @@ class BuildSession:
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
         return self._report(started, memo, planned.parsed.parsed, rendered,
-                            (report.written, report.unchanged, report.deleted), report.changed)
+                            (report.written, report.unchanged, report.deleted), report.changed,
+                            planned.images.processed)
 
     # -- the stages ------------------------------------------------------------------------------
 
@@ -172,36 +177,60 @@ class BuildSession:
                        output, digest(config.base_url, options), everything, theme_key)
 
     def _plan(self, inputs: _Inputs) -> _Planned:
-        """Parse (what changed), build the site model and plan every output."""
+        """Parse (what changed), build the site model, process the images and plan every output."""
         config, urls = inputs.config, inputs.urls
+        self._checked = {}
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool)
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
         model = build_model(local, config, urls, self.request.options, inputs.now)
+        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
+        assets = [s for s in inputs.sources if s.kind == "assets"]
+        images = ImageStage(config, urls, self.cache, self.pool, self._held(inputs.output),
+                            lambda done, total: self._stage("images", done, total),
+                            ).run(assets, model.published(), config_text)
         strings = load_strings(inputs.chain, config.language)
-        site = site_fingerprint(config, strings, model.nav, self.request.options)
+        site = digest(site_fingerprint(config, strings, model.nav, self.request.options),
+                      images.catalog.fingerprint())
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
-        tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
-        plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain),
-                            [s for s in inputs.sources if s.kind == "assets"])
+        tasks = Planner(model, config, urls, strings, self._plan_memo[1], images.catalog).plan()
+        plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain), assets,
+                            images.files, images.copied)
         reasons = unpublished_reasons(local, model, inputs.now)
         return _Planned(parsed, local, model, strings, plan,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)), image_warnings(model),
-                        left_out_summary(reasons))
+                        template_identity(make_environment(inputs.chain)),
+                        sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key),
+                        left_out_summary(reasons), images, config_text)
+
+    def _held(self, output: Path) -> Callable[[str, str], bool]:
+        """``held(path, sha256)``: the output folder holds exactly these bytes at ``path`` (as its
+        manifest says; each file looked at once per build)."""
+        manifest = read_manifest(output)
+
+        def held(path: str, sha256: str) -> bool:
+            known = self._checked.get((path, sha256))
+            if known is None:
+                known = self._checked[path, sha256] = unchanged_in(output, manifest, path, sha256)
+            return known
+
+        return held
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
         reasons = unpublished_reasons(planned.local, model, inputs.now)
+        # every asset is a target, also a photo that could not be processed (reported as such)
+        known = plan.known | {urls.url(f"/assets/{s.asset_path}") for s in inputs.sources
+                              if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
-        problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
-        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
-        problems += check_config_links(config, config_text, plan.pages, urls)
+        problems += check_links(model.published(), LinkTargets(known, reasons), urls)
+        problems += planned.images.errors
+        problems += check_config_links(config, planned.config_text, plan.pages, urls)
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
                                       {d.source: d for d in planned.local})
         if self.request.options.strict:
@@ -218,7 +247,6 @@ class BuildSession:
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
         manifest = read_manifest(inputs.output)
-        self._checked = {}
 
         def available(path: str, record: OutputRecord) -> bool:
             held = self._checked[path, record.sha256] = unchanged_in(
@@ -228,10 +256,12 @@ class BuildSession:
         site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
-            {"page_exists": page_exists_in(planned.plan.pages, urls)}, inputs.now)
+            {"page_exists": page_exists_in(planned.plan.pages, urls),
+             "image": planned.images.catalog.info}, inputs.now, planned.images.catalog.fingerprint())
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
-                            self.cache.folder / "templates", inputs.theme_key)
+                            self.cache.folder / "templates", inputs.theme_key,
+                            planned.images.catalog)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(
@@ -266,6 +296,9 @@ class BuildSession:
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))
+            elif output.kind == "image":
+                assert output.file is not None
+                items.append(WriteItem(path, output.sha256, output.size, file=output.file))
             else:
                 assert output.file is not None
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
@@ -276,13 +309,14 @@ class BuildSession:
     # -- reporting -------------------------------------------------------------------------------
 
     def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
-                written: tuple[int, int, int], changed: tuple[str, ...] = ()) -> BuildReport:
+                written: tuple[int, int, int], changed: tuple[str, ...] = (),
+                images: int = 0) -> BuildReport:
         return BuildReport(
             pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
             deleted=written[2], seconds=time.perf_counter() - started,
             next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
             left_out=memo.left_out, rendered=rendered, parsed=parsed,
-            cache_discarded=self._newly_discarded(), changed=changed)
+            cache_discarded=self._newly_discarded(), changed=changed, images=images)
 
     def _newly_discarded(self) -> int:
         """Cache entries found damaged or foreign since the last report."""

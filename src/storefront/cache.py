@@ -1,8 +1,9 @@
 """The persistent build cache: parsed documents, what each output was made from, rendered pages.
 
 A folder inside the site (``.storefront-cache/``, git-ignored; ``--cache-dir`` moves it, so CI can
-keep it between runs) holding one SQLite database and a folder of rendered pages named by their
-SHA-256. Stored as JSON and plain files, never pickle: loading a cache can never run code.
+keep it between runs) holding one SQLite database, a folder of rendered pages and one of processed
+images, both named by their SHA-256. Stored as JSON and plain files, never pickle: loading a cache
+can never run code.
 
 Nothing in it is trusted blindly: the database records the storefront version and code fingerprint
 that wrote it (another one is discarded whole); every row carries a checksum of its payload (a row
@@ -10,6 +11,11 @@ edited by hand is ignored); a page file is checked against its name before it is
 SQLite cannot read (truncated, overwritten) is deleted and started afresh. Output records are
 saved only by a build that succeeded, so a failed build never leaves anything that a later build
 would trust.
+
+Processed images are the exception to "another version, start afresh": re-encoding a shop's
+photos takes minutes, and their entries are keyed by what decides their bytes (the source's
+SHA-256, the settings, the image pipeline's own version and the codecs' versions), not by
+storefront's code; each file is still checked against its hash before it is copied.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -30,6 +37,7 @@ from storefront.deps import DependencyRecord
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
+IMAGES = "images"  # processed image files by SHA-256 (storefront.images)
 TEMPLATES = "templates"  # the Python code generated from templates (storefront.environment)
 FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
@@ -42,7 +50,10 @@ CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sh
 CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL,
+    used INTEGER NOT NULL);
 """
+IMAGE_KEEP_SECONDS = 30 * 24 * 3600  # processed images no build used for this long are dropped
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,7 @@ class BuildCache:
         self.discarded = 0  # entries found damaged or foreign and ignored, for the build report
         self.pages = folder / PAGES
         self._pages = str(self.pages)
+        self.images = folder / IMAGES
         self.db = self._open()
 
     # -- the database ----------------------------------------------------------------------------
@@ -123,6 +135,7 @@ class BuildCache:
             db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
                              "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
+            # processed images stay: their keys say what made them (see the module's docstring)
             shutil.rmtree(self.pages, ignore_errors=True)
             shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
         return db
@@ -130,8 +143,8 @@ class BuildCache:
     def _delete_database(self) -> None:
         for suffix in ("", "-wal", "-shm"):
             (self.folder / (DATABASE + suffix)).unlink(missing_ok=True)
-        shutil.rmtree(self.pages, ignore_errors=True)
-        shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+        for sub in (self.pages, self.images, self.folder / TEMPLATES):
+            shutil.rmtree(sub, ignore_errors=True)
 
     def _recover(self) -> None:
         """The database could not be read or written: start with an empty one."""
@@ -284,6 +297,65 @@ class BuildCache:
     def save_memo(self, key: str, payload: str) -> None:
         self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, _checksum(payload))])
 
+    # -- processed images ------------------------------------------------------------------------
+
+    def image_entries(self, keys: Iterable[str]) -> dict[str, str]:
+        """The stored entries (JSON) of these keys; damaged rows are left out (and counted)."""
+        found: dict[str, str] = {}
+        try:
+            for key in keys:
+                row = self.db.execute("SELECT payload, checksum FROM images WHERE key = ?",
+                                      (key,)).fetchone()
+                if row is None:
+                    continue
+                if _checksum(row[0]) == row[1]:
+                    found[key] = str(row[0])
+                else:
+                    self.discarded += 1
+        except sqlite3.DatabaseError:
+            self._recover()
+            return {}
+        return found
+
+    def save_images(self, entries: Iterable[tuple[str, str]], used: Iterable[str], now: int) -> None:
+        """Store new entries and mark every entry this build used; drop those unused for long,
+        with the files no remaining entry names."""
+        rows = [(key, payload, _checksum(payload), now) for key, payload in entries]
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany("INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("UPDATE images SET used = ? WHERE key = ?",
+                                [(now, key) for key in used])
+            stale = self.db.execute("DELETE FROM images WHERE used < ?",
+                                    (now - IMAGE_KEEP_SECONDS,)).rowcount
+            named = {sha for (payload,) in self.db.execute("SELECT payload FROM images")
+                     for sha in re.findall(r"[0-9a-f]{64}", payload)} if stale else set()
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._recover()
+            return
+        if stale:
+            for path in self.images.glob("*/*"):
+                if path.name not in named:
+                    path.unlink(missing_ok=True)
+
+    def image_path(self, sha256: str) -> Path:
+        return self.images / sha256[:2] / sha256
+
+    def image_intact(self, sha256: str) -> bool:
+        """The stored image file has the bytes its name says (read once to check)."""
+        hasher = hashlib.sha256()
+        try:
+            with open(self.image_path(sha256), "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    hasher.update(chunk)
+        except OSError:
+            return False
+        if hasher.hexdigest() != sha256:
+            self.discarded += 1
+            return False
+        return True
+
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
@@ -315,7 +387,7 @@ def remove_cache(folder: Path) -> bool:
         path = folder / (DATABASE + suffix)
         found = found or path.exists()
         path.unlink(missing_ok=True)
-    for sub in (PAGES, TEMPLATES):
+    for sub in (PAGES, IMAGES, TEMPLATES):
         if (folder / sub).is_dir():
             shutil.rmtree(folder / sub)
             found = True
@@ -325,7 +397,8 @@ def remove_cache(folder: Path) -> bool:
 
 
 def store_page(folder: Path, data: bytes) -> str:
-    """Write a rendered page into the cache's page folder under its SHA-256; return the hash."""
+    """Write a rendered page (or a processed image) into a cache folder under its SHA-256;
+    return the hash."""
     sha = hashlib.sha256(data).hexdigest()
     target = folder / sha[:2] / sha
     try:

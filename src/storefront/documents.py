@@ -22,10 +22,10 @@ from storefront.values import (
     end_of_day,
     parse_currency,
     parse_datetime,
+    parse_focus,
     parse_link,
     parse_price,
     parse_slug,
-    parse_focus,
     parse_template_name,
 )
 

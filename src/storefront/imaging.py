@@ -108,7 +108,7 @@ def variant_widths(width: int, wanted: tuple[int, ...]) -> tuple[int, ...]:
     """The configured widths the photo can give without upscaling, plus its own width when some
     configured width is larger than the photo (its full detail is still worth offering)."""
     fitting = tuple(w for w in wanted if w < width)
-    return fitting + (width,) if len(fitting) < len(wanted) else fitting
+    return (*fitting, width) if len(fitting) < len(wanted) else fitting
 
 
 def fallback_format(source_format: str, has_alpha: bool) -> str:

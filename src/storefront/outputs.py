@@ -11,12 +11,13 @@ this plan, and the later stages render and write only what it lists.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from storefront.feeds import render_atom, render_rss
+from storefront.images import ImageFile
 from storefront.plan import RenderTask
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
 from storefront.site import SiteModel
@@ -24,7 +25,7 @@ from storefront.sources import SourceFile, file_sha256
 from storefront.theme import Theme
 from storefront.urls import UnsafePath, UrlBuilder
 
-Kind = Literal["page", "feed", "data", "file"]
+Kind = Literal["page", "feed", "data", "file", "image"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,9 @@ class Output:
     source: str  # who claims the URL: a content file or a description
     kind: Kind
     task: int = -1  # page: index into the plan's tasks
-    file: Path | None = None  # file: copied from here
-    sha256: str = ""  # file, data: the hash of the bytes
+    file: Path | None = None  # file, image: copied from here (an image: from the build cache)
+    sha256: str = ""  # file, data, image: the hash of the bytes
+    size: int = -1  # image: the size of the bytes
     data: bytes | None = None  # data: the bytes
     make: Callable[[], bytes] | None = field(default=None, compare=False)  # feed: makes the bytes
     inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content)
@@ -62,8 +64,11 @@ class OutputPlan:
 
 
 def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls: UrlBuilder,
-                 static: dict[str, Path], assets: list[SourceFile]) -> OutputPlan:
-    """All outputs of a build: pages, feeds, sitemap, robots, theme static files and assets."""
+                 static: dict[str, Path], assets: list[SourceFile],
+                 images: Sequence[ImageFile] = (), copied: frozenset[str] | None = None,
+                 ) -> OutputPlan:
+    """All outputs of a build: pages, feeds, sitemap, robots, theme static files, assets copied
+    as they are (those in ``copied``; all without it) and the files made from images."""
     from storefront.config import SiteConfig
 
     assert isinstance(config, SiteConfig)
@@ -84,8 +89,15 @@ def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls
         outputs.append(Output(urls.url(f"/static/{name}"), "the theme's static files", "file",
                               file=path, sha256=file_sha256(path)))
     for asset in assets:
-        outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
-                              file=asset.file, sha256=asset.digest))
+        if copied is None or asset.path in copied:
+            outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
+                                  file=asset.file, sha256=asset.digest))
+    planned: set[str] = set()
+    for image in images:
+        if image.url not in planned:  # one card may serve two focal points
+            planned.add(image.url)
+            outputs.append(Output(image.url, image.source, "image", file=image.file,
+                                  sha256=image.sha256, size=image.size))
     return OutputPlan(tuple(tasks), tuple(outputs))
 
 

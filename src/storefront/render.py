@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from storefront.config import SiteConfig
 from storefront.deps import (
@@ -32,6 +32,7 @@ from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
+from storefront.picture import ImageCatalog, PageImages, picture_html, rewrite_images
 from storefront.plan import RenderTask
 from storefront.site import NavItem
 from storefront.theme import Theme, Translator, template_label
@@ -53,8 +54,12 @@ class Renderer:
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
                  pages: frozenset[str] = frozenset(), compiled: Path | None = None,
-                 theme_key: str = "") -> None:
+                 theme_key: str = "", images: ImageCatalog | None = None) -> None:
         self.chain = chain
+        self.images = images if images is not None else ImageCatalog()
+        self.sizes = config.images.sizes
+        self.page_images = PageImages()
+        self.image = tracked("image", self.images.info)
         self.nav = nav
         self.home = urls.url("/")
         # one environment per theme state: compiled templates survive between a session's builds
@@ -71,7 +76,7 @@ class Renderer:
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
             build_time=TrackedNow.of(build_time), lang=config.language,
             page_exists=tracked("page_exists", page_exists_in(pages, urls)),
-            shared=self.shared,
+            shared=self.shared, image=self.image, picture=self.picture,
         )
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 
@@ -112,11 +117,31 @@ class Renderer:
             outer.add(found[1])
         return found[0]
 
+    def picture(self, path: str, alt: str = "", sizes: str = "100vw", max_width: int | None = None,
+                class_: str = "", eager: bool | None = None) -> Markup:
+        """``<picture>`` markup for a site image (a plain ``<img>`` for one without copies).
+
+        ``sizes`` says how wide the image shows (the browser picks the copy from it), ``max_width``
+        leaves out larger copies (thumbnails), ``eager`` overrides the first-image rule.
+        """
+        first = self.page_images.next_is_first()
+        info = self.image(path) if path else None
+        attributes = f' class="{escape(class_)}"' if class_ else ""
+        return Markup(picture_html(  # noqa: S704 - built from escaped values
+            info, str(path), str(escape(alt)), sizes, first if eager is None else eager, max_width,
+            attributes))
+
+    def _rewrite(self, html: Any) -> Markup:
+        """The owner's HTML with its images as ``<picture>`` (see :mod:`storefront.picture`)."""
+        return rewrite_images(str(html), self.image, self.sizes, self.page_images)
+
     def render(self, task: RenderTask) -> tuple[bytes, DependencyRecord]:
         """Render one page and record what it read. Raise :class:`BuildFailed` on failure."""
         nav = tuple(CurrentNavItem(item.title, item.url, _is_current(item.url, task.url, self.home))
                     for item in self.nav)
-        context: dict[str, Any] = {"page": task.meta, "nav": nav, **as_views(task.context)}
+        self.page_images = PageImages()
+        context: dict[str, Any] = {"page": task.meta, "nav": nav,
+                                   **as_views(task.context, self._rewrite)}
         try:
             with recording() as recorder:
                 template = self.env.get_template(task.template)

@@ -23,6 +23,7 @@ from storefront.config import SiteConfig
 from storefront.deps import DependencyRecord
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
+from storefront.picture import ImageCatalog
 from storefront.plan import RenderTask
 from storefront.site import NavItem
 from storefront.theme import Theme
@@ -47,6 +48,7 @@ class RenderState:
     page_folder: Path
     compiled: Path | None = None  # where the code generated from templates is kept
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
+    images: ImageCatalog = field(default_factory=ImageCatalog)
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     if not _renderer or _renderer[0] is not state:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
-                                        state.now, state.pages, state.compiled, state.theme_key)]
+                                        state.now, state.pages, state.compiled, state.theme_key,
+                                        state.images)]
     renderer = _renderer[1]
     assert isinstance(renderer, Renderer)
     results = []
@@ -116,10 +119,11 @@ class PageMemo:
     inputs are the same objects or values as then is not fingerprinted again (a preview save
     costs what it changes, not what the site holds).
 
-    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages and the
-    year are the same as last time; its task equals last time's (same template, head data and
-    context: documents compare as values); no document it read changed; and it did not use the
-    exact build time. Anything else is fingerprinted as in a fresh build.
+    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages, the
+    year and the images (all a tracked call can answer) are the same as last time; its task
+    equals last time's (same template, head data and context: documents compare as values); no
+    document it read changed; and it did not use the exact build time. Anything else is
+    fingerprinted as in a fresh build.
     """
 
     context: tuple[object, ...] = ()
@@ -140,7 +144,8 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
     the bytes a record names can still be had (in the output folder or in the cache).
     """
     memo = memo if memo is not None else PageMemo()
-    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year)
+    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
+               fingerprints.answers)
     documents = {source: (fingerprints.document(source, "card"), fingerprints.document(source, "full"))
                  for source in fingerprints.documents}
     same_context = memo.context == context

@@ -68,10 +68,22 @@ class WorkerPool:
         self._serial = 0  # state files are never reused: workers cache them by name
 
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
-            items: Sequence[I], chunk: int = 16) -> list[R]:
-        """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``."""
-        if self.jobs <= 1 or len(items) < SERIAL_BELOW:
-            return function(state, items)
+            items: Sequence[I], chunk: int = 16, serial_below: int = SERIAL_BELOW,
+            done: Callable[[int], None] | None = None) -> list[R]:
+        """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``.
+
+        Fewer than ``serial_below`` items run in this process (heavy items, such as photos to
+        encode, are worth a worker even a few at a time); ``done(count)`` is told how many
+        results are in after each chunk (for a progress bar).
+        """
+        if self.jobs <= 1 or len(items) < serial_below:
+            if done is None:
+                return function(state, items)
+            serial: list[R] = []
+            for start in range(0, len(items), chunk):
+                serial.extend(function(state, items[start:start + chunk]))
+                done(len(serial))
+            return serial
         chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
         chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
         path = self._state_file(state)
@@ -79,6 +91,8 @@ class WorkerPool:
         results: list[R] = []
         for part in executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks):
             results.extend(part)
+            if done is not None:
+                done(len(results))
         return results
 
     def _state_file(self, state: Any) -> str:
@@ -99,7 +113,8 @@ class WorkerPool:
             method = "fork" if threading.active_count() == 1 else "forkserver"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
-                context.set_forkserver_preload(["storefront.rendering", "storefront.parsing"])
+                context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
+                                                "storefront.images"])
             self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._executor
 
