@@ -102,8 +102,17 @@ def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
         errors.append(error_at(source, line, f"the link {written} leads to a page that {reason}",
                                "publish that page first, or remove the link for now"))
         return
-    errors.append(error_at(source, line, f"the link {written} leads to no page or file of the site",
-                           _link_hint(resolved, targets.known, urls)))
+    what = (f"the image {written} does not exist" if _is_image(written)
+            else f"the link {written} leads to no page or file of the site")
+    errors.append(error_at(source, line, what, _link_hint(resolved, targets.known, urls)))
+
+
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".heif", ".gif",
+                     ".svg", ".tif", ".tiff", ".bmp")
+
+
+def _is_image(target: str) -> bool:
+    return target.lower().endswith(_IMAGE_EXTENSIONS)
 
 
 def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:

@@ -41,7 +41,7 @@ MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": 
         "bmp": "image/bmp"}
 EXTENSION = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
 # Pillow's format names of what may be opened: what browsers show, plus HEIC/HEIF, TIFF and BMP
-OPENABLE = ("JPEG", "MPO", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
+OPENABLE = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
 _ORIGINAL_FORMAT = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif",
                     "HEIF": "heif", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
 AVIF_SPEED = 8  # 0 (slowest, smallest) to 10: 8 is ten times faster than 6 for ~4% more bytes
@@ -164,21 +164,27 @@ def _opened(data: bytes, max_pixels: int) -> Iterator[Image.Image]:
     from PIL import Image, UnidentifiedImageError
 
     _register_heif()
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels
+    limit = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = None  # the header is read here; the size is checked below
             try:
                 image = Image.open(io.BytesIO(data), formats=OPENABLE)
                 pixels = image.size[0] * image.size[1]
-            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-                raise _too_large(None, max_pixels) from None
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            except UnidentifiedImageError:
+                raise ImageProblem(
+                    "is not an image storefront can read (it is not a JPEG, PNG, WebP, AVIF, "
+                    "HEIC, TIFF, BMP or GIF file)", _UNREADABLE_HINT) from None
+            except (OSError, SyntaxError, ValueError, EOFError) as exc:
                 raise _unreadable(exc) from None
             if pixels > max_pixels:
                 raise _too_large(image.size, max_pixels)
+            Image.MAX_IMAGE_PIXELS = max_pixels  # and Pillow's own checks while decoding
             try:
                 yield image
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise _too_large(None, max_pixels) from None
             except (OSError, SyntaxError, ValueError, EOFError, MetadataError) as exc:
                 raise _unreadable(exc) from None
             finally:
@@ -198,10 +204,13 @@ def _too_large(size: tuple[int, int] | None, max_pixels: int) -> ImageProblem:
         "images.max_megapixels in storefront.yaml")
 
 
+_UNREADABLE_HINT = "save it again as JPEG, PNG, WebP, AVIF or HEIC, or replace it"
+
+
 def _unreadable(exc: BaseException) -> ImageProblem:
     detail = str(exc).split("\n")[0] or type(exc).__name__
-    return ImageProblem(f"is not an image storefront can read ({detail})",
-                        "save it again as JPEG, PNG, WebP, AVIF or HEIC, or replace it")
+    return ImageProblem(f"is damaged or cut short, storefront cannot read it ({detail})",
+                        _UNREADABLE_HINT)
 
 
 _heif_registered: list[bool] = []
