@@ -134,7 +134,10 @@ def process(data: bytes, recipe: Recipe, variants: bool, cards: tuple[str, ...],
             outputs.append(Encoded("original", _ORIGINAL_FORMAT[source_format], width, height,
                                    _original_bytes(data, image, source_format, orientation,
                                                    recipe.quality)))
-        if (variants or cards) and not getattr(image, "is_animated", False):
+        # an animation (APNG, animated WebP) is published as it is; an MPO's second frame is a
+        # phone's depth or gain map, not an animation
+        animated = source_format != "MPO" and getattr(image, "is_animated", False)
+        if (variants or cards) and not animated:
             widths = variant_widths(width, recipe.widths)
             needed = max(widths) if variants else 1
             if cards:
