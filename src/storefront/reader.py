@@ -17,6 +17,8 @@ from storefront.documents import (
     Document,
     FaqEntry,
     FaqMeta,
+    IssueMeta,
+    NewsletterIssue,
     Page,
     PageMeta,
     Post,
@@ -37,6 +39,7 @@ from storefront.values import date_from_filename, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
+    "newsletter": IssueMeta,
 }
 
 
@@ -75,6 +78,8 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
         return _post(source, meta, split.body, context)
     if isinstance(meta, ProductMeta):
         return _product(source, meta, split.body, context)
+    if isinstance(meta, IssueMeta):
+        return _issue(source, meta, split.body, context)
     if isinstance(meta, FaqMeta):
         body = render_body(split.body, base_path=context.urls.base_path)
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
@@ -111,6 +116,28 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadConte
         slug=slug, url=url, reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
+    )
+
+
+def _issue(source: SourceFile, meta: IssueMeta, body_text: str,
+           context: ReadContext) -> NewsletterIssue:
+    name_date, name_slug = date_from_filename(source.stem)
+    moment = meta.date or name_date
+    if moment is None:
+        raise BuildFailed(
+            [error_at(source.path, 1, 'missing required field "date"',
+                      "add a line like date: 2024-05-01, or start the file name with 2024-05-01-")]
+        )
+    slug = meta.slug or slugify(name_slug) or "newsletter"
+    body = render_body(body_text, meta.summary, context.urls.base_path)
+    return NewsletterIssue(
+        source=source.path, title=meta.title, subject=meta.subject or meta.title,
+        date=localize(moment, context.zone), summary=meta.summary,
+        image=context.urls.url(meta.image) if meta.image else "", image_alt=meta.image_alt,
+        slug=slug, url=context.urls.permalink(context.config.permalinks.newsletter_issue, slug),
+        sent=localize(meta.sent, context.zone) if meta.sent else None, draft=meta.draft,
+        content_html=body.content_html, links=body.links,
+        description=meta.summary or plain_summary(body.summary_html),
     )
 
 
