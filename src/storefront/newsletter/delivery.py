@@ -47,6 +47,9 @@ from storefront.newsletter.mailtemplate import UNSUBSCRIBE_PLACEHOLDER
 
 LIST_HEADERS = EXPECTED_HEADERS | {"list-id", "list-unsubscribe", "list-unsubscribe-post",
                                    "precedence"}
+#: Header lines up to the RFC 5322 limit: a long URL in List-Unsubscribe must not be folded into
+#: RFC 2047 encoded words, which mail providers do not decode there.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 def list_id(config: SiteConfig) -> str:
@@ -88,7 +91,7 @@ class IssueComposer:
     def message(self, recipient: str, subscriber_id: int, *, subject_prefix: str = "") -> EmailMessage:
         token = self.signer.unsubscribe_token(subscriber_id, recipient)
         url = link_url(self.config, self.config.newsletter.form, "unsubscribe", token)
-        message = EmailMessage(policy=email.policy.SMTP)
+        message = EmailMessage(policy=POLICY)
         message["Subject"] = header_text(subject_prefix + self.issue.subject, 200)
         message["From"] = self.sender
         message["To"] = recipient
