@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from storefront.archive import render_issue_feed
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -27,7 +28,7 @@ from storefront.documents import Document
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.feeds import render_atom, render_rss
 from storefront.output import write_site
-from storefront.plan import Planner, RenderTask, check_collisions
+from storefront.plan import Planner, RenderTask, check_collisions, newsletter_feed_url
 from storefront.reader import ReadContext, read_document
 from storefront.render import Renderer, collect_static
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
@@ -155,6 +156,10 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
         urls.url("/feed.xml"): render_rss(model.posts, config, urls, urls.url("/feed.xml")),
         urls.url("/atom.xml"): render_atom(model.posts, config, urls, urls.url("/atom.xml")),
     }
+    if config.newsletter.enabled or model.newsletter:
+        feed_url = newsletter_feed_url(config, urls)
+        title = f"{strings.get('nl_archive', 'Newsletter')} · {config.title}"
+        generated[feed_url] = render_issue_feed(model.newsletter, config, urls, feed_url, title)
     claims = [(task.url, task.source) for task in tasks]
     claims += [(urls.url(f"/static/{name}"), "the theme's static files") for name in static]
     claims += [(urls.url(f"/assets/{name}"), source.path) for name, source in assets.items()]

@@ -166,6 +166,13 @@ def check_config_links(config: SiteConfig, config_text: str, pages: frozenset[st
                 CONFIG_NAME, _line_with(config_text, "success_page:", form.success_page),
                 f'the success_page {form.success_page} of form "{form.name}" is not a page of '
                 "the site", "create it in content/pages/ (for example a grazie.md page)"))
+    pending = config.newsletter.pending_page
+    if pending and missing(pending):
+        errors.append(error_at(
+            CONFIG_NAME, _line_with(config_text, "pending_page:", pending),
+            f"the newsletter's pending_page {pending} is not a page of the site",
+            "create it in content/pages/ (it asks the reader to confirm by mail), or remove "
+            "the line: the endpoint then shows a page of its own"))
     return errors
 
 

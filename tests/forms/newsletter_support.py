@@ -75,6 +75,10 @@ def write_shop(root: Path, **options: Any) -> Path:
                                ("newsletter", "2025-03-05-marzo.md", ISSUE)):
         (root / "content" / folder).mkdir(parents=True, exist_ok=True)
         (root / "content" / folder / name).write_text(text, encoding="utf-8")
+    (root / "content" / "pages").mkdir(parents=True, exist_ok=True)
+    for slug in ("privacy", "grazie", "iscritto", "ordine-ricevuto"):
+        (root / "content" / "pages" / f"{slug}.md").write_text(
+            f"---\ntitle: {slug}\n---\n\nTesto.\n", encoding="utf-8")
     (root / "content" / "assets").mkdir(parents=True, exist_ok=True)
     for image in ("forno.jpg", "vaso.jpg"):
         (root / "content" / "assets" / image).write_bytes(b"\xff\xd8\xff")
