@@ -137,13 +137,24 @@ EXPECTED_HEADERS = frozenset({
 })
 
 
-def check_headers(message: EmailMessage, expected: frozenset[str] = EXPECTED_HEADERS) -> None:
+def check_headers(message: EmailMessage | bytes,
+                  expected: frozenset[str] = EXPECTED_HEADERS) -> None:
     """Re-read the serialised headers: refuse the message if any header appeared that we did not
     set (the last line of defence against header injection)."""
-    parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message.as_bytes())
+    data = message if isinstance(message, bytes) else message.as_bytes()
+    parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(data, headersonly=True)
     names = [name.lower() for name in parsed]
     if not set(names) <= expected or len(names) != len(set(names)):
         raise ValueError(f"refusing a mail with unexpected headers: {sorted(names)}")
+
+
+@dataclass(frozen=True)
+class SerializedMail:
+    """A message already turned into bytes (and checked), with its envelope: sent as it is."""
+
+    sender: str
+    recipient: str
+    data: bytes
 
 
 def mailbox(name: str, address: str) -> Address | str:

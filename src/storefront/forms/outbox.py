@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Protocol
 
-from storefront.forms.mailer import MailError
+from storefront.forms.mailer import MailError, SerializedMail
 from storefront.forms.sender import SenderIdentity, sender_pid
 
 log = logging.getLogger("storefront.forms")
@@ -67,7 +67,7 @@ class OutboxEntry:
 
 #: The message for an entry, or None when there is nothing to send any more (its submission was
 #: forgotten, its subscriber unsubscribed): the entry is then done as ``skipped``.
-Compose = Callable[[sqlite3.Connection, OutboxEntry], EmailMessage | None]
+Compose = Callable[[sqlite3.Connection, OutboxEntry], EmailMessage | SerializedMail | None]
 
 
 @dataclass(frozen=True)
@@ -347,7 +347,10 @@ def _send_batch(conn: sqlite3.Connection, transport: MailTransport, compose: Com
                 if policy.before_each is not None:
                     policy.before_each()
                 try:
-                    smtp.send_message(message)
+                    if isinstance(message, SerializedMail):
+                        smtp.sendmail(message.sender, [message.recipient], message.data)
+                    else:
+                        smtp.send_message(message)
                 except smtplib.SMTPServerDisconnected as exc:
                     for rest in entries[index:]:
                         outcomes.add(rest, "failed", f"disconnected: {exc}")

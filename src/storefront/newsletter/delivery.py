@@ -31,7 +31,13 @@ from storefront.config import SiteConfig
 from storefront.forms.confirmation import list_name, newsletter_sender
 from storefront.forms.issues import IssueProgress, StoredIssue, issue_progress, last_issue_mail_at
 from storefront.forms.links import LinkSigner, link_url
-from storefront.forms.mailer import EXPECTED_HEADERS, check_headers, header_text, mailbox
+from storefront.forms.mailer import (
+    EXPECTED_HEADERS,
+    SerializedMail,
+    check_headers,
+    header_text,
+    mailbox,
+)
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
@@ -75,20 +81,25 @@ class IssueComposer:
         self.issue = issue.snapshot
         self.signer = signer
         sender = newsletter_sender(config)
+        self.envelope_sender = sender
         self.sender = mailbox(config.business.name or config.title, sender)
         self.domain = sender.rpartition("@")[2] or None
         self.list_id = list_id(config)
         self.mailto = unsubscribe_mailto(config)
 
-    def __call__(self, conn: sqlite3.Connection, entry: OutboxEntry) -> EmailMessage | None:
+    def __call__(self, conn: sqlite3.Connection, entry: OutboxEntry) -> SerializedMail | None:
         if entry.subscriber_id is None:
             return None
         subscriber = fetch_subscriber(conn, entry.subscriber_id)
         if subscriber is None or subscriber.status != "confirmed":
             return None  # unsubscribed (or forgotten) since the issue was queued
-        return self.message(subscriber.email, subscriber.id)
+        message = self.message(subscriber.email, subscriber.id, check=False)
+        data = message.as_bytes()  # serialised once: checked, then sent as it is
+        check_headers(data, LIST_HEADERS)
+        return SerializedMail(self.envelope_sender, subscriber.email, data)
 
-    def message(self, recipient: str, subscriber_id: int, *, subject_prefix: str = "") -> EmailMessage:
+    def message(self, recipient: str, subscriber_id: int, *, subject_prefix: str = "",
+                check: bool = True) -> EmailMessage:
         token = self.signer.unsubscribe_token(subscriber_id, recipient)
         url = link_url(self.config, self.config.newsletter.form, "unsubscribe", token)
         message = EmailMessage(policy=POLICY)
@@ -109,7 +120,8 @@ class IssueComposer:
                             charset="utf-8")
         message.add_alternative(self.issue.html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
                                 subtype="html", charset="utf-8")
-        check_headers(message, LIST_HEADERS)
+        if check:
+            check_headers(message, LIST_HEADERS)
         return message
 
 
