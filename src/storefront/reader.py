@@ -94,14 +94,20 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
                 body.content_html, meta.form, image, meta.draft, body.links)
 
 
-def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:
+def _dated(source: SourceFile, written: datetime | None) -> tuple[datetime, str]:
+    """The date of a dated document (front matter, else the file name) and its name's slug."""
     name_date, name_slug = date_from_filename(source.stem)
-    moment = meta.date or name_date
+    moment = written or name_date
     if moment is None:
         raise BuildFailed(
             [error_at(source.path, 1, 'missing required field "date"',
                       "add a line like date: 2024-05-01, or start the file name with 2024-05-01-")]
         )
+    return moment, name_slug
+
+
+def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:
+    moment, name_slug = _dated(source, meta.date)
     zone = context.zone
     date = localize(moment, zone)
     slug = meta.slug or slugify(name_slug) or "post"
@@ -121,13 +127,7 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadConte
 
 def _issue(source: SourceFile, meta: IssueMeta, body_text: str,
            context: ReadContext) -> NewsletterIssue:
-    name_date, name_slug = date_from_filename(source.stem)
-    moment = meta.date or name_date
-    if moment is None:
-        raise BuildFailed(
-            [error_at(source.path, 1, 'missing required field "date"',
-                      "add a line like date: 2024-05-01, or start the file name with 2024-05-01-")]
-        )
+    moment, name_slug = _dated(source, meta.date)
     slug = meta.slug or slugify(name_slug) or "newsletter"
     body = render_body(body_text, meta.summary, context.urls.base_path)
     return NewsletterIssue(

@@ -50,6 +50,14 @@ def link_for(app: FormsApp, root: Path, email: str, smtp_server: SmtpServer) -> 
     return next(u for u in URL.findall(text_part(mails[-1])) if "/confirm?" in u)
 
 
+def signed_up(app: FormsApp, clock: FakeClock, root: Path,
+              smtp_server: SmtpServer) -> tuple[WsgiClient, str]:
+    """anna@example.com signed up; her confirmation link, from the mail she got."""
+    client = WsgiClient(app, clock)
+    sign_up(client, "anna@example.com")
+    return client, link_for(app, root, "anna@example.com", smtp_server)
+
+
 def test_a_confirmed_address_gets_the_same_answer_and_nothing_new(shop: Path) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
@@ -85,9 +93,7 @@ def test_unconfirmed_sign_ups_expire_with_their_submission(shop: Path,
                                                           smtp_server: SmtpServer) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
-        client = WsgiClient(app, clock)
-        sign_up(client, "anna@example.com")
-        link = link_for(app, shop, "anna@example.com", smtp_server)
+        client, link = signed_up(app, clock, shop, smtp_server)
         clock.advance(7 * DAY + 60)
         # the link is dead after 7 days, and neither GET nor POST confirms
         assert client.request("GET", path_of(link)).status == 410
@@ -211,9 +217,7 @@ def test_forget_removes_the_subscriber_and_every_trace(shop: Path,
                                                        smtp_server: SmtpServer) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
-        client = WsgiClient(app, clock)
-        sign_up(client, "anna@example.com")
-        link = link_for(app, shop, "anna@example.com", smtp_server)
+        client, link = signed_up(app, clock, shop, smtp_server)
         client.origin = None
         client.request("POST", path_of(link))
     operations.send_issue(shop, "marzo")
