@@ -4,6 +4,7 @@ unsubscribed addresses staying unsubscribed, forget, the rate limit and the draf
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from storefront.errors import BuildFailed
 from storefront.forms import FormsApp
 from storefront.forms.commands import forget, send_outbox
 from storefront.forms.links import LinkSigner, parse_token
-from storefront.forms.storage import connect
+from storefront.forms.storage import _MIGRATIONS, SCHEMA_VERSION, connect
 from storefront.forms.subscribers import confirm_subscriber
 from storefront.newsletter import operations
 from storefront.newsletter.delivery import Pacer
@@ -262,3 +263,25 @@ def test_the_draft_lists_what_is_new_since_the_last_issue(shop: Path) -> None:
     product.write_text(product.read_text().replace("sale_price: 39.00", "sale_price: 35.00"))
     third = operations.draft_issue(shop, "La terza")
     assert third.products == 1 and "**35,00\xa0€**" in third.path.read_text()
+
+
+def test_a_version_3_database_migrates_keeping_its_mail(tmp_path: Path) -> None:
+    path = tmp_path / "forms.sqlite3"
+    old = sqlite3.connect(path, isolation_level=None)
+    for version in range(3):
+        for statement in _MIGRATIONS[version]:
+            old.execute(statement)
+    old.execute("PRAGMA user_version = 3")
+    old.execute("INSERT INTO submissions (form, created_at, status, data, ip_hash) VALUES"
+                " ('contact', '2025-01-01T00:00:00+00:00', 'received', '{}', 'x')")
+    old.execute("INSERT INTO outbox (submission_id, recipient, created_at, next_attempt_at,"
+                " sent_at) VALUES (1, 'owner@example.com', 'now', 0, NULL),"
+                " (1, 'owner@example.com', 'now', 0, '2025-01-01T00:00:01+00:00')")
+    old.close()
+    with closing(connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        rows = conn.execute("SELECT id, kind, submission_id, sent_at IS NULL, outcome FROM outbox"
+                            " ORDER BY id").fetchall()
+        assert rows == [(1, "notification", 1, 1, ""), (2, "notification", 1, 0, "sent")]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
