@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
-from storefront.schema import Mapper, YamlProblem, compose_yaml, field_doc
+from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
     parse_currency,
@@ -137,7 +136,7 @@ class SiteConfig:
     social: tuple[SocialLink, ...] = field(default=(), metadata=field_doc("social profiles"))
     permalinks: Permalinks = field(default_factory=Permalinks, metadata=field_doc("URL patterns"))
     forms: Mapping[str, FormDefinition] = field(
-        default_factory=lambda: MappingProxyType({}),
+        default_factory=FrozenDict,
         metadata=field_doc("form definitions", key_parse=parse_form_name),
     )
     form_endpoint: FormEndpoint = field(
@@ -171,7 +170,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     errors = check_newsletter(config, text, path)
     if errors:
         raise BuildFailed(errors)
-    return replace(config, forms=MappingProxyType(forms))
+    return replace(config, forms=FrozenDict(forms))
 
 
 def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentError]:

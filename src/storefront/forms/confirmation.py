@@ -19,8 +19,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as format_datetime_local
+
 from storefront.config import SiteConfig
-from storefront.formatting import Formatter
 from storefront.forms.links import LinkSigner, link_url
 from storefront.forms.mailer import check_headers, header_text, mailbox, make_composer
 from storefront.forms.messages import Messages
@@ -63,7 +64,8 @@ def compose_confirmation(subscriber: Subscriber, config: SiteConfig,
     url = link_url(config, config.newsletter.form, "confirm", token)
     expires = datetime.fromtimestamp(issued, ZoneInfo(config.timezone)) + timedelta(
         days=config.newsletter.confirm_days)
-    until = Formatter(config.effective_locale, config.timezone).date(expires, "long_datetime")
+    until = format_datetime_local(expires, "long", tzinfo=expires.tzinfo,
+                                  locale=config.effective_locale)
 
     message = EmailMessage(policy=email.policy.SMTP)
     message["Subject"] = header_text(messages("nl_subject", list=name))

@@ -103,4 +103,4 @@ def render_issue(site: NewsletterSite, issue: NewsletterIssue) -> RenderedIssue:
 
 def _render(renderer: Renderer, task: RenderTask) -> str:
     """Render one email template; a template problem is a :class:`BuildFailed` naming it."""
-    return renderer.render(task).decode("utf-8")
+    return renderer.render(task)[0].decode("utf-8")

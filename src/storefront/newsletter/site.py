@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storefront.build import build_time, read_documents
 from storefront.config import SiteConfig, load_config
 from storefront.documents import NewsletterIssue
 from storefront.errors import BuildFailed, StorefrontError
-from storefront.reader import ReadContext
+from storefront.localize import localize
+from storefront.parsing import parse_chunk
+from storefront.reader import ReaderSettings
+from storefront.request import build_time
 from storefront.site import BuildOptions, SiteModel, build_model
-from storefront.sources import discover_sources
+from storefront.sources import DOCUMENT_KINDS, discover_sources
 from storefront.theme import Theme, load_strings, resolve_theme_chain
 from storefront.urls import UrlBuilder
 
@@ -49,9 +51,12 @@ def load_site(root: Path, now: datetime | None = None) -> NewsletterSite:
     chain = resolve_theme_chain(root, config.theme)
     strings = load_strings(chain, config.language)
     sources = discover_sources(root)
-    documents, errors = read_documents(sources, ReadContext(config, urls))
+    parsed = parse_chunk(ReaderSettings.of(config),
+                         [s for s in sources if s.kind in DOCUMENT_KINDS])
+    errors = [error for item in parsed for error in item.errors]
     if errors:
         raise BuildFailed(errors)
+    documents = [localize(item.document, urls) for item in parsed if item.document is not None]
     model = build_model(documents, config, urls, BuildOptions(), moment)
     issues = tuple(sorted((d for d in documents if isinstance(d, NewsletterIssue)),
                           key=lambda issue: (issue.date, issue.slug)))
