@@ -43,3 +43,17 @@ def test_an_issue_with_a_mistake_names_its_file_and_line(tmp_path: Path) -> None
         build_site(BuildRequest(root=tmp_path))
     [error] = failed.value.errors
     assert error.format().startswith("content/newsletter/2025-05-01-maggio.md:3: sent must be a date")
+
+
+def test_an_issue_sent_later_appears_in_an_incremental_build(tmp_path: Path) -> None:
+    write_shop(tmp_path)
+    build_site(BuildRequest(root=tmp_path))
+    archive = tmp_path / "output" / "newsletter" / "archivio" / "index.html"
+    assert "La lettera di marzo" not in archive.read_text()
+    issue = tmp_path / "content" / "newsletter" / "2025-03-05-marzo.md"
+    issue.write_text(issue.read_text().replace("summary:", "sent: 2025-03-06 09:30\nsummary:"))
+    report = build_site(BuildRequest(root=tmp_path))
+    assert report.written >= 3  # the archive, the issue's page, the feed (and the sitemap)
+    assert "La lettera di marzo" in archive.read_text()
+    feed = (tmp_path / "output" / "newsletter" / "archivio" / "feed.xml").read_text()
+    assert "https://bottega.example/newsletter/marzo/" in feed
