@@ -112,22 +112,22 @@ def header(message: Message, name: str) -> str:
     return str(make_header(decode_header(message[name])))
 
 
-def text_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
+def part(message: Message, content_type: str) -> str:
+    """The decoded text of the message's first part of ``content_type``."""
+    for item in message.walk():
+        if item.get_content_type() == content_type:
+            payload = item.get_payload(decode=True)
             assert isinstance(payload, bytes)
-            return payload.decode(part.get_content_charset() or "utf-8")
-    raise AssertionError("no text/plain part")
+            return payload.decode(item.get_content_charset() or "utf-8")
+    raise AssertionError(f"no {content_type} part")
+
+
+def text_part(message: Message) -> str:
+    return part(message, "text/plain")
 
 
 def html_part(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            assert isinstance(payload, bytes)
-            return payload.decode(part.get_content_charset() or "utf-8")
-    raise AssertionError("no text/html part")
+    return part(message, "text/html")
 
 
 def path_of(url: str) -> str:
