@@ -186,7 +186,7 @@ class BuildSession:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
         plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain),
-                            [s for s in inputs.sources if s.kind == "assets"])
+                            [s for s in inputs.sources if s.kind == "assets"], strings)
         reasons = unpublished_reasons(local, model, inputs.now)
         return _Planned(parsed, local, model, strings, plan,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),

@@ -145,9 +145,9 @@ def as_views(value: Any) -> Any:
     """``value`` with every document in it (also inside tuples and dataclasses) wrapped."""
     global _DOCUMENT_TYPES
     if not _DOCUMENT_TYPES:
-        from storefront.documents import FaqEntry, Page, Post, Product
+        from storefront.documents import DOCUMENT_TYPES
 
-        _DOCUMENT_TYPES = (Post, Product, FaqEntry, Page)
+        _DOCUMENT_TYPES = DOCUMENT_TYPES
     if isinstance(value, _DOCUMENT_TYPES):
         return DocumentView(cast(Document, value))
     if isinstance(value, tuple):

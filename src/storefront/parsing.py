@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from storefront.cache import BuildCache, StoredDocument
 from storefront.codec import CodecError, decode, encode
-from storefront.documents import Document, FaqEntry, Page, Post, Product
+from storefront.documents import DOCUMENT_TYPES, Document
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import code_fingerprint, digest, document_hashes
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import DOCUMENT_KINDS, SourceFile
 from storefront.workers import WorkerPool
 
-_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Post, Product, FaqEntry, Page)}
+_TYPES: dict[str, type] = {cls.__name__: cls for cls in DOCUMENT_TYPES}
 
 
 Hashes = tuple[str, str]  # (card, full) of a parsed document: see fingerprints.document_hashes

@@ -17,8 +17,8 @@ from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at
 
-Kind = Literal["posts", "products", "faq", "pages", "assets"]
-DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages")
+Kind = Literal["posts", "products", "faq", "pages", "newsletter", "assets"]
+DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages", "newsletter")
 CONTENT_DIR = "content"
 
 
@@ -105,7 +105,7 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
         if top not in (*DOCUMENT_KINDS, "assets"):
             errors.append(
                 error_at(rel, 0, "this file is not in a known content folder",
-                         "move it into content/posts, products, faq, pages or assets")
+                         "move it into content/posts, products, faq, pages, newsletter or assets")
             )
             continue
         if top != "assets" and (len(parts) != 2 or not parts[1].endswith(".md")):
