@@ -175,7 +175,7 @@ class BuildSession:
         """Parse (what changed), build the site model and plan every output."""
         config, urls = inputs.config, inputs.urls
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
-                               self.pool)
+                               self.pool, lambda done, total: self._stage("reading", done, total))
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]

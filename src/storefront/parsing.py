@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from storefront.cache import BuildCache, StoredDocument
@@ -50,7 +50,8 @@ class ParsedSite:
 
 
 def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache: BuildCache,
-                  memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool) -> ParsedSite:
+                  memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool,
+                  progress: Callable[[int, int], None] | None = None) -> ParsedSite:
     """Parse what must be parsed; take the rest from ``memory`` or the cache."""
     base = digest(settings.fingerprint(), code_fingerprint())
     # the whole table is read when many files miss (a fresh process); a few misses (a session's
@@ -80,7 +81,12 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             todo.append(source)
     errors: list[ContentError] = []
     fresh: list[tuple[str, StoredDocument]] = []
-    for outcome in pool.map(parse_chunk, settings, todo, chunk=8):
+    outcomes: list[Parsed] = []
+    for start in range(0, len(todo), 256):  # in slices, so progress can be shown
+        outcomes += pool.map(parse_chunk, settings, todo[start:start + 256], chunk=8)
+        if progress is not None:
+            progress(min(len(todo), start + 256), len(todo))
+    for outcome in outcomes:
         errors.extend(outcome.errors)
         if outcome.document is not None:
             key = keys[outcome.path]
