@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storefront.cache import BuildCache, OutputRecord, store_page
+from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -181,7 +181,7 @@ class BuildSession:
         config, urls = inputs.config, inputs.urls
         self._checked = {}
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
-                               self.pool)
+                               self.pool, lambda done, total: self._stage("reading", done, total))
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
@@ -198,7 +198,7 @@ class BuildSession:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1], images.catalog).plan()
         plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain), assets,
-                            images.files, images.copied)
+                            strings, images.files, images.copied)
         reasons = unpublished_reasons(local, model, inputs.now)
         return _Planned(parsed, local, model, strings, plan,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
@@ -258,9 +258,13 @@ class BuildSession:
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
              "image": planned.images.catalog.info}, inputs.now, planned.images.catalog.fingerprint())
+        stored = self.cache.stored_keys()
+        deferrable = {path: key for path, (key, _, _) in self.memory.items()
+                      if stored.get(path) == key}
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             self.cache.folder / "templates", inputs.theme_key,
+                            str(self.cache.folder / DATABASE), deferrable,
                             planned.images.catalog)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]

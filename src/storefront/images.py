@@ -30,7 +30,7 @@ from urllib.parse import unquote
 
 from storefront.cache import BuildCache, store_page
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.documents import Document, FaqEntry, Page, Post, Product, field_line
+from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.fingerprints import digest
 from storefront.imaging import (
@@ -146,9 +146,9 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
                                           f"the image {written} has no description (alt text)",
                                           f"write one between the brackets: ![what the photo "
                                           f"shows]({written})"))
-        if isinstance(document, (Post, Page)) and document.image:
+        if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
             add(document.image, document.source, field_line(document, "image"), True,
-                document.image_focus)
+                getattr(document, "image_focus", ""))
         elif isinstance(document, Product):
             for number, image in enumerate(document.images, 1):
                 line = dict(document.lines).get(f"images[{number}]", field_line(document, "images"))
@@ -159,11 +159,9 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
 
 
 def _html_of(document: Document) -> list[str]:
-    if isinstance(document, FaqEntry):
-        return [str(document.answer_html)]
-    if isinstance(document, Page):
-        return [str(document.content_html)]
-    return [str(document.content_html), str(document.summary_html)]
+    """The owner's HTML of a document: its body and, where it has one, its summary."""
+    return [str(getattr(document, name)) for name in ("content_html", "answer_html", "summary_html")
+            if hasattr(document, name)]
 
 
 def _attribute(pattern: re.Pattern[str], tag: str) -> str:

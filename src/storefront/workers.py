@@ -67,6 +67,10 @@ class WorkerPool:
         self._states: dict[int, tuple[Any, str]] = {}
         self._serial = 0  # state files are never reused: workers cache them by name
 
+    def parallel(self, count: int, serial_below: int = SERIAL_BELOW) -> bool:
+        """Whether ``count`` items would go to worker processes."""
+        return self.jobs > 1 and count >= serial_below
+
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
             items: Sequence[I], chunk: int = 16, serial_below: int = SERIAL_BELOW,
             done: Callable[[int], None] | None = None) -> list[R]:
@@ -76,7 +80,7 @@ class WorkerPool:
         encode, are worth a worker even a few at a time); ``done(count)`` is told how many
         results are in after each chunk (for a progress bar).
         """
-        if self.jobs <= 1 or len(items) < serial_below:
+        if not self.parallel(len(items), serial_below):
             if done is None:
                 return function(state, items)
             serial: list[R] = []
