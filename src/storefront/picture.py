@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
@@ -81,8 +83,10 @@ class ImageCatalog:
     base_path: str = "/"
 
     def site_path(self, url: str) -> str:
+        """A URL as the catalog's keys are: no base path, percent-decoded, Unicode NFC."""
         prefix = self.base_path.rstrip("/")
-        return url[len(prefix):] if prefix and url.startswith(prefix + "/") else url
+        path = url[len(prefix):] if prefix and url.startswith(prefix + "/") else url
+        return unicodedata.normalize("NFC", unquote(path))
 
     def info(self, url: str) -> ImageInfo | None:
         """The image at ``url`` (written with or without the base path), if the build has it."""
