@@ -1,7 +1,8 @@
 """Incremental builds equal clean builds, whatever the owner changes and in whatever order.
 
 A property test applies random sequences of edits, additions, deletions and renames of posts,
-products, FAQs, pages, templates, theme strings, the config and the build time to a fixture site.
+products, FAQs, pages, templates, theme strings, the config, the build time and photos (replaced,
+added, deleted, with or without the pages that show them) to a fixture site.
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -30,6 +31,8 @@ from storefront.errors import BuildFailed
 from storefront.output import MANIFEST
 from support import SITES, tree_bytes
 
+PHOTO_COLOURS = [(200, 40, 40), (40, 160, 60), (30, 60, 200), (220, 200, 40)]
+
 POSTS = "content/posts"
 WORDS = st.sampled_from(["pane", "forno", "lievito", "grano", "l'impasto", '"caldo"', "--", "..."])
 TEXT = st.lists(WORDS, min_size=1, max_size=8).map(" ".join)
@@ -45,8 +48,31 @@ def start_site(folder: Path) -> Path:
     (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
     (theme / "strings" / "it.yaml").write_text("blog: Il nostro blog\n", encoding="utf-8")
     config = site / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n"
+                      "images: {widths: [24, 48], formats: [webp]}\n", encoding="utf-8")
+    write_photo(site, 0, 0, 60)
+    focaccia = site / POSTS / "2024-06-10-focaccia.md"
+    replace_in(focaccia, "---\n", "---\nimage: /assets/foto-0.jpg\nimage_alt: Foto\n")
+    with focaccia.open("a", encoding="utf-8") as handle:
+        handle.write("\n![Il forno](/assets/foto-0.jpg)\n")
     return site
+
+
+def write_photo(site: Path, index: int, colour: int, width: int) -> None:
+    """A small JPEG (with an EXIF orientation, so that it is turned) at /assets/foto-N.jpg."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, 40), PHOTO_COLOURS[colour % len(PHOTO_COLOURS)])
+    image.paste((250, 250, 250), (0, 0, width // 3, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = site / "content/assets" / f"foto-{index}.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, "JPEG", exif=exif.tobytes(), quality=80)
+
+
+def photo_files(site: Path) -> list[Path]:
+    return sorted((site / "content/assets").glob("foto-*.jpg"))
 
 
 def posts(site: Path) -> list[Path]:
@@ -71,6 +97,7 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
+        "replace_photo", "add_photo", "delete_photo",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
 
@@ -126,6 +153,29 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
         config.write_text("\n".join(lines), encoding="utf-8")
     elif kind == "clock":
         os.environ["SOURCE_DATE_EPOCH"] = str([1719000000, 1735700000, 4102444800][index % 3])
+    elif kind in ("replace_photo", "add_photo", "delete_photo"):
+        apply_photo(site, kind, index, day, pick)
+
+
+def apply_photo(site: Path, kind: str, index: int, day: int, pick: Path) -> None:
+    """Replace, add (shown by a post) or delete a photo; a deleted photo's references go too
+    unless ``index`` is odd (then the build must fail the same way each time)."""
+    existing = photo_files(site)
+    if kind == "replace_photo" and existing:
+        number = int(existing[index % len(existing)].stem.split("-")[1])
+        write_photo(site, number, day, 30 + day * 2)
+    elif kind == "add_photo" or not existing:
+        write_photo(site, index, day, 30 + day)
+        with pick.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n![Foto {index}](/assets/foto-{index}.jpg)\n")
+    else:
+        victim = existing[index % len(existing)]
+        victim.unlink()
+        if index % 2 == 0:
+            for post in posts(site):
+                text = post.read_text(encoding="utf-8")
+                lines = [line for line in text.split("\n") if f"/assets/{victim.name}" not in line]
+                post.write_text("\n".join(lines), encoding="utf-8")
 
 
 def apply_template(site: Path, index: int, text: str) -> None:

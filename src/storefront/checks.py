@@ -115,11 +115,15 @@ def _is_image(target: str) -> bool:
     return target.lower().endswith(_IMAGE_EXTENSIONS)
 
 
+_GENERATED = re.compile(r"-(?:\d+w|card)\.[0-9a-f]{10}\.\w+$")  # resized copies, share cards
+
+
 def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
     """Suggest the nearest URL of the same kind (a file for a file, a page for a page)."""
     assets = urls.url("assets/")
     is_file = target.startswith(assets)
-    candidates = sorted(u for u in known if u.startswith(assets) == is_file)
+    candidates = sorted(u for u in known if u.startswith(assets) == is_file
+                        and not _GENERATED.search(u))
     if target + "/" in known:
         return f"did you mean {target}/ (with the final slash)?"
     close = difflib.get_close_matches(target, candidates, 1, 0.6)
