@@ -276,3 +276,12 @@ def test_an_upright_card_keeps_the_focus_inside_the_photo() -> None:
     for focus in ("0% 0%", "100% 100%", "50% 50%"):
         card = process(data.getvalue(), recipe, False, (focus,), False).outputs[0]
         assert (card.width, card.height) == (400, 210)
+
+
+def test_a_first_build_reports_its_image_progress(site: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    build_site(BuildRequest(root=site, output=site / "output", jobs=2),
+               lambda stage, done, total: seen.append((stage, done, total)))
+    images = [(done, total) for stage, done, total in seen if stage == "images"]
+    assert images[0] == (0, 8) and images[-1] == (8, 8)
+    assert [done for done, _ in images] == sorted(done for done, _ in images)

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from storefront.cache import BuildCache, store_page
 from storefront.config import CONFIG_NAME, SiteConfig
@@ -43,7 +41,7 @@ from storefront.imaging import (
     process,
     writable_formats,
 )
-from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
+from storefront.picture import Card, ImageCatalog, ImageInfo, Variant, site_path
 from storefront.sources import SourceFile
 from storefront.svg import SvgProblem, check_svg
 from storefront.urls import UrlBuilder
@@ -115,13 +113,6 @@ class ImageResult:
 
 
 # -- where images are used ----------------------------------------------------------------------
-
-def site_path(url: str, base_path: str) -> str:
-    """A URL of the site as a normalised site path: no base path, percent-decoded, NFC."""
-    if base_path != "/" and url.startswith(base_path):
-        url = "/" + url[len(base_path):]
-    return unicodedata.normalize("NFC", unquote(url.split("#", 1)[0].split("?", 1)[0]))
-
 
 def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text: str,
                  base_path: str) -> tuple[list[ImageUse], list[ContentError]]:

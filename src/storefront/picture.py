@@ -74,6 +74,14 @@ class ImageInfo:
         return found[-1] if found else None
 
 
+def site_path(url: str, base_path: str) -> str:
+    """A URL of the site as the catalog's keys are: no base path, no fragment or query,
+    percent-decoded, Unicode NFC (a Mac writes "é" as two code points, an editor as one)."""
+    prefix = base_path.rstrip("/")
+    path = url[len(prefix):] if prefix and url.startswith(prefix + "/") else url
+    return unicodedata.normalize("NFC", unquote(path.split("#", 1)[0].split("?", 1)[0]))
+
+
 @dataclass(frozen=True)
 class ImageCatalog:
     """Every image of a build by site path (``/assets/x.jpg``, without the base path)."""
@@ -83,10 +91,7 @@ class ImageCatalog:
     base_path: str = "/"
 
     def site_path(self, url: str) -> str:
-        """A URL as the catalog's keys are: no base path, percent-decoded, Unicode NFC."""
-        prefix = self.base_path.rstrip("/")
-        path = url[len(prefix):] if prefix and url.startswith(prefix + "/") else url
-        return unicodedata.normalize("NFC", unquote(path))
+        return site_path(url, self.base_path)
 
     def info(self, url: str) -> ImageInfo | None:
         """The image at ``url`` (written with or without the base path), if the build has it."""
