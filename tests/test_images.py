@@ -143,10 +143,12 @@ def test_markdown_images_become_pictures_with_srcset_sizes_and_dimensions(site: 
     tag = img.group(0)
     assert 'width="256" height="192"' in tag and 'alt="Il banco di lavoro"' in tag
     assert 'sizes="(min-width: 46rem) 46rem, 100vw"' in tag
-    images = re.findall(r"<img [^>]*>", html[html.index('class="prose'):])
+    images = re.findall(r"<img [^>]*>", html)
+    assert "forno-" in images[0]  # the cover comes first: loaded at once
     assert 'fetchpriority="high"' in images[0] and "loading=" not in images[0]
     for later in images[1:]:
         assert 'loading="lazy"' in later and 'decoding="async"' in later
+        assert "fetchpriority" not in later
     logo = next(tag for tag in images if "logo.svg" in tag)
     assert 'width="40" height="20"' in logo  # an SVG keeps its own size and file
 
