@@ -92,6 +92,23 @@ def chosen(srcset: str, needed: int) -> str:
     return next((url for width, url in candidates if width >= needed), candidates[-1][1])
 
 
+def displayed_width(sizes: str, viewport: int) -> int:
+    """The CSS width a ``sizes`` attribute gives an image in a viewport this wide (min-width
+    conditions; lengths in px, rem or vw)."""
+    for part in sizes.split(","):
+        condition = re.match(r"\s*\(min-width:\s*([\d.]+)(rem|px)\)\s*(.+)", part)
+        if condition:
+            minimum = float(condition.group(1)) * (16 if condition.group(2) == "rem" else 1)
+            if viewport < minimum:
+                continue
+            part = condition.group(3)
+        length = re.match(r"\s*([\d.]+)(vw|rem|px)", part)
+        if length:
+            value, unit = float(length.group(1)), length.group(2)
+            return round(value * viewport / 100 if unit == "vw" else value * (16 if unit == "rem" else 1))
+    return viewport
+
+
 def page_weight(output: Path, page: str, css_width: int, dpr: int, accepts: tuple[str, ...]) -> int:
     """The page's HTML plus the images a browser downloads for it (all of them, once scrolled)."""
     html = (output / page).read_text(encoding="utf-8")
@@ -102,10 +119,7 @@ def page_weight(output: Path, page: str, css_width: int, dpr: int, accepts: tupl
         img = re.search(r'<img [^>]*srcset="([^"]+)"', picture)
         srcset = sources[fmt] if fmt else (img.group(1) if img else "")
         sizes = re.search(r'sizes="([^"]+)"', picture)
-        shown = css_width
-        if sizes:
-            vw = re.search(r"(\d+)vw\s*$", sizes.group(1))
-            shown = css_width * int(vw.group(1)) // 100 if vw else css_width
+        shown = displayed_width(sizes.group(1) if sizes else "100vw", css_width)
         url = chosen(srcset, shown * dpr)
         total += (output / url.lstrip("/")).stat().st_size
     for img in re.findall(r"<img [^>]*>", re.sub(r"<picture>.*?</picture>", "", html, flags=re.DOTALL)):
