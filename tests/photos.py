@@ -7,6 +7,7 @@ block carries a marker string (``MARKER-...``) that must never reach the output.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 
@@ -23,7 +24,9 @@ XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.o
        b'exif:GPSLatitude="43,44.0N" exif:UserComment="MARKER-XMP"/></rdf:RDF></x:xmpmeta>')
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    """One sRGB profile for every photo of a test run (a profile records when it was made)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
