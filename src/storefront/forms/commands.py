@@ -1,4 +1,4 @@
-"""The owner's ``storefront forms`` commands: serve, list, export, forget, send.
+"""The owner's ``storefront forms`` commands: serve, list, export, forget, send, migrate.
 
 :func:`add_forms_parser` registers them on the main CLI's subparsers; each handler takes the parsed
 arguments, prints its own report and returns an exit code (config and storage errors are raised
@@ -10,17 +10,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 import time
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
+from storefront.forms.backends import open_database
 from storefront.forms.confirmation import make_outbox_composer
+from storefront.forms.database import Connection
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
 from storefront.forms.links import LinkSigner
@@ -32,15 +33,12 @@ from storefront.forms.outbox import (
     deliver_outbox,
     outbox_counts,
 )
-from storefront.forms.sender import SenderIdentity
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.spam import resolve_secret
 from storefront.forms.storage import (
     FormCounts,
     StoredSubmission,
-    connect,
     count_by_form,
-    database_path,
     fetch_submissions,
     stored_secret,
 )
@@ -55,30 +53,33 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 class FormsSummary:
     forms: list[FormCounts]
     outbox: OutboxCounts
-    database: Path
+    database: str
 
 
-def open_database(config: SiteConfig, root: Path) -> sqlite3.Connection:
-    return connect(database_path(config, root))
+@contextmanager
+def open_connection(config: SiteConfig, root: Path) -> Iterator[Connection]:
+    """A connection to the site's form database (SQLite or PostgreSQL), closed afterwards."""
+    with open_database(config, root) as database, database.connect() as conn:
+        yield conn
 
 
-def endpoint_secret(conn: sqlite3.Connection) -> bytes:
+def endpoint_secret(conn: Connection) -> bytes:
     """The key the endpoint signs with: ``STOREFRONT_FORMS_SECRET``, else the stored one."""
     return resolve_secret(lambda: stored_secret(conn), os.environ)
 
 
 def summarize(config: SiteConfig, root: Path) -> FormsSummary:
     """Counts per form (every declared form, plus any stored under an old name) and the outbox."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         stored = {c.form: c for c in count_by_form(conn)}
         names = [*config.forms, *(name for name in stored if name not in config.forms)]
         counts = [stored.get(name, FormCounts(name, 0, 0, "")) for name in names]
-        return FormsSummary(counts, outbox_counts(conn), database_path(config, root))
+        return FormsSummary(counts, outbox_counts(conn), conn.database.label)
 
 
 def recent_submissions(config: SiteConfig, root: Path, form: str, limit: int,
                        include_spam: bool = False) -> list[StoredSubmission]:
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         return fetch_submissions(conn, form, include_spam=include_spam, limit=limit,
                                  newest_first=True)
 
@@ -86,7 +87,7 @@ def recent_submissions(config: SiteConfig, root: Path, form: str, limit: int,
 def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out: TextIO, *,
                        include_spam: bool = False, raw: bool = False) -> int:
     """Write every submission of ``form`` to ``out``; return how many."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         rows = fetch_submissions(conn, form, include_spam=include_spam)
     if fmt == "json":
         write_json(out, rows)
@@ -97,7 +98,7 @@ def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out:
 
 def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
     """Erase every submission (and pending mail) of ``email``; say how many were deleted."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         return forget_email(conn, email)
 
 
@@ -106,8 +107,7 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
     """Try to send every notification pending now (only the due ones with ``due_only``),
     those claimed by a sender that is no longer running included."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
-    path = database_path(config, root)
-    with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
+    with open_connection(config, root) as conn, conn.database.sender() as sender:
         compose = make_outbox_composer(config, LinkSigner(endpoint_secret(conn)))
         return deliver_outbox(conn, transport, compose, clock, sender,
                               force=not due_only, backlog_only=True)
@@ -197,7 +197,7 @@ def run_forms_serve(args: argparse.Namespace) -> int:
         prefix = config.form_endpoint.url
         names = ", ".join(config.forms) or "none declared"
         print(f"storefront forms: serving on http://{shown}:{port} (forms: {names}; public URL "
-              f"{prefix}<form>); database {database_path(config, root)}", flush=True)
+              f"{prefix}<form>); database {open_database(config, root).label}", flush=True)
 
     serve(config, root, args.host, args.port, threads=args.threads,
           trusted_proxy=args.trusted_proxy or None, ready=ready)
@@ -243,7 +243,7 @@ def run_forms_export(args: argparse.Namespace) -> int:
     config = load_config(root)
     if args.form not in config.forms:
         print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
-    if args.output is not None and _is_database_file(args.output, database_path(config, root)):
+    if args.output is not None and open_database(config, root).owns_file(args.output):
         print(f"error: --output {args.output} is the form database itself (or its -wal/-shm); "
               "write the export to another file", file=sys.stderr)
         return EXIT_USAGE
@@ -261,14 +261,6 @@ def run_forms_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_database_file(path: Path, database: Path) -> bool:
-    """Whether ``path`` names the database or one of SQLite's files beside it: replacing one
-    under a running endpoint would send its later commits to a deleted file."""
-    siblings = {database.with_name(database.name + suffix).resolve()
-                for suffix in ("", "-wal", "-shm", "-journal")}
-    return path.resolve() in siblings
-
-
 def run_forms_forget(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
@@ -280,10 +272,8 @@ def run_forms_forget(args: argparse.Namespace) -> int:
         print(f"no submissions of {args.email}")
     if report.subscribers:
         print(f"deleted {args.email} from the newsletter, with its consent record and its mails")
-    if not report.wal_cleared:
-        print("error: another program is reading the database, so what was deleted may still be "
-              "in the database's write-ahead log (the -wal file); run the command again when it "
-              "is done", file=sys.stderr)
+    if report.leftover:
+        print(f"error: {report.leftover}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 

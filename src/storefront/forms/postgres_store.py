@@ -1,0 +1,357 @@
+"""The PostgreSQL form database: connections, a pool, migration under a lock, sender identities.
+
+Several endpoint instances (on one machine or several) and the owner's commands share one
+database. What keeps them correct together:
+
+* **Migration** runs once at start-up, inside a transaction holding an advisory lock
+  (:mod:`storefront.forms.postgres_schema`): instances starting together migrate once.
+* **Row locks**: a connection here supplies ``FOR UPDATE`` and ``FOR UPDATE SKIP LOCKED`` to
+  the shared queries, so senders claiming the outbox at the same moment each take different
+  rows without waiting, and read-then-write steps (a sign-up, a confirmation) wait for each other.
+* **Sender identities** (:class:`AdvisoryLockSender`): a sender holds a session-level advisory
+  lock on a random 63-bit key, on a connection of its own, for as long as it runs; its claims
+  carry the key in their name. PostgreSQL releases the lock when that session ends, however the
+  process ended (SIGKILL closes its socket at once; TCP keepalives, set on the session, notice a
+  machine that vanished within about 25 s), so another sender tells a dead claimant from a live
+  one by trying the lock: a live sender's claims are never taken, a dead one's at once.
+* **The rate limit** is counted in the database (:class:`~storefront.forms.shared_limit.SharedRateLimiter`),
+  on pooled connections that commit without waiting for the disk (a counter lost in a crash of
+  the server costs nothing).
+
+Connections are in autocommit mode (transactions are opened explicitly) with a 10 s
+``lock_timeout``, the counterpart of SQLite's busy timeout. The password is never in the URL
+(the config refuses one): libpq reads ``PGPASSWORD``, ``~/.pgpass`` or a service file, and
+``STOREFRONT_DATABASE_PASSWORD`` is passed on if set.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import pq
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from storefront.forms.database import (
+    BUSY_TIMEOUT_SECONDS,
+    Connection,
+    Cursor,
+    Database,
+    DatabaseError,
+    StorageError,
+)
+from storefront.forms.postgres_schema import (
+    MIGRATION_LOCK,
+    SCHEMA_VERSION,
+    current_version,
+    pending_migrations,
+)
+from storefront.forms.sender import Sender
+from storefront.forms.spam import Limiter
+
+PASSWORD_ENV = "STOREFRONT_DATABASE_PASSWORD"  # noqa: S105 - the name of a variable
+POOL_SIZE = 20
+#: Server-side keepalives of a sender's lock session: a vanished machine's lock goes in ~25 s.
+KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5",
+             "tcp_keepalives_count": "3"}
+_NAME = re.compile(r"[0-9]{1,10}-([0-9a-f]{16})")
+_TABLES_WITH_PERSONAL_DATA = "submissions, outbox, subscribers"
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresConnection(Connection):
+    """A psycopg connection in autocommit mode; errors become :class:`DatabaseError`."""
+
+    for_update = " FOR UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, database: PostgresDatabase, raw: psycopg.Connection[Any]) -> None:
+        super().__init__(database)
+        self.raw = raw
+        self.backend_pid = raw.info.backend_pid
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        try:
+            if params:
+                return self.raw.execute(_placeholders(sql), params)
+            return self.raw.execute(sql.encode())
+        except psycopg.Error as exc:
+            raise DatabaseError(str(exc).strip()) from exc
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(_placeholders(sql), rows)
+        except psycopg.Error as exc:
+            raise DatabaseError(str(exc).strip()) from exc
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    @property
+    def usable(self) -> bool:
+        return not (self.raw.closed or self.raw.broken)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def scrub(self, wait_seconds: float) -> str:
+        """Vacuum the tables that held the erased rows, once no other session can still see them.
+
+        A session whose snapshot is older than the erasure (a ``pg_dump`` running, a long
+        report) keeps the old row versions alive; VACUUM cannot remove them before it ends.
+        """
+        started = self.execute("SELECT clock_timestamp()").fetchone()[0]
+        deadline = time.monotonic() + wait_seconds
+        while self._older_snapshots(started) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            self.execute(f"VACUUM {_TABLES_WITH_PERSONAL_DATA}")
+        except DatabaseError as exc:
+            return (f"the rows are deleted, but the tables could not be vacuumed ({exc}); their "
+                    f"old versions stay in the files until PostgreSQL vacuums them: run "
+                    f"VACUUM {_TABLES_WITH_PERSONAL_DATA} as the tables' owner")
+        if self._older_snapshots(started):
+            return ("another session (a backup, a long query) still sees the deleted rows, so "
+                    "PostgreSQL keeps their old versions in the table files for now; run the "
+                    "command again when it is done")
+        return ""
+
+    def _older_snapshots(self, moment: Any) -> bool:
+        return bool(self.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+            " AND backend_xmin IS NOT NULL AND xact_start < ?", (moment,)).fetchone()[0])
+
+
+class PostgresDatabase(Database):
+    """The PostgreSQL database at a ``postgresql://`` URL (without a password)."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.url = url
+        self.label = _without_password(url)
+        self._options: dict[str, Any] = {"autocommit": True, "connect_timeout": 10,
+                                         "application_name": "storefront-forms"}
+        if env.get(PASSWORD_ENV):
+            self._options["password"] = env[PASSWORD_ENV]
+        self._migrated = False
+        self._lock = threading.Lock()
+        self._pools: dict[bool, ConnectionPool[Any]] = {}
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def raw_connect(self, timeout: float = BUSY_TIMEOUT_SECONDS,
+                    settings: Mapping[str, str] | None = None) -> psycopg.Connection[Any]:
+        """A driver connection, set up (not migrated)."""
+        try:
+            raw = psycopg.connect(self.url, **self._options)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot connect to the form database {self.label}: "
+                               f"{str(exc).strip()}") from exc
+        try:
+            self._configure(raw, timeout, settings)
+        except psycopg.Error as exc:
+            raw.close()
+            raise StorageError(f"cannot use the form database {self.label}: {exc}") from exc
+        return raw
+
+    @staticmethod
+    def _configure(raw: psycopg.Connection[Any], timeout: float = BUSY_TIMEOUT_SECONDS,
+                   settings: Mapping[str, str] | None = None) -> None:
+        values = {"lock_timeout": f"{int(timeout * 1000)}ms", **(settings or {})}
+        for name, value in values.items():
+            raw.execute("SELECT set_config(%s, %s, false)", (name, value))
+
+    def connect(self, timeout: float = BUSY_TIMEOUT_SECONDS) -> PostgresConnection:
+        raw = self.raw_connect(timeout)
+        try:
+            self.migrate(raw)
+        except BaseException:
+            raw.close()
+            raise
+        return PostgresConnection(self, raw)
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """A pooled connection (the endpoint's requests use these)."""
+        with self._borrow(durable=True) as conn:
+            yield conn
+
+    @contextmanager
+    def _borrow(self, durable: bool) -> Iterator[PostgresConnection]:
+        pool = self._pool(durable)
+        try:
+            with pool.connection() as raw:
+                yield PostgresConnection(self, raw)
+        except PoolTimeout as exc:
+            raise StorageError(f"no connection to the form database {self.label} became free "
+                               f"in time: {exc}") from exc
+
+    def _pool(self, durable: bool) -> ConnectionPool[Any]:
+        with self._lock:
+            pool = self._pools.get(durable)
+            if pool is None:
+                if not self._migrated:
+                    self.connect().close()
+                settings = {} if durable else {"synchronous_commit": "off"}
+                pool = ConnectionPool(
+                    self.url, kwargs=self._options, min_size=1, max_size=POOL_SIZE,
+                    timeout=BUSY_TIMEOUT_SECONDS, open=True, name="storefront-forms",
+                    configure=lambda raw: self._configure(raw, settings=settings),
+                )
+                self._pools[durable] = pool
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def migrate(self, raw: psycopg.Connection[Any]) -> None:
+        """Bring the schema up to date, once, under an advisory lock (see postgres_schema)."""
+        if self._migrated:
+            return
+        try:
+            version = current_version(raw)
+            if version != SCHEMA_VERSION:
+                with raw.transaction():
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                    version = current_version(raw)  # another instance may have migrated
+                    if version < SCHEMA_VERSION:
+                        if version == 0:
+                            raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                            raw.execute("INSERT INTO schema_version VALUES (0)")
+                        for statement in itertools.chain(*pending_migrations(version)):
+                            raw.execute(statement.encode())
+                        raw.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot set up the form database {self.label}: "
+                               f"{str(exc).strip()}") from exc
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"the form database has schema version {version}, newer than this storefront "
+                f"({SCHEMA_VERSION}); upgrade storefront")
+        self._migrated = True
+
+    # -- what differs from SQLite --------------------------------------------------------------
+
+    def sender(self) -> Sender:
+        return AdvisoryLockSender(self)
+
+    def rate_limiter(self, limit: int, window: float, clock: Callable[[], float]) -> Limiter:
+        from storefront.forms.shared_limit import SharedRateLimiter
+
+        return SharedRateLimiter(lambda: self._borrow(durable=False), limit, window, clock)
+
+    def committed(self, conn: Connection, ids: Sequence[int]) -> Sequence[int] | None:
+        """Wait until the broken session is gone from the server (its COMMIT then either
+        happened or never will), then look the submissions up."""
+        if not isinstance(conn, PostgresConnection):
+            return None
+        try:
+            with self.connect() as fresh:
+                deadline = time.monotonic() + 2 * BUSY_TIMEOUT_SECONDS
+                while fresh.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ?",
+                                    (conn.backend_pid,)).fetchone():
+                    if time.monotonic() > deadline:
+                        return None
+                    time.sleep(0.05)
+                return [int(row[0]) for row in fresh.execute(
+                    "SELECT id FROM submissions WHERE id = ANY(?)", (list(ids),))]
+        except StorageError:
+            return None
+
+
+class AdvisoryLockSender:
+    """A mail sender's name, alive while its session holds the advisory lock the name carries.
+
+    The name has the form of the lock-file senders' (``<pid>-<16 hex digits>``); the hex digits
+    are the lock's key. Use as a context manager (or call :meth:`release`).
+    """
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        self._conn: psycopg.Connection[Any] | None = database.raw_connect(settings=KEEPALIVE)
+        for _attempt in range(100):
+            key = secrets.randbits(63)
+            if _flag(self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))):
+                break
+        else:  # pragma: no cover - 100 collisions of 63-bit random keys
+            raise StorageError("cannot take a sender lock in the form database")
+        self.name = f"{os.getpid()}-{key:016x}"
+
+    def alive(self, name: str) -> bool:
+        """Whether the sender ``name`` still holds its lock (this one: until released, and as
+        long as its session lasts)."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            return False if name == self.name else _probe_failed()
+        if name == self.name:
+            return True
+        match = _NAME.fullmatch(name)
+        if match is None:
+            return False
+        try:  # taken and released by the same statement: only a held lock makes it fail
+            taken = _flag(conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                       (int(match.group(1), 16),)))
+        except psycopg.Error:
+            return _probe_failed()
+        return not taken
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with suppress(psycopg.Error):
+                self._conn.close()  # the lock goes with the session
+            self._conn = None
+
+    def __enter__(self) -> AdvisoryLockSender:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _flag(cursor: psycopg.Cursor[Any]) -> bool:
+    row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _probe_failed() -> bool:
+    """When liveness cannot be checked, the claimant counts as alive: a mail is left to its
+    sender rather than sent twice."""
+    return True
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
