@@ -33,6 +33,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     node = metafunc.definition
+    if node.get_closest_marker("postgres_only"):
+        metafunc.parametrize("backend", BACKENDS[1:])
+        return
     both = node.get_closest_marker("both_backends") and not node.get_closest_marker("sqlite_only")
     metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
 

@@ -402,12 +402,13 @@ def test_storage_failure_is_503_and_stores_nothing(client: WsgiClient, site_root
     assert client.post("newsletter", VALID["newsletter"]).status == 303  # no mail row needed
 
 
+@pytest.mark.sqlite_only
 def test_database_settings(app, site_root: Path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from storefront.forms.storage import SCHEMA_VERSION, connect
+    from storefront.forms.sqlite_store import SCHEMA_VERSION, connect_file
 
-    conn = connect(site_root / "data" / "forms.sqlite3")
+    conn = connect_file(site_root / "data" / "forms.sqlite3")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

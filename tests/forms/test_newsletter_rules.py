@@ -18,7 +18,7 @@ from storefront.errors import BuildFailed
 from storefront.forms import FormsApp
 from storefront.forms.commands import forget, send_outbox
 from storefront.forms.links import LinkSigner, parse_token
-from storefront.forms.storage import _MIGRATIONS, SCHEMA_VERSION, connect
+from storefront.forms.sqlite_store import _MIGRATIONS, SCHEMA_VERSION, connect_file
 from storefront.forms.subscribers import confirm_subscriber
 from storefront.newsletter import operations
 from storefront.newsletter.delivery import Pacer
@@ -65,7 +65,7 @@ def test_a_confirmed_address_gets_the_same_answer_and_nothing_new(shop: Path) ->
         client = WsgiClient(app, clock)
         first = sign_up(client, "anna@example.com")
         [(subscriber_id, nonce)] = query(shop, "SELECT id, confirm_nonce FROM subscribers")
-        with closing(connect(app.db_path)) as conn:
+        with app.database.connect() as conn:
             moment = datetime.fromtimestamp(clock(), UTC)
             assert confirm_subscriber(conn, subscriber_id, nonce, moment, "") == "confirmed"
         clock.advance(3600)  # past the resend pause: only the state decides
@@ -224,7 +224,7 @@ def test_forget_removes_the_subscriber_and_every_trace(shop: Path,
     operations.send_issue(shop, "marzo")
     assert len(smtp_server.sink.wait_for(2)) == 2
     report = forget(load_config(shop), shop, "Anna@Example.com")
-    assert report.subscribers == 1 and report.deleted == 1 and report.wal_cleared
+    assert report.subscribers == 1 and report.deleted == 1 and report.scrubbed
     raw = (shop / "data" / "forms.sqlite3").read_bytes()
     assert b"anna@example.com" not in raw.lower()
     for table in ("submissions", "subscribers", "outbox"):
@@ -265,6 +265,7 @@ def test_the_draft_lists_what_is_new_since_the_last_issue(shop: Path) -> None:
     assert third.products == 1 and "**35,00\xa0€**" in third.path.read_text()
 
 
+@pytest.mark.sqlite_only
 def test_a_version_3_database_migrates_keeping_its_mail(tmp_path: Path) -> None:
     path = tmp_path / "forms.sqlite3"
     old = sqlite3.connect(path, isolation_level=None)
@@ -278,7 +279,7 @@ def test_a_version_3_database_migrates_keeping_its_mail(tmp_path: Path) -> None:
                 " sent_at) VALUES (1, 'owner@example.com', 'now', 0, NULL),"
                 " (1, 'owner@example.com', 'now', 0, '2025-01-01T00:00:01+00:00')")
     old.close()
-    with closing(connect(path)) as conn:
+    with closing(connect_file(path)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         rows = conn.execute("SELECT id, kind, submission_id, sent_at IS NULL, outcome FROM outbox"
                             " ORDER BY id").fetchall()

@@ -39,7 +39,15 @@ class StorageError(StorefrontError):
 
 
 class DatabaseError(StorageError):
-    """A statement failed: the driver's error, whichever the engine."""
+    """A statement failed: the driver's error, whichever the engine.
+
+    ``busy``: it waited for a lock another connection held, until the timeout (a later
+    statement would wait again: give up the whole transaction).
+    """
+
+    def __init__(self, message: str, *, busy: bool = False) -> None:
+        super().__init__(message)
+        self.busy = busy
 
 
 class Cursor(Protocol):

@@ -126,8 +126,17 @@ IDENTITY_TABLES = ("submissions", "subscribers", "newsletter_issues", "outbox")
 
 
 def current_version(conn: Executor) -> int:
-    """The schema version (0: a database storefront never used)."""
-    if conn.execute("SELECT to_regclass('schema_version')").fetchone()[0] is None:
+    """The schema version (0: a database storefront never used).
+
+    The table is looked up with a plain query of the catalog (a fresh snapshot), not with
+    ``to_regclass``, whose cached view of the catalog can miss a table another session created
+    while this one waited for the migration lock.
+    """
+    exists = conn.execute(
+        "SELECT COUNT(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+        " ON n.oid = c.relnamespace WHERE c.relname = 'schema_version'"
+        " AND n.nspname = current_schema()").fetchone()[0]
+    if not exists:
         return 0
     row = conn.execute("SELECT version FROM schema_version").fetchone()
     return int(row[0]) if row else 0

@@ -92,7 +92,7 @@ class PostgresConnection(Connection):
                 return self.raw.execute(_placeholders(sql), params)
             return self.raw.execute(sql.encode())
         except psycopg.Error as exc:
-            raise DatabaseError(str(exc).strip()) from exc
+            raise _translated(exc) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -101,7 +101,7 @@ class PostgresConnection(Connection):
             with self.raw.cursor() as cursor:
                 cursor.executemany(_placeholders(sql), rows)
         except psycopg.Error as exc:
-            raise DatabaseError(str(exc).strip()) from exc
+            raise _translated(exc) from exc
 
     def begin(self) -> None:
         self.execute("BEGIN")
@@ -118,26 +118,38 @@ class PostgresConnection(Connection):
         self.raw.close()
 
     def scrub(self, wait_seconds: float) -> str:
-        """Vacuum the tables that held the erased rows, once no other session can still see them.
+        """Rewrite the tables that held the erased rows (``VACUUM FULL``), so that their bytes
+        leave the table files: a plain VACUUM only marks their space reusable.
 
-        A session whose snapshot is older than the erasure (a ``pg_dump`` running, a long
-        report) keeps the old row versions alive; VACUUM cannot remove them before it ends.
+        ``VACUUM FULL`` needs the tables to itself for a moment (the endpoint's writes wait that
+        long); it asks for them with a short lock timeout and retries for ``wait_seconds``. A
+        session whose snapshot is older than the erasure (a ``pg_dump`` running, a long report)
+        still sees the old rows, which are then kept: that is reported, as SQLite reports a
+        reader that keeps its WAL.
         """
         started = self.execute("SELECT clock_timestamp()").fetchone()[0]
         deadline = time.monotonic() + wait_seconds
-        while self._older_snapshots(started) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        timeout = self.execute("SHOW lock_timeout").fetchone()[0]
+        self.execute("SELECT set_config('lock_timeout', '200ms', false)")
         try:
-            self.execute(f"VACUUM {_TABLES_WITH_PERSONAL_DATA}")
-        except DatabaseError as exc:
-            return (f"the rows are deleted, but the tables could not be vacuumed ({exc}); their "
-                    f"old versions stay in the files until PostgreSQL vacuums them: run "
-                    f"VACUUM {_TABLES_WITH_PERSONAL_DATA} as the tables' owner")
-        if self._older_snapshots(started):
-            return ("another session (a backup, a long query) still sees the deleted rows, so "
-                    "PostgreSQL keeps their old versions in the table files for now; run the "
-                    "command again when it is done")
-        return ""
+            while True:
+                if not self._older_snapshots(started):
+                    try:
+                        self.execute(f"VACUUM FULL {_TABLES_WITH_PERSONAL_DATA}")
+                        return ""
+                    except DatabaseError as exc:
+                        if not exc.busy:
+                            return (f"the rows are deleted, but the tables could not be rewritten "
+                                    f"({exc}); until they are (VACUUM FULL "
+                                    f"{_TABLES_WITH_PERSONAL_DATA}, as their owner), the deleted "
+                                    "data stays in the table files")
+                if time.monotonic() >= deadline:
+                    return ("another session (a backup, a long query) still uses the tables, so "
+                            "PostgreSQL keeps the deleted rows in the table files for now; run "
+                            "the command again when it is done")
+                time.sleep(0.05)
+        finally:
+            self.execute("SELECT set_config('lock_timeout', ?, false)", (timeout,))
 
     def _older_snapshots(self, moment: Any) -> bool:
         return bool(self.execute(
@@ -336,6 +348,11 @@ class AdvisoryLockSender:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _translated(exc: psycopg.Error) -> DatabaseError:
+    """The driver's error as ours; a lock wait that timed out (55P03) is ``busy``."""
+    return DatabaseError(str(exc).strip(), busy=exc.sqlstate == "55P03")
 
 
 def _flag(cursor: psycopg.Cursor[Any]) -> bool:

@@ -157,13 +157,13 @@ class SqliteConnection(Connection):
         try:
             return self.raw.execute(sql, params)
         except sqlite3.Error as exc:
-            raise DatabaseError(str(exc)) from exc
+            raise DatabaseError(str(exc), busy=_busy(exc)) from exc
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             self.raw.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise DatabaseError(str(exc)) from exc
+            raise DatabaseError(str(exc), busy=_busy(exc)) from exc
 
     def begin(self) -> None:
         self.execute("BEGIN IMMEDIATE")  # waits for the write lock (the busy timeout)
@@ -184,6 +184,11 @@ class SqliteConnection(Connection):
         return ("another program is reading the database, so what was deleted may still be in "
                 "the database's write-ahead log (the -wal file); run the command again when it "
                 "is done")
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc))
 
 
 class SqliteDatabase(Database):

@@ -116,6 +116,7 @@ class SubmissionWriter:
 
     def _run(self) -> None:
         conn: Connection | None = None
+        self._open: Connection | None = None  # the thread's connection, closed when it ends
         stop = False
         try:
             while not stop:
@@ -134,8 +135,8 @@ class SubmissionWriter:
                     batch.append(more)
                 conn = self._write(conn, batch)
         finally:
-            if conn is not None:
-                conn.close()
+            if self._open is not None:
+                self._open.close()
 
     def _claim(self, batch: list[_Pending]) -> list[_Pending]:
         """The submissions whose requests still wait; from now on they cannot cancel."""
@@ -150,7 +151,7 @@ class SubmissionWriter:
         committing = False
         try:
             if conn is None:
-                conn = self.database.connect(self.busy_timeout)
+                conn = self._open = self.database.connect(self.busy_timeout)
             conn.begin()  # SQLite: waits for the write lock (one busy timeout)
             claimed = self._claim(batch)
             stored = self._insert(conn, claimed)
@@ -195,8 +196,8 @@ class SubmissionWriter:
                 conn.execute("ROLLBACK TO submission")
                 pending.error = exc
             except DatabaseError as exc:  # this row only (a constraint, a value refused)
-                if not conn.usable:
-                    raise  # the connection is gone: the whole batch fails
+                if exc.busy or not conn.usable:
+                    raise  # locked for the whole timeout, or disconnected: the batch fails
                 conn.execute("ROLLBACK TO submission")
                 log.error("cannot store a submission: %s", exc)
                 pending.error = exc
