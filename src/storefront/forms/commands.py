@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
-from storefront.forms.backends import open_database
+from storefront.formconfig import is_postgres_url, parse_database
+from storefront.forms.backends import database_path, open_database, open_postgres
 from storefront.forms.confirmation import make_outbox_composer
 from storefront.forms.database import Connection
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
 from storefront.forms.links import LinkSigner
 from storefront.forms.mailer import Mailer, credentials_from_env
+from storefront.forms.migration import migrate_to_postgres
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
@@ -35,6 +37,7 @@ from storefront.forms.outbox import (
 )
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.spam import resolve_secret
+from storefront.forms.sqlite_store import SqliteDatabase
 from storefront.forms.storage import (
     FormCounts,
     StoredSubmission,
@@ -117,7 +120,7 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
 
 
 def add_forms_parser(subparsers: Any) -> None:
-    """Register ``forms serve|list|export|forget|send`` on the main CLI's subparsers."""
+    """Register ``forms serve|list|export|forget|send|migrate`` on the main CLI's subparsers."""
     forms = subparsers.add_parser(
         "forms", help="run and manage the contact-form endpoint",
         description="Run the self-hosted form endpoint and manage what it received.",
@@ -127,7 +130,7 @@ def add_forms_parser(subparsers: Any) -> None:
 
 
 def add_forms_commands(commands: Any) -> None:
-    """Register the five subcommands on ``commands`` (``python -m storefront.forms`` uses it)."""
+    """Register the subcommands on ``commands`` (``python -m storefront.forms`` uses it)."""
     serve_cmd = commands.add_parser(
         "serve", help="run the form endpoint (waitress)",
         description="Serve the form endpoint with waitress until stopped (SIGTERM/Ctrl-C).",
@@ -178,6 +181,19 @@ def add_forms_commands(commands: Any) -> None:
     send_cmd.add_argument("--due-only", action="store_true",
                           help="only those whose retry time has come")
     send_cmd.set_defaults(func=run_forms_send)
+
+    migrate_cmd = commands.add_parser(
+        "migrate", help="copy the SQLite form database into PostgreSQL",
+        description="Copy everything in the SQLite form database (submissions, mail, tokens, "
+        "subscribers, issues, the secret) into an empty PostgreSQL database and check the "
+        "counts. Stop the endpoint first; then point form_endpoint.database at the URL.",
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="URL", dest="target",
+                             help="postgresql://USER@HOST/DBNAME (the password comes from "
+                             "PGPASSWORD, STOREFRONT_DATABASE_PASSWORD or ~/.pgpass)")
+    migrate_cmd.add_argument("--from", type=Path, metavar="FILE", dest="source",
+                             help="the SQLite file (default: form_endpoint.database)")
+    migrate_cmd.set_defaults(func=run_forms_migrate)
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -299,3 +315,39 @@ def run_forms_send(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return EXIT_OK if report.failed == 0 else EXIT_FAILED
+
+
+_TABLE_NAMES = {"submissions": "submissions", "outbox": "mails in the outbox",
+                "used_tokens": "used tokens", "subscribers": "subscribers",
+                "newsletter_issues": "newsletter issues", "meta": "settings"}
+
+
+def run_forms_migrate(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    try:
+        target = parse_database(args.target)
+    except ValueError as exc:
+        print(f"error: --to {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_postgres_url(target):
+        print("error: --to must be a postgresql:// URL", file=sys.stderr)
+        return EXIT_USAGE
+    if args.source is not None:
+        source = args.source
+    elif is_postgres_url(config.form_endpoint.database):
+        print("error: form_endpoint.database is already a PostgreSQL URL; give the SQLite file "
+              "with --from FILE", file=sys.stderr)
+        return EXIT_USAGE
+    else:
+        source = database_path(config, root)
+    if not source.is_file():
+        print(f"error: there is no SQLite database at {source}", file=sys.stderr)
+        return EXIT_FAILED
+    with open_postgres(target) as database:
+        report = migrate_to_postgres(SqliteDatabase(source), database)
+    copied = ", ".join(f"{count} {_TABLE_NAMES[table]}" for table, count in report.counts.items())
+    print(f"copied {report.source} to {report.target}: {copied}; every count checked")
+    print(f"next: set form_endpoint.database: {report.target} in storefront.yaml and start the "
+          "endpoint; keep the SQLite file as a backup")
+    return EXIT_OK

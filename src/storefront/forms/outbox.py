@@ -145,9 +145,9 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
         for holder in holders:
             if not sender.alive(holder):
                 taken += conn.execute(
-                    "WITH held AS (SELECT id FROM outbox WHERE sent_at IS NULL"  # noqa: S608 - constant SQL
-                    f" AND claimed_by = ?{conn.skip_locked}) UPDATE outbox SET claimed_by = '',"
-                    " locked_until = 0 WHERE id IN (SELECT id FROM held)", (holder,)).rowcount
+                    "UPDATE outbox SET claimed_by = '', locked_until = 0 WHERE id IN"  # noqa: S608 - constant SQL
+                    " (SELECT id FROM outbox WHERE sent_at IS NULL AND claimed_by = ?"
+                    f"{conn.skip_locked})", (holder,)).rowcount
                 pid = sender_pid(holder)
                 if pid is not None:
                     dead.append(pid)

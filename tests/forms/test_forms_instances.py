@@ -1,0 +1,291 @@
+"""Several endpoint instances on one PostgreSQL database, as real processes: submissions sent to
+both while one is killed with SIGKILL, the rate limit and single-use tokens across instances,
+mail and a newsletter sent by two instances at once, the health check, and ``forms migrate``
+from SQLite. aiosmtpd on loopback counts what arrives."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from forms_support import SECRET, Backend, FakeClock, SmtpServer, WsgiClient, rows
+from newsletter_support import SECRET_TEXT, write_shop
+from process_support import (
+    Endpoint,
+    contact_fields,
+    fetch_token,
+    mails_per_name,
+    owner_command,
+    post_form,
+    stored_names,
+    write_site,
+)
+
+from storefront.config import load_config
+from storefront.forms import create_app
+
+pytestmark = pytest.mark.postgres_only
+
+
+class AlternatingStream:
+    """Client threads posting numbered contact submissions to several instances in turn (each
+    on its own keep-alive connection); an instance that stops answering is left out from then
+    on. ``acked`` holds the markers answered with success."""
+
+    def __init__(self, ports: list[int], clients: int = 4) -> None:
+        self.ports = ports
+        self.acked: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._post, args=(c,), daemon=True)
+                         for c in range(clients)]
+
+    def _post(self, client: int) -> None:
+        conns = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                 for port in self.ports}
+        n = 0
+        while not self._stop.is_set() and conns:
+            port = sorted(conns)[n % len(conns)]
+            marker = f"c{client}-{n}"
+            n += 1
+            try:
+                status, answer = post_form(conns[port], "contact", contact_fields(marker))
+            except (OSError, http.client.HTTPException):
+                conns.pop(port).close()  # that instance is gone
+                continue
+            if status == 200 and answer["ok"] is True:
+                self.acked.append(marker)
+        for conn in conns.values():
+            conn.close()
+
+    def wait_for(self, count: int, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < count:
+            assert time.monotonic() < deadline, f"only {len(self.acked)} of {count} acknowledged"
+            time.sleep(0.01)
+
+    def __enter__(self) -> AlternatingStream:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+
+def claimed_by_running_or_dead(root: Path) -> Counter[str]:
+    """Unsent notifications per claimant name ('' = not claimed)."""
+    return Counter(name for (name,) in rows(root, "SELECT claimed_by FROM outbox"
+                                                  " WHERE sent_at IS NULL"))
+
+
+def test_two_instances_one_killed_mid_stream(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    write_site(tmp_path, smtp_port=smtp_server.port, rate_limit=100_000)
+    with Endpoint(tmp_path) as first, Endpoint(tmp_path) as second:
+        with AlternatingStream([first.port, second.port]) as stream:
+            stream.wait_for(80)
+            os.kill(second.pid, signal.SIGSTOP)  # so that it cannot take over before we look
+            try:
+                first.stop(signal.SIGKILL)  # mid-stream, its mail sender busy as well
+                in_flight = claimed_by_running_or_dead(tmp_path)
+            finally:
+                os.kill(second.pid, signal.SIGCONT)
+            killed_claims = sum(count for name, count in in_flight.items()
+                                if name.startswith(f"{first.pid}-"))
+            before = len(stream.acked)
+            stream.wait_for(before + 80)  # the survivor goes on taking submissions
+        assert second.stop() == 0
+    acked = list(stream.acked)
+    result = owner_command(tmp_path, "send")  # whatever is left (nothing is stuck)
+    assert result.returncode == 0, result.stderr
+
+    stored = Counter(stored_names(tmp_path))
+    assert set(acked) <= set(stored)  # every acknowledged submission is stored ...
+    assert max(stored.values()) == 1  # ... once
+    assert rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == [(0,)]
+    mailed = mails_per_name(smtp_server.sink.wait_for(len(stored), timeout=30))
+    assert set(mailed) == set(stored)  # every stored submission's notification arrived ...
+    duplicates = sum(mailed.values()) - len(mailed)
+    # ... once, except mails the killed instance had claimed and may have handed to the server
+    # without recording it (SMTP cannot be undone: delivery across a crash is at least once)
+    assert duplicates <= killed_claims
+
+
+def test_the_rate_limit_is_shared_by_the_instances(tmp_path: Path) -> None:
+    write_site(tmp_path, rate_limit=10)
+    clients = 40
+    with Endpoint(tmp_path, threads=clients) as first, Endpoint(tmp_path, threads=clients) as second:
+        endpoints = [first, second]
+        conns = [endpoints[n % 2].connection() for n in range(clients)]
+        tokens = [fetch_token(conn, "contact") for conn in conns]
+        barrier = threading.Barrier(clients)
+        answers: dict[str, int] = {}
+
+        def post(n: int) -> None:
+            barrier.wait()
+            answers[f"r{n}"] = post_form(conns[n], "contact", contact_fields(f"r{n}"), tokens[n])[0]
+
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        for conn in conns:
+            conn.close()
+    assert Counter(answers.values()) == {200: 10, 429: 30}  # ten in all, not ten per instance
+    assert set(stored_names(tmp_path)) == {name for name, status in answers.items()
+                                           if status == 200}
+
+
+def test_a_token_used_on_one_instance_is_refused_by_the_other(tmp_path: Path) -> None:
+    write_site(tmp_path)
+    with Endpoint(tmp_path) as first, Endpoint(tmp_path) as second:
+        a, b = first.connection(), second.connection()
+        token = fetch_token(a, "contact")
+        assert post_form(a, "contact", contact_fields("once"), token)[0] == 200
+        status, answer = post_form(b, "contact", contact_fields("twice"), token)
+        assert status == 422 and answer["token"]  # unusable: a fresh one instead
+        assert post_form(b, "contact", contact_fields("again"), answer["token"])[0] == 200
+        a.close()
+        b.close()
+    assert stored_names(tmp_path) == ["once", "again"]
+
+
+def test_health_check_of_each_instance(tmp_path: Path) -> None:
+    write_site(tmp_path)
+    with Endpoint(tmp_path) as endpoint:
+        conn = endpoint.connection()
+        conn.request("GET", "/api/forms/_health")
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read())) == (
+            200, {"ok": True, "database": "postgresql"})
+        conn.close()
+
+
+def test_mail_senders_on_two_instances_send_each_mail_once(tmp_path: Path,
+                                                           smtp_server: SmtpServer) -> None:
+    """Notifications queued while no sender ran; then two endpoints and a ``forms send`` start
+    together and compete for them: every mail goes out once, whoever sends it."""
+    write_site(tmp_path, smtp_port=smtp_server.port, rate_limit=1000)
+    clock = FakeClock()
+    with create_app(load_config(tmp_path), tmp_path, clock=clock, secret=SECRET,
+                    deliver_mail=False) as app:
+        client = WsgiClient(app, clock)
+        for n in range(150):
+            assert client.post("contact", contact_fields(f"m{n}")).status == 303
+    with Endpoint(tmp_path) as first, Endpoint(tmp_path) as second:
+        result = owner_command(tmp_path, "send")
+        assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 60
+        while rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") != [(0,)]:
+            assert time.monotonic() < deadline, "the mails were not all sent"
+            time.sleep(0.1)
+        assert first.stop() == 0 and second.stop() == 0
+    assert sorted(mails_per_name(smtp_server.sink.wait_for(150)).values()) == [1] * 150
+
+
+def newsletter_send(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "storefront", "--root", str(root), "newsletter", "send", "marzo",
+         "--rate", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT})
+
+
+def test_a_newsletter_sent_by_two_instances_reaches_each_reader_once(
+    tmp_path: Path, smtp_server: SmtpServer,
+) -> None:
+    """Two machines (two site folders, one database) send the same issue at the same time."""
+    machines = [tmp_path / "one", tmp_path / "two"]
+    for root in machines:
+        root.mkdir()
+        write_shop(root, smtp_port=smtp_server.port)
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"r{n}@example.com,2025-01-01 10:00:00,double opt-in\n" for n in range(300))
+    (tmp_path / "readers.csv").write_text(readers, encoding="utf-8")
+    imported = subprocess.run(
+        [sys.executable, "-m", "storefront", "--root", str(machines[0]), "newsletter", "import",
+         str(tmp_path / "readers.csv")], capture_output=True, text=True, check=False,
+        env={**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT})
+    assert imported.returncode == 0, imported.stderr
+    senders = [newsletter_send(root) for root in machines]
+    outputs = [sender.communicate(timeout=240) for sender in senders]
+    # each sends its share; one that ends while the other still sends says so (exit status 1)
+    assert {sender.returncode for sender in senders} <= {0, 1}, outputs
+    assert all("sent" in out for out, _ in outputs), outputs
+    last = newsletter_send(machines[1])
+    assert "300 sent, 0 skipped (unsubscribed meanwhile), 0 refused by the server, 0 still to " \
+        "send (of 300)" in last.communicate(timeout=60)[0]
+    assert last.returncode == 0
+    received = smtp_server.sink.wait_for(300, timeout=30)
+    per_reader = Counter(str(message["To"]) for message in received)
+    assert len(per_reader) == 300 and set(per_reader.values()) == {1}
+    progress = rows(machines[0], "SELECT claimed_by, COUNT(*) FROM outbox WHERE kind = 'issue'"
+                                 " GROUP BY claimed_by")
+    assert progress == [("", 300)]
+
+
+def test_forms_migrate_copies_a_sqlite_database(tmp_path: Path, smtp_server: SmtpServer) -> None:
+    """A shop on SQLite moves to PostgreSQL: everything is copied with its ids, the counts are
+    checked, the owner's commands and the endpoint carry on from the copy."""
+    url = Backend.setting
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    write_shop(shop, smtp_port=smtp_server.port, database="data/forms.sqlite3", min_fill=0)
+    env = {**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "storefront", "--root", str(shop), *args],
+                              capture_output=True, text=True, check=False, env=env)
+
+    readers = "email,consent_at,evidence\na@example.com,2025-01-01 10:00:00,opt-in\nb@example.com,,\n"
+    (shop / "readers.csv").write_text(readers, encoding="utf-8")
+    assert run("newsletter", "import", str(shop / "readers.csv")).returncode == 0
+    with Endpoint(shop) as endpoint:
+        conn = endpoint.connection()
+        for n in range(5):
+            assert post_form(conn, "contact", contact_fields(f"s{n}"))[0] == 200
+        conn.close()
+        assert endpoint.stop() == 0
+    assert run("newsletter", "send", "marzo", "--rate", "0").returncode == 0
+    before = {table: rows(shop, f"SELECT COUNT(*) FROM {table}")[0][0]
+              for table in ("submissions", "outbox", "subscribers", "newsletter_issues",
+                            "used_tokens", "meta")}
+    assert before["used_tokens"] == 5 and before["newsletter_issues"] == 1
+
+    migrated = run("forms", "migrate", "--to", url)
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines()[0] == (
+        f"copied {shop / 'data' / 'forms.sqlite3'} to {url}: 1 settings, 5 submissions, "
+        f"5 used tokens, 2 subscribers, 1 newsletter issues, {before['outbox']} mails in the "
+        "outbox; every count checked")
+    again = run("forms", "migrate", "--to", url)
+    assert again.returncode == 1 and "already holds data" in again.stderr
+
+    sqlite_list = run("forms", "list").stdout
+    sqlite_subscribers = run("newsletter", "subscribers").stdout
+    config = (shop / "storefront.yaml").read_text()
+    (shop / "storefront.yaml").write_text(config.replace("data/forms.sqlite3", url))
+    shutil.move(shop / "data", tmp_path / "old-data")  # nothing can read the file any more
+    assert run("forms", "list").stdout.replace(url, "?") == sqlite_list.replace(
+        str(shop / "data" / "forms.sqlite3"), "?")
+    assert run("newsletter", "subscribers").stdout == sqlite_subscribers
+    assert {table: rows(shop, f"SELECT COUNT(*) FROM {table}")[0][0] for table in before} == before
+    with Endpoint(shop) as endpoint:  # the same secret: old links work; new ids follow the old
+        conn = endpoint.connection()
+        assert post_form(conn, "contact", contact_fields("after"))[0] == 200
+        conn.close()
+        assert endpoint.stop() == 0
+    assert rows(shop, "SELECT MAX(id) FROM submissions") == [(6,)]
+    assert stored_names(shop) == [f"s{n}" for n in range(5)] + ["after"]
+    assert run("forms", "send").returncode == 0
