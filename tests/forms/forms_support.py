@@ -217,6 +217,27 @@ def rows(root: Path, sql: str = "SELECT form, status, data, email FROM submissio
         return [tuple(row) for row in conn.execute(sql, params)]
 
 
+def run_sql(root: Path, sql: str) -> None:
+    """Run one statement on the database of the site at ``root`` (a test's sabotage)."""
+    with open_database(load_config(root), root) as database, database.connect() as conn:
+        conn.execute(sql)
+
+
+def stored_bytes(root: Path) -> bytes:
+    """What the engine of the site at ``root`` keeps on disk: SQLite's files, or the files of
+    PostgreSQL's tables (read from the test server's data folder; WAL aside)."""
+    with open_database(load_config(root), root) as database, database.connect() as conn:
+        if database.kind == "sqlite":
+            folder = (root / SQLITE_DATABASE).parent
+            return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+        conn.execute("CHECKPOINT")  # every table page written to its file
+        files = [conn.execute("SELECT current_setting('data_directory') || '/' ||"
+                              " pg_relation_filepath(?)", (table,)).fetchone()[0]
+                 for table in ("meta", "submissions", "outbox", "subscribers", "used_tokens",
+                               "newsletter_issues")]
+        return b"".join(Path(name).read_bytes() for name in files)
+
+
 # -- a real SMTP server on loopback ---------------------------------------------------------------
 
 
