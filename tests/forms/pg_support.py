@@ -5,8 +5,9 @@ cluster lives in a temporary folder, listens on a free loopback port (and a sock
 folder), and trusts local connections; PostgreSQL refuses to run as root, so when the tests run
 as root it runs as the ``postgres`` system user. Each test gets a database of its own.
 
-``fsync`` is off: these tests kill processes, not the machine, and a killed client leaves
-PostgreSQL's own guarantees untouched; the benchmark uses a server with the default settings.
+``fsync`` is off for the tests: they kill processes, not the machine, and a killed client leaves
+PostgreSQL's own guarantees untouched; the benchmark (``bench/forms_postgres.py``) starts one
+with the default settings (``durable=True``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def server_binaries() -> Path:
 class PostgresServer:
     """``initdb`` + ``pg_ctl start`` in a temporary folder; :meth:`stop` removes it all."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: PostgreSQL's default settings (fsync on), for the benchmark."""
         self.bin = server_binaries()
         self.root = Path(tempfile.mkdtemp(prefix="storefront-pg-"))
         self.root.chmod(0o755)
@@ -47,8 +49,8 @@ class PostgresServer:
         self._names = itertools.count(1)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
-        options = (f"-p {self.port} -k {self.data} -h 127.0.0.1 -c fsync=off "
-                   "-c max_connections=300 -c shared_buffers=32MB")
+        options = (f"-p {self.port} -k {self.data} -h 127.0.0.1 -c max_connections=300"
+                   + ("" if durable else " -c fsync=off -c shared_buffers=32MB"))
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60",
                   "-l", str(self.root / "log"), "start")
 
