@@ -71,19 +71,25 @@ def stored_secret(conn: Connection) -> bytes:
     return bytes.fromhex(row[0])
 
 
+def forget_expired_tokens(conn: Connection, items: Sequence[NewSubmission]) -> None:
+    """Delete the used tokens that expired before the newest of ``items`` was sent (inside the
+    caller's transaction; the writer does it once per batch)."""
+    times = [datetime.fromisoformat(item.created_at).timestamp() for item in items if item.token]
+    if times:
+        conn.execute("DELETE FROM used_tokens WHERE expires_at < ?", (max(times),))
+
+
 def insert_submissions(conn: Connection, items: Sequence[NewSubmission]) -> list[int]:
     """Insert submissions (and their outbox rows) inside the caller's transaction.
 
     A submission with a ``token`` records it as used; if it already was, this raises
     :class:`TokenAlreadyUsed` before anything of that submission is written (the token's row is
     unique: on PostgreSQL a second process inserting it waits for the first one's transaction
-    and then finds it). Used tokens that have expired are deleted on the way.
+    and then finds it). Expired used tokens are deleted by :func:`forget_expired_tokens`.
     """
     ids: list[int] = []
     for item in items:
         if item.token:
-            now = datetime.fromisoformat(item.created_at).timestamp()
-            conn.execute("DELETE FROM used_tokens WHERE expires_at < ?", (now,))
             used = conn.execute(
                 "INSERT INTO used_tokens (token, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (item.token, item.token_expires),
