@@ -289,3 +289,22 @@ def test_forms_migrate_copies_a_sqlite_database(tmp_path: Path, smtp_server: Smt
     assert rows(shop, "SELECT MAX(id) FROM submissions") == [(6,)]
     assert stored_names(shop) == [f"s{n}" for n in range(5)] + ["after"]
     assert run("forms", "send").returncode == 0
+
+
+def test_forms_migrate_waits_for_the_sqlite_endpoint_to_stop(tmp_path: Path) -> None:
+    write_site(tmp_path, database="data/forms.sqlite3")
+    with Endpoint(tmp_path) as endpoint:  # its mail sender holds a lock file
+        senders = tmp_path / "data" / "forms-senders"
+        deadline = time.monotonic() + 30
+        while not (senders.is_dir() and any(senders.iterdir())):
+            assert time.monotonic() < deadline, "the endpoint's sender did not start"
+            time.sleep(0.05)
+        running = owner_command(tmp_path, "migrate", "--to", Backend.setting)
+        assert endpoint.stop() == 0
+    assert running.returncode == 1
+    assert "still send mail from" in running.stderr and "stop them first" in running.stderr
+    assert rows(tmp_path, "SELECT COUNT(*) FROM submissions") == [(0,)]
+    done = owner_command(tmp_path, "migrate", "--to", Backend.setting)
+    assert done.returncode == 0, done.stderr
+    bad = owner_command(tmp_path, "migrate", "--to", "postgresql://u:secret@localhost/x")
+    assert bad.returncode == 2 and "must not contain the database password" in bad.stderr

@@ -21,7 +21,7 @@ from forms_support import (
     stored_bytes,
 )
 
-from storefront.forms import create_app
+from storefront.forms import StorageError, create_app
 
 pytestmark = pytest.mark.both_backends
 
@@ -436,3 +436,39 @@ def test_endpoint_on_its_own_host_redirects_to_the_site(tmp_path: Path) -> None:
         sent = client.request("POST", "/api/forms/contact", urlencode(page.inputs).encode())
         assert sent.status == 303
         assert sent.headers["location"] == f"{SITE}/grazie/"
+
+
+# -- the health check ----------------------------------------------------------------------------
+
+
+def test_health_check_answers_while_the_database_does(site_root: Path, clock: FakeClock,
+                                                      database: str) -> None:
+    engine = "postgresql" if database.startswith("postgresql://") else "sqlite"
+    app = create_app(make_config(), site_root, clock=clock, secret=SECRET, deliver_mail=False)
+    client = WsgiClient(app, clock, origin=None)
+    with app:
+        for method in ("GET", "HEAD"):
+            result = client.request(method, "/api/forms/_health")
+            assert (result.status, result.json()) == (200, {"ok": True, "database": engine})
+            assert result.headers["cache-control"] == "no-store"
+        assert client.request("POST", "/api/forms/_health").status == 404  # not a form
+    result = client.request("GET", "/api/forms/_health")  # closed: shutting down
+    assert (result.status, result.json()) == (503, {"ok": False, "database": engine})
+
+
+def test_health_check_says_503_when_the_database_does_not_answer(
+        site_root: Path, clock: FakeClock) -> None:
+    app = create_app(make_config(), site_root, clock=clock, secret=SECRET, deliver_mail=False)
+    with app:
+        client = WsgiClient(app, clock, origin=None)
+        broken = app.database.session
+
+        def unreachable() -> None:
+            raise StorageError("the server does not answer")
+
+        app.database.session = unreachable  # type: ignore[method-assign,assignment]
+        try:
+            result = client.request("GET", "/api/forms/_health")
+        finally:
+            app.database.session = broken  # type: ignore[method-assign]
+    assert result.status == 503 and result.json()["ok"] is False
