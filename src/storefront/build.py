@@ -266,7 +266,7 @@ class BuildSession:
             if output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
-                                       file=self.cache.page_path(record.sha256)))
+                                       file=self.cache.page_path(record.sha256), link=True))
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))

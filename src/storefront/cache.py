@@ -299,6 +299,7 @@ def store_page(folder: Path, data: bytes) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(temp, 0o644)  # output files may be hard links to it: readable like any page
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
