@@ -29,8 +29,10 @@ from storefront.markdown import slugify as slugify
 from storefront.schema import field_doc
 from storefront.values import (
     end_of_day,
+    parse_alias,
     parse_currency,
     parse_datetime,
+    parse_gtin,
     parse_link,
     parse_price,
     parse_slug,
@@ -38,11 +40,30 @@ from storefront.values import (
 )
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
+Condition = Literal["new", "refurbished", "used"]
 WORDS_PER_MINUTE = 200
 
 _DATE = {"parse": parse_datetime}
 _SLUG = {"parse": parse_slug}
 _LINK = {"parse": parse_link}
+_ALIASES = {"parse": parse_alias, "hint": "list the page's old addresses, like [/blog/vecchio-titolo/]"}
+
+
+def _short_text(limit: int) -> dict[str, object]:
+    """Field metadata for a one-line value of at most ``limit`` characters."""
+
+    def parse(text: str) -> str:
+        value = " ".join(text.split())
+        if not value or len(value) > limit:
+            raise ValueError(f'must be 1 to {limit} characters, got "{text}"')
+        return value
+
+    return {"parse": parse}
+
+
+def _noindex(default: str) -> dict[str, object]:
+    return field_doc(f"true: ask search engines not to index the page and leave it out of the "
+                     f"sitemap ({default})")
 
 
 # -- front matter schemas ----------------------------------------------------------------------
@@ -64,6 +85,8 @@ class PostMeta:
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
     expires: datetime | None = field(default=None, metadata=field_doc("unpublished after", **_DATE))
     description: str = field(default="", metadata=field_doc("search/share description"))
+    noindex: bool = field(default=False, metadata=_noindex("default false"))
+    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,23 @@ class ProductMeta:
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
     featured: bool = field(default=True, metadata=field_doc("may appear on the home page"))
+    brand: str = field(default="", metadata=field_doc(
+        "brand (default: the business name)", **_short_text(70)))
+    gtin: str = field(default="", metadata=field_doc(
+        "barcode number (EAN, UPC, ISBN)", parse=parse_gtin,
+        hint="copy every digit printed under the barcode; leave gtin out when the product has "
+             "none (handmade pieces usually have none)"))
+    mpn: str = field(default="", metadata=field_doc(
+        "manufacturer part number", **_short_text(70)))
+    condition: Condition = field(default="new", metadata=field_doc(
+        "new, refurbished or used", hint="write it in English: new, refurbished or used"))
+    date: datetime | None = field(default=None, metadata=field_doc(
+        "when the product went on sale (products feed)", **_DATE))
+    updated: datetime | None = field(default=None, metadata=field_doc("last change", **_DATE))
+    availability_date: datetime | None = field(default=None, metadata=field_doc(
+        "when a preorder ships", **_DATE))
+    noindex: bool = field(default=False, metadata=_noindex("default false"))
+    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
 
 
 @dataclass(frozen=True)
@@ -105,6 +145,7 @@ class FaqMeta:
     group: str = field(default="", metadata=field_doc("heading the question is listed under"))
     order: int = field(default=0, metadata=field_doc("position in its group"))
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
+    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
 
 
 @dataclass(frozen=True)
@@ -119,6 +160,11 @@ class PageMeta:
     description: str = field(default="", metadata=field_doc("search/share description"))
     form: str | None = field(default=None, metadata=field_doc("a form from storefront.yaml"))
     image: str | None = field(default=None, metadata=field_doc("share image", **_LINK))
+    noindex: bool | None = field(default=None, metadata=_noindex(
+        "default false, true for the forms' success pages"))
+    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
+    policies: bool = field(default=False, metadata=field_doc(
+        "true: show the shipping and returns policies from storefront.yaml below the text"))
 
 
 # -- models the templates read -----------------------------------------------------------------
@@ -136,6 +182,14 @@ class Category:
     name: str
     slug: str
     url: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An old address of a document (site-relative, with the base path) and its line."""
+
+    url: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -169,6 +223,8 @@ class Post:
     expires: datetime | None
     description: str
     links: tuple[str, ...] = ()
+    noindex: bool = False
+    aliases: tuple[Alias, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +251,15 @@ class Product:
     featured: bool
     on_sale: bool = False
     links: tuple[str, ...] = ()
+    brand: str = ""
+    gtin: str = ""
+    mpn: str = ""
+    condition: Condition = "new"
+    date: datetime | None = None
+    updated: datetime | None = None
+    availability_date: datetime | None = None
+    noindex: bool = False
+    aliases: tuple[Alias, ...] = ()
 
     @property
     def sale_ends(self) -> datetime | None:
@@ -218,6 +283,7 @@ class FaqEntry:
     anchor: str
     draft: bool
     links: tuple[str, ...] = ()
+    aliases: tuple[Alias, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +300,9 @@ class Page:
     image: str
     draft: bool
     links: tuple[str, ...] = ()
+    noindex: bool | None = None
+    aliases: tuple[Alias, ...] = ()
+    policies: bool = False
 
 
 Document = Post | Product | FaqEntry | Page

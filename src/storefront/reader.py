@@ -8,11 +8,14 @@ only on the file and the config, so a later cache can key it by content hash and
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+import yaml
 
 from storefront.config import SiteConfig
 from storefront.documents import (
+    Alias,
     Category,
     Document,
     FaqEntry,
@@ -30,7 +33,7 @@ from storefront.documents import (
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.frontmatter import split_front_matter
 from storefront.markdown import plain_summary, slugify
-from storefront.schema import Mapper, YamlProblem, compose_yaml
+from storefront.schema import Mapper, YamlProblem, compose_yaml, node_at
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
 from storefront.values import date_from_filename, localize
@@ -71,22 +74,36 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     meta = mapper.build(_SCHEMAS[source.kind], node)
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
+    aliases = _aliases(meta.aliases, node, split.front_matter_line - 1, context)
     if isinstance(meta, PostMeta):
-        return _post(source, meta, split.body, context)
+        return replace(_post(source, meta, split.body, context), aliases=aliases)
     if isinstance(meta, ProductMeta):
-        return _product(source, meta, split.body, context)
+        return replace(_product(source, meta, split.body, context), aliases=aliases)
     if isinstance(meta, FaqMeta):
         body = render_body(split.body, base_path=context.urls.base_path)
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
-                        slugify(source.stem) or "faq", meta.draft, body.links)
+                        slugify(source.stem) or "faq", meta.draft, body.links, aliases)
     assert isinstance(meta, PageMeta)
     body = render_body(split.body, base_path=context.urls.base_path)
     slug = meta.slug or slugify(source.stem) or "page"
     _check_form(source, meta.form, context)
+    _check_policies(source, meta.policies, context)
     url = context.urls.permalink(context.config.permalinks.page, slug)
     image = context.urls.url(meta.image) if meta.image else ""
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
-                body.content_html, meta.form, image, meta.draft, body.links)
+                body.content_html, meta.form, image, meta.draft, body.links, meta.noindex, aliases,
+                meta.policies)
+
+
+def _aliases(paths: tuple[str, ...], node: yaml.Node | None, offset: int,
+             context: ReadContext) -> tuple[Alias, ...]:
+    """Old addresses with the base path, each with the line it is written on."""
+    found = []
+    for index, path in enumerate(paths):
+        item = node_at(node, "aliases", index) or node_at(node, "aliases")
+        line = int(item.start_mark.line) + 1 + offset if item is not None else 1
+        found.append(Alias(context.urls.url(path), line))
+    return tuple(found)
 
 
 def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:
@@ -111,6 +128,7 @@ def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadConte
         slug=slug, url=url, reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
+        noindex=meta.noindex,
     )
 
 
@@ -130,9 +148,8 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str,
         anchor = context.urls.url(context.config.permalinks.products) + "#" + cat_slug
         category = Category(meta.category, cat_slug, anchor)
     body = render_body(body_text, meta.summary, context.urls.base_path)
-    sale_until = None
-    if meta.sale_until is not None:
-        sale_until = localize(meta.sale_until, context.zone)
+    zone = context.zone
+    sale_until = localize(meta.sale_until, zone) if meta.sale_until is not None else None
     url = context.urls.permalink(context.config.permalinks.product, slug,
                                  category=category.slug if category else "")
     return Product(
@@ -142,7 +159,11 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str,
         sale_price=meta.sale_price, sale_until=sale_until, category=category,
         tags=_tags(meta.tags, context), order=meta.order, summary=meta.summary,
         summary_html=body.summary_html, content_html=body.content_html, draft=meta.draft,
-        featured=meta.featured, links=body.links,
+        featured=meta.featured, links=body.links, brand=meta.brand, gtin=meta.gtin, mpn=meta.mpn,
+        condition=meta.condition, date=localize(meta.date, zone) if meta.date else None,
+        updated=localize(meta.updated, zone) if meta.updated else None,
+        availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
+        noindex=meta.noindex,
     )
 
 
@@ -161,6 +182,16 @@ def _check_form(source: SourceFile, form: str | None, context: ReadContext) -> N
                                     f'form "{form}" is not defined in storefront.yaml',
                                     f"known forms: {known}")])
 
+
+
+def _check_policies(source: SourceFile, policies: bool, context: ReadContext) -> None:
+    config = context.config
+    if policies and config.shipping is None and config.returns is None:
+        raise BuildFailed([error_at(source.path, line_of_key(decode_text(source), "policies"),
+                                    "policies: true, but storefront.yaml has no shipping: or "
+                                    "returns: section to show",
+                                    "describe them in storefront.yaml (see the README), or remove "
+                                    "policies: from this page")])
 
 
 def is_visible(moment: datetime | None, now: datetime) -> bool:
