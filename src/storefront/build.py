@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from storefront.channels import check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -25,7 +26,6 @@ from storefront.checks import (
 from storefront.config import CONFIG_NAME, SiteConfig, load_config
 from storefront.documents import Document
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
-from storefront.feeds import render_atom, render_rss
 from storefront.output import write_site
 from storefront.plan import Planner, RenderTask, check_collisions
 from storefront.reader import ReadContext, read_document
@@ -151,18 +151,17 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     tasks = Planner(model, config, urls, strings).plan()
     static = collect_static(chain)
     assets = {s.asset_path: s for s in sources if s.kind == "assets"}
-    generated = {
-        urls.url("/feed.xml"): render_rss(model.posts, config, urls, urls.url("/feed.xml")),
-        urls.url("/atom.xml"): render_atom(model.posts, config, urls, urls.url("/atom.xml")),
-    }
+    channels = plan_channels(model, config, urls, strings, texts, now)  # feeds, redirects
     claims = [(task.url, task.source) for task in tasks]
     claims += [(urls.url(f"/static/{name}"), "the theme's static files") for name in static]
     claims += [(urls.url(f"/assets/{name}"), source.path) for name, source in assets.items()]
-    claims += [(url, "the feeds") for url in generated]
+    claims += [(extra.url, extra.source) for extra in channels.files]
     claims += [(urls.url(u), "the sitemap") for u in ("/sitemap.xml", "/robots.txt")]
     known = frozenset(url for url, _ in claims)
     pages = frozenset(task.url for task in tasks)
-    warnings = image_warnings(model, texts)
+    warnings = image_warnings(model, texts) + list(channels.warnings)
+    alias_problems = check_aliases(channels, claims, urls) + list(channels.errors)
+    tasks += channels.pages  # redirect pages: checked against the claims above, not among them
     renderer = Renderer(chain, config, urls, strings, model.nav, now, pages)
     problems = check_collisions(claims, urls)
     reasons = unpublished_reasons(documents, model, now)
@@ -170,6 +169,7 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     problems += check_links(model.published(), texts, LinkTargets(known, reasons), urls)
     problems += check_config_links(config, _config_text(root), pages, urls)
     problems += renderer.load(_template_users(tasks, texts))
+    problems += alias_problems
     if request.options.strict:
         problems += warnings
     if problems:
@@ -183,8 +183,8 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
             problems.extend(exc.errors)
     if problems:
         raise BuildFailed(problems)
-    for url, data in generated.items():
-        files[urls.output_path(url)] = data
+    for extra in channels.files:
+        files[urls.output_path(extra.url)] = extra.data
     files["sitemap.xml"] = render_sitemap(_sitemap_entries(tasks, urls))
     files["robots.txt"] = render_robots(urls.absolute(urls.url("/sitemap.xml")))
     for name, path in static.items():
