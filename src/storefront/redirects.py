@@ -100,9 +100,10 @@ def check_redirects(redirects: Sequence[Redirect], claims: Sequence[tuple[str, s
                                    "remove it: an alias is an old address that should lead here"))
         elif key in taken:
             owner = taken[key]
+            hint = ("remove the alias, or give that page another slug" if owner.startswith("content/")
+                    else "remove the alias: the site itself writes that address")
             errors.append(error_at(redirect.document, redirect.line,
-                                   f"the alias {redirect.source} is the address of {owner}",
-                                   "remove the alias, or move that page to another address"))
+                                   f"the alias {redirect.source} is the address of {owner}", hint))
         elif key in aliases:
             other = aliases[key]
             for mine, theirs in ((redirect, other), (other, redirect)):
