@@ -89,7 +89,7 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     if config.feeds.merchant:
-        checked = check_products(model.products, texts)
+        checked = check_products(model.products, texts, now)
         errors += checked.errors
         warnings += checked.warnings
         files.append(ExtraFile(urls.url(MERCHANT_FEED),

@@ -52,13 +52,14 @@ def merchant_id(product: Product) -> str:
     return product.sku or product.slug
 
 
-def check_products(products: Iterable[Product], texts: dict[str, str]) -> MerchantCheck:
+def check_products(products: Iterable[Product], texts: dict[str, str],
+                   now: datetime) -> MerchantCheck:
     """Decide what the feed lists; an id that is too long or used twice is an error."""
     listed: list[Product] = []
     warnings: list[ContentError] = []
     errors: list[ContentError] = []
     owners: dict[str, str] = {}
-    for product in sorted(products, key=lambda p: p.source):
+    for product in products:
         text = texts.get(product.source, "")
         item_id = merchant_id(product)
         key = "sku" if product.sku else "slug"
@@ -86,6 +87,12 @@ def check_products(products: Iterable[Product], texts: dict[str, str]) -> Mercha
                 "left out of the merchant feed: Google needs the date a preorder ships",
                 "add availability_date: 2025-12-01 (at most a year ahead)"))
             continue
+        if product.availability == "preorder" and product.availability_date is not None and (
+                product.availability_date <= now):
+            warnings.append(error_at(
+                product.source, line_of_key(text, "availability_date") or 1,
+                f"the availability_date {product.availability_date:%Y-%m-%d} has passed, but the "
+                "product is still a preorder", "set the new date, or availability: in_stock"))
         listed.append(product)
     return MerchantCheck(tuple(listed), tuple(warnings), tuple(errors))
 
