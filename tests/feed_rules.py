@@ -57,11 +57,17 @@ def html_problems(html: str | None, where: str) -> list[str]:
     return [f"{where}: relative link {target!r} in the HTML" for target in _RELATIVE.findall(html or "")]
 
 
-def rss_problems(data: bytes, self_url: str) -> list[str]:
+def reader_problems(data: bytes, version: str) -> list[str]:
+    """What feedparser, reading the feed as a feed reader would, finds wrong with it."""
     parsed = feedparser.parse(data)
     problems = [f"feedparser: {parsed.get('bozo_exception')}"] if parsed.bozo else []
-    if parsed.version != "rss20":
-        problems.append(f"feedparser reads version {parsed.version!r}, not rss20")
+    if parsed.version != version:
+        problems.append(f"feedparser reads version {parsed.version!r}, not {version}")
+    return problems
+
+
+def rss_problems(data: bytes, self_url: str) -> list[str]:
+    problems = reader_problems(data, "rss20")
     root = etree.fromstring(data)
     channel = root.find("channel")
     if root.tag != "rss" or root.get("version") != "2.0" or channel is None:
@@ -104,10 +110,7 @@ def rss_problems(data: bytes, self_url: str) -> list[str]:
 
 
 def atom_problems(data: bytes, self_url: str) -> list[str]:
-    parsed = feedparser.parse(data)
-    problems = [f"feedparser: {parsed.get('bozo_exception')}"] if parsed.bozo else []
-    if parsed.version != "atom10":
-        problems.append(f"feedparser reads version {parsed.version!r}, not atom10")
+    problems = reader_problems(data, "atom10")
     root = etree.fromstring(data)
     if root.tag != f"{ATOM}feed":
         return [*problems, "not an Atom feed"]

@@ -10,6 +10,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,18 +28,15 @@ ReturnFees = Literal["free", "customer_pays", "fixed"]
 
 #: Two-letter codes CLDR lists that are not countries a parcel can be sent to.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
-_COUNTRIES: frozenset[str] = frozenset()
 MAX_DAYS = 90
 
 
+@functools.cache
 def known_countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes (from Babel's CLDR data)."""
-    global _COUNTRIES
-    if not _COUNTRIES:
-        codes = (str(code) for code in Locale("en").territories)
-        _COUNTRIES = frozenset(code for code in codes
-                               if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
-    return _COUNTRIES
+    codes = (str(code) for code in Locale("en").territories)
+    return frozenset(code for code in codes
+                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
 def parse_country(text: str) -> str:
