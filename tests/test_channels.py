@@ -30,7 +30,8 @@ SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 def _build(root: Path, output: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    build_site(BuildRequest(root=root, output=output))
+    # no cache: it would be left inside the fixture site (and copied by every test after)
+    build_site(BuildRequest(root=root, output=output, use_cache=False))
     return output
 
 

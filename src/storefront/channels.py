@@ -1,30 +1,40 @@
-"""The shop's own channels as build outputs: feeds, the merchant feed, redirects for old addresses.
+"""The shop's own channels as planned outputs: feeds, the merchant feed, redirects for old addresses.
 
-Wiring, no logic of its own: it asks :mod:`storefront.feeds`, :mod:`storefront.merchant` and
-:mod:`storefront.redirects` for their files and pages. The build calls :func:`plan_channels` once
-the site model exists, adds the returned pages to its plan and the files to its outputs, and calls
-:func:`check_aliases` once every other output is known. Pure: writes nothing.
+Stage 5, pure: wiring, no logic of its own. It asks :mod:`storefront.feeds`,
+:mod:`storefront.merchant` and :mod:`storefront.redirects` for what the published site needs and
+describes each file as an :class:`~storefront.outputs.Output`:
+
+* every RSS/Atom/JSON feed (the blog's, each tag's, the products') and the merchant feed are
+  ``feed`` outputs, made only when the build writes them and their ``inputs`` (the documents they
+  list, in order) or ``extra`` (what else their bytes depend on) changed;
+* ``_redirects`` and the nginx map are ``data`` (cheap, made every build);
+* each alias that can hold a page gets a redirect page, a :class:`~storefront.plan.RenderTask`.
+
+The build adds these to its plan and checks the aliases with :func:`check_aliases` against every
+other claim (the redirect pages are not claims themselves: an alias on a taken address is
+reported once, at the alias's line).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from storefront.config import SiteConfig
+from storefront.documents import Post, Product
 from storefront.errors import ContentError
 from storefront.feeds import (
     FeedChannel,
     channel,
     feed_url,
+    listed_products,
     post_items,
     product_items,
-    render_atom,
     render_json_feed,
-    render_rss,
 )
-from storefront.merchant import MERCHANT_FEED, check_products, render_merchant_feed
+from storefront.merchant import MERCHANT_FEED, check_products, render_merchant_feed, sale_dates
+from storefront.outputs import Output, data_output
 from storefront.plan import RenderTask
 from storefront.redirects import (
     NGINX_MAP_FILE,
@@ -43,65 +53,85 @@ REDIRECT_TEMPLATE = "redirect.html"
 
 
 @dataclass(frozen=True)
-class ExtraFile:
-    """A generated file: its site URL, its bytes, and what it comes from (for collision errors)."""
-
-    url: str
-    data: bytes
-    source: str
-
-
-@dataclass(frozen=True)
-class ChannelOutputs:
-    files: tuple[ExtraFile, ...]
+class ChannelPlan:
+    outputs: tuple[Output, ...]  # feeds, the merchant feed, _redirects, the nginx map
     pages: tuple[RenderTask, ...]  # one redirect page per alias that can hold one
     redirects: tuple[Redirect, ...]
     errors: tuple[ContentError, ...]
     warnings: tuple[ContentError, ...]
 
 
-def _feed_files(feed: FeedChannel, urls: UrlBuilder, page_url: str, source: str,
-                json: bool = False) -> list[ExtraFile]:
-    files = [ExtraFile(feed_url(page_url, "feed.xml"), render_rss(feed), source),
-             ExtraFile(feed_url(page_url, "atom.xml"), render_atom(feed), source)]
-    if json:
-        files.append(ExtraFile(feed_url(page_url, "feed.json"), render_json_feed(feed), source))
-    return files
+def _feeds(make: Callable[[], FeedChannel], page_url: str, title: str, source: str,
+           inputs: Sequence[Post | Product], json: bool = False) -> list[Output]:
+    """The RSS and Atom (and JSON) feeds of the listing at ``page_url``, made from ``inputs``.
+
+    Their bytes depend on those documents (in that order), the config and the title.
+    """
+    sources = tuple(document.source for document in inputs)
+    names = ("feed.xml", "atom.xml", "feed.json") if json else ("feed.xml", "atom.xml")
+    return [Output(feed_url(page_url, name), source, "feed", inputs=sources, extra=title,
+                   make=_made(name, make)) for name in names]
+
+
+def _made(name: str, make: Callable[[], FeedChannel]) -> Callable[[], bytes]:
+    def made() -> bytes:
+        if name == "feed.json":
+            return render_json_feed(make())
+        from storefront.xmlfeeds import render_atom, render_rss  # feedgen only when it is needed
+
+        return (render_rss if name == "feed.xml" else render_atom)(make())
+
+    return made
 
 
 def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                  strings: dict[str, str], texts: dict[str, str], now: datetime) -> ChannelOutputs:
+                  strings: dict[str, str], now: datetime) -> ChannelPlan:
     """Every feed, the merchant feed (when enabled) and the redirects of the published site."""
-    home = urls.url("/")
-    blog = channel(config, urls, config.title, home, post_items(model.posts, config, urls))
-    files = _feed_files(blog, urls, home, "the feeds", json=True)
+    home, count = urls.url("/"), config.feeds.items
+    posts = model.posts
+    outputs = _feeds(lambda: channel(config, urls, config.title, home,
+                                     post_items(posts, config, urls)),
+                     home, config.title, "the feeds", posts[:count], json=True)
     for tag_count in model.tags:
-        tag, posts = tag_count.tag, model.posts_by_tag.get(tag_count.tag.slug, ())
-        if posts:
-            feed = channel(config, urls, f"{config.title} · #{tag.name}", tag.url,
-                           post_items(posts, config, urls))
-            files += _feed_files(feed, urls, tag.url, f'the feeds of tag "{tag.name}"')
+        tag, tagged = tag_count.tag, model.posts_by_tag.get(tag_count.tag.slug, ())
+        if tagged:
+            title = f"{config.title} · #{tag.name}"
+            outputs += _feeds(_tag_channel(config, urls, title, tag.url, tagged), tag.url, title,
+                              f'the feeds of tag "{tag.name}"', tagged[:count])
     catalog = urls.url(config.permalinks.products)
     products_title = f"{config.title} · {strings.get('products', 'Products')}"
-    files += _feed_files(channel(config, urls, products_title, catalog,
-                                 product_items(model.products, config, urls)),
-                         urls, catalog, "the products feed")
+    products = model.products
+    outputs += _feeds(lambda: channel(config, urls, products_title, catalog,
+                                      product_items(products, config, urls)),
+                      catalog, products_title, "the products feed",
+                      listed_products(products, count))
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     if config.feeds.merchant:
-        checked = check_products(model.products, texts, now)
+        checked = check_products(products, now)
         errors += checked.errors
         warnings += checked.warnings
-        files.append(ExtraFile(urls.url(MERCHANT_FEED),
-                               render_merchant_feed(checked.listed, config, urls, now),
-                               "the merchant feed"))
+        listed = checked.listed
+        # the build day shows in the dates of running sales: the feed is made again each day then
+        day = " ".join(sale_dates(product, now) for product in listed).strip()
+        outputs.append(Output(
+            urls.url(MERCHANT_FEED), "the merchant feed", "feed",
+            inputs=tuple(product.source for product in listed), extra=day,
+            clock="day" if day else "",
+            make=lambda: render_merchant_feed(listed, config, urls, now)))
     redirects = collect_redirects(model.published(), urls.url(config.permalinks.faq))
-    files.append(ExtraFile(urls.url(REDIRECTS_FILE), render_redirects_file(redirects),
-                           "the redirects"))
-    files.append(ExtraFile(urls.url(NGINX_MAP_FILE), render_nginx_map(redirects), "the redirects"))
+    outputs.append(data_output(urls.url(REDIRECTS_FILE), "the redirects",
+                               render_redirects_file(redirects)))
+    outputs.append(data_output(urls.url(NGINX_MAP_FILE), "the redirects",
+                               render_nginx_map(redirects)))
     pages = tuple(_redirect_page(redirect, page_url, urls)
                   for redirect in redirects if (page_url := redirect.page_url) is not None)
-    return ChannelOutputs(tuple(files), pages, tuple(redirects), tuple(errors), tuple(warnings))
+    return ChannelPlan(tuple(outputs), pages, tuple(redirects), tuple(errors), tuple(warnings))
+
+
+def _tag_channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,
+                 posts: tuple[Post, ...]) -> Callable[[], FeedChannel]:
+    return lambda: channel(config, urls, title, page_url, post_items(posts, config, urls))
 
 
 def _redirect_page(redirect: Redirect, page_url: str, urls: UrlBuilder) -> RenderTask:
@@ -111,7 +141,7 @@ def _redirect_page(redirect: Redirect, page_url: str, urls: UrlBuilder) -> Rende
                       {"target": redirect.target})
 
 
-def check_aliases(outputs: ChannelOutputs, claims: Sequence[tuple[str, str]],
+def check_aliases(plan: ChannelPlan, claims: Sequence[tuple[str, str]],
                   urls: UrlBuilder) -> list[ContentError]:
     """Aliases against every other output (pages, files, feeds): see :mod:`storefront.redirects`."""
-    return check_redirects(outputs.redirects, claims, urls)
+    return check_redirects(plan.redirects, claims, urls)

@@ -1,173 +1,30 @@
-"""Per-kind document models and the schemas of their front matter.
+"""Per-kind document models: what the templates, feeds and checks read.
 
-Stage 3b, pure: ``parse_document(source, config)`` turns one file into one typed model. Each kind
-has a ``*Meta`` dataclass that mirrors exactly the front-matter keys an owner may write (checked by
-:mod:`storefront.schema`, so unknown keys and wrong types are errors with a line), and a model the
-templates read. Everything here depends only on the file and the config, so results can be cached
-by content hash.
+Stage 3b, pure. :mod:`storefront.reader` builds one of these from each file (its front matter is
+first checked against the schemas of :mod:`storefront.meta`). A model depends only on the file
+and the reader's settings, never on where the site is deployed (URLs are site paths), so it can
+be cached by content hash; every front-matter key keeps its line in ``lines``.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from markupsafe import Markup
 
-from storefront.markdown import (
-    first_paragraph,
-    plain_text,
-    render_inline,
-    render_markdown,
-    split_more,
-)
-from storefront.markdown import slugify as slugify
-from storefront.schema import field_doc
-from storefront.values import (
-    end_of_day,
-    parse_alias,
-    parse_currency,
-    parse_datetime,
-    parse_gtin,
-    parse_link,
-    parse_price,
-    parse_slug,
-    parse_template_name,
-)
+from storefront.values import end_of_day
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
-WORDS_PER_MINUTE = 200
-
-_DATE = {"parse": parse_datetime}
-_SLUG = {"parse": parse_slug}
-_LINK = {"parse": parse_link}
-_ALIASES = {"parse": parse_alias, "hint": "list the page's old addresses, like [/blog/vecchio-titolo/]"}
-
-
-def _short_text(limit: int) -> dict[str, object]:
-    """Field metadata for a one-line value of at most ``limit`` characters."""
-
-    def parse(text: str) -> str:
-        value = " ".join(text.split())
-        if not value or len(value) > limit:
-            raise ValueError(f'must be 1 to {limit} characters, got "{text}"')
-        return value
-
-    return {"parse": parse}
-
-
-def _noindex(default: str) -> dict[str, object]:
-    return field_doc(f"true: ask search engines not to index the page and leave it out of the "
-                     f"sitemap ({default})")
-
-
-# -- front matter schemas ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PostMeta:
-    title: str = field(metadata=field_doc("the post title"))
-    date: datetime | None = field(
-        default=None, metadata=field_doc("publication date (or from a YYYY-MM-DD- file name)", **_DATE)
-    )
-    updated: datetime | None = field(default=None, metadata=field_doc("last update", **_DATE))
-    summary: str = field(default="", metadata=field_doc("short summary for listings and feeds"))
-    tags: tuple[str, ...] = field(default=(), metadata=field_doc("list of tags"))
-    author: str = field(default="", metadata=field_doc("author name (default: site author)"))
-    image: str | None = field(default=None, metadata=field_doc("cover / share image", **_LINK))
-    image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    expires: datetime | None = field(default=None, metadata=field_doc("unpublished after", **_DATE))
-    description: str = field(default="", metadata=field_doc("search/share description"))
-    noindex: bool = field(default=False, metadata=_noindex("default false"))
-    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
-
-
-@dataclass(frozen=True)
-class ProductMeta:
-    title: str = field(metadata=field_doc("product name"))
-    price: Decimal = field(
-        metadata=field_doc(
-            "price, a number like 12.50",
-            parse=parse_price,
-            hint="write the price without the currency symbol, with a dot for decimals; "
-            "the currency comes from `currency:` or storefront.yaml",
-        )
-    )
-    currency: str | None = field(
-        default=None, metadata=field_doc("ISO 4217 code, e.g. EUR", parse=parse_currency)
-    )
-    sku: str = field(default="", metadata=field_doc("stock-keeping unit / product code"))
-    availability: Availability = field(default="in_stock", metadata=field_doc("stock status"))
-    images: tuple[str, ...] = field(default=(), metadata=field_doc("list of images", **_LINK))
-    image_alt: str = field(default="", metadata=field_doc("text alternative of the images"))
-    sale_price: Decimal | None = field(
-        default=None, metadata=field_doc("discounted price", parse=parse_price)
-    )
-    sale_until: datetime | None = field(
-        default=None, metadata=field_doc("last day of the sale (included)", **_DATE)
-    )
-    category: str = field(default="", metadata=field_doc("catalogue category"))
-    tags: tuple[str, ...] = field(default=(), metadata=field_doc("list of tags"))
-    order: int = field(default=0, metadata=field_doc("position in its category"))
-    summary: str = field(default="", metadata=field_doc("one-line summary"))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    featured: bool = field(default=True, metadata=field_doc("may appear on the home page"))
-    brand: str = field(default="", metadata=field_doc(
-        "brand (default: the business name)", **_short_text(70)))
-    gtin: str = field(default="", metadata=field_doc(
-        "barcode number (EAN, UPC, ISBN)", parse=parse_gtin,
-        hint="copy every digit printed under the barcode; leave gtin out when the product has "
-             "none (handmade pieces usually have none)"))
-    mpn: str = field(default="", metadata=field_doc(
-        "manufacturer part number", **_short_text(70)))
-    condition: Condition = field(default="new", metadata=field_doc(
-        "new, refurbished or used", hint="write it in English: new, refurbished or used"))
-    date: datetime | None = field(default=None, metadata=field_doc(
-        "when the product went on sale (products feed)", **_DATE))
-    updated: datetime | None = field(default=None, metadata=field_doc("last change", **_DATE))
-    availability_date: datetime | None = field(default=None, metadata=field_doc(
-        "when a preorder ships", **_DATE))
-    noindex: bool = field(default=False, metadata=_noindex("default false"))
-    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
-
-
-@dataclass(frozen=True)
-class FaqMeta:
-    question: str = field(metadata=field_doc("the question"))
-    group: str = field(default="", metadata=field_doc("heading the question is listed under"))
-    order: int = field(default=0, metadata=field_doc("position in its group"))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
-
-
-@dataclass(frozen=True)
-class PageMeta:
-    title: str = field(metadata=field_doc("page title"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    menu: int | None = field(default=None, metadata=field_doc("position in the main menu"))
-    template: str = field(
-        default="page.html", metadata=field_doc("template name", parse=parse_template_name)
-    )
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    description: str = field(default="", metadata=field_doc("search/share description"))
-    form: str | None = field(default=None, metadata=field_doc("a form from storefront.yaml"))
-    image: str | None = field(default=None, metadata=field_doc("share image", **_LINK))
-    noindex: bool | None = field(default=None, metadata=_noindex(
-        "default false, true for the forms' success pages"))
-    aliases: tuple[str, ...] = field(default=(), metadata=field_doc("old addresses", **_ALIASES))
-    policies: bool = field(default=False, metadata=field_doc(
-        "true: show the shipping and returns policies from storefront.yaml below the text"))
-
 
 # -- models the templates read -----------------------------------------------------------------
+
+# Links and images written in a body, each with the line it is on; front-matter keys and lines.
+Links = tuple[tuple[str, int], ...]
+Lines = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -182,25 +39,6 @@ class Category:
     name: str
     slug: str
     url: str
-
-
-@dataclass(frozen=True)
-class Alias:
-    """An old address of a document (site-relative, with the base path) and its line."""
-
-    url: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Body:
-    """A rendered Markdown body and the facts derived from it."""
-
-    content_html: Markup
-    summary_html: Markup
-    has_more: bool
-    words: int
-    links: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -222,9 +60,11 @@ class Post:
     draft: bool
     expires: datetime | None
     description: str
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
     noindex: bool = False
-    aliases: tuple[Alias, ...] = ()
+    aliases: tuple[str, ...] = ()  # old addresses (site paths) that redirect here
+    scheduled: bool = False  # set by the site model: dated after the build time
 
 
 @dataclass(frozen=True)
@@ -250,16 +90,17 @@ class Product:
     draft: bool
     featured: bool
     on_sale: bool = False
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
     brand: str = ""
     gtin: str = ""
     mpn: str = ""
     condition: Condition = "new"
-    date: datetime | None = None
+    date: datetime | None = None  # went on sale (the products feed)
     updated: datetime | None = None
-    availability_date: datetime | None = None
+    availability_date: datetime | None = None  # when a preorder ships
     noindex: bool = False
-    aliases: tuple[Alias, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @property
     def sale_ends(self) -> datetime | None:
@@ -282,8 +123,9 @@ class FaqEntry:
     answer_html: Markup
     anchor: str
     draft: bool
-    links: tuple[str, ...] = ()
-    aliases: tuple[Alias, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,63 +141,23 @@ class Page:
     form: str | None
     image: str
     draft: bool
-    links: tuple[str, ...] = ()
-    noindex: bool | None = None
-    aliases: tuple[Alias, ...] = ()
-    policies: bool = False
+    links: Links = ()
+    lines: Lines = ()
+    noindex: bool | None = None  # None: the default (true for the forms' success pages)
+    aliases: tuple[str, ...] = ()
+    policies: bool = False  # shows the shop's shipping and returns policies
 
 
 Document = Post | Product | FaqEntry | Page
 
 
-def render_body(body: str, summary: str = "", base_path: str = "/") -> Body:
-    """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
-
-    Root-relative links written by the owner (``/chi-siamo/``) get the site's base path, so a
-    site published below ``https://example.com/shop/`` keeps working links.
-    """
-    html = render_markdown(body)
-    before_more, has_marker = split_more(body)
-    if summary:
-        summary_html = render_inline(summary)
-    elif has_marker:
-        summary_html = render_markdown(before_more)
-    else:
-        summary_html = first_paragraph(html)
-    words = len(plain_text(html).split())
-    has_more = has_marker or len(plain_text(summary_html)) < len(plain_text(html))
-    # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.
-    return Body(
-        Markup(prefix_links(html, base_path)),  # noqa: S704
-        Markup(prefix_links(summary_html, base_path)),  # noqa: S704
-        has_more, words, extract_links(html),
-    )
+def field_line(document: Document, key: str) -> int:
+    """The line where the front-matter ``key`` of ``document`` is written (1: the whole file)."""
+    return dict(document.lines).get(key, 1)
 
 
-def prefix_links(html: str, base_path: str) -> str:
-    """Put the site's base path in front of root-relative ``href``/``src`` targets."""
-    if base_path == "/":
-        return html
-    return re.sub(r'((?:href|src)=")/(?!/)', lambda m: m.group(1) + base_path, html)
-
-
-def reading_minutes(words: int) -> int:
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
-
-
-def extract_links(html: str) -> tuple[str, ...]:
-    """Link and image targets in rendered HTML that point into the site, for link checking.
-
-    Root-relative targets (``/chi-siamo/``) without their ``#fragment`` or ``?query``, and
-    relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
-    in-page ``#anchors`` are left out.
-    """
-    found = []
-    for target in re.findall(r'(?<![\w-])(?:href|src)="([^"]*)"', html):
-        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-            continue
-        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
-    return tuple(dict.fromkeys(found))
-
-
-_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+def item_line(document: Document, key: str, number: int) -> int:
+    """The line of the ``number``-th item (from 1) of the front-matter list ``key``; the key's own
+    line when the list is written on one line."""
+    lines = dict(document.lines)
+    return lines.get(f"{key}[{number}]", lines.get(key, 1))

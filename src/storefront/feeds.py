@@ -1,8 +1,9 @@
 """The shop's feeds: RSS 2.0, Atom and JSON Feed 1.1 of the blog, of each tag and of the products.
 
 Pure: models in, bytes out. Every feed is first described as a :class:`FeedChannel` of
-:class:`FeedItem` values (absolute links, stable ids, dates), then written by feedgen (RSS and
-Atom, with its extension mechanism for the ``media:`` and ``g:`` namespaces) or by ``json``.
+:class:`FeedItem` values (absolute links, stable ids, dates), then written by feedgen
+(:mod:`storefront.xmlfeeds`: RSS and Atom, with its extension mechanism for the ``media:`` and
+``g:`` namespaces; loaded only when a feed is made) or, here, as JSON Feed.
 
 - Dates are the documents' own (never "now"), so two builds give byte-identical feeds; a feed
   without entries is dated by the caller's ``updated`` or the Unix epoch.
@@ -20,22 +21,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension  # type: ignore[import-untyped]
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
-from feedgen.util import xml_elem  # type: ignore[import-untyped]
 from markupsafe import escape
 
 from storefront.config import SiteConfig
-from storefront.documents import Alias, Post, Product
+from storefront.documents import Post, Product
 from storefront.formatting import Formatter
 from storefront.markdown import plain_text
 from storefront.urls import UrlBuilder
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-G_NS = "http://base.google.com/ns/1.0"
 
 #: ``g:`` attributes of one item: a name with a text, or with sub-attributes (``g:shipping``).
 GAttributes = tuple[tuple[str, "str | tuple[tuple[str, str], ...]"], ...]
@@ -106,9 +103,9 @@ def absolute_links(html: str, urls: UrlBuilder) -> str:
                   html)
 
 
-def stable_id(url: str, aliases: tuple[Alias, ...], urls: UrlBuilder) -> str:
+def stable_id(url: str, aliases: tuple[str, ...], urls: UrlBuilder) -> str:
     """The entry id: the first alias (the original address) when there is one, else the URL."""
-    return urls.absolute(aliases[0].url if aliases else url)
+    return urls.absolute(aliases[0] if aliases else url)
 
 
 def site_author(config: SiteConfig) -> str:
@@ -144,6 +141,14 @@ def post_items(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder) -> t
         for post in posts[: config.feeds.items])
 
 
+def listed_products(products: Iterable[Product], count: int) -> tuple[Product, ...]:
+    """The products the products feed lists: the ``count`` latest changed among those with a
+    ``date``."""
+    dated = sorted((p for p in products if p.date is not None),
+                   key=lambda p: (p.updated or p.date, p.slug), reverse=True)
+    return tuple(dated[:count])
+
+
 def product_items(products: Iterable[Product], config: SiteConfig,
                   urls: UrlBuilder) -> tuple[FeedItem, ...]:
     """Entries for new and changed products: those with a ``date``, latest change first.
@@ -151,12 +156,10 @@ def product_items(products: Iterable[Product], config: SiteConfig,
     Each entry shows the photo and the price (the struck-through one during a sale) above the
     description, and carries ``g:price``/``g:availability`` for programs that read them.
     """
-    dated = sorted((p for p in products if p.date is not None),
-                   key=lambda p: (p.updated or p.date, p.slug), reverse=True)
     price = Formatter(config.effective_locale, config.timezone).price
     full = config.feeds.content == "full"
     items = []
-    for product in dated[: config.feeds.items]:
+    for product in listed_products(products, config.feeds.items):
         assert product.date is not None
         image = urls.absolute(product.images[0]) if product.images else ""
         alt = product.image_alt or product.title
@@ -180,88 +183,6 @@ def product_items(products: Iterable[Product], config: SiteConfig,
             google=(("price", f"{product.current_price:.2f} {product.currency}"),
                     ("availability", product.availability))))
     return tuple(items)
-
-
-# -- feedgen -----------------------------------------------------------------------------------
-
-
-class GoogleExtension(BaseExtension):  # type: ignore[misc]
-    """feedgen extension: the ``g:`` namespace of Google's product data."""
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"g": G_NS}
-
-
-class GoogleEntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """feedgen entry extension: writes an item's ``g:`` attributes in the order given."""
-
-    def __init__(self) -> None:
-        self.attributes: GAttributes = ()
-
-    def extend_rss(self, item: Any) -> Any:
-        for name, value in self.attributes:
-            element = xml_elem(f"{{{G_NS}}}{name}", item)
-            if isinstance(value, str):
-                element.text = value
-                continue
-            for sub_name, sub_value in value:
-                xml_elem(f"{{{G_NS}}}{sub_name}", element).text = sub_value
-        return item
-
-    def extend_atom(self, entry: Any) -> Any:
-        return self.extend_rss(entry)
-
-
-def generator(feed: FeedChannel, kind: Literal["rss", "atom"]) -> FeedGenerator:
-    """A feedgen generator for the channel, with the extensions its entries use."""
-    generated = FeedGenerator()
-    if any(item.image for item in feed.items):
-        generated.load_extension("media")
-    if any(item.google for item in feed.items):
-        generated.register_extension("g", GoogleExtension, GoogleEntryExtension)
-    generated.id(feed.home)
-    generated.title(feed.title)
-    generated.subtitle(feed.description)
-    # feedgen makes the last link added the RSS <channel><link>, which must be the site
-    self_url, self_type = ((feed.rss_url, "application/rss+xml") if kind == "rss"
-                           else (feed.atom_url, "application/atom+xml"))
-    generated.link(href=self_url, rel="self", type=self_type)
-    generated.link(href=feed.home, rel="alternate")
-    generated.language(feed.language)
-    generated.generator("storefront")
-    generated.author({"name": feed.author})
-    generated.updated(feed.updated)
-    generated.lastBuildDate(feed.updated)
-    for item in reversed(feed.items):  # feedgen prepends: add oldest first
-        entry = generated.add_entry()
-        entry.id(item.id)
-        entry.guid(item.id, permalink=item.id == item.link)
-        entry.title(item.title)
-        entry.link(href=item.link)
-        entry.published(item.published)
-        entry.updated(item.updated)
-        entry.description(item.summary_html or item.title)
-        if item.content_html:
-            # RSS: <content:encoded> in CDATA; Atom: <content type="html">
-            entry.content(item.content_html, type="CDATA" if kind == "rss" else "html")
-        entry.author({"name": item.author, "email": feed.email} if feed.email else {"name": item.author})
-        for term in item.categories:
-            entry.category(term=term)
-        if item.image:
-            entry.media.content({"url": item.image, "medium": "image"})
-        if item.google:
-            entry.g.attributes = item.google
-    return generated
-
-
-def render_rss(feed: FeedChannel) -> bytes:
-    """RSS 2.0 (``pubDate`` in RFC 822, ``atom:link rel="self"``)."""
-    return bytes(generator(feed, "rss").rss_str(pretty=True))
-
-
-def render_atom(feed: FeedChannel) -> bytes:
-    """Atom 1.0 (dates in RFC 3339, a feed-level author as the format requires)."""
-    return bytes(generator(feed, "atom").atom_str(pretty=True))
 
 
 def render_json_feed(feed: FeedChannel) -> bytes:

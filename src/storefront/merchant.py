@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
-
 from storefront.config import SiteConfig
-from storefront.documents import Product
-from storefront.errors import ContentError, error_at, line_of_key
-from storefront.feeds import EPOCH, GAttributes, GoogleEntryExtension, GoogleExtension
+from storefront.documents import Product, field_line
+from storefront.errors import ContentError, error_at
+from storefront.feeds import EPOCH, GAttributes
 from storefront.markdown import plain_text
 from storefront.urls import UrlBuilder
 
@@ -52,45 +50,43 @@ def merchant_id(product: Product) -> str:
     return product.sku or product.slug
 
 
-def check_products(products: Iterable[Product], texts: dict[str, str],
-                   now: datetime) -> MerchantCheck:
+def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
     """Decide what the feed lists; an id that is too long or used twice is an error."""
     listed: list[Product] = []
     warnings: list[ContentError] = []
     errors: list[ContentError] = []
     owners: dict[str, str] = {}
     for product in products:
-        text = texts.get(product.source, "")
         item_id = merchant_id(product)
         key = "sku" if product.sku else "slug"
         if len(item_id) > MAX_ID:
-            errors.append(error_at(product.source, line_of_key(text, key) or 1,
+            errors.append(error_at(product.source, field_line(product, key),
                                    f"the {key} is {len(item_id)} characters long, but Google's "
                                    f"product ids may have at most {MAX_ID}",
                                    "shorten it (the merchant feed uses it as the product id)"))
         elif item_id in owners:
-            errors.append(error_at(product.source, line_of_key(text, key) or 1,
+            errors.append(error_at(product.source, field_line(product, key),
                                    f'the product id "{item_id}" is also used by {owners[item_id]}',
                                    "give each product its own sku: (the merchant feed's id)"))
         owners.setdefault(item_id, product.source)
         if product.availability == "discontinued":
             continue
         if not photos(product):
-            warnings.append(error_at(product.source, line_of_key(text, "images") or 1,
+            warnings.append(error_at(product.source, field_line(product, "images"),
                                      "left out of the merchant feed: Google needs a photo of the "
                                      "product (JPEG, PNG, GIF, WebP, BMP or TIFF)",
                                      "add images: [/assets/prodotti/foto.jpg]"))
             continue
         if product.availability == "preorder" and product.availability_date is None:
             warnings.append(error_at(
-                product.source, line_of_key(text, "availability") or 1,
+                product.source, field_line(product, "availability"),
                 "left out of the merchant feed: Google needs the date a preorder ships",
                 "add availability_date: 2025-12-01 (at most a year ahead)"))
             continue
         if product.availability == "preorder" and product.availability_date is not None and (
                 product.availability_date <= now):
             warnings.append(error_at(
-                product.source, line_of_key(text, "availability_date") or 1,
+                product.source, field_line(product, "availability_date"),
                 f"the availability_date {product.availability_date:%Y-%m-%d} has passed, but the "
                 "product is still a preorder", "set the new date, or availability: in_stock"))
         listed.append(product)
@@ -141,11 +137,9 @@ def item_attributes(product: Product, config: SiteConfig, urls: UrlBuilder,
     attributes.append(("price", money(product.price, product.currency)))
     if product.on_sale and product.sale_price is not None:
         attributes.append(("sale_price", money(product.sale_price, product.currency)))
-        if product.sale_ends is not None:
-            day_start = now.astimezone(product.sale_ends.tzinfo).replace(
-                hour=0, minute=0, second=0, microsecond=0)
-            attributes.append(("sale_price_effective_date",
-                               f"{google_date(day_start)}/{google_date(product.sale_ends)}"))
+        effective = sale_dates(product, now)
+        if effective:
+            attributes.append(("sale_price_effective_date", effective))
     if product.category is not None:
         attributes.append(("product_type", product.category.name))
     attributes.append(("brand", product.brand or config.business.name or config.title))
@@ -158,6 +152,17 @@ def item_attributes(product: Product, config: SiteConfig, urls: UrlBuilder,
         attributes.append(("identifier_exists", "no"))
     attributes.extend(shipping_attributes(product, config))
     return tuple(attributes)
+
+
+def sale_dates(product: Product, now: datetime) -> str:
+    """``sale_price_effective_date`` of a running sale with an end: from the start of the build
+    day to the end of the sale ("" for any other product). The only part of the feed that
+    depends on the build time."""
+    if not (product.on_sale and product.sale_price is not None and product.sale_ends is not None):
+        return ""
+    day_start = now.astimezone(product.sale_ends.tzinfo).replace(
+        hour=0, minute=0, second=0, microsecond=0)
+    return f"{google_date(day_start)}/{google_date(product.sale_ends)}"
 
 
 def description(product: Product) -> str:
@@ -196,6 +201,10 @@ def shipping_attributes(product: Product, config: SiteConfig) -> GAttributes:
 def render_merchant_feed(products: Sequence[Product], config: SiteConfig, urls: UrlBuilder,
                          now: datetime) -> bytes:
     """The feed of the listed products (see :func:`check_products`), in catalogue order."""
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+
+    from storefront.xmlfeeds import GoogleEntryExtension, GoogleExtension
+
     home = urls.absolute(urls.url("/"))
     feed = FeedGenerator()
     feed.register_extension("g", GoogleExtension, GoogleEntryExtension)

@@ -31,8 +31,17 @@ from storefront.urls import UnsafePath, UrlBuilder
 T = TypeVar("T")
 
 
+PAGE_WINDOW = 2  # page links on each side of the current page
+
+
 @dataclass(frozen=True)
 class Paginator:
+    """Where a listing page is among its pages.
+
+    ``pages`` links the first and last pages and the ones near this one; ``(0, "")`` marks a gap
+    (shown as "…"), so a listing of 200 pages does not link every page from every page.
+    """
+
     number: int
     count: int
     prev_url: str | None
@@ -61,8 +70,20 @@ def paginate(items: Sequence[T], size: int, first_url: str) -> Iterator[tuple[tu
             number=index + 1, count=count,
             prev_url=urls[index - 1] if index > 0 else None,
             next_url=urls[index + 1] if index + 1 < count else None,
-            pages=tuple((n + 1, url) for n, url in enumerate(urls)),
+            pages=page_window(index + 1, urls),
         )
+
+
+def page_window(number: int, urls: Sequence[str]) -> tuple[tuple[int, str], ...]:
+    """Links to the first, the last and the nearby pages, with ``(0, "")`` where pages are skipped."""
+    shown = sorted({1, len(urls), *range(max(1, number - PAGE_WINDOW),
+                                         min(len(urls), number + PAGE_WINDOW) + 1)})
+    window: list[tuple[int, str]] = []
+    for page in shown:
+        if window and page > window[-1][0] + 1:
+            window.append((0, ""))
+        window.append((page, urls[page - 1]))
+    return tuple(window)
 
 
 class Planner:
@@ -105,9 +126,9 @@ class Planner:
             title = self.label("blog", "Blog")
             if paginator.number > 1:
                 title += f" ({paginator.number})"
-            self.add(paginator.pages[paginator.number - 1][1], "blog.html",
-                     self.meta(title, paginator.pages[paginator.number - 1][1]),
-                     "the blog listing", posts=posts, paginator=paginator)
+            url = blog if paginator.number == 1 else f"{blog}page/{paginator.number}/"
+            self.add(url, "blog.html", self.meta(title, url), "the blog listing", posts=posts,
+                     paginator=paginator)
         for index, post in enumerate(model.posts):
             self._post(post, index)
         self._tags()
@@ -158,7 +179,7 @@ class Planner:
             products = self.model.products_by_tag.get(tag.slug, ())
             feeds = feed_links(tag.url, f"{self.config.title} · #{tag.name}") if posts else ()
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
-                url = paginator.pages[paginator.number - 1][1]
+                url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
                 self.add(url, "tag.html", self.meta(title, url, feeds=feeds),
                          f'the page of tag "{tag.name}"', tag=tag, posts=chunk,

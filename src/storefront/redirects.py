@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from storefront.documents import Document, FaqEntry
+from storefront.documents import Document, FaqEntry, item_line
 from storefront.errors import ContentError, error_at
 from storefront.urls import UnsafePath, UrlBuilder
 
@@ -65,8 +65,9 @@ def collect_redirects(documents: Iterable[Document], faq_url: str) -> list[Redir
             target, title = f"{faq_url}#{document.anchor}", document.question
         else:
             target, title = document.url, document.title
-        found.extend(Redirect(alias.url, target, title, document.source, alias.line)
-                     for alias in document.aliases)
+        found.extend(Redirect(alias, target, title, document.source,
+                              item_line(document, "aliases", number))
+                     for number, alias in enumerate(document.aliases, 1))
     return sorted(found, key=lambda r: (r.document, r.line))
 
 

@@ -16,9 +16,8 @@ from datetime import datetime
 from storefront.config import SiteConfig
 from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
 from storefront.markdown import slugify
+from storefront.related import related_posts
 from storefront.urls import UrlBuilder
-
-RELATED_POSTS = 3
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,8 @@ def build_model(
     documents: Iterable[Document], config: SiteConfig, urls: UrlBuilder, options: BuildOptions,
     now: datetime,
 ) -> SiteModel:
-    """Filter and organise the documents as of ``now``."""
+    """Filter and organise the documents (base path applied: :mod:`storefront.localize`) as of
+    ``now``."""
     docs = list(documents)
     changes: list[datetime] = []
     posts = _published_posts([d for d in docs if isinstance(d, Post)], options, now, changes)
@@ -106,7 +106,7 @@ def build_model(
         pages=pages,
         tags=tags,
         posts_by_tag=posts_by_tag,
-        related={post.url: related_posts(post, posts_by_tag) for post in posts},
+        related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
         products_by_tag=products_by_tag,
@@ -127,6 +127,7 @@ def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
             changes.append(post.date)
             if not options.future:
                 continue
+            post = replace(post, scheduled=True)  # the model's copy knows it
         visible.append(post)
     return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
 
@@ -199,23 +200,6 @@ def _tags(posts: tuple[Post, ...], products: tuple[Product, ...]) -> tuple[
     )
     return ({slug: tuple(items) for slug, items in by_slug.items()},
             {slug: tuple(items) for slug, items in products_by_slug.items()}, tuple(counts))
-
-
-def related_posts(post: Post, posts_by_tag: dict[str, tuple[Post, ...]]) -> tuple[Post, ...]:
-    """Up to three other posts sharing the most tags with ``post``, newest first on ties.
-
-    Counts through the tag index, so the cost grows with shared tags, not with posts squared.
-    """
-    shared: dict[str, int] = defaultdict(int)
-    by_url: dict[str, Post] = {}
-    for tag in post.tags:
-        for other in posts_by_tag.get(tag.slug, ()):
-            if other.url != post.url:
-                shared[other.url] += 1
-                by_url[other.url] = other
-    ranked = sorted(shared, key=lambda url: (-shared[url], -by_url[url].date.timestamp(),
-                                             by_url[url].slug))
-    return tuple(by_url[url] for url in ranked[:RELATED_POSTS])
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:

@@ -3,7 +3,6 @@ products/JSON feeds of storefront.feeds, on documents read from text."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -15,9 +14,8 @@ from storefront.documents import Product
 from storefront.feeds import channel, feed_url, product_items, render_json_feed
 from storefront.merchant import check_products, google_date, item_attributes, shipping_attributes
 from storefront.offers import return_policy, shipping_details
-from storefront.reader import ReadContext, read_document
-from storefront.sources import SourceFile
 from storefront.urls import UrlBuilder
+from support import read_text
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=ROME)
@@ -31,9 +29,7 @@ URLS = UrlBuilder.from_base_url(CONFIG.base_url)
 
 
 def product(name: str, front: str, body: str = "Un pezzo fatto a mano.\n", on_sale: bool = False) -> Product:
-    data = f"---\n{front}\n---\n{body}".encode()
-    read = read_document(SourceFile("products", f"content/products/{name}", data,
-                                    hashlib.sha256(data).hexdigest()), ReadContext(CONFIG, URLS))
+    read = read_text("products", name, f"---\n{front}\n---\n{body}", CONFIG)
     assert isinstance(read, Product)
     return replace(read, on_sale=on_sale)
 
@@ -57,28 +53,26 @@ def test_products_google_cannot_list_are_left_out_with_a_reason() -> None:
         product("e.md", "title: E\nprice: 1\nsku: E\navailability: preorder\nimages: [/e.jpg]\n"
                         "availability_date: 2026-11-01"),
     ]
-    checked = check_products(products, {p.source: p.source for p in products}, NOW)
+    checked = check_products(products, NOW)
     assert [p.sku for p in checked.listed] == ["V-1", "E"]
     assert messages(checked.warnings) == [
-        "content/products/c.md:1: left out of the merchant feed: Google needs a photo of the product "
+        "content/products/c.md:5: left out of the merchant feed: Google needs a photo of the product "
         "(JPEG, PNG, GIF, WebP, BMP or TIFF)\n  hint: add images: [/assets/prodotti/foto.jpg]",
-        "content/products/d.md:1: left out of the merchant feed: Google needs the date a preorder "
+        "content/products/d.md:5: left out of the merchant feed: Google needs the date a preorder "
         "ships\n  hint: add availability_date: 2025-12-01 (at most a year ahead)",
-        "content/products/e.md:1: the availability_date 2026-11-01 has passed, but the product is "
+        "content/products/e.md:7: the availability_date 2026-11-01 has passed, but the product is "
         "still a preorder\n  hint: set the new date, or availability: in_stock",
     ]
     assert checked.errors == ()
 
 
 def test_ids_are_skus_or_slugs_unique_and_short() -> None:
-    texts = {"content/products/a.md": "title: A\nsku: V-1\n", "content/products/b.md": "title: B\nsku: V-1\n",
-             "content/products/c.md": "title: C\n"}
     products = [product("a.md", VASO), product("b.md", VASO),
                 product("c.md", "title: C\nprice: 1\nslug: " + "c" * 51 + "\nimages: [/c.jpg]")]
-    assert messages(check_products(products, texts, NOW).errors) == [
-        'content/products/b.md:2: the product id "V-1" is also used by content/products/a.md\n'
+    assert messages(check_products(products, NOW).errors) == [
+        'content/products/b.md:4: the product id "V-1" is also used by content/products/a.md\n'
         "  hint: give each product its own sku: (the merchant feed's id)",
-        "content/products/c.md:1: the slug is 51 characters long, but Google's product ids may have "
+        "content/products/c.md:4: the slug is 51 characters long, but Google's product ids may have "
         "at most 50\n  hint: shorten it (the merchant feed uses it as the product id)",
     ]
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from storefront.config import FeedSettings, parse_config
-from storefront.documents import Alias, Page, Post, Product
+from storefront.config import FeedSettings, SiteConfig, parse_config
+from storefront.documents import Document, Page, Post, Product, item_line
 from storefront.errors import BuildFailed
 from storefront.policyconfig import DayRange, parse_country, parse_day_range, returns_countries
-from storefront.reader import ReadContext, read_document
-from storefront.sources import Kind, SourceFile
-from storefront.urls import UrlBuilder
+from storefront.sources import Kind
 from storefront.values import gtin_check_digit, parse_alias, parse_gtin
+from support import read_text
 
 ROME = ZoneInfo("Europe/Rome")
 POLICIES = (
@@ -202,13 +200,10 @@ def test_invalid_aliases(text: str) -> None:
 
 
 CONFIG = parse_config("title: Bottega\nbase_url: https://example.com/shop/\n" + POLICIES)
-CONTEXT = ReadContext(CONFIG, UrlBuilder.from_base_url(CONFIG.base_url))
 
 
-def read(kind: Kind, name: str, text: str):
-    data = text.encode()
-    return read_document(SourceFile(kind, f"content/{kind}/{name}", data,
-                                    hashlib.sha256(data).hexdigest()), CONTEXT)
+def read(kind: Kind, name: str, text: str, config: SiteConfig = CONFIG) -> Document:
+    return read_text(kind, name, text, config)
 
 
 def errors_of(kind: Kind, name: str, text: str) -> list[str]:
@@ -256,12 +251,13 @@ def test_aliases_keep_their_lines_and_get_the_base_path() -> None:
     post = read("posts", "2024-05-01-pane.md",
                 "---\ntitle: Pane\naliases:\n  - /blog/pane-vecchio/\n  - /pane.html\n---\n")
     assert isinstance(post, Post)
-    assert post.aliases == (Alias("/shop/blog/pane-vecchio/", 4), Alias("/shop/pane.html", 5))
+    assert post.aliases == ("/shop/blog/pane-vecchio/", "/shop/pane.html")
+    assert [item_line(post, "aliases", n) for n in (1, 2)] == [4, 5]
     page = read("pages", "chi.md", "---\ntitle: Chi\naliases: [/about/]\n---\n")
     assert isinstance(page, Page)
-    assert page.aliases == (Alias("/shop/about/", 3),)
+    assert page.aliases == ("/shop/about/",) and item_line(page, "aliases", 1) == 3
     single = read("faq", "a.md", "---\nquestion: Q?\n\naliases: /vecchia-faq/\n---\nA.\n")
-    assert single.aliases == (Alias("/shop/vecchia-faq/", 4),)
+    assert single.aliases == ("/shop/vecchia-faq/",) and item_line(single, "aliases", 1) == 4
 
 
 def test_bad_aliases_are_errors_with_their_line() -> None:
@@ -281,10 +277,8 @@ def test_page_noindex_and_policies() -> None:
 
 def test_policies_need_a_policy_in_the_config() -> None:
     bare = parse_config("title: Bottega\n")
-    data = b"---\ntitle: Spedizioni\n\npolicies: true\n---\n"
     with pytest.raises(BuildFailed) as caught:
-        read_document(SourceFile("pages", "content/pages/s.md", data, "x"),
-                      ReadContext(bare, UrlBuilder.from_base_url("")))
+        read("pages", "s.md", "---\ntitle: Spedizioni\n\npolicies: true\n---\n", bare)
     assert [e.format() for e in caught.value.errors] == [
         "content/pages/s.md:4: policies: true, but storefront.yaml has no shipping: or returns: "
         "section to show\n  hint: describe them in storefront.yaml (see the README), or remove "

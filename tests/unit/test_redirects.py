@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from markupsafe import Markup
 
-from storefront.documents import Alias, FaqEntry, Page
+from storefront.documents import FaqEntry, Page
 from storefront.redirects import (
     Redirect,
     check_redirects,
@@ -32,10 +33,12 @@ def test_where_the_redirect_page_goes(source: str, page: str | None) -> None:
 
 
 def test_aliases_are_collected_with_their_targets_in_file_order() -> None:
-    page = Page("content/pages/b.md", "Chi siamo", "chi", "/shop/chi/", None, "page.html", "", "",
-                None, "", False, aliases=(Alias("/shop/about/", 4), Alias("/shop/chi.html", 5)))
-    faq = FaqEntry("content/faq/a.md", "Spedite?", "", 0, "", "spedite", False,
-                   aliases=(Alias("/shop/spedizioni-faq/", 3),))
+    page = Page("content/pages/b.md", "Chi siamo", "chi", "/shop/chi/", None, "page.html", "",
+                Markup(""), None, "", False, lines=(("aliases", 3), ("aliases[1]", 4),
+                                                     ("aliases[2]", 5)),
+                aliases=("/shop/about/", "/shop/chi.html"))
+    faq = FaqEntry("content/faq/a.md", "Spedite?", "", 0, Markup(""), "spedite", False,
+                   lines=(("aliases", 3),), aliases=("/shop/spedizioni-faq/",))
     assert collect_redirects([page, faq], "/shop/faq/") == [
         Redirect("/shop/spedizioni-faq/", "/shop/faq/#spedite", "Spedite?", "content/faq/a.md", 3),
         Redirect("/shop/about/", "/shop/chi/", "Chi siamo", "content/pages/b.md", 4),
