@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storefront.cache import BuildCache, OutputRecord, store_page
+from storefront.cache import BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
@@ -29,7 +29,7 @@ from storefront.checks import (
 )
 from storefront.codec import encode
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.deps import DependencyRecord, page_exists_in
+from storefront.deps import page_exists_in
 from storefront.documents import Document
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
@@ -47,7 +47,7 @@ from storefront.outputs import OutputPlan, collect_static, output_path, plan_out
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.reader import ReaderSettings
-from storefront.rendering import RenderState, render_pages, template_identity
+from storefront.rendering import RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -141,7 +141,7 @@ class BuildSession:
         self.records[inputs.variant] = records
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change,
+            inputs.digest, planned.model.next_change, planned.channels.recheck,
             strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
@@ -237,17 +237,8 @@ class BuildSession:
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
-        for output, path in zip(outputs, planned.paths, strict=True):
-            if output.kind != "feed":
-                continue
-            assert output.make is not None
-            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs, output.extra)
-            record = previous.get(path)
-            if record is None or record.fingerprint != fingerprint or not available(path, record):
-                data = output.make()
-                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
-            # what it uses of the clock, for the whole-build shortcut
-            records[path] = replace(record, deps=DependencyRecord(clock=output.clock))
+        records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                                  self.cache.pages))
         return records, len(rendered)
 
     def _write(self, inputs: _Inputs, planned: _Planned,

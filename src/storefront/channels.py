@@ -59,6 +59,7 @@ class ChannelPlan:
     redirects: tuple[Redirect, ...]
     errors: tuple[ContentError, ...]
     warnings: tuple[ContentError, ...]
+    recheck: datetime | None = None  # when the warnings may change with no file changing
 
 
 def _feeds(make: Callable[[], FeedChannel], page_url: str, title: str, source: str,
@@ -107,11 +108,12 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
                       listed_products(products, count))
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
+    recheck = None
     if config.feeds.merchant:
         checked = check_products(products, now)
         errors += checked.errors
         warnings += checked.warnings
-        listed = checked.listed
+        listed, recheck = checked.listed, checked.recheck
         # the build day shows in the dates of running sales: the feed is made again each day then
         day = " ".join(sale_dates(product, now) for product in listed).strip()
         outputs.append(Output(
@@ -126,7 +128,8 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
                                render_nginx_map(redirects)))
     pages = tuple(_redirect_page(redirect, page_url, urls)
                   for redirect in redirects if (page_url := redirect.page_url) is not None)
-    return ChannelPlan(tuple(outputs), pages, tuple(redirects), tuple(errors), tuple(warnings))
+    return ChannelPlan(tuple(outputs), pages, tuple(redirects), tuple(errors), tuple(warnings),
+                       recheck)
 
 
 def _tag_channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,

@@ -37,8 +37,9 @@ Level = Literal["card", "full"]
 ClockUse = Literal["", "year", "day", "moment"]
 _CLOCK_ORDER = {"": 0, "year": 1, "day": 2, "moment": 3}
 
-# The fields of a document that only its own page shows; everything else is its "card".
-BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines"})
+# The fields of a document that only its own page shows; everything else is its "card". (A
+# document's old addresses matter to its feeds' ids and the redirects, never to a listing.)
+BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases"})
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ Like ``make`` with nothing to do, a build first compares a digest of everything 
 (storefront's code, the effective config, the options, every file of the theme chain, every
 content file's SHA-256) with the one the last successful build into the same folder recorded. When
 they match, the clock has not crossed a date that matters (a scheduled post, an expiry, the end of
-a sale, a new year for pages that show it, a new day for the merchant feed while a sale runs) and
-the output folder still holds exactly what the
-manifest says, nothing is parsed, planned or rendered: the report of the last build is given
+a sale, a preorder's date for the merchant feed's warnings, a new year for pages that show it, a
+new day for the merchant feed while a sale runs) and the output folder still holds exactly what
+the manifest says, nothing is parsed, planned or rendered: the report of the last build is given
 again. Anything else runs the full, fine-grained pipeline. Pure: the caller reads the files.
 """
 
@@ -29,6 +29,7 @@ class BuildMemo:
 
     inputs: str
     valid_until: datetime | None  # the next change of the site model (scheduled, expiry, sale)
+    recheck: datetime | None  # when a warning may change (a preorder's date passing)
     clock: str  # the most any output used of the build time: "", "year", "day" or "moment"
     day: date  # the build's date (in the site's time zone)
     pages: int
@@ -40,8 +41,9 @@ class BuildMemo:
         """The same inputs, and nothing the pages show of the clock has moved on."""
         if inputs != self.inputs or self.clock == "moment":
             return False
-        if self.valid_until is not None and now >= self.valid_until:
-            return False
+        for moment in (self.valid_until, self.recheck):
+            if moment is not None and now >= moment:
+                return False
         if self.clock == "day":
             return now.date() == self.day
         return self.clock != "year" or now.year == self.day.year
@@ -50,6 +52,7 @@ class BuildMemo:
         return json.dumps({
             "format": MEMO_FORMAT, "inputs": self.inputs, "clock": self.clock, "day": self.day.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "recheck": self.recheck.isoformat() if self.recheck else None,
             "pages": self.pages, "files": self.files, "left_out": list(self.left_out),
             "warnings": [[w.location.path, w.location.line, w.message, w.hint]
                          for w in self.warnings],
@@ -61,9 +64,10 @@ class BuildMemo:
             data = json.loads(text)
             if data["format"] != MEMO_FORMAT:
                 return None
-            until = data["valid_until"]
+            until, recheck = data["valid_until"], data["recheck"]
             return cls(
                 str(data["inputs"]), datetime.fromisoformat(until) if until else None,
+                datetime.fromisoformat(recheck) if recheck else None,
                 str(data["clock"]), date.fromisoformat(data["day"]), int(data["pages"]), int(data["files"]),
                 tuple(error_at(str(p), int(n), str(m), str(h)) for p, n, m, h in data["warnings"]),
                 tuple(str(item) for item in data["left_out"]))

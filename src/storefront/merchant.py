@@ -43,6 +43,7 @@ class MerchantCheck:
     listed: tuple[Product, ...]
     warnings: tuple[ContentError, ...]  # products left out, and why
     errors: tuple[ContentError, ...]  # ids the feed cannot use
+    recheck: datetime | None = None  # the next moment a warning appears (a preorder's date passes)
 
 
 def merchant_id(product: Product) -> str:
@@ -56,6 +57,7 @@ def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
     warnings: list[ContentError] = []
     errors: list[ContentError] = []
     owners: dict[str, str] = {}
+    dates: list[datetime] = []
     for product in products:
         item_id = merchant_id(product)
         key = "sku" if product.sku else "slug"
@@ -83,14 +85,16 @@ def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
                 "left out of the merchant feed: Google needs the date a preorder ships",
                 "add availability_date: 2025-12-01 (at most a year ahead)"))
             continue
-        if product.availability == "preorder" and product.availability_date is not None and (
-                product.availability_date <= now):
-            warnings.append(error_at(
-                product.source, field_line(product, "availability_date"),
-                f"the availability_date {product.availability_date:%Y-%m-%d} has passed, but the "
-                "product is still a preorder", "set the new date, or availability: in_stock"))
+        if product.availability == "preorder" and product.availability_date is not None:
+            if product.availability_date <= now:
+                warnings.append(error_at(
+                    product.source, field_line(product, "availability_date"),
+                    f"the availability_date {product.availability_date:%Y-%m-%d} has passed, but "
+                    "the product is still a preorder", "set the new date, or availability: in_stock"))
+            else:
+                dates.append(product.availability_date)
         listed.append(product)
-    return MerchantCheck(tuple(listed), tuple(warnings), tuple(errors))
+    return MerchantCheck(tuple(listed), tuple(warnings), tuple(errors), min(dates, default=None))
 
 
 def photos(product: Product) -> list[str]:

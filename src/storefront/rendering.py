@@ -5,11 +5,13 @@ fingerprint of its inputs, the hash of its bytes and the dependencies it recorde
 rendered again only when the fingerprint of those same dependencies, evaluated now, differs (or
 its bytes are nowhere to be found); then its new record is what it read this time. Rendered pages
 go straight into the cache's page folder (named by their SHA-256), so no process holds the whole
-site in memory and the write stage copies them into place.
+site in memory and the write stage copies them into place. Feeds go there too, made again only
+when the documents they list (or the site, or their clock) changed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from collections.abc import Callable, Sequence
@@ -23,6 +25,7 @@ from storefront.config import SiteConfig
 from storefront.deps import DependencyRecord
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
+from storefront.outputs import Output
 from storefront.plan import RenderTask
 from storefront.site import NavItem
 from storefront.theme import Theme
@@ -141,3 +144,23 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         if progress is not None:
             progress(done, len(todo))
     return result, todo, errors
+
+
+def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],
+               fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
+               page_folder: Path) -> dict[str, OutputRecord]:
+    """Make the feeds whose inputs changed (``paths[i]`` is where ``outputs[i]`` goes); return
+    every feed's record."""
+    result: dict[str, OutputRecord] = {}
+    for output, path in zip(outputs, paths, strict=True):
+        if output.kind != "feed":
+            continue
+        assert output.make is not None
+        fingerprint = fingerprints.inputs(f"feed {path}", output.inputs, output.extra)
+        record = records.get(path)
+        if record is None or record.fingerprint != fingerprint or not available(path, record):
+            data = output.make()
+            record = OutputRecord(fingerprint, store_page(page_folder, data), len(data))
+        # what it uses of the clock, for the whole-build shortcut
+        result[path] = dataclasses.replace(record, deps=DependencyRecord(clock=output.clock))
+    return result
