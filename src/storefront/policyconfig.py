@@ -20,7 +20,7 @@ import yaml
 from babel import Locale
 
 from storefront.errors import ContentError, error_at
-from storefront.schema import field_doc, node_at
+from storefront.schema import field_doc
 from storefront.values import parse_price
 
 ReturnMethod = Literal["by_mail", "in_store"]
@@ -166,3 +166,19 @@ def check_policies(node: yaml.Node | None, shipping: Shipping | None, returns: R
 
 def _line(node: yaml.Node | None) -> int:
     return int(node.start_mark.line) + 1 if node is not None else 0
+
+
+def node_at(node: yaml.Node | None, *path: str | int) -> yaml.Node | None:
+    """The node below ``node`` at ``path`` (mapping keys and list indices), or None.
+
+    Lets a later check point at the exact line of one value, e.g.
+    ``node_at(root, "shipping", "zones", 1, "countries", 0)``.
+    """
+    for step in path:
+        if isinstance(step, str) and isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if str(key.value) == step), None)
+        elif isinstance(step, int) and isinstance(node, yaml.SequenceNode) and step < len(node.value):
+            node = node.value[step]
+        else:
+            return None
+    return node

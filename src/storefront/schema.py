@@ -321,22 +321,6 @@ class Mapper:
         return value
 
 
-def node_at(node: yaml.Node | None, *path: str | int) -> yaml.Node | None:
-    """The node below ``node`` at ``path`` (mapping keys and list indices), or None.
-
-    Lets a later check point at the exact line of one value, e.g.
-    ``node_at(root, "shipping", "zones", 1, "countries", 0)``.
-    """
-    for step in path:
-        if isinstance(step, str) and isinstance(node, yaml.MappingNode):
-            node = next((value for key, value in node.value if str(key.value) == step), None)
-        elif isinstance(step, int) and isinstance(node, yaml.SequenceNode) and step < len(node.value):
-            node = node.value[step]
-        else:
-            return None
-    return node
-
-
 def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
