@@ -4,7 +4,8 @@ A property test applies random sequences of edits, additions, deletions and rena
 products, FAQs, pages, templates, theme strings, the config and the build time to a fixture site,
 and of what the shop's channels read: product tags (tag pages), brands and GTINs and dates (the
 products and merchant feeds), aliases (redirect pages, ``_redirects``, the nginx map, feed ids;
-colliding ones too) and ``noindex`` (robots meta, sitemap).
+colliding ones too), ``noindex`` (robots meta, sitemap) and which page shows the shipping and
+returns policies (the products' structured data link to it).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -77,7 +78,7 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
-        "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
+        "product_tags", "brand", "gtin", "product_date", "aliases", "noindex", "policies",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
 
@@ -124,6 +125,9 @@ def apply_channels(site: Path, kind: str, index: int, text: str, tags: list[str]
         set_key(target, "aliases", f"[{', '.join(chosen)}]" if index % 5 else None)
     elif kind == "noindex":
         set_key(target, "noindex", ["true", "false", None][day % 3])
+    elif kind == "policies":
+        pages = sorted((site / "content/pages").glob("*.md"))
+        set_key(pages[index % len(pages)], "policies", "true" if day % 2 else None)
 
 
 def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
@@ -132,7 +136,7 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
     assert isinstance(day, int)
     existing = posts(site)
     pick = existing[index % len(existing)] if existing else None
-    if kind in ("product_tags", "brand", "gtin", "product_date", "aliases", "noindex"):
+    if kind in ("product_tags", "brand", "gtin", "product_date", "aliases", "noindex", "policies"):
         apply_channels(site, kind, index, text, tags, day)
     elif kind == "edit_body" and pick is not None:
         with pick.open("a", encoding="utf-8") as handle:

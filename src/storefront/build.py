@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storefront.cache import BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
@@ -31,6 +32,7 @@ from storefront.codec import encode
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.deps import page_exists_in
 from storefront.documents import Document
+from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.localize import localize
@@ -47,7 +49,7 @@ from storefront.outputs import OutputPlan, collect_static, output_path, plan_out
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.reader import ReaderSettings
-from storefront.rendering import RenderState, make_feeds, render_pages, template_identity
+from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -57,14 +59,8 @@ from storefront.request import (
     effective_config,
 )
 from storefront.site import SiteModel, build_model
-from storefront.sources import SourceFile, discover_sources
-from storefront.theme import (
-    Theme,
-    load_strings,
-    make_environment,
-    resolve_theme_chain,
-    theme_files,
-)
+from storefront.sources import SourceFile, StatCache, discover_sources
+from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.urls import UrlBuilder
 from storefront.workers import WorkerPool
 
@@ -81,6 +77,7 @@ class _Inputs:
     output: Path  # resolved
     variant: str  # what the output records depend on besides the files: base URL, options
     digest: str  # of everything the build reads, for the whole-build shortcut
+    theme_key: str  # storefront's code and every theme file
 
 
 @dataclass(frozen=True)
@@ -109,6 +106,11 @@ class BuildSession:
         self.records: dict[str, dict[str, OutputRecord]] = {}  # variant -> path -> record
         self.serial = int(time.time())
         self._discarded_reported = 0
+        self.stats = StatCache()  # a session reads only the files whose stat changed
+        self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
+        self._pending_memo = PageMemo()
+        self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
+        self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
 
     @property
     def cache(self) -> BuildCache:
@@ -139,6 +141,7 @@ class BuildSession:
         self.cache.save_outputs(inputs.variant, records, self.serial,
                                 self.records.get(inputs.variant))
         self.records[inputs.variant] = records
+        self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
             inputs.digest, planned.model.next_change, planned.channels.recheck,
@@ -160,14 +163,16 @@ class BuildSession:
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
         self._stage("reading", 0, 1)
-        sources = discover_sources(request.root)
+        sources = discover_sources(request.root, self.stats)
         output = request.output_dir.resolve()
         options = repr(request.options)
+        themes = theme_files(chain, self.stats)
         everything = inputs_digest(
-            code_fingerprint(), repr(encode(config)), options, output, theme_files(chain),
+            code_fingerprint(), repr(encode(config)), options, output, themes,
             [(source.path, source.digest) for source in sources])
+        theme_key = digest(code_fingerprint(), *(f"{path} {sha}" for path, sha in themes))
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
-                       output, digest(config.base_url, options), everything)
+                       output, digest(config.base_url, options), everything, theme_key)
 
     def _plan(self, inputs: _Inputs) -> _Planned:
         """Parse (what changed), build the site model and plan every output."""
@@ -179,7 +184,10 @@ class BuildSession:
         local = [localize(document, urls) for document in parsed.documents]
         model = build_model(local, config, urls, self.request.options, inputs.now)
         strings = load_strings(inputs.chain, config.language)
-        tasks = Planner(model, config, urls, strings).plan()
+        site = site_fingerprint(config, strings, model.nav, self.request.options)
+        if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
+            self._plan_memo = (site, {})
+        tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
         channels = plan_channels(model, config, urls, strings, inputs.now)
         plan = plan_outputs(tasks, channels.outputs, channels.pages, urls,
                             collect_static(inputs.chain),
@@ -218,27 +226,32 @@ class BuildSession:
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
         manifest = read_manifest(inputs.output)
+        self._checked = {}
 
         def available(path: str, record: OutputRecord) -> bool:
-            return (unchanged_in(inputs.output, manifest, path, record.sha256)
-                    or self.cache.read_page(record.sha256) is not None)
+            held = self._checked[path, record.sha256] = unchanged_in(
+                inputs.output, manifest, path, record.sha256)
+            return held or self.cache.read_page(record.sha256) is not None
 
         site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls)}, inputs.now)
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
-                            planned.plan.pages, planned.plan.tasks, self.cache.pages)
+                            planned.plan.pages, planned.plan.tasks, self.cache.pages,
+                            self.cache.folder / "templates", inputs.theme_key)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
-        records, rendered, errors = render_pages(
+        records, rendered, errors, memo = render_pages(
             state, previous, page_paths, fingerprints, available, self.pool,
-            lambda done, total: self._stage("rendering", done, total))
+            lambda done, total: self._stage("rendering", done, total),
+            self.page_memos.get(inputs.variant))
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
         records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
                                   self.cache.pages))
+        self._pending_memo = memo  # kept only if the build succeeds
         return records, len(rendered)
 
     def _write(self, inputs: _Inputs, planned: _Planned,
@@ -258,7 +271,7 @@ class BuildSession:
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
                                        file=output.file))
         self._stage("writing", 0, 1)
-        return write_site(self.request.output_dir, items)
+        return write_site(self.request.output_dir, items, self._checked)
 
     # -- reporting -------------------------------------------------------------------------------
 

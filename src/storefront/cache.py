@@ -30,14 +30,16 @@ from storefront.deps import DependencyRecord
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
-FORMAT = "3"
+TEMPLATES = "templates"  # the Python code generated from templates (storefront.environment)
+FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents(path TEXT PRIMARY KEY, key TEXT NOT NULL,
     meta TEXT NOT NULL, html TEXT NOT NULL, summary TEXT NOT NULL, checksum TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
     payload TEXT NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(variant, path));
+CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
 """
@@ -95,6 +97,7 @@ class BuildCache:
         self.code = code
         self.discarded = 0  # entries found damaged or foreign and ignored, for the build report
         self.pages = folder / PAGES
+        self._pages = str(self.pages)
         self.db = self._open()
 
     # -- the database ----------------------------------------------------------------------------
@@ -121,12 +124,14 @@ class BuildCache:
                              "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
             shutil.rmtree(self.pages, ignore_errors=True)
+            shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
         return db
 
     def _delete_database(self) -> None:
         for suffix in ("", "-wal", "-shm"):
             (self.folder / (DATABASE + suffix)).unlink(missing_ok=True)
         shutil.rmtree(self.pages, ignore_errors=True)
+        shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
 
     def _recover(self) -> None:
         """The database could not be read or written: start with an empty one."""
@@ -161,6 +166,22 @@ class BuildCache:
             else:
                 self.discarded += 1
         return found
+
+    def document(self, path: str) -> StoredDocument | None:
+        """One stored document, or None (also when its row is damaged)."""
+        try:
+            row = self.db.execute("SELECT key, meta, html, summary, checksum FROM documents "
+                                  "WHERE path = ?", (path,)).fetchone()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return None
+        if row is None:
+            return None
+        stored = StoredDocument(*row[:4])
+        if stored.checksum() != row[4]:
+            self.discarded += 1
+            return None
+        return stored
 
     def save_documents(self, items: Iterable[tuple[str, StoredDocument]]) -> None:
         """Store parsed documents by path, replacing older versions of those files."""
@@ -201,27 +222,39 @@ class BuildCache:
 
     def save_outputs(self, variant: str, records: dict[str, OutputRecord], serial: int,
                      previous: dict[str, OutputRecord] | None = None) -> None:
-        """Replace the records of ``variant`` with those of the build that just succeeded."""
-        if records == previous:
-            self._write("UPDATE variants SET used = ? WHERE variant = ?", [(serial, variant)])
-            return
-        rows = [(variant, path, text, _checksum(text))
-                for path, text in ((p, r.to_json()) for p, r in sorted(records.items()))]
+        """Make the records of ``variant`` those of the build that just succeeded.
+
+        With ``previous`` (what the cache held for it), only the records that changed are written.
+        """
+        if previous is None:
+            previous = self.outputs(variant)
+        changed = [(variant, path, record.sha256, text, _checksum(text))
+                   for path, record, text in ((p, r, r.to_json()) for p, r in sorted(records.items())
+                                              if previous.get(p) != r)]
+        gone = [(variant, path) for path in sorted(set(previous) - set(records))]
+        # pages that may no longer be needed: those the replaced or removed records named
+        candidates = {previous[path].sha256 for path in previous
+                      if path not in records or records[path].sha256 != previous[path].sha256}
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM outputs WHERE variant = ?", (variant,))
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", changed)
+            self.db.executemany("DELETE FROM outputs WHERE variant = ? AND path = ?", gone)
             self.db.execute("INSERT OR REPLACE INTO variants VALUES (?, ?)", (variant, serial))
             old = [row[0] for row in self.db.execute(
                 "SELECT variant FROM variants ORDER BY used DESC LIMIT -1 OFFSET ?", (KEEP_VARIANTS,))]
             for stale in old:
+                candidates.update(row[0] for row in self.db.execute(
+                    "SELECT sha256 FROM outputs WHERE variant = ?", (stale,)))
                 self.db.execute("DELETE FROM outputs WHERE variant = ?", (stale,))
                 self.db.execute("DELETE FROM variants WHERE variant = ?", (stale,))
+            unused = [sha for sha in sorted(candidates) if self.db.execute(
+                "SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1", (sha,)).fetchone() is None]
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
             self._recover()
             return
-        self._collect_pages()
+        for sha in unused:
+            Path(self.page_path(sha)).unlink(missing_ok=True)
 
     def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         try:
@@ -253,39 +286,26 @@ class BuildCache:
 
     # -- rendered pages --------------------------------------------------------------------------
 
-    def page_path(self, sha256: str) -> Path:
-        return self.pages / sha256[:2] / sha256
+    def page_path(self, sha256: str) -> str:
+        return os.path.join(self._pages, sha256[:2], sha256)
 
     def has_page(self, sha256: str, size: int) -> bool:
         try:
-            return self.page_path(sha256).stat().st_size == size
+            return os.stat(self.page_path(sha256)).st_size == size
         except OSError:
             return False
 
     def read_page(self, sha256: str) -> bytes | None:
         """A stored page, or None when it is missing or its bytes do not match its name."""
         try:
-            data = self.page_path(sha256).read_bytes()
+            with open(self.page_path(sha256), "rb") as handle:
+                data = handle.read()
         except OSError:
             return None
         if hashlib.sha256(data).hexdigest() != sha256:
             self.discarded += 1
             return None
         return data
-
-    def _collect_pages(self) -> None:
-        """Delete stored pages that no output record refers to any more."""
-        if not self.pages.is_dir():
-            return
-        try:
-            wanted = {row[0] for row in self.db.execute(
-                "SELECT DISTINCT json_extract(payload, '$[1]') FROM outputs")}
-        except sqlite3.DatabaseError:
-            return
-        for folder in self.pages.iterdir():
-            for path in folder.iterdir() if folder.is_dir() else ():
-                if path.name not in wanted and not path.name.startswith(".tmp"):
-                    path.unlink(missing_ok=True)
 
 
 def remove_cache(folder: Path) -> bool:
@@ -295,9 +315,10 @@ def remove_cache(folder: Path) -> bool:
         path = folder / (DATABASE + suffix)
         found = found or path.exists()
         path.unlink(missing_ok=True)
-    if (folder / PAGES).is_dir():
-        shutil.rmtree(folder / PAGES)
-        found = True
+    for sub in (PAGES, TEMPLATES):
+        if (folder / sub).is_dir():
+            shutil.rmtree(folder / sub)
+            found = True
     with contextlib.suppress(OSError):
         folder.rmdir()  # only when nothing else is in it
     return found

@@ -48,6 +48,7 @@ def _converter() -> md.Markdown:
     if converter is None:
         import markdown as md  # imported when a file is parsed, not by a build with nothing to do
 
+        from storefront.inline import PrefilteredInlineProcessor
         from storefront.typography import TypographyExtension
 
         converter = md.Markdown(
@@ -58,6 +59,7 @@ def _converter() -> md.Markdown:
             },
             output_format="html",
         )
+        converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
         _local.converter = converter
     return converter
 

@@ -39,7 +39,7 @@ class WriteItem:
     sha256: str
     size: int
     data: bytes | None = None
-    file: Path | None = None
+    file: Path | str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,14 +90,19 @@ def manifest_intact(root: Path, manifest: dict[str, Entry]) -> bool:
                                   for name, entry in manifest.items())
 
 
-def write_site(output: Path, items: Sequence[WriteItem]) -> WriteReport:
-    """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it)."""
+def write_site(output: Path, items: Sequence[WriteItem],
+               checked: Mapping[tuple[str, str], bool] | None = None) -> WriteReport:
+    """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it).
+
+    ``checked`` holds answers of :func:`unchanged_in` the caller already had for (path, sha256),
+    so that a file is looked at once per build.
+    """
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        return _write_locked(output, root, items)
+        return _write_locked(output, root, items, checked or {})
     finally:
         os.close(folder)
 
@@ -108,19 +113,24 @@ def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
             for path, data in sorted(files.items())]
 
 
-def _write_locked(output: Path, root: Path, items: Sequence[WriteItem]) -> WriteReport:
+def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
+                  checked: Mapping[tuple[str, str], bool]) -> WriteReport:
     for item in items:
         safe_relative_path(item.path)  # raises UnsafePath before anything is written
     previous = read_manifest(root)
-    problems = []
+    base = str(root)
     linked = _LinkCheck(root)
-    for item in items:
-        target = root / item.path
-        if linked(item.path):
+    # what the manifest says is still in place needs no other look (one lstat per file)
+    same = [checked[item.path, item.sha256] if (item.path, item.sha256) in checked
+            else unchanged_in(root, previous, item.path, item.sha256) for item in items]
+    problems = []
+    for item, kept in zip(items, same, strict=True):
+        if linked.folder_of(item.path) or (not kept and linked(item.path)):
             problems.append(error_at((output / item.path).as_posix(), 0,
                                      "a symbolic link is in the way of this file",
                                      "delete the link from the output folder and build again"))
-        elif item.path not in previous and target.exists() and _sha256(target) != item.sha256:
+        elif (item.path not in previous and os.path.exists(os.path.join(base, item.path))
+              and _sha256(os.path.join(base, item.path)) != item.sha256):
             problems.append(error_at(
                 (output / item.path).as_posix(), 0,
                 "this file was not written by storefront, and the build would replace it",
@@ -136,17 +146,17 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem]) -> Write
         _write_manifest(root, manifest)
     written = unchanged = 0
     changed: list[str] = []
-    for item in items:
-        target = root / item.path
-        if unchanged_in(root, previous, item.path, item.sha256):
+    for item, kept in zip(items, same, strict=True):
+        if kept:
             unchanged += 1
             manifest[item.path] = previous[item.path]
             continue
+        target = os.path.join(base, item.path)
         info = _regular(target)
         if info is not None and info.st_size == item.size and _sha256(target) == item.sha256:
             unchanged += 1  # same bytes (an older manifest, or a touched file): keep the file
         else:
-            _write_atomic(target, item)
+            _write_atomic(Path(target), item)
             written += 1
             changed.append(item.path)
             info = os.lstat(target)
@@ -177,8 +187,11 @@ class _LinkCheck:
         self.folders: dict[str, bool] = {}
 
     def __call__(self, relative: str) -> bool:
-        folder, _, _ = relative.rpartition("/")
-        return self._folder(folder) or os.path.islink(os.path.join(self.root, relative))
+        return self.folder_of(relative) or os.path.islink(os.path.join(self.root, relative))
+
+    def folder_of(self, relative: str) -> bool:
+        """Whether a folder the file is in (below the root) is a symbolic link."""
+        return self._folder(relative.rpartition("/")[0])
 
     def _folder(self, folder: str) -> bool:
         if not folder:
@@ -212,7 +225,7 @@ def remove_written(output: Path) -> int:
     return removed
 
 
-def _regular(path: Path) -> os.stat_result | None:
+def _regular(path: Path | str) -> os.stat_result | None:
     try:
         info = os.lstat(path)
     except OSError:
@@ -220,7 +233,7 @@ def _regular(path: Path) -> os.stat_result | None:
     return info if stat.S_ISREG(info.st_mode) else None
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path | str) -> str:
     hasher = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
@@ -233,7 +246,7 @@ def _sha256(path: Path) -> str:
 
 def _write_manifest(root: Path, manifest: dict[str, Entry]) -> None:
     data = {"format": FORMAT, "files": {name: list(manifest[name]) for name in sorted(manifest)}}
-    text = json.dumps(data, indent=0, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(data, separators=(",", ":")).encode("utf-8")
     try:
         if (root / MANIFEST).read_bytes() == text:
             return  # unchanged: a build with nothing to do touches nothing

@@ -53,7 +53,11 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
                   memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool) -> ParsedSite:
     """Parse what must be parsed; take the rest from ``memory`` or the cache."""
     base = digest(settings.fingerprint(), code_fingerprint())
-    stored = cache.documents()
+    # the whole table is read when many files miss (a fresh process); a few misses (a session's
+    # save) are looked up one by one
+    stored: dict[str, StoredDocument] | None = None
+    misses = sum(1 for s in sources if s.kind in DOCUMENT_KINDS
+                 and (memory.get(s.path) or ("",))[0] != digest(base, s.digest))
     found: dict[str, tuple[Document, Hashes]] = {}
     todo: list[SourceFile] = []
     keys: dict[str, str] = {}
@@ -65,7 +69,9 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
         if remembered is not None and remembered[0] == key:
             found[source.path] = remembered[1:]
             continue
-        row = stored.get(source.path)
+        if stored is None:
+            stored = cache.documents() if misses > 16 else {}
+        row = stored.get(source.path) if misses > 16 else cache.document(source.path)
         decoded = _decode(row) if row is not None and row.key == key else None
         if decoded is not None:
             found[source.path] = decoded

@@ -7,6 +7,7 @@ claiming one path are reported here, naming the documents involved.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -90,12 +91,16 @@ class Planner:
     """Collect the pages of a site and the metadata each one advertises."""
 
     def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str]) -> None:
+                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None) -> None:
         self.model = model
         self.config = config
         self.urls = urls
         self.strings = strings
         self.tasks: list[RenderTask] = []
+        # head data of a document's page, which depends only on the document (a product's also on
+        # the returns page's link: in its key) and on the config, strings and URLs (a session
+        # keeps it while those stay the same)
+        self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
 
     def meta(self, title: str, url: str, description: str = "", **extra: Any) -> PageMeta:
         full_title = title if title == self.config.title else f"{title} · {self.config.title}"
@@ -153,21 +158,26 @@ class Planner:
 
     def _post(self, post: Post, index: int) -> None:
         posts = self.model.posts
+        meta = self.memo.get(post)
+        if meta is None:
+            meta = self.memo[post] = self._post_meta(post)
+        self.add(post.url, "post.html", meta, post.source, post=post,
+                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
+                 next_post=posts[index - 1] if index > 0 else None,
+                 related=self.model.related[post.url])
+
+    def _post_meta(self, post: Post) -> PageMeta:
         crumbs = breadcrumbs_jsonld(
             [(self.config.title, self.urls.url("/")),
              (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
              (post.title, post.url)], self.urls)
-        meta = self.meta(
+        return self.meta(
             post.title, post.url, post.description, og_type="article", image=post.image,
             image_alt=post.image_alt or post.title,
             jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
             published=post.date, modified=post.updated, noindex=post.noindex,
             tags=tuple(tag.name for tag in post.tags),
         )
-        self.add(post.url, "post.html", meta, post.source, post=post,
-                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
-                 next_post=posts[index - 1] if index > 0 else None,
-                 related=self.model.related[post.url])
 
     def _tags(self) -> None:
         tags_url = self.urls.url(self.config.permalinks.tags)
@@ -190,7 +200,7 @@ class Planner:
         title = f"{self.config.title} · {self.label('products', 'Products')}"
         return feed_links(self.urls.url(self.config.permalinks.products), title)
 
-    @property
+    @functools.cached_property
     def returns_link(self) -> str:
         """The readable returns policy (the page with ``policies: true``), for JSON-LD."""
         page = self.model.policies_page
@@ -204,23 +214,30 @@ class Planner:
                                             self.urls))
 
     def _product(self, product: Product) -> None:
+        # besides the product, its head data shows the page of the returns policy
+        returns_link = self.returns_link
+        meta = self.memo.get((product, returns_link))
+        if meta is None:
+            meta = self.memo[product, returns_link] = self._product_meta(product, returns_link)
+        policies = self.model.policies_page
+        self.add(product.url, "product.html", meta, product.source, product=product,
+                 policies_url=policies.url if policies is not None else "")
+
+    def _product_meta(self, product: Product, returns_link: str) -> PageMeta:
         description = product.summary or plain_summary(str(product.content_html))
         steps = [(self.label("products", "Products"), self.urls.url(self.config.permalinks.products))]
         if product.category is not None:
             steps.append((product.category.name, product.category.url))
-        meta = self.meta(
+        return self.meta(
             product.title, product.url, description, og_type="product",
             image=product.images[0] if product.images else "",
             image_alt=product.image_alt or product.title,
-            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, self.returns_link)),
+            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link)),
                     self._trail(*steps, (product.title, product.url))),
             published=product.date, modified=product.updated, noindex=product.noindex,
             price=f"{product.current_price:.2f}", currency=product.currency,
             feeds=self.product_feeds,
         )
-        policies = self.model.policies_page
-        self.add(product.url, "product.html", meta, product.source, product=product,
-                 policies_url=policies.url if policies is not None else "")
 
     def _page(self, page: Page) -> None:
         description = page.description or plain_summary(str(page.content_html))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -26,13 +27,14 @@ from storefront.deps import (
     recording,
     tracked,
 )
+from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
 from storefront.plan import RenderTask
 from storefront.site import NavItem
-from storefront.theme import Theme, Translator, make_environment, template_label
+from storefront.theme import Theme, Translator, template_label
 from storefront.urls import UrlBuilder
 
 
@@ -50,11 +52,13 @@ class Renderer:
 
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
-                 pages: frozenset[str] = frozenset()) -> None:
+                 pages: frozenset[str] = frozenset(), compiled: Path | None = None,
+                 theme_key: str = "") -> None:
         self.chain = chain
         self.nav = nav
         self.home = urls.url("/")
-        self.env = make_environment(chain)
+        # one environment per theme state: compiled templates survive between a session's builds
+        self.env = make_environment(chain, compiled, theme_key, reuse=bool(theme_key))
         formatter = Formatter(config.effective_locale, config.timezone)
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,

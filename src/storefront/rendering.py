@@ -48,6 +48,8 @@ class RenderState:
     pages: frozenset[str]
     tasks: tuple[RenderTask, ...]
     page_folder: Path
+    compiled: Path | None = None  # where the code generated from templates is kept
+    theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     if not _renderer or _renderer[0] is not state:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
-                                        state.now, state.pages)]
+                                        state.now, state.pages, state.compiled, state.theme_key)]
     renderer = _renderer[1]
     assert isinstance(renderer, Renderer)
     results = []
@@ -111,22 +113,56 @@ def template_identity(env: jinja2.Environment) -> Callable[[str], str]:
     return identity
 
 
+@dataclass
+class PageMemo:
+    """What a long-lived session remembers of its last build, so that a page whose task and
+    inputs are the same objects or values as then is not fingerprinted again (a preview save
+    costs what it changes, not what the site holds).
+
+    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages and the
+    year are the same as last time; its task equals last time's (same template, head data and
+    context: documents compare as values); no document it read changed; and it did not use the
+    exact build time. Anything else is fingerprinted as in a fresh build.
+    """
+
+    context: tuple[object, ...] = ()
+    tasks: dict[str, RenderTask] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Sequence[str],
                  fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
                  pool: WorkerPool, progress: Callable[[int, int], None] | None = None,
-                 ) -> tuple[dict[str, OutputRecord], list[int], list[ContentError]]:
-    """Render what changed; return every page's record, the indices rendered, and problems.
+                 memo: PageMemo | None = None,
+                 ) -> tuple[dict[str, OutputRecord], list[int], list[ContentError], PageMemo]:
+    """Render what changed; return every page's record, the indices rendered, the problems, and
+    the memo of this build (to keep once the whole build succeeded).
 
     ``paths[i]`` is the output path of ``state.tasks[i]``; ``available(path, record)`` tells whether
     the bytes a record names can still be had (in the output folder or in the cache).
     """
-    signatures = [signature(task.template, task.meta, task.context) for task in state.tasks]
+    memo = memo if memo is not None else PageMemo()
+    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year)
+    documents = {source: (fingerprints.document(source, "card"), fingerprints.document(source, "full"))
+                 for source in fingerprints.documents}
+    same_context = memo.context == context
+    changed = {source for source in documents.keys() | memo.documents.keys()
+               if documents.get(source) != memo.documents.get(source)}
+    signatures: list[str] = []
     result: dict[str, OutputRecord] = {}
     todo: list[int] = []
-    for index, path in enumerate(paths):
+    for index, (task, path) in enumerate(zip(state.tasks, paths, strict=True)):
         record = records.get(path)
-        if (record is not None and fingerprints.page(signatures[index], record.deps)
-                == record.fingerprint and available(path, record)):
+        known = same_context and memo.tasks.get(path) == task
+        signatures.append(memo.signatures[path] if known else
+                          signature(task.template, task.meta, task.context))
+        if record is None or not available(path, record):
+            todo.append(index)
+        elif (known and record.deps.clock != "moment"
+              and not any(source in changed for source, _ in record.deps.documents)):
+            result[path] = record  # the same page, and nothing it read changed
+        elif fingerprints.page(signatures[index], record.deps) == record.fingerprint:
             result[path] = record
         else:
             todo.append(index)
@@ -143,7 +179,9 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         done = min(len(todo), start + 512)
         if progress is not None:
             progress(done, len(todo))
-    return result, todo, errors
+    now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),
+                   dict(zip(paths, signatures, strict=True)), documents)
+    return result, todo, errors, now
 
 
 def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],

@@ -142,7 +142,8 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
         on_sale = product.sale_price is not None and (ends is None or ends > now)
         if on_sale and ends is not None:
             changes.append(ends)
-        result.append(replace(product, on_sale=on_sale))
+        # the model's copy knows the sale is running (most products are not on sale: no copy)
+        result.append(replace(product, on_sale=True) if on_sale else product)
     return tuple(sorted(result, key=_product_key))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,34 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def discover_sources(root: Path) -> tuple[SourceFile, ...]:
+class StatCache:
+    """What a long-lived session read last time, by path and ``stat`` (size, times, inode), so a
+    file whose ``stat`` did not change is not read and hashed again.
+
+    Like git's index it guards against a change within the file system's time resolution: an
+    entry is trusted only when it was recorded more than a second after the file's modification
+    time. A command-line build starts with an empty one, so it always reads everything.
+    """
+
+    RACY_NS = 1_000_000_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[tuple[int, int, int, int], int, object]] = {}
+
+    def get(self, path: str) -> tuple[tuple[int, int, int, int], object | None]:
+        """The file's current stamp and what was remembered for it (None: read it again)."""
+        info = os.stat(path)
+        stamp = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != stamp or entry[1] - stamp[0] < self.RACY_NS:
+            return stamp, None
+        return stamp, entry[2]
+
+    def put(self, path: str, stamp: tuple[int, int, int, int], value: object) -> None:
+        self.entries[path] = (stamp, time.time_ns(), value)
+
+
+def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[SourceFile, ...]:
     """Every content file under ``root/content``, sorted by path.
 
     A file that disappears between listing and reading (an editor saving through a temporary
@@ -87,17 +115,27 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
             )
             continue
         try:
-            if top == "assets":
-                found.append(SourceFile(top, rel, b"", file_sha256(path), Path(path)))
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
+            found.append(_read(top, rel, path, remembered))
         except FileNotFoundError:
             continue
-        found.append(SourceFile(top, rel, data, hashlib.sha256(data).hexdigest(), Path(path)))
     if errors:
         raise BuildFailed(errors)
     return tuple(found)
+
+
+def _read(top: Kind, rel: str, path: str, remembered: StatCache | None) -> SourceFile:
+    stamp, known = remembered.get(path) if remembered is not None else ((0, 0, 0, 0), None)
+    if isinstance(known, SourceFile) and known.path == rel:
+        return known
+    if top == "assets":
+        source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        source = SourceFile(top, rel, data, hashlib.sha256(data).hexdigest(), Path(path))
+    if remembered is not None:
+        remembered.put(path, stamp, source)
+    return source
 
 
 def file_sha256(path: str | Path) -> str:

@@ -4,22 +4,23 @@ Lookup order, most specific first: the site's ``themes/<name>/`` (whose ``theme.
 ``extends: <parent>``), then each parent, ending at the built-in ``default`` theme shipped in the
 package. Every theme's templates are also addressable with its name as a prefix
 (``{% extends "default/base.html" %}``) so a child can extend the parent's version of the same
-file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads theme files only.
+file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads theme files only;
+the Jinja environment over the chain is :mod:`storefront.environment`.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+from storefront.sources import StatCache, file_sha256, is_ignored
 from storefront.values import parse_theme_name
 
 if TYPE_CHECKING:
-    import jinja2
+    pass
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 MAX_CHAIN = 8
@@ -128,59 +129,22 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
     return strings
 
 
-def theme_files(chain: tuple[Theme, ...]) -> list[tuple[str, str]]:
+def theme_files(chain: tuple[Theme, ...],
+                remembered: StatCache | None = None) -> list[tuple[str, str]]:
     """(label path, SHA-256) of every file of every theme in the chain: what a build can read."""
-    from storefront.sources import file_sha256, is_ignored
-
     found = []
     for theme in chain:
         for path in sorted(theme.path.rglob("*")):
-            if path.is_file() and not is_ignored(path.name) and "__pycache__" not in path.parts:
-                found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}",
-                              file_sha256(path)))
+            if not path.is_file() or is_ignored(path.name) or "__pycache__" in path.parts:
+                continue
+            name = str(path)
+            stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
+            if not isinstance(known, str):
+                known = file_sha256(path)
+                if remembered is not None:
+                    remembered.put(name, stamp, known)
+            found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}", known))
     return found
-
-
-def make_environment(chain: tuple[Theme, ...]) -> jinja2.Environment:
-    """A Jinja environment over the chain: autoescape on, undefined variables are errors.
-
-    It records every template a page looks up, found or missing
-    (:func:`storefront.deps.record_template`). Templates are read once per environment (no reload
-    checks): a session that sees a theme file change makes a new environment. Jinja is imported
-    here, so a build with nothing to render never loads it.
-    """
-    import jinja2
-
-    by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
-    by_prefix = jinja2.PrefixLoader(
-        {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
-    )
-    return _tracking_environment()(
-        loader=jinja2.ChoiceLoader([by_order, by_prefix]),
-        auto_reload=False,
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-@functools.cache
-def _tracking_environment() -> type[jinja2.Environment]:
-    import jinja2
-
-    from storefront.deps import record_template
-
-    class TrackingEnvironment(jinja2.Environment):
-        """Records each template name looked up (extends, include, import), found or not."""
-
-        def _load_template(self, name: str, globals: Any) -> jinja2.Template:
-            record_template(name)
-            return super()._load_template(name, globals)
-
-    return TrackingEnvironment
 
 
 def template_label(chain: tuple[Theme, ...], filename: str | None) -> str:

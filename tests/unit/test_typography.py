@@ -1,4 +1,5 @@
-"""storefront.typography gives exactly what Python-Markdown's smarty gives, only faster."""
+"""The Markdown speed-ups change nothing: storefront.typography gives exactly what
+Python-Markdown's smarty gives, and storefront.inline exactly what its inline processor gives."""
 
 from __future__ import annotations
 
@@ -53,3 +54,29 @@ def test_summary_split_from_the_rendered_body() -> None:
     assert summary_before_more(html) == "<p>Primo <em>paragrafo</em>.</p>"
     # a marker inside a paragraph cannot be split from the HTML: the caller renders it alone
     assert summary_before_more(render_markdown("Uno <!--more--> due.\n")) is None
+
+
+_MARKDOWN = st.sampled_from([
+    "a", " ", "\n", "\n\n", "  \n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")",
+    "[x](/y/)", "![i](/i.png)", "[r][1]", "\n\n[1]: /z/", "[^1]", "\n\n[^1]: nota", "<b>",
+    "</b>", "<http://a.example/>", "<m@a.example>", "&amp;", "&#8212;", "&", "<!-- c -->", "!",
+    "- ", "1. ", "> ", "# ", "    code", "```\nx\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "'", '"',
+])
+
+
+def reference_inline(text: str) -> str:
+    """Python-Markdown with its own inline processor (typography as in storefront's converter)."""
+    from storefront.markdown import _EXTENSIONS, _heading_id
+    from storefront.typography import TypographyExtension
+
+    converter = md.Markdown(
+        extensions=[*_EXTENSIONS, TypographyExtension()], output_format="html",
+        extension_configs={"markdown.extensions.toc": {"slugify": _heading_id},
+                           "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""}})
+    return converter.convert(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKDOWN, max_size=40).map("".join))
+def test_the_prefiltered_inline_processor_changes_nothing(text: str) -> None:
+    assert render_markdown(text) == reference_inline(text)
