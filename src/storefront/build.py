@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storefront.cache import BuildCache, OutputRecord
+from storefront.cache import DATABASE, BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
@@ -178,7 +178,7 @@ class BuildSession:
         """Parse (what changed), build the site model and plan every output."""
         config, urls = inputs.config, inputs.urls
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
-                               self.pool)
+                               self.pool, lambda done, total: self._stage("reading", done, total))
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
@@ -237,9 +237,13 @@ class BuildSession:
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls)}, inputs.now)
+        stored = self.cache.stored_keys()
+        deferrable = {path: key for path, (key, _, _) in self.memory.items()
+                      if stored.get(path) == key}
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
-                            self.cache.folder / "templates", inputs.theme_key)
+                            self.cache.folder / "templates", inputs.theme_key,
+                            str(self.cache.folder / DATABASE), deferrable)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(

@@ -4,9 +4,10 @@ Stage 5, pure: wiring, no logic of its own. It asks :mod:`storefront.feeds`,
 :mod:`storefront.merchant` and :mod:`storefront.redirects` for what the published site needs and
 describes each file as an :class:`~storefront.outputs.Output`:
 
-* every RSS/Atom/JSON feed (the blog's, each tag's, the products') and the merchant feed are
-  ``feed`` outputs, made only when the build writes them and their ``inputs`` (the documents they
-  list, in order) or ``extra`` (what else their bytes depend on) changed;
+* every RSS/Atom/JSON feed (the blog's, each tag's, the products', the newsletter archive's) and
+  the merchant feed are ``feed`` outputs, made only when the build writes them and their
+  ``inputs`` (the documents they list, in order) or ``extra`` (what else their bytes depend on)
+  changed;
 * ``_redirects`` and the nginx map are ``data`` (cheap, made every build);
 * each alias that can hold a page gets a redirect page, a :class:`~storefront.plan.RenderTask`.
 
@@ -21,8 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from storefront.archive import issue_items, newsletter_feed_title
 from storefront.config import SiteConfig
-from storefront.documents import Post, Product
+from storefront.documents import Document, Post
 from storefront.errors import ContentError
 from storefront.feeds import (
     FeedChannel,
@@ -63,7 +65,7 @@ class ChannelPlan:
 
 
 def _feeds(make: Callable[[], FeedChannel], page_url: str, title: str, source: str,
-           inputs: Sequence[Post | Product], json: bool = False) -> list[Output]:
+           inputs: Sequence[Document], json: bool = False) -> list[Output]:
     """The RSS and Atom (and JSON) feeds of the listing at ``page_url``, made from ``inputs``.
 
     Their bytes depend on those documents (in that order), the config and the title.
@@ -106,6 +108,8 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
                                       product_items(products, config, urls)),
                       catalog, products_title, "the products feed",
                       listed_products(products, count))
+    if config.newsletter.enabled or model.newsletter:
+        outputs += _archive_feeds(model, config, urls, strings)
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     recheck = None
@@ -130,6 +134,15 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
                   for redirect in redirects if (page_url := redirect.page_url) is not None)
     return ChannelPlan(tuple(outputs), pages, tuple(redirects), tuple(errors), tuple(warnings),
                        recheck)
+
+
+def _archive_feeds(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
+                   strings: dict[str, str]) -> list[Output]:
+    """The feeds of the newsletter's sent issues, beside their archive page."""
+    archive, title = urls.url(config.permalinks.newsletter), newsletter_feed_title(config, strings)
+    issues = model.newsletter
+    return _feeds(lambda: channel(config, urls, title, archive, issue_items(issues, config, urls)),
+                  archive, title, "the newsletter archive", issues[: config.feeds.items])
 
 
 def _tag_channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,

@@ -148,7 +148,32 @@ class Page:
     policies: bool = False  # shows the shop's shipping and returns policies
 
 
-Document = Post | Product | FaqEntry | Page
+@dataclass(frozen=True)
+class NewsletterIssue:
+    """An issue of the newsletter: published on the site once it was sent."""
+
+    source: str
+    title: str
+    subject: str
+    date: datetime
+    summary: str
+    image: str
+    image_alt: str
+    slug: str
+    url: str
+    sent: datetime | None
+    draft: bool
+    content_html: Markup
+    description: str
+    links: Links = ()
+    lines: Lines = ()
+    noindex: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+Document = Post | Product | FaqEntry | Page | NewsletterIssue
+#: Every kind of document, for the stages that treat documents alike (cache, fingerprints, views).
+DOCUMENT_TYPES: tuple[type, ...] = (Post, Product, FaqEntry, Page, NewsletterIssue)
 
 
 def field_line(document: Document, key: str) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from storefront.archive import newsletter_feed_title, newsletter_feed_url
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
@@ -151,6 +152,8 @@ class Planner:
                      "the FAQ page", groups=model.faq_groups)
         for page in model.pages:
             self._page(page)
+        if self.config.newsletter.enabled or model.newsletter:
+            self._newsletter()
         not_found = urls.url("/404.html")
         self.add(not_found, "404.html", self.meta(self.label("not_found_title", "Not found"),
                                                   not_found, noindex=True), "the 404 page")
@@ -238,6 +241,21 @@ class Planner:
             price=f"{product.current_price:.2f}", currency=product.currency,
             feeds=self.product_feeds,
         )
+
+    def _newsletter(self) -> None:
+        """The archive of sent issues and a page per issue (their feed is built with the others)."""
+        archive = self.urls.url(self.config.permalinks.newsletter)
+        feeds = feed_links(archive, newsletter_feed_title(self.config, self.strings))
+        self.add(archive, "newsletter.html",
+                 self.meta(self.label("nl_archive", "Newsletter"), archive, feeds=feeds),
+                 "the newsletter archive", issues=self.model.newsletter,
+                 feed=newsletter_feed_url(self.config, self.urls))
+        for issue in self.model.newsletter:
+            meta = self.meta(issue.title, issue.url, issue.description, og_type="article",
+                             image=issue.image, image_alt=issue.image_alt or issue.title,
+                             published=issue.sent, noindex=issue.noindex)
+            self.add(issue.url, "newsletter_issue.html", meta, issue.source, issue=issue,
+                     archive=archive)
 
     def _page(self, page: Page) -> None:
         description = page.description or plain_summary(str(page.content_html))

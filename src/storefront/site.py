@@ -14,7 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from storefront.config import SiteConfig
-from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.documents import (
+    Category,
+    Document,
+    FaqEntry,
+    NewsletterIssue,
+    Page,
+    Post,
+    Product,
+    Tag,
+)
 from storefront.markdown import slugify
 from storefront.related import related_posts
 from storefront.urls import UrlBuilder
@@ -70,6 +79,7 @@ class SiteModel:
     nav: tuple[NavItem, ...]
     next_change: datetime | None
     products_by_tag: dict[str, tuple[Product, ...]] = field(default_factory=dict)
+    newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
 
     @property
     def policies_page(self) -> Page | None:
@@ -79,7 +89,7 @@ class SiteModel:
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
         faq = [entry for group in self.faq_groups for entry in group.entries]
-        return [*self.posts, *self.products, *faq, *self.pages]
+        return [*self.posts, *self.products, *faq, *self.pages, *self.newsletter]
 
 
 def build_model(
@@ -110,7 +120,15 @@ def build_model(
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
         products_by_tag=products_by_tag,
+        newsletter=sent_issues(docs),
     )
+
+
+def sent_issues(documents: list[Document]) -> tuple[NewsletterIssue, ...]:
+    """Newsletter issues that went out (``sent:`` set by ``newsletter send``), newest first: the
+    site publishes what was mailed, never a draft of the next one."""
+    issues = (d for d in documents if isinstance(d, NewsletterIssue) and d.sent is not None)
+    return tuple(sorted(issues, key=lambda i: (i.sent or i.date, i.slug), reverse=True))
 
 
 def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
