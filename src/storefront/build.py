@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
+from storefront.cache import DATABASE, BuildCache, OutputRecord
+from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -48,7 +49,7 @@ from storefront.outputs import OutputPlan, collect_static, output_path, plan_out
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.reader import ReaderSettings
-from storefront.rendering import PageMemo, RenderState, render_pages, template_identity
+from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -86,6 +87,7 @@ class _Planned:
     model: SiteModel
     strings: dict[str, str]
     plan: OutputPlan
+    channels: ChannelPlan  # feeds and redirects, with their own problems
     paths: tuple[str, ...]  # output path of each planned output
     identity: Callable[[str], str]  # what each template name resolves to
     warnings: list[ContentError]
@@ -107,6 +109,7 @@ class BuildSession:
         self.stats = StatCache()  # a session reads only the files whose stat changed
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
         self._pending_memo = PageMemo()
+        self._previous: dict[str, OutputRecord] = {}
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
 
@@ -136,14 +139,13 @@ class BuildSession:
         records, rendered = self._render(inputs, planned)
         report = self._write(inputs, planned, records)
         self.serial += 1
-        self.cache.save_outputs(inputs.variant, records, self.serial,
-                                self.records.get(inputs.variant))
+        self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change,
-            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.year,
+            inputs.digest, planned.model.next_change, planned.channels.recheck,
+            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
@@ -157,7 +159,8 @@ class BuildSession:
         request = self.request
         config = effective_config(request)
         check_output_folder(request.root, request.output_dir)
-        now = request.now or build_time(zoneinfo.ZoneInfo(config.timezone))
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
         self._stage("reading", 0, 1)
         sources = discover_sources(request.root, self.stats)
@@ -185,18 +188,23 @@ class BuildSession:
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
-        plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain),
-                            [s for s in inputs.sources if s.kind == "assets"], strings)
+        channels = plan_channels(model, config, urls, strings, inputs.now)
+        plan = plan_outputs(tasks, channels.outputs, channels.pages, urls,
+                            collect_static(inputs.chain),
+                            [s for s in inputs.sources if s.kind == "assets"])
         reasons = unpublished_reasons(local, model, inputs.now)
-        return _Planned(parsed, local, model, strings, plan,
+        warnings = [*image_warnings(model), *channels.warnings]
+        return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)), image_warnings(model),
+                        template_identity(make_environment(inputs.chain)), warnings,
                         left_out_summary(reasons))
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
+        problems += check_aliases(planned.channels, plan.claims, urls)
+        problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # only what is published is checked: a draft waiting for its photo must not block a build
         problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
@@ -217,6 +225,7 @@ class BuildSession:
         previous = self.records.get(inputs.variant)
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
+        self._previous = previous  # what save_outputs compares with
         manifest = read_manifest(inputs.output)
         self._checked = {}
 
@@ -245,16 +254,8 @@ class BuildSession:
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
-        for output, path in zip(outputs, planned.paths, strict=True):
-            if output.kind != "feed":
-                continue
-            assert output.make is not None
-            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
-            record = previous.get(path)
-            if record is None or record.fingerprint != fingerprint or not available(path, record):
-                data = output.make()
-                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
-            records[path] = record
+        records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                                  self.cache.pages))
         self._pending_memo = memo  # kept only if the build succeeds
         return records, len(rendered)
 
@@ -266,7 +267,7 @@ class BuildSession:
             if output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
-                                       file=self.cache.page_path(record.sha256)))
+                                       file=self.cache.page_path(record.sha256), link=True))
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))

@@ -28,7 +28,8 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 @pytest.fixture(scope="session")
 def example_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("example-output")
-    build_site(BuildRequest(root=REPO, output=output))
+    # no cache: it would be left in the repository (.storefront-cache/ of the example shop)
+    build_site(BuildRequest(root=REPO, output=output, use_cache=False))
     return output
 
 

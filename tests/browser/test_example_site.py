@@ -14,7 +14,7 @@ from support import NPM, require
 PAGES = [
     "/", "/blog/", "/prodotti/", "/faq/", "/tag/", "/contatti/", "/chi-siamo/", "/404.html",
     "/prodotti/vaso-notturno/", "/prodotti/piatto-limoni/",
-    "/blog/2025/03/smalti-primavera/",
+    "/blog/2025/03/smalti-primavera/", "/spedizioni/", "/tag/maiolica/",
 ]
 WIDTHS = [375, 1280]
 
