@@ -8,8 +8,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from forms_support import SECRET, Backend, FakeClock, SmtpServer, WsgiClient, rows
+from forms_support import SECRET, Backend, FakeClock, SmtpServer, WsgiClient, free_port, rows
 from newsletter_support import SECRET_TEXT, write_shop
 from process_support import (
     Endpoint,
@@ -308,3 +310,70 @@ def test_forms_migrate_waits_for_the_sqlite_endpoint_to_stop(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     bad = owner_command(tmp_path, "migrate", "--to", "postgresql://u:secret@localhost/x")
     assert bad.returncode == 2 and "must not contain the database password" in bad.stderr
+
+
+NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
+
+
+def documented_nginx(root: Path, port: int, upstreams: list[int]) -> subprocess.Popen[bytes]:
+    """nginx running the two-instance configuration of docs/forms.md as it is written, on
+    ``port``, its upstream servers pointed at ``upstreams`` (the documented rate of 2 requests
+    a second raised: the test posts faster than a visitor)."""
+    if not NGINX.exists():
+        pytest.fail(f"{NGINX} is missing; run `bash scripts/test.sh` (it installs nginx-light)")
+    doc = (Path(__file__).parents[2] / "docs" / "forms.md").read_text(encoding="utf-8")
+    [config] = [block for block in re.findall(r"```nginx\n(.*?)```", doc, re.S)
+                if "upstream storefront_forms" in block]
+    config = config.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port};")
+    config = config.replace("rate=2r/s", "rate=1000r/s").replace("/srv/bottega/output", str(root))
+    for documented, real in zip((8081, 8082), upstreams, strict=True):
+        config = config.replace(f"127.0.0.1:{documented} ", f"127.0.0.1:{real} ")
+    temp = "".join(f"{kind}_temp_path {root}/{kind};\n"
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = root / "nginx.conf"
+    conf.write_text(f"daemon off;\nmaster_process off;\npid {root}/nginx.pid;\n"
+                    f"error_log {root}/error.log;\nevents {{}}\nhttp {{\naccess_log off;\n{temp}"
+                    f"{config}}}\n", encoding="utf-8")
+    process = subprocess.Popen([str(NGINX), "-p", str(root), "-e", str(root / "error.log"),
+                                "-c", str(conf)])
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process
+        except OSError:
+            assert process.poll() is None, (root / "error.log").read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "nginx did not start within 10 s"
+            time.sleep(0.05)
+
+
+def test_two_instances_behind_the_documented_nginx(tmp_path: Path) -> None:
+    """Visitors reach both instances through nginx, the health check answers through it, and
+    when one instance is killed nginx sends every request to the other: nothing is refused,
+    nothing is stored twice."""
+    site = tmp_path / "site"
+    site.mkdir()
+    write_site(site, rate_limit=1000)
+    proxy = tmp_path / "nginx"
+    proxy.mkdir()
+    port = free_port()
+    with Endpoint(site) as first, Endpoint(site) as second:
+        nginx = documented_nginx(proxy, port, [first.port, second.port])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/forms/_health")
+            health = conn.getresponse()
+            assert (health.status, json.loads(health.read())["ok"]) == (200, True)
+            acked = []
+            for n in range(40):
+                if n == 20:
+                    first.stop(signal.SIGKILL)
+                status, answer = post_form(conn, "contact", contact_fields(f"n{n}"))
+                assert (status, answer["ok"]) == (200, True), answer
+                acked.append(f"n{n}")
+            conn.close()
+        finally:
+            nginx.terminate()
+            nginx.wait(10)
+        assert second.stop() == 0
+    assert stored_names(site) == acked
