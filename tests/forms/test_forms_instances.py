@@ -24,6 +24,7 @@ from forms_support import SECRET, Backend, FakeClock, SmtpServer, WsgiClient, fr
 from newsletter_support import SECRET_TEXT, write_shop
 from process_support import (
     Endpoint,
+    SubmissionStream,
     contact_fields,
     fetch_token,
     mails_per_name,
@@ -39,53 +40,6 @@ from storefront.forms import create_app
 pytestmark = pytest.mark.postgres_only
 
 
-class AlternatingStream:
-    """Client threads posting numbered contact submissions to several instances in turn (each
-    on its own keep-alive connection); an instance that stops answering is left out from then
-    on. ``acked`` holds the markers answered with success."""
-
-    def __init__(self, ports: list[int], clients: int = 4) -> None:
-        self.ports = ports
-        self.acked: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._post, args=(c,), daemon=True)
-                         for c in range(clients)]
-
-    def _post(self, client: int) -> None:
-        conns = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                 for port in self.ports}
-        n = 0
-        while not self._stop.is_set() and conns:
-            port = sorted(conns)[n % len(conns)]
-            marker = f"c{client}-{n}"
-            n += 1
-            try:
-                status, answer = post_form(conns[port], "contact", contact_fields(marker))
-            except (OSError, http.client.HTTPException):
-                conns.pop(port).close()  # that instance is gone
-                continue
-            if status == 200 and answer["ok"] is True:
-                self.acked.append(marker)
-        for conn in conns.values():
-            conn.close()
-
-    def wait_for(self, count: int, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.acked) < count:
-            assert time.monotonic() < deadline, f"only {len(self.acked)} of {count} acknowledged"
-            time.sleep(0.01)
-
-    def __enter__(self) -> AlternatingStream:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(60)
-
-
 def claimed_by_running_or_dead(root: Path) -> Counter[str]:
     """Unsent notifications per claimant name ('' = not claimed)."""
     return Counter(name for (name,) in rows(root, "SELECT claimed_by FROM outbox"
@@ -95,7 +49,7 @@ def claimed_by_running_or_dead(root: Path) -> Counter[str]:
 def test_two_instances_one_killed_mid_stream(tmp_path: Path, smtp_server: SmtpServer) -> None:
     write_site(tmp_path, smtp_port=smtp_server.port, rate_limit=100_000)
     with Endpoint(tmp_path) as first, Endpoint(tmp_path) as second:
-        with AlternatingStream([first.port, second.port]) as stream:
+        with SubmissionStream([first.port, second.port]) as stream:
             stream.wait_for(80)
             os.kill(second.pid, signal.SIGSTOP)  # so that it cannot take over before we look
             try:
@@ -105,8 +59,7 @@ def test_two_instances_one_killed_mid_stream(tmp_path: Path, smtp_server: SmtpSe
                 os.kill(second.pid, signal.SIGCONT)
             killed_claims = sum(count for name, count in in_flight.items()
                                 if name.startswith(f"{first.pid}-"))
-            before = len(stream.acked)
-            stream.wait_for(before + 80)  # the survivor goes on taking submissions
+            stream.wait_for(len(stream.acked) + 80)  # the survivor goes on taking submissions
         assert second.stop() == 0
     acked = list(stream.acked)
     result = owner_command(tmp_path, "send")  # whatever is left (nothing is stuck)
