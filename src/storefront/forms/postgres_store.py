@@ -8,12 +8,10 @@ database. What keeps them correct together:
 * **Row locks**: a connection here supplies ``FOR UPDATE`` and ``FOR UPDATE SKIP LOCKED`` to
   the shared queries, so senders claiming the outbox at the same moment each take different
   rows without waiting, and read-then-write steps (a sign-up, a confirmation) wait for each other.
-* **Sender identities** (:class:`AdvisoryLockSender`): a sender holds a session-level advisory
-  lock on a random 63-bit key, on a connection of its own, for as long as it runs; its claims
-  carry the key in their name. PostgreSQL releases the lock when that session ends, however the
-  process ended (SIGKILL closes its socket at once; TCP keepalives, set on the session, notice a
-  machine that vanished within about 25 s), so another sender tells a dead claimant from a live
-  one by trying the lock: a live sender's claims are never taken, a dead one's at once.
+* **Sender identities** (:mod:`storefront.forms.postgres_sender`): a sender holds a session
+  advisory lock for as long as it runs, and its claims carry the lock's key in their name:
+  PostgreSQL releases the lock when the session ends, however the process ended, so another
+  sender takes over a dead one's claims at once and never a live one's.
 * **The rate limit** is counted in the database (:class:`~storefront.forms.shared_limit.SharedRateLimiter`),
   on pooled connections that commit without waiting for the disk (a counter lost in a crash of
   the server costs nothing).
@@ -29,13 +27,10 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from types import TracebackType
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,15 +52,12 @@ from storefront.forms.postgres_schema import (
     current_version,
     pending_migrations,
 )
+from storefront.forms.postgres_sender import AdvisoryLockSender
 from storefront.forms.sender import Sender
 from storefront.forms.spam import Limiter
 
 PASSWORD_ENV = "STOREFRONT_DATABASE_PASSWORD"  # noqa: S105 - the name of a variable
 POOL_SIZE = 20
-#: Server-side keepalives of a sender's lock session: a vanished machine's lock goes in ~25 s.
-KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5",
-             "tcp_keepalives_count": "3"}
-_NAME = re.compile(r"[0-9]{1,10}-([0-9a-f]{16})")
 _TABLES_WITH_PERSONAL_DATA = "submissions, outbox, subscribers"
 
 
@@ -301,69 +293,9 @@ class PostgresDatabase(Database):
             return None
 
 
-class AdvisoryLockSender:
-    """A mail sender's name, alive while its session holds the advisory lock the name carries.
-
-    The name has the form of the lock-file senders' (``<pid>-<16 hex digits>``); the hex digits
-    are the lock's key. Use as a context manager (or call :meth:`release`).
-    """
-
-    def __init__(self, database: PostgresDatabase) -> None:
-        self._conn: psycopg.Connection[Any] | None = database.raw_connect(settings=KEEPALIVE)
-        for _attempt in range(100):
-            key = secrets.randbits(63)
-            if _flag(self._conn.execute("SELECT pg_try_advisory_lock(%s)", (key,))):
-                break
-        else:  # pragma: no cover - 100 collisions of 63-bit random keys
-            raise StorageError("cannot take a sender lock in the form database")
-        self.name = f"{os.getpid()}-{key:016x}"
-
-    def alive(self, name: str) -> bool:
-        """Whether the sender ``name`` still holds its lock (this one: until released, and as
-        long as its session lasts)."""
-        conn = self._conn
-        if conn is None or conn.closed or conn.broken:
-            return False if name == self.name else _probe_failed()
-        if name == self.name:
-            return True
-        match = _NAME.fullmatch(name)
-        if match is None:
-            return False
-        try:  # taken and released by the same statement: only a held lock makes it fail
-            taken = _flag(conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
-                                       (int(match.group(1), 16),)))
-        except psycopg.Error:
-            return _probe_failed()
-        return not taken
-
-    def release(self) -> None:
-        if self._conn is not None:
-            with suppress(psycopg.Error):
-                self._conn.close()  # the lock goes with the session
-            self._conn = None
-
-    def __enter__(self) -> AdvisoryLockSender:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.release()
-
-
 def _translated(exc: psycopg.Error) -> DatabaseError:
     """The driver's error as ours; a lock wait that timed out (55P03) is ``busy``."""
     return DatabaseError(str(exc).strip(), busy=exc.sqlstate == "55P03")
-
-
-def _flag(cursor: psycopg.Cursor[Any]) -> bool:
-    row = cursor.fetchone()
-    return bool(row and row[0])
-
-
-def _probe_failed() -> bool:
-    """When liveness cannot be checked, the claimant counts as alive: a mail is left to its
-    sender rather than sent twice."""
-    return True
 
 
 def _without_password(url: str) -> str:

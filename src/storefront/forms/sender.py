@@ -49,7 +49,7 @@ class Sender(Protocol):
     """A mail sender's name for the outbox entries it claims, and the test of other names.
 
     This module's lock files serve SQLite; PostgreSQL uses session advisory locks
-    (:class:`storefront.forms.postgres_store.AdvisoryLockSender`).
+    (:class:`storefront.forms.postgres_sender.AdvisoryLockSender`).
     """
 
     name: str
