@@ -24,7 +24,7 @@ from storefront.checks import (
 )
 from storefront.config import CONFIG_NAME, SiteConfig, load_config
 from storefront.documents import Document
-from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
+from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.feeds import render_atom, render_rss
 from storefront.output import write_site
 from storefront.plan import Planner, RenderTask, check_collisions
@@ -215,7 +215,8 @@ def read_documents(sources: tuple[SourceFile, ...],
         if source.kind not in DOCUMENT_KINDS:
             continue
         try:
-            documents.append(read_document(source, context))
+            with blamed_on(source.path):
+                documents.append(read_document(source, context))
         except BuildFailed as exc:
             errors.extend(exc.errors)
     return documents, errors

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.errors import BuildFailed, ContentError, blamed_on, error_at
 from storefront.formconfig import FormDefinition, FormEndpoint
 from storefront.schema import Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
@@ -151,6 +151,11 @@ class SiteConfig:
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     """Parse config text; raise :class:`BuildFailed` with every problem found."""
+    with blamed_on(path):
+        return _parse_config(text, path)
+
+
+def _parse_config(text: str, path: str) -> SiteConfig:
     try:
         node = compose_yaml(text)
     except YamlProblem as exc:

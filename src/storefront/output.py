@@ -48,6 +48,7 @@ def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
 
 
 def _write_locked(output: Path, root: Path, files: Mapping[str, bytes]) -> WriteReport:
+    check_no_links(output, root, files)
     previous = read_manifest(root)
     foreign = [
         relative for relative in sorted(files)
@@ -86,6 +87,32 @@ def _write_locked(output: Path, root: Path, files: Mapping[str, bytes]) -> Write
             _remove_empty_parents(target.parent, root)
     _write_manifest(root, set(files))
     return WriteReport(written, unchanged, deleted)
+
+
+def check_no_links(output: Path, root: Path, files: Mapping[str, bytes]) -> None:
+    """Refuse, before writing anything, to write through a symbolic link inside ``output``.
+
+    storefront never makes links, so one where a page goes (or in a folder above it) was put
+    there by someone else, and writing through it could change files outside the output.
+    """
+    checked: dict[str, bool] = {}
+    links: set[str] = set()
+    for relative in files:
+        parts = safe_relative_path(relative).split("/")
+        for end in range(1, len(parts) + 1):
+            inner = "/".join(parts[:end])
+            if inner not in checked:
+                checked[inner] = (root / inner).is_symlink()
+            if checked[inner]:
+                links.add(inner)
+                break
+    if links:
+        raise BuildFailed([
+            error_at((output / link).as_posix(), 0,
+                     "this is a symbolic link, which storefront did not make and will not write "
+                     "through", "delete the link (the build writes a real file or folder there)")
+            for link in sorted(links)
+        ])
 
 
 def _write_manifest(root: Path, names: set[str]) -> None:

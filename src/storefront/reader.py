@@ -8,6 +8,7 @@ only on the file and the config, so a later cache can key it by content hash and
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +29,8 @@ from storefront.documents import (
     render_body,
 )
 from storefront.errors import BuildFailed, error_at, line_of_key
-from storefront.frontmatter import split_front_matter
+from storefront.frontmatter import SplitDocument, split_front_matter
+from storefront.limits import LimitExceeded, check_markdown, check_size
 from storefront.markdown import plain_summary, slugify
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
@@ -58,6 +60,7 @@ class ReadContext:
 
 def read_document(source: SourceFile, context: ReadContext) -> Document:
     """Parse one content file; raise :class:`BuildFailed` with all of its problems."""
+    _check_limit(source.path, 0, lambda: check_size(len(source.data)))
     text = decode_text(source)
     split = split_front_matter(text, source.path)
     try:
@@ -71,6 +74,7 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     meta = mapper.build(_SCHEMAS[source.kind], node)
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
+    check_markdown_limits(source.path, text, split, getattr(meta, "summary", ""))
     if isinstance(meta, PostMeta):
         return _post(source, meta, split.body, context)
     if isinstance(meta, ProductMeta):
@@ -87,6 +91,28 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     image = context.urls.url(meta.image) if meta.image else ""
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, image, meta.draft, body.links)
+
+
+def check_markdown_limits(path: str, text: str, split: SplitDocument, summary: str) -> None:
+    """Check the body and the summary against the limits, naming the file's lines."""
+    _check_limit(path, split.body_line - 1, lambda: check_markdown(split.body))
+    if summary:
+        _check_limit(path, line_of_key(text, "summary") or 1, lambda: check_markdown(summary),
+                     whole_line=True)
+
+
+def _check_limit(path: str, offset: int, check: Callable[[], None],
+                 whole_line: bool = False) -> None:
+    """Run ``check``; a breach becomes this file's error at ``offset`` + the line it names.
+
+    With ``whole_line`` the text sits on the line ``offset`` (a front matter value): the
+    breach is reported there.
+    """
+    try:
+        check()
+    except LimitExceeded as exc:
+        line = offset if whole_line else (offset + exc.line if exc.line else 0)
+        raise BuildFailed([error_at(path, line, exc.message, exc.hint)]) from None
 
 
 def _post(source: SourceFile, meta: PostMeta, body_text: str, context: ReadContext) -> Post:

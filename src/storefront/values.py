@@ -14,6 +14,8 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
+from storefront.limits import MAX_NUMBER_DIGITS
+
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 
@@ -67,6 +69,9 @@ def parse_price(text: str) -> Decimal:
     # digits, and their odd forms ("1E+2", "-0") would reach the page and the JSON-LD offer.
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", value_text):
         raise ValueError(f'must be a number like 12.50, got "{text}"')
+    if len(value_text) > MAX_NUMBER_DIGITS + 1:  # the digits and the decimal point
+        raise ValueError(f"must be a number of at most {MAX_NUMBER_DIGITS} digits, got "
+                         f"{len(value_text):,} characters")
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
