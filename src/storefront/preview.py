@@ -16,10 +16,11 @@ import mimetypes
 import socketserver
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -31,6 +32,7 @@ from storefront.site import BuildOptions
 from storefront.sources import is_ignored
 
 PREVIEW_DIR = ".storefront-preview"
+BIND_ADDRESS = "127.0.0.1"
 DEBOUNCE_SECONDS = 0.2
 WAIT_PATH = "/__storefront/wait"
 WAIT_SECONDS = 25.0
@@ -74,6 +76,11 @@ class PreviewBuilder:
                 self.errors = [error.format() for error in exc.errors]
                 for line in self.errors:
                     self.log(line)
+                self._log_details(exc)
+            except Exception as exc:  # the preview never stops: show it, rebuild on the next save
+                self.errors = [rebuild_failure(exc)]
+                self.log(self.errors[0])
+                self.log("".join(traceback.format_exception(exc)).rstrip())
             else:
                 self.errors = []
                 self.log(f"rebuilt: {report.written} written, {report.deleted} deleted "
@@ -82,6 +89,11 @@ class PreviewBuilder:
             self.epoch += 1
             self.changed.notify_all()
 
+    def _log_details(self, exc: BuildFailed) -> None:
+        for error in exc.errors:
+            if error.detail:
+                self.log(error.detail.rstrip())
+
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
         with self.changed:
@@ -89,33 +101,85 @@ class PreviewBuilder:
             return self.epoch
 
 
-def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS) -> WsgiApp:
-    """A WSGI app serving the preview folder; never serves anything outside it."""
+def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
+             hosts: frozenset[str] | None = None) -> WsgiApp:
+    """A WSGI app serving the preview folder; never serves anything outside it.
+
+    Only requests addressed to the preview itself are answered (``hosts``; by default the
+    host and port of the builder's base URL, and ``localhost`` on that port): a web page that
+    points a name it controls at 127.0.0.1 (DNS rebinding) gets 403, not the owner's drafts.
+    A path that cannot name a file gets 400 or 404, never 500.
+    """
     root = builder.output.resolve()
+    allowed = hosts if hosts is not None else hosts_of(builder.base_url)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        host = str(environ.get("HTTP_HOST", "")).lower()
+        if host not in allowed:
+            return _respond(start_response, "403 Forbidden", "text/plain",
+                            f"this preview answers only at {builder.base_url}".encode())
         path = unquote(environ.get("PATH_INFO", "/") or "/")
+        if "\x00" in path:
+            return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
-            since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            since = parse_since(str(environ.get("QUERY_STRING", "")))
+            if since is None:
+                return _respond(start_response, "400 Bad Request", "text/plain",
+                                b"since must be a build number")
             epoch = builder.wait_for_change(since, wait_seconds)
             return _respond(start_response, "200 OK", "text/plain", str(epoch).encode())
         with builder.lock:  # wait for a running build to finish
             errors, epoch = list(builder.errors), builder.epoch
-        target = (root / path.lstrip("/")).resolve()
-        if target != root and root not in target.parents:
-            return _respond(start_response, "404 Not Found", "text/plain", b"not found")
-        if target.is_dir():
-            target = target / "index.html"
-        status = "200 OK"
-        if not target.is_file():
-            status, target = "404 Not Found", root / "404.html"
-        data = target.read_bytes() if target.is_file() else b"not found"
+        try:
+            status, target, data = _find(root, path)
+        except (OSError, ValueError):  # a name too long for the system, say: no such page
+            status, target, data = "404 Not Found", root / "404.html", b"not found"
         ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if ctype == "text/html":
             data = _inject(data, errors, epoch)
         return _respond(start_response, status, ctype, data)
 
     return app
+
+
+def _find(root: Path, path: str) -> tuple[str, Path, bytes]:
+    """The status, file and bytes that answer ``path`` (the 404 page when there is none)."""
+    target = (root / path.lstrip("/")).resolve()
+    if target != root and root not in target.parents:
+        return "404 Not Found", Path("not-found.txt"), b"not found"
+    if target.is_dir():
+        target = target / "index.html"
+    status = "200 OK"
+    if not target.is_file():
+        status, target = "404 Not Found", root / "404.html"
+    data = target.read_bytes() if target.is_file() else b"not found"
+    return status, target, data
+
+
+def hosts_of(base_url: str) -> frozenset[str]:
+    """The ``Host`` headers that address a preview served at ``base_url``."""
+    parts = urlsplit(base_url)
+    host, port = (parts.hostname or "").lower(), parts.port or 80
+    names = {host, "localhost"} if host in ("127.0.0.1", "localhost") else {host}
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts |= names
+    return frozenset(hosts)
+
+
+def parse_since(query: str) -> int | None:
+    """The build number in ``since=N`` (0 when absent); None when it is not a plain number."""
+    text = parse_qs(query).get("since", ["0"])[0]
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
+def rebuild_failure(exc: Exception) -> str:
+    """What the overlay says when a rebuild fails with an exception no check foresaw."""
+    return (f"the preview could not rebuild: unexpected error: {type(exc).__name__}: {exc}\n"
+            "  hint: this may be a bug in storefront (the details are in the terminal where "
+            "storefront serve runs); the next save rebuilds")
 
 
 def _respond(start_response: StartResponse, status: str, ctype: str,
@@ -125,10 +189,6 @@ def _respond(start_response: StartResponse, status: str, ctype: str,
     start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data))),
                             ("Cache-Control", "no-store")])
     return [data]
-
-
-def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
 
 
 def _inject(page: bytes, errors: list[str], epoch: int) -> bytes:
@@ -179,11 +239,11 @@ class PreviewServer:
     def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
                  drafts: bool = True) -> None:
         self.app: WsgiApp | None = None
-        self.server = make_server("127.0.0.1", port, self._dispatch,
+        self.server = make_server(BIND_ADDRESS, port, self._dispatch,
                                   server_class=_ThreadingServer, handler_class=_QuietHandler)
         self.port = int(self.server.server_address[1])
         self.builder = PreviewBuilder(root, root / PREVIEW_DIR,
-                                      f"http://127.0.0.1:{self.port}/", drafts, log)
+                                      f"http://{BIND_ADDRESS}:{self.port}/", drafts, log)
         self.app = make_app(self.builder)
         self.pending = threading.Event()
         self.stopping = threading.Event()
@@ -206,7 +266,10 @@ class PreviewServer:
                 continue
             time.sleep(DEBOUNCE_SECONDS)  # one rebuild for a burst of saves
             self.pending.clear()
-            self.builder.rebuild()
+            try:
+                self.builder.rebuild()
+            except Exception as exc:  # rebuild shows its own failures; this thread must live on
+                self.builder.log(rebuild_failure(exc))
 
     def start(self) -> None:
         """Build once, then watch and serve in background threads."""

@@ -43,7 +43,7 @@ def is_ignored(name: str) -> bool:
     """Hidden files and the temp files editors leave behind."""
     return (
         name.startswith((".", "#", "~"))
-        or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak"))
+        or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", "___jb_tmp___", "___jb_old___"))
         or name in {"Thumbs.db", "desktop.ini"}
     )
 
@@ -77,7 +77,12 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
                          "put images and other files in content/assets/")
             )
             continue
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            # replaced while the folder was read (an editor saving through a temp file and a
+            # rename): the file is not there now, and the change will trigger another build
+            continue
         found.append(SourceFile(top, rel, data, hashlib.sha256(data).hexdigest()))
     if errors:
         raise BuildFailed(errors)
@@ -86,7 +91,11 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
 
 def _walk(folder: Path) -> list[Path]:
     result: list[Path] = []
-    for entry in folder.iterdir():
+    try:
+        entries = list(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return result  # removed while the walk went on: a change, not a crash
+    for entry in entries:
         if is_ignored(entry.name):
             continue
         if entry.is_symlink():
