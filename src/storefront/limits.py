@@ -39,10 +39,15 @@ MAX_NESTING = 32
 element, and of YAML lists and mappings. Python-Markdown recurses once per level and fails
 near 260; real content nests 3 or 4 levels (the config 4)."""
 
+MAX_MARKS = 50_000
+"""Inline marks (``* _ ` [ < & ' " \\``) in one text: each can start an emphasis, link, code
+span, HTML tag, entity or typographic quote, and Python-Markdown makes about 20,000 of those a
+second. A long article has a thousand."""
+
 MAX_BLOCK_MARKS = 2_000
-"""Inline marks (``* _ ` [ < & ' " \\``) in one block. Python-Markdown rebuilds the block's text
-for every emphasis, link, code span, entity or typographic quote, so a block full of them costs
-the square of their number. A long paragraph has a few dozen."""
+"""Inline marks in one block. Python-Markdown rebuilds the block's text for every element it
+finds there, so a block full of them costs the square of their number. A long paragraph has a
+few dozen."""
 
 MAX_TABLE_COLUMNS = 200
 """``|`` characters on one line: table cells of one row (each cell also costs the square of
@@ -67,6 +72,10 @@ laughs" would otherwise expand to gigabytes."""
 MAX_NUMBER_DIGITS = 18
 """Digits of a whole number or a price. Larger ones mean nothing on a shop's site, and past
 4,300 digits Python refuses to convert them at all."""
+
+MAX_SLUG_LENGTH = 200
+"""Characters of a URL name (slug) of a page, tag or category. Each one is a folder in
+``output/``, and file systems refuse names of more than 255 bytes. A long real slug has 60."""
 
 MAX_THEME_STRINGS = 200_000
 """Characters of all theme strings of one language together; the strings are inserted into
@@ -98,6 +107,13 @@ def check_number(text: str, where: str) -> None:
     if digits > MAX_NUMBER_DIGITS:
         raise LimitExceeded(0, f"{where} has {digits:,} digits; storefront accepts numbers of "
                             f"at most {MAX_NUMBER_DIGITS}", "write a smaller number")
+
+
+def check_slug(slug: str, where: str) -> None:
+    """Refuse a URL name longer than :data:`MAX_SLUG_LENGTH`."""
+    if len(slug) > MAX_SLUG_LENGTH:
+        raise LimitExceeded(0, f"{where} makes a URL name of {len(slug):,} characters; "
+                            f"storefront allows at most {MAX_SLUG_LENGTH}", "shorten it")
 
 
 def check_theme_strings(total: int) -> None:
@@ -142,9 +158,13 @@ def check_markdown(text: str) -> None:
                             f"at most {MAX_LINES:,}", "split it into several pages")
     for number, line in enumerate(lines, 1):
         _check_line(line, number)
-    scanned = 0
+    scanned = marks = 0
     for first, block in _blocks(lines):
-        _check_block(block, first)
+        marks += _check_block(block, first)
+        if marks > MAX_MARKS:
+            raise LimitExceeded(first, f"the text has more than {MAX_MARKS:,} inline marks "
+                                "(* _ ` [ < & ' \" \\) up to the paragraph starting here; "
+                                "storefront reads at most that many", "split it into several pages")
         scanned = _bracket_scan(block, first, scanned)
     _check_tag_scan(text)
     _check_html_nesting(text)
@@ -178,7 +198,8 @@ def _blocks(lines: list[str]) -> Iterator[tuple[int, str]]:
         start = index + 1
 
 
-def _check_block(block: str, first: int) -> None:
+def _check_block(block: str, first: int) -> int:
+    """Check one block's lines and inline marks; return how many marks it has."""
     count = block.count("\n") + 1
     if count > MAX_BLOCK_LINES:
         raise LimitExceeded(first, f"{count:,} lines follow each other here without a blank "
@@ -191,6 +212,7 @@ def _check_block(block: str, first: int) -> None:
                             "(* _ ` [ < & ' \" \\); storefront reads at most "
                             f"{MAX_BLOCK_MARKS:,} in one paragraph, list or table",
                             "separate it into paragraphs with blank lines")
+    return marks
 
 
 def _bracket_scan(block: str, first: int, scanned: int) -> int:

@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from storefront.config import SiteConfig
 from storefront.documents import (
@@ -30,7 +31,7 @@ from storefront.documents import (
 )
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.frontmatter import SplitDocument, split_front_matter
-from storefront.limits import LimitExceeded, check_markdown, check_size
+from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
 from storefront.markdown import plain_summary, slugify
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
@@ -75,6 +76,7 @@ def read_document(source: SourceFile, context: ReadContext) -> Document:
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
     check_markdown_limits(source.path, text, split, getattr(meta, "summary", ""))
+    check_name_limits(source.path, text, meta)
     if isinstance(meta, PostMeta):
         return _post(source, meta, split.body, context)
     if isinstance(meta, ProductMeta):
@@ -99,6 +101,16 @@ def check_markdown_limits(path: str, text: str, split: SplitDocument, summary: s
     if summary:
         _check_limit(path, line_of_key(text, "summary") or 1, lambda: check_markdown(summary),
                      whole_line=True)
+
+
+def check_name_limits(path: str, text: str, meta: object) -> None:
+    """Tags and categories become folders of ``output/``: refuse names too long for one."""
+    for key, what in (("tags", "the tag"), ("category", "the category")):
+        value = getattr(meta, key, ())
+        for name in [value] if isinstance(value, str) else value:
+            shown = f'{what} "{name[:30]}…"' if len(name) > 30 else f'{what} "{name}"'
+            _check_limit(path, line_of_key(text, key) or 1,
+                         partial(check_slug, slugify(name), shown), whole_line=True)
 
 
 def _check_limit(path: str, offset: int, check: Callable[[], None],

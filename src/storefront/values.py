@@ -14,7 +14,7 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from storefront.limits import MAX_NUMBER_DIGITS
+from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
 
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -84,6 +84,8 @@ def parse_slug(text: str) -> str:
         raise ValueError(
             f'must use only lowercase letters, digits and dashes (like "vaso-blu"), got "{text}"'
         )
+    if len(text) > MAX_SLUG_LENGTH:
+        raise ValueError(f"must be at most {MAX_SLUG_LENGTH} characters long, got {len(text):,}")
     return text
 
 
