@@ -14,8 +14,8 @@ def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO(),
-                         "HTTP_HOST": "127.0.0.1:8000"}, start_response))
+    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()},
+                        start_response))
     return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
 
 

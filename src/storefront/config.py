@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at
 from storefront.formconfig import FormDefinition, FormEndpoint
-from storefront.schema import Mapper, YamlProblem, compose_yaml, field_doc
+from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
     parse_currency,
@@ -133,7 +132,7 @@ class SiteConfig:
     social: tuple[SocialLink, ...] = field(default=(), metadata=field_doc("social profiles"))
     permalinks: Permalinks = field(default_factory=Permalinks, metadata=field_doc("URL patterns"))
     forms: Mapping[str, FormDefinition] = field(
-        default_factory=lambda: MappingProxyType({}),
+        default_factory=FrozenDict,
         metadata=field_doc("form definitions", key_parse=parse_form_name),
     )
     form_endpoint: FormEndpoint = field(
@@ -166,7 +165,7 @@ def _parse_config(text: str, path: str) -> SiteConfig:
     if config is None or errors:
         raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
-    return replace(config, forms=MappingProxyType(forms))
+    return replace(config, forms=FrozenDict(forms))
 
 
 def load_config(root: Path) -> SiteConfig:

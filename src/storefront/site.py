@@ -16,9 +16,8 @@ from datetime import datetime
 from storefront.config import SiteConfig
 from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
 from storefront.markdown import slugify
+from storefront.related import related_posts
 from storefront.urls import UrlBuilder
-
-RELATED_POSTS = 3
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,8 @@ def build_model(
     documents: Iterable[Document], config: SiteConfig, urls: UrlBuilder, options: BuildOptions,
     now: datetime,
 ) -> SiteModel:
-    """Filter and organise the documents as of ``now``."""
+    """Filter and organise the documents (base path applied: :mod:`storefront.localize`) as of
+    ``now``."""
     docs = list(documents)
     changes: list[datetime] = []
     posts = _published_posts([d for d in docs if isinstance(d, Post)], options, now, changes)
@@ -99,7 +99,7 @@ def build_model(
         pages=pages,
         tags=tags,
         posts_by_tag=posts_by_tag,
-        related={post.url: related_posts(post, posts_by_tag) for post in posts},
+        related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
     )
@@ -119,6 +119,7 @@ def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
             changes.append(post.date)
             if not options.future:
                 continue
+            post = replace(post, scheduled=True)  # the model's copy knows it
         visible.append(post)
     return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
 
@@ -133,7 +134,8 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
         on_sale = product.sale_price is not None and (ends is None or ends > now)
         if on_sale and ends is not None:
             changes.append(ends)
-        result.append(replace(product, on_sale=on_sale))
+        # the model's copy knows the sale is running (most products are not on sale: no copy)
+        result.append(replace(product, on_sale=True) if on_sale else product)
     return tuple(sorted(result, key=_product_key))
 
 
@@ -182,23 +184,6 @@ def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[T
         key=lambda tc: tc.tag.name.casefold(),
     )
     return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
-
-
-def related_posts(post: Post, posts_by_tag: dict[str, tuple[Post, ...]]) -> tuple[Post, ...]:
-    """Up to three other posts sharing the most tags with ``post``, newest first on ties.
-
-    Counts through the tag index, so the cost grows with shared tags, not with posts squared.
-    """
-    shared: dict[str, int] = defaultdict(int)
-    by_url: dict[str, Post] = {}
-    for tag in post.tags:
-        for other in posts_by_tag.get(tag.slug, ()):
-            if other.url != post.url:
-                shared[other.url] += 1
-                by_url[other.url] = other
-    ranked = sorted(shared, key=lambda url: (-shared[url], -by_url[url].date.timestamp(),
-                                             by_url[url].slug))
-    return tuple(by_url[url] for url in ranked[:RELATED_POSTS])
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:
