@@ -4,7 +4,7 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python bench/hostile_inputs.py                 # every case
     .venv/bin/python bench/hostile_inputs.py list-2000 tags  # cases whose name contains a word
-    PYTHONPATH=/path/to/old/src .venv/bin/python bench/hostile_inputs.py --timeout 120
+    .venv/bin/python bench/hostile_inputs.py --code /path/to/other/src --timeout 120
 
 Each case is a throw-away mini-site built by ``python -m storefront build`` in its own process,
 with its address space limited (``--memory``, default 2 GiB) and a wall-clock ``--timeout``.
@@ -12,7 +12,8 @@ Printed per case: the exit status (``TIMEOUT``, or ``KILLED`` when it ran out of
 and CPU seconds, the peak resident memory and the first line of the error. ``over-*`` cases break
 a limit (they must fail fast, exit 1, naming file and line); ``under-*`` cases sit just below the
 limits with the most expensive content found for each one (they must build, within seconds).
-Point PYTHONPATH at another checkout to measure that code instead.
+``--code`` builds with another checkout's ``src`` folder (the code before a change, say); the
+cases and limits are always this checkout's.
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def write_site(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def measure(root: Path, memory: int, timeout: float) -> tuple[str, float, float, float, str]:
+def measure(root: Path, memory: int, timeout: float,
+            code: str | None = None) -> tuple[str, float, float, float, str]:
     """Build ``root`` in a child process; (status, wall s, CPU s, peak RSS MiB, first error)."""
 
     def limit_memory() -> None:
@@ -164,7 +166,8 @@ def measure(root: Path, memory: int, timeout: float) -> tuple[str, float, float,
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "storefront", "--root", str(root), "build"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit_memory)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit_memory,
+        env={**os.environ, "PYTHONPATH": code} if code else None)
     assert process.stderr is not None
     deadline = started + timeout
     status = ""
@@ -193,6 +196,7 @@ def main() -> None:
     parser.add_argument("only", nargs="*", help="run the cases whose name contains one of these")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
     parser.add_argument("--memory", type=int, default=2048, help="address-space limit, MiB")
+    parser.add_argument("--code", help="the src folder of the storefront to measure")
     args = parser.parse_args()
     print(f"{'case':30s} {'exit':>7s} {'wall s':>7s} {'CPU s':>7s} {'RSS MiB':>8s}  first error")
     for name, make in CASES.items():
@@ -201,7 +205,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
             write_site(root, make())
-            status, wall, cpu, rss, first = measure(root, args.memory * 1024 * 1024, args.timeout)
+            status, wall, cpu, rss, first = measure(root, args.memory * 1024 * 1024, args.timeout,
+                                                    args.code)
         print(f"{name:30s} {status:>7s} {wall:7.1f} {cpu:7.1f} {rss:8.0f}  {first[:100]}", flush=True)
 
 

@@ -174,9 +174,11 @@ def _check_line(line: str, number: int) -> None:
     prefix = _CONTAINERS.match(line)
     if prefix is not None and prefix.end():
         opened = prefix.group()
-        # one level per ">" or list marker, and one per four columns of indentation
-        columns = opened.count(" ") + 4 * opened.count("\t")
-        depth = len(_CONTAINER_MARK.findall(opened)) + columns // 4
+        # one level per ">" or list marker, and one per four columns of indentation (less the
+        # space that follows each marker)
+        markers = len(_CONTAINER_MARK.findall(opened))
+        columns = max(0, opened.count(" ") + 4 * opened.count("\t") - markers)
+        depth = markers + columns // 4
         if depth > MAX_NESTING:
             raise LimitExceeded(number, f"this line is nested {depth} levels deep (lists, quotes "
                                 f"and indentation); storefront reads at most {MAX_NESTING}",
