@@ -164,26 +164,26 @@ def measure(root: Path, memory: int, timeout: float,
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "storefront", "--root", str(root), "build"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit_memory,
-        env={**os.environ, "PYTHONPATH": code} if code else None)
-    assert process.stderr is not None
-    deadline = started + timeout
-    status = ""
-    while True:
-        pid, code, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            process.kill()
-            pid, code, usage = os.wait4(process.pid, 0)
-            status = "TIMEOUT"
-            break
-        time.sleep(0.05)
-    wall = time.perf_counter() - started
-    error = process.stderr.read().decode("utf-8", "replace")
-    process.returncode = os.waitstatus_to_exitcode(code)
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a long report never blocks
+        process = subprocess.Popen(
+            [sys.executable, "-m", "storefront", "--root", str(root), "build"],
+            stdout=subprocess.DEVNULL, stderr=errors, preexec_fn=limit_memory,
+            env={**os.environ, "PYTHONPATH": code} if code else None)
+        status = ""
+        while True:
+            pid, code_status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > started + timeout:
+                process.kill()
+                pid, code_status, usage = os.wait4(process.pid, 0)
+                status = "TIMEOUT"
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(code_status)
+        errors.seek(0)
+        error = errors.read().decode("utf-8", "replace")
     if not status:
         status = "KILLED" if process.returncode < 0 or "MemoryError" in error else str(
             process.returncode)
