@@ -31,6 +31,7 @@ import yaml
 
 from storefront.errors import ContentError, error_at
 from storefront.limits import LimitExceeded, YamlBudget, check_number, check_size
+from storefront.values import control_character, control_character_problem
 
 try:  # libyaml's C parser is several times faster; fall back to pure Python when absent
     from yaml._yaml import CParser as _CParser
@@ -294,6 +295,11 @@ class Mapper:
         """Convert one node to the type ``hint``; record an error and return None if it fails."""
         field_hint = field.metadata.get("hint", "") if field is not None else ""
         parse: Callable[[str], Any] | None = field.metadata.get("parse") if field else None
+        if isinstance(node, yaml.ScalarNode) and control_character(str(node.value)) >= 0:
+            message, hint = control_character_problem(str(node.value),
+                                                      control_character(str(node.value)))
+            self.error(node, f"{where}: {message}", hint)
+            return None
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if origin in (typing.Union, types.UnionType):

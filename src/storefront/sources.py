@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.values import control_character, control_character_problem
 
 Kind = Literal["posts", "products", "faq", "pages", "assets"]
 DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages")
@@ -180,4 +181,9 @@ def decode_text(source: SourceFile) -> str:
             [error_at(source.path, line, "the file is not UTF-8 text",
                       "save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)")]
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    at = control_character(text)
+    if at >= 0:
+        raise BuildFailed([error_at(source.path, text.count("\n", 0, at) + 1,
+                                    *control_character_problem(text, at))])
+    return text

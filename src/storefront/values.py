@@ -16,6 +16,26 @@ from babel.numbers import list_currencies
 
 from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
 
+# what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def control_character(text: str) -> int:
+    """The index of the first control character that no page or feed can hold, or -1.
+
+    They come from pasting out of terminals and old documents, are invisible in an editor,
+    and make a feed invalid XML.
+    """
+    match = _CONTROL.search(text)
+    return match.start() if match else -1
+
+
+def control_character_problem(text: str, at: int) -> tuple[str, str]:
+    """The message and hint about the control character at ``at`` in ``text``."""
+    return (f"this text holds an invisible control character (U+{ord(text[at]):04X})",
+            "delete it: retype the words around it, or paste them as plain text")
+
+
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 
