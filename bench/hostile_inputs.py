@@ -115,6 +115,10 @@ CASES: dict[str, Callable[[], dict[str, str]]] = {
     "over-tags-config": lambda: {"storefront.yaml": CONFIG + "page_size: !!int abc\n"},
     "over-number-5000-digits": lambda: product("order: " + "1" * 5000 + "\n"),
     "over-tag-name-400": lambda: post("x", FRONT + "tags: [" + "a" * 400 + "]\n"),
+    "over-file-size": lambda: post(fill("Una pagina lunga, ma non troppo.\n\n", limits.MAX_FILE_BYTES + KIB)),
+    "over-marks": lambda: post(("*a* " * 500 + "\n\n") * (limits.MAX_MARKS // 1000 + 1)),
+    "over-theme-strings": lambda: theme({"strings/it.yaml": "".join(
+        f"extra_{n}: {'x' * 990}\n" for n in range(limits.MAX_THEME_STRINGS // 1000 + 10))}),
     "over-yaml-nesting": lambda: {"storefront.yaml": CONFIG + "menu: " + "[" * 100 + "]" * 100 + "\n"},
     # -- the most expensive content found under each limit -------------------------------------
     "under-prose": lambda: post(fill("La maiolica nasce dall'argilla rossa e dallo *smalto* bianco, "

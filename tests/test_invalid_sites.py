@@ -24,7 +24,7 @@ def test_every_required_kind_of_invalid_input_has_a_case() -> None:
         "markdown-unclosed-html-tags", "markdown-too-many-lines", "markdown-block-too-long",
         "markdown-table-too-wide", "summary-too-complex", "names-too-long", "numbers-too-long",
         "yaml-tags", "yaml-tag-in-config", "yaml-too-deep", "yaml-alias-bomb-in-front-matter",
-        "yaml-alias-bomb-in-theme-strings",
+        "yaml-alias-bomb-in-theme-strings", "yaml-tag-in-theme-strings",
     }
     assert required <= set(CASES)
 
