@@ -14,7 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from storefront.config import SiteConfig
-from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.documents import (
+    Category,
+    Document,
+    FaqEntry,
+    NewsletterIssue,
+    Page,
+    Post,
+    Product,
+    Tag,
+)
 from storefront.markdown import slugify
 from storefront.related import related_posts
 from storefront.urls import UrlBuilder
@@ -68,11 +77,12 @@ class SiteModel:
     related: dict[str, tuple[Post, ...]]  # post url -> related posts
     nav: tuple[NavItem, ...]
     next_change: datetime | None
+    newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
 
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
         faq = [entry for group in self.faq_groups for entry in group.entries]
-        return [*self.posts, *self.products, *faq, *self.pages]
+        return [*self.posts, *self.products, *faq, *self.pages, *self.newsletter]
 
 
 def build_model(
@@ -102,7 +112,15 @@ def build_model(
         related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
+        newsletter=sent_issues(docs),
     )
+
+
+def sent_issues(documents: list[Document]) -> tuple[NewsletterIssue, ...]:
+    """Newsletter issues that went out (``sent:`` set by ``newsletter send``), newest first: the
+    site publishes what was mailed, never a draft of the next one."""
+    issues = (d for d in documents if isinstance(d, NewsletterIssue) and d.sent is not None)
+    return tuple(sorted(issues, key=lambda i: (i.sent or i.date, i.slug), reverse=True))
 
 
 def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
