@@ -15,6 +15,7 @@ under all of them (seconds, not hours).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 
@@ -129,6 +130,9 @@ def check_theme_strings(total: int) -> None:
 # What opens a list or quote at the start of a line: ">" or a list marker followed by a space.
 _CONTAINERS = re.compile(r"(?:[ \t]*(?:>|(?:[*+-]|[0-9]{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
 _CONTAINER_MARK = re.compile(r">|[*+-]|[0-9]{1,9}[.)]")
+_LONG_PREFIX = re.compile(rf"^[ \t>*+\-.)0-9]{{{MAX_NESTING + 1},}}.*$", re.MULTILINE)
+# a thematic break ("* * * *"): a rule, not lists inside each other (Python-Markdown's own rule)
+_RULE = re.compile(r"[ ]{0,3}(?:(?:-+[ ]{0,2}){3,}|(?:_+[ ]{0,2}){3,}|(?:\*+[ ]{0,2}){3,})")
 _INLINE_MARKS = re.compile(r"[*_`\[<&'\"\\]")
 # Escapes first: "\[" is never a bracket to Python-Markdown (its escape pattern runs first).
 _BRACKETS = re.compile(r"\\.|\]\(|[\[\]()]", re.DOTALL)
@@ -144,11 +148,14 @@ _SELF_ENDING = frozenset({"p", "li", "dt", "dd", "tr", "td", "th", "option"})
 _NESTING_HINT = "nest lists and quotes less deeply (real pages need 3 or 4 levels)"
 
 
+@functools.lru_cache(maxsize=16)  # the reader checks a body, then rendering it checks it again
 def check_markdown(text: str) -> None:
     """Raise :class:`LimitExceeded` when ``text`` would be too slow or too deep to render.
 
-    Linear in the size of the text. Code blocks are measured like the rest: Python-Markdown's
-    own scans reach them too, and a real code sample is far from every limit.
+    Linear in the size of the text, and quick for a real page: each check first takes a bound
+    that costs one pass in C (a count, a search) and looks closer only when the bound is not
+    enough. Code blocks are measured like the rest: Python-Markdown's own scans reach them too,
+    and a real code sample is far from every limit.
     """
     check_size(len(text.encode("utf-8", "surrogatepass")), "text")
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # as Python-Markdown reads it
@@ -156,8 +163,25 @@ def check_markdown(text: str) -> None:
     if len(lines) > MAX_LINES:
         raise LimitExceeded(MAX_LINES + 1, f"the text has {len(lines):,} lines; storefront reads "
                             f"at most {MAX_LINES:,}", "split it into several pages")
-    for number, line in enumerate(lines, 1):
-        _check_line(line, number)
+    # each character of a line's prefix adds at most one level: only long prefixes can break it
+    for match in _LONG_PREFIX.finditer(text):
+        _check_nesting(match.group(), text.count("\n", 0, match.start()) + 1)
+    if text.count("|") > MAX_TABLE_COLUMNS:
+        for number, line in enumerate(lines, 1):
+            _check_cells(line, number)
+    marks = len(_INLINE_MARKS.findall(text))
+    blockwise = len(lines) > MAX_BLOCK_LINES or marks > MAX_BLOCK_MARKS
+    # no "[" scans further than the whole text
+    bracketed = (text.count("[") + text.count("](")) * len(text) > MAX_BRACKET_SCAN
+    if blockwise or bracketed:
+        _check_blocks(lines, bracketed)
+    if text.count("<") * len(text) > MAX_TAG_SCAN:
+        _check_tag_scan(text)
+    if "markdown" in text.lower() and _MARKDOWN_ATTRIBUTE.search(text):
+        _check_html_nesting(text)
+
+
+def _check_blocks(lines: list[str], bracketed: bool) -> None:
     scanned = marks = 0
     for first, block in _blocks(lines):
         marks += _check_block(block, first)
@@ -165,12 +189,13 @@ def check_markdown(text: str) -> None:
             raise LimitExceeded(first, f"the text has more than {MAX_MARKS:,} inline marks "
                                 "(* _ ` [ < & ' \" \\) up to the paragraph starting here; "
                                 "storefront reads at most that many", "split it into several pages")
-        scanned = _bracket_scan(block, first, scanned)
-    _check_tag_scan(text)
-    _check_html_nesting(text)
+        if bracketed:
+            scanned = _bracket_scan(block, first, scanned)
 
 
-def _check_line(line: str, number: int) -> None:
+def _check_nesting(line: str, number: int) -> None:
+    if _RULE.fullmatch(line):
+        return
     prefix = _CONTAINERS.match(line)
     if prefix is not None and prefix.end():
         opened = prefix.group()
@@ -183,6 +208,9 @@ def _check_line(line: str, number: int) -> None:
             raise LimitExceeded(number, f"this line is nested {depth} levels deep (lists, quotes "
                                 f"and indentation); storefront reads at most {MAX_NESTING}",
                                 _NESTING_HINT)
+
+
+def _check_cells(line: str, number: int) -> None:
     if line.count("|") > MAX_TABLE_COLUMNS:
         raise LimitExceeded(number, f'this line has {line.count("|"):,} "|" (table cells); '
                             f"storefront reads at most {MAX_TABLE_COLUMNS} in a line",

@@ -89,9 +89,9 @@ def parse_price(text: str) -> Decimal:
     # digits, and their odd forms ("1E+2", "-0") would reach the page and the JSON-LD offer.
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", value_text):
         raise ValueError(f'must be a number like 12.50, got "{text}"')
-    if len(value_text) > MAX_NUMBER_DIGITS + 1:  # the digits and the decimal point
-        raise ValueError(f"must be a number of at most {MAX_NUMBER_DIGITS} digits, got "
-                         f"{len(value_text):,} characters")
+    digits = len(value_text) - value_text.count(".")
+    if digits > MAX_NUMBER_DIGITS:
+        raise ValueError(f"must be a number of at most {MAX_NUMBER_DIGITS} digits, got {digits:,}")
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
