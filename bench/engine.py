@@ -1,0 +1,222 @@
+"""Benchmark of the build engine (issue 8): storefront against Hugo on the same generated corpus.
+
+Run on demand (not part of the test suite):
+
+    .venv/bin/python bench/engine.py [--posts 1000] [--products 300] [--sizes 1000,10000]
+                                     [--runs 3] [--saves 10] [--seed 2025] [--keep DIR]
+                                     [--no-preview] [--no-hugo]
+
+For each size N it writes the corpus of :mod:`corpus` (N posts of about 870 words, 30 tags, plus
+the products) as a storefront site and as a Hugo site, then measures, every build a fresh process
+of the ``storefront`` command of this virtualenv (``SOURCE_DATE_EPOCH`` pinned), output outside
+the site:
+
+- cold s: a build with no output folder and no cache: the output is deleted, so is every entry of
+  the site folder the corpus did not write (a cache folder, the preview folder), and
+  ``--no-cache`` is passed when ``storefront build --help`` offers it;
+- no-change s: a build with nothing changed after a build that left its output and cache;
+- one-edit s: a build after the body of one post (the newest) got a new closing sentence;
+- preview edit ms: ``storefront serve`` on a free port, then ``--saves`` saves of the newest
+  post, alternately by rename and in place; the time from the save until its page, polled every
+  5 ms, shows the change (median, and p90), see :mod:`preview_latency`;
+- peak MiB: the cold build's peak memory: the largest process (kernel ``ru_maxrss``) and, in
+  brackets, the whole process tree (sampled sum, for a build with worker processes), see
+  :mod:`measure`;
+- posts/s: N / cold s (the cold build builds the products and pages too);
+- hugo cold s: ``hugo --quiet --ignoreCache`` into a fresh folder, its runs interleaved with the
+  cold storefront runs; every storefront time is also printed as a ratio to it, since absolute
+  times drift by tens of percent on a shared 2-core machine while ratios hold.
+
+Each time is the median of ``--runs``. Below each size with targets in issue 8 (1,000 and 10,000)
+a row shows them, and the figures that miss one are listed. A failing build prints its output and
+exits 1; so does the preview when a save never shows. ``--keep DIR`` keeps the sites and outputs
+(a new or empty folder); the corpus alone is ``bench/corpus.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import corpus as corpus_module
+from corpus import Corpus, Post, make_corpus, post_source, tree_digest, write_storefront_site
+from hugo_site import write_hugo_site
+from measure import CommandFailed, RunResult, run_measured
+from preview_latency import PreviewFailed, PreviewResult, free_port, measure_preview
+from report import SizeFigures, print_table
+
+STOREFRONT_ENTRIES = {"storefront.yaml", "themes", "content"}
+HUGO_ENTRIES = {"config.toml", "layouts", "static", "content"}
+
+
+@dataclass(frozen=True)
+class Setup:
+    storefront: list[str]
+    hugo: str | None
+    build_flags: frozenset[str]
+    runs: int
+    saves: int
+    env: dict[str, str]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--products", type=int, default=300)
+    parser.add_argument("--sizes", help="comma-separated post counts, e.g. 1000,10000 "
+                        "(instead of --posts)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per figure (median)")
+    parser.add_argument("--saves", type=int, default=10, help="saves timed in the preview")
+    parser.add_argument("--seed", type=int, default=corpus_module.SEED)
+    parser.add_argument("--keep", type=Path, help="keep the sites and outputs in this folder")
+    parser.add_argument("--no-preview", action="store_true", help="skip the preview figure")
+    parser.add_argument("--no-hugo", action="store_true", help="skip Hugo even when installed")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else [args.posts]
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        parser.error(f"--keep {args.keep}: the folder is not empty")
+    setup = make_setup(args)
+    note(f"storefront: {' '.join(setup.storefront)}; build flags used: "
+         f"{'--no-cache' if '--no-cache' in setup.build_flags else '(no --no-cache)'}; "
+         f"hugo: {setup.hugo or 'not found, no ratios'}")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="storefront-bench-"))
+    try:
+        figures = [bench_size(setup, work / f"n{size}", make_corpus(size, args.products, args.seed),
+                              preview=not args.no_preview) for size in sizes]
+    except CommandFailed as failed:
+        result = failed.result
+        print(f"FAILED ({result.code}): {' '.join(result.command)}\n{result.stdout}{result.stderr}",
+              file=sys.stderr)
+        return 1
+    except PreviewFailed as failed:
+        print(f"FAILED: {failed}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(figures, runs=setup.runs, products=args.products)
+    lost = [size for size in figures if size.preview and size.preview.timeouts]
+    return 1 if lost else 0
+
+
+def make_setup(args: argparse.Namespace) -> Setup:
+    command = Path(sys.executable).with_name("storefront")
+    storefront = [str(command)] if command.exists() else [sys.executable, "-m", "storefront"]
+    help_text = subprocess.run([*storefront, "build", "--help"], capture_output=True, text=True,
+                               check=True).stdout
+    flags = frozenset(re.findall(r"--[a-z][a-z-]*", help_text))
+    hugo = None if args.no_hugo else shutil.which("hugo")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": corpus_module.SOURCE_DATE_EPOCH}
+    return Setup(storefront, hugo, flags, args.runs, args.saves, env)
+
+
+def note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def bench_size(setup: Setup, folder: Path, corpus: Corpus, preview: bool) -> SizeFigures:
+    size = len(corpus.posts)
+    site, hugo_site, out, hugo_out = (folder / "storefront", folder / "hugo", folder / "output",
+                                      folder / "hugo-output")
+    write_storefront_site(corpus, site)
+    write_hugo_site(corpus, hugo_site)
+    note(f"[{size}] corpus seed {corpus.seed}: storefront site sha256 {tree_digest(site)[:16]}, "
+         f"hugo site {tree_digest(hugo_site)[:16]}")
+    build = [*setup.storefront, "--root", str(site), "build", "--output", str(out)]
+    cold_build = [*build, "--no-cache"] if "--no-cache" in setup.build_flags else build
+    cold: list[RunResult] = []
+    hugo: list[RunResult] = []
+    for run in range(1, setup.runs + 1):
+        if setup.hugo:
+            _reset(hugo_site, HUGO_ENTRIES, hugo_out)
+            hugo.append(run_measured([setup.hugo, "--quiet", "--ignoreCache", "-s", str(hugo_site),
+                                      "-d", str(hugo_out)], setup.env))
+            note(f"[{size}] hugo cold {run}/{setup.runs}: {hugo[-1].seconds:.2f} s, "
+                 f"{hugo[-1].peak_mib:.0f} MiB")
+        removed = _reset(site, STOREFRONT_ENTRIES, out)
+        cold.append(run_measured(cold_build, setup.env))
+        note(f"[{size}] storefront cold {run}/{setup.runs}: {cold[-1].seconds:.2f} s, "
+             f"{cold[-1].peak_mib:.0f} MiB (tree {cold[-1].tree_mib:.0f})"
+             + (f"; removed first: {', '.join(removed)}" if removed else ""))
+    _check_posts(out, corpus, "storefront")
+    if hugo:
+        _check_posts(hugo_out, corpus, "hugo")
+    if cold_build != build:
+        run_measured(build, setup.env)  # a build that leaves its cache for the next ones
+    no_change = [_timed(build, setup.env, f"[{size}] no-change", run, setup.runs)
+                 for run in range(1, setup.runs + 1)]
+    newest = corpus.posts[-1]
+    source, page = post_source(site, newest), out / newest.url.lstrip("/") / "index.html"
+    original = source.read_text(encoding="utf-8")
+    one_edit = []
+    for run in range(1, setup.runs + 1):
+        marker = f"refuso{run}corretto"
+        source.write_text(f"{original.rstrip()}\n\nCorretto un {marker}.\n", encoding="utf-8")
+        one_edit.append(_timed(build, setup.env, f"[{size}] one-edit", run, setup.runs))
+        if marker not in page.read_text(encoding="utf-8"):
+            raise SystemExit(f"the one-edit build did not update {page}")
+    source.write_text(original, encoding="utf-8")
+    result = _preview(setup, site, folder, newest, statistics.median(
+        r.seconds for r in cold)) if preview else None
+    pages = re.search(r"built (\d+) pages", cold[-1].stdout)
+    return SizeFigures(size, int(pages.group(1)) if pages else None, cold, no_change, one_edit,
+                       hugo, result)
+
+
+def _timed(command: list[str], env: dict[str, str], label: str, run: int,
+           runs: int) -> RunResult:
+    result = run_measured(command, env)
+    note(f"{label} {run}/{runs}: {result.seconds:.2f} s")
+    return result
+
+
+def _preview(setup: Setup, site: Path, folder: Path, post: Post,
+             cold_seconds: float) -> PreviewResult:
+    _reset(site, STOREFRONT_ENTRIES, None)
+    port = free_port()
+    result = measure_preview(
+        [*setup.storefront, "--root", str(site), "serve", "--port", str(port)], port,
+        post_source(site, post), post.url, setup.saves,
+        start_timeout=max(120.0, 20 * cold_seconds), save_timeout=max(30.0, 5 * cold_seconds),
+        env=setup.env, log_file=folder / "preview.log")
+    note(f"[preview] started in {result.start_seconds:.1f} s; saves (ms): "
+         + ", ".join(f"{ms:.0f}" for ms in result.latencies_ms)
+         + "".join(f"; {timeout}" for timeout in result.timeouts)
+         + ("" if result.clean_stop else "; did NOT stop within 15 s of Ctrl+C"))
+    return result
+
+
+def _reset(site: Path, keep: set[str], output: Path | None) -> list[str]:
+    """Delete ``output`` and whatever a build left in ``site``; return the names removed."""
+    if output is not None:
+        shutil.rmtree(output, ignore_errors=True)
+    removed = []
+    for entry in sorted(site.iterdir()):
+        if entry.name in keep:
+            continue
+        removed.append(entry.name)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    return removed
+
+
+def _check_posts(out: Path, corpus: Corpus, who: str) -> None:
+    """Every post has its page at the URL the corpus links to (a fair, complete build)."""
+    missing = [post.url for post in corpus.posts
+               if not (out / post.url.lstrip("/") / "index.html").is_file()]
+    if missing:
+        raise SystemExit(f"{who}: {len(missing)} post pages missing, e.g. {missing[0]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

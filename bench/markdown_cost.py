@@ -1,0 +1,102 @@
+"""What Markdown alone costs per post of the benchmark corpus: the floor of a cold build.
+
+Run on demand (not part of the test suite):
+
+    .venv/bin/python bench/markdown_cost.py [--posts 1000] [--runs 5] [--seed 2025]
+
+Converts the bodies of the corpus of :mod:`corpus` in this process, one converter per variant
+reused with ``reset()`` (as storefront does; building a converter is not timed), after a warm-up.
+Prints ms per post (best and median of ``--runs`` passes over all posts) and the ratio to bare
+Python-Markdown, which holds better than absolute times on a shared machine:
+
+- storefront body + summary: ``storefront.documents.render_body``, the reader's Markdown stage
+  today (the body, then the text before ``<!--more-->`` again for the summary, plus link
+  prefixing, word count and link extraction);
+- storefront render_markdown: the project's renderer, whatever it is now;
+- project extensions, with/without smarty: Python-Markdown with the extension list and settings
+  of ``storefront.markdown`` (read from the module), with ``smarty`` and without it;
+- bare + smarty, bare: ``markdown.Markdown()`` with smarty only, and with no extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import markdown
+from corpus import SEED, make_corpus
+
+import storefront.markdown as project
+
+SMARTY = "markdown.extensions.smarty"
+
+
+def converter(extensions: list[str]) -> Callable[[str], str]:
+    configs = {
+        "markdown.extensions.toc": {"slugify": lambda value, _sep: project.slugify(value)},
+        "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""},
+        SMARTY: {"smart_angled_quotes": False},
+    }
+    instance = markdown.Markdown(
+        extensions=extensions, output_format="html",
+        extension_configs={name: config for name, config in configs.items() if name in extensions})
+    return lambda text: instance.reset().convert(text)
+
+
+def variants() -> dict[str, Callable[[str], object] | None]:
+    found: dict[str, Callable[[str], object] | None] = {}
+    try:
+        from storefront.documents import render_body
+    except ImportError:
+        found["storefront body + summary"] = None
+    else:
+        found["storefront body + summary"] = render_body
+    found["storefront render_markdown"] = project.render_markdown
+    extensions: list[str] | None = getattr(project, "_EXTENSIONS", None)
+    found["project extensions"] = converter(list(extensions)) if extensions else None
+    found["project extensions without smarty"] = converter(
+        [name for name in extensions if name != SMARTY]) if extensions else None
+    found["bare + smarty"] = converter([SMARTY])
+    found["bare Python-Markdown"] = converter([])
+    return found
+
+
+def ms_per_post(convert: Callable[[str], object], bodies: list[str], runs: int) -> list[float]:
+    for body in bodies[:20]:
+        convert(body)
+    passes = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for body in bodies:
+            convert(body)
+        passes.append((time.perf_counter() - started) * 1000 / len(bodies))
+    return passes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    bodies = [post.body for post in make_corpus(args.posts, 0, args.seed).posts]
+    words = sum(len(body.split()) for body in bodies) / len(bodies)
+    measured = {name: ms_per_post(convert, bodies, args.runs) if convert else None
+                for name, convert in variants().items()}
+    bare = min(measured["bare Python-Markdown"] or [1.0])
+    width = max(map(len, measured))
+    print(f"{len(bodies)} posts of {words:.0f} words on average (Markdown {markdown.__version__}),"
+          f" {args.runs} passes")
+    print(f"{'variant':<{width}}  ms/post best  median  x bare")
+    for name, passes in measured.items():
+        if passes is None:
+            print(f"{name:<{width}}  n/a (not in this version of storefront)")
+            continue
+        print(f"{name:<{width}}  {min(passes):12.2f}  {statistics.median(passes):6.2f}  "
+              f"{min(passes) / bare:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
