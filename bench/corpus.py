@@ -179,8 +179,10 @@ def _links(writer: _Writer, number: int, heads: list[_PostHead],
            products: tuple[Product, ...]) -> str:
     rng = writer.rng
     sentences = [writer.paragraph(1, 2)]
-    others = [head for k, head in enumerate(heads, 1) if k != number]
-    for title, slug, date, _tags, _image in rng.sample(others, min(len(others), rng.randint(1, 2))):
+    # other posts, never this one: indices into heads without position number - 1
+    picks = rng.sample(range(len(heads) - 1), min(len(heads) - 1, rng.randint(1, 2)))
+    for pick in picks:
+        title, slug, date, _tags, _image = heads[pick + (pick >= number - 1)]
         url = f"/blog/{date:%Y}/{date:%m}/{slug}/"
         sentences.append(rng.choice(text.POST_LINKS).format(title=title, url=url))
     if products and rng.random() < 0.6:

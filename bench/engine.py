@@ -124,6 +124,7 @@ def note(line: str) -> None:
 
 def bench_size(setup: Setup, folder: Path, corpus: Corpus, preview: bool) -> SizeFigures:
     size = len(corpus.posts)
+    load_before = os.getloadavg()[0]
     site, hugo_site, out, hugo_out = (folder / "storefront", folder / "hugo", folder / "output",
                                       folder / "hugo-output")
     write_storefront_site(corpus, site)
@@ -168,7 +169,7 @@ def bench_size(setup: Setup, folder: Path, corpus: Corpus, preview: bool) -> Siz
         r.seconds for r in cold)) if preview else None
     pages = re.search(r"built (\d+) pages", cold[-1].stdout)
     return SizeFigures(size, int(pages.group(1)) if pages else None, cold, no_change, one_edit,
-                       hugo, result)
+                       hugo, result, (load_before, os.getloadavg()[0]))
 
 
 def _timed(command: list[str], env: dict[str, str], label: str, run: int,

@@ -8,6 +8,10 @@ or CI waits for). Memory comes two ways, because a build may use a process pool:
 - ``tree_mib``: the peak of the memory of the whole process tree, summed, sampled every 50 ms
   from /proc (PSS where readable, so pages shared by forked workers count once, else RSS).
   Sampling can miss a peak shorter than 50 ms.
+
+It also records the CPU time (user + system, of the child and the descendants it waited for):
+on a machine shared with other work, wall time stretches with the load while CPU time mostly
+does not, so it tells a slower engine from a busier machine.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class RunResult:
     command: tuple[str, ...]
     code: int
     seconds: float
+    cpu_seconds: float
     peak_mib: float
     tree_mib: float
     stdout: str
@@ -57,7 +62,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None,
         out.seek(0)
         err.seek(0)
         result = RunResult(tuple(command), process.returncode, seconds,
-                           usage.ru_maxrss / 1024, sampler.peak_kib / 1024,
+                           usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, sampler.peak_kib / 1024,
                            out.read().decode("utf-8", "replace"),
                            err.read().decode("utf-8", "replace"))
     if result.code != 0:

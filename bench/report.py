@@ -33,10 +33,15 @@ class SizeFigures:
     one_edit: list[RunResult]
     hugo: list[RunResult]
     preview: PreviewResult | None
+    load: tuple[float, float]  # 1-minute load average before and after
 
     def median(self, name: str) -> float:
         runs: list[RunResult] = getattr(self, name)
         return statistics.median(run.seconds for run in runs)
+
+    def median_cpu(self, name: str) -> float:
+        runs: list[RunResult] = getattr(self, name)
+        return statistics.median(run.cpu_seconds for run in runs)
 
     @property
     def memory_mib(self) -> float:
@@ -92,20 +97,21 @@ def misses(size: SizeFigures) -> list[str]:
     targets = TARGETS.get(size.posts, {})
     hugo = size.median("hugo") if size.hugo else None
     figures: dict[str, tuple[str, Callable[[], float | None]]] = {
-        "cold": ("cold s", lambda: size.median("cold")),
-        "no_change": ("no-change s", lambda: size.median("no_change")),
-        "one_edit": ("one-edit s", lambda: size.median("one_edit")),
-        "preview_ms": ("preview ms", lambda: size.preview_ms),
-        "memory_mib": ("peak MiB", lambda: size.memory_mib),
-        "cold_ratio": ("cold/hugo", lambda: hugo and size.median("cold") / hugo),
-        "no_change_ratio": ("no-change/hugo", lambda: hugo and size.median("no_change") / hugo),
+        "cold": ("cold {:.2f} s", lambda: size.median("cold")),
+        "no_change": ("no-change {:.2f} s", lambda: size.median("no_change")),
+        "one_edit": ("one-edit {:.2f} s", lambda: size.median("one_edit")),
+        "preview_ms": ("preview {:.0f} ms", lambda: size.preview_ms),
+        "memory_mib": ("memory {:.0f} MiB", lambda: size.memory_mib),
+        "cold_ratio": ("cold/hugo {:.2f}x", lambda: hugo and size.median("cold") / hugo),
+        "no_change_ratio": ("no-change/hugo {:.2f}x",
+                            lambda: hugo and size.median("no_change") / hugo),
     }
     found = []
     for key, limit in targets.items():
         label, value = figures[key]
         measured = value()
         if measured is not None and measured > limit:
-            found.append(f"{label} {measured:.2f} > {limit:g}")
+            found.append(f"{label.format(measured)} > {limit:g}")
     return found
 
 
@@ -128,17 +134,21 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
     print(f"\nmedians of {runs} runs; N posts + {products} products + the example shop's pages "
           "and FAQ; times in fresh processes; ratios to Hugo's cold build")
     for size in sizes:
-        facts = [f"{size.pages:,} pages" if size.pages else "pages: not reported",
-                 f"cold {size.median('cold') * 1000 / size.posts:.1f} ms/post"]
+        print(f"\n{size.posts:,} posts: "
+              + (f"{size.pages:,} pages" if size.pages else "pages: not reported")
+              + f"; cold {size.median('cold') * 1000 / size.posts:.1f} ms/post"
+              + "; load average {:.1f} before, {:.1f} after".format(*size.load))
+        print(f"  CPU s (user+sys): cold {size.median_cpu('cold'):.2f}, no-change "
+              f"{size.median_cpu('no_change'):.2f}, one-edit {size.median_cpu('one_edit'):.2f}"
+              + (f"; hugo cold {size.median_cpu('hugo'):.2f}" if size.hugo else ""))
         if size.hugo:
-            facts.append(f"hugo cold best {min(run.seconds for run in size.hugo):.2f} s, "
-                         f"peak {max(run.peak_mib for run in size.hugo):.0f} MiB")
+            print(f"  hugo: cold best {min(run.seconds for run in size.hugo):.2f} s, "
+                  f"peak {max(run.peak_mib for run in size.hugo):.0f} MiB")
         if size.preview:
-            facts.append(f"preview ready after {size.preview.start_seconds:.1f} s")
-            if not size.preview.clean_stop:
-                facts.append("preview did NOT stop within 15 s of Ctrl+C")
-            facts += list(size.preview.timeouts)
+            print(f"  preview: ready after {size.preview.start_seconds:.1f} s"
+                  + ("" if size.preview.clean_stop else
+                     "; did NOT stop within 15 s of Ctrl+C")
+                  + "".join(f"; {timeout}" for timeout in size.preview.timeouts))
         missed = misses(size)
-        facts.append("missed: " + "; ".join(missed) if missed else (
-            "all targets met" if size.posts in TARGETS else "no targets at this size"))
-        print(f"{size.posts:,} posts: " + "; ".join(facts))
+        print("  missed: " + "; ".join(missed) if missed else (
+            "  all targets met" if size.posts in TARGETS else "  no targets at this size"))
