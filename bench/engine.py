@@ -186,7 +186,7 @@ def _preview(setup: Setup, site: Path, folder: Path, post: Post,
     result = measure_preview(
         [*setup.storefront, "--root", str(site), "serve", "--port", str(port)], port,
         post_source(site, post), post.url, setup.saves,
-        start_timeout=max(120.0, 20 * cold_seconds), save_timeout=max(30.0, 5 * cold_seconds),
+        start_timeout=max(120.0, 20 * cold_seconds), save_timeout=max(60.0, 10 * cold_seconds),
         env=setup.env, log_file=folder / "preview.log")
     note(f"[preview] started in {result.start_seconds:.1f} s; saves (ms): "
          + ", ".join(f"{ms:.0f}" for ms in result.latencies_ms)
