@@ -23,11 +23,15 @@ the site:
   brackets, the whole process tree (sampled sum, for a build with worker processes), see
   :mod:`measure`;
 - posts/s: N / cold s (the cold build builds the products and pages too);
-- hugo cold s: ``hugo --quiet --ignoreCache`` into a fresh folder, its runs interleaved with the
-  cold storefront runs; every storefront time is also printed as a ratio to it, since absolute
-  times drift by tens of percent on a shared 2-core machine while ratios hold.
+- hugo cold s: ``hugo --quiet --ignoreCache`` into a fresh folder (median of all its runs). A
+  Hugo build runs before each storefront build of the cold, no-change and one-edit phases, and
+  before and after the preview; each storefront time is also printed as a ratio to the median
+  Hugo build of its own phase, since absolute times drift on a shared 2-core machine (the load
+  average is printed) while ratios of builds made side by side hold better.
 
-Each time is the median of ``--runs``. Below each size with targets in issue 8 (1,000 and 10,000)
+Beneath the table: pages built, cold ms/post, and the CPU time (user+sys) of each kind of build,
+which the load of the machine stretches far less than wall time. Each time is the median of
+``--runs``. Below each size with targets in issue 8 (1,000 and 10,000)
 a row shows them, and the figures that miss one are listed. A failing build prints its output and
 exits 1; so does the preview when a save never shows. ``--keep DIR`` keeps the sites and outputs
 (a new or empty folder); the corpus alone is ``bench/corpus.py``.
@@ -123,60 +127,87 @@ def note(line: str) -> None:
 
 
 def bench_size(setup: Setup, folder: Path, corpus: Corpus, preview: bool) -> SizeFigures:
-    size = len(corpus.posts)
-    load_before = os.getloadavg()[0]
-    site, hugo_site, out, hugo_out = (folder / "storefront", folder / "hugo", folder / "output",
-                                      folder / "hugo-output")
-    write_storefront_site(corpus, site)
-    write_hugo_site(corpus, hugo_site)
-    note(f"[{size}] corpus seed {corpus.seed}: storefront site sha256 {tree_digest(site)[:16]}, "
-         f"hugo site {tree_digest(hugo_site)[:16]}")
-    build = [*setup.storefront, "--root", str(site), "build", "--output", str(out)]
-    cold_build = [*build, "--no-cache"] if "--no-cache" in setup.build_flags else build
-    cold: list[RunResult] = []
-    hugo: list[RunResult] = []
-    for run in range(1, setup.runs + 1):
+    return SizeBench(setup, folder, corpus).run(preview)
+
+
+class SizeBench:
+    """The measurements of one corpus size, with a Hugo cold build beside each phase.
+
+    Hugo builds run interleaved with the storefront builds of every phase (cold, no-change,
+    one-edit; before and after the preview), so each ratio compares builds made under the same
+    load, even when the load of the machine changes during the benchmark.
+    """
+
+    def __init__(self, setup: Setup, folder: Path, corpus: Corpus) -> None:
+        self.setup, self.folder, self.corpus, self.size = setup, folder, corpus, len(corpus.posts)
+        self.site, self.hugo_site = folder / "storefront", folder / "hugo"
+        self.out, self.hugo_out = folder / "output", folder / "hugo-output"
+        self.hugo: dict[str, list[RunResult]] = {}
+        write_storefront_site(corpus, self.site)
+        write_hugo_site(corpus, self.hugo_site)
+        note(f"[{self.size}] corpus seed {corpus.seed}: storefront site sha256 "
+             f"{tree_digest(self.site)[:16]}, hugo site {tree_digest(self.hugo_site)[:16]}")
+
+    def run(self, preview: bool) -> SizeFigures:
+        setup, runs = self.setup, range(1, self.setup.runs + 1)
+        load_before = os.getloadavg()[0]
+        build = [*setup.storefront, "--root", str(self.site), "build", "--output", str(self.out)]
+        cold_build = [*build, "--no-cache"] if "--no-cache" in setup.build_flags else build
+        cold = []
+        for run in runs:
+            self.hugo_cold("cold")
+            removed = _reset(self.site, STOREFRONT_ENTRIES, self.out)
+            cold.append(self.timed(cold_build, "cold", run))
+            if removed:
+                note(f"    (removed first from the site folder: {', '.join(removed)})")
+        _check_posts(self.out, self.corpus, "storefront")
         if setup.hugo:
-            _reset(hugo_site, HUGO_ENTRIES, hugo_out)
-            hugo.append(run_measured([setup.hugo, "--quiet", "--ignoreCache", "-s", str(hugo_site),
-                                      "-d", str(hugo_out)], setup.env))
-            note(f"[{size}] hugo cold {run}/{setup.runs}: {hugo[-1].seconds:.2f} s, "
-                 f"{hugo[-1].peak_mib:.0f} MiB")
-        removed = _reset(site, STOREFRONT_ENTRIES, out)
-        cold.append(run_measured(cold_build, setup.env))
-        note(f"[{size}] storefront cold {run}/{setup.runs}: {cold[-1].seconds:.2f} s, "
-             f"{cold[-1].peak_mib:.0f} MiB (tree {cold[-1].tree_mib:.0f})"
-             + (f"; removed first: {', '.join(removed)}" if removed else ""))
-    _check_posts(out, corpus, "storefront")
-    if hugo:
-        _check_posts(hugo_out, corpus, "hugo")
-    if cold_build != build:
-        run_measured(build, setup.env)  # a build that leaves its cache for the next ones
-    no_change = [_timed(build, setup.env, f"[{size}] no-change", run, setup.runs)
-                 for run in range(1, setup.runs + 1)]
-    newest = corpus.posts[-1]
-    source, page = post_source(site, newest), out / newest.url.lstrip("/") / "index.html"
-    original = source.read_text(encoding="utf-8")
-    one_edit = []
-    for run in range(1, setup.runs + 1):
-        marker = f"refuso{run}corretto"
-        source.write_text(f"{original.rstrip()}\n\nCorretto un {marker}.\n", encoding="utf-8")
-        one_edit.append(_timed(build, setup.env, f"[{size}] one-edit", run, setup.runs))
-        if marker not in page.read_text(encoding="utf-8"):
-            raise SystemExit(f"the one-edit build did not update {page}")
-    source.write_text(original, encoding="utf-8")
-    result = _preview(setup, site, folder, newest, statistics.median(
-        r.seconds for r in cold)) if preview else None
-    pages = re.search(r"built (\d+) pages", cold[-1].stdout)
-    return SizeFigures(size, int(pages.group(1)) if pages else None, cold, no_change, one_edit,
-                       hugo, result, (load_before, os.getloadavg()[0]))
+            _check_posts(self.hugo_out, self.corpus, "hugo")
+        if cold_build != build:
+            run_measured(build, setup.env)  # a build that leaves its cache for the next ones
+        no_change = []
+        for run in runs:
+            self.hugo_cold("no_change")
+            no_change.append(self.timed(build, "no-change", run))
+        newest = self.corpus.posts[-1]
+        source = post_source(self.site, newest)
+        page = self.out / newest.url.lstrip("/") / "index.html"
+        original = source.read_text(encoding="utf-8")
+        one_edit = []
+        for run in runs:
+            self.hugo_cold("one_edit")
+            marker = f"refuso{run}corretto"
+            source.write_text(f"{original.rstrip()}\n\nCorretto un {marker}.\n", encoding="utf-8")
+            one_edit.append(self.timed(build, "one-edit", run))
+            if marker not in page.read_text(encoding="utf-8"):
+                raise SystemExit(f"the one-edit build did not update {page}")
+        source.write_text(original, encoding="utf-8")
+        result = None
+        if preview:
+            self.hugo_cold("preview")
+            result = _preview(setup, self.site, self.folder, newest,
+                              statistics.median(r.seconds for r in cold))
+            self.hugo_cold("preview")
+        pages = re.search(r"built (\d+) pages", cold[-1].stdout)
+        return SizeFigures(self.size, int(pages.group(1)) if pages else None, cold, no_change,
+                           one_edit, self.hugo, result, (load_before, os.getloadavg()[0]))
 
+    def hugo_cold(self, phase: str) -> None:
+        if not self.setup.hugo:
+            return
+        _reset(self.hugo_site, HUGO_ENTRIES, self.hugo_out)
+        result = run_measured([self.setup.hugo, "--quiet", "--ignoreCache", "-s",
+                               str(self.hugo_site), "-d", str(self.hugo_out)], self.setup.env)
+        self.hugo.setdefault(phase, []).append(result)
+        note(f"[{self.size}] hugo cold ({phase}): {result.seconds:.2f} s, "
+             f"CPU {result.cpu_seconds:.2f} s, {result.peak_mib:.0f} MiB")
 
-def _timed(command: list[str], env: dict[str, str], label: str, run: int,
-           runs: int) -> RunResult:
-    result = run_measured(command, env)
-    note(f"{label} {run}/{runs}: {result.seconds:.2f} s")
-    return result
+    def timed(self, command: list[str], label: str, run: int) -> RunResult:
+        result = run_measured(command, self.setup.env)
+        note(f"[{self.size}] storefront {label} {run}/{self.setup.runs}: {result.seconds:.2f} s, "
+             f"CPU {result.cpu_seconds:.2f} s, {result.peak_mib:.0f} MiB "
+             f"(tree {result.tree_mib:.0f})")
+        return result
 
 
 def _preview(setup: Setup, site: Path, folder: Path, post: Post,

@@ -31,7 +31,7 @@ class SizeFigures:
     cold: list[RunResult]
     no_change: list[RunResult]
     one_edit: list[RunResult]
-    hugo: list[RunResult]
+    hugo: dict[str, list[RunResult]]  # Hugo cold builds made beside each phase
     preview: PreviewResult | None
     load: tuple[float, float]  # 1-minute load average before and after
 
@@ -42,6 +42,17 @@ class SizeFigures:
     def median_cpu(self, name: str) -> float:
         runs: list[RunResult] = getattr(self, name)
         return statistics.median(run.cpu_seconds for run in runs)
+
+    @property
+    def hugo_runs(self) -> list[RunResult]:
+        return [run for runs in self.hugo.values() for run in runs]
+
+    def ratio(self, phase: str, seconds: float | None) -> float | None:
+        """``seconds`` over the median Hugo cold build made beside ``phase`` (None without)."""
+        beside = self.hugo.get(phase)
+        if not beside or seconds is None:
+            return None
+        return seconds / statistics.median(run.seconds for run in beside)
 
     @property
     def memory_mib(self) -> float:
@@ -62,11 +73,12 @@ def p90(values: tuple[float, ...]) -> float:
 
 
 def row(size: SizeFigures) -> list[str]:
-    hugo = size.median("hugo") if size.hugo else None
+    hugo = size.hugo_runs
     preview = size.preview
 
-    def ratio(seconds: float | None) -> str:
-        return "" if hugo is None or seconds is None else f"{seconds / hugo:.2f}x"
+    def ratio(phase: str, seconds: float | None) -> str:
+        value = size.ratio(phase, seconds)
+        return "" if value is None else f"{value:.2f}x"
 
     cold = size.median("cold")
     preview_text = "skipped"
@@ -80,8 +92,10 @@ def row(size: SizeFigures) -> list[str]:
     preview_s = size.preview_ms / 1000 if size.preview_ms is not None else None
     return [f"{size.posts:,}", f"{cold:.2f}", f"{size.median('no_change'):.2f}",
             f"{size.median('one_edit'):.2f}", preview_text, f"{peak:.0f} ({tree:.0f})",
-            f"{size.posts / cold:.0f}", "" if hugo is None else f"{hugo:.2f}", ratio(cold),
-            ratio(size.median("no_change")), ratio(size.median("one_edit")), ratio(preview_s)]
+            f"{size.posts / cold:.0f}",
+            f"{statistics.median(run.seconds for run in hugo):.2f}" if hugo else "",
+            ratio("cold", cold), ratio("no_change", size.median("no_change")),
+            ratio("one_edit", size.median("one_edit")), ratio("preview", preview_s)]
 
 
 def target_row(targets: dict[str, float]) -> list[str]:
@@ -95,16 +109,15 @@ def target_row(targets: dict[str, float]) -> list[str]:
 
 def misses(size: SizeFigures) -> list[str]:
     targets = TARGETS.get(size.posts, {})
-    hugo = size.median("hugo") if size.hugo else None
     figures: dict[str, tuple[str, Callable[[], float | None]]] = {
         "cold": ("cold {:.2f} s", lambda: size.median("cold")),
         "no_change": ("no-change {:.2f} s", lambda: size.median("no_change")),
         "one_edit": ("one-edit {:.2f} s", lambda: size.median("one_edit")),
         "preview_ms": ("preview {:.0f} ms", lambda: size.preview_ms),
         "memory_mib": ("memory {:.0f} MiB", lambda: size.memory_mib),
-        "cold_ratio": ("cold/hugo {:.2f}x", lambda: hugo and size.median("cold") / hugo),
+        "cold_ratio": ("cold/hugo {:.2f}x", lambda: size.ratio("cold", size.median("cold"))),
         "no_change_ratio": ("no-change/hugo {:.2f}x",
-                            lambda: hugo and size.median("no_change") / hugo),
+                            lambda: size.ratio("no_change", size.median("no_change"))),
     }
     found = []
     for key, limit in targets.items():
@@ -138,12 +151,19 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
               + (f"{size.pages:,} pages" if size.pages else "pages: not reported")
               + f"; cold {size.median('cold') * 1000 / size.posts:.1f} ms/post"
               + "; load average {:.1f} before, {:.1f} after".format(*size.load))
+        hugo = size.hugo_runs
+        hugo_cpu = statistics.median(run.cpu_seconds for run in hugo) if hugo else None
         print(f"  CPU s (user+sys): cold {size.median_cpu('cold'):.2f}, no-change "
               f"{size.median_cpu('no_change'):.2f}, one-edit {size.median_cpu('one_edit'):.2f}"
-              + (f"; hugo cold {size.median_cpu('hugo'):.2f}" if size.hugo else ""))
-        if size.hugo:
-            print(f"  hugo: cold best {min(run.seconds for run in size.hugo):.2f} s, "
-                  f"peak {max(run.peak_mib for run in size.hugo):.0f} MiB")
+              + (f"; hugo cold {hugo_cpu:.2f} (cold CPU/hugo CPU "
+                 f"{size.median_cpu('cold') / hugo_cpu:.2f}x)" if hugo_cpu else ""))
+        if hugo:
+            beside = ", ".join(f"{phase.replace('_', '-')} "
+                               f"{statistics.median(run.seconds for run in runs):.2f}"
+                               for phase, runs in size.hugo.items())
+            print(f"  hugo cold s beside each phase (the ratios' base): {beside}; best "
+                  f"{min(run.seconds for run in hugo):.2f}; peak "
+                  f"{max(run.peak_mib for run in hugo):.0f} MiB")
         if size.preview:
             print(f"  preview: ready after {size.preview.start_seconds:.1f} s"
                   + ("" if size.preview.clean_stop else
