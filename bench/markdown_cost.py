@@ -9,18 +9,20 @@ reused with ``reset()`` (as storefront does; building a converter is not timed),
 Prints ms per post (best and median of ``--runs`` passes over all posts) and the ratio to bare
 Python-Markdown, which holds better than absolute times on a shared machine:
 
-- storefront body + summary: ``storefront.documents.render_body``, the reader's Markdown stage
-  today (the body, then the text before ``<!--more-->`` again for the summary, plus link
+- storefront body + summary: ``render_body``, the reader's Markdown stage (before the engine
+  rewrite: the body, then the text before ``<!--more-->`` again for the summary; plus link
   prefixing, word count and link extraction);
-- storefront render_markdown: the project's renderer, whatever it is now;
-- project extensions, with/without smarty: Python-Markdown with the extension list and settings
-  of ``storefront.markdown`` (read from the module), with ``smarty`` and without it;
+- storefront render_markdown: the project's renderer as it is now;
+- project extensions + smarty / without smarty: Python-Markdown with the extension list of
+  ``storefront.markdown`` (smarty taken out of it if listed) and its settings, with Python-
+  Markdown's ``smarty`` added, and without it;
 - bare + smarty, bare: ``markdown.Markdown()`` with smarty only, and with no extension.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import time
 from collections.abc import Callable
@@ -46,21 +48,29 @@ def converter(extensions: list[str]) -> Callable[[str], str]:
 
 
 def variants() -> dict[str, Callable[[str], object] | None]:
-    found: dict[str, Callable[[str], object] | None] = {}
-    try:
-        from storefront.documents import render_body
-    except ImportError:
-        found["storefront body + summary"] = None
-    else:
-        found["storefront body + summary"] = render_body
-    found["storefront render_markdown"] = project.render_markdown
-    extensions: list[str] | None = getattr(project, "_EXTENSIONS", None)
-    found["project extensions"] = converter(list(extensions)) if extensions else None
-    found["project extensions without smarty"] = converter(
-        [name for name in extensions if name != SMARTY]) if extensions else None
+    """The renderers to time; None for one this version of storefront does not have."""
+    found: dict[str, Callable[[str], object] | None] = {
+        "storefront body + summary": _render_body(),
+        "storefront render_markdown": project.render_markdown,
+    }
+    listed: list[str] | None = getattr(project, "_EXTENSIONS", None)
+    base = [name for name in listed if name != SMARTY] if listed else None
+    found["project extensions + smarty"] = converter([*base, SMARTY]) if base else None
+    found["project extensions without smarty"] = converter(base) if base else None
     found["bare + smarty"] = converter([SMARTY])
     found["bare Python-Markdown"] = converter([])
     return found
+
+
+def _render_body() -> Callable[[str], object] | None:
+    """The reader's Markdown stage: ``render_body`` (in ``documents``, later in ``body``)."""
+    for module in ("storefront.body", "storefront.documents"):
+        try:
+            render_body: Callable[[str], object] = importlib.import_module(module).render_body
+        except (ImportError, AttributeError):
+            continue
+        return render_body
+    return None
 
 
 def ms_per_post(convert: Callable[[str], object], bodies: list[str], runs: int) -> list[float]:
