@@ -144,8 +144,9 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
     print("|" + "|".join("-" * (width + 1) + ":" for width in widths) + "|")
     for line in lines:
         print(show(line))
-    print(f"\nmedians of {runs} runs; N posts + {products} products + the example shop's pages "
-          "and FAQ; times in fresh processes; ratios to Hugo's cold build")
+    plural = "s" if runs != 1 else ""
+    print(f"\nmedian of {runs} run{plural}; N posts + {products} products + the example shop's "
+          "pages and FAQ; times in fresh processes; ratios to Hugo's cold build")
     for size in sizes:
         print(f"\n{size.posts:,} posts: "
               + (f"{size.pages:,} pages" if size.pages else "pages: not reported")
