@@ -6,8 +6,9 @@ Run on demand (not part of the test suite):
 
 Converts the bodies of the corpus of :mod:`corpus` in this process, one converter per variant
 reused with ``reset()`` (as storefront does; building a converter is not timed), after a warm-up.
-Prints ms per post (best and median of ``--runs`` passes over all posts) and the ratio to bare
-Python-Markdown, which holds better than absolute times on a shared machine:
+Each pass converts all posts with each variant in turn. Prints CPU ms per post of this process
+(``time.process_time``: time spent waiting for a busy CPU does not count), best and median of
+``--runs`` passes, and the ratio to bare Python-Markdown:
 
 - storefront body + summary: ``render_body``, the reader's Markdown stage (before the engine
   rewrite: the body, then the text before ``<!--more-->`` again for the summary; plus link
@@ -73,15 +74,19 @@ def _render_body() -> Callable[[str], object] | None:
     return None
 
 
-def ms_per_post(convert: Callable[[str], object], bodies: list[str], runs: int) -> list[float]:
-    for body in bodies[:20]:
-        convert(body)
-    passes = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        for body in bodies:
+def ms_per_post(variants: dict[str, Callable[[str], object]], bodies: list[str],
+                runs: int) -> dict[str, list[float]]:
+    """CPU ms per post of each variant, per pass; the variants take turns within each pass."""
+    for convert in variants.values():
+        for body in bodies[:20]:
             convert(body)
-        passes.append((time.perf_counter() - started) * 1000 / len(bodies))
+    passes: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, convert in variants.items():
+            started = time.process_time()
+            for body in bodies:
+                convert(body)
+            passes[name].append((time.process_time() - started) * 1000 / len(bodies))
     return passes
 
 
@@ -93,18 +98,20 @@ def main() -> None:
     args = parser.parse_args()
     bodies = [post.body for post in make_corpus(args.posts, 0, args.seed).posts]
     words = sum(len(body.split()) for body in bodies) / len(bodies)
-    measured = {name: ms_per_post(convert, bodies, args.runs) if convert else None
-                for name, convert in variants().items()}
-    bare = min(measured["bare Python-Markdown"] or [1.0])
-    width = max(map(len, measured))
+    found = variants()
+    measured = ms_per_post({name: convert for name, convert in found.items() if convert},
+                           bodies, args.runs)
+    bare = min(measured["bare Python-Markdown"])
+    width = max(map(len, found))
     print(f"{len(bodies)} posts of {words:.0f} words on average (Markdown {markdown.__version__}),"
           f" {args.runs} passes")
-    print(f"{'variant':<{width}}  ms/post best  median  x bare")
-    for name, passes in measured.items():
+    print(f"{'variant':<{width}}  CPU ms/post best  median  x bare")
+    for name in found:
+        passes = measured.get(name)
         if passes is None:
             print(f"{name:<{width}}  n/a (not in this version of storefront)")
             continue
-        print(f"{name:<{width}}  {min(passes):12.2f}  {statistics.median(passes):6.2f}  "
+        print(f"{name:<{width}}  {min(passes):16.2f}  {statistics.median(passes):6.2f}  "
               f"{min(passes) / bare:5.2f}")
 
 
