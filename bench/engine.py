@@ -16,9 +16,10 @@ the site:
   ``--no-cache`` is passed when ``storefront build --help`` offers it;
 - no-change s: a build with nothing changed after a build that left its output and cache;
 - one-edit s: a build after the body of one post (the newest) got a new closing sentence;
-- preview edit ms: ``storefront serve`` on a free port, then ``--saves`` saves of the newest
-  post, alternately by rename and in place; the time from the save until its page, polled every
-  5 ms, shows the change (median, and p90), see :mod:`preview_latency`;
+- preview edit ms: ``storefront serve`` on a free port, started on the site with no cache and
+  no preview folder; once it serves, ``--saves`` saves of the newest post, alternately by rename
+  and in place; the time from the save until its page, polled every 5 ms, shows the change
+  (median, and p90), see :mod:`preview_latency`;
 - peak MiB: the cold build's peak memory: the largest process (kernel ``ru_maxrss``) and, in
   brackets, the whole process tree (sampled sum, for a build with worker processes), see
   :mod:`measure`;
