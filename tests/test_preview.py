@@ -82,3 +82,41 @@ def test_watcher_rebuilds_once_per_save_and_not_for_its_own_reads(copy_site) -> 
         assert server.builder.epoch == 2, "a rebuild triggered further rebuilds"
     finally:
         server.stop()
+
+
+def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda"),
+                    encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == []
+    advice = ("content/posts/2024-06-10-focaccia.md: its address moved from "
+              "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+              "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]")
+    assert builder.notices == [advice]
+    _, _, body = call(make_app(builder), "/blog/2024/06/focaccia-calda/")
+    assert b'id="storefront-notices"' in body and b"aliases: [/blog/2024/06/focaccia/]" in body
+    post.write_text(post.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == [advice], "the advice stays until the alias is added"
+    builder.rebuild()  # nothing changed at all
+    assert builder.notices == [advice]
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda").replace(
+        "aliases: [", "aliases: [/blog/2024/06/focaccia/, "), encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == []
+
+
+def test_a_renamed_file_is_recognised_by_its_title(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    old = builder.root / "content/posts/2024-06-10-focaccia.md"
+    old.rename(old.with_name("2024-06-10-focaccia-calda.md"))
+    builder.rebuild()
+    assert builder.notices == [
+        "content/posts/2024-06-10-focaccia-calda.md: its address moved from "
+        "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+        "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]
