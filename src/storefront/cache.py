@@ -254,7 +254,7 @@ class BuildCache:
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
-        return os.path.join(self._pages, sha256[:2], sha256)
+        return f"{self._pages}/{sha256[:2]}/{sha256}"
 
     def read_page(self, sha256: str) -> bytes | None:
         """A stored page, or None when it is missing or its bytes do not match its name."""

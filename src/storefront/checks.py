@@ -201,8 +201,12 @@ def missing_templates(tasks: Iterable[RenderTask], exists: Callable[[str], bool]
                       documents: Mapping[str, Document]) -> list[ContentError]:
     """Pages whose template the theme does not have, blamed on the page that names it."""
     errors: list[ContentError] = []
+    found: dict[str, bool] = {}
     for task in tasks:
-        if exists(task.template):
+        present = found.get(task.template)
+        if present is None:
+            present = found[task.template] = exists(task.template)
+        if present:
             continue
         document = documents.get(task.source)
         errors.append(error_at(
