@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from storefront.bundle import load_theme_assets
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -28,8 +29,9 @@ from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.feeds import render_atom, render_rss
 from storefront.output import write_site
 from storefront.plan import Planner, RenderTask, check_collisions
+from storefront.presentation import template_globals
 from storefront.reader import ReadContext, read_document
-from storefront.render import Renderer, collect_static
+from storefront.render import Renderer
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
 from storefront.site import BuildOptions, SiteModel, build_model
 from storefront.sources import DOCUMENT_KINDS, SourceFile, discover_sources
@@ -149,7 +151,11 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
         raise BuildFailed(errors)
     model = build_model(documents, config, urls, request.options, now)
     tasks = Planner(model, config, urls, strings).plan()
-    static = collect_static(chain)
+    # Theme static files (issue 11): bundled, minified and fingerprinted (storefront.bundle);
+    # templates reach them, the map link and the holiday closures through template globals.
+    theme_assets = load_theme_assets(chain)
+    static = theme_assets.files
+    extras = template_globals(config, urls, theme_assets, now)
     assets = {s.asset_path: s for s in sources if s.kind == "assets"}
     generated = {
         urls.url("/feed.xml"): render_rss(model.posts, config, urls, urls.url("/feed.xml")),
@@ -163,7 +169,7 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
     known = frozenset(url for url, _ in claims)
     pages = frozenset(task.url for task in tasks)
     warnings = image_warnings(model, texts)
-    renderer = Renderer(chain, config, urls, strings, model.nav, now, pages)
+    renderer = Renderer(chain, config, urls, strings, model.nav, now, pages, extras)
     problems = check_collisions(claims, urls)
     reasons = unpublished_reasons(documents, model, now)
     # only what is published is checked: a draft waiting for its photo must not block a build
@@ -187,8 +193,8 @@ def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
         files[urls.output_path(url)] = data
     files["sitemap.xml"] = render_sitemap(_sitemap_entries(tasks, urls))
     files["robots.txt"] = render_robots(urls.absolute(urls.url("/sitemap.xml")))
-    for name, path in static.items():
-        files[urls.output_path(urls.url(f"/static/{name}"))] = path.read_bytes()
+    for name, data in static.items():
+        files[urls.output_path(urls.url(f"/static/{name}"))] = data
     for name, source in assets.items():
         files[urls.output_path(urls.url(f"/assets/{name}"))] = source.data
     return RenderedSite(files, len(tasks), model, tuple(warnings), left_out_summary(reasons))

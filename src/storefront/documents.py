@@ -96,7 +96,10 @@ class ProductMeta:
     summary: str = field(default="", metadata=field_doc("one-line summary"))
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    featured: bool = field(default=True, metadata=field_doc("may appear on the home page"))
+    featured: bool = field(default=True, metadata=field_doc(
+        "may appear on the home page (while in stock or made to order)"))
+    pinned: bool = field(default=False, metadata=field_doc(
+        "always on the home page, before the others, even when sold out or discontinued"))
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,12 @@ class Product:
     featured: bool
     on_sale: bool = False
     links: tuple[str, ...] = ()
+    pinned: bool = False
+
+    @property
+    def available(self) -> bool:
+        """Can be ordered now: in stock or made to order."""
+        return self.availability in ("in_stock", "preorder")
 
     @property
     def sale_ends(self) -> datetime | None:

@@ -122,6 +122,11 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str,
             source.path, line_of_key(decode_text(source), "sale_price"),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
+    if meta.pinned and not meta.featured:
+        raise BuildFailed([error_at(
+            source.path, line_of_key(decode_text(source), "pinned"),
+            "pinned: true puts the product on the home page, but featured: false keeps it off",
+            "keep one of the two lines")])
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
@@ -142,7 +147,7 @@ def _product(source: SourceFile, meta: ProductMeta, body_text: str,
         sale_price=meta.sale_price, sale_until=sale_until, category=category,
         tags=_tags(meta.tags, context), order=meta.order, summary=meta.summary,
         summary_html=body.summary_html, content_html=body.content_html, draft=meta.draft,
-        featured=meta.featured, links=body.links,
+        featured=meta.featured, links=body.links, pinned=meta.pinned,
     )
 
 

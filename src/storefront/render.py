@@ -8,9 +8,9 @@ syntax error or a runtime error inside a template is reported as
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -42,7 +42,8 @@ class Renderer:
 
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
-                 pages: frozenset[str] = frozenset()) -> None:
+                 pages: frozenset[str] = frozenset(),
+                 extra_globals: Mapping[str, Any] | None = None) -> None:
         self.chain = chain
         self.nav = nav
         self.home = urls.url("/")
@@ -60,6 +61,7 @@ class Renderer:
             lang=config.language,
             page_exists=lambda path: urls.url(path) in pages,
         )
+        self.env.globals.update(extra_globals or {})  # storefront.presentation.template_globals
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
         """Compile the templates that will be used; return every problem found.
@@ -122,15 +124,3 @@ def _is_current(item_url: str, page_url: str, home: str) -> bool:
     if item_url == page_url:
         return True
     return item_url != home and item_url.endswith("/") and page_url.startswith(item_url)
-
-
-def collect_static(chain: tuple[Theme, ...]) -> dict[str, Path]:
-    """Theme static files by path below ``static/``, children overriding parents."""
-    files: dict[str, Path] = {}
-    for theme in reversed(chain):
-        if not theme.static.is_dir():
-            continue
-        for path in sorted(theme.static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(theme.static).as_posix()] = path
-    return files

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
+from storefront.hours import hours_jsonld
 from storefront.urls import UrlBuilder
 
 _AVAILABILITY = {
@@ -80,6 +81,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
     hours = [entry for h in business.opening_hours if h.schema for entry in split_hours(h.schema)]
     if hours:
         data["openingHours"] = hours
+    data.update(hours_jsonld(business))
     if config.social:
         data["sameAs"] = [link.url for link in config.social]
     return data

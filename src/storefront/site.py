@@ -8,6 +8,7 @@ schedule one.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from storefront.config import SiteConfig
 from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.hours import closure_changes
 from storefront.markdown import slugify
 from storefront.urls import UrlBuilder
 
@@ -91,6 +93,7 @@ def build_model(
                key=lambda p: p.url)
     )
     posts_by_tag, tags = _tags(posts)
+    changes += closure_changes(config.business.closures, now, zoneinfo.ZoneInfo(config.timezone))
     return SiteModel(
         posts=posts,
         products=products,
@@ -135,6 +138,18 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
             changes.append(ends)
         result.append(replace(product, on_sale=on_sale))
     return tuple(sorted(result, key=_product_key))
+
+
+def select_featured(products: Iterable[Product], count: int) -> tuple[Product, ...]:
+    """The home page's products: pinned ones first, then featured ones that can be ordered.
+
+    A sold-out or discontinued product is not advertised on the home page unless its owner
+    pinned it there (``pinned: true``); catalogue order within each of the two groups.
+    """
+    items = list(products)
+    pinned = [p for p in items if p.pinned]
+    others = [p for p in items if p.featured and p.available and not p.pinned]
+    return tuple((pinned + others)[:count])
 
 
 def _product_key(product: Product) -> tuple[str, int, str, str]:

@@ -9,7 +9,7 @@ file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import jinja2
 
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
-from storefront.values import parse_theme_name
+from storefront.values import parse_static_css, parse_theme_name
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 MAX_CHAIN = 8
@@ -30,6 +30,7 @@ class ThemeManifest:
     name: str = ""
     extends: str | None = field(default=None, metadata={"parse": parse_theme_name})
     description: str = ""
+    stylesheets: tuple[str, ...] = field(default=(), metadata={"parse": parse_static_css})
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Theme:
     name: str
     path: Path  # the theme folder
     label: str  # how errors name it: themes/bottega or <built-in>/default
+    # what the theme adds to the site's one stylesheet, in order (paths below static/)
+    stylesheets: tuple[str, ...] = ()
 
     @property
     def templates(self) -> Path:
@@ -72,15 +75,17 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
                                         f"needs themes/{current}/theme.yaml")])
         if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
             raise BuildFailed([error_at(where, line, f'theme "{current}" extends itself in a loop')])
-        chain.append(theme)
         manifest_path = f"{theme.label}/theme.yaml"
         manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
+        chain.append(replace(theme, stylesheets=manifest.stylesheets))
         current, where, line = manifest.extends, manifest_path, _line_of_key(
             theme.path / "theme.yaml", "extends")
     builtin_default = BUILTIN_THEMES / "default"
     if chain[-1].path != builtin_default:
         # every chain ends at the built-in theme, so a site theme holds only what it changes
-        chain.append(Theme("default", builtin_default, "<built-in theme default>"))
+        label = "<built-in theme default>"
+        manifest = _read_manifest(builtin_default / "theme.yaml", f"{label}/theme.yaml")
+        chain.append(Theme("default", builtin_default, label, manifest.stylesheets))
     return tuple(chain)
 
 
