@@ -185,6 +185,17 @@ class SiteConfig:
         return self.locale or {"it": "it_IT", "en": "en_US"}[self.language]
 
     @property
+    def form_mode(self) -> Literal["live", "mailto", "hidden"]:
+        """How the theme shows forms: posting to the endpoint, as an e-mail button, or not at all.
+
+        Without a ``form_endpoint`` a form would post into the void; the owner's ``form_fallback``
+        decides between a ``mailto:`` button (it needs ``business.email``) and hiding it.
+        """
+        if self.has_form_endpoint:
+            return "live"
+        return "mailto" if self.form_fallback == "mailto" and self.business.email else "hidden"
+
+    @property
     def effective_contact_page(self) -> str:
         return self.contact_page or {"it": "/contatti/", "en": "/contact/"}[self.language]
 

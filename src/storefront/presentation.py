@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-from babel.dates import format_interval
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 
 from storefront.bundle import ThemeAssets
 from storefront.config import Business, SiteConfig
@@ -37,10 +38,24 @@ def template_globals(config: SiteConfig, urls: UrlBuilder, assets: ThemeAssets,
 
     zone = zoneinfo.ZoneInfo(config.timezone)
     locale = config.effective_locale
-    closures = tuple(
-        replace(notice, dates=format_interval(notice.start, notice.until, "yMMMMd", locale=locale))
-        for notice in visible_closures(config.business.closures, now, zone))
+    closures = tuple(replace(notice, dates=closure_dates(notice.start, notice.until, locale))
+                     for notice in visible_closures(config.business.closures, now, zone))
     return {"asset_url": asset_url, "map_url": map_url(config.business), "closures": closures}
+
+
+def closure_dates(start: date, until: date, locale: str) -> str:
+    """"24 dicembre 2026 – 6 gennaio 2027", "9 agosto – 22 agosto 2027", "August 9 – August 22, 2027".
+
+    Month names in full (CLDR's own interval formats abbreviate them), the year once when both
+    days share it, and the dash kept on the first day's line (a no-break space before it).
+    """
+    end = format_date(until, "long", locale=locale)
+    if start == until:
+        return end
+    first = (format_skeleton("MMMMd", start, locale=locale) if start.year == until.year
+             else format_date(start, "long", locale=locale))
+    pattern = Locale.parse(locale).interval_formats.get(None) or "{0} – {1}"
+    return pattern.replace("{0}\u2009", "{0}\u202f").replace("{0} ", "{0}\u202f").format(first, end)
 
 
 def map_url(business: Business) -> str:
