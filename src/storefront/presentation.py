@@ -47,15 +47,20 @@ def closure_dates(start: date, until: date, locale: str) -> str:
     """"24 dicembre 2026 – 6 gennaio 2027", "9 agosto – 22 agosto 2027", "August 9 – August 22, 2027".
 
     Month names in full (CLDR's own interval formats abbreviate them), the year once when both
-    days share it, and the dash kept on the first day's line (a no-break space before it).
+    days share it; a line may break only after the dash, never inside a date or before the dash.
     """
-    end = format_date(until, "long", locale=locale)
+    end = _unbroken(format_date(until, "long", locale=locale))
     if start == until:
         return end
-    first = (format_skeleton("MMMMd", start, locale=locale) if start.year == until.year
-             else format_date(start, "long", locale=locale))
+    first = _unbroken(format_skeleton("MMMMd", start, locale=locale) if start.year == until.year
+                      else format_date(start, "long", locale=locale))
     pattern = Locale.parse(locale).interval_formats.get(None) or "{0} – {1}"
     return pattern.replace("{0}\u2009", "{0}\u202f").replace("{0} ", "{0}\u202f").format(first, end)
+
+
+def _unbroken(text: str) -> str:
+    """One date never split over two lines ("24 dicembre" / "2026" would read badly)."""
+    return text.replace(" ", "\u00a0")
 
 
 def map_url(business: Business) -> str:

@@ -69,6 +69,16 @@ OVERFLOWING = """() => {
 }"""
 
 
+def save_screenshot(page, path: Path) -> None:
+    """A full-page screenshot with every image in it (a full-page capture does not scroll, so
+    lazy images below the first screen would stay blank)."""
+    page.evaluate("""() => Promise.all(Array.from(document.images).map(img => {
+      img.loading = 'eager';
+      return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+    }))""")
+    page.screenshot(path=str(path), full_page=True)
+
+
 def screenshot_name(site: str, path: str, width: int, mode: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
     return f"{site}--{slug}--{width}--{mode}.png"
@@ -89,8 +99,7 @@ def test_page_is_accessible_stays_on_the_host_and_fits(browser, site_urls, scree
         response = page.goto(site_urls[site] + path)
         assert response is not None
         assert response.status == 200 or path == "/404.html"
-        page.screenshot(path=str(screenshots / screenshot_name(site, path, width, scheme)),
-                        full_page=True)
+        save_screenshot(page, screenshots / screenshot_name(site, path, width, scheme))
         stylesheets = page.eval_on_selector_all("link[rel=stylesheet]", "els => els.map(e => e.href)")
         overflow = page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")

@@ -8,7 +8,7 @@ here by a static-only server, so the endpoint does not answer) and shop-en (no e
 from __future__ import annotations
 
 import pytest
-from test_example_site import WIDTHS, screenshot_name
+from test_example_site import WIDTHS, save_screenshot, screenshot_name
 
 from support import REPO
 
@@ -46,9 +46,12 @@ def test_the_first_screen_of_a_product_holds_photo_price_and_an_order_button(
         page.close()
 
 
+@pytest.mark.parametrize("width", [375, 768])
 @pytest.mark.parametrize("site", list(PRODUCTS))
-def test_the_menu_opens_and_closes_without_javascript_on_a_phone(browser, site_urls, site) -> None:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
+def test_the_menu_opens_and_closes_without_javascript_on_a_phone_or_tablet(browser, site_urls, site,
+                                                                          width) -> None:
+    context = browser.new_context(java_script_enabled=False,
+                                  viewport={"width": width, "height": WIDTHS[width]})
     page = context.new_page()
     try:
         page.goto(site_urls[site] + "/")
@@ -65,16 +68,17 @@ def test_the_menu_opens_and_closes_without_javascript_on_a_phone(browser, site_u
         context.close()
 
 
-@pytest.mark.parametrize("width", [768, 1280])
-def test_on_a_wider_screen_the_menu_links_are_in_the_header(browser, site_urls, width) -> None:
-    context = browser.new_context(java_script_enabled=False,
-                                  viewport={"width": width, "height": WIDTHS[width]})
+@pytest.mark.parametrize("site", list(PRODUCTS))
+def test_on_a_desktop_the_menu_links_are_in_the_header(browser, site_urls, site) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 800})
     page = context.new_page()
     try:
-        page.goto(site_urls["example"] + "/")
+        page.goto(site_urls[site] + "/")
         assert not page.locator("summary.site-menu-button").is_visible()
         links = page.locator(".site-nav a")
         assert all(links.nth(n).evaluate(ON_FIRST_SCREEN) for n in range(links.count()))
+        tops = links.evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+        assert len(set(tops)) == 1, "the menu links wrap onto a second row"
     finally:
         context.close()
 
@@ -126,8 +130,7 @@ def test_printed_pages_are_black_on_white_without_buttons(browser, site_urls, sc
     try:
         for path in ("/", product):
             page.goto(site_urls[site] + path)
-            page.screenshot(path=str(screenshots / screenshot_name(site, path, 768, f"print-{scheme}")),
-                            full_page=True)
+            save_screenshot(page, screenshots / screenshot_name(site, path, 768, f"print-{scheme}"))
             texts = page.evaluate(FOOTER_TEXT)
             assert texts, "the footer printed no text"
             faint = [(t["text"], round(contrast(t["color"], t["background"]), 1)) for t in texts
