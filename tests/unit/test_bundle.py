@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from storefront.bundle import (
@@ -16,8 +18,11 @@ from storefront.bundle import (
     load_theme_assets,
     minify,
 )
+from storefront.config import parse_config
 from storefront.errors import BuildFailed
+from storefront.presentation import template_globals
 from storefront.theme import resolve_theme_chain
+from storefront.urls import UrlBuilder
 from support import REPO
 
 
@@ -153,3 +158,16 @@ def test_a_stylesheet_must_be_a_css_file_below_static(tmp_path: Path, bad: str) 
     assert [e.format() for e in failure.value.errors] == [
         f'themes/kid/theme.yaml:2: stylesheets[1] must be a .css file below static/, such as '
         f'"css/shop.css", got "{bad}"']
+
+
+def test_templates_reach_the_fingerprinted_files_by_their_logical_names() -> None:
+    assets = bundle_assets({"css/site.css": source(".a{color:red}"), "js/forms.js": source("x=1")},
+                           ["css/site.css"])
+    config = parse_config("title: Shop\nbase_url: https://example.com/negozio/\n")
+    asset_url = template_globals(config, UrlBuilder.from_base_url(config.base_url), assets,
+                                 datetime(2026, 1, 1, tzinfo=UTC))["asset_url"]
+    assert asset_url("css/site.css") == "/negozio/static/" + assets.path(BUNDLE)
+    assert asset_url("js/forms.js") == "/negozio/static/" + assets.path("js/forms.js")
+    with pytest.raises(jinja2.TemplateRuntimeError, match=r'asset_url\("css/shop.css"\): the theme '
+                       r"has no static file css/shop.css"):
+        asset_url("css/shop.css")
