@@ -13,11 +13,15 @@ NPM = REPO / ".cache" / "npm" / "node_modules"
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` by relative path (for exact comparisons)."""
+    """Every file under ``root`` by relative path (for exact comparisons).
+
+    The output manifest is left out: it records when each file was written (machine state, not
+    site content); tests of the writer look at it directly.
+    """
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.name != ".storefront-manifest.json"
     }
 
 

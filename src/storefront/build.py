@@ -1,235 +1,333 @@
-"""Build a site: wire the stages together and report what happened.
+"""Build a site: the pipeline, one stage after another, with the cache between them.
 
-``build_site`` never prints and never exits; it returns a :class:`BuildReport` or raises
-:class:`~storefront.errors.BuildFailed` with every problem found. Nothing is written to the output
-directory until every page has rendered.
+``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
+parallel) → site model → plan (every output) → check → render (only what changed, parallel) →
+write (only what changed). A command-line build uses a session once; the preview keeps one alive,
+so parsed documents, output records and the worker processes stay in memory between saves. Each
+stage is a function of its own module; this one only wires them, one method per stage.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import zoneinfo
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from storefront.bundle import load_theme_assets
+from storefront.bundle import ThemeAssets, theme_assets
+from storefront.cache import BuildCache, OutputRecord, store_page
 from storefront.checks import (
     LinkTargets,
     check_config_links,
     check_links,
     image_warnings,
     left_out_summary,
+    missing_templates,
     unpublished_reasons,
 )
-from storefront.config import CONFIG_NAME, SiteConfig, load_config
+from storefront.codec import encode
+from storefront.config import CONFIG_NAME, SiteConfig
+from storefront.deps import page_exists_in
 from storefront.documents import Document
-from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
-from storefront.feeds import render_atom, render_rss
-from storefront.output import write_site
-from storefront.plan import Planner, RenderTask, check_collisions
-from storefront.presentation import template_globals
-from storefront.reader import ReadContext, read_document
-from storefront.render import Renderer
-from storefront.seo import SitemapEntry, render_robots, render_sitemap
-from storefront.site import BuildOptions, SiteModel, build_model
-from storefront.sources import DOCUMENT_KINDS, SourceFile, discover_sources
-from storefront.theme import load_strings, resolve_theme_chain
+from storefront.environment import make_environment
+from storefront.errors import BuildFailed, ContentError
+from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
+from storefront.localize import localize
+from storefront.memo import BuildMemo, inputs_digest, strongest_clock
+from storefront.output import (
+    WriteItem,
+    WriteReport,
+    manifest_intact,
+    read_manifest,
+    unchanged_in,
+    write_site,
+)
+from storefront.outputs import OutputPlan, output_path, plan_outputs
+from storefront.parsing import Hashes, ParsedSite, parse_sources
+from storefront.plan import Planner, check_collisions
+from storefront.presentation import Presentation
+from storefront.reader import ReaderSettings
+from storefront.rendering import PageMemo, RenderState, render_pages, template_identity
+from storefront.request import (
+    BuildReport,
+    BuildRequest,
+    Progress,
+    build_time,
+    check_output_folder,
+    effective_config,
+)
+from storefront.site import SiteModel, build_model
+from storefront.sources import SourceFile, StatCache, discover_sources
+from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.urls import UrlBuilder
-from storefront.values import parse_base_url
+from storefront.workers import WorkerPool
 
 
 @dataclass(frozen=True)
-class BuildRequest:
-    """Everything a build depends on besides the files."""
+class _Inputs:
+    """What one build starts from: the config, the clock, the theme and the files."""
 
-    root: Path
-    output: Path | None = None  # default: root/output
-    options: BuildOptions = field(default_factory=BuildOptions)
-    base_url: str | None = None  # overrides storefront.yaml (the preview server uses this)
-    now: datetime | None = None  # default: SOURCE_DATE_EPOCH, else the clock
-    require_base_url: bool = True
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    pages: int
-    files: int
-    written: int
-    unchanged: int
-    deleted: int
-    seconds: float
-    next_change: datetime | None
-    warnings: tuple[ContentError, ...]
-    output: Path
-    left_out: tuple[str, ...] = ()
-
-
-def build_time(zone: zoneinfo.ZoneInfo) -> datetime:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None or epoch == "":
-        return datetime.now(zone)
-    try:
-        return datetime.fromtimestamp(int(epoch.strip()), zone)
-    except (ValueError, OverflowError, OSError):
-        raise BuildFailed([error_at(
-            "SOURCE_DATE_EPOCH", 0, f'must be a whole number of seconds since 1970, got "{epoch}"',
-            "set it with: export SOURCE_DATE_EPOCH=$(date +%s), or unset it")]) from None
-
-
-def build_site(request: BuildRequest) -> BuildReport:
-    """Build ``request.root`` into its output directory."""
-    started = time.perf_counter()
-    config = _effective_config(request)
-    output = request.output or request.root / "output"
-    check_output_folder(request.root, output)
-    rendered = render_site(config, request)
-    report = write_site(output, rendered.files)
-    return BuildReport(
-        pages=rendered.pages, files=len(rendered.files), written=report.written,
-        unchanged=report.unchanged, deleted=report.deleted,
-        seconds=time.perf_counter() - started, next_change=rendered.model.next_change,
-        warnings=rendered.warnings, output=output, left_out=rendered.left_out,
-    )
-
-
-def check_output_folder(root: Path, output: Path) -> None:
-    """Refuse an output folder that would overwrite or mix with the site's own files."""
-    site, target = root.resolve(), output.resolve()
-    protected = [site / "content", site / "themes", site / "storefront.yaml"]
-    if target == site or target in site.parents or any(
-            target == p or p in target.parents or target in p.parents for p in protected):
-        raise BuildFailed([error_at(
-            "--output", 0, f"the output folder {output} would overwrite the site's own files",
-            "choose a separate folder such as output/ (the default)")])
-    if target.exists() and not target.is_dir():
-        raise BuildFailed([error_at("--output", 0, f"{output} is a file, not a folder",
-                                    "choose a folder for the built site")])
-
-
-def _effective_config(request: BuildRequest) -> SiteConfig:
-    config = load_config(request.root)
-    if request.base_url is not None:
-        try:
-            config = replace(config, base_url=parse_base_url(request.base_url))
-        except ValueError as exc:
-            raise BuildFailed([error_at("--base-url", 0, str(exc))]) from None
-    if request.require_base_url and not config.base_url:
-        raise BuildFailed([error_at(
-            "storefront.yaml", 0, "base_url is required to build the public site",
-            "add a line like base_url: https://www.example.com/ (or pass --base-url)")])
-    return config
+    config: SiteConfig
+    urls: UrlBuilder
+    now: datetime
+    chain: tuple[Theme, ...]
+    sources: tuple[SourceFile, ...]
+    output: Path  # resolved
+    variant: str  # what the output records depend on besides the files: base URL, options
+    digest: str  # of everything the build reads, for the whole-build shortcut
+    theme_key: str  # storefront's code and every theme file
+    theme_files: tuple[tuple[str, str], ...]  # (label path, SHA-256) of every theme file
 
 
 @dataclass(frozen=True)
-class RenderedSite:
-    files: dict[str, bytes]
-    pages: int
+class _Planned:
+    parsed: ParsedSite
+    local: list[Document]
     model: SiteModel
-    warnings: tuple[ContentError, ...]
-    left_out: tuple[str, ...] = ()
+    strings: dict[str, str]
+    plan: OutputPlan
+    paths: tuple[str, ...]  # output path of each planned output
+    identity: Callable[[str], str]  # what each template name resolves to
+    presentation: Presentation  # the answers of asset_url() and closures()
+    warnings: list[ContentError]
+    left_out: tuple[str, ...]
 
 
-def render_site(config: SiteConfig, request: BuildRequest) -> RenderedSite:
-    """Run every stage up to (not including) writing; return the files to write.
+class BuildSession:
+    """Builds one site, once or again and again, remembering what it can between builds."""
 
-    Problems are collected per stage and reported together: every file's parse errors first
-    (later checks would only repeat them), then every whole-site check at once.
+    def __init__(self, request: BuildRequest, progress: Progress | None = None) -> None:
+        self.request = request
+        self.progress = progress
+        self.pool = WorkerPool(request.jobs)
+        self._cache: BuildCache | None = None
+        self.memory: dict[str, tuple[str, Document, Hashes]] = {}  # path -> key, document, hashes
+        self.records: dict[str, dict[str, OutputRecord]] = {}  # variant -> path -> record
+        self.serial = int(time.time())
+        self._discarded_reported = 0
+        self.stats = StatCache()  # a session reads only the files whose stat changed
+        self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
+        self._pending_memo = PageMemo()
+        self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
+        self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
+        self._assets: tuple[str, ThemeAssets | None] = ("", None)  # theme key, its static files
+
+    @property
+    def cache(self) -> BuildCache:
+        """Opened once the build has passed its first checks, so a refused build leaves no cache."""
+        if self._cache is None:
+            self._cache = BuildCache(self.request.cache_folder, code_fingerprint())
+        return self._cache
+
+    def close(self) -> None:
+        self.pool.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    def build(self) -> BuildReport:
+        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was."""
+        started = time.perf_counter()
+        inputs = self._inputs()
+        memo_key = digest(inputs.variant, str(inputs.output))
+        memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
+        if (memo is not None and memo.still_valid(inputs.digest, inputs.now)
+                and manifest_intact(inputs.output, read_manifest(inputs.output))):
+            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0))
+        planned = self._plan(inputs)
+        self._check(inputs, planned)
+        records, rendered = self._render(inputs, planned)
+        report = self._write(inputs, planned, records)
+        self.serial += 1
+        self.cache.save_outputs(inputs.variant, records, self.serial,
+                                self.records.get(inputs.variant))
+        self.records[inputs.variant] = records
+        self.page_memos[inputs.variant] = self._pending_memo
+        self.cache.forget_documents(s.path for s in inputs.sources)
+        memo = BuildMemo(
+            inputs.digest, planned.model.next_change,
+            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.year,
+            len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
+            planned.left_out)
+        self.cache.save_memo(memo_key, memo.to_json())
+        return self._report(started, memo, planned.parsed.parsed, rendered,
+                            (report.written, report.unchanged, report.deleted), report.changed)
+
+    # -- the stages ------------------------------------------------------------------------------
+
+    def _inputs(self) -> _Inputs:
+        """Config, output folder, clock, theme chain and content files (read and hashed)."""
+        request = self.request
+        config = effective_config(request)
+        check_output_folder(request.root, request.output_dir)
+        now = request.now or build_time(zoneinfo.ZoneInfo(config.timezone))
+        chain = resolve_theme_chain(request.root, config.theme)
+        self._stage("reading", 0, 1)
+        sources = discover_sources(request.root, self.stats)
+        output = request.output_dir.resolve()
+        options = repr(request.options)
+        themes = theme_files(chain, self.stats)
+        everything = inputs_digest(
+            code_fingerprint(), repr(encode(config)), options, output, themes,
+            [(source.path, source.digest) for source in sources])
+        theme_key = digest(code_fingerprint(), *(f"{path} {sha}" for path, sha in themes))
+        return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
+                       output, digest(config.base_url, options), everything, theme_key,
+                       tuple(themes))
+
+    def _plan(self, inputs: _Inputs) -> _Planned:
+        """Parse (what changed), build the site model and plan every output."""
+        config, urls = inputs.config, inputs.urls
+        parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
+                               self.pool)
+        if parsed.errors:
+            raise BuildFailed(parsed.errors)
+        local = [localize(document, urls) for document in parsed.documents]
+        model = build_model(local, config, urls, self.request.options, inputs.now)
+        strings = load_strings(inputs.chain, config.language)
+        site = site_fingerprint(config, strings, model.nav, self.request.options)
+        if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
+            self._plan_memo = (site, {})
+        tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
+        assets = self._theme_assets(inputs)
+        plan = plan_outputs(tasks, model, config, urls, assets.outputs,
+                            [s for s in inputs.sources if s.kind == "assets"])
+        reasons = unpublished_reasons(local, model, inputs.now)
+        presentation = Presentation.of(assets.names, urls, model.closures, config.effective_locale)
+        return _Planned(parsed, local, model, strings, plan,
+                        tuple(output_path(o, urls) or "" for o in plan.outputs),
+                        template_identity(make_environment(inputs.chain)), presentation,
+                        image_warnings(model), left_out_summary(reasons))
+
+    def _theme_assets(self, inputs: _Inputs) -> ThemeAssets:
+        """The theme's static files, bundled and named; made again only when a theme file (or
+        storefront's code) changed since the session's last build."""
+        hashed = self.request.options.hashed_assets
+        key = digest(inputs.theme_key, str(hashed))
+        known, assets = self._assets
+        if known != key or assets is None:
+            assets = theme_assets(inputs.chain, inputs.theme_files, hashed)
+            self._assets = (key, assets)
+        return assets
+
+    def _check(self, inputs: _Inputs, planned: _Planned) -> None:
+        """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
+        config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
+        problems = check_collisions(plan.claims, urls)
+        reasons = unpublished_reasons(planned.local, model, inputs.now)
+        # only what is published is checked: a draft waiting for its photo must not block a build
+        problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
+        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
+        problems += check_config_links(config, config_text, plan.pages, urls)
+        problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
+                                      {d.source: d for d in planned.local})
+        if self.request.options.strict:
+            problems += planned.warnings
+        if problems:
+            raise BuildFailed(problems)
+
+    def _render(self, inputs: _Inputs,
+                planned: _Planned) -> tuple[dict[str, OutputRecord], int]:
+        """Render the pages and feeds whose inputs changed: every page's and feed's record, and
+        how many pages were rendered."""
+        config, urls, model = inputs.config, inputs.urls, planned.model
+        previous = self.records.get(inputs.variant)
+        if previous is None:
+            previous = self.cache.outputs(inputs.variant)
+        manifest = read_manifest(inputs.output)
+        self._checked = {}
+
+        def available(path: str, record: OutputRecord) -> bool:
+            held = self._checked[path, record.sha256] = unchanged_in(
+                inputs.output, manifest, path, record.sha256)
+            return held or self.cache.read_page(record.sha256) is not None
+
+        site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
+        fingerprints = Fingerprinter(
+            site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
+            {"page_exists": page_exists_in(planned.plan.pages, urls),
+             **planned.presentation.answers()}, inputs.now)
+        state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
+                            planned.plan.pages, planned.plan.tasks, self.cache.pages,
+                            self.cache.folder / "templates", inputs.theme_key,
+                            planned.presentation)
+        outputs = planned.plan.outputs
+        page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
+        records, rendered, errors, memo = render_pages(
+            state, previous, page_paths, fingerprints, available, self.pool,
+            lambda done, total: self._stage("rendering", done, total),
+            self.page_memos.get(inputs.variant))
+        self.pool.forget_states()
+        if errors:
+            raise BuildFailed(errors)
+        for output, path in zip(outputs, planned.paths, strict=True):
+            if output.kind != "feed":
+                continue
+            assert output.make is not None
+            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
+            record = previous.get(path)
+            if record is None or record.fingerprint != fingerprint or not available(path, record):
+                data = output.make()
+                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
+            records[path] = record
+        self._pending_memo = memo  # kept only if the build succeeds
+        return records, len(rendered)
+
+    def _write(self, inputs: _Inputs, planned: _Planned,
+               records: dict[str, OutputRecord]) -> WriteReport:
+        """Write what changed into the output folder."""
+        items: list[WriteItem] = []
+        for output, path in zip(planned.plan.outputs, planned.paths, strict=True):
+            if output.kind in ("page", "feed"):
+                record = records[path]
+                items.append(WriteItem(path, record.sha256, record.size,
+                                       file=self.cache.page_path(record.sha256)))
+            elif output.kind == "data":
+                assert output.data is not None
+                items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))
+            else:
+                assert output.file is not None
+                items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
+                                       file=output.file))
+        self._stage("writing", 0, 1)
+        return write_site(self.request.output_dir, items, self._checked)
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
+                written: tuple[int, int, int], changed: tuple[str, ...] = ()) -> BuildReport:
+        return BuildReport(
+            pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
+            deleted=written[2], seconds=time.perf_counter() - started,
+            next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
+            left_out=memo.left_out, rendered=rendered, parsed=parsed,
+            cache_discarded=self._newly_discarded(), changed=changed)
+
+    def _newly_discarded(self) -> int:
+        """Cache entries found damaged or foreign since the last report."""
+        count = self.cache.discarded - self._discarded_reported
+        self._discarded_reported = self.cache.discarded
+        return count
+
+    def _stage(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+
+def build_site(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
+    """Build ``request.root`` into its output folder (one build, then the session ends).
+
+    Never prints and never exits: returns a :class:`BuildReport` or raises
+    :class:`~storefront.errors.BuildFailed` with every problem found, leaving the output as it
+    was.
     """
-    root = request.root
-    zone = zoneinfo.ZoneInfo(config.timezone)
-    now = request.now or build_time(zone)
-    urls = UrlBuilder.from_base_url(config.base_url)
-    chain = resolve_theme_chain(root, config.theme)
-    strings = load_strings(chain, config.language)
-    sources = discover_sources(root)
-    texts = {s.path: s.data.decode("utf-8", "replace") for s in sources if s.kind != "assets"}
-    documents, errors = read_documents(sources, ReadContext(config, urls))
-    if errors:
-        raise BuildFailed(errors)
-    model = build_model(documents, config, urls, request.options, now)
-    tasks = Planner(model, config, urls, strings).plan()
-    # Theme static files (issue 11): bundled, minified and fingerprinted (storefront.bundle);
-    # templates reach them, the map link and the holiday closures through template globals.
-    theme_assets = load_theme_assets(chain)
-    static = theme_assets.files
-    extras = template_globals(config, urls, theme_assets, now)
-    assets = {s.asset_path: s for s in sources if s.kind == "assets"}
-    generated = {
-        urls.url("/feed.xml"): render_rss(model.posts, config, urls, urls.url("/feed.xml")),
-        urls.url("/atom.xml"): render_atom(model.posts, config, urls, urls.url("/atom.xml")),
-    }
-    claims = [(task.url, task.source) for task in tasks]
-    claims += [(urls.url(f"/static/{name}"), "the theme's static files") for name in static]
-    claims += [(urls.url(f"/assets/{name}"), source.path) for name, source in assets.items()]
-    claims += [(url, "the feeds") for url in generated]
-    claims += [(urls.url(u), "the sitemap") for u in ("/sitemap.xml", "/robots.txt")]
-    known = frozenset(url for url, _ in claims)
-    pages = frozenset(task.url for task in tasks)
-    warnings = image_warnings(model, texts)
-    renderer = Renderer(chain, config, urls, strings, model.nav, now, pages, extras)
-    problems = check_collisions(claims, urls)
-    reasons = unpublished_reasons(documents, model, now)
-    # only what is published is checked: a draft waiting for its photo must not block a build
-    problems += check_links(model.published(), texts, LinkTargets(known, reasons), urls)
-    problems += check_config_links(config, _config_text(root), pages, urls)
-    problems += renderer.load(_template_users(tasks, texts))
-    if request.options.strict:
-        problems += warnings
-    if problems:
-        raise BuildFailed(problems)
-
-    files: dict[str, bytes] = {}
-    for task in tasks:
-        try:
-            files[urls.output_path(task.url)] = renderer.render(task)
-        except BuildFailed as exc:
-            problems.extend(exc.errors)
-    if problems:
-        raise BuildFailed(problems)
-    for url, data in generated.items():
-        files[urls.output_path(url)] = data
-    files["sitemap.xml"] = render_sitemap(_sitemap_entries(tasks, urls))
-    files["robots.txt"] = render_robots(urls.absolute(urls.url("/sitemap.xml")))
-    for name, data in static.items():
-        files[urls.output_path(urls.url(f"/static/{name}"))] = data
-    for name, source in assets.items():
-        files[urls.output_path(urls.url(f"/assets/{name}"))] = source.data
-    return RenderedSite(files, len(tasks), model, tuple(warnings), left_out_summary(reasons))
+    session = BuildSession(request, progress)
+    try:
+        return session.build()
+    finally:
+        session.close()
 
 
-def _config_text(root: Path) -> str:
-    return (root / CONFIG_NAME).read_text(encoding="utf-8")
-
-
-def _template_users(tasks: list[RenderTask], texts: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
-    users: dict[str, list[tuple[str, int]]] = {}
-    for task in tasks:
-        line = line_of_key(texts[task.source], "template") if task.source in texts else 0
-        users.setdefault(task.template, []).append((task.source, line))
-    return users
-
-
-def read_documents(sources: tuple[SourceFile, ...],
-                   context: ReadContext) -> tuple[list[Document], list[ContentError]]:
-    """Parse every document, collecting the problems of all files."""
-    documents: list[Document] = []
-    errors: list[ContentError] = []
-    for source in sources:
-        if source.kind not in DOCUMENT_KINDS:
-            continue
-        try:
-            documents.append(read_document(source, context))
-        except BuildFailed as exc:
-            errors.extend(exc.errors)
-    return documents, errors
-
-
-def _sitemap_entries(tasks: list[RenderTask], urls: UrlBuilder) -> list[SitemapEntry]:
-    return [
-        SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
-        for task in tasks
-        if not task.meta.noindex
-    ]
+__all__ = ["BuildReport", "BuildRequest", "BuildSession", "build_site"]

@@ -1,19 +1,24 @@
-"""Bundle, minify and fingerprint the theme's static files.
+"""Bundle, minify and fingerprint the theme's static files: outputs of the plan.
 
-Part of planning the outputs; :func:`bundle_assets` is pure (bytes in, bytes out), and
-:func:`load_theme_assets` only reads the theme folders. Every theme of the chain lists in its
-``theme.yaml`` the stylesheets it adds (``stylesheets: [css/shop.css]``); they are joined, parent
-first, into ONE stylesheet (``css/site.css``), so a page makes a single render-blocking request
-however many themes stack up. CSS is minified with rcssmin and JavaScript with rjsmin: both are
-small, long-maintained, conservative minifiers (they only drop comments and whitespace that
-cannot matter, keeping strings, ``calc()`` operators and descendant selectors such as
-``a :focus`` intact), where a home-made regex minifier would be one more thing to get wrong.
+Stage 5 (plan). Every theme of the chain lists in its ``theme.yaml`` the stylesheets it adds
+(``stylesheets: [css/shop.css]``); they are joined, parent first, into ONE stylesheet
+(``css/site.css``), so a page makes a single render-blocking request however many themes stack
+up. CSS is minified with rcssmin and JavaScript with rjsmin: both are small, long-maintained,
+conservative minifiers (they only drop comments and whitespace that cannot matter, keeping
+strings, ``calc()`` operators and descendant selectors such as ``a :focus`` intact), where a
+home-made regex minifier would be one more thing to get wrong.
 
 Every output file name carries the first 8 hex digits of the SHA-256 of its bytes
 (``css/site.3f2a9c1b.css``), so a host can serve ``/static/`` with a year-long cache: a changed
 file gets a new name, and the pages that link it change with it. Templates never spell those
 names: they ask ``asset_url('css/site.css')``. ``url()`` references inside the stylesheets are
-rewritten to the fingerprinted names too; one that names no file of the theme is an error.
+rewritten to the fingerprinted names too; one that names no file of the theme is an error. The
+preview asks for plain names (``hashed=False``), so a stylesheet edit changes the stylesheet and
+no page, and the browser can swap it in place.
+
+What is minified or bundled becomes bytes (a "data" output); every other file (images, fonts)
+is copied as it is under its fingerprinted name, its hash taken from the theme's file list.
+Reads only the CSS and JavaScript files of the theme.
 """
 
 from __future__ import annotations
@@ -25,10 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import rcssmin
-import rjsmin
-
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
+from storefront.schema import FrozenDict
 from storefront.theme import Theme
 
 BUNDLE = "css/site.css"  # the logical name templates ask for
@@ -36,81 +39,115 @@ HASH_LENGTH = 8
 
 _URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_MINIFIERS: dict[str, Callable[[str], str]] = {".css": rcssmin.cssmin, ".js": rjsmin.jsmin}
+_MINIFIED = (".css", ".js")
 
 
 @dataclass(frozen=True)
 class StaticSource:
-    """One theme static file: its bytes and how errors name it."""
+    """One theme static file, as the chain resolves it (a child's file replaces its parent's)."""
 
-    data: bytes
-    label: str  # e.g. themes/bottega/static/css/shop.css
+    path: Path
+    label: str  # how errors name it, e.g. themes/bottega/static/css/shop.css
+    sha256: str  # of the file's bytes
+
+
+@dataclass(frozen=True)
+class StaticOutput:
+    """One file the build writes below ``static/``: made (``data``) or copied (``file``)."""
+
+    name: str  # below static/, fingerprinted
+    sha256: str
+    data: bytes | None = None
+    file: Path | None = None
 
 
 @dataclass(frozen=True)
 class ThemeAssets:
     """What the build writes below ``static/`` and the names templates ask for."""
 
-    files: dict[str, bytes]  # output path below static/ (fingerprinted) -> bytes
-    names: dict[str, str]  # logical name (css/site.css) -> output path below static/
+    outputs: tuple[StaticOutput, ...]
+    names: FrozenDict  # logical name (css/site.css) -> output name below static/
 
     def path(self, logical: str) -> str:
         """``css/site.css`` -> ``css/site.3f2a9c1b.css``; KeyError for a file the theme lacks."""
-        return self.names[logical]
+        return str(self.names[logical])
+
+    def data(self, logical: str) -> bytes:
+        """The bytes written for a minified or bundled file (for tests and tools)."""
+        name = self.path(logical)
+        return next(o.data for o in self.outputs if o.name == name and o.data is not None)
 
 
-def fingerprint(name: str, data: bytes) -> str:
-    """``js/forms.js`` -> ``js/forms.<first 8 hex digits of sha256>.js``."""
-    digest = hashlib.sha256(data).hexdigest()[:HASH_LENGTH]
+def fingerprint(name: str, sha256: str) -> str:
+    """``js/forms.js`` -> ``js/forms.<first 8 hex digits of the SHA-256>.js``."""
     folder, base = posixpath.split(name)
     stem, dot, suffix = base.rpartition(".")
-    fingerprinted = f"{stem}.{digest}.{suffix}" if dot and stem else f"{base}.{digest}"
-    return posixpath.join(folder, fingerprinted)
+    digest = sha256[:HASH_LENGTH]
+    return posixpath.join(folder, f"{stem}.{digest}.{suffix}" if dot and stem else f"{base}.{digest}")
 
 
 def minify(name: str, data: bytes) -> bytes:
     """Minified CSS or JavaScript; any other file as it is."""
-    minifier = _MINIFIERS.get(posixpath.splitext(name)[1].lower())
-    if minifier is None:
-        return data
-    return minifier(data.decode("utf-8")).encode("utf-8")
+    suffix = posixpath.splitext(name)[1].lower()
+    if suffix == ".css":
+        import rcssmin
+
+        return str(rcssmin.cssmin(data.decode("utf-8"))).encode("utf-8")
+    if suffix == ".js":
+        import rjsmin
+
+        return str(rjsmin.jsmin(data.decode("utf-8"))).encode("utf-8")
+    return data
 
 
-def bundle_assets(sources: Mapping[str, StaticSource], stylesheets: Sequence[str]) -> ThemeAssets:
-    """Fingerprint every static file; join ``stylesheets`` (in order) into the one bundle.
+def bundle_assets(sources: Mapping[str, StaticSource], stylesheets: Sequence[str],
+                  hashed: bool = True,
+                  read: Callable[[Path], bytes] = Path.read_bytes) -> ThemeAssets:
+    """Name every static file; minify CSS and JavaScript; join ``stylesheets`` into the bundle.
 
-    ``sources`` are the static files by path below ``static/``, already resolved along the
-    theme chain (a child's file replaces its parent's). The stylesheets that go into the bundle
-    are not written on their own. Raise :class:`BuildFailed` for a ``url()`` that names no file.
+    ``sources`` are the static files by path below ``static/``. The stylesheets that go into the
+    bundle are not written on their own. Raise :class:`BuildFailed` for a ``url()`` that names no
+    file of the theme.
     """
     members = list(dict.fromkeys(stylesheets))
-    files: dict[str, bytes] = {}
+
+    def named(name: str, sha256: str) -> str:
+        return fingerprint(name, sha256) if hashed else name
+
+    outputs: list[StaticOutput] = []
     names: dict[str, str] = {}
     for name in sorted(sources):
         if name in members or name == BUNDLE:
             continue
-        data = minify(name, sources[name].data)
-        names[name] = fingerprint(name, data)
-        files[names[name]] = data
+        source = sources[name]
+        if name.lower().endswith(_MINIFIED):
+            data = minify(name, read(source.path))
+            sha256 = hashlib.sha256(data).hexdigest()
+            names[name] = named(name, sha256)
+            outputs.append(StaticOutput(names[name], sha256, data=data))
+        else:
+            names[name] = named(name, source.sha256)
+            outputs.append(StaticOutput(names[name], source.sha256, file=source.path))
     errors: list[ContentError] = []
-    parts = [_rewrite_urls(member, sources[member], names, errors) for member in members]
+    parts = [_rewrite_urls(member, sources[member].label, read(sources[member].path).decode("utf-8"),
+                           names, errors) for member in members]
     if errors:
         raise BuildFailed(errors)
     if parts:
         data = minify(BUNDLE, "\n".join(parts).encode("utf-8"))
-        names[BUNDLE] = fingerprint(BUNDLE, data)
-        files[names[BUNDLE]] = data
-    return ThemeAssets(files, names)
+        sha256 = hashlib.sha256(data).hexdigest()
+        names[BUNDLE] = named(BUNDLE, sha256)
+        outputs.append(StaticOutput(names[BUNDLE], sha256, data=data))
+    return ThemeAssets(tuple(sorted(outputs, key=lambda o: o.name)), FrozenDict(names))
 
 
-def _rewrite_urls(member: str, source: StaticSource, names: dict[str, str],
+def _rewrite_urls(member: str, label: str, text: str, names: dict[str, str],
                   errors: list[ContentError]) -> str:
-    """The stylesheet's text with relative ``url()``s pointing at the fingerprinted files.
+    """The stylesheet's text with relative ``url()``s pointing at the output files.
 
     A reference is resolved from the member's own folder and rewritten relative to the
     bundle's folder, so the site works below any base path.
     """
-    text = source.data.decode("utf-8")
     member_dir = posixpath.dirname(member)
     bundle_dir = posixpath.dirname(BUNDLE)
 
@@ -122,7 +159,7 @@ def _rewrite_urls(member: str, source: StaticSource, names: dict[str, str],
         logical = posixpath.normpath(posixpath.join(member_dir, path))
         if logical not in names:
             line = text.count("\n", 0, match.start()) + 1
-            errors.append(error_at(source.label, line, f"{match.group(0)} names no file of the theme",
+            errors.append(error_at(label, line, f"{match.group(0)} names no file of the theme",
                                    "put the file in the theme's static/ folder, or fix the path"))
             return match.group(0)
         relative = posixpath.relpath(names[logical], bundle_dir or ".")
@@ -139,22 +176,27 @@ def _split_suffix(target: str) -> tuple[str, str, str]:
     return target[:match.start()], match.group(0), target[match.end():]
 
 
-def theme_static_files(chain: Sequence[Theme]) -> dict[str, StaticSource]:
-    """The chain's static files by path below ``static/``, children overriding parents."""
-    files: dict[str, StaticSource] = {}
+def static_sources(chain: Sequence[Theme],
+                   files: Sequence[tuple[str, str]]) -> dict[str, StaticSource]:
+    """The chain's static files by path below ``static/``, children overriding parents.
+
+    ``files`` is :func:`storefront.theme.theme_files` of the chain: (label path, SHA-256) of every
+    theme file, already hashed (and remembered by a long-lived session).
+    """
+    hashes = dict(files)
+    found: dict[str, StaticSource] = {}
     for theme in reversed(chain):
-        if not theme.static.is_dir():
-            continue
-        for path in sorted(theme.static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                name = path.relative_to(theme.static).as_posix()
-                files[name] = StaticSource(path.read_bytes(), f"{theme.label}/static/{name}")
-    return files
+        prefix = f"{theme.label}/static/"
+        for label in sorted(label for label in hashes if label.startswith(prefix)):
+            name = label.removeprefix(prefix)
+            found[name] = StaticSource(theme.static / name, label, hashes[label])
+    return found
 
 
-def load_theme_assets(chain: Sequence[Theme]) -> ThemeAssets:
-    """Read the chain's static files and bundle them (see :func:`bundle_assets`)."""
-    sources = theme_static_files(chain)
+def theme_assets(chain: Sequence[Theme], files: Sequence[tuple[str, str]],
+                 hashed: bool = True) -> ThemeAssets:
+    """The chain's static files bundled and named (see :func:`bundle_assets`)."""
+    sources = static_sources(chain, files)
     stylesheets: list[str] = []
     errors: list[ContentError] = []
     for theme in reversed(chain):  # parent first: a child's rules come later and win
@@ -167,7 +209,7 @@ def load_theme_assets(chain: Sequence[Theme]) -> ThemeAssets:
             stylesheets.append(name)
     if errors:
         raise BuildFailed(errors)
-    return bundle_assets(sources, stylesheets)
+    return bundle_assets(sources, stylesheets, hashed)
 
 
 def _line_of(path: Path, key: str) -> int:

@@ -1,7 +1,7 @@
 """Whole-site checks that run after the site model is built: links, forms' pages, the menu.
 
-Pure (texts are passed in). Each check returns its problems rather than raising, so the build can
-report the problems of every check together. Links are compared the way a browser will follow
+Pure. Each check returns its problems rather than raising, so the build can report the problems of
+every check together. Links are compared the way a browser will follow
 them: with the base path, percent-decoded and in Unicode NFC form.
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
 
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.documents import Document, Page, Post, Product
-from storefront.errors import ContentError, error_at, line_containing, line_of_key
+from storefront.documents import Document, Page, Post, Product, field_line
+from storefront.errors import ContentError, error_at, line_of_key
+from storefront.plan import RenderTask
 from storefront.site import SiteModel
 from storefront.urls import UrlBuilder
 
@@ -71,33 +72,31 @@ def normalize_target(target: str) -> str:
     return unicodedata.normalize("NFC", unquote(target))
 
 
-def check_links(documents: Iterable[Document], texts: dict[str, str], targets: LinkTargets,
+def check_links(documents: Iterable[Document], targets: LinkTargets,
                 urls: UrlBuilder) -> list[ContentError]:
     """Every site-internal link or image in content must lead to a page or file of the site."""
     errors: list[ContentError] = []
     for document in documents:
-        text = texts[document.source]
-        for target in document.links:
+        for target, line in document.links:
             if not target.startswith("/"):
                 errors.append(error_at(
-                    document.source, _line_of_link(text, target),
+                    document.source, line,
                     f"the link {target} is relative, so it breaks on pages at other depths",
                     f"write it from the site root, like /{target.lstrip('./')}"))
                 continue
-            _check(document.source, text, urls.url(target), target, targets, urls, errors)
-        for image in _images(document):
+            _check(document.source, line, urls.url(target), target, targets, urls, errors)
+        for image, line in _images(document):
             if not image.startswith(_EXTERNAL):
-                _check(document.source, text, image, image.removeprefix(urls.base_path.rstrip("/")),
-                       targets, urls, errors)
+                _check(document.source, line, image,
+                       image.removeprefix(urls.base_path.rstrip("/")), targets, urls, errors)
     return errors
 
 
-def _check(source: str, text: str, url: str, written: str, targets: LinkTargets,
+def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
            urls: UrlBuilder, errors: list[ContentError]) -> None:
     resolved = normalize_target(url)
     if resolved in targets.known:
         return
-    line = _line_of_link(text, written)
     reason = targets.unpublished.get(resolved)
     if reason is not None:
         errors.append(error_at(source, line, f"the link {written} leads to a page that {reason}",
@@ -105,15 +104,6 @@ def _check(source: str, text: str, url: str, written: str, targets: LinkTargets,
         return
     errors.append(error_at(source, line, f"the link {written} leads to no page or file of the site",
                            _link_hint(resolved, targets.known, urls)))
-
-
-def _line_of_link(text: str, target: str) -> int:
-    """The line where a link is written: its exact Markdown or HTML form first."""
-    for form in (f"]({target})", f"]({target} ", f'"{target}"', f"'{target}'", f"<{target}>"):
-        line = line_containing(text, form)
-        if line != 1 or form in text.split("\n", 1)[0]:
-            return line
-    return line_containing(text, target)
 
 
 def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
@@ -131,11 +121,14 @@ def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
     return "link to a page of the site, such as /prodotti/ or /blog/"
 
 
-def _images(document: Document) -> list[str]:
+def _images(document: Document) -> list[tuple[str, int]]:
+    """The images named in the front matter, each with its line."""
     if isinstance(document, Product):
-        return list(document.images)
+        lines = dict(document.lines)
+        return [(image, lines.get(f"images[{n}]", lines.get("images", 1)))
+                for n, image in enumerate(document.images, 1)]
     if isinstance(document, (Post, Page)) and document.image:
-        return [document.image]
+        return [(document.image, field_line(document, "image"))]
     return []
 
 
@@ -174,17 +167,33 @@ def _line_with(text: str, key: str, value: str) -> int:
     return next((n for n, line in enumerate(text.split("\n"), 1) if pattern.search(line)), 0)
 
 
-def image_warnings(model: SiteModel, texts: dict[str, str]) -> list[ContentError]:
+def image_warnings(model: SiteModel) -> list[ContentError]:
     """Problems that stop a build only with ``--strict``: images without a description."""
     found: list[ContentError] = []
     for post in model.posts:
         if post.image and not post.image_alt:
-            found.append(error_at(post.source, line_of_key(texts[post.source], "image"),
+            found.append(error_at(post.source, field_line(post, "image"),
                                   "the image has no image_alt description",
                                   "add image_alt: a short description for blind readers"))
     for product in model.products:
         if product.images and not product.image_alt:
-            found.append(error_at(product.source, line_of_key(texts[product.source], "images"),
+            found.append(error_at(product.source, field_line(product, "images"),
                                   "the images have no image_alt description",
                                   "add image_alt: a short description for blind readers"))
     return sorted(found, key=ContentError.sort_key)
+
+
+def missing_templates(tasks: Iterable[RenderTask], exists: Callable[[str], bool],
+                      documents: Mapping[str, Document]) -> list[ContentError]:
+    """Pages whose template the theme does not have, blamed on the page that names it."""
+    errors: list[ContentError] = []
+    for task in tasks:
+        if exists(task.template):
+            continue
+        document = documents.get(task.source)
+        errors.append(error_at(
+            task.source if document is not None else "<theme>",
+            field_line(document, "template") if document is not None else 0,
+            f'template "{task.template}" not found in the theme',
+            "check the template: field of the page, or add the file to your theme"))
+    return errors

@@ -41,7 +41,23 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--output", type=Path, help="output folder (default: output/ in the site)")
     build.add_argument("--base-url", help="public URL to build for, overriding storefront.yaml")
+    build.add_argument("--jobs", type=_positive, metavar="N",
+                       help="worker processes (default: one per core; 1: no workers)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="start from nothing and keep nothing (a clean build)")
+    build.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="where the build cache lives (default: .storefront-cache/ in the "
+                       "site; CI can keep it between runs)")
     build.set_defaults(func=run_build)
+
+    clean = commands.add_parser("clean", help="delete the build cache and the preview folder",
+                                description="Delete the build cache and the preview folder; "
+                                "with --output also the files storefront wrote into the output "
+                                "folder (files it did not write are kept).")
+    clean.add_argument("--output", nargs="?", const=True, default=None, metavar="DIR",
+                       help="also remove what the build wrote into output/ (or DIR)")
+    clean.add_argument("--cache-dir", type=Path, metavar="DIR", help="the cache to delete")
+    clean.set_defaults(func=run_clean)
 
     init = commands.add_parser("init", help="create a new site from the example shop",
                                description="Create a new site in DIR from the example shop.")
@@ -59,6 +75,10 @@ def make_parser() -> argparse.ArgumentParser:
                                 "it on 127.0.0.1, rebuilding when a file changes.")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-drafts", action="store_true", help="hide drafts in the preview")
+    serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 lets a phone on "
+                       "the same Wi-Fi see the preview, drafts included)")
+    serve.add_argument("--open", action="store_true", help="open the preview in the browser")
     serve.set_defaults(func=run_serve)
 
     add_forms_parser(commands)
@@ -102,12 +122,40 @@ def print_errors(exc: BuildFailed) -> None:
           file=sys.stderr)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return value
+
+
 def run_build(args: argparse.Namespace) -> int:
+    from storefront.terminal import ProgressBar
+
     options = BuildOptions(drafts=args.drafts, future=args.future, strict=args.strict)
     request = BuildRequest(root=args.root, output=args.output, options=options,
-                           base_url=args.base_url)
-    report = build_site(request)
+                           base_url=args.base_url, jobs=args.jobs, use_cache=not args.no_cache,
+                           cache_dir=args.cache_dir)
+    bar = ProgressBar()
+    try:
+        report = build_site(request, bar)
+    finally:
+        bar.close()
     print_report(report)
+    return EXIT_OK
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    from storefront.cleaning import clean_site
+
+    output = None
+    if args.output is not None:
+        output = args.root / "output" if args.output is True else Path(args.output)
+    for line in clean_site(args.root, args.cache_dir, output):
+        print(line)
     return EXIT_OK
 
 
@@ -116,7 +164,11 @@ def print_report(report: BuildReport) -> None:
         print(f"warning: {warning.format()}", file=sys.stderr)
     print(f"built {report.pages} pages ({report.files} files) into {report.output}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.deleted} deleted "
-          f"in {report.seconds:.2f} s")
+          f"in {report.seconds:.2f} s ({report.rendered} pages rendered, {report.parsed} files "
+          "parsed, the rest unchanged)")
+    if report.cache_discarded:
+        print(f"note: {report.cache_discarded} damaged or outdated cache entries were ignored "
+              "and rebuilt", file=sys.stderr)
     if report.left_out:
         print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
@@ -139,5 +191,6 @@ def run_new(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from storefront.preview import serve
 
-    serve(args.root, log=print, port=args.port, drafts=not args.no_drafts)
+    serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
+          open_browser=args.open)
     return EXIT_OK

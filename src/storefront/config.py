@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 import yaml
 
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formconfig import FormDefinition, FormEndpoint
-from storefront.schema import Mapper, YamlProblem, compose_yaml, field_doc
+from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
     parse_currency,
@@ -165,7 +164,7 @@ class SiteConfig:
     social: tuple[SocialLink, ...] = field(default=(), metadata=field_doc("social profiles"))
     permalinks: Permalinks = field(default_factory=Permalinks, metadata=field_doc("URL patterns"))
     forms: Mapping[str, FormDefinition] = field(
-        default_factory=lambda: MappingProxyType({}),
+        default_factory=FrozenDict,
         metadata=field_doc("form definitions", key_parse=parse_form_name),
     )
     form_endpoint: FormEndpoint = field(
@@ -217,8 +216,7 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
         raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
     keys = {str(key.value) for key, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
-    return replace(config, forms=MappingProxyType(forms),
-                   has_form_endpoint="form_endpoint" in keys)
+    return replace(config, forms=FrozenDict(forms), has_form_endpoint="form_endpoint" in keys)
 
 
 def load_config(root: Path) -> SiteConfig:

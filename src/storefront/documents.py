@@ -9,8 +9,6 @@ by content hash.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,13 +16,6 @@ from typing import Literal
 
 from markupsafe import Markup
 
-from storefront.markdown import (
-    first_paragraph,
-    plain_text,
-    render_inline,
-    render_markdown,
-    split_more,
-)
 from storefront.markdown import slugify as slugify
 from storefront.schema import field_doc
 from storefront.values import (
@@ -38,7 +29,6 @@ from storefront.values import (
 )
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
-WORDS_PER_MINUTE = 200
 
 _DATE = {"parse": parse_datetime}
 _SLUG = {"parse": parse_slug}
@@ -126,6 +116,10 @@ class PageMeta:
 
 # -- models the templates read -----------------------------------------------------------------
 
+# Links and images written in a body, each with the line it is on; front-matter keys and lines.
+Links = tuple[tuple[str, int], ...]
+Lines = tuple[tuple[str, int], ...]
+
 
 @dataclass(frozen=True)
 class Tag:
@@ -139,17 +133,6 @@ class Category:
     name: str
     slug: str
     url: str
-
-
-@dataclass(frozen=True)
-class Body:
-    """A rendered Markdown body and the facts derived from it."""
-
-    content_html: Markup
-    summary_html: Markup
-    has_more: bool
-    words: int
-    links: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -171,7 +154,9 @@ class Post:
     draft: bool
     expires: datetime | None
     description: str
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
+    scheduled: bool = False  # set by the site model: dated after the build time
 
 
 @dataclass(frozen=True)
@@ -197,8 +182,10 @@ class Product:
     draft: bool
     featured: bool
     on_sale: bool = False
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
     pinned: bool = False
+    sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
 
     @property
     def available(self) -> bool:
@@ -226,7 +213,8 @@ class FaqEntry:
     answer_html: Markup
     anchor: str
     draft: bool
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
 
 
 @dataclass(frozen=True)
@@ -242,60 +230,15 @@ class Page:
     form: str | None
     image: str
     draft: bool
-    links: tuple[str, ...] = ()
+    links: Links = ()
+    lines: Lines = ()
 
 
 Document = Post | Product | FaqEntry | Page
 
 
-def render_body(body: str, summary: str = "", base_path: str = "/") -> Body:
-    """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
-
-    Root-relative links written by the owner (``/chi-siamo/``) get the site's base path, so a
-    site published below ``https://example.com/shop/`` keeps working links.
-    """
-    html = render_markdown(body)
-    before_more, has_marker = split_more(body)
-    if summary:
-        summary_html = render_inline(summary)
-    elif has_marker:
-        summary_html = render_markdown(before_more)
-    else:
-        summary_html = first_paragraph(html)
-    words = len(plain_text(html).split())
-    has_more = has_marker or len(plain_text(summary_html)) < len(plain_text(html))
-    # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.
-    return Body(
-        Markup(prefix_links(html, base_path)),  # noqa: S704
-        Markup(prefix_links(summary_html, base_path)),  # noqa: S704
-        has_more, words, extract_links(html),
-    )
+def field_line(document: Document, key: str) -> int:
+    """The line where the front-matter ``key`` of ``document`` is written (1: the whole file)."""
+    return dict(document.lines).get(key, 1)
 
 
-def prefix_links(html: str, base_path: str) -> str:
-    """Put the site's base path in front of root-relative ``href``/``src`` targets."""
-    if base_path == "/":
-        return html
-    return re.sub(r'((?:href|src)=")/(?!/)', lambda m: m.group(1) + base_path, html)
-
-
-def reading_minutes(words: int) -> int:
-    return max(1, math.ceil(words / WORDS_PER_MINUTE))
-
-
-def extract_links(html: str) -> tuple[str, ...]:
-    """Link and image targets in rendered HTML that point into the site, for link checking.
-
-    Root-relative targets (``/chi-siamo/``) without their ``#fragment`` or ``?query``, and
-    relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
-    in-page ``#anchors`` are left out.
-    """
-    found = []
-    for target in re.findall(r'(?<![\w-])(?:href|src)="([^"]*)"', html):
-        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-            continue
-        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
-    return tuple(dict.fromkeys(found))
-
-
-_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")

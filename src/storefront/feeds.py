@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
-
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Literal
 
 from storefront.config import SiteConfig
 from storefront.documents import Post
 from storefront.urls import UrlBuilder
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
 FEED_SIZE = 20
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,6 +31,8 @@ def absolute_links(html: str, urls: UrlBuilder) -> str:
 
 def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
                updated: datetime | None, kind: Literal["rss", "atom"]) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator  # lxml and feedgen only when a feed is made
+
     home = urls.absolute(urls.url("/"))
     feed = FeedGenerator()
     feed.id(home)

@@ -2,8 +2,9 @@
 
 Stage 3c, pure. The extension set is what owners expect from other generators: tables, fenced
 code, footnotes, heading anchors, attribute lists, Markdown inside HTML blocks, sane lists and
-typographic quotes. One converter per thread is reused (Python-Markdown instances are not
-thread-safe, and building one is the slow part).
+typographic quotes (:mod:`storefront.typography`: smarty's rules in one cheap pass). One converter
+per thread is reused (Python-Markdown instances are not thread-safe, and building one is the slow
+part).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import html as html_module
 import re
 import threading
 import unicodedata
+from typing import TYPE_CHECKING
 
-import markdown as md
+if TYPE_CHECKING:
+    import markdown as md
 
 MORE_MARKER = "<!--more-->"
 
@@ -25,7 +28,6 @@ _EXTENSIONS = [
     "markdown.extensions.attr_list",
     "markdown.extensions.md_in_html",
     "markdown.extensions.sane_lists",
-    "markdown.extensions.smarty",
 ]
 
 _local = threading.local()
@@ -44,15 +46,20 @@ def _heading_id(value: str, separator: str) -> str:
 def _converter() -> md.Markdown:
     converter: md.Markdown | None = getattr(_local, "converter", None)
     if converter is None:
+        import markdown as md  # imported when a file is parsed, not by a build with nothing to do
+
+        from storefront.inline import PrefilteredInlineProcessor
+        from storefront.typography import TypographyExtension
+
         converter = md.Markdown(
-            extensions=_EXTENSIONS,
+            extensions=[*_EXTENSIONS, TypographyExtension()],
             extension_configs={
                 "markdown.extensions.toc": {"slugify": _heading_id},
                 "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""},
-                "markdown.extensions.smarty": {"smart_angled_quotes": False},
             },
             output_format="html",
         )
+        converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
         _local.converter = converter
     return converter
 
@@ -72,6 +79,19 @@ def render_inline(text: str) -> str:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return html
+
+
+def summary_before_more(html: str) -> str | None:
+    """The rendered part before a ``<!--more-->`` that stands on its own line, or None.
+
+    Splitting the rendered body saves rendering the summary a second time; a marker written
+    inside a paragraph would cut an element in two, so that case (None) is rendered on its own.
+    """
+    marker = "\n" + MORE_MARKER + "\n"
+    padded = "\n" + html + "\n"
+    if marker not in padded:
+        return None
+    return padded.split(marker, 1)[0][1:].rstrip("\n")
 
 
 def split_more(body: str) -> tuple[str, bool]:

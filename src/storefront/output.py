@@ -1,19 +1,26 @@
-"""Write a built site into the output directory safely.
+"""Write a built site into the output folder safely.
 
-Stage 7, the only stage that writes. Called only after every page rendered without error, so a
-failed build never touches ``output/``. Each file is written to a temp file beside it and moved
-into place with ``os.replace`` (readers never see half a file); files whose bytes are unchanged are
-not rewritten; files that the previous build wrote (recorded in a manifest) and this one did not
-are deleted; files the builder never wrote are left alone.
+Stage 7, the only stage that writes into the output folder, called only after every output was
+made without error, so a failed build never touches it. Each file is written to a temp file beside
+it and moved into place with ``os.replace`` (readers never see half a file); bytes come from
+memory (small generated files) or are copied from a file (pages stored in the cache, assets,
+theme files), never all held in memory. A manifest records, per file, the SHA-256 of its bytes
+and the size and modification time it had when written, so an unchanged file is recognised
+without reading it; files the previous build wrote and this one did not are deleted; files the
+builder never wrote are left alone, and a build that would replace one stops and names it.
+Nothing is written through a symbolic link.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,18 @@ from storefront.errors import BuildFailed, error_at
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
+FORMAT = 2
+
+
+@dataclass(frozen=True)
+class WriteItem:
+    """One file to write: its path below the output folder, its hash, and where its bytes are."""
+
+    path: str
+    sha256: str
+    size: int
+    data: bytes | None = None
+    file: Path | str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,92 +47,229 @@ class WriteReport:
     written: int
     unchanged: int
     deleted: int
+    changed: tuple[str, ...] = ()  # the paths written or deleted
 
 
-def write_site(output: Path, files: Mapping[str, bytes]) -> WriteReport:
-    """Make ``output`` hold ``files`` (relative path -> bytes).
+Entry = tuple[str, int, int]  # sha256, size, mtime_ns (sha256 "" = written by an older storefront)
 
-    Raises :class:`BuildFailed`, before writing anything, when a file it would write is already
-    there and was not written by storefront (a hand-made robots.txt, say). One build at a time
-    writes into a folder (a lock on the folder), so two builds never interleave.
+
+def read_manifest(root: Path) -> dict[str, Entry]:
+    """What the last build wrote; an unreadable manifest counts as none."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, list):  # format 1: only the names
+        return {item: ("", -1, -1) for item in data if isinstance(item, str)}
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    found: dict[str, Entry] = {}
+    for name, entry in files.items():
+        if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+                and all(isinstance(n, int) for n in entry[1:])):
+            found[name] = (entry[0], entry[1], entry[2])
+    return found
+
+
+def unchanged_in(root: Path, manifest: dict[str, Entry], relative: str, sha256: str) -> bool:
+    """The output folder still holds exactly what the manifest says was written there."""
+    entry = manifest.get(relative)
+    if entry is None or entry[0] != sha256:
+        return False
+    try:
+        info = os.lstat(os.path.join(root, relative))
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == entry[1:]
+
+
+def manifest_intact(root: Path, manifest: dict[str, Entry]) -> bool:
+    """Every file the manifest lists is still there as it was written (size and time)."""
+    return bool(manifest) and all(unchanged_in(root, manifest, name, entry[0])
+                                  for name, entry in manifest.items())
+
+
+def write_site(output: Path, items: Sequence[WriteItem],
+               checked: Mapping[tuple[str, str], bool] | None = None) -> WriteReport:
+    """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it).
+
+    ``checked`` holds answers of :func:`unchanged_in` the caller already had for (path, sha256),
+    so that a file is looked at once per build.
     """
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        return _write_locked(output, root, files)
+        return _write_locked(output, root, items, checked or {})
     finally:
         os.close(folder)
 
 
-def _write_locked(output: Path, root: Path, files: Mapping[str, bytes]) -> WriteReport:
+def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
+    """Write items for files given as bytes (small sites, tests)."""
+    return [WriteItem(path, hashlib.sha256(data).hexdigest(), len(data), data=data)
+            for path, data in sorted(files.items())]
+
+
+def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
+                  checked: Mapping[tuple[str, str], bool]) -> WriteReport:
+    for item in items:
+        safe_relative_path(item.path)  # raises UnsafePath before anything is written
     previous = read_manifest(root)
-    foreign = [
-        relative for relative in sorted(files)
-        if relative not in previous and _inside(root, relative).exists()
-        and not _same_bytes(_inside(root, relative), files[relative])
-    ]
-    if foreign:
-        raise BuildFailed([
-            error_at((output / relative).as_posix(), 0,
-                     "this file was not written by storefront, and the build would replace it",
-                     "move it out of the output folder (or delete it) and build again")
-            for relative in foreign
-        ])
-    if not set(files) <= previous:
+    base = str(root)
+    linked = _LinkCheck(root)
+    # what the manifest says is still in place needs no other look (one lstat per file)
+    same = [checked[item.path, item.sha256] if (item.path, item.sha256) in checked
+            else unchanged_in(root, previous, item.path, item.sha256) for item in items]
+    problems = []
+    for item, kept in zip(items, same, strict=True):
+        if linked.folder_of(item.path) or (not kept and linked(item.path)):
+            problems.append(error_at((output / item.path).as_posix(), 0,
+                                     "a symbolic link is in the way of this file",
+                                     "delete the link from the output folder and build again"))
+        elif (item.path not in previous and os.path.exists(os.path.join(base, item.path))
+              and _sha256(os.path.join(base, item.path)) != item.sha256):
+            problems.append(error_at(
+                (output / item.path).as_posix(), 0,
+                "this file was not written by storefront, and the build would replace it",
+                "move it out of the output folder (or delete it) and build again"))
+    if problems:
+        raise BuildFailed(problems)
+    names = {item.path for item in items}
+    manifest = dict(previous)
+    if not names <= set(previous):
         # Claim the new files before writing them: if this run is interrupted, the next build
         # still knows they are ours and can clean them up.
-        _write_manifest(root, previous | set(files))
+        manifest.update({name: ("", -1, -1) for name in names - set(previous)})
+        _write_manifest(root, manifest)
     written = unchanged = 0
-    for relative in sorted(files):
-        target = _inside(root, relative)
-        data = files[relative]
-        if _same_bytes(target, data):
+    changed: list[str] = []
+    for item, kept in zip(items, same, strict=True):
+        if kept:
             unchanged += 1
+            manifest[item.path] = previous[item.path]
             continue
-        write_atomic(target, data)
-        written += 1
+        target = os.path.join(base, item.path)
+        info = _regular(target)
+        if info is not None and info.st_size == item.size and _sha256(target) == item.sha256:
+            unchanged += 1  # same bytes (an older manifest, or a touched file): keep the file
+        else:
+            _write_atomic(Path(target), item)
+            written += 1
+            changed.append(item.path)
+            info = os.lstat(target)
+        manifest[item.path] = (item.sha256, info.st_size, info.st_mtime_ns)
     deleted = 0
-    for relative in sorted(previous - set(files)):
+    for relative in sorted(set(previous) - names):
+        manifest.pop(relative, None)
         try:
-            target = _inside(root, relative)
+            safe = safe_relative_path(relative)
         except ValueError:
             continue  # a tampered manifest never makes us delete outside output/
-        if target.is_file() and not target.is_symlink():
-            target.unlink()
-            deleted += 1
-            _remove_empty_parents(target.parent, root)
-    _write_manifest(root, set(files))
-    return WriteReport(written, unchanged, deleted)
+        if linked(safe) or _regular(root / safe) is None:
+            continue
+        (root / safe).unlink()
+        deleted += 1
+        changed.append(safe)
+        _remove_empty_parents((root / safe).parent, root)
+    _write_manifest(root, {name: manifest[name] for name in names})
+    return WriteReport(written, unchanged, deleted, tuple(changed))
 
 
-def _write_manifest(root: Path, names: set[str]) -> None:
-    manifest = json.dumps(sorted(names), indent=0).encode("utf-8")
-    if not _same_bytes(root / MANIFEST, manifest):
-        write_atomic(root / MANIFEST, manifest)
+class _LinkCheck:
+    """Whether any part of a path below ``root`` (the file included) is a symbolic link; each
+    folder is looked at once per build."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.folders: dict[str, bool] = {}
+
+    def __call__(self, relative: str) -> bool:
+        return self.folder_of(relative) or os.path.islink(os.path.join(self.root, relative))
+
+    def folder_of(self, relative: str) -> bool:
+        """Whether a folder the file is in (below the root) is a symbolic link."""
+        return self._folder(relative.rpartition("/")[0])
+
+    def _folder(self, folder: str) -> bool:
+        if not folder:
+            return False
+        known = self.folders.get(folder)
+        if known is None:
+            parent = folder.rpartition("/")[0]
+            known = self._folder(parent) or os.path.islink(os.path.join(self.root, folder))
+            self.folders[folder] = known
+        return known
 
 
-def read_manifest(root: Path) -> set[str]:
+def remove_written(output: Path) -> int:
+    """Delete the files the manifest says storefront wrote (never anything else); return how many."""
+    if not output.is_dir():
+        return 0
+    root = output.resolve()
+    linked = _LinkCheck(root)
+    removed = 0
+    for relative in sorted(read_manifest(root)):
+        try:
+            safe = safe_relative_path(relative)
+        except ValueError:
+            continue
+        if linked(safe) or _regular(root / safe) is None:
+            continue
+        (root / safe).unlink()
+        removed += 1
+        _remove_empty_parents((root / safe).parent, root)
+    (root / MANIFEST).unlink(missing_ok=True)
+    return removed
+
+
+def _regular(path: Path | str) -> os.stat_result | None:
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return set()
-    return {item for item in data if isinstance(item, str)} if isinstance(data, list) else set()
-
-
-def _inside(root: Path, relative: str) -> Path:
-    target = root / safe_relative_path(relative)
-    if root not in target.resolve().parents:
-        raise ValueError(f"{relative} resolves outside {root}")
-    return target
-
-
-def _same_bytes(target: Path, data: bytes) -> bool:
-    try:
-        return target.stat().st_size == len(data) and target.read_bytes() == data
+        info = os.lstat(path)
     except OSError:
-        return False
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
+
+
+def _sha256(path: Path | str) -> str:
+    hasher = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                hasher.update(chunk)
+    except OSError:
+        return ""
+    return hasher.hexdigest()
+
+
+def _write_manifest(root: Path, manifest: dict[str, Entry]) -> None:
+    data = {"format": FORMAT, "files": {name: list(manifest[name]) for name in sorted(manifest)}}
+    text = json.dumps(data, separators=(",", ":")).encode("utf-8")
+    try:
+        if (root / MANIFEST).read_bytes() == text:
+            return  # unchanged: a build with nothing to do touches nothing
+    except OSError:
+        pass
+    write_atomic(root / MANIFEST, text)
+
+
+def _write_atomic(target: Path, item: WriteItem) -> None:
+    if item.data is not None:
+        write_atomic(target, item.data)
+        return
+    assert item.file is not None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    os.close(fd)
+    try:
+        shutil.copyfile(item.file, temp)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(target: Path, data: bytes) -> None:

@@ -30,8 +30,17 @@ from storefront.urls import UnsafePath, UrlBuilder
 T = TypeVar("T")
 
 
+PAGE_WINDOW = 2  # page links on each side of the current page
+
+
 @dataclass(frozen=True)
 class Paginator:
+    """Where a listing page is among its pages.
+
+    ``pages`` links the first and last pages and the ones near this one; ``(0, "")`` marks a gap
+    (shown as "…"), so a listing of 200 pages does not link every page from every page.
+    """
+
     number: int
     count: int
     prev_url: str | None
@@ -60,20 +69,35 @@ def paginate(items: Sequence[T], size: int, first_url: str) -> Iterator[tuple[tu
             number=index + 1, count=count,
             prev_url=urls[index - 1] if index > 0 else None,
             next_url=urls[index + 1] if index + 1 < count else None,
-            pages=tuple((n + 1, url) for n, url in enumerate(urls)),
+            pages=page_window(index + 1, urls),
         )
+
+
+def page_window(number: int, urls: Sequence[str]) -> tuple[tuple[int, str], ...]:
+    """Links to the first, the last and the nearby pages, with ``(0, "")`` where pages are skipped."""
+    shown = sorted({1, len(urls), *range(max(1, number - PAGE_WINDOW),
+                                         min(len(urls), number + PAGE_WINDOW) + 1)})
+    window: list[tuple[int, str]] = []
+    for page in shown:
+        if window and page > window[-1][0] + 1:
+            window.append((0, ""))
+        window.append((page, urls[page - 1]))
+    return tuple(window)
 
 
 class Planner:
     """Collect the pages of a site and the metadata each one advertises."""
 
     def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str]) -> None:
+                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None) -> None:
         self.model = model
         self.config = config
         self.urls = urls
         self.strings = strings
         self.tasks: list[RenderTask] = []
+        # head data of a document's page, which depends only on the document and on the config,
+        # strings and URLs (a session keeps it while those stay the same)
+        self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
 
     def meta(self, title: str, url: str, description: str = "", **extra: Any) -> PageMeta:
         full_title = title if title == self.config.title else f"{title} · {self.config.title}"
@@ -103,9 +127,9 @@ class Planner:
             title = self.label("blog", "Blog")
             if paginator.number > 1:
                 title += f" ({paginator.number})"
-            self.add(paginator.pages[paginator.number - 1][1], "blog.html",
-                     self.meta(title, paginator.pages[paginator.number - 1][1]),
-                     "the blog listing", posts=posts, paginator=paginator)
+            url = blog if paginator.number == 1 else f"{blog}page/{paginator.number}/"
+            self.add(url, "blog.html", self.meta(title, url), "the blog listing", posts=posts,
+                     paginator=paginator)
         for index, post in enumerate(model.posts):
             self._post(post, index)
         self._tags()
@@ -129,20 +153,25 @@ class Planner:
 
     def _post(self, post: Post, index: int) -> None:
         posts = self.model.posts
+        meta = self.memo.get(post)
+        if meta is None:
+            meta = self.memo[post] = self._post_meta(post)
+        self.add(post.url, "post.html", meta, post.source, post=post,
+                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
+                 next_post=posts[index - 1] if index > 0 else None,
+                 related=self.model.related[post.url])
+
+    def _post_meta(self, post: Post) -> PageMeta:
         crumbs = breadcrumbs_jsonld(
             [(self.config.title, self.urls.url("/")),
              (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
              (post.title, post.url)], self.urls)
-        meta = self.meta(
+        return self.meta(
             post.title, post.url, post.description, og_type="article", image=post.image,
             image_alt=post.image_alt or post.title,
             jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
             published=post.date, modified=post.updated,
         )
-        self.add(post.url, "post.html", meta, post.source, post=post,
-                 prev_post=posts[index + 1] if index + 1 < len(posts) else None,
-                 next_post=posts[index - 1] if index > 0 else None,
-                 related=self.model.related[post.url])
 
     def _tags(self) -> None:
         tags_url = self.urls.url(self.config.permalinks.tags)
@@ -152,19 +181,21 @@ class Planner:
             tag = tag_count.tag
             posts = self.model.posts_by_tag[tag.slug]
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
-                url = paginator.pages[paginator.number - 1][1]
+                url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
                 self.add(url, "tag.html", self.meta(title, url), f'the page of tag "{tag.name}"',
                          tag=tag, posts=chunk, paginator=paginator)
 
     def _product(self, product: Product) -> None:
-        description = product.summary or plain_summary(str(product.content_html))
-        meta = self.meta(
-            product.title, product.url, description, og_type="product",
-            image=product.images[0] if product.images else "",
-            image_alt=product.image_alt or product.title,
-            jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
-        )
+        meta = self.memo.get(product)
+        if meta is None:
+            description = product.summary or plain_summary(str(product.content_html))
+            meta = self.memo[product] = self.meta(
+                product.title, product.url, description, og_type="product",
+                image=product.images[0] if product.images else "",
+                image_alt=product.image_alt or product.title,
+                jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
+            )
         self.add(product.url, "product.html", meta, product.source, product=product)
 
     def _page(self, page: Page) -> None:

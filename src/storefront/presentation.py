@@ -1,46 +1,68 @@
 """What templates get besides the page context: asset URLs, the map link, holiday closures.
 
-Part of rendering, pure. :func:`template_globals` returns the globals the default theme uses
-for the things the shop shows on every page: ``asset_url('css/site.css')`` (the fingerprinted
-URL of a theme static file, see :mod:`storefront.bundle`), ``map_url`` (the link of "open the
-map", to the owner's choice of map, never an embed) and ``closures`` (holiday closures that are
-on now or still to come, with their dates already written for the site's locale).
+Stage 6, pure. A :class:`Presentation` is made once per build in the parent process (and pickled
+to the workers): the URL of every theme static file by its logical name (see
+:mod:`storefront.bundle`) and the holiday closures on view as of the build time, their dates
+already written for the site's locale. Templates reach them through tracked calls,
+``asset_url('css/site.css')`` and ``closures()``, so a page records the answers it used and is
+rendered again exactly when one of them changes: a stylesheet edit gives ``site.css`` a new name,
+the clock crossing the day a closure's notice appears, starts or ends changes ``closures()``.
+``map_url`` (the "open the map" link, to the owner's choice of map, never an embed) depends only
+on the config.
 """
 
 from __future__ import annotations
 
-import zoneinfo
-from dataclasses import replace
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import jinja2
-from babel import Locale
-from babel.dates import format_date, format_skeleton
-
-from storefront.bundle import ThemeAssets
-from storefront.config import Business, SiteConfig
-from storefront.hours import visible_closures
+from storefront.config import Business
+from storefront.deps import tracked
+from storefront.hours import ClosureNotice
 from storefront.urls import UrlBuilder
 
 
-def template_globals(config: SiteConfig, urls: UrlBuilder, assets: ThemeAssets,
-                     now: datetime) -> dict[str, Any]:
-    """The globals above, for the Jinja environment of one build."""
+@dataclass(frozen=True)
+class Presentation:
+    """The build-wide answers behind ``asset_url(name)`` and ``closures()``."""
 
-    def asset_url(name: str) -> str:
-        try:
-            return urls.url("/static/" + assets.path(name))
-        except KeyError:
-            raise jinja2.TemplateRuntimeError(
-                f'asset_url("{name}"): the theme has no static file {name}') from None
+    assets: tuple[tuple[str, str], ...] = ()  # (logical name, site URL), sorted
+    closures: tuple[ClosureNotice, ...] = ()
 
-    zone = zoneinfo.ZoneInfo(config.timezone)
-    locale = config.effective_locale
-    closures = tuple(replace(notice, dates=closure_dates(notice.start, notice.until, locale))
-                     for notice in visible_closures(config.business.closures, now, zone))
-    return {"asset_url": asset_url, "map_url": map_url(config.business), "closures": closures}
+    @classmethod
+    def of(cls, names: Mapping[str, str], urls: UrlBuilder, closures: tuple[ClosureNotice, ...],
+           locale: str) -> Presentation:
+        """``names`` maps logical names to output names below ``static/``."""
+        assets = tuple(sorted((name, urls.url("/static/" + output)) for name, output in names.items()))
+        shown = tuple(replace(c, dates=closure_dates(c.start, c.until, locale)) for c in closures)
+        return cls(assets, shown)
+
+    def asset(self, name: str) -> str | None:
+        """The URL of a theme static file, or None when the theme has no such file."""
+        return dict(self.assets).get(name)
+
+    def answers(self) -> dict[str, Callable[[str], Any]]:
+        """The current answer of each tracked call, by name (what fingerprints compare)."""
+        return {"asset_url": self.asset, "closures": lambda _argument: self.closures}
+
+    def template_globals(self) -> dict[str, Callable[..., Any]]:
+        """``asset_url`` and ``closures`` for templates; each call is recorded for the page."""
+        assets = dict(self.assets)
+
+        def asset_url(name: str) -> str:
+            found = assets.get(name)
+            if found is None:
+                import jinja2
+
+                raise jinja2.TemplateRuntimeError(
+                    f'asset_url("{name}"): the theme has no static file {name}')
+            return found
+
+        closures = tracked("closures", lambda _argument: self.closures)
+        return {"asset_url": tracked("asset_url", asset_url), "closures": lambda: closures("")}
 
 
 def closure_dates(start: date, until: date, locale: str) -> str:
@@ -49,6 +71,9 @@ def closure_dates(start: date, until: date, locale: str) -> str:
     Month names in full (CLDR's own interval formats abbreviate them), the year once when both
     days share it; a line may break only after the dash, never inside a date or before the dash.
     """
+    from babel import Locale
+    from babel.dates import format_date, format_skeleton
+
     end = _unbroken(format_date(until, "long", locale=locale))
     if start == until:
         return end

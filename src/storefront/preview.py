@@ -1,21 +1,32 @@
-"""``storefront serve``: a local preview that rebuilds and reloads the browser when a file changes.
+"""``storefront serve``: a local preview that rebuilds as the owner saves and reloads the browser.
 
-Builds with drafts and future posts into a preview folder (never ``output/``), serves it on
-127.0.0.1 with the standard library's WSGI server (one thread per request), and rebuilds on a
-background thread when watchdog sees a change. Requests wait while a build runs, so a half-built
-site is never served. Every HTML response gets a small script, injected at response time, that
-long-polls ``/__storefront/wait`` until the build epoch moves on and then reloads the page; the
-builder knows nothing about it. A failed build keeps the last good site and shows the errors on
-every page.
+One :class:`~storefront.build.BuildSession` lives as long as the server: parsed documents, output
+records and worker processes stay in memory, so a save re-parses one file and re-renders only the
+pages that read it. The site is built with drafts and future posts into a preview folder (never
+``output/``) and served with the standard library's WSGI server (one thread per request) on
+127.0.0.1, or on ``--bind`` for a phone on the shop's Wi-Fi. Requests wait while a build runs, so
+a half-built site is never served.
+
+Every HTML response gets a small script, injected at response time (the builder knows nothing of
+it), that long-polls ``/__storefront/wait`` until the build epoch moves on: then it reloads the
+page, or, when only stylesheets changed, swaps them in place (the preview writes theme static
+files under their plain names, ``static/css/site.css``, so a stylesheet edit changes no page). A
+failed build, of any kind, keeps the last good site and shows the problems on every page; the
+next save builds again. Requests whose ``Host`` is not this server (DNS rebinding from a web
+page) are refused.
 """
 
 from __future__ import annotations
 
 import html
+import ipaddress
+import json
 import mimetypes
 import socketserver
 import threading
 import time
+import traceback
+import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -25,15 +36,16 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from storefront.build import BuildRequest, build_site
+from storefront.build import BuildSession
 from storefront.errors import BuildFailed
+from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
 
-PREVIEW_DIR = ".storefront-preview"
-DEBOUNCE_SECONDS = 0.2
+DEBOUNCE_SECONDS = 0.03
 WAIT_PATH = "/__storefront/wait"
 WAIT_SECONDS = 25.0
+LOOPBACK = "127.0.0.1"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -41,10 +53,18 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _RELOAD_SCRIPT = """<script>
 (function () {
   var epoch = %d;
+  function swapStyles(version) {
+    document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
+      link.href = link.href.split("?")[0] + "?v=" + version;
+    });
+  }
   function wait() {
     fetch("%s?since=" + epoch, {cache: "no-store"})
-      .then(function (r) { return r.text(); })
-      .then(function (t) { if (Number(t) > epoch) { location.reload(); } else { wait(); } })
+      .then(function (r) { return r.json(); })
+      .then(function (news) {
+        if (news.epoch <= epoch) { wait(); return; }
+        if (news.css) { epoch = news.epoch; swapStyles(epoch); wait(); } else { location.reload(); }
+      })
       .catch(function () { setTimeout(wait, 1000); });
   }
   wait();
@@ -53,31 +73,45 @@ _RELOAD_SCRIPT = """<script>
 
 
 class PreviewBuilder:
-    """Runs builds one at a time, counts them (the epoch) and remembers the last errors."""
+    """Runs builds one at a time in a long-lived session, counts them (the epoch) and keeps the
+    last problems to show."""
 
     def __init__(self, root: Path, output: Path, base_url: str, drafts: bool,
-                 log: Callable[[str], None]) -> None:
-        self.root, self.output, self.base_url, self.drafts, self.log = (
-            root, output, base_url, drafts, log)
+                 log: Callable[[str], None], jobs: int | None = None) -> None:
+        self.root, self.output, self.log = root, output, log
+        # theme static files keep their plain names here: a stylesheet edit then changes the
+        # stylesheet alone, no page, and the browser swaps it in place
+        options = BuildOptions(drafts=drafts, future=drafts, hashed_assets=False)
+        self.session = BuildSession(BuildRequest(root=root, output=output, base_url=base_url,
+                                                 options=options, require_base_url=False,
+                                                 jobs=jobs))
         self.lock = threading.Lock()
         self.changed = threading.Condition()
         self.epoch = 0
+        self.css_only = False
         self.errors: list[str] = []
 
     def rebuild(self) -> None:
+        """Build now; whatever goes wrong is shown in the browser, never raised."""
         with self.lock:
-            request = BuildRequest(root=self.root, output=self.output, base_url=self.base_url,
-                                   options=BuildOptions(drafts=self.drafts, future=self.drafts))
+            css_only = False
             try:
-                report = build_site(request)
+                report = self.session.build()
             except BuildFailed as exc:
                 self.errors = [error.format() for error in exc.errors]
                 for line in self.errors:
                     self.log(line)
+            except Exception as exc:  # a bug, a vanished folder: report it, keep serving
+                self.errors = [f"storefront hit an internal error while rebuilding "
+                               f"({type(exc).__name__}: {exc}); the next save builds again"]
+                self.log(self.errors[0])
+                self.log(traceback.format_exc())
             else:
                 self.errors = []
-                self.log(f"rebuilt: {report.written} written, {report.deleted} deleted "
-                         f"in {report.seconds:.2f} s")
+                css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
+                self.log(f"rebuilt in {report.seconds:.2f} s: {report.rendered} pages rendered, "
+                         f"{report.written} files written, {report.deleted} deleted")
+            self.css_only = css_only
         with self.changed:
             self.epoch += 1
             self.changed.notify_all()
@@ -88,29 +122,49 @@ class PreviewBuilder:
             self.changed.wait_for(lambda: self.epoch > since, timeout)
             return self.epoch
 
+    def close(self) -> None:
+        with self.lock:
+            self.session.close()
 
-def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS) -> WsgiApp:
+
+def allowed_host(host: str, port: int) -> bool:
+    """``localhost`` or an IP address, on this server's port: never a domain name, which a page
+    on the internet could point at this machine (DNS rebinding) to read the owner's drafts."""
+    name, _, given_port = host.rpartition(":")
+    if not name or given_port != str(port):
+        return False
+    if name == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
+             port: int | None = None) -> WsgiApp:
     """A WSGI app serving the preview folder; never serves anything outside it."""
     root = builder.output.resolve()
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = unquote(environ.get("PATH_INFO", "/") or "/")
+        if port is not None and not allowed_host(str(environ.get("HTTP_HOST", "")), port):
+            return _respond(start_response, "403 Forbidden", "text/plain",
+                            b"this preview answers only on its own address")
+        try:
+            path = unquote(environ.get("PATH_INFO", "/") or "/", errors="strict")
+        except UnicodeDecodeError:
+            return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
+        if "\x00" in path:
+            return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
             since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
             epoch = builder.wait_for_change(since, wait_seconds)
-            return _respond(start_response, "200 OK", "text/plain", str(epoch).encode())
+            news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
+            return _respond(start_response, "200 OK", "application/json", news)
         with builder.lock:  # wait for a running build to finish
             errors, epoch = list(builder.errors), builder.epoch
-        target = (root / path.lstrip("/")).resolve()
-        if target != root and root not in target.parents:
-            return _respond(start_response, "404 Not Found", "text/plain", b"not found")
-        if target.is_dir():
-            target = target / "index.html"
-        status = "200 OK"
-        if not target.is_file():
-            status, target = "404 Not Found", root / "404.html"
-        data = target.read_bytes() if target.is_file() else b"not found"
-        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        status, data, ctype = _read(root, path)
         if ctype == "text/html":
             data = _inject(data, errors, epoch)
         return _respond(start_response, status, ctype, data)
@@ -118,9 +172,29 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS) -> Wsg
     return app
 
 
+def _read(root: Path, path: str) -> tuple[str, bytes, str]:
+    """The file for a URL path (``index.html`` for a folder, the 404 page when there is none)."""
+    try:
+        target = (root / path.lstrip("/")).resolve()
+        if target != root and root not in target.parents:
+            return "404 Not Found", b"not found", "text/plain"
+        if target.is_dir():
+            target = target / "index.html"
+        if target.is_file():
+            return ("200 OK", target.read_bytes(),
+                    mimetypes.guess_type(target.name)[0] or "application/octet-stream")
+    except (OSError, ValueError):  # a name too long for the file system, and the like
+        pass
+    not_found = root / "404.html"
+    if not_found.is_file():
+        return "404 Not Found", not_found.read_bytes(), "text/html"
+    return "404 Not Found", b"not found", "text/plain"
+
+
 def _respond(start_response: StartResponse, status: str, ctype: str,
              data: bytes) -> list[bytes]:
-    if ctype.startswith("text/") or ctype in ("application/xml", "application/javascript"):
+    if ctype.startswith("text/") or ctype in ("application/xml", "application/javascript",
+                                               "application/json"):
         ctype += "; charset=utf-8"
     start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data))),
                             ("Cache-Control", "no-store")])
@@ -128,7 +202,8 @@ def _respond(start_response: StartResponse, status: str, ctype: str,
 
 
 def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    """A small decimal number, or 0 for anything else (²,a 5,000-digit number, ...)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
 def _inject(page: bytes, errors: list[str], epoch: int) -> bytes:
@@ -157,11 +232,18 @@ class _ChangeHandler(FileSystemEventHandler):
         # build itself does, and reacting to those would rebuild (and reload) forever.
         if event.event_type not in ("created", "modified", "deleted", "moved"):
             return
-        path = Path(str(event.src_path))
-        if is_ignored(path.name) or path.resolve() == self.ignored or (
-                self.ignored in path.resolve().parents):
-            return
-        self.trigger()
+        for name in (event.src_path, getattr(event, "dest_path", "")):
+            path = Path(str(name)) if name else None
+            if path is not None and not is_ignored(path.name) and not self._inside_output(path):
+                self.trigger()
+                return
+
+    def _inside_output(self, path: Path) -> bool:
+        try:
+            resolved = path.resolve()
+        except OSError:
+            return False
+        return resolved == self.ignored or self.ignored in resolved.parents
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -174,17 +256,18 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
 
 
 class PreviewServer:
-    """The builder, the file watcher and the HTTP server on 127.0.0.1, started together."""
+    """The builder, the file watcher and the HTTP server, started together."""
 
     def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
-                 drafts: bool = True) -> None:
+                 drafts: bool = True, host: str = LOOPBACK, jobs: int | None = None) -> None:
         self.app: WsgiApp | None = None
-        self.server = make_server("127.0.0.1", port, self._dispatch,
+        self.server = make_server(host, port, self._dispatch,
                                   server_class=_ThreadingServer, handler_class=_QuietHandler)
         self.port = int(self.server.server_address[1])
-        self.builder = PreviewBuilder(root, root / PREVIEW_DIR,
-                                      f"http://127.0.0.1:{self.port}/", drafts, log)
-        self.app = make_app(self.builder)
+        shown = LOOPBACK if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name
+        self.url = f"http://{shown}:{self.port}/"
+        self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.url, drafts, log, jobs)
+        self.app = make_app(self.builder, port=self.port)
         self.pending = threading.Event()
         self.stopping = threading.Event()
         self.observer = Observer()
@@ -204,9 +287,11 @@ class PreviewServer:
         while not self.stopping.is_set():
             if not self.pending.wait(0.2):
                 continue
-            time.sleep(DEBOUNCE_SECONDS)  # one rebuild for a burst of saves
-            self.pending.clear()
-            self.builder.rebuild()
+            # one build for a burst of events (an editor's temp file, write and rename)
+            while self.pending.is_set():
+                self.pending.clear()
+                time.sleep(DEBOUNCE_SECONDS)
+            self.builder.rebuild()  # never raises: problems go to the overlay
 
     def start(self) -> None:
         """Build once, then watch and serve in background threads."""
@@ -225,13 +310,20 @@ class PreviewServer:
         self.observer.join()
         for thread in self.threads:
             thread.join()
+        self.builder.close()
 
 
-def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True) -> None:
-    """Build, serve on http://127.0.0.1:PORT/ and rebuild on change until interrupted."""
-    server = PreviewServer(root, log, port, drafts)
+def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,
+          host: str = LOOPBACK, open_browser: bool = False) -> None:
+    """Build, serve and rebuild on change until interrupted."""
+    server = PreviewServer(root, log, port, drafts, host)
     server.start()
-    log(f"serving the preview on http://127.0.0.1:{server.port}/ (Ctrl+C to stop)")
+    log(f"serving the preview on {server.url} (Ctrl+C to stop)")
+    if host != LOOPBACK:
+        log(f"warning: bound to {host}: other devices on this network can see the preview, "
+            "drafts included; use it on a network you trust")
+    if open_browser:
+        webbrowser.open(server.url)
     try:
         while True:
             time.sleep(3600)

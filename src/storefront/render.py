@@ -8,9 +8,9 @@ syntax error or a runtime error inside a template is reported as
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -18,13 +18,24 @@ import jinja2
 from markupsafe import Markup
 
 from storefront.config import SiteConfig
+from storefront.deps import (
+    DependencyRecord,
+    TrackedNow,
+    as_views,
+    current,
+    page_exists_in,
+    recording,
+    tracked,
+)
+from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
 from storefront.plan import RenderTask
+from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
-from storefront.theme import Theme, Translator, make_environment, template_label
+from storefront.theme import Theme, Translator, template_label
 from storefront.urls import UrlBuilder
 
 
@@ -42,12 +53,13 @@ class Renderer:
 
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
-                 pages: frozenset[str] = frozenset(),
-                 extra_globals: Mapping[str, Any] | None = None) -> None:
+                 pages: frozenset[str] = frozenset(), compiled: Path | None = None,
+                 theme_key: str = "", presentation: Presentation | None = None) -> None:
         self.chain = chain
         self.nav = nav
         self.home = urls.url("/")
-        self.env = make_environment(chain)
+        # one environment per theme state: compiled templates survive between a session's builds
+        self.env = make_environment(chain, compiled, theme_key, reuse=bool(theme_key))
         formatter = Formatter(config.effective_locale, config.timezone)
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
@@ -57,11 +69,13 @@ class Renderer:
         self.env.globals.update(
             site=config, t=Translator(strings, config.language), url=urls.url,
             feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml")},
-            honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD, build_time=build_time,
-            lang=config.language,
-            page_exists=lambda path: urls.url(path) in pages,
+            honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
+            build_time=TrackedNow.of(build_time), lang=config.language,
+            page_exists=tracked("page_exists", page_exists_in(pages, urls)),
+            shared=self.shared, map_url=map_url(config.business),
+            **(presentation or Presentation()).template_globals(),
         )
-        self.env.globals.update(extra_globals or {})  # storefront.presentation.template_globals
+        self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
         """Compile the templates that will be used; return every problem found.
@@ -83,14 +97,33 @@ class Renderer:
                         "check the template: field of the page, or add the file to your theme"))
         return errors
 
-    def render(self, task: RenderTask) -> bytes:
-        """Render one page. Raise :class:`BuildFailed` naming the template line on failure."""
+    def shared(self, name: str, **values: Any) -> Markup:
+        """A fragment that is the same on many pages (the footer), rendered once per build.
+
+        It sees only the globals and ``values``, never the page, so it cannot differ between pages
+        that pass the same values; its dependencies count for every page that shows it.
+        """
+        key = name + repr(sorted(values.items()))
+        found = self._shared.get(key)
+        if found is None:
+            with recording() as recorder:
+                html = Markup(self.env.get_template(name).render(values))  # noqa: S704 - autoescaped
+            found = self._shared[key] = (html, recorder.snapshot())
+        outer = current()
+        if outer is not None:
+            outer.add(found[1])
+        return found[0]
+
+    def render(self, task: RenderTask) -> tuple[bytes, DependencyRecord]:
+        """Render one page and record what it read. Raise :class:`BuildFailed` on failure."""
         nav = tuple(CurrentNavItem(item.title, item.url, _is_current(item.url, task.url, self.home))
                     for item in self.nav)
-        context: dict[str, Any] = {"page": task.meta, "nav": nav, **task.context}
+        context: dict[str, Any] = {"page": task.meta, "nav": nav, **as_views(task.context)}
         try:
-            template = self.env.get_template(task.template)
-            return template.render(context).encode("utf-8")
+            with recording() as recorder:
+                template = self.env.get_template(task.template)
+                data = template.render(context).encode("utf-8")
+            return data, recorder.snapshot()
         except jinja2.TemplateSyntaxError as exc:
             raise BuildFailed([self._syntax_error(exc)]) from None
         except jinja2.TemplateNotFound as exc:

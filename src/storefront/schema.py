@@ -41,6 +41,23 @@ T = TypeVar("T")
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
+class FrozenDict(dict[str, Any]):
+    """A read-only mapping for config values: unlike ``MappingProxyType`` it can be pickled, so
+    the config can cross into worker processes."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("the configuration is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
 class YamlProblem(Exception):
     """The text is not valid YAML: where the parser stopped and, if elsewhere, where it began."""
 
@@ -234,7 +251,7 @@ class Mapper:
                         self.error(key_node, f'{where}."{key}" {exc}', field_hint)
                         continue
                 result[key] = self.convert(args[1], value_node, _join(where, key))
-            return types.MappingProxyType(result)
+            return FrozenDict(result)
         if dataclasses.is_dataclass(hint):
             return self.build(hint, node, where)  # type: ignore[arg-type]
         if not isinstance(node, yaml.ScalarNode):

@@ -12,24 +12,28 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storefront.config import SiteConfig
 from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
-from storefront.hours import closure_changes
+from storefront.hours import ClosureNotice, closure_changes, visible_closures
 from storefront.markdown import slugify
+from storefront.related import related_posts
 from storefront.urls import UrlBuilder
 
-RELATED_POSTS = 3
+SALE_NOTE_DAYS = timedelta(days=366)  # a sale's end is announced from this long before it
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """What the owner asked for on the command line."""
+    """What the owner asked for on the command line (and what the preview asks for)."""
 
     drafts: bool = False
     future: bool = False
     strict: bool = False
+    # theme static files under names with their hash; the preview keeps plain names, so that a
+    # stylesheet edit changes the stylesheet alone and the browser swaps it in place
+    hashed_assets: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class SiteModel:
     related: dict[str, tuple[Post, ...]]  # post url -> related posts
     nav: tuple[NavItem, ...]
     next_change: datetime | None
+    closures: tuple[ClosureNotice, ...] = ()  # holiday closures on view as of the build time
 
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
@@ -82,7 +87,8 @@ def build_model(
     documents: Iterable[Document], config: SiteConfig, urls: UrlBuilder, options: BuildOptions,
     now: datetime,
 ) -> SiteModel:
-    """Filter and organise the documents as of ``now``."""
+    """Filter and organise the documents (base path applied: :mod:`storefront.localize`) as of
+    ``now``."""
     docs = list(documents)
     changes: list[datetime] = []
     posts = _published_posts([d for d in docs if isinstance(d, Post)], options, now, changes)
@@ -93,7 +99,8 @@ def build_model(
                key=lambda p: p.url)
     )
     posts_by_tag, tags = _tags(posts)
-    changes += closure_changes(config.business.closures, now, zoneinfo.ZoneInfo(config.timezone))
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    changes += closure_changes(config.business.closures, now, zone)
     return SiteModel(
         posts=posts,
         products=products,
@@ -102,9 +109,10 @@ def build_model(
         pages=pages,
         tags=tags,
         posts_by_tag=posts_by_tag,
-        related={post.url: related_posts(post, posts_by_tag) for post in posts},
+        related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
+        closures=visible_closures(config.business.closures, now, zone),
     )
 
 
@@ -122,6 +130,7 @@ def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
             changes.append(post.date)
             if not options.future:
                 continue
+            post = replace(post, scheduled=True)  # the model's copy knows it
         visible.append(post)
     return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
 
@@ -134,9 +143,17 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
             continue
         ends = product.sale_ends
         on_sale = product.sale_price is not None and (ends is None or ends > now)
+        note = False
         if on_sale and ends is not None:
             changes.append(ends)
-        result.append(replace(product, on_sale=on_sale))
+            # an offer running for more than a year (sale_until: 2099-12-31) has no end worth
+            # announcing until it comes within a year
+            announced = ends - SALE_NOTE_DAYS
+            note = announced <= now
+            if not note:
+                changes.append(announced)
+        # the model's copy knows the sale is running (most products are not on sale: no copy)
+        result.append(replace(product, on_sale=True, sale_note=note) if on_sale else product)
     return tuple(sorted(result, key=_product_key))
 
 
@@ -197,23 +214,6 @@ def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[T
         key=lambda tc: tc.tag.name.casefold(),
     )
     return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
-
-
-def related_posts(post: Post, posts_by_tag: dict[str, tuple[Post, ...]]) -> tuple[Post, ...]:
-    """Up to three other posts sharing the most tags with ``post``, newest first on ties.
-
-    Counts through the tag index, so the cost grows with shared tags, not with posts squared.
-    """
-    shared: dict[str, int] = defaultdict(int)
-    by_url: dict[str, Post] = {}
-    for tag in post.tags:
-        for other in posts_by_tag.get(tag.slug, ()):
-            if other.url != post.url:
-                shared[other.url] += 1
-                by_url[other.url] = other
-    ranked = sorted(shared, key=lambda url: (-shared[url], -by_url[url].date.timestamp(),
-                                             by_url[url].slug))
-    return tuple(by_url[url] for url in ranked[:RELATED_POSTS])
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:

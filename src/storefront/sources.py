@@ -8,6 +8,8 @@ an error rather than being skipped, so nothing an owner wrote silently disappear
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +24,17 @@ CONTENT_DIR = "content"
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file under ``content/``: its kind, site-relative path and bytes."""
+    """One file under ``content/``: its kind, site-relative path, bytes and SHA-256.
+
+    Documents are read into memory; assets are only hashed (streamed) and copied later from
+    ``file``, so a folder of large photos is never held in memory.
+    """
 
     kind: Kind
     path: str  # relative to the site root, forward slashes: content/posts/x.md
     data: bytes
     digest: str
+    file: Path | None = None
 
     @property
     def stem(self) -> str:
@@ -48,22 +55,52 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def discover_sources(root: Path) -> tuple[SourceFile, ...]:
-    """Every content file under ``root/content``, sorted by path."""
-    content = root / CONTENT_DIR
-    if not content.is_dir():
+class StatCache:
+    """What a long-lived session read last time, by path and ``stat`` (size, times, inode), so a
+    file whose ``stat`` did not change is not read and hashed again.
+
+    Like git's index it guards against a change within the file system's time resolution: an
+    entry is trusted only when it was recorded more than a second after the file's modification
+    time. A command-line build starts with an empty one, so it always reads everything.
+    """
+
+    RACY_NS = 1_000_000_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[tuple[int, int, int, int], int, object]] = {}
+
+    def get(self, path: str) -> tuple[tuple[int, int, int, int], object | None]:
+        """The file's current stamp and what was remembered for it (None: read it again)."""
+        info = os.stat(path)
+        stamp = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != stamp or entry[1] - stamp[0] < self.RACY_NS:
+            return stamp, None
+        return stamp, entry[2]
+
+    def put(self, path: str, stamp: tuple[int, int, int, int], value: object) -> None:
+        self.entries[path] = (stamp, time.time_ns(), value)
+
+
+def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[SourceFile, ...]:
+    """Every content file under ``root/content``, sorted by path.
+
+    A file that disappears between listing and reading (an editor saving through a temporary
+    file and a rename) is left out: it is a change the next build sees, not an error.
+    """
+    content = os.path.join(root, CONTENT_DIR)
+    if not os.path.isdir(content):
         return ()
     found: list[SourceFile] = []
     errors: list[ContentError] = []
-    for path in sorted(_walk(content)):
+    for parts, path, is_link in sorted(_walk(content, ())):
         # NFC: a Mac writes "é" as two code points; links typed in an editor use one
-        rel = unicodedata.normalize("NFC", path.relative_to(root).as_posix())
-        if path.is_symlink():
+        rel = unicodedata.normalize("NFC", "/".join((CONTENT_DIR, *parts)))
+        if is_link:
             # A link could publish anything on the machine (or loop); content must be real files.
             errors.append(error_at(rel, 0, "this is a symbolic link; content must be real files",
                                    "copy the file into content/ instead of linking to it"))
             continue
-        parts = path.relative_to(content).parts
         top = parts[0] if len(parts) > 1 else ""
         if top not in (*DOCUMENT_KINDS, "assets"):
             errors.append(
@@ -71,30 +108,65 @@ def discover_sources(root: Path) -> tuple[SourceFile, ...]:
                          "move it into content/posts, products, faq, pages or assets")
             )
             continue
-        if top != "assets" and (len(parts) != 2 or path.suffix != ".md"):
+        if top != "assets" and (len(parts) != 2 or not parts[1].endswith(".md")):
             errors.append(
                 error_at(rel, 0, f"content/{top}/ holds only .md files, one per document",
                          "put images and other files in content/assets/")
             )
             continue
-        data = path.read_bytes()
-        found.append(SourceFile(top, rel, data, hashlib.sha256(data).hexdigest()))
+        try:
+            found.append(_read(top, rel, path, remembered))
+        except FileNotFoundError:
+            continue
     if errors:
         raise BuildFailed(errors)
     return tuple(found)
 
 
-def _walk(folder: Path) -> list[Path]:
-    result: list[Path] = []
-    for entry in folder.iterdir():
+def _read(top: Kind, rel: str, path: str, remembered: StatCache | None) -> SourceFile:
+    stamp, known = remembered.get(path) if remembered is not None else ((0, 0, 0, 0), None)
+    if isinstance(known, SourceFile) and known.path == rel:
+        return known
+    if top == "assets":
+        source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        source = SourceFile(top, rel, data, hashlib.sha256(data).hexdigest(), Path(path))
+    if remembered is not None:
+        remembered.put(path, stamp, source)
+    return source
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file, read in pieces (assets can be large)."""
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _walk(folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(path parts below content/, full path, is a symbolic link) of every file, unsorted."""
+    result: list[tuple[tuple[str, ...], str, bool]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return result
+    for entry in entries:
         if is_ignored(entry.name):
             continue
-        if entry.is_symlink():
-            result.append(entry)  # reported by discover_sources, never followed
-        elif entry.is_dir():
-            result.extend(_walk(entry))
-        elif entry.is_file():
-            result.append(entry)
+        here = (*parts, entry.name)
+        try:
+            if entry.is_symlink():
+                result.append((here, entry.path, True))  # reported, never followed
+            elif entry.is_dir():
+                result.extend(_walk(entry.path, here))
+            elif entry.is_file():
+                result.append((here, entry.path, False))
+        except FileNotFoundError:
+            continue
     return result
 
 

@@ -4,20 +4,23 @@ Lookup order, most specific first: the site's ``themes/<name>/`` (whose ``theme.
 ``extends: <parent>``), then each parent, ending at the built-in ``default`` theme shipped in the
 package. Every theme's templates are also addressable with its name as a prefix
 (``{% extends "default/base.html" %}``) so a child can extend the parent's version of the same
-file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads theme files only.
+file. Theme strings (``strings/<lang>.yaml``) merge along the same chain. Reads theme files only;
+the Jinja environment over the chain is :mod:`storefront.environment`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from storefront.errors import BuildFailed, error_at, line_of_key
 from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+from storefront.sources import StatCache, file_sha256, is_ignored
 from storefront.values import parse_static_css, parse_theme_name
+
+if TYPE_CHECKING:
+    pass
 
 BUILTIN_THEMES = Path(__file__).parent / "themes"
 MAX_CHAIN = 8
@@ -131,21 +134,22 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
     return strings
 
 
-def make_environment(chain: tuple[Theme, ...]) -> jinja2.Environment:
-    """A Jinja environment over the chain: autoescape on, undefined variables are errors."""
-    by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
-    by_prefix = jinja2.PrefixLoader(
-        {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
-    )
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader([by_order, by_prefix]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def theme_files(chain: tuple[Theme, ...],
+                remembered: StatCache | None = None) -> list[tuple[str, str]]:
+    """(label path, SHA-256) of every file of every theme in the chain: what a build can read."""
+    found = []
+    for theme in chain:
+        for path in sorted(theme.path.rglob("*")):
+            if not path.is_file() or is_ignored(path.name) or "__pycache__" in path.parts:
+                continue
+            name = str(path)
+            stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
+            if not isinstance(known, str):
+                known = file_sha256(path)
+                if remembered is not None:
+                    remembered.put(name, stamp, known)
+            found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}", known))
+    return found
 
 
 def template_label(chain: tuple[Theme, ...], filename: str | None) -> str:
@@ -172,6 +176,8 @@ class Translator:
         try:
             text = self.strings[key]
         except KeyError:
+            import jinja2
+
             raise jinja2.TemplateRuntimeError(
                 f'theme string "{key}" is missing for language "{self.language}"'
             ) from None

@@ -99,6 +99,18 @@ def test_export_json_to_a_file(filled: Path, tmp_path: Path) -> None:
     assert not target.with_name("out.json.part").exists()
 
 
+@pytest.mark.parametrize("name", ["forms.sqlite3", "forms.sqlite3-wal"])
+def test_export_never_overwrites_the_database(filled: Path, name: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    target = filled / "data" / name
+    before = target.read_bytes()
+    args = parse("--root", str(filled), "forms", "export", "--form", "contact", "--output",
+                 str(filled / "data" / ".." / "data" / name))
+    assert run_forms_export(args) == 2
+    assert "is the form database itself" in capsys.readouterr().err
+    assert target.read_bytes() == before
+
+
 def test_forget_deletes_one_person(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_forms_forget(parse("--root", str(filled), "forms", "forget",
                                   "Maria@Example.com")) == 0

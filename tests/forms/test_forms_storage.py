@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from process_support import posix_locks
 
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.storage import (
@@ -351,3 +354,25 @@ def test_forget_finds_the_address_in_any_field_and_in_spam(tmp_path: Path) -> No
         left = fetch_submissions(conn, include_spam=True)
         assert [s.data for s in left] == [
             {"message": "anna.maria@example.com e maria@example.community"}]
+
+
+def test_opening_a_connection_keeps_the_locks_of_the_others(tmp_path: Path) -> None:
+    """Closing any descriptor of a file drops every POSIX lock the process holds on it: a
+    connect() that did so would silently unlock the connections already open, and the next
+    process to close the database would delete the WAL they write to."""
+    path = tmp_path / "forms.sqlite3"
+    with closing(connect(path)) as first:
+        first.execute("SELECT COUNT(*) FROM submissions").fetchone()
+        assert posix_locks(os.getpid(), path) != []  # WAL mode: held while the connection is
+        with closing(connect(path)) as second:
+            second.execute("INSERT INTO meta VALUES ('k', 'v')")
+            assert posix_locks(os.getpid(), path) != []
+            other = subprocess.run(  # another process opens, reads and closes the database
+                [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                 "print(c.execute('SELECT value FROM meta').fetchall()); c.close()", str(path)],
+                capture_output=True, text=True, check=True)
+            assert other.stdout == "[('v',)]\n"
+            assert path.with_name(path.name + "-wal").exists()
+            second.execute("INSERT INTO meta VALUES ('k2', 'v2')")
+    with closing(sqlite3.connect(path)) as check:
+        assert check.execute("SELECT key FROM meta ORDER BY key").fetchall() == [("k",), ("k2",)]

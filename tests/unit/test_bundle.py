@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -13,29 +12,52 @@ import pytest
 from storefront.bundle import (
     BUNDLE,
     StaticSource,
+    ThemeAssets,
     bundle_assets,
     fingerprint,
-    load_theme_assets,
     minify,
+    theme_assets,
 )
-from storefront.config import parse_config
 from storefront.errors import BuildFailed
-from storefront.presentation import template_globals
-from storefront.theme import resolve_theme_chain
+from storefront.presentation import Presentation
+from storefront.theme import resolve_theme_chain, theme_files
 from storefront.urls import UrlBuilder
 from support import REPO
 
 
-def source(text: str, label: str = "themes/t/static/x") -> StaticSource:
-    return StaticSource(text.encode(), label)
+@pytest.fixture
+def files(tmp_path: Path):
+    """Write static files into a folder; return them as the chain would resolve them."""
+
+    def make(contents: dict[str, str | bytes], label: str = "") -> dict[str, StaticSource]:
+        found = {}
+        for name, text in contents.items():
+            data = text.encode() if isinstance(text, str) else text
+            path = tmp_path / "static" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            found[name] = StaticSource(path, label or f"themes/t/static/{name}",
+                                       hashlib.sha256(data).hexdigest())
+        return found
+
+    return make
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def chain_assets(root: Path, name: str, hashed: bool = True) -> ThemeAssets:
+    chain = resolve_theme_chain(root, name)
+    return theme_assets(chain, theme_files(chain), hashed)
 
 
 def test_fingerprint_puts_the_hash_of_the_bytes_before_the_suffix() -> None:
-    digest = hashlib.sha256(b"abc").hexdigest()[:8]
-    assert fingerprint("css/site.css", b"abc") == f"css/site.{digest}.css"
-    assert fingerprint("favicon.svg", b"abc") == f"favicon.{digest}.svg"
-    assert fingerprint("fonts/LICENSE", b"abc") == f"fonts/LICENSE.{digest}"
-    assert fingerprint("css/site.css", b"abd") != fingerprint("css/site.css", b"abc")
+    digest = sha(b"abc")[:8]
+    assert fingerprint("css/site.css", sha(b"abc")) == f"css/site.{digest}.css"
+    assert fingerprint("favicon.svg", sha(b"abc")) == f"favicon.{digest}.svg"
+    assert fingerprint("fonts/LICENSE", sha(b"abc")) == f"fonts/LICENSE.{digest}"
+    assert fingerprint("css/site.css", sha(b"abd")) != fingerprint("css/site.css", sha(b"abc"))
 
 
 def test_minify_keeps_what_changes_the_meaning_of_css() -> None:
@@ -60,40 +82,52 @@ def test_minify_leaves_other_files_alone_and_shrinks_javascript() -> None:
     assert b"note" not in out and b"why" not in out and b"return a/2" in out
 
 
-def test_stylesheets_are_joined_parent_first_into_one_fingerprinted_file() -> None:
-    sources = {
-        "css/site.css": source(".a { color: red }"),
-        "css/shop.css": source(".a { color: blue }"),
-        "js/forms.js": source("var x = 1;"),
-    }
+def test_stylesheets_are_joined_parent_first_into_one_fingerprinted_file(files) -> None:
+    sources = files({"css/site.css": ".a { color: red }", "css/shop.css": ".a { color: blue }",
+                     "js/forms.js": "var x = 1;", "img/logo.png": b"\x89PNG logo"})
     assets = bundle_assets(sources, ["css/site.css", "css/shop.css"])
-    bundle = assets.files[assets.path(BUNDLE)]
+    bundle = assets.data(BUNDLE)
     assert bundle == b".a{color:red}.a{color:blue}"
     assert re.fullmatch(r"css/site\.[0-9a-f]{8}\.css", assets.path(BUNDLE))
-    assert assets.path(BUNDLE) == fingerprint(BUNDLE, bundle)
+    assert assets.path(BUNDLE) == fingerprint(BUNDLE, sha(bundle))
     # the members live only inside the bundle; the other files are minified and fingerprinted
-    assert sorted(assets.files) == sorted([assets.path(BUNDLE), assets.path("js/forms.js")])
+    assert sorted(o.name for o in assets.outputs) == sorted(
+        [assets.path(BUNDLE), assets.path("js/forms.js"), assets.path("img/logo.png")])
     assert "css/shop.css" not in assets.names
-    assert assets.files[assets.path("js/forms.js")] == b"var x=1;"
+    assert assets.data("js/forms.js") == b"var x=1;"
+    # a file that is not minified is copied as it is, never read into memory
+    logo = next(o for o in assets.outputs if o.name == assets.path("img/logo.png"))
+    assert logo.data is None and logo.file == sources["img/logo.png"].path
+    assert logo.name == fingerprint("img/logo.png", sha(b"\x89PNG logo")) and logo.sha256 == sha(
+        b"\x89PNG logo")
 
 
-def test_a_stylesheet_listed_twice_is_bundled_once() -> None:
-    assets = bundle_assets({"css/site.css": source(".a{color:red}")}, ["css/site.css", "css/site.css"])
-    assert assets.files[assets.path(BUNDLE)] == b".a{color:red}"
+def test_the_preview_keeps_plain_names(files) -> None:
+    sources = files({"css/site.css": ".a { background: url(../img/t.png) }", "img/t.png": b"t",
+                     "js/forms.js": "var x = 1;"})
+    assets = bundle_assets(sources, ["css/site.css"], hashed=False)
+    assert dict(assets.names) == {"css/site.css": "css/site.css", "img/t.png": "img/t.png",
+                                  "js/forms.js": "js/forms.js"}
+    assert assets.data(BUNDLE) == b'.a{background:url("../img/t.png")}'
 
 
-def test_url_references_point_at_the_fingerprinted_files() -> None:
-    sources = {
-        "css/site.css": source('.a { background: url("../img/tile.png") }\n'
-                               ".b { background: url(data:image/png;base64,AAA=) }\n"
-                               ".c { background: url('https://cdn.example/x.png') }\n"
-                               ".d { background: url(/assets/logo.svg) }\n"
-                               ".e { src: url(fonts/a.woff2?v=2#iefix) }\n"),
-        "img/tile.png": StaticSource(b"\x89PNG tile", "themes/t/static/img/tile.png"),
-        "css/fonts/a.woff2": StaticSource(b"wOF2", "themes/t/static/css/fonts/a.woff2"),
-    }
+def test_a_stylesheet_listed_twice_is_bundled_once(files) -> None:
+    assets = bundle_assets(files({"css/site.css": ".a{color:red}"}), ["css/site.css", "css/site.css"])
+    assert assets.data(BUNDLE) == b".a{color:red}"
+
+
+def test_url_references_point_at_the_fingerprinted_files(files) -> None:
+    sources = files({
+        "css/site.css": ('.a { background: url("../img/tile.png") }\n'
+                         ".b { background: url(data:image/png;base64,AAA=) }\n"
+                         ".c { background: url('https://cdn.example/x.png') }\n"
+                         ".d { background: url(/assets/logo.svg) }\n"
+                         ".e { src: url(fonts/a.woff2?v=2#iefix) }\n"),
+        "img/tile.png": b"\x89PNG tile",
+        "css/fonts/a.woff2": b"wOF2",
+    })
     assets = bundle_assets(sources, ["css/site.css"])
-    css = assets.files[assets.path(BUNDLE)].decode()
+    css = assets.data(BUNDLE).decode()
     tile = assets.path("img/tile.png").removeprefix("img/")
     font = assets.path("css/fonts/a.woff2").removeprefix("css/")
     assert f'url("../img/{tile}")' in css
@@ -103,9 +137,9 @@ def test_url_references_point_at_the_fingerprinted_files() -> None:
     assert "url(/assets/logo.svg)" in css
 
 
-def test_a_url_to_a_missing_file_is_an_error_with_its_line() -> None:
-    sources = {"css/shop.css": source(".a{}\n.b { background: url(../img/nope.png) }\n",
-                                      "themes/t/static/css/shop.css")}
+def test_a_url_to_a_missing_file_is_an_error_with_its_line(files) -> None:
+    sources = files({"css/shop.css": ".a{}\n.b { background: url(../img/nope.png) }\n"},
+                    "themes/t/static/css/shop.css")
     with pytest.raises(BuildFailed) as failure:
         bundle_assets(sources, ["css/shop.css"])
     assert [e.format() for e in failure.value.errors] == [
@@ -114,16 +148,15 @@ def test_a_url_to_a_missing_file_is_an_error_with_its_line() -> None:
 
 
 def test_the_example_shop_gets_one_stylesheet_with_the_child_theme_last() -> None:
-    chain = resolve_theme_chain(REPO, "bottega")
-    assets = load_theme_assets(chain)
-    stylesheets = [name for name in assets.files if name.endswith(".css")]
+    assets = chain_assets(REPO, "bottega")
+    stylesheets = [o.name for o in assets.outputs if o.name.endswith(".css")]
     assert stylesheets == [assets.path(BUNDLE)]
-    css = assets.files[assets.path(BUNDLE)].decode()
+    css = assets.data(BUNDLE).decode()
     default = (REPO / "src/storefront/themes/default/static/css/site.css").read_text()
     bottega = (REPO / "themes/bottega/static/css/bottega.css").read_text()
     assert len(css) < 0.8 * (len(default) + len(bottega))
     assert css.index(".callout{") > css.index(".btn{")  # the child's rules come later and win
-    assert load_theme_assets(chain) == assets  # deterministic
+    assert chain_assets(REPO, "bottega") == assets  # deterministic
 
 
 def write_theme(root: Path, name: str, manifest: str, files: dict[str, str]) -> None:
@@ -137,14 +170,13 @@ def write_theme(root: Path, name: str, manifest: str, files: dict[str, str]) -> 
 
 def test_a_child_file_with_the_parents_path_replaces_it_in_the_bundle(tmp_path: Path) -> None:
     write_theme(tmp_path, "kid", "name: kid\nextends: default\n", {"css/site.css": ".kid{color:red}"})
-    assets = load_theme_assets(resolve_theme_chain(tmp_path, "kid"))
-    assert assets.files[assets.path(BUNDLE)] == b".kid{color:red}"
+    assert chain_assets(tmp_path, "kid").data(BUNDLE) == b".kid{color:red}"
 
 
 def test_a_missing_stylesheet_names_the_theme_yaml_line(tmp_path: Path) -> None:
     write_theme(tmp_path, "kid", "name: kid\nextends: default\nstylesheets: [css/kid.css]\n", {})
     with pytest.raises(BuildFailed) as failure:
-        load_theme_assets(resolve_theme_chain(tmp_path, "kid"))
+        chain_assets(tmp_path, "kid")
     assert [e.format() for e in failure.value.errors] == [
         "themes/kid/theme.yaml:3: the stylesheet css/kid.css is not in the theme's static/ folder\n"
         "  hint: create themes/kid/static/css/kid.css, or remove it from stylesheets:"]
@@ -160,14 +192,17 @@ def test_a_stylesheet_must_be_a_css_file_below_static(tmp_path: Path, bad: str) 
         f'"css/shop.css", got "{bad}"']
 
 
-def test_templates_reach_the_fingerprinted_files_by_their_logical_names() -> None:
-    assets = bundle_assets({"css/site.css": source(".a{color:red}"), "js/forms.js": source("x=1")},
+def test_templates_reach_the_fingerprinted_files_by_their_logical_names(files) -> None:
+    assets = bundle_assets(files({"css/site.css": ".a{color:red}", "js/forms.js": "x=1"}),
                            ["css/site.css"])
-    config = parse_config("title: Shop\nbase_url: https://example.com/negozio/\n")
-    asset_url = template_globals(config, UrlBuilder.from_base_url(config.base_url), assets,
-                                 datetime(2026, 1, 1, tzinfo=UTC))["asset_url"]
+    urls = UrlBuilder.from_base_url("https://example.com/negozio/")
+    presentation = Presentation.of(assets.names, urls, (), "it_IT")
+    asset_url = presentation.template_globals()["asset_url"]
     assert asset_url("css/site.css") == "/negozio/static/" + assets.path(BUNDLE)
     assert asset_url("js/forms.js") == "/negozio/static/" + assets.path("js/forms.js")
     with pytest.raises(jinja2.TemplateRuntimeError, match=r'asset_url\("css/shop.css"\): the theme '
                        r"has no static file css/shop.css"):
         asset_url("css/shop.css")
+    # what fingerprints compare: the same answer, and None (not an error) for a missing file
+    assert presentation.answers()["asset_url"]("css/site.css") == asset_url("css/site.css")
+    assert presentation.answers()["asset_url"]("css/shop.css") is None

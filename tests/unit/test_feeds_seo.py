@@ -17,7 +17,8 @@ from lxml import etree
 from storefront.config import parse_config
 from storefront.documents import Document, FaqEntry, Post, Product
 from storefront.feeds import FEED_SIZE, render_atom, render_rss
-from storefront.reader import ReadContext, read_document
+from storefront.localize import localize
+from storefront.reader import ReaderSettings, read_document
 from storefront.seo import (
     SitemapEntry,
     business_jsonld,
@@ -63,7 +64,7 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:
 def doc(kind: Kind, name: str, front_matter: str, body: str = "Testo.\n") -> Document:
     data = f"---\n{front_matter}\n---\n{body}".encode()
     source = SourceFile(kind, f"content/{kind}/{name}", data, hashlib.sha256(data).hexdigest())
-    return read_document(source, ReadContext(CONFIG, URLS))
+    return localize(read_document(source, ReaderSettings.of(CONFIG)), URLS)
 
 
 def newest_first(*posts: Document) -> list[Post]:

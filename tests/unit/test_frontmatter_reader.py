@@ -13,7 +13,8 @@ from storefront.config import SiteConfig, parse_config
 from storefront.documents import Category, FaqEntry, Page, Post, Product, Tag
 from storefront.errors import BuildFailed
 from storefront.frontmatter import SplitDocument, split_front_matter
-from storefront.reader import ReadContext, read_document
+from storefront.localize import localize
+from storefront.reader import ReaderSettings, read_document
 from storefront.sources import Kind, SourceFile, decode_text
 from storefront.urls import UrlBuilder
 
@@ -25,9 +26,13 @@ def make_config(extra: str = "", base_url: str = "https://example.com/") -> Site
     return parse_config(f"title: Bottega\nbase_url: {base_url}\nauthor: Anna\n{extra}")
 
 
-def context(config: SiteConfig | None = None) -> ReadContext:
+Context = tuple[ReaderSettings, UrlBuilder]
+
+
+def context(config: SiteConfig | None = None) -> Context:
+    """What reading needs, and the base path a build would then apply (documents as built)."""
     config = config or make_config(FORMS)
-    return ReadContext(config, UrlBuilder.from_base_url(config.base_url))
+    return ReaderSettings.of(config), UrlBuilder.from_base_url(config.base_url)
 
 
 def source(kind: Kind, name: str, text: str | bytes) -> SourceFile:
@@ -35,11 +40,12 @@ def source(kind: Kind, name: str, text: str | bytes) -> SourceFile:
     return SourceFile(kind, f"content/{kind}/{name}", data, hashlib.sha256(data).hexdigest())
 
 
-def read(kind: Kind, name: str, text: str | bytes, ctx: ReadContext | None = None):
-    return read_document(source(kind, name, text), ctx or context())
+def read(kind: Kind, name: str, text: str | bytes, ctx: Context | None = None):
+    settings, urls = ctx or context()
+    return localize(read_document(source(kind, name, text), settings), urls)
 
 
-def errors_of(kind: Kind, name: str, text: str | bytes, ctx: ReadContext | None = None) -> list[str]:
+def errors_of(kind: Kind, name: str, text: str | bytes, ctx: Context | None = None) -> list[str]:
     with pytest.raises(BuildFailed) as caught:
         read(kind, name, text, ctx)
     return [error.format() for error in caught.value.errors]
@@ -235,7 +241,7 @@ def test_body_links_get_the_base_path_but_are_recorded_as_written() -> None:
     assert '<a href="/shop/chi-siamo/">us</a>' in post.content_html
     assert 'src="/shop/assets/b.jpg"' in post.content_html
     assert '<a href="https://x.example/">out</a>' in post.content_html
-    assert post.links == ("/chi-siamo/", "/assets/b.jpg")
+    assert post.links == (("/chi-siamo/", 5), ("/assets/b.jpg", 5))  # with the line they are on
 
 
 # -- products ----------------------------------------------------------------------------------
@@ -312,6 +318,7 @@ def test_a_faq_entry() -> None:
     assert entry == FaqEntry(
         "content/faq/Spedite all'estero.md", "Spedite all'estero?", "Spedizioni", 2,
         "<p>Sì, in <em>tutta</em> Europa.</p>", "spedite-all-estero", False,
+        lines=(("question", 2), ("group", 3), ("order", 4)),
     )
 
 

@@ -14,7 +14,7 @@ from storefront.documents import Document, Product
 from storefront.errors import BuildFailed
 from storefront.hours import closure_changes, hours_jsonld, visible_closures
 from storefront.presentation import closure_dates, map_url
-from storefront.reader import ReadContext, read_document
+from storefront.reader import ReaderSettings, read_document
 from storefront.site import BuildOptions, build_model, select_featured
 from storefront.sources import Kind, SourceFile
 from storefront.urls import UrlBuilder
@@ -187,7 +187,7 @@ def product(slug: str, extra: str = "") -> Document:
     data = f"---\ntitle: {slug}\nprice: 10\n{extra}\n---\nTesto.\n".encode()
     kind: Kind = "products"
     source = SourceFile(kind, f"content/products/{slug}.md", data, hashlib.sha256(data).hexdigest())
-    return read_document(source, ReadContext(CONFIG, URLS))
+    return read_document(source, ReaderSettings.of(CONFIG))
 
 
 def test_the_home_page_shows_pinned_products_first_then_only_those_that_can_be_ordered() -> None:

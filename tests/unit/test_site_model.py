@@ -7,10 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from storefront.config import SiteConfig, parse_config
 from storefront.documents import Document, Post
-from storefront.reader import ReadContext, read_document
-from storefront.site import BuildOptions, NavItem, SiteModel, build_model, related_posts
+from storefront.localize import localize
+from storefront.reader import ReaderSettings, read_document
+from storefront.related import related_posts
+from storefront.site import BuildOptions, NavItem, SiteModel, build_model
 from storefront.sources import Kind, SourceFile
 from storefront.urls import UrlBuilder
 
@@ -24,7 +29,7 @@ URLS = UrlBuilder.from_base_url(CONFIG.base_url)
 def doc(kind: Kind, name: str, front_matter: str, body: str = "Testo.\n") -> Document:
     data = f"---\n{front_matter}\n---\n{body}".encode()
     source = SourceFile(kind, f"content/{kind}/{name}", data, hashlib.sha256(data).hexdigest())
-    return read_document(source, ReadContext(CONFIG, URLS))
+    return localize(read_document(source, ReaderSettings.of(CONFIG)), URLS)
 
 
 def post(slug: str, date: str, extra: str = "") -> Document:
@@ -144,7 +149,27 @@ def test_related_posts_share_the_most_tags_newest_first_at_most_three() -> None:
     assert slugs(site.related[me.url]) == ["three", "two-new", "two-old"]
     none = next(p for p in site.posts if p.slug == "none")
     assert site.related[none.url] == ()
-    assert related_posts(me, site.posts_by_tag) == site.related[me.url]
+
+
+def reference_related(me: Post, posts: list[Post]) -> tuple[Post, ...]:
+    """The plain definition: count shared tags with every other post, sort, take three."""
+    mine = {tag.slug for tag in me.tags}
+    scored = [(len(mine & {tag.slug for tag in other.tags}), other) for other in posts
+              if other.url != me.url]
+    ranked = sorted((item for item in scored if item[0]),
+                    key=lambda item: (-item[0], -item[1].date.timestamp(), item[1].slug))
+    return tuple(other for _, other in ranked[:3])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 28), st.sets(st.sampled_from("abcdefg"), max_size=5)),
+                min_size=1, max_size=25))
+def test_related_posts_agree_with_the_plain_definition(specs) -> None:
+    posts = [p for p in (post(f"p{n}", f"2024-01-{day:02d}", f"tags: [{', '.join(sorted(tags))}]")
+                         for n, (day, tags) in enumerate(specs)) if isinstance(p, Post)]
+    related = related_posts(posts)
+    for me in posts:
+        assert related[me.url] == reference_related(me, posts)
 
 
 def test_hidden_posts_are_never_related_nor_counted_in_tags() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from storefront.errors import BuildFailed
-from storefront.output import MANIFEST, read_manifest, write_site
+from storefront.output import MANIFEST, items_from_bytes, read_manifest
+from storefront.output import write_site as write_items
 from storefront.urls import UnsafePath, UrlBuilder, safe_relative_path
 
 SHOP = UrlBuilder.from_base_url("https://example.com/shop/")
@@ -96,6 +98,14 @@ def test_safe_relative_path_refuses_escapes(relative: str) -> None:
 # -- write_site --------------------------------------------------------------------------------
 
 
+def write_site(out: Path, files: dict[str, bytes]):
+    return write_items(out, items_from_bytes(files))
+
+
+def manifest_names(out: Path) -> list[str]:
+    return sorted(json.loads((out / MANIFEST).read_text())["files"])
+
+
 def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
@@ -109,12 +119,15 @@ def test_files_are_written_with_a_manifest(tmp_path: Path) -> None:
     out = tmp_path / "output"
     report = write_site(out, {"index.html": b"<p>home</p>", "blog/page/2/index.html": b"2"})
     assert (report.written, report.unchanged, report.deleted) == (2, 0, 0)
-    assert tree(out) == {
-        MANIFEST: json.dumps(["blog/page/2/index.html", "index.html"], indent=0).encode(),
+    assert {name: data for name, data in tree(out).items() if name != MANIFEST} == {
         "blog/page/2/index.html": b"2",
         "index.html": b"<p>home</p>",
     }
-    assert read_manifest(out) == {"index.html", "blog/page/2/index.html"}
+    manifest = read_manifest(out)
+    assert sorted(manifest) == ["blog/page/2/index.html", "index.html"]
+    info = (out / "index.html").stat()
+    assert manifest["index.html"] == (hashlib.sha256(b"<p>home</p>").hexdigest(), info.st_size,
+                                      info.st_mtime_ns)
     assert stat.S_IMODE((out / "index.html").stat().st_mode) == 0o644
 
 
@@ -148,8 +161,8 @@ def test_stale_files_are_deleted_and_foreign_files_kept(tmp_path: Path) -> None:
     report = write_site(out, {"index.html": b"home"})
     assert (report.written, report.unchanged, report.deleted) == (0, 1, 2)
     assert not (out / "old").exists()  # emptied folders go too
-    assert tree(out) == {
-        MANIFEST: json.dumps(["index.html"], indent=0).encode(),
+    assert manifest_names(out) == ["index.html"]
+    assert {name: data for name, data in tree(out).items() if name != MANIFEST} == {
         "CNAME": b"shop.example\n",
         "index.html": b"home",
         "keep/notes.txt": b"the owner's\n",
@@ -176,7 +189,7 @@ def test_a_symlinked_folder_inside_the_output_is_never_written_or_deleted_throug
     write_site(out, {"index.html": b"home"})
     (out / "blog").symlink_to(outside, target_is_directory=True)
 
-    with pytest.raises(ValueError, match="resolves outside"):
+    with pytest.raises(BuildFailed, match="a symbolic link is in the way"):
         write_site(out, {"index.html": b"home", "blog/victim.html": b"overwritten", "blog/new.html": b"x"})
     assert sorted(p.name for p in outside.iterdir()) == ["victim.html"]
     assert (outside / "victim.html").read_text() == "precious"
@@ -211,7 +224,7 @@ def test_a_failed_write_leaves_no_temp_file_and_claims_the_new_files(tmp_path: P
         write_site(out, {"a.html": b"a", "blog.html": b"<p>blog</p>", "index.html": b"home"})
     assert not [p for p in out.rglob("*") if p.name.startswith(".tmp")]
     # the manifest already lists what this run set out to write, so a later build can clean up
-    assert json.loads((out / MANIFEST).read_text()) == ["a.html", "blog.html", "index.html"]
+    assert manifest_names(out) == ["a.html", "blog.html", "index.html"]
     monkeypatch.setattr(output_module, "write_atomic", real_write)
     write_site(out, {"index.html": b"home"})
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "index.html"]
@@ -239,7 +252,7 @@ def test_a_file_the_builder_did_not_write_is_never_replaced(tmp_path: Path) -> N
 @pytest.mark.parametrize("content", ["not json", '{"a": 1}', '["ok.html", 3, null]'])
 def test_a_broken_manifest_is_read_as_what_it_safely_says(tmp_path: Path, content: str) -> None:
     (tmp_path / MANIFEST).write_text(content)
-    assert read_manifest(tmp_path) == ({"ok.html"} if content.startswith("[") else set())
+    assert set(read_manifest(tmp_path)) == ({"ok.html"} if content.startswith("[") else set())
 
 
 def test_a_file_replaced_by_a_symlink_is_not_deleted_as_stale(tmp_path: Path) -> None:

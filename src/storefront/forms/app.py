@@ -17,6 +17,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -34,9 +35,9 @@ from storefront.forms.outbox import (
     RETRY_CAP_SECONDS,
     DeliveryReport,
     MailTransport,
-    OutboxWorker,
     deliver_outbox,
 )
+from storefront.forms.outbox_worker import OutboxWorker
 from storefront.forms.pages import confirm_page, message_page, problems_page
 from storefront.forms.request import BadRequest, BodyTooLarge, parse_form, read_body
 from storefront.forms.responses import (
@@ -46,6 +47,7 @@ from storefront.forms.responses import (
     split_route,
     wants_json,
 )
+from storefront.forms.sender import SenderIdentity
 from storefront.forms.spam import (
     RateLimiter,
     TokenSigner,
@@ -108,9 +110,9 @@ class FormsApp:
         if deliver_mail:
             self.outbox = OutboxWorker(
                 self.db_path,
-                lambda conn, keep_going: deliver_outbox(
-                    conn, self.transport, self.compose, clock, base=retry_base, cap=retry_cap,
-                    keep_going=keep_going),
+                lambda conn, sender, keep_going: deliver_outbox(
+                    conn, self.transport, self.compose, clock, sender, base=retry_base,
+                    cap=retry_cap, keep_going=keep_going),
                 clock, poll_seconds=outbox_poll_seconds,
             )
         self.writer = SubmissionWriter(
@@ -144,11 +146,9 @@ class FormsApp:
 
     def deliver_now(self) -> DeliveryReport:
         """Send every pending notification now (used by tests and ``forms send``)."""
-        conn = connect(self.db_path)
-        try:
-            return deliver_outbox(conn, self.transport, self.compose, self.clock, force=True)
-        finally:
-            conn.close()
+        with closing(connect(self.db_path)) as conn, SenderIdentity(self.db_path) as sender:
+            return deliver_outbox(conn, self.transport, self.compose, self.clock, sender,
+                                  force=True)
 
     # -- WSGI ----------------------------------------------------------------------------------
 
@@ -216,21 +216,28 @@ class FormsApp:
         address = str(environ.get("REMOTE_ADDR") or "")
         ip_hash = hash_ip(self.ip_salt, address)
         client = hash_ip(self.ip_salt, rate_limit_key(address))
-        retry = self.limiter.check(client)
-        if retry is not None:
+        # counted now, before waiting for the disk, so simultaneous requests cannot all pass
+        # the check; given back unless the submission is stored
+        reservation = self.limiter.reserve(client)
+        if reservation.retry_after is not None:
+            retry = reservation.retry_after
             minutes = max(1, math.ceil(retry / 60))
             response = self._problem(
                 environ, 429, self.messages("rate_limited", minutes=minutes), cors
             )
             response.headers.append(("Retry-After", str(math.ceil(retry))))
             return response
+        stored = False
         try:
             self.writer.store(self._record(form, result, ip_hash, spam, token))
+            stored = True
         except TokenAlreadyUsed:
             return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
-        self.limiter.record(client)  # only stored submissions use up the quota
+        finally:
+            if not stored:  # only stored submissions use up the quota
+                self.limiter.release(reservation)
         from_site = origin.origin is not None and self.origins.is_site_origin(origin.origin, environ)
         target = success_url(form.success_page, self.config.base_url, origin, from_site)
         if wants_json(environ):

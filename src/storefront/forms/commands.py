@@ -29,6 +29,7 @@ from storefront.forms.outbox import (
     deliver_outbox,
     outbox_counts,
 )
+from storefront.forms.sender import SenderIdentity
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.storage import (
     FormCounts,
@@ -92,10 +93,13 @@ def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
 
 def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | None = None,
                 clock: Callable[[], float] = time.time, due_only: bool = False) -> DeliveryReport:
-    """Try to send every pending notification now (only the due ones with ``due_only``)."""
+    """Try to send every notification pending now (only the due ones with ``due_only``),
+    those claimed by a sender that is no longer running included."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
-    with closing(open_database(config, root)) as conn:
-        return deliver_outbox(conn, transport, make_composer(config), clock, force=not due_only)
+    path = database_path(config, root)
+    with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
+        return deliver_outbox(conn, transport, make_composer(config), clock, sender,
+                              force=not due_only, backlog_only=True)
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -228,6 +232,10 @@ def run_forms_export(args: argparse.Namespace) -> int:
     config = load_config(root)
     if args.form not in config.forms:
         print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
+    if args.output is not None and _is_database_file(args.output, database_path(config, root)):
+        print(f"error: --output {args.output} is the form database itself (or its -wal/-shm); "
+              "write the export to another file", file=sys.stderr)
+        return EXIT_USAGE
     if args.output is None:
         count = export_submissions(config, root, args.form, args.format, sys.stdout,
                                    include_spam=args.spam, raw=args.raw)
@@ -240,6 +248,14 @@ def run_forms_export(args: argparse.Namespace) -> int:
     print(f"exported {count} submission{'s' if count != 1 else ''} of {args.form!r}",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _is_database_file(path: Path, database: Path) -> bool:
+    """Whether ``path`` names the database or one of SQLite's files beside it: replacing one
+    under a running endpoint would send its later commits to a deleted file."""
+    siblings = {database.with_name(database.name + suffix).resolve()
+                for suffix in ("", "-wal", "-shm", "-journal")}
+    return path.resolve() in siblings
 
 
 def run_forms_forget(args: argparse.Namespace) -> int:
@@ -259,11 +275,24 @@ def run_forms_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _mails(count: int) -> str:
+    return f"{count} notification{'s' if count != 1 else ''}"
+
+
 def run_forms_send(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
     report = send_outbox(config, root, due_only=args.due_only)
     print(f"sent {report.sent}, not sent {report.failed}")
+    if report.taken_over:
+        processes = ", ".join(map(str, report.dead_senders))
+        which = f" (process {processes})" if processes else ""
+        print(f"{_mails(report.taken_over)} had been claimed by a sender that is no longer "
+              f"running{which}: taken over; a mail it had already handed to the server may "
+              "arrive twice")
+    if report.busy:
+        print(f"{_mails(report.busy)} being sent right now by another running process (the "
+              "endpoint or another 'forms send'): left to it")
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return EXIT_OK if report.failed == 0 else EXIT_FAILED

@@ -202,11 +202,13 @@ class Mailer:
             raise
         try:
             yield smtp
-        finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+        except BaseException:
+            smtp.close()  # broken off mid-conversation (a timeout, Ctrl-C): no QUIT to wait for
+            raise
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def make_composer(config: SiteConfig) -> Callable[[StoredSubmission, str], EmailMessage]:

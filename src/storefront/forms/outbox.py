@@ -1,12 +1,19 @@
-"""The mail outbox: queued notifications, delivery with retries and backoff, a sender thread.
+"""The mail outbox: queued notifications, claims, delivery with retries and backoff.
 
 A notification is queued in the same transaction as its submission, so a stored submission always
-has its mail queued and a mail server that is down delays mail but loses none. Delivery claims due
-entries with a lease (``locked_until``) in one statement, so the endpoint's sender thread and an
-owner's ``storefront forms send`` never send the same entry twice at once; a failed attempt is
-retried after ``base * 2**(attempts-1)`` seconds, at most ``cap``. Entries are never dropped. A
-crash between handing a mail to the server and marking it sent can send it twice: delivery is at
-least once, never at most once.
+has its mail queued and a mail server that is down delays mail but loses none. A sender claims the
+entries it is about to send in one transaction, writing its name (:mod:`storefront.forms.sender`)
+into ``claimed_by``: the endpoint's sender thread and an owner's ``storefront forms send`` never
+send the same entry at once, and whatever a sender claimed stays its own while it runs, however
+long it takes. The claims of a sender that is no longer running are taken over by the next one at
+once (they are released in the same transaction that claims). A failed attempt is retried after
+``base * 2**(attempts-1)`` seconds, at most ``cap``. Entries are never dropped. A sender killed
+between handing mails to the server and marking them sent leaves those claimed: they are sent
+again by whoever takes over, so delivery is at least once; without a crash, exactly once.
+
+``locked_until`` is still set with each claim, for a storefront of before ``claimed_by`` that
+may run on the same file during an upgrade; an entry it locked (``claimed_by`` empty) is left
+alone until then.
 """
 
 from __future__ import annotations
@@ -14,17 +21,16 @@ from __future__ import annotations
 import logging
 import smtplib
 import sqlite3
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Protocol
 
 from storefront.forms.mailer import MailError
-from storefront.forms.storage import StoredSubmission, connect, fetch_submission
+from storefront.forms.sender import SenderIdentity, sender_pid
+from storefront.forms.storage import StoredSubmission, fetch_submission
 
 log = logging.getLogger("storefront.forms")
 
@@ -32,6 +38,7 @@ RETRY_BASE_SECONDS = 60.0
 RETRY_CAP_SECONDS = 3600.0
 LEASE_SECONDS = 300.0
 BATCH_SIZE = 200
+_MAX_ID = 2**63 - 1
 
 Compose = Callable[[StoredSubmission, str], EmailMessage]
 
@@ -53,6 +60,17 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    taken_over: int = 0  # entries claimed by senders that had stopped running, claimed anew
+    dead_senders: list[int] = field(default_factory=list)  # their process ids (for messages)
+    busy: int = 0  # unsent entries still claimed by another sender that is running
+
+
+@dataclass(frozen=True)
+class Claim:
+    entries: list[OutboxEntry]
+    taken_over: int  # released from senders that are no longer running
+    dead_senders: list[int]
+    busy: int  # unsent entries left to running senders (after this claim)
 
 
 @dataclass(frozen=True)
@@ -69,24 +87,61 @@ def retry_delay(attempts: int, base: float = RETRY_BASE_SECONDS,
     return float(min(cap, base * 2 ** min(max(attempts - 1, 0), 30)))
 
 
-def claim_due(conn: sqlite3.Connection, now: float, *, force: bool = False,
-              limit: int = BATCH_SIZE) -> list[OutboxEntry]:
-    """Lease up to ``limit`` unsent entries that are due (all unsent ones with ``force``)."""
+def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
+              force: bool = False, limit: int = BATCH_SIZE, up_to: int | None = None) -> Claim:
+    """Claim up to ``limit`` unsent entries that are due (all unsent ones with ``force``), of
+    ids up to ``up_to`` if given.
+
+    In one transaction: the claims of senders that are no longer running are released, then
+    the free entries (and any this sender still holds from an attempt that failed half-way)
+    are claimed in ``sender``'s name. Entries claimed by a running sender are left to it.
+    """
     due = float("inf") if force else now
-    rows = conn.execute(
-        "UPDATE outbox SET locked_until = ? WHERE id IN (SELECT id FROM outbox"
-        " WHERE sent_at IS NULL AND next_attempt_at <= ? AND locked_until <= ?"
-        " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
-        (now + LEASE_SECONDS, due, now, limit),
-    ).fetchall()
-    return sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        holders = [row[0] for row in conn.execute(
+            "SELECT DISTINCT claimed_by FROM outbox WHERE sent_at IS NULL"
+            " AND claimed_by NOT IN ('', ?)", (sender.name,))]
+        taken, dead = 0, []
+        for holder in holders:
+            if not sender.alive(holder):
+                taken += conn.execute(
+                    "UPDATE outbox SET claimed_by = '', locked_until = 0"
+                    " WHERE sent_at IS NULL AND claimed_by = ?", (holder,)).rowcount
+                pid = sender_pid(holder)
+                if pid is not None:
+                    dead.append(pid)
+        rows = conn.execute(
+            "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"
+            " WHERE sent_at IS NULL AND next_attempt_at <= ? AND id <= ?"
+            " AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
+            " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
+            (sender.name, now + LEASE_SECONDS, due, _MAX_ID if up_to is None else up_to,
+             sender.name, now, limit),
+        ).fetchall()
+        busy = conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND (claimed_by NOT IN ('', ?)"
+            " OR (claimed_by = '' AND locked_until > ?))", (sender.name, now)).fetchone()[0]
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    entries = sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
+    return Claim(entries, taken, dead, int(busy))
+
+
+def release_claims(conn: sqlite3.Connection, sender: SenderIdentity) -> int:
+    """Give back the unsent entries ``sender`` still claims (after a failure); say how many."""
+    return int(conn.execute(
+        "UPDATE outbox SET claimed_by = '', locked_until = 0"
+        " WHERE sent_at IS NULL AND claimed_by = ?", (sender.name,)).rowcount)
 
 
 def mark_sent(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float) -> None:
     stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
     conn.executemany(
         "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, locked_until = 0,"
-        " last_error = '' WHERE id = ?",
+        " claimed_by = '', last_error = '' WHERE id = ?",
         [(stamp, e.id) for e in entries],
     )
 
@@ -94,8 +149,8 @@ def mark_sent(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float) 
 def mark_failed(conn: sqlite3.Connection, failures: list[tuple[OutboxEntry, str]], now: float,
                 base: float, cap: float) -> None:
     conn.executemany(
-        "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, last_error = ?,"
-        " next_attempt_at = ? WHERE id = ?",
+        "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, claimed_by = '',"
+        " last_error = ?, next_attempt_at = ? WHERE id = ?",
         [(error[:500], now + retry_delay(e.attempts + 1, base, cap), e.id)
          for e, error in failures],
     )
@@ -124,42 +179,75 @@ def outbox_counts(conn: sqlite3.Connection) -> OutboxCounts:
 
 def deliver_outbox(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    clock: Callable[[], float], *, force: bool = False, base: float = RETRY_BASE_SECONDS,
-    cap: float = RETRY_CAP_SECONDS, keep_going: Callable[[], bool] = lambda: True,
+    clock: Callable[[], float], sender: SenderIdentity, *, force: bool = False,
+    base: float = RETRY_BASE_SECONDS, cap: float = RETRY_CAP_SECONDS,
+    keep_going: Callable[[], bool] = lambda: True, backlog_only: bool = False,
 ) -> DeliveryReport:
     """Send every due entry over one SMTP session per batch; record successes and failures.
 
+    Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
     ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    With ``backlog_only``, only the entries queued before the call are sent: a command ends
+    even while a busy endpoint keeps queueing (its own sender sends those). If
+    anything fails half-way, the entries still claimed are given back before the error
+    propagates (a mail already handed to the server may then be sent again).
     """
     report = DeliveryReport()
-    while keep_going():
-        entries = claim_due(conn, clock(), force=force)
-        if not entries:
-            return report
-        sent, failures = _send_batch(conn, transport, compose, entries)
-        now = clock()
-        conn.execute("BEGIN IMMEDIATE")
+    up_to: int | None = None
+    if backlog_only:
+        up_to = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0])
+    try:
+        while keep_going():
+            claim = claim_due(conn, clock(), sender, force=force, up_to=up_to)
+            report.taken_over += claim.taken_over
+            report.dead_senders.extend(p for p in claim.dead_senders
+                                       if p not in report.dead_senders)
+            report.busy = claim.busy
+            if not claim.entries:
+                return report
+            entries = claim.entries
+            sent: list[OutboxEntry] = []
+            failures: list[tuple[OutboxEntry, str]] = []
+            try:
+                _send_batch(conn, transport, compose, entries, sent, failures)
+            finally:  # also when interrupted (Ctrl-C): what the server took is marked sent
+                _record(conn, sent, failures, clock(), base, cap)
+            report.sent += len(sent)
+            report.failed += len(failures)
+            report.errors.extend(error for _, error in failures if error not in report.errors)
+            if failures or len(entries) < BATCH_SIZE:
+                return report  # failures wait for their retry time; do not hammer the server
+        return report
+    except BaseException:
         try:
-            mark_sent(conn, sent, now)
-            mark_failed(conn, failures, now, base, cap)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        report.sent += len(sent)
-        report.failed += len(failures)
-        report.errors.extend(error for _, error in failures if error not in report.errors)
-        if failures or len(entries) < BATCH_SIZE:
-            return report  # failures wait for their retry time; do not hammer the server
-    return report
+            release_claims(conn, sender)
+        except sqlite3.Error:
+            log.exception("cannot give back the claimed notifications; they are taken over "
+                          "when this process stops")
+        raise
+
+
+def _record(conn: sqlite3.Connection, sent: list[OutboxEntry],
+            failures: list[tuple[OutboxEntry, str]], now: float, base: float,
+            cap: float) -> None:
+    """Mark what was sent and what failed, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        mark_sent(conn, sent, now)
+        mark_failed(conn, failures, now, base, cap)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _send_batch(
     conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    entries: list[OutboxEntry],
-) -> tuple[list[OutboxEntry], list[tuple[OutboxEntry, str]]]:
-    sent: list[OutboxEntry] = []
-    failures: list[tuple[OutboxEntry, str]] = []
+    entries: list[OutboxEntry], sent: list[OutboxEntry],
+    failures: list[tuple[OutboxEntry, str]],
+) -> None:
+    """Send ``entries`` over one SMTP session, appending each to ``sent`` or ``failures`` as
+    soon as its outcome is known (so an interrupted batch still knows what went out)."""
     try:
         with transport.session() as smtp:
             for index, entry in enumerate(entries):
@@ -179,67 +267,3 @@ def _send_batch(
     except (MailError, OSError, smtplib.SMTPException) as exc:
         done = {e.id for e in sent} | {e.id for e, _ in failures}
         failures.extend((e, str(exc)) for e in entries if e.id not in done)
-    return sent, failures
-
-
-class OutboxWorker:
-    """A background thread that delivers the outbox: woken after each commit, and periodically."""
-
-    def __init__(
-        self, path: Path,
-        deliver: Callable[[sqlite3.Connection, Callable[[], bool]], DeliveryReport],
-        clock: Callable[[], float], *, poll_seconds: float = 60.0, linger_seconds: float = 0.2,
-    ) -> None:
-        self.path = path
-        self.deliver = deliver
-        self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.linger_seconds = linger_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="storefront-forms-outbox",
-                                        daemon=True)
-        self._started = False
-        self._lock = threading.Lock()
-
-    def start(self) -> None:
-        with self._lock:
-            if not self._started:
-                self._started = True
-                self._thread.start()
-
-    def wake(self, count: int = 1) -> None:
-        self._wake.set()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        with self._lock:
-            started = self._started
-        if started:
-            self._thread.join()
-
-    def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
-        try:
-            while not self._stop.is_set():
-                wait = self.poll_seconds
-                try:
-                    if conn is None:
-                        conn = connect(self.path)
-                    report = self.deliver(conn, lambda: not self._stop.is_set())
-                    if report.failed:
-                        log.warning("outbox: %d mail(s) not sent, will retry: %s",
-                                    report.failed, "; ".join(report.errors[:3]))
-                    due = next_due(conn)
-                    if due is not None:
-                        wait = min(wait, max(due - self.clock(), 0.05))
-                except Exception:
-                    log.exception("outbox delivery failed")
-                self._wake.wait(wait)
-                if self._wake.is_set() and not self._stop.is_set():
-                    self._stop.wait(self.linger_seconds)  # let a burst of submissions gather
-                self._wake.clear()
-        finally:
-            if conn is not None:
-                conn.close()

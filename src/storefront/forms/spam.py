@@ -6,8 +6,10 @@
   is good for one stored submission: :mod:`storefront.forms.storage` remembers used ones until
   they expire.
 * The honeypot is a text field humans never see; anything in it marks the submission as spam.
-* The rate limiter counts accepted submissions per client with a sliding-window counter: two
-  integers per client, so memory stays bounded whatever the traffic.
+* The rate limiter counts stored submissions per client with a sliding-window counter: two
+  integers per client, so memory stays bounded whatever the traffic. A submission is counted
+  when it is let through (a reservation) and given back if it is not stored, so simultaneous
+  requests can never get past the limit together.
 
 Keys come from one secret via HMAC, so the token key and the IP-hash salt differ. No I/O; the
 clock is injected.
@@ -23,6 +25,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 from storefront.errors import StorefrontError
@@ -118,12 +121,23 @@ class TokenSigner:
         return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """One event counted by :meth:`RateLimiter.reserve` (if ``retry_after`` is None)."""
+
+    key: str
+    window: int  # the index of the window it was counted in
+    retry_after: float | None  # None: allowed and counted; else refused, seconds to wait
+
+
 class RateLimiter:
     """Allow ``limit`` events per key in any ``window`` seconds (sliding-window counter).
 
     The count is estimated as ``previous * (1 - elapsed/window) + current``, the usual smooth
-    approximation of a sliding log. At most ``max_keys`` clients are tracked; the least recently
-    seen are forgotten first. Thread-safe.
+    approximation of a sliding log. An event is checked and counted in one step
+    (:meth:`reserve`), so concurrent callers never get past the limit together; an event that
+    did not happen after all is given back with :meth:`release`. At most ``max_keys`` clients
+    are tracked; the least recently seen are forgotten first. Thread-safe.
     """
 
     def __init__(self, limit: int, window: float, clock: Clock, max_keys: int = 100_000) -> None:
@@ -137,29 +151,36 @@ class RateLimiter:
 
     def hit(self, key: str) -> float | None:
         """Count one event; return None if allowed, else the seconds to wait before retrying."""
-        retry = self.check(key)
-        if retry is None:
-            self.record(key)
-        return retry
+        return self.reserve(key).retry_after
 
-    def check(self, key: str) -> float | None:
-        """None if one more event is allowed now, else the seconds to wait; counts nothing."""
+    def reserve(self, key: str) -> Reservation:
+        """Count one event if the limit allows it now; else count nothing and say how long to
+        wait."""
         now = self._clock()
         with self._lock:
             index, previous, current = self._window(key, now)
             elapsed = now - index * self.window
             if previous * (1 - elapsed / self.window) + current + 1 > self.limit:
-                return self._retry_after(previous, current, elapsed)
-            return None
-
-    def record(self, key: str) -> None:
-        """Count one event (an accepted submission: refused attempts never use up the quota)."""
-        now = self._clock()
-        with self._lock:
-            index, previous, current = self._window(key, now)
+                return Reservation(key, index, self._retry_after(previous, current, elapsed))
             self._counts[key] = (index, previous, current + 1)
             while len(self._counts) > self._max_keys:
                 self._counts.popitem(last=False)
+            return Reservation(key, index, None)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back an event counted by :meth:`reserve` (a refused one counted nothing)."""
+        if reservation.retry_after is not None:
+            return
+        with self._lock:
+            counts = self._counts.get(reservation.key)
+            if counts is None:
+                return  # forgotten meanwhile
+            start, previous, current = counts
+            if start == reservation.window:
+                current = max(current - 1, 0)
+            elif start == reservation.window + 1:  # its window has become the previous one
+                previous = max(previous - 1, 0)
+            self._counts[reservation.key] = (start, previous, current)
 
     def _window(self, key: str, now: float) -> tuple[int, int, int]:
         """The key's counts moved to the current window (and marked most recently seen)."""

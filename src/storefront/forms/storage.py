@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX used_tokens_expiry ON used_tokens (expires_at)",
     ),
+    (  # version 3: an outbox claim names the sender holding it (see forms/sender.py)
+        "ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -111,13 +115,15 @@ def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connec
     """Open (creating and migrating if needed) the database at ``path``.
 
     The connection is in autocommit mode: callers open transactions with ``BEGIN IMMEDIATE``.
-    A new file (and its folder) is created readable by its owner only; SQLite gives the ``-wal``
-    and ``-shm`` files the same mode as the database.
+    A new file (and its folder) is created readable by its owner only (:func:`create_private`);
+    SQLite gives the ``-wal`` and ``-shm`` files the same mode as the database.
     """
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # no-op when it exists
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        create_private(path)
+        # mode=rw: SQLite never creates the file itself (it would, with the umask's mode, if
+        # the file vanished since), so the only file creation is the private one above
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", timeout=timeout,
+                               isolation_level=None, check_same_thread=False, uri=True)
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open the form database {path}: {exc}") from exc
     try:
@@ -133,6 +139,31 @@ def connect(path: Path, timeout: float = BUSY_TIMEOUT_SECONDS) -> sqlite3.Connec
         conn.close()
         raise
     return conn
+
+
+_CREATE_LOCK = threading.Lock()
+
+
+def create_private(path: Path) -> None:
+    """Create an empty database file at ``path``, mode 0600 in a 0700 folder, unless it exists.
+
+    An existing file is never opened here. Closing *any* descriptor of a file drops every POSIX
+    lock the process holds on it, SQLite's included: the locks of this process's other
+    connections would vanish, and the next process that closes its connection would find the
+    database unused, checkpoint it and delete the ``-wal`` and ``-shm`` still in use here, so
+    later commits would go to a deleted file (and be lost). SQLite itself keeps such
+    descriptors open until the last lock is gone; plain ``os.close`` does not. ``O_EXCL``
+    makes the one descriptor opened here belong to a brand-new inode that no connection can
+    hold yet, and ``_CREATE_LOCK`` keeps this process's other threads from connecting (through
+    :func:`connect`) before it is closed. A file that exists keeps its mode.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _CREATE_LOCK:
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            return
+        os.close(descriptor)
 
 
 def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:

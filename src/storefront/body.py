@@ -1,0 +1,91 @@
+"""A document's Markdown body rendered once, with its summary, word count and links.
+
+Stage 3c, pure. The HTML keeps the links exactly as the owner wrote them (``/chi-siamo/``): it
+does not depend on where the site is deployed, so one parsed document serves the preview and
+every production build; :mod:`storefront.localize` adds the base path when a build uses it.
+Each link keeps the line it is written on, so later checks never search the file again.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from storefront.documents import Links
+from storefront.markdown import (
+    first_paragraph,
+    plain_text,
+    render_inline,
+    render_markdown,
+    split_more,
+    summary_before_more,
+)
+
+WORDS_PER_MINUTE = 200
+_TARGET = re.compile(r'(?<![\w-])(?:href|src)="([^"]*)"')
+_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class Body:
+    """A rendered Markdown body and the facts derived from it."""
+
+    content_html: Markup
+    summary_html: Markup
+    has_more: bool
+    words: int
+    links: Links
+
+
+def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
+    """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
+
+    ``first_line`` is the line of the file the body starts on, for the lines of its links.
+    """
+    html = render_markdown(text)
+    before_more, has_marker = split_more(text)
+    if summary:
+        summary_html = render_inline(summary)
+    elif has_marker:
+        split = summary_before_more(html)
+        summary_html = split if split is not None else render_markdown(before_more)
+    else:
+        summary_html = first_paragraph(html)
+    words = len(plain_text(html).split())
+    has_more = has_marker or len(plain_text(summary_html)) < len(plain_text(html))
+    links = tuple((target, first_line - 1 + line_of_link(text, target))
+                  for target in extract_links(html))
+    # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.
+    return Body(Markup(html), Markup(summary_html), has_more, words, links)  # noqa: S704
+
+
+def reading_minutes(words: int) -> int:
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def extract_links(html: str) -> tuple[str, ...]:
+    """Link and image targets in rendered HTML that point into the site, for link checking.
+
+    Root-relative targets (``/chi-siamo/``) without their ``#fragment`` or ``?query``, and
+    relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
+    in-page ``#anchors`` are left out.
+    """
+    found = []
+    for target in _TARGET.findall(html):
+        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+            continue
+        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
+    return tuple(dict.fromkeys(found))
+
+
+def line_of_link(text: str, target: str) -> int:
+    """The line of ``text`` where a link is written: its exact Markdown or HTML form first."""
+    for form in (f"]({target})", f"]({target} ", f'"{target}"', f"'{target}'", f"<{target}>"):
+        index = text.find(form)
+        if index >= 0:
+            return text.count("\n", 0, index) + 1
+    index = text.find(target)
+    return text.count("\n", 0, index) + 1 if index >= 0 else 1

@@ -1,0 +1,345 @@
+"""The persistent build cache: parsed documents, what each output was made from, rendered pages.
+
+A folder inside the site (``.storefront-cache/``, git-ignored; ``--cache-dir`` moves it, so CI can
+keep it between runs) holding one SQLite database and a folder of rendered pages named by their
+SHA-256. Stored as JSON and plain files, never pickle: loading a cache can never run code.
+
+Nothing in it is trusted blindly: the database records the storefront version and code fingerprint
+that wrote it (another one is discarded whole); every row carries a checksum of its payload (a row
+edited by hand is ignored); a page file is checked against its name before it is used; a database
+SQLite cannot read (truncated, overwritten) is deleted and started afresh. Output records are
+saved only by a build that succeeded, so a failed build never leaves anything that a later build
+would trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storefront.deps import DependencyRecord
+
+DATABASE = "cache.sqlite3"
+PAGES = "pages"
+TEMPLATES = "templates"  # the Python code generated from templates (storefront.environment)
+FORMAT = "4"
+KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(path TEXT PRIMARY KEY, key TEXT NOT NULL,
+    meta TEXT NOT NULL, html TEXT NOT NULL, summary TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
+    payload TEXT NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(variant, path));
+CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
+CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A parsed document as stored: its key, its fields as JSON, and its HTML kept apart (the
+    bulk of the bytes, which then need no JSON decoding)."""
+
+    key: str
+    meta: str
+    html: str
+    summary: str
+
+    def checksum(self) -> str:
+        return _checksum(f"{self.meta}\x00{self.html}\x00{self.summary}")
+
+
+@dataclass(frozen=True)
+class OutputRecord:
+    """How an output was last made: its inputs' fingerprint, its bytes' hash, what it read."""
+
+    fingerprint: str
+    sha256: str
+    size: int
+    deps: DependencyRecord = field(default_factory=DependencyRecord)
+
+    def to_json(self) -> str:
+        deps = self.deps
+        return json.dumps([self.fingerprint, self.sha256, self.size, list(deps.templates),
+                           [list(d) for d in deps.documents], [list(c) for c in deps.calls],
+                           deps.clock], separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> OutputRecord:
+        fingerprint, sha, size, templates, documents, calls, clock = json.loads(text)
+        return cls(str(fingerprint), str(sha), int(size), DependencyRecord(
+            tuple(str(t) for t in templates), tuple((str(s), str(lv)) for s, lv in documents),
+            tuple((str(n), str(a)) for n, a in calls), str(clock)))
+
+
+def _checksum(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class BuildCache:
+    """The cache of one site; ``folder=None`` gives a throwaway one (``--no-cache``)."""
+
+    def __init__(self, folder: Path | None, code: str) -> None:
+        self.persistent = folder is not None
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="storefront-nocache-"))
+        self.folder = folder
+        self.code = code
+        self.discarded = 0  # entries found damaged or foreign and ignored, for the build report
+        self.pages = folder / PAGES
+        self._pages = str(self.pages)
+        self.db = self._open()
+
+    # -- the database ----------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.folder / DATABASE if self.persistent else ":memory:"
+        try:
+            return self._prepare(sqlite3.connect(target, timeout=10, isolation_level=None))
+        except sqlite3.DatabaseError:
+            self._delete_database()
+            self.discarded += 1
+            return self._prepare(sqlite3.connect(target, timeout=10, isolation_level=None))
+
+    def _prepare(self, db: sqlite3.Connection) -> sqlite3.Connection:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # a cache: losing the last write is harmless
+        db.executescript(_SCHEMA)
+        stamp = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if stamp != {"format": FORMAT, "code": self.code}:
+            if stamp:
+                self.discarded += 1
+            db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
+                             "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
+            shutil.rmtree(self.pages, ignore_errors=True)
+            shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+        return db
+
+    def _delete_database(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            (self.folder / (DATABASE + suffix)).unlink(missing_ok=True)
+        shutil.rmtree(self.pages, ignore_errors=True)
+        shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+
+    def _recover(self) -> None:
+        """The database could not be read or written: start with an empty one."""
+        self.discarded += 1
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if self.persistent:
+            self._delete_database()
+        self.db = self._open()
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if not self.persistent:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- parsed documents -----------------------------------------------------------------------
+
+    def documents(self) -> dict[str, StoredDocument]:
+        """Every stored document by path; damaged rows are left out (and counted)."""
+        try:
+            rows = self.db.execute(
+                "SELECT path, key, meta, html, summary, checksum FROM documents").fetchall()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return {}
+        found = {}
+        for path, key, meta, html, summary, checksum in rows:
+            stored = StoredDocument(key, meta, html, summary)
+            if stored.checksum() == checksum:
+                found[path] = stored
+            else:
+                self.discarded += 1
+        return found
+
+    def document(self, path: str) -> StoredDocument | None:
+        """One stored document, or None (also when its row is damaged)."""
+        try:
+            row = self.db.execute("SELECT key, meta, html, summary, checksum FROM documents "
+                                  "WHERE path = ?", (path,)).fetchone()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return None
+        if row is None:
+            return None
+        stored = StoredDocument(*row[:4])
+        if stored.checksum() != row[4]:
+            self.discarded += 1
+            return None
+        return stored
+
+    def save_documents(self, items: Iterable[tuple[str, StoredDocument]]) -> None:
+        """Store parsed documents by path, replacing older versions of those files."""
+        rows = [(path, d.key, d.meta, d.html, d.summary, d.checksum()) for path, d in items]
+        if rows:
+            self._write("INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def forget_documents(self, keep: Iterable[str]) -> None:
+        """Drop the documents of files that no longer exist."""
+        keep_set = set(keep)
+        try:
+            stored = [row[0] for row in self.db.execute("SELECT path FROM documents")]
+        except sqlite3.DatabaseError:
+            self._recover()
+            return
+        gone = [(path,) for path in stored if path not in keep_set]
+        if gone:
+            self._write("DELETE FROM documents WHERE path = ?", gone)
+
+    # -- output records --------------------------------------------------------------------------
+
+    def outputs(self, variant: str) -> dict[str, OutputRecord]:
+        try:
+            rows = self.db.execute("SELECT path, payload, checksum FROM outputs WHERE variant = ?",
+                                   (variant,)).fetchall()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return {}
+        found = {}
+        for path, payload, checksum in rows:
+            try:
+                if _checksum(payload) != checksum:
+                    raise ValueError("checksum")
+                found[path] = OutputRecord.from_json(payload)
+            except (ValueError, TypeError):
+                self.discarded += 1
+        return found
+
+    def save_outputs(self, variant: str, records: dict[str, OutputRecord], serial: int,
+                     previous: dict[str, OutputRecord] | None = None) -> None:
+        """Make the records of ``variant`` those of the build that just succeeded.
+
+        With ``previous`` (what the cache held for it), only the records that changed are written.
+        """
+        if previous is None:
+            previous = self.outputs(variant)
+        changed = [(variant, path, record.sha256, text, _checksum(text))
+                   for path, record, text in ((p, r, r.to_json()) for p, r in sorted(records.items())
+                                              if previous.get(p) != r)]
+        gone = [(variant, path) for path in sorted(set(previous) - set(records))]
+        # pages that may no longer be needed: those the replaced or removed records named
+        candidates = {previous[path].sha256 for path in previous
+                      if path not in records or records[path].sha256 != previous[path].sha256}
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", changed)
+            self.db.executemany("DELETE FROM outputs WHERE variant = ? AND path = ?", gone)
+            self.db.execute("INSERT OR REPLACE INTO variants VALUES (?, ?)", (variant, serial))
+            old = [row[0] for row in self.db.execute(
+                "SELECT variant FROM variants ORDER BY used DESC LIMIT -1 OFFSET ?", (KEEP_VARIANTS,))]
+            for stale in old:
+                candidates.update(row[0] for row in self.db.execute(
+                    "SELECT sha256 FROM outputs WHERE variant = ?", (stale,)))
+                self.db.execute("DELETE FROM outputs WHERE variant = ?", (stale,))
+                self.db.execute("DELETE FROM variants WHERE variant = ?", (stale,))
+            unused = [sha for sha in sorted(candidates) if self.db.execute(
+                "SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1", (sha,)).fetchone() is None]
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._recover()
+            return
+        for sha in unused:
+            Path(self.page_path(sha)).unlink(missing_ok=True)
+
+    def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(sql, rows)
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._recover()
+
+    # -- the whole-build shortcut ----------------------------------------------------------------
+
+    def memo(self, key: str) -> str | None:
+        """What the last successful build into one folder left (see :mod:`storefront.memo`)."""
+        try:
+            row = self.db.execute("SELECT payload, checksum FROM memos WHERE key = ?",
+                                  (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            self._recover()
+            return None
+        if row is None:
+            return None
+        if _checksum(row[0]) != row[1]:
+            self.discarded += 1
+            return None
+        return str(row[0])
+
+    def save_memo(self, key: str, payload: str) -> None:
+        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, _checksum(payload))])
+
+    # -- rendered pages --------------------------------------------------------------------------
+
+    def page_path(self, sha256: str) -> str:
+        return os.path.join(self._pages, sha256[:2], sha256)
+
+    def has_page(self, sha256: str, size: int) -> bool:
+        try:
+            return os.stat(self.page_path(sha256)).st_size == size
+        except OSError:
+            return False
+
+    def read_page(self, sha256: str) -> bytes | None:
+        """A stored page, or None when it is missing or its bytes do not match its name."""
+        try:
+            with open(self.page_path(sha256), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            self.discarded += 1
+            return None
+        return data
+
+
+def remove_cache(folder: Path) -> bool:
+    """Delete a build cache (only its own files: the folder may hold others); True if one was there."""
+    found = False
+    for suffix in ("", "-wal", "-shm"):
+        path = folder / (DATABASE + suffix)
+        found = found or path.exists()
+        path.unlink(missing_ok=True)
+    for sub in (PAGES, TEMPLATES):
+        if (folder / sub).is_dir():
+            shutil.rmtree(folder / sub)
+            found = True
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only when nothing else is in it
+    return found
+
+
+def store_page(folder: Path, data: bytes) -> str:
+    """Write a rendered page into the cache's page folder under its SHA-256; return the hash."""
+    sha = hashlib.sha256(data).hexdigest()
+    target = folder / sha[:2] / sha
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return sha  # already there (a page that rendered the same as before)
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return sha

@@ -1,0 +1,237 @@
+"""Record what a page really reads while it renders.
+
+Learned from Lektor: dependencies are recorded, not guessed. While one page renders, a
+:class:`Recorder` collects
+
+* every template looked up by name (extends, include, import), found or missing, through
+  :func:`record_template` (called by the theme's Jinja environment);
+* every document it reads, at the level it reads it: ``card`` (title, URL, date, summary: what a
+  listing shows) or ``full`` (the body too), through :class:`DocumentView`, the wrapper
+  templates see instead of the document;
+* every call of a site-wide function whose answer can change between builds
+  (``page_exists``), through :func:`tracked`;
+* how much of the build time it used: the year (the footer's ©) or the whole moment, through
+  :class:`TrackedNow`.
+
+The parent process later compares those dependencies' current values with the ones the page was
+rendered with (:mod:`storefront.fingerprints`); a page whose dependencies did not change is
+neither rendered nor written. This module only records: it computes no fingerprint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from storefront.documents import Document
+from storefront.urls import UrlBuilder
+
+Level = Literal["card", "full"]
+ClockUse = Literal["", "year", "moment"]
+_CLOCK_ORDER = {"": 0, "year": 1, "moment": 2}
+
+# The fields of a document that only its own page shows; everything else is its "card".
+BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines"})
+
+
+@dataclass(frozen=True)
+class DependencyRecord:
+    """What one page read, in a form that can be stored as JSON and compared later."""
+
+    templates: tuple[str, ...] = ()
+    documents: tuple[tuple[str, str], ...] = ()  # (source, "card" | "full")
+    calls: tuple[tuple[str, str], ...] = ()  # (function, argument)
+    clock: str = ""
+
+    def merged(self, other: DependencyRecord) -> DependencyRecord:
+        recorder = Recorder()
+        recorder.add(self)
+        recorder.add(other)
+        return recorder.snapshot()
+
+
+@dataclass
+class Recorder:
+    """Collects the dependencies of the page being rendered."""
+
+    templates: set[str] = field(default_factory=set)
+    documents: dict[str, str] = field(default_factory=dict)
+    calls: set[tuple[str, str]] = field(default_factory=set)
+    clock: str = ""
+
+    def read_document(self, source: str, level: Level) -> None:
+        if self.documents.get(source) != "full":
+            self.documents[source] = level
+
+    def use_clock(self, use: ClockUse) -> None:
+        if _CLOCK_ORDER[use] > _CLOCK_ORDER[self.clock]:
+            self.clock = use
+
+    def add(self, record: DependencyRecord) -> None:
+        self.templates.update(record.templates)
+        for source, level in record.documents:
+            self.read_document(source, "full" if level == "full" else "card")
+        self.calls.update(record.calls)
+        self.use_clock(record.clock)  # type: ignore[arg-type]
+
+    def snapshot(self) -> DependencyRecord:
+        return DependencyRecord(tuple(sorted(self.templates)), tuple(sorted(self.documents.items())),
+                                tuple(sorted(self.calls)), self.clock)
+
+
+_current: Recorder | None = None
+
+
+def record_template(name: str) -> None:
+    """A template is being looked up for the page being rendered."""
+    if _current is not None:
+        _current.templates.add(name)
+
+
+def current() -> Recorder | None:
+    """The recorder of the page being rendered in this process, if any."""
+    return _current
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    """Record into a fresh :class:`Recorder` (nested uses each get their own)."""
+    global _current
+    outer, _current = _current, Recorder()
+    try:
+        yield _current
+    finally:
+        _current = outer
+
+
+class DocumentView:
+    """A document as templates see it: every attribute read is recorded as card or full."""
+
+    __slots__ = ("_document",)
+
+    def __init__(self, document: Document) -> None:
+        object.__setattr__(self, "_document", document)
+
+    def __getattr__(self, name: str) -> Any:
+        document = self._document
+        recorder = _current
+        if recorder is not None:
+            recorder.read_document(document.source, "full" if name in BODY_FIELDS else "card")
+        return getattr(document, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("documents are read-only in templates")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DocumentView):
+            return bool(self._document == other._document)
+        return bool(self._document == other)
+
+    def __hash__(self) -> int:
+        return hash(self._document.source)
+
+    def __repr__(self) -> str:
+        return f"<{type(self._document).__name__} {self._document.source}>"
+
+
+_DOCUMENT_TYPES: tuple[type, ...] = ()
+
+
+def as_views(value: Any) -> Any:
+    """``value`` with every document in it (also inside tuples and dataclasses) wrapped."""
+    global _DOCUMENT_TYPES
+    if not _DOCUMENT_TYPES:
+        from storefront.documents import FaqEntry, Page, Post, Product
+
+        _DOCUMENT_TYPES = (Post, Product, FaqEntry, Page)
+    if isinstance(value, _DOCUMENT_TYPES):
+        return DocumentView(cast(Document, value))
+    if isinstance(value, tuple):
+        return tuple(as_views(item) for item in value)
+    if isinstance(value, list):
+        return [as_views(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_views(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _holds_documents(value):
+        return dataclasses.replace(value, **{f.name: as_views(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
+
+
+def _holds_documents(value: Any) -> bool:
+    return any(isinstance(getattr(value, f.name), (tuple, list)) for f in dataclasses.fields(value))
+
+
+class TrackedNow(datetime):
+    """The build time as templates see it: ``.year`` alone is a small dependency, anything else
+    (comparisons, formatting, other fields) makes the page depend on the exact moment."""
+
+    @classmethod
+    def of(cls, moment: datetime) -> TrackedNow:
+        return cls(moment.year, moment.month, moment.day, moment.hour, moment.minute,
+                   moment.second, moment.microsecond, moment.tzinfo, fold=moment.fold)
+
+    def __getattribute__(self, name: str) -> Any:
+        recorder = _current
+        if recorder is not None:
+            recorder.use_clock("year" if name == "year" else "moment")
+        return super().__getattribute__(name)
+
+    def _compared(self) -> None:
+        if _current is not None:
+            _current.use_clock("moment")
+
+    def __lt__(self, other: Any) -> bool:
+        self._compared()
+        return super().__lt__(other)
+
+    def __le__(self, other: Any) -> bool:
+        self._compared()
+        return super().__le__(other)
+
+    def __gt__(self, other: Any) -> bool:
+        self._compared()
+        return super().__gt__(other)
+
+    def __ge__(self, other: Any) -> bool:
+        self._compared()
+        return super().__ge__(other)
+
+    def __eq__(self, other: object) -> bool:
+        self._compared()
+        return super().__eq__(other)
+
+    def __ne__(self, other: object) -> bool:
+        self._compared()
+        return super().__ne__(other)
+
+    __hash__ = datetime.__hash__
+
+    def __str__(self) -> str:
+        self._compared()
+        return super().__str__()
+
+    def __format__(self, spec: str) -> str:
+        self._compared()
+        return super().__format__(spec)
+
+
+def tracked(name: str, function: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``function`` for templates: each call is recorded as a dependency ``(name, argument)``."""
+
+    def call(argument: str) -> Any:
+        if _current is not None:
+            _current.calls.add((name, str(argument)))
+        return function(str(argument))
+
+    call.__name__ = name
+    return call
+
+
+def page_exists_in(pages: frozenset[str], urls: UrlBuilder) -> Callable[[str], bool]:
+    """``page_exists(path)`` for templates: does the build write a page at that site path?"""
+    return lambda path: urls.url(path) in pages

@@ -1,0 +1,138 @@
+"""The Jinja environment over a theme chain: strict, autoescaped, recording, and fast to reuse.
+
+Lookup goes through the chain (most specific theme first), and every theme is also addressable by
+its name as a prefix. Each template looked up is recorded for the page being rendered
+(:mod:`storefront.deps`). The Python code Jinja generates from a template, which is most of the
+cost of compiling it, is kept in the build cache as plain text checked against a hash, and a
+preview session reuses one environment while the theme's files stay the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storefront.theme import Theme
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+def make_environment(chain: tuple[Theme, ...], compiled: Path | None = None, key: str = "",
+                     reuse: bool = False) -> jinja2.Environment:
+    """A Jinja environment over the chain: autoescape on, undefined variables are errors.
+
+    It records every template a page looks up, found or missing
+    (:func:`storefront.deps.record_template`). Templates are read once per environment (no reload
+    checks). ``compiled`` is a folder where the Python code Jinja generates from each template is
+    kept (keyed by the template's source and ``key``, storefront's code fingerprint), so a new
+    process compiles only what changed. With ``reuse``, the environment of an earlier call with
+    the same chain and ``key`` (which must then cover the theme files) is given again, compiled
+    templates included: a preview session does not compile its templates on every save.
+    Jinja is imported here, so a build with nothing to render never loads it.
+    """
+    memo_key = (tuple(str(theme.path) for theme in chain), str(compiled), key)
+    if reuse and memo_key in _ENVIRONMENTS:
+        return _ENVIRONMENTS[memo_key]
+    import jinja2
+
+    by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
+    by_prefix = jinja2.PrefixLoader(
+        {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
+    )
+    environment_class: Any = _tracking_environment()
+    loader_class: Any = _compiling_loader()
+    env: jinja2.Environment = environment_class(
+        loader=loader_class(jinja2.ChoiceLoader([by_order, by_prefix]), compiled, key),
+        auto_reload=False,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    if reuse:
+        if len(_ENVIRONMENTS) >= 4:
+            _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[memo_key] = env
+    return env
+
+
+_ENVIRONMENTS: dict[tuple[tuple[str, ...], str, str], jinja2.Environment] = {}
+
+
+@functools.cache
+def _tracking_environment() -> type[jinja2.Environment]:
+    import jinja2
+
+    from storefront.deps import record_template
+
+    class TrackingEnvironment(jinja2.Environment):
+        """Records each template name looked up (extends, include, import), found or not."""
+
+        def _load_template(self, name: str, globals: Any) -> jinja2.Template:
+            record_template(name)
+            return super()._load_template(name, globals)
+
+    return TrackingEnvironment
+
+
+@functools.cache
+def _compiling_loader() -> type[jinja2.BaseLoader]:
+    import jinja2
+
+    class CompilingLoader(jinja2.BaseLoader):
+        """Keeps the Python code Jinja generates for each template in a folder of plain text files
+        (checked against a hash on reading), since generating it is most of compiling."""
+
+        def __init__(self, inner: jinja2.BaseLoader, folder: Path | None, key: str) -> None:
+            self.inner, self.folder, self.key = inner, folder, key
+
+        def get_source(self, environment: jinja2.Environment,
+                       template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+            return self.inner.get_source(environment, template)
+
+        def list_templates(self) -> list[str]:
+            return self.inner.list_templates()
+
+        def load(self, environment: jinja2.Environment, name: str,
+                 globals: MutableMapping[str, Any] | None = None) -> jinja2.Template:
+            source, filename, uptodate = self.get_source(environment, name)
+            stored = None
+            if self.folder is not None:
+                digest = hashlib.sha256(
+                    f"{self.key}\x00{name}\x00{filename}\x00{source}".encode()).hexdigest()
+                stored = self.folder / digest[:2] / f"{digest}.py"
+            python = read_checked(stored) if stored is not None else None
+            if python is None:
+                python = environment.compile(source, name, filename, raw=True)
+                if stored is not None:
+                    write_checked(stored, python)
+            code = compile(python, filename or "<template>", "exec")
+            return environment.template_class.from_code(environment, code, globals or {},
+                                                        uptodate)
+
+    return CompilingLoader
+
+
+def read_checked(path: Path) -> str | None:
+    """A text file written by :func:`write_checked`, or None when missing or altered."""
+    try:
+        head, _, body = path.read_text(encoding="utf-8").partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return body if head == f"# sha256:{hashlib.sha256(body.encode()).hexdigest()}" else None
+
+
+def write_checked(path: Path, text: str) -> None:
+    """Write ``text`` under a first line that holds its hash (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    temp.write_text(f"# sha256:{hashlib.sha256(text.encode()).hexdigest()}\n{text}",
+                    encoding="utf-8")
+    os.replace(temp, path)

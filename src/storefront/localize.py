@@ -1,0 +1,63 @@
+"""Put a build's base path into base-independent documents.
+
+Pure. Parsed (and cached) documents hold site paths (``/blog/x/``) and HTML with the links as
+written; a site published below ``https://example.com/shop/`` needs ``/shop/blog/x/``. Applying
+the base path here, when a build assembles its model, lets the preview and every production build
+share one parse of each file. For the common base path ``/`` nothing changes and nothing is
+copied.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TypeVar
+
+from markupsafe import Markup
+
+from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.urls import UrlBuilder
+
+D = TypeVar("D", bound=Document)
+_ROOT_LINK = re.compile(r'((?:href|src)=")/(?!/)')
+
+
+def prefix_links(html: str, base_path: str) -> str:
+    """Put the site's base path in front of root-relative ``href``/``src`` targets."""
+    if base_path == "/":
+        return html
+    return _ROOT_LINK.sub(lambda m: m.group(1) + base_path, html)
+
+
+def localize(document: D, urls: UrlBuilder) -> D:
+    """``document`` with its URLs, images and links below ``urls.base_path``."""
+    if urls.base_path == "/":
+        return document
+    base = urls.base_path
+
+    def html(markup: Markup) -> Markup:
+        return Markup(prefix_links(str(markup), base))  # noqa: S704 - the owner's own HTML
+
+    if isinstance(document, FaqEntry):
+        return replace(document, answer_html=html(document.answer_html))
+    if isinstance(document, Page):
+        return replace(document, url=urls.url(document.url),
+                       image=urls.url(document.image) if document.image else "",
+                       content_html=html(document.content_html))
+    if isinstance(document, Post):
+        return replace(document, url=urls.url(document.url),
+                       image=urls.url(document.image) if document.image else "",
+                       tags=_tags(document.tags, urls), content_html=html(document.content_html),
+                       summary_html=html(document.summary_html))
+    assert isinstance(document, Product)
+    category = document.category
+    return replace(
+        document, url=urls.url(document.url), images=tuple(urls.url(i) for i in document.images),
+        tags=_tags(document.tags, urls), content_html=html(document.content_html),
+        summary_html=html(document.summary_html),
+        category=Category(category.name, category.slug, urls.url(category.url)) if category else None,
+    )
+
+
+def _tags(tags: tuple[Tag, ...], urls: UrlBuilder) -> tuple[Tag, ...]:
+    return tuple(Tag(tag.name, tag.slug, urls.url(tag.url)) for tag in tags)

@@ -1,0 +1,84 @@
+"""The whole-build shortcut: when no input changed since the last successful build, say so.
+
+Like ``make`` with nothing to do, a build first compares a digest of everything a build reads
+(storefront's code, the effective config, the options, every file of the theme chain, every
+content file's SHA-256) with the one the last successful build into the same folder recorded. When
+they match, the clock has not crossed a date that matters (a scheduled post, an expiry, the end of
+a sale, a new year for pages that show it) and the output folder still holds exactly what the
+manifest says, nothing is parsed, planned or rendered: the report of the last build is given
+again. Anything else runs the full, fine-grained pipeline. Pure: the caller reads the files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storefront.errors import ContentError, error_at
+from storefront.fingerprints import digest
+
+MEMO_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BuildMemo:
+    """What a successful build leaves for the next one to compare with."""
+
+    inputs: str
+    valid_until: datetime | None  # the next change of the site model (scheduled, expiry, sale)
+    clock: str  # the most any page used of the build time: "", "year" or "moment"
+    year: int
+    pages: int
+    files: int
+    warnings: tuple[ContentError, ...]
+    left_out: tuple[str, ...]
+
+    def still_valid(self, inputs: str, now: datetime) -> bool:
+        """The same inputs, and nothing the pages show of the clock has moved on."""
+        if inputs != self.inputs or self.clock == "moment":
+            return False
+        if self.valid_until is not None and now >= self.valid_until:
+            return False
+        return self.clock != "year" or now.year == self.year
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "format": MEMO_FORMAT, "inputs": self.inputs, "clock": self.clock, "year": self.year,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "pages": self.pages, "files": self.files, "left_out": list(self.left_out),
+            "warnings": [[w.location.path, w.location.line, w.message, w.hint]
+                         for w in self.warnings],
+        }, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildMemo | None:
+        try:
+            data = json.loads(text)
+            if data["format"] != MEMO_FORMAT:
+                return None
+            until = data["valid_until"]
+            return cls(
+                str(data["inputs"]), datetime.fromisoformat(until) if until else None,
+                str(data["clock"]), int(data["year"]), int(data["pages"]), int(data["files"]),
+                tuple(error_at(str(p), int(n), str(m), str(h)) for p, n, m, h in data["warnings"]),
+                tuple(str(item) for item in data["left_out"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def inputs_digest(code: str, config: str, options: str, output: Path,
+                  theme_files: list[tuple[str, str]], sources: list[tuple[str, str]]) -> str:
+    """One digest of everything a build reads (each list of (path, SHA-256) in a stable order)."""
+    return digest(code, config, options, str(output),
+                  *(f"t {path} {sha}" for path, sha in theme_files),
+                  *(f"s {path} {sha}" for path, sha in sources))
+
+
+def strongest_clock(uses: list[str]) -> str:
+    """The most of the build time any page used."""
+    for use in ("moment", "year"):
+        if use in uses:
+            return use
+    return ""

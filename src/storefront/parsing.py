@@ -1,0 +1,144 @@
+"""Stage 3 as a whole: every content file to a document, each parsed once and remembered.
+
+A document is looked up, in this order, in the session's memory (the preview keeps it between
+builds), in the build cache (the key is the file's digest, the reader settings' fingerprint and
+storefront's code fingerprint), and only then parsed, in parallel when there are many. Problems
+are values: every file's errors are collected and reported together, and an unexpected exception
+while reading one file is reported against that file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storefront.cache import BuildCache, StoredDocument
+from storefront.codec import CodecError, decode, encode
+from storefront.documents import Document, FaqEntry, Page, Post, Product
+from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.fingerprints import code_fingerprint, digest, document_hashes
+from storefront.reader import ReaderSettings, read_document
+from storefront.sources import DOCUMENT_KINDS, SourceFile
+from storefront.workers import WorkerPool
+
+_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Post, Product, FaqEntry, Page)}
+
+
+Hashes = tuple[str, str]  # (card, full) of a parsed document: see fingerprints.document_hashes
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One file's outcome: its document and its hashes, or its problems."""
+
+    path: str
+    document: Document | None
+    hashes: Hashes = ("", "")
+    errors: tuple[ContentError, ...] = ()
+
+
+@dataclass
+class ParsedSite:
+    """Every document of the site (in source order), their hashes, and every file's problems."""
+
+    documents: list[Document]
+    hashes: dict[str, Hashes]
+    errors: list[ContentError]
+    parsed: int  # files that had to be parsed (the others were remembered or cached)
+
+
+def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache: BuildCache,
+                  memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool) -> ParsedSite:
+    """Parse what must be parsed; take the rest from ``memory`` or the cache."""
+    base = digest(settings.fingerprint(), code_fingerprint())
+    # the whole table is read when many files miss (a fresh process); a few misses (a session's
+    # save) are looked up one by one
+    stored: dict[str, StoredDocument] | None = None
+    misses = sum(1 for s in sources if s.kind in DOCUMENT_KINDS
+                 and (memory.get(s.path) or ("",))[0] != digest(base, s.digest))
+    found: dict[str, tuple[Document, Hashes]] = {}
+    todo: list[SourceFile] = []
+    keys: dict[str, str] = {}
+    for source in sources:
+        if source.kind not in DOCUMENT_KINDS:
+            continue
+        key = keys[source.path] = digest(base, source.digest)
+        remembered = memory.get(source.path)
+        if remembered is not None and remembered[0] == key:
+            found[source.path] = remembered[1:]
+            continue
+        if stored is None:
+            stored = cache.documents() if misses > 16 else {}
+        row = stored.get(source.path) if misses > 16 else cache.document(source.path)
+        decoded = _decode(row) if row is not None and row.key == key else None
+        if decoded is not None:
+            found[source.path] = decoded
+            memory[source.path] = (key, *decoded)
+        else:
+            todo.append(source)
+    errors: list[ContentError] = []
+    fresh: list[tuple[str, StoredDocument]] = []
+    for outcome in pool.map(parse_chunk, settings, todo, chunk=8):
+        errors.extend(outcome.errors)
+        if outcome.document is not None:
+            key = keys[outcome.path]
+            found[outcome.path] = (outcome.document, outcome.hashes)
+            memory[outcome.path] = (key, outcome.document, outcome.hashes)
+            fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
+    cache.save_documents(fresh)
+    for path in [p for p in memory if p not in keys]:
+        del memory[path]
+    ordered = [s.path for s in sources if s.path in found]
+    return ParsedSite([found[p][0] for p in ordered], {p: found[p][1] for p in ordered}, errors,
+                      len(todo))
+
+
+def parse_chunk(settings: ReaderSettings, sources: Sequence[SourceFile]) -> list[Parsed]:
+    """Parse some files (in a worker or in this process); never raises for a file's problem."""
+    results = []
+    for source in sources:
+        try:
+            document = read_document(source, settings)
+            results.append(Parsed(source.path, document, document_hashes(document)))
+        except BuildFailed as exc:
+            results.append(Parsed(source.path, None, errors=exc.errors))
+        except RecursionError:
+            results.append(Parsed(source.path, None, errors=(error_at(
+                source.path, 0, "the file is nested too deeply to read",
+                "split deeply nested lists, quotes or HTML blocks"),)))
+        except Exception as exc:  # a bug of storefront's that this file triggers: name the file
+            results.append(Parsed(source.path, None, errors=(error_at(
+                source.path, 0, f"unexpected error while reading this file ({type(exc).__name__}: "
+                f"{exc})", "this is a bug in storefront: please report it with the file"),)))
+    return results
+
+
+_BODY = {"content_html": "html", "answer_html": "html", "summary_html": "summary"}
+
+
+def _encode(key: str, document: Document, hashes: Hashes) -> StoredDocument:
+    data = encode(document)
+    parts = {column: str(data.pop(name)["$markup"]) for name, column in _BODY.items() if name in data}
+    meta = json.dumps({"type": type(document).__name__, "hashes": list(hashes), "data": data},
+                      ensure_ascii=False, separators=(",", ":"))
+    return StoredDocument(key, meta, parts.get("html", ""), parts.get("summary", ""))
+
+
+def _decode(stored: StoredDocument) -> tuple[Document, Hashes] | None:
+    """A stored document, or None when it does not decode (a foreign or damaged row)."""
+    try:
+        meta = json.loads(stored.meta)
+        cls = _TYPES[meta["type"]]
+        data = meta["data"]
+        for name in _FIELDS[cls]:
+            data[name] = {"$markup": stored.summary if _BODY[name] == "summary" else stored.html}
+        document: Document = decode(cls, data)
+        card, full = meta["hashes"]
+        return document, (str(card), str(full))
+    except (CodecError, ValueError, KeyError, TypeError):
+        return None
+
+
+_FIELDS = {cls: [f.name for f in dataclasses.fields(cls) if f.name in _BODY] for cls in _TYPES.values()}

@@ -1,0 +1,186 @@
+"""Stage 6: render the pages whose inputs changed, in parallel, and remember what each read.
+
+For every planned page the last build left an :class:`~storefront.cache.OutputRecord`: the
+fingerprint of its inputs, the hash of its bytes and the dependencies it recorded. A page is
+rendered again only when the fingerprint of those same dependencies, evaluated now, differs (or
+its bytes are nowhere to be found); then its new record is what it read this time. Rendered pages
+go straight into the cache's page folder (named by their SHA-256), so no process holds the whole
+site in memory and the write stage copies them into place.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from storefront.cache import OutputRecord, store_page
+from storefront.config import SiteConfig
+from storefront.deps import DependencyRecord
+from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.fingerprints import Fingerprinter, digest, signature
+from storefront.plan import RenderTask
+from storefront.presentation import Presentation
+from storefront.site import NavItem
+from storefront.theme import Theme
+from storefront.urls import UrlBuilder
+from storefront.workers import WorkerPool
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """Everything a worker needs to render this build's pages (pickled once per build)."""
+
+    chain: tuple[Theme, ...]
+    config: SiteConfig
+    strings: dict[str, str]
+    nav: tuple[NavItem, ...]
+    now: datetime
+    pages: frozenset[str]
+    tasks: tuple[RenderTask, ...]
+    page_folder: Path
+    compiled: Path | None = None  # where the code generated from templates is kept
+    theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
+    presentation: Presentation = field(default_factory=Presentation)  # asset_url(), closures()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One page's outcome: where its bytes are and what it read, or its problems."""
+
+    index: int
+    sha256: str = ""
+    size: int = 0
+    deps: DependencyRecord = field(default_factory=DependencyRecord)
+    errors: tuple[ContentError, ...] = ()
+
+
+_renderer: list[object] = []  # [state, renderer] of this process's current build
+
+
+def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
+    """Render some pages (in a worker or in this process); a page's problem is a value."""
+    from storefront.render import Renderer
+
+    if not _renderer or _renderer[0] is not state:
+        urls = UrlBuilder.from_base_url(state.config.base_url)
+        _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
+                                        state.now, state.pages, state.compiled, state.theme_key,
+                                        state.presentation)]
+    renderer = _renderer[1]
+    assert isinstance(renderer, Renderer)
+    results = []
+    for index in indices:
+        try:
+            data, deps = renderer.render(state.tasks[index])
+        except BuildFailed as exc:
+            results.append(Rendered(index, errors=exc.errors))
+            continue
+        except RecursionError:
+            task = state.tasks[index]
+            results.append(Rendered(index, errors=(error_at(
+                task.source, 0, f"{task.url} is nested too deeply to render",
+                "check the templates for a macro or include that calls itself"),)))
+            continue
+        results.append(Rendered(index, store_page(state.page_folder, data), len(data), deps))
+    return results
+
+
+def template_identity(env: jinja2.Environment) -> Callable[[str], str]:
+    """What a template name resolves to now: the file it comes from and its bytes, or missing.
+
+    Remembered per name for the life of the function (one build).
+    """
+
+    import jinja2
+
+    @functools.cache
+    def identity(name: str) -> str:
+        assert env.loader is not None
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            return "missing"
+        return digest(filename or name, hashlib.sha256(source.encode("utf-8")).hexdigest())
+
+    return identity
+
+
+@dataclass
+class PageMemo:
+    """What a long-lived session remembers of its last build, so that a page whose task and
+    inputs are the same objects or values as then is not fingerprinted again (a preview save
+    costs what it changes, not what the site holds).
+
+    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages, the
+    year and the answers of the build-wide tracked calls (asset URLs, closures on view) are the
+    same as last time; its task equals last time's (same template, head data and
+    context: documents compare as values); no document it read changed; and it did not use the
+    exact build time. Anything else is fingerprinted as in a fresh build.
+    """
+
+    context: tuple[object, ...] = ()
+    tasks: dict[str, RenderTask] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Sequence[str],
+                 fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
+                 pool: WorkerPool, progress: Callable[[int, int], None] | None = None,
+                 memo: PageMemo | None = None,
+                 ) -> tuple[dict[str, OutputRecord], list[int], list[ContentError], PageMemo]:
+    """Render what changed; return every page's record, the indices rendered, the problems, and
+    the memo of this build (to keep once the whole build succeeded).
+
+    ``paths[i]`` is the output path of ``state.tasks[i]``; ``available(path, record)`` tells whether
+    the bytes a record names can still be had (in the output folder or in the cache).
+    """
+    memo = memo if memo is not None else PageMemo()
+    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
+               state.presentation)
+    documents = {source: (fingerprints.document(source, "card"), fingerprints.document(source, "full"))
+                 for source in fingerprints.documents}
+    same_context = memo.context == context
+    changed = {source for source in documents.keys() | memo.documents.keys()
+               if documents.get(source) != memo.documents.get(source)}
+    signatures: list[str] = []
+    result: dict[str, OutputRecord] = {}
+    todo: list[int] = []
+    for index, (task, path) in enumerate(zip(state.tasks, paths, strict=True)):
+        record = records.get(path)
+        known = same_context and memo.tasks.get(path) == task
+        signatures.append(memo.signatures[path] if known else
+                          signature(task.template, task.meta, task.context))
+        if record is None or not available(path, record):
+            todo.append(index)
+        elif (known and record.deps.clock != "moment"
+              and not any(source in changed for source, _ in record.deps.documents)):
+            result[path] = record  # the same page, and nothing it read changed
+        elif fingerprints.page(signatures[index], record.deps) == record.fingerprint:
+            result[path] = record
+        else:
+            todo.append(index)
+    errors: list[ContentError] = []
+    done = 0
+    for start in range(0, len(todo), 512):  # in slices, so progress can be shown
+        for outcome in pool.map(render_chunk, state, todo[start:start + 512]):
+            if outcome.errors:
+                errors.extend(outcome.errors)
+                continue
+            fingerprint = fingerprints.page(signatures[outcome.index], outcome.deps)
+            result[paths[outcome.index]] = OutputRecord(fingerprint, outcome.sha256, outcome.size,
+                                                        outcome.deps)
+        done = min(len(todo), start + 512)
+        if progress is not None:
+            progress(done, len(todo))
+    now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),
+                   dict(zip(paths, signatures, strict=True)), documents)
+    return result, todo, errors, now

@@ -1,0 +1,119 @@
+"""Run per-document and per-page work on every core, with results identical to one process.
+
+A :class:`WorkerPool` starts its processes once per build, on first use, and feeds them chunks of
+work: ``function(state, items) -> results``. The state a function needs (the reader settings, or
+the whole render state with the site model) is pickled once into a private temporary file and
+loaded once per worker, so each job carries only its items; pickle is used here only between
+processes of one build, never stored. Results come back in the order of the items, whatever worker
+made them, so output does not depend on the number of workers. Small batches run in this process:
+starting workers costs more than they save.
+
+Workers are forked when this process has no other thread (the usual ``storefront build``: nothing
+to import again), and started from a fork server otherwise (the preview server has threads, and
+forking a process with threads can deadlock).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+I = TypeVar("I")  # noqa: E741 - item
+R = TypeVar("R")
+
+SERIAL_BELOW = 48  # fewer items than this run in this process
+
+_loaded: dict[str, Any] = {}
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _load_state(path: str) -> Any:
+    state = _loaded.get(path)
+    if state is None:
+        _loaded.clear()  # one build's state at a time
+        with open(path, "rb") as handle:
+            state = _loaded[path] = pickle.load(handle)  # noqa: S301 - written by our own parent
+    return state
+
+
+def _run_chunk(function: Callable[[Any, Sequence[Any]], list[Any]], state_path: str,
+               items: Sequence[Any]) -> list[Any]:
+    return function(_load_state(state_path), items)
+
+
+class WorkerPool:
+    """Worker processes for one build (or one preview session)."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs or default_jobs()
+        self._executor: Executor | None = None
+        self._folder: Path | None = None
+        self._states: dict[int, tuple[Any, str]] = {}
+        self._serial = 0  # state files are never reused: workers cache them by name
+
+    def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
+            items: Sequence[I], chunk: int = 16) -> list[R]:
+        """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``."""
+        if self.jobs <= 1 or len(items) < SERIAL_BELOW:
+            return function(state, items)
+        chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
+        chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
+        path = self._state_file(state)
+        executor = self._start()
+        results: list[R] = []
+        for part in executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks):
+            results.extend(part)
+        return results
+
+    def _state_file(self, state: Any) -> str:
+        known = self._states.get(id(state))
+        if known is not None and known[0] is state:
+            return known[1]
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="storefront-jobs-"))
+        self._serial += 1
+        path = self._folder / f"state-{self._serial}.pickle"
+        with open(path, "wb") as handle:
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._states[id(state)] = (state, str(path))
+        return str(path)
+
+    def _start(self) -> Executor:
+        if self._executor is None:
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(["storefront.rendering", "storefront.parsing"])
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+        return self._executor
+
+    def forget_states(self) -> None:
+        """Drop this build's state files (the workers stay for the next build of a session)."""
+        for _, path in self._states.values():
+            Path(path).unlink(missing_ok=True)
+        self._states.clear()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+        self._states.clear()

@@ -1,0 +1,198 @@
+"""Races: simultaneous posts against the rate limit, and mail senders that run at the same time
+or die in the middle of sending. Real processes, a real SMTP server on loopback (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from forms_support import (
+    SECRET,
+    FakeClock,
+    MailSink,
+    SmtpServer,
+    WsgiClient,
+    free_port,
+    make_config,
+    rows,
+)
+from process_support import (
+    Endpoint,
+    claimed_unsent,
+    contact_fields,
+    fetch_token,
+    mails_per_name,
+    owner_command,
+    post_form,
+    stored_names,
+    write_site,
+)
+
+from storefront.forms import create_app
+
+# -- the rate limit --------------------------------------------------------------------------------
+
+
+def test_simultaneous_posts_from_one_client_store_exactly_the_limit(tmp_path: Path) -> None:
+    write_site(tmp_path, rate_limit=10)
+    clients = 60
+    with Endpoint(tmp_path, threads=clients + 4) as endpoint:
+        conns = [endpoint.connection() for _ in range(clients)]
+        tokens = [fetch_token(conn, "contact") for conn in conns]  # connected, token in hand
+        barrier = threading.Barrier(clients)
+        answers: dict[str, tuple[int, dict[str, Any]]] = {}
+
+        def post(n: int) -> None:
+            barrier.wait()
+            answers[f"r{n}"] = post_form(conns[n], "contact", contact_fields(f"r{n}"), tokens[n])
+
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        for conn in conns:
+            conn.close()
+    assert Counter(status for status, _ in answers.values()) == {200: 10, 429: 50}
+    accepted = {name for name, (status, _) in answers.items() if status == 200}
+    assert set(stored_names(tmp_path)) == accepted
+    assert all("Troppi invii" in answer["form_errors"][0]
+               for status, answer in answers.values() if status == 429)
+
+
+# -- mail senders ----------------------------------------------------------------------------------
+
+
+class GatedSink(MailSink):
+    """Takes the first ``accept`` messages; from then on it receives each message but answers
+    only once :attr:`gate` is open (the client waits, as with a slow server). ``delay`` slows
+    every answer down."""
+
+    def __init__(self, accept: int = 10**9, delay: float = 0.0) -> None:
+        super().__init__()
+        self.accept = accept
+        self.delay = delay
+        self.gate = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        while len(self.messages) > self.accept and not self.gate.is_set():
+            await asyncio.sleep(0.02)
+        return answer
+
+
+@pytest.fixture
+def gated() -> Iterator[tuple[GatedSink, int]]:
+    """A gated SMTP server on loopback: its sink and its port."""
+    sink = GatedSink()
+    server = SmtpServer(sink, free_port())
+    server.start()
+    yield sink, server.port
+    sink.gate.set()
+    server.stop()
+
+
+def queue_notifications(root: Path, smtp_port: int, count: int) -> None:
+    """Store ``count`` contact submissions (their notifications wait in the outbox)."""
+    write_site(root, smtp_port=smtp_port, rate_limit=count)
+    clock = FakeClock()
+    config = make_config(smtp_port=smtp_port, rate_limit=count)
+    with create_app(config, root, clock=clock, secret=SECRET,
+                    deliver_mail=False) as app:
+        client = WsgiClient(app, clock)
+        for n in range(count):
+            assert client.post("contact", contact_fields(f"m{n}")).status == 303
+
+
+def sending_sixth_of_twenty(root: Path, gated: tuple[GatedSink, int]) -> subprocess.Popen[bytes]:
+    """A ``forms send`` of 20 queued notifications whose server took five and keeps the sixth
+    waiting for its answer."""
+    sink, port = gated
+    queue_notifications(root, port, 20)
+    sink.accept = 5
+    sender = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "--root", str(root), "forms", "send"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    assert len(sink.wait_for(6, timeout=60)) == 6
+    return sender
+
+
+def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
+    tmp_path: Path, gated: tuple[GatedSink, int],
+) -> None:
+    sink = gated[0]
+    dead = sending_sixth_of_twenty(tmp_path, gated)
+    os.kill(dead.pid, signal.SIGKILL)
+    assert dead.wait(30) == -signal.SIGKILL
+    in_flight = claimed_unsent(tmp_path)
+    assert in_flight == 20  # claimed in one batch, none marked sent yet
+    sink.gate.set()
+
+    result = owner_command(tmp_path, "send")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "sent 20, not sent 0",
+        f"20 notifications had been claimed by a sender that is no longer running (process "
+        f"{dead.pid}): taken over; a mail it had already handed to the server may arrive twice",
+    ]
+    mailed = mails_per_name(sink.messages)
+    assert set(mailed) == {f"m{n}" for n in range(20)}
+    duplicates = sum(mailed.values()) - len(mailed)
+    assert duplicates == 6 <= in_flight  # the dead sender's six, not one more
+    assert list((tmp_path / "data" / "forms-senders").iterdir()) == []  # the dead one swept
+
+    again = owner_command(tmp_path, "send")
+    assert (again.returncode, again.stdout) == (0, "sent 0, not sent 0\n")
+    assert len(sink.messages) == 26
+
+
+def test_an_interrupted_forms_send_marks_what_the_server_took(
+    tmp_path: Path, gated: tuple[GatedSink, int],
+) -> None:
+    sink = gated[0]
+    interrupted = sending_sixth_of_twenty(tmp_path, gated)
+    os.kill(interrupted.pid, signal.SIGINT)  # Ctrl-C while the 6th waits for its answer
+    assert interrupted.wait(30) == 130
+    assert rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL") == [(5,)]
+    assert claimed_unsent(tmp_path) == 0  # the rest was given back at once
+    sink.gate.set()
+    result = owner_command(tmp_path, "send")
+    assert (result.returncode, result.stdout) == (0, "sent 15, not sent 0\n")
+    mailed = mails_per_name(sink.messages)
+    assert set(mailed) == {f"m{n}" for n in range(20)}
+    assert sum(mailed.values()) == 21  # only the one in flight went twice
+
+
+def test_senders_running_at_once_never_send_a_mail_twice(
+    tmp_path: Path, gated: tuple[GatedSink, int],
+) -> None:
+    sink, port = gated
+    queue_notifications(tmp_path, port, 30)
+    sink.accept = 0  # the first mail waits for the gate: its sender is busy for as long
+    command = [sys.executable, "-m", "storefront", "--root", str(tmp_path), "forms", "send"]
+    senders = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    sink.wait_for(1, timeout=60)
+    deadline = time.monotonic() + 60
+    while sum(sender.poll() is not None for sender in senders) < 2:
+        assert time.monotonic() < deadline, "the other senders did not end"
+        time.sleep(0.02)
+    sink.gate.set()
+    outputs = [sender.communicate(timeout=60)[0] for sender in senders]
+    assert [sender.returncode for sender in senders] == [0, 0, 0]
+    left = ("sent 0, not sent 0\n30 notifications being sent right now by another running "
+            "process (the endpoint or another 'forms send'): left to it\n")
+    assert sorted(outputs) == [left, left, "sent 30, not sent 0\n"]
+    assert sorted(mails_per_name(sink.messages).values()) == [1] * 30
+    assert claimed_unsent(tmp_path) == 0

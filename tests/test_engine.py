@@ -1,0 +1,208 @@
+"""The build engine: what is rebuilt, parallel builds, and a cache that is never trusted blindly."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storefront.build import BuildRequest, build_site
+from storefront.cache import DATABASE
+from storefront.errors import BuildFailed
+from storefront.request import CACHE_DIR
+from support import REPO, SITES, tree_bytes
+
+POST = "content/posts/2024-06-10-focaccia.md"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+
+
+def build(site: Path, output: str = "output", **options: object):
+    return build_site(BuildRequest(root=site, output=site / output, **options))  # type: ignore[arg-type]
+
+
+def clean_tree(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    build_site(BuildRequest(root=site, output=tmp_path / "clean", use_cache=False, jobs=1))
+    return tree_bytes(tmp_path / "clean")
+
+
+def test_a_build_with_nothing_changed_renders_and_writes_nothing(copy_site) -> None:
+    site = copy_site("basic")
+    first = build(site)
+    assert first.rendered == first.pages and first.parsed > 0
+    again = build(site)
+    assert (again.rendered, again.parsed, again.written) == (0, 0, 0)
+
+
+def test_one_edited_post_rebuilds_its_page_and_what_shows_it_and_nothing_else(copy_site) -> None:
+    site = copy_site("basic")
+    build(site)
+    post = site / POST
+    post.write_text(post.read_text(encoding="utf-8") + "\nUna riga in più.\n", encoding="utf-8")
+    report = build(site)
+    assert report.parsed == 1
+    changed = set(report.changed)
+    assert "blog/2024/06/focaccia/index.html" in changed
+    assert {"feed.xml", "atom.xml"} <= changed  # the feeds carry the full text
+    # the body changed, not the card: listings, tag pages and neighbours stay as they are
+    assert not changed & {"index.html", "blog/index.html", "tag/pane/index.html",
+                          "blog/2024/05/pane-di-grano-antico/index.html"}
+    assert report.rendered == 1
+
+
+def test_a_new_title_reaches_every_page_that_shows_the_post(copy_site) -> None:
+    site = copy_site("basic")
+    build(site)
+    post = site / POST
+    post.write_text(post.read_text(encoding="utf-8").replace(
+        "title: La focaccia del mattino", "title: La focaccia della sera"), encoding="utf-8")
+    report = build(site)
+    for page in ("blog/2024/06/focaccia/index.html", "index.html", "blog/index.html",
+                 "tag/pane/index.html"):
+        assert page in report.changed
+        assert "La focaccia della sera" in (site / "output" / page).read_text(encoding="utf-8")
+
+
+def test_one_worker_and_two_workers_build_the_same_bytes(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    for n in range(60):  # enough work for the pool to start
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n} con 'virgolette'.\n",
+            encoding="utf-8")
+    one = build_site(BuildRequest(root=site, output=tmp_path / "one", jobs=1, use_cache=False))
+    two = build_site(BuildRequest(root=site, output=tmp_path / "two", jobs=2, use_cache=False))
+    assert one.pages == two.pages > 100
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+
+
+def database(site: Path) -> Path:
+    return site / CACHE_DIR / DATABASE
+
+
+def test_a_cache_from_another_version_is_ignored(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    with sqlite3.connect(database(site)) as db:
+        db.execute("UPDATE meta SET value = 'another storefront' WHERE key = 'code'")
+    report = build(site, "second")
+    assert report.cache_discarded >= 1 and report.rendered == report.pages
+    assert tree_bytes(site / "second") == clean_tree(site, tmp_path)
+
+
+def test_a_truncated_cache_is_discarded(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    data = database(site).read_bytes()
+    for suffix in ("-wal", "-shm"):
+        Path(str(database(site)) + suffix).unlink(missing_ok=True)
+    database(site).write_bytes(data[: len(data) // 3])
+    report = build(site, "second")
+    assert report.rendered == report.pages
+    assert tree_bytes(site / "second") == clean_tree(site, tmp_path)
+
+
+def test_a_cache_edited_by_hand_is_detected_and_ignored(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    with sqlite3.connect(database(site)) as db:
+        db.execute("UPDATE documents SET html = replace(html, 'focaccia', 'FALSO')")
+        db.execute("UPDATE outputs SET payload = replace(payload, 'a', 'b') WHERE path = 'index.html'")
+    pages = site / CACHE_DIR / "pages"
+    stored = next(p for p in pages.rglob("*") if p.is_file())
+    stored.write_bytes(stored.read_bytes().replace(b"<html", b"<HTML"))
+    report = build(site, "second")
+    assert report.cache_discarded >= 2
+    assert tree_bytes(site / "second") == clean_tree(site, tmp_path)
+    assert b"FALSO" not in b"".join(tree_bytes(site / "second").values())
+
+
+def test_a_failed_build_leaves_the_output_and_does_not_poison_the_cache(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    before = tree_bytes(site / "output")
+    post = site / POST
+    good = post.read_text(encoding="utf-8")
+    post.write_text(good.replace("(/chi-siamo/)", "(/non-esiste/)") + "\nNuovo.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match="leads to no page"):
+        build(site)
+    assert tree_bytes(site / "output") == before
+    post.write_text(good, encoding="utf-8")
+    report = build(site)
+    assert report.written == 0
+    assert tree_bytes(site / "output") == before == clean_tree(site, tmp_path)
+
+
+def test_no_cache_builds_keep_nothing(copy_site) -> None:
+    site = copy_site("basic")
+    build(site, use_cache=False)
+    assert not (site / CACHE_DIR).exists()
+
+
+def test_the_cache_can_live_elsewhere(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site, cache_dir=tmp_path / "ci-cache")
+    assert (tmp_path / "ci-cache" / DATABASE).is_file() and not (site / CACHE_DIR).exists()
+    fresh = tmp_path / "fresh-clone"  # a fresh clone in CI, with the kept cache: nothing to render
+    shutil.copytree(SITES / "basic", fresh)
+    report = build_site(BuildRequest(root=fresh, output=fresh / "output",
+                                     cache_dir=tmp_path / "ci-cache"))
+    assert report.rendered == 0 and report.written == report.files
+
+
+# -- the layering of DESIGN.md: no stage imports a later one -----------------------------------
+
+# Each module's stage (lower runs earlier); a module may import only modules of its own or an
+# earlier stage. The CLI and the preview sit on top; forms/ stands apart and imports the config.
+STAGES = {
+    "errors": 0, "codec": 0, "values": 1, "schema": 1, "urls": 1, "formconfig": 2, "config": 2,
+    "policyconfig": 2, "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "markdown": 3,
+    "limits": 3, "documents": 4, "body": 4, "reader": 4, "localize": 5, "related": 5, "hours": 5,
+    "site": 5, "formatting": 6, "seo": 6, "feeds": 6, "theme": 6, "deps": 6, "environment": 6,
+    "presentation": 6, "plan": 7, "outputs": 7, "bundle": 7, "checks": 7, "fingerprints": 7,
+    "memo": 7, "cache": 7, "workers": 7, "parsing": 7, "render": 8, "rendering": 8, "output": 9,
+    "request": 9, "build": 10, "cleaning": 11, "scaffold": 11, "preview": 12, "terminal": 12,
+    "cli": 13,
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("storefront."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("storefront."))
+    return found
+
+
+def test_no_stage_imports_a_later_one() -> None:
+    package = REPO / "src" / "storefront"
+    problems = []
+    for path in sorted(package.glob("*.py")):
+        name = path.stem
+        if name in ("__init__", "__main__"):
+            continue
+        assert name in STAGES, f"{name}.py: give it a stage in STAGES"
+        for imported in imports_of(path) - {name}:
+            if imported == "forms":
+                if name != "cli":
+                    problems.append(f"{name} imports forms")
+                continue
+            if STAGES.get(imported, 99) > STAGES[name]:
+                problems.append(f"{name} (stage {STAGES[name]}) imports {imported} "
+                                f"(stage {STAGES.get(imported)})")
+    assert problems == []
+
+
+def test_the_form_endpoint_does_not_import_the_builder() -> None:
+    builder = {name for name, stage in STAGES.items() if stage >= 3} - {"limits"}
+    for path in sorted((REPO / "src" / "storefront" / "forms").glob("*.py")):
+        if path.name == "__main__.py":
+            continue  # `python -m storefront.forms` hands over to the storefront command
+        assert not imports_of(path) & builder, f"forms/{path.name} imports the builder"

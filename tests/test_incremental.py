@@ -1,0 +1,202 @@
+"""Incremental builds equal clean builds, whatever the owner changes and in whatever order.
+
+A property test applies random sequences of edits, additions, deletions and renames of posts,
+products, FAQs, pages, templates, theme strings, the config and the build time to a fixture site.
+After every step it builds three ways and compares the outputs byte for byte:
+
+* ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
+* ``cached``: a new session each step, sharing the persistent cache (CI with a kept cache);
+* ``clean``: ``--no-cache`` into an empty folder.
+
+A step that makes the site invalid must fail the same way in all three, leave the live output as
+it was, and not poison the cache for the steps after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storefront.build import BuildRequest, BuildSession, build_site
+from storefront.errors import BuildFailed
+from storefront.output import MANIFEST
+from support import SITES, tree_bytes
+
+POSTS = "content/posts"
+WORDS = st.sampled_from(["pane", "forno", "lievito", "grano", "l'impasto", '"caldo"', "--", "..."])
+TEXT = st.lists(WORDS, min_size=1, max_size=8).map(" ".join)
+TAGS = st.lists(st.sampled_from(["pane", "dolci", "forno", "Natale", "grani"]), max_size=3)
+
+
+def start_site(folder: Path) -> Path:
+    site = folder / "site"
+    shutil.copytree(SITES / "basic", site)
+    theme = site / "themes" / "custom"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "strings").mkdir()
+    (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+    (theme / "strings" / "it.yaml").write_text("blog: Il nostro blog\n", encoding="utf-8")
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    return site
+
+
+def posts(site: Path) -> list[Path]:
+    return sorted((site / POSTS).glob("*.md"))
+
+
+def write_post(path: Path, title: str, date: str, tags: list[str], body: str,
+               draft: bool = False) -> None:
+    tag_list = ", ".join(f'"{t}"' for t in tags)
+    path.write_text(f"---\ntitle: {json.dumps(title)}\ndate: {date}\ntags: [{tag_list}]\n"
+                    f"draft: {'true' if draft else 'false'}\n---\n\n{body}\n\n<!--more-->\n\nAltro.\n",
+                    encoding="utf-8")
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(old, new, 1) if old in text else text + new, encoding="utf-8")
+
+
+@st.composite
+def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
+    kind = draw(st.sampled_from([
+        "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
+        "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
+    ]))
+    return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
+
+
+def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
+    index, text, tags, day = args
+    assert isinstance(index, int) and isinstance(text, str) and isinstance(tags, list)
+    assert isinstance(day, int)
+    existing = posts(site)
+    pick = existing[index % len(existing)] if existing else None
+    if kind == "edit_body" and pick is not None:
+        with pick.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n{text}\n")
+    elif kind == "edit_title" and pick is not None:
+        lines = pick.read_text(encoding="utf-8").split("\n")
+        lines = [f"title: {json.dumps(text)}" if line.startswith("title:") else line for line in lines]
+        pick.write_text("\n".join(lines), encoding="utf-8")
+    elif kind == "add_post" or pick is None:
+        write_post(site / POSTS / f"2024-03-{day:02d}-nuovo-{index}.md", text, f"2024-03-{day:02d}",
+                   tags, text)
+    elif kind == "delete_post":
+        pick.unlink()
+    elif kind == "rename_post":
+        pick.rename(pick.with_name(f"2024-02-{day:02d}-rinominato-{index}.md"))
+    elif kind == "toggle_draft":
+        body = pick.read_text(encoding="utf-8")
+        if "draft: true" in body:
+            pick.write_text(body.replace("draft: true", "draft: false"), encoding="utf-8")
+        else:
+            pick.write_text(body.replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8")
+    elif kind == "edit_price":
+        product = sorted((site / "content/products").glob("*.md"))[index % 3]
+        lines = product.read_text(encoding="utf-8").split("\n")
+        lines = [f"price: {day + 0.5}" if line.startswith("price:") else line for line in lines]
+        product.write_text("\n".join(lines), encoding="utf-8")
+    elif kind == "edit_faq":
+        with (site / "content/faq/orari.md").open("a", encoding="utf-8") as handle:
+            handle.write(f"\n{text}\n")
+    elif kind == "add_page":
+        (site / f"content/pages/pagina-{index}.md").write_text(
+            f"---\ntitle: {json.dumps(text)}\nmenu: {day}\n---\n\n{text}\n", encoding="utf-8")
+    elif kind == "template":
+        apply_template(site, index, text)
+    elif kind == "strings":
+        (site / "themes/custom/strings/it.yaml").write_text(
+            f"blog: {json.dumps(text)}\n" if index % 3 else "", encoding="utf-8")
+    elif kind == "config":
+        config = site / "storefront.yaml"
+        lines = config.read_text(encoding="utf-8").split("\n")
+        lines = [f"page_size: {index % 3 + 1}" if line.startswith("page_size:") else
+                 f"title: {json.dumps(text)}" if line.startswith("title:") and index % 2 else line
+                 for line in lines]
+        config.write_text("\n".join(lines), encoding="utf-8")
+    elif kind == "clock":
+        os.environ["SOURCE_DATE_EPOCH"] = str([1719000000, 1735700000, 4102444800][index % 3])
+
+
+def apply_template(site: Path, index: int, text: str) -> None:
+    """Override, change or remove a template of the child theme (the default one shows through)."""
+    templates = site / "themes/custom/templates"
+    name = ["post.html", "_footer.html", "_cards.html"][index % 3]
+    target = templates / name
+    if target.exists() and index % 2:
+        target.unlink()
+        return
+    default = Path(__file__).parents[1] / "src/storefront/themes/default/templates" / name
+    source = default.read_text(encoding="utf-8")
+    marker = f"<!-- {hashlib.sha256(text.encode()).hexdigest()[:8]} -->"
+    target.write_text(source.replace("</footer>", f"{marker}</footer>", 1)
+                      if "</footer>" in source else source + marker, encoding="utf-8")
+
+
+def outcome(build: object) -> tuple[str, object]:
+    try:
+        assert callable(build)
+        build()
+    except BuildFailed as exc:
+        return "failed", [error.format() for error in exc.errors]
+    return "ok", None
+
+
+def check_manifest(output: Path) -> None:
+    """The manifest lists exactly the files the build wrote, with the hash of their bytes."""
+    files = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["files"]
+    on_disk = {name: data for name, data in tree_bytes(output).items()}
+    assert sorted(files) == sorted(on_disk)
+    for name, (sha, size, _) in files.items():
+        assert hashlib.sha256(on_disk[name]).hexdigest() == sha and len(on_disk[name]) == size
+
+
+@settings(max_examples=int(os.environ.get("STOREFRONT_PROPERTY_EXAMPLES", "12")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(operations(), min_size=1, max_size=7))
+def test_incremental_builds_equal_clean_builds(steps: list[tuple[str, tuple[object, ...]]]) -> None:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        site = start_site(base)
+        live = BuildSession(BuildRequest(root=site, output=base / "live", jobs=1))
+        try:
+            live.build()
+            for number, (kind, args) in enumerate(steps):
+                apply(site, kind, args)
+                before = tree_bytes(base / "live")
+                clean_dir = base / f"clean-{number}"
+                clean = outcome(lambda: build_site(BuildRequest(
+                    root=site, output=clean_dir, use_cache=False, jobs=1)))
+                incremental = outcome(live.build)
+                cached = outcome(lambda: build_site(BuildRequest(
+                    root=site, output=base / "cached", jobs=1)))
+                assert incremental == clean, f"step {number}: {kind}"
+                assert cached == clean, f"step {number}: {kind}"
+                if clean[0] == "failed":
+                    assert tree_bytes(base / "live") == before  # a failed build writes nothing
+                    continue
+                expected = tree_bytes(clean_dir)
+                assert tree_bytes(base / "live") == expected, f"step {number}: {kind} (live)"
+                assert tree_bytes(base / "cached") == expected, f"step {number}: {kind} (cached)"
+                check_manifest(base / "live")
+                shutil.rmtree(clean_dir)
+        finally:
+            live.close()
+            if epoch is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = epoch
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")

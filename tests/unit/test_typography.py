@@ -1,0 +1,82 @@
+"""The Markdown speed-ups change nothing: storefront.typography gives exactly what
+Python-Markdown's smarty gives, and storefront.inline exactly what its inline processor gives."""
+
+from __future__ import annotations
+
+import markdown as md
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storefront.markdown import render_markdown, summary_before_more
+
+_EXTENSIONS = [
+    "markdown.extensions.tables", "markdown.extensions.fenced_code",
+    "markdown.extensions.footnotes", "markdown.extensions.toc", "markdown.extensions.attr_list",
+    "markdown.extensions.md_in_html", "markdown.extensions.sane_lists", "markdown.extensions.smarty",
+]
+
+
+def smarty_reference(text: str) -> str:
+    from storefront.markdown import _heading_id
+
+    converter = md.Markdown(
+        extensions=_EXTENSIONS, output_format="html",
+        extension_configs={"markdown.extensions.toc": {"slugify": _heading_id},
+                           "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""},
+                           "markdown.extensions.smarty": {"smart_angled_quotes": False}})
+    return converter.convert(text)
+
+
+# Text made of the characters the rules look at, Markdown syntax around them, and words.
+_PIECES = st.sampled_from([
+    "'", '"', "--", "---", "...", "....", " ", "\n", "\n\n", "a", "l'", "dell'arte", "'80s",
+    "'s", "(", ")", "[", "]", "`code 'x'`", "*", "**", "&nbsp;", "&mdash;", "–", "—", "-", ".",
+    "> ", "- ", "1. ", "# ", "<em>", "</em>", "<b>x</b>", "\\'", "\\\"", "é", "2", "s", "!", ",",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_same_html_as_smarty(text: str) -> None:
+    assert render_markdown(text) == smarty_reference(text)
+
+
+def test_italian_prose() -> None:
+    text = ("L'argilla \"rossa\" dell'Impruneta -- quella degli anni '80 --- e poi... "
+            "'cotta' due volte.\n\n```\nnon 'qui'\n```\n")
+    html = render_markdown(text)
+    assert html == smarty_reference(text)
+    assert "L&rsquo;argilla &ldquo;rossa&rdquo;" in html and "non 'qui'" in html
+
+
+def test_summary_split_from_the_rendered_body() -> None:
+    html = render_markdown("Primo *paragrafo*.\n\n<!--more-->\n\nIl resto.\n")
+    assert summary_before_more(html) == "<p>Primo <em>paragrafo</em>.</p>"
+    # a marker inside a paragraph cannot be split from the HTML: the caller renders it alone
+    assert summary_before_more(render_markdown("Uno <!--more--> due.\n")) is None
+
+
+_MARKDOWN = st.sampled_from([
+    "a", " ", "\n", "\n\n", "  \n", "*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")",
+    "[x](/y/)", "![i](/i.png)", "[r][1]", "\n\n[1]: /z/", "[^1]", "\n\n[^1]: nota", "<b>",
+    "</b>", "<http://a.example/>", "<m@a.example>", "&amp;", "&#8212;", "&", "<!-- c -->", "!",
+    "- ", "1. ", "> ", "# ", "    code", "```\nx\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "'", '"',
+])
+
+
+def reference_inline(text: str) -> str:
+    """Python-Markdown with its own inline processor (typography as in storefront's converter)."""
+    from storefront.markdown import _EXTENSIONS, _heading_id
+    from storefront.typography import TypographyExtension
+
+    converter = md.Markdown(
+        extensions=[*_EXTENSIONS, TypographyExtension()], output_format="html",
+        extension_configs={"markdown.extensions.toc": {"slugify": _heading_id},
+                           "markdown.extensions.footnotes": {"BACKLINK_TITLE": ""}})
+    return converter.convert(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKDOWN, max_size=40).map("".join))
+def test_the_prefiltered_inline_processor_changes_nothing(text: str) -> None:
+    assert render_markdown(text) == reference_inline(text)
