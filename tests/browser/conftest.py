@@ -40,7 +40,8 @@ def built_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     outputs = {}
     for name, root in SITE_ROOTS.items():
         outputs[name] = tmp_path_factory.mktemp(f"{name}-output")
-        build_site(BuildRequest(root=root, output=outputs[name], now=NOW))
+        # a clean build, and no cache left in the repository's folders
+        build_site(BuildRequest(root=root, output=outputs[name], now=NOW, use_cache=False))
     return outputs
 
 
