@@ -164,10 +164,10 @@ STAGES = {
     "policyconfig": 2, "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "markdown": 3,
     "limits": 3, "documents": 4, "body": 4, "reader": 4, "localize": 5, "related": 5, "hours": 5,
     "site": 5, "formatting": 6, "seo": 6, "feeds": 6, "theme": 6, "deps": 6, "environment": 6,
-    "presentation": 6, "plan": 7, "outputs": 7, "bundle": 7, "checks": 7, "fingerprints": 7,
-    "memo": 7, "cache": 7, "workers": 7, "parsing": 7, "render": 8, "rendering": 8, "output": 9,
-    "request": 9, "build": 10, "cleaning": 11, "scaffold": 11, "preview": 12, "terminal": 12,
-    "cli": 13,
+    "presentation": 6, "plan": 7, "outputs": 7, "bundle": 7, "checks": 7, "archive": 7,
+    "fingerprints": 7, "memo": 7, "cache": 7, "workers": 7, "parsing": 7, "render": 8,
+    "rendering": 8, "output": 9, "request": 9, "build": 10, "cleaning": 11, "scaffold": 11,
+    "preview": 12, "terminal": 12, "cli": 13,
 }
 
 
@@ -190,9 +190,9 @@ def test_no_stage_imports_a_later_one() -> None:
             continue
         assert name in STAGES, f"{name}.py: give it a stage in STAGES"
         for imported in imports_of(path) - {name}:
-            if imported == "forms":
+            if imported in ("forms", "newsletter"):  # packages beside the builder: CLI only
                 if name != "cli":
-                    problems.append(f"{name} imports forms")
+                    problems.append(f"{name} imports {imported}")
                 continue
             if STAGES.get(imported, 99) > STAGES[name]:
                 problems.append(f"{name} (stage {STAGES[name]}) imports {imported} "

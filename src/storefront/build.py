@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.bundle import ThemeAssets, theme_assets
-from storefront.cache import BuildCache, OutputRecord, store_page
+from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -181,7 +181,7 @@ class BuildSession:
         """Parse (what changed), build the site model and plan every output."""
         config, urls = inputs.config, inputs.urls
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
-                               self.pool)
+                               self.pool, lambda done, total: self._stage("reading", done, total))
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
@@ -193,7 +193,7 @@ class BuildSession:
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
         assets = self._theme_assets(inputs)
         plan = plan_outputs(tasks, model, config, urls, assets.outputs,
-                            [s for s in inputs.sources if s.kind == "assets"])
+                            [s for s in inputs.sources if s.kind == "assets"], strings)
         reasons = unpublished_reasons(local, model, inputs.now)
         presentation = Presentation.of(assets.names, urls, model.closures, config.effective_locale)
         return _Planned(parsed, local, model, strings, plan,
@@ -249,10 +249,13 @@ class BuildSession:
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
              **planned.presentation.answers()}, inputs.now)
+        stored = self.cache.stored_keys()
+        deferrable = {path: key for path, (key, _, _) in self.memory.items()
+                      if stored.get(path) == key}
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             self.cache.folder / "templates", inputs.theme_key,
-                            planned.presentation)
+                            str(self.cache.folder / DATABASE), deferrable, planned.presentation)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(

@@ -104,7 +104,7 @@ class BuildCache:
 
     def _open(self) -> sqlite3.Connection:
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / DATABASE if self.persistent else ":memory:"
+        target = self.folder / DATABASE  # a file even without a cache: workers read bodies from it
         try:
             return self._prepare(sqlite3.connect(target, timeout=10, isolation_level=None))
         except sqlite3.DatabaseError:
@@ -166,6 +166,14 @@ class BuildCache:
             else:
                 self.discarded += 1
         return found
+
+    def stored_keys(self) -> dict[str, str]:
+        """Path -> key of every stored document (no payloads)."""
+        try:
+            return dict(self.db.execute("SELECT path, key FROM documents").fetchall())
+        except sqlite3.DatabaseError:
+            self._recover()
+            return {}
 
     def document(self, path: str) -> StoredDocument | None:
         """One stored document, or None (also when its row is damaged)."""

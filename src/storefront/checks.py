@@ -16,7 +16,7 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.documents import Document, Page, Post, Product, field_line
+from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
@@ -127,7 +127,7 @@ def _images(document: Document) -> list[tuple[str, int]]:
         lines = dict(document.lines)
         return [(image, lines.get(f"images[{n}]", lines.get("images", 1)))
                 for n, image in enumerate(document.images, 1)]
-    if isinstance(document, (Post, Page)) and document.image:
+    if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
         return [(document.image, field_line(document, "image"))]
     return []
 
@@ -159,6 +159,13 @@ def check_config_links(config: SiteConfig, config_text: str, pages: frozenset[st
                 CONFIG_NAME, _line_with(config_text, "success_page:", form.success_page),
                 f'the success_page {form.success_page} of form "{form.name}" is not a page of '
                 "the site", "create it in content/pages/ (for example a grazie.md page)"))
+    pending = config.newsletter.pending_page
+    if pending and missing(pending):
+        errors.append(error_at(
+            CONFIG_NAME, _line_with(config_text, "pending_page:", pending),
+            f"the newsletter's pending_page {pending} is not a page of the site",
+            "create it in content/pages/ (it asks the reader to confirm by mail), or remove "
+            "the line: the endpoint then shows a page of its own"))
     return errors
 
 

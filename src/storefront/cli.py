@@ -16,6 +16,7 @@ from storefront import __version__
 from storefront.build import BuildReport, BuildRequest, build_site
 from storefront.errors import BuildFailed, StorefrontError
 from storefront.forms.commands import add_forms_parser
+from storefront.newsletter.commands import add_newsletter_parser
 from storefront.scaffold import NEW_KINDS, create_document, init_site
 from storefront.site import BuildOptions
 
@@ -82,6 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=run_serve)
 
     add_forms_parser(commands)
+    add_newsletter_parser(commands)
     return parser
 
 

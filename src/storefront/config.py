@@ -16,8 +16,8 @@ from typing import Literal
 
 import yaml
 
-from storefront.errors import BuildFailed, ContentError, error_at
-from storefront.formconfig import FormDefinition, FormEndpoint
+from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
+from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
@@ -125,6 +125,10 @@ class Permalinks:
     products: str = field(default="/prodotti/", metadata=field_doc("catalogue", **_FIXED))
     faq: str = field(default="/faq/", metadata=field_doc("FAQ page", **_FIXED))
     tags: str = field(default="/tag/", metadata=field_doc("tags index", **_FIXED))
+    newsletter: str = field(default="/newsletter/archivio/",
+                            metadata=field_doc("archive of sent newsletter issues", **_FIXED))
+    newsletter_issue: str = field(default="/newsletter/{slug}/",
+                                  metadata=field_doc("newsletter issue URLs", **_SLUG_ONLY))
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,9 @@ class SiteConfig:
     has_form_endpoint: bool = field(
         default=True, metadata=field_doc("whether storefront.yaml configures form_endpoint",
                                          internal=True))
+    newsletter: NewsletterSettings = field(
+        default_factory=NewsletterSettings, metadata=field_doc("the newsletter (mailing list)")
+    )
 
     @property
     def effective_locale(self) -> str:
@@ -215,8 +222,32 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     if config is None or errors:
         raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
+    errors = check_newsletter(config, text, path)
+    if errors:
+        raise BuildFailed(errors)
     keys = {str(key.value) for key, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
     return replace(config, forms=FrozenDict(forms), has_form_endpoint="form_endpoint" in keys)
+
+
+def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentError]:
+    """The newsletter's form must exist and ask for an e-mail; its links need ``base_url``."""
+    settings = config.newsletter
+    if not settings.enabled:
+        return []
+    line = line_of_key(text, "newsletter")
+    form = config.forms.get(settings.form)
+    if form is None:
+        known = ", ".join(sorted(config.forms)) or "none are defined"
+        return [error_at(path, line, f'newsletter.form "{settings.form}" is not a form under forms:',
+                         f"known forms: {known}")]
+    errors = []
+    if not any(f.type == "email" and f.required for f in form.fields):
+        errors.append(error_at(path, line, f'the newsletter form "{settings.form}" needs a required '
+                               "field of type email", "add {name: email, type: email, required: true}"))
+    if not config.base_url:
+        errors.append(error_at(path, line, "the newsletter needs base_url: its mails link to the site",
+                               "add a line like base_url: https://www.example.com/"))
+    return errors
 
 
 def load_config(root: Path) -> SiteConfig:

@@ -25,12 +25,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
+
+from markupsafe import Markup
 
 from storefront.documents import Document
 from storefront.urls import UrlBuilder
 
 Level = Literal["card", "full"]
+D = TypeVar("D", bound=Document)
 ClockUse = Literal["", "year", "moment"]
 _CLOCK_ORDER = {"": 0, "year": 1, "moment": 2}
 
@@ -108,6 +111,29 @@ def recording() -> Iterator[Recorder]:
         _current = outer
 
 
+class DeferredBody(Markup):
+    """Stands for a document's body in the state sent to worker processes: the worker loads the
+    body (from the build cache) only when a template reads it, so no worker holds every body."""
+
+    __slots__ = ()
+
+
+BodyLoader = Callable[[str, str], Markup]  # (source, field) -> the body
+_body_loader: BodyLoader | None = None
+
+
+def set_body_loader(loader: BodyLoader | None) -> None:
+    global _body_loader
+    _body_loader = loader
+
+
+def deferred(document: D) -> D:
+    """``document`` with its body fields deferred (see :class:`DeferredBody`)."""
+    bodies: dict[str, Any] = {f.name: DeferredBody() for f in dataclasses.fields(document)
+                              if f.name in ("content_html", "answer_html")}
+    return dataclasses.replace(document, **bodies)
+
+
 class DocumentView:
     """A document as templates see it: every attribute read is recorded as card or full."""
 
@@ -121,7 +147,11 @@ class DocumentView:
         recorder = _current
         if recorder is not None:
             recorder.read_document(document.source, "full" if name in BODY_FIELDS else "card")
-        return getattr(document, name)
+        value = getattr(document, name)
+        if isinstance(value, DeferredBody):
+            assert _body_loader is not None, "a deferred body without a loader"
+            value = _body_loader(document.source, name)
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("documents are read-only in templates")
@@ -145,9 +175,9 @@ def as_views(value: Any) -> Any:
     """``value`` with every document in it (also inside tuples and dataclasses) wrapped."""
     global _DOCUMENT_TYPES
     if not _DOCUMENT_TYPES:
-        from storefront.documents import FaqEntry, Page, Post, Product
+        from storefront.documents import DOCUMENT_TYPES
 
-        _DOCUMENT_TYPES = (Post, Product, FaqEntry, Page)
+        _DOCUMENT_TYPES = DOCUMENT_TYPES
     if isinstance(value, _DOCUMENT_TYPES):
         return DocumentView(cast(Document, value))
     if isinstance(value, tuple):

@@ -101,6 +101,25 @@ class FaqMeta:
 
 
 @dataclass(frozen=True)
+class IssueMeta:
+    """An issue of the newsletter (``content/newsletter/``), written like a post."""
+
+    title: str = field(metadata=field_doc("the issue's title"))
+    date: datetime | None = field(
+        default=None, metadata=field_doc("date of the issue (or from a YYYY-MM-DD- file name)", **_DATE)
+    )
+    subject: str = field(default="", metadata=field_doc("e-mail subject (default: the title)"))
+    summary: str = field(default="", metadata=field_doc("one line shown before the mail is opened"))
+    image: str | None = field(default=None, metadata=field_doc("cover image", **_LINK))
+    image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
+    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
+    sent: datetime | None = field(
+        default=None, metadata=field_doc("set by newsletter send: when it went out", **_DATE)
+    )
+    draft: bool = field(default=False, metadata=field_doc("true: not sent, not published"))
+
+
+@dataclass(frozen=True)
 class PageMeta:
     title: str = field(metadata=field_doc("page title"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
@@ -234,7 +253,30 @@ class Page:
     lines: Lines = ()
 
 
-Document = Post | Product | FaqEntry | Page
+@dataclass(frozen=True)
+class NewsletterIssue:
+    """An issue of the newsletter: published on the site once it was sent."""
+
+    source: str
+    title: str
+    subject: str
+    date: datetime
+    summary: str
+    image: str
+    image_alt: str
+    slug: str
+    url: str
+    sent: datetime | None
+    draft: bool
+    content_html: Markup
+    description: str
+    links: Links = ()
+    lines: Lines = ()
+
+
+Document = Post | Product | FaqEntry | Page | NewsletterIssue
+#: Every kind of document, for the stages that treat documents alike (cache, fingerprints, views).
+DOCUMENT_TYPES: tuple[type, ...] = (Post, Product, FaqEntry, Page, NewsletterIssue)
 
 
 def field_line(document: Document, key: str) -> int:

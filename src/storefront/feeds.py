@@ -30,13 +30,14 @@ def absolute_links(html: str, urls: UrlBuilder) -> str:
 
 
 def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
-               updated: datetime | None, kind: Literal["rss", "atom"]) -> FeedGenerator:
+               updated: datetime | None, kind: Literal["rss", "atom"],
+               title: str | None = None) -> FeedGenerator:
     from feedgen.feed import FeedGenerator  # lxml and feedgen only when a feed is made
 
     home = urls.absolute(urls.url("/"))
     feed = FeedGenerator()
-    feed.id(home)
-    feed.title(config.title)
+    feed.id(home if title is None else urls.absolute(self_url))
+    feed.title(title or config.title)
     feed.subtitle(config.description or config.title)
     # feedgen makes the last link added the RSS <channel><link>, which must be the site
     feed.link(href=urls.absolute(self_url), rel="self")
@@ -71,9 +72,11 @@ def _generator(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self
 
 
 def render_rss(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,
-               updated: datetime | None = None) -> bytes:
-    """RSS 2.0 of the newest ``FEED_SIZE`` posts (``posts`` newest first)."""
-    return bytes(_generator(posts, config, urls, self_url, updated, "rss").rss_str(pretty=True))
+               updated: datetime | None = None, title: str | None = None) -> bytes:
+    """RSS 2.0 of the newest ``FEED_SIZE`` posts (``posts`` newest first); ``title`` for a feed
+    other than the blog's."""
+    feed = _generator(posts, config, urls, self_url, updated, "rss", title)
+    return bytes(feed.rss_str(pretty=True))
 
 
 def render_atom(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder, self_url: str,

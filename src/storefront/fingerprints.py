@@ -111,9 +111,9 @@ def _refs(value: Any) -> Any:
 
 
 def _encoder_for(kind: type) -> Callable[[Any], Any]:
-    from storefront.documents import FaqEntry, Page, Post, Product
+    from storefront.documents import DOCUMENT_TYPES
 
-    if kind in (Post, Product, FaqEntry, Page):
+    if kind in DOCUMENT_TYPES:
         return lambda value: ["doc", value.source]
     if issubclass(kind, Markup):
         return lambda value: ["markup", str(value)]

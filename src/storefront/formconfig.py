@@ -111,3 +111,26 @@ class FormEndpoint:
         default=(), metadata=field_doc("extra origins allowed besides base_url")
     )
     smtp: SmtpSettings = field(default_factory=SmtpSettings, metadata=field_doc("outgoing mail"))
+
+
+@dataclass(frozen=True)
+class NewsletterSettings:
+    """The owner's mailing list: which form signs people up, and how issues are sent."""
+
+    form: str = field(default="", metadata=field_doc("the sign-up form (\"\" = no newsletter)"))
+    name: str = field(default="", metadata=field_doc("name of the list shown in mails"))
+    sender: str = field(default="", metadata=field_doc("From: address of the newsletter"))
+    reply_to: str = field(default="", metadata=field_doc("where replies to an issue go"))
+    unsubscribe_mailto: str = field(
+        default="", metadata=field_doc("address for unsubscribe requests by mail"))
+    confirm_days: int = field(
+        default=7, metadata=field_doc("days a confirmation link stays valid", minimum=1))
+    rate_limit: int = field(
+        default=0, metadata=field_doc("messages per hour at most (0 = no limit)", minimum=0))
+    pending_page: str = field(
+        default="", metadata=field_doc("page shown after signing up (check your mail)",
+                                       parse=parse_site_path))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.form)

@@ -15,7 +15,16 @@ from typing import TypeVar
 
 from markupsafe import Markup
 
-from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.documents import (
+    Category,
+    Document,
+    FaqEntry,
+    NewsletterIssue,
+    Page,
+    Post,
+    Product,
+    Tag,
+)
 from storefront.urls import UrlBuilder
 
 D = TypeVar("D", bound=Document)
@@ -40,7 +49,7 @@ def localize(document: D, urls: UrlBuilder) -> D:
 
     if isinstance(document, FaqEntry):
         return replace(document, answer_html=html(document.answer_html))
-    if isinstance(document, Page):
+    if isinstance(document, (Page, NewsletterIssue)):
         return replace(document, url=urls.url(document.url),
                        image=urls.url(document.image) if document.image else "",
                        content_html=html(document.content_html))

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from storefront.archive import render_issue_feed
 from storefront.bundle import StaticOutput
 from storefront.feeds import render_atom, render_rss
-from storefront.plan import RenderTask
+from storefront.plan import RenderTask, newsletter_feed_url
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
 from storefront.site import SiteModel
 from storefront.sources import SourceFile
@@ -63,7 +64,8 @@ class OutputPlan:
 
 
 def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls: UrlBuilder,
-                 static: tuple[StaticOutput, ...], assets: list[SourceFile]) -> OutputPlan:
+                 static: tuple[StaticOutput, ...], assets: list[SourceFile],
+                 strings: dict[str, str] | None = None) -> OutputPlan:
     """All outputs of a build: pages, feeds, sitemap, robots, theme static files and assets."""
     from storefront.config import SiteConfig
 
@@ -75,6 +77,13 @@ def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls
         url = urls.url(name)
         outputs.append(Output(url, "the feeds", "feed", inputs=inputs,
                               make=_feed(render, posts, config, urls, url)))
+    if config.newsletter.enabled or model.newsletter:
+        url = newsletter_feed_url(config, urls)
+        title = f"{(strings or {}).get('nl_archive', 'Newsletter')} · {config.title}"
+        issues = model.newsletter
+        outputs.append(Output(url, "the newsletter archive", "feed",
+                              inputs=tuple(issue.source for issue in issues[:20]),
+                              make=lambda: render_issue_feed(issues, config, urls, url, title)))
     entries = [SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
                for task in tasks if not task.meta.noindex]
     sitemap = urls.url("/sitemap.xml")

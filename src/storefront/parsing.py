@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from storefront.cache import BuildCache, StoredDocument
 from storefront.codec import CodecError, decode, encode
-from storefront.documents import Document, FaqEntry, Page, Post, Product
+from storefront.documents import DOCUMENT_TYPES, Document
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import code_fingerprint, digest, document_hashes
 from storefront.reader import ReaderSettings, read_document
-from storefront.sources import DOCUMENT_KINDS, SourceFile
+from storefront.sources import DOCUMENT_KINDS, ChangedWhileReading, SourceFile, with_data
 from storefront.workers import WorkerPool
 
-_TYPES: dict[str, type] = {cls.__name__: cls for cls in (Post, Product, FaqEntry, Page)}
+_TYPES: dict[str, type] = {cls.__name__: cls for cls in DOCUMENT_TYPES}
 
 
 Hashes = tuple[str, str]  # (card, full) of a parsed document: see fingerprints.document_hashes
@@ -50,7 +50,8 @@ class ParsedSite:
 
 
 def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache: BuildCache,
-                  memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool) -> ParsedSite:
+                  memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool,
+                  progress: Callable[[int, int], None] | None = None) -> ParsedSite:
     """Parse what must be parsed; take the rest from ``memory`` or the cache."""
     base = digest(settings.fingerprint(), code_fingerprint())
     # the whole table is read when many files miss (a fresh process); a few misses (a session's
@@ -80,14 +81,18 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             todo.append(source)
     errors: list[ContentError] = []
     fresh: list[tuple[str, StoredDocument]] = []
-    for outcome in pool.map(parse_chunk, settings, todo, chunk=8):
-        errors.extend(outcome.errors)
-        if outcome.document is not None:
-            key = keys[outcome.path]
-            found[outcome.path] = (outcome.document, outcome.hashes)
-            memory[outcome.path] = (key, outcome.document, outcome.hashes)
-            fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
-    cache.save_documents(fresh)
+    for start in range(0, len(todo), 256):  # in slices: progress shown, cache written as it goes
+        for outcome in pool.map(parse_chunk, settings, todo[start:start + 256], chunk=8):
+            errors.extend(outcome.errors)
+            if outcome.document is not None:
+                key = keys[outcome.path]
+                found[outcome.path] = (outcome.document, outcome.hashes)
+                memory[outcome.path] = (key, outcome.document, outcome.hashes)
+                fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
+        cache.save_documents(fresh)
+        fresh.clear()
+        if progress is not None:
+            progress(min(len(todo), start + 256), len(todo))
     for path in [p for p in memory if p not in keys]:
         del memory[path]
     ordered = [s.path for s in sources if s.path in found]
@@ -100,8 +105,12 @@ def parse_chunk(settings: ReaderSettings, sources: Sequence[SourceFile]) -> list
     results = []
     for source in sources:
         try:
-            document = read_document(source, settings)
+            document = read_document(with_data(source), settings)
             results.append(Parsed(source.path, document, document_hashes(document)))
+        except (FileNotFoundError, ChangedWhileReading):
+            results.append(Parsed(source.path, None, errors=(error_at(
+                source.path, 0, "the file changed while the build was reading it",
+                "build again (the preview does so by itself)"),)))
         except BuildFailed as exc:
             results.append(Parsed(source.path, None, errors=exc.errors))
         except RecursionError:
@@ -119,8 +128,10 @@ _BODY = {"content_html": "html", "answer_html": "html", "summary_html": "summary
 
 
 def _encode(key: str, document: Document, hashes: Hashes) -> StoredDocument:
-    data = encode(document)
-    parts = {column: str(data.pop(name)["$markup"]) for name, column in _BODY.items() if name in data}
+    data = {field.name: encode(getattr(document, field.name))
+            for field in dataclasses.fields(document) if field.name not in _BODY}
+    parts = {column: str(getattr(document, name)) for name, column in _BODY.items()
+             if hasattr(document, name)}
     meta = json.dumps({"type": type(document).__name__, "hashes": list(hashes), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
     return StoredDocument(key, meta, parts.get("html", ""), parts.get("summary", ""))

@@ -146,6 +146,8 @@ class Planner:
                      "the FAQ page", groups=model.faq_groups)
         for page in model.pages:
             self._page(page)
+        if self.config.newsletter.enabled or model.newsletter:
+            self._newsletter()
         not_found = urls.url("/404.html")
         self.add(not_found, "404.html", self.meta(self.label("not_found_title", "Not found"),
                                                   not_found, noindex=True), "the 404 page")
@@ -198,10 +200,28 @@ class Planner:
             )
         self.add(product.url, "product.html", meta, product.source, product=product)
 
+    def _newsletter(self) -> None:
+        """The archive of sent issues and a page per issue (their feed is built with the others)."""
+        archive = self.urls.url(self.config.permalinks.newsletter)
+        self.add(archive, "newsletter.html", self.meta(self.label("nl_archive", "Newsletter"), archive),
+                 "the newsletter archive", issues=self.model.newsletter,
+                 feed=newsletter_feed_url(self.config, self.urls))
+        for issue in self.model.newsletter:
+            meta = self.meta(issue.title, issue.url, issue.description, og_type="article",
+                             image=issue.image, image_alt=issue.image_alt or issue.title,
+                             published=issue.sent)
+            self.add(issue.url, "newsletter_issue.html", meta, issue.source, issue=issue,
+                     archive=archive)
+
     def _page(self, page: Page) -> None:
         description = page.description or plain_summary(str(page.content_html))
         meta = self.meta(page.title, page.url, description, image=page.image)
         self.add(page.url, page.template, meta, page.source, doc=page)
+
+
+def newsletter_feed_url(config: SiteConfig, urls: UrlBuilder) -> str:
+    """The feed of sent newsletter issues, beside their archive page."""
+    return urls.url(config.permalinks.newsletter.rstrip("/") + "/feed.xml")
 
 
 def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> list[ContentError]:

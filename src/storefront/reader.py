@@ -25,7 +25,9 @@ from storefront.documents import (
     Document,
     FaqEntry,
     FaqMeta,
+    IssueMeta,
     Lines,
+    NewsletterIssue,
     Page,
     PageMeta,
     Post,
@@ -44,6 +46,7 @@ from storefront.values import date_from_filename, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
+    "newsletter": IssueMeta,
 }
 _SITE_PATHS = UrlBuilder("")  # documents hold site paths; a build adds its base path later
 
@@ -97,6 +100,8 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         return _post(source, meta, body, lines, settings)
     if isinstance(meta, ProductMeta):
         return _product(source, meta, body, lines, settings)
+    if isinstance(meta, IssueMeta):
+        return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
                         slugify(source.stem) or "faq", meta.draft, body.links, lines)
@@ -126,15 +131,21 @@ def key_lines(node: yaml.Node | None, offset: int) -> Lines:
     return tuple(lines)
 
 
-def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
-          settings: ReaderSettings) -> Post:
+def _dated(source: SourceFile, written: datetime | None) -> tuple[datetime, str]:
+    """The date of a dated document (front matter, else the file name) and its name's slug."""
     name_date, name_slug = date_from_filename(source.stem)
-    moment = meta.date or name_date
+    moment = written or name_date
     if moment is None:
         raise BuildFailed(
             [error_at(source.path, 1, 'missing required field "date"',
                       "add a line like date: 2024-05-01, or start the file name with 2024-05-01-")]
         )
+    return moment, name_slug
+
+
+def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
+          settings: ReaderSettings) -> Post:
+    moment, name_slug = _dated(source, meta.date)
     zone = settings.zone
     date = localize(moment, zone)
     slug = meta.slug or slugify(name_slug) or "post"
@@ -149,6 +160,22 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
         lines=lines,
+    )
+
+
+def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
+           settings: ReaderSettings) -> NewsletterIssue:
+    moment, name_slug = _dated(source, meta.date)
+    slug = meta.slug or slugify(name_slug) or "newsletter"
+    zone = settings.zone
+    return NewsletterIssue(
+        source=source.path, title=meta.title, subject=meta.subject or meta.title,
+        date=localize(moment, zone), summary=meta.summary, image=meta.image or "",
+        image_alt=meta.image_alt, slug=slug,
+        url=_SITE_PATHS.permalink(settings.permalinks.newsletter_issue, slug),
+        sent=localize(meta.sent, zone) if meta.sent else None, draft=meta.draft,
+        content_html=body.content_html, links=body.links, lines=lines,
+        description=meta.summary or plain_summary(body.summary_html),
     )
 
 

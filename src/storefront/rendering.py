@@ -10,19 +10,24 @@ site in memory and the write stage copies them into place.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from storefront.cache import OutputRecord, store_page
+from markupsafe import Markup
+
+from storefront.cache import OutputRecord, StoredDocument, store_page
 from storefront.config import SiteConfig
-from storefront.deps import DependencyRecord
+from storefront.deps import BodyLoader, DependencyRecord, deferred, set_body_loader
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
+from storefront.localize import prefix_links
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation
 from storefront.site import NavItem
@@ -48,6 +53,8 @@ class RenderState:
     page_folder: Path
     compiled: Path | None = None  # where the code generated from templates is kept
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
+    bodies: str = ""  # the cache database workers read deferred bodies from
+    deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
     presentation: Presentation = field(default_factory=Presentation)  # asset_url(), closures()
 
 
@@ -74,6 +81,8 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
                                         state.now, state.pages, state.compiled, state.theme_key,
                                         state.presentation)]
+        set_body_loader(body_loader(state.bodies, state.deferrable, urls.base_path)
+                        if state.bodies else None)
     renderer = _renderer[1]
     assert isinstance(renderer, Renderer)
     results = []
@@ -91,6 +100,46 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
             continue
         results.append(Rendered(index, store_page(state.page_folder, data), len(data), deps))
     return results
+
+
+def body_loader(database: str, keys: Mapping[str, str], base_path: str) -> BodyLoader:
+    """Loads a deferred body from the build cache, checked against its row's checksum and the key
+    the parent process parsed (a row changed since is an error, never used)."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
+
+    def load(source: str, name: str) -> Markup:
+        row = connection.execute("SELECT key, meta, html, summary, checksum FROM documents "
+                                 "WHERE path = ?", (source,)).fetchone()
+        if row is None or row[0] != keys.get(source) or StoredDocument(*row[:4]).checksum() != row[4]:
+            raise BuildFailed([error_at(source, 0, "the build cache changed during the build",
+                                        "build again")])
+        return Markup(prefix_links(row[2], base_path))  # noqa: S704 - the owner's own HTML
+
+    return load
+
+
+def with_deferred_bodies(state: RenderState) -> RenderState:
+    """The state with the bodies of stored documents deferred: what workers are sent."""
+    light: dict[int, Any] = {}
+
+    def lighten(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(lighten(item) for item in value)
+        source = getattr(value, "source", None)
+        if isinstance(source, str) and source in state.deferrable and hasattr(value, "lines"):
+            found = light.get(id(value))
+            if found is None:
+                found = light[id(value)] = (value, deferred(value))
+            return found[1]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type) and any(
+                isinstance(getattr(value, f.name), tuple) for f in dataclasses.fields(value)):
+            return dataclasses.replace(value, **{f.name: lighten(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value) if f.init})
+        return value
+
+    tasks = tuple(dataclasses.replace(task, context={k: lighten(v) for k, v in task.context.items()})
+                  for task in state.tasks)
+    return dataclasses.replace(state, tasks=tasks)
 
 
 def template_identity(env: jinja2.Environment) -> Callable[[str], str]:
@@ -168,6 +217,8 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
             result[path] = record
         else:
             todo.append(index)
+    if state.bodies and pool.parallel(len(todo)):
+        state = with_deferred_bodies(state)
     errors: list[ContentError] = []
     done = 0
     for start in range(0, len(todo), 512):  # in slices, so progress can be shown

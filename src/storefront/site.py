@@ -15,7 +15,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from storefront.config import SiteConfig
-from storefront.documents import Category, Document, FaqEntry, Page, Post, Product, Tag
+from storefront.documents import (
+    Category,
+    Document,
+    FaqEntry,
+    NewsletterIssue,
+    Page,
+    Post,
+    Product,
+    Tag,
+)
 from storefront.hours import ClosureNotice, closure_changes, visible_closures
 from storefront.markdown import slugify
 from storefront.related import related_posts
@@ -76,11 +85,12 @@ class SiteModel:
     nav: tuple[NavItem, ...]
     next_change: datetime | None
     closures: tuple[ClosureNotice, ...] = ()  # holiday closures on view as of the build time
+    newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
 
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
         faq = [entry for group in self.faq_groups for entry in group.entries]
-        return [*self.posts, *self.products, *faq, *self.pages]
+        return [*self.posts, *self.products, *faq, *self.pages, *self.newsletter]
 
 
 def build_model(
@@ -113,7 +123,15 @@ def build_model(
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
         closures=visible_closures(config.business.closures, now, zone),
+        newsletter=sent_issues(docs),
     )
+
+
+def sent_issues(documents: list[Document]) -> tuple[NewsletterIssue, ...]:
+    """Newsletter issues that went out (``sent:`` set by ``newsletter send``), newest first: the
+    site publishes what was mailed, never a draft of the next one."""
+    issues = (d for d in documents if isinstance(d, NewsletterIssue) and d.sent is not None)
+    return tuple(sorted(issues, key=lambda i: (i.sent or i.date, i.slug), reverse=True))
 
 
 def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,

@@ -11,14 +11,14 @@ import hashlib
 import os
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at
 
-Kind = Literal["posts", "products", "faq", "pages", "assets"]
-DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages")
+Kind = Literal["posts", "products", "faq", "pages", "newsletter", "assets"]
+DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages", "newsletter")
 CONTENT_DIR = "content"
 
 
@@ -26,8 +26,9 @@ CONTENT_DIR = "content"
 class SourceFile:
     """One file under ``content/``: its kind, site-relative path, bytes and SHA-256.
 
-    Documents are read into memory; assets are only hashed (streamed) and copied later from
-    ``file``, so a folder of large photos is never held in memory.
+    Discovery only hashes files (streamed); ``data`` is empty until :func:`with_data` reads a
+    document that has to be parsed, and assets are copied later from ``file``, so neither a big
+    blog nor a folder of large photos is ever held in memory at once.
     """
 
     kind: Kind
@@ -105,7 +106,7 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
         if top not in (*DOCUMENT_KINDS, "assets"):
             errors.append(
                 error_at(rel, 0, "this file is not in a known content folder",
-                         "move it into content/posts, products, faq, pages or assets")
+                         "move it into content/posts, products, faq, pages, newsletter or assets")
             )
             continue
         if top != "assets" and (len(parts) != 2 or not parts[1].endswith(".md")):
@@ -129,13 +130,27 @@ def _read(top: Kind, rel: str, path: str, remembered: StatCache | None) -> Sourc
         return known
     if top == "assets":
         source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
-    else:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        source = SourceFile(top, rel, data, hashlib.sha256(data).hexdigest(), Path(path))
+    else:  # hashed now, read again only if it has to be parsed: a big site's text is never all
+        # held in memory
+        source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
     if remembered is not None:
         remembered.put(path, stamp, source)
     return source
+
+
+class ChangedWhileReading(Exception):
+    """A file's bytes are not those hashed when it was discovered (an editor saved meanwhile)."""
+
+
+def with_data(source: SourceFile) -> SourceFile:
+    """``source`` with its bytes, checked against the digest it was discovered with."""
+    if source.data or source.file is None:
+        return source
+    with open(source.file, "rb") as handle:
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != source.digest:
+        raise ChangedWhileReading(source.path)
+    return replace(source, data=data)
 
 
 def file_sha256(path: str | Path) -> str:

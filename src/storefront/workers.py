@@ -67,10 +67,14 @@ class WorkerPool:
         self._states: dict[int, tuple[Any, str]] = {}
         self._serial = 0  # state files are never reused: workers cache them by name
 
+    def parallel(self, count: int) -> bool:
+        """Whether ``count`` items would go to worker processes."""
+        return self.jobs > 1 and count >= SERIAL_BELOW
+
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
             items: Sequence[I], chunk: int = 16) -> list[R]:
         """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``."""
-        if self.jobs <= 1 or len(items) < SERIAL_BELOW:
+        if not self.parallel(len(items)):
             return function(state, items)
         chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
         chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]

@@ -149,8 +149,9 @@ class WsgiClient:
     def request(self, method: str, path: str, body: bytes = b"", *,
                 content_type: str = "application/x-www-form-urlencoded", json: bool = False,
                 headers: dict[str, str] | None = None) -> Result:
+        path, _, query = path.partition("?")
         environ: dict[str, Any] = {
-            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query,
             "SERVER_NAME": "forms.internal", "SERVER_PORT": "8081", "HTTP_HOST": "forms.internal",
             "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": self.ip, "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "wsgi.errors": io.StringIO(),

@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 
 from storefront.config import SiteConfig
 from storefront.formconfig import TOKEN_FIELD, FormDefinition
-from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
+from storefront.forms.confirmation import make_outbox_composer
+from storefront.forms.links import LinkSigner, endpoint_base
+from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.messages import Messages
 from storefront.forms.origin import OriginCheck, OriginPolicy, cors_headers, success_url
 from storefront.forms.outbox import (
@@ -66,6 +68,8 @@ from storefront.forms.storage import (
     database_path,
     stored_secret,
 )
+from storefront.forms.subscribers import Signup
+from storefront.forms.subscription import SubscriptionRoutes
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
 from storefront.forms.writer import SubmissionWriter
 
@@ -105,7 +109,8 @@ class FormsApp:
         self.transport: MailTransport = transport or Mailer(
             endpoint.smtp, credentials_from_env(env)
         )
-        self.compose = make_composer(config)
+        self.links = LinkSigner(key)
+        self.compose = make_outbox_composer(config, self.links)
         self.outbox: OutboxWorker | None = None
         if deliver_mail:
             self.outbox = OutboxWorker(
@@ -120,6 +125,8 @@ class FormsApp:
             on_commit=self.outbox.wake if self.outbox is not None else None,
         )
         self._form_action_sources = " ".join(self.origins.form_action_sources())
+        self.subscriptions = SubscriptionRoutes(config, self.db_path, self.links, self.ip_salt,
+                                                clock, self._form_action_sources)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -175,6 +182,10 @@ class FormsApp:
         if route is None:
             return self._problem(environ, 404, self.messages("not_found"))
         form, action = route
+        if action in ("confirm", "unsubscribe"):
+            if form.name != self.config.newsletter.form:
+                return self._problem(environ, 404, self.messages("not_found"))
+            return self.subscriptions.handle(environ, form, action)
         if environ.get("REQUEST_METHOD") != "POST":
             response = self._problem(environ, 405, self.messages("method"))
             response.headers.append(("Allow", "POST"))
@@ -239,10 +250,18 @@ class FormsApp:
             if not stored:  # only stored submissions use up the quota
                 self.limiter.release(reservation)
         from_site = origin.origin is not None and self.origins.is_site_origin(origin.origin, environ)
-        target = success_url(form.success_page, self.config.base_url, origin, from_site)
+        target = success_url(self._success_page(form), self.config.base_url, origin, from_site)
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
+
+    def _success_page(self, form: FormDefinition) -> str:
+        """The thank-you page; for a newsletter sign-up, the "check your mail" page (the form's
+        own thank-you page comes after confirming)."""
+        settings = self.config.newsletter
+        if form.name != settings.form:
+            return form.success_page
+        return settings.pending_page or f"{endpoint_base(self.config)}{form.name}/confirm"
 
     def _record(self, form: FormDefinition, result: ValidationResult, ip_hash: str,
                 spam: bool, token: str) -> NewSubmission:
@@ -251,6 +270,12 @@ class FormsApp:
         email = next((str(values[name]).lower() for name in emails if values.get(name)), "")
         consent = form.consent_field
         given = consent is not None and values.get(consent.name) is True
+        signup = None
+        if form.name == self.config.newsletter.form and email and not spam:
+            signup = Signup(form.name, email, str(values.get("name") or ""), ip_hash,
+                            form.consent_text if given else "",
+                            form.consent_version if given else "",
+                            self.config.newsletter.confirm_days)
         return NewSubmission(
             form=form.name,
             created_at=datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds"),
@@ -263,6 +288,7 @@ class FormsApp:
             notify=form.notify,
             token=token,
             token_expires=TokenSigner.expires_at(token) if token else 0.0,
+            signup=signup,
         )
 
     def _invalid(self, environ: dict[str, Any], result: ValidationResult, fresh_for: str | None,

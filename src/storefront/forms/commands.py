@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 import time
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
+from storefront.forms.confirmation import make_outbox_composer
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
-from storefront.forms.mailer import Mailer, credentials_from_env, make_composer
+from storefront.forms.links import LinkSigner
+from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
@@ -31,6 +34,7 @@ from storefront.forms.outbox import (
 )
 from storefront.forms.sender import SenderIdentity
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
+from storefront.forms.spam import resolve_secret
 from storefront.forms.storage import (
     FormCounts,
     StoredSubmission,
@@ -38,6 +42,7 @@ from storefront.forms.storage import (
     count_by_form,
     database_path,
     fetch_submissions,
+    stored_secret,
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -55,6 +60,11 @@ class FormsSummary:
 
 def open_database(config: SiteConfig, root: Path) -> sqlite3.Connection:
     return connect(database_path(config, root))
+
+
+def endpoint_secret(conn: sqlite3.Connection) -> bytes:
+    """The key the endpoint signs with: ``STOREFRONT_FORMS_SECRET``, else the stored one."""
+    return resolve_secret(lambda: stored_secret(conn), os.environ)
 
 
 def summarize(config: SiteConfig, root: Path) -> FormsSummary:
@@ -98,7 +108,8 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
     path = database_path(config, root)
     with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
-        return deliver_outbox(conn, transport, make_composer(config), clock, sender,
+        compose = make_outbox_composer(config, LinkSigner(endpoint_secret(conn)))
+        return deliver_outbox(conn, transport, compose, clock, sender,
                               force=not due_only, backlog_only=True)
 
 
@@ -267,6 +278,8 @@ def run_forms_forget(args: argparse.Namespace) -> int:
         print(f"deleted {deleted} submission{'s' if deleted != 1 else ''} of {args.email}")
     else:
         print(f"no submissions of {args.email}")
+    if report.subscribers:
+        print(f"deleted {args.email} from the newsletter, with its consent record and its mails")
     if not report.wal_cleared:
         print("error: another program is reading the database, so what was deleted may still be "
               "in the database's write-ahead log (the -wal file); run the command again when it "

@@ -13,11 +13,14 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from storefront.forms.subscribers import forget_subscriber
+
 
 @dataclass(frozen=True)
 class ForgetReport:
     deleted: int
     wal_cleared: bool  # False: a reader kept the WAL, which may still hold the erased data
+    subscribers: int = 0  # newsletter subscribers deleted (0 or 1), with every mail to them
 
 
 #: How long :func:`forget_email` keeps trying to empty the WAL while readers hold it.
@@ -26,10 +29,14 @@ FORGET_WAIT_SECONDS = 2.0
 
 def forget_email(conn: sqlite3.Connection, email: str, *,
                  wait_seconds: float = FORGET_WAIT_SECONDS) -> ForgetReport:
-    """Delete every submission (and queued mail) of one address; say how many.
+    """Delete every submission (and queued mail) of one address, and the address from the
+    newsletter; say how many.
 
     A submission is one of the address's when its e-mail column is the address or any of its
     fields contains it (:func:`submissions_mentioning`), whatever its status (spam included).
+    The newsletter's subscriber row goes with its consent evidence and every confirmation and
+    issue mail queued or sent to it: no trace of the address is left (so nothing remembers
+    either that it had unsubscribed).
 
     ``secure_delete`` overwrites the freed pages and the WAL is checkpointed and truncated, so the
     data does not linger in the file after the owner was asked to erase it. A connection reading
@@ -40,6 +47,7 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
+        subscribers = forget_subscriber(conn, address)
         ids = submissions_mentioning(conn, address)
         conn.executemany("DELETE FROM outbox WHERE submission_id = ?", [(i,) for i in ids])
         conn.executemany("DELETE FROM submissions WHERE id = ?", [(i,) for i in ids])
@@ -47,7 +55,7 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return ForgetReport(len(ids), truncate_wal(conn, wait_seconds))
+    return ForgetReport(len(ids), truncate_wal(conn, wait_seconds), subscribers)
 
 
 def submissions_mentioning(conn: sqlite3.Connection, address: str) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from storefront.formconfig import FormDefinition
@@ -38,14 +38,21 @@ def _cell(value: Any, raw: bool) -> str:
     return text
 
 
+def write_table(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                raw: bool = False) -> None:
+    """CSV for a spreadsheet: a header, then one line per row, every cell made safe to open."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(value, raw) for value in row])
+
+
 def write_csv(out: TextIO, form: FormDefinition | None, rows: Sequence[StoredSubmission], *,
               raw: bool = False) -> None:
     names = field_names(form, rows)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*_META, *names])
-    for row in rows:
-        meta = [row.id, row.created_at, row.status, row.consent_version]
-        writer.writerow([*map(str, meta), *(_cell(row.data.get(n), raw) for n in names)])
+    write_table(out, [*_META, *names],
+                ([str(row.id), row.created_at, row.status, row.consent_version,
+                  *(row.data.get(n) for n in names)] for row in rows), raw=raw)
 
 
 def write_json(out: TextIO, rows: Sequence[StoredSubmission]) -> None:

@@ -127,23 +127,43 @@ def compose_notification(
     if reply_to:
         lines.extend(["", messages("mail_reply")])
     message.set_content("\n".join(lines) + "\n", charset="utf-8")
-    _check_headers(message)
+    check_headers(message)
     return message
 
 
-_EXPECTED_HEADERS = frozenset({
+EXPECTED_HEADERS = frozenset({
     "subject", "from", "to", "reply-to", "date", "message-id", "auto-submitted",
     "content-type", "content-transfer-encoding", "mime-version",
 })
 
 
-def _check_headers(message: EmailMessage) -> None:
+def check_headers(message: EmailMessage | bytes,
+                  expected: frozenset[str] = EXPECTED_HEADERS) -> None:
     """Re-read the serialised headers: refuse the message if any header appeared that we did not
     set (the last line of defence against header injection)."""
-    parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(message.as_bytes())
+    data = message if isinstance(message, bytes) else message.as_bytes()
+    parsed = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(data, headersonly=True)
     names = [name.lower() for name in parsed]
-    if not set(names) <= _EXPECTED_HEADERS or len(names) != len(set(names)):
-        raise ValueError(f"refusing a notification with unexpected headers: {sorted(names)}")
+    if not set(names) <= expected or len(names) != len(set(names)):
+        raise ValueError(f"refusing a mail with unexpected headers: {sorted(names)}")
+
+
+@dataclass(frozen=True)
+class SerializedMail:
+    """A message already turned into bytes (and checked), with its envelope: sent as it is."""
+
+    sender: str
+    recipient: str
+    data: bytes
+
+
+def mailbox(name: str, address: str) -> Address | str:
+    """``"Name" <address>`` for a From header, the name made safe (:func:`display_name`)."""
+    local, at, domain = address.partition("@")
+    shown = display_name(name)
+    if not at or not shown:
+        return address
+    return Address(display_name=shown, username=local, domain=domain)
 
 
 def _is_email_field(form: FormDefinition | None, name: str) -> bool:

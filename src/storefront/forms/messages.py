@@ -51,6 +51,29 @@ _IT: dict[str, str] = {
     "mail_consent": "Consenso privacy: sì, versione «{version}».",
     "mail_consent_text": "Testo del consenso: {text}",
     "mail_reply": "Per rispondere basta rispondere a questa e-mail.",
+    "nl_subject": "Conferma l'iscrizione a «{list}»",
+    "nl_hello": "Ciao,",
+    "nl_asked": "qualcuno, speriamo tu, ha chiesto di ricevere «{list}» di {site} a questo "
+    "indirizzo e-mail.",
+    "nl_open": "Per confermare apri questo link e premi il pulsante «Confermo»:",
+    "nl_until": "Il link vale fino al {date}.",
+    "nl_ignore": "Se non sei stato tu, ignora questa e-mail: senza conferma non riceverai nulla "
+    "e il tuo indirizzo sarà cancellato.",
+    "confirm_sub_title": "Conferma l'iscrizione",
+    "confirm_sub_text": "Premi il pulsante per confermare che vuoi ricevere «{list}» a questo "
+    "indirizzo.",
+    "confirm_sub_button": "Confermo",
+    "check_mail_title": "Controlla la posta",
+    "check_mail_text": "Ti abbiamo scritto un'e-mail: apri il link che contiene per confermare "
+    "l'iscrizione. Se non la trovi, guarda nella posta indesiderata.",
+    "link_expired": "Questo link di conferma è scaduto o non vale più. Iscriviti di nuovo per "
+    "riceverne uno nuovo.",
+    "link_invalid": "Questo link non è valido. Controlla di averlo copiato per intero.",
+    "unsub_title": "Cancellazione dalla lista",
+    "unsub_text": "Premi il pulsante per non ricevere più «{list}».",
+    "unsub_button": "Cancellami",
+    "unsub_done_title": "Sei stato cancellato",
+    "unsub_done": "Non riceverai più «{list}». Se cambi idea puoi iscriverti di nuovo dal sito.",
 }
 
 _EN: dict[str, str] = {
@@ -92,6 +115,30 @@ _EN: dict[str, str] = {
     "mail_consent": "Privacy consent: yes, version “{version}”.",
     "mail_consent_text": "Consent text: {text}",
     "mail_reply": "To answer, just reply to this e-mail.",
+    "nl_subject": "Confirm your subscription to “{list}”",
+    "nl_hello": "Hello,",
+    "nl_asked": "someone, hopefully you, asked to receive “{list}” from {site} at this e-mail "
+    "address.",
+    "nl_open": "To confirm, open this link and press the “Confirm” button:",
+    "nl_until": "The link is valid until {date}.",
+    "nl_ignore": "If this was not you, ignore this e-mail: without a confirmation you will "
+    "receive nothing and your address will be deleted.",
+    "confirm_sub_title": "Confirm your subscription",
+    "confirm_sub_text": "Press the button to confirm that you want to receive “{list}” at this "
+    "address.",
+    "confirm_sub_button": "Confirm",
+    "check_mail_title": "Check your mailbox",
+    "check_mail_text": "We sent you an e-mail: open the link in it to confirm your "
+    "subscription. If you cannot find it, look in your spam folder.",
+    "link_expired": "This confirmation link has expired or is no longer valid. Sign up again "
+    "to get a new one.",
+    "link_invalid": "This link is not valid. Check that you copied all of it.",
+    "unsub_title": "Unsubscribe",
+    "unsub_text": "Press the button to stop receiving “{list}”.",
+    "unsub_button": "Unsubscribe me",
+    "unsub_done_title": "You are unsubscribed",
+    "unsub_done": "You will not receive “{list}” any more. If you change your mind, you can "
+    "sign up again on the site.",
 }
 
 _TABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(

@@ -11,6 +11,13 @@ once (they are released in the same transaction that claims). A failed attempt i
 between handing mails to the server and marking them sent leaves those claimed: they are sent
 again by whoever takes over, so delivery is at least once; without a crash, exactly once.
 
+Entries are of three kinds: the owner's ``notification`` of a submission, a newsletter sign-up's
+``confirmation`` (both sent by the endpoint's thread and ``forms send``) and an ``issue`` of the
+newsletter for one subscriber (sent only by ``newsletter send``, see
+:mod:`storefront.newsletter.delivery`). A sender says which kinds it sends (its
+:class:`OutboxScope`). With ``commit_each`` every outcome is committed as soon as it is known, so
+a sender killed in the middle re-sends at most the one mail that was in flight.
+
 ``locked_until`` is still set with each claim, for a storefront of before ``claimed_by`` that
 may run on the same file during an upgrade; an entry it locked (``claimed_by`` empty) is left
 alone until then.
@@ -28,9 +35,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Protocol
 
-from storefront.forms.mailer import MailError
+from storefront.forms.mailer import MailError, SerializedMail
 from storefront.forms.sender import SenderIdentity, sender_pid
-from storefront.forms.storage import StoredSubmission, fetch_submission
 
 log = logging.getLogger("storefront.forms")
 
@@ -40,7 +46,8 @@ LEASE_SECONDS = 300.0
 BATCH_SIZE = 200
 _MAX_ID = 2**63 - 1
 
-Compose = Callable[[StoredSubmission, str], EmailMessage]
+#: What the endpoint and ``forms send`` deliver; issues are sent by ``newsletter send`` only.
+NOTIFICATION_KINDS = ("notification", "confirmation")
 
 
 class MailTransport(Protocol):
@@ -50,15 +57,44 @@ class MailTransport(Protocol):
 @dataclass(frozen=True)
 class OutboxEntry:
     id: int
-    submission_id: int
+    kind: str
+    submission_id: int | None
+    subscriber_id: int | None
+    issue_id: int | None
     recipient: str
     attempts: int
+
+
+#: The message for an entry, or None when there is nothing to send any more (its submission was
+#: forgotten, its subscriber unsubscribed): the entry is then done as ``skipped``.
+Compose = Callable[[sqlite3.Connection, OutboxEntry], EmailMessage | SerializedMail | None]
+
+
+@dataclass(frozen=True)
+class OutboxScope:
+    """Which entries a sender handles: some kinds, or one newsletter issue."""
+
+    kinds: tuple[str, ...] = NOTIFICATION_KINDS
+    issue_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """How a sender goes about it (the defaults are the notification sender's)."""
+
+    commit_each: bool = False  # commit each outcome at once (at most one re-sent after a crash)
+    final_refusals: bool = False  # a recipient refused with a 5xx code is not tried again
+    before_each: Callable[[], None] | None = None  # waits for the rate limit
+    after_each: Callable[[DeliveryReport], None] | None = None  # reports progress
+    batch_size: int = BATCH_SIZE
 
 
 @dataclass
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
+    skipped: int = 0  # nothing left to send (forgotten, unsubscribed)
+    refused: int = 0  # refused for good by the server (no such mailbox)
     errors: list[str] = field(default_factory=list)
     taken_over: int = 0  # entries claimed by senders that had stopped running, claimed anew
     dead_senders: list[int] = field(default_factory=list)  # their process ids (for messages)
@@ -88,9 +124,10 @@ def retry_delay(attempts: int, base: float = RETRY_BASE_SECONDS,
 
 
 def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
-              force: bool = False, limit: int = BATCH_SIZE, up_to: int | None = None) -> Claim:
-    """Claim up to ``limit`` unsent entries that are due (all unsent ones with ``force``), of
-    ids up to ``up_to`` if given.
+              force: bool = False, limit: int = BATCH_SIZE, up_to: int | None = None,
+              scope: OutboxScope = OutboxScope()) -> Claim:
+    """Claim up to ``limit`` unsent entries of ``scope`` that are due (all unsent ones with
+    ``force``), of ids up to ``up_to`` if given.
 
     In one transaction: the claims of senders that are no longer running are released, then
     the free entries (and any this sender still holds from an attempt that failed half-way)
@@ -112,22 +149,32 @@ def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
                 if pid is not None:
                     dead.append(pid)
         rows = conn.execute(
-            "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"
-            " WHERE sent_at IS NULL AND next_attempt_at <= ? AND id <= ?"
-            " AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
-            " ORDER BY id LIMIT ?) RETURNING id, submission_id, recipient, attempts",
-            (sender.name, now + LEASE_SECONDS, due, _MAX_ID if up_to is None else up_to,
-             sender.name, now, limit),
+            "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"  # noqa: S608 - constant SQL
+            " WHERE sent_at IS NULL AND " + _SCOPE + " AND next_attempt_at <= ?"
+            " AND id <= ? AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
+            " ORDER BY id LIMIT ?) RETURNING id, kind, submission_id, subscriber_id, issue_id,"
+            " recipient, attempts",
+            (sender.name, now + LEASE_SECONDS, *_scope_params(scope), due,
+             _MAX_ID if up_to is None else up_to, sender.name, now, limit),
         ).fetchall()
         busy = conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND (claimed_by NOT IN ('', ?)"
-            " OR (claimed_by = '' AND locked_until > ?))", (sender.name, now)).fetchone()[0]
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND " + _SCOPE +  # noqa: S608 - constant SQL
+            " AND (claimed_by NOT IN ('', ?) OR (claimed_by = '' AND locked_until > ?))",
+            (*_scope_params(scope), sender.name, now)).fetchone()[0]
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     entries = sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
     return Claim(entries, taken, dead, int(busy))
+
+
+#: The entries of a scope: its kinds (as ",a,b,"), and its issue when it has one.
+_SCOPE = "instr(?, ',' || kind || ',') > 0 AND (? IS NULL OR issue_id = ?)"
+
+
+def _scope_params(scope: OutboxScope) -> tuple[str, int | None, int | None]:
+    return "," + ",".join(scope.kinds) + ",", scope.issue_id, scope.issue_id
 
 
 def release_claims(conn: sqlite3.Connection, sender: SenderIdentity) -> int:
@@ -137,12 +184,15 @@ def release_claims(conn: sqlite3.Connection, sender: SenderIdentity) -> int:
         " WHERE sent_at IS NULL AND claimed_by = ?", (sender.name,)).rowcount)
 
 
-def mark_sent(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float) -> None:
+def mark_done(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float,
+              outcome: str = "sent", error: str = "") -> None:
+    """Record entries as done: ``sent``, ``skipped`` (nothing to send) or ``refused``."""
     stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+    attempt = 0 if outcome == "skipped" else 1
     conn.executemany(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, locked_until = 0,"
-        " claimed_by = '', last_error = '' WHERE id = ?",
-        [(stamp, e.id) for e in entries],
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + ?, locked_until = 0,"
+        " claimed_by = '', last_error = ?, outcome = ?, done_at = ? WHERE id = ?",
+        [(stamp, attempt, error[:500], outcome, now, e.id) for e in entries],
     )
 
 
@@ -156,22 +206,25 @@ def mark_failed(conn: sqlite3.Connection, failures: list[tuple[OutboxEntry, str]
     )
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
-    """When the earliest unsent entry may be tried (None when nothing is pending)."""
+def next_due(conn: sqlite3.Connection, scope: OutboxScope = OutboxScope()) -> float | None:
+    """When the earliest unsent entry of ``scope`` may be tried (None when nothing is pending)."""
     row = conn.execute(
-        "SELECT MIN(MAX(next_attempt_at, locked_until)) FROM outbox WHERE sent_at IS NULL"
+        "SELECT MIN(MAX(next_attempt_at, locked_until)) FROM outbox WHERE sent_at IS NULL"  # noqa: S608 - constant SQL
+        " AND " + _SCOPE, _scope_params(scope),
     ).fetchone()
     return None if row[0] is None else float(row[0])
 
 
-def outbox_counts(conn: sqlite3.Connection) -> OutboxCounts:
+def outbox_counts(conn: sqlite3.Connection,
+                  kinds: tuple[str, ...] = NOTIFICATION_KINDS) -> OutboxCounts:
+    params = _scope_params(OutboxScope(kinds))
     row = conn.execute(
-        "SELECT SUM(sent_at IS NULL), SUM(sent_at IS NULL AND attempts > 0), SUM(sent_at IS NOT"
-        " NULL) FROM outbox"
+        "SELECT SUM(sent_at IS NULL), SUM(sent_at IS NULL AND attempts > 0), SUM(sent_at IS NOT"  # noqa: S608 - constant SQL
+        " NULL) FROM outbox WHERE " + _SCOPE, params,
     ).fetchone()
     error = conn.execute(
-        "SELECT last_error FROM outbox WHERE sent_at IS NULL AND last_error != ''"
-        " ORDER BY id DESC LIMIT 1"
+        "SELECT last_error FROM outbox WHERE sent_at IS NULL AND last_error != '' AND "  # noqa: S608 - constant SQL
+        + _SCOPE + " ORDER BY id DESC LIMIT 1", params,
     ).fetchone()
     return OutboxCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0),
                         error[0] if error else "")
@@ -182,15 +235,17 @@ def deliver_outbox(
     clock: Callable[[], float], sender: SenderIdentity, *, force: bool = False,
     base: float = RETRY_BASE_SECONDS, cap: float = RETRY_CAP_SECONDS,
     keep_going: Callable[[], bool] = lambda: True, backlog_only: bool = False,
+    scope: OutboxScope = OutboxScope(), policy: SendPolicy = SendPolicy(),
 ) -> DeliveryReport:
-    """Send every due entry over one SMTP session per batch; record successes and failures.
+    """Send every due entry of ``scope`` over one SMTP session per batch; record the outcomes.
 
     Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
     ``keep_going`` is asked before each batch (the sender thread stops between batches).
     With ``backlog_only``, only the entries queued before the call are sent: a command ends
     even while a busy endpoint keeps queueing (its own sender sends those). If
     anything fails half-way, the entries still claimed are given back before the error
-    propagates (a mail already handed to the server may then be sent again).
+    propagates (a mail already handed to the server may then be sent again, unless
+    ``policy.commit_each`` recorded it).
     """
     report = DeliveryReport()
     up_to: int | None = None
@@ -198,72 +253,118 @@ def deliver_outbox(
         up_to = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0])
     try:
         while keep_going():
-            claim = claim_due(conn, clock(), sender, force=force, up_to=up_to)
+            claim = claim_due(conn, clock(), sender, force=force, up_to=up_to, scope=scope,
+                              limit=policy.batch_size)
             report.taken_over += claim.taken_over
             report.dead_senders.extend(p for p in claim.dead_senders
                                        if p not in report.dead_senders)
             report.busy = claim.busy
             if not claim.entries:
                 return report
-            entries = claim.entries
-            sent: list[OutboxEntry] = []
-            failures: list[tuple[OutboxEntry, str]] = []
+            outcomes = _Outcomes(conn, clock, base, cap, policy, report)
             try:
-                _send_batch(conn, transport, compose, entries, sent, failures)
+                _send_batch(conn, transport, compose, claim.entries, outcomes, policy)
             finally:  # also when interrupted (Ctrl-C): what the server took is marked sent
-                _record(conn, sent, failures, clock(), base, cap)
-            report.sent += len(sent)
-            report.failed += len(failures)
-            report.errors.extend(error for _, error in failures if error not in report.errors)
-            if failures or len(entries) < BATCH_SIZE:
+                outcomes.flush()
+            if outcomes.failed or len(claim.entries) < policy.batch_size:
                 return report  # failures wait for their retry time; do not hammer the server
         return report
     except BaseException:
         try:
             release_claims(conn, sender)
         except sqlite3.Error:
-            log.exception("cannot give back the claimed notifications; they are taken over "
+            log.exception("cannot give back the claimed mails; they are taken over "
                           "when this process stops")
         raise
 
 
-def _record(conn: sqlite3.Connection, sent: list[OutboxEntry],
-            failures: list[tuple[OutboxEntry, str]], now: float, base: float,
-            cap: float) -> None:
-    """Mark what was sent and what failed, in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        mark_sent(conn, sent, now)
-        mark_failed(conn, failures, now, base, cap)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+class _Outcomes:
+    """The outcomes of one batch: recorded together at the end, or each at once."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float], base: float,
+                 cap: float, policy: SendPolicy, report: DeliveryReport) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.base = base
+        self.cap = cap
+        self.policy = policy
+        self.report = report
+        self.done: dict[str, list[OutboxEntry]] = {"sent": [], "skipped": [], "refused": []}
+        self.errors: dict[int, str] = {}
+        self.failures: list[tuple[OutboxEntry, str]] = []
+        self.failed = 0
+        self.handled: set[int] = set()
+
+    def add(self, entry: OutboxEntry, outcome: str, error: str = "") -> None:
+        """``sent``, ``skipped``, ``refused`` or ``failed`` (tried again later)."""
+        self.handled.add(entry.id)
+        if outcome == "failed":
+            self.failures.append((entry, error))
+            self.failed += 1
+            self.report.failed += 1
+            if error not in self.report.errors:
+                self.report.errors.append(error)
+        else:
+            self.done[outcome].append(entry)
+            self.errors[entry.id] = error
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        if self.policy.commit_each:
+            self.flush()
+        if self.policy.after_each is not None:
+            self.policy.after_each(self.report)
+
+    def flush(self) -> None:
+        """Record what is known so far, in one transaction."""
+        if not self.failures and not any(self.done.values()):
+            return
+        now = self.clock()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for outcome, entries in self.done.items():
+                for entry in entries:
+                    mark_done(self.conn, [entry], now, outcome, self.errors.get(entry.id, ""))
+            mark_failed(self.conn, self.failures, now, self.base, self.cap)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        for entries in self.done.values():
+            entries.clear()
+        self.failures.clear()
 
 
-def _send_batch(
-    conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    entries: list[OutboxEntry], sent: list[OutboxEntry],
-    failures: list[tuple[OutboxEntry, str]],
-) -> None:
-    """Send ``entries`` over one SMTP session, appending each to ``sent`` or ``failures`` as
-    soon as its outcome is known (so an interrupted batch still knows what went out)."""
+def _send_batch(conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
+                entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy) -> None:
+    """Send ``entries`` over one SMTP session, recording each outcome as soon as it is known
+    (so an interrupted batch still knows what went out)."""
     try:
         with transport.session() as smtp:
             for index, entry in enumerate(entries):
-                submission = fetch_submission(conn, entry.submission_id)
-                if submission is None:  # forgotten meanwhile: nothing left to send
-                    sent.append(entry)
+                message = compose(conn, entry)
+                if message is None:  # forgotten or unsubscribed meanwhile: nothing to send
+                    outcomes.add(entry, "skipped")
                     continue
+                if policy.before_each is not None:
+                    policy.before_each()
                 try:
-                    smtp.send_message(compose(submission, entry.recipient))
+                    if isinstance(message, SerializedMail):
+                        smtp.sendmail(message.sender, [message.recipient], message.data)
+                    else:
+                        smtp.send_message(message)
                 except smtplib.SMTPServerDisconnected as exc:
-                    failures.extend((e, f"disconnected: {exc}") for e in entries[index:])
+                    for rest in entries[index:]:
+                        outcomes.add(rest, "failed", f"disconnected: {exc}")
                     break
+                except smtplib.SMTPRecipientsRefused as exc:
+                    codes = [code for code, _ in exc.recipients.values()]
+                    final = policy.final_refusals and all(code >= 500 for code in codes)
+                    outcomes.add(entry, "refused" if final else "failed",
+                                 f"{type(exc).__name__}: {exc}")
                 except (smtplib.SMTPException, ValueError) as exc:
-                    failures.append((entry, f"{type(exc).__name__}: {exc}"))
+                    outcomes.add(entry, "failed", f"{type(exc).__name__}: {exc}")
                 else:
-                    sent.append(entry)
+                    outcomes.add(entry, "sent")
     except (MailError, OSError, smtplib.SMTPException) as exc:
-        done = {e.id for e in sent} | {e.id for e, _ in failures}
-        failures.extend((e, str(exc)) for e in entries if e.id not in done)
+        for entry in entries:
+            if entry.id not in outcomes.handled:
+                outcomes.add(entry, "failed", str(exc))

@@ -61,6 +61,31 @@ def message_page(messages: Messages, text: str, back_url: str) -> str:
     return _page(messages.language, messages("error_title"), body)
 
 
+def notice_page(messages: Messages, title: str, text: str, home_url: str) -> str:
+    """A titled one-message page (the newsletter's "check your mail", "unsubscribed")."""
+    body = (
+        f"<p>{escape(text)}</p>\n"
+        f'<p><a href="{escape(home_url)}">{escape(messages("home"))}</a></p>\n'
+    )
+    return _page(messages.language, title, body)
+
+
+def button_page(messages: Messages, title: str, text: str, button: str, token: str) -> str:
+    """A page whose one button posts ``t=token`` back to the page's own URL.
+
+    Mail scanners open links by themselves; they do not press buttons, so nothing happens
+    until a person does. Works without JavaScript.
+    """
+    body = (
+        f"<p>{escape(text)}</p>\n"
+        '<form method="post">\n'
+        f'<input type="hidden" name="t" value="{escape(token)}">\n'
+        f'<button type="submit">{escape(button)}</button>\n'
+        "</form>\n"
+    )
+    return _page(messages.language, title, body)
+
+
 def confirm_page(
     messages: Messages, form: FormDefinition, values: Mapping[str, Value], action: str,
     token: str, *, again: bool = False,

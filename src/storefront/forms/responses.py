@@ -46,7 +46,8 @@ def html_response(status: int, page: str, form_action_sources: str,
 
 
 def split_route(environ: Mapping[str, Any], prefix: str) -> tuple[str, str] | None:
-    """``(form name, "submit" | "token")`` for a path under ``prefix``, else None."""
+    """``(form name, "submit" | "token" | "confirm" | "unsubscribe")`` for a path under
+    ``prefix``, else None."""
     raw_path = str(environ.get("SCRIPT_NAME") or "") + str(environ.get("PATH_INFO") or "")
     path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
     if not path.startswith(prefix):
@@ -54,6 +55,8 @@ def split_route(environ: Mapping[str, Any], prefix: str) -> tuple[str, str] | No
     rest = path[len(prefix):]
     rest = rest[:-1] if rest.endswith("/") else rest
     action = "submit"
-    if rest.endswith("/token"):
-        rest, action = rest[: -len("/token")], "token"
+    for suffix in ("token", "confirm", "unsubscribe"):
+        if rest.endswith("/" + suffix):
+            rest, action = rest[: -len(suffix) - 1], suffix
+            break
     return None if "/" in rest or not rest else (rest, action)

@@ -23,6 +23,7 @@ from typing import Any
 
 from storefront.config import SiteConfig
 from storefront.errors import StorefrontError
+from storefront.forms.subscribers import Signup, record_signup
 
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -69,6 +70,74 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # version 3: an outbox claim names the sender holding it (see forms/sender.py)
         "ALTER TABLE outbox ADD COLUMN claimed_by TEXT NOT NULL DEFAULT ''",
     ),
+    (  # version 4: the newsletter: subscribers, issues, and an outbox for more than notifications
+        """CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed')),
+            source TEXT NOT NULL CHECK (source IN ('form', 'import')),
+            form TEXT NOT NULL DEFAULT '',
+            submission_id INTEGER REFERENCES submissions (id) ON DELETE SET NULL,
+            signed_up_at TEXT NOT NULL,
+            signup_ip_hash TEXT NOT NULL DEFAULT '',
+            consent_text TEXT NOT NULL DEFAULT '',
+            consent_version TEXT NOT NULL DEFAULT '',
+            evidence TEXT NOT NULL DEFAULT '',
+            confirm_nonce TEXT NOT NULL DEFAULT '',
+            confirm_sent_at TEXT,
+            confirmed_at TEXT,
+            confirm_ip_hash TEXT NOT NULL DEFAULT '',
+            unsubscribed_at TEXT,
+            unsubscribe_method TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX subscribers_status ON subscribers (status, id)",
+        """CREATE TABLE newsletter_issues (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            slug TEXT NOT NULL UNIQUE,
+            subject TEXT NOT NULL,
+            html TEXT NOT NULL,
+            text TEXT NOT NULL,
+            source_digest TEXT NOT NULL,
+            catalog TEXT NOT NULL DEFAULT '{}',
+            queued_at TEXT NOT NULL,
+            recipients INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT
+        )""",
+        # the outbox now also carries confirmation mails and issues: rebuilt, since SQLite cannot
+        # drop the NOT NULL of submission_id in place (no table references the outbox)
+        """CREATE TABLE outbox_v4 (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'notification'
+                CHECK (kind IN ('notification', 'confirmation', 'issue')),
+            submission_id INTEGER REFERENCES submissions (id) ON DELETE CASCADE,
+            subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE CASCADE,
+            issue_id INTEGER REFERENCES newsletter_issues (id) ON DELETE CASCADE,
+            recipient TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            locked_until REAL NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            sent_at TEXT,
+            claimed_by TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            done_at REAL
+        )""",
+        """INSERT INTO outbox_v4 (id, submission_id, recipient, created_at, attempts,
+            next_attempt_at, locked_until, last_error, sent_at, claimed_by, outcome)
+           SELECT id, submission_id, recipient, created_at, attempts, next_attempt_at,
+            locked_until, last_error, sent_at, claimed_by,
+            CASE WHEN sent_at IS NULL THEN '' ELSE 'sent' END FROM outbox""",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v4 RENAME TO outbox",
+        "CREATE INDEX outbox_pending ON outbox (kind, next_attempt_at) WHERE sent_at IS NULL",
+        "CREATE INDEX outbox_submission ON outbox (submission_id)",
+        "CREATE INDEX outbox_subscriber ON outbox (subscriber_id)",
+        "CREATE UNIQUE INDEX outbox_issue_recipient ON outbox (issue_id, subscriber_id)"
+        " WHERE issue_id IS NOT NULL",
+        "CREATE INDEX outbox_issue_done ON outbox (kind, done_at) WHERE done_at IS NOT NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -97,6 +166,12 @@ class NewSubmission:
     notify: str = ""
     token: str = ""  # the fill-time token it was sent with; each is stored once
     token_expires: float = 0.0  # when that token stops being accepted anyway (epoch seconds)
+    signup: Signup | None = None  # a newsletter sign-up (stored unless the submission is spam)
+
+    @property
+    def mails(self) -> bool:
+        """Whether storing it may queue a mail (a notification or a confirmation)."""
+        return bool(self.notify) or self.signup is not None
 
 
 @dataclass(frozen=True)
@@ -252,6 +327,9 @@ def insert_submissions(conn: sqlite3.Connection, items: Sequence[NewSubmission])
                 " VALUES (?, ?, ?, 0)",
                 (submission_id, item.notify, item.created_at),
             )
+        if item.signup is not None and item.status == "received":
+            record_signup(conn, item.signup, submission_id,
+                          datetime.fromisoformat(item.created_at))
     return ids
 
 

@@ -166,7 +166,7 @@ class SubmissionWriter:
             raise  # ends the thread; the next store() starts another
         for pending in claimed:
             pending.done.set()
-        mails = sum(1 for p in committed if p.item.notify)
+        mails = sum(1 for p in committed if p.item.mails)
         if self.on_commit is not None and mails:
             try:
                 self.on_commit(mails)

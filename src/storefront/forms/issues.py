@@ -1,0 +1,135 @@
+"""Newsletter issues in the form database: the snapshot that goes out, and its deliveries.
+
+When an issue is first sent, one transaction stores what goes out (subject, HTML and text with a
+placeholder for each reader's unsubscribe link) and queues one outbox entry per subscriber
+confirmed at that moment; a unique index on (issue, subscriber) makes queueing happen once. Every
+later ``send`` of the same issue resumes those deliveries and sends that same snapshot, even if
+the Markdown file changed meanwhile. The snapshot also records the catalogue as it was, so the
+next issue's draft can list what changed since. Every statement is parameterised.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storefront.forms.subscribers import stamp
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    """What one issue sends: the same for every reader but the unsubscribe link."""
+
+    slug: str
+    subject: str
+    html: str
+    text: str
+    source_digest: str  # SHA-256 of the Markdown file it was rendered from
+    catalog: dict[str, Any]  # product slug -> what the reader was told about it
+
+
+@dataclass(frozen=True)
+class StoredIssue:
+    id: int
+    snapshot: IssueSnapshot
+    queued_at: str
+    recipients: int
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class IssueProgress:
+    total: int
+    sent: int
+    skipped: int  # unsubscribed or forgotten before their turn
+    refused: int  # refused for good by the receiving server
+    pending: int
+    retrying: int  # pending after a failed attempt
+    last_error: str
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.skipped + self.refused
+
+
+_COLUMNS = ("id, slug, subject, html, text, source_digest, catalog, queued_at, recipients,"
+            " finished_at")
+
+
+def _issue(row: Any) -> StoredIssue:
+    snapshot = IssueSnapshot(row[1], row[2], row[3], row[4], row[5], json.loads(row[6]))
+    return StoredIssue(int(row[0]), snapshot, row[7], int(row[8]), row[9])
+
+
+def fetch_issue(conn: sqlite3.Connection, slug: str) -> StoredIssue | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM newsletter_issues WHERE slug = ?",  # noqa: S608
+                       (slug,)).fetchone()
+    return _issue(row) if row else None
+
+
+def latest_issue(conn: sqlite3.Connection) -> StoredIssue | None:
+    """The issue queued last (its catalogue is the reference for the next draft)."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM newsletter_issues"  # noqa: S608
+                       " ORDER BY queued_at DESC, id DESC LIMIT 1").fetchone()
+    return _issue(row) if row else None
+
+
+def queue_issue(conn: sqlite3.Connection, snapshot: IssueSnapshot,
+                now: datetime) -> tuple[StoredIssue, bool]:
+    """Store the issue and queue it for every confirmed subscriber, once (own transaction).
+
+    Returns the stored issue and whether it was queued now (False: it had been queued before,
+    and its stored snapshot is what is sent).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        existing = fetch_issue(conn, snapshot.slug)
+        if existing is None:
+            when = stamp(now)
+            cursor = conn.execute(
+                "INSERT INTO newsletter_issues (slug, subject, html, text, source_digest, catalog,"
+                " queued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (snapshot.slug, snapshot.subject, snapshot.html, snapshot.text,
+                 snapshot.source_digest, json.dumps(snapshot.catalog, sort_keys=True), when))
+            issue_id = int(cursor.lastrowid or 0)
+            queued = conn.execute(
+                "INSERT OR IGNORE INTO outbox (kind, issue_id, subscriber_id, recipient, created_at,"
+                " next_attempt_at) SELECT 'issue', ?, id, email, ?, 0 FROM subscribers"
+                " WHERE status = 'confirmed' ORDER BY id", (issue_id, when)).rowcount
+            conn.execute("UPDATE newsletter_issues SET recipients = ? WHERE id = ?",
+                         (queued, issue_id))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    stored = fetch_issue(conn, snapshot.slug)
+    assert stored is not None
+    return stored, existing is None
+
+
+def issue_progress(conn: sqlite3.Connection, issue_id: int) -> IssueProgress:
+    row = conn.execute(
+        "SELECT COUNT(*), SUM(outcome = 'sent'), SUM(outcome = 'skipped'), SUM(outcome = 'refused'),"
+        " SUM(sent_at IS NULL), SUM(sent_at IS NULL AND attempts > 0) FROM outbox"
+        " WHERE issue_id = ?", (issue_id,)).fetchone()
+    error = conn.execute(
+        "SELECT last_error FROM outbox WHERE issue_id = ? AND last_error != ''"
+        " ORDER BY id DESC LIMIT 1", (issue_id,)).fetchone()
+    total, sent, skipped, refused, pending, retrying = (int(value or 0) for value in row)
+    return IssueProgress(total, sent, skipped, refused, pending, retrying,
+                         error[0] if error else "")
+
+
+def finish_issue(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+    conn.execute("UPDATE newsletter_issues SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
+                 (stamp(now), issue_id))
+
+
+def last_issue_mail_at(conn: sqlite3.Connection) -> float | None:
+    """When the last issue mail went out (any issue, any process), for the rate limit."""
+    row = conn.execute("SELECT MAX(done_at) FROM outbox WHERE kind = 'issue' AND done_at IS NOT"
+                       " NULL AND outcome = 'sent'").fetchone()
+    return None if row[0] is None else float(row[0])

@@ -1,0 +1,228 @@
+"""The owner's ``storefront newsletter`` commands: new, preview, send, subscribers, export,
+import, remove.
+
+:func:`add_newsletter_parser` registers them on the main CLI; each handler prints its own report
+and returns an exit code (content, config and storage errors are raised and reported by the CLI's
+``main``). The work is in :mod:`storefront.newsletter.operations`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+from storefront.config import load_config
+from storefront.forms.subscribers import STATUSES
+from storefront.newsletter import operations
+from storefront.newsletter.subscriberfile import write_subscribers
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_newsletter_parser(subparsers: Any) -> None:
+    """Register ``newsletter new|preview|send|subscribers|export|import|remove``."""
+    parser = subparsers.add_parser(
+        "newsletter", help="write and send the newsletter, manage its subscribers",
+        description="The newsletter on your own list: draft an issue, preview it, send it "
+        "through the form endpoint's outbox, and manage the subscribers.")
+    commands = parser.add_subparsers(dest="newsletter_command", metavar="COMMAND", required=True)
+
+    new = commands.add_parser("new", help="draft an issue with what was published since the last",
+                              description="Write content/newsletter/<date>-<title>.md listing the "
+                              "posts and the new or changed products since the last issue sent.")
+    new.add_argument("title", nargs="?", help="default: the list's name and the month")
+    new.set_defaults(func=run_new)
+
+    preview = commands.add_parser("preview", help="open the rendered issue in the browser",
+                                  description="Render the issue as a reader gets it and open it "
+                                  "in the browser, or write it to a file.")
+    preview.add_argument("issue", metavar="ISSUE", help="slug or file name of the issue")
+    preview.add_argument("--output", type=Path, metavar="FILE", help="write the HTML here instead")
+    preview.add_argument("--text", action="store_true", help="the plain-text part instead")
+    preview.set_defaults(func=run_preview)
+
+    send = commands.add_parser(
+        "send", help="send an issue to every confirmed subscriber (or one test copy)",
+        description="Queue the issue for every confirmed subscriber (once) and send it, at most "
+        "newsletter.rate_limit messages an hour. Run it again to resume after an interruption.")
+    send.add_argument("issue", metavar="ISSUE", help="slug or file name of the issue")
+    send.add_argument("--test", metavar="ADDRESS", help="send one copy to ADDRESS only")
+    send.add_argument("--rate", type=int, metavar="N",
+                      help="messages per hour (overrides newsletter.rate_limit; 0 = no limit)")
+    send.add_argument("--no-wait", action="store_true",
+                      help="do not wait for retries of failed mails; send again later")
+    send.set_defaults(func=run_send)
+
+    listing = commands.add_parser("subscribers", help="count and list the subscribers",
+                                  description="Counts of pending, confirmed and unsubscribed "
+                                  "addresses, then the addresses (of one state with --status).")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.set_defaults(func=run_subscribers)
+
+    export = commands.add_parser("export", help="export the subscribers with their consent records",
+                                 description="Write every subscriber with its consent evidence.")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--status", choices=STATUSES)
+    export.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    export.add_argument("--raw", action="store_true",
+                        help="CSV: do not neutralise cells that look like formulas")
+    export.set_defaults(func=run_export)
+
+    imports = commands.add_parser(
+        "import", help="import addresses (with consent evidence: confirmed; without: they get "
+        "a confirmation mail)",
+        description="Import a CSV (with a header line) or JSON list. Rows with consent_at and "
+        "consent_text or evidence are confirmed; the others get a confirmation mail only. "
+        "Unsubscribed addresses stay unsubscribed.")
+    imports.add_argument("file", type=Path, metavar="FILE")
+    imports.add_argument("--format", choices=("csv", "json"),
+                         help="default: from the file name")
+    imports.set_defaults(func=run_import)
+
+    remove = commands.add_parser(
+        "remove", help="unsubscribe an address (it is never mailed again)",
+        description="Unsubscribe EMAIL; it stays on record as unsubscribed. To erase every "
+        "trace of it, use: storefront forms forget EMAIL")
+    remove.add_argument("email", metavar="EMAIL")
+    remove.set_defaults(func=run_remove)
+
+
+def _root(args: argparse.Namespace) -> Path:
+    root = getattr(args, "root", None)
+    return Path(root) if root is not None else Path.cwd()
+
+
+def run_new(args: argparse.Namespace) -> int:
+    draft = operations.draft_issue(_root(args), args.title)
+    since = f"since {draft.since:%Y-%m-%d %H:%M}" if draft.since else "(first issue: everything)"
+    print(f"created {draft.path}: {draft.posts} post(s) and {draft.products} new or changed "
+          f"product(s) {since}; write the opening, then: storefront newsletter preview "
+          f"{draft.path.stem}")
+    return EXIT_OK
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    root = _root(args)
+    if args.text:
+        content = operations.render(root, args.issue).text
+    else:
+        content = operations.preview_html(root, args.issue)
+    if args.output is not None:
+        args.output.write_text(content, encoding="utf-8")
+        print(f"wrote {args.output}")
+        return EXIT_OK
+    suffix = ".txt" if args.text else ".html"
+    with tempfile.NamedTemporaryFile("w", suffix=suffix, prefix="storefront-newsletter-",
+                                     delete=False, encoding="utf-8") as handle:
+        handle.write(content)
+    opened = webbrowser.open(Path(handle.name).as_uri())
+    print(f"{'opened' if opened else 'wrote'} {handle.name}")
+    return EXIT_OK
+
+
+class _Progress:
+    """One line that updates itself on a terminal; a line every 5 s (and at the end) elsewhere."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdout.isatty()
+        self.shown = 0.0
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.shown < 5 and done < total:
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-6)
+        line = f"sent {done}/{total} ({done * 100 // max(total, 1)}%, {rate:.1f}/s)"
+        print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.shown:
+            print()
+
+
+def run_send(args: argparse.Namespace) -> int:
+    root = _root(args)
+    if args.test:
+        operations.send_test(root, args.issue, args.test)
+        print(f"sent a test copy to {args.test}")
+        return EXIT_OK
+    progress = _Progress()
+    try:
+        result = operations.send_issue(root, args.issue, progress=progress, rate=args.rate,
+                                       wait_for_retries=not args.no_wait)
+    finally:
+        progress.close()
+    state, report = result.outcome.progress, result.outcome.report
+    if result.queued_now:
+        print(f"queued {result.issue.snapshot.slug} for {state.total} confirmed subscriber(s)")
+    elif result.file_changed:
+        print("note: the issue's file changed since it was first sent; the version sent first is "
+              "the one that goes out to the rest")
+    if report.taken_over:
+        print(f"resumed {report.taken_over} mail(s) left by a send that stopped; the one it was "
+              "sending when it stopped may arrive twice")
+    print(f"{state.sent} sent, {state.skipped} skipped (unsubscribed meanwhile), {state.refused} "
+          f"refused by the server, {state.pending} still to send (of {state.total})")
+    if result.outcome.busy:
+        print(f"{result.outcome.busy} being sent right now by another running process: left to it")
+    for error in report.errors[:5]:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_OK if state.pending == 0 else EXIT_FAILED
+
+
+def run_subscribers(args: argparse.Namespace) -> int:
+    counts, rows = operations.subscribers(_root(args), args.status)
+    print(", ".join(f"{counts[status]} {status}" for status in STATUSES))
+    for row in rows:
+        when = {"pending": row.signed_up_at, "confirmed": row.confirmed_at,
+                "unsubscribed": row.unsubscribed_at}[row.status] or ""
+        print(f"{row.email:<40} {row.status:<12} {when[:16]:<16} {row.source}")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    _counts, rows = operations.subscribers(_root(args), args.status)
+    if args.output is None:
+        write_subscribers(sys.stdout, rows, args.format, raw=args.raw)
+    else:
+        partial = args.output.with_name(args.output.name + ".part")
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            write_subscribers(out, rows, args.format, raw=args.raw)
+        partial.replace(args.output)
+    print(f"exported {len(rows)} subscriber(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    root = _root(args)
+    fmt = args.format or ("json" if args.file.suffix.lower() == ".json" else "csv")
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        print(f"error: {args.file} is not UTF-8 text; save it as UTF-8", file=sys.stderr)
+        return EXIT_FAILED
+    load_config(root)
+    outcomes = operations.import_file(root, text, str(args.file), fmt)
+    print(f"{outcomes['confirmed']} confirmed (with evidence of consent), {outcomes['pending']} "
+          f"sent a confirmation mail (no evidence), {outcomes['unchanged']} already on the list, "
+          f"{outcomes['suppressed']} left out (unsubscribed before)")
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    changed = operations.remove(_root(args), args.email)
+    if changed is None:
+        print(f"{args.email} is not on the list")
+    elif changed:
+        print(f"unsubscribed {args.email}: it will not be mailed again (to erase it completely: "
+              f"storefront forms forget {args.email})")
+    else:
+        print(f"{args.email} was already unsubscribed")
+    return EXIT_OK

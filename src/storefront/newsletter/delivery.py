@@ -1,0 +1,207 @@
+"""Send an issue to every confirmed subscriber, through the form endpoint's outbox.
+
+:func:`queue_issue <storefront.forms.issues.queue_issue>` stores the rendered issue and one
+outbox entry per subscriber confirmed at that moment, once. :func:`deliver_issue` then sends
+those entries with the outbox's own machinery: claims in this process's name (a second ``send``
+leaves them alone, a killed one's are taken over), retries with backoff, and **every outcome
+committed as soon as the server answered** (``commit_each``). A process killed in the middle
+therefore leaves unmarked only the one mail it was handing over at that moment: a new ``send``
+sends every other mail exactly once, and that one at most twice.
+
+Each message is the stored snapshot with the reader's own unsubscribe link, and the headers bulk
+senders need: ``Message-ID``, ``List-Id`` (RFC 2919), ``List-Unsubscribe`` with an HTTPS and a
+mailto URI (RFC 2369) and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058). A
+subscriber who unsubscribed (or was forgotten) after the issue was queued is skipped.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import quote, urlsplit
+
+from storefront.config import SiteConfig
+from storefront.forms.confirmation import list_name, newsletter_sender
+from storefront.forms.issues import IssueProgress, StoredIssue, issue_progress, last_issue_mail_at
+from storefront.forms.links import LinkSigner, link_url
+from storefront.forms.mailer import (
+    EXPECTED_HEADERS,
+    SerializedMail,
+    check_headers,
+    header_text,
+    mailbox,
+)
+from storefront.forms.outbox import (
+    DeliveryReport,
+    MailTransport,
+    OutboxEntry,
+    OutboxScope,
+    SendPolicy,
+    deliver_outbox,
+    next_due,
+)
+from storefront.forms.sender import SenderIdentity
+from storefront.forms.subscribers import fetch_subscriber
+from storefront.newsletter.mailtemplate import UNSUBSCRIBE_PLACEHOLDER
+
+LIST_HEADERS = EXPECTED_HEADERS | {"list-id", "list-unsubscribe", "list-unsubscribe-post",
+                                   "precedence"}
+#: Header lines up to the RFC 5322 limit: a long URL in List-Unsubscribe must not be folded into
+#: RFC 2047 encoded words, which mail providers do not decode there.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
+def list_id(config: SiteConfig) -> str:
+    """``"La lettera" <newsletter.www.example.it>``: a name and a label unique to this list."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    label = f"{config.newsletter.form}.{host}"
+    return f'"{header_text(list_name(config)).replace(chr(34), "")}" <{label}>'
+
+
+def unsubscribe_mailto(config: SiteConfig) -> str:
+    """Where unsubscribe requests by mail go: ``newsletter.unsubscribe_mailto``, else the
+    reply-to, the sender, or the shop's public address."""
+    settings = config.newsletter
+    return (settings.unsubscribe_mailto or settings.reply_to or newsletter_sender(config)
+            or config.business.email)
+
+
+class IssueComposer:
+    """Personalise the stored issue for each reader (the outbox's ``compose`` for issues)."""
+
+    def __init__(self, config: SiteConfig, issue: StoredIssue, signer: LinkSigner) -> None:
+        self.config = config
+        self.issue = issue.snapshot
+        self.signer = signer
+        sender = newsletter_sender(config)
+        self.envelope_sender = sender
+        self.sender = mailbox(config.business.name or config.title, sender)
+        self.domain = sender.rpartition("@")[2] or None
+        self.list_id = list_id(config)
+        self.mailto = unsubscribe_mailto(config)
+
+    def __call__(self, conn: sqlite3.Connection, entry: OutboxEntry) -> SerializedMail | None:
+        if entry.subscriber_id is None:
+            return None
+        subscriber = fetch_subscriber(conn, entry.subscriber_id)
+        if subscriber is None or subscriber.status != "confirmed":
+            return None  # unsubscribed (or forgotten) since the issue was queued
+        message = self.message(subscriber.email, subscriber.id, check=False)
+        data = message.as_bytes()  # serialised once: checked, then sent as it is
+        check_headers(data, LIST_HEADERS)
+        return SerializedMail(self.envelope_sender, subscriber.email, data)
+
+    def message(self, recipient: str, subscriber_id: int, *, subject_prefix: str = "",
+                check: bool = True) -> EmailMessage:
+        token = self.signer.unsubscribe_token(subscriber_id, recipient)
+        url = link_url(self.config, self.config.newsletter.form, "unsubscribe", token)
+        message = EmailMessage(policy=POLICY)
+        message["Subject"] = header_text(subject_prefix + self.issue.subject, 200)
+        message["From"] = self.sender
+        message["To"] = recipient
+        if self.config.newsletter.reply_to:
+            local, _, domain = self.config.newsletter.reply_to.partition("@")
+            message["Reply-To"] = Address(username=local, domain=domain)
+        message["Date"] = format_datetime(datetime.now().astimezone())
+        message["Message-ID"] = make_msgid(f"issue.{self.issue.slug}", self.domain)
+        message["List-Id"] = self.list_id
+        mail = f"mailto:{self.mailto}?subject={quote('unsubscribe ' + token)}"
+        message["List-Unsubscribe"] = f"<{url}>, <{mail}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message["Precedence"] = "bulk"
+        message.set_content(self.issue.text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+                            charset="utf-8")
+        message.add_alternative(self.issue.html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
+                                subtype="html", charset="utf-8")
+        if check:
+            check_headers(message, LIST_HEADERS)
+        return message
+
+
+class Pacer:
+    """Keep to ``per_hour`` messages an hour, evenly spaced, across restarts.
+
+    The first wait counts from the last issue mail any process sent (read from the database), so
+    stopping and starting ``send`` again does not send a burst.
+    """
+
+    def __init__(self, per_hour: int, clock: Callable[[], float],
+                 sleep: Callable[[float], None] = time.sleep, last: float | None = None) -> None:
+        self.interval = 3600.0 / per_hour if per_hour > 0 else 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self.last = last
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.last is not None and now < self.last + self.interval:
+            self.sleep(self.last + self.interval - now)
+            now = self.clock()
+        self.last = now
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    progress: IssueProgress
+    report: DeliveryReport
+    busy: int  # entries another running process is sending
+
+
+Progress = Callable[[int, int], None]  # (mails done, of how many)
+
+
+def deliver_issue(
+    conn: sqlite3.Connection, issue: StoredIssue, config: SiteConfig, signer: LinkSigner,
+    transport: MailTransport, sender: SenderIdentity, *, clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep, rate: int | None = None,
+    progress: Progress | None = None, wait_for_retries: bool = True,
+    retry_base: float = 60.0, retry_cap: float = 3600.0,
+) -> SendOutcome:
+    """Send the issue's queued mails until none is left (or only ones another process holds).
+
+    Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
+    ``wait_for_retries`` this waits for them, else it returns and a later call resumes.
+    """
+    per_hour = config.newsletter.rate_limit if rate is None else rate
+    pacer = Pacer(per_hour, clock, sleep, last_issue_mail_at(conn))
+    scope = OutboxScope(("issue",), issue.id)
+    start = issue_progress(conn, issue.id)
+
+    def each(report: DeliveryReport) -> None:
+        if progress is not None:
+            progress(start.done + report.sent + report.skipped + report.refused, start.total)
+
+    policy = SendPolicy(commit_each=True, final_refusals=True, before_each=pacer.wait,
+                        after_each=each)
+    total = DeliveryReport()
+    compose = IssueComposer(config, issue, signer)
+    while True:
+        report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
+                                policy=policy, base=retry_base, cap=retry_cap)
+        _add(total, report)
+        state = issue_progress(conn, issue.id)
+        if state.pending == 0 or report.busy >= state.pending or not wait_for_retries:
+            return SendOutcome(state, total, report.busy)
+        due = next_due(conn, scope)
+        if due is not None and due > clock():
+            sleep(due - clock())
+
+
+def _add(total: DeliveryReport, report: DeliveryReport) -> None:
+    total.sent += report.sent
+    total.failed += report.failed
+    total.skipped += report.skipped
+    total.refused += report.refused
+    total.taken_over += report.taken_over
+    total.dead_senders.extend(p for p in report.dead_senders if p not in total.dead_senders)
+    total.errors.extend(e for e in report.errors if e not in total.errors)
+    total.busy = report.busy

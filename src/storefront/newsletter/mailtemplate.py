@@ -1,0 +1,106 @@
+"""Render an issue as an e-mail from the theme's ``email/`` templates: HTML and plain text.
+
+The templates are looked up like any other (the site's theme first, then its parents, then the
+built-in default theme), with the same filters and strings as pages. The HTML part is made for
+mail programs: the theme's ``<style>`` is moved into ``style`` attributes by css-inline (Gmail
+and Outlook drop or ignore style sheets), the layout is a table, images get a ``width`` and keep
+their text alternative, and every link is absolute. Links into the shop carry
+``utm_source=newsletter&utm_medium=email&utm_campaign=<issue slug>``. The plain-text part comes
+from ``email/issue.txt`` with the body as text (:mod:`storefront.newsletter.plaintext`).
+
+Each reader's unsubscribe link is written in as :data:`UNSUBSCRIBE_PLACEHOLDER`, replaced per
+message when sending, so the issue is rendered once however long the list is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import css_inline
+import jinja2
+from markupsafe import Markup
+
+from storefront.documents import NewsletterIssue
+from storefront.forms.confirmation import list_name, shop_lines
+from storefront.newsletter.plaintext import html_to_text
+from storefront.newsletter.site import NewsletterSite
+from storefront.plan import RenderTask
+from storefront.render import Renderer
+from storefront.seo import PageMeta
+from storefront.urls import UrlBuilder
+
+#: Stands for the reader's own unsubscribe URL in a rendered issue (letters, digits, ``:/.-``
+#: only, so escaping and CSS inlining leave it as it is).
+UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/storefront-reader-link"
+CONTENT_WIDTH = 560  # pixels: the usual 600-pixel mail column less its padding
+
+_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
+_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
+_IMG = re.compile(r"<img\b(?![^>]*\bwidth=)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    subject: str
+    html: str
+    text: str
+
+
+def campaign_url(url: str, urls: UrlBuilder, campaign: str) -> str:
+    """An absolute URL; into the shop's own site, with the newsletter's UTM parameters."""
+    if url.startswith("/") and not url.startswith("//"):
+        url = urls.absolute(url)
+    parts = urlsplit(url)
+    site = urlsplit(urls.base_url)
+    if parts.scheme not in ("http", "https") or parts.netloc != site.netloc:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.startswith("utm_")]
+    query += [("utm_source", "newsletter"), ("utm_medium", "email"), ("utm_campaign", campaign)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def mail_body(html: str, urls: UrlBuilder, campaign: str) -> str:
+    """An issue's body as a mail needs it: absolute links with UTM parameters, absolute image
+    sources, and a width on every image (Outlook ignores a CSS width)."""
+    html = _HREF.sub(lambda m: m.group(1) + campaign_url(m.group(2), urls, campaign)
+                     + m.group(3), html)
+    html = _SRC.sub(lambda m: m.group(1) + urls.absolute(m.group(2)) + m.group(3)
+                    if m.group(2).startswith("/") else m.group(0), html)
+    return _IMG.sub(f'<img width="{CONTENT_WIDTH}"', html)
+
+
+def render_issue(site: NewsletterSite, issue: NewsletterIssue) -> RenderedIssue:
+    """The issue's subject, HTML part and text part, with :data:`UNSUBSCRIBE_PLACEHOLDER`."""
+    config, urls = site.config, site.urls
+    renderer = Renderer(site.chain, config, urls, site.strings, site.model.nav, site.now)
+    env = renderer.env
+    env.autoescape = jinja2.select_autoescape(enabled_extensions=("html",),
+                                              disabled_extensions=("txt",), default=True)
+    body = mail_body(str(issue.content_html), urls, issue.slug)
+    context = {
+        "issue": issue,
+        "body_html": Markup(body),  # noqa: S704 - the owner's own Markdown, as on the site
+        "subject": issue.subject,
+        "preheader": issue.summary,
+        "list_name": list_name(config),
+        "shop_lines": shop_lines(config),
+        "web_url": campaign_url(issue.url, urls, issue.slug),
+        "home_url": campaign_url(urls.url("/"), urls, issue.slug),
+        "image_url": urls.absolute(issue.image) if issue.image else "",
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "content_width": CONTENT_WIDTH,
+    }
+    meta = PageMeta(issue.title, issue.summary, issue.url, "")
+    html = _render(renderer, RenderTask(issue.url, "email/issue.html", meta, issue.source, context))
+    text = _render(renderer, RenderTask(issue.url, "email/issue.txt", meta, issue.source,
+                                        {**context, "body_text": html_to_text(body)}))
+    inlined = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False).inline(html)
+    return RenderedIssue(issue.subject, inlined, text)
+
+
+def _render(renderer: Renderer, task: RenderTask) -> str:
+    """Render one email template; a template problem is a :class:`BuildFailed` naming it."""
+    return renderer.render(task)[0].decode("utf-8")

@@ -1,0 +1,191 @@
+"""What the ``storefront newsletter`` commands do, as functions that return data.
+
+Each opens the form database (:func:`storefront.forms.commands.open_database`), does one thing and
+closes it. The printing is in :mod:`storefront.newsletter.commands`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storefront.config import SiteConfig, load_config
+from storefront.errors import BuildFailed, error_at, line_containing
+from storefront.forms.commands import endpoint_secret, open_database
+from storefront.forms.issues import IssueSnapshot, StoredIssue, latest_issue, queue_issue
+from storefront.forms.links import LinkSigner
+from storefront.forms.mailer import Mailer, credentials_from_env
+from storefront.forms.outbox import MailTransport
+from storefront.forms.sender import SenderIdentity
+from storefront.forms.storage import database_path
+from storefront.forms.subscribers import (
+    Subscriber,
+    count_subscribers,
+    expire_pending,
+    find_subscriber,
+    import_subscriber,
+    list_subscribers,
+    unsubscribe,
+)
+from storefront.newsletter.delivery import IssueComposer, Progress, SendOutcome, deliver_issue
+from storefront.newsletter.draft import (
+    catalog_snapshot,
+    changed_products,
+    create_draft,
+    default_title,
+    mark_sent,
+    new_posts,
+    since_last_issue,
+)
+from storefront.newsletter.mailtemplate import UNSUBSCRIBE_PLACEHOLDER, RenderedIssue, render_issue
+from storefront.newsletter.site import find_issue, load_site
+from storefront.newsletter.subscriberfile import read_import
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Draft:
+    path: Path
+    posts: int
+    products: int
+    since: datetime | None
+
+
+def draft_issue(root: Path, title: str | None = None) -> Draft:
+    """Write a new issue listing what was published since the last one went out."""
+    site = load_site(root)
+    with closing(open_database(site.config, root)) as conn:
+        last = latest_issue(conn)
+    since = since_last_issue(site, last.queued_at if last else None)
+    posts = new_posts(site, since)
+    products = changed_products(site, last.snapshot.catalog if last else {})
+    path = create_draft(site, title or default_title(site), posts, products)
+    return Draft(path, len(posts), len(products), since)
+
+
+def render(root: Path, name: str) -> RenderedIssue:
+    """The issue as a reader will get it (the unsubscribe link left as a placeholder)."""
+    site = load_site(root)
+    return render_issue(site, find_issue(site, name))
+
+
+def preview_html(root: Path, name: str) -> str:
+    html = render(root, name).html
+    return html.replace(UNSUBSCRIBE_PLACEHOLDER, "#unsubscribe")
+
+
+def send_test(root: Path, name: str, address: str, transport: MailTransport | None = None) -> None:
+    """Send one copy to ``address`` (nothing is queued or recorded; the subject says "[test]")."""
+    site = load_site(root)
+    rendered = render_issue(site, issue := find_issue(site, name))
+    snapshot = IssueSnapshot(issue.slug, rendered.subject, rendered.html, rendered.text, "", {})
+    stored = StoredIssue(0, snapshot, "", 0, None)
+    with closing(open_database(site.config, root)) as conn:
+        signer = LinkSigner(endpoint_secret(conn))
+    message = IssueComposer(site.config, stored, signer).message(address, 0, subject_prefix="[test] ")
+    transport = transport or Mailer(site.config.form_endpoint.smtp, credentials_from_env())
+    with transport.session() as smtp:
+        smtp.send_message(message)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    issue: StoredIssue
+    queued_now: bool
+    file_changed: bool  # the Markdown changed since the issue was first queued
+    outcome: SendOutcome
+
+
+def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
+               progress: Progress | None = None, rate: int | None = None,
+               wait_for_retries: bool = True, clock: Callable[[], float] = time.time,
+               sleep: Callable[[float], None] = time.sleep) -> SendResult:
+    """Queue the issue for every confirmed subscriber (the first time) and send what is left."""
+    site = load_site(root)
+    issue = find_issue(site, name)
+    if issue.draft:
+        raise BuildFailed([error_at(issue.source, line_containing(_text(root, issue.source), "draft:"),
+                                    "this issue is a draft (draft: true)",
+                                    "remove the draft: line to send it")])
+    rendered = render_issue(site, issue)
+    digest = site.digests[issue.source]
+    snapshot = IssueSnapshot(issue.slug, rendered.subject, rendered.html, rendered.text, digest,
+                             catalog_snapshot(site.model.products))
+    config = site.config
+    transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
+    with closing(open_database(config, root)) as conn:
+        stored, queued_now = queue_issue(conn, snapshot, _now())
+        if issue.sent is None:
+            mark_sent(root, issue, datetime.fromisoformat(stored.queued_at).astimezone(
+                zoneinfo.ZoneInfo(config.timezone)))
+        signer = LinkSigner(endpoint_secret(conn))
+        with SenderIdentity(database_path(config, root)) as sender:
+            outcome = deliver_issue(conn, stored, config, signer, transport, sender, clock=clock,
+                                    sleep=sleep, rate=rate, progress=progress,
+                                    wait_for_retries=wait_for_retries)
+    return SendResult(stored, queued_now, stored.snapshot.source_digest != digest, outcome)
+
+
+def _text(root: Path, source: str) -> str:
+    return (root / source).read_text(encoding="utf-8")
+
+
+# -- subscribers --------------------------------------------------------------------------------
+
+
+def _expired(conn: sqlite3.Connection, config: SiteConfig) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        expire_pending(conn, _now(), config.newsletter.confirm_days)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def subscribers(root: Path, status: str | None = None) -> tuple[dict[str, int], list[Subscriber]]:
+    """Counts by state and the subscribers (of one state); expired sign-ups are removed first."""
+    config = load_config(root)
+    with closing(open_database(config, root)) as conn:
+        _expired(conn, config)
+        return count_subscribers(conn), list_subscribers(conn, status)
+
+
+def import_file(root: Path, text: str, label: str, fmt: str) -> Counter[str]:
+    """Import every address of a file in one transaction; count the outcomes."""
+    config = load_config(root)
+    items, errors = read_import(text, label, fmt, zoneinfo.ZoneInfo(config.timezone))
+    if errors:
+        raise BuildFailed(errors)
+    outcomes: Counter[str] = Counter()
+    with closing(open_database(config, root)) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                outcomes[import_subscriber(conn, item, _now())] += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return outcomes
+
+
+def remove(root: Path, email: str) -> bool | None:
+    """Unsubscribe ``email`` for the owner (kept as unsubscribed, so never mailed again);
+    None if the address is not on the list, False if it was already unsubscribed."""
+    config = load_config(root)
+    with closing(open_database(config, root)) as conn:
+        subscriber = find_subscriber(conn, email)
+        if subscriber is None:
+            return None
+        return unsubscribe(conn, subscriber.id, _now(), "owner")

@@ -1,0 +1,76 @@
+"""The site as the newsletter sees it: config, theme, published documents and issues.
+
+Reads the site's files through the build's own stages (discover, read, model), so an issue shows
+exactly what the site publishes; nothing is written. Problems in the content are raised as
+:class:`~storefront.errors.BuildFailed`, like a build would report them.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storefront.config import SiteConfig, load_config
+from storefront.documents import NewsletterIssue
+from storefront.errors import BuildFailed, StorefrontError
+from storefront.localize import localize
+from storefront.parsing import parse_chunk
+from storefront.reader import ReaderSettings
+from storefront.request import build_time
+from storefront.site import BuildOptions, SiteModel, build_model
+from storefront.sources import DOCUMENT_KINDS, discover_sources
+from storefront.theme import Theme, load_strings, resolve_theme_chain
+from storefront.urls import UrlBuilder
+
+
+@dataclass(frozen=True)
+class NewsletterSite:
+    root: Path
+    config: SiteConfig
+    urls: UrlBuilder
+    chain: tuple[Theme, ...]
+    strings: dict[str, str]
+    model: SiteModel
+    issues: tuple[NewsletterIssue, ...]  # every issue file, drafts and sent ones, by date
+    digests: dict[str, str]  # source path -> SHA-256 of the file
+    now: datetime
+
+
+def load_site(root: Path, now: datetime | None = None) -> NewsletterSite:
+    """Read the site at ``root`` as a public build would see it at ``now``."""
+    config = load_config(root)
+    if not config.newsletter.enabled:
+        raise StorefrontError(
+            "the newsletter is not set up: add to storefront.yaml a section\n"
+            "  newsletter:\n    form: newsletter   # the form people sign up with")
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    moment = now or build_time(zone)
+    urls = UrlBuilder.from_base_url(config.base_url)
+    chain = resolve_theme_chain(root, config.theme)
+    strings = load_strings(chain, config.language)
+    sources = discover_sources(root)
+    parsed = parse_chunk(ReaderSettings.of(config),
+                         [s for s in sources if s.kind in DOCUMENT_KINDS])
+    errors = [error for item in parsed for error in item.errors]
+    if errors:
+        raise BuildFailed(errors)
+    documents = [localize(item.document, urls) for item in parsed if item.document is not None]
+    model = build_model(documents, config, urls, BuildOptions(), moment)
+    issues = tuple(sorted((d for d in documents if isinstance(d, NewsletterIssue)),
+                          key=lambda issue: (issue.date, issue.slug)))
+    digests = {s.path: s.digest for s in sources}
+    return NewsletterSite(root, config, urls, chain, strings, model, issues, digests, moment)
+
+
+def find_issue(site: NewsletterSite, name: str) -> NewsletterIssue:
+    """The issue named by its slug, its file name or its path."""
+    wanted = name.strip().removesuffix(".md").rsplit("/", 1)[-1]
+    for issue in site.issues:
+        stem = issue.source.rsplit("/", 1)[-1].removesuffix(".md")
+        if wanted in (issue.slug, stem):
+            return issue
+    known = ", ".join(issue.slug for issue in site.issues) or "none yet"
+    raise StorefrontError(f'no newsletter issue "{name}" in content/newsletter/ (issues: {known}); '
+                          "draft one with: storefront newsletter new")

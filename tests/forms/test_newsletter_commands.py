@@ -1,0 +1,92 @@
+"""``storefront newsletter ...`` from the command line: what the owner reads and the files written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from forms_support import SmtpServer
+from newsletter_support import SECRET_TEXT, header, write_shop
+
+from storefront.cli import main
+
+READERS = """\
+Email Address,First Name,CONFIRM_TIME,evidence
+anna@example.com,Anna,2024-11-02 10:00:00,Mailchimp double opt-in
+bruno@example.com,Bruno,,
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    write_shop(tmp_path, smtp_port=smtp_server.port)
+    (tmp_path / "readers.csv").write_text(READERS, encoding="utf-8")
+    return tmp_path
+
+
+def run(root: Path, *args: str) -> int:
+    return main(["--root", str(root), "newsletter", *args])
+
+
+def test_import_list_export_remove(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(shop, "import", str(shop / "readers.csv")) == 0
+    assert "1 confirmed (with evidence of consent), 1 sent a confirmation mail" in \
+        capsys.readouterr().out
+    assert run(shop, "subscribers") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1 pending, 1 confirmed, 0 unsubscribed"
+    assert out[1].startswith("anna@example.com") and "confirmed" in out[1]
+    assert run(shop, "export", "--format", "json", "--status", "confirmed") == 0
+    [anna] = json.loads(capsys.readouterr().out)
+    assert anna["evidence"] == "Mailchimp double opt-in" and anna["confirmed_at"]
+    assert "confirm_nonce" not in anna
+    target = shop / "readers-out.csv"
+    assert run(shop, "export", "--output", str(target)) == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [r["email"] for r in rows] == ["anna@example.com", "bruno@example.com"]
+    assert run(shop, "remove", "anna@example.com") == 0
+    assert "it will not be mailed again" in capsys.readouterr().out
+    assert run(shop, "subscribers", "--status", "unsubscribed") == 0
+    assert "anna@example.com" in capsys.readouterr().out
+
+
+def test_a_bad_import_is_a_content_error(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (shop / "bad.csv").write_text("email\nnobody\n", encoding="utf-8")
+    assert run(shop, "import", str(shop / "bad.csv")) == 1
+    assert f'{shop / "bad.csv"}:2: "nobody" is not an e-mail address' in capsys.readouterr().err
+
+
+def test_preview_and_test_copy(shop: Path, smtp_server: SmtpServer,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    target = shop / "preview.html"
+    assert run(shop, "preview", "marzo", "--output", str(target)) == 0
+    html = target.read_text(encoding="utf-8")
+    assert "La lettera di marzo" in html and 'href="#unsubscribe"' in html
+    assert run(shop, "send", "marzo", "--test", "me@example.com") == 0
+    [copy] = smtp_server.sink.wait_for(1)
+    assert copy["To"] == "me@example.com" and header(copy, "Subject") == "[test] La lettera di marzo"
+    # a test copy queues nothing and marks nothing as sent
+    assert "sent:" not in (shop / "content/newsletter/2025-03-05-marzo.md").read_text()
+
+
+def test_without_a_newsletter_the_commands_say_how_to_set_it_up(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from forms_support import site_yaml
+
+    (tmp_path / "storefront.yaml").write_text(site_yaml(), encoding="utf-8")
+    assert main(["--root", str(tmp_path), "newsletter", "new"]) == 1
+    assert "the newsletter is not set up" in capsys.readouterr().err
+
+
+def test_new_drafts_an_issue(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(shop, "new", "Aprile in bottega") == 0
+    out = capsys.readouterr().out
+    assert "1 post(s) and 1 new or changed product(s) (first issue: everything)" in out
+    [draft] = (shop / "content" / "newsletter").glob("*-aprile-in-bottega.md")
+    assert draft.read_text(encoding="utf-8").startswith("---\ntitle: Aprile in bottega\n")
+    assert run(shop, "new", "Aprile in bottega") == 1  # never over an existing file
+    assert "already exists" in capsys.readouterr().err

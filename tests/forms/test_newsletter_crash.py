@@ -1,0 +1,81 @@
+"""``newsletter send`` killed with SIGKILL in the middle of 1,000 messages, then run again: every
+confirmed subscriber gets the issue, and at most the one message in flight arrives twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from forms_support import SmtpServer
+from newsletter_support import SECRET_TEXT, query, write_shop
+
+from storefront.newsletter import operations
+
+READERS = 1000
+
+
+def send_command(root: Path) -> list[str]:
+    return [sys.executable, "-m", "storefront", "--root", str(root), "newsletter", "send", "marzo"]
+
+
+def import_readers(root: Path, count: int) -> None:
+    lines = ["email,consent_at,evidence"]
+    lines += [f"reader{n:04d}@example.com,2025-01-10 10:00,double opt-in (old list)"
+              for n in range(count)]
+    outcome = operations.import_file(root, "\n".join(lines) + "\n", "readers.csv", "csv")
+    assert outcome["confirmed"] == count
+
+
+@pytest.mark.slow
+def test_sigkill_mid_send_then_resume(tmp_path: Path, smtp_server: SmtpServer,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    write_shop(tmp_path, smtp_port=smtp_server.port)
+    import_readers(tmp_path, READERS)
+    sink = smtp_server.sink
+    env = {**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT}
+
+    first = subprocess.Popen(send_command(tmp_path), env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(sink.messages) < 300 and time.monotonic() < deadline:
+            assert first.poll() is None, first.stderr.read() if first.stderr else ""
+            time.sleep(0.005)
+        os.kill(first.pid, signal.SIGKILL)
+        assert first.wait(30) == -signal.SIGKILL
+    finally:
+        if first.poll() is None:
+            first.kill()
+        if first.stderr is not None:
+            first.stderr.close()
+    delivered_before = len(sink.messages)
+    assert 300 <= delivered_before < READERS, "the kill must land in the middle of sending"
+    # what the killed sender left: its claims (including the one in flight), nothing else lost
+    [(claimed,)] = query(tmp_path, "SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND"
+                         " sent_at IS NULL AND claimed_by != ''")
+    [(marked,)] = query(tmp_path, "SELECT COUNT(*) FROM outbox WHERE outcome = 'sent'")
+    assert marked in (delivered_before, delivered_before - 1)  # the in-flight one, at most
+    assert claimed >= 1
+
+    second = subprocess.run(send_command(tmp_path), env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "resumed" in second.stdout and f"{READERS} sent" in second.stdout
+    sink.wait_for(READERS)
+    received = Counter(rcpt for _sender, rcpts in sink.envelopes for rcpt in rcpts)
+    assert set(received) == {f"reader{n:04d}@example.com" for n in range(READERS)}
+    duplicates = sum(count - 1 for count in received.values())
+    assert duplicates <= 1, [r for r, c in received.items() if c > 1]
+    # a third run sends nothing more
+    third = subprocess.run(send_command(tmp_path), env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert third.returncode == 0 and "0 still to send" in third.stdout
+    time.sleep(0.2)
+    assert len(sink.messages) == READERS + duplicates
