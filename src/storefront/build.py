@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storefront.bundle import ThemeAssets, theme_assets
+from storefront.bundle import AssetsMemo
 from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
 from storefront.checks import (
     LinkTargets,
@@ -113,7 +113,7 @@ class BuildSession:
         self._pending_memo = PageMemo()
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
-        self._assets: tuple[str, ThemeAssets | None] = ("", None)  # theme key, its static files
+        self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
 
     @property
     def cache(self) -> BuildCache:
@@ -191,7 +191,8 @@ class BuildSession:
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
-        assets = self._theme_assets(inputs)
+        assets = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
+                                  self.request.options.hashed_assets)
         plan = plan_outputs(tasks, model, config, urls, assets.outputs,
                             [s for s in inputs.sources if s.kind == "assets"], strings)
         reasons = unpublished_reasons(local, model, inputs.now)
@@ -200,17 +201,6 @@ class BuildSession:
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
                         template_identity(make_environment(inputs.chain)), presentation,
                         image_warnings(model), left_out_summary(reasons))
-
-    def _theme_assets(self, inputs: _Inputs) -> ThemeAssets:
-        """The theme's static files, bundled and named; made again only when a theme file (or
-        storefront's code) changed since the session's last build."""
-        hashed = self.request.options.hashed_assets
-        key = digest(inputs.theme_key, str(hashed))
-        known, assets = self._assets
-        if known != key or assets is None:
-            assets = theme_assets(inputs.chain, inputs.theme_files, hashed)
-            self._assets = (key, assets)
-        return assets
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""

@@ -212,6 +212,22 @@ def theme_assets(chain: Sequence[Theme], files: Sequence[tuple[str, str]],
     return bundle_assets(sources, stylesheets, hashed)
 
 
+class AssetsMemo:
+    """A session's last :func:`theme_assets`, made again only when the theme key (storefront's code
+    and every theme file) or the naming changes: a preview save of a post does not minify again."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, bool] | None = None
+        self._assets: ThemeAssets | None = None
+
+    def get(self, chain: Sequence[Theme], files: Sequence[tuple[str, str]], theme_key: str,
+            hashed: bool) -> ThemeAssets:
+        if self._assets is None or self._key != (theme_key, hashed):
+            self._assets = None  # a failed bundle leaves nothing to reuse
+            self._assets, self._key = theme_assets(chain, files, hashed), (theme_key, hashed)
+        return self._assets
+
+
 def _line_of(path: Path, key: str) -> int:
     try:
         return line_of_key(path.read_text(encoding="utf-8"), key)

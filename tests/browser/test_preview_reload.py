@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,16 +13,23 @@ from storefront.preview import PreviewServer
 from support import SITES
 
 
-@pytest.fixture
-def preview(tmp_path: Path):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "basic", site)
+@contextmanager
+def serving(site: Path) -> Iterator[tuple[Path, str]]:
+    """The preview of ``site`` on a free port: the site and the server's address."""
     server = PreviewServer(site, log=lambda line: None, port=0)
     server.start()
     try:
         yield site, f"http://127.0.0.1:{server.port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def preview(tmp_path: Path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    with serving(site) as running:
+        yield running
 
 
 @pytest.mark.browser
@@ -56,12 +65,8 @@ def themed_preview(tmp_path: Path):
         ".site-main { outline: 3px solid rgb(1, 2, 3) }\n", encoding="utf-8")
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
-    server = PreviewServer(site, log=lambda line: None, port=0)
-    server.start()
-    try:
-        yield site, f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
+    with serving(site) as running:
+        yield running
 
 
 @pytest.mark.browser
