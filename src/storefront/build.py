@@ -111,6 +111,7 @@ class BuildSession:
         self.stats = StatCache()  # a session reads only the files whose stat changed
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
         self._pending_memo = PageMemo()
+        self._previous: dict[str, OutputRecord] = {}
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
@@ -141,8 +142,7 @@ class BuildSession:
         records, rendered = self._render(inputs, planned)
         report = self._write(inputs, planned, records)
         self.serial += 1
-        self.cache.save_outputs(inputs.variant, records, self.serial,
-                                self.records.get(inputs.variant))
+        self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)
@@ -226,6 +226,7 @@ class BuildSession:
         previous = self.records.get(inputs.variant)
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
+        self._previous = previous  # what save_outputs compares with
         manifest = read_manifest(inputs.output)
         self._checked = {}
 
@@ -276,7 +277,7 @@ class BuildSession:
             if output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
-                                       file=self.cache.page_path(record.sha256)))
+                                       file=self.cache.page_path(record.sha256), link=True))
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))

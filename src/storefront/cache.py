@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storefront.deps import DependencyRecord
+from storefront.records import OutputRecord, StoredDocument, checksum_of
+
+__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "remove_cache", "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
@@ -43,47 +43,6 @@ CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
 """
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A parsed document as stored: its key, its fields as JSON, and its HTML kept apart (the
-    bulk of the bytes, which then need no JSON decoding)."""
-
-    key: str
-    meta: str
-    html: str
-    summary: str
-
-    def checksum(self) -> str:
-        return _checksum(f"{self.meta}\x00{self.html}\x00{self.summary}")
-
-
-@dataclass(frozen=True)
-class OutputRecord:
-    """How an output was last made: its inputs' fingerprint, its bytes' hash, what it read."""
-
-    fingerprint: str
-    sha256: str
-    size: int
-    deps: DependencyRecord = field(default_factory=DependencyRecord)
-
-    def to_json(self) -> str:
-        deps = self.deps
-        return json.dumps([self.fingerprint, self.sha256, self.size, list(deps.templates),
-                           [list(d) for d in deps.documents], [list(c) for c in deps.calls],
-                           deps.clock], separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> OutputRecord:
-        fingerprint, sha, size, templates, documents, calls, clock = json.loads(text)
-        return cls(str(fingerprint), str(sha), int(size), DependencyRecord(
-            tuple(str(t) for t in templates), tuple((str(s), str(lv)) for s, lv in documents),
-            tuple((str(n), str(a)) for n, a in calls), str(clock)))
-
-
-def _checksum(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class BuildCache:
@@ -221,7 +180,7 @@ class BuildCache:
         found = {}
         for path, payload, checksum in rows:
             try:
-                if _checksum(payload) != checksum:
+                if checksum_of(payload) != checksum:
                     raise ValueError("checksum")
                 found[path] = OutputRecord.from_json(payload)
             except (ValueError, TypeError):
@@ -236,7 +195,7 @@ class BuildCache:
         """
         if previous is None:
             previous = self.outputs(variant)
-        changed = [(variant, path, record.sha256, text, _checksum(text))
+        changed = [(variant, path, record.sha256, text, checksum_of(text))
                    for path, record, text in ((p, r, r.to_json()) for p, r in sorted(records.items())
                                               if previous.get(p) != r)]
         gone = [(variant, path) for path in sorted(set(previous) - set(records))]
@@ -284,24 +243,18 @@ class BuildCache:
             return None
         if row is None:
             return None
-        if _checksum(row[0]) != row[1]:
+        if checksum_of(row[0]) != row[1]:
             self.discarded += 1
             return None
         return str(row[0])
 
     def save_memo(self, key: str, payload: str) -> None:
-        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, _checksum(payload))])
+        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, checksum_of(payload))])
 
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
         return os.path.join(self._pages, sha256[:2], sha256)
-
-    def has_page(self, sha256: str, size: int) -> bool:
-        try:
-            return os.stat(self.page_path(sha256)).st_size == size
-        except OSError:
-            return False
 
     def read_page(self, sha256: str) -> bytes | None:
         """A stored page, or None when it is missing or its bytes do not match its name."""
@@ -346,6 +299,7 @@ def store_page(folder: Path, data: bytes) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(temp, 0o644)  # output files may be hard links to it: readable like any page
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

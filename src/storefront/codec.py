@@ -128,17 +128,31 @@ def _fixed_tuple(items: list[Decoder], data: Any) -> tuple[Any, ...]:
     return tuple(item(x) for item, x in zip(items, data, strict=True))
 
 
+_PLAIN_TYPES = {str: str, int: int, bool: bool}
+
+
 def _dataclass_decoder(cls: type) -> Decoder:
     hints = type_hints(cls)
-    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    # fields of a plain type are checked in place; the others go through their decoder
+    plain = {f.name: _PLAIN_TYPES[hints[f.name]] for f in dataclasses.fields(cls)
+             if hints[f.name] in _PLAIN_TYPES}
+    other = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)
+             if f.name not in plain]
+    count = len(plain) + len(other)
 
     def build(data: Any) -> Any:
-        if not isinstance(data, dict) or len(data) != len(fields):
+        if not isinstance(data, dict) or len(data) != count:
             raise CodecError(f"expected the fields of {cls.__name__}")
         try:
-            return cls(**{name: field(data[name]) for name, field in fields})
+            values = {name: data[name] for name in plain}
+            for name, kind in plain.items():
+                if type(values[name]) is not kind:
+                    raise CodecError(f"{cls.__name__}.{name} is not a {kind.__name__}")
+            for name, field in other:
+                values[name] = field(data[name])
         except KeyError as exc:
             raise CodecError(f"{cls.__name__}.{exc.args[0]} is missing") from None
+        return cls(**values)
 
     return build
 

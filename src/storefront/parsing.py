@@ -81,18 +81,21 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             todo.append(source)
     errors: list[ContentError] = []
     fresh: list[tuple[str, StoredDocument]] = []
-    for start in range(0, len(todo), 256):  # in slices: progress shown, cache written as it goes
-        for outcome in pool.map(parse_chunk, settings, todo[start:start + 256], chunk=8):
+    done = 0
+    for part in pool.imap(parse_chunk, settings, todo, chunk=8):  # progress and cache as it goes
+        for outcome in part:
             errors.extend(outcome.errors)
             if outcome.document is not None:
                 key = keys[outcome.path]
                 found[outcome.path] = (outcome.document, outcome.hashes)
                 memory[outcome.path] = (key, outcome.document, outcome.hashes)
                 fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
-        cache.save_documents(fresh)
-        fresh.clear()
-        if progress is not None:
-            progress(min(len(todo), start + 256), len(todo))
+        done += len(part)
+        if len(fresh) >= 256 or done == len(todo):
+            cache.save_documents(fresh)
+            fresh.clear()
+            if progress is not None:
+                progress(done, len(todo))
     for path in [p for p in memory if p not in keys]:
         del memory[path]
     ordered = [s.path for s in sources if s.path in found]

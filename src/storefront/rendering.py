@@ -221,15 +221,15 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         state = with_deferred_bodies(state)
     errors: list[ContentError] = []
     done = 0
-    for start in range(0, len(todo), 512):  # in slices, so progress can be shown
-        for outcome in pool.map(render_chunk, state, todo[start:start + 512]):
+    for part in pool.imap(render_chunk, state, todo):  # progress shown as pages come in
+        for outcome in part:
             if outcome.errors:
                 errors.extend(outcome.errors)
                 continue
             fingerprint = fingerprints.page(signatures[outcome.index], outcome.deps)
             result[paths[outcome.index]] = OutputRecord(fingerprint, outcome.sha256, outcome.size,
                                                         outcome.deps)
-        done = min(len(todo), start + 512)
+        done += len(part)
         if progress is not None:
             progress(done, len(todo))
     now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),

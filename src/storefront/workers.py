@@ -21,7 +21,7 @@ import pickle
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,16 +74,21 @@ class WorkerPool:
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
             items: Sequence[I], chunk: int = 16) -> list[R]:
         """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``."""
+        return [result for part in self.imap(function, state, items, chunk) for result in part]
+
+    def imap(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
+             items: Sequence[I], chunk: int = 16) -> Iterator[list[R]]:
+        """Like :meth:`map`, one chunk's results at a time, in order, as they are ready: every
+        chunk is handed out at once, so the workers never wait while the caller uses results."""
         if not self.parallel(len(items)):
-            return function(state, items)
+            for start in range(0, len(items), max(chunk, 64)):
+                yield function(state, items[start:start + max(chunk, 64)])
+            return
         chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
         chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
         path = self._state_file(state)
         executor = self._start()
-        results: list[R] = []
-        for part in executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks):
-            results.extend(part)
-        return results
+        yield from executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks)
 
     def _state_file(self, state: Any) -> str:
         known = self._states.get(id(state))
