@@ -203,13 +203,18 @@ def theme_assets(chain: Sequence[Theme], files: Sequence[tuple[str, str]],
         for name in theme.stylesheets:
             if name not in sources:
                 errors.append(error_at(
-                    f"{theme.label}/theme.yaml", _line_of(theme.path / "theme.yaml", "stylesheets"),
+                    f"{theme.label}/theme.yaml", _line_of(theme.path / "theme.yaml", name),
                     f"the stylesheet {name} is not in the theme's static/ folder",
                     f"create {theme.label}/static/{name}, or remove it from stylesheets:"))
+                continue
             stylesheets.append(name)
+    try:
+        assets = bundle_assets(sources, stylesheets, hashed)
+    except BuildFailed as failed:  # every problem of the theme's static files at once
+        raise BuildFailed([*errors, *failed.errors]) from None
     if errors:
         raise BuildFailed(errors)
-    return bundle_assets(sources, stylesheets, hashed)
+    return assets
 
 
 class AssetsMemo:
@@ -228,8 +233,13 @@ class AssetsMemo:
         return self._assets
 
 
-def _line_of(path: Path, key: str) -> int:
+def _line_of(path: Path, stylesheet: str) -> int:
+    """The line of ``theme.yaml`` that lists ``stylesheet`` (else that of ``stylesheets:``)."""
     try:
-        return line_of_key(path.read_text(encoding="utf-8"), key)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return 0
+    start = line_of_key(text, "stylesheets")
+    lines = text.split("\n")
+    return next((number for number, line in enumerate(lines[start - 1:], start)
+                 if stylesheet in line), start) if start else 0
