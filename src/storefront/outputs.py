@@ -5,8 +5,8 @@ file, or a description such as "the feeds") and how it is produced: a page rende
 :class:`~storefront.plan.RenderTask`, a feed made from posts, a small generated file (sitemap,
 robots.txt, the theme's minified and bundled stylesheets and scripts: :mod:`storefront.bundle`)
 or a file copied as it is (the theme's other static files, assets; streamed, never held in
-memory). URL collisions and link targets are checked against
-this plan, and the later stages render and write only what it lists.
+memory). URL collisions and link targets are checked against this plan, and the later stages
+render and write only what it lists.
 """
 
 from __future__ import annotations
