@@ -4,7 +4,10 @@ A property test applies random sequences of edits, additions, deletions and rena
 products, FAQs, pages, templates, theme strings, the child theme's static files (its stylesheet,
 bundled with the default one; an image it links with url(); a favicon replacing the default's), the
 config (holiday closures too) and the build time (crossing the days a closure's notice appears,
-starts and ends) to a fixture site.
+starts and ends) to a fixture site, and of what the shop's channels read: product tags (tag pages),
+brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
+``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap)
+and which page shows the shipping and returns policies (the products' structured data link to it).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -37,6 +40,9 @@ POSTS = "content/posts"
 WORDS = st.sampled_from(["pane", "forno", "lievito", "grano", "l'impasto", '"caldo"', "--", "..."])
 TEXT = st.lists(WORDS, min_size=1, max_size=8).map(" ".join)
 TAGS = st.lists(st.sampled_from(["pane", "dolci", "forno", "Natale", "grani"]), max_size=3)
+# old addresses now and then taken: another document's alias, a page, a document's own alias
+TAKEN = ["/prodotti/pane-antico/", "/blog/", "/focaccia", "/vecchio-0/"]
+GTINS = ["4006381333931", "8001234567897", "4006381333932"]  # the last one's check digit is wrong
 
 
 def start_site(folder: Path) -> Path:
@@ -57,8 +63,9 @@ def start_site(folder: Path) -> Path:
 
 
 THEME_YAML = "name: custom\nextends: default\nstylesheets: [css/custom.css]\n"
-# build times: 2024-06-21, 2024-07-03, 2024-07-25, 2024-12-12, 2025-01-01, 2100-01-01
-CLOCKS = [1719000000, 1720000000, 1721900000, 1734000000, 1735700000, 4102444800]
+# build times: 2024-06-21, a day later (the merchant feed's sale dates), 2024-07-03, 2024-07-25,
+# 2024-12-12, 2025-01-01 (a new year), 2100-01-01 (the sales and preorders over)
+CLOCKS = [1719000000, 1719100000, 1720000000, 1721900000, 1734000000, 1735700000, 4102444800]
 # holiday closures whose notice appears, starts and ends between those build times
 CLOSURES = [
     "{from: 2024-07-01, until: 2024-07-20, note: Ferie}",
@@ -90,9 +97,57 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
-        "static", "closures",
+        "static", "closures", "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
+        "policies",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
+
+
+def set_key(path: Path, key: str, value: str | None) -> None:
+    """Write ``key: value`` in the front matter (replacing the key's line), or remove it (None)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    end = lines.index("---", 1)
+    kept: list[str] = []
+    for line in lines[1:end]:
+        if line.startswith(f"{key}:") or (line.startswith(" ") and kept and kept[-1] == ""):
+            kept.append("")  # the key's line, or an item of its block list
+        else:
+            kept.append(line)
+    kept = [line for line in kept if line]
+    added = [f"{key}: {value}"] if value is not None else []
+    path.write_text("\n".join([lines[0], *added, *kept, *lines[end:]]), encoding="utf-8")
+
+
+def apply_channels(site: Path, kind: str, index: int, text: str, tags: list[str],
+                   day: int) -> None:
+    """Edits of what the channels read, on a product (or, for aliases and noindex, a post or
+    page too)."""
+    products = sorted((site / "content/products").glob("*.md"))
+    product = products[index % len(products)]
+    documents = [*products, *posts(site), *sorted((site / "content/pages").glob("*.md"))]
+    position = (index + day) % len(documents)
+    target = documents[position]
+    if kind == "product_tags":
+        set_key(product, "tags", "[" + ", ".join(json.dumps(t) for t in tags) + "]")
+    elif kind == "brand":
+        set_key(product, "brand", json.dumps(text) if day % 3 else None)
+    elif kind == "gtin":
+        gtin = GTINS[2] if day % 9 == 0 else GTINS[day % 2]  # now and then a wrong one
+        set_key(product, "gtin", gtin if index % 4 else None)
+    elif kind == "product_date":
+        key = "updated" if index % 2 else "date"
+        set_key(product, key, f"2024-{day % 12 + 1:02d}-{day:02d}" if day % 5 else None)
+    elif kind == "aliases":
+        # a folder, a page, a name for a folder, a name only a server can redirect
+        own = [f"/vecchio-{position}{end}" for end in ("/", ".html", "", ".php")]
+        extra = TAKEN[day % len(TAKEN)] if day % 6 == 0 else own[day % 4] if day % 2 else ""
+        chosen = dict.fromkeys(a for a in (own[index % 4], extra) if a)
+        set_key(target, "aliases", f"[{', '.join(chosen)}]" if index % 5 else None)
+    elif kind == "noindex":
+        set_key(target, "noindex", ["true", "false", None][day % 3])
+    elif kind == "policies":
+        pages = sorted((site / "content/pages").glob("*.md"))
+        set_key(pages[index % len(pages)], "policies", "true" if day % 2 else None)
 
 
 def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
@@ -101,7 +156,9 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
     assert isinstance(day, int)
     existing = posts(site)
     pick = existing[index % len(existing)] if existing else None
-    if kind == "edit_body" and pick is not None:
+    if kind in ("product_tags", "brand", "gtin", "product_date", "aliases", "noindex", "policies"):
+        apply_channels(site, kind, index, text, tags, day)
+    elif kind == "edit_body" and pick is not None:
         with pick.open("a", encoding="utf-8") as handle:
             handle.write(f"\n{text}\n")
     elif kind == "edit_title" and pick is not None:

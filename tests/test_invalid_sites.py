@@ -18,7 +18,8 @@ def test_every_required_kind_of_invalid_input_has_a_case() -> None:
         "invalid-yaml", "missing-title", "bad-date", "price-not-number", "unknown-currency",
         "unknown-availability", "duplicate-url", "unknown-config-key", "missing-theme",
         "template-syntax-error", "unclosed-front-matter", "not-utf8", "unsafe-slug",
-        "unsafe-permalink",
+        "unsafe-permalink", "bad-gtin", "unknown-condition", "alias-collides-with-page",
+        "alias-collides-with-alias", "bad-policy-config", "shipping-country-twice", "merchant-ids",
     }
     assert required <= set(CASES)
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from storefront.bundle import AssetsMemo
-from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
+from storefront.cache import DATABASE, BuildCache, OutputRecord
+from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -50,7 +51,7 @@ from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.presentation import Presentation
 from storefront.reader import ReaderSettings
-from storefront.rendering import PageMemo, RenderState, render_pages, template_identity
+from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -89,6 +90,7 @@ class _Planned:
     model: SiteModel
     strings: dict[str, str]
     plan: OutputPlan
+    channels: ChannelPlan  # feeds and redirects, with their own problems
     paths: tuple[str, ...]  # output path of each planned output
     identity: Callable[[str], str]  # what each template name resolves to
     presentation: Presentation  # the answers of asset_url() and closures()
@@ -147,8 +149,8 @@ class BuildSession:
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change,
-            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.year,
+            inputs.digest, planned.model.next_change, planned.channels.recheck,
+            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
@@ -162,7 +164,8 @@ class BuildSession:
         request = self.request
         config = effective_config(request)
         check_output_folder(request.root, request.output_dir)
-        now = request.now or build_time(zoneinfo.ZoneInfo(config.timezone))
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
         self._stage("reading", 0, 1)
         sources = discover_sources(request.root, self.stats)
@@ -191,21 +194,25 @@ class BuildSession:
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
+        channels = plan_channels(model, config, urls, strings, inputs.now)
         assets = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
                                   self.request.options.hashed_assets)
-        plan = plan_outputs(tasks, model, config, urls, assets.outputs,
-                            [s for s in inputs.sources if s.kind == "assets"], strings)
+        plan = plan_outputs(tasks, channels.outputs, channels.pages, urls, assets.outputs,
+                            [s for s in inputs.sources if s.kind == "assets"])
         reasons = unpublished_reasons(local, model, inputs.now)
+        warnings = [*image_warnings(model), *channels.warnings]
         presentation = Presentation.of(assets.names, urls, model.closures, config.effective_locale)
-        return _Planned(parsed, local, model, strings, plan,
+        return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)), presentation,
-                        image_warnings(model), left_out_summary(reasons))
+                        template_identity(make_environment(inputs.chain)), presentation, warnings,
+                        left_out_summary(reasons))
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
+        problems += check_aliases(planned.channels, plan.claims, urls)
+        problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # only what is published is checked: a draft waiting for its photo must not block a build
         problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
@@ -256,16 +263,8 @@ class BuildSession:
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
-        for output, path in zip(outputs, planned.paths, strict=True):
-            if output.kind != "feed":
-                continue
-            assert output.make is not None
-            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
-            record = previous.get(path)
-            if record is None or record.fingerprint != fingerprint or not available(path, record):
-                data = output.make()
-                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
-            records[path] = record
+        records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                                  self.cache.pages))
         self._pending_memo = memo  # kept only if the build succeeds
         return records, len(rendered)
 

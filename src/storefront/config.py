@@ -18,6 +18,7 @@ import yaml
 
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
+from storefront.policyconfig import Returns, Shipping, check_policies
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
@@ -132,6 +133,15 @@ class Permalinks:
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    items: int = field(default=20, metadata=field_doc("entries in each feed", minimum=1))
+    content: Literal["full", "summary"] = field(
+        default="full", metadata=field_doc("full text or only the summary in feed entries"))
+    merchant: bool = field(
+        default=False, metadata=field_doc("write the Google Merchant Center product feed"))
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = field(metadata=field_doc("site title"))
     base_url: str = field(
@@ -182,6 +192,9 @@ class SiteConfig:
     has_form_endpoint: bool = field(
         default=True, metadata=field_doc("whether storefront.yaml configures form_endpoint",
                                          internal=True))
+    feeds: FeedSettings = field(default_factory=FeedSettings, metadata=field_doc("feed settings"))
+    shipping: Shipping | None = field(default=None, metadata=field_doc("shop-wide shipping policy"))
+    returns: Returns | None = field(default=None, metadata=field_doc("shop-wide returns policy"))
     newsletter: NewsletterSettings = field(
         default_factory=NewsletterSettings, metadata=field_doc("the newsletter (mailing list)")
     )
@@ -220,6 +233,10 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     config = mapper.build(SiteConfig, node)
     errors: list[ContentError] = list(mapper.errors)
     if config is None or errors:
+        raise BuildFailed(errors)
+    errors = check_policies(node, config.shipping, config.returns,
+                            config.business.address.country.upper(), path)
+    if errors:
         raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
     errors = check_newsletter(config, text, path)

@@ -34,11 +34,15 @@ from storefront.urls import UrlBuilder
 
 Level = Literal["card", "full"]
 D = TypeVar("D", bound=Document)
-ClockUse = Literal["", "year", "moment"]
-_CLOCK_ORDER = {"": 0, "year": 1, "moment": 2}
+# How much of the build time an output uses: nothing, its year (the footer's ©), its day (the
+# merchant feed's sale dates; no template can ask for it) or the exact moment. Each includes the
+# ones before it.
+ClockUse = Literal["", "year", "day", "moment"]
+_CLOCK_ORDER = {"": 0, "year": 1, "day": 2, "moment": 3}
 
-# The fields of a document that only its own page shows; everything else is its "card".
-BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines"})
+# The fields of a document that only its own page shows; everything else is its "card". (A
+# document's old addresses matter to its feeds' ids and the redirects, never to a listing.)
+BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases"})
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,8 @@ class Fingerprinter:
     def clock(self, use: str) -> str:
         if use == "moment":
             return self.now.isoformat()
+        if use == "day":
+            return self.now.date().isoformat()
         return str(self.now.year) if use == "year" else ""
 
     def page(self, page_signature: str, record: DependencyRecord) -> str:

@@ -2,27 +2,25 @@
 
 Pure. Each :class:`Output` says where it goes, which URL it answers, who claims it (a content
 file, or a description such as "the feeds") and how it is produced: a page rendered from a
-:class:`~storefront.plan.RenderTask`, a feed made from posts, a small generated file (sitemap,
-robots.txt, the theme's minified and bundled stylesheets and scripts: :mod:`storefront.bundle`)
-or a file copied as it is (the theme's other static files, assets; streamed, never held in
-memory). URL collisions and link targets are checked against this plan, and the later stages
-render and write only what it lists.
+:class:`~storefront.plan.RenderTask`, a feed made from documents (planned by
+:mod:`storefront.channels`, made only when its inputs changed), a small generated file (sitemap,
+robots.txt, the redirects, the theme's minified and bundled stylesheets and scripts:
+:mod:`storefront.bundle`) or a file copied as it is (the theme's other static files, assets;
+streamed, never held in memory). URL collisions and link targets are checked against this plan,
+and the later stages render and write only what it lists.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from storefront.archive import render_issue_feed
 from storefront.bundle import StaticOutput
-from storefront.feeds import render_atom, render_rss
-from storefront.plan import RenderTask, newsletter_feed_url
+from storefront.plan import RenderTask
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
-from storefront.site import SiteModel
 from storefront.sources import SourceFile
 from storefront.urls import UnsafePath, UrlBuilder
 
@@ -41,7 +39,10 @@ class Output:
     sha256: str = ""  # file, data: the hash of the bytes
     data: bytes | None = None  # data: the bytes
     make: Callable[[], bytes] | None = field(default=None, compare=False)  # feed: makes the bytes
-    inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content)
+    inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content), in order
+    extra: str = ""  # feed: what else its bytes depend on besides them and the site (a title)
+    clock: str = ""  # feed: "day" when its bytes depend on the build day (see deps.ClockUse)
+    alias: bool = False  # page: a redirect page at an old address (checked as an alias)
 
 
 @dataclass(frozen=True)
@@ -51,45 +52,34 @@ class OutputPlan:
 
     @property
     def claims(self) -> list[tuple[str, str]]:
-        return [(output.url, output.source) for output in self.outputs]
+        """Who claims each URL; redirect pages are checked as aliases, not claims."""
+        return [(output.url, output.source) for output in self.outputs if not output.alias]
 
     @property
     def known(self) -> frozenset[str]:
-        """Every URL the build writes (what links may lead to)."""
-        return frozenset(output.url for output in self.outputs)
+        """Every URL the build writes, old addresses aside (what links may lead to)."""
+        return frozenset(output.url for output in self.outputs if not output.alias)
 
     @property
     def pages(self) -> frozenset[str]:
-        return frozenset(task.url for task in self.tasks)
+        """The site's pages (``page_exists``), redirect pages aside."""
+        return frozenset(output.url for output in self.outputs
+                         if output.kind == "page" and not output.alias)
 
 
-def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls: UrlBuilder,
-                 static: tuple[StaticOutput, ...], assets: list[SourceFile],
-                 strings: dict[str, str] | None = None) -> OutputPlan:
-    """All outputs of a build: pages, feeds, sitemap, robots, theme static files and assets."""
-    from storefront.config import SiteConfig
-
-    assert isinstance(config, SiteConfig)
+def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
+                 redirect_pages: Sequence[RenderTask], urls: UrlBuilder, static: Sequence[StaticOutput],
+                 assets: list[SourceFile]) -> OutputPlan:
+    """All outputs of a build: pages, the ``generated`` files (feeds, redirects: see
+    :mod:`storefront.channels`), sitemap, robots, theme static files, assets and redirect pages."""
     outputs = [Output(task.url, task.source, "page", task=index) for index, task in enumerate(tasks)]
-    posts = model.posts
-    inputs = tuple(post.source for post in posts[:20])
-    for name, render in (("/feed.xml", render_rss), ("/atom.xml", render_atom)):
-        url = urls.url(name)
-        outputs.append(Output(url, "the feeds", "feed", inputs=inputs,
-                              make=_feed(render, posts, config, urls, url)))
-    if config.newsletter.enabled or model.newsletter:
-        url = newsletter_feed_url(config, urls)
-        title = f"{(strings or {}).get('nl_archive', 'Newsletter')} · {config.title}"
-        issues = model.newsletter
-        outputs.append(Output(url, "the newsletter archive", "feed",
-                              inputs=tuple(issue.source for issue in issues[:20]),
-                              make=lambda: render_issue_feed(issues, config, urls, url, title)))
+    outputs += generated
     entries = [SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
                for task in tasks if not task.meta.noindex]
     sitemap = urls.url("/sitemap.xml")
-    outputs.append(_data(sitemap, "the sitemap", render_sitemap(entries)))
-    outputs.append(_data(urls.url("/robots.txt"), "the sitemap",
-                         render_robots(urls.absolute(sitemap))))
+    outputs.append(data_output(sitemap, "the sitemap", render_sitemap(entries)))
+    outputs.append(data_output(urls.url("/robots.txt"), "the sitemap",
+                               render_robots(urls.absolute(sitemap))))
     for item in static:
         url = urls.url(f"/static/{item.name}")
         outputs.append(Output(url, "the theme's static files", "data", data=item.data,
@@ -99,7 +89,9 @@ def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls
     for asset in assets:
         outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
                               file=asset.file, sha256=asset.digest))
-    return OutputPlan(tuple(tasks), tuple(outputs))
+    outputs += [Output(task.url, task.source, "page", task=index, alias=True)
+                for index, task in enumerate(redirect_pages, len(tasks))]
+    return OutputPlan((*tasks, *redirect_pages), tuple(outputs))
 
 
 def output_path(output: Output, urls: UrlBuilder) -> str | None:
@@ -110,10 +102,8 @@ def output_path(output: Output, urls: UrlBuilder) -> str | None:
         return None
 
 
-def _data(url: str, source: str, data: bytes) -> Output:
+def data_output(url: str, source: str, data: bytes) -> Output:
+    """A small generated file, made every build and written only when its bytes changed."""
     return Output(url, source, "data", data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _feed(render: Callable[..., bytes], posts: tuple[object, ...], config: object,
-          urls: UrlBuilder, url: str) -> Callable[[], bytes]:
-    return lambda: render(posts, config, urls, url)

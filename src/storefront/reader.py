@@ -24,21 +24,17 @@ from storefront.documents import (
     Category,
     Document,
     FaqEntry,
-    FaqMeta,
-    IssueMeta,
     Lines,
     NewsletterIssue,
     Page,
-    PageMeta,
     Post,
-    PostMeta,
     Product,
-    ProductMeta,
     Tag,
 )
 from storefront.errors import BuildFailed, error_at
 from storefront.frontmatter import split_front_matter
 from storefront.markdown import plain_summary, slugify
+from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
@@ -60,11 +56,13 @@ class ReaderSettings:
     author: str
     currency: str
     form_names: tuple[str, ...]
+    has_policies: bool  # storefront.yaml declares shipping: or returns: (pages may show them)
 
     @classmethod
     def of(cls, config: SiteConfig) -> ReaderSettings:
         return cls(config.timezone, config.permalinks, config.author, config.currency,
-                   tuple(sorted(config.forms)))
+                   tuple(sorted(config.forms)),
+                   config.shipping is not None or config.returns is not None)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -104,7 +102,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
-                        slugify(source.stem) or "faq", meta.draft, body.links, lines)
+                        slugify(source.stem) or "faq", meta.draft, body.links, lines, meta.aliases)
     assert isinstance(meta, PageMeta)
     slug = meta.slug or slugify(source.stem) or "page"
     if meta.form is not None and meta.form not in settings.form_names:
@@ -112,9 +110,16 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         raise BuildFailed([error_at(source.path, dict(lines).get("form", 1),
                                     f'form "{meta.form}" is not defined in storefront.yaml',
                                     f"known forms: {known}")])
+    if meta.policies and not settings.has_policies:
+        raise BuildFailed([error_at(source.path, dict(lines).get("policies", 1),
+                                    "policies: true, but storefront.yaml has no shipping: or "
+                                    "returns: section to show",
+                                    "describe them in storefront.yaml (see the README), or remove "
+                                    "policies: from this page")])
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
-                body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines)
+                body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
+                meta.noindex, meta.aliases, meta.policies)
 
 
 def key_lines(node: yaml.Node | None, offset: int) -> Lines:
@@ -159,7 +164,7 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
-        lines=lines,
+        lines=lines, noindex=meta.noindex, aliases=meta.aliases,
     )
 
 
@@ -175,7 +180,8 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
         url=_SITE_PATHS.permalink(settings.permalinks.newsletter_issue, slug),
         sent=localize(meta.sent, zone) if meta.sent else None, draft=meta.draft,
         content_html=body.content_html, links=body.links, lines=lines,
-        description=meta.summary or plain_summary(body.summary_html),
+        description=meta.summary or plain_summary(body.summary_html), noindex=meta.noindex,
+        aliases=meta.aliases,
     )
 
 
@@ -198,6 +204,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         # categories are sections of the catalogue page: an anchor there
         category = Category(meta.category, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
+    zone = settings.zone
     return Product(
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
@@ -205,11 +212,15 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         price=meta.price, currency=meta.currency or settings.currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
-        sale_until=localize(meta.sale_until, settings.zone) if meta.sale_until else None,
+        sale_until=localize(meta.sale_until, zone) if meta.sale_until else None,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
-        draft=meta.draft, featured=meta.featured, links=body.links, lines=lines,
-        pinned=meta.pinned,
+        draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,
+        gtin=meta.gtin, mpn=meta.mpn, condition=meta.condition,
+        date=localize(meta.date, zone) if meta.date else None,
+        updated=localize(meta.updated, zone) if meta.updated else None,
+        availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
+        noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
     )
 
 

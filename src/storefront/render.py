@@ -63,12 +63,13 @@ class Renderer:
         formatter = Formatter(config.effective_locale, config.timezone)
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
-            phone_href=phone_href, abs_url=urls.absolute,
+            phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
             markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
         )
         self.env.globals.update(
             site=config, t=Translator(strings, config.language), url=urls.url,
-            feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml")},
+            feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml"),
+                   "json": urls.url("/feed.json")},
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
             build_time=TrackedNow.of(build_time), lang=config.language,
             page_exists=tracked("page_exists", page_exists_in(pages, urls)),

@@ -5,7 +5,8 @@ fingerprint of its inputs, the hash of its bytes and the dependencies it recorde
 rendered again only when the fingerprint of those same dependencies, evaluated now, differs (or
 its bytes are nowhere to be found); then its new record is what it read this time. Rendered pages
 go straight into the cache's page folder (named by their SHA-256), so no process holds the whole
-site in memory and the write stage copies them into place.
+site in memory and the write stage copies them into place. Feeds go there too, made again only
+when the documents they list (or the site, or their clock) changed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from storefront.deps import BodyLoader, DependencyRecord, deferred, set_body_loa
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
 from storefront.localize import prefix_links
+from storefront.outputs import Output
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation
 from storefront.site import NavItem
@@ -235,3 +237,23 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
     now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),
                    dict(zip(paths, signatures, strict=True)), documents)
     return result, todo, errors, now
+
+
+def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],
+               fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
+               page_folder: Path) -> dict[str, OutputRecord]:
+    """Make the feeds whose inputs changed (``paths[i]`` is where ``outputs[i]`` goes); return
+    every feed's record."""
+    result: dict[str, OutputRecord] = {}
+    for output, path in zip(outputs, paths, strict=True):
+        if output.kind != "feed":
+            continue
+        assert output.make is not None
+        fingerprint = fingerprints.inputs(f"feed {path}", output.inputs, output.extra)
+        record = records.get(path)
+        if record is None or record.fingerprint != fingerprint or not available(path, record):
+            data = output.make()
+            record = OutputRecord(fingerprint, store_page(page_folder, data), len(data))
+        # what it uses of the clock, for the whole-build shortcut
+        result[path] = dataclasses.replace(record, deps=DependencyRecord(clock=output.clock))
+    return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from storefront.config import SiteConfig
@@ -48,7 +48,8 @@ class BuildOptions:
 @dataclass(frozen=True)
 class TagCount:
     tag: Tag
-    count: int
+    count: int  # posts
+    products: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,13 @@ class SiteModel:
     nav: tuple[NavItem, ...]
     next_change: datetime | None
     closures: tuple[ClosureNotice, ...] = ()  # holiday closures on view as of the build time
+    products_by_tag: dict[str, tuple[Product, ...]] = field(default_factory=dict)
     newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
+
+    @property
+    def policies_page(self) -> Page | None:
+        """The page that shows the shop's shipping and returns policies (``policies: true``)."""
+        return next((page for page in self.pages if page.policies), None)
 
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
@@ -108,7 +115,7 @@ def build_model(
         sorted((d for d in docs if isinstance(d, Page) and (options.drafts or not d.draft)),
                key=lambda p: p.url)
     )
-    posts_by_tag, tags = _tags(posts)
+    posts_by_tag, products_by_tag, tags = _tags(posts, products)
     zone = zoneinfo.ZoneInfo(config.timezone)
     changes += closure_changes(config.business.closures, now, zone)
     return SiteModel(
@@ -123,6 +130,7 @@ def build_model(
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
         closures=visible_closures(config.business.closures, now, zone),
+        products_by_tag=products_by_tag,
         newsletter=sent_issues(docs),
     )
 
@@ -220,18 +228,27 @@ def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
     )
 
 
-def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[TagCount, ...]]:
+def _tags(posts: tuple[Post, ...], products: tuple[Product, ...]) -> tuple[
+        dict[str, tuple[Post, ...]], dict[str, tuple[Product, ...]], tuple[TagCount, ...]]:
+    """Posts and products by tag slug, and every tag with its counts (posts first seen win)."""
     by_slug: dict[str, list[Post]] = defaultdict(list)
+    products_by_slug: dict[str, list[Product]] = defaultdict(list)
     first: dict[str, Tag] = {}
     for post in posts:
         for tag in post.tags:
             by_slug[tag.slug].append(post)
             first.setdefault(tag.slug, tag)
+    for product in products:
+        for tag in product.tags:
+            products_by_slug[tag.slug].append(product)
+            first.setdefault(tag.slug, tag)
     counts = sorted(
-        (TagCount(first[slug], len(items)) for slug, items in by_slug.items()),
+        (TagCount(tag, len(by_slug.get(slug, ())), len(products_by_slug.get(slug, ())))
+         for slug, tag in first.items()),
         key=lambda tc: tc.tag.name.casefold(),
     )
-    return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
+    return ({slug: tuple(items) for slug, items in by_slug.items()},
+            {slug: tuple(items) for slug, items in products_by_slug.items()}, tuple(counts))
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:

@@ -7,6 +7,7 @@ Pure. Each parser takes the raw text and raises ``ValueError`` with the second h
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -70,6 +71,58 @@ def parse_price(text: str) -> Decimal:
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
+    return value
+
+
+#: GTIN-13 prefixes Google refuses: store-internal numbers (2, 02, 04) and coupons (05, 981-984, 99).
+_RESTRICTED_GTIN = ("2", "02", "04")
+_COUPON_GTIN = ("05", "981", "982", "983", "984", "99")
+
+
+def gtin_check_digit(body: str) -> int:
+    """The GS1 check digit of the digits before it (weights 3 and 1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def parse_gtin(text: str) -> str:
+    """A GTIN (EAN, UPC, ISBN-13): 8, 12, 13 or 14 digits with a correct check digit.
+
+    Spaces and dashes as printed under a barcode are dropped. Numbers only valid inside one store
+    (prefix 2) or on coupons are refused, as Google Merchant Center refuses them.
+    """
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"[0-9]+", digits):
+        raise ValueError(f'must be the digits under the barcode, got "{text}"')
+    if len(digits) not in (8, 12, 13, 14):
+        raise ValueError(f'must have 8, 12, 13 or 14 digits, got {len(digits)} in "{text}"')
+    expected = gtin_check_digit(digits[:-1])
+    if int(digits[-1]) != expected:
+        raise ValueError(f'has a wrong check digit: "{text}" would end in {expected}; a typing '
+                         "mistake is likely")
+    # the number as GTIN-13 (12-digit UPCs get a leading 0); GTIN-8 has its own store range
+    as_13 = digits.zfill(14)[1:] if len(digits) > 8 and digits.zfill(14)[0] == "0" else ""
+    if as_13.startswith(_RESTRICTED_GTIN) or (len(digits) == 8 and digits[0] in "02"):
+        raise ValueError(f'"{text}" is a number for use inside one store, not a global GTIN')
+    if as_13.startswith(_COUPON_GTIN):
+        raise ValueError(f'"{text}" is a coupon number, not a product GTIN')
+    return digits
+
+
+def parse_alias(text: str) -> str:
+    """An old address of a page, written from the site root: ``/blog/vecchio-titolo/``.
+
+    Kept as written (Unicode in NFC form). Characters that cannot appear in a ``_redirects``
+    line or an nginx ``map`` entry, and anything that could leave the output folder, are refused.
+    """
+    value = unicodedata.normalize("NFC", text.strip())
+    if not value.startswith("/") or value.startswith("//"):
+        raise ValueError(f'must be an old address of this site starting with "/", like '
+                         f'/blog/vecchio-titolo/, got "{text}"')
+    if "?" in value or "#" in value:
+        raise ValueError(f'must be a plain path without "?" or "#", got "{text}"')
+    if ".." in value.split("/") or re.search(r'[\s\\"\';{}<>\x00-\x1f\x7f]', value):
+        raise ValueError(f'must be a path without spaces, quotes, "..", ";" or braces, got "{text}"')
     return value
 
 

@@ -22,7 +22,8 @@ PAGES = {
     "example": [
         "/", "/blog/", "/prodotti/", "/faq/", "/tag/", "/contatti/", "/chi-siamo/", "/404.html",
         "/prodotti/vaso-notturno/", "/prodotti/piatto-limoni/", "/prodotti/tazza-mare/",
-        "/blog/2025/03/smalti-primavera/", "/blog/2026/11/ordini-di-natale/",
+        "/blog/2025/03/smalti-primavera/", "/blog/2026/11/ordini-di-natale/", "/spedizioni/",
+        "/tag/maiolica/",
     ],
     "shop-en": [
         "/", "/shop/", "/journal/", "/contact/", "/topics/",
