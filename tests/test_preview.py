@@ -115,3 +115,41 @@ def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was
     assert b".callout{color:#654321}" in css and b"#123456" not in css
     news = call(make_app(builder, wait_seconds=0.1), "/__storefront/wait", f"since={epoch}")[2]
     assert json.loads(news) == {"epoch": epoch + 1, "css": True}
+
+
+def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda"),
+                    encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == []
+    advice = ("content/posts/2024-06-10-focaccia.md: its address moved from "
+              "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+              "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]")
+    assert builder.notices == [advice]
+    _, _, body = call(make_app(builder), "/blog/2024/06/focaccia-calda/")
+    assert b'id="storefront-notices"' in body and b"aliases: [/blog/2024/06/focaccia/]" in body
+    post.write_text(post.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == [advice], "the advice stays until the alias is added"
+    builder.rebuild()  # nothing changed at all
+    assert builder.notices == [advice]
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda").replace(
+        "aliases: [", "aliases: [/blog/2024/06/focaccia/, "), encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == []
+
+
+def test_a_renamed_file_is_recognised_by_its_title(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    old = builder.root / "content/posts/2024-06-10-focaccia.md"
+    old.rename(old.with_name("2024-06-10-focaccia-calda.md"))
+    builder.rebuild()
+    assert builder.notices == [
+        "content/posts/2024-06-10-focaccia-calda.md: its address moved from "
+        "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+        "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]

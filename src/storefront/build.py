@@ -38,6 +38,7 @@ from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
+from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     WriteItem,
     WriteReport,
@@ -114,6 +115,8 @@ class BuildSession:
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
         self._pending_memo = PageMemo()
         self._previous: dict[str, OutputRecord] = {}
+        self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
+        self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
@@ -138,7 +141,8 @@ class BuildSession:
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, read_manifest(inputs.output))):
-            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0))
+            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
+                                notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
         records, rendered = self._render(inputs, planned)
@@ -154,8 +158,13 @@ class BuildSession:
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
+        now = addresses(planned.model.published(), inputs.urls.base_path)
+        before = self._addresses.get(inputs.variant)
+        self._addresses[inputs.variant] = now
+        self._moves[inputs.variant] = moved(before or now, now, self._moves.get(inputs.variant, {}))
         return self._report(started, memo, planned.parsed.parsed, rendered,
-                            (report.written, report.unchanged, report.deleted), report.changed)
+                            (report.written, report.unchanged, report.deleted), report.changed,
+                            self._notices(inputs.variant))
 
     # -- the stages ------------------------------------------------------------------------------
 
@@ -290,13 +299,19 @@ class BuildSession:
     # -- reporting -------------------------------------------------------------------------------
 
     def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
-                written: tuple[int, int, int], changed: tuple[str, ...] = ()) -> BuildReport:
+                written: tuple[int, int, int], changed: tuple[str, ...] = (),
+                notices: tuple[str, ...] = ()) -> BuildReport:
         return BuildReport(
             pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
             deleted=written[2], seconds=time.perf_counter() - started,
             next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
             left_out=memo.left_out, rendered=rendered, parsed=parsed,
-            cache_discarded=self._newly_discarded(), changed=changed)
+            cache_discarded=self._newly_discarded(), changed=changed, notices=notices)
+
+    def _notices(self, variant: str) -> tuple[str, ...]:
+        """Advice for the owner: the aliases that moved documents still need."""
+        return tuple(alias_suggestions(self._moves.get(variant, {}),
+                                       self._addresses.get(variant, {})))
 
     def _newly_discarded(self) -> int:
         """Cache entries found damaged or foreign since the last report."""

@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BuildFailed as exc:
-        print_errors(exc)
+        print_errors(exc, debug=args.debug)
         return EXIT_CONTENT
     except StorefrontError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -130,9 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def print_errors(exc: BuildFailed) -> None:
+def print_errors(exc: BuildFailed, debug: bool = False) -> None:
     for error in exc.errors:
         print(error.format(), file=sys.stderr)
+        if debug and error.detail:
+            print(error.detail, file=sys.stderr, end="")
     count = len(exc.errors)
     print(f"build failed: {count} problem{'s' if count != 1 else ''}; nothing was written",
           file=sys.stderr)

@@ -16,7 +16,7 @@ from typing import Literal
 
 import yaml
 
-from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
+from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
 from storefront.policyconfig import Returns, Shipping, check_policies
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
@@ -225,6 +225,11 @@ class SiteConfig:
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     """Parse config text; raise :class:`BuildFailed` with every problem found."""
+    with blamed_on(path):
+        return _parse_config(text, path)
+
+
+def _parse_config(text: str, path: str) -> SiteConfig:
     try:
         node = compose_yaml(text)
     except YamlProblem as exc:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from storefront.cache import BuildCache, StoredDocument
 from storefront.codec import CodecError, decode, encode
 from storefront.documents import DOCUMENT_TYPES, Document
-from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.errors import BuildFailed, ContentError, error_at, unexpected_error
 from storefront.fingerprints import code_fingerprint, digest, document_hashes
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import DOCUMENT_KINDS, ChangedWhileReading, SourceFile, with_data
@@ -121,9 +121,7 @@ def parse_chunk(settings: ReaderSettings, sources: Sequence[SourceFile]) -> list
                 source.path, 0, "the file is nested too deeply to read",
                 "split deeply nested lists, quotes or HTML blocks"),)))
         except Exception as exc:  # a bug of storefront's that this file triggers: name the file
-            results.append(Parsed(source.path, None, errors=(error_at(
-                source.path, 0, f"unexpected error while reading this file ({type(exc).__name__}: "
-                f"{exc})", "this is a bug in storefront: please report it with the file"),)))
+            results.append(Parsed(source.path, None, errors=(unexpected_error(source.path, exc),)))
     return results
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 
 import yaml
 
@@ -32,7 +34,8 @@ from storefront.documents import (
     Tag,
 )
 from storefront.errors import BuildFailed, error_at
-from storefront.frontmatter import split_front_matter
+from storefront.frontmatter import SplitDocument, split_front_matter
+from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
 from storefront.markdown import plain_summary, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
@@ -78,6 +81,7 @@ class ReaderSettings:
 
 def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     """Parse one content file; raise :class:`BuildFailed` with all of its problems."""
+    _check_limit(source.path, 0, partial(check_size, len(source.data)))
     text = decode_text(source)
     split = split_front_matter(text, source.path)
     offset = split.front_matter_line - 1
@@ -93,6 +97,9 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
     lines = key_lines(node, offset)
+    line_of = dict(lines)
+    check_markdown_limits(source.path, split, getattr(meta, "summary", ""), line_of.get("summary", 1))
+    check_name_limits(source.path, meta, line_of)
     body = render_body(split.body, getattr(meta, "summary", ""), split.body_line)
     if isinstance(meta, PostMeta):
         return _post(source, meta, body, lines, settings)
@@ -120,6 +127,37 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
                 meta.noindex, meta.aliases, meta.policies)
+
+
+def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary_line: int) -> None:
+    """Check the body and the summary against the limits, naming the file's lines."""
+    _check_limit(path, split.body_line - 1, partial(check_markdown, split.body))
+    if summary:
+        _check_limit(path, summary_line, partial(check_markdown, summary), whole_line=True)
+
+
+def check_name_limits(path: str, meta: object, line_of: dict[str, int]) -> None:
+    """Tags and categories become folders of ``output/``: refuse names too long for one."""
+    for key, what in (("tags", "the tag"), ("category", "the category")):
+        value = getattr(meta, key, ())
+        for name in [value] if isinstance(value, str) else value:
+            shown = f'{what} "{name[:30]}…"' if len(name) > 30 else f'{what} "{name}"'
+            _check_limit(path, line_of.get(key, 1), partial(check_slug, slugify(name), shown),
+                         whole_line=True)
+
+
+def _check_limit(path: str, offset: int, check: Callable[[], None],
+                 whole_line: bool = False) -> None:
+    """Run ``check``; a breach becomes this file's error at ``offset`` + the line it names.
+
+    With ``whole_line`` the text sits on the line ``offset`` (a front matter value): the
+    breach is reported there.
+    """
+    try:
+        check()
+    except LimitExceeded as exc:
+        line = offset if whole_line else (offset + exc.line if exc.line else 0)
+        raise BuildFailed([error_at(path, line, exc.message, exc.hint)]) from None
 
 
 def key_lines(node: yaml.Node | None, offset: int) -> Lines:

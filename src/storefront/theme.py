@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storefront.errors import BuildFailed, error_at, line_of_key
-from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+from storefront.errors import BuildFailed, blamed_on, error_at, line_of_key
+from storefront.limits import LimitExceeded, check_theme_strings
+from storefront.schema import Mapper, YamlProblem, compose_yaml, text_table
 from storefront.sources import StatCache, file_sha256, is_ignored
 from storefront.values import parse_static_css, parse_theme_name
 
@@ -79,7 +80,8 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
         if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
             raise BuildFailed([error_at(where, line, f'theme "{current}" extends itself in a loop')])
         manifest_path = f"{theme.label}/theme.yaml"
-        manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
+        with blamed_on(manifest_path):
+            manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
         chain.append(replace(theme, stylesheets=manifest.stylesheets))
         current, where, line = manifest.extends, manifest_path, _line_of_key(
             theme.path / "theme.yaml", "extends")
@@ -96,7 +98,7 @@ def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     try:
         node = compose_yaml(path.read_text(encoding="utf-8"))
     except YamlProblem as exc:
-        raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
+        raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     mapper = Mapper(shown)
     manifest = mapper.build(ThemeManifest, node)
     if manifest is None:
@@ -123,14 +125,20 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
         if not path.is_file():
             continue
         shown = f"{theme.label}/strings/{language}.yaml"
+        with blamed_on(shown):
+            try:
+                node = compose_yaml(path.read_text(encoding="utf-8"))
+            except YamlProblem as exc:
+                raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
+        data = text_table(node)
+        if data is None:
+            raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text",
+                                        "write one line per string, like home: Home")])
+        strings.update(data)
         try:
-            node = compose_yaml(path.read_text(encoding="utf-8"))
-        except YamlProblem as exc:
-            raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
-        data = plain_value(node) if node is not None else {}
-        if not isinstance(data, dict):
-            raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text")])
-        strings.update({str(k): str(v) for k, v in data.items()})
+            check_theme_strings(sum(len(key) + len(text) for key, text in strings.items()))
+        except LimitExceeded as exc:
+            raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     return strings
 
 

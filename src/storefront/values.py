@@ -15,6 +15,28 @@ from decimal import Decimal
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
+from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
+
+# what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def control_character(text: str) -> int:
+    """The index of the first control character that no page or feed can hold, or -1.
+
+    They come from pasting out of terminals and old documents, are invisible in an editor,
+    and make a feed invalid XML.
+    """
+    match = _CONTROL.search(text)
+    return match.start() if match else -1
+
+
+def control_character_problem(text: str, at: int) -> tuple[str, str]:
+    """The message and hint about the control character at ``at`` in ``text``."""
+    return (f"this text holds an invisible control character (U+{ord(text[at]):04X})",
+            "delete it: retype the words around it, or paste them as plain text")
+
+
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 
@@ -68,6 +90,9 @@ def parse_price(text: str) -> Decimal:
     # digits, and their odd forms ("1E+2", "-0") would reach the page and the JSON-LD offer.
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", value_text):
         raise ValueError(f'must be a number like 12.50, got "{text}"')
+    digits = len(value_text) - value_text.count(".")
+    if digits > MAX_NUMBER_DIGITS:
+        raise ValueError(f"must be a number of at most {MAX_NUMBER_DIGITS} digits, got {digits:,}")
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
@@ -132,6 +157,8 @@ def parse_slug(text: str) -> str:
         raise ValueError(
             f'must use only lowercase letters, digits and dashes (like "vaso-blu"), got "{text}"'
         )
+    if len(text) > MAX_SLUG_LENGTH:
+        raise ValueError(f"must be at most {MAX_SLUG_LENGTH} characters long, got {len(text):,}")
     return text
 
 
