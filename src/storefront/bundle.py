@@ -88,16 +88,17 @@ def fingerprint(name: str, sha256: str) -> str:
 
 def minify(name: str, data: bytes) -> bytes:
     """Minified CSS or JavaScript; any other file as it is."""
-    suffix = posixpath.splitext(name)[1].lower()
-    if suffix == ".css":
+    return _minified(name, data.decode("utf-8")) if name.lower().endswith(_MINIFIED) else data
+
+
+def _minified(name: str, text: str) -> bytes:
+    if name.lower().endswith(".css"):
         import rcssmin
 
-        return str(rcssmin.cssmin(data.decode("utf-8"))).encode("utf-8")
-    if suffix == ".js":
-        import rjsmin
+        return str(rcssmin.cssmin(text)).encode("utf-8")
+    import rjsmin
 
-        return str(rjsmin.jsmin(data.decode("utf-8"))).encode("utf-8")
-    return data
+    return str(rjsmin.jsmin(text)).encode("utf-8")
 
 
 def bundle_assets(sources: Mapping[str, StaticSource], stylesheets: Sequence[str],
@@ -107,7 +108,7 @@ def bundle_assets(sources: Mapping[str, StaticSource], stylesheets: Sequence[str
 
     ``sources`` are the static files by path below ``static/``. The stylesheets that go into the
     bundle are not written on their own. Raise :class:`BuildFailed` for a ``url()`` that names no
-    file of the theme.
+    file of the theme, and for a stylesheet or script that cannot be read as UTF-8 text.
     """
     members = list(dict.fromkeys(stylesheets))
 
@@ -116,29 +117,51 @@ def bundle_assets(sources: Mapping[str, StaticSource], stylesheets: Sequence[str
 
     outputs: list[StaticOutput] = []
     names: dict[str, str] = {}
+    errors: list[ContentError] = []
     for name in sorted(sources):
         if name in members or name == BUNDLE:
             continue
         source = sources[name]
         if name.lower().endswith(_MINIFIED):
-            data = minify(name, read(source.path))
+            text = _text(source, read, errors)
+            if text is None:
+                continue
+            data = _minified(name, text)
             sha256 = hashlib.sha256(data).hexdigest()
             names[name] = named(name, sha256)
             outputs.append(StaticOutput(names[name], sha256, data=data))
         else:
             names[name] = named(name, source.sha256)
             outputs.append(StaticOutput(names[name], source.sha256, file=source.path))
-    errors: list[ContentError] = []
-    parts = [_rewrite_urls(member, sources[member].label, read(sources[member].path).decode("utf-8"),
-                           names, errors) for member in members]
+    texts = [(member, _text(sources[member], read, errors)) for member in members]
+    parts = [_rewrite_urls(member, sources[member].label, text, names, errors)
+             for member, text in texts if text is not None]
     if errors:
         raise BuildFailed(errors)
     if parts:
-        data = minify(BUNDLE, "\n".join(parts).encode("utf-8"))
+        data = _minified(BUNDLE, "\n".join(parts))
         sha256 = hashlib.sha256(data).hexdigest()
         names[BUNDLE] = named(BUNDLE, sha256)
         outputs.append(StaticOutput(names[BUNDLE], sha256, data=data))
     return ThemeAssets(tuple(sorted(outputs, key=lambda o: o.name)), FrozenDict(names))
+
+
+def _text(source: StaticSource, read: Callable[[Path], bytes],
+          errors: list[ContentError]) -> str | None:
+    """A stylesheet's or script's text; None (and the problem in ``errors``) when it cannot be
+    read or is not UTF-8."""
+    try:
+        data = read(source.path)
+    except OSError as exc:
+        errors.append(error_at(source.label, 0, f"cannot be read ({exc.strerror or exc})",
+                               "check the file, then build again"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        errors.append(error_at(source.label, data.count(b"\n", 0, exc.start) + 1,
+                               "the file is not UTF-8 text", "save it as UTF-8 in your editor"))
+        return None
 
 
 def _rewrite_urls(member: str, label: str, text: str, names: dict[str, str],

@@ -206,3 +206,15 @@ def test_templates_reach_the_fingerprinted_files_by_their_logical_names(files) -
     # what fingerprints compare: the same answer, and None (not an error) for a missing file
     assert presentation.answers()["asset_url"]("css/site.css") == asset_url("css/site.css")
     assert presentation.answers()["asset_url"]("css/shop.css") is None
+
+
+def test_a_stylesheet_or_script_that_is_not_utf8_is_an_error_with_its_line(files) -> None:
+    sources = files({"css/site.css": ".a{}\n.b { content: '\xe9' }\n".encode("latin-1"),
+                     "js/forms.js": b"var a = 1;\nvar b = '\xff';\n"})
+    with pytest.raises(BuildFailed) as failure:
+        bundle_assets(sources, ["css/site.css"])
+    assert sorted(e.format() for e in failure.value.errors) == [
+        "themes/t/static/css/site.css:2: the file is not UTF-8 text\n"
+        "  hint: save it as UTF-8 in your editor",
+        "themes/t/static/js/forms.js:2: the file is not UTF-8 text\n"
+        "  hint: save it as UTF-8 in your editor"]
