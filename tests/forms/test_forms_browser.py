@@ -64,7 +64,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         return files(environ, start_response)
 
     with forms_app, BackgroundServer(combined) as server:
-        yield server.url, forms_app.db_path
+        yield server.url, work / "data" / "forms.sqlite3"
 
 
 def with_browser(scenario: Callable[[Any], None]) -> None:
