@@ -1,11 +1,13 @@
 """Incremental builds equal clean builds, whatever the owner changes and in whatever order.
 
 A property test applies random sequences of edits, additions, deletions and renames of posts,
-products, FAQs, pages, templates, theme strings, the config and the build time to a fixture site,
-and of what the shop's channels read: product tags (tag pages), brands and GTINs and dates (the
-products and merchant feeds), aliases (redirect pages, ``_redirects``, the nginx map, feed ids;
-colliding ones too), ``noindex`` (robots meta, sitemap) and which page shows the shipping and
-returns policies (the products' structured data link to it).
+products, FAQs, pages, templates, theme strings, the child theme's static files (its stylesheet,
+bundled with the default one; an image it links with url(); a favicon replacing the default's), the
+config (holiday closures too) and the build time (crossing the days a closure's notice appears,
+starts and ends) to a fixture site, and of what the shop's channels read: product tags (tag pages),
+brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
+``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap)
+and which page shows the shipping and returns policies (the products' structured data link to it).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -49,11 +51,28 @@ def start_site(folder: Path) -> Path:
     theme = site / "themes" / "custom"
     (theme / "templates").mkdir(parents=True)
     (theme / "strings").mkdir()
-    (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+    (theme / "theme.yaml").write_text(THEME_YAML, encoding="utf-8")
     (theme / "strings" / "it.yaml").write_text("blog: Il nostro blog\n", encoding="utf-8")
+    (theme / "static" / "css").mkdir(parents=True)
+    (theme / "static" / "css" / "custom.css").write_text(".callout { color: #123 }\n",
+                                                         encoding="utf-8")
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    apply_closures(site, 7)  # all of them: every move of the clock crosses a closure's dates
     return site
+
+
+THEME_YAML = "name: custom\nextends: default\nstylesheets: [css/custom.css]\n"
+# build times: 2024-06-21, a day later (the merchant feed's sale dates), 2024-07-03, 2024-07-25,
+# 2024-12-12, 2025-01-01 (a new year), 2100-01-01 (the sales and preorders over)
+CLOCKS = [1719000000, 1719100000, 1720000000, 1721900000, 1734000000, 1735700000, 4102444800]
+# holiday closures whose notice appears, starts and ends between those build times
+CLOSURES = [
+    "{from: 2024-07-01, until: 2024-07-20, note: Ferie}",
+    "{from: 2024-08-10, until: 2024-08-25, note: Chiuso per ferie}",
+    "{from: 2024-12-24, until: 2025-01-06}",
+]
+BAD_CLOSURE = "{from: 2024-12-24, until: 2024-12-20}"  # ends before it starts: an invalid config
 
 
 def posts(site: Path) -> list[Path]:
@@ -78,7 +97,8 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
-        "product_tags", "brand", "gtin", "product_date", "aliases", "noindex", "policies",
+        "static", "closures", "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
+        "policies",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
 
@@ -181,10 +201,14 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
                  f"title: {json.dumps(text)}" if line.startswith("title:") and index % 2 else line
                  for line in lines]
         config.write_text("\n".join(lines), encoding="utf-8")
-    elif kind == "clock":
-        # a new day (the merchant feed's sale dates), a new year, the sales and preorders over
-        os.environ["SOURCE_DATE_EPOCH"] = str(
-            [1719000000, 1719100000, 1735700000, 4102444800][index % 4])
+    elif kind == "clock":  # on by one to three build times (from the last one, back to the first)
+        now = int(os.environ.get("SOURCE_DATE_EPOCH", CLOCKS[0]))
+        at = CLOCKS.index(now) if now in CLOCKS else 0
+        os.environ["SOURCE_DATE_EPOCH"] = str(CLOCKS[(at + 1 + index % 3) % len(CLOCKS)])
+    elif kind == "static":
+        apply_static(site, index, text)
+    elif kind == "closures":
+        apply_closures(site, index)
 
 
 def apply_template(site: Path, index: int, text: str) -> None:
@@ -200,6 +224,52 @@ def apply_template(site: Path, index: int, text: str) -> None:
     marker = f"<!-- {hashlib.sha256(text.encode()).hexdigest()[:8]} -->"
     target.write_text(source.replace("</footer>", f"{marker}</footer>", 1)
                       if "</footer>" in source else source + marker, encoding="utf-8")
+
+
+def apply_static(site: Path, index: int, text: str) -> None:
+    """Edit the child theme's stylesheet (bundled after the default one), an image it links, its
+    favicon (replacing the default's), or whether it lists a stylesheet at all."""
+    static = site / "themes/custom/static"
+    colour = hashlib.sha256(text.encode()).hexdigest()[:6]
+    choice = index % 5
+    if choice == 0:
+        (static / "css/custom.css").write_text(f".callout {{ color: #{colour} }}\n", encoding="utf-8")
+    elif choice == 1:  # links an image, which may have been removed: then the build fails
+        (static / "css/custom.css").write_text(
+            f".callout {{ background: url(../img/dot.svg) }} /* {colour} */\n", encoding="utf-8")
+    elif choice == 2:
+        image = static / "img/dot.svg"
+        if image.exists() and index % 2:
+            image.unlink()
+        else:
+            image.parent.mkdir(exist_ok=True)
+            image.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><title>{colour}</title></svg>',
+                             encoding="utf-8")
+    elif choice == 3:
+        favicon = static / "favicon.svg"
+        if favicon.exists() and index % 2:
+            favicon.unlink()
+        else:
+            favicon.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><desc>{colour}</desc></svg>',
+                               encoding="utf-8")
+    else:
+        manifest = site / "themes/custom/theme.yaml"
+        listed = "stylesheets:" in manifest.read_text(encoding="utf-8")
+        manifest.write_text("name: custom\nextends: default\n" if listed else THEME_YAML,
+                            encoding="utf-8")
+
+
+def apply_closures(site: Path, index: int) -> None:
+    """Set ``business.closures`` in storefront.yaml to some of :data:`CLOSURES` (or none), now
+    and then with :data:`BAD_CLOSURE` too."""
+    config = site / "storefront.yaml"
+    lines = [line for line in config.read_text(encoding="utf-8").split("\n")
+             if not line.startswith(("  closures:", "    - {from:"))]
+    chosen = [closure for bit, closure in enumerate(CLOSURES) if index >> bit & 1]
+    chosen += [BAD_CLOSURE] if index % 7 == 6 else []
+    at = lines.index("business:") + 1
+    lines[at:at] = ["  closures:", *(f"    - {closure}" for closure in chosen)] if chosen else []
+    config.write_text("\n".join(lines), encoding="utf-8")
 
 
 def outcome(build: object) -> tuple[str, object]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storefront.bundle import AssetsMemo
 from storefront.cache import DATABASE, BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
@@ -46,9 +47,10 @@ from storefront.output import (
     unchanged_in,
     write_site,
 )
-from storefront.outputs import OutputPlan, collect_static, output_path, plan_outputs
+from storefront.outputs import OutputPlan, output_path, plan_outputs
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
+from storefront.presentation import Presentation
 from storefront.reader import ReaderSettings
 from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
@@ -79,6 +81,7 @@ class _Inputs:
     variant: str  # what the output records depend on besides the files: base URL, options
     digest: str  # of everything the build reads, for the whole-build shortcut
     theme_key: str  # storefront's code and every theme file
+    theme_files: tuple[tuple[str, str], ...]  # (label path, SHA-256) of every theme file
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class _Planned:
     channels: ChannelPlan  # feeds and redirects, with their own problems
     paths: tuple[str, ...]  # output path of each planned output
     identity: Callable[[str], str]  # what each template name resolves to
+    presentation: Presentation  # the answers of asset_url() and closures()
     warnings: list[ContentError]
     left_out: tuple[str, ...]
 
@@ -115,6 +119,7 @@ class BuildSession:
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
+        self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
 
     @property
     def cache(self) -> BuildCache:
@@ -181,7 +186,8 @@ class BuildSession:
             [(source.path, source.digest) for source in sources])
         theme_key = digest(code_fingerprint(), *(f"{path} {sha}" for path, sha in themes))
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
-                       output, digest(config.base_url, options), everything, theme_key)
+                       output, digest(config.base_url, options), everything, theme_key,
+                       tuple(themes))
 
     def _plan(self, inputs: _Inputs) -> _Planned:
         """Parse (what changed), build the site model and plan every output."""
@@ -198,14 +204,16 @@ class BuildSession:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
         channels = plan_channels(model, config, urls, strings, inputs.now)
-        plan = plan_outputs(tasks, channels.outputs, channels.pages, urls,
-                            collect_static(inputs.chain),
+        assets = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
+                                  self.request.options.hashed_assets)
+        plan = plan_outputs(tasks, channels.outputs, channels.pages, urls, assets.outputs,
                             [s for s in inputs.sources if s.kind == "assets"])
         reasons = unpublished_reasons(local, model, inputs.now)
         warnings = [*image_warnings(model), *channels.warnings]
+        presentation = Presentation.of(assets.names, urls, model.closures, config.effective_locale)
         return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)), warnings,
+                        template_identity(make_environment(inputs.chain)), presentation, warnings,
                         left_out_summary(reasons))
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
@@ -246,14 +254,15 @@ class BuildSession:
         site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
-            {"page_exists": page_exists_in(planned.plan.pages, urls)}, inputs.now)
+            {"page_exists": page_exists_in(planned.plan.pages, urls),
+             **planned.presentation.answers()}, inputs.now)
         stored = self.cache.stored_keys()
         deferrable = {path: key for path, (key, _, _) in self.memory.items()
                       if stored.get(path) == key}
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             self.cache.folder / "templates", inputs.theme_key,
-                            str(self.cache.folder / DATABASE), deferrable)
+                            str(self.cache.folder / DATABASE), deferrable, planned.presentation)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(

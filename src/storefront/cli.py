@@ -191,7 +191,7 @@ def print_report(report: BuildReport) -> None:
         print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
         print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
-              "expiries or sale ends)")
+              "expiries, sale ends or holiday closures)")
 
 
 def run_init(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Pure. The build cache stores parsed documents as JSON (never pickle: a cache file is data, and
 loading it must not be able to run code). Every type the models use has one encoding, chosen so
 that decoding gives back an equal object: aware datetimes keep their zone name (so Babel prints
-the same zone), ``Decimal`` keeps its digits, ``Markup`` stays markup, tuples stay tuples and
-nested dataclasses are rebuilt through their type hints (looked up once per class).
+the same zone), calendar days (a holiday closure's) stay days, ``Decimal`` keeps its digits,
+``Markup`` stays markup, tuples stay tuples and nested dataclasses are rebuilt through their type
+hints (looked up once per class).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import types
 import typing
 import zoneinfo
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -45,6 +46,8 @@ def encode(value: Any) -> Any:
         if not isinstance(zone, zoneinfo.ZoneInfo):
             raise CodecError(f"datetime {value!r} has no IANA zone")
         return {"$dt": value.isoformat(), "tz": zone.key}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -166,6 +169,13 @@ def _decode_scalar(hint: Any, data: Any) -> Any:
             zone = zoneinfo.ZoneInfo(str(data["tz"]))
             return datetime.fromisoformat(data["$dt"]).astimezone(zone)
         except (ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError) as exc:
+            raise CodecError(str(exc)) from None
+    if hint is date:
+        if not (isinstance(data, dict) and isinstance(data.get("$date"), str)):
+            raise CodecError("expected a day")
+        try:
+            return date.fromisoformat(data["$date"])
+        except ValueError as exc:
             raise CodecError(str(exc)) from None
     if hint is Decimal:
         if not (isinstance(data, dict) and isinstance(data.get("$dec"), str)):

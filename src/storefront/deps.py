@@ -243,6 +243,21 @@ class TrackedNow(datetime):
         self._compared()
         return super().__ne__(other)
 
+    # datetime's arithmetic reads the fields directly, never through __getattribute__
+    def __sub__(self, other: Any) -> Any:
+        self._compared()
+        return super().__sub__(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        self._compared()
+        return datetime.__sub__(other, self) if isinstance(other, datetime) else NotImplemented
+
+    def __add__(self, other: Any) -> Any:
+        self._compared()
+        return super().__add__(other)
+
+    __radd__ = __add__
+
     __hash__ = datetime.__hash__
 
     def __str__(self) -> str:

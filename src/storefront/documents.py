@@ -101,6 +101,13 @@ class Product:
     availability_date: datetime | None = None  # when a preorder ships
     noindex: bool = False
     aliases: tuple[str, ...] = ()
+    pinned: bool = False
+    sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
+
+    @property
+    def available(self) -> bool:
+        """Can be ordered now: in stock or made to order."""
+        return self.availability in ("in_stock", "preorder")
 
     @property
     def sale_ends(self) -> datetime | None:

@@ -67,8 +67,9 @@ def site_fingerprint(config: Any, strings: Mapping[str, str], nav: Any, options:
                   _json(encode(nav)), _json(encode(options)))
 
 
-# Fields the site model sets (a running sale, a post shown before its date); not in parsed hashes.
-MODEL_FIELDS = ("on_sale", "scheduled")
+# Fields the site model sets (a running sale, its end announced, a post shown before its date);
+# not in parsed hashes.
+MODEL_FIELDS = ("on_sale", "sale_note", "scheduled")
 
 
 def document_hashes(document: Document) -> tuple[str, str]:

@@ -102,7 +102,10 @@ class ProductMeta:
     summary: str = field(default="", metadata=field_doc("one-line summary"))
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    featured: bool = field(default=True, metadata=field_doc("may appear on the home page"))
+    featured: bool = field(default=True, metadata=field_doc(
+        "may appear on the home page (while in stock or made to order)"))
+    pinned: bool = field(default=False, metadata=field_doc(
+        "always on the home page, before the others, even when sold out or discontinued"))
     brand: str = field(default="", metadata=field_doc(
         "brand (default: the business name)", **_short_text(70)))
     gtin: str = field(default="", metadata=field_doc(

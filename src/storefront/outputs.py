@@ -1,10 +1,11 @@
 """Stage 5: the output plan. Every file a build writes, planned before anything is made.
 
-Pure but for hashing the theme's static files. Each :class:`Output` says where it goes, which URL
-it answers, who claims it (a content file, or a description such as "the feeds") and how it is
-produced: a page rendered from a :class:`~storefront.plan.RenderTask`, a feed made from documents
-(planned by :mod:`storefront.channels`, made only when its inputs changed), a small generated
-file (sitemap, robots.txt, the redirects) or a file copied as it is (theme static files, assets;
+Pure. Each :class:`Output` says where it goes, which URL it answers, who claims it (a content
+file, or a description such as "the feeds") and how it is produced: a page rendered from a
+:class:`~storefront.plan.RenderTask`, a feed made from documents (planned by
+:mod:`storefront.channels`, made only when its inputs changed), a small generated file (sitemap,
+robots.txt, the redirects, the theme's minified and bundled stylesheets and scripts:
+:mod:`storefront.bundle`) or a file copied as it is (the theme's other static files, assets;
 streamed, never held in memory). URL collisions and link targets are checked against this plan,
 and the later stages render and write only what it lists.
 """
@@ -17,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from storefront.bundle import StaticOutput
 from storefront.plan import RenderTask
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
-from storefront.sources import SourceFile, file_sha256
-from storefront.theme import Theme
+from storefront.sources import SourceFile
 from storefront.urls import UnsafePath, UrlBuilder
 
 Kind = Literal["page", "feed", "data", "file"]
@@ -67,7 +68,7 @@ class OutputPlan:
 
 
 def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
-                 redirect_pages: Sequence[RenderTask], urls: UrlBuilder, static: dict[str, Path],
+                 redirect_pages: Sequence[RenderTask], urls: UrlBuilder, static: Sequence[StaticOutput],
                  assets: list[SourceFile]) -> OutputPlan:
     """All outputs of a build: pages, the ``generated`` files (feeds, redirects: see
     :mod:`storefront.channels`), sitemap, robots, theme static files, assets and redirect pages."""
@@ -79,9 +80,12 @@ def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
     outputs.append(data_output(sitemap, "the sitemap", render_sitemap(entries)))
     outputs.append(data_output(urls.url("/robots.txt"), "the sitemap",
                                render_robots(urls.absolute(sitemap))))
-    for name, path in static.items():
-        outputs.append(Output(urls.url(f"/static/{name}"), "the theme's static files", "file",
-                              file=path, sha256=file_sha256(path)))
+    for item in static:
+        url = urls.url(f"/static/{item.name}")
+        outputs.append(Output(url, "the theme's static files", "data", data=item.data,
+                              sha256=item.sha256) if item.data is not None else
+                       Output(url, "the theme's static files", "file", file=item.file,
+                              sha256=item.sha256))
     for asset in assets:
         outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
                               file=asset.file, sha256=asset.digest))
@@ -103,13 +107,3 @@ def data_output(url: str, source: str, data: bytes) -> Output:
     return Output(url, source, "data", data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def collect_static(chain: tuple[Theme, ...]) -> dict[str, Path]:
-    """Theme static files by path below ``static/``, children overriding parents."""
-    files: dict[str, Path] = {}
-    for theme in reversed(chain):
-        if not theme.static.is_dir():
-            continue
-        for path in sorted(theme.static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(theme.static).as_posix()] = path
-    return files

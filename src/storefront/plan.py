@@ -27,7 +27,7 @@ from storefront.seo import (
     product_jsonld,
     to_jsonld,
 )
-from storefront.site import SiteModel
+from storefront.site import SiteModel, select_featured
 from storefront.urls import UnsafePath, UrlBuilder
 
 T = TypeVar("T")
@@ -125,8 +125,7 @@ class Planner:
         self.add(home, "index.html",
                  self.meta(self.config.title, home, jsonld=(to_jsonld(business),)),
                  "the home page", latest_posts=model.posts[: self.config.home_posts],
-                 featured_products=tuple(p for p in model.products if p.featured)[
-                     : self.config.featured_products])
+                 featured_products=select_featured(model.products, self.config.featured_products))
         blog = urls.url(links.blog)
         for posts, paginator in paginate(model.posts, self.config.page_size, blog):
             title = self.label("blog", "Blog")

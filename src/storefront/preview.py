@@ -9,9 +9,11 @@ a half-built site is never served.
 
 Every HTML response gets a small script, injected at response time (the builder knows nothing of
 it), that long-polls ``/__storefront/wait`` until the build epoch moves on: then it reloads the
-page, or, when only stylesheets changed, swaps them in place. A failed build, of any kind, keeps
-the last good site and shows the problems on every page; the next save builds again. Requests
-whose ``Host`` is not this server (DNS rebinding from a web page) are refused.
+page, or, when only stylesheets changed, swaps them in place (the preview writes theme static
+files under their plain names, ``static/css/site.css``, so a stylesheet edit changes no page). A
+failed build, of any kind, keeps the last good site and shows the problems on every page; the
+next save builds again. Requests whose ``Host`` is not this server (DNS rebinding from a web
+page) are refused.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ class PreviewBuilder:
     def __init__(self, root: Path, output: Path, base_url: str, drafts: bool,
                  log: Callable[[str], None], jobs: int | None = None) -> None:
         self.root, self.output, self.log = root, output, log
-        options = BuildOptions(drafts=drafts, future=drafts)
+        # theme static files keep their plain names here: a stylesheet edit then changes the
+        # stylesheet alone, no page, and the browser swaps it in place
+        options = BuildOptions(drafts=drafts, future=drafts, hashed_assets=False)
         self.session = BuildSession(BuildRequest(root=root, output=output, base_url=base_url,
                                                  options=options, require_base_url=False,
                                                  jobs=jobs))

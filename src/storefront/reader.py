@@ -230,6 +230,11 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
+    if meta.pinned and not meta.featured:
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get("pinned", 1),
+            "pinned: true puts the product on the home page, but featured: false keeps it off",
+            "keep one of the two lines")])
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
@@ -253,7 +258,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         date=localize(meta.date, zone) if meta.date else None,
         updated=localize(meta.updated, zone) if meta.updated else None,
         availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
-        noindex=meta.noindex, aliases=meta.aliases,
+        noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
     )
 
 

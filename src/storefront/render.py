@@ -33,6 +33,7 @@ from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
 from storefront.plan import RenderTask
+from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
 from storefront.theme import Theme, Translator, template_label
 from storefront.urls import UrlBuilder
@@ -53,7 +54,7 @@ class Renderer:
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
                  pages: frozenset[str] = frozenset(), compiled: Path | None = None,
-                 theme_key: str = "") -> None:
+                 theme_key: str = "", presentation: Presentation | None = None) -> None:
         self.chain = chain
         self.nav = nav
         self.home = urls.url("/")
@@ -72,7 +73,8 @@ class Renderer:
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
             build_time=TrackedNow.of(build_time), lang=config.language,
             page_exists=tracked("page_exists", page_exists_in(pages, urls)),
-            shared=self.shared,
+            shared=self.shared, map_url=map_url(config.business),
+            **(presentation or Presentation()).template_globals(),
         )
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 

@@ -31,6 +31,7 @@ from storefront.fingerprints import Fingerprinter, digest, signature
 from storefront.localize import prefix_links
 from storefront.outputs import Output
 from storefront.plan import RenderTask
+from storefront.presentation import Presentation
 from storefront.site import NavItem
 from storefront.theme import Theme
 from storefront.urls import UrlBuilder
@@ -56,6 +57,7 @@ class RenderState:
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
     bodies: str = ""  # the cache database workers read deferred bodies from
     deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
+    presentation: Presentation = field(default_factory=Presentation)  # asset_url(), closures()
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     if not _renderer or _renderer[0] is not state:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
-                                        state.now, state.pages, state.compiled, state.theme_key)]
+                                        state.now, state.pages, state.compiled, state.theme_key,
+                                        state.presentation)]
         set_body_loader(body_loader(state.bodies, state.deferrable, urls.base_path)
                         if state.bodies else None)
     renderer = _renderer[1]
@@ -167,8 +170,9 @@ class PageMemo:
     inputs are the same objects or values as then is not fingerprinted again (a preview save
     costs what it changes, not what the site holds).
 
-    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages and the
-    year are the same as last time; its task equals last time's (same template, head data and
+    A page is taken as unchanged when: the site fingerprint, the theme, the set of pages, the
+    year and the answers of the build-wide tracked calls (asset URLs, closures on view) are the
+    same as last time; its task equals last time's (same template, head data and
     context: documents compare as values); no document it read changed; and it did not use the
     exact build time. Anything else is fingerprinted as in a fresh build.
     """
@@ -191,7 +195,8 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
     the bytes a record names can still be had (in the output folder or in the cache).
     """
     memo = memo if memo is not None else PageMemo()
-    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year)
+    context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
+               state.presentation)
     documents = {source: (fingerprints.document(source, "card"), fingerprints.document(source, "full"))
                  for source in fingerprints.documents}
     same_context = memo.context == context

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
 from storefront.feeds import FeedLink
+from storefront.hours import hours_jsonld
 from storefront.offers import merchant_fields, return_policy
 from storefront.urls import UrlBuilder
 
@@ -90,11 +91,14 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
     hours = [entry for h in business.opening_hours if h.schema for entry in split_hours(h.schema)]
     if hours:
         data["openingHours"] = hours
+    data.update(hours_jsonld(business))
     if config.social:
         data["sameAs"] = [link.url for link in config.social]
     if "address" not in data:
         data["@type"] = "OnlineStore" if sells_products else "Organization"
-        for place_only in ("geo", "openingHours"):  # properties of a place, not of an organization
+        # properties of a place, not of an organization
+        for place_only in ("geo", "openingHours", "openingHoursSpecification",
+                           "specialOpeningHoursSpecification"):
             data.pop(place_only, None)
     if config.returns is not None and sells_products:
         data["hasMerchantReturnPolicy"] = return_policy(config.returns, config, returns_link)

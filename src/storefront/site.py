@@ -8,10 +8,11 @@ schedule one.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storefront.config import SiteConfig
 from storefront.documents import (
@@ -24,18 +25,24 @@ from storefront.documents import (
     Product,
     Tag,
 )
+from storefront.hours import ClosureNotice, closure_changes, visible_closures
 from storefront.markdown import slugify
 from storefront.related import related_posts
 from storefront.urls import UrlBuilder
 
+SALE_NOTE_DAYS = timedelta(days=366)  # a sale's end is announced from this long before it
+
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """What the owner asked for on the command line."""
+    """What the owner asked for on the command line (and what the preview asks for)."""
 
     drafts: bool = False
     future: bool = False
     strict: bool = False
+    # theme static files under names with their hash; the preview keeps plain names, so that a
+    # stylesheet edit changes the stylesheet alone and the browser swaps it in place
+    hashed_assets: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class SiteModel:
     related: dict[str, tuple[Post, ...]]  # post url -> related posts
     nav: tuple[NavItem, ...]
     next_change: datetime | None
+    closures: tuple[ClosureNotice, ...] = ()  # holiday closures on view as of the build time
     products_by_tag: dict[str, tuple[Product, ...]] = field(default_factory=dict)
     newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
 
@@ -108,6 +116,8 @@ def build_model(
                key=lambda p: p.url)
     )
     posts_by_tag, products_by_tag, tags = _tags(posts, products)
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    changes += closure_changes(config.business.closures, now, zone)
     return SiteModel(
         posts=posts,
         products=products,
@@ -119,6 +129,7 @@ def build_model(
         related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
+        closures=visible_closures(config.business.closures, now, zone),
         products_by_tag=products_by_tag,
         newsletter=sent_issues(docs),
     )
@@ -158,11 +169,30 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
             continue
         ends = product.sale_ends
         on_sale = product.sale_price is not None and (ends is None or ends > now)
+        note = False
         if on_sale and ends is not None:
             changes.append(ends)
+            # an offer running for more than a year (sale_until: 2099-12-31) has no end worth
+            # announcing until it comes within a year
+            announced = ends - SALE_NOTE_DAYS
+            note = announced <= now
+            if not note:
+                changes.append(announced)
         # the model's copy knows the sale is running (most products are not on sale: no copy)
-        result.append(replace(product, on_sale=True) if on_sale else product)
+        result.append(replace(product, on_sale=True, sale_note=note) if on_sale else product)
     return tuple(sorted(result, key=_product_key))
+
+
+def select_featured(products: Iterable[Product], count: int) -> tuple[Product, ...]:
+    """The home page's products: pinned ones first, then featured ones that can be ordered.
+
+    A sold-out or discontinued product is not advertised on the home page unless its owner
+    pinned it there (``pinned: true``); catalogue order within each of the two groups.
+    """
+    items = list(products)
+    pinned = [p for p in items if p.pinned]
+    others = [p for p in items if p.featured and p.available and not p.pinned]
+    return tuple((pinned + others)[:count])
 
 
 def _product_key(product: Product) -> tuple[str, int, str, str]:

@@ -270,6 +270,77 @@ def parse_theme_name(text: str) -> str:
     return text
 
 
+DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_HOURS_FORM = 'like "Mo-Fr 09:00-13:00,15:00-19:00" or "Sa,Su 10:00-12:30"'
+_CLOCK = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
+
+
+def split_opening_hours(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``Tu-Fr 09:30-13:00,15:30-19:00`` -> (("Tu", "We", "Th", "Fr"), (("09:30", "13:00"), ...)).
+
+    Days are schema.org's two-letter codes, single or as ranges (``Fr-Mo`` wraps over the
+    week-end); times are 24-hour ``HH:MM``. A closing time earlier than the opening one means
+    after midnight. Raise ``ValueError`` ("must be ...") for anything else.
+    """
+    day_part, _, time_part = text.strip().partition(" ")
+    days: list[str] = []
+    for item in day_part.split(","):
+        first, dash, last = item.partition("-")
+        if first not in DAY_CODES or (dash and last not in DAY_CODES):
+            raise ValueError(f'must be opening hours {_HOURS_FORM}, got "{text}"')
+        start = DAY_CODES.index(first)
+        span = (DAY_CODES.index(last) - start) % 7 if dash else 0
+        days.extend(DAY_CODES[(start + n) % 7] for n in range(span + 1))
+    ranges: list[tuple[str, str]] = []
+    for item in time_part.replace(" ", "").split(","):
+        opens, _, closes = item.partition("-")
+        if not (_CLOCK.fullmatch(opens) and _CLOCK.fullmatch(closes)) or opens == closes:
+            raise ValueError(f'must be opening hours {_HOURS_FORM}, got "{text}"')
+        ranges.append((opens, closes))
+    return tuple(dict.fromkeys(days)), tuple(ranges)
+
+
+def parse_opening_hours(text: str) -> str:
+    """schema.org ``openingHours`` text, checked by :func:`split_opening_hours`."""
+    split_opening_hours(text)
+    return text.strip()
+
+
+def parse_day(text: str) -> date:
+    """A calendar day written ``2026-08-10``."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise ValueError(f'must be a day such as 2026-08-10, got "{text}"')
+
+
+MAP_PROVIDERS = ("openstreetmap", "google", "apple")
+
+
+def parse_map(text: str) -> str:
+    """Which map the "open the map" link opens: a provider, ``none``, or an https:// link."""
+    value = text.strip()
+    if value.lower() in ("none", "false", "no"):
+        return "none"
+    if value.lower() in MAP_PROVIDERS:
+        return value.lower()
+    if re.fullmatch(r"https://[^\s]+", value):
+        return value
+    raise ValueError('must be openstreetmap, google, apple, none or an https:// link to your '
+                     f'place on a map, got "{text}"')
+
+
+def parse_static_css(text: str) -> str:
+    """A stylesheet of a theme, as a path below its ``static/`` folder, e.g. ``css/site.css``."""
+    parts = text.split("/")
+    if (not text.endswith(".css") or text.startswith("/") or "\\" in text
+            or any(part in ("", ".", "..") for part in parts)):
+        raise ValueError(f'must be a .css file below static/, such as "css/shop.css", got "{text}"')
+    return text
+
+
 def parse_external_url(text: str) -> str:
     if not re.fullmatch(r"https?://[^\s]+", text):
         raise ValueError(f'must be an http(s):// address, got "{text}"')

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from storefront.cache import BuildCache
 from storefront.codec import CodecError, decode, encode
-from storefront.config import parse_config
+from storefront.config import SiteConfig, parse_config
 from storefront.documents import DOCUMENT_TYPES, Document, Product
 from storefront.fingerprints import code_fingerprint
 from storefront.parsing import parse_sources
 from storefront.reader import ReaderSettings
 from storefront.sources import Kind, SourceFile
 from storefront.workers import WorkerPool
-from support import read_text
+from support import SITES, read_text
 
 CONFIG = parse_config(
     "title: Forno\nbase_url: https://example.com/\ncurrency: EUR\nauthor: Anna\n"
@@ -42,7 +43,7 @@ FILES: dict[Kind, tuple[str, str]] = {
         "---\ntitle: Vaso\nprice: 40.50\ncurrency: USD\nsku: V-1\navailability: preorder\n"
         "images: [/assets/v.jpg, /assets/w.jpg]\nimage_alt: Un vaso\nsale_price: 30\n"
         "sale_until: 2030-12-24\ncategory: Vasi\ntags: [blu]\norder: 3\nsummary: Blu.\n"
-        "draft: true\nslug: vaso-blu\nfeatured: false\nbrand: Aurora\ngtin: 4006381333931\n"
+        "draft: true\nslug: vaso-blu\nfeatured: true\npinned: true\nbrand: Aurora\ngtin: 4006381333931\n"
         "mpn: AUR-7\ncondition: used\ndate: 2024-05-01\nupdated: 2024-06-01 10:00\n"
         "availability_date: 2030-12-01\nnoindex: true\naliases: [/vaso/]\n---\n"
         "Un vaso [blu](/blu/).\n")),
@@ -59,7 +60,7 @@ FILES: dict[Kind, tuple[str, str]] = {
         "draft: true\nnoindex: true\naliases: [/lettera/marzo/]\n---\n"
         "Ciao, [il blog](/blog/).\n")),
 }
-MODEL_SET = {"on_sale": True, "scheduled": True}  # what the site model decides
+MODEL_SET = {"on_sale": True, "sale_note": True, "scheduled": True}  # what the site model decides
 
 
 def documents() -> list[Document]:
@@ -117,3 +118,15 @@ def test_documents_served_by_the_cache_equal_freshly_parsed_ones(tmp_path: Path)
     assert fresh.errors == [] and fresh.parsed == len(FILES)
     assert cached.parsed == 0
     assert cached.documents == fresh.documents and cached.hashes == fresh.hashes
+
+
+def test_the_shop_fronts_config_round_trips_with_its_closure_days() -> None:
+    config = parse_config((SITES / "shop-en" / "storefront.yaml").read_text("utf-8"))
+    assert config.business.closures and isinstance(config.business.closures[0].start, date)
+    assert encode(config.business.closures[0])["start"] == {
+        "$date": config.business.closures[0].start.isoformat()}
+    assert decode(SiteConfig, json.loads(json.dumps(encode(config)))) == config
+    with pytest.raises(CodecError):
+        decode(SiteConfig, {**encode(config), "business": {
+            **encode(config.business), "closures": [{"start": {"$date": "2026-02-30"},
+                                                     "until": {"$date": "2026-03-01"}, "note": ""}]}})

@@ -331,6 +331,9 @@ def test_blog_posting_jsonld_has_zoned_dates_author_and_image() -> None:
     assert post_jsonld(POSTS[1], CONFIG, URLS)["keywords"] == "pane, Grani antichi"
 
 
+TUE_FRI = ["Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
 def test_local_business_jsonld_has_a_postal_address_and_hours() -> None:
     data = json.loads(to_jsonld(business_jsonld(CONFIG, URLS)))
     assert data == {
@@ -342,6 +345,14 @@ def test_local_business_jsonld_has_a_postal_address_and_hours() -> None:
                     "addressLocality": "Firenze", "addressRegion": "FI", "addressCountry": "IT"},
         "geo": {"@type": "GeoCoordinates", "latitude": 43.77, "longitude": 11.25},
         "openingHours": ["Tu-Fr 09:30-13:00", "Tu-Fr 15:30-19:00", "Sa 10:00-13:00"],
+        "openingHoursSpecification": [
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": TUE_FRI, "opens": "09:30",
+             "closes": "13:00"},
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": TUE_FRI, "opens": "15:30",
+             "closes": "19:00"},
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": ["Saturday"], "opens": "10:00",
+             "closes": "13:00"},
+        ],
         "sameAs": ["https://instagram.com/aurora"],
     }
 
