@@ -4,10 +4,14 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python bench/forms_load.py                 # 30 s, 32 clients, SMTP sink on
     .venv/bin/python bench/forms_load.py --duration 10 --clients 64 --no-smtp
+    .venv/bin/python bench/forms_load.py --database postgresql://... --instances 2
+
+(``bench/forms_postgres.py`` runs SQLite, PostgreSQL with one instance and with two side by side.)
 
 It writes a throw-away site (one contact form, rate limit lifted, notification mail on) into a
-temporary folder, starts ``python -m storefront.forms serve`` there as a separate process and, if
-asked, a real SMTP server (aiosmtpd) that receives the notifications. Client processes (so that
+temporary folder, starts ``python -m storefront.forms serve`` there as a separate process (or
+``--instances`` of them on one PostgreSQL database, the clients spread over them) and, if asked,
+a real SMTP server (aiosmtpd) that receives the notifications. Client processes (so that
 they do not share the server's interpreter) run keep-alive HTTP/1.1 connections, one per client.
 Like a browser, a client fetches a signed, single-use token for every submission and posts with a
 token older than the minimum fill time (a queue of tokens fetched earlier), each submission with a
@@ -28,7 +32,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -54,7 +57,7 @@ forms:
       - {{name: message, type: textarea, required: true, max_length: 4000}}
       - {{name: privacy, type: checkbox, consent: true}}
 form_endpoint:
-  database: data/forms.sqlite3
+  database: {database}
   min_fill_seconds: 1
   rate_limit: 1000000000
   smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, sender: site@bench.example}}
@@ -127,12 +130,14 @@ def client_thread(port: int, name: str, deadline_at: float, start_at: float,
     out["token_requests"].append(token_requests)
 
 
-def client_process(args: tuple[int, int, int, float, float]) -> dict[str, list[object]]:
-    port, index, threads, start_at, deadline_at = args
+def client_process(args: tuple[list[int], int, int, float, float]) -> dict[str, list[object]]:
+    ports, index, threads, start_at, deadline_at = args
     out: dict[str, list[object]] = {"latencies": [], "accepted": [], "errors": [],
                                     "token_requests": []}
+    # the clients spread over the instances (as a proxy's round robin spreads connections)
     workers = [threading.Thread(target=client_thread,
-                                args=(port, f"p{index}t{t}", deadline_at, start_at, out))
+                                args=(ports[(index + t) % len(ports)], f"p{index}t{t}",
+                                      deadline_at, start_at, out))
                for t in range(threads)]
     for worker in workers:
         worker.start()
@@ -161,42 +166,55 @@ def start_smtp_sink() -> tuple[object, list[int]]:
     return controller, received
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
-    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
-    parser.add_argument("--procs", type=int, default=2, help="client processes (default 2)")
-    parser.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
-    parser.add_argument("--no-smtp", action="store_true", help="no notification mail")
-    parser.add_argument("--target", type=float, default=500.0,
-                        help="accepted submissions/s to reach (default 500)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary site")
-    args = parser.parse_args()
+def start_servers(work: Path, count: int, threads: int) -> list[tuple[subprocess.Popen[str], int]]:
+    """``count`` endpoint processes on the site in ``work``; each with its port."""
+    env = {**os.environ, "STOREFRONT_FORMS_SECRET": "bench-secret-" + "x" * 32}
+    servers = []
+    for index in range(count):
+        # the server's log goes to a file: a pipe nobody reads would fill up and stall it
+        log_file = (work / f"server-{index}.log").open("w")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "storefront.forms", "--root", str(work), "serve", "--port",
+             "0", "--threads", str(threads)],
+            stdout=subprocess.PIPE, stderr=log_file, text=True, env=env,
+        )
+        log_file.close()
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if "serving on http://127.0.0.1:" not in line:
+            server.wait()
+            raise RuntimeError(f"the server did not start: {line}"
+                               f"{(work / f'server-{index}.log').read_text()}")
+        servers.append((server, int(line.split("http://127.0.0.1:")[1].split()[0])))
+    return servers
 
+
+def stored_rows(work: Path) -> tuple[set[str], int, int]:
+    """The names stored, the mails queued and the mails sent, read through storefront itself."""
+    from storefront.config import load_config
+    from storefront.forms import open_database
+
+    with open_database(load_config(work), work) as database, database.connect() as conn:
+        stored = {json.loads(d)["name"] for (d,) in conn.execute("SELECT data FROM submissions")}
+        queued = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
+    return stored, int(queued), int(sent)
+
+
+def measure(args: argparse.Namespace, database: str, instances: int) -> dict[str, float]:
+    """One run: the site on ``database`` with ``instances`` servers; prints the figures and
+    returns them (``ok`` is 1.0 when nothing was lost and no request failed)."""
     work = Path(tempfile.mkdtemp(prefix="storefront-forms-bench-"))
     controller, received = (None, [0]) if args.no_smtp else start_smtp_sink()
     smtp_port = controller.port if controller else 2525  # type: ignore[attr-defined]
     notify = "''" if args.no_smtp else "owner@bench.example"
     (work / "storefront.yaml").write_text(SITE.format(origin=ORIGIN, notify=notify,
-                                                      smtp_port=smtp_port))
-    env = {**os.environ, "STOREFRONT_FORMS_SECRET": "bench-secret-" + "x" * 32}
-    # the server's log goes to a file: a pipe nobody reads would fill up and stall the server
-    log_path = work / "server.log"
-    log_file = log_path.open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "storefront.forms", "--root", str(work), "serve", "--port", "0",
-         "--threads", str(args.threads)],
-        stdout=subprocess.PIPE, stderr=log_file, text=True, env=env,
-    )
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    if "serving on http://127.0.0.1:" not in line:
-        server.wait()
-        print(f"the server did not start: {line}{log_path.read_text()}", file=sys.stderr)
-        return 1
-    port = int(line.split("http://127.0.0.1:")[1].split()[0])
-    print(f"server: waitress, {args.threads} threads, pid {server.pid}, port {port}; "
-          f"{args.clients} clients in {args.procs} processes; {args.duration:.0f} s; "
+                                                      smtp_port=smtp_port, database=database))
+    servers = start_servers(work, instances, args.threads)
+    ports = [port for _, port in servers]
+    engine = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+    print(f"{engine}, {instances} instance(s): waitress, {args.threads} threads each, ports "
+          f"{ports}; {args.clients} clients in {args.procs} processes; {args.duration:.0f} s; "
           f"mail {'off' if args.no_smtp else 'on (aiosmtpd sink)'}")
 
     start_at = time.time() + 2.0  # every client has tokens older than the fill time
@@ -204,26 +222,20 @@ def main() -> int:
     shares = [args.clients // args.procs + (1 if i < args.clients % args.procs else 0)
               for i in range(args.procs)]
     with multiprocessing.Pool(args.procs) as pool:
-        results = pool.map(client_process, [(port, i, shares[i], start_at, deadline_at)
+        results = pool.map(client_process, [(ports, i, shares[i], start_at, deadline_at)
                                             for i in range(args.procs)])
     elapsed = time.time() - start_at
 
-    server.send_signal(signal.SIGTERM)
-    server.communicate(timeout=60)
-    log_file.close()
-    server_log = log_path.read_text()
+    for server, _ in servers:
+        server.send_signal(signal.SIGTERM)
+    for server, _ in servers:
+        server.communicate(timeout=60)
+    server_log = "".join(p.read_text() for p in sorted(work.glob("server-*.log")))
     mail_wait = time.time() + 30
     latencies = sorted(float(x) for r in results for x in r["latencies"])  # type: ignore[arg-type]
     accepted = {str(x) for r in results for x in r["accepted"]}
     errors = [str(x) for r in results for x in r["errors"]]
-
-    conn = sqlite3.connect(work / "data" / "forms.sqlite3")
-    try:
-        stored = {json.loads(d)["name"] for (d,) in conn.execute("SELECT data FROM submissions")}
-        queued = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
-        sent = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
-    finally:
-        conn.close()
+    stored, queued, sent = stored_rows(work)
     lost = accepted - stored
     extra = stored - accepted
 
@@ -232,9 +244,9 @@ def main() -> int:
     print(f"requests:   {len(latencies)} submissions in {elapsed:.1f} s, plus {token_requests} "
           "token requests (one per submission plus the warm-up)")
     print(f"accepted:   {len(accepted)} ({rate:.0f}/s)")
-    print(f"latency:    p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms")
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    print(f"latency:    p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
     print(f"errors:     {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(f"stored:     {len(stored)} rows; acknowledged but missing: {len(lost)}; "
           f"stored without acknowledgement: {len(extra)}")
@@ -253,7 +265,32 @@ def main() -> int:
         import shutil
 
         shutil.rmtree(work)
-    ok = not lost and not extra and not errors and rate >= args.target
+    ok = not lost and not extra and not errors
+    return {"rate": rate, "p50": p50, "p99": p99, "errors": float(len(errors)),
+            "lost": float(len(lost)), "accepted": float(len(accepted)), "ok": float(ok)}
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--procs", type=int, default=2, help="client processes (default 2)")
+    parser.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    parser.add_argument("--no-smtp", action="store_true", help="no notification mail")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary site")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_options(parser)
+    parser.add_argument("--database", default="data/forms.sqlite3",
+                        help="form_endpoint.database (default: a SQLite file in the site)")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="endpoint processes on the database (PostgreSQL; default 1)")
+    parser.add_argument("--target", type=float, default=500.0,
+                        help="accepted submissions/s to reach (default 500)")
+    args = parser.parse_args()
+    figures = measure(args, args.database, args.instances)
+    ok = bool(figures["ok"]) and figures["rate"] >= args.target
     print("result:     " + ("OK" if ok else "FAILED") + f" (target {args.target:.0f}/s)")
     return 0 if ok else 1
 

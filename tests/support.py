@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
+
+from storefront.config import SiteConfig
+from storefront.documents import Document
+from storefront.localize import localize
+from storefront.reader import ReaderSettings, read_document
+from storefront.sources import Kind, SourceFile
+from storefront.urls import UrlBuilder
 
 TESTS = Path(__file__).parent
 SITES = TESTS / "sites"
@@ -30,3 +38,12 @@ def require(path: Path, how: str) -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing; run `bash scripts/test.sh` (it runs: {how})")
     return path
+
+
+def read_text(kind: Kind, name: str, text: str, config: SiteConfig) -> Document:
+    """The document ``content/<kind>/<name>`` holding ``text``, as a build of ``config`` has it
+    (read, then given the site's base path)."""
+    data = text.encode("utf-8")
+    source = SourceFile(kind, f"content/{kind}/{name}", data, hashlib.sha256(data).hexdigest())
+    return localize(read_document(source, ReaderSettings.of(config)),
+                    UrlBuilder.from_base_url(config.base_url))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from storefront.bundle import fingerprint, minify
+from storefront.output import MANIFEST
 from support import REPO, TESTS, tree_bytes
 
 GOLDEN = TESTS / "golden" / "basic"
@@ -29,22 +32,32 @@ def build(run_cli, site: Path, *args: str | Path) -> Path:
 def test_output_matches_the_reviewed_golden_tree(copy_site, run_cli, request) -> None:
     """Every generated file equals tests/golden/basic; theme static files are checked apart.
 
-    The theme's CSS and JS are copied, not generated, so the golden tree leaves them out and the
-    test checks instead that they arrive byte-for-byte (keeping the golden diff about generation).
+    The theme's CSS and JS are the theme's files minified under fingerprinted names, so the golden
+    tree leaves them out and the test checks instead that each one is its source minified, named
+    by the hash of its bytes (keeping the golden diff about generation).
     """
     output = build(run_cli, copy_site("basic"))
     everything = tree_bytes(output)
     actual = {name: data for name, data in everything.items() if not name.startswith("static/")}
     if request.config.getoption("--regen-golden"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(output, GOLDEN, ignore=shutil.ignore_patterns("static"))
+        # the manifest records when files were written: machine state, left out of the tree
+        shutil.copytree(output, GOLDEN, ignore=shutil.ignore_patterns("static", MANIFEST))
     expected = tree_bytes(GOLDEN)
     assert sorted(actual) == sorted(expected)
     for name in expected:
         assert actual[name] == expected[name], f"{name} differs from tests/golden/basic/{name}"
-    theme_static = tree_bytes(THEME_STATIC)
-    assert {name.removeprefix("static/"): data for name, data in everything.items()
-            if name.startswith("static/")} == theme_static
+    static = {name.removeprefix("static/"): data for name, data in everything.items()
+              if name.startswith("static/")}
+    sources = tree_bytes(THEME_STATIC)
+    assert len(static) == len(sources)
+    for name, data in sources.items():
+        made = minify(name, data)
+        assert static[fingerprint(name, hashlib.sha256(made).hexdigest())] == made
+    css = minify("css/site.css", sources["css/site.css"])
+    assert len(css) < 0.8 * len(sources["css/site.css"])
+    href = f'href="/static/{fingerprint("css/site.css", hashlib.sha256(css).hexdigest())}"'
+    assert href.encode() in actual["index.html"]
 
 
 def test_two_builds_are_byte_identical(copy_site, run_cli, tmp_path) -> None:
@@ -75,9 +88,11 @@ def test_stale_files_are_deleted_and_foreign_files_kept(copy_site, run_cli) -> N
     result = run_cli("--root", site, "build")
     assert result.code == 0, result.err
     assert not page.exists() and not (output / "blog" / "2012").exists()
-    assert not (output / "tag" / "natale").exists()  # the post's only tag page went with it
+    # its tags' pages stay (products carry them too), their feeds of posts go with it
+    assert (output / "tag" / "natale" / "index.html").is_file()
+    assert not (output / "tag" / "natale" / "feed.xml").exists()
     assert (output / "CNAME").read_text(encoding="utf-8") == "forno.example\n"
-    assert "4 deleted" in result.out  # the post, its two tag pages, blog page 2
+    assert "6 deleted" in result.out  # the post, blog page 2, RSS and Atom of its two tags
 
 
 def test_failed_build_leaves_previous_output_untouched(copy_site, run_cli) -> None:
@@ -113,8 +128,9 @@ def test_drafts_and_future_posts_only_on_request(copy_site, run_cli, tmp_path) -
 def test_build_reports_the_next_change(copy_site, run_cli) -> None:
     result = run_cli("--root", copy_site("basic"), "build")
     assert result.code == 0
-    # the earliest of: the 2099-01-01 post and the panettone sale ending after 2099-01-06
-    assert "next change: 2099-01-01T00:00:00+01:00" in result.out
+    # the earliest of: the 2099-01-01 post, the panettone sale ending after 2099-01-06, and the day
+    # that end comes within a year, when the product page starts announcing it
+    assert "next change: 2098-01-06T00:00:00+01:00" in result.out
 
 
 def test_italian_dates_prices_and_sales(copy_site, run_cli) -> None:
@@ -198,10 +214,10 @@ def test_links_to_drafts_and_relative_links_are_explained(copy_site, run_cli) ->
     result = run_cli("--root", site, "build")
     assert result.code == 1
     assert result.err.splitlines()[:4] == [
-        "content/posts/2024-06-10-focaccia.md:14: the link /blog/2024/07/bozza/ leads to a page "
+        "content/posts/2024-06-10-focaccia.md:15: the link /blog/2024/07/bozza/ leads to a page "
         "that is a draft (draft: true)",
         "  hint: publish that page first, or remove the link for now",
-        "content/posts/2024-06-10-focaccia.md:14: the link assets/pane.svg is relative, so it "
+        "content/posts/2024-06-10-focaccia.md:15: the link assets/pane.svg is relative, so it "
         "breaks on pages at other depths",
         "  hint: write it from the site root, like /assets/pane.svg",
     ]

@@ -1,8 +1,14 @@
 """Incremental builds equal clean builds, whatever the owner changes and in whatever order.
 
 A property test applies random sequences of edits, additions, deletions and renames of posts,
-products, FAQs, pages, templates, theme strings, the config, the build time and photos (replaced,
-added, deleted, with or without the pages that show them) to a fixture site.
+products, FAQs, pages, templates, theme strings, the child theme's static files (its stylesheet,
+bundled with the default one; an image it links with url(); a favicon replacing the default's), the
+config (holiday closures too) and the build time (crossing the days a closure's notice appears,
+starts and ends) to a fixture site, and of what the shop's channels read: product tags (tag pages),
+brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
+``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap),
+which page shows the shipping and returns policies (the products' structured data link to it),
+and photos (replaced, added, deleted, with or without the pages that show them).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -37,6 +43,9 @@ POSTS = "content/posts"
 WORDS = st.sampled_from(["pane", "forno", "lievito", "grano", "l'impasto", '"caldo"', "--", "..."])
 TEXT = st.lists(WORDS, min_size=1, max_size=8).map(" ".join)
 TAGS = st.lists(st.sampled_from(["pane", "dolci", "forno", "Natale", "grani"]), max_size=3)
+# old addresses now and then taken: another document's alias, a page, a document's own alias
+TAKEN = ["/prodotti/pane-antico/", "/blog/", "/focaccia", "/vecchio-0/"]
+GTINS = ["4006381333931", "8001234567897", "4006381333932"]  # the last one's check digit is wrong
 
 
 def start_site(folder: Path) -> Path:
@@ -45,11 +54,15 @@ def start_site(folder: Path) -> Path:
     theme = site / "themes" / "custom"
     (theme / "templates").mkdir(parents=True)
     (theme / "strings").mkdir()
-    (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+    (theme / "theme.yaml").write_text(THEME_YAML, encoding="utf-8")
     (theme / "strings" / "it.yaml").write_text("blog: Il nostro blog\n", encoding="utf-8")
+    (theme / "static" / "css").mkdir(parents=True)
+    (theme / "static" / "css" / "custom.css").write_text(".callout { color: #123 }\n",
+                                                         encoding="utf-8")
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n"
                       "images: {widths: [24, 48], formats: [webp]}\n", encoding="utf-8")
+    apply_closures(site, 7)  # all of them: every move of the clock crosses a closure's dates
     write_photo(site, 0, 0, 60)
     focaccia = site / POSTS / "2024-06-10-focaccia.md"
     replace_in(focaccia, "---\n", "---\nimage: /assets/foto-0.jpg\nimage_alt: Foto\n")
@@ -75,6 +88,19 @@ def photo_files(site: Path) -> list[Path]:
     return sorted((site / "content/assets").glob("foto-*.jpg"))
 
 
+THEME_YAML = "name: custom\nextends: default\nstylesheets: [css/custom.css]\n"
+# build times: 2024-06-21, a day later (the merchant feed's sale dates), 2024-07-03, 2024-07-25,
+# 2024-12-12, 2025-01-01 (a new year), 2100-01-01 (the sales and preorders over)
+CLOCKS = [1719000000, 1719100000, 1720000000, 1721900000, 1734000000, 1735700000, 4102444800]
+# holiday closures whose notice appears, starts and ends between those build times
+CLOSURES = [
+    "{from: 2024-07-01, until: 2024-07-20, note: Ferie}",
+    "{from: 2024-08-10, until: 2024-08-25, note: Chiuso per ferie}",
+    "{from: 2024-12-24, until: 2025-01-06}",
+]
+BAD_CLOSURE = "{from: 2024-12-24, until: 2024-12-20}"  # ends before it starts: an invalid config
+
+
 def posts(site: Path) -> list[Path]:
     return sorted((site / POSTS).glob("*.md"))
 
@@ -97,9 +123,58 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
+        "static", "closures", "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
+        "policies",
         "replace_photo", "add_photo", "delete_photo",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
+
+
+def set_key(path: Path, key: str, value: str | None) -> None:
+    """Write ``key: value`` in the front matter (replacing the key's line), or remove it (None)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    end = lines.index("---", 1)
+    kept: list[str] = []
+    for line in lines[1:end]:
+        if line.startswith(f"{key}:") or (line.startswith(" ") and kept and kept[-1] == ""):
+            kept.append("")  # the key's line, or an item of its block list
+        else:
+            kept.append(line)
+    kept = [line for line in kept if line]
+    added = [f"{key}: {value}"] if value is not None else []
+    path.write_text("\n".join([lines[0], *added, *kept, *lines[end:]]), encoding="utf-8")
+
+
+def apply_channels(site: Path, kind: str, index: int, text: str, tags: list[str],
+                   day: int) -> None:
+    """Edits of what the channels read, on a product (or, for aliases and noindex, a post or
+    page too)."""
+    products = sorted((site / "content/products").glob("*.md"))
+    product = products[index % len(products)]
+    documents = [*products, *posts(site), *sorted((site / "content/pages").glob("*.md"))]
+    position = (index + day) % len(documents)
+    target = documents[position]
+    if kind == "product_tags":
+        set_key(product, "tags", "[" + ", ".join(json.dumps(t) for t in tags) + "]")
+    elif kind == "brand":
+        set_key(product, "brand", json.dumps(text) if day % 3 else None)
+    elif kind == "gtin":
+        gtin = GTINS[2] if day % 9 == 0 else GTINS[day % 2]  # now and then a wrong one
+        set_key(product, "gtin", gtin if index % 4 else None)
+    elif kind == "product_date":
+        key = "updated" if index % 2 else "date"
+        set_key(product, key, f"2024-{day % 12 + 1:02d}-{day:02d}" if day % 5 else None)
+    elif kind == "aliases":
+        # a folder, a page, a name for a folder, a name only a server can redirect
+        own = [f"/vecchio-{position}{end}" for end in ("/", ".html", "", ".php")]
+        extra = TAKEN[day % len(TAKEN)] if day % 6 == 0 else own[day % 4] if day % 2 else ""
+        chosen = dict.fromkeys(a for a in (own[index % 4], extra) if a)
+        set_key(target, "aliases", f"[{', '.join(chosen)}]" if index % 5 else None)
+    elif kind == "noindex":
+        set_key(target, "noindex", ["true", "false", None][day % 3])
+    elif kind == "policies":
+        pages = sorted((site / "content/pages").glob("*.md"))
+        set_key(pages[index % len(pages)], "policies", "true" if day % 2 else None)
 
 
 def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
@@ -108,7 +183,9 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
     assert isinstance(day, int)
     existing = posts(site)
     pick = existing[index % len(existing)] if existing else None
-    if kind == "edit_body" and pick is not None:
+    if kind in ("product_tags", "brand", "gtin", "product_date", "aliases", "noindex", "policies"):
+        apply_channels(site, kind, index, text, tags, day)
+    elif kind == "edit_body" and pick is not None:
         with pick.open("a", encoding="utf-8") as handle:
             handle.write(f"\n{text}\n")
     elif kind == "edit_title" and pick is not None:
@@ -151,8 +228,14 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
                  f"title: {json.dumps(text)}" if line.startswith("title:") and index % 2 else line
                  for line in lines]
         config.write_text("\n".join(lines), encoding="utf-8")
-    elif kind == "clock":
-        os.environ["SOURCE_DATE_EPOCH"] = str([1719000000, 1735700000, 4102444800][index % 3])
+    elif kind == "clock":  # on by one to three build times (from the last one, back to the first)
+        now = int(os.environ.get("SOURCE_DATE_EPOCH", CLOCKS[0]))
+        at = CLOCKS.index(now) if now in CLOCKS else 0
+        os.environ["SOURCE_DATE_EPOCH"] = str(CLOCKS[(at + 1 + index % 3) % len(CLOCKS)])
+    elif kind == "static":
+        apply_static(site, index, text)
+    elif kind == "closures":
+        apply_closures(site, index)
     elif kind in ("replace_photo", "add_photo", "delete_photo"):
         apply_photo(site, kind, index, day, pick)
 
@@ -191,6 +274,52 @@ def apply_template(site: Path, index: int, text: str) -> None:
     marker = f"<!-- {hashlib.sha256(text.encode()).hexdigest()[:8]} -->"
     target.write_text(source.replace("</footer>", f"{marker}</footer>", 1)
                       if "</footer>" in source else source + marker, encoding="utf-8")
+
+
+def apply_static(site: Path, index: int, text: str) -> None:
+    """Edit the child theme's stylesheet (bundled after the default one), an image it links, its
+    favicon (replacing the default's), or whether it lists a stylesheet at all."""
+    static = site / "themes/custom/static"
+    colour = hashlib.sha256(text.encode()).hexdigest()[:6]
+    choice = index % 5
+    if choice == 0:
+        (static / "css/custom.css").write_text(f".callout {{ color: #{colour} }}\n", encoding="utf-8")
+    elif choice == 1:  # links an image, which may have been removed: then the build fails
+        (static / "css/custom.css").write_text(
+            f".callout {{ background: url(../img/dot.svg) }} /* {colour} */\n", encoding="utf-8")
+    elif choice == 2:
+        image = static / "img/dot.svg"
+        if image.exists() and index % 2:
+            image.unlink()
+        else:
+            image.parent.mkdir(exist_ok=True)
+            image.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><title>{colour}</title></svg>',
+                             encoding="utf-8")
+    elif choice == 3:
+        favicon = static / "favicon.svg"
+        if favicon.exists() and index % 2:
+            favicon.unlink()
+        else:
+            favicon.write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><desc>{colour}</desc></svg>',
+                               encoding="utf-8")
+    else:
+        manifest = site / "themes/custom/theme.yaml"
+        listed = "stylesheets:" in manifest.read_text(encoding="utf-8")
+        manifest.write_text("name: custom\nextends: default\n" if listed else THEME_YAML,
+                            encoding="utf-8")
+
+
+def apply_closures(site: Path, index: int) -> None:
+    """Set ``business.closures`` in storefront.yaml to some of :data:`CLOSURES` (or none), now
+    and then with :data:`BAD_CLOSURE` too."""
+    config = site / "storefront.yaml"
+    lines = [line for line in config.read_text(encoding="utf-8").split("\n")
+             if not line.startswith(("  closures:", "    - {from:"))]
+    chosen = [closure for bit, closure in enumerate(CLOSURES) if index >> bit & 1]
+    chosen += [BAD_CLOSURE] if index % 7 == 6 else []
+    at = lines.index("business:") + 1
+    lines[at:at] = ["  closures:", *(f"    - {closure}" for closure in chosen)] if chosen else []
+    config.write_text("\n".join(lines), encoding="utf-8")
 
 
 def outcome(build: object) -> tuple[str, object]:

@@ -19,6 +19,14 @@ def test_every_required_kind_of_invalid_input_has_a_case() -> None:
         "unknown-availability", "duplicate-url", "unknown-config-key", "missing-theme",
         "template-syntax-error", "unclosed-front-matter", "not-utf8", "unsafe-slug",
         "unsafe-permalink", "missing-image", "not-an-image", "image-bomb", "svg-script",
+        "bad-gtin", "unknown-condition", "alias-collides-with-page",
+        "alias-collides-with-alias", "bad-policy-config", "shipping-country-twice", "merchant-ids",
+        # hostile input (issue 7): each limit of storefront.limits, and YAML tags
+        "markdown-nested-too-deep", "markdown-html-nested-too-deep", "markdown-brackets",
+        "markdown-unclosed-html-tags", "markdown-too-many-lines", "markdown-block-too-long",
+        "markdown-table-too-wide", "summary-too-complex", "names-too-long", "numbers-too-long",
+        "yaml-tags", "yaml-tag-in-config", "yaml-too-deep", "yaml-alias-bomb-in-front-matter",
+        "yaml-alias-bomb-in-theme-strings", "yaml-tag-in-theme-strings",
     }
     assert required <= set(CASES)
 

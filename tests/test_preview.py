@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from storefront.preview import PreviewBuilder, make_app
 
 
-def call(app, path: str) -> tuple[str, dict[str, str], bytes]:
+def call(app, path: str, query: str = "") -> tuple[str, dict[str, str], bytes]:
     seen: dict[str, object] = {}
 
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()},
-                        start_response))
+    body = b"".join(app({"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET",
+                         "wsgi.input": io.BytesIO()}, start_response))
     return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
 
 
@@ -82,3 +83,73 @@ def test_watcher_rebuilds_once_per_save_and_not_for_its_own_reads(copy_site) -> 
         assert server.builder.epoch == 2, "a rebuild triggered further rebuilds"
     finally:
         server.stop()
+
+
+def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was(
+        copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    output = builder.output
+    pages = {path: path.read_bytes() for path in output.rglob("*.html")}
+    # the preview links the stylesheet by its plain name, whatever its content
+    assert b'href="/static/css/site.css"' in pages[output / "index.html"]
+    stylesheet = builder.root / "themes/custom/static/css/custom.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
+    (builder.root / "themes/custom/theme.yaml").write_text(
+        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
+    config = builder.root / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == []
+    pages = {path: path.read_bytes() for path in output.rglob("*.html")}
+    epoch = builder.epoch
+
+    stylesheet.write_text(".callout { color: #654321 }\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == [] and builder.epoch == epoch + 1
+    assert builder.css_only
+    assert {path: path.read_bytes() for path in output.rglob("*.html")} == pages
+    _, headers, css = call(make_app(builder), "/static/css/site.css")
+    assert headers["Content-Type"].startswith("text/css")
+    assert b".callout{color:#654321}" in css and b"#123456" not in css
+    news = call(make_app(builder, wait_seconds=0.1), "/__storefront/wait", f"since={epoch}")[2]
+    assert json.loads(news) == {"epoch": epoch + 1, "css": True}
+
+
+def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda"),
+                    encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == []
+    advice = ("content/posts/2024-06-10-focaccia.md: its address moved from "
+              "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+              "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]")
+    assert builder.notices == [advice]
+    _, _, body = call(make_app(builder), "/blog/2024/06/focaccia-calda/")
+    assert b'id="storefront-notices"' in body and b"aliases: [/blog/2024/06/focaccia/]" in body
+    post.write_text(post.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == [advice], "the advice stays until the alias is added"
+    builder.rebuild()  # nothing changed at all
+    assert builder.notices == [advice]
+    post.write_text(text.replace("tags: [pane]", "tags: [pane]\nslug: focaccia-calda").replace(
+        "aliases: [", "aliases: [/blog/2024/06/focaccia/, "), encoding="utf-8")
+    builder.rebuild()
+    assert builder.notices == []
+
+
+def test_a_renamed_file_is_recognised_by_its_title(copy_site, tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    old = builder.root / "content/posts/2024-06-10-focaccia.md"
+    old.rename(old.with_name("2024-06-10-focaccia-calda.md"))
+    builder.rebuild()
+    assert builder.notices == [
+        "content/posts/2024-06-10-focaccia-calda.md: its address moved from "
+        "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+        "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]

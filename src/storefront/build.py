@@ -2,10 +2,9 @@
 
 ``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
 parallel) → site model → images (processed once, cached, parallel) → plan (every output) → check
-→ render (only what changed, parallel) → write (only what changed). A command-line build uses a
-session once; the preview keeps one alive, so parsed documents, output records and the worker
-processes stay in memory between saves. Each stage is a function of its own module; this one
-only wires them, one method per stage.
+→ render (only what changed, parallel) → write (only what changed). A command-line build uses a session once; the preview keeps one alive,
+so parsed documents, output records and the worker processes stay in memory between saves. Each
+stage is a function of its own module; this one only wires them, one method per stage.
 """
 
 from __future__ import annotations
@@ -18,7 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storefront.cache import DATABASE, BuildCache, OutputRecord, store_page
+from storefront.bundle import AssetsMemo
+from storefront.cache import DATABASE, BuildCache, OutputRecord
+from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
     check_config_links,
@@ -35,9 +36,11 @@ from storefront.documents import Document
 from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
+from storefront.imagecache import ImageStore
 from storefront.images import ImageResult, ImageStage
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
+from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     WriteItem,
     WriteReport,
@@ -46,11 +49,12 @@ from storefront.output import (
     unchanged_in,
     write_site,
 )
-from storefront.outputs import OutputPlan, collect_static, output_path, plan_outputs
+from storefront.outputs import OutputPlan, output_path, plan_outputs
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
+from storefront.presentation import Presentation
 from storefront.reader import ReaderSettings
-from storefront.rendering import PageMemo, RenderState, render_pages, template_identity
+from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -79,6 +83,7 @@ class _Inputs:
     variant: str  # what the output records depend on besides the files: base URL, options
     digest: str  # of everything the build reads, for the whole-build shortcut
     theme_key: str  # storefront's code and every theme file
+    theme_files: tuple[tuple[str, str], ...]  # (label path, SHA-256) of every theme file
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,10 @@ class _Planned:
     model: SiteModel
     strings: dict[str, str]
     plan: OutputPlan
+    channels: ChannelPlan  # feeds and redirects, with their own problems
     paths: tuple[str, ...]  # output path of each planned output
     identity: Callable[[str], str]  # what each template name resolves to
+    presentation: Presentation  # the answers of asset_url(), image() and closures()
     warnings: list[ContentError]
     left_out: tuple[str, ...]
     images: ImageResult
@@ -111,8 +118,12 @@ class BuildSession:
         self.stats = StatCache()  # a session reads only the files whose stat changed
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
         self._pending_memo = PageMemo()
+        self._previous: dict[str, OutputRecord] = {}
+        self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
+        self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
+        self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
 
     @property
     def cache(self) -> BuildCache:
@@ -134,26 +145,30 @@ class BuildSession:
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, read_manifest(inputs.output))):
-            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0))
+            return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
+                                notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
         records, rendered = self._render(inputs, planned)
         report = self._write(inputs, planned, records)
         self.serial += 1
-        self.cache.save_outputs(inputs.variant, records, self.serial,
-                                self.records.get(inputs.variant))
+        self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change,
-            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.year,
+            inputs.digest, planned.model.next_change, planned.channels.recheck,
+            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
+        now = addresses(planned.model.published(), inputs.urls.base_path)
+        before = self._addresses.get(inputs.variant)
+        self._addresses[inputs.variant] = now
+        self._moves[inputs.variant] = moved(before or now, now, self._moves.get(inputs.variant, {}))
         return self._report(started, memo, planned.parsed.parsed, rendered,
                             (report.written, report.unchanged, report.deleted), report.changed,
-                            planned.images.processed)
+                            self._notices(inputs.variant), planned.images.processed)
 
     # -- the stages ------------------------------------------------------------------------------
 
@@ -162,7 +177,8 @@ class BuildSession:
         request = self.request
         config = effective_config(request)
         check_output_folder(request.root, request.output_dir)
-        now = request.now or build_time(zoneinfo.ZoneInfo(config.timezone))
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
         self._stage("reading", 0, 1)
         sources = discover_sources(request.root, self.stats)
@@ -174,7 +190,8 @@ class BuildSession:
             [(source.path, source.digest) for source in sources])
         theme_key = digest(code_fingerprint(), *(f"{path} {sha}" for path, sha in themes))
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
-                       output, digest(config.base_url, options), everything, theme_key)
+                       output, digest(config.base_url, options), everything, theme_key,
+                       tuple(themes))
 
     def _plan(self, inputs: _Inputs) -> _Planned:
         """Parse (what changed), build the site model, process the images and plan every output."""
@@ -188,27 +205,35 @@ class BuildSession:
         model = build_model(local, config, urls, self.request.options, inputs.now)
         config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
         assets = [s for s in inputs.sources if s.kind == "assets"]
-        images = ImageStage(config, urls, self.cache, self.pool, self._held(inputs.output),
+        images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
                             lambda done, total: self._stage("images", done, total),
                             ).run(assets, model.published(), config_text)
+        catalog = images.catalog
         strings = load_strings(inputs.chain, config.language)
+        # head data shows share cards: the plan's memo holds while the images stay the same too
         site = digest(site_fingerprint(config, strings, model.nav, self.request.options),
-                      images.catalog.fingerprint())
+                      catalog.fingerprint)
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
-        tasks = Planner(model, config, urls, strings, self._plan_memo[1], images.catalog).plan()
-        plan = plan_outputs(tasks, model, config, urls, collect_static(inputs.chain), assets,
-                            strings, images.files, images.copied)
+        tasks = Planner(model, config, urls, strings, self._plan_memo[1], catalog).plan()
+        channels = plan_channels(model, config, urls, strings, inputs.now, catalog.fallback_url)
+        static = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
+                                  self.request.options.hashed_assets)
+        plan = plan_outputs(tasks, (*channels.outputs, *images.outputs), channels.pages, urls,
+                            static.outputs, [s for s in assets if s.path in images.copied])
         reasons = unpublished_reasons(local, model, inputs.now)
-        return _Planned(parsed, local, model, strings, plan,
+        warnings = sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key)
+        presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
+                                       catalog)
+        return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)),
-                        sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key),
-                        left_out_summary(reasons), images, config_text)
+                        template_identity(make_environment(inputs.chain)), presentation,
+                        [*warnings, *channels.warnings], left_out_summary(reasons), images,
+                        config_text)
 
     def _held(self, output: Path) -> Callable[[str, str], bool]:
         """``held(path, sha256)``: the output folder holds exactly these bytes at ``path`` (as its
-        manifest says; each file looked at once per build)."""
+        manifest says; each file looked at once per build, the answer kept for the write)."""
         manifest = read_manifest(output)
 
         def held(path: str, sha256: str) -> bool:
@@ -223,6 +248,8 @@ class BuildSession:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
+        problems += check_aliases(planned.channels, plan.claims, urls)
+        problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # every asset is a target, also a photo that could not be processed (reported as such)
         known = plan.known | {urls.url(f"/assets/{s.asset_path}") for s in inputs.sources
@@ -246,6 +273,7 @@ class BuildSession:
         previous = self.records.get(inputs.variant)
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
+        self._previous = previous  # what save_outputs compares with
         manifest = read_manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
@@ -257,15 +285,14 @@ class BuildSession:
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
-             "image": planned.images.catalog.info}, inputs.now, planned.images.catalog.fingerprint())
+             **planned.presentation.answers()}, inputs.now)
         stored = self.cache.stored_keys()
         deferrable = {path: key for path, (key, _, _) in self.memory.items()
                       if stored.get(path) == key}
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             self.cache.folder / "templates", inputs.theme_key,
-                            str(self.cache.folder / DATABASE), deferrable,
-                            planned.images.catalog)
+                            str(self.cache.folder / DATABASE), deferrable, planned.presentation)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(
@@ -275,16 +302,8 @@ class BuildSession:
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
-        for output, path in zip(outputs, planned.paths, strict=True):
-            if output.kind != "feed":
-                continue
-            assert output.make is not None
-            fingerprint = fingerprints.inputs(f"feed {path}", output.inputs)
-            record = previous.get(path)
-            if record is None or record.fingerprint != fingerprint or not available(path, record):
-                data = output.make()
-                record = OutputRecord(fingerprint, store_page(self.cache.pages, data), len(data))
-            records[path] = record
+        records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                                  self.cache.pages))
         self._pending_memo = memo  # kept only if the build succeeds
         return records, len(rendered)
 
@@ -296,13 +315,14 @@ class BuildSession:
             if output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
-                                       file=self.cache.page_path(record.sha256)))
+                                       file=self.cache.page_path(record.sha256), link=True))
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))
-            elif output.kind == "image":
+            elif output.kind == "image":  # the build cache's own copy, checked: a link will do
                 assert output.file is not None
-                items.append(WriteItem(path, output.sha256, output.size, file=output.file))
+                items.append(WriteItem(path, output.sha256, output.size, file=output.file,
+                                       link=True))
             else:
                 assert output.file is not None
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
@@ -314,13 +334,19 @@ class BuildSession:
 
     def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
                 written: tuple[int, int, int], changed: tuple[str, ...] = (),
-                images: int = 0) -> BuildReport:
+                notices: tuple[str, ...] = (), images: int = 0) -> BuildReport:
         return BuildReport(
             pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
             deleted=written[2], seconds=time.perf_counter() - started,
             next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
             left_out=memo.left_out, rendered=rendered, parsed=parsed,
-            cache_discarded=self._newly_discarded(), changed=changed, images=images)
+            cache_discarded=self._newly_discarded(), changed=changed, notices=notices,
+            images=images)
+
+    def _notices(self, variant: str) -> tuple[str, ...]:
+        """Advice for the owner: the aliases that moved documents still need."""
+        return tuple(alias_suggestions(self._moves.get(variant, {}),
+                                       self._addresses.get(variant, {})))
 
     def _newly_discarded(self) -> int:
         """Cache entries found damaged or foreign since the last report."""

@@ -12,32 +12,30 @@ SQLite cannot read (truncated, overwritten) is deleted and started afresh. Outpu
 saved only by a build that succeeded, so a failed build never leaves anything that a later build
 would trust.
 
-Processed images are the exception to "another version, start afresh": re-encoding a shop's
-photos takes minutes, and their entries are keyed by what decides their bytes (the source's
-SHA-256, the settings, the image pipeline's own version and the codecs' versions), not by
-storefront's code; each file is still checked against its hash before it is copied.
+Processed images (:mod:`storefront.imagecache`, in the same database and folder) are the
+exception to "another version, start afresh": re-encoding a shop's photos takes minutes, and
+their entries are keyed by what decides their bytes, not by storefront's code.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storefront.deps import DependencyRecord
+from storefront.records import OutputRecord, StoredDocument, checksum_of
+
+__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "remove_cache", "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
-IMAGES = "images"  # processed image files by SHA-256 (storefront.images)
+IMAGES = "images"  # processed image files by SHA-256 (storefront.imagecache)
 TEMPLATES = "templates"  # the Python code generated from templates (storefront.environment)
 FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
@@ -53,48 +51,6 @@ CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, ch
 CREATE TABLE IF NOT EXISTS images(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL,
     used INTEGER NOT NULL);
 """
-IMAGE_KEEP_SECONDS = 30 * 24 * 3600  # processed images no build used for this long are dropped
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A parsed document as stored: its key, its fields as JSON, and its HTML kept apart (the
-    bulk of the bytes, which then need no JSON decoding)."""
-
-    key: str
-    meta: str
-    html: str
-    summary: str
-
-    def checksum(self) -> str:
-        return _checksum(f"{self.meta}\x00{self.html}\x00{self.summary}")
-
-
-@dataclass(frozen=True)
-class OutputRecord:
-    """How an output was last made: its inputs' fingerprint, its bytes' hash, what it read."""
-
-    fingerprint: str
-    sha256: str
-    size: int
-    deps: DependencyRecord = field(default_factory=DependencyRecord)
-
-    def to_json(self) -> str:
-        deps = self.deps
-        return json.dumps([self.fingerprint, self.sha256, self.size, list(deps.templates),
-                           [list(d) for d in deps.documents], [list(c) for c in deps.calls],
-                           deps.clock], separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> OutputRecord:
-        fingerprint, sha, size, templates, documents, calls, clock = json.loads(text)
-        return cls(str(fingerprint), str(sha), int(size), DependencyRecord(
-            tuple(str(t) for t in templates), tuple((str(s), str(lv)) for s, lv in documents),
-            tuple((str(n), str(a)) for n, a in calls), str(clock)))
-
-
-def _checksum(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class BuildCache:
@@ -146,8 +102,9 @@ class BuildCache:
         for sub in (self.pages, self.images, self.folder / TEMPLATES):
             shutil.rmtree(sub, ignore_errors=True)
 
-    def _recover(self) -> None:
-        """The database could not be read or written: start with an empty one."""
+    def recover(self) -> None:
+        """The database could not be read or written: start with an empty one (the image store,
+        :mod:`storefront.imagecache`, shares the database and calls this too)."""
         self.discarded += 1
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
@@ -169,7 +126,7 @@ class BuildCache:
             rows = self.db.execute(
                 "SELECT path, key, meta, html, summary, checksum FROM documents").fetchall()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
         found = {}
         for path, key, meta, html, summary, checksum in rows:
@@ -185,7 +142,7 @@ class BuildCache:
         try:
             return dict(self.db.execute("SELECT path, key FROM documents").fetchall())
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
 
     def document(self, path: str) -> StoredDocument | None:
@@ -194,7 +151,7 @@ class BuildCache:
             row = self.db.execute("SELECT key, meta, html, summary, checksum FROM documents "
                                   "WHERE path = ?", (path,)).fetchone()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return None
         if row is None:
             return None
@@ -216,7 +173,7 @@ class BuildCache:
         try:
             stored = [row[0] for row in self.db.execute("SELECT path FROM documents")]
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return
         gone = [(path,) for path in stored if path not in keep_set]
         if gone:
@@ -229,12 +186,12 @@ class BuildCache:
             rows = self.db.execute("SELECT path, payload, checksum FROM outputs WHERE variant = ?",
                                    (variant,)).fetchall()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
         found = {}
         for path, payload, checksum in rows:
             try:
-                if _checksum(payload) != checksum:
+                if checksum_of(payload) != checksum:
                     raise ValueError("checksum")
                 found[path] = OutputRecord.from_json(payload)
             except (ValueError, TypeError):
@@ -249,7 +206,7 @@ class BuildCache:
         """
         if previous is None:
             previous = self.outputs(variant)
-        changed = [(variant, path, record.sha256, text, _checksum(text))
+        changed = [(variant, path, record.sha256, text, checksum_of(text))
                    for path, record, text in ((p, r, r.to_json()) for p, r in sorted(records.items())
                                               if previous.get(p) != r)]
         gone = [(variant, path) for path in sorted(set(previous) - set(records))]
@@ -272,7 +229,7 @@ class BuildCache:
                 "SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1", (sha,)).fetchone() is None]
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return
         for sha in unused:
             Path(self.page_path(sha)).unlink(missing_ok=True)
@@ -283,7 +240,7 @@ class BuildCache:
             self.db.executemany(sql, rows)
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
 
     # -- the whole-build shortcut ----------------------------------------------------------------
 
@@ -293,87 +250,22 @@ class BuildCache:
             row = self.db.execute("SELECT payload, checksum FROM memos WHERE key = ?",
                                   (key,)).fetchone()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return None
         if row is None:
             return None
-        if _checksum(row[0]) != row[1]:
+        if checksum_of(row[0]) != row[1]:
             self.discarded += 1
             return None
         return str(row[0])
 
     def save_memo(self, key: str, payload: str) -> None:
-        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, _checksum(payload))])
-
-    # -- processed images ------------------------------------------------------------------------
-
-    def image_entries(self, keys: Iterable[str]) -> dict[str, str]:
-        """The stored entries (JSON) of these keys; damaged rows are left out (and counted)."""
-        found: dict[str, str] = {}
-        try:
-            for key in keys:
-                row = self.db.execute("SELECT payload, checksum FROM images WHERE key = ?",
-                                      (key,)).fetchone()
-                if row is None:
-                    continue
-                if _checksum(row[0]) == row[1]:
-                    found[key] = str(row[0])
-                else:
-                    self.discarded += 1
-        except sqlite3.DatabaseError:
-            self._recover()
-            return {}
-        return found
-
-    def save_images(self, entries: Iterable[tuple[str, str]], used: Iterable[str], now: int) -> None:
-        """Store new entries and mark every entry this build used; drop those unused for long,
-        with the files no remaining entry names."""
-        rows = [(key, payload, _checksum(payload), now) for key, payload in entries]
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)", rows)
-            self.db.executemany("UPDATE images SET used = ? WHERE key = ?",
-                                [(now, key) for key in used])
-            stale = self.db.execute("DELETE FROM images WHERE used < ?",
-                                    (now - IMAGE_KEEP_SECONDS,)).rowcount
-            named = {sha for (payload,) in self.db.execute("SELECT payload FROM images")
-                     for sha in re.findall(r"[0-9a-f]{64}", payload)} if stale else set()
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            self._recover()
-            return
-        if stale:
-            for path in self.images.glob("*/*"):
-                if path.name not in named:
-                    path.unlink(missing_ok=True)
-
-    def image_path(self, sha256: str) -> Path:
-        return self.images / sha256[:2] / sha256
-
-    def image_intact(self, sha256: str) -> bool:
-        """The stored image file has the bytes its name says (read once to check)."""
-        hasher = hashlib.sha256()
-        try:
-            with open(self.image_path(sha256), "rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    hasher.update(chunk)
-        except OSError:
-            return False
-        if hasher.hexdigest() != sha256:
-            self.discarded += 1
-            return False
-        return True
+        self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, checksum_of(payload))])
 
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
-        return os.path.join(self._pages, sha256[:2], sha256)
-
-    def has_page(self, sha256: str, size: int) -> bool:
-        try:
-            return os.stat(self.page_path(sha256)).st_size == size
-        except OSError:
-            return False
+        return f"{self._pages}/{sha256[:2]}/{sha256}"
 
     def read_page(self, sha256: str) -> bytes | None:
         """A stored page, or None when it is missing or its bytes do not match its name."""
@@ -419,6 +311,7 @@ def store_page(folder: Path, data: bytes) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(temp, 0o644)  # output files may be hard links to it: readable like any page
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -16,7 +16,15 @@ from datetime import datetime
 from urllib.parse import unquote
 
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line
+from storefront.documents import (
+    Document,
+    NewsletterIssue,
+    Page,
+    Post,
+    Product,
+    field_line,
+    item_line,
+)
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
@@ -137,8 +145,7 @@ def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
 def _images(document: Document) -> list[tuple[str, int]]:
     """The images named in the front matter, each with its line."""
     if isinstance(document, Product):
-        lines = dict(document.lines)
-        return [(image, lines.get(f"images[{n}]", lines.get("images", 1)))
+        return [(image, item_line(document, "images", n))
                 for n, image in enumerate(document.images, 1)]
     if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
         return [(document.image, field_line(document, "image"))]
@@ -207,8 +214,12 @@ def missing_templates(tasks: Iterable[RenderTask], exists: Callable[[str], bool]
                       documents: Mapping[str, Document]) -> list[ContentError]:
     """Pages whose template the theme does not have, blamed on the page that names it."""
     errors: list[ContentError] = []
+    found: dict[str, bool] = {}
     for task in tasks:
-        if exists(task.template):
+        present = found.get(task.template)
+        if present is None:
+            present = found[task.template] = exists(task.template)
+        if present:
             continue
         document = documents.get(task.source)
         errors.append(error_at(

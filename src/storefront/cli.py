@@ -7,6 +7,7 @@ only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -15,15 +16,24 @@ from pathlib import Path
 from storefront import __version__
 from storefront.build import BuildReport, BuildRequest, build_site
 from storefront.errors import BuildFailed, StorefrontError
-from storefront.forms.commands import add_forms_parser
-from storefront.newsletter.commands import add_newsletter_parser
 from storefront.scaffold import NEW_KINDS, create_document, init_site
 from storefront.site import BuildOptions
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 
 
-def make_parser() -> argparse.ArgumentParser:
+# Subcommands whose modules are imported only when they are used (the form endpoint and the
+# newsletter load the mail and WSGI stacks; `storefront build` should not pay for them).
+_LAZY = {
+    "forms": ("storefront.forms.commands", "add_forms_parser",
+              "run and manage the contact-form endpoint"),
+    "newsletter": ("storefront.newsletter.commands", "add_newsletter_parser",
+                   "write and send the newsletter, manage its subscribers"),
+}
+
+
+def make_parser(wanted: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser:
+    """The parser; the subcommands of ``_LAZY`` not in ``wanted`` get a placeholder (for --help)."""
     parser = argparse.ArgumentParser(
         prog="storefront",
         description="Build a small business's own website from Markdown: blog, products, FAQ, "
@@ -82,13 +92,17 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--open", action="store_true", help="open the preview in the browser")
     serve.set_defaults(func=run_serve)
 
-    add_forms_parser(commands)
-    add_newsletter_parser(commands)
+    for name, (module, function, summary) in _LAZY.items():
+        if name in wanted:
+            getattr(importlib.import_module(module), function)(commands)
+        else:
+            commands.add_parser(name, help=summary, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = make_parser([name for name in _LAZY if name in words])
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
@@ -96,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except BuildFailed as exc:
-        print_errors(exc)
+        print_errors(exc, debug=args.debug)
         return EXIT_CONTENT
     except StorefrontError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -116,9 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
-def print_errors(exc: BuildFailed) -> None:
+def print_errors(exc: BuildFailed, debug: bool = False) -> None:
     for error in exc.errors:
         print(error.format(), file=sys.stderr)
+        if debug and error.detail:
+            print(error.detail, file=sys.stderr, end="")
     count = len(exc.errors)
     print(f"build failed: {count} problem{'s' if count != 1 else ''}; nothing was written",
           file=sys.stderr)
@@ -175,7 +191,7 @@ def print_report(report: BuildReport) -> None:
         print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
         print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
-              "expiries or sale ends)")
+              "expiries, sale ends or holiday closures)")
 
 
 def run_init(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@
 Pure. The build cache stores parsed documents as JSON (never pickle: a cache file is data, and
 loading it must not be able to run code). Every type the models use has one encoding, chosen so
 that decoding gives back an equal object: aware datetimes keep their zone name (so Babel prints
-the same zone), ``Decimal`` keeps its digits, ``Markup`` stays markup, tuples stay tuples and
-nested dataclasses are rebuilt through their type hints (looked up once per class).
+the same zone), calendar days (a holiday closure's) stay days, ``Decimal`` keeps its digits,
+``Markup`` stays markup, tuples stay tuples and nested dataclasses are rebuilt through their type
+hints (looked up once per class).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import types
 import typing
 import zoneinfo
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -45,6 +46,8 @@ def encode(value: Any) -> Any:
         if not isinstance(zone, zoneinfo.ZoneInfo):
             raise CodecError(f"datetime {value!r} has no IANA zone")
         return {"$dt": value.isoformat(), "tz": zone.key}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
     if isinstance(value, Decimal):
         return {"$dec": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -125,17 +128,31 @@ def _fixed_tuple(items: list[Decoder], data: Any) -> tuple[Any, ...]:
     return tuple(item(x) for item, x in zip(items, data, strict=True))
 
 
+_PLAIN_TYPES = {str: str, int: int, bool: bool}
+
+
 def _dataclass_decoder(cls: type) -> Decoder:
     hints = type_hints(cls)
-    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    # fields of a plain type are checked in place; the others go through their decoder
+    plain = {f.name: _PLAIN_TYPES[hints[f.name]] for f in dataclasses.fields(cls)
+             if hints[f.name] in _PLAIN_TYPES}
+    other = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)
+             if f.name not in plain]
+    count = len(plain) + len(other)
 
     def build(data: Any) -> Any:
-        if not isinstance(data, dict) or len(data) != len(fields):
+        if not isinstance(data, dict) or len(data) != count:
             raise CodecError(f"expected the fields of {cls.__name__}")
         try:
-            return cls(**{name: field(data[name]) for name, field in fields})
+            values = {name: data[name] for name in plain}
+            for name, kind in plain.items():
+                if type(values[name]) is not kind:
+                    raise CodecError(f"{cls.__name__}.{name} is not a {kind.__name__}")
+            for name, field in other:
+                values[name] = field(data[name])
         except KeyError as exc:
             raise CodecError(f"{cls.__name__}.{exc.args[0]} is missing") from None
+        return cls(**values)
 
     return build
 
@@ -152,6 +169,13 @@ def _decode_scalar(hint: Any, data: Any) -> Any:
             zone = zoneinfo.ZoneInfo(str(data["tz"]))
             return datetime.fromisoformat(data["$dt"]).astimezone(zone)
         except (ValueError, KeyError, zoneinfo.ZoneInfoNotFoundError) as exc:
+            raise CodecError(str(exc)) from None
+    if hint is date:
+        if not (isinstance(data, dict) and isinstance(data.get("$date"), str)):
+            raise CodecError("expected a day")
+        try:
+            return date.fromisoformat(data["$date"])
+        except ValueError as exc:
             raise CodecError(str(exc)) from None
     if hint is Decimal:
         if not (isinstance(data, dict) and isinstance(data.get("$dec"), str)):

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
+import yaml
+
+from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
 from storefront.imageconfig import ImageSettings
+from storefront.policyconfig import Returns, Shipping, check_policies
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
     parse_currency,
+    parse_day,
     parse_external_url,
     parse_form_name,
     parse_locale,
+    parse_map,
+    parse_opening_hours,
     parse_permalink,
     parse_site_path,
     parse_theme_name,
@@ -55,7 +62,23 @@ class Address:
 class OpeningHours:
     days: str = field(metadata=field_doc("days as shown, e.g. 'Lunedì-Venerdì'"))
     hours: str = field(metadata=field_doc("hours as shown, e.g. '9:30-13:00, 15:30-19:30'"))
-    schema: str = field(default="", metadata=field_doc("schema.org openingHours, e.g. 'Mo-Fr 09:30-19:30'"))
+    schema: str = field(default="", metadata=field_doc(
+        "schema.org openingHours, e.g. 'Mo-Fr 09:30-13:00,15:30-19:30'", parse=parse_opening_hours))
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A holiday closure: the shop is closed every day from ``start`` to ``until`` included."""
+
+    start: date = field(metadata=field_doc("first day closed, e.g. 2026-08-10", key="from",
+                                           parse=parse_day))
+    until: date = field(metadata=field_doc("last day closed (included)", parse=parse_day))
+    note: str = field(default="", metadata=field_doc("why, as shown: 'Chiuso per ferie'"))
+
+    def __post_init__(self) -> None:
+        if self.until < self.start:
+            raise ValueError(f"the closure ends (until: {self.until}) before it starts "
+                             f"(from: {self.start}); write the first day in from:, the last in until:")
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,11 @@ class Business:
     whatsapp: str = field(default="", metadata=field_doc("WhatsApp number, international form"))
     opening_hours: tuple[OpeningHours, ...] = field(default=(), metadata=field_doc("opening hours"))
     geo: GeoPoint | None = field(default=None, metadata=field_doc("map coordinates"))
+    closures: tuple[Closure, ...] = field(
+        default=(), metadata=field_doc("holiday closures: from, until (days, included), note"))
+    map: str = field(default="openstreetmap", metadata=field_doc(
+        "the map the address links to: openstreetmap, google, apple, none or an https:// link",
+        parse=parse_map))
 
 
 @dataclass(frozen=True)
@@ -106,6 +134,15 @@ class Permalinks:
 
 
 @dataclass(frozen=True)
+class FeedSettings:
+    items: int = field(default=20, metadata=field_doc("entries in each feed", minimum=1))
+    content: Literal["full", "summary"] = field(
+        default="full", metadata=field_doc("full text or only the summary in feed entries"))
+    merchant: bool = field(
+        default=False, metadata=field_doc("write the Google Merchant Center product feed"))
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = field(metadata=field_doc("site title"))
     base_url: str = field(
@@ -129,6 +166,11 @@ class SiteConfig:
         default="/privacy/",
         metadata=field_doc("the privacy notice that forms and the footer link to", parse=parse_site_path),
     )
+    contact_page: str = field(
+        default="",
+        metadata=field_doc("the contact page, which shows the business card (default /contatti/, "
+                           "/contact/ in English)", parse=parse_site_path),
+    )
     page_size: int = field(default=6, metadata=field_doc("items per listing page", minimum=1))
     featured_products: int = field(default=3, metadata=field_doc("products on the home page", minimum=0))
     home_posts: int = field(default=3, metadata=field_doc("posts on the home page", minimum=0))
@@ -143,6 +185,17 @@ class SiteConfig:
     form_endpoint: FormEndpoint = field(
         default_factory=FormEndpoint, metadata=field_doc("form endpoint settings")
     )
+    form_fallback: Literal["mailto", "hide"] = field(
+        default="mailto",
+        metadata=field_doc("what forms become while no form_endpoint is configured: an e-mail "
+                           "button (mailto) or nothing (hide)"),
+    )
+    has_form_endpoint: bool = field(
+        default=True, metadata=field_doc("whether storefront.yaml configures form_endpoint",
+                                         internal=True))
+    feeds: FeedSettings = field(default_factory=FeedSettings, metadata=field_doc("feed settings"))
+    shipping: Shipping | None = field(default=None, metadata=field_doc("shop-wide shipping policy"))
+    returns: Returns | None = field(default=None, metadata=field_doc("shop-wide returns policy"))
     newsletter: NewsletterSettings = field(
         default_factory=NewsletterSettings, metadata=field_doc("the newsletter (mailing list)")
     )
@@ -154,6 +207,21 @@ class SiteConfig:
     def effective_locale(self) -> str:
         return self.locale or {"it": "it_IT", "en": "en_US"}[self.language]
 
+    @property
+    def form_mode(self) -> Literal["live", "mailto", "hidden"]:
+        """How the theme shows forms: posting to the endpoint, as an e-mail button, or not at all.
+
+        Without a ``form_endpoint`` a form would post into the void; the owner's ``form_fallback``
+        decides between a ``mailto:`` button (it needs ``business.email``) and hiding it.
+        """
+        if self.has_form_endpoint:
+            return "live"
+        return "mailto" if self.form_fallback == "mailto" and self.business.email else "hidden"
+
+    @property
+    def effective_contact_page(self) -> str:
+        return self.contact_page or {"it": "/contatti/", "en": "/contact/"}[self.language]
+
     def form_action(self, name: str) -> str:
         """The public URL a form posts to."""
         return self.form_endpoint.url.rstrip("/") + "/" + name
@@ -161,6 +229,11 @@ class SiteConfig:
 
 def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     """Parse config text; raise :class:`BuildFailed` with every problem found."""
+    with blamed_on(path):
+        return _parse_config(text, path)
+
+
+def _parse_config(text: str, path: str) -> SiteConfig:
     try:
         node = compose_yaml(text)
     except YamlProblem as exc:
@@ -170,11 +243,16 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> SiteConfig:
     errors: list[ContentError] = list(mapper.errors)
     if config is None or errors:
         raise BuildFailed(errors)
+    errors = check_policies(node, config.shipping, config.returns,
+                            config.business.address.country.upper(), path)
+    if errors:
+        raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
     errors = check_newsletter(config, text, path)
     if errors:
         raise BuildFailed(errors)
-    return replace(config, forms=FrozenDict(forms))
+    keys = {str(key.value) for key, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
+    return replace(config, forms=FrozenDict(forms), has_form_endpoint="form_endpoint" in keys)
 
 
 def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentError]:

@@ -34,11 +34,15 @@ from storefront.urls import UrlBuilder
 
 Level = Literal["card", "full"]
 D = TypeVar("D", bound=Document)
-ClockUse = Literal["", "year", "moment"]
-_CLOCK_ORDER = {"": 0, "year": 1, "moment": 2}
+# How much of the build time an output uses: nothing, its year (the footer's ©), its day (the
+# merchant feed's sale dates; no template can ask for it) or the exact moment. Each includes the
+# ones before it.
+ClockUse = Literal["", "year", "day", "moment"]
+_CLOCK_ORDER = {"": 0, "year": 1, "day": 2, "moment": 3}
 
-# The fields of a document that only its own page shows; everything else is its "card".
-BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines"})
+# The fields of a document that only its own page shows; everything else is its "card". (A
+# document's old addresses matter to its feeds' ids and the redirects, never to a listing.)
+BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases"})
 # The fields that hold the owner's HTML (which a page may rewrite as it shows it: its images)
 HTML_FIELDS = frozenset({"content_html", "summary_html", "answer_html"})
 
@@ -247,6 +251,21 @@ class TrackedNow(datetime):
     def __ne__(self, other: object) -> bool:
         self._compared()
         return super().__ne__(other)
+
+    # datetime's arithmetic reads the fields directly, never through __getattribute__
+    def __sub__(self, other: Any) -> Any:
+        self._compared()
+        return super().__sub__(other)
+
+    def __rsub__(self, other: Any) -> Any:
+        self._compared()
+        return datetime.__sub__(other, self) if isinstance(other, datetime) else NotImplemented
+
+    def __add__(self, other: Any) -> Any:
+        self._compared()
+        return super().__add__(other)
+
+    __radd__ = __add__
 
     __hash__ = datetime.__hash__
 

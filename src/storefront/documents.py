@@ -1,139 +1,24 @@
-"""Per-kind document models and the schemas of their front matter.
+"""Per-kind document models: what the templates, feeds and checks read.
 
-Stage 3b, pure: ``parse_document(source, config)`` turns one file into one typed model. Each kind
-has a ``*Meta`` dataclass that mirrors exactly the front-matter keys an owner may write (checked by
-:mod:`storefront.schema`, so unknown keys and wrong types are errors with a line), and a model the
-templates read. Everything here depends only on the file and the config, so results can be cached
-by content hash.
+Stage 3b, pure. :mod:`storefront.reader` builds one of these from each file (its front matter is
+first checked against the schemas of :mod:`storefront.meta`). A model depends only on the file
+and the reader's settings, never on where the site is deployed (URLs are site paths), so it can
+be cached by content hash; every front-matter key keeps its line in ``lines``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from markupsafe import Markup
 
-from storefront.markdown import slugify as slugify
-from storefront.schema import field_doc
-from storefront.values import (
-    end_of_day,
-    parse_currency,
-    parse_datetime,
-    parse_focus,
-    parse_link,
-    parse_price,
-    parse_slug,
-    parse_template_name,
-)
+from storefront.values import end_of_day
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
-
-_DATE = {"parse": parse_datetime}
-_SLUG = {"parse": parse_slug}
-_LINK = {"parse": parse_link}
-_FOCUS = {"parse": parse_focus}
-
-
-# -- front matter schemas ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PostMeta:
-    title: str = field(metadata=field_doc("the post title"))
-    date: datetime | None = field(
-        default=None, metadata=field_doc("publication date (or from a YYYY-MM-DD- file name)", **_DATE)
-    )
-    updated: datetime | None = field(default=None, metadata=field_doc("last update", **_DATE))
-    summary: str = field(default="", metadata=field_doc("short summary for listings and feeds"))
-    tags: tuple[str, ...] = field(default=(), metadata=field_doc("list of tags"))
-    author: str = field(default="", metadata=field_doc("author name (default: site author)"))
-    image: str | None = field(default=None, metadata=field_doc("cover / share image", **_LINK))
-    image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
-    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    expires: datetime | None = field(default=None, metadata=field_doc("unpublished after", **_DATE))
-    description: str = field(default="", metadata=field_doc("search/share description"))
-
-
-@dataclass(frozen=True)
-class ProductMeta:
-    title: str = field(metadata=field_doc("product name"))
-    price: Decimal = field(
-        metadata=field_doc(
-            "price, a number like 12.50",
-            parse=parse_price,
-            hint="write the price without the currency symbol, with a dot for decimals; "
-            "the currency comes from `currency:` or storefront.yaml",
-        )
-    )
-    currency: str | None = field(
-        default=None, metadata=field_doc("ISO 4217 code, e.g. EUR", parse=parse_currency)
-    )
-    sku: str = field(default="", metadata=field_doc("stock-keeping unit / product code"))
-    availability: Availability = field(default="in_stock", metadata=field_doc("stock status"))
-    images: tuple[str, ...] = field(default=(), metadata=field_doc("list of images", **_LINK))
-    image_alt: str = field(default="", metadata=field_doc("text alternative of the images"))
-    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
-    sale_price: Decimal | None = field(
-        default=None, metadata=field_doc("discounted price", parse=parse_price)
-    )
-    sale_until: datetime | None = field(
-        default=None, metadata=field_doc("last day of the sale (included)", **_DATE)
-    )
-    category: str = field(default="", metadata=field_doc("catalogue category"))
-    tags: tuple[str, ...] = field(default=(), metadata=field_doc("list of tags"))
-    order: int = field(default=0, metadata=field_doc("position in its category"))
-    summary: str = field(default="", metadata=field_doc("one-line summary"))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    featured: bool = field(default=True, metadata=field_doc("may appear on the home page"))
-
-
-@dataclass(frozen=True)
-class FaqMeta:
-    question: str = field(metadata=field_doc("the question"))
-    group: str = field(default="", metadata=field_doc("heading the question is listed under"))
-    order: int = field(default=0, metadata=field_doc("position in its group"))
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-
-
-@dataclass(frozen=True)
-class IssueMeta:
-    """An issue of the newsletter (``content/newsletter/``), written like a post."""
-
-    title: str = field(metadata=field_doc("the issue's title"))
-    date: datetime | None = field(
-        default=None, metadata=field_doc("date of the issue (or from a YYYY-MM-DD- file name)", **_DATE)
-    )
-    subject: str = field(default="", metadata=field_doc("e-mail subject (default: the title)"))
-    summary: str = field(default="", metadata=field_doc("one line shown before the mail is opened"))
-    image: str | None = field(default=None, metadata=field_doc("cover image", **_LINK))
-    image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    sent: datetime | None = field(
-        default=None, metadata=field_doc("set by newsletter send: when it went out", **_DATE)
-    )
-    draft: bool = field(default=False, metadata=field_doc("true: not sent, not published"))
-
-
-@dataclass(frozen=True)
-class PageMeta:
-    title: str = field(metadata=field_doc("page title"))
-    slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
-    menu: int | None = field(default=None, metadata=field_doc("position in the main menu"))
-    template: str = field(
-        default="page.html", metadata=field_doc("template name", parse=parse_template_name)
-    )
-    draft: bool = field(default=False, metadata=field_doc("true: not published"))
-    description: str = field(default="", metadata=field_doc("search/share description"))
-    form: str | None = field(default=None, metadata=field_doc("a form from storefront.yaml"))
-    image: str | None = field(default=None, metadata=field_doc("share image", **_LINK))
-    image_focus: str = field(default="", metadata=field_doc("focal point of the share card", **_FOCUS))
-
+Condition = Literal["new", "refurbished", "used"]
 
 # -- models the templates read -----------------------------------------------------------------
 
@@ -177,6 +62,8 @@ class Post:
     description: str
     links: Links = ()
     lines: Lines = ()
+    noindex: bool = False
+    aliases: tuple[str, ...] = ()  # old addresses (site paths) that redirect here
     scheduled: bool = False  # set by the site model: dated after the build time
     image_focus: str = ""  # "X% Y%": the focal point of the share card ("" = the centre)
 
@@ -206,7 +93,23 @@ class Product:
     on_sale: bool = False
     links: Links = ()
     lines: Lines = ()
+    brand: str = ""
+    gtin: str = ""
+    mpn: str = ""
+    condition: Condition = "new"
+    date: datetime | None = None  # went on sale (the products feed)
+    updated: datetime | None = None
+    availability_date: datetime | None = None  # when a preorder ships
+    noindex: bool = False
+    aliases: tuple[str, ...] = ()
+    pinned: bool = False
+    sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
     image_focus: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Can be ordered now: in stock or made to order."""
+        return self.availability in ("in_stock", "preorder")
 
     @property
     def sale_ends(self) -> datetime | None:
@@ -231,6 +134,7 @@ class FaqEntry:
     draft: bool
     links: Links = ()
     lines: Lines = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,6 +152,9 @@ class Page:
     draft: bool
     links: Links = ()
     lines: Lines = ()
+    noindex: bool | None = None  # None: the default (true for the forms' success pages)
+    aliases: tuple[str, ...] = ()
+    policies: bool = False  # shows the shop's shipping and returns policies
     image_focus: str = ""
 
 
@@ -270,6 +177,8 @@ class NewsletterIssue:
     description: str
     links: Links = ()
     lines: Lines = ()
+    noindex: bool = False
+    aliases: tuple[str, ...] = ()
 
 
 Document = Post | Product | FaqEntry | Page | NewsletterIssue
@@ -282,3 +191,8 @@ def field_line(document: Document, key: str) -> int:
     return dict(document.lines).get(key, 1)
 
 
+def item_line(document: Document, key: str, number: int) -> int:
+    """The line of the ``number``-th item (from 1) of the front-matter list ``key``; the key's own
+    line when the list is written on one line."""
+    lines = dict(document.lines)
+    return lines.get(f"{key}[{number}]", lines.get(key, 1))

@@ -2,13 +2,16 @@
 
 Every problem an owner can cause is a :class:`ContentError` that names a file and a line and,
 where it helps, a hint on how to fix it. Stages collect these and raise one :class:`BuildFailed`
-so that the owner sees every problem at once. Only the CLI prints them. This module does no I/O.
+so that the owner sees every problem at once. Only the CLI prints them. This module does no I/O
+(beyond Python reading its own source lines when it formats a traceback).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import traceback
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 
 
@@ -30,6 +33,8 @@ class ContentError:
     location: SourceLocation
     message: str
     hint: str = ""
+    # the traceback of an unexpected exception, shown with --debug (text: errors cross processes)
+    detail: str = field(default="", compare=False, repr=False)
 
     def format(self) -> str:
         """Render as ``path:line: message`` plus an indented hint line when there is one."""
@@ -71,3 +76,32 @@ def line_of_key(text: str, key: str) -> int:
 def line_containing(text: str, needle: str) -> int:
     """The first line that contains ``needle`` (1 when none does: the file as a whole)."""
     return next((n for n, line in enumerate(text.split("\n"), 1) if needle in line), 1)
+
+
+def unexpected_error(path: PurePath | str, exc: BaseException, doing: str = "reading") -> ContentError:
+    """An exception no check foresaw, reported against the file whose work raised it.
+
+    It may be a bug in storefront rather than in the file, so the message says it was
+    unexpected, and the traceback travels along (as text) for ``--debug``.
+    """
+    error = error_at(path, 0, f"unexpected error while {doing} this file: "
+                     f"{type(exc).__name__}: {exc}",
+                     "this may be a bug in storefront: run the command again with --debug to "
+                     "see the details, and please report them")
+    return replace(error, detail="".join(traceback.format_exception(exc)))
+
+
+@contextmanager
+def blamed_on(path: PurePath | str, doing: str = "reading") -> Iterator[None]:
+    """Turn an unexpected exception in the block into a :class:`BuildFailed` naming ``path``.
+
+    The per-file safety net: whatever one file makes a library do, the owner learns which
+    file it was and the rest of the build goes on. Errors raised on purpose and the machine's
+    own errors (``OSError``: a full disk, permissions) pass through unchanged.
+    """
+    try:
+        yield
+    except (StorefrontError, OSError):
+        raise
+    except Exception as exc:
+        raise BuildFailed([unexpected_error(path, exc, doing)]) from exc

@@ -35,11 +35,8 @@ from storefront.documents import Document
 
 def digest(*parts: str) -> str:
     """A short, stable hash of some strings."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        hasher.update(part.encode("utf-8", "surrogatepass"))
-        hasher.update(b"\x00")
-    return hasher.hexdigest()
+    text = "\x00".join(parts) + "\x00"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 @functools.cache
@@ -70,8 +67,9 @@ def site_fingerprint(config: Any, strings: Mapping[str, str], nav: Any, options:
                   _json(encode(nav)), _json(encode(options)))
 
 
-# Fields the site model sets (a running sale, a post shown before its date); not in parsed hashes.
-MODEL_FIELDS = ("on_sale", "scheduled")
+# Fields the site model sets (a running sale, its end announced, a post shown before its date);
+# not in parsed hashes.
+MODEL_FIELDS = ("on_sale", "sale_note", "scheduled")
 
 
 def document_hashes(document: Document) -> tuple[str, str]:
@@ -129,11 +127,20 @@ def _encoder_for(kind: type) -> Callable[[Any], Any]:
     if dataclasses.is_dataclass(kind):
         names = [f.name for f in dataclasses.fields(kind)]
         label = kind.__name__
-        return lambda value: [label, *(_refs(getattr(value, name)) for name in names)]
+
+        def fields(value: Any) -> list[Any]:
+            found: list[Any] = [label]
+            for name in names:  # plain values (most fields) without a call each
+                item = getattr(value, name)
+                found.append(item if type(item) in _PLAIN or item is None else _refs(item))
+            return found
+
+        return fields
     raise TypeError(f"cannot fingerprint {kind.__name__}")
 
 
 _ENCODERS: dict[type, Callable[[Any], Any]] = {}
+_PLAIN = (str, int, bool, float)
 
 
 def _json(value: Any) -> str:
@@ -177,6 +184,8 @@ class Fingerprinter:
     def clock(self, use: str) -> str:
         if use == "moment":
             return self.now.isoformat()
+        if use == "day":
+            return self.now.date().isoformat()
         return str(self.now.year) if use == "year" else ""
 
     def page(self, page_signature: str, record: DependencyRecord) -> str:

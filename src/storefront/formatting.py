@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency
@@ -30,6 +31,10 @@ class Formatter:
             return babel_format_datetime(value, "long" if format == "long_datetime" else "medium",
                                          tzinfo=value.tzinfo, locale=self.locale)
         return babel_format_date(value, format, locale=self.locale)
+
+    def country(self, code: str) -> str:
+        """``"DE"`` -> "Germania" in Italian, "Germany" in English (the code when unknown)."""
+        return str(Locale.parse(self.locale).territories.get(code.upper(), code))
 
     def price(self, amount: Decimal | int | str, currency: str) -> str:
         """``Decimal("12.5"), "EUR"`` -> "12,50 €" in Italian, "€12.50" in English."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from storefront.schema import field_doc
 from storefront.values import parse_site_path
@@ -96,13 +97,49 @@ class SmtpSettings:
     timeout: float = field(default=10.0, metadata=field_doc("seconds to wait for the server"))
 
 
+def is_postgres_url(setting: str) -> bool:
+    """Whether ``form_endpoint.database`` names a PostgreSQL server rather than a SQLite file."""
+    return setting.startswith(("postgresql://", "postgres://"))
+
+
+def parse_database(text: str) -> str:
+    """A SQLite file path, or a ``postgresql://`` URL that carries no password.
+
+    ``storefront.yaml`` is committed: the password comes from the environment or libpq's
+    password/service files. The URL is never repeated in a message (it may hold the password).
+    """
+    value = text.strip()
+    if not value:
+        raise ValueError("is empty")
+    if not is_postgres_url(value):
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value):
+            raise ValueError("must be a file path or a postgresql:// URL")
+        return value
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        raise ValueError("is not a valid postgresql:// URL") from None
+    if password or "password" in parse_qs(parts.query):
+        raise ValueError("must not contain the database password: storefront.yaml is committed")
+    return value
+
+
+DATABASE_HINT = ("a file such as data/forms.sqlite3, or postgresql://USER@HOST/DBNAME with the "
+                 "password in PGPASSWORD, STOREFRONT_DATABASE_PASSWORD or ~/.pgpass")
+
+
 @dataclass(frozen=True)
 class FormEndpoint:
     url: str = field(
         default="/api/forms/",
         metadata=field_doc("public base URL of form actions", parse=parse_site_path),
     )
-    database: str = field(default="data/forms.sqlite3", metadata=field_doc("SQLite file"))
+    database: str = field(
+        default="data/forms.sqlite3",
+        metadata=field_doc("SQLite file, or a postgresql:// URL without the password",
+                           parse=parse_database, hint=DATABASE_HINT),
+    )
     max_body_bytes: int = field(default=32768, metadata=field_doc("largest accepted request body"))
     min_fill_seconds: float = field(default=3.0, metadata=field_doc("faster submissions are spam"))
     rate_limit: int = field(default=10, metadata=field_doc("submissions per IP per window"))

@@ -1,5 +1,5 @@
-"""Decode a photo safely and encode what pages show of it: resized copies, a share card, and the
-photo itself without metadata.
+"""Decode a photo safely and have what pages show of it made: resized copies, a share card, and
+the photo itself without metadata.
 
 Stage 3, pure: bytes in, bytes out (no file I/O), so a worker process can run it and the result
 depends only on the bytes and the :class:`Recipe`. Pillow does the work (pillow-heif adds HEIC
@@ -9,12 +9,10 @@ and HEIF, the format of iPhone photos):
   Ghostscript), and an image larger than ``max_pixels`` is refused from its header, before a
   byte of it is decoded (a decompression bomb: a small file that would take gigabytes);
 * the EXIF orientation is applied, so the photo stands upright without its EXIF block;
-* nothing of the source's metadata is passed to an encoder but the ICC colour profile, and only
-  an RGB one; a CMYK or grey profile is applied (the pixels are converted to sRGB) instead;
 * copies are never wider than the photo; JPEGs are decoded at a reduced scale (libjpeg's DCT
   scaling) when the largest copy needs no more, which makes large photos several times faster;
-* every encoder runs single-threaded with fixed settings: its bytes are the same on any machine
-  and in any worker (AVIF's output depends on its thread count).
+* the outputs themselves (no metadata but the colour profile, fixed single-threaded encoders)
+  are made by :mod:`storefront.renditions`.
 """
 
 from __future__ import annotations
@@ -25,28 +23,30 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from storefront.imageconfig import ImageQuality
-from storefront.metadata import MetadataError, strip_jpeg, strip_png, strip_webp
-from storefront.values import focus_point
+from storefront.metadata import MetadataError
+from storefront.renditions import (
+    CARD_SIZE,
+    EXTENSION,
+    ORIGINAL_FORMAT,
+    Encoded,
+    card,
+    original_bytes,
+    prepared,
+    variants,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
 
+__all__ = ["EXTENSION", "PIPELINE", "Encoded", "ImageProblem", "Processed", "Recipe", "image_size",
+           "library_versions", "process", "variant_widths", "writable_formats"]
+
 PIPELINE = "1"  # change when the output of this module changes for the same input and recipe
-CARD_SIZE = (1200, 630)
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif",
-        "gif": "image/gif", "svg": "image/svg+xml", "heif": "image/heif", "tiff": "image/tiff",
-        "bmp": "image/bmp"}
-EXTENSION = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
 # Pillow's format names of what may be opened: what browsers show, plus HEIC/HEIF, TIFF and BMP
 OPENABLE = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
-_ORIGINAL_FORMAT = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif",
-                    "HEIF": "heif", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
-AVIF_SPEED = 8  # 0 (slowest, smallest) to 10: 8 is ten times faster than 6 for ~4% more bytes
-
-Role = Literal["original", "variant", "card"]
 
 
 class ImageProblem(Exception):
@@ -66,18 +66,6 @@ class Recipe:
     formats: tuple[str, ...]  # modern formats this Pillow can write: "avif", "webp"
     quality: ImageQuality
     max_pixels: int
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """One output file of an image."""
-
-    role: Role
-    format: str  # "jpeg", "png", "webp", "avif" (or the source's own format for "original")
-    width: int
-    height: int
-    data: bytes
-    focus: str = ""  # cards: the focal point they were cut around
 
 
 @dataclass(frozen=True)
@@ -120,10 +108,10 @@ def fallback_format(source_format: str, has_alpha: bool) -> str:
     return "jpeg"
 
 
-def process(data: bytes, recipe: Recipe, variants: bool, cards: tuple[str, ...],
+def process(data: bytes, recipe: Recipe, copies: bool, cards: tuple[str, ...],
             original: bool) -> Processed:
     """What one photo needs: the copy without metadata (``original``), the resized copies in
-    every format (``variants``), and one share card per focal point in ``cards``."""
+    every format (``copies``), and one share card per focal point in ``cards``."""
     with _opened(data, recipe.max_pixels) as image:
         source_format = str(image.format)
         orientation = _orientation(image)
@@ -131,25 +119,26 @@ def process(data: bytes, recipe: Recipe, variants: bool, cards: tuple[str, ...],
         width, height = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
         outputs: list[Encoded] = []
         if original:
-            outputs.append(Encoded("original", _ORIGINAL_FORMAT[source_format], width, height,
-                                   _original_bytes(data, image, source_format, orientation,
-                                                   recipe.quality)))
+            outputs.append(Encoded("original", ORIGINAL_FORMAT[source_format], width, height,
+                                   original_bytes(data, image, source_format, orientation,
+                                                  recipe.quality)))
         # an animation (APNG, animated WebP) is published as it is; an MPO's second frame is a
         # phone's depth or gain map, not an animation
         animated = source_format != "MPO" and getattr(image, "is_animated", False)
-        if (variants or cards) and not animated:
+        if (copies or cards) and not animated:
             widths = variant_widths(width, recipe.widths)
-            needed = max(widths) if variants else 1
+            needed = max(widths) if copies else 1
             if cards:
                 needed = max(needed, _card_source_width(width, height))
             if source_format in ("JPEG", "MPO") and needed < width:
                 scale = needed / width
                 image.draft(image.mode, (math.ceil(stored[0] * scale), math.ceil(stored[1] * scale)))
-            upright, icc = _prepared(image)
-            if variants:
-                outputs.extend(_variants(upright, icc, width, height, widths, recipe,
-                                         fallback_format(source_format, upright.mode == "RGBA")))
-            outputs.extend(_card(upright, icc, focus, recipe.quality) for focus in cards)
+            upright, icc = prepared(image)
+            if copies:
+                outputs.extend(variants(upright, icc, (width, height), widths, recipe.formats,
+                                        recipe.quality,
+                                        fallback_format(source_format, upright.mode == "RGBA")))
+            outputs.extend(card(upright, icc, focus, recipe.quality) for focus in cards)
     return Processed(width, height, tuple(outputs))
 
 
@@ -157,7 +146,7 @@ def image_size(data: bytes, max_pixels: int) -> tuple[int, int, str]:
     """Width, height and format of an image read from its header (GIFs, which are copied as
     they are); raises :class:`ImageProblem` like :func:`process`."""
     with _opened(data, max_pixels) as image:
-        return image.size[0], image.size[1], _ORIGINAL_FORMAT[str(image.format)]
+        return image.size[0], image.size[1], ORIGINAL_FORMAT[str(image.format)]
 
 
 # -- decoding -----------------------------------------------------------------------------------
@@ -235,125 +224,7 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _prepared(image: Image.Image) -> tuple[Image.Image, bytes | None]:
-    """The decoded image upright, in RGB or RGBA with no metadata, and the ICC profile to keep."""
-    from PIL import Image as PILImage
-    from PIL import ImageCms, ImageOps
-
-    image.load()
-    icc = image.info.get("icc_profile") or None
-    upright = ImageOps.exif_transpose(image)
-    if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
-        upright = upright.point(lambda value: value / 256).convert("L")
-    has_alpha = upright.has_transparency_data
-    target = "RGBA" if has_alpha else "RGB"
-    if icc is not None:
-        try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            space = profile.profile.xcolor_space.strip()
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-            profile, space, icc = None, "", None  # a broken profile: the pixels as they are
-        if profile is not None and (space != "RGB" or upright.mode not in ("RGB", "RGBA")):
-            # a CMYK or grey profile cannot travel with RGB pixels: apply it now, to sRGB
-            source = upright.convert("RGB") if upright.mode not in ("RGB", "CMYK", "L") else upright
-            if has_alpha:
-                alpha = upright.getchannel("A")
-            try:
-                converted = ImageCms.profileToProfile(
-                    source, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
-            except ImageCms.PyCMSError:
-                converted = None
-            upright = converted if isinstance(converted, PILImage.Image) else source.convert("RGB")
-            if has_alpha:
-                upright.putalpha(alpha)
-            icc = None
-    if upright.mode != target:
-        upright = upright.convert(target)
-    clean = upright.copy()
-    clean.info.clear()
-    return clean, icc
-
-
-# -- outputs ------------------------------------------------------------------------------------
-
-def _variants(image: Image.Image, icc: bytes | None, width: int, height: int,
-              widths: tuple[int, ...], recipe: Recipe, fallback: str) -> list[Encoded]:
-    from PIL import Image as PILImage
-
-    formats = [f for f in recipe.formats if f != fallback] + [fallback]
-    found: list[Encoded] = []
-    current = image
-    for target in sorted(widths, reverse=True):
-        size = (target, max(1, round(height * target / width)))
-        if current.size != size:
-            current = current.resize(size, PILImage.Resampling.LANCZOS)
-        found.extend(Encoded("variant", fmt, size[0], size[1],
-                             encode(current, fmt, recipe.quality, icc)) for fmt in formats)
-    return sorted(found, key=lambda e: (e.width, e.format))
-
-
 def _card_source_width(width: int, height: int) -> int:
     """The upright width a card needs the decoded photo to have (its crop must be 1200 wide)."""
     crop_width = min(width, height * CARD_SIZE[0] / CARD_SIZE[1])
     return min(width, math.ceil(width * CARD_SIZE[0] / crop_width))
-
-
-def _card(image: Image.Image, icc: bytes | None, focus: str, quality: ImageQuality) -> Encoded:
-    """A 1200x630 crop around the focal point (smaller when the photo is: never upscaled)."""
-    from PIL import Image as PILImage
-
-    if image.mode == "RGBA":
-        flat = PILImage.new("RGB", image.size, (255, 255, 255))
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
-    across, down = focus_point(focus)
-    ratio = CARD_SIZE[0] / CARD_SIZE[1]
-    crop_w = min(image.width, round(image.height * ratio))
-    crop_h = min(image.height, round(crop_w / ratio))
-    left = min(max(0, round(across * image.width - crop_w / 2)), image.width - crop_w)
-    top = min(max(0, round(down * image.height - crop_h / 2)), image.height - crop_h)
-    box = (left, top, left + crop_w, top + crop_h)
-    size = CARD_SIZE if crop_w >= CARD_SIZE[0] else (crop_w, crop_h)
-    card = image.resize(size, PILImage.Resampling.LANCZOS, box=box)
-    return Encoded("card", "jpeg", size[0], size[1], encode(card, "jpeg", quality, icc), focus)
-
-
-def encode(image: Image.Image, fmt: str, quality: ImageQuality, icc: bytes | None) -> bytes:
-    """Encode with fixed settings and no metadata but the ICC profile."""
-    out = io.BytesIO()
-    profile = {"icc_profile": icc} if icc else {}
-    if fmt == "jpeg":
-        image.save(out, "JPEG", quality=quality.jpeg, optimize=True, progressive=True, **profile)
-    elif fmt == "webp":
-        image.save(out, "WEBP", quality=quality.webp, method=4, **profile)
-    elif fmt == "avif":
-        image.save(out, "AVIF", quality=quality.avif, speed=AVIF_SPEED, max_threads=1, **profile)
-    elif fmt == "png":
-        image.save(out, "PNG", **profile)
-    elif fmt == "heif":
-        image.save(out, "HEIF", quality=quality.jpeg, **profile)
-    else:
-        image.save(out, fmt.upper(), **profile)
-    return out.getvalue()
-
-
-def _original_bytes(data: bytes, image: Image.Image, source_format: str, orientation: int,
-                    quality: ImageQuality) -> bytes:
-    """The photo at full size without metadata: losslessly for JPEG, PNG and WebP (the
-    compressed data is kept as it is); other formats are encoded again, in the same format."""
-    if source_format in ("JPEG", "MPO"):
-        return strip_jpeg(data, orientation)
-    if source_format == "PNG":
-        return strip_png(data, orientation)
-    if source_format == "WEBP":
-        return strip_webp(data, orientation)
-    from PIL import ImageOps
-
-    image.load()
-    icc = image.info.get("icc_profile") or None
-    upright = ImageOps.exif_transpose(image).copy()
-    upright.info.clear()
-    fmt = _ORIGINAL_FORMAT[source_format]
-    if fmt in ("heif", "avif") and upright.mode not in ("RGB", "RGBA"):
-        upright = upright.convert("RGBA" if upright.has_transparency_data else "RGB")
-    return encode(upright, fmt, quality, icc)

@@ -47,23 +47,24 @@ def localize(document: D, urls: UrlBuilder) -> D:
     def html(markup: Markup) -> Markup:
         return Markup(prefix_links(str(markup), base))  # noqa: S704 - the owner's own HTML
 
+    aliases = tuple(urls.url(alias) for alias in document.aliases)
     if isinstance(document, FaqEntry):
-        return replace(document, answer_html=html(document.answer_html))
+        return replace(document, answer_html=html(document.answer_html), aliases=aliases)
     if isinstance(document, (Page, NewsletterIssue)):
         return replace(document, url=urls.url(document.url),
                        image=urls.url(document.image) if document.image else "",
-                       content_html=html(document.content_html))
+                       content_html=html(document.content_html), aliases=aliases)
     if isinstance(document, Post):
         return replace(document, url=urls.url(document.url),
                        image=urls.url(document.image) if document.image else "",
                        tags=_tags(document.tags, urls), content_html=html(document.content_html),
-                       summary_html=html(document.summary_html))
+                       summary_html=html(document.summary_html), aliases=aliases)
     assert isinstance(document, Product)
     category = document.category
     return replace(
         document, url=urls.url(document.url), images=tuple(urls.url(i) for i in document.images),
         tags=_tags(document.tags, urls), content_html=html(document.content_html),
-        summary_html=html(document.summary_html),
+        summary_html=html(document.summary_html), aliases=aliases,
         category=Category(category.name, category.slug, urls.url(category.url)) if category else None,
     )
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import markdown as md
 
+from storefront.limits import LimitExceeded, check_markdown
+
 MORE_MARKER = "<!--more-->"
 
 _EXTENSIONS = [
@@ -65,10 +67,20 @@ def _converter() -> md.Markdown:
 
 
 def render_markdown(text: str) -> str:
-    """Convert Markdown text to an HTML fragment."""
+    """Convert Markdown text to an HTML fragment.
+
+    Raises :class:`~storefront.limits.LimitExceeded` for a text beyond the limits (checked
+    first, so the conversion's time and memory stay bounded) and for one nested deeper than
+    Python-Markdown can recurse, should any such text get past the checks.
+    """
+    check_markdown(text)
     converter = _converter()
     try:
         return converter.reset().convert(text)
+    except RecursionError:
+        raise LimitExceeded(0, "the Markdown is nested too deeply to read (lists, quotes, "
+                            "emphasis or HTML elements inside each other)",
+                            "nest it less deeply") from None
     finally:
         converter.reset()
 

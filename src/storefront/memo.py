@@ -4,8 +4,9 @@ Like ``make`` with nothing to do, a build first compares a digest of everything 
 (storefront's code, the effective config, the options, every file of the theme chain, every
 content file's SHA-256) with the one the last successful build into the same folder recorded. When
 they match, the clock has not crossed a date that matters (a scheduled post, an expiry, the end of
-a sale, a new year for pages that show it) and the output folder still holds exactly what the
-manifest says, nothing is parsed, planned or rendered: the report of the last build is given
+a sale, a preorder's date for the merchant feed's warnings, a new year for pages that show it, a
+new day for the merchant feed while a sale runs) and the output folder still holds exactly what
+the manifest says, nothing is parsed, planned or rendered: the report of the last build is given
 again. Anything else runs the full, fine-grained pipeline. Pure: the caller reads the files.
 """
 
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
 
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,9 @@ class BuildMemo:
 
     inputs: str
     valid_until: datetime | None  # the next change of the site model (scheduled, expiry, sale)
-    clock: str  # the most any page used of the build time: "", "year" or "moment"
-    year: int
+    recheck: datetime | None  # when a warning may change (a preorder's date passing)
+    clock: str  # the most any output used of the build time: "", "year", "day" or "moment"
+    day: date  # the build's date (in the site's time zone)
     pages: int
     files: int
     warnings: tuple[ContentError, ...]
@@ -39,14 +41,18 @@ class BuildMemo:
         """The same inputs, and nothing the pages show of the clock has moved on."""
         if inputs != self.inputs or self.clock == "moment":
             return False
-        if self.valid_until is not None and now >= self.valid_until:
-            return False
-        return self.clock != "year" or now.year == self.year
+        for moment in (self.valid_until, self.recheck):
+            if moment is not None and now >= moment:
+                return False
+        if self.clock == "day":
+            return now.date() == self.day
+        return self.clock != "year" or now.year == self.day.year
 
     def to_json(self) -> str:
         return json.dumps({
-            "format": MEMO_FORMAT, "inputs": self.inputs, "clock": self.clock, "year": self.year,
+            "format": MEMO_FORMAT, "inputs": self.inputs, "clock": self.clock, "day": self.day.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "recheck": self.recheck.isoformat() if self.recheck else None,
             "pages": self.pages, "files": self.files, "left_out": list(self.left_out),
             "warnings": [[w.location.path, w.location.line, w.message, w.hint]
                          for w in self.warnings],
@@ -58,10 +64,11 @@ class BuildMemo:
             data = json.loads(text)
             if data["format"] != MEMO_FORMAT:
                 return None
-            until = data["valid_until"]
+            until, recheck = data["valid_until"], data["recheck"]
             return cls(
                 str(data["inputs"]), datetime.fromisoformat(until) if until else None,
-                str(data["clock"]), int(data["year"]), int(data["pages"]), int(data["files"]),
+                datetime.fromisoformat(recheck) if recheck else None,
+                str(data["clock"]), date.fromisoformat(data["day"]), int(data["pages"]), int(data["files"]),
                 tuple(error_at(str(p), int(n), str(m), str(h)) for p, n, m, h in data["warnings"]),
                 tuple(str(item) for item in data["left_out"]))
         except (ValueError, KeyError, TypeError):
@@ -77,8 +84,8 @@ def inputs_digest(code: str, config: str, options: str, output: Path,
 
 
 def strongest_clock(uses: list[str]) -> str:
-    """The most of the build time any page used."""
-    for use in ("moment", "year"):
+    """The most of the build time any output used."""
+    for use in ("moment", "day", "year"):
         if use in uses:
             return use
     return ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -40,6 +41,7 @@ class WriteItem:
     size: int
     data: bytes | None = None
     file: Path | str | None = None
+    link: bool = False  # the file is the build cache's own copy: a hard link will do
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,8 @@ def _write_atomic(target: Path, item: WriteItem) -> None:
         return
     assert item.file is not None
     target.parent.mkdir(parents=True, exist_ok=True)
+    if item.link and _link_into_place(item.file, target):
+        return
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
     os.close(fd)
     try:
@@ -270,6 +274,30 @@ def _write_atomic(target: Path, item: WriteItem) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+_temp_names = itertools.count()
+
+
+def _link_into_place(source: Path | str, target: Path) -> bool:
+    """A hard link to ``source`` renamed over ``target``; False when the file system cannot link
+    (another device, no links): then the caller copies.
+
+    Safe for pages kept in the build cache: a later build replaces output files by renaming new
+    ones over them, never by writing into them, and the cache checks a page's bytes against its
+    name before using it again.
+    """
+    temp = target.parent / f".tmp-{os.getpid()}-{next(_temp_names)}{target.suffix}"
+    try:
+        os.link(source, temp)
+    except OSError:
+        return False
+    try:
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def write_atomic(target: Path, data: bytes) -> None:

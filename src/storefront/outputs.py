@@ -1,11 +1,15 @@
 """Stage 5: the output plan. Every file a build writes, planned before anything is made.
 
-Pure but for hashing the theme's static files. Each :class:`Output` says where it goes, which URL
-it answers, who claims it (a content file, or a description such as "the feeds") and how it is
-produced: a page rendered from a :class:`~storefront.plan.RenderTask`, a feed made from posts, a
-small generated file (sitemap, robots.txt) or a file copied as it is (theme static files,
-assets; streamed, never held in memory). URL collisions and link targets are checked against
-this plan, and the later stages render and write only what it lists.
+Pure. Each :class:`Output` says where it goes, which URL it answers, who claims it (a content
+file, or a description such as "the feeds") and how it is produced: a page rendered from a
+:class:`~storefront.plan.RenderTask`, a feed made from documents (planned by
+:mod:`storefront.channels`, made only when its inputs changed), a small generated file (sitemap,
+robots.txt, the redirects, the theme's minified and bundled stylesheets and scripts:
+:mod:`storefront.bundle`), a file copied as it is (the theme's other static files, assets;
+streamed, never held in memory) or an image the image stage made (:mod:`storefront.images`: a
+photo without its metadata, its resized copies, its share card), copied from the build cache.
+URL collisions and link targets are checked against this plan, and the later stages render and
+write only what it lists.
 """
 
 from __future__ import annotations
@@ -16,14 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from storefront.archive import render_issue_feed
-from storefront.feeds import render_atom, render_rss
-from storefront.images import ImageFile
-from storefront.plan import RenderTask, newsletter_feed_url
+from storefront.bundle import StaticOutput
+from storefront.plan import RenderTask
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
-from storefront.site import SiteModel
-from storefront.sources import SourceFile, file_sha256
-from storefront.theme import Theme
+from storefront.sources import SourceFile
 from storefront.urls import UnsafePath, UrlBuilder
 
 Kind = Literal["page", "feed", "data", "file", "image"]
@@ -42,7 +42,10 @@ class Output:
     size: int = -1  # image: the size of the bytes
     data: bytes | None = None  # data: the bytes
     make: Callable[[], bytes] | None = field(default=None, compare=False)  # feed: makes the bytes
-    inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content)
+    inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content), in order
+    extra: str = ""  # feed: what else its bytes depend on besides them and the site (a title)
+    clock: str = ""  # feed: "day" when its bytes depend on the build day (see deps.ClockUse)
+    alias: bool = False  # page: a redirect page at an old address (checked as an alias)
 
 
 @dataclass(frozen=True)
@@ -52,61 +55,47 @@ class OutputPlan:
 
     @property
     def claims(self) -> list[tuple[str, str]]:
-        return [(output.url, output.source) for output in self.outputs]
+        """Who claims each URL; redirect pages are checked as aliases, not claims."""
+        return [(output.url, output.source) for output in self.outputs if not output.alias]
 
     @property
     def known(self) -> frozenset[str]:
-        """Every URL the build writes (what links may lead to)."""
-        return frozenset(output.url for output in self.outputs)
+        """Every URL the build writes, old addresses aside (what links may lead to)."""
+        return frozenset(output.url for output in self.outputs if not output.alias)
 
     @property
     def pages(self) -> frozenset[str]:
-        return frozenset(task.url for task in self.tasks)
+        """The site's pages (``page_exists``), redirect pages aside."""
+        return frozenset(output.url for output in self.outputs
+                         if output.kind == "page" and not output.alias)
 
 
-def plan_outputs(tasks: list[RenderTask], model: SiteModel, config: object, urls: UrlBuilder,
-                 static: dict[str, Path], assets: list[SourceFile],
-                 strings: dict[str, str] | None = None, images: Sequence[ImageFile] = (),
-                 copied: frozenset[str] | None = None) -> OutputPlan:
-    """All outputs of a build: pages, feeds, sitemap, robots, theme static files, assets copied
-    as they are (those in ``copied``; all without it) and the files made from images."""
-    from storefront.config import SiteConfig
-
-    assert isinstance(config, SiteConfig)
+def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
+                 redirect_pages: Sequence[RenderTask], urls: UrlBuilder, static: Sequence[StaticOutput],
+                 assets: list[SourceFile]) -> OutputPlan:
+    """All outputs of a build: pages, the ``generated`` files (feeds, redirects: see
+    :mod:`storefront.channels`; images: see :mod:`storefront.images`), sitemap, robots, theme
+    static files, the ``assets`` copied as they are and redirect pages."""
     outputs = [Output(task.url, task.source, "page", task=index) for index, task in enumerate(tasks)]
-    posts = model.posts
-    inputs = tuple(post.source for post in posts[:20])
-    for name, render in (("/feed.xml", render_rss), ("/atom.xml", render_atom)):
-        url = urls.url(name)
-        outputs.append(Output(url, "the feeds", "feed", inputs=inputs,
-                              make=_feed(render, posts, config, urls, url)))
-    if config.newsletter.enabled or model.newsletter:
-        url = newsletter_feed_url(config, urls)
-        title = f"{(strings or {}).get('nl_archive', 'Newsletter')} · {config.title}"
-        issues = model.newsletter
-        outputs.append(Output(url, "the newsletter archive", "feed",
-                              inputs=tuple(issue.source for issue in issues[:20]),
-                              make=lambda: render_issue_feed(issues, config, urls, url, title)))
+    outputs += generated
     entries = [SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
                for task in tasks if not task.meta.noindex]
     sitemap = urls.url("/sitemap.xml")
-    outputs.append(_data(sitemap, "the sitemap", render_sitemap(entries)))
-    outputs.append(_data(urls.url("/robots.txt"), "the sitemap",
-                         render_robots(urls.absolute(sitemap))))
-    for name, path in static.items():
-        outputs.append(Output(urls.url(f"/static/{name}"), "the theme's static files", "file",
-                              file=path, sha256=file_sha256(path)))
+    outputs.append(data_output(sitemap, "the sitemap", render_sitemap(entries)))
+    outputs.append(data_output(urls.url("/robots.txt"), "the sitemap",
+                               render_robots(urls.absolute(sitemap))))
+    for item in static:
+        url = urls.url(f"/static/{item.name}")
+        outputs.append(Output(url, "the theme's static files", "data", data=item.data,
+                              sha256=item.sha256) if item.data is not None else
+                       Output(url, "the theme's static files", "file", file=item.file,
+                              sha256=item.sha256))
     for asset in assets:
-        if copied is None or asset.path in copied:
-            outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
-                                  file=asset.file, sha256=asset.digest))
-    planned: set[str] = set()
-    for image in images:
-        if image.url not in planned:  # one card may serve two focal points
-            planned.add(image.url)
-            outputs.append(Output(image.url, image.source, "image", file=image.file,
-                                  sha256=image.sha256, size=image.size))
-    return OutputPlan(tuple(tasks), tuple(outputs))
+        outputs.append(Output(urls.url(f"/assets/{asset.asset_path}"), asset.path, "file",
+                              file=asset.file, sha256=asset.digest))
+    outputs += [Output(task.url, task.source, "page", task=index, alias=True)
+                for index, task in enumerate(redirect_pages, len(tasks))]
+    return OutputPlan((*tasks, *redirect_pages), tuple(outputs))
 
 
 def output_path(output: Output, urls: UrlBuilder) -> str | None:
@@ -117,22 +106,8 @@ def output_path(output: Output, urls: UrlBuilder) -> str | None:
         return None
 
 
-def _data(url: str, source: str, data: bytes) -> Output:
+def data_output(url: str, source: str, data: bytes) -> Output:
+    """A small generated file, made every build and written only when its bytes changed."""
     return Output(url, source, "data", data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _feed(render: Callable[..., bytes], posts: tuple[object, ...], config: object,
-          urls: UrlBuilder, url: str) -> Callable[[], bytes]:
-    return lambda: render(posts, config, urls, url)
-
-
-def collect_static(chain: tuple[Theme, ...]) -> dict[str, Path]:
-    """Theme static files by path below ``static/``, children overriding parents."""
-    files: dict[str, Path] = {}
-    for theme in reversed(chain):
-        if not theme.static.is_dir():
-            continue
-        for path in sorted(theme.static.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                files[path.relative_to(theme.static).as_posix()] = path
-    return files

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from storefront.cache import BuildCache, StoredDocument
 from storefront.codec import CodecError, decode, encode
 from storefront.documents import DOCUMENT_TYPES, Document
-from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.errors import BuildFailed, ContentError, error_at, unexpected_error
 from storefront.fingerprints import code_fingerprint, digest, document_hashes
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import DOCUMENT_KINDS, ChangedWhileReading, SourceFile, with_data
@@ -81,18 +81,21 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             todo.append(source)
     errors: list[ContentError] = []
     fresh: list[tuple[str, StoredDocument]] = []
-    for start in range(0, len(todo), 256):  # in slices: progress shown, cache written as it goes
-        for outcome in pool.map(parse_chunk, settings, todo[start:start + 256], chunk=8):
+    done = 0
+    for part in pool.imap(parse_chunk, settings, todo, chunk=8):  # progress and cache as it goes
+        for outcome in part:
             errors.extend(outcome.errors)
             if outcome.document is not None:
                 key = keys[outcome.path]
                 found[outcome.path] = (outcome.document, outcome.hashes)
                 memory[outcome.path] = (key, outcome.document, outcome.hashes)
                 fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
-        cache.save_documents(fresh)
-        fresh.clear()
-        if progress is not None:
-            progress(min(len(todo), start + 256), len(todo))
+        done += len(part)
+        if len(fresh) >= 256 or done == len(todo):
+            cache.save_documents(fresh)
+            fresh.clear()
+            if progress is not None:
+                progress(done, len(todo))
     for path in [p for p in memory if p not in keys]:
         del memory[path]
     ordered = [s.path for s in sources if s.path in found]
@@ -118,9 +121,7 @@ def parse_chunk(settings: ReaderSettings, sources: Sequence[SourceFile]) -> list
                 source.path, 0, "the file is nested too deeply to read",
                 "split deeply nested lists, quotes or HTML blocks"),)))
         except Exception as exc:  # a bug of storefront's that this file triggers: name the file
-            results.append(Parsed(source.path, None, errors=(error_at(
-                source.path, 0, f"unexpected error while reading this file ({type(exc).__name__}: "
-                f"{exc})", "this is a bug in storefront: please report it with the file"),)))
+            results.append(Parsed(source.path, None, errors=(unexpected_error(source.path, exc),)))
     return results
 
 

@@ -15,6 +15,7 @@ Every ``<img>`` gets ``width`` and ``height`` (no layout shift) and ``loading="l
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -82,9 +83,13 @@ def site_path(url: str, base_path: str) -> str:
     return unicodedata.normalize("NFC", unquote(path.split("#", 1)[0].split("?", 1)[0]))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ImageCatalog:
-    """Every image of a build by site path (``/assets/x.jpg``, without the base path)."""
+    """Every image of a build by site path (``/assets/x.jpg``, without the base path).
+
+    Two catalogs are equal when their :attr:`fingerprint` is: what a page could show of any
+    image is the same (a long-lived session compares this build's with the last one's).
+    """
 
     images: Mapping[str, ImageInfo] = field(default_factory=dict)
     cards: Mapping[str, Card] = field(default_factory=dict)  # key: "<site path> <focus>"
@@ -109,10 +114,17 @@ class ImageCatalog:
         largest = info.largest
         return largest.url if largest is not None else info.url
 
+    @functools.cached_property
     def fingerprint(self) -> str:
         """Changes whenever anything a page could show of any image changes."""
-        text = repr(sorted(self.images.items())) + repr(sorted(self.cards.items()))
+        text = repr(sorted(self.images.items())) + repr(sorted(self.cards.items())) + self.base_path
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ImageCatalog) and self.fingerprint == other.fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
 
 
 class PageImages:

@@ -7,13 +7,16 @@ claiming one path are reported here, naming the documents involved.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from storefront.archive import newsletter_feed_title, newsletter_feed_url
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
+from storefront.feeds import FeedLink, feed_links
 from storefront.markdown import plain_summary
 from storefront.picture import ImageCatalog
 from storefront.seo import (
@@ -25,7 +28,7 @@ from storefront.seo import (
     product_jsonld,
     to_jsonld,
 )
-from storefront.site import SiteModel
+from storefront.site import SiteModel, select_featured
 from storefront.urls import UnsafePath, UrlBuilder
 
 T = TypeVar("T")
@@ -98,8 +101,9 @@ class Planner:
         self.urls = urls
         self.strings = strings
         self.tasks: list[RenderTask] = []
-        # head data of a document's page, which depends only on the document and on the config,
-        # strings and URLs (a session keeps it while those stay the same)
+        # head data of a document's page, which depends only on the document (a product's also on
+        # the returns page's link: in its key) and on the config, strings and URLs (a session
+        # keeps it while those stay the same)
         self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
 
     def meta(self, title: str, url: str, description: str = "", focus: str = "",
@@ -129,12 +133,11 @@ class Planner:
     def plan(self) -> list[RenderTask]:
         model, urls, links = self.model, self.urls, self.config.permalinks
         home = urls.url("/")
+        business = business_jsonld(self.config, urls, bool(model.products), self.returns_link)
         self.add(home, "index.html",
-                 self.meta(self.config.title, home,
-                           jsonld=(to_jsonld(business_jsonld(self.config, urls)),)),
+                 self.meta(self.config.title, home, jsonld=(to_jsonld(business),)),
                  "the home page", latest_posts=model.posts[: self.config.home_posts],
-                 featured_products=tuple(p for p in model.products if p.featured)[
-                     : self.config.featured_products])
+                 featured_products=select_featured(model.products, self.config.featured_products))
         blog = urls.url(links.blog)
         for posts, paginator in paginate(model.posts, self.config.page_size, blog):
             title = self.label("blog", "Blog")
@@ -147,7 +150,8 @@ class Planner:
             self._post(post, index)
         self._tags()
         catalog = urls.url(links.products)
-        self.add(catalog, "catalog.html", self.meta(self.label("products", "Products"), catalog),
+        self.add(catalog, "catalog.html",
+                 self.meta(self.label("products", "Products"), catalog, feeds=self.product_feeds),
                  "the product catalogue", categories=model.categories)
         for product in model.products:
             self._product(product)
@@ -185,7 +189,8 @@ class Planner:
             post.title, post.url, post.description, post.image_focus, og_type="article",
             image=post.image, image_alt=post.image_alt or post.title,
             jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
-            published=post.date, modified=post.updated,
+            published=post.date, modified=post.updated, noindex=post.noindex,
+            tags=tuple(tag.name for tag in post.tags),
         )
 
     def _tags(self) -> None:
@@ -194,47 +199,83 @@ class Planner:
                  "the tags index", tags=self.model.tags)
         for tag_count in self.model.tags:
             tag = tag_count.tag
-            posts = self.model.posts_by_tag[tag.slug]
+            posts = self.model.posts_by_tag.get(tag.slug, ())
+            products = self.model.products_by_tag.get(tag.slug, ())
+            feeds = feed_links(tag.url, f"{self.config.title} · #{tag.name}") if posts else ()
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
                 url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
-                self.add(url, "tag.html", self.meta(title, url), f'the page of tag "{tag.name}"',
-                         tag=tag, posts=chunk, paginator=paginator)
+                self.add(url, "tag.html", self.meta(title, url, feeds=feeds),
+                         f'the page of tag "{tag.name}"', tag=tag, posts=chunk,
+                         products=products if paginator.number == 1 else (), paginator=paginator)
+
+    @property
+    def product_feeds(self) -> tuple[FeedLink, ...]:
+        title = f"{self.config.title} · {self.label('products', 'Products')}"
+        return feed_links(self.urls.url(self.config.permalinks.products), title)
+
+    @functools.cached_property
+    def returns_link(self) -> str:
+        """The readable returns policy (the page with ``policies: true``), for JSON-LD."""
+        page = self.model.policies_page
+        if page is None or self.config.returns is None:
+            return ""
+        return self.urls.absolute(page.url) + "#returns"
+
+    def _trail(self, *steps: tuple[str, str]) -> str:
+        """A BreadcrumbList from the home page through ``steps`` (name, URL)."""
+        return to_jsonld(breadcrumbs_jsonld([(self.config.title, self.urls.url("/")), *steps],
+                                            self.urls))
 
     def _product(self, product: Product) -> None:
-        meta = self.memo.get(product)
+        # besides the product, its head data shows the page of the returns policy
+        returns_link = self.returns_link
+        meta = self.memo.get((product, returns_link))
         if meta is None:
-            description = product.summary or plain_summary(str(product.content_html))
-            meta = self.memo[product] = self.meta(
-                product.title, product.url, description, product.image_focus, og_type="product",
-                image=product.images[0] if product.images else "",
-                image_alt=product.image_alt or product.title,
-                jsonld=(to_jsonld(product_jsonld(product, self.urls)),),
-            )
-        self.add(product.url, "product.html", meta, product.source, product=product)
+            meta = self.memo[product, returns_link] = self._product_meta(product, returns_link)
+        policies = self.model.policies_page
+        self.add(product.url, "product.html", meta, product.source, product=product,
+                 policies_url=policies.url if policies is not None else "")
+
+    def _product_meta(self, product: Product, returns_link: str) -> PageMeta:
+        description = product.summary or plain_summary(str(product.content_html))
+        steps = [(self.label("products", "Products"), self.urls.url(self.config.permalinks.products))]
+        if product.category is not None:
+            steps.append((product.category.name, product.category.url))
+        return self.meta(
+            product.title, product.url, description, product.image_focus, og_type="product",
+            image=product.images[0] if product.images else "",
+            image_alt=product.image_alt or product.title,
+            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link)),
+                    self._trail(*steps, (product.title, product.url))),
+            published=product.date, modified=product.updated, noindex=product.noindex,
+            price=f"{product.current_price:.2f}", currency=product.currency,
+            feeds=self.product_feeds,
+        )
 
     def _newsletter(self) -> None:
         """The archive of sent issues and a page per issue (their feed is built with the others)."""
         archive = self.urls.url(self.config.permalinks.newsletter)
-        self.add(archive, "newsletter.html", self.meta(self.label("nl_archive", "Newsletter"), archive),
+        feeds = feed_links(archive, newsletter_feed_title(self.config, self.strings))
+        self.add(archive, "newsletter.html",
+                 self.meta(self.label("nl_archive", "Newsletter"), archive, feeds=feeds),
                  "the newsletter archive", issues=self.model.newsletter,
                  feed=newsletter_feed_url(self.config, self.urls))
         for issue in self.model.newsletter:
             meta = self.meta(issue.title, issue.url, issue.description, og_type="article",
                              image=issue.image, image_alt=issue.image_alt or issue.title,
-                             published=issue.sent)
+                             published=issue.sent, noindex=issue.noindex)
             self.add(issue.url, "newsletter_issue.html", meta, issue.source, issue=issue,
                      archive=archive)
 
     def _page(self, page: Page) -> None:
         description = page.description or plain_summary(str(page.content_html))
-        meta = self.meta(page.title, page.url, description, page.image_focus, image=page.image)
+        success_pages = {self.urls.url(form.success_page) for form in self.config.forms.values()}
+        noindex = page.noindex if page.noindex is not None else page.url in success_pages
+        meta = self.meta(page.title, page.url, description, page.image_focus, image=page.image,
+                         noindex=noindex,
+                         jsonld=(self._trail((page.title, page.url)),))
         self.add(page.url, page.template, meta, page.source, doc=page)
-
-
-def newsletter_feed_url(config: SiteConfig, urls: UrlBuilder) -> str:
-    """The feed of sent newsletter issues, beside their archive page."""
-    return urls.url(config.permalinks.newsletter.rstrip("/") + "/feed.xml")
 
 
 def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> list[ContentError]:

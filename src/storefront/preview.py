@@ -9,9 +9,11 @@ a half-built site is never served.
 
 Every HTML response gets a small script, injected at response time (the builder knows nothing of
 it), that long-polls ``/__storefront/wait`` until the build epoch moves on: then it reloads the
-page, or, when only stylesheets changed, swaps them in place. A failed build, of any kind, keeps
-the last good site and shows the problems on every page; the next save builds again. Requests
-whose ``Host`` is not this server (DNS rebinding from a web page) are refused.
+page, or, when only stylesheets changed, swaps them in place (the preview writes theme static
+files under their plain names, ``static/css/site.css``, so a stylesheet edit changes no page). A
+failed build, of any kind, keeps the last good site and shows the problems on every page; the
+next save builds again. Requests whose ``Host`` is not this server (DNS rebinding from a web
+page) are refused.
 """
 
 from __future__ import annotations
@@ -77,7 +79,9 @@ class PreviewBuilder:
     def __init__(self, root: Path, output: Path, base_url: str, drafts: bool,
                  log: Callable[[str], None], jobs: int | None = None) -> None:
         self.root, self.output, self.log = root, output, log
-        options = BuildOptions(drafts=drafts, future=drafts)
+        # theme static files keep their plain names here: a stylesheet edit then changes the
+        # stylesheet alone, no page, and the browser swaps it in place
+        options = BuildOptions(drafts=drafts, future=drafts, hashed_assets=False)
         self.session = BuildSession(BuildRequest(root=root, output=output, base_url=base_url,
                                                  options=options, require_base_url=False,
                                                  jobs=jobs))
@@ -86,6 +90,7 @@ class PreviewBuilder:
         self.epoch = 0
         self.css_only = False
         self.errors: list[str] = []
+        self.notices: list[str] = []  # advice from the last good build (an alias to add)
 
     def rebuild(self) -> None:
         """Build now; whatever goes wrong is shown in the browser, never raised."""
@@ -104,6 +109,9 @@ class PreviewBuilder:
                 self.log(traceback.format_exc())
             else:
                 self.errors = []
+                self.notices = list(report.notices)
+                for line in self.notices:
+                    self.log(line)
                 css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
                 self.log(f"rebuilt in {report.seconds:.2f} s: {report.rendered} pages rendered, "
                          f"{report.written} files written, {report.deleted} deleted")
@@ -159,10 +167,10 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         with builder.lock:  # wait for a running build to finish
-            errors, epoch = list(builder.errors), builder.epoch
+            errors, epoch, notices = list(builder.errors), builder.epoch, list(builder.notices)
         status, data, ctype = _read(root, path)
         if ctype == "text/html":
-            data = _inject(data, errors, epoch)
+            data = _inject(data, errors, epoch, notices)
         return _respond(start_response, status, ctype, data)
 
     return app
@@ -202,9 +210,17 @@ def _int(text: str) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
-def _inject(page: bytes, errors: list[str], epoch: int) -> bytes:
-    """Add the reload script and, after a failed build, the error overlay."""
+def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None) -> bytes:
+    """Add the reload script and, after a failed build, the error overlay (else the notices)."""
     extra = _RELOAD_SCRIPT % (epoch, WAIT_PATH)
+    if notices and not errors:
+        items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in notices)
+        extra = (
+            '<div role="status" id="storefront-notices" style="position:fixed;inset:auto 0 0 0;'
+            "max-height:40vh;overflow:auto;background:#0d2a3b;color:#fff;padding:1rem;"
+            'z-index:99999;font:14px/1.4 monospace"><strong>Before you publish:</strong>'
+            f"<ul>{items}</ul></div>{extra}"
+        )
     if errors:
         items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in errors)
         extra = (

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import partial
 
 import yaml
 
@@ -24,21 +26,18 @@ from storefront.documents import (
     Category,
     Document,
     FaqEntry,
-    FaqMeta,
-    IssueMeta,
     Lines,
     NewsletterIssue,
     Page,
-    PageMeta,
     Post,
-    PostMeta,
     Product,
-    ProductMeta,
     Tag,
 )
 from storefront.errors import BuildFailed, error_at
-from storefront.frontmatter import split_front_matter
+from storefront.frontmatter import SplitDocument, split_front_matter
+from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
 from storefront.markdown import plain_summary, slugify
+from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
@@ -60,11 +59,13 @@ class ReaderSettings:
     author: str
     currency: str
     form_names: tuple[str, ...]
+    has_policies: bool  # storefront.yaml declares shipping: or returns: (pages may show them)
 
     @classmethod
     def of(cls, config: SiteConfig) -> ReaderSettings:
         return cls(config.timezone, config.permalinks, config.author, config.currency,
-                   tuple(sorted(config.forms)))
+                   tuple(sorted(config.forms)),
+                   config.shipping is not None or config.returns is not None)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
@@ -80,6 +81,7 @@ class ReaderSettings:
 
 def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     """Parse one content file; raise :class:`BuildFailed` with all of its problems."""
+    _check_limit(source.path, 0, partial(check_size, len(source.data)))
     text = decode_text(source)
     split = split_front_matter(text, source.path)
     offset = split.front_matter_line - 1
@@ -95,6 +97,9 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     if meta is None or mapper.errors:
         raise BuildFailed(mapper.errors)
     lines = key_lines(node, offset)
+    line_of = dict(lines)
+    check_markdown_limits(source.path, split, getattr(meta, "summary", ""), line_of.get("summary", 1))
+    check_name_limits(source.path, meta, line_of)
     body = render_body(split.body, getattr(meta, "summary", ""), split.body_line)
     if isinstance(meta, PostMeta):
         return _post(source, meta, body, lines, settings)
@@ -104,7 +109,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
         return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
-                        slugify(source.stem) or "faq", meta.draft, body.links, lines)
+                        slugify(source.stem) or "faq", meta.draft, body.links, lines, meta.aliases)
     assert isinstance(meta, PageMeta)
     slug = meta.slug or slugify(source.stem) or "page"
     if meta.form is not None and meta.form not in settings.form_names:
@@ -112,10 +117,47 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         raise BuildFailed([error_at(source.path, dict(lines).get("form", 1),
                                     f'form "{meta.form}" is not defined in storefront.yaml',
                                     f"known forms: {known}")])
+    if meta.policies and not settings.has_policies:
+        raise BuildFailed([error_at(source.path, dict(lines).get("policies", 1),
+                                    "policies: true, but storefront.yaml has no shipping: or "
+                                    "returns: section to show",
+                                    "describe them in storefront.yaml (see the README), or remove "
+                                    "policies: from this page")])
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
-                image_focus=meta.image_focus)
+                meta.noindex, meta.aliases, meta.policies, meta.image_focus)
+
+
+def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary_line: int) -> None:
+    """Check the body and the summary against the limits, naming the file's lines."""
+    _check_limit(path, split.body_line - 1, partial(check_markdown, split.body))
+    if summary:
+        _check_limit(path, summary_line, partial(check_markdown, summary), whole_line=True)
+
+
+def check_name_limits(path: str, meta: object, line_of: dict[str, int]) -> None:
+    """Tags and categories become folders of ``output/``: refuse names too long for one."""
+    for key, what in (("tags", "the tag"), ("category", "the category")):
+        value = getattr(meta, key, ())
+        for name in [value] if isinstance(value, str) else value:
+            shown = f'{what} "{name[:30]}…"' if len(name) > 30 else f'{what} "{name}"'
+            _check_limit(path, line_of.get(key, 1), partial(check_slug, slugify(name), shown),
+                         whole_line=True)
+
+
+def _check_limit(path: str, offset: int, check: Callable[[], None],
+                 whole_line: bool = False) -> None:
+    """Run ``check``; a breach becomes this file's error at ``offset`` + the line it names.
+
+    With ``whole_line`` the text sits on the line ``offset`` (a front matter value): the
+    breach is reported there.
+    """
+    try:
+        check()
+    except LimitExceeded as exc:
+        line = offset if whole_line else (offset + exc.line if exc.line else 0)
+        raise BuildFailed([error_at(path, line, exc.message, exc.hint)]) from None
 
 
 def key_lines(node: yaml.Node | None, offset: int) -> Lines:
@@ -160,7 +202,8 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
-        lines=lines, image_focus=meta.image_focus,
+        lines=lines, noindex=meta.noindex, aliases=meta.aliases,
+        image_focus=meta.image_focus,
     )
 
 
@@ -176,7 +219,8 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
         url=_SITE_PATHS.permalink(settings.permalinks.newsletter_issue, slug),
         sent=localize(meta.sent, zone) if meta.sent else None, draft=meta.draft,
         content_html=body.content_html, links=body.links, lines=lines,
-        description=meta.summary or plain_summary(body.summary_html),
+        description=meta.summary or plain_summary(body.summary_html), noindex=meta.noindex,
+        aliases=meta.aliases,
     )
 
 
@@ -187,6 +231,11 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
+    if meta.pinned and not meta.featured:
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get("pinned", 1),
+            "pinned: true puts the product on the home page, but featured: false keeps it off",
+            "keep one of the two lines")])
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
@@ -194,6 +243,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         # categories are sections of the catalogue page: an anchor there
         category = Category(meta.category, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
+    zone = settings.zone
     return Product(
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
@@ -201,10 +251,15 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         price=meta.price, currency=meta.currency or settings.currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
-        sale_until=localize(meta.sale_until, settings.zone) if meta.sale_until else None,
+        sale_until=localize(meta.sale_until, zone) if meta.sale_until else None,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
-        draft=meta.draft, featured=meta.featured, links=body.links, lines=lines,
+        draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,
+        gtin=meta.gtin, mpn=meta.mpn, condition=meta.condition,
+        date=localize(meta.date, zone) if meta.date else None,
+        updated=localize(meta.updated, zone) if meta.updated else None,
+        availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
+        noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from storefront.documents import Post
 
@@ -17,7 +18,25 @@ RELATED_POSTS = 3
 
 
 def related_posts(posts: Sequence[Post], limit: int = RELATED_POSTS) -> dict[str, tuple[Post, ...]]:
-    """Post URL -> up to ``limit`` other posts, most shared tags first, then newest, then by slug."""
+    """Post URL -> up to ``limit`` other posts, most shared tags first, then newest, then by slug.
+
+    The answer depends only on each post's URL, date, slug and tags; the last one is remembered
+    by those, so a preview save that changes a post's text does not compute it again.
+    """
+    key = (limit, tuple((p.url, p.date, p.slug, tuple(t.slug for t in p.tags)) for p in posts))
+    if _last.get("key") == key:
+        by_url = {post.url: post for post in posts}
+        return {url: tuple(by_url[u] for u in others) for url, others in _last["urls"].items()}
+    related = _related(posts, limit)
+    _last["key"] = key
+    _last["urls"] = {url: tuple(p.url for p in others) for url, others in related.items()}
+    return related
+
+
+_last: dict[str, Any] = {}  # the key and the answer (as URLs) of the last call
+
+
+def _related(posts: Sequence[Post], limit: int) -> dict[str, tuple[Post, ...]]:
     ranked = sorted(posts, key=lambda p: (-p.date.timestamp(), p.slug))
     tag_bits: dict[str, int] = defaultdict(int)
     for position, post in enumerate(ranked):

@@ -32,8 +32,9 @@ from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
-from storefront.picture import ImageCatalog, PageImages, picture_html, rewrite_images
+from storefront.picture import PageImages, picture_html, rewrite_images
 from storefront.plan import RenderTask
+from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
 from storefront.theme import Theme, Translator, template_label
 from storefront.urls import UrlBuilder
@@ -54,12 +55,10 @@ class Renderer:
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
                  pages: frozenset[str] = frozenset(), compiled: Path | None = None,
-                 theme_key: str = "", images: ImageCatalog | None = None) -> None:
+                 theme_key: str = "", presentation: Presentation | None = None) -> None:
         self.chain = chain
-        self.images = images if images is not None else ImageCatalog()
         self.sizes = config.images.sizes
-        self.page_images = PageImages()
-        self.image = tracked("image", self.images.info)
+        self.page_images = PageImages()  # the images of the page being rendered, counted
         self.nav = nav
         self.home = urls.url("/")
         # one environment per theme state: compiled templates survive between a session's builds
@@ -67,17 +66,20 @@ class Renderer:
         formatter = Formatter(config.effective_locale, config.timezone)
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
-            phone_href=phone_href, abs_url=urls.absolute,
+            phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
             markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
         )
         self.env.globals.update(
             site=config, t=Translator(strings, config.language), url=urls.url,
-            feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml")},
+            feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml"),
+                   "json": urls.url("/feed.json")},
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
             build_time=TrackedNow.of(build_time), lang=config.language,
             page_exists=tracked("page_exists", page_exists_in(pages, urls)),
-            shared=self.shared, image=self.image, picture=self.picture,
+            shared=self.shared, map_url=map_url(config.business), picture=self.picture,
+            **(presentation or Presentation()).template_globals(),
         )
+        self.image = self.env.globals["image"]  # tracked: a page records the images it shows
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
@@ -121,8 +123,10 @@ class Renderer:
                 class_: str = "", eager: bool | None = None) -> Markup:
         """``<picture>`` markup for a site image (a plain ``<img>`` for one without copies).
 
-        ``sizes`` says how wide the image shows (the browser picks the copy from it), ``max_width``
-        leaves out larger copies (thumbnails), ``eager`` overrides the first-image rule.
+        ``sizes`` says how wide the image shows (the browser picks the copy from it),
+        ``max_width`` leaves out larger copies (cards, thumbnails). The first image of a page is
+        fetched at once and first, the others lazily (see :mod:`storefront.picture`); ``eager``
+        overrides that rule for one image.
         """
         first = self.page_images.next_is_first()
         info = self.image(path) if path else None

@@ -5,7 +5,8 @@ fingerprint of its inputs, the hash of its bytes and the dependencies it recorde
 rendered again only when the fingerprint of those same dependencies, evaluated now, differs (or
 its bytes are nowhere to be found); then its new record is what it read this time. Rendered pages
 go straight into the cache's page folder (named by their SHA-256), so no process holds the whole
-site in memory and the write stage copies them into place.
+site in memory and the write stage copies them into place. Feeds go there too, made again only
+when the documents they list (or the site, or their clock) changed.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from storefront.deps import BodyLoader, DependencyRecord, deferred, set_body_loa
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
 from storefront.localize import prefix_links
-from storefront.picture import ImageCatalog
+from storefront.outputs import Output
 from storefront.plan import RenderTask
+from storefront.presentation import Presentation
 from storefront.site import NavItem
 from storefront.theme import Theme
 from storefront.urls import UrlBuilder
@@ -55,7 +57,7 @@ class RenderState:
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
     bodies: str = ""  # the cache database workers read deferred bodies from
     deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
-    images: ImageCatalog = field(default_factory=ImageCatalog)
+    presentation: Presentation = field(default_factory=Presentation)  # asset_url(), image()...
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
                                         state.now, state.pages, state.compiled, state.theme_key,
-                                        state.images)]
+                                        state.presentation)]
         set_body_loader(body_loader(state.bodies, state.deferrable, urls.base_path)
                         if state.bodies else None)
     renderer = _renderer[1]
@@ -169,10 +171,11 @@ class PageMemo:
     costs what it changes, not what the site holds).
 
     A page is taken as unchanged when: the site fingerprint, the theme, the set of pages, the
-    year and the images (all a tracked call can answer) are the same as last time; its task
-    equals last time's (same template, head data and context: documents compare as values); no
-    document it read changed; and it did not use the exact build time. Anything else is
-    fingerprinted as in a fresh build.
+    year and the answers of the build-wide tracked calls (asset URLs, closures on view, and the
+    image catalog behind ``image()``, ``picture()`` and the images of Markdown text) are the
+    same as last time; its task equals last time's (same template, head data and
+    context: documents compare as values); no document it read changed; and it did not use the
+    exact build time. Anything else is fingerprinted as in a fresh build.
     """
 
     context: tuple[object, ...] = ()
@@ -194,7 +197,7 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
     """
     memo = memo if memo is not None else PageMemo()
     context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
-               fingerprints.answers)
+               state.presentation)
     documents = {source: (fingerprints.document(source, "card"), fingerprints.document(source, "full"))
                  for source in fingerprints.documents}
     same_context = memo.context == context
@@ -221,17 +224,37 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         state = with_deferred_bodies(state)
     errors: list[ContentError] = []
     done = 0
-    for start in range(0, len(todo), 512):  # in slices, so progress can be shown
-        for outcome in pool.map(render_chunk, state, todo[start:start + 512]):
+    for part in pool.imap(render_chunk, state, todo):  # progress shown as pages come in
+        for outcome in part:
             if outcome.errors:
                 errors.extend(outcome.errors)
                 continue
             fingerprint = fingerprints.page(signatures[outcome.index], outcome.deps)
             result[paths[outcome.index]] = OutputRecord(fingerprint, outcome.sha256, outcome.size,
                                                         outcome.deps)
-        done = min(len(todo), start + 512)
+        done += len(part)
         if progress is not None:
             progress(done, len(todo))
     now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),
                    dict(zip(paths, signatures, strict=True)), documents)
     return result, todo, errors, now
+
+
+def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],
+               fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
+               page_folder: Path) -> dict[str, OutputRecord]:
+    """Make the feeds whose inputs changed (``paths[i]`` is where ``outputs[i]`` goes); return
+    every feed's record."""
+    result: dict[str, OutputRecord] = {}
+    for output, path in zip(outputs, paths, strict=True):
+        if output.kind != "feed":
+            continue
+        assert output.make is not None
+        fingerprint = fingerprints.inputs(f"feed {path}", output.inputs, output.extra)
+        record = records.get(path)
+        if record is None or record.fingerprint != fingerprint or not available(path, record):
+            data = output.make()
+            record = OutputRecord(fingerprint, store_page(page_folder, data), len(data))
+        # what it uses of the clock, for the whole-build shortcut
+        result[path] = dataclasses.replace(record, deps=DependencyRecord(clock=output.clock))
+    return result

@@ -30,15 +30,20 @@ from typing import Any, Literal, TypeVar
 import yaml
 
 from storefront.errors import ContentError, error_at
+from storefront.limits import LimitExceeded, YamlBudget, check_number, check_size
+from storefront.values import control_character, control_character_problem
 
-try:  # the libyaml C loader is several times faster; fall back to pure Python when absent
-    from yaml import CSafeLoader as _Loader
+try:  # libyaml's C parser is several times faster; fall back to pure Python when absent
+    from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    _CParser = None  # type: ignore[assignment,misc]
 
 T = TypeVar("T")
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_CORE_TAG = "tag:yaml.org,2002:"
 
 
 class FrozenDict(dict[str, Any]):
@@ -61,21 +66,27 @@ class FrozenDict(dict[str, Any]):
 class YamlProblem(Exception):
     """The text is not valid YAML: where the parser stopped and, if elsewhere, where it began."""
 
-    def __init__(self, line: int, problem: str, context: str = "", context_line: int = 0) -> None:
+    def __init__(self, line: int, problem: str, context: str = "", context_line: int = 0,
+                 *, plain_hint: str | None = None) -> None:
         super().__init__(problem)
         self.line = line
         self.problem = problem
         self.context = context
         self.context_line = context_line
+        # a problem storefront found in valid YAML (a limit, a tag): said as it is, with its hint
+        self.plain_hint = plain_hint
 
     def shifted(self, offset: int) -> YamlProblem:
         """The same problem in a file where the YAML starts ``offset`` lines down."""
-        return YamlProblem(self.line + offset, self.problem, self.context,
-                           self.context_line + offset if self.context_line else 0)
+        return YamlProblem(self.line + offset if self.line else 0, self.problem, self.context,
+                           self.context_line + offset if self.context_line else 0,
+                           plain_hint=self.plain_hint)
 
     @property
     def hint(self) -> str:
         """The likely fix, in the owner's terms."""
+        if self.plain_hint is not None:
+            return self.plain_hint
         if "tab" in self.problem or "'\\t'" in self.problem:
             return "indent with spaces, not tabs"
         if "mapping values are not allowed" in self.problem:
@@ -86,16 +97,85 @@ class YamlProblem(Exception):
 
     @property
     def message(self) -> str:
+        if self.plain_hint is not None:
+            return self.problem
         text = f"invalid YAML: {self.problem}"
         if self.context and self.context_line and self.context_line != self.line:
             text += f" ({self.context} that starts on line {self.context_line})"
         return text
 
 
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer, refusing explicit tags and keeping to the limits of :mod:`limits`.
+
+    Composition is where aliases are cheap (an alias is the same node again); counting there
+    stops an alias bomb before anything walks the expanded tree, and the nesting check stops
+    before the recursion goes deep.
+    """
+
+    budget: YamlBudget
+    peek_event: Callable[[], yaml.Event]  # from the parser it is mixed with
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()
+        line = event.start_mark.line + 1 if event.start_mark is not None else 0
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self.budget.alias(str(event.anchor), line)
+            return node
+        tag: str | None = getattr(event, "tag", None)
+        if tag is not None:
+            shown = "!!" + tag.removeprefix(_CORE_TAG) if tag.startswith(_CORE_TAG) else tag
+            raise YamlProblem(line, f'YAML tags such as "{shown}" are not supported',
+                              plain_hint=f'remove "{shown}" and write the value alone (in quotes '
+                              "if it must stay text)")
+        collection = not isinstance(event, yaml.ScalarEvent)
+        if collection:
+            self.budget.enter(line)
+        before = self.budget.spent
+        node = super().compose_node(parent, index)
+        if collection:
+            self.budget.leave()
+        size = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        self.budget.spend(1 + size, line)
+        anchor: str | None = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.budget.remember(anchor, before)
+        return node
+
+
+if _CParser is not None:
+    class _Loader(_BoundedComposer, _CParser, yaml.constructor.SafeConstructor,
+                  yaml.resolver.Resolver):
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.budget = YamlBudget()
+else:  # pragma: no cover - depends on how PyYAML was built
+    class _Loader(_BoundedComposer, yaml.SafeLoader):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.SafeLoader.__init__(self, stream)
+            self.budget = YamlBudget()
+
+
 def compose_yaml(text: str) -> yaml.Node | None:
-    """Parse YAML text into a node tree (None for an empty document)."""
+    """Parse YAML text into a node tree (None for an empty document).
+
+    Raises :class:`YamlProblem` for invalid YAML, an explicit tag (``!!int``, ``!!python/...``:
+    owners never need one, and each is a way to make a value that the schema does not expect)
+    or a text beyond the limits of :mod:`storefront.limits`.
+    """
     try:
-        return yaml.compose(text, Loader=_Loader)
+        check_size(len(text.encode("utf-8", "surrogatepass")))
+        loader = _Loader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+    except LimitExceeded as exc:
+        raise YamlProblem(exc.line, exc.message, plain_hint=exc.hint) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -120,6 +200,20 @@ class _Constructor(yaml.constructor.SafeConstructor):
 def plain_value(node: yaml.Node) -> Any:
     """Construct the plain Python value of a node (dicts, lists, str, int, ...)."""
     return _Constructor().construct_object(node, deep=True)
+
+
+def text_table(node: yaml.Node | None) -> dict[str, str] | None:
+    """A mapping of plain keys to plain values, each as written (None when it is not one).
+
+    Values stay the text the owner wrote: ``price_note: 1.50`` is "1.50", not 1.5.
+    """
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode) or not all(
+            isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)
+            for key, value in node.value):
+        return None
+    return {str(key.value): str(value.value) for key, value in node.value}
 
 
 class Mapper:
@@ -201,6 +295,11 @@ class Mapper:
         """Convert one node to the type ``hint``; record an error and return None if it fails."""
         field_hint = field.metadata.get("hint", "") if field is not None else ""
         parse: Callable[[str], Any] | None = field.metadata.get("parse") if field else None
+        if isinstance(node, yaml.ScalarNode) and control_character(str(node.value)) >= 0:
+            message, hint = control_character_problem(str(node.value),
+                                                      control_character(str(node.value)))
+            self.error(node, f"{where}: {message}", hint)
+            return None
         origin = typing.get_origin(hint)
         args = typing.get_args(hint)
         if origin in (typing.Union, types.UnionType):
@@ -285,7 +384,7 @@ class Mapper:
                 return None
             return text
         if hint is bool:
-            value = plain_value(node)
+            value = plain_value(node) if node.tag == _BOOL_TAG else None
             if isinstance(value, bool):
                 return value
             quoted = node.tag == _STR_TAG and text.lower() in ("true", "false")
@@ -293,7 +392,9 @@ class Mapper:
                        "write it without quotes" if quoted else field_hint)
             return None
         if hint is int:
-            value = plain_value(node) if node.tag != _STR_TAG else text
+            if node.tag == _INT_TAG and not self.within_digits(node, where, field_hint):
+                return None
+            value = plain_value(node) if node.tag == _INT_TAG else text
             if isinstance(value, int) and not isinstance(value, bool):
                 return value
             quoted = node.tag == _STR_TAG and text.strip().lstrip("-").isdigit()
@@ -303,7 +404,7 @@ class Mapper:
         if hint is float:
             try:
                 number = float(text)
-            except ValueError:
+            except (ValueError, OverflowError):
                 number = math.nan
             if not math.isfinite(number):  # "nan" and "inf" would end up in JSON-LD as NaN
                 self.error(node, f'{where} must be a number, got "{text}"', field_hint)
@@ -313,7 +414,18 @@ class Mapper:
             return self.decimal(node, where, field_hint)
         raise TypeError(f"schema cannot map {hint!r}")  # a bug in a dataclass, not in input
 
+    def within_digits(self, node: yaml.ScalarNode, where: str, field_hint: str) -> bool:
+        """Record an error and return False for a number with too many digits."""
+        try:
+            check_number(str(node.value), where)
+        except LimitExceeded as exc:
+            self.error(node, exc.message, field_hint or exc.hint)
+            return False
+        return True
+
     def decimal(self, node: yaml.ScalarNode, where: str, field_hint: str) -> Decimal | None:
+        if not self.within_digits(node, where, field_hint):
+            return None
         text = str(node.value).strip()
         try:
             value = Decimal(text)

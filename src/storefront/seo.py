@@ -16,6 +16,9 @@ from xml.sax.saxutils import escape
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
+from storefront.feeds import FeedLink
+from storefront.hours import hours_jsonld
+from storefront.offers import merchant_fields, return_policy
 from storefront.urls import UrlBuilder
 
 _AVAILABILITY = {
@@ -43,6 +46,10 @@ class PageMeta:
     noindex: bool = False
     published: datetime | None = None
     modified: datetime | None = None
+    price: str = ""  # og:type product: product:price:amount and :currency
+    currency: str = ""
+    tags: tuple[str, ...] = ()  # og:type article: article:tag
+    feeds: tuple[FeedLink, ...] = ()  # this page's own feeds, besides the blog's
 
 
 def to_jsonld(data: dict[str, Any]) -> str:
@@ -52,7 +59,11 @@ def to_jsonld(data: dict[str, Any]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def business_jsonld(config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
+def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool = False,
+                    returns_link: str = "") -> dict[str, Any]:
+    """The business: a ``LocalBusiness`` when it has a postal address, else (Google rejects a
+    LocalBusiness without one) an ``OnlineStore`` when it sells products, or an ``Organization``.
+    """
     business = config.business
     data: dict[str, Any] = {
         "@type": "LocalBusiness",
@@ -82,8 +93,17 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
     hours = [entry for h in business.opening_hours if h.schema for entry in split_hours(h.schema)]
     if hours:
         data["openingHours"] = hours
+    data.update(hours_jsonld(business))
     if config.social:
         data["sameAs"] = [link.url for link in config.social]
+    if "address" not in data:
+        data["@type"] = "OnlineStore" if sells_products else "Organization"
+        # properties of a place, not of an organization
+        for place_only in ("geo", "openingHours", "openingHoursSpecification",
+                           "specialOpeningHoursSpecification"):
+            data.pop(place_only, None)
+    if config.returns is not None and sells_products:
+        data["hasMerchantReturnPolicy"] = return_policy(config.returns, config, returns_link)
     return data
 
 
@@ -108,7 +128,10 @@ def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder) -> dict[str, A
     return data
 
 
-def product_jsonld(product: Product, urls: UrlBuilder) -> dict[str, Any]:
+def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
+                   returns_link: str = "") -> dict[str, Any]:
+    """A Product with its Offer and the fields Google's merchant listings read."""
+    product_fields, offer_fields = merchant_fields(product, config, returns_link)
     offer: dict[str, Any] = {
         "@type": "Offer",
         "price": str(product.current_price),
@@ -118,11 +141,13 @@ def product_jsonld(product: Product, urls: UrlBuilder) -> dict[str, Any]:
     }
     if product.on_sale and product.sale_until is not None:
         offer["priceValidUntil"] = product.sale_until.date().isoformat()
+    offer.update(offer_fields)
     data: dict[str, Any] = {
         "@type": "Product",
         "name": product.title,
         "url": urls.absolute(product.url),
         "offers": offer,
+        **product_fields,
     }
     if product.sku:
         data["sku"] = product.sku

@@ -8,10 +8,11 @@ schedule one.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from storefront.config import SiteConfig
 from storefront.documents import (
@@ -24,24 +25,31 @@ from storefront.documents import (
     Product,
     Tag,
 )
+from storefront.hours import ClosureNotice, closure_changes, visible_closures
 from storefront.markdown import slugify
 from storefront.related import related_posts
 from storefront.urls import UrlBuilder
 
+SALE_NOTE_DAYS = timedelta(days=366)  # a sale's end is announced from this long before it
+
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """What the owner asked for on the command line."""
+    """What the owner asked for on the command line (and what the preview asks for)."""
 
     drafts: bool = False
     future: bool = False
     strict: bool = False
+    # theme static files under names with their hash; the preview keeps plain names, so that a
+    # stylesheet edit changes the stylesheet alone and the browser swaps it in place
+    hashed_assets: bool = True
 
 
 @dataclass(frozen=True)
 class TagCount:
     tag: Tag
-    count: int
+    count: int  # posts
+    products: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,14 @@ class SiteModel:
     related: dict[str, tuple[Post, ...]]  # post url -> related posts
     nav: tuple[NavItem, ...]
     next_change: datetime | None
+    closures: tuple[ClosureNotice, ...] = ()  # holiday closures on view as of the build time
+    products_by_tag: dict[str, tuple[Product, ...]] = field(default_factory=dict)
     newsletter: tuple[NewsletterIssue, ...] = ()  # issues that went out, newest first
+
+    @property
+    def policies_page(self) -> Page | None:
+        """The page that shows the shop's shipping and returns policies (``policies: true``)."""
+        return next((page for page in self.pages if page.policies), None)
 
     def published(self) -> list[Document]:
         """Every document the build publishes (drafts only with --drafts, and so on)."""
@@ -100,7 +115,9 @@ def build_model(
         sorted((d for d in docs if isinstance(d, Page) and (options.drafts or not d.draft)),
                key=lambda p: p.url)
     )
-    posts_by_tag, tags = _tags(posts)
+    posts_by_tag, products_by_tag, tags = _tags(posts, products)
+    zone = zoneinfo.ZoneInfo(config.timezone)
+    changes += closure_changes(config.business.closures, now, zone)
     return SiteModel(
         posts=posts,
         products=products,
@@ -112,6 +129,8 @@ def build_model(
         related=related_posts(posts),
         nav=_nav(config, pages, urls),
         next_change=min(changes) if changes else None,
+        closures=visible_closures(config.business.closures, now, zone),
+        products_by_tag=products_by_tag,
         newsletter=sent_issues(docs),
     )
 
@@ -150,11 +169,30 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
             continue
         ends = product.sale_ends
         on_sale = product.sale_price is not None and (ends is None or ends > now)
+        note = False
         if on_sale and ends is not None:
             changes.append(ends)
+            # an offer running for more than a year (sale_until: 2099-12-31) has no end worth
+            # announcing until it comes within a year
+            announced = ends - SALE_NOTE_DAYS
+            note = announced <= now
+            if not note:
+                changes.append(announced)
         # the model's copy knows the sale is running (most products are not on sale: no copy)
-        result.append(replace(product, on_sale=True) if on_sale else product)
+        result.append(replace(product, on_sale=True, sale_note=note) if on_sale else product)
     return tuple(sorted(result, key=_product_key))
+
+
+def select_featured(products: Iterable[Product], count: int) -> tuple[Product, ...]:
+    """The home page's products: pinned ones first, then featured ones that can be ordered.
+
+    A sold-out or discontinued product is not advertised on the home page unless its owner
+    pinned it there (``pinned: true``); catalogue order within each of the two groups.
+    """
+    items = list(products)
+    pinned = [p for p in items if p.pinned]
+    others = [p for p in items if p.featured and p.available and not p.pinned]
+    return tuple((pinned + others)[:count])
 
 
 def _product_key(product: Product) -> tuple[str, int, str, str]:
@@ -190,18 +228,27 @@ def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
     )
 
 
-def _tags(posts: tuple[Post, ...]) -> tuple[dict[str, tuple[Post, ...]], tuple[TagCount, ...]]:
+def _tags(posts: tuple[Post, ...], products: tuple[Product, ...]) -> tuple[
+        dict[str, tuple[Post, ...]], dict[str, tuple[Product, ...]], tuple[TagCount, ...]]:
+    """Posts and products by tag slug, and every tag with its counts (posts first seen win)."""
     by_slug: dict[str, list[Post]] = defaultdict(list)
+    products_by_slug: dict[str, list[Product]] = defaultdict(list)
     first: dict[str, Tag] = {}
     for post in posts:
         for tag in post.tags:
             by_slug[tag.slug].append(post)
             first.setdefault(tag.slug, tag)
+    for product in products:
+        for tag in product.tags:
+            products_by_slug[tag.slug].append(product)
+            first.setdefault(tag.slug, tag)
     counts = sorted(
-        (TagCount(first[slug], len(items)) for slug, items in by_slug.items()),
+        (TagCount(tag, len(by_slug.get(slug, ())), len(products_by_slug.get(slug, ())))
+         for slug, tag in first.items()),
         key=lambda tc: tc.tag.name.casefold(),
     )
-    return {slug: tuple(items) for slug, items in by_slug.items()}, tuple(counts)
+    return ({slug: tuple(items) for slug, items in by_slug.items()},
+            {slug: tuple(items) for slug, items in products_by_slug.items()}, tuple(counts))
 
 
 def _nav(config: SiteConfig, pages: tuple[Page, ...], urls: UrlBuilder) -> tuple[NavItem, ...]:

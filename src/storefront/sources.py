@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.limits import LimitExceeded, check_size
+from storefront.values import control_character, control_character_problem
 
 Kind = Literal["posts", "products", "faq", "pages", "newsletter", "assets"]
 DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages", "newsletter")
@@ -51,7 +53,7 @@ def is_ignored(name: str) -> bool:
     """Hidden files and the temp files editors leave behind."""
     return (
         name.startswith((".", "#", "~"))
-        or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak"))
+        or name.endswith(("~", ".swp", ".swx", ".tmp", ".bak", "___jb_tmp___", "___jb_old___"))
         or name in {"Thumbs.db", "desktop.ini"}
     )
 
@@ -146,6 +148,10 @@ def with_data(source: SourceFile) -> SourceFile:
     """``source`` with its bytes, checked against the digest it was discovered with."""
     if source.data or source.file is None:
         return source
+    try:  # never read a file too large to parse: a 5 GB "post" must not fill the memory
+        check_size(os.stat(source.file).st_size)
+    except LimitExceeded as exc:
+        raise BuildFailed([error_at(source.path, 0, exc.message, exc.hint)]) from None
     with open(source.file, "rb") as handle:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != source.digest:
@@ -195,4 +201,9 @@ def decode_text(source: SourceFile) -> str:
             [error_at(source.path, line, "the file is not UTF-8 text",
                       "save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)")]
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    at = control_character(text)
+    if at >= 0:
+        raise BuildFailed([error_at(source.path, text.count("\n", 0, at) + 1,
+                                    *control_character_problem(text, at))])
+    return text

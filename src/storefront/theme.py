@@ -10,14 +10,15 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storefront.errors import BuildFailed, error_at, line_of_key
-from storefront.schema import Mapper, YamlProblem, compose_yaml, plain_value
+from storefront.errors import BuildFailed, blamed_on, error_at, line_of_key
+from storefront.limits import LimitExceeded, check_theme_strings
+from storefront.schema import Mapper, YamlProblem, compose_yaml, text_table
 from storefront.sources import StatCache, file_sha256, is_ignored
-from storefront.values import parse_theme_name
+from storefront.values import parse_static_css, parse_theme_name
 
 if TYPE_CHECKING:
     pass
@@ -33,6 +34,7 @@ class ThemeManifest:
     name: str = ""
     extends: str | None = field(default=None, metadata={"parse": parse_theme_name})
     description: str = ""
+    stylesheets: tuple[str, ...] = field(default=(), metadata={"parse": parse_static_css})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Theme:
     name: str
     path: Path  # the theme folder
     label: str  # how errors name it: themes/bottega or <built-in>/default
+    # what the theme adds to the site's one stylesheet, in order (paths below static/)
+    stylesheets: tuple[str, ...] = ()
 
     @property
     def templates(self) -> Path:
@@ -75,15 +79,18 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
                                         f"needs themes/{current}/theme.yaml")])
         if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
             raise BuildFailed([error_at(where, line, f'theme "{current}" extends itself in a loop')])
-        chain.append(theme)
         manifest_path = f"{theme.label}/theme.yaml"
-        manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
+        with blamed_on(manifest_path):
+            manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
+        chain.append(replace(theme, stylesheets=manifest.stylesheets))
         current, where, line = manifest.extends, manifest_path, _line_of_key(
             theme.path / "theme.yaml", "extends")
     builtin_default = BUILTIN_THEMES / "default"
     if chain[-1].path != builtin_default:
         # every chain ends at the built-in theme, so a site theme holds only what it changes
-        chain.append(Theme("default", builtin_default, "<built-in theme default>"))
+        label = "<built-in theme default>"
+        manifest = _read_manifest(builtin_default / "theme.yaml", f"{label}/theme.yaml")
+        chain.append(Theme("default", builtin_default, label, manifest.stylesheets))
     return tuple(chain)
 
 
@@ -91,7 +98,7 @@ def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     try:
         node = compose_yaml(path.read_text(encoding="utf-8"))
     except YamlProblem as exc:
-        raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
+        raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     mapper = Mapper(shown)
     manifest = mapper.build(ThemeManifest, node)
     if manifest is None:
@@ -118,14 +125,20 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
         if not path.is_file():
             continue
         shown = f"{theme.label}/strings/{language}.yaml"
+        with blamed_on(shown):
+            try:
+                node = compose_yaml(path.read_text(encoding="utf-8"))
+            except YamlProblem as exc:
+                raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
+        data = text_table(node)
+        if data is None:
+            raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text",
+                                        "write one line per string, like home: Home")])
+        strings.update(data)
         try:
-            node = compose_yaml(path.read_text(encoding="utf-8"))
-        except YamlProblem as exc:
-            raise BuildFailed([error_at(shown, exc.line, exc.message)]) from None
-        data = plain_value(node) if node is not None else {}
-        if not isinstance(data, dict):
-            raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text")])
-        strings.update({str(k): str(v) for k, v in data.items()})
+            check_theme_strings(sum(len(key) + len(text) for key, text in strings.items()))
+        except LimitExceeded as exc:
+            raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     return strings
 
 

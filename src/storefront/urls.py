@@ -7,6 +7,7 @@ the output directory and are checked so that nothing can ever land outside it.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,12 +54,18 @@ class UrlBuilder:
 
     def output_path(self, url: str) -> str:
         """The file a URL is served from, relative to the output directory."""
-        if not url.startswith(self.base_path):
-            raise UnsafePath(f"{url} is outside the site's base path {self.base_path}")
-        relative = url[len(self.base_path):].split("#", 1)[0]
-        if relative == "" or relative.endswith("/"):
-            relative += "index.html"
-        return safe_relative_path(relative)
+        return _output_path(self.base_path, url)
+
+
+@functools.lru_cache(maxsize=65536)
+def _output_path(base_path: str, url: str) -> str:
+    """(Remembered: a build asks for the same few thousand paths several times.)"""
+    if not url.startswith(base_path):
+        raise UnsafePath(f"{url} is outside the site's base path {base_path}")
+    relative = url[len(base_path):].split("#", 1)[0]
+    if relative == "" or relative.endswith("/"):
+        relative += "index.html"
+    return safe_relative_path(relative)
 
 
 def safe_relative_path(relative: str) -> str:

@@ -7,12 +7,35 @@ Pure. Each parser takes the raw text and raises ``ValueError`` with the second h
 from __future__ import annotations
 
 import re
+import unicodedata
 import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
+
+from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
+
+# what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def control_character(text: str) -> int:
+    """The index of the first control character that no page or feed can hold, or -1.
+
+    They come from pasting out of terminals and old documents, are invisible in an editor,
+    and make a feed invalid XML.
+    """
+    match = _CONTROL.search(text)
+    return match.start() if match else -1
+
+
+def control_character_problem(text: str, at: int) -> tuple[str, str]:
+    """The message and hint about the control character at ``at`` in ``text``."""
+    return (f"this text holds an invisible control character (U+{ord(text[at]):04X})",
+            "delete it: retype the words around it, or paste them as plain text")
+
 
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -67,9 +90,64 @@ def parse_price(text: str) -> Decimal:
     # digits, and their odd forms ("1E+2", "-0") would reach the page and the JSON-LD offer.
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?|\.[0-9]+", value_text):
         raise ValueError(f'must be a number like 12.50, got "{text}"')
+    digits = len(value_text) - value_text.count(".")
+    if digits > MAX_NUMBER_DIGITS:
+        raise ValueError(f"must be a number of at most {MAX_NUMBER_DIGITS} digits, got {digits:,}")
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
+    return value
+
+
+#: GTIN-13 prefixes Google refuses: store-internal numbers (2, 02, 04) and coupons (05, 981-984, 99).
+_RESTRICTED_GTIN = ("2", "02", "04")
+_COUPON_GTIN = ("05", "981", "982", "983", "984", "99")
+
+
+def gtin_check_digit(body: str) -> int:
+    """The GS1 check digit of the digits before it (weights 3 and 1 from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def parse_gtin(text: str) -> str:
+    """A GTIN (EAN, UPC, ISBN-13): 8, 12, 13 or 14 digits with a correct check digit.
+
+    Spaces and dashes as printed under a barcode are dropped. Numbers only valid inside one store
+    (prefix 2) or on coupons are refused, as Google Merchant Center refuses them.
+    """
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"[0-9]+", digits):
+        raise ValueError(f'must be the digits under the barcode, got "{text}"')
+    if len(digits) not in (8, 12, 13, 14):
+        raise ValueError(f'must have 8, 12, 13 or 14 digits, got {len(digits)} in "{text}"')
+    expected = gtin_check_digit(digits[:-1])
+    if int(digits[-1]) != expected:
+        raise ValueError(f'has a wrong check digit: "{text}" would end in {expected}; a typing '
+                         "mistake is likely")
+    # the number as GTIN-13 (12-digit UPCs get a leading 0); GTIN-8 has its own store range
+    as_13 = digits.zfill(14)[1:] if len(digits) > 8 and digits.zfill(14)[0] == "0" else ""
+    if as_13.startswith(_RESTRICTED_GTIN) or (len(digits) == 8 and digits[0] in "02"):
+        raise ValueError(f'"{text}" is a number for use inside one store, not a global GTIN')
+    if as_13.startswith(_COUPON_GTIN):
+        raise ValueError(f'"{text}" is a coupon number, not a product GTIN')
+    return digits
+
+
+def parse_alias(text: str) -> str:
+    """An old address of a page, written from the site root: ``/blog/vecchio-titolo/``.
+
+    Kept as written (Unicode in NFC form). Characters that cannot appear in a ``_redirects``
+    line or an nginx ``map`` entry, and anything that could leave the output folder, are refused.
+    """
+    value = unicodedata.normalize("NFC", text.strip())
+    if not value.startswith("/") or value.startswith("//"):
+        raise ValueError(f'must be an old address of this site starting with "/", like '
+                         f'/blog/vecchio-titolo/, got "{text}"')
+    if "?" in value or "#" in value:
+        raise ValueError(f'must be a plain path without "?" or "#", got "{text}"')
+    if ".." in value.split("/") or re.search(r'[\s\\"\';{}<>\x00-\x1f\x7f]', value):
+        raise ValueError(f'must be a path without spaces, quotes, "..", ";" or braces, got "{text}"')
     return value
 
 
@@ -79,6 +157,8 @@ def parse_slug(text: str) -> str:
         raise ValueError(
             f'must use only lowercase letters, digits and dashes (like "vaso-blu"), got "{text}"'
         )
+    if len(text) > MAX_SLUG_LENGTH:
+        raise ValueError(f"must be at most {MAX_SLUG_LENGTH} characters long, got {len(text):,}")
     return text
 
 
@@ -187,6 +267,77 @@ def parse_permalink(text: str, allowed: tuple[str, ...] = _PLACEHOLDERS,
 def parse_theme_name(text: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
         raise ValueError(f'must be the name of a folder in themes/ such as "bottega", got "{text}"')
+    return text
+
+
+DAY_CODES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+_HOURS_FORM = 'like "Mo-Fr 09:00-13:00,15:00-19:00" or "Sa,Su 10:00-12:30"'
+_CLOCK = re.compile(r"([01]\d|2[0-4]):([0-5]\d)")
+
+
+def split_opening_hours(text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """``Tu-Fr 09:30-13:00,15:30-19:00`` -> (("Tu", "We", "Th", "Fr"), (("09:30", "13:00"), ...)).
+
+    Days are schema.org's two-letter codes, single or as ranges (``Fr-Mo`` wraps over the
+    week-end); times are 24-hour ``HH:MM``. A closing time earlier than the opening one means
+    after midnight. Raise ``ValueError`` ("must be ...") for anything else.
+    """
+    day_part, _, time_part = text.strip().partition(" ")
+    days: list[str] = []
+    for item in day_part.split(","):
+        first, dash, last = item.partition("-")
+        if first not in DAY_CODES or (dash and last not in DAY_CODES):
+            raise ValueError(f'must be opening hours {_HOURS_FORM}, got "{text}"')
+        start = DAY_CODES.index(first)
+        span = (DAY_CODES.index(last) - start) % 7 if dash else 0
+        days.extend(DAY_CODES[(start + n) % 7] for n in range(span + 1))
+    ranges: list[tuple[str, str]] = []
+    for item in time_part.replace(" ", "").split(","):
+        opens, _, closes = item.partition("-")
+        if not (_CLOCK.fullmatch(opens) and _CLOCK.fullmatch(closes)) or opens == closes:
+            raise ValueError(f'must be opening hours {_HOURS_FORM}, got "{text}"')
+        ranges.append((opens, closes))
+    return tuple(dict.fromkeys(days)), tuple(ranges)
+
+
+def parse_opening_hours(text: str) -> str:
+    """schema.org ``openingHours`` text, checked by :func:`split_opening_hours`."""
+    split_opening_hours(text)
+    return text.strip()
+
+
+def parse_day(text: str) -> date:
+    """A calendar day written ``2026-08-10``."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise ValueError(f'must be a day such as 2026-08-10, got "{text}"')
+
+
+MAP_PROVIDERS = ("openstreetmap", "google", "apple")
+
+
+def parse_map(text: str) -> str:
+    """Which map the "open the map" link opens: a provider, ``none``, or an https:// link."""
+    value = text.strip()
+    if value.lower() in ("none", "false", "no"):
+        return "none"
+    if value.lower() in MAP_PROVIDERS:
+        return value.lower()
+    if re.fullmatch(r"https://[^\s]+", value):
+        return value
+    raise ValueError('must be openstreetmap, google, apple, none or an https:// link to your '
+                     f'place on a map, got "{text}"')
+
+
+def parse_static_css(text: str) -> str:
+    """A stylesheet of a theme, as a path below its ``static/`` folder, e.g. ``css/site.css``."""
+    parts = text.split("/")
+    if (not text.endswith(".css") or text.startswith("/") or "\\" in text
+            or any(part in ("", ".", "..") for part in parts)):
+        raise ValueError(f'must be a .css file below static/, such as "css/shop.css", got "{text}"')
     return text
 
 

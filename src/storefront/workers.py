@@ -21,7 +21,7 @@ import pickle
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +30,8 @@ S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - item
 R = TypeVar("R")
 
-SERIAL_BELOW = 48  # fewer items than this run in this process
+SERIAL_BELOW = 48  # fewer items than this run in this process (heavy ones: fewer than 2)
+SERIAL_CHUNK = 64  # items per call when they run in this process
 
 _loaded: dict[str, Any] = {}
 
@@ -67,37 +68,33 @@ class WorkerPool:
         self._states: dict[int, tuple[Any, str]] = {}
         self._serial = 0  # state files are never reused: workers cache them by name
 
-    def parallel(self, count: int, serial_below: int = SERIAL_BELOW) -> bool:
+    def parallel(self, count: int, heavy: bool = False) -> bool:
         """Whether ``count`` items would go to worker processes."""
-        return self.jobs > 1 and count >= serial_below
+        return self.jobs > 1 and count >= (2 if heavy else SERIAL_BELOW)
 
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
-            items: Sequence[I], chunk: int = 16, serial_below: int = SERIAL_BELOW,
-            done: Callable[[int], None] | None = None) -> list[R]:
-        """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``.
+            items: Sequence[I], chunk: int = 16) -> list[R]:
+        """``function(state, chunk)`` over ``items`` in chunks; results in the order of ``items``."""
+        return [result for part in self.imap(function, state, items, chunk) for result in part]
 
-        Fewer than ``serial_below`` items run in this process (heavy items, such as photos to
-        encode, are worth a worker even a few at a time); ``done(count)`` is told how many
-        results are in after each chunk (for a progress bar).
+    def imap(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
+             items: Sequence[I], chunk: int = 16, heavy: bool = False) -> Iterator[list[R]]:
+        """Like :meth:`map`, one chunk's results at a time, in order, as they are ready: every
+        chunk is handed out at once, so the workers never wait while the caller uses results.
+
+        ``heavy`` items (photos to encode: seconds each) are worth a worker even two at a time,
+        and in this process run ``chunk`` at a time, so a progress bar moves with each chunk.
         """
-        if not self.parallel(len(items), serial_below):
-            if done is None:
-                return function(state, items)
-            serial: list[R] = []
-            for start in range(0, len(items), chunk):
-                serial.extend(function(state, items[start:start + chunk]))
-                done(len(serial))
-            return serial
+        if not self.parallel(len(items), heavy):
+            step = chunk if heavy else max(chunk, SERIAL_CHUNK)
+            for start in range(0, len(items), step):
+                yield function(state, items[start:start + step])
+            return
         chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
         chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
         path = self._state_file(state)
         executor = self._start()
-        results: list[R] = []
-        for part in executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks):
-            results.extend(part)
-            if done is not None:
-                done(len(results))
-        return results
+        yield from executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks)
 
     def _state_file(self, state: Any) -> str:
         known = self._states.get(id(state))
@@ -118,7 +115,7 @@ class WorkerPool:
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
-                                                "storefront.images"])
+                                                "storefront.imagework"])
             self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._executor
 

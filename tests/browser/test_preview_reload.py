@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,16 +13,23 @@ from storefront.preview import PreviewServer
 from support import SITES
 
 
-@pytest.fixture
-def preview(tmp_path: Path):
-    site = tmp_path / "site"
-    shutil.copytree(SITES / "basic", site)
+@contextmanager
+def serving(site: Path) -> Iterator[tuple[Path, str]]:
+    """The preview of ``site`` on a free port: the site and the server's address."""
     server = PreviewServer(site, log=lambda line: None, port=0)
     server.start()
     try:
         yield site, f"http://127.0.0.1:{server.port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def preview(tmp_path: Path):
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    with serving(site) as running:
+        yield running
 
 
 @pytest.mark.browser
@@ -39,5 +48,42 @@ def test_saving_a_file_reloads_the_page_and_errors_show_in_the_browser(browser, 
         overlay = page.wait_for_selector("#storefront-errors", timeout=15_000)
         assert "content/pages/chi-siamo.md:2: invalid YAML" in overlay.inner_text()
         assert "Dal 1953 in via Fillungo." in page.locator("main").inner_text()
+    finally:
+        page.close()
+
+
+@pytest.fixture
+def themed_preview(tmp_path: Path):
+    """The preview of a site whose child theme adds a stylesheet of its own."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    theme = site / "themes" / "custom"
+    (theme / "static" / "css").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("name: custom\nextends: default\n"
+                                      "stylesheets: [css/custom.css]\n", encoding="utf-8")
+    (theme / "static" / "css" / "custom.css").write_text(
+        ".site-main { outline: 3px solid rgb(1, 2, 3) }\n", encoding="utf-8")
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    with serving(site) as running:
+        yield running
+
+
+@pytest.mark.browser
+def test_a_stylesheet_edit_is_swapped_in_without_reloading_the_page(browser, themed_preview) -> None:
+    site, base = themed_preview
+    page = browser.new_page()
+    try:
+        page.goto(base + "/chi-siamo/")
+        outline = "() => getComputedStyle(document.querySelector('.site-main')).outlineColor"
+        assert page.evaluate(outline) == "rgb(1, 2, 3)"
+        page.evaluate("() => { window.notReloaded = true; }")
+        (site / "themes/custom/static/css/custom.css").write_text(
+            ".site-main { outline: 3px solid rgb(4, 5, 6) }\n", encoding="utf-8")
+        page.wait_for_function(f"() => ({outline})() === 'rgb(4, 5, 6)'", timeout=15_000)
+        assert page.evaluate("() => window.notReloaded") is True  # swapped, not reloaded
+        hrefs = page.evaluate("() => [...document.querySelectorAll('link[rel=stylesheet]')]"
+                              ".map(link => new URL(link.href).pathname)")
+        assert hrefs == ["/static/css/site.css"]
     finally:
         page.close()

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from forms_support import (
     SECRET,
+    SQLITE_DATABASE,
+    Backend,
     FakeClock,
     MailSink,
     SmtpServer,
@@ -18,8 +20,46 @@ from forms_support import (
     rows,
     site_yaml,
 )
+from pg_support import PostgresServer
 
 from storefront.forms import FormsApp, create_app
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test runs on SQLite; those marked ``both_backends`` (and not ``sqlite_only``) on
+    PostgreSQL too."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    node = metafunc.definition
+    if node.get_closest_marker("postgres_only"):
+        metafunc.parametrize("backend", BACKENDS[1:])
+        return
+    both = node.get_closest_marker("both_backends") and not node.get_closest_marker("sqlite_only")
+    metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One private PostgreSQL cluster for the whole test session (see pg_support)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def database(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``form_endpoint.database`` of this test's sites: the SQLite file, or a new PostgreSQL
+    database of its own."""
+    if backend == "sqlite":
+        Backend.setting = SQLITE_DATABASE
+    else:
+        Backend.setting = request.getfixturevalue("postgres_server").create_database()
+    try:
+        yield Backend.setting
+    finally:
+        Backend.setting = SQLITE_DATABASE
 
 
 @pytest.fixture

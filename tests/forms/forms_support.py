@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from urllib.parse import urlencode
 
 from aiosmtpd.controller import Controller
 
-from storefront.config import SiteConfig, parse_config
-from storefront.forms import FormsApp
+from storefront.config import SiteConfig, load_config, parse_config
+from storefront.forms import FormsApp, open_database
 
 SITE = "https://bottega.example"
 SECRET = b"test-secret-0123456789abcdef"
@@ -64,7 +63,7 @@ forms:
       - {{name: note, type: textarea, label: Note, max_length: 2000}}
       - {{name: privacy, type: checkbox, label: Privacy, consent: true}}
 form_endpoint:
-  database: data/forms.sqlite3
+  database: {database}
   max_body_bytes: {max_body}
   min_fill_seconds: {min_fill}
   rate_limit: {rate_limit}
@@ -84,13 +83,26 @@ VALID = {
 }
 
 
+SQLITE_DATABASE = "data/forms.sqlite3"
+
+
+class Backend:
+    """The database of the running test: ``form_endpoint.database`` of every test site it
+    writes (the conftest's ``database`` fixture sets it: a path, or a new PostgreSQL database)."""
+
+    setting = SQLITE_DATABASE
+
+
 def site_yaml(*, base_url: str = SITE + "/", language: str = "it", max_body: int = 32768,
               rate_limit: int = 10, smtp_port: int = 2525, security: str = "none",
-              min_fill: float = 3) -> str:
+              min_fill: float = 3, database: str | None = None) -> str:
+    """The test site's storefront.yaml; ``database`` is a path or a postgresql:// URL
+    (default: the running test's, :class:`Backend`)."""
+    database = database or Backend.setting
     base_url_line = f"base_url: {base_url}\n" if base_url else ""
     return SITE_YAML.format(base_url_line=base_url_line, language=language, max_body=max_body,
                             rate_limit=rate_limit, smtp_port=smtp_port, security=security,
-                            min_fill=min_fill)
+                            min_fill=min_fill, database=database)
 
 
 def make_config(**options: Any) -> SiteConfig:
@@ -200,12 +212,30 @@ class WsgiClient:
 
 def rows(root: Path, sql: str = "SELECT form, status, data, email FROM submissions ORDER BY id",
          params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Query the endpoint's database (read-only, closed afterwards)."""
-    conn = sqlite3.connect(root / "data" / "forms.sqlite3")
-    try:
-        return list(conn.execute(sql, params))
-    finally:
-        conn.close()
+    """Query the database of the site at ``root``, whichever engine its config names."""
+    with open_database(load_config(root), root) as database, database.connect() as conn:
+        return [tuple(row) for row in conn.execute(sql, params)]
+
+
+def run_sql(root: Path, sql: str) -> None:
+    """Run one statement on the database of the site at ``root`` (a test's sabotage)."""
+    with open_database(load_config(root), root) as database, database.connect() as conn:
+        conn.execute(sql)
+
+
+def stored_bytes(root: Path) -> bytes:
+    """What the engine of the site at ``root`` keeps on disk: SQLite's files, or the files of
+    PostgreSQL's tables (read from the test server's data folder; WAL aside)."""
+    with open_database(load_config(root), root) as database, database.connect() as conn:
+        if database.kind == "sqlite":
+            folder = (root / SQLITE_DATABASE).parent
+            return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+        conn.execute("CHECKPOINT")  # every table page written to its file
+        files = [conn.execute("SELECT current_setting('data_directory') || '/' ||"
+                              " pg_relation_filepath(?)", (table,)).fetchone()[0]
+                 for table in ("meta", "submissions", "outbox", "subscribers", "used_tokens",
+                               "newsletter_issues")]
+        return b"".join(Path(name).read_bytes() for name in files)
 
 
 # -- a real SMTP server on loopback ---------------------------------------------------------------

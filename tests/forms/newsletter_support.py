@@ -4,13 +4,12 @@ up, the endpoint app bound to it, and readers of mails and of the database."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from forms_support import SECRET, site_yaml
+from forms_support import SECRET, rows, site_yaml
 from PIL import Image
 
 from storefront.config import load_config
@@ -93,11 +92,8 @@ def shop_app(root: Path, clock: Any) -> FormsApp:
 
 
 def query(root: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(root / "data" / "forms.sqlite3")
-    try:
-        return list(conn.execute(sql, params))
-    finally:
-        conn.close()
+    """Query the shop's form database (SQLite or PostgreSQL, as its config says)."""
+    return rows(root, sql, params)
 
 
 def status_of(root: Path, email: str) -> str | None:

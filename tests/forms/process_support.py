@@ -108,28 +108,33 @@ def post_form(conn: http.client.HTTPConnection, form: str, fields: dict[str, str
 
 class SubmissionStream:
     """Client threads posting numbered contact submissions on keep-alive connections until
-    stopped or the endpoint dies; ``acked`` holds the markers answered with success."""
+    stopped or the endpoint dies; ``acked`` holds the markers answered with success. Given
+    several endpoints' ports, each client posts to them in turn, and leaves out from then on one
+    that stops answering (it was stopped or killed)."""
 
-    def __init__(self, port: int, clients: int = 4) -> None:
-        self.port = port
+    def __init__(self, port: int | list[int], clients: int = 4) -> None:
+        self.ports = [port] if isinstance(port, int) else list(port)
         self.acked: list[str] = []  # list.append is atomic
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._post, args=(c,), daemon=True)
                          for c in range(clients)]
 
     def _post(self, client: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            n = 0
-            while not self._stop.is_set():
-                marker = f"c{client}-{n}"
-                status, answer = post_form(conn, "contact", contact_fields(marker))
-                if status == 200 and answer["ok"] is True:
-                    self.acked.append(marker)
-                n += 1
-        except (OSError, http.client.HTTPException):
-            return  # the endpoint was stopped or killed
-        finally:
+        conns = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                 for port in self.ports}
+        n = 0
+        while not self._stop.is_set() and conns:
+            port = sorted(conns)[n % len(conns)]
+            marker = f"c{client}-{n}"
+            n += 1
+            try:
+                status, answer = post_form(conns[port], "contact", contact_fields(marker))
+            except (OSError, http.client.HTTPException):
+                conns.pop(port).close()  # that endpoint was stopped or killed
+                continue
+            if status == 200 and answer["ok"] is True:
+                self.acked.append(marker)
+        for conn in conns.values():
             conn.close()
 
     def wait_for(self, count: int, timeout: float = 60.0) -> list[str]:

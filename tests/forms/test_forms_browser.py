@@ -51,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     assert Path(CHROMIUM).exists(), "install Chromium: apt-get install -y chromium"
     work = tmp_path_factory.mktemp("forms-browser")
     output = work / "output"
-    build_site(BuildRequest(root=REPO, output=output))
+    build_site(BuildRequest(root=REPO, output=output, use_cache=False))  # none left in the repo
     config = load_config(REPO)
     endpoint = dataclasses.replace(config.form_endpoint, min_fill_seconds=1.0, rate_limit=1000)
     config = dataclasses.replace(config, form_endpoint=endpoint)
@@ -64,7 +64,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         return files(environ, start_response)
 
     with forms_app, BackgroundServer(combined) as server:
-        yield server.url, forms_app.db_path
+        yield server.url, work / "data" / "forms.sqlite3"
 
 
 def with_browser(scenario: Callable[[Any], None]) -> None:

@@ -19,6 +19,8 @@ from storefront.forms.commands import (
     run_forms_list,
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def filled(client: WsgiClient, site_root: Path) -> Path:
@@ -99,6 +101,7 @@ def test_export_json_to_a_file(filled: Path, tmp_path: Path) -> None:
     assert not target.with_name("out.json.part").exists()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("name", ["forms.sqlite3", "forms.sqlite3-wal"])
 def test_export_never_overwrites_the_database(filled: Path, name: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,6 +127,7 @@ def test_forget_deletes_one_person(filled: Path, capsys: pytest.CaptureFixture[s
     assert "mail: 0 sent, 1 pending" in out
 
 
+@pytest.mark.sqlite_only
 def test_forget_fails_while_a_reader_keeps_the_data_in_the_wal(
     filled: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:

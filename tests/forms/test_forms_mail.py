@@ -40,6 +40,8 @@ from storefront.forms.messages import Messages
 from storefront.forms.outbox import retry_delay
 from storefront.forms.storage import StoredSubmission
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_submission_is_mailed_to_the_owner(site_root: Path, smtp_server: SmtpServer) -> None:
     config = make_config(smtp_port=smtp_server.port)

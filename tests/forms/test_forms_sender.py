@@ -7,8 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from storefront.forms.backends import open_postgres
 from storefront.forms.sender import SenderIdentity, sender_alive, senders_folder
 
 
@@ -47,3 +51,39 @@ def test_a_killed_sender_is_dead_at_once_and_its_lock_file_is_swept(tmp_path: Pa
     with SenderIdentity(database) as successor:
         assert not successor.alive(name)
         assert [p.name for p in folder.iterdir()] == [f"{successor.name}.lock"]
+
+
+@pytest.mark.postgres_only
+def test_a_postgresql_sender_is_alive_while_its_session_holds_the_lock(database: str) -> None:
+    with open_postgres(database) as store:
+        with store.sender() as first, store.sender() as second:
+            assert first.name != second.name
+            assert first.alive(second.name) and second.alive(first.name)
+            assert first.alive(first.name)
+            assert first.name.startswith(f"{os.getpid()}-")
+            gone = first.name
+        with store.sender() as third:
+            assert not third.alive(gone)  # released: its claims may be taken over
+            assert not third.alive("not-a-sender") and not third.alive("")
+
+
+@pytest.mark.postgres_only
+def test_a_killed_postgresql_sender_is_dead_at_once(database: str) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from storefront.forms.backends import "
+         "open_postgres; me = open_postgres(sys.argv[1]).sender(); print(me.name, flush=True); "
+         "time.sleep(60)", database], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    name = holder.stdout.readline().strip()
+    with open_postgres(database) as store, store.sender() as probe:
+        try:
+            assert probe.alive(name)
+            assert probe.alive(name)  # probing leaves a running sender's lock alone
+        finally:
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait()
+            holder.stdout.close()
+        deadline = time.monotonic() + 10  # the server notices the closed socket at once
+        while probe.alive(name):
+            assert time.monotonic() < deadline, "the dead sender's lock was not released"
+            time.sleep(0.01)

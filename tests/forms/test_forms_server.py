@@ -19,6 +19,8 @@ from forms_support import SECRET, SITE, VALID, FakeClock, make_config, rows
 from storefront.forms import FormsApp, create_app
 from storefront.forms.server import BackgroundServer
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def served(site_root: Path, clock: FakeClock) -> Iterator[tuple[BackgroundServer, FakeClock]]:

@@ -10,9 +10,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from forms_support import SECRET, SITE, VALID, FakeClock, WsgiClient, make_config
+from forms_support import (
+    SECRET,
+    SITE,
+    VALID,
+    FakeClock,
+    WsgiClient,
+    make_config,
+    run_sql,
+    stored_bytes,
+)
 
-from storefront.forms import create_app
+from storefront.forms import StorageError, create_app
+
+pytestmark = pytest.mark.both_backends
 
 
 class FormReader(HTMLParser):
@@ -101,8 +112,7 @@ def test_ip_is_stored_only_as_a_salted_hash(client: WsgiClient, site_root: Path,
     import hashlib
 
     assert ip_hash not in hashlib.sha256(b"198.51.100.23").hexdigest()
-    for path in (site_root / "data").iterdir():
-        assert b"198.51.100.23" not in path.read_bytes()
+    assert b"198.51.100.23" not in stored_bytes(site_root)
 
 
 def test_undeclared_fields_are_not_stored(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
@@ -370,17 +380,10 @@ def test_validation_failures_do_not_use_up_the_rate_limit(client: WsgiClient) ->
 
 def test_a_submission_that_was_not_stored_does_not_use_up_the_rate_limit(
         client: WsgiClient, site_root: Path) -> None:
-    import sqlite3
-
-    db = site_root / "data" / "forms.sqlite3"
-    conn = sqlite3.connect(db)
-    conn.execute("ALTER TABLE outbox RENAME TO outbox_away")  # every store fails: 503
-    conn.close()
+    run_sql(site_root, "ALTER TABLE outbox RENAME TO outbox_away")  # every store fails: 503
     for _ in range(12):  # more than the limit of 10
         assert client.post("contact", VALID["contact"]).status == 503
-    conn = sqlite3.connect(db)
-    conn.execute("ALTER TABLE outbox_away RENAME TO outbox")
-    conn.close()
+    run_sql(site_root, "ALTER TABLE outbox_away RENAME TO outbox")
     assert client.post("contact", VALID["contact"]).status == 303
 
 
@@ -389,11 +392,7 @@ def test_a_submission_that_was_not_stored_does_not_use_up_the_rate_limit(
 
 def test_storage_failure_is_503_and_stores_nothing(client: WsgiClient, site_root: Path,
                                                    db_rows) -> None:  # type: ignore[no-untyped-def]
-    import sqlite3
-
-    conn = sqlite3.connect(site_root / "data" / "forms.sqlite3")
-    conn.execute("DROP TABLE outbox")  # the submission's transaction will fail half-way
-    conn.close()
+    run_sql(site_root, "DROP TABLE outbox")  # the submission's transaction fails half-way
     result = client.post("contact", VALID["contact"], json=True)
     assert result.status == 503
     assert result.json()["form_errors"] == [
@@ -402,12 +401,13 @@ def test_storage_failure_is_503_and_stores_nothing(client: WsgiClient, site_root
     assert client.post("newsletter", VALID["newsletter"]).status == 303  # no mail row needed
 
 
+@pytest.mark.sqlite_only
 def test_database_settings(app, site_root: Path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from storefront.forms.storage import SCHEMA_VERSION, connect
+    from storefront.forms.sqlite_store import SCHEMA_VERSION, connect_file
 
-    conn = connect(site_root / "data" / "forms.sqlite3")
+    conn = connect_file(site_root / "data" / "forms.sqlite3")
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -436,3 +436,39 @@ def test_endpoint_on_its_own_host_redirects_to_the_site(tmp_path: Path) -> None:
         sent = client.request("POST", "/api/forms/contact", urlencode(page.inputs).encode())
         assert sent.status == 303
         assert sent.headers["location"] == f"{SITE}/grazie/"
+
+
+# -- the health check ----------------------------------------------------------------------------
+
+
+def test_health_check_answers_while_the_database_does(site_root: Path, clock: FakeClock,
+                                                      database: str) -> None:
+    engine = "postgresql" if database.startswith("postgresql://") else "sqlite"
+    app = create_app(make_config(), site_root, clock=clock, secret=SECRET, deliver_mail=False)
+    client = WsgiClient(app, clock, origin=None)
+    with app:
+        for method in ("GET", "HEAD"):
+            result = client.request(method, "/api/forms/_health")
+            assert (result.status, result.json()) == (200, {"ok": True, "database": engine})
+            assert result.headers["cache-control"] == "no-store"
+        assert client.request("POST", "/api/forms/_health").status == 404  # not a form
+    result = client.request("GET", "/api/forms/_health")  # closed: shutting down
+    assert (result.status, result.json()) == (503, {"ok": False, "database": engine})
+
+
+def test_health_check_says_503_when_the_database_does_not_answer(
+        site_root: Path, clock: FakeClock) -> None:
+    app = create_app(make_config(), site_root, clock=clock, secret=SECRET, deliver_mail=False)
+    with app:
+        client = WsgiClient(app, clock, origin=None)
+        broken = app.database.session
+
+        def unreachable() -> None:
+            raise StorageError("the server does not answer")
+
+        app.database.session = unreachable  # type: ignore[method-assign,assignment]
+        try:
+            result = client.request("GET", "/api/forms/_health")
+        finally:
+            app.database.session = broken  # type: ignore[method-assign]
+    assert result.status == 503 and result.json()["ok"] is False

@@ -175,3 +175,53 @@ def test_same_host_origin_must_match_scheme_and_port() -> None:
 def test_message_tables_have_the_same_keys() -> None:
     assert language_keys("it") == language_keys("en")
     assert Messages("fr").language == "it"  # unknown languages fall back to the site default
+
+
+# -- form_endpoint.database ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting", [
+    "data/forms.sqlite3", "/srv/bottega/data/forms.sqlite3",
+    "postgresql://storefront@db.example.it:5432/bottega?sslmode=verify-full",
+    "postgres://storefront@localhost/bottega", "postgresql:///bottega?service=bottega",
+])
+def test_a_database_is_a_path_or_a_url_without_password(setting: str) -> None:
+    yaml = make_config_text(setting)
+    assert parse_config(yaml).form_endpoint.database == setting
+
+
+@pytest.mark.parametrize("setting", [
+    "postgresql://storefront:s3greta@db.example.it/bottega",
+    "postgresql://db.example.it/bottega?user=storefront&password=s3greta",
+])
+def test_a_password_in_the_database_url_is_a_config_error(setting: str) -> None:
+    with pytest.raises(BuildFailed) as failure:
+        parse_config(make_config_text(setting))
+    [error] = failure.value.errors
+    assert error.format().startswith(
+        "storefront.yaml:9: form_endpoint.database must not contain the database password")
+    assert "PGPASSWORD" in error.format()
+    assert "s3greta" not in error.format()  # never repeated in a message (CI logs)
+
+
+def test_another_url_scheme_is_a_config_error() -> None:
+    with pytest.raises(BuildFailed, match="must be a file path or a postgresql:// URL"):
+        parse_config(make_config_text("mysql://shop@db/bottega"))
+
+
+def make_config_text(database: str) -> str:
+    return ("title: Mini\nbase_url: https://mini.example/\nforms:\n  contact:\n    fields:\n"
+            "      - {name: message, type: textarea, required: true}\nlanguage: it\nform_endpoint:\n"
+            f"  database: {database}\n")
+
+
+def test_without_the_postgres_extra_a_url_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from storefront.forms.backends import open_postgres
+    from storefront.forms.database import StorageError
+
+    monkeypatch.delitem(sys.modules, "storefront.forms.postgres_store", raising=False)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
+    with pytest.raises(StorageError, match=r"pip install 'storefront\[postgres\]'"):
+        open_postgres("postgresql://storefront@localhost/bottega")

@@ -13,6 +13,8 @@ from newsletter_support import SECRET_TEXT, header, write_shop
 
 from storefront.cli import main
 
+pytestmark = pytest.mark.both_backends
+
 READERS = """\
 Email Address,First Name,CONFIRM_TIME,evidence
 anna@example.com,Anna,2024-11-02 10:00:00,Mailchimp double opt-in

@@ -17,6 +17,8 @@ from newsletter_support import SECRET_TEXT, query, write_shop
 
 from storefront.newsletter import operations
 
+pytestmark = pytest.mark.both_backends
+
 READERS = 1000
 
 

@@ -25,6 +25,8 @@ from newsletter_support import (
 
 from storefront.newsletter import operations
 
+pytestmark = pytest.mark.both_backends
+
 SLUG = "marzo"
 UTM = {"utm_source": ["newsletter"], "utm_medium": ["email"], "utm_campaign": [SLUG]}
 

@@ -16,7 +16,7 @@ from lxml import etree
 
 from storefront.config import parse_config
 from storefront.documents import Document, FaqEntry, Post, Product
-from storefront.feeds import FEED_SIZE, render_atom, render_rss
+from storefront.feeds import FeedChannel, channel, post_items
 from storefront.localize import localize
 from storefront.reader import ReaderSettings, read_document
 from storefront.seo import (
@@ -32,6 +32,7 @@ from storefront.seo import (
 )
 from storefront.sources import Kind, SourceFile
 from storefront.urls import UrlBuilder
+from storefront.xmlfeeds import render_atom, render_rss
 from support import NPM
 
 ROME = ZoneInfo("Europe/Rome")
@@ -81,12 +82,19 @@ POSTS = newest_first(
 )
 
 
+FEED_SIZE = CONFIG.feeds.items
+
+
+def blog(posts: list[Post] = POSTS, updated: datetime | None = None) -> FeedChannel:
+    return channel(CONFIG, URLS, CONFIG.title, URLS.url("/"), post_items(posts, CONFIG, URLS), updated)
+
+
 def rss() -> bytes:
-    return render_rss(POSTS, CONFIG, URLS, "/shop/feed.xml")
+    return render_rss(blog())
 
 
 def atom() -> bytes:
-    return render_atom(POSTS, CONFIG, URLS, "/shop/atom.xml")
+    return render_atom(blog())
 
 
 # -- RSS ---------------------------------------------------------------------------------------
@@ -181,8 +189,8 @@ def test_two_renders_are_byte_identical() -> None:
 
 def test_an_empty_blog_still_gives_deterministic_valid_feeds() -> None:
     # with no post there is no date to use: the feed must not fall back to "now"
-    first = (render_rss([], CONFIG, URLS, "/shop/feed.xml"), render_atom([], CONFIG, URLS, "/shop/atom.xml"))
-    again = (render_rss([], CONFIG, URLS, "/shop/feed.xml"), render_atom([], CONFIG, URLS, "/shop/atom.xml"))
+    first = (render_rss(blog([])), render_atom(blog([])))
+    again = (render_rss(blog([])), render_atom(blog([])))
     assert first == again
     assert re.search(rb"<lastBuildDate>Thu, 01 Jan 1970 00:00:00 \+0000</lastBuildDate>", first[0])
     for data, version in zip(first, ("rss20", "atom10"), strict=True):
@@ -192,10 +200,10 @@ def test_an_empty_blog_still_gives_deterministic_valid_feeds() -> None:
 
 def test_an_empty_blog_can_be_dated_by_the_caller() -> None:
     moment = datetime(2024, 6, 15, 12, tzinfo=ROME)
-    data = render_atom([], CONFIG, URLS, "/shop/atom.xml", updated=moment)
+    data = render_atom(blog([], updated=moment))
     assert b"<updated>2024-06-15T12:00:00+02:00</updated>" in data
     assert b"<lastBuildDate>Sat, 15 Jun 2024 12:00:00 +0200</lastBuildDate>" in render_rss(
-        [], CONFIG, URLS, "/shop/feed.xml", updated=moment)
+        blog([], updated=moment))
 
 
 def test_feeds_hold_the_newest_posts_only() -> None:
@@ -203,7 +211,7 @@ def test_feeds_hold_the_newest_posts_only() -> None:
                     date=datetime(2024, 1, 1, tzinfo=ROME).replace(day=1 + n), updated=None)
             for n in range(FEED_SIZE + 5)]
     many.sort(key=lambda p: p.date, reverse=True)
-    for data in (render_rss(many, CONFIG, URLS, "/shop/feed.xml"), render_atom(many, CONFIG, URLS, "/x")):
+    for data in (render_rss(blog(many)), render_atom(blog(many))):
         titles = [e.title for e in feedparser.parse(data).entries]
         assert titles == [f"Post {n}" for n in range(FEED_SIZE + 4, 4, -1)]
 
@@ -269,13 +277,15 @@ def test_product_jsonld_has_an_offer_with_exact_price_and_currency() -> None:
     product = doc("products", "vaso.md", "title: Vaso blu\nprice: 12.50\nsku: V-1\nsummary: Un vaso.\n"
                   "category: Vasi\nimages: [/assets/v.jpg]\navailability: out_of_stock")
     assert isinstance(product, Product)
-    data = json.loads(to_jsonld(product_jsonld(product, URLS)))
+    data = json.loads(to_jsonld(product_jsonld(product, CONFIG, URLS)))
     assert data == {
         "@context": "https://schema.org", "@type": "Product", "name": "Vaso blu",
         "url": "https://example.com/shop/prodotti/vaso/", "sku": "V-1", "description": "Un vaso.",
         "image": ["https://example.com/shop/assets/v.jpg"], "category": "Vasi",
+        "brand": {"@type": "Brand", "name": "Bottega Aurora"},  # the business, by default
         "offers": {"@type": "Offer", "price": "12.50", "priceCurrency": "EUR",
                    "availability": "https://schema.org/OutOfStock",
+                   "itemCondition": "https://schema.org/NewCondition",
                    "url": "https://example.com/shop/prodotti/vaso/"},
     }
 
@@ -284,9 +294,9 @@ def test_a_running_sale_offers_the_sale_price_until_its_last_day() -> None:
     product = doc("products", "vaso.md",
                   "title: Vaso\nprice: 20.00\nsale_price: 15.00\nsale_until: 2024-06-30")
     assert isinstance(product, Product)
-    offer = product_jsonld(replace(product, on_sale=True), URLS)["offers"]
+    offer = product_jsonld(replace(product, on_sale=True), CONFIG, URLS)["offers"]
     assert (offer["price"], offer["priceValidUntil"]) == ("15.00", "2024-06-30")
-    ended = product_jsonld(replace(product, on_sale=False), URLS)["offers"]
+    ended = product_jsonld(replace(product, on_sale=False), CONFIG, URLS)["offers"]
     assert ended["price"] == "20.00" and "priceValidUntil" not in ended
     assert Decimal(ended["price"]) == product.price
 
@@ -321,6 +331,9 @@ def test_blog_posting_jsonld_has_zoned_dates_author_and_image() -> None:
     assert post_jsonld(POSTS[1], CONFIG, URLS)["keywords"] == "pane, Grani antichi"
 
 
+TUE_FRI = ["Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
 def test_local_business_jsonld_has_a_postal_address_and_hours() -> None:
     data = json.loads(to_jsonld(business_jsonld(CONFIG, URLS)))
     assert data == {
@@ -332,13 +345,26 @@ def test_local_business_jsonld_has_a_postal_address_and_hours() -> None:
                     "addressLocality": "Firenze", "addressRegion": "FI", "addressCountry": "IT"},
         "geo": {"@type": "GeoCoordinates", "latitude": 43.77, "longitude": 11.25},
         "openingHours": ["Tu-Fr 09:30-13:00", "Tu-Fr 15:30-19:00", "Sa 10:00-13:00"],
+        "openingHoursSpecification": [
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": TUE_FRI, "opens": "09:30",
+             "closes": "13:00"},
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": TUE_FRI, "opens": "15:30",
+             "closes": "19:00"},
+            {"@type": "OpeningHoursSpecification", "dayOfWeek": ["Saturday"], "opens": "10:00",
+             "closes": "13:00"},
+        ],
         "sameAs": ["https://instagram.com/aurora"],
     }
 
 
-def test_a_business_without_address_has_no_postal_address() -> None:
-    data = business_jsonld(parse_config("title: Solo web\n"), UrlBuilder.from_base_url(""))
-    assert data == {"@type": "LocalBusiness", "name": "Solo web", "url": "/"}
+def test_a_business_without_address_is_an_organization_never_a_local_business() -> None:
+    # Google rejects a LocalBusiness without an address: a shop is then an OnlineStore
+    config = parse_config("title: Solo web\nbusiness:\n  opening_hours: [{days: Lu, hours: '9-12', "
+                          "schema: 'Mo 09:00-12:00'}]\n  geo: {latitude: 1.5, longitude: 2.5}\n")
+    urls = UrlBuilder.from_base_url("")
+    assert business_jsonld(config, urls) == {"@type": "Organization", "name": "Solo web", "url": "/"}
+    assert business_jsonld(config, urls, sells_products=True) == {
+        "@type": "OnlineStore", "name": "Solo web", "url": "/"}
 
 
 @pytest.mark.parametrize(

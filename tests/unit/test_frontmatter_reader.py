@@ -212,8 +212,9 @@ def test_front_matter_errors_name_their_file_line() -> None:
         'content/posts/2024-05-01-a.md:3: date must be a date such as 2024-05-01, 2024-05-01 10:30 or '
         '2024-05-01T10:30:00+02:00, got "ieri"',
         'content/posts/2024-05-01-a.md:4: draft must be true or false, got "forse"',
-        'content/posts/2024-05-01-a.md:5: unknown key "colour"\n  hint: allowed keys: author, date, '
-        "description, draft, expires, image, image_alt, image_focus, slug, summary, tags, title, updated",
+        'content/posts/2024-05-01-a.md:5: unknown key "colour"\n  hint: allowed keys: aliases, author, '
+        "date, description, draft, expires, image, image_alt, image_focus, noindex, slug, summary, tags, "
+        "title, updated",
     ]
 
 

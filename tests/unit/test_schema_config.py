@@ -187,8 +187,8 @@ def test_every_problem_is_reported_at_once_with_its_line() -> None:
 
 def test_an_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     assert problems("title: x\nbusiness:\n  telefono: '1'\n") == [
-        'storefront.yaml:3: unknown key "business.telefono"\n  hint: allowed keys: address, email, '
-        "geo, legal_name, name, opening_hours, phone, vat_number, whatsapp"
+        'storefront.yaml:3: unknown key "business.telefono"\n  hint: allowed keys: address, closures, '
+        "email, geo, legal_name, map, name, opening_hours, phone, vat_number, whatsapp"
     ]
 
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from storefront.forms.app import FormsApp, create_app
-from storefront.forms.storage import StorageError, database_path
+from storefront.forms.backends import database_path, open_database
+from storefront.forms.database import StorageError
 
-__all__ = ["FormsApp", "StorageError", "create_app", "database_path"]
+__all__ = ["FormsApp", "StorageError", "create_app", "database_path", "open_database"]

@@ -4,7 +4,8 @@
 size limit (413) → decode (400) → honeypot → validation (422) → signed fill-time token (confirm
 page / 422) → per-IP rate limit (429) → group-committed store (503 if the disk says no) → 303 to
 the thank-you page, or JSON when the request asks for ``application/json``.
-``POST {url}<name>/token`` returns ``{"token": ...}`` for the theme's script. A success response is
+``POST {url}<name>/token`` returns ``{"token": ...}`` for the theme's script; ``GET {url}_health``
+answers a load balancer (:mod:`storefront.forms.health`). A success response is
 only sent after the submission's transaction has committed. No response ever contains a visitor's
 input except the confirm page's escaped hidden inputs. The app owns two threads (the writer and
 the outbox sender), started on first use and stopped by :meth:`FormsApp.close`.
@@ -17,7 +18,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import closing
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -27,7 +27,9 @@ from urllib.parse import urlsplit
 
 from storefront.config import SiteConfig
 from storefront.formconfig import TOKEN_FIELD, FormDefinition
+from storefront.forms.backends import open_database
 from storefront.forms.confirmation import make_outbox_composer
+from storefront.forms.health import HEALTH_ROUTE, health_response
 from storefront.forms.links import LinkSigner, endpoint_base
 from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.messages import Messages
@@ -49,9 +51,8 @@ from storefront.forms.responses import (
     split_route,
     wants_json,
 )
-from storefront.forms.sender import SenderIdentity
 from storefront.forms.spam import (
-    RateLimiter,
+    Reservation,
     TokenSigner,
     TokenState,
     derive_key,
@@ -60,14 +61,7 @@ from storefront.forms.spam import (
     rate_limit_key,
     resolve_secret,
 )
-from storefront.forms.storage import (
-    NewSubmission,
-    StorageError,
-    TokenAlreadyUsed,
-    connect,
-    database_path,
-    stored_secret,
-)
+from storefront.forms.storage import NewSubmission, StorageError, TokenAlreadyUsed, stored_secret
 from storefront.forms.subscribers import Signup
 from storefront.forms.subscription import SubscriptionRoutes
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
@@ -94,15 +88,14 @@ class FormsApp:
         self.config = config
         self.clock = clock
         self.messages = Messages(config.language)
-        self.db_path = database_path(config, root)
-        conn = connect(self.db_path)  # create and migrate now, so a bad path fails at startup
-        try:
+        self.database = open_database(config, root, env)
+        # create and migrate now, so a bad path or an unreachable server fails at startup
+        with self.database.connect() as conn:
             key = secret or resolve_secret(lambda: stored_secret(conn), env)
-        finally:
-            conn.close()
         self.signer = TokenSigner(derive_key(key, "token"), clock)
         self.ip_salt = derive_key(key, "ip")
-        self.limiter = RateLimiter(endpoint.rate_limit, endpoint.rate_window_seconds, clock)
+        self.limiter = self.database.rate_limiter(endpoint.rate_limit,
+                                                  endpoint.rate_window_seconds, clock)
         self.origins = OriginPolicy(config.base_url, endpoint.allowed_origins, endpoint.url)
         prefix = urlsplit(endpoint.url).path or "/"
         self.prefix = prefix if prefix.endswith("/") else prefix + "/"
@@ -114,19 +107,20 @@ class FormsApp:
         self.outbox: OutboxWorker | None = None
         if deliver_mail:
             self.outbox = OutboxWorker(
-                self.db_path,
+                self.database,
                 lambda conn, sender, keep_going: deliver_outbox(
                     conn, self.transport, self.compose, clock, sender, base=retry_base,
                     cap=retry_cap, keep_going=keep_going),
                 clock, poll_seconds=outbox_poll_seconds,
             )
         self.writer = SubmissionWriter(
-            self.db_path, max_batch=max_batch,
+            self.database, max_batch=max_batch,
             on_commit=self.outbox.wake if self.outbox is not None else None,
         )
         self._form_action_sources = " ".join(self.origins.form_action_sources())
-        self.subscriptions = SubscriptionRoutes(config, self.db_path, self.links, self.ip_salt,
+        self.subscriptions = SubscriptionRoutes(config, self.database, self.links, self.ip_salt,
                                                 clock, self._form_action_sources)
+        self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -136,13 +130,15 @@ class FormsApp:
             self.outbox.start()
 
     def close(self) -> None:
-        """Commit queued submissions and stop the background threads."""
+        """Commit queued submissions, stop the background threads, close the database."""
+        self._closed = True
         self.writer.close()
         if self.writer.batches:
             log.info("stored %d submissions in %d transactions", self.writer.stored,
                      self.writer.batches)
         if self.outbox is not None:
             self.outbox.close()
+        self.database.close()
 
     def __enter__(self) -> FormsApp:
         return self
@@ -153,7 +149,7 @@ class FormsApp:
 
     def deliver_now(self) -> DeliveryReport:
         """Send every pending notification now (used by tests and ``forms send``)."""
-        with closing(connect(self.db_path)) as conn, SenderIdentity(self.db_path) as sender:
+        with self.database.connect() as conn, self.database.sender() as sender:
             return deliver_outbox(conn, self.transport, self.compose, self.clock, sender,
                                   force=True)
 
@@ -178,6 +174,8 @@ class FormsApp:
 
     def handle(self, environ: dict[str, Any]) -> Response:
         """Answer one request (never raises for bad input)."""
+        if self._is_health_check(environ):
+            return health_response(self.database, not self._closed)
         route = self._route(environ)
         if route is None:
             return self._problem(environ, 404, self.messages("not_found"))
@@ -229,7 +227,10 @@ class FormsApp:
         client = hash_ip(self.ip_salt, rate_limit_key(address))
         # counted now, before waiting for the disk, so simultaneous requests cannot all pass
         # the check; given back unless the submission is stored
-        reservation = self.limiter.reserve(client)
+        try:
+            reservation = self.limiter.reserve(client)
+        except StorageError:  # the shared counter's database does not answer
+            return self._problem(environ, 503, self.messages("unavailable"), cors)
         if reservation.retry_after is not None:
             retry = reservation.retry_after
             minutes = max(1, math.ceil(retry / 60))
@@ -248,12 +249,18 @@ class FormsApp:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
         finally:
             if not stored:  # only stored submissions use up the quota
-                self.limiter.release(reservation)
+                self._give_back(reservation)
         from_site = origin.origin is not None and self.origins.is_site_origin(origin.origin, environ)
         target = success_url(self._success_page(form), self.config.base_url, origin, from_site)
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
+
+    def _give_back(self, reservation: Reservation) -> None:
+        try:
+            self.limiter.release(reservation)
+        except StorageError as exc:  # the count stays one too high until its window ends
+            log.error("cannot give back a rate-limit count: %s", exc)
 
     def _success_page(self, form: FormDefinition) -> str:
         """The thank-you page; for a newsletter sign-up, the "check your mail" page (the form's
@@ -323,6 +330,11 @@ class FormsApp:
         return html_response(200, page, self._form_action_sources, cors)
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _is_health_check(self, environ: Mapping[str, Any]) -> bool:
+        path = str(environ.get("SCRIPT_NAME") or "") + str(environ.get("PATH_INFO") or "")
+        return (path.rstrip("/") == self.prefix + HEALTH_ROUTE
+                and environ.get("REQUEST_METHOD") in ("GET", "HEAD"))
 
     def _route(self, environ: Mapping[str, Any]) -> tuple[FormDefinition, str] | None:
         route = split_route(environ, self.prefix)

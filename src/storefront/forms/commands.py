@@ -1,4 +1,4 @@
-"""The owner's ``storefront forms`` commands: serve, list, export, forget, send.
+"""The owner's ``storefront forms`` commands: serve, list, export, forget, send, migrate.
 
 :func:`add_forms_parser` registers them on the main CLI's subparsers; each handler takes the parsed
 arguments, prints its own report and returns an exit code (config and storage errors are raised
@@ -10,21 +10,24 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 import time
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
+from storefront.formconfig import is_postgres_url, parse_database
+from storefront.forms.backends import database_path, open_database, open_postgres
 from storefront.forms.confirmation import make_outbox_composer
+from storefront.forms.database import Connection
 from storefront.forms.erasure import ForgetReport, forget_email
 from storefront.forms.export import write_csv, write_json
 from storefront.forms.links import LinkSigner
 from storefront.forms.mailer import Mailer, credentials_from_env
+from storefront.forms.migration import migrate_to_postgres
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
@@ -32,15 +35,13 @@ from storefront.forms.outbox import (
     deliver_outbox,
     outbox_counts,
 )
-from storefront.forms.sender import SenderIdentity
 from storefront.forms.server import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, serve
 from storefront.forms.spam import resolve_secret
+from storefront.forms.sqlite_store import SqliteDatabase
 from storefront.forms.storage import (
     FormCounts,
     StoredSubmission,
-    connect,
     count_by_form,
-    database_path,
     fetch_submissions,
     stored_secret,
 )
@@ -55,30 +56,33 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 class FormsSummary:
     forms: list[FormCounts]
     outbox: OutboxCounts
-    database: Path
+    database: str
 
 
-def open_database(config: SiteConfig, root: Path) -> sqlite3.Connection:
-    return connect(database_path(config, root))
+@contextmanager
+def open_connection(config: SiteConfig, root: Path) -> Iterator[Connection]:
+    """A connection to the site's form database (SQLite or PostgreSQL), closed afterwards."""
+    with open_database(config, root) as database, database.connect() as conn:
+        yield conn
 
 
-def endpoint_secret(conn: sqlite3.Connection) -> bytes:
+def endpoint_secret(conn: Connection) -> bytes:
     """The key the endpoint signs with: ``STOREFRONT_FORMS_SECRET``, else the stored one."""
     return resolve_secret(lambda: stored_secret(conn), os.environ)
 
 
 def summarize(config: SiteConfig, root: Path) -> FormsSummary:
     """Counts per form (every declared form, plus any stored under an old name) and the outbox."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         stored = {c.form: c for c in count_by_form(conn)}
         names = [*config.forms, *(name for name in stored if name not in config.forms)]
         counts = [stored.get(name, FormCounts(name, 0, 0, "")) for name in names]
-        return FormsSummary(counts, outbox_counts(conn), database_path(config, root))
+        return FormsSummary(counts, outbox_counts(conn), conn.database.label)
 
 
 def recent_submissions(config: SiteConfig, root: Path, form: str, limit: int,
                        include_spam: bool = False) -> list[StoredSubmission]:
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         return fetch_submissions(conn, form, include_spam=include_spam, limit=limit,
                                  newest_first=True)
 
@@ -86,7 +90,7 @@ def recent_submissions(config: SiteConfig, root: Path, form: str, limit: int,
 def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out: TextIO, *,
                        include_spam: bool = False, raw: bool = False) -> int:
     """Write every submission of ``form`` to ``out``; return how many."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         rows = fetch_submissions(conn, form, include_spam=include_spam)
     if fmt == "json":
         write_json(out, rows)
@@ -97,7 +101,7 @@ def export_submissions(config: SiteConfig, root: Path, form: str, fmt: str, out:
 
 def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
     """Erase every submission (and pending mail) of ``email``; say how many were deleted."""
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         return forget_email(conn, email)
 
 
@@ -106,8 +110,7 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
     """Try to send every notification pending now (only the due ones with ``due_only``),
     those claimed by a sender that is no longer running included."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
-    path = database_path(config, root)
-    with closing(open_database(config, root)) as conn, SenderIdentity(path) as sender:
+    with open_connection(config, root) as conn, conn.database.sender() as sender:
         compose = make_outbox_composer(config, LinkSigner(endpoint_secret(conn)))
         return deliver_outbox(conn, transport, compose, clock, sender,
                               force=not due_only, backlog_only=True)
@@ -117,7 +120,7 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
 
 
 def add_forms_parser(subparsers: Any) -> None:
-    """Register ``forms serve|list|export|forget|send`` on the main CLI's subparsers."""
+    """Register ``forms serve|list|export|forget|send|migrate`` on the main CLI's subparsers."""
     forms = subparsers.add_parser(
         "forms", help="run and manage the contact-form endpoint",
         description="Run the self-hosted form endpoint and manage what it received.",
@@ -127,7 +130,7 @@ def add_forms_parser(subparsers: Any) -> None:
 
 
 def add_forms_commands(commands: Any) -> None:
-    """Register the five subcommands on ``commands`` (``python -m storefront.forms`` uses it)."""
+    """Register the subcommands on ``commands`` (``python -m storefront.forms`` uses it)."""
     serve_cmd = commands.add_parser(
         "serve", help="run the form endpoint (waitress)",
         description="Serve the form endpoint with waitress until stopped (SIGTERM/Ctrl-C).",
@@ -179,6 +182,19 @@ def add_forms_commands(commands: Any) -> None:
                           help="only those whose retry time has come")
     send_cmd.set_defaults(func=run_forms_send)
 
+    migrate_cmd = commands.add_parser(
+        "migrate", help="copy the SQLite form database into PostgreSQL",
+        description="Copy everything in the SQLite form database (submissions, mail, tokens, "
+        "subscribers, issues, the secret) into an empty PostgreSQL database and check the "
+        "counts. Stop the endpoint first; then point form_endpoint.database at the URL.",
+    )
+    migrate_cmd.add_argument("--to", required=True, metavar="URL", dest="target",
+                             help="postgresql://USER@HOST/DBNAME (the password comes from "
+                             "PGPASSWORD, STOREFRONT_DATABASE_PASSWORD or ~/.pgpass)")
+    migrate_cmd.add_argument("--from", type=Path, metavar="FILE", dest="source",
+                             help="the SQLite file (default: form_endpoint.database)")
+    migrate_cmd.set_defaults(func=run_forms_migrate)
+
 
 def _root(args: argparse.Namespace) -> Path:
     root = getattr(args, "root", None)
@@ -197,7 +213,7 @@ def run_forms_serve(args: argparse.Namespace) -> int:
         prefix = config.form_endpoint.url
         names = ", ".join(config.forms) or "none declared"
         print(f"storefront forms: serving on http://{shown}:{port} (forms: {names}; public URL "
-              f"{prefix}<form>); database {database_path(config, root)}", flush=True)
+              f"{prefix}<form>); database {open_database(config, root).label}", flush=True)
 
     serve(config, root, args.host, args.port, threads=args.threads,
           trusted_proxy=args.trusted_proxy or None, ready=ready)
@@ -243,7 +259,7 @@ def run_forms_export(args: argparse.Namespace) -> int:
     config = load_config(root)
     if args.form not in config.forms:
         print(f"warning: no form {args.form!r} in storefront.yaml", file=sys.stderr)
-    if args.output is not None and _is_database_file(args.output, database_path(config, root)):
+    if args.output is not None and open_database(config, root).owns_file(args.output):
         print(f"error: --output {args.output} is the form database itself (or its -wal/-shm); "
               "write the export to another file", file=sys.stderr)
         return EXIT_USAGE
@@ -261,14 +277,6 @@ def run_forms_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_database_file(path: Path, database: Path) -> bool:
-    """Whether ``path`` names the database or one of SQLite's files beside it: replacing one
-    under a running endpoint would send its later commits to a deleted file."""
-    siblings = {database.with_name(database.name + suffix).resolve()
-                for suffix in ("", "-wal", "-shm", "-journal")}
-    return path.resolve() in siblings
-
-
 def run_forms_forget(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
@@ -280,10 +288,8 @@ def run_forms_forget(args: argparse.Namespace) -> int:
         print(f"no submissions of {args.email}")
     if report.subscribers:
         print(f"deleted {args.email} from the newsletter, with its consent record and its mails")
-    if not report.wal_cleared:
-        print("error: another program is reading the database, so what was deleted may still be "
-              "in the database's write-ahead log (the -wal file); run the command again when it "
-              "is done", file=sys.stderr)
+    if report.leftover:
+        print(f"error: {report.leftover}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -309,3 +315,39 @@ def run_forms_send(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     return EXIT_OK if report.failed == 0 else EXIT_FAILED
+
+
+_TABLE_NAMES = {"submissions": "submissions", "outbox": "mails in the outbox",
+                "used_tokens": "used tokens", "subscribers": "subscribers",
+                "newsletter_issues": "newsletter issues", "meta": "settings"}
+
+
+def run_forms_migrate(args: argparse.Namespace) -> int:
+    root = _root(args)
+    config = load_config(root)
+    try:
+        target = parse_database(args.target)
+    except ValueError as exc:
+        print(f"error: --to {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not is_postgres_url(target):
+        print("error: --to must be a postgresql:// URL", file=sys.stderr)
+        return EXIT_USAGE
+    if args.source is not None:
+        source = args.source
+    elif is_postgres_url(config.form_endpoint.database):
+        print("error: form_endpoint.database is already a PostgreSQL URL; give the SQLite file "
+              "with --from FILE", file=sys.stderr)
+        return EXIT_USAGE
+    else:
+        source = database_path(config, root)
+    if not source.is_file():
+        print(f"error: there is no SQLite database at {source}", file=sys.stderr)
+        return EXIT_FAILED
+    with open_postgres(target) as database:
+        report = migrate_to_postgres(SqliteDatabase(source), database)
+    copied = ", ".join(f"{count} {_TABLE_NAMES[table]}" for table, count in report.counts.items())
+    print(f"copied {report.source} to {report.target}: {copied}; every count checked")
+    print(f"next: set form_endpoint.database: {report.target} in storefront.yaml and start the "
+          "endpoint; keep the SQLite file as a backup")
+    return EXIT_OK

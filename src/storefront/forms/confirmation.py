@@ -13,7 +13,6 @@ sign-up that is no longer pending (confirmed meanwhile, unsubscribed, forgotten)
 from __future__ import annotations
 
 import email.policy
-import sqlite3
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as format_datetime_local
 
 from storefront.config import SiteConfig
+from storefront.forms.database import Connection
 from storefront.forms.links import LinkSigner, link_url
 from storefront.forms.mailer import check_headers, header_text, mailbox, make_composer
 from storefront.forms.messages import Messages
@@ -88,7 +88,7 @@ def make_outbox_composer(config: SiteConfig, signer: LinkSigner) -> Compose:
     """Compose the endpoint's outbox entries: notifications and sign-up confirmations."""
     notification = make_composer(config)
 
-    def compose(conn: sqlite3.Connection, entry: OutboxEntry) -> EmailMessage | None:
+    def compose(conn: Connection, entry: OutboxEntry) -> EmailMessage | None:
         if entry.kind == "confirmation" and entry.subscriber_id is not None:
             subscriber = fetch_subscriber(conn, entry.subscriber_id)
             if subscriber is None or subscriber.status != "pending":

@@ -2,32 +2,38 @@
 
 ``storefront forms forget EMAIL`` lands here. Finding a person's submissions means more than the
 e-mail column: the address may be in any field, and spam rows are searched too. Deleting is not
-enough either: freed pages are overwritten and the WAL is emptied, so nothing lingers in the files.
+enough either: what the engine keeps of deleted rows is removed too (SQLite: freed pages are
+overwritten and the WAL is emptied; PostgreSQL: the tables are vacuumed), see
+:meth:`~storefront.forms.database.Connection.scrub`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-import time
 from dataclasses import dataclass
 
+from storefront.forms.database import Connection
 from storefront.forms.subscribers import forget_subscriber
 
 
 @dataclass(frozen=True)
 class ForgetReport:
     deleted: int
-    wal_cleared: bool  # False: a reader kept the WAL, which may still hold the erased data
+    leftover: str = ""  # what the engine may still keep of the erased rows ("" when nothing)
     subscribers: int = 0  # newsletter subscribers deleted (0 or 1), with every mail to them
+
+    @property
+    def scrubbed(self) -> bool:
+        """Whether nothing of the erased rows is left in the database's files."""
+        return not self.leftover
 
 
 #: How long :func:`forget_email` keeps trying to empty the WAL while readers hold it.
 FORGET_WAIT_SECONDS = 2.0
 
 
-def forget_email(conn: sqlite3.Connection, email: str, *,
+def forget_email(conn: Connection, email: str, *,
                  wait_seconds: float = FORGET_WAIT_SECONDS) -> ForgetReport:
     """Delete every submission (and queued mail) of one address, and the address from the
     newsletter; say how many.
@@ -38,27 +44,23 @@ def forget_email(conn: sqlite3.Connection, email: str, *,
     issue mail queued or sent to it: no trace of the address is left (so nothing remembers
     either that it had unsubscribed).
 
-    ``secure_delete`` overwrites the freed pages and the WAL is checkpointed and truncated, so the
-    data does not linger in the file after the owner was asked to erase it. A connection reading
-    an older snapshot keeps the checkpoint from finishing; it is retried for ``wait_seconds`` and
-    the report says whether the WAL was emptied.
+    Then the engine's copies go (SQLite: ``secure_delete`` overwrites the freed pages and the
+    WAL is checkpointed and truncated; PostgreSQL: the tables are vacuumed), so the data does
+    not linger in the files after the owner was asked to erase it. A connection reading an
+    older snapshot keeps that from finishing; it is retried for ``wait_seconds`` and the report
+    says what is left.
     """
     address = email.strip().lower()
-    conn.execute("PRAGMA secure_delete = ON")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    conn.prepare_erasure()
+    with conn.transaction():
         subscribers = forget_subscriber(conn, address)
         ids = submissions_mentioning(conn, address)
         conn.executemany("DELETE FROM outbox WHERE submission_id = ?", [(i,) for i in ids])
         conn.executemany("DELETE FROM submissions WHERE id = ?", [(i,) for i in ids])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return ForgetReport(len(ids), truncate_wal(conn, wait_seconds), subscribers)
+    return ForgetReport(len(ids), conn.scrub(wait_seconds), subscribers)
 
 
-def submissions_mentioning(conn: sqlite3.Connection, address: str) -> list[int]:
+def submissions_mentioning(conn: Connection, address: str) -> list[int]:
     """Ids of the submissions whose e-mail is ``address`` or with a field that contains it as a
     whole address (any case; ``anna.maria@x.it`` does not contain ``maria@x.it``)."""
     address = address.strip().lower()
@@ -69,11 +71,13 @@ def submissions_mentioning(conn: sqlite3.Connection, address: str) -> list[int]:
         re.IGNORECASE,
     )
     ids: list[int] = []
-    # lower() folds ASCII only, enough for a pre-filter: an address is ASCII
+    # a pre-filter: the JSON text contains the address in lowercase (an address is ASCII, which
+    # lower() folds on both engines); LIKE with the pattern characters escaped
+    pattern_text = "%" + re.sub(r"([\\%_])", r"\\\1", address) + "%"
     rows = conn.execute(
-        "SELECT id, email, data FROM submissions WHERE email = ? OR instr(lower(data), ?) > 0"
+        "SELECT id, email, data FROM submissions WHERE email = ? OR lower(data) LIKE ? ESCAPE '\\'"
         " ORDER BY id",
-        (address, address),
+        (address, pattern_text),
     )
     for submission_id, stored_email, data in rows:
         values = json.loads(data).values()
@@ -82,22 +86,3 @@ def submissions_mentioning(conn: sqlite3.Connection, address: str) -> list[int]:
         ):
             ids.append(int(submission_id))
     return ids
-
-
-def truncate_wal(conn: sqlite3.Connection, wait_seconds: float) -> bool:
-    """Checkpoint the whole WAL into the database and truncate it; False if readers prevented
-    that for ``wait_seconds``."""
-    timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-    conn.execute("PRAGMA busy_timeout = 50")  # the checkpoint waits this long for readers
-    try:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {timeout}")
-

@@ -11,11 +11,11 @@ next issue's draft can list what changed since. Every statement is parameterised
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storefront.forms.database import Connection
 from storefront.forms.subscribers import stamp
 
 
@@ -64,56 +64,56 @@ def _issue(row: Any) -> StoredIssue:
     return StoredIssue(int(row[0]), snapshot, row[7], int(row[8]), row[9])
 
 
-def fetch_issue(conn: sqlite3.Connection, slug: str) -> StoredIssue | None:
+def fetch_issue(conn: Connection, slug: str) -> StoredIssue | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM newsletter_issues WHERE slug = ?",  # noqa: S608
                        (slug,)).fetchone()
     return _issue(row) if row else None
 
 
-def latest_issue(conn: sqlite3.Connection) -> StoredIssue | None:
+def latest_issue(conn: Connection) -> StoredIssue | None:
     """The issue queued last (its catalogue is the reference for the next draft)."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM newsletter_issues"  # noqa: S608
                        " ORDER BY queued_at DESC, id DESC LIMIT 1").fetchone()
     return _issue(row) if row else None
 
 
-def queue_issue(conn: sqlite3.Connection, snapshot: IssueSnapshot,
+def queue_issue(conn: Connection, snapshot: IssueSnapshot,
                 now: datetime) -> tuple[StoredIssue, bool]:
     """Store the issue and queue it for every confirmed subscriber, once (own transaction).
 
     Returns the stored issue and whether it was queued now (False: it had been queued before,
-    and its stored snapshot is what is sent).
+    and its stored snapshot is what is sent). Two processes queueing the same issue at once
+    (PostgreSQL): the second one's insert waits for the first and inserts nothing.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        existing = fetch_issue(conn, snapshot.slug)
-        if existing is None:
-            when = stamp(now)
-            cursor = conn.execute(
-                "INSERT INTO newsletter_issues (slug, subject, html, text, source_digest, catalog,"
-                " queued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (snapshot.slug, snapshot.subject, snapshot.html, snapshot.text,
-                 snapshot.source_digest, json.dumps(snapshot.catalog, sort_keys=True), when))
-            issue_id = int(cursor.lastrowid or 0)
+    with conn.transaction():
+        when = stamp(now)
+        inserted = conn.execute(
+            "INSERT INTO newsletter_issues (slug, subject, html, text, source_digest, catalog,"
+            " queued_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            (snapshot.slug, snapshot.subject, snapshot.html, snapshot.text,
+             snapshot.source_digest, json.dumps(snapshot.catalog, sort_keys=True), when),
+        ).fetchone()
+        if inserted is not None:
+            issue_id = int(inserted[0])
             queued = conn.execute(
-                "INSERT OR IGNORE INTO outbox (kind, issue_id, subscriber_id, recipient, created_at,"
+                "INSERT INTO outbox (kind, issue_id, subscriber_id, recipient, created_at,"
                 " next_attempt_at) SELECT 'issue', ?, id, email, ?, 0 FROM subscribers"
-                " WHERE status = 'confirmed' ORDER BY id", (issue_id, when)).rowcount
+                " WHERE status = 'confirmed' ORDER BY id ON CONFLICT DO NOTHING",
+                (issue_id, when)).rowcount
             conn.execute("UPDATE newsletter_issues SET recipients = ? WHERE id = ?",
                          (queued, issue_id))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     stored = fetch_issue(conn, snapshot.slug)
     assert stored is not None
-    return stored, existing is None
+    return stored, inserted is not None
 
 
-def issue_progress(conn: sqlite3.Connection, issue_id: int) -> IssueProgress:
+def issue_progress(conn: Connection, issue_id: int) -> IssueProgress:
     row = conn.execute(
-        "SELECT COUNT(*), SUM(outcome = 'sent'), SUM(outcome = 'skipped'), SUM(outcome = 'refused'),"
-        " SUM(sent_at IS NULL), SUM(sent_at IS NULL AND attempts > 0) FROM outbox"
+        "SELECT COUNT(*), SUM(CASE WHEN outcome = 'sent' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN outcome = 'skipped' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN outcome = 'refused' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN sent_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END) FROM outbox"
         " WHERE issue_id = ?", (issue_id,)).fetchone()
     error = conn.execute(
         "SELECT last_error FROM outbox WHERE issue_id = ? AND last_error != ''"
@@ -123,12 +123,12 @@ def issue_progress(conn: sqlite3.Connection, issue_id: int) -> IssueProgress:
                          error[0] if error else "")
 
 
-def finish_issue(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+def finish_issue(conn: Connection, issue_id: int, now: datetime) -> None:
     conn.execute("UPDATE newsletter_issues SET finished_at = ? WHERE id = ? AND finished_at IS NULL",
                  (stamp(now), issue_id))
 
 
-def last_issue_mail_at(conn: sqlite3.Connection) -> float | None:
+def last_issue_mail_at(conn: Connection) -> float | None:
     """When the last issue mail went out (any issue, any process), for the rate limit."""
     row = conn.execute("SELECT MAX(done_at) FROM outbox WHERE kind = 'issue' AND done_at IS NOT"
                        " NULL AND outcome = 'sent'").fetchone()

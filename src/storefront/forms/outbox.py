@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -35,8 +34,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Protocol
 
+from storefront.forms.database import Connection, StorageError
 from storefront.forms.mailer import MailError, SerializedMail
-from storefront.forms.sender import SenderIdentity, sender_pid
+from storefront.forms.sender import Sender, sender_pid
 
 log = logging.getLogger("storefront.forms")
 
@@ -67,7 +67,7 @@ class OutboxEntry:
 
 #: The message for an entry, or None when there is nothing to send any more (its submission was
 #: forgotten, its subscriber unsubscribed): the entry is then done as ``skipped``.
-Compose = Callable[[sqlite3.Connection, OutboxEntry], EmailMessage | SerializedMail | None]
+Compose = Callable[[Connection, OutboxEntry], EmailMessage | SerializedMail | None]
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def retry_delay(attempts: int, base: float = RETRY_BASE_SECONDS,
     return float(min(cap, base * 2 ** min(max(attempts - 1, 0), 30)))
 
 
-def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
+def claim_due(conn: Connection, now: float, sender: Sender, *,
               force: bool = False, limit: int = BATCH_SIZE, up_to: int | None = None,
               scope: OutboxScope = OutboxScope()) -> Claim:
     """Claim up to ``limit`` unsent entries of ``scope`` that are due (all unsent ones with
@@ -132,10 +132,12 @@ def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
     In one transaction: the claims of senders that are no longer running are released, then
     the free entries (and any this sender still holds from an attempt that failed half-way)
     are claimed in ``sender``'s name. Entries claimed by a running sender are left to it.
+    SQLite's write transaction excludes every other claimer; on PostgreSQL the rows are picked
+    ``FOR UPDATE SKIP LOCKED``, so claimers running at the same moment take different rows.
     """
     due = float("inf") if force else now
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    scope_sql, scope_params = _scope(scope)
+    with conn.transaction():
         holders = [row[0] for row in conn.execute(
             "SELECT DISTINCT claimed_by FROM outbox WHERE sent_at IS NULL"
             " AND claimed_by NOT IN ('', ?)", (sender.name,))]
@@ -143,48 +145,46 @@ def claim_due(conn: sqlite3.Connection, now: float, sender: SenderIdentity, *,
         for holder in holders:
             if not sender.alive(holder):
                 taken += conn.execute(
-                    "UPDATE outbox SET claimed_by = '', locked_until = 0"
-                    " WHERE sent_at IS NULL AND claimed_by = ?", (holder,)).rowcount
+                    "UPDATE outbox SET claimed_by = '', locked_until = 0 WHERE id IN"  # noqa: S608 - constant SQL
+                    " (SELECT id FROM outbox WHERE sent_at IS NULL AND claimed_by = ?"
+                    f"{conn.skip_locked})", (holder,)).rowcount
                 pid = sender_pid(holder)
                 if pid is not None:
                     dead.append(pid)
         rows = conn.execute(
-            "UPDATE outbox SET claimed_by = ?, locked_until = ? WHERE id IN (SELECT id FROM outbox"  # noqa: S608 - constant SQL
-            " WHERE sent_at IS NULL AND " + _SCOPE + " AND next_attempt_at <= ?"
-            " AND id <= ? AND (claimed_by = ? OR (claimed_by = '' AND locked_until <= ?))"
-            " ORDER BY id LIMIT ?) RETURNING id, kind, submission_id, subscriber_id, issue_id,"
-            " recipient, attempts",
-            (sender.name, now + LEASE_SECONDS, *_scope_params(scope), due,
-             _MAX_ID if up_to is None else up_to, sender.name, now, limit),
+            "WITH free AS (SELECT id FROM outbox WHERE sent_at IS NULL AND "  # noqa: S608 - constant SQL
+            + scope_sql + " AND next_attempt_at <= ? AND id <= ? AND (claimed_by = ?"
+            " OR (claimed_by = '' AND locked_until <= ?)) ORDER BY id LIMIT ?"
+            + conn.skip_locked + ") UPDATE outbox SET claimed_by = ?, locked_until = ?"
+            " WHERE id IN (SELECT id FROM free) RETURNING id, kind, submission_id, subscriber_id,"
+            " issue_id, recipient, attempts",
+            (*scope_params, due, _MAX_ID if up_to is None else up_to, sender.name, now, limit,
+             sender.name, now + LEASE_SECONDS),
         ).fetchall()
         busy = conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND " + _SCOPE +  # noqa: S608 - constant SQL
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND " + scope_sql +  # noqa: S608 - constant SQL
             " AND (claimed_by NOT IN ('', ?) OR (claimed_by = '' AND locked_until > ?))",
-            (*_scope_params(scope), sender.name, now)).fetchone()[0]
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+            (*scope_params, sender.name, now)).fetchone()[0]
     entries = sorted((OutboxEntry(*row) for row in rows), key=lambda e: e.id)
     return Claim(entries, taken, dead, int(busy))
 
 
-#: The entries of a scope: its kinds (as ",a,b,"), and its issue when it has one.
-_SCOPE = "instr(?, ',' || kind || ',') > 0 AND (? IS NULL OR issue_id = ?)"
+def _scope(scope: OutboxScope) -> tuple[str, tuple[str | int, ...]]:
+    """The condition selecting a scope's entries (its kinds, and its issue if it has one)."""
+    sql = "kind IN (" + ", ".join("?" * len(scope.kinds)) + ")"
+    if scope.issue_id is None:
+        return sql, scope.kinds
+    return sql + " AND issue_id = ?", (*scope.kinds, scope.issue_id)
 
 
-def _scope_params(scope: OutboxScope) -> tuple[str, int | None, int | None]:
-    return "," + ",".join(scope.kinds) + ",", scope.issue_id, scope.issue_id
-
-
-def release_claims(conn: sqlite3.Connection, sender: SenderIdentity) -> int:
+def release_claims(conn: Connection, sender: Sender) -> int:
     """Give back the unsent entries ``sender`` still claims (after a failure); say how many."""
     return int(conn.execute(
         "UPDATE outbox SET claimed_by = '', locked_until = 0"
         " WHERE sent_at IS NULL AND claimed_by = ?", (sender.name,)).rowcount)
 
 
-def mark_done(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float,
+def mark_done(conn: Connection, entries: list[OutboxEntry], now: float,
               outcome: str = "sent", error: str = "") -> None:
     """Record entries as done: ``sent``, ``skipped`` (nothing to send) or ``refused``."""
     stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
@@ -196,7 +196,7 @@ def mark_done(conn: sqlite3.Connection, entries: list[OutboxEntry], now: float,
     )
 
 
-def mark_failed(conn: sqlite3.Connection, failures: list[tuple[OutboxEntry, str]], now: float,
+def mark_failed(conn: Connection, failures: list[tuple[OutboxEntry, str]], now: float,
                 base: float, cap: float) -> None:
     conn.executemany(
         "UPDATE outbox SET attempts = attempts + 1, locked_until = 0, claimed_by = '',"
@@ -206,33 +206,37 @@ def mark_failed(conn: sqlite3.Connection, failures: list[tuple[OutboxEntry, str]
     )
 
 
-def next_due(conn: sqlite3.Connection, scope: OutboxScope = OutboxScope()) -> float | None:
+def next_due(conn: Connection, scope: OutboxScope = OutboxScope()) -> float | None:
     """When the earliest unsent entry of ``scope`` may be tried (None when nothing is pending)."""
+    scope_sql, scope_params = _scope(scope)
     row = conn.execute(
-        "SELECT MIN(MAX(next_attempt_at, locked_until)) FROM outbox WHERE sent_at IS NULL"  # noqa: S608 - constant SQL
-        " AND " + _SCOPE, _scope_params(scope),
+        "SELECT MIN(CASE WHEN next_attempt_at > locked_until THEN next_attempt_at"  # noqa: S608 - constant SQL
+        " ELSE locked_until END) FROM outbox WHERE sent_at IS NULL AND " + scope_sql,
+        scope_params,
     ).fetchone()
     return None if row[0] is None else float(row[0])
 
 
-def outbox_counts(conn: sqlite3.Connection,
+def outbox_counts(conn: Connection,
                   kinds: tuple[str, ...] = NOTIFICATION_KINDS) -> OutboxCounts:
-    params = _scope_params(OutboxScope(kinds))
+    scope_sql, params = _scope(OutboxScope(kinds))
     row = conn.execute(
-        "SELECT SUM(sent_at IS NULL), SUM(sent_at IS NULL AND attempts > 0), SUM(sent_at IS NOT"  # noqa: S608 - constant SQL
-        " NULL) FROM outbox WHERE " + _SCOPE, params,
+        "SELECT SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END),"  # noqa: S608 - constant SQL
+        " SUM(CASE WHEN sent_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN sent_at IS NOT NULL THEN 1 ELSE 0 END) FROM outbox WHERE " + scope_sql,
+        params,
     ).fetchone()
     error = conn.execute(
         "SELECT last_error FROM outbox WHERE sent_at IS NULL AND last_error != '' AND "  # noqa: S608 - constant SQL
-        + _SCOPE + " ORDER BY id DESC LIMIT 1", params,
+        + scope_sql + " ORDER BY id DESC LIMIT 1", params,
     ).fetchone()
     return OutboxCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0),
                         error[0] if error else "")
 
 
 def deliver_outbox(
-    conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
-    clock: Callable[[], float], sender: SenderIdentity, *, force: bool = False,
+    conn: Connection, transport: MailTransport, compose: Compose,
+    clock: Callable[[], float], sender: Sender, *, force: bool = False,
     base: float = RETRY_BASE_SECONDS, cap: float = RETRY_CAP_SECONDS,
     keep_going: Callable[[], bool] = lambda: True, backlog_only: bool = False,
     scope: OutboxScope = OutboxScope(), policy: SendPolicy = SendPolicy(),
@@ -272,7 +276,7 @@ def deliver_outbox(
     except BaseException:
         try:
             release_claims(conn, sender)
-        except sqlite3.Error:
+        except StorageError:
             log.exception("cannot give back the claimed mails; they are taken over "
                           "when this process stops")
         raise
@@ -281,7 +285,7 @@ def deliver_outbox(
 class _Outcomes:
     """The outcomes of one batch: recorded together at the end, or each at once."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float], base: float,
+    def __init__(self, conn: Connection, clock: Callable[[], float], base: float,
                  cap: float, policy: SendPolicy, report: DeliveryReport) -> None:
         self.conn = conn
         self.clock = clock
@@ -318,22 +322,17 @@ class _Outcomes:
         if not self.failures and not any(self.done.values()):
             return
         now = self.clock()
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.conn.transaction():
             for outcome, entries in self.done.items():
                 for entry in entries:
                     mark_done(self.conn, [entry], now, outcome, self.errors.get(entry.id, ""))
             mark_failed(self.conn, self.failures, now, self.base, self.cap)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         for entries in self.done.values():
             entries.clear()
         self.failures.clear()
 
 
-def _send_batch(conn: sqlite3.Connection, transport: MailTransport, compose: Compose,
+def _send_batch(conn: Connection, transport: MailTransport, compose: Compose,
                 entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy) -> None:
     """Send ``entries`` over one SMTP session, recording each outcome as soon as it is known
     (so an interrupted batch still knows what went out)."""

@@ -2,20 +2,19 @@
 
 It holds one database connection and one sender identity (:mod:`storefront.forms.sender`) for
 its whole life, so its claims are recognised as a running sender's; both are given back when
-the thread stops. Delivery itself is :func:`storefront.forms.outbox.deliver_outbox`.
+the thread stops. A connection or identity that broke (the database server restarted) is
+replaced before the next round. Delivery itself is :func:`storefront.forms.outbox.deliver_outbox`.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
+from storefront.forms.database import Connection, Database
 from storefront.forms.outbox import DeliveryReport, next_due
-from storefront.forms.sender import SenderIdentity
-from storefront.forms.storage import connect
+from storefront.forms.sender import Sender
 
 log = logging.getLogger("storefront.forms")
 
@@ -24,12 +23,11 @@ class OutboxWorker:
     """A background thread that delivers the outbox: woken after each commit, and periodically."""
 
     def __init__(
-        self, path: Path,
-        deliver: Callable[[sqlite3.Connection, SenderIdentity, Callable[[], bool]],
-                          DeliveryReport],
+        self, database: Database,
+        deliver: Callable[[Connection, Sender, Callable[[], bool]], DeliveryReport],
         clock: Callable[[], float], *, poll_seconds: float = 60.0, linger_seconds: float = 0.2,
     ) -> None:
-        self.path = path
+        self.database = database
         self.deliver = deliver
         self.clock = clock
         self.poll_seconds = poll_seconds
@@ -59,16 +57,22 @@ class OutboxWorker:
             self._thread.join()
 
     def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
-        sender: SenderIdentity | None = None
+        conn: Connection | None = None
+        sender: Sender | None = None
         try:
             while not self._stop.is_set():
                 wait = self.poll_seconds
                 try:
+                    if conn is not None and not conn.usable:
+                        conn.close()
+                        conn = None
+                    if sender is not None and not sender.alive(sender.name):
+                        sender.release()  # its claims now count as a stopped sender's
+                        sender = None
                     if conn is None:
-                        conn = connect(self.path)
+                        conn = self.database.connect()
                     if sender is None:
-                        sender = SenderIdentity(self.path)
+                        sender = self.database.sender()
                     report = self.deliver(conn, sender, lambda: not self._stop.is_set())
                     if report.taken_over:
                         log.warning("outbox: took over %d mail(s) claimed by a sender that "

@@ -29,6 +29,7 @@ import secrets
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 _NAME = re.compile(r"[0-9]{1,10}-[0-9a-f]{16}")
 _SUFFIX = ".lock"
@@ -42,6 +43,27 @@ def senders_folder(database: Path) -> Path:
 def sender_pid(name: str) -> int | None:
     """The process id recorded in a sender's name (for messages only: it may have been reused)."""
     return int(name.split("-", 1)[0]) if _NAME.fullmatch(name) else None
+
+
+class Sender(Protocol):
+    """A mail sender's name for the outbox entries it claims, and the test of other names.
+
+    This module's lock files serve SQLite; PostgreSQL uses session advisory locks
+    (:class:`storefront.forms.postgres_sender.AdvisoryLockSender`).
+    """
+
+    name: str
+
+    def alive(self, name: str) -> bool:
+        """Whether the sender ``name`` is still running (this one: until released)."""
+
+    def release(self) -> None:
+        """Stop being a sender: from now on this name counts as a stopped sender's."""
+
+    def __enter__(self) -> Sender: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
 
 
 class SenderIdentity:

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from storefront.errors import StorefrontError
 from storefront.formconfig import HONEYPOT_FIELD
@@ -130,11 +131,38 @@ class Reservation:
     retry_after: float | None  # None: allowed and counted; else refused, seconds to wait
 
 
+class Limiter(Protocol):
+    """Counts events per client: in this process (:class:`RateLimiter`) or in the database
+    that several instances share (:class:`storefront.forms.shared_limit.SharedRateLimiter`)."""
+
+    def reserve(self, key: str) -> Reservation:
+        """Count one event if the limit allows it now; else count nothing and say how long to
+        wait."""
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back an event counted by :meth:`reserve` (a refused one counted nothing)."""
+
+
+def window_verdict(limit: int, window: float, previous: int, current: int,
+                   elapsed: float) -> float | None:
+    """None if one more event fits in the sliding window, else the seconds to wait.
+
+    The count is estimated as ``previous * (1 - elapsed/window) + current``, the usual smooth
+    approximation of a sliding log (``elapsed``: seconds since the current window began).
+    """
+    if previous * (1 - elapsed / window) + current + 1 <= limit:
+        return None
+    if current + 1 > limit or previous == 0:
+        return window - elapsed + 1
+    # the previous window's weight must drop enough for one more event
+    needed = (limit - current - 1) / previous
+    return max(1.0, (1 - needed) * window - elapsed)
+
+
 class RateLimiter:
     """Allow ``limit`` events per key in any ``window`` seconds (sliding-window counter).
 
-    The count is estimated as ``previous * (1 - elapsed/window) + current``, the usual smooth
-    approximation of a sliding log. An event is checked and counted in one step
+    The count is estimated by :func:`window_verdict`. An event is checked and counted in one step
     (:meth:`reserve`), so concurrent callers never get past the limit together; an event that
     did not happen after all is given back with :meth:`release`. At most ``max_keys`` clients
     are tracked; the least recently seen are forgotten first. Thread-safe.
@@ -159,9 +187,10 @@ class RateLimiter:
         now = self._clock()
         with self._lock:
             index, previous, current = self._window(key, now)
-            elapsed = now - index * self.window
-            if previous * (1 - elapsed / self.window) + current + 1 > self.limit:
-                return Reservation(key, index, self._retry_after(previous, current, elapsed))
+            wait = window_verdict(self.limit, self.window, previous, current,
+                                  now - index * self.window)
+            if wait is not None:
+                return Reservation(key, index, wait)
             self._counts[key] = (index, previous, current + 1)
             while len(self._counts) > self._max_keys:
                 self._counts.popitem(last=False)
@@ -191,14 +220,6 @@ class RateLimiter:
             current = 0
         self._counts[key] = (index, previous, current)
         return index, previous, current
-
-    def _retry_after(self, previous: int, current: int, elapsed: float) -> float:
-        if current + 1 > self.limit or previous == 0:
-            return self.window - elapsed + 1
-        # the previous window's weight must drop enough for one more event
-        needed = (self.limit - current - 1) / previous
-        wait = (1 - needed) * self.window - elapsed
-        return max(1.0, wait)
 
 
 SECRET_ENV = "STOREFRONT_FORMS_SECRET"  # noqa: S105 - the name of a variable

@@ -17,11 +17,12 @@ is parameterised; the caller owns the transaction unless a function says otherwi
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+
+from storefront.forms.database import Connection
 
 Status = Literal["pending", "confirmed", "unsubscribed"]
 STATUSES: tuple[Status, ...] = ("pending", "confirmed", "unsubscribed")
@@ -79,19 +80,21 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def fetch_subscriber(conn: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
+def fetch_subscriber(conn: Connection, subscriber_id: int) -> Subscriber | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?",  # noqa: S608
                        (subscriber_id,)).fetchone()
     return _subscriber(row) if row else None
 
 
-def find_subscriber(conn: sqlite3.Connection, email: str) -> Subscriber | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email = ?",  # noqa: S608
-                       (email.strip().lower(),)).fetchone()
+def find_subscriber(conn: Connection, email: str, *, lock: bool = False) -> Subscriber | None:
+    """The subscriber with this address; with ``lock``, its row is locked until the caller's
+    transaction ends (PostgreSQL: another instance's sign-up of the same address waits)."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email = ?"  # noqa: S608
+                       + (conn.for_update if lock else ""), (email.strip().lower(),)).fetchone()
     return _subscriber(row) if row else None
 
 
-def list_subscribers(conn: sqlite3.Connection, status: str | None = None) -> list[Subscriber]:
+def list_subscribers(conn: Connection, status: str | None = None) -> list[Subscriber]:
     """Subscribers in sign-up order, all of them or those with ``status``."""
     if status is None:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM subscribers ORDER BY id")  # noqa: S608
@@ -101,14 +104,14 @@ def list_subscribers(conn: sqlite3.Connection, status: str | None = None) -> lis
     return [_subscriber(row) for row in rows]
 
 
-def count_subscribers(conn: sqlite3.Connection) -> dict[str, int]:
+def count_subscribers(conn: Connection) -> dict[str, int]:
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for status, count in conn.execute("SELECT status, COUNT(*) FROM subscribers GROUP BY status"):
         counts[status] = int(count)
     return counts
 
 
-def _queue_confirmation(conn: sqlite3.Connection, subscriber_id: int, email: str,
+def _queue_confirmation(conn: Connection, subscriber_id: int, email: str,
                         now: str) -> None:
     conn.execute(
         "INSERT INTO outbox (kind, subscriber_id, recipient, created_at, next_attempt_at)"
@@ -116,7 +119,7 @@ def _queue_confirmation(conn: sqlite3.Connection, subscriber_id: int, email: str
     conn.execute("UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?", (now, subscriber_id))
 
 
-def record_signup(conn: sqlite3.Connection, signup: Signup, submission_id: int,
+def record_signup(conn: Connection, signup: Signup, submission_id: int,
                   now: datetime) -> bool:
     """Record a sign-up (inside the caller's transaction); True if a confirmation mail was queued.
 
@@ -128,17 +131,22 @@ def record_signup(conn: sqlite3.Connection, signup: Signup, submission_id: int,
     expire_pending(conn, now, signup.confirm_days)
     email = signup.email.strip().lower()
     when = stamp(now)
-    current = find_subscriber(conn, email)
     evidence = (signup.form, submission_id, when, signup.ip_hash, signup.consent_text,
                 signup.consent_version, signup.name)
+    current = find_subscriber(conn, email, lock=True)
     if current is None:
-        cursor = conn.execute(
+        # another instance may insert the address at the same moment (PostgreSQL): the second
+        # insert waits for the first and inserts nothing; the sign-up is then an update
+        inserted = conn.execute(
             "INSERT INTO subscribers (email, status, source, form, submission_id, signed_up_at,"
             " signup_ip_hash, consent_text, consent_version, name, confirm_nonce)"
-            " VALUES (?, 'pending', 'form', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (email, *evidence, secrets.token_hex(16)))
-        _queue_confirmation(conn, int(cursor.lastrowid or 0), email, when)
-        return True
+            " VALUES (?, 'pending', 'form', ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING id", (email, *evidence, secrets.token_hex(16))).fetchone()
+        if inserted is not None:
+            _queue_confirmation(conn, int(inserted[0]), email, when)
+            return True
+        current = find_subscriber(conn, email, lock=True)
+        assert current is not None
     if current.status == "confirmed":
         return False
     update = ("UPDATE subscribers SET form = ?, submission_id = ?, signed_up_at = ?,"
@@ -156,7 +164,7 @@ def record_signup(conn: sqlite3.Connection, signup: Signup, submission_id: int,
     return True
 
 
-def expire_pending(conn: sqlite3.Connection, now: datetime, confirm_days: int) -> int:
+def expire_pending(conn: Connection, now: datetime, confirm_days: int) -> int:
     """Forget sign-ups not confirmed within ``confirm_days`` (inside the caller's transaction).
 
     Addresses never confirmed are deleted with their sign-up submissions; an address that had
@@ -165,8 +173,8 @@ def expire_pending(conn: sqlite3.Connection, now: datetime, confirm_days: int) -
     """
     cutoff = stamp(now - timedelta(days=confirm_days))
     expired = conn.execute(
-        "SELECT id, email, form FROM subscribers WHERE status = 'pending' AND signed_up_at < ?",
-        (cutoff,)).fetchall()
+        "SELECT id, email, form FROM subscribers WHERE status = 'pending' AND signed_up_at < ?"
+        " ORDER BY id", (cutoff,)).fetchall()
     for subscriber_id, email, form in expired:
         never_confirmed = conn.execute(
             "DELETE FROM subscribers WHERE id = ? AND unsubscribed_at IS NULL",
@@ -182,17 +190,16 @@ def expire_pending(conn: sqlite3.Connection, now: datetime, confirm_days: int) -
 ConfirmOutcome = Literal["confirmed", "already", "gone"]
 
 
-def confirm_subscriber(conn: sqlite3.Connection, subscriber_id: int, nonce: str,
+def confirm_subscriber(conn: Connection, subscriber_id: int, nonce: str,
                        now: datetime, ip_hash: str) -> ConfirmOutcome:
     """Confirm a pending sign-up whose link carried ``nonce`` (own transaction).
 
     ``already``: it was confirmed before (a second press); ``gone``: the sign-up is no longer
     pending under that nonce (unsubscribed since, expired, forgotten, or signed up again).
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        row = conn.execute("SELECT status, confirm_nonce FROM subscribers WHERE id = ?",
-                           (subscriber_id,)).fetchone()
+    with conn.transaction():
+        row = conn.execute("SELECT status, confirm_nonce FROM subscribers WHERE id = ?"  # noqa: S608
+                           + conn.for_update, (subscriber_id,)).fetchone()
         outcome: ConfirmOutcome = "gone"
         if row is not None and row[1] == nonce and nonce:
             if row[0] == "confirmed":
@@ -202,22 +209,17 @@ def confirm_subscriber(conn: sqlite3.Connection, subscriber_id: int, nonce: str,
                     "UPDATE subscribers SET status = 'confirmed', confirmed_at = ?,"
                     " confirm_ip_hash = ? WHERE id = ?", (stamp(now), ip_hash, subscriber_id))
                 outcome = "confirmed"
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return outcome
 
 
-def unsubscribe(conn: sqlite3.Connection, subscriber_id: int, now: datetime,
+def unsubscribe(conn: Connection, subscriber_id: int, now: datetime,
                 method: str) -> bool:
     """Mark a subscriber unsubscribed (own transaction); False if it already was, or is gone.
 
     Their queued mails that no sender holds yet are cancelled at once; a sender checks the state
     again just before sending each mail anyway.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with conn.transaction():
         changed = conn.execute(
             "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?,"
             " unsubscribe_method = ?, confirm_nonce = '' WHERE id = ? AND status != 'unsubscribed'",
@@ -226,10 +228,6 @@ def unsubscribe(conn: sqlite3.Connection, subscriber_id: int, now: datetime,
             "UPDATE outbox SET sent_at = ?, outcome = 'skipped', done_at = ? WHERE"
             " subscriber_id = ? AND sent_at IS NULL AND claimed_by = ''",
             (stamp(now), now.timestamp(), subscriber_id))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return changed
 
 
@@ -252,7 +250,7 @@ class ImportedSubscriber:
 ImportOutcome = Literal["confirmed", "pending", "unchanged", "suppressed"]
 
 
-def import_subscriber(conn: sqlite3.Connection, item: ImportedSubscriber,
+def import_subscriber(conn: Connection, item: ImportedSubscriber,
                       now: datetime) -> ImportOutcome:
     """Add one imported address (inside the caller's transaction).
 
@@ -261,7 +259,7 @@ def import_subscriber(conn: sqlite3.Connection, item: ImportedSubscriber,
     unsubscribed stays unsubscribed (``suppressed``); a confirmed one is left as it is.
     """
     email = item.email.strip().lower()
-    current = find_subscriber(conn, email)
+    current = find_subscriber(conn, email, lock=True)
     if current is not None:
         if current.status == "unsubscribed" or current.unsubscribed_at is not None:
             return "suppressed"  # only its own sign-up, confirmed again, brings it back
@@ -269,11 +267,11 @@ def import_subscriber(conn: sqlite3.Connection, item: ImportedSubscriber,
             return "unchanged"
     when = stamp(now)
     if not item.has_evidence:
-        cursor = conn.execute(
+        subscriber_id = conn.execute(
             "INSERT INTO subscribers (email, name, status, source, signed_up_at, evidence,"
-            " confirm_nonce) VALUES (?, ?, 'pending', 'import', ?, ?, ?)",
-            (email, item.name, when, item.evidence, secrets.token_hex(16)))
-        _queue_confirmation(conn, int(cursor.lastrowid or 0), email, when)
+            " confirm_nonce) VALUES (?, ?, 'pending', 'import', ?, ?, ?) RETURNING id",
+            (email, item.name, when, item.evidence, secrets.token_hex(16))).fetchone()[0]
+        _queue_confirmation(conn, int(subscriber_id), email, when)
         return "pending"
     assert item.consent_at is not None
     consented = stamp(item.consent_at)
@@ -292,7 +290,7 @@ def import_subscriber(conn: sqlite3.Connection, item: ImportedSubscriber,
     return "confirmed"
 
 
-def forget_subscriber(conn: sqlite3.Connection, email: str) -> int:
+def forget_subscriber(conn: Connection, email: str) -> int:
     """Delete the subscriber with this address and every mail queued or sent to it (inside the
     caller's transaction); return how many subscriber rows went (0 or 1)."""
     address = email.strip().lower()

@@ -17,17 +17,15 @@ change is bound to the signed token, which only the subscriber's mailbox has see
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
-from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from storefront.config import SiteConfig
 from storefront.formconfig import FormDefinition
 from storefront.forms.confirmation import list_name
+from storefront.forms.database import Connection, Database
 from storefront.forms.links import LinkSigner, LinkToken, parse_token
 from storefront.forms.messages import Messages
 from storefront.forms.origin import OriginCheck, success_url
@@ -35,7 +33,6 @@ from storefront.forms.pages import button_page, message_page, notice_page
 from storefront.forms.request import BadRequest, BodyTooLarge, parse_form, read_body
 from storefront.forms.responses import Response, html_response, json_response, wants_json
 from storefront.forms.spam import hash_ip
-from storefront.forms.storage import connect
 from storefront.forms.subscribers import (
     Subscriber,
     confirm_subscriber,
@@ -49,7 +46,7 @@ ONE_CLICK = "One-Click"
 class SubscriptionRoutes:
     """Answer ``confirm`` and ``unsubscribe`` requests of the newsletter form."""
 
-    def __init__(self, config: SiteConfig, database: Path, signer: LinkSigner, ip_salt: bytes,
+    def __init__(self, config: SiteConfig, database: Database, signer: LinkSigner, ip_salt: bytes,
                  clock: Callable[[], float], form_action_sources: str) -> None:
         self.config = config
         self.database = database
@@ -76,7 +73,7 @@ class SubscriptionRoutes:
                 fields = {}  # the token is in the URL; a body we cannot read changes nothing
         query = parse_qs(str(environ.get("QUERY_STRING") or ""), max_num_fields=20)
         raw = (query.get("t") or fields.get("t") or [""])[0]
-        with closing(connect(self.database)) as conn:
+        with self.database.session() as conn:
             if action == "confirm":
                 return self._confirm(environ, conn, form, raw, method == "POST")
             one_click = ONE_CLICK in fields.get("List-Unsubscribe", [])
@@ -84,7 +81,7 @@ class SubscriptionRoutes:
 
     # -- confirm -------------------------------------------------------------------------------
 
-    def _confirm(self, environ: Mapping[str, Any], conn: sqlite3.Connection,
+    def _confirm(self, environ: Mapping[str, Any], conn: Connection,
                  form: FormDefinition, raw: str, post: bool) -> Response:
         m = self.messages
         if not raw and not post:
@@ -120,7 +117,7 @@ class SubscriptionRoutes:
 
     # -- unsubscribe ---------------------------------------------------------------------------
 
-    def _unsubscribe(self, conn: sqlite3.Connection, raw: str, post: bool,
+    def _unsubscribe(self, conn: Connection, raw: str, post: bool,
                      one_click: bool) -> Response:
         m = self.messages
         token = parse_token(raw)

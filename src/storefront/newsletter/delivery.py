@@ -17,7 +17,6 @@ subscriber who unsubscribed (or was forgotten) after the issue was queued is ski
 from __future__ import annotations
 
 import email.policy
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from urllib.parse import quote, urlsplit
 
 from storefront.config import SiteConfig
 from storefront.forms.confirmation import list_name, newsletter_sender
+from storefront.forms.database import Connection
 from storefront.forms.issues import IssueProgress, StoredIssue, issue_progress, last_issue_mail_at
 from storefront.forms.links import LinkSigner, link_url
 from storefront.forms.mailer import (
@@ -47,7 +47,7 @@ from storefront.forms.outbox import (
     deliver_outbox,
     next_due,
 )
-from storefront.forms.sender import SenderIdentity
+from storefront.forms.sender import Sender
 from storefront.forms.subscribers import fetch_subscriber
 from storefront.newsletter.mailtemplate import UNSUBSCRIBE_PLACEHOLDER
 
@@ -87,7 +87,7 @@ class IssueComposer:
         self.list_id = list_id(config)
         self.mailto = unsubscribe_mailto(config)
 
-    def __call__(self, conn: sqlite3.Connection, entry: OutboxEntry) -> SerializedMail | None:
+    def __call__(self, conn: Connection, entry: OutboxEntry) -> SerializedMail | None:
         if entry.subscriber_id is None:
             return None
         subscriber = fetch_subscriber(conn, entry.subscriber_id)
@@ -160,8 +160,8 @@ Progress = Callable[[int, int], None]  # (mails done, of how many)
 
 
 def deliver_issue(
-    conn: sqlite3.Connection, issue: StoredIssue, config: SiteConfig, signer: LinkSigner,
-    transport: MailTransport, sender: SenderIdentity, *, clock: Callable[[], float] = time.time,
+    conn: Connection, issue: StoredIssue, config: SiteConfig, signer: LinkSigner,
+    transport: MailTransport, sender: Sender, *, clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep, rate: int | None = None,
     progress: Progress | None = None, wait_for_retries: bool = True,
     retry_base: float = 60.0, retry_cap: float = 3600.0,

@@ -6,25 +6,22 @@ closes it. The printing is in :mod:`storefront.newsletter.commands`.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from storefront.config import SiteConfig, load_config
 from storefront.errors import BuildFailed, error_at, line_containing
-from storefront.forms.commands import endpoint_secret, open_database
+from storefront.forms.commands import endpoint_secret, open_connection
+from storefront.forms.database import Connection
 from storefront.forms.issues import IssueSnapshot, StoredIssue, latest_issue, queue_issue
 from storefront.forms.links import LinkSigner
 from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.outbox import MailTransport
-from storefront.forms.sender import SenderIdentity
-from storefront.forms.storage import database_path
 from storefront.forms.subscribers import (
     Subscriber,
     count_subscribers,
@@ -64,7 +61,7 @@ class Draft:
 def draft_issue(root: Path, title: str | None = None) -> Draft:
     """Write a new issue listing what was published since the last one went out."""
     site = load_site(root)
-    with closing(open_database(site.config, root)) as conn:
+    with open_connection(site.config, root) as conn:
         last = latest_issue(conn)
     since = since_last_issue(site, last.queued_at if last else None)
     posts = new_posts(site, since)
@@ -90,7 +87,7 @@ def send_test(root: Path, name: str, address: str, transport: MailTransport | No
     rendered = render_issue(site, issue := find_issue(site, name))
     snapshot = IssueSnapshot(issue.slug, rendered.subject, rendered.html, rendered.text, "", {})
     stored = StoredIssue(0, snapshot, "", 0, None)
-    with closing(open_database(site.config, root)) as conn:
+    with open_connection(site.config, root) as conn:
         signer = LinkSigner(endpoint_secret(conn))
     message = IssueComposer(site.config, stored, signer).message(address, 0, subject_prefix="[test] ")
     transport = transport or Mailer(site.config.form_endpoint.smtp, credentials_from_env())
@@ -123,13 +120,13 @@ def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
                              catalog_snapshot(site.model.products))
     config = site.config
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         stored, queued_now = queue_issue(conn, snapshot, _now())
         if issue.sent is None:
             mark_sent(root, issue, datetime.fromisoformat(stored.queued_at).astimezone(
                 zoneinfo.ZoneInfo(config.timezone)))
         signer = LinkSigner(endpoint_secret(conn))
-        with SenderIdentity(database_path(config, root)) as sender:
+        with conn.database.sender() as sender:
             outcome = deliver_issue(conn, stored, config, signer, transport, sender, clock=clock,
                                     sleep=sleep, rate=rate, progress=progress,
                                     wait_for_retries=wait_for_retries)
@@ -143,20 +140,15 @@ def _text(root: Path, source: str) -> str:
 # -- subscribers --------------------------------------------------------------------------------
 
 
-def _expired(conn: sqlite3.Connection, config: SiteConfig) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+def _expired(conn: Connection, config: SiteConfig) -> None:
+    with conn.transaction():
         expire_pending(conn, _now(), config.newsletter.confirm_days)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def subscribers(root: Path, status: str | None = None) -> tuple[dict[str, int], list[Subscriber]]:
     """Counts by state and the subscribers (of one state); expired sign-ups are removed first."""
     config = load_config(root)
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         _expired(conn, config)
         return count_subscribers(conn), list_subscribers(conn, status)
 
@@ -168,15 +160,9 @@ def import_file(root: Path, text: str, label: str, fmt: str) -> Counter[str]:
     if errors:
         raise BuildFailed(errors)
     outcomes: Counter[str] = Counter()
-    with closing(open_database(config, root)) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for item in items:
-                outcomes[import_subscriber(conn, item, _now())] += 1
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    with open_connection(config, root) as conn, conn.transaction():
+        for item in items:
+            outcomes[import_subscriber(conn, item, _now())] += 1
     return outcomes
 
 
@@ -184,7 +170,7 @@ def remove(root: Path, email: str) -> bool | None:
     """Unsubscribe ``email`` for the owner (kept as unsubscribed, so never mailed again);
     None if the address is not on the list, False if it was already unsubscribed."""
     config = load_config(root)
-    with closing(open_database(config, root)) as conn:
+    with open_connection(config, root) as conn:
         subscriber = find_subscriber(conn, email)
         if subscriber is None:
             return None

@@ -6,8 +6,12 @@
  *    first used (so the footer form on every page costs no request unless someone gets there);
  *  - the form is posted with fetch and Accept: application/json; errors appear next to their
  *    fields (aria-invalid, aria-describedby), form-level ones in #err-NAME-_form (role=alert);
- *  - on success the browser goes to the thank-you page; if fetch itself fails, the form is
- *    submitted the plain way.
+ *  - on success the browser goes to the thank-you page;
+ *  - when the endpoint does not answer (a host that serves only the static files says 404, 405
+ *    or 501 to a POST; a proxy whose backend is down 502-504; or no network), the form says so:
+ *    its #unavailable-NAME box (role=alert, rendered by the theme) offers the e-mail address and
+ *    the phone number instead, and nothing is posted to a dead address. The next send tries the
+ *    endpoint again, so a passing hiccup does not disable the form for good.
  * No library, no third-party request. Messages are set with textContent only.
  */
 (function () {
@@ -24,14 +28,38 @@
     if (input) input.value = token;
   }
 
+  // No endpoint behind the address, or none reachable: an answer that is not the endpoint's JSON.
+  function unanswered(response) {
+    var type = response.headers.get("Content-Type") || "";
+    return response.status === 404 || response.status === 405 || response.status >= 500 ||
+      type.indexOf("application/json") < 0;
+  }
+
+  function unavailable(form, on) {
+    var notice = document.getElementById("unavailable-" + form.getAttribute("data-storefront-form"));
+    if (on) form.setAttribute("data-unavailable", ""); else form.removeAttribute("data-unavailable");
+    if (notice) notice.hidden = !on;
+    return notice;
+  }
+
   function fetchToken(form) {
     if (!form._tokenRequest) {
       form._tokenRequest = fetch(endpoint(form) + "/token", { method: "POST", headers: HEADERS })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          if (unanswered(r)) { unavailable(form, true); return null; }
+          unavailable(form, false);
+          return r.ok ? r.json() : null; // no token: the endpoint asks to confirm
+        })
         .then(function (data) { if (data && data.token) setToken(form, data.token); })
-        .catch(function () { form._tokenRequest = null; }); // no token: the endpoint asks to confirm
+        .catch(function () { unavailable(form, true); });
     }
     return form._tokenRequest;
+  }
+
+  function giveUp(form) {
+    busy(form, false);
+    var notice = unavailable(form, true);
+    if (notice) { notice.tabIndex = -1; notice.focus(); }
   }
 
   function clearErrors(form) {
@@ -69,14 +97,19 @@
     event.preventDefault();
     if (form.hasAttribute("aria-busy")) return;
     busy(form, true);
+    if (form.hasAttribute("data-unavailable")) form._tokenRequest = null; // ask once more
     var token = form.querySelector('input[name="_ts"]');
     (token && token.value ? Promise.resolve() : fetchToken(form)).then(function () {
+      if (form.hasAttribute("data-unavailable")) return null;
       return fetch(form.getAttribute("action"), {
         method: "POST", headers: HEADERS, body: new URLSearchParams(new FormData(form))
       });
     }).then(function (response) {
+      if (!response || unanswered(response)) return null;
       return response.json();
     }).then(function (data) {
+      if (!data) { giveUp(form); return; }
+      unavailable(form, false);
       if (data.ok && /^(https?:\/\/|\/)/.test(data.redirect || "")) {
         window.location.assign(data.redirect);
         return;
@@ -86,8 +119,7 @@
       showErrors(form, data);
       busy(form, false);
     }).catch(function () {
-      busy(form, false);
-      form.submit(); // the endpoint could not be reached with fetch: post the plain way
+      giveUp(form); // the endpoint could not be reached: say so, keep what was typed
     });
   }
 

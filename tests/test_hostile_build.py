@@ -1,0 +1,66 @@
+"""What a file makes go wrong is reported against that file: exit 1 with its name, not exit 70.
+
+An exception nobody foresaw (a bug of storefront's, or of a library, that one file triggers) is
+named as unexpected, with a hint to run with --debug, which shows its traceback. A link planted in
+the previous output folder is refused, and nothing is written through it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import markdown
+import yaml
+
+from support import tree_bytes
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError("boom")  # stands for a bug that one file's content triggers
+
+
+def test_an_unexpected_error_in_one_file_names_the_file_and_points_to_debug(copy_site, run_cli,
+                                                                             monkeypatch) -> None:
+    site = copy_site("basic")
+    monkeypatch.setattr(markdown.Markdown, "convert", _broken)
+    result = run_cli("--root", site, "build", "--no-cache", "--jobs", "1")
+    assert result.code == 1
+    first = result.err.splitlines()[0]
+    assert re.fullmatch(r"content/\S+\.md: unexpected error while reading this file: "
+                        r"RuntimeError: boom", first), first
+    assert "--debug" in result.err and "Traceback" not in result.err
+
+    debug = run_cli("--root", site, "--debug", "build", "--no-cache", "--jobs", "1")
+    assert debug.code == 1
+    assert "Traceback (most recent call last)" in debug.err and "RuntimeError: boom" in debug.err
+
+
+def test_an_unexpected_error_reading_the_config_names_storefront_yaml(copy_site, run_cli,
+                                                                       monkeypatch) -> None:
+    site = copy_site("basic")
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "resolve", _broken)
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err.startswith("storefront.yaml: unexpected error while reading this file: "
+                                 "RuntimeError: boom")
+
+
+def test_links_planted_in_the_previous_output_are_refused_not_written_through(copy_site, run_cli,
+                                                                              tmp_path) -> None:
+    site = copy_site("basic")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("the owner's file", encoding="utf-8")
+    output = site / "output"
+    output.mkdir()
+    (output / "index.html").symlink_to(outside / "keep.txt")
+    (output / "blog").symlink_to(outside, target_is_directory=True)
+    before = tree_bytes(outside)
+
+    result = run_cli("--root", site, "build")
+
+    assert result.code == 1
+    assert f"{output.as_posix()}/index.html: a symbolic link is in the way of this file" in result.err
+    assert f"{output.as_posix()}/blog/index.html: a symbolic link is in the way" in result.err
+    assert "internal error" not in result.err
+    assert tree_bytes(outside) == before

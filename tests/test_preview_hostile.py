@@ -1,0 +1,150 @@
+"""The preview under hostile conditions: other web pages, odd paths, failing rebuilds and an
+editor that saves by renaming while a build reads the folder. It never stops and never answers
+500; only requests addressed to the preview itself are answered."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from storefront.preview import PreviewBuilder, PreviewServer, make_app
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        connection.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def call(app, path: str, query: str = "", host: str = "127.0.0.1:8000") -> tuple[str, bytes]:
+    seen: dict[str, str] = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    body = b"".join(app({"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET",
+                         "HTTP_HOST": host, "wsgi.input": io.BytesIO()}, start_response))
+    return seen["status"], body
+
+
+def wait_until(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.fixture
+def server(copy_site):
+    site = copy_site("basic")
+    preview = PreviewServer(site, log=lambda line: None, port=0)
+    preview.start()
+    yield preview
+    preview.stop()
+
+
+def test_a_page_of_another_site_cannot_read_the_drafts_through_dns_rebinding(server) -> None:
+    port = server.port
+    assert get(port, "/blog/2024/07/bozza/")[0] == 200  # a draft, shown to the owner
+    assert get(port, "/blog/2024/07/bozza/", host=f"localhost:{port}")[0] == 200
+    for host in (f"attacker.example:{port}", "attacker.example", f"127.0.0.1:{port + 1}",
+                 f"127.0.0.1.attacker.example:{port}", ""):
+        status, body = get(port, "/blog/2024/07/bozza/", host=host)
+        assert status == 403, host
+        assert b"Una bozza" not in body
+
+
+@pytest.mark.parametrize("path, query", [
+    ("/\x00", ""), ("/%00", ""), ("/%ff%fe", ""), ("/" + "a" * 300, ""), ("/" + "a/" * 3000, ""),
+    ("/" + "é" * 200 + ".html", ""), ("/../../etc/passwd", ""), ("/%2e%2e/%2e%2e/etc/passwd", ""),
+    ("/__storefront/wait", "since=²"), ("/__storefront/wait", "since=" + "9" * 5000),
+    ("/__storefront/wait", "since=-1&since=x"), ("/__storefront/wait", "%zz=%"),
+])
+def test_odd_paths_are_answered_400_or_404_never_500(copy_site, tmp_path, path, query) -> None:
+    site = copy_site("basic")
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    builder.rebuild()
+    try:
+        status, body = call(make_app(builder, wait_seconds=0.5, port=8000), path, query)
+    finally:
+        builder.close()
+    assert status[:3] in ("200", "400", "404"), status
+    assert b"root:" not in body
+
+
+def test_the_preview_survives_an_internal_error_and_the_next_save_rebuilds(server) -> None:
+    """Something in the way of a page the build writes (here a folder) is not a content error:
+    before, the rebuild thread died of it and the preview silently stopped updating."""
+    site, port = server.builder.root, server.port
+    page = site / "content" / "pages" / "chi-siamo.md"
+    in_the_way = server.builder.output / "chi-siamo" / "index.html"
+    in_the_way.unlink()
+    in_the_way.mkdir()
+    (in_the_way / "qualcosa").write_text("x", encoding="utf-8")
+    epoch = server.builder.epoch
+    page.write_text(page.read_text(encoding="utf-8") + "\nPrima.\n", encoding="utf-8")
+    assert server.builder.wait_for_change(epoch, timeout=60) > epoch
+    assert wait_until(lambda: server.builder.errors != [])
+    status, body = get(port, "/")
+    assert status == 200 and b'role="alert"' in body and b"IsADirectoryError" in body
+
+    shutil.rmtree(in_the_way)
+    page.write_text(page.read_text(encoding="utf-8") + "\nDopo.\n", encoding="utf-8")
+    assert wait_until(lambda: b"Dopo." in get(port, "/chi-siamo/")[1])
+    assert server.builder.errors == []
+    assert all(thread.is_alive() for thread in server.threads)
+
+
+def save_like_jetbrains(path: Path, text: str) -> None:
+    """"Safe write": a temp file, the original renamed away, the temp renamed in, the old one
+    deleted. For a moment the file does not exist, and a build reading the folder may miss it."""
+    temp = path.with_name(path.name + "___jb_tmp___")
+    old = path.with_name(path.name + "___jb_old___")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(path, old)
+    time.sleep(0.002)  # the gap a busy disk leaves between the two renames
+    os.replace(temp, path)
+    old.unlink()
+
+
+def test_an_editor_saving_by_rename_during_builds_never_stops_the_preview(server) -> None:
+    site, port = server.builder.root, server.port
+    page = site / "content" / "pages" / "chi-siamo.md"
+    post = site / "content" / "posts" / "2024-06-10-focaccia.md"
+    texts = {path: path.read_text(encoding="utf-8") for path in (page, post)}
+    stop = time.monotonic() + 4
+    saves = 0
+
+    def storm() -> None:
+        nonlocal saves
+        while time.monotonic() < stop:
+            for path, text in texts.items():
+                save_like_jetbrains(path, text + f"\nVersione {saves}.\n")
+                saves += 1
+
+    writer = threading.Thread(target=storm)
+    writer.start()
+    while writer.is_alive():  # read pages while the builds race the saves
+        assert get(port, "/chi-siamo/")[0] in (200, 404)
+    writer.join()
+    save_like_jetbrains(page, texts[page] + "\nVersione finale.\n")
+    assert saves > 50
+    assert wait_until(lambda: b"Versione finale." in get(port, "/chi-siamo/")[1])
+    assert wait_until(lambda: server.builder.errors == [])
+    assert all(thread.is_alive() for thread in server.threads)
