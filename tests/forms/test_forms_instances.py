@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
 from forms_support import SECRET, Backend, FakeClock, SmtpServer, WsgiClient, free_port, rows
 from newsletter_support import SECRET_TEXT, write_shop
@@ -36,6 +37,8 @@ from process_support import (
 
 from storefront.config import load_config
 from storefront.forms import create_app
+from storefront.forms.backends import open_postgres
+from storefront.newsletter import operations
 
 pytestmark = pytest.mark.postgres_only
 
@@ -174,7 +177,13 @@ def test_a_newsletter_sent_by_two_instances_reaches_each_reader_once(
         env={**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT})
     assert imported.returncode == 0, imported.stderr
     senders = [newsletter_send(root) for root in machines]
-    outputs = [sender.communicate(timeout=240) for sender in senders]
+    try:
+        outputs = [sender.communicate(timeout=240) for sender in senders]
+    finally:  # a sender that hangs fails this test, not the next one (as a leaked process)
+        for sender in senders:
+            if sender.poll() is None:
+                sender.kill()
+                sender.communicate()
     # each sends its share; one that ends while the other still sends says so (exit status 1)
     assert {sender.returncode for sender in senders} <= {0, 1}, outputs
     assert all("sent" in out for out, _ in outputs), outputs
@@ -188,6 +197,61 @@ def test_a_newsletter_sent_by_two_instances_reaches_each_reader_once(
     progress = rows(machines[0], "SELECT claimed_by, COUNT(*) FROM outbox WHERE kind = 'issue'"
                                  " GROUP BY claimed_by")
     assert progress == [("", 300)]
+
+
+def test_a_sender_whose_last_mails_another_is_claiming_right_now_ends_at_once(
+    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race two senders started together run into: the other one is claiming the rest at
+    the very moment this one looks (on PostgreSQL those rows are skipped as locked and still
+    read as free). This one must neither spin nor sleep out the other's 300 s lease: it pauses
+    briefly, sees the rows claimed by a running sender, and ends saying they are left to it."""
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    write_shop(tmp_path, smtp_port=smtp_server.port)
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"r{n}@example.com,2025-01-01 10:00:00,double opt-in\n" for n in range(300))
+    assert sum(operations.import_file(tmp_path, readers, "readers.csv", "csv").values()) == 300
+    other = psycopg.connect(Backend.setting)  # not autocommit: its claim stays open
+    ending = threading.Lock()
+    committed: list[str] = []
+    slept: list[float] = []
+
+    def commit(by: str) -> None:
+        with ending:
+            if not committed:
+                other.commit()
+                committed.append(by)
+
+    def claim_the_rest(done: int, total: int) -> None:
+        if done == 1:  # the first batch (200 mails) is claimed and being sent: take the rest
+            other.execute("UPDATE outbox SET claimed_by = %s, locked_until = %s WHERE id IN"
+                          " (SELECT id FROM outbox WHERE kind = 'issue' AND claimed_by = ''"
+                          " AND sent_at IS NULL FOR UPDATE SKIP LOCKED)",
+                          (other_sender.name, time.time() + 300))
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        commit("the sender's pause")
+        time.sleep(min(seconds, 0.05))
+
+    with open_postgres(Backend.setting) as store, store.sender() as other_sender:
+        watchdog = threading.Timer(30, commit, ("the watchdog",))  # a sender that spins
+        watchdog.start()
+        try:
+            result = operations.send_issue(tmp_path, "marzo", rate=0, progress=claim_the_rest,
+                                           sleep=sleep)
+        finally:
+            watchdog.cancel()
+            commit("the test")
+            other.close()
+        assert committed == ["the sender's pause"] and max(slept) < 1, slept
+        assert (result.outcome.report.sent, result.outcome.progress.pending,
+                result.outcome.busy) == (200, 100, 100)
+    # the other sender ended without sending: its claims are taken over by the next send
+    again = operations.send_issue(tmp_path, "marzo", rate=0)
+    assert (again.outcome.report.sent, again.outcome.report.taken_over) == (100, 100)
+    per_reader = Counter(str(m["To"]) for m in smtp_server.sink.wait_for(300, timeout=30))
+    assert len(per_reader) == 300 and set(per_reader.values()) == {1}
 
 
 def test_forms_migrate_copies_a_sqlite_database(tmp_path: Path, smtp_server: SmtpServer) -> None:

@@ -169,6 +169,22 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
     return Claim(entries, taken, dead, int(busy))
 
 
+def claimed_elsewhere(conn: Connection, sender: Sender,
+                      scope: OutboxScope = OutboxScope()) -> int:
+    """Unsent entries of ``scope`` claimed, as of now, by other senders that are still running.
+
+    A claim's own ``busy`` count is taken inside its transaction and can miss rows another
+    claimer was taking at that very moment (on PostgreSQL those rows are skipped as locked and
+    still read as free): a sender deciding whether to wait asks again, after its batch.
+    """
+    scope_sql, scope_params = _scope(scope)
+    holders = conn.execute(
+        "SELECT claimed_by, COUNT(*) FROM outbox WHERE sent_at IS NULL AND "  # noqa: S608 - constant SQL
+        + scope_sql + " AND claimed_by NOT IN ('', ?) GROUP BY claimed_by",
+        (*scope_params, sender.name)).fetchall()
+    return sum(int(count) for name, count in holders if sender.alive(str(name)))
+
+
 def _scope(scope: OutboxScope) -> tuple[str, tuple[str | int, ...]]:
     """The condition selecting a scope's entries (its kinds, and its issue if it has one)."""
     sql = "kind IN (" + ", ".join("?" * len(scope.kinds)) + ")"
@@ -206,13 +222,22 @@ def mark_failed(conn: Connection, failures: list[tuple[OutboxEntry, str]], now: 
     )
 
 
-def next_due(conn: Connection, scope: OutboxScope = OutboxScope()) -> float | None:
-    """When the earliest unsent entry of ``scope`` may be tried (None when nothing is pending)."""
+def next_due(conn: Connection, scope: OutboxScope = OutboxScope(),
+             sender: Sender | None = None) -> float | None:
+    """When the earliest unsent entry of ``scope`` may be tried (None when nothing is pending).
+
+    Given ``sender``, entries other senders claim are left out: their lease is not when they
+    can be tried (they are taken over as soon as their sender stops, whatever the lease says).
+    """
     scope_sql, scope_params = _scope(scope)
+    mine: tuple[str, ...] = ()
+    if sender is not None:
+        scope_sql += " AND claimed_by IN ('', ?)"
+        mine = (sender.name,)
     row = conn.execute(
         "SELECT MIN(CASE WHEN next_attempt_at > locked_until THEN next_attempt_at"  # noqa: S608 - constant SQL
         " ELSE locked_until END) FROM outbox WHERE sent_at IS NULL AND " + scope_sql,
-        scope_params,
+        (*scope_params, *mine),
     ).fetchone()
     return None if row[0] is None else float(row[0])
 

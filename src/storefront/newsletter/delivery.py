@@ -44,6 +44,7 @@ from storefront.forms.outbox import (
     OutboxEntry,
     OutboxScope,
     SendPolicy,
+    claimed_elsewhere,
     deliver_outbox,
     next_due,
 )
@@ -125,6 +126,10 @@ class IssueComposer:
         return message
 
 
+#: Seconds to wait when rows looked free but another sender was claiming them at that moment.
+IDLE_PAUSE = 0.2
+
+
 class Pacer:
     """Keep to ``per_hour`` messages an hour, evenly spaced, across restarts.
 
@@ -189,11 +194,15 @@ def deliver_issue(
                                 policy=policy, base=retry_base, cap=retry_cap)
         _add(total, report)
         state = issue_progress(conn, issue.id)
-        if state.pending == 0 or report.busy >= state.pending or not wait_for_retries:
-            return SendOutcome(state, total, report.busy)
-        due = next_due(conn, scope)
+        busy = claimed_elsewhere(conn, sender, scope)  # now: the claim's count can be stale
+        total.busy = busy
+        if state.pending == 0 or busy >= state.pending or not wait_for_retries:
+            return SendOutcome(state, total, busy)
+        due = next_due(conn, scope, sender)
         if due is not None and due > clock():
             sleep(due - clock())
+        elif not (report.sent or report.skipped or report.refused or report.failed):
+            sleep(IDLE_PAUSE)  # free-looking rows another claimer is taking right now
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
