@@ -2,9 +2,10 @@
 
 ``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
 parallel) → site model → images (processed once, cached, parallel) → plan (every output) → check
-→ render (only what changed, parallel) → write (only what changed). A command-line build uses a session once; the preview keeps one alive,
-so parsed documents, output records and the worker processes stay in memory between saves. Each
-stage is a function of its own module; this one only wires them, one method per stage.
+→ render (only what changed, parallel) → write (only what changed). A command-line build uses a
+session once; the preview keeps one alive, so parsed documents, output records and the worker
+processes stay in memory between saves. Each stage is a function of its own module; this one only
+wires them, one method per stage.
 """
 
 from __future__ import annotations

@@ -8,11 +8,12 @@ syntax error or a runtime error inside a template is reported as
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from markupsafe import Markup, escape
@@ -32,7 +33,7 @@ from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
-from storefront.picture import PageImages, picture_html, rewrite_images
+from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_images
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
@@ -79,7 +80,8 @@ class Renderer:
             shared=self.shared, map_url=map_url(config.business), picture=self.picture,
             **(presentation or Presentation()).template_globals(),
         )
-        self.image = self.env.globals["image"]  # tracked: a page records the images it shows
+        # tracked: a page records the images it shows
+        self.image = cast("Callable[[str], ImageInfo | None]", self.env.globals["image"])
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
