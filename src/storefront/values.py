@@ -83,6 +83,9 @@ def date_from_filename(stem: str) -> tuple[datetime | None, str]:
         return None, stem
 
 
+CENTS = Decimal("0.01")
+
+
 def parse_price(text: str) -> Decimal:
     """A non-negative decimal amount such as 12.50 (no currency symbol, dot for decimals)."""
     value_text = text.strip()
@@ -96,7 +99,9 @@ def parse_price(text: str) -> Decimal:
     value = Decimal(value_text)
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(f'must have at most two decimals, got "{text}"')
-    return value
+    # always two decimals: 6.5 and 6.50 are one price, and equal Decimals must read the same
+    # (a long-lived build session takes a document that compares equal as unchanged)
+    return value.quantize(CENTS)
 
 
 #: GTIN-13 prefixes Google refuses: store-internal numbers (2, 02, 04) and coupons (05, 981-984, 99).

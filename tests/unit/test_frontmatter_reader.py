@@ -297,7 +297,7 @@ def test_sale_fields_category_and_images() -> None:
 
 def test_a_sale_price_not_below_the_price_is_an_error() -> None:
     assert errors_of("products", "a.md", "---\ntitle: A\nprice: 10\nsale_price: 10.00\n---\n") == [
-        "content/products/a.md:4: sale_price (10.00) must be lower than price (10)\n"
+        "content/products/a.md:4: sale_price (10.00) must be lower than price (10.00)\n"
         "  hint: remove sale_price when the offer is over, or set sale_until"
     ]
 

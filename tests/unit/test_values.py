@@ -85,12 +85,15 @@ def test_date_from_filename_without_a_valid_prefix_keeps_the_stem(stem: str) -> 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12.50", "12.50"), ("12.5", "12.5"), ("12", "12"), (" 7.00 ", "7.00"), ("0", "0"), ("0.99", "0.99")],
+    [("12.50", "12.50"), ("12.5", "12.50"), ("12", "12.00"), (" 7.00 ", "7.00"), ("0", "0.00"),
+     ("0.99", "0.99")],
 )
-def test_prices_stay_exact_decimals(text: str, expected: str) -> None:
+def test_prices_are_exact_decimals_with_two_places(text: str, expected: str) -> None:
+    """One price reads one way: 12.5 and 12.50 are the same value, and equal values must look
+    the same on every page (a preview session takes an equal document as unchanged)."""
     value = parse_price(text)
     assert isinstance(value, Decimal)
-    assert str(value) == expected  # same digits, same exponent: "12.50" is not 12.5
+    assert str(value) == expected
     assert value.as_tuple() == Decimal(expected).as_tuple()
 
 
