@@ -212,3 +212,25 @@ def test_focal_points(text: str, focus: str) -> None:
 def test_bad_focal_points(text: str) -> None:
     with pytest.raises(ValueError, match="must be a point"):
         parse_focus(text)
+
+
+def test_a_mail_image_is_the_plain_copy_as_an_absolute_url_no_wider_than_the_column() -> None:
+    """An issue's images: the largest JPEG copy (a mail program shows no AVIF), absolute, with a
+    width attribute (Outlook ignores CSS widths) capped by the column and by the photo; the tag
+    stays a tag whatever its attributes hold."""
+    from storefront.newsletter.mailtemplate import CONTENT_WIDTH, mail_body
+    from storefront.urls import UrlBuilder
+
+    urls = UrlBuilder.from_base_url("https://shop.example/")
+    small = ImageInfo("/assets/s.jpg", 40, 30, (Variant("/assets/s-40w.h.jpeg", 40, 30, "jpeg"),),
+                      "jpeg")
+    catalog = ImageCatalog({"/assets/a.jpg": INFO, "/assets/s.jpg": small})
+    html = mail_body('<p><img alt="A &amp; &lt;B&gt;" src="/assets/a.jpg"> '
+                     '<img alt="" src="/assets/s.jpg"> <img src="https://cdn.example/x.png">'
+                     ' <img width="90" src="/assets/s.jpg"></p>', urls, "marzo", catalog)
+    assert html == (
+        f'<p><img width="{CONTENT_WIDTH}" alt="A &amp; &lt;B&gt;" '
+        'src="https://shop.example/assets/a-1600w.h.jpeg"> '
+        '<img width="40" alt="" src="https://shop.example/assets/s-40w.h.jpeg"> '
+        f'<img width="{CONTENT_WIDTH}" src="https://cdn.example/x.png"> '
+        '<img width="90" src="https://shop.example/assets/s-40w.h.jpeg"></p>')

@@ -85,7 +85,8 @@ def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
     src = htmllib.unescape(found.group(1)) if found else ""
     local = src.startswith("/") and not src.startswith("//")
     if found and local:
-        shown = escape(urls.absolute(images.fallback_url(src)))
+        # str(): a Markup joined with the plain tag would escape the whole tag
+        shown = str(escape(urls.absolute(images.fallback_url(src))))
         tag = tag[:found.start(1)] + shown + tag[found.end(1):]
     if not _WIDTH.search(tag):
         info = images.info(src) if local else None
