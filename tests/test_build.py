@@ -232,5 +232,5 @@ def test_a_draft_with_a_missing_image_does_not_block_the_public_build(copy_site,
     assert run_cli("--root", site, "build").code == 0
     with_drafts = run_cli("--root", site, "build", "--drafts", "--output", tmp_path / "preview")
     assert with_drafts.code == 1
-    assert with_drafts.err.startswith("content/posts/2024-07-01-bozza.md:8: the link "
-                                      "/assets/forno.jpg leads to no page or file of the site\n")
+    assert with_drafts.err.startswith("content/posts/2024-07-01-bozza.md:8: the image "
+                                      "/assets/forno.jpg does not exist\n")

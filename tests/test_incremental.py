@@ -6,8 +6,9 @@ bundled with the default one; an image it links with url(); a favicon replacing 
 config (holiday closures too) and the build time (crossing the days a closure's notice appears,
 starts and ends) to a fixture site, and of what the shop's channels read: product tags (tag pages),
 brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
-``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap)
-and which page shows the shipping and returns policies (the products' structured data link to it).
+``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap),
+which page shows the shipping and returns policies (the products' structured data link to it),
+and photos (replaced, added, deleted, with or without the pages that show them).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -36,6 +37,8 @@ from storefront.errors import BuildFailed
 from storefront.output import MANIFEST
 from support import SITES, tree_bytes
 
+PHOTO_COLOURS = [(200, 40, 40), (40, 160, 60), (30, 60, 200), (220, 200, 40)]
+
 POSTS = "content/posts"
 WORDS = st.sampled_from(["pane", "forno", "lievito", "grano", "l'impasto", '"caldo"', "--", "..."])
 TEXT = st.lists(WORDS, min_size=1, max_size=8).map(" ".join)
@@ -57,9 +60,32 @@ def start_site(folder: Path) -> Path:
     (theme / "static" / "css" / "custom.css").write_text(".callout { color: #123 }\n",
                                                          encoding="utf-8")
     config = site / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n"
+                      "images: {widths: [24, 48], formats: [webp]}\n", encoding="utf-8")
     apply_closures(site, 7)  # all of them: every move of the clock crosses a closure's dates
+    write_photo(site, 0, 0, 60)
+    focaccia = site / POSTS / "2024-06-10-focaccia.md"
+    replace_in(focaccia, "---\n", "---\nimage: /assets/foto-0.jpg\nimage_alt: Foto\n")
+    with focaccia.open("a", encoding="utf-8") as handle:
+        handle.write("\n![Il forno](/assets/foto-0.jpg)\n")
     return site
+
+
+def write_photo(site: Path, index: int, colour: int, width: int) -> None:
+    """A small JPEG (with an EXIF orientation, so that it is turned) at /assets/foto-N.jpg."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, 40), PHOTO_COLOURS[colour % len(PHOTO_COLOURS)])
+    image.paste((250, 250, 250), (0, 0, width // 3, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = site / "content/assets" / f"foto-{index}.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, "JPEG", exif=exif.tobytes(), quality=80)
+
+
+def photo_files(site: Path) -> list[Path]:
+    return sorted((site / "content/assets").glob("foto-*.jpg"))
 
 
 THEME_YAML = "name: custom\nextends: default\nstylesheets: [css/custom.css]\n"
@@ -99,6 +125,7 @@ def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
         "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
         "static", "closures", "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
         "policies",
+        "replace_photo", "add_photo", "delete_photo",
     ]))
     return kind, (draw(st.integers(0, 50)), draw(TEXT), draw(TAGS), draw(st.integers(1, 28)))
 
@@ -209,6 +236,29 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
         apply_static(site, index, text)
     elif kind == "closures":
         apply_closures(site, index)
+    elif kind in ("replace_photo", "add_photo", "delete_photo"):
+        apply_photo(site, kind, index, day, pick)
+
+
+def apply_photo(site: Path, kind: str, index: int, day: int, pick: Path) -> None:
+    """Replace, add (shown by a post) or delete a photo; a deleted photo's references go too
+    unless ``index`` is odd (then the build must fail the same way each time)."""
+    existing = photo_files(site)
+    if kind == "replace_photo" and existing:
+        number = int(existing[index % len(existing)].stem.split("-")[1])
+        write_photo(site, number, day, 30 + day * 2)
+    elif kind == "add_photo" or not existing:
+        write_photo(site, index, day, 30 + day)
+        with pick.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n![Foto {index}](/assets/foto-{index}.jpg)\n")
+    else:
+        victim = existing[index % len(existing)]
+        victim.unlink()
+        if index % 2 == 0:
+            for post in posts(site):
+                text = post.read_text(encoding="utf-8")
+                lines = [line for line in text.split("\n") if f"/assets/{victim.name}" not in line]
+                post.write_text("\n".join(lines), encoding="utf-8")
 
 
 def apply_template(site: Path, index: int, text: str) -> None:

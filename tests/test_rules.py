@@ -105,7 +105,8 @@ def test_json_feed_rules_fail_on_a_broken_feed() -> None:
     (b"<g:identifier_exists>no</g:identifier_exists>", b"<g:gtin>8001234567890</g:gtin>",
      "is not a valid GTIN"),
     (b"<g:brand>Forno Rossi</g:brand>", b"", "missing g:brand"),
-    (b"<g:image_link>https://forno.example/assets/pagnotta.png</g:image_link>", b"", "missing g:image_link"),
+    (b"<g:image_link>https://forno.example/assets/pagnotta-16w.ba401a48c4.png</g:image_link>", b"",
+     "missing g:image_link"),
     (b"<g:max_transit_time>3</g:max_transit_time>", b"<g:max_transit_time>0</g:max_transit_time>",
      "min_transit_time is above the maximum"),
 ])

@@ -14,7 +14,15 @@ from markupsafe import escape
 
 from storefront.config import SiteConfig
 from storefront.documents import NewsletterIssue
-from storefront.feeds import FeedItem, absolute_links, feed_url, site_author, stable_id
+from storefront.feeds import (
+    FeedItem,
+    Photo,
+    absolute_links,
+    feed_url,
+    same_photo,
+    site_author,
+    stable_id,
+)
 from storefront.urls import UrlBuilder
 
 
@@ -27,8 +35,8 @@ def newsletter_feed_title(config: SiteConfig, strings: dict[str, str]) -> str:
     return f"{strings.get('nl_archive', 'Newsletter')} · {config.title}"
 
 
-def issue_items(issues: Sequence[NewsletterIssue], config: SiteConfig,
-                urls: UrlBuilder) -> tuple[FeedItem, ...]:
+def issue_items(issues: Sequence[NewsletterIssue], config: SiteConfig, urls: UrlBuilder,
+                photo: Photo = same_photo) -> tuple[FeedItem, ...]:
     """Entries for the sent issues (``issues`` newest first)."""
     full = config.feeds.content == "full"
     items = []
@@ -40,5 +48,6 @@ def issue_items(issues: Sequence[NewsletterIssue], config: SiteConfig,
             summary_html=str(escape(issue.summary)),
             content_html=absolute_links(str(issue.content_html), urls) if full else "",
             author=site_author(config),
-            image=urls.absolute(issue.image) if issue.image else "", image_alt=issue.image_alt))
+            image=urls.absolute(photo(issue.image)) if issue.image else "",
+            image_alt=issue.image_alt))
     return tuple(items)

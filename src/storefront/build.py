@@ -1,10 +1,11 @@
 """Build a site: the pipeline, one stage after another, with the cache between them.
 
 ``BuildSession.build`` runs: config → discover → (nothing changed? done) → parse (cached,
-parallel) → site model → plan (every output) → check → render (only what changed, parallel) →
-write (only what changed). A command-line build uses a session once; the preview keeps one alive,
-so parsed documents, output records and the worker processes stay in memory between saves. Each
-stage is a function of its own module; this one only wires them, one method per stage.
+parallel) → site model → images (processed once, cached, parallel) → plan (every output) → check
+→ render (only what changed, parallel) → write (only what changed). A command-line build uses a
+session once; the preview keeps one alive, so parsed documents, output records and the worker
+processes stay in memory between saves. Each stage is a function of its own module; this one only
+wires them, one method per stage.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from storefront.documents import Document
 from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
+from storefront.imagecache import ImageStore
+from storefront.images import ImageResult, ImageStage
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
@@ -94,9 +97,11 @@ class _Planned:
     channels: ChannelPlan  # feeds and redirects, with their own problems
     paths: tuple[str, ...]  # output path of each planned output
     identity: Callable[[str], str]  # what each template name resolves to
-    presentation: Presentation  # the answers of asset_url() and closures()
+    presentation: Presentation  # the answers of asset_url(), image() and closures()
     warnings: list[ContentError]
     left_out: tuple[str, ...]
+    images: ImageResult
+    config_text: str
 
 
 class BuildSession:
@@ -164,7 +169,7 @@ class BuildSession:
         self._moves[inputs.variant] = moved(before or now, now, self._moves.get(inputs.variant, {}))
         return self._report(started, memo, planned.parsed.parsed, rendered,
                             (report.written, report.unchanged, report.deleted), report.changed,
-                            self._notices(inputs.variant))
+                            self._notices(inputs.variant), planned.images.processed)
 
     # -- the stages ------------------------------------------------------------------------------
 
@@ -190,31 +195,55 @@ class BuildSession:
                        tuple(themes))
 
     def _plan(self, inputs: _Inputs) -> _Planned:
-        """Parse (what changed), build the site model and plan every output."""
+        """Parse (what changed), build the site model, process the images and plan every output."""
         config, urls = inputs.config, inputs.urls
+        self._checked = {}
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool, lambda done, total: self._stage("reading", done, total))
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
         model = build_model(local, config, urls, self.request.options, inputs.now)
+        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
+        assets = [s for s in inputs.sources if s.kind == "assets"]
+        images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
+                            lambda done, total: self._stage("images", done, total),
+                            ).run(assets, model.published(), config_text)
+        catalog = images.catalog
         strings = load_strings(inputs.chain, config.language)
-        site = site_fingerprint(config, strings, model.nav, self.request.options)
+        # head data shows share cards: the plan's memo holds while the images stay the same too
+        site = digest(site_fingerprint(config, strings, model.nav, self.request.options),
+                      catalog.fingerprint)
         if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
             self._plan_memo = (site, {})
-        tasks = Planner(model, config, urls, strings, self._plan_memo[1]).plan()
-        channels = plan_channels(model, config, urls, strings, inputs.now)
-        assets = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
+        tasks = Planner(model, config, urls, strings, self._plan_memo[1], catalog).plan()
+        channels = plan_channels(model, config, urls, strings, inputs.now, catalog.fallback_url)
+        static = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
                                   self.request.options.hashed_assets)
-        plan = plan_outputs(tasks, channels.outputs, channels.pages, urls, assets.outputs,
-                            [s for s in inputs.sources if s.kind == "assets"])
+        plan = plan_outputs(tasks, (*channels.outputs, *images.outputs), channels.pages, urls,
+                            static.outputs, [s for s in assets if s.path in images.copied])
         reasons = unpublished_reasons(local, model, inputs.now)
-        warnings = [*image_warnings(model), *channels.warnings]
-        presentation = Presentation.of(assets.names, urls, model.closures, config.effective_locale)
+        warnings = sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key)
+        presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
+                                       catalog)
         return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
-                        template_identity(make_environment(inputs.chain)), presentation, warnings,
-                        left_out_summary(reasons))
+                        template_identity(make_environment(inputs.chain)), presentation,
+                        [*warnings, *channels.warnings], left_out_summary(reasons), images,
+                        config_text)
+
+    def _held(self, output: Path) -> Callable[[str, str], bool]:
+        """``held(path, sha256)``: the output folder holds exactly these bytes at ``path`` (as its
+        manifest says; each file looked at once per build, the answer kept for the write)."""
+        manifest = read_manifest(output)
+
+        def held(path: str, sha256: str) -> bool:
+            known = self._checked.get((path, sha256))
+            if known is None:
+                known = self._checked[path, sha256] = unchanged_in(output, manifest, path, sha256)
+            return known
+
+        return held
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
@@ -223,10 +252,13 @@ class BuildSession:
         problems += check_aliases(planned.channels, plan.claims, urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
+        # every asset is a target, also a photo that could not be processed (reported as such)
+        known = plan.known | {urls.url(f"/assets/{s.asset_path}") for s in inputs.sources
+                              if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
-        problems += check_links(model.published(), LinkTargets(plan.known, reasons), urls)
-        config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
-        problems += check_config_links(config, config_text, plan.pages, urls)
+        problems += check_links(model.published(), LinkTargets(known, reasons), urls)
+        problems += planned.images.errors
+        problems += check_config_links(config, planned.config_text, plan.pages, urls)
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
                                       {d.source: d for d in planned.local})
         if self.request.options.strict:
@@ -244,7 +276,6 @@ class BuildSession:
             previous = self.cache.outputs(inputs.variant)
         self._previous = previous  # what save_outputs compares with
         manifest = read_manifest(inputs.output)
-        self._checked = {}
 
         def available(path: str, record: OutputRecord) -> bool:
             held = self._checked[path, record.sha256] = unchanged_in(
@@ -289,6 +320,10 @@ class BuildSession:
             elif output.kind == "data":
                 assert output.data is not None
                 items.append(WriteItem(path, output.sha256, len(output.data), data=output.data))
+            elif output.kind == "image":  # the build cache's own copy, checked: a link will do
+                assert output.file is not None
+                items.append(WriteItem(path, output.sha256, output.size, file=output.file,
+                                       link=True))
             else:
                 assert output.file is not None
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
@@ -300,13 +335,14 @@ class BuildSession:
 
     def _report(self, started: float, memo: BuildMemo, parsed: int, rendered: int,
                 written: tuple[int, int, int], changed: tuple[str, ...] = (),
-                notices: tuple[str, ...] = ()) -> BuildReport:
+                notices: tuple[str, ...] = (), images: int = 0) -> BuildReport:
         return BuildReport(
             pages=memo.pages, files=memo.files, written=written[0], unchanged=written[1],
             deleted=written[2], seconds=time.perf_counter() - started,
             next_change=memo.valid_until, warnings=memo.warnings, output=self.request.output_dir,
             left_out=memo.left_out, rendered=rendered, parsed=parsed,
-            cache_discarded=self._newly_discarded(), changed=changed, notices=notices)
+            cache_discarded=self._newly_discarded(), changed=changed, notices=notices,
+            images=images)
 
     def _notices(self, variant: str) -> tuple[str, ...]:
         """Advice for the owner: the aliases that moved documents still need."""

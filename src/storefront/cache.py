@@ -1,8 +1,9 @@
 """The persistent build cache: parsed documents, what each output was made from, rendered pages.
 
 A folder inside the site (``.storefront-cache/``, git-ignored; ``--cache-dir`` moves it, so CI can
-keep it between runs) holding one SQLite database and a folder of rendered pages named by their
-SHA-256. Stored as JSON and plain files, never pickle: loading a cache can never run code.
+keep it between runs) holding one SQLite database, a folder of rendered pages and one of processed
+images, both named by their SHA-256. Stored as JSON and plain files, never pickle: loading a cache
+can never run code.
 
 Nothing in it is trusted blindly: the database records the storefront version and code fingerprint
 that wrote it (another one is discarded whole); every row carries a checksum of its payload (a row
@@ -10,6 +11,10 @@ edited by hand is ignored); a page file is checked against its name before it is
 SQLite cannot read (truncated, overwritten) is deleted and started afresh. Output records are
 saved only by a build that succeeded, so a failed build never leaves anything that a later build
 would trust.
+
+Processed images (:mod:`storefront.imagecache`, in the same database and folder) are the
+exception to "another version, start afresh": re-encoding a shop's photos takes minutes, and
+their entries are keyed by what decides their bytes, not by storefront's code.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ __all__ = ["BuildCache", "OutputRecord", "StoredDocument", "remove_cache", "stor
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
+IMAGES = "images"  # processed image files by SHA-256 (storefront.imagecache)
 TEMPLATES = "templates"  # the Python code generated from templates (storefront.environment)
 FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
@@ -42,6 +48,8 @@ CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sh
 CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL,
+    used INTEGER NOT NULL);
 """
 
 
@@ -57,6 +65,7 @@ class BuildCache:
         self.discarded = 0  # entries found damaged or foreign and ignored, for the build report
         self.pages = folder / PAGES
         self._pages = str(self.pages)
+        self.images = folder / IMAGES
         self.db = self._open()
 
     # -- the database ----------------------------------------------------------------------------
@@ -82,6 +91,7 @@ class BuildCache:
             db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
                              "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
+            # processed images stay: their keys say what made them (see the module's docstring)
             shutil.rmtree(self.pages, ignore_errors=True)
             shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
         return db
@@ -89,11 +99,12 @@ class BuildCache:
     def _delete_database(self) -> None:
         for suffix in ("", "-wal", "-shm"):
             (self.folder / (DATABASE + suffix)).unlink(missing_ok=True)
-        shutil.rmtree(self.pages, ignore_errors=True)
-        shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+        for sub in (self.pages, self.images, self.folder / TEMPLATES):
+            shutil.rmtree(sub, ignore_errors=True)
 
-    def _recover(self) -> None:
-        """The database could not be read or written: start with an empty one."""
+    def recover(self) -> None:
+        """The database could not be read or written: start with an empty one (the image store,
+        :mod:`storefront.imagecache`, shares the database and calls this too)."""
         self.discarded += 1
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
@@ -115,7 +126,7 @@ class BuildCache:
             rows = self.db.execute(
                 "SELECT path, key, meta, html, summary, checksum FROM documents").fetchall()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
         found = {}
         for path, key, meta, html, summary, checksum in rows:
@@ -131,7 +142,7 @@ class BuildCache:
         try:
             return dict(self.db.execute("SELECT path, key FROM documents").fetchall())
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
 
     def document(self, path: str) -> StoredDocument | None:
@@ -140,7 +151,7 @@ class BuildCache:
             row = self.db.execute("SELECT key, meta, html, summary, checksum FROM documents "
                                   "WHERE path = ?", (path,)).fetchone()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return None
         if row is None:
             return None
@@ -162,7 +173,7 @@ class BuildCache:
         try:
             stored = [row[0] for row in self.db.execute("SELECT path FROM documents")]
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return
         gone = [(path,) for path in stored if path not in keep_set]
         if gone:
@@ -175,7 +186,7 @@ class BuildCache:
             rows = self.db.execute("SELECT path, payload, checksum FROM outputs WHERE variant = ?",
                                    (variant,)).fetchall()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return {}
         found = {}
         for path, payload, checksum in rows:
@@ -218,7 +229,7 @@ class BuildCache:
                 "SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1", (sha,)).fetchone() is None]
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return
         for sha in unused:
             Path(self.page_path(sha)).unlink(missing_ok=True)
@@ -229,7 +240,7 @@ class BuildCache:
             self.db.executemany(sql, rows)
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
 
     # -- the whole-build shortcut ----------------------------------------------------------------
 
@@ -239,7 +250,7 @@ class BuildCache:
             row = self.db.execute("SELECT payload, checksum FROM memos WHERE key = ?",
                                   (key,)).fetchone()
         except sqlite3.DatabaseError:
-            self._recover()
+            self.recover()
             return None
         if row is None:
             return None
@@ -276,7 +287,7 @@ def remove_cache(folder: Path) -> bool:
         path = folder / (DATABASE + suffix)
         found = found or path.exists()
         path.unlink(missing_ok=True)
-    for sub in (PAGES, TEMPLATES):
+    for sub in (PAGES, IMAGES, TEMPLATES):
         if (folder / sub).is_dir():
             shutil.rmtree(folder / sub)
             found = True
@@ -286,7 +297,8 @@ def remove_cache(folder: Path) -> bool:
 
 
 def store_page(folder: Path, data: bytes) -> str:
-    """Write a rendered page into the cache's page folder under its SHA-256; return the hash."""
+    """Write a rendered page (or a processed image) into a cache folder under its SHA-256;
+    return the hash."""
     sha = hashlib.sha256(data).hexdigest()
     target = folder / sha[:2] / sha
     try:

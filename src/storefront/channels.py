@@ -6,8 +6,8 @@ describes each file as an :class:`~storefront.outputs.Output`:
 
 * every RSS/Atom/JSON feed (the blog's, each tag's, the products', the newsletter archive's) and
   the merchant feed are ``feed`` outputs, made only when the build writes them and their
-  ``inputs`` (the documents they list, in order) or ``extra`` (what else their bytes depend on)
-  changed;
+  ``inputs`` (the documents they list, in order) or ``extra`` (what else their bytes depend on:
+  the title, and the URLs of the photos they show, which change with a photo's bytes) changed;
 * ``_redirects`` and the nginx map are ``data`` (cheap, made every build);
 * each alias that can hold a page gets a redirect page, a :class:`~storefront.plan.RenderTask`.
 
@@ -24,16 +24,18 @@ from datetime import datetime
 
 from storefront.archive import issue_items, newsletter_feed_title
 from storefront.config import SiteConfig
-from storefront.documents import Document, Post
+from storefront.documents import Document, Post, Product
 from storefront.errors import ContentError
 from storefront.feeds import (
     FeedChannel,
+    Photo,
     channel,
     feed_url,
     listed_products,
     post_items,
     product_items,
     render_json_feed,
+    same_photo,
 )
 from storefront.merchant import MERCHANT_FEED, check_products, render_merchant_feed, sale_dates
 from storefront.outputs import Output, data_output
@@ -65,15 +67,26 @@ class ChannelPlan:
 
 
 def _feeds(make: Callable[[], FeedChannel], page_url: str, title: str, source: str,
-           inputs: Sequence[Document], json: bool = False) -> list[Output]:
+           inputs: Sequence[Document], photo: Photo, json: bool = False) -> list[Output]:
     """The RSS and Atom (and JSON) feeds of the listing at ``page_url``, made from ``inputs``.
 
-    Their bytes depend on those documents (in that order), the config and the title.
+    Their bytes depend on those documents (in that order), the config, the title and the
+    photos they show.
     """
     sources = tuple(document.source for document in inputs)
+    extra = " ".join((title, *(photo(image) for document in inputs
+                               for image in _shown_images(document)[:1])))
     names = ("feed.xml", "atom.xml", "feed.json") if json else ("feed.xml", "atom.xml")
-    return [Output(feed_url(page_url, name), source, "feed", inputs=sources, extra=title,
+    return [Output(feed_url(page_url, name), source, "feed", inputs=sources, extra=extra,
                    make=_made(name, make)) for name in names]
+
+
+def _shown_images(document: Document) -> tuple[str, ...]:
+    """The images a feed entry or merchant listing may show of a document, first the main one."""
+    if isinstance(document, Product):
+        return document.images
+    image = getattr(document, "image", "")
+    return (image,) if image else ()
 
 
 def _made(name: str, make: Callable[[], FeedChannel]) -> Callable[[], bytes]:
@@ -88,43 +101,47 @@ def _made(name: str, make: Callable[[], FeedChannel]) -> Callable[[], bytes]:
 
 
 def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                  strings: dict[str, str], now: datetime) -> ChannelPlan:
-    """Every feed, the merchant feed (when enabled) and the redirects of the published site."""
+                  strings: dict[str, str], now: datetime, photo: Photo = same_photo) -> ChannelPlan:
+    """Every feed, the merchant feed (when enabled) and the redirects of the published site.
+
+    ``photo`` gives the URL of the copy of an image that feeds show (see :mod:`storefront.feeds`).
+    """
     home, count = urls.url("/"), config.feeds.items
     posts = model.posts
     outputs = _feeds(lambda: channel(config, urls, config.title, home,
-                                     post_items(posts, config, urls)),
-                     home, config.title, "the feeds", posts[:count], json=True)
+                                     post_items(posts, config, urls, photo)),
+                     home, config.title, "the feeds", posts[:count], photo, json=True)
     for tag_count in model.tags:
         tag, tagged = tag_count.tag, model.posts_by_tag.get(tag_count.tag.slug, ())
         if tagged:
             title = f"{config.title} · #{tag.name}"
-            outputs += _feeds(_tag_channel(config, urls, title, tag.url, tagged), tag.url, title,
-                              f'the feeds of tag "{tag.name}"', tagged[:count])
+            outputs += _feeds(_tag_channel(config, urls, title, tag.url, tagged, photo), tag.url,
+                              title, f'the feeds of tag "{tag.name}"', tagged[:count], photo)
     catalog = urls.url(config.permalinks.products)
     products_title = f"{config.title} · {strings.get('products', 'Products')}"
     products = model.products
     outputs += _feeds(lambda: channel(config, urls, products_title, catalog,
-                                      product_items(products, config, urls)),
+                                      product_items(products, config, urls, photo)),
                       catalog, products_title, "the products feed",
-                      listed_products(products, count))
+                      listed_products(products, count), photo)
     if config.newsletter.enabled or model.newsletter:
-        outputs += _archive_feeds(model, config, urls, strings)
+        outputs += _archive_feeds(model, config, urls, strings, photo)
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     recheck = None
     if config.feeds.merchant:
-        checked = check_products(products, now)
+        checked = check_products(products, now, photo)
         errors += checked.errors
         warnings += checked.warnings
         listed, recheck = checked.listed, checked.recheck
         # the build day shows in the dates of running sales: the feed is made again each day then
         day = " ".join(sale_dates(product, now) for product in listed).strip()
+        shown = " ".join(photo(image) for product in listed for image in product.images)
         outputs.append(Output(
             urls.url(MERCHANT_FEED), "the merchant feed", "feed",
-            inputs=tuple(product.source for product in listed), extra=day,
+            inputs=tuple(product.source for product in listed), extra=f"{day}\n{shown}",
             clock="day" if day else "",
-            make=lambda: render_merchant_feed(listed, config, urls, now)))
+            make=lambda: render_merchant_feed(listed, config, urls, now, photo)))
     redirects = collect_redirects(model.published(), urls.url(config.permalinks.faq))
     outputs.append(data_output(urls.url(REDIRECTS_FILE), "the redirects",
                                render_redirects_file(redirects)))
@@ -137,17 +154,18 @@ def plan_channels(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
 
 
 def _archive_feeds(model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                   strings: dict[str, str]) -> list[Output]:
+                   strings: dict[str, str], photo: Photo) -> list[Output]:
     """The feeds of the newsletter's sent issues, beside their archive page."""
     archive, title = urls.url(config.permalinks.newsletter), newsletter_feed_title(config, strings)
     issues = model.newsletter
-    return _feeds(lambda: channel(config, urls, title, archive, issue_items(issues, config, urls)),
-                  archive, title, "the newsletter archive", issues[: config.feeds.items])
+    return _feeds(lambda: channel(config, urls, title, archive,
+                                  issue_items(issues, config, urls, photo)),
+                  archive, title, "the newsletter archive", issues[: config.feeds.items], photo)
 
 
 def _tag_channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,
-                 posts: tuple[Post, ...]) -> Callable[[], FeedChannel]:
-    return lambda: channel(config, urls, title, page_url, post_items(posts, config, urls))
+                 posts: tuple[Post, ...], photo: Photo) -> Callable[[], FeedChannel]:
+    return lambda: channel(config, urls, title, page_url, post_items(posts, config, urls, photo))
 
 
 def _redirect_page(redirect: Redirect, page_url: str, urls: UrlBuilder) -> RenderTask:

@@ -110,15 +110,28 @@ def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
         errors.append(error_at(source, line, f"the link {written} leads to a page that {reason}",
                                "publish that page first, or remove the link for now"))
         return
-    errors.append(error_at(source, line, f"the link {written} leads to no page or file of the site",
-                           _link_hint(resolved, targets.known, urls)))
+    what = (f"the image {written} does not exist" if _is_image(written)
+            else f"the link {written} leads to no page or file of the site")
+    errors.append(error_at(source, line, what, _link_hint(resolved, targets.known, urls)))
+
+
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".heif", ".gif",
+                     ".svg", ".tif", ".tiff", ".bmp")
+
+
+def _is_image(target: str) -> bool:
+    return target.lower().endswith(_IMAGE_EXTENSIONS)
+
+
+_GENERATED = re.compile(r"-(?:\d+w|card)\.[0-9a-f]{10}\.\w+$")  # resized copies, share cards
 
 
 def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
     """Suggest the nearest URL of the same kind (a file for a file, a page for a page)."""
     assets = urls.url("assets/")
     is_file = target.startswith(assets)
-    candidates = sorted(u for u in known if u.startswith(assets) == is_file)
+    candidates = sorted(u for u in known if u.startswith(assets) == is_file
+                        and not _GENERATED.search(u))
     if target + "/" in known:
         return f"did you mean {target}/ (with the final slash)?"
     close = difflib.get_close_matches(target, candidates, 1, 0.6)

@@ -183,7 +183,7 @@ def print_report(report: BuildReport) -> None:
     print(f"built {report.pages} pages ({report.files} files) into {report.output}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.deleted} deleted "
           f"in {report.seconds:.2f} s ({report.rendered} pages rendered, {report.parsed} files "
-          "parsed, the rest unchanged)")
+          f"parsed, {report.images} images processed, the rest unchanged)")
     if report.cache_discarded:
         print(f"note: {report.cache_discarded} damaged or outdated cache entries were ignored "
               "and rebuilt", file=sys.stderr)

@@ -18,6 +18,7 @@ import yaml
 
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
+from storefront.imageconfig import ImageSettings
 from storefront.policyconfig import Returns, Shipping, check_policies
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
@@ -197,6 +198,9 @@ class SiteConfig:
     returns: Returns | None = field(default=None, metadata=field_doc("shop-wide returns policy"))
     newsletter: NewsletterSettings = field(
         default_factory=NewsletterSettings, metadata=field_doc("the newsletter (mailing list)")
+    )
+    images: ImageSettings = field(
+        default_factory=ImageSettings, metadata=field_doc("how photos are resized and encoded")
     )
 
     @property

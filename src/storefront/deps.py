@@ -43,6 +43,8 @@ _CLOCK_ORDER = {"": 0, "year": 1, "day": 2, "moment": 3}
 # The fields of a document that only its own page shows; everything else is its "card". (A
 # document's old addresses matter to its feeds' ids and the redirects, never to a listing.)
 BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases"})
+# The fields that hold the owner's HTML (which a page may rewrite as it shows it: its images)
+HTML_FIELDS = frozenset({"content_html", "summary_html", "answer_html"})
 
 
 @dataclass(frozen=True)
@@ -138,13 +140,18 @@ def deferred(document: D) -> D:
     return dataclasses.replace(document, **bodies)
 
 
+HtmlFilter = Callable[[Any], Any]
+
+
 class DocumentView:
-    """A document as templates see it: every attribute read is recorded as card or full."""
+    """A document as templates see it: every attribute read is recorded as card or full, and
+    its HTML passes through ``html`` (the page's image rewriting) when one is given."""
 
-    __slots__ = ("_document",)
+    __slots__ = ("_document", "_html")
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, html: HtmlFilter | None = None) -> None:
         object.__setattr__(self, "_document", document)
+        object.__setattr__(self, "_html", html)
 
     def __getattr__(self, name: str) -> Any:
         document = self._document
@@ -155,6 +162,8 @@ class DocumentView:
         if isinstance(value, DeferredBody):
             assert _body_loader is not None, "a deferred body without a loader"
             value = _body_loader(document.source, name)
+        if self._html is not None and name in HTML_FIELDS:
+            return self._html(value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -175,7 +184,7 @@ class DocumentView:
 _DOCUMENT_TYPES: tuple[type, ...] = ()
 
 
-def as_views(value: Any) -> Any:
+def as_views(value: Any, html: HtmlFilter | None = None) -> Any:
     """``value`` with every document in it (also inside tuples and dataclasses) wrapped."""
     global _DOCUMENT_TYPES
     if not _DOCUMENT_TYPES:
@@ -183,15 +192,15 @@ def as_views(value: Any) -> Any:
 
         _DOCUMENT_TYPES = DOCUMENT_TYPES
     if isinstance(value, _DOCUMENT_TYPES):
-        return DocumentView(cast(Document, value))
+        return DocumentView(cast(Document, value), html)
     if isinstance(value, tuple):
-        return tuple(as_views(item) for item in value)
+        return tuple(as_views(item, html) for item in value)
     if isinstance(value, list):
-        return [as_views(item) for item in value]
+        return [as_views(item, html) for item in value]
     if isinstance(value, dict):
-        return {key: as_views(item) for key, item in value.items()}
+        return {key: as_views(item, html) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and _holds_documents(value):
-        return dataclasses.replace(value, **{f.name: as_views(getattr(value, f.name))
+        return dataclasses.replace(value, **{f.name: as_views(getattr(value, f.name), html)
                                              for f in dataclasses.fields(value) if f.init})
     return value
 

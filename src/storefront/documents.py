@@ -65,6 +65,7 @@ class Post:
     noindex: bool = False
     aliases: tuple[str, ...] = ()  # old addresses (site paths) that redirect here
     scheduled: bool = False  # set by the site model: dated after the build time
+    image_focus: str = ""  # "X% Y%": the focal point of the share card ("" = the centre)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Product:
     aliases: tuple[str, ...] = ()
     pinned: bool = False
     sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
+    image_focus: str = ""
 
     @property
     def available(self) -> bool:
@@ -153,6 +155,7 @@ class Page:
     noindex: bool | None = None  # None: the default (true for the forms' success pages)
     aliases: tuple[str, ...] = ()
     policies: bool = False  # shows the shop's shipping and returns policies
+    image_focus: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,16 @@ Pure: models in, bytes out. Every feed is first described as a :class:`FeedChann
   post does not show it twice in a reader.
 - ``feeds.content: summary`` in storefront.yaml leaves the full text out; ``feeds.items`` is the
   number of entries.
+- An entry's photo is the plain copy the image stage made for feeds and mail (``photo``: the
+  largest JPEG or PNG copy, see :meth:`storefront.picture.ImageCatalog.fallback_url`), not the
+  full-size original: readers and mail programs take one plain image.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +39,12 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 #: ``g:`` attributes of one item: a name with a text, or with sub-attributes (``g:shipping``).
 GAttributes = tuple[tuple[str, "str | tuple[tuple[str, str], ...]"], ...]
+#: The site URL of the copy of an image that feeds show (the image's own URL when there is none).
+Photo = Callable[[str], str]
+
+
+def same_photo(url: str) -> str:
+    return url
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,8 @@ def channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,
         author=site_author(config), items=chosen, updated=latest, email=config.business.email)
 
 
-def post_items(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder) -> tuple[FeedItem, ...]:
+def post_items(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
+               photo: Photo = same_photo) -> tuple[FeedItem, ...]:
     """Entries for posts (given newest first)."""
     full = config.feeds.content == "full"
     return tuple(
@@ -137,7 +147,7 @@ def post_items(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder) -> t
             content_html=absolute_links(str(post.content_html), urls) if full else "",
             author=post.author or site_author(config),
             categories=tuple(tag.name for tag in post.tags),
-            image=urls.absolute(post.image) if post.image else "", image_alt=post.image_alt)
+            image=urls.absolute(photo(post.image)) if post.image else "", image_alt=post.image_alt)
         for post in posts[: config.feeds.items])
 
 
@@ -149,8 +159,8 @@ def listed_products(products: Iterable[Product], count: int) -> tuple[Product, .
     return tuple(dated[:count])
 
 
-def product_items(products: Iterable[Product], config: SiteConfig,
-                  urls: UrlBuilder) -> tuple[FeedItem, ...]:
+def product_items(products: Iterable[Product], config: SiteConfig, urls: UrlBuilder,
+                  photo: Photo = same_photo) -> tuple[FeedItem, ...]:
     """Entries for new and changed products: those with a ``date``, latest change first.
 
     Each entry shows the photo and the price (the struck-through one during a sale) above the
@@ -161,7 +171,7 @@ def product_items(products: Iterable[Product], config: SiteConfig,
     items = []
     for product in listed_products(products, config.feeds.items):
         assert product.date is not None
-        image = urls.absolute(product.images[0]) if product.images else ""
+        image = urls.absolute(photo(product.images[0])) if product.images else ""
         alt = product.image_alt or product.title
         head = f'<p><img src="{escape(image)}" alt="{escape(alt)}"></p>' if image else ""
         shown = f"<strong>{escape(price(product.current_price, product.currency))}</strong>"

@@ -153,8 +153,12 @@ class Fingerprinter:
     def __init__(self, site: str, documents: Iterable[Document],
                  parsed: Mapping[str, tuple[str, str]], base_path: str,
                  template_identity: Callable[[str], str],
-                 calls: Mapping[str, Callable[[str], Any]], now: datetime) -> None:
+                 calls: Mapping[str, Callable[[str], Any]], now: datetime,
+                 answers: str = "") -> None:
         self.site = site
+        # a digest of everything the tracked calls can answer (the images): when it is the same
+        # as last build's, no call's answer changed
+        self.answers = answers
         self.documents = {document.source: document for document in documents}
         self.parsed = parsed
         self.base_path = base_path

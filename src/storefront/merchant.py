@@ -7,7 +7,10 @@ characters, identifiers (``gtin``/``mpn``) or ``identifier_exists: no``, and shi
 shop-wide ``shipping:`` policy. The feed is written only with ``feeds: {merchant: true}``.
 
 A product the specification would refuse is left out, with a warning that says what to add: one
-without a photo (``image_link`` is required), a preorder without ``availability_date``.
+without a photo (``image_link`` is required), a preorder without ``availability_date``. The
+photos linked are the plain copies the image stage made (``photo``: the largest JPEG or PNG
+copy, at most 1600 pixels wide by default, without metadata), so an iPhone's HEIC photo is
+listed as a JPEG.
 Discontinued products are left out silently: they are no longer for sale.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 from storefront.config import SiteConfig
 from storefront.documents import Product, field_line
 from storefront.errors import ContentError, error_at
-from storefront.feeds import EPOCH, GAttributes
+from storefront.feeds import EPOCH, GAttributes, Photo, same_photo
 from storefront.markdown import plain_text
 from storefront.urls import UrlBuilder
 
@@ -51,7 +54,8 @@ def merchant_id(product: Product) -> str:
     return product.sku or product.slug
 
 
-def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
+def check_products(products: Iterable[Product], now: datetime,
+                   photo: Photo = same_photo) -> MerchantCheck:
     """Decide what the feed lists; an id that is too long or used twice is an error."""
     listed: list[Product] = []
     warnings: list[ContentError] = []
@@ -73,7 +77,7 @@ def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
         owners.setdefault(item_id, product.source)
         if product.availability == "discontinued":
             continue
-        if not photos(product):
+        if not photos(product, photo):
             warnings.append(error_at(product.source, field_line(product, "images"),
                                      "left out of the merchant feed: Google needs a photo of the "
                                      "product (JPEG, PNG, GIF, WebP, BMP or TIFF)",
@@ -97,14 +101,15 @@ def check_products(products: Iterable[Product], now: datetime) -> MerchantCheck:
     return MerchantCheck(tuple(listed), tuple(warnings), tuple(errors), min(dates, default=None))
 
 
-def photos(product: Product) -> list[str]:
-    """The product's images in a format Merchant Center reads (an address without a file
-    extension, as image services use, is taken as it is)."""
+def photos(product: Product, photo: Photo = same_photo) -> list[str]:
+    """The site URLs of the product's photos as the feed links them (see ``photo``), those in
+    a format Merchant Center reads (an address without a file extension, as image services use,
+    is taken as it is)."""
     def readable(image: str) -> bool:
         name = image.split("?", 1)[0].rsplit("/", 1)[-1].lower()
         return "." not in name or name.endswith(IMAGE_SUFFIXES)
 
-    return [image for image in product.images if readable(image)]
+    return [shown for shown in map(photo, product.images) if readable(shown)]
 
 
 def google_date(moment: datetime) -> str:
@@ -124,9 +129,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def item_attributes(product: Product, config: SiteConfig, urls: UrlBuilder,
-                    now: datetime) -> GAttributes:
+                    now: datetime, photo: Photo = same_photo) -> GAttributes:
     """The ``g:`` attributes of one listed product, in the specification's order."""
-    images = [urls.absolute(image) for image in photos(product)]
+    images = [urls.absolute(image) for image in photos(product, photo)]
     attributes: list[tuple[str, Any]] = [
         ("id", merchant_id(product)),
         ("title", _cut(product.title, MAX_TITLE)),
@@ -203,7 +208,7 @@ def shipping_attributes(product: Product, config: SiteConfig) -> GAttributes:
 
 
 def render_merchant_feed(products: Sequence[Product], config: SiteConfig, urls: UrlBuilder,
-                         now: datetime) -> bytes:
+                         now: datetime, photo: Photo = same_photo) -> bytes:
     """The feed of the listed products (see :func:`check_products`), in catalogue order."""
     from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
@@ -222,7 +227,7 @@ def render_merchant_feed(products: Sequence[Product], config: SiteConfig, urls: 
     feed.lastBuildDate(max(changes, default=EPOCH))  # type: ignore[type-var]
     for product in reversed(products):  # feedgen prepends
         entry = feed.add_entry()
-        attributes = item_attributes(product, config, urls, now)
+        attributes = item_attributes(product, config, urls, now, photo)
         core = dict(attributes)  # the RSS 2.0 elements Merchant Center reads these three from
         entry.title(core["title"])
         entry.link(href=core["link"])

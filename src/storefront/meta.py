@@ -18,6 +18,7 @@ from storefront.values import (
     parse_alias,
     parse_currency,
     parse_datetime,
+    parse_focus,
     parse_gtin,
     parse_link,
     parse_price,
@@ -28,6 +29,7 @@ from storefront.values import (
 _DATE = {"parse": parse_datetime}
 _SLUG = {"parse": parse_slug}
 _LINK = {"parse": parse_link}
+_FOCUS = field_doc("focal point of the share card", parse=parse_focus)
 _ALIASES = {"parse": parse_alias, "hint": "list the page's old addresses, like [/blog/vecchio-titolo/]"}
 
 
@@ -64,6 +66,7 @@ class PostMeta:
     author: str = field(default="", metadata=field_doc("author name (default: site author)"))
     image: str | None = field(default=None, metadata=field_doc("cover / share image", **_LINK))
     image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
+    image_focus: str = field(default="", metadata=_FOCUS)
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
     expires: datetime | None = field(default=None, metadata=field_doc("unpublished after", **_DATE))
@@ -90,6 +93,7 @@ class ProductMeta:
     availability: Availability = field(default="in_stock", metadata=field_doc("stock status"))
     images: tuple[str, ...] = field(default=(), metadata=field_doc("list of images", **_LINK))
     image_alt: str = field(default="", metadata=field_doc("text alternative of the images"))
+    image_focus: str = field(default="", metadata=_FOCUS)
     sale_price: Decimal | None = field(
         default=None, metadata=field_doc("discounted price", parse=parse_price)
     )
@@ -167,6 +171,7 @@ class PageMeta:
     description: str = field(default="", metadata=field_doc("search/share description"))
     form: str | None = field(default=None, metadata=field_doc("a form from storefront.yaml"))
     image: str | None = field(default=None, metadata=field_doc("share image", **_LINK))
+    image_focus: str = field(default="", metadata=_FOCUS)
     noindex: bool | None = field(default=None, metadata=_noindex(
         "default false, true for the forms' success pages"))
     aliases: tuple[str, ...] = field(default=(), metadata=_aliases())

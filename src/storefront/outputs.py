@@ -5,9 +5,11 @@ file, or a description such as "the feeds") and how it is produced: a page rende
 :class:`~storefront.plan.RenderTask`, a feed made from documents (planned by
 :mod:`storefront.channels`, made only when its inputs changed), a small generated file (sitemap,
 robots.txt, the redirects, the theme's minified and bundled stylesheets and scripts:
-:mod:`storefront.bundle`) or a file copied as it is (the theme's other static files, assets;
-streamed, never held in memory). URL collisions and link targets are checked against this plan,
-and the later stages render and write only what it lists.
+:mod:`storefront.bundle`), a file copied as it is (the theme's other static files, assets;
+streamed, never held in memory) or an image the image stage made (:mod:`storefront.images`: a
+photo without its metadata, its resized copies, its share card), copied from the build cache.
+URL collisions and link targets are checked against this plan, and the later stages render and
+write only what it lists.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from storefront.seo import SitemapEntry, render_robots, render_sitemap
 from storefront.sources import SourceFile
 from storefront.urls import UnsafePath, UrlBuilder
 
-Kind = Literal["page", "feed", "data", "file"]
+Kind = Literal["page", "feed", "data", "file", "image"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,9 @@ class Output:
     source: str  # who claims the URL: a content file or a description
     kind: Kind
     task: int = -1  # page: index into the plan's tasks
-    file: Path | None = None  # file: copied from here
-    sha256: str = ""  # file, data: the hash of the bytes
+    file: Path | None = None  # file, image: copied from here (an image: from the build cache)
+    sha256: str = ""  # file, data, image: the hash of the bytes
+    size: int = -1  # image: the size of the bytes
     data: bytes | None = None  # data: the bytes
     make: Callable[[], bytes] | None = field(default=None, compare=False)  # feed: makes the bytes
     inputs: tuple[str, ...] = ()  # feed: the documents it is made from (full content), in order
@@ -71,7 +74,8 @@ def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
                  redirect_pages: Sequence[RenderTask], urls: UrlBuilder, static: Sequence[StaticOutput],
                  assets: list[SourceFile]) -> OutputPlan:
     """All outputs of a build: pages, the ``generated`` files (feeds, redirects: see
-    :mod:`storefront.channels`), sitemap, robots, theme static files, assets and redirect pages."""
+    :mod:`storefront.channels`; images: see :mod:`storefront.images`), sitemap, robots, theme
+    static files, the ``assets`` copied as they are and redirect pages."""
     outputs = [Output(task.url, task.source, "page", task=index) for index, task in enumerate(tasks)]
     outputs += generated
     entries = [SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)

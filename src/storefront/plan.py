@@ -18,6 +18,7 @@ from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
 from storefront.feeds import FeedLink, feed_links
 from storefront.markdown import plain_summary
+from storefront.picture import ImageCatalog
 from storefront.seo import (
     PageMeta,
     breadcrumbs_jsonld,
@@ -92,8 +93,10 @@ class Planner:
     """Collect the pages of a site and the metadata each one advertises."""
 
     def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None) -> None:
+                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None,
+                 images: ImageCatalog | None = None) -> None:
         self.model = model
+        self.images = images if images is not None else ImageCatalog()
         self.config = config
         self.urls = urls
         self.strings = strings
@@ -103,9 +106,18 @@ class Planner:
         # keeps it while those stay the same)
         self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
 
-    def meta(self, title: str, url: str, description: str = "", **extra: Any) -> PageMeta:
+    def meta(self, title: str, url: str, description: str = "", focus: str = "",
+             **extra: Any) -> PageMeta:
+        """Head data of a page; its share image is the card cut from ``image`` around ``focus``
+        (or from the site's ``image``), with its size, when storefront made one."""
         full_title = title if title == self.config.title else f"{title} · {self.config.title}"
-        image = extra.pop("image", "") or (self.urls.url(self.config.image) if self.config.image else "")
+        image = extra.pop("image", "")
+        if not image and self.config.image:
+            image, focus = self.urls.url(self.config.image), ""
+        card = self.images.card(image, focus) if image else None
+        if card is not None:
+            image = card.url
+            extra.update(image_width=card.width, image_height=card.height)
         return PageMeta(
             title=full_title, description=description or self.config.description, url=url,
             canonical=self.urls.absolute(url), image=self.urls.absolute(image) if image else "",
@@ -174,8 +186,8 @@ class Planner:
              (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
              (post.title, post.url)], self.urls)
         return self.meta(
-            post.title, post.url, post.description, og_type="article", image=post.image,
-            image_alt=post.image_alt or post.title,
+            post.title, post.url, post.description, post.image_focus, og_type="article",
+            image=post.image, image_alt=post.image_alt or post.title,
             jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
             published=post.date, modified=post.updated, noindex=post.noindex,
             tags=tuple(tag.name for tag in post.tags),
@@ -231,7 +243,7 @@ class Planner:
         if product.category is not None:
             steps.append((product.category.name, product.category.url))
         return self.meta(
-            product.title, product.url, description, og_type="product",
+            product.title, product.url, description, product.image_focus, og_type="product",
             image=product.images[0] if product.images else "",
             image_alt=product.image_alt or product.title,
             jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link)),
@@ -260,7 +272,8 @@ class Planner:
         description = page.description or plain_summary(str(page.content_html))
         success_pages = {self.urls.url(form.success_page) for form in self.config.forms.values()}
         noindex = page.noindex if page.noindex is not None else page.url in success_pages
-        meta = self.meta(page.title, page.url, description, image=page.image, noindex=noindex,
+        meta = self.meta(page.title, page.url, description, page.image_focus, image=page.image,
+                         noindex=noindex,
                          jsonld=(self._trail((page.title, page.url)),))
         self.add(page.url, page.template, meta, page.source, doc=page)
 

@@ -1,12 +1,15 @@
-"""What templates get besides the page context: asset URLs, the map link, holiday closures.
+"""What templates get besides the page context: asset URLs, images, the map link, closures.
 
 Stage 6, pure. A :class:`Presentation` is made once per build in the parent process (and pickled
 to the workers): the URL of every theme static file by its logical name (see
-:mod:`storefront.bundle`) and the holiday closures on view as of the build time, their dates
-already written for the site's locale. Templates reach them through tracked calls,
-``asset_url('css/site.css')`` and ``closures()``, so a page records the answers it used and is
+:mod:`storefront.bundle`), the image catalog (what the image stage made of every image a page
+shows: :mod:`storefront.picture`) and the holiday closures on view as of the build time, their
+dates already written for the site's locale. Templates reach them through tracked calls,
+``asset_url('css/site.css')``, ``image('/assets/foto.jpg')`` (also behind ``picture()`` and the
+images of Markdown text) and ``closures()``, so a page records the answers it used and is
 rendered again exactly when one of them changes: a stylesheet edit gives ``site.css`` a new name,
-the clock crossing the day a closure's notice appears, starts or ends changes ``closures()``.
+a replaced photo gives its copies new names, the clock crossing the day a closure's notice
+appears, starts or ends changes ``closures()``.
 ``map_url`` (the "open the map" link, to the owner's choice of map, never an embed) depends only
 on the config.
 """
@@ -14,7 +17,7 @@ on the config.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -22,23 +25,25 @@ from urllib.parse import quote, urlencode
 from storefront.config import Business
 from storefront.deps import tracked
 from storefront.hours import ClosureNotice
+from storefront.picture import ImageCatalog
 from storefront.urls import UrlBuilder
 
 
 @dataclass(frozen=True)
 class Presentation:
-    """The build-wide answers behind ``asset_url(name)`` and ``closures()``."""
+    """The build-wide answers behind ``asset_url(name)``, ``image(path)`` and ``closures()``."""
 
     assets: tuple[tuple[str, str], ...] = ()  # (logical name, site URL), sorted
     closures: tuple[ClosureNotice, ...] = ()
+    images: ImageCatalog = field(default_factory=ImageCatalog)
 
     @classmethod
     def of(cls, names: Mapping[str, str], urls: UrlBuilder, closures: tuple[ClosureNotice, ...],
-           locale: str) -> Presentation:
+           locale: str, images: ImageCatalog | None = None) -> Presentation:
         """``names`` maps logical names to output names below ``static/``."""
         assets = tuple(sorted((name, urls.url("/static/" + output)) for name, output in names.items()))
         shown = tuple(replace(c, dates=closure_dates(c.start, c.until, locale)) for c in closures)
-        return cls(assets, shown)
+        return cls(assets, shown, images if images is not None else ImageCatalog())
 
     def asset(self, name: str) -> str | None:
         """The URL of a theme static file, or None when the theme has no such file."""
@@ -46,10 +51,12 @@ class Presentation:
 
     def answers(self) -> dict[str, Callable[[str], Any]]:
         """The current answer of each tracked call, by name (what fingerprints compare)."""
-        return {"asset_url": self.asset, "closures": lambda _argument: self.closures}
+        return {"asset_url": self.asset, "closures": lambda _argument: self.closures,
+                "image": self.images.info}
 
     def template_globals(self) -> dict[str, Callable[..., Any]]:
-        """``asset_url`` and ``closures`` for templates; each call is recorded for the page."""
+        """``asset_url``, ``image`` and ``closures`` for templates; each call is recorded for the
+        page."""
         assets = dict(self.assets)
 
         def asset_url(name: str) -> str:
@@ -62,7 +69,8 @@ class Presentation:
             return found
 
         closures = tracked("closures", lambda _argument: self.closures)
-        return {"asset_url": tracked("asset_url", asset_url), "closures": lambda: closures("")}
+        return {"asset_url": tracked("asset_url", asset_url), "closures": lambda: closures(""),
+                "image": tracked("image", self.images.info)}
 
 
 def closure_dates(start: date, until: date, locale: str) -> str:

@@ -126,7 +126,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
-                meta.noindex, meta.aliases, meta.policies)
+                meta.noindex, meta.aliases, meta.policies, meta.image_focus)
 
 
 def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary_line: int) -> None:
@@ -203,6 +203,7 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
         lines=lines, noindex=meta.noindex, aliases=meta.aliases,
+        image_focus=meta.image_focus,
     )
 
 
@@ -259,6 +260,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         updated=localize(meta.updated, zone) if meta.updated else None,
         availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
+        image_focus=meta.image_focus,
     )
 
 

@@ -8,14 +8,15 @@ syntax error or a runtime error inside a template is reported as
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from storefront.config import SiteConfig
 from storefront.deps import (
@@ -32,6 +33,7 @@ from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
+from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_images
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
@@ -56,6 +58,8 @@ class Renderer:
                  pages: frozenset[str] = frozenset(), compiled: Path | None = None,
                  theme_key: str = "", presentation: Presentation | None = None) -> None:
         self.chain = chain
+        self.sizes = config.images.sizes
+        self.page_images = PageImages()  # the images of the page being rendered, counted
         self.nav = nav
         self.home = urls.url("/")
         # one environment per theme state: compiled templates survive between a session's builds
@@ -73,9 +77,11 @@ class Renderer:
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
             build_time=TrackedNow.of(build_time), lang=config.language,
             page_exists=tracked("page_exists", page_exists_in(pages, urls)),
-            shared=self.shared, map_url=map_url(config.business),
+            shared=self.shared, map_url=map_url(config.business), picture=self.picture,
             **(presentation or Presentation()).template_globals(),
         )
+        # tracked: a page records the images it shows
+        self.image = cast("Callable[[str], ImageInfo | None]", self.env.globals["image"])
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
@@ -115,11 +121,33 @@ class Renderer:
             outer.add(found[1])
         return found[0]
 
+    def picture(self, path: str, alt: str = "", sizes: str = "100vw", max_width: int | None = None,
+                class_: str = "", eager: bool | None = None) -> Markup:
+        """``<picture>`` markup for a site image (a plain ``<img>`` for one without copies).
+
+        ``sizes`` says how wide the image shows (the browser picks the copy from it),
+        ``max_width`` leaves out larger copies (cards, thumbnails). The first image of a page is
+        fetched at once and first, the others lazily (see :mod:`storefront.picture`); ``eager``
+        overrides that rule for one image.
+        """
+        first = self.page_images.next_is_first()
+        info = self.image(path) if path else None
+        attributes = f' class="{escape(class_)}"' if class_ else ""
+        return Markup(picture_html(  # noqa: S704 - built from escaped values
+            info, str(path), str(escape(alt)), sizes, first if eager is None else eager, max_width,
+            attributes))
+
+    def _rewrite(self, html: Any) -> Markup:
+        """The owner's HTML with its images as ``<picture>`` (see :mod:`storefront.picture`)."""
+        return rewrite_images(str(html), self.image, self.sizes, self.page_images)
+
     def render(self, task: RenderTask) -> tuple[bytes, DependencyRecord]:
         """Render one page and record what it read. Raise :class:`BuildFailed` on failure."""
         nav = tuple(CurrentNavItem(item.title, item.url, _is_current(item.url, task.url, self.home))
                     for item in self.nav)
-        context: dict[str, Any] = {"page": task.meta, "nav": nav, **as_views(task.context)}
+        self.page_images = PageImages()
+        context: dict[str, Any] = {"page": task.meta, "nav": nav,
+                                   **as_views(task.context, self._rewrite)}
         try:
             with recording() as recorder:
                 template = self.env.get_template(task.template)

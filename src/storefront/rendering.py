@@ -57,7 +57,7 @@ class RenderState:
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
     bodies: str = ""  # the cache database workers read deferred bodies from
     deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
-    presentation: Presentation = field(default_factory=Presentation)  # asset_url(), closures()
+    presentation: Presentation = field(default_factory=Presentation)  # asset_url(), image()...
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,8 @@ class PageMemo:
     costs what it changes, not what the site holds).
 
     A page is taken as unchanged when: the site fingerprint, the theme, the set of pages, the
-    year and the answers of the build-wide tracked calls (asset URLs, closures on view) are the
+    year and the answers of the build-wide tracked calls (asset URLs, closures on view, and the
+    image catalog behind ``image()``, ``picture()`` and the images of Markdown text) are the
     same as last time; its task equals last time's (same template, head data and
     context: documents compare as values); no document it read changed; and it did not use the
     exact build time. Anything else is fingerprinted as in a fresh build.

@@ -67,6 +67,7 @@ class BuildReport:
     cache_discarded: int = 0  # cache entries found damaged or foreign, and ignored
     changed: tuple[str, ...] = ()  # output paths written or deleted
     notices: tuple[str, ...] = ()  # advice that is not an error (an alias to add, say)
+    images: int = 0  # photos processed (decoded and encoded); the others came from the cache
 
 
 def build_time(zone: zoneinfo.ZoneInfo) -> datetime:

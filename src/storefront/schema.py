@@ -11,7 +11,7 @@ Field metadata understood by :func:`build`:
 * ``parse``: a callable ``str -> value`` applied to the raw scalar text; it raises ``ValueError``
   with a plain-language message when the text is wrong.
 * ``hint``: a hint shown with any error about that field.
-* ``minimum``: the smallest accepted value of an ``int`` field.
+* ``minimum``: the smallest accepted value of an ``int`` field; ``maximum``: the largest.
 * ``key_parse``: for a mapping field, a callable that raises ``ValueError`` for a bad key.
 * ``doc``: a one-line description (used by the README's config reference).
 """
@@ -360,6 +360,10 @@ class Mapper:
         minimum = field.metadata.get("minimum") if field is not None else None
         if minimum is not None and value is not None and value < minimum:
             self.error(node, f"{where} must be at least {minimum}, got {value}", field_hint)
+            return None
+        maximum = field.metadata.get("maximum") if field is not None else None
+        if maximum is not None and value is not None and value > maximum:
+            self.error(node, f"{where} must be at most {maximum}, got {value}", field_hint)
             return None
         return value
 

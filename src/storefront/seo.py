@@ -40,6 +40,8 @@ class PageMeta:
     og_type: str = "website"
     image: str = ""
     image_alt: str = ""
+    image_width: int = 0  # of the share card, when storefront made it (0: unknown)
+    image_height: int = 0
     jsonld: tuple[str, ...] = ()
     noindex: bool = False
     published: datetime | None = None

@@ -357,3 +357,41 @@ def parse_form_name(text: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text):
         raise ValueError('must be a name of lowercase letters, digits, "-" and "_" such as "contact"')
     return text
+
+
+_FOCUS_WORDS = {"left": ("0%", None), "right": ("100%", None), "top": (None, "0%"),
+                "bottom": (None, "100%"), "center": (None, None), "centre": (None, None)}
+
+
+def parse_focus(text: str) -> str:
+    """A focal point for crops: ``30% 70%`` (across, down), or words like ``top``, ``left``,
+    ``bottom right``, ``center``. Normalised to ``X% Y%``."""
+    words = text.strip().lower().split()
+    if all(word in _FOCUS_WORDS for word in words) and 1 <= len(words) <= 2:
+        across, down = "50%", "50%"
+        for word in words:
+            x, y = _FOCUS_WORDS[word]
+            across, down = x or across, y or down
+        return f"{across} {down}"
+    if len(words) == 2 and all(re.fullmatch(r"\d{1,3}(\.\d+)?%", word) for word in words):
+        values = [float(word[:-1]) for word in words]
+        if all(0 <= value <= 100 for value in values):
+            return " ".join(f"{value:g}%" for value in values)
+    raise ValueError(f'must be a point like "30% 70%" (across, down) or words like "top" or '
+                     f'"bottom left", got "{text}"')
+
+
+def focus_point(focus: str) -> tuple[float, float]:
+    """``"30% 70%"`` (as :func:`parse_focus` writes it; "" is the centre) -> (0.3, 0.7)."""
+    if not focus:
+        return 0.5, 0.5
+    across, down = focus.split()
+    return float(across[:-1]) / 100, float(down[:-1]) / 100
+
+
+def parse_width(text: str) -> int:
+    """An image width in pixels, between 16 and 10000."""
+    value = text.strip()
+    if not re.fullmatch(r"\d{1,6}", value) or not 16 <= int(value) <= 10000:
+        raise ValueError(f'must be a width in pixels between 16 and 10000, got "{text}"')
+    return int(value)

@@ -30,7 +30,8 @@ S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - item
 R = TypeVar("R")
 
-SERIAL_BELOW = 48  # fewer items than this run in this process
+SERIAL_BELOW = 48  # fewer items than this run in this process (heavy ones: fewer than 2)
+SERIAL_CHUNK = 64  # items per call when they run in this process
 
 _loaded: dict[str, Any] = {}
 
@@ -67,9 +68,9 @@ class WorkerPool:
         self._states: dict[int, tuple[Any, str]] = {}
         self._serial = 0  # state files are never reused: workers cache them by name
 
-    def parallel(self, count: int) -> bool:
+    def parallel(self, count: int, heavy: bool = False) -> bool:
         """Whether ``count`` items would go to worker processes."""
-        return self.jobs > 1 and count >= SERIAL_BELOW
+        return self.jobs > 1 and count >= (2 if heavy else SERIAL_BELOW)
 
     def map(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
             items: Sequence[I], chunk: int = 16) -> list[R]:
@@ -77,12 +78,17 @@ class WorkerPool:
         return [result for part in self.imap(function, state, items, chunk) for result in part]
 
     def imap(self, function: Callable[[S, Sequence[I]], list[R]], state: S,
-             items: Sequence[I], chunk: int = 16) -> Iterator[list[R]]:
+             items: Sequence[I], chunk: int = 16, heavy: bool = False) -> Iterator[list[R]]:
         """Like :meth:`map`, one chunk's results at a time, in order, as they are ready: every
-        chunk is handed out at once, so the workers never wait while the caller uses results."""
-        if not self.parallel(len(items)):
-            for start in range(0, len(items), max(chunk, 64)):
-                yield function(state, items[start:start + max(chunk, 64)])
+        chunk is handed out at once, so the workers never wait while the caller uses results.
+
+        ``heavy`` items (photos to encode: seconds each) are worth a worker even two at a time,
+        and in this process run ``chunk`` at a time, so a progress bar moves with each chunk.
+        """
+        if not self.parallel(len(items), heavy):
+            step = chunk if heavy else max(chunk, SERIAL_CHUNK)
+            for start in range(0, len(items), step):
+                yield function(state, items[start:start + step])
             return
         chunk = max(1, min(chunk, -(-len(items) // (self.jobs * 4))))
         chunks = [items[start:start + chunk] for start in range(0, len(items), chunk)]
@@ -108,7 +114,8 @@ class WorkerPool:
             method = "fork" if threading.active_count() == 1 else "forkserver"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
-                context.set_forkserver_preload(["storefront.rendering", "storefront.parsing"])
+                context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
+                                                "storefront.imagework"])
             self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
         return self._executor
 

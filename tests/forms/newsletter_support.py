@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from forms_support import SECRET, rows, site_yaml
+from PIL import Image
 
 from storefront.config import load_config
 from storefront.forms import FormsApp, create_app
@@ -79,8 +80,8 @@ def write_shop(root: Path, **options: Any) -> Path:
         (root / "content" / "pages" / f"{slug}.md").write_text(
             f"---\ntitle: {slug}\n---\n\nTesto.\n", encoding="utf-8")
     (root / "content" / "assets").mkdir(parents=True, exist_ok=True)
-    for image in ("forno.jpg", "vaso.jpg"):
-        (root / "content" / "assets" / image).write_bytes(b"\xff\xd8\xff")
+    for image in ("forno.jpg", "vaso.jpg"):  # real photos: the build reads them
+        Image.new("RGB", (40, 30), (180, 90, 40)).save(root / "content" / "assets" / image, "JPEG")
     return root / "data" / "forms.sqlite3"
 
 

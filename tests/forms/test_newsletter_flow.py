@@ -4,6 +4,7 @@ RFC 8058 describes it, and no mail after that."""
 
 from __future__ import annotations
 
+import re
 from email.message import Message
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -124,7 +125,9 @@ def test_sign_up_confirm_issue_unsubscribe(tmp_path: Path, smtp_server: SmtpServ
             if "/assets/" not in url:
                 assert {k: params[k] for k in UTM} == UTM, url
         assert "https://altro.example/x\"" in html
-        assert 'width="560"' in html and 'alt="Il vaso blu"' in html
+        # the site's plain copy (no metadata), absolute, never wider than the photo (40 px)
+        assert re.search(r'<img width="40" alt="Il vaso blu" src="https://bottega.example/'
+                         r'assets/vaso-40w\.[0-9a-f]{10}\.jpg" style="display: block;', html), html
         assert "Via dei Vasai 14" in html and "hai confermato" in html
         assert "Il forno nuovo è arrivato" not in text  # the post's body is not the issue's
         assert "forno nuovo\r\n<https://bottega.example/blog/2025/03/il-nuovo-forno/?utm_source=" \

@@ -36,7 +36,7 @@ FILES: dict[Kind, tuple[str, str]] = {
         "---\ntitle: Pane\ndate: 2024-05-01 07:30\nupdated: 2024-05-02T10:00:00+02:00\n"
         "summary: Il pane.\ntags: [pane, Grani antichi]\nauthor: Bea\nimage: /assets/p.jpg\n"
         "image_alt: Una pagnotta\ndraft: true\nslug: pane-nuovo\nexpires: 2030-01-01\n"
-        "description: Tutto sul pane.\nnoindex: true\n"
+        "description: Tutto sul pane.\nnoindex: true\nimage_focus: top left\n"
         "aliases:\n  - /blog/pane-vecchio/\n  - /pane.html\n---\n"
         "Il *nostro* pane, [chi siamo](/chi-siamo/).\n\n<!--more-->\n\nAltro.\n")),
     "products": ("vaso.md", (
@@ -45,7 +45,7 @@ FILES: dict[Kind, tuple[str, str]] = {
         "sale_until: 2030-12-24\ncategory: Vasi\ntags: [blu]\norder: 3\nsummary: Blu.\n"
         "draft: true\nslug: vaso-blu\nfeatured: true\npinned: true\nbrand: Aurora\ngtin: 4006381333931\n"
         "mpn: AUR-7\ncondition: used\ndate: 2024-05-01\nupdated: 2024-06-01 10:00\n"
-        "availability_date: 2030-12-01\nnoindex: true\naliases: [/vaso/]\n---\n"
+        "availability_date: 2030-12-01\nnoindex: true\naliases: [/vaso/]\nimage_focus: 30% 70%\n---\n"
         "Un vaso [blu](/blu/).\n")),
     "faq": ("spedite.md", (
         "---\nquestion: Spedite?\ngroup: Ordini\norder: 2\ndraft: true\n"
@@ -53,7 +53,7 @@ FILES: dict[Kind, tuple[str, str]] = {
     "pages": ("chi-siamo.md", (
         "---\ntitle: Chi siamo\nslug: noi\nmenu: 2\ntemplate: about.html\ndraft: true\n"
         "description: Il forno.\nform: contact\nimage: /assets/f.jpg\nnoindex: false\n"
-        "aliases: [/about/]\npolicies: true\n---\nDal 1950, [blog](/blog/).\n")),
+        "aliases: [/about/]\npolicies: true\nimage_focus: center\n---\nDal 1950, [blog](/blog/).\n")),
     "newsletter": ("2024-03-01-marzo.md", (
         "---\ntitle: Marzo\ndate: 2024-03-01\nsubject: Novità di marzo\nsummary: Il forno.\n"
         "image: /assets/m.jpg\nimage_alt: Il forno\nslug: marzo-2024\nsent: 2024-03-02 09:00\n"

@@ -213,8 +213,8 @@ def test_front_matter_errors_name_their_file_line() -> None:
         '2024-05-01T10:30:00+02:00, got "ieri"',
         'content/posts/2024-05-01-a.md:4: draft must be true or false, got "forse"',
         'content/posts/2024-05-01-a.md:5: unknown key "colour"\n  hint: allowed keys: aliases, author, '
-        "date, description, draft, expires, image, image_alt, noindex, slug, summary, tags, title, "
-        "updated",
+        "date, description, draft, expires, image, image_alt, image_focus, noindex, slug, summary, tags, "
+        "title, updated",
     ]
 
 

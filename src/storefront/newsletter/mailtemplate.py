@@ -3,10 +3,13 @@
 The templates are looked up like any other (the site's theme first, then its parents, then the
 built-in default theme), with the same filters and strings as pages. The HTML part is made for
 mail programs: the theme's ``<style>`` is moved into ``style`` attributes by css-inline (Gmail
-and Outlook drop or ignore style sheets), the layout is a table, images get a ``width`` and keep
-their text alternative, and every link is absolute. Links into the shop carry
-``utm_source=newsletter&utm_medium=email&utm_campaign=<issue slug>``. The plain-text part comes
-from ``email/issue.txt`` with the body as text (:mod:`storefront.newsletter.plaintext`).
+and Outlook drop or ignore style sheets), the layout is a table, images get a ``width`` (never
+wider than the column or the image) and keep their text alternative, and every link is
+absolute. An image the site shows is sent as the plain copy the site publishes for feeds and
+mail (the largest JPEG or PNG copy, see :mod:`storefront.picture`), not as the full-size photo.
+Links into the shop carry ``utm_source=newsletter&utm_medium=email&utm_campaign=<issue slug>``.
+The plain-text part comes from ``email/issue.txt`` with the body as text
+(:mod:`storefront.newsletter.plaintext`).
 
 Each reader's unsubscribe link is written in as :data:`UNSUBSCRIBE_PLACEHOLDER`, replaced per
 message when sending, so the issue is rendered once however long the list is.
@@ -14,18 +17,20 @@ message when sending, so the issue is rendered once however long the list is.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import css_inline
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from storefront.documents import NewsletterIssue
 from storefront.forms.confirmation import list_name, shop_lines
 from storefront.newsletter.plaintext import html_to_text
-from storefront.newsletter.site import NewsletterSite
+from storefront.newsletter.site import NewsletterSite, issue_images
+from storefront.picture import ImageCatalog
 from storefront.plan import RenderTask
 from storefront.render import Renderer
 from storefront.seo import PageMeta
@@ -35,10 +40,12 @@ from storefront.urls import UrlBuilder
 #: only, so escaping and CSS inlining leave it as it is).
 UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/storefront-reader-link"
 CONTENT_WIDTH = 560  # pixels: the usual 600-pixel mail column less its padding
+COVER_WIDTH = 598  # the cover spans the column but its border
 
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
-_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)(")', re.IGNORECASE)
-_IMG = re.compile(r"<img\b(?![^>]*\bwidth=)", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r'\bsrc="([^"]*)"', re.IGNORECASE)
+_WIDTH = re.compile(r"\swidth=", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,14 +69,30 @@ def campaign_url(url: str, urls: UrlBuilder, campaign: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def mail_body(html: str, urls: UrlBuilder, campaign: str) -> str:
-    """An issue's body as a mail needs it: absolute links with UTM parameters, absolute image
-    sources, and a width on every image (Outlook ignores a CSS width)."""
+def mail_body(html: str, urls: UrlBuilder, campaign: str, images: ImageCatalog | None = None) -> str:
+    """An issue's body as a mail needs it: absolute links with UTM parameters, and each image
+    as :func:`mail_image` makes it."""
     html = _HREF.sub(lambda m: m.group(1) + campaign_url(m.group(2), urls, campaign)
                      + m.group(3), html)
-    html = _SRC.sub(lambda m: m.group(1) + urls.absolute(m.group(2)) + m.group(3)
-                    if m.group(2).startswith("/") else m.group(0), html)
-    return _IMG.sub(f'<img width="{CONTENT_WIDTH}"', html)
+    catalog = images if images is not None else ImageCatalog(base_path=urls.base_path)
+    return _IMG.sub(lambda m: mail_image(m.group(0), urls, catalog), html)
+
+
+def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
+    """An ``<img>`` for mail: the absolute URL of the site's plain copy of the image, and a
+    ``width`` (Outlook ignores a CSS width) no wider than the column, nor than the image."""
+    found = _SRC.search(tag)
+    src = htmllib.unescape(found.group(1)) if found else ""
+    local = src.startswith("/") and not src.startswith("//")
+    if found and local:
+        # str(): a Markup joined with the plain tag would escape the whole tag
+        shown = str(escape(urls.absolute(images.fallback_url(src))))
+        tag = tag[:found.start(1)] + shown + tag[found.end(1):]
+    if not _WIDTH.search(tag):
+        info = images.info(src) if local else None
+        width = min(CONTENT_WIDTH, info.width) if info is not None and info.width else CONTENT_WIDTH
+        tag = f'<img width="{width}"' + tag[len("<img"):]
+    return tag
 
 
 def render_issue(site: NewsletterSite, issue: NewsletterIssue) -> RenderedIssue:
@@ -79,7 +102,9 @@ def render_issue(site: NewsletterSite, issue: NewsletterIssue) -> RenderedIssue:
     env = renderer.env
     env.autoescape = jinja2.select_autoescape(enabled_extensions=("html",),
                                               disabled_extensions=("txt",), default=True)
-    body = mail_body(str(issue.content_html), urls, issue.slug)
+    images = issue_images(site, issue)
+    body = mail_body(str(issue.content_html), urls, issue.slug, images)
+    cover = images.info(issue.image) if issue.image else None
     context = {
         "issue": issue,
         "body_html": Markup(body),  # noqa: S704 - the owner's own Markdown, as on the site
@@ -89,7 +114,9 @@ def render_issue(site: NewsletterSite, issue: NewsletterIssue) -> RenderedIssue:
         "shop_lines": shop_lines(config),
         "web_url": campaign_url(issue.url, urls, issue.slug),
         "home_url": campaign_url(urls.url("/"), urls, issue.slug),
-        "image_url": urls.absolute(issue.image) if issue.image else "",
+        "image_url": urls.absolute(images.fallback_url(issue.image)) if issue.image else "",
+        "image_width": min(COVER_WIDTH, cover.width) if cover is not None and cover.width
+        else COVER_WIDTH,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "content_width": CONTENT_WIDTH,
     }

@@ -1,0 +1,270 @@
+"""The image stage: every image of the site processed once, and what pages know of it.
+
+Stage 5, between the site model and the page plan (share cards are part of each page's head). It
+
+1. collects where the published documents and the config use images
+   (:mod:`storefront.imageuses`), each with its file and line;
+2. decides what each file under ``content/assets/`` needs: every photo is published at its own URL
+   without metadata; a photo a page shows also gets resized copies in every format, and one used
+   as a share image a 1200x630 card per focal point; SVGs are checked for scripts, GIFs copied;
+3. takes from the build cache what was made before (:mod:`storefront.imagecache`: keyed by the
+   source's SHA-256, the settings, the pipeline and the codecs' versions; every file still where
+   the output folder or the cache says, and intact) and has the worker processes make the rest
+   (:mod:`storefront.imagework`), one photo per job, in parallel, with progress;
+4. returns the :class:`~storefront.picture.ImageCatalog` pages and feeds read, the files to
+   publish (outputs of kind ``image``, copied from the cache) and every problem with its
+   ``file:line``.
+
+A rebuild whose photos did not change decodes nothing; the cache can be kept between CI runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from storefront.config import SiteConfig
+from storefront.documents import Document
+from storefront.errors import ContentError, error_at
+from storefront.fingerprints import digest
+from storefront.imagecache import ImageStore
+from storefront.imageuses import ImageUse, collect_uses
+from storefront.imagework import ImageJob, ImageState, JobOutcome, process_chunk
+from storefront.imaging import (
+    EXTENSION,
+    PIPELINE,
+    ImageProblem,
+    Recipe,
+    image_size,
+    library_versions,
+    writable_formats,
+)
+from storefront.outputs import Output
+from storefront.picture import Card, ImageCatalog, ImageInfo, Variant, site_path
+from storefront.sources import SourceFile
+from storefront.svg import SvgProblem, check_svg
+from storefront.urls import UrlBuilder
+from storefront.workers import WorkerPool
+
+RASTER = frozenset({"jpg", "jpeg", "jpe", "png", "webp", "avif", "heic", "heif", "tif", "tiff", "bmp"})
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    catalog: ImageCatalog
+    outputs: tuple[Output, ...]  # the files made from photos (kind "image")
+    errors: tuple[ContentError, ...]
+    warnings: tuple[ContentError, ...]
+    processed: int  # photos that needed work in this build
+    copied: frozenset[str]  # the assets published as they are (not photos): their source paths
+
+
+def recipe_of(config: SiteConfig) -> Recipe:
+    settings = config.images
+    return Recipe(settings.widths, writable_formats(settings.formats), settings.quality,
+                  settings.max_megapixels * 1_000_000)
+
+
+class ImageStage:
+    """Processes the images of one build (see the module's docstring).
+
+    ``held(path, sha256)`` says whether the output folder already holds these bytes at that
+    path (then a stored file need not be in the cache any more).
+    """
+
+    def __init__(self, config: SiteConfig, urls: UrlBuilder, store: ImageStore, pool: WorkerPool,
+                 held: Callable[[str, str], bool],
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.config, self.urls, self.store, self.pool = config, urls, store, pool
+        self.held = held
+        self.progress = progress
+        self._base = ""
+
+    @functools.cached_property
+    def recipe(self) -> Recipe:
+        """The settings (Pillow is imported only when a build has photos)."""
+        return recipe_of(self.config)
+
+    def _key(self, *parts: str) -> str:
+        if not self._base:
+            self._base = digest(PIPELINE, library_versions(), repr(self.recipe))
+        return digest(self._base, *parts)
+
+    def run(self, assets: Sequence[SourceFile], documents: Iterable[Document],
+            config_text: str) -> ImageResult:
+        uses, warnings = collect_uses(documents, self.config, config_text, self.urls.base_path)
+        by_path: dict[str, list[ImageUse]] = {}
+        for use in uses:
+            by_path.setdefault(use.path, []).append(use)
+        errors: list[ContentError] = []
+        images: dict[str, ImageInfo] = {}
+        jobs: list[ImageJob] = []
+        stored: dict[str, dict[str, Any]] = {}
+        rasters: list[tuple[SourceFile, list[ImageUse], dict[str, str]]] = []
+        copied: set[str] = set()
+        for asset in assets:
+            path = site_path("/assets/" + asset.asset_path, "/")
+            used = by_path.pop(path, [])
+            extension = asset.path.rsplit(".", 1)[-1].lower() if "." in asset.path else ""
+            if extension in RASTER:
+                keys = self._keys(asset, used)
+                rasters.append((asset, used, keys))
+                job = self._plan_job(asset, keys, stored)
+                if job is not None:
+                    jobs.append(job)
+                continue
+            copied.add(asset.path)
+            info = self._copied_info(asset, path, extension, used, errors)
+            if info is not None and used:
+                images[path] = info
+        failed: dict[str, tuple[str, str]] = {}
+        fresh: list[tuple[str, str]] = []
+        for outcome in self._process(jobs):
+            if outcome.problem is not None:
+                failed[outcome.path] = outcome.problem
+            fresh.extend(outcome.entries)
+            stored.update((key, json.loads(payload)) for key, payload in outcome.entries)
+        outputs: dict[str, Output] = {}
+        cards: dict[str, Card] = {}
+        for asset, used, keys in rasters:
+            problem = failed.get(asset.path)
+            if problem is not None:
+                errors.extend(_problem_errors(asset, used, problem))
+                continue
+            self._publish(asset, used, keys, stored, images, cards, outputs)
+        self.store.save(fresh, [key for _, _, keys in rasters for key in keys.values() if key],
+                        int(time.time()))
+        catalog = ImageCatalog(images, cards, self.urls.base_path)
+        return ImageResult(catalog, tuple(outputs.values()), tuple(errors), tuple(warnings),
+                           len(jobs), frozenset(copied))
+
+    # -- planning the work --------------------------------------------------------------------
+
+    def _keys(self, asset: SourceFile, used: list[ImageUse]) -> dict[str, str]:
+        """The cache key of each part the photo needs ("" when a part is not needed)."""
+        sha = asset.digest
+        keys = {"original": self._key("original", sha),
+                "variants": self._key("variants", sha) if any(u.shown for u in used) else ""}
+        for focus in sorted({u.card for u in used if u.card is not None}):
+            keys[f"card {focus}"] = self._key("card", sha, focus)
+        return keys
+
+    def _plan_job(self, asset: SourceFile, keys: dict[str, str],
+                  stored: dict[str, dict[str, Any]]) -> ImageJob | None:
+        """The parts of a photo the cache cannot give (None: none); those it can go to
+        ``stored``."""
+        for key, payload in self.store.entries(key for key in keys.values() if key).items():
+            try:
+                entry = json.loads(payload)
+                if all(self._available(asset, file) for file in entry["files"]):
+                    stored[key] = entry
+            except (ValueError, KeyError, TypeError, IndexError):
+                continue
+        missing = {name: key for name, key in keys.items() if key and key not in stored}
+        if not missing:
+            return None
+        assert asset.file is not None, f"{asset.path} has no file"
+        cards = tuple((name[5:], key) for name, key in missing.items() if name.startswith("card "))
+        return ImageJob(asset.path, str(asset.file), missing.get("original", ""),
+                        missing.get("variants", ""), cards)
+
+    def _available(self, asset: SourceFile, file: list[Any]) -> bool:
+        """A stored file is in the output folder as the build would write it, or intact in the
+        cache (then it can be copied)."""
+        path = self.urls.output_path(self._file_url(asset, file))
+        return self.held(path, str(file[4])) or self.store.intact(str(file[4]))
+
+    def _process(self, jobs: list[ImageJob]) -> list[JobOutcome]:
+        """Make what the cache did not have, in parallel, telling the progress photo by photo."""
+        outcomes: list[JobOutcome] = []
+        if not jobs:
+            return outcomes
+        if self.progress is not None:
+            self.progress(0, len(jobs))
+        state = ImageState(self.recipe, self.store.folder)
+        for part in self.pool.imap(process_chunk, state, jobs, chunk=1, heavy=True):
+            outcomes.extend(part)
+            if self.progress is not None:
+                self.progress(len(outcomes), len(jobs))
+        return outcomes
+
+    # -- what is published --------------------------------------------------------------------
+
+    def _file_url(self, asset: SourceFile, file: list[Any]) -> str:
+        """The URL of a stored file: the photo's own for the original, else named by content."""
+        role, fmt, width, _, sha = file[:5]
+        own = "/assets/" + asset.asset_path
+        if role == "original":
+            return self.urls.url(own)
+        folder, _, name = own.rpartition("/")
+        stem = name.rsplit(".", 1)[0]
+        label = "card" if role == "card" else f"{width}w"
+        return self.urls.url(f"{folder}/{stem}-{label}.{str(sha)[:10]}.{EXTENSION[str(fmt)]}")
+
+    def _publish(self, asset: SourceFile, used: list[ImageUse], keys: dict[str, str],
+                 stored: dict[str, dict[str, Any]], images: dict[str, ImageInfo],
+                 cards: dict[str, Card], outputs: dict[str, Output]) -> None:
+        path = site_path("/assets/" + asset.asset_path, "/")
+        original = stored[keys["original"]]
+        variants: list[Variant] = []
+        for name, key in keys.items():
+            if not key:
+                continue
+            for file in stored[key]["files"]:
+                url = self._file_url(asset, file)
+                sha, size = str(file[4]), int(file[5])
+                # one card may serve two focal points (a photo narrower than the card's shape)
+                outputs.setdefault(url, Output(url, asset.path, "image", file=self.store.path(sha),
+                                               sha256=sha, size=size))
+                if file[0] == "variant":
+                    variants.append(Variant(url, int(file[2]), int(file[3]), str(file[1])))
+                elif file[0] == "card":
+                    cards[f"{path} {name[5:]}"] = Card(url, int(file[2]), int(file[3]))
+        if used:
+            images[path] = ImageInfo(self.urls.url(path), int(original["width"]),
+                                     int(original["height"]), tuple(variants), _fallback_of(variants))
+
+    def _copied_info(self, asset: SourceFile, path: str, extension: str, used: list[ImageUse],
+                     errors: list[ContentError]) -> ImageInfo | None:
+        """What pages know of a file published as it is: an SVG (checked for scripts) or a GIF
+        has a size; any other file a page shows as an image is an error there."""
+        assert asset.file is not None
+        if extension == "svg":
+            checked = check_svg(asset.file.read_bytes())
+            if isinstance(checked, SvgProblem):
+                errors.append(error_at(asset.path, checked.line, checked.message, checked.hint))
+                return None
+            return ImageInfo(self.urls.url(path), checked.width, checked.height)
+        if extension == "gif" and used:
+            try:
+                width, height, _ = image_size(asset.file.read_bytes(),
+                                            self.config.images.max_megapixels * 1_000_000)
+            except ImageProblem as exc:
+                errors.extend(_problem_errors(asset, used, (exc.message, exc.hint)))
+                return None
+            return ImageInfo(self.urls.url(path), width, height)
+        for use in used:
+            errors.append(error_at(use.source, use.line,
+                                   f"the image {use.written} is not an image (a "
+                                   f".{extension or 'extensionless'} file)",
+                                   "link to it as [text](...) instead, or use a JPEG, PNG, WebP, "
+                                   "AVIF, HEIC, GIF or SVG file"))
+        return None
+
+
+def _fallback_of(variants: list[Variant]) -> str:
+    formats = {v.format for v in variants}
+    return next((fmt for fmt in ("jpeg", "png", "webp") if fmt in formats), "")
+
+
+def _problem_errors(asset: SourceFile, used: list[ImageUse],
+                    problem: tuple[str, str]) -> list[ContentError]:
+    message, hint = problem
+    if not used:
+        return [error_at(asset.path, 0, f"this file {message}", hint)]
+    return [error_at(use.source, use.line, f"the image {use.written} {message}", hint)
+            for use in used]

@@ -1,0 +1,87 @@
+"""Where the published site shows images: each use with its file and line.
+
+Stage 5, pure: the first step of the image stage (:mod:`storefront.images`). A use is a Markdown
+image or an ``<img>`` the owner wrote (in a body or a summary), the ``image:`` of a post, page or
+newsletter issue, an entry of a product's ``images:``, or the site's share image
+(``image:`` in storefront.yaml). Each says whether a page shows it (then it needs resized
+copies) and whether it is a share image (then it needs a card cut around its focal point). A
+Markdown image written without a description is a warning here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storefront.config import CONFIG_NAME, SiteConfig
+from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line, item_line
+from storefront.errors import ContentError, error_at, line_of_key
+from storefront.picture import site_path
+
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+@dataclass(frozen=True, order=True)
+class ImageUse:
+    """One place that shows an image."""
+
+    path: str  # site path, normalised: /assets/foto.jpg
+    source: str  # the content file (or storefront.yaml) that names it
+    line: int
+    written: str  # as the owner wrote it, for messages
+    shown: bool  # a page shows it (resized copies needed)
+    card: str | None  # the focal point when it is a share image
+
+
+def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text: str,
+                 base_path: str) -> tuple[list[ImageUse], list[ContentError]]:
+    """Every use of a site image, and the Markdown images written without a description."""
+    uses: set[ImageUse] = set()
+    warnings: set[ContentError] = set()
+
+    def add(url: str, source: str, line: int, shown: bool, card: str | None) -> None:
+        if url.startswith("/") and not url.startswith("//"):
+            uses.add(ImageUse(site_path(url, base_path), source, line, url, shown, card))
+
+    for document in documents:
+        lines = dict(document.links)
+        for text in _html_of(document):
+            if "<img" not in text and "<IMG" not in text:
+                continue
+            for tag in _IMG.findall(text):
+                src = _attribute(_SRC, tag)
+                written = site_path(src, base_path) if src.startswith("/") else src
+                line = lines.get(written, lines.get(src, 1))
+                add(src, document.source, line, True, None)
+                if not _attribute(_ALT, tag).strip():
+                    warnings.add(error_at(document.source, line,
+                                          f"the image {written} has no description (alt text)",
+                                          f"write one between the brackets: ![what the photo "
+                                          f"shows]({written})"))
+        if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
+            focus = document.image_focus if isinstance(document, (Post, Page)) else ""
+            add(document.image, document.source, field_line(document, "image"), True, focus)
+        elif isinstance(document, Product):
+            for number, image in enumerate(document.images, 1):
+                add(image, document.source, item_line(document, "images", number), True,
+                    document.image_focus if number == 1 else None)
+    if config.image:
+        add(config.image, CONFIG_NAME, line_of_key(config_text, "image"), False, "")
+    return sorted(uses), sorted(warnings, key=ContentError.sort_key)
+
+
+def _html_of(document: Document) -> list[str]:
+    """The owner's HTML of a document: its body and, where it has one, its summary."""
+    return [str(getattr(document, name)) for name in ("content_html", "answer_html", "summary_html")
+            if hasattr(document, name)]
+
+
+def _attribute(pattern: re.Pattern[str], tag: str) -> str:
+    match = pattern.search(tag)
+    if match is None:
+        return ""
+    return html.unescape(next(group for group in match.groups() if group is not None))

@@ -1,0 +1,289 @@
+"""The image pipeline on a site of photos the tests make: what is published, how pages show it,
+and that every photo is processed once."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+import photos
+from storefront.build import BuildRequest, build_site
+from storefront.cache import DATABASE
+from storefront.errors import BuildFailed
+from storefront.request import CACHE_DIR
+from storefront.site import BuildOptions
+from support import tree_bytes
+
+RASTER = {".jpg", ".png", ".webp", ".avif", ".heic"}
+WIDTHS = (64, 128, 256)
+POST = "blog/2024/05/forno/index.html"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+
+
+def write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A shop whose photos carry GPS, XMP, IPTC, comments and EXIF orientations 6 and 8."""
+    root = tmp_path / "site"
+    widths = ", ".join(str(w) for w in WIDTHS)
+    write(root / "storefront.yaml", "title: Forno\nbase_url: https://forno.example/\n"
+          f"image: /assets/condivisione.jpg\nimages:\n  widths: [{widths}]\n")
+    write(root / "content/posts/2024-05-01-forno.md",
+          "---\ntitle: Il forno\nimage: /assets/forno.jpg\nimage_alt: Il forno acceso\n"
+          "image_focus: top left\n---\n\nIl forno.\n\n![Il banco di lavoro](/assets/banco.jpg)\n\n"
+          "![](/assets/senza.png)\n\n![Il logo](/assets/logo.svg)\n")
+    write(root / "content/products/vaso.md",
+          "---\ntitle: Vaso\nprice: 30\nimages:\n  - /assets/vaso.webp\n  - /assets/vaso.heic\n"
+          "image_alt: Un vaso blu\n---\n\nUn vaso.\n")
+    write(root / "content/pages/chi-siamo.md",
+          "---\ntitle: Chi siamo\nimage: /assets/chi.png\n---\n\nNoi.\n")
+    write(root / "content/assets/forno.jpg", photos.jpeg(300, 400, orientation=6))
+    write(root / "content/assets/banco.jpg", photos.jpeg(320, 240, orientation=8))
+    write(root / "content/assets/senza.png", photos.png(200, 150, orientation=6, alpha=True))
+    write(root / "content/assets/vaso.webp", photos.webp(300, 300, orientation=6))
+    write(root / "content/assets/vaso.heic", photos.heic(280, 200))
+    write(root / "content/assets/chi.png", photos.png(260, 180))
+    write(root / "content/assets/condivisione.jpg", photos.jpeg(1600, 1000, everything=False))
+    write(root / "content/assets/privata.jpg", photos.jpeg(120, 90, orientation=6))
+    write(root / "content/assets/logo.svg",
+          '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20"><rect width="40" '
+          'height="20"/></svg>\n')
+    animated = [Image.new("RGB", (20, 20), colour) for colour in ((255, 0, 0), (0, 255, 0))]
+    gif = io.BytesIO()
+    animated[0].save(gif, "GIF", save_all=True, append_images=animated[1:], comment=b"keep me")
+    write(root / "content/assets/animato.gif", gif.getvalue())
+    return root
+
+
+def build(root: Path, output: str = "output", **options: object):
+    return build_site(BuildRequest(root=root, output=root / output, **options))  # type: ignore[arg-type]
+
+
+def opened(path: Path) -> Image.Image:
+    """The image, loaded (its file closed)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    with Image.open(path) as image:
+        image.load()
+        return image
+
+
+def test_every_published_photo_is_upright_and_free_of_identifying_metadata(site: Path) -> None:
+    build(site)
+    profile = opened(site / "content/assets/banco.jpg").info["icc_profile"]
+    published = [p for p in sorted((site / "output/assets").rglob("*")) if p.suffix in RASTER]
+    assert len(published) > 40
+    for path in published:
+        data = path.read_bytes()
+        assert [m for m in photos.MARKERS if m in data] == [], path.name
+        image = opened(path)
+        exif = image.getexif()
+        assert set(exif) <= {0x0112}, (path.name, dict(exif))  # at most the orientation
+        assert not exif.get_ifd(0x8825)  # no GPS
+        assert not {"xmp", "XML:com.adobe.xmp", "comment", "photoshop", "Comment"} \
+            & set(image.info), (path.name, sorted(image.info))
+        if "-card." in path.name:  # a crop: only its top row is sure to show both colours
+            rgb = image.convert("RGB")
+            assert rgb.getpixel((2, 2))[0] > 150 and rgb.getpixel((image.width - 3, 2))[0] < 100
+        else:
+            assert photos.is_upright(image), path.name
+        if path.suffix in (".jpg", ".webp", ".avif"):
+            assert image.info.get("icc_profile") == profile, path.name  # the colours kept
+    with Image.open(site / "output/assets/banco.jpg") as second:
+        assert getattr(second, "n_frames", 1) == 1  # the image appended after the JPEG is gone
+
+
+def test_copies_are_never_wider_than_the_photo_and_have_the_configured_widths(site: Path) -> None:
+    build(site)
+    assets = site / "output/assets"
+    expected = {"forno": (64, 128, 256), "banco": (64, 128, 256), "senza": (64, 128, 200),
+                "vaso": (64, 128, 256), "chi": (64, 128, 256)}
+    for stem, widths in expected.items():
+        found = {int(m.group(1)) for p in assets.glob(f"{stem}-*w.*")
+                 if (m := re.match(rf"{stem}-(\d+)w\.", p.name))}
+        assert tuple(sorted(found)) == widths, stem
+    for path in assets.glob("*w.*"):
+        width = int(path.name.rsplit("-", 1)[1].split("w.")[0])
+        assert opened(path).width == width
+    assert not list(assets.glob("condivisione-*w.*"))  # a share image only: a card, no copies
+    formats = {p.suffix for p in assets.glob("banco-*w.*")}
+    assert formats == {".jpg", ".webp", ".avif"}
+    assert {p.suffix for p in assets.glob("senza-*w.*")} == {".png", ".webp", ".avif"}
+    assert {p.suffix for p in assets.glob("vaso-*w.*")} == {".jpg", ".webp", ".avif"}  # HEIC -> JPEG
+
+
+def test_markdown_images_become_pictures_with_srcset_sizes_and_dimensions(site: Path) -> None:
+    build(site)
+    html = (site / "output" / POST).read_text(encoding="utf-8")
+    pictures = re.findall(r"<picture>.*?</picture>", html)
+    banco = next(p for p in pictures if "banco-" in p)
+    assert re.findall(r'type="(image/\w+)"', banco) == ["image/avif", "image/webp"]
+    for fmt in ("avif", "webp", "jpg"):
+        widths = re.findall(rf"banco-(\d+)w\.\w+\.{fmt} (\d+)w", banco)
+        assert widths == [(str(w), str(w)) for w in WIDTHS]
+    img = re.search(r"<img [^>]*>", banco)
+    assert img is not None
+    tag = img.group(0)
+    assert 'width="256" height="192"' in tag and 'alt="Il banco di lavoro"' in tag
+    assert 'sizes="(min-width: 46rem) 46rem, 100vw"' in tag
+    images = re.findall(r"<img [^>]*>", html)
+    assert "forno-" in images[0]  # the cover comes first: loaded at once
+    assert 'fetchpriority="high"' in images[0] and "loading=" not in images[0]
+    for later in images[1:]:
+        assert 'loading="lazy"' in later and 'decoding="async"' in later
+        assert "fetchpriority" not in later
+    logo = next(tag for tag in images if "logo.svg" in tag)
+    assert 'width="40" height="20"' in logo  # an SVG keeps its own size and file
+
+
+def test_share_cards_are_1200x630_and_follow_the_focal_point(site: Path) -> None:
+    write(site / "content/posts/2024-06-01-grande.md",
+          "---\ntitle: Grande\nimage: /assets/grande.jpg\nimage_alt: Grande\n"
+          "image_focus: 0% 50%\n---\n\nGrande.\n")
+    big = photos.upright(2400, 1000)  # red on the left half of its top half
+    data = io.BytesIO()
+    big.save(data, "JPEG", quality=90)
+    write(site / "content/assets/grande.jpg", data.getvalue())
+    build(site)
+    html = (site / "output/blog/2024/06/grande/index.html").read_text(encoding="utf-8")
+    card_url = re.search(r'<meta property="og:image" content="https://forno.example(/[^"]+)"', html)
+    assert card_url is not None and "grande-card." in card_url.group(1)
+    card = opened(site / "output" / card_url.group(1).lstrip("/"))
+    assert card.size == (1200, 630)
+    # cut from the left edge, the red block reaches 756 px into the card (600 from the centre)
+    assert card.convert("RGB").getpixel((700, 50))[0] > 150
+    assert card.convert("RGB").getpixel((800, 50))[0] < 100
+    home = (site / "output/index.html").read_text(encoding="utf-8")
+    site_card = re.search(r'<meta property="og:image" content="[^"]+/(condivisione-card\.[^"]+)"', home)
+    assert site_card is not None
+    assert opened(site / "output/assets" / site_card.group(1)).size == (1200, 630)
+    small = (site / "output/chi-siamo/index.html").read_text(encoding="utf-8")
+    small_card = re.search(r'og:image" content="[^"]+/(chi-card\.[^"]+)"', small)
+    assert small_card is not None  # a small photo gives a smaller card, never upscaled
+    assert opened(site / "output/assets" / small_card.group(1)).size == (260, 136)
+
+
+def test_a_photo_is_processed_once(site: Path) -> None:
+    first = build(site)
+    assert first.images == 8
+    again = build(site)
+    assert again.images == 0 and again.written == 0
+    post = site / "content/posts/2024-05-01-forno.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nUna riga in più.\n", encoding="utf-8")
+    edited = build(site)
+    assert edited.images == 0 and edited.rendered >= 1
+    write(site / "content/assets/banco.jpg", photos.jpeg(400, 300, orientation=6))
+    replaced = build(site)
+    assert replaced.images == 1
+    pages = {path for path in replaced.changed if path.endswith(".html")}
+    assert pages == {POST}  # only the page that shows the photo
+    assert "assets/banco.jpg" in replaced.changed
+    assert any(path.startswith("assets/banco-256w.") for path in replaced.changed)
+
+
+def test_one_worker_or_two_and_a_rebuild_give_the_same_bytes(site: Path, tmp_path: Path) -> None:
+    one = build_site(BuildRequest(root=site, output=tmp_path / "one", jobs=1, use_cache=False))
+    two = build_site(BuildRequest(root=site, output=tmp_path / "two", jobs=2, use_cache=False))
+    assert one.images == two.images == 8
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+    build_site(BuildRequest(root=site, output=tmp_path / "three", jobs=2, use_cache=False))
+    assert tree_bytes(tmp_path / "three") == tree_bytes(tmp_path / "one")
+
+
+def test_processed_photos_outlive_a_new_storefront_and_damage_is_detected(site: Path,
+                                                                         tmp_path: Path) -> None:
+    build(site)
+    with sqlite3.connect(site / CACHE_DIR / DATABASE) as db:
+        db.execute("UPDATE meta SET value = 'another storefront' WHERE key = 'code'")
+    report = build(site, "second")
+    assert report.images == 0 and report.rendered == report.pages
+    stored = sorted((site / CACHE_DIR / "images").rglob("*"))
+    victim = next(p for p in stored if p.is_file())
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    report = build(site, "third")
+    assert report.cache_discarded >= 1 and report.images >= 1
+    clean = build_site(BuildRequest(root=site, output=tmp_path / "clean", use_cache=False))
+    assert clean.images == 8
+    assert tree_bytes(site / "third") == tree_bytes(tmp_path / "clean")
+
+
+def test_photos_linked_by_hand_are_published_losslessly_without_metadata(site: Path) -> None:
+    build(site)
+    source = opened(site / "content/assets/privata.jpg")
+    published = opened(site / "output/assets/privata.jpg")
+    assert published.size == source.size and published.tobytes() == source.tobytes()  # not re-encoded
+    assert dict(published.getexif()) == {0x0112: 6}  # the orientation alone, still upright
+    assert photos.is_upright(published)
+    assert published.info.get("icc_profile") == source.info["icc_profile"]
+    assert (site / "output/assets/animato.gif").read_bytes() == \
+        (site / "content/assets/animato.gif").read_bytes()
+    assert (site / "output/assets/logo.svg").read_bytes() == \
+        (site / "content/assets/logo.svg").read_bytes()
+
+
+def test_a_missing_description_is_a_warning_and_an_error_when_strict(site: Path) -> None:
+    report = build(site)
+    warnings = [w.format() for w in report.warnings]
+    assert any(w.startswith("content/posts/2024-05-01-forno.md:12: the image /assets/senza.png "
+                            "has no description") for w in warnings), warnings
+    with pytest.raises(BuildFailed, match=r"forno.md:12: the image /assets/senza.png has no "):
+        build_site(BuildRequest(root=site, output=site / "strict",
+                                options=BuildOptions(strict=True)))
+
+
+def test_the_decompression_bomb_limit_is_a_setting(site: Path) -> None:
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "  max_megapixels: 1\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(site)
+    messages = [e.format() for e in failed.value.errors]
+    assert messages == [
+        "storefront.yaml:3: the image /assets/condivisione.jpg is 1600x1000 pixels (1 megapixels), "
+        "more than the limit of 1 megapixels (an image this large would exhaust the memory of the "
+        "build)\n  hint: resize it to a web size (a 4000-pixel-wide photo is plenty), or raise "
+        "images.max_megapixels in storefront.yaml"]
+
+
+def test_a_base_path_reaches_image_urls(site: Path) -> None:
+    build_site(BuildRequest(root=site, output=site / "output", base_url="https://x.example/shop/"))
+    html = (site / "output" / POST).read_text(encoding="utf-8")
+    assert 'srcset="/shop/assets/banco-64w.' in html
+    assert 'og:image" content="https://x.example/shop/assets/forno-card.' in html
+
+
+def test_an_upright_card_keeps_the_focus_inside_the_photo() -> None:
+    from storefront.imageconfig import ImageQuality
+    from storefront.imaging import Recipe, process
+
+    data = io.BytesIO()
+    ImageOps.pad(photos.upright(400, 400), (400, 2000)).save(data, "PNG")
+    recipe = Recipe((100,), ("webp",), ImageQuality(), 10_000_000)
+    for focus in ("0% 0%", "100% 100%", "50% 50%"):
+        card = process(data.getvalue(), recipe, False, (focus,), False).outputs[0]
+        assert (card.width, card.height) == (400, 210)
+
+
+def test_a_first_build_reports_its_image_progress(site: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    build_site(BuildRequest(root=site, output=site / "output", jobs=2),
+               lambda stage, done, total: seen.append((stage, done, total)))
+    images = [(done, total) for stage, done, total in seen if stage == "images"]
+    assert images[0] == (0, 8) and images[-1] == (8, 8)
+    assert [done for done, _ in images] == sorted(done for done, _ in images)
