@@ -8,6 +8,10 @@ import http.client
 import io
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -148,3 +152,37 @@ def test_an_editor_saving_by_rename_during_builds_never_stops_the_preview(server
     assert wait_until(lambda: b"Versione finale." in get(port, "/chi-siamo/")[1])
     assert wait_until(lambda: server.builder.errors == [])
     assert all(thread.is_alive() for thread in server.threads)
+
+
+def test_sigterm_stops_the_preview_as_ctrl_c_does(copy_site) -> None:
+    """systemd, ``docker stop`` and ``timeout`` send SIGTERM: the preview closes its worker
+    processes and watcher as on Ctrl+C, leaving nothing behind (no leaked semaphores)."""
+    site = copy_site("basic")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "storefront", "--root", str(site), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port):
+            assert server.poll() is None and time.monotonic() < deadline, server.communicate()
+            time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    assert server.returncode == 130, (out, err)
+    assert "leaked" not in err and "Traceback" not in err, err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

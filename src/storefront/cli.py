@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -130,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the preview the way Ctrl+C does: its workers and watcher are closed."""
+    raise KeyboardInterrupt
+
+
 def print_errors(exc: BuildFailed, debug: bool = False) -> None:
     for error in exc.errors:
         print(error.format(), file=sys.stderr)
@@ -209,6 +215,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from storefront.preview import serve
 
+    signal.signal(signal.SIGTERM, _interrupt)  # systemd, docker stop, timeout: as Ctrl+C
     serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
           open_browser=args.open)
     return EXIT_OK
