@@ -38,6 +38,7 @@ from watchdog.observers import Observer
 
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed
+from storefront.heap import IDLE_SECONDS, settle, tidy
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
@@ -296,18 +297,25 @@ class PreviewServer:
         return self.app(environ, start_response)
 
     def _rebuild_on_change(self) -> None:
+        built_at: float | None = time.monotonic()  # None: tidied since the last build
         while not self.stopping.is_set():
             if not self.pending.wait(0.2):
+                if built_at is not None and time.monotonic() - built_at > IDLE_SECONDS:
+                    tidy()  # the owner paused: collect now, not during the next save
+                    built_at = None
                 continue
             # one build for a burst of events (an editor's temp file, write and rename)
             while self.pending.is_set():
                 self.pending.clear()
                 time.sleep(DEBOUNCE_SECONDS)
             self.builder.rebuild()  # never raises: problems go to the overlay
+            settle()
+            built_at = time.monotonic()
 
     def start(self) -> None:
         """Build once, then watch and serve in background threads."""
         self.builder.rebuild()
+        tidy()
         self.observer.start()
         for target in (self._rebuild_on_change, self.server.serve_forever):
             thread = threading.Thread(target=target, daemon=True)
