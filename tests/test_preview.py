@@ -153,3 +153,31 @@ def test_a_renamed_file_is_recognised_by_its_title(copy_site, tmp_path) -> None:
         "content/posts/2024-06-10-focaccia-calda.md: its address moved from "
         "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
         "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]
+
+
+def test_a_start_answered_by_the_memo_is_warmed_up_without_touching_the_pages(
+    copy_site, tmp_path,
+) -> None:
+    """A second start with nothing changed is answered by the whole-build memo, which reads no
+    document; warm_up reads the site into the session (so the first save costs what later ones
+    do) and writes nothing; an edit after it builds as ever."""
+    first = make_builder(copy_site, tmp_path)
+    first.rebuild()
+    first.close()
+    builder = PreviewBuilder(first.root, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    try:
+        builder.rebuild()
+        assert not builder.session.records  # the memo answered: nothing in memory
+        output = tmp_path / "preview"
+        stamps = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
+        builder.warm_up()
+        assert builder.session.records and builder.errors == []
+        assert {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()} == stamps
+        post = first.root / "content/posts/2024-06-10-focaccia.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        builder.rebuild()
+        assert builder.errors == []
+        assert b"Calda." in (output / "blog/2024/06/focaccia/index.html").read_bytes()
+    finally:
+        builder.close()

@@ -138,13 +138,18 @@ class BuildSession:
         if self._cache is not None:
             self._cache.close()
 
-    def build(self) -> BuildReport:
-        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was."""
+    def build(self, warm: bool = False) -> BuildReport:
+        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was.
+
+        ``warm`` skips the whole-build memo: the site is read into this session's memory even
+        when nothing changed (the preview does it once after a start the memo answered, so that
+        the owner's first save costs what later ones do).
+        """
         started = time.perf_counter()
         inputs = self._inputs()
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
-        if (memo is not None and memo.still_valid(inputs.digest, inputs.now)
+        if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, read_manifest(inputs.output))):
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))

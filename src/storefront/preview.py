@@ -28,6 +28,7 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -120,6 +121,16 @@ class PreviewBuilder:
         with self.changed:
             self.epoch += 1
             self.changed.notify_all()
+
+    def warm_up(self) -> None:
+        """Read the site into the session when the start was answered from the cache's memo
+        (nothing changed since the last build): the first save then costs what later ones do.
+        Silent: the pages are already served and a problem shows on the next save."""
+        with self.lock:
+            if self.session.records or self.errors:
+                return
+            with suppress(Exception):  # the next build meets it again and shows it
+                self.session.build(warm=True)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
@@ -297,6 +308,8 @@ class PreviewServer:
         return self.app(environ, start_response)
 
     def _rebuild_on_change(self) -> None:
+        self.builder.warm_up()
+        settle()
         built_at: float | None = time.monotonic()  # None: tidied since the last build
         while not self.stopping.is_set():
             if not self.pending.wait(0.2):
