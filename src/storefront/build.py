@@ -43,6 +43,8 @@ from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
+    MANIFEST,
+    Entry,
     WriteItem,
     WriteReport,
     manifest_intact,
@@ -123,6 +125,7 @@ class BuildSession:
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
+        self._manifest_memo: tuple[tuple[int, ...], dict[str, Entry]] = ((), {})
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
 
@@ -150,7 +153,7 @@ class BuildSession:
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
-                and manifest_intact(inputs.output, read_manifest(inputs.output))):
+                and manifest_intact(inputs.output, self._manifest(inputs.output))):
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
@@ -240,7 +243,7 @@ class BuildSession:
     def _held(self, output: Path) -> Callable[[str, str], bool]:
         """``held(path, sha256)``: the output folder holds exactly these bytes at ``path`` (as its
         manifest says; each file looked at once per build, the answer kept for the write)."""
-        manifest = read_manifest(output)
+        manifest = self._manifest(output)
 
         def held(path: str, sha256: str) -> bool:
             known = self._checked.get((path, sha256))
@@ -249,6 +252,18 @@ class BuildSession:
             return known
 
         return held
+
+    def _manifest(self, output: Path) -> dict[str, Entry]:
+        """The output folder's manifest, parsed again only when the file is another one (a new
+        inode, size or mtime: the writer replaces it whole); read-only for the caller."""
+        try:
+            found = (output / MANIFEST).stat()
+            stamp: tuple[int, ...] = (found.st_ino, found.st_size, found.st_mtime_ns)
+        except OSError:
+            stamp = ()
+        if self._manifest_memo[0] != stamp or not stamp:
+            self._manifest_memo = (stamp, read_manifest(output))
+        return self._manifest_memo[1]
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
@@ -280,7 +295,7 @@ class BuildSession:
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
         self._previous = previous  # what save_outputs compares with
-        manifest = read_manifest(inputs.output)
+        manifest = self._manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
             held = self._checked[path, record.sha256] = unchanged_in(

@@ -67,24 +67,26 @@ def _find_theme(root: Path, name: str) -> Theme | None:
 def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
     """The theme and its ancestors, child first. Errors name storefront.yaml or theme.yaml."""
     chain: list[Theme] = []
-    where, line = "storefront.yaml", _config_line(root, "theme")
+    # the line a problem is reported at, found only when there is one (a build reads it not)
+    where, line_at = "storefront.yaml", (root / "storefront.yaml", "theme")
     current: str | None = name
     while current is not None:
         theme = _find_theme(root, current)
         if theme is None:
             known = sorted({p.name for p in BUILTIN_THEMES.iterdir() if p.is_dir()}
                            | {p.name for p in (root / "themes").glob("*") if p.is_dir()})
-            raise BuildFailed([error_at(where, line, f'theme "{current}" not found',
+            raise BuildFailed([error_at(where, _line_of_key(*line_at), f'theme "{current}" not found',
                                         f"available themes: {', '.join(known)}; a site theme "
                                         f"needs themes/{current}/theme.yaml")])
         if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
-            raise BuildFailed([error_at(where, line, f'theme "{current}" extends itself in a loop')])
+            raise BuildFailed([error_at(where, _line_of_key(*line_at),
+                                        f'theme "{current}" extends itself in a loop')])
         manifest_path = f"{theme.label}/theme.yaml"
         with blamed_on(manifest_path):
             manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)
         chain.append(replace(theme, stylesheets=manifest.stylesheets))
-        current, where, line = manifest.extends, manifest_path, _line_of_key(
-            theme.path / "theme.yaml", "extends")
+        current, where, line_at = manifest.extends, manifest_path, (theme.path / "theme.yaml",
+                                                                    "extends")
     builtin_default = BUILTIN_THEMES / "default"
     if chain[-1].path != builtin_default:
         # every chain ends at the built-in theme, so a site theme holds only what it changes
@@ -111,10 +113,6 @@ def _line_of_key(path: Path, key: str) -> int:
         return line_of_key(path.read_text(encoding="utf-8"), key)
     except (OSError, UnicodeDecodeError):
         return 0
-
-
-def _config_line(root: Path, key: str) -> int:
-    return _line_of_key(root / "storefront.yaml", key)
 
 
 def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
