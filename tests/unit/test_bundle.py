@@ -218,3 +218,21 @@ def test_a_stylesheet_or_script_that_is_not_utf8_is_an_error_with_its_line(files
         "  hint: save it as UTF-8 in your editor",
         "themes/t/static/js/forms.js:2: the file is not UTF-8 text\n"
         "  hint: save it as UTF-8 in your editor"]
+
+
+def test_a_theme_chain_problem_names_the_line_that_causes_it(tmp_path: Path) -> None:
+    """A missing theme is blamed on storefront.yaml's ``theme:`` line, a loop on the
+    ``extends:`` line of the theme that closes it."""
+    (tmp_path / "storefront.yaml").write_text("title: T\n\ntheme: primo\n", encoding="utf-8")
+    for name, parent in (("primo", "secondo"), ("secondo", "primo")):
+        (tmp_path / "themes" / name).mkdir(parents=True)
+        (tmp_path / "themes" / name / "theme.yaml").write_text(
+            f"name: {name}\n# a comment\nextends: {parent}\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as loop:
+        resolve_theme_chain(tmp_path, "primo")
+    assert [e.format() for e in loop.value.errors] == [
+        'themes/secondo/theme.yaml:3: theme "primo" extends itself in a loop']
+    with pytest.raises(BuildFailed) as missing:
+        resolve_theme_chain(tmp_path, "terzo")
+    assert missing.value.errors[0].format().startswith(
+        'storefront.yaml:3: theme "terzo" not found')
