@@ -170,8 +170,9 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
 
 
 def claimed_elsewhere(conn: Connection, sender: Sender,
-                      scope: OutboxScope = OutboxScope()) -> int:
-    """Unsent entries of ``scope`` claimed, as of now, by other senders that are still running.
+                      scope: OutboxScope = OutboxScope()) -> tuple[int, int]:
+    """Unsent entries of ``scope`` claimed, as of now, by other senders: (by senders still
+    running, by senders that stopped: those can be taken over at once).
 
     A claim's own ``busy`` count is taken inside its transaction and can miss rows another
     claimer was taking at that very moment (on PostgreSQL those rows are skipped as locked and
@@ -182,7 +183,13 @@ def claimed_elsewhere(conn: Connection, sender: Sender,
         "SELECT claimed_by, COUNT(*) FROM outbox WHERE sent_at IS NULL AND "  # noqa: S608 - constant SQL
         + scope_sql + " AND claimed_by NOT IN ('', ?) GROUP BY claimed_by",
         (*scope_params, sender.name)).fetchall()
-    return sum(int(count) for name, count in holders if sender.alive(str(name)))
+    running = stopped = 0
+    for name, count in holders:
+        if sender.alive(str(name)):
+            running += int(count)
+        else:
+            stopped += int(count)
+    return running, stopped
 
 
 def _scope(scope: OutboxScope) -> tuple[str, tuple[str | int, ...]]:

@@ -128,6 +128,7 @@ class IssueComposer:
 
 #: Seconds to wait when rows looked free but another sender was claiming them at that moment.
 IDLE_PAUSE = 0.2
+MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
 
 
 class Pacer:
@@ -189,20 +190,29 @@ def deliver_issue(
                         after_each=each)
     total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
+    idle = 0  # rounds in a row that found nothing to claim although mails looked free
     while True:
         report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
                                 policy=policy, base=retry_base, cap=retry_cap)
         _add(total, report)
         state = issue_progress(conn, issue.id)
-        busy = claimed_elsewhere(conn, sender, scope)  # now: the claim's count can be stale
+        # counted now: the claim's own count can be stale
+        busy, stopped = claimed_elsewhere(conn, sender, scope)
         total.busy = busy
         if state.pending == 0 or busy >= state.pending or not wait_for_retries:
             return SendOutcome(state, total, busy)
+        if stopped:
+            continue  # a stopped sender's mails: the next claim takes them over
         due = next_due(conn, scope, sender)
         if due is not None and due > clock():
+            idle = 0
             sleep(due - clock())
         elif not (report.sent or report.skipped or report.refused or report.failed):
-            sleep(IDLE_PAUSE)  # free-looking rows another claimer is taking right now
+            # free-looking rows another claimer is taking right now (its transaction open)
+            sleep(min(IDLE_PAUSE * 2 ** idle, MAX_IDLE_PAUSE))
+            idle += 1
+        else:
+            idle = 0
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
