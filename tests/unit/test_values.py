@@ -168,3 +168,15 @@ def test_a_fixed_offset_survives_localize_unchanged_as_an_instant() -> None:
     moment = datetime(2024, 7, 1, 12, 0, tzinfo=plus_two)
     assert localize(moment, ROME) == moment
     assert localize(moment, ROME).tzinfo is ROME
+
+
+def test_a_catalog_snapshot_stored_before_two_decimal_prices_is_not_a_change() -> None:
+    """A newsletter draft compares the catalogue with the snapshot stored with the last issue;
+    one stored before prices had two decimals ("12", "6.5") shows the same prices."""
+    from storefront.newsletter.draft import _as_shown
+
+    old = {"title": "Vaso", "price": "12", "sale_price": "6.5", "availability": "in_stock"}
+    now = {"title": "Vaso", "price": "12.00", "sale_price": "6.50", "availability": "in_stock"}
+    assert _as_shown(old) == _as_shown(now)
+    assert _as_shown({**old, "price": "13"}) != _as_shown(now)
+    assert _as_shown({**old, "sale_price": ""}) != _as_shown(now)

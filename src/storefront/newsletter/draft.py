@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import suppress
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,20 @@ def new_posts(site: NewsletterSite, since: datetime | None) -> list[Post]:
 def changed_products(site: NewsletterSite, catalog: dict[str, Any]) -> list[Product]:
     """Products not in ``catalog`` or shown differently from what it recorded."""
     now = catalog_snapshot(site.model.products)
-    return [p for p in site.model.products if catalog.get(p.slug) != now[p.slug]]
+    return [p for p in site.model.products
+            if _as_shown(catalog.get(p.slug)) != _as_shown(now[p.slug])]
+
+
+def _as_shown(entry: Any) -> Any:
+    """A snapshot entry with its prices as values: a snapshot stored before prices were kept
+    with two decimals says "12" where one taken now says "12.00", the same price."""
+    if not isinstance(entry, dict):
+        return entry
+    shown = dict(entry)
+    for key in ("price", "sale_price"):
+        with suppress(InvalidOperation, TypeError):
+            shown[key] = Decimal(shown[key]) if shown.get(key) else shown.get(key)
+    return shown
 
 
 def draft_text(site: NewsletterSite, title: str, posts: list[Post],
