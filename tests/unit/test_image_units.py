@@ -234,3 +234,19 @@ def test_a_mail_image_is_the_plain_copy_as_an_absolute_url_no_wider_than_the_col
         '<img width="40" alt="" src="https://shop.example/assets/s-40w.h.jpeg"> '
         f'<img width="{CONTENT_WIDTH}" src="https://cdn.example/x.png"> '
         '<img width="90" src="https://shop.example/assets/s-40w.h.jpeg"></p>')
+
+
+def test_a_mail_image_written_as_raw_html_is_found_however_its_src_is_quoted() -> None:
+    from storefront.newsletter.mailtemplate import mail_body
+    from storefront.urls import UrlBuilder
+
+    urls = UrlBuilder.from_base_url("https://shop.example/")
+    catalog = ImageCatalog({"/assets/a.jpg": INFO})
+    plain = "https://shop.example/assets/a-1600w.h.jpeg"
+    for tag in ("<img src='/assets/a.jpg' alt=''>", "<img src=/assets/a.jpg alt=''>",
+                "<img data-src=\"/x.jpg\" SRC = \"/assets/a.jpg\" alt=''>"):
+        html = mail_body(tag, urls, "marzo", catalog)
+        assert f'src="{plain}"' in html, html
+        assert html.startswith('<img width="560" ') and html.endswith(" alt=''>"), html
+    assert 'data-src="/x.jpg"' in mail_body('<img data-src="/x.jpg" src="/assets/a.jpg">', urls,
+                                            "marzo", catalog)

@@ -44,7 +44,8 @@ COVER_WIDTH = 598  # the cover spans the column but its border
 
 _HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_SRC = re.compile(r'\bsrc="([^"]*)"', re.IGNORECASE)
+# src="...", src='...' or src=... (raw HTML in an issue may write any); not data-src
+_SRC = re.compile(r"""(?<![\w-])src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _WIDTH = re.compile(r"\swidth=", re.IGNORECASE)
 
 
@@ -82,12 +83,13 @@ def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
     """An ``<img>`` for mail: the absolute URL of the site's plain copy of the image, and a
     ``width`` (Outlook ignores a CSS width) no wider than the column, nor than the image."""
     found = _SRC.search(tag)
-    src = htmllib.unescape(found.group(1)) if found else ""
+    written = next((g for g in found.groups() if g is not None), "") if found else ""
+    src = htmllib.unescape(written)
     local = src.startswith("/") and not src.startswith("//")
     if found and local:
         # str(): a Markup joined with the plain tag would escape the whole tag
         shown = str(escape(urls.absolute(images.fallback_url(src))))
-        tag = tag[:found.start(1)] + shown + tag[found.end(1):]
+        tag = f'{tag[:found.start()]}src="{shown}"{tag[found.end():]}'
     if not _WIDTH.search(tag):
         info = images.info(src) if local else None
         width = min(CONTENT_WIDTH, info.width) if info is not None and info.width else CONTENT_WIDTH
