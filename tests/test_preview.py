@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from pathlib import Path
 
 from storefront.preview import PreviewBuilder, make_app
@@ -180,4 +182,40 @@ def test_a_start_answered_by_the_memo_is_warmed_up_without_touching_the_pages(
         assert builder.errors == []
         assert b"Calda." in (output / "blog/2024/06/focaccia/index.html").read_bytes()
     finally:
+        builder.close()
+
+
+def test_pages_are_served_while_the_preview_warms_up(copy_site, tmp_path) -> None:
+    """The warm-up writes nothing, so page requests do not wait for it (a long one at 10,000
+    posts would otherwise hold up the first page the owner opens)."""
+    first = make_builder(copy_site, tmp_path)
+    first.rebuild()
+    first.close()
+    builder = PreviewBuilder(first.root, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    real_build = builder.session.build
+    inside, release = threading.Event(), threading.Event()
+
+    def held_build(warm: bool = False):
+        if warm:  # hold the warm-up build open while a page is asked for
+            inside.set()
+            release.wait(20)
+        return real_build(warm=warm)
+
+    try:
+        builder.rebuild()
+        builder.session.build = held_build  # type: ignore[method-assign]
+        warming = threading.Thread(target=builder.warm_up)
+        warming.start()
+        assert inside.wait(20)
+        started = time.monotonic()
+        status, _, body = call(make_app(builder), "/blog/2024/06/focaccia/")
+        waited = time.monotonic() - started
+        release.set()
+        warming.join(30)
+        assert status == "200 OK" and b"focaccia" in body.lower()
+        assert waited < 5, f"the page waited {waited:.1f} s for the warm-up"
+        assert builder.session.records  # and the warm-up did its work
+    finally:
+        release.set()
         builder.close()

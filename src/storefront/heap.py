@@ -6,7 +6,8 @@ one fell into about every other save, on top of the rebuild itself. After each b
 :func:`settle` freezes what is alive (the collector no longer scans it; memory freed by reference
 counting is still freed at once), so a save's collections see only that save's new objects.
 What became cyclic garbage meanwhile is collected by :func:`tidy`, which the preview runs once
-the owner has paused (no save for :data:`IDLE_SECONDS`), outside any save's path. This is the
+the owner has paused (no save for :data:`IDLE_SECONDS`), outside any save's path, and at
+least every :data:`TIDY_EVERY` builds, so that garbage cannot pile up without end. This is the
 ``gc.freeze`` practice of long-lived Python servers (see the ``gc`` module's documentation).
 """
 
@@ -16,6 +17,8 @@ import gc
 
 #: Seconds without a save before the frozen heap is collected (between bursts of editing).
 IDLE_SECONDS = 2.0
+#: ... and at least every this many builds (an editor's auto-save may never pause that long).
+TIDY_EVERY = 50
 
 
 def settle() -> None:

@@ -28,7 +28,6 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -39,7 +38,7 @@ from watchdog.observers import Observer
 
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed
-from storefront.heap import IDLE_SECONDS, settle, tidy
+from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
@@ -87,7 +86,8 @@ class PreviewBuilder:
         self.session = BuildSession(BuildRequest(root=root, output=output, base_url=base_url,
                                                  options=options, require_base_url=False,
                                                  jobs=jobs))
-        self.lock = threading.Lock()
+        self.building = threading.Lock()  # one build at a time in the session (taken first)
+        self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
         self.css_only = False
@@ -96,7 +96,7 @@ class PreviewBuilder:
 
     def rebuild(self) -> None:
         """Build now; whatever goes wrong is shown in the browser, never raised."""
-        with self.lock:
+        with self.building, self.lock:
             css_only = False
             try:
                 report = self.session.build()
@@ -126,11 +126,17 @@ class PreviewBuilder:
         """Read the site into the session when the start was answered from the cache's memo
         (nothing changed since the last build): the first save then costs what later ones do.
         Silent: the pages are already served and a problem shows on the next save."""
-        with self.lock:
+        with self.building:  # not self.lock: pages are served meanwhile (it writes nothing)
             if self.session.records or self.errors:
                 return
-            with suppress(Exception):  # the next build meets it again and shows it
+            try:
                 self.session.build(warm=True)
+            except BuildFailed:
+                pass  # the next save's build meets it again and shows it
+            except Exception as exc:  # a bug: said in the terminal, the next save builds anew
+                self.log(f"storefront hit an internal error while warming up the preview "
+                         f"({type(exc).__name__}: {exc})")
+                self.log(traceback.format_exc())
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
@@ -139,7 +145,7 @@ class PreviewBuilder:
             return self.epoch
 
     def close(self) -> None:
-        with self.lock:
+        with self.building, self.lock:
             self.session.close()
 
 
@@ -311,18 +317,24 @@ class PreviewServer:
         self.builder.warm_up()
         settle()
         built_at: float | None = time.monotonic()  # None: tidied since the last build
+        untidied = 0  # builds since the last collection (an editor's auto-save never pauses)
         while not self.stopping.is_set():
             if not self.pending.wait(0.2):
                 if built_at is not None and time.monotonic() - built_at > IDLE_SECONDS:
                     tidy()  # the owner paused: collect now, not during the next save
-                    built_at = None
+                    built_at, untidied = None, 0
                 continue
             # one build for a burst of events (an editor's temp file, write and rename)
             while self.pending.is_set():
                 self.pending.clear()
                 time.sleep(DEBOUNCE_SECONDS)
             self.builder.rebuild()  # never raises: problems go to the overlay
-            settle()
+            untidied += 1
+            if untidied >= TIDY_EVERY:
+                tidy()
+                untidied = 0
+            else:
+                settle()
             built_at = time.monotonic()
 
     def start(self) -> None:
@@ -336,11 +348,14 @@ class PreviewServer:
             self.threads.append(thread)
 
     def stop(self) -> None:
+        """Stop what was started (also when interrupted during :meth:`start`)."""
         self.stopping.set()
-        self.server.shutdown()
+        if self.threads:  # shutdown() waits for serve_forever, which must be running
+            self.server.shutdown()
         self.server.server_close()
-        self.observer.stop()
-        self.observer.join()
+        if self.observer.is_alive():
+            self.observer.stop()
+            self.observer.join()
         for thread in self.threads:
             thread.join()
         self.builder.close()
@@ -350,14 +365,14 @@ def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool
           host: str = LOOPBACK, open_browser: bool = False) -> None:
     """Build, serve and rebuild on change until interrupted."""
     server = PreviewServer(root, log, port, drafts, host)
-    server.start()
-    log(f"serving the preview on {server.url} (Ctrl+C to stop)")
-    if host != LOOPBACK:
-        log(f"warning: bound to {host}: other devices on this network can see the preview, "
-            "drafts included; use it on a network you trust")
-    if open_browser:
-        webbrowser.open(server.url)
-    try:
+    try:  # Ctrl+C or SIGTERM during the first build stops the workers too
+        server.start()
+        log(f"serving the preview on {server.url} (Ctrl+C to stop)")
+        if host != LOOPBACK:
+            log(f"warning: bound to {host}: other devices on this network can see the preview, "
+                "drafts included; use it on a network you trust")
+        if open_browser:
+            webbrowser.open(server.url)
         while True:
             time.sleep(3600)
     finally:

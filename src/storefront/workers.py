@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -116,7 +117,8 @@ class WorkerPool:
             if method == "forkserver":
                 context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
                                                 "storefront.imagework"])
-            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context)
+            self._executor = ProcessPoolExecutor(self.jobs, mp_context=context,
+                                                 initializer=_default_sigterm)
         return self._executor
 
     def forget_states(self) -> None:
@@ -133,3 +135,9 @@ class WorkerPool:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
         self._states.clear()
+
+
+def _default_sigterm() -> None:
+    """A worker ends quietly on SIGTERM (a forked worker would inherit the preview's handler,
+    which turns SIGTERM into KeyboardInterrupt, and print a traceback when systemd stops it)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
