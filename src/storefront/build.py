@@ -160,6 +160,7 @@ class BuildSession:
         self._check(inputs, planned)
         records, rendered = self._render(inputs, planned)
         report = self._write(inputs, planned, records)
+        self._manifest_memo = ((), {})  # written anew: read it again (its stamp may repeat)
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
