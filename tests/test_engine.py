@@ -231,3 +231,36 @@ def test_pages_written_in_place_by_another_tool_are_noticed_and_rebuilt(copy_sit
     report = build(site)
     assert "index.html" in report.changed and report.cache_discarded >= 1
     assert tree_bytes(site / "output") == clean_tree(site, tmp_path)
+
+
+def test_a_save_after_a_parallel_first_build_fingerprints_only_what_it_touched(
+    copy_site, tmp_path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The preview's first save after a first build made by workers: the session's page memo
+    must hold the pages as planned (not the copies sent to workers without their bodies), or
+    every page is fingerprinted again (that made the first save ~3x slower than the next)."""
+    import storefront.rendering as rendering
+    import storefront.workers as workers
+    from storefront.build import BuildSession
+
+    monkeypatch.setattr(workers, "SERIAL_BELOW", 2)  # this small site's pages go to workers too
+    site = copy_site("basic")
+    session = BuildSession(BuildRequest(root=site, output=tmp_path / "out", jobs=2))
+    try:
+        first = session.build()
+        assert first.rendered > 20
+        counted: list[str] = []
+        real = rendering.signature
+
+        def counting(*args: object) -> str:
+            counted.append(str(args[0]))
+            return real(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(rendering, "signature", counting)
+        post = site / "content/posts/2024-06-10-focaccia.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        second = session.build()
+        assert second.rendered >= 1
+        assert len(counted) < first.rendered // 2, counted
+    finally:
+        session.close()

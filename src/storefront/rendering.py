@@ -220,6 +220,7 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
             result[path] = record
         else:
             todo.append(index)
+    tasks = state.tasks  # as planned: the memo compares the next build's tasks with these
     if state.bodies and pool.parallel(len(todo)):
         state = with_deferred_bodies(state)
     errors: list[ContentError] = []
@@ -235,7 +236,7 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         done += len(part)
         if progress is not None:
             progress(done, len(todo))
-    now = PageMemo(context, dict(zip(paths, state.tasks, strict=True)),
+    now = PageMemo(context, dict(zip(paths, tasks, strict=True)),
                    dict(zip(paths, signatures, strict=True)), documents)
     return result, todo, errors, now
 
