@@ -264,3 +264,29 @@ def test_a_save_after_a_parallel_first_build_fingerprints_only_what_it_touched(
         assert len(counted) < first.rendered // 2, counted
     finally:
         session.close()
+
+
+def test_a_session_that_builds_on_another_thread_keeps_its_cache(copy_site, tmp_path) -> None:
+    """The preview builds first on its main thread, then on its watcher's: the cache must carry
+    over (it was taken as damaged and deleted, and every photo processed again)."""
+    import threading
+
+    from storefront.build import BuildSession
+
+    site = copy_site("basic")
+    session = BuildSession(BuildRequest(root=site, output=tmp_path / "out", jobs=1))
+    try:
+        assert session.build().images > 0
+        database = site / CACHE_DIR / DATABASE
+        inode = database.stat().st_ino
+        post = site / "content/posts/2024-06-10-focaccia.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        reports = []
+        builder = threading.Thread(target=lambda: reports.append(session.build()))
+        builder.start()
+        builder.join(120)
+        assert reports and reports[0].rendered >= 1
+        assert reports[0].images == 0 and session.cache.discarded == 0
+        assert database.stat().st_ino == inode
+    finally:
+        session.close()

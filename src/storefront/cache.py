@@ -74,11 +74,18 @@ class BuildCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / DATABASE  # a file even without a cache: workers read bodies from it
         try:
-            return self._prepare(sqlite3.connect(target, timeout=10, isolation_level=None))
+            return self._prepare(self._connect(target))
         except sqlite3.DatabaseError:
             self._delete_database()
             self.discarded += 1
-            return self._prepare(sqlite3.connect(target, timeout=10, isolation_level=None))
+            return self._prepare(self._connect(target))
+
+    @staticmethod
+    def _connect(target: Path) -> sqlite3.Connection:
+        # any thread: the preview builds first on its main thread, then on its watcher's (one
+        # at a time). With the default, the first save's query raised ProgrammingError, which is
+        # a DatabaseError, so the cache was taken as damaged and deleted on every preview start.
+        return sqlite3.connect(target, timeout=10, isolation_level=None, check_same_thread=False)
 
     def _prepare(self, db: sqlite3.Connection) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
