@@ -9,12 +9,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forms_support import SmtpServer
 from newsletter_support import SECRET_TEXT, query, write_shop
 
+from storefront.config import load_config
+from storefront.forms import open_database
 from storefront.newsletter import operations
 
 pytestmark = pytest.mark.both_backends
@@ -81,3 +86,51 @@ def test_sigkill_mid_send_then_resume(tmp_path: Path, smtp_server: SmtpServer,
     assert third.returncode == 0 and "0 still to send" in third.stdout
     time.sleep(0.2)
     assert len(sink.messages) == READERS + duplicates
+
+
+class RefusedTransport:
+    """A mail server that cannot be reached (every mail fails and is retried later)."""
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        raise ConnectionRefusedError("no mail server")
+        yield
+
+
+def test_a_sender_waiting_for_a_retry_takes_over_the_mails_of_a_sender_that_stopped(
+    tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """This sender waits for its own retry (up to an hour apart) while another holds the other
+    mails; when that one stops, its mails are taken over within 30 s, not after the retry."""
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    write_shop(tmp_path, smtp_port=smtp_server.port)
+    import_readers(tmp_path, 3)
+    queued = operations.send_issue(tmp_path, "marzo", transport=RefusedTransport(), rate=0,
+                                   wait_for_retries=False)
+    assert queued.outcome.progress.pending == 3
+    now = time.time()
+    clock = [now]
+    slept: list[float] = []
+    with open_database(load_config(tmp_path), tmp_path) as database:
+        other = database.sender()
+        with database.connect() as conn:
+            ids = [row[0] for row in conn.execute(
+                "SELECT id FROM outbox WHERE kind = 'issue' ORDER BY id")]
+            conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (now + 3000, ids[0]))
+            conn.execute("UPDATE outbox SET claimed_by = ?, locked_until = ?, next_attempt_at = 0"
+                         " WHERE id IN (?, ?)", (other.name, now + 300, ids[1], ids[2]))
+
+        def sleep(seconds: float) -> None:  # the other sender stops while this one waits
+            slept.append(seconds)
+            other.release()
+            clock[0] += seconds
+
+        try:
+            result = operations.send_issue(tmp_path, "marzo", rate=0, clock=lambda: clock[0],
+                                           sleep=sleep)
+        finally:
+            other.release()
+    assert slept and slept[0] <= 30, slept
+    assert result.outcome.report.taken_over == 2 and result.outcome.progress.pending == 0
+    per_reader = Counter(str(m["To"]) for m in smtp_server.sink.wait_for(3))
+    assert len(per_reader) == 3 and set(per_reader.values()) == {1}

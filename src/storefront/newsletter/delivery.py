@@ -129,6 +129,8 @@ class IssueComposer:
 #: Seconds to wait when rows looked free but another sender was claiming them at that moment.
 IDLE_PAUSE = 0.2
 MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
+#: Seconds between looks at the other senders while waiting for a retry.
+OTHERS_CHECK_SECONDS = 30.0
 
 
 class Pacer:
@@ -206,7 +208,9 @@ def deliver_issue(
         due = next_due(conn, scope, sender)
         if due is not None and due > clock():
             idle = 0
-            sleep(due - clock())
+            # while others hold mails, look again now and then: one that stops meanwhile has its
+            # mails taken over then, not after this sender's own retry time (up to an hour)
+            sleep(min(due - clock(), OTHERS_CHECK_SECONDS) if busy else due - clock())
         elif not (report.sent or report.skipped or report.refused or report.failed):
             # free-looking rows another claimer is taking right now (its transaction open)
             sleep(min(IDLE_PAUSE * 2 ** idle, MAX_IDLE_PAUSE))
