@@ -43,7 +43,6 @@ from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
-    MANIFEST,
     Entry,
     WriteItem,
     WriteReport,
@@ -125,7 +124,7 @@ class BuildSession:
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
-        self._manifest_memo: tuple[tuple[int, ...], dict[str, Entry]] = ((), {})
+        self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
 
@@ -149,6 +148,7 @@ class BuildSession:
         the owner's first save costs what later ones do).
         """
         started = time.perf_counter()
+        self._manifest_read = None
         inputs = self._inputs()
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
@@ -160,7 +160,6 @@ class BuildSession:
         self._check(inputs, planned)
         records, rendered = self._render(inputs, planned)
         report = self._write(inputs, planned, records)
-        self._manifest_memo = ((), {})  # written anew: read it again (its stamp may repeat)
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
@@ -255,16 +254,11 @@ class BuildSession:
         return held
 
     def _manifest(self, output: Path) -> dict[str, Entry]:
-        """The output folder's manifest, parsed again only when the file is another one (a new
-        inode, size or mtime: the writer replaces it whole); read-only for the caller."""
-        try:
-            found = (output / MANIFEST).stat()
-            stamp: tuple[int, ...] = (found.st_ino, found.st_size, found.st_mtime_ns)
-        except OSError:
-            stamp = ()
-        if self._manifest_memo[0] != stamp or not stamp:
-            self._manifest_memo = (stamp, read_manifest(output))
-        return self._manifest_memo[1]
+        """The output folder's manifest as this build found it, parsed once (nothing writes it
+        before the write stage, which reads it again under its lock); read-only for the caller."""
+        if self._manifest_read is None:
+            self._manifest_read = read_manifest(output)
+        return self._manifest_read
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
