@@ -105,10 +105,7 @@ class PreviewBuilder:
                 for line in self.errors:
                     self.log(line)
             except Exception as exc:  # a bug, a vanished folder: report it, keep serving
-                self.errors = [f"storefront hit an internal error while rebuilding "
-                               f"({type(exc).__name__}: {exc}); the next save builds again"]
-                self.log(self.errors[0])
-                self.log(traceback.format_exc())
+                self.errors = [self._internal_error("rebuilding", exc)]
             else:
                 self.errors = []
                 self.notices = list(report.notices)
@@ -125,18 +122,25 @@ class PreviewBuilder:
     def warm_up(self) -> None:
         """Read the site into the session when the start was answered from the cache's memo
         (nothing changed since the last build): the first save then costs what later ones do.
-        Silent: the pages are already served and a problem shows on the next save."""
+        A content problem is left to the next save's build, which meets it again and shows it;
+        a bug is logged."""
         with self.building:  # not self.lock: pages are served meanwhile (it writes nothing)
             if self.session.records or self.errors:
                 return
             try:
                 self.session.build(warm=True)
             except BuildFailed:
-                pass  # the next save's build meets it again and shows it
+                pass
             except Exception as exc:  # a bug: said in the terminal, the next save builds anew
-                self.log(f"storefront hit an internal error while warming up the preview "
-                         f"({type(exc).__name__}: {exc})")
-                self.log(traceback.format_exc())
+                self._internal_error("warming up", exc)
+
+    def _internal_error(self, doing: str, exc: Exception) -> str:
+        """Log a bug met while ``doing`` a build, with its traceback; return the message."""
+        message = (f"storefront hit an internal error while {doing} ({type(exc).__name__}: "
+                   f"{exc}); the next save builds again")
+        self.log(message)
+        self.log(traceback.format_exc())
+        return message
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
