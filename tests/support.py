@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,19 @@ def read_text(kind: Kind, name: str, text: str, config: SiteConfig) -> Document:
     source = SourceFile(kind, f"content/{kind}/{name}", data, hashlib.sha256(data).hexdigest())
     return localize(read_document(source, ReaderSettings.of(config)),
                     UrlBuilder.from_base_url(config.base_url))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_answers(port: int, timeout: float = 0.5) -> bool:
+    """Something accepts connections on 127.0.0.1:``port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from storefront.build import BuildRequest, build_site
-from support import REPO, require
+from support import REPO, free_port, port_answers, require
 
 NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 DOC = REPO / "docs" / "redirects.md"
@@ -30,12 +29,6 @@ def documented_config() -> str:
     blocks = re.findall(r"```nginx\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
     assert len(blocks) == 1, "docs/redirects.md should show one nginx configuration"
     return blocks[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +67,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
                                 "-c", str(conf)])
     try:
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert process.poll() is None, (root / "error.log").read_text(encoding="utf-8")
-                assert time.monotonic() < deadline, "nginx did not start within 10 s"
-                time.sleep(0.05)
+        while not port_answers(port):
+            assert process.poll() is None, (root / "error.log").read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "nginx did not start within 10 s"
+            time.sleep(0.05)
         yield port, output
     finally:
         process.terminate()

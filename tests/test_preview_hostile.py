@@ -9,7 +9,6 @@ import io
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewBuilder, PreviewServer, make_app
+from support import free_port, port_answers
 
 
 def get(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
@@ -164,7 +164,7 @@ def test_sigterm_stops_the_preview_as_ctrl_c_does(copy_site) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not _answers(port):
+        while not port_answers(port):
             assert server.poll() is None and time.monotonic() < deadline, server.communicate()
             time.sleep(0.1)
     finally:
@@ -172,17 +172,3 @@ def test_sigterm_stops_the_preview_as_ctrl_c_does(copy_site) -> None:
         out, err = server.communicate(timeout=30)
     assert server.returncode == 130, (out, err)
     assert "leaked" not in err and "Traceback" not in err, err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
