@@ -203,9 +203,9 @@ def deliver_issue(
         total.busy = busy
         if state.pending == 0 or busy >= state.pending or not wait_for_retries:
             return SendOutcome(state, total, busy)
-        if stopped:
-            continue  # a stopped sender's mails: the next claim takes them over
-        due = next_due(conn, scope, sender)
+        # a stopped sender's mails are due now: the next claim takes them over (unless a hung
+        # claimer holds their rows, then the pause below backs off as for any such rows)
+        due = clock() if stopped else next_due(conn, scope, sender)
         if due is not None and due > clock():
             idle = 0
             # while others hold mails, look again now and then: one that stops meanwhile has its
