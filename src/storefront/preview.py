@@ -235,26 +235,26 @@ def _int(text: str) -> int:
 def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None) -> bytes:
     """Add the reload script and, after a failed build, the error overlay (else the notices)."""
     extra = _RELOAD_SCRIPT % (epoch, WAIT_PATH)
-    if notices and not errors:
-        items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in notices)
-        extra = (
-            '<div role="status" id="storefront-notices" style="position:fixed;inset:auto 0 0 0;'
-            "max-height:40vh;overflow:auto;background:#0d2a3b;color:#fff;padding:1rem;"
-            'z-index:99999;font:14px/1.4 monospace"><strong>Before you publish:</strong>'
-            f"<ul>{items}</ul></div>{extra}"
-        )
     if errors:
-        items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in errors)
-        extra = (
-            '<div role="alert" id="storefront-errors" style="position:fixed;inset:auto 0 0 0;'
-            "max-height:60vh;overflow:auto;background:#3b0d0d;color:#fff;padding:1rem;"
-            'z-index:99999;font:14px/1.4 monospace"><strong>The last change has a problem; '
-            f"this is the last good version of the page.</strong><ul>{items}</ul></div>{extra}"
-        )
+        extra = _panel("alert", "storefront-errors", "60vh", "#3b0d0d", "The last change has a "
+                       "problem; this is the last good version of the page.", errors) + extra
+    elif notices:
+        extra = _panel("status", "storefront-notices", "40vh", "#0d2a3b", "Before you publish:",
+                       notices) + extra
     marker = b"</body>"
     if marker in page:
         return page.replace(marker, extra.encode("utf-8") + marker, 1)
     return page + extra.encode("utf-8")
+
+
+def _panel(role: str, ident: str, height: str, background: str, heading: str,
+           lines: list[str]) -> str:
+    """A panel fixed at the bottom of the page, above everything, listing ``lines``."""
+    items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in lines)
+    return (f'<div role="{role}" id="{ident}" style="position:fixed;inset:auto 0 0 0;'
+            f"max-height:{height};overflow:auto;background:{background};color:#fff;"
+            'padding:1rem;z-index:99999;font:14px/1.4 monospace">'
+            f"<strong>{heading}</strong><ul>{items}</ul></div>")
 
 
 class _ChangeHandler(FileSystemEventHandler):
