@@ -250,7 +250,9 @@ def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | Non
 def _panel(role: str, ident: str, height: str, background: str, heading: str,
            lines: list[str]) -> str:
     """A panel fixed at the bottom of the page, above everything, listing ``lines``."""
-    items = "".join(f"<li><pre>{html.escape(line)}</pre></li>" for line in lines)
+    # lines wrap: on a phone (serve --bind) a long path or hint must not run off the screen
+    items = "".join(f'<li><pre style="white-space:pre-wrap;overflow-wrap:anywhere">'
+                    f"{html.escape(line)}</pre></li>" for line in lines)
     return (f'<div role="{role}" id="{ident}" style="position:fixed;inset:auto 0 0 0;'
             f"max-height:{height};overflow:auto;background:{background};color:#fff;"
             'padding:1rem;z-index:99999;font:14px/1.4 monospace">'

@@ -48,6 +48,8 @@ def test_saving_a_file_reloads_the_page_and_errors_show_in_the_browser(browser, 
         overlay = page.wait_for_selector("#storefront-errors", timeout=15_000)
         assert "content/pages/chi-siamo.md:2: invalid YAML" in overlay.inner_text()
         assert "Dal 1953 in via Fillungo." in page.locator("main").inner_text()
+        page.set_viewport_size({"width": 375, "height": 812})  # the owner's phone: it all wraps
+        assert overlay.evaluate("e => e.scrollWidth <= e.clientWidth"), overlay.inner_text()
     finally:
         page.close()
 
