@@ -219,3 +219,49 @@ def test_pages_are_served_while_the_preview_warms_up(copy_site, tmp_path) -> Non
     finally:
         release.set()
         builder.close()
+
+
+def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """A save's pages are served, and browsers told, before the build makes the feeds; a
+    request for a feed meanwhile waits for the feed as that save makes it, never the old one."""
+    import storefront.build as build_module
+
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    app = make_app(builder)
+    real_make_feeds = build_module.make_feeds
+    making, release = threading.Event(), threading.Event()
+
+    def held_make_feeds(*args, **kwargs):
+        making.set()
+        assert release.wait(30)
+        return real_make_feeds(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "make_feeds", held_make_feeds)
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("title:", "title: Nuova", 1)
+                    + "\nSegno di questa modifica.\n", encoding="utf-8")
+    epoch = builder.epoch
+    saving = threading.Thread(target=builder.rebuild)
+    feeds: list[bytes] = []
+    try:
+        saving.start()
+        assert making.wait(30)  # the build is making its feeds now
+        assert builder.wait_for_change(epoch, 5) > epoch  # browsers were told
+        status, _, body = call(app, "/blog/2024/06/focaccia/")
+        assert status == "200 OK" and b"Segno di questa modifica." in body
+        assert b"Nuova" in call(app, "/blog/page/2/")[2]  # listings are in place too
+        asking = threading.Thread(target=lambda: feeds.append(call(app, "/feed.xml")[2]))
+        asking.start()
+        asking.join(0.5)
+        assert asking.is_alive(), "a feed was served before the build made it"
+        release.set()
+        asking.join(30)
+        saving.join(30)
+        assert feeds and b"Segno di questa modifica." in feeds[0]
+        assert builder.errors == [] and builder.epoch == epoch + 1  # one reload for the save
+    finally:
+        release.set()
+        saving.join(30)
+        builder.close()

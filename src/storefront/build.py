@@ -38,7 +38,7 @@ from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.imagecache import ImageStore
-from storefront.images import ImageResult, ImageStage
+from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
@@ -46,6 +46,7 @@ from storefront.output import (
     Entry,
     WriteItem,
     WriteReport,
+    manifest_identity,
     manifest_intact,
     read_manifest,
     unchanged_in,
@@ -56,7 +57,14 @@ from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.presentation import Presentation
 from storefront.reader import ReaderSettings
-from storefront.rendering import PageMemo, RenderState, make_feeds, render_pages, template_identity
+from storefront.rendering import (
+    LazyMapping,
+    PageMemo,
+    RenderState,
+    make_feeds,
+    render_pages,
+    template_identity,
+)
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -105,6 +113,11 @@ class _Planned:
     config_text: str
 
 
+Shown = Callable[[frozenset[str], tuple[str, ...]], None]
+"""``shown(final, changed)``: the files at ``final`` (output paths) are as this build leaves
+them, ``changed`` of them were written or deleted; the rest (the feeds) is being made."""
+
+
 class BuildSession:
     """Builds one site, once or again and again, remembering what it can between builds."""
 
@@ -124,9 +137,12 @@ class BuildSession:
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
+        self._wrote: tuple[Any, ...] | None = None  # the manifest this session's last build left
+        self._trusted = False  # this build found the output folder as the last one left it
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
+        self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
 
     @property
     def cache(self) -> BuildCache:
@@ -140,26 +156,38 @@ class BuildSession:
         if self._cache is not None:
             self._cache.close()
 
-    def build(self, warm: bool = False) -> BuildReport:
+    def build(self, warm: bool = False, shown: Shown | None = None) -> BuildReport:
         """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was.
 
         ``warm`` skips the whole-build memo: the site is read into this session's memory even
         when nothing changed (the preview does it once after a start the memo answered, so that
         the owner's first save costs what later ones do).
+
+        ``shown`` (the preview's) is told as soon as every page is in place, before the feeds
+        are made and written (see :data:`Shown`); a build that fails before it is told writes
+        nothing, as always.
         """
         started = time.perf_counter()
         self._manifest_read = None
         inputs = self._inputs()
+        # the output folder is as this session left it when its manifest is the file this
+        # session wrote last: anything else that writes there (a build, storefront clean, the
+        # folder deleted) replaces the manifest too; then every file is looked at again
+        self._trusted = self._wrote is not None and manifest_identity(inputs.output) == self._wrote
+        self._wrote = None
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
-                and manifest_intact(inputs.output, self._manifest(inputs.output))):
+                and (self._trusted or manifest_intact(inputs.output,
+                                                      self._manifest(inputs.output)))):
+            self._wrote = manifest_identity(inputs.output)
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
-        records, rendered = self._render(inputs, planned)
-        report = self._write(inputs, planned, records)
+        records, rendered, make_rest = self._render(inputs, planned)
+        report = self._write(inputs, planned, records, make_rest, shown)
+        self._wrote = manifest_identity(inputs.output)
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
@@ -216,13 +244,13 @@ class BuildSession:
         assets = [s for s in inputs.sources if s.kind == "assets"]
         images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
                             lambda done, total: self._stage("images", done, total),
-                            ).run(assets, model.published(), config_text)
+                            ).run(assets, model.published(), config_text, self._image_memo)
         catalog = images.catalog
         strings = load_strings(inputs.chain, config.language)
         # head data shows share cards: the plan's memo holds while the images stay the same too
         site = digest(site_fingerprint(config, strings, model.nav, self.request.options),
                       catalog.fingerprint)
-        if self._plan_memo[0] != site or len(self._plan_memo[1]) > 2 * len(local) + 100:
+        if self._plan_memo[0] != site or len(self._plan_memo[1]) > 4 * len(local) + 1000:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1], catalog).plan()
         channels = plan_channels(model, config, urls, strings, inputs.now, catalog.fallback_url)
@@ -248,10 +276,19 @@ class BuildSession:
         def held(path: str, sha256: str) -> bool:
             known = self._checked.get((path, sha256))
             if known is None:
-                known = self._checked[path, sha256] = unchanged_in(output, manifest, path, sha256)
+                known = self._checked[path, sha256] = self._unchanged(output, manifest, path,
+                                                                      sha256)
             return known
 
         return held
+
+    def _unchanged(self, output: Path, manifest: dict[str, Entry], path: str, sha256: str) -> bool:
+        """The output folder holds these bytes at ``path``: as the manifest says, looked at on
+        disk unless the folder is as this session left it."""
+        if self._trusted:
+            entry = manifest.get(path)
+            return entry is not None and entry[0] == sha256
+        return unchanged_in(output, manifest, path, sha256)
 
     def _manifest(self, output: Path) -> dict[str, Entry]:
         """The output folder's manifest as this build found it, parsed once (nothing writes it
@@ -281,10 +318,11 @@ class BuildSession:
         if problems:
             raise BuildFailed(problems)
 
-    def _render(self, inputs: _Inputs,
-                planned: _Planned) -> tuple[dict[str, OutputRecord], int]:
-        """Render the pages and feeds whose inputs changed: every page's and feed's record, and
-        how many pages were rendered."""
+    def _render(self, inputs: _Inputs, planned: _Planned,
+                ) -> tuple[dict[str, OutputRecord], int, Callable[[], None]]:
+        """Render the pages whose inputs changed: every page's record, how many pages were
+        rendered, and the function that then makes the feeds whose inputs changed (adding their
+        records), which the write stage calls once the pages are in place."""
         config, urls, model = inputs.config, inputs.urls, planned.model
         previous = self.records.get(inputs.variant)
         if previous is None:
@@ -293,7 +331,7 @@ class BuildSession:
         manifest = self._manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
-            held = self._checked[path, record.sha256] = unchanged_in(
+            held = self._checked[path, record.sha256] = self._unchanged(
                 inputs.output, manifest, path, record.sha256)
             return held or self.cache.read_page(record.sha256) is not None
 
@@ -302,13 +340,16 @@ class BuildSession:
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
              **planned.presentation.answers()}, inputs.now)
-        stored = self.cache.stored_keys()
-        deferrable = {path: key for path, (key, _, _) in self.memory.items()
-                      if stored.get(path) == key}
+        def deferrable() -> dict[str, str]:
+            stored = self.cache.stored_keys()
+            return {path: key for path, (key, _, _) in self.memory.items()
+                    if stored.get(path) == key}
+
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             self.cache.folder / "templates", inputs.theme_key,
-                            str(self.cache.folder / DATABASE), deferrable, planned.presentation)
+                            str(self.cache.folder / DATABASE), LazyMapping(deferrable),
+                            planned.presentation)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         records, rendered, errors, memo = render_pages(
@@ -318,16 +359,41 @@ class BuildSession:
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
-        records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
-                                  self.cache.pages))
         self._pending_memo = memo  # kept only if the build succeeds
-        return records, len(rendered)
 
-    def _write(self, inputs: _Inputs, planned: _Planned,
-               records: dict[str, OutputRecord]) -> WriteReport:
-        """Write what changed into the output folder."""
+        def make_rest() -> None:
+            records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                                      self.cache.pages))
+
+        return records, len(rendered), make_rest
+
+    def _write(self, inputs: _Inputs, planned: _Planned, records: dict[str, OutputRecord],
+               make_rest: Callable[[], None], shown: Shown | None) -> WriteReport:
+        """Write what changed into the output folder: with ``shown``, every file but the feeds
+        first, then tell ``shown``, then make the feeds (``make_rest``) and write them."""
+        self._stage("writing", 0, 1)
+        if shown is None:
+            make_rest()
+            return write_site(self.request.output_dir, self._items(planned, records), self._checked)
+        pages = self._items(planned, records, feeds=False)
+        # what is final once the first part is written: every planned path but the feeds'
+        final = frozenset(item.path for item in pages)
+        first = [item for item in pages if not self._checked.get((item.path, item.sha256))]
+
+        def rest() -> list[WriteItem]:
+            make_rest()
+            return [*pages, *self._items(planned, records, pages=False)]
+
+        return write_site(self.request.output_dir, rest, self._checked, first,
+                          lambda report: shown(final, report.changed))
+
+    def _items(self, planned: _Planned, records: dict[str, OutputRecord],
+               feeds: bool = True, pages: bool = True) -> list[WriteItem]:
+        """What to write: the feeds and (``pages``) every other output."""
         items: list[WriteItem] = []
         for output, path in zip(planned.plan.outputs, planned.paths, strict=True):
+            if not (feeds if output.kind == "feed" else pages):
+                continue
             if output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
@@ -343,8 +409,7 @@ class BuildSession:
                 assert output.file is not None
                 items.append(WriteItem(path, output.sha256, output.file.stat().st_size,
                                        file=output.file))
-        self._stage("writing", 0, 1)
-        return write_site(self.request.output_dir, items, self._checked)
+        return items
 
     # -- reporting -------------------------------------------------------------------------------
 

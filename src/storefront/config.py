@@ -8,6 +8,7 @@ the one file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -292,6 +293,14 @@ def load_config(root: Path) -> SiteConfig:
             [error_at(CONFIG_NAME, line, "the file is not UTF-8 text",
                       "save it as UTF-8 in your editor")]
         ) from None
+    return _parse_config_text(text)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_config_text(text: str) -> SiteConfig:
+    """:func:`parse_config` of the file's text, remembered: the preview reads the config at every
+    save and it rarely changes (a config is frozen, so one can be shared; a refused text raises
+    again each time, as exceptions are never remembered)."""
     return parse_config(text)
 
 

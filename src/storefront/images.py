@@ -24,7 +24,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storefront.config import SiteConfig
@@ -32,7 +32,7 @@ from storefront.documents import Document
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
 from storefront.imagecache import ImageStore
-from storefront.imageuses import ImageUse, collect_uses
+from storefront.imageuses import DocumentUses, ImageUse, collect_uses
 from storefront.imagework import ImageJob, ImageState, JobOutcome, process_chunk
 from storefront.imaging import (
     EXTENSION,
@@ -61,6 +61,16 @@ class ImageResult:
     warnings: tuple[ContentError, ...]
     processed: int  # photos that needed work in this build
     copied: frozenset[str]  # the assets published as they are (not photos): their source paths
+
+
+@dataclass
+class ImageMemo:
+    """What a long-lived session (the preview) remembers of its last image stage: each
+    document's uses, and the last result with the digest of what it was made from."""
+
+    uses: dict[int, DocumentUses] = field(default_factory=dict)
+    key: str = ""
+    result: ImageResult | None = None
 
 
 def recipe_of(config: SiteConfig) -> Recipe:
@@ -95,8 +105,28 @@ class ImageStage:
         return digest(self._base, *parts)
 
     def run(self, assets: Sequence[SourceFile], documents: Iterable[Document],
-            config_text: str) -> ImageResult:
-        uses, warnings = collect_uses(documents, self.config, config_text, self.urls.base_path)
+            config_text: str, memo: ImageMemo | None = None) -> ImageResult:
+        """The stage; with a session's ``memo``, the same photos, uses and settings as last time
+        give last time's result at the cost of a look at each file it publishes."""
+        uses, warnings = collect_uses(documents, self.config, config_text, self.urls.base_path,
+                                      memo.uses if memo is not None else None)
+        if memo is None:
+            return self._run(assets, uses, warnings)
+        key = digest(repr(self.config.images), self.urls.base_path, repr(uses), repr(warnings),
+                     *(f"{asset.path} {asset.digest}" for asset in assets))
+        last = memo.result
+        if memo.key == key and last is not None and all(
+                self.held(self.urls.output_path(output.url) or "", output.sha256)
+                or self.store.intact(output.sha256) for output in last.outputs):
+            return replace(last, processed=0)
+        memo.key, memo.result = "", None
+        result = self._run(assets, uses, warnings)
+        if not result.errors:
+            memo.key, memo.result = key, result
+        return result
+
+    def _run(self, assets: Sequence[SourceFile], uses: list[ImageUse],
+             warnings: list[ContentError]) -> ImageResult:
         by_path: dict[str, list[ImageUse]] = {}
         for use in uses:
             by_path.setdefault(use.path, []).append(use)

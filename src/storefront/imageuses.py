@@ -38,40 +38,77 @@ class ImageUse:
 
 
 def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text: str,
-                 base_path: str) -> tuple[list[ImageUse], list[ContentError]]:
-    """Every use of a site image, and the Markdown images written without a description."""
+                 base_path: str, memo: dict[int, DocumentUses] | None = None,
+                 ) -> tuple[list[ImageUse], list[ContentError]]:
+    """Every use of a site image, and the Markdown images written without a description.
+
+    ``memo`` (the preview session's) keeps each document's uses by the document object: a
+    session holds an unchanged document as the same object from build to build.
+    """
     uses: set[ImageUse] = set()
     warnings: set[ContentError] = set()
-
-    def add(url: str, source: str, line: int, shown: bool, card: str | None) -> None:
-        if url.startswith("/") and not url.startswith("//"):
-            uses.add(ImageUse(site_path(url, base_path), source, line, url, shown, card))
-
+    seen: dict[int, DocumentUses] = {}
     for document in documents:
-        lines = dict(document.links)
-        for text in _html_of(document):
-            if "<img" not in text and "<IMG" not in text:
-                continue
-            for tag in _IMG.findall(text):
-                src = _attribute(_SRC, tag)
-                written = site_path(src, base_path) if src.startswith("/") else src
-                line = lines.get(written, lines.get(src, 1))
-                add(src, document.source, line, True, None)
-                if not _attribute(_ALT, tag).strip():
-                    warnings.add(error_at(document.source, line,
-                                          f"the image {written} has no description (alt text)",
-                                          f"write one between the brackets: ![what the photo "
-                                          f"shows]({written})"))
-        if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
-            focus = document.image_focus if isinstance(document, (Post, Page)) else ""
-            add(document.image, document.source, field_line(document, "image"), True, focus)
-        elif isinstance(document, Product):
-            for number, image in enumerate(document.images, 1):
-                add(image, document.source, item_line(document, "images", number), True,
-                    document.image_focus if number == 1 else None)
-    if config.image:
-        add(config.image, CONFIG_NAME, line_of_key(config_text, "image"), False, "")
+        known = memo.get(id(document)) if memo is not None else None
+        if known is None or known.document is not document or known.base_path != base_path:
+            known = document_uses(document, base_path)
+        seen[id(document)] = known
+        uses.update(known.uses)
+        warnings.update(known.warnings)
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
+    if config.image and _is_site_url(config.image):
+        uses.add(ImageUse(site_path(config.image, base_path), CONFIG_NAME,
+                          line_of_key(config_text, "image"), config.image, False, ""))
     return sorted(uses), sorted(warnings, key=ContentError.sort_key)
+
+
+@dataclass(frozen=True)
+class DocumentUses:
+    """The images one document shows, and its images without a description."""
+
+    document: Document  # held, so that its id is not given to another object meanwhile
+    base_path: str
+    uses: tuple[ImageUse, ...]
+    warnings: tuple[ContentError, ...]
+
+
+def document_uses(document: Document, base_path: str) -> DocumentUses:
+    """Where ``document`` shows images (see :func:`collect_uses`)."""
+    uses: list[ImageUse] = []
+    warnings: list[ContentError] = []
+
+    def add(url: str, line: int, card: str | None) -> None:
+        if _is_site_url(url):
+            uses.append(ImageUse(site_path(url, base_path), document.source, line, url, True, card))
+
+    lines = dict(document.links)
+    for text in _html_of(document):
+        if "<img" not in text and "<IMG" not in text:
+            continue
+        for tag in _IMG.findall(text):
+            src = _attribute(_SRC, tag)
+            written = site_path(src, base_path) if src.startswith("/") else src
+            line = lines.get(written, lines.get(src, 1))
+            add(src, line, None)
+            if not _attribute(_ALT, tag).strip():
+                warnings.append(error_at(document.source, line,
+                                         f"the image {written} has no description (alt text)",
+                                         f"write one between the brackets: ![what the photo "
+                                         f"shows]({written})"))
+    if isinstance(document, (Post, Page, NewsletterIssue)) and document.image:
+        focus = document.image_focus if isinstance(document, (Post, Page)) else ""
+        add(document.image, field_line(document, "image"), focus)
+    elif isinstance(document, Product):
+        for number, image in enumerate(document.images, 1):
+            add(image, item_line(document, "images", number),
+                document.image_focus if number == 1 else None)
+    return DocumentUses(document, base_path, tuple(uses), tuple(warnings))
+
+
+def _is_site_url(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//")
 
 
 def _html_of(document: Document) -> list[str]:

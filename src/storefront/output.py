@@ -21,9 +21,11 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from storefront.errors import BuildFailed, error_at
 from storefront.urls import safe_relative_path
@@ -56,9 +58,43 @@ Entry = tuple[str, int, int]  # sha256, size, mtime_ns (sha256 "" = written by a
 
 
 def read_manifest(root: Path) -> dict[str, Entry]:
-    """What the last build wrote; an unreadable manifest counts as none."""
+    """What the last build wrote; an unreadable manifest counts as none. Read-only for callers.
+
+    The last one read is remembered by its file's identity (device, inode, size, times): the
+    manifest is only ever replaced by renaming a new file over it, so a changed manifest is
+    another file, and the preview, which reads it twice at every save, parses it once a change.
+    """
+    path = root / MANIFEST
+    identity = manifest_identity(root)
+    if identity is None:
+        return {}
+    with _last_lock:
+        if _last_read and _last_read[0] == identity:
+            return dict(_last_read[1])
+    found = _parse_manifest(path)
+    with _last_lock:
+        _last_read[:] = [identity, found]
+    return dict(found)
+
+
+def manifest_identity(root: Path) -> tuple[Any, ...] | None:
+    """Which file the manifest is (None: there is none): any write of it, by this process or
+    another, makes a new file, so an equal identity means the same manifest."""
+    path = root / MANIFEST
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+_last_read: list[Any] = []  # [identity, manifest] of the last manifest read
+_last_lock = threading.Lock()
+
+
+def _parse_manifest(path: Path) -> dict[str, Entry]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if isinstance(data, list):  # format 1: only the names
@@ -92,19 +128,38 @@ def manifest_intact(root: Path, manifest: dict[str, Entry]) -> bool:
                                   for name, entry in manifest.items())
 
 
-def write_site(output: Path, items: Sequence[WriteItem],
-               checked: Mapping[tuple[str, str], bool] | None = None) -> WriteReport:
+def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[WriteItem]],
+               checked: Mapping[tuple[str, str], bool] | None = None,
+               first: Sequence[WriteItem] | None = None,
+               between: Callable[[WriteReport], None] | None = None) -> WriteReport:
     """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it).
 
     ``checked`` holds answers of :func:`unchanged_in` the caller already had for (path, sha256),
     so that a file is looked at once per build.
+
+    ``first`` (some of ``items``) and ``between`` let a caller show part of a build before it
+    ends: those items are written first, then ``between`` is called with what that changed,
+    then ``items`` (here a function, so that the caller can make the rest meanwhile) are
+    written, old files deleted and the manifest written. Every file is replaced whole
+    (renamed into place), so the folder never holds a half-written file.
     """
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        return _write_locked(output, root, items, checked or {})
+        early: dict[str, Entry] = {}
+        report = None
+        if first is not None:
+            report = _write_locked(output, root, first, checked or {}, early, partial=True)
+            if between is not None:
+                between(report)
+        final = _write_locked(output, root, items() if callable(items) else items, checked or {},
+                              early)
+        if report is None:
+            return final
+        return WriteReport(final.written + report.written, final.unchanged - report.written,
+                           final.deleted, report.changed + final.changed)
     finally:
         os.close(folder)
 
@@ -116,10 +171,14 @@ def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
 
 
 def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
-                  checked: Mapping[tuple[str, str], bool]) -> WriteReport:
+                  checked: Mapping[tuple[str, str], bool], early: dict[str, Entry],
+                  partial: bool = False) -> WriteReport:
+    """Write ``items``: all of the site's files, the rest is deleted. ``partial``: write these
+    items only (delete nothing; the manifest on disk gets only the claims of new files) and put
+    what was written in ``early``, which the call with all items then takes as in place."""
     for item in items:
         safe_relative_path(item.path)  # raises UnsafePath before anything is written
-    previous = read_manifest(root)
+    previous = {**read_manifest(root), **early}
     base = str(root)
     linked = _LinkCheck(root)
     # what the manifest says is still in place needs no other look (one lstat per file)
@@ -163,6 +222,10 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
             changed.append(item.path)
             info = os.lstat(target)
         manifest[item.path] = (item.sha256, info.st_size, info.st_mtime_ns)
+        if partial:
+            early[item.path] = manifest[item.path]
+    if partial:
+        return WriteReport(written, unchanged, 0, tuple(changed))
     deleted = 0
     for relative in sorted(set(previous) - names):
         manifest.pop(relative, None)
@@ -255,6 +318,15 @@ def _write_manifest(root: Path, manifest: dict[str, Entry]) -> None:
     except OSError:
         pass
     write_atomic(root / MANIFEST, text)
+    _remember(root / MANIFEST, dict(manifest))
+
+
+def _remember(path: Path, manifest: dict[str, Entry]) -> None:
+    """Keep the manifest just written as the last one read (its file's identity is new)."""
+    identity = manifest_identity(path.parent)
+    if identity is not None:
+        with _last_lock:
+            _last_read[:] = [identity, manifest]
 
 
 def _write_atomic(target: Path, item: WriteItem) -> None:

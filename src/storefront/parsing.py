@@ -10,6 +10,7 @@ while reading one file is reported against that file.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,14 +59,14 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     # save) are looked up one by one
     stored: dict[str, StoredDocument] | None = None
     misses = sum(1 for s in sources if s.kind in DOCUMENT_KINDS
-                 and (memory.get(s.path) or ("",))[0] != digest(base, s.digest))
+                 and (memory.get(s.path) or ("",))[0] != _key(base, s.digest))
     found: dict[str, tuple[Document, Hashes]] = {}
     todo: list[SourceFile] = []
     keys: dict[str, str] = {}
     for source in sources:
         if source.kind not in DOCUMENT_KINDS:
             continue
-        key = keys[source.path] = digest(base, source.digest)
+        key = keys[source.path] = _key(base, source.digest)
         remembered = memory.get(source.path)
         if remembered is not None and remembered[0] == key:
             found[source.path] = remembered[1:]
@@ -101,6 +102,12 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     ordered = [s.path for s in sources if s.path in found]
     return ParsedSite([found[p][0] for p in ordered], {p: found[p][1] for p in ordered}, errors,
                       len(todo))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _key(base: str, source_digest: str) -> str:
+    """A document's cache key (remembered: a session asks for every file's at each save)."""
+    return digest(base, source_digest)
 
 
 def parse_chunk(settings: ReaderSettings, sources: Sequence[SourceFile]) -> list[Parsed]:

@@ -93,7 +93,7 @@ class Planner:
     """Collect the pages of a site and the metadata each one advertises."""
 
     def __init__(self, model: SiteModel, config: SiteConfig, urls: UrlBuilder,
-                 strings: dict[str, str], memo: dict[Any, PageMeta] | None = None,
+                 strings: dict[str, str], memo: dict[Any, Any] | None = None,
                  images: ImageCatalog | None = None) -> None:
         self.model = model
         self.images = images if images is not None else ImageCatalog()
@@ -104,7 +104,7 @@ class Planner:
         # head data of a document's page, which depends only on the document (a product's also on
         # the returns page's link: in its key) and on the config, strings and URLs (a session
         # keeps it while those stay the same)
-        self.memo: dict[Any, PageMeta] = memo if memo is not None else {}
+        self.memo: dict[Any, Any] = memo if memo is not None else {}
 
     def meta(self, title: str, url: str, description: str = "", focus: str = "",
              **extra: Any) -> PageMeta:
@@ -172,9 +172,12 @@ class Planner:
 
     def _post(self, post: Post, index: int) -> None:
         posts = self.model.posts
-        meta = self.memo.get(post)
-        if meta is None:
-            meta = self.memo[post] = self._post_meta(post)
+        # by the object (a session's unchanged post is the same object; hashing its value costs
+        # more), held with the meta so that its id is not reused meanwhile
+        known = self.memo.get(("post", id(post)))
+        if known is None or known[0] is not post:
+            known = self.memo["post", id(post)] = (post, self._post_meta(post))
+        meta = known[1]
         self.add(post.url, "post.html", meta, post.source, post=post,
                  prev_post=posts[index + 1] if index + 1 < len(posts) else None,
                  next_post=posts[index - 1] if index > 0 else None,
@@ -205,7 +208,10 @@ class Planner:
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
                 url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
-                self.add(url, "tag.html", self.meta(title, url, feeds=feeds),
+                meta = self.memo.get(("tag", url, title, feeds))
+                if meta is None:
+                    meta = self.memo["tag", url, title, feeds] = self.meta(title, url, feeds=feeds)
+                self.add(url, "tag.html", meta,
                          f'the page of tag "{tag.name}"', tag=tag, posts=chunk,
                          products=products if paginator.number == 1 else (), paginator=paginator)
 
@@ -230,9 +236,11 @@ class Planner:
     def _product(self, product: Product) -> None:
         # besides the product, its head data shows the page of the returns policy
         returns_link = self.returns_link
-        meta = self.memo.get((product, returns_link))
-        if meta is None:
-            meta = self.memo[product, returns_link] = self._product_meta(product, returns_link)
+        known = self.memo.get(("product", id(product), returns_link))
+        if known is None or known[0] is not product:
+            known = self.memo["product", id(product), returns_link] = (
+                product, self._product_meta(product, returns_link))
+        meta = known[1]
         policies = self.model.policies_page
         self.add(product.url, "product.html", meta, product.source, product=product,
                  policies_url=policies.url if policies is not None else "")

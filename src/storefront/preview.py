@@ -43,7 +43,7 @@ from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
 
-DEBOUNCE_SECONDS = 0.03
+DEBOUNCE_SECONDS = 0.01
 WAIT_PATH = "/__storefront/wait"
 WAIT_SECONDS = 25.0
 LOOPBACK = "127.0.0.1"
@@ -90,16 +90,37 @@ class PreviewBuilder:
         self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
+        self.finished = threading.Condition()  # a build's feeds are written (see final())
+        self.finishing: frozenset[str] | None = None  # while they are made: the final paths
         self.css_only = False
         self.errors: list[str] = []
         self.notices: list[str] = []  # advice from the last good build (an alias to add)
 
     def rebuild(self) -> None:
-        """Build now; whatever goes wrong is shown in the browser, never raised."""
-        with self.building, self.lock:
+        """Build now; whatever goes wrong is shown in the browser, never raised.
+
+        Browsers reload as soon as every page is in place (the build then makes the feeds);
+        meanwhile a request for a file that is not final yet (a feed, a file about to be
+        deleted) waits for the end of the build, like every request while a build runs.
+        """
+        with self.building:
+            self.lock.acquire()
+            told = False
+
+            def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
+                nonlocal told
+                self.errors = []
+                self.css_only = bool(changed) and all(p.endswith(".css") for p in changed)
+                with self.finished:
+                    self.finishing = final
+                told = True
+                self.lock.release()
+                self._announce()
+
             css_only = False
+            failed = True
             try:
-                report = self.session.build()
+                report = self.session.build(shown=shown)
             except BuildFailed as exc:
                 self.errors = [error.format() for error in exc.errors]
                 for line in self.errors:
@@ -107,6 +128,7 @@ class PreviewBuilder:
             except Exception as exc:  # a bug, a vanished folder: report it, keep serving
                 self.errors = [self._internal_error("rebuilding", exc)]
             else:
+                failed = False
                 self.errors = []
                 self.notices = list(report.notices)
                 for line in self.notices:
@@ -114,10 +136,29 @@ class PreviewBuilder:
                 css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
                 self.log(f"rebuilt in {report.seconds:.2f} s: {report.rendered} pages rendered, "
                          f"{report.written} files written, {report.deleted} deleted")
-            self.css_only = css_only
+            finally:
+                if not told:
+                    self.lock.release()
+                with self.finished:
+                    self.finishing = None
+                    self.finished.notify_all()
+            if not told or failed:  # else the browsers were told when the pages were in place
+                self.css_only = css_only
+                self._announce()
+
+    def _announce(self) -> None:
+        """A new epoch: every browser reloads (or swaps its stylesheets)."""
         with self.changed:
             self.epoch += 1
             self.changed.notify_all()
+
+    def wait_until_final(self, *paths: str) -> None:
+        """Return once the file a request names (any of these output paths) is as the running
+        build leaves it: at once when it is among the final files, else when the build ends."""
+        with self.finished:
+            finishing = self.finishing
+            if finishing is not None and not any(path in finishing for path in paths):
+                self.finished.wait_for(lambda: self.finishing is None, WAIT_SECONDS)
 
     def warm_up(self) -> None:
         """Read the site into the session when the start was answered from the cache's memo
@@ -188,8 +229,12 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             epoch = builder.wait_for_change(since, wait_seconds)
             news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
-        with builder.lock:  # wait for a running build to finish
+        with builder.lock:  # wait for a running build to put its pages in place
             errors, epoch, notices = list(builder.errors), builder.epoch, list(builder.notices)
+        relative = path.lstrip("/")
+        if not relative or relative.endswith("/"):
+            relative += "index.html"
+        builder.wait_until_final(relative, relative + "/index.html")  # a feed being made
         status, data, ctype = _read(root, path)
         if ctype == "text/html":
             data = _inject(data, errors, epoch, notices)

@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import hashlib
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -141,7 +141,33 @@ def with_deferred_bodies(state: RenderState) -> RenderState:
 
     tasks = tuple(dataclasses.replace(task, context={k: lighten(v) for k, v in task.context.items()})
                   for task in state.tasks)
-    return dataclasses.replace(state, tasks=tasks)
+    return dataclasses.replace(state, tasks=tasks, deferrable=dict(state.deferrable))
+
+
+class LazyMapping(Mapping[str, str]):
+    """A mapping made on first use (what bodies may be deferred is asked only when pages go to
+    the workers, which a preview's save rarely needs); a plain dict is what workers are sent."""
+
+    def __init__(self, make: Callable[[], Mapping[str, str]]) -> None:
+        self._make: Callable[[], Mapping[str, str]] | None = make
+        self._made: Mapping[str, str] = {}
+
+    def _data(self) -> Mapping[str, str]:
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __getitem__(self, key: str) -> str:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self._data()),)  # sent to a worker as the dict it stands for
 
 
 def template_identity(env: jinja2.Environment) -> Callable[[str], str]:
