@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -29,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from storefront.files import write_atomic
 from storefront.records import OutputRecord, StoredDocument, checksum_of
 
 __all__ = ["BuildCache", "OutputRecord", "StoredDocument", "remove_cache", "store_page"]
@@ -313,14 +313,5 @@ def store_page(folder: Path, data: bytes) -> str:
             return sha  # already there (a page that rendered the same as before)
     except OSError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)  # output files may be hard links to it: readable like any page
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)  # 0644: output files may be hard links to it, read as any page
     return sha

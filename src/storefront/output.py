@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import itertools
 import json
 import os
 import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.errors import BuildFailed, error_at
+from storefront.files import link_atomic, open_temp, write_atomic
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -334,52 +333,15 @@ def _write_atomic(target: Path, item: WriteItem) -> None:
         write_atomic(target, item.data)
         return
     assert item.file is not None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if item.link and _link_into_place(item.file, target):
+    # a hard link is safe for pages kept in the build cache: a later build replaces output
+    # files by renaming new ones over them, never by writing into them, and the cache checks a
+    # page's bytes against its name before using it again
+    if item.link and link_atomic(item.file, target):
         return
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    fd, temp = open_temp(target)
     os.close(fd)
     try:
         shutil.copyfile(item.file, temp)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-_temp_names = itertools.count()
-
-
-def _link_into_place(source: Path | str, target: Path) -> bool:
-    """A hard link to ``source`` renamed over ``target``; False when the file system cannot link
-    (another device, no links): then the caller copies.
-
-    Safe for pages kept in the build cache: a later build replaces output files by renaming new
-    ones over them, never by writing into them, and the cache checks a page's bytes against its
-    name before using it again.
-    """
-    temp = target.parent / f".tmp-{os.getpid()}-{next(_temp_names)}{target.suffix}"
-    try:
-        os.link(source, temp)
-    except OSError:
-        return False
-    try:
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return True
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temp file in the same folder and ``os.replace``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import types
 import typing
@@ -240,9 +241,7 @@ class Mapper:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{where or 'this'} must be a mapping of keys to values")
             return None
-        fields = {f.metadata.get("key", f.name): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        hints = typing.get_type_hints(cls)
-        allowed = [k for k, f in fields.items() if f.init and not f.metadata.get("internal")]
+        fields, hints, allowed = _class_info(cls)  # type: ignore[arg-type]
         values: dict[str, Any] = {}
         seen: set[str] = set()
         ok = True
@@ -448,3 +447,13 @@ def _join(where: str, key: str) -> str:
 def field_doc(doc: str, **metadata: Any) -> dict[str, Any]:
     """Metadata for a dataclass field: its description plus any schema options."""
     return {"doc": doc, **metadata}
+
+
+@functools.cache
+def _class_info(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any], list[str]]:
+    """A dataclass's fields by key, its resolved type hints and the keys an owner may write
+    (once per class: resolving the hints of a class costs about half a millisecond)."""
+    fields = {f.metadata.get("key", f.name): f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    allowed = [k for k, f in fields.items() if f.init and not f.metadata.get("internal")]
+    return fields, hints, allowed

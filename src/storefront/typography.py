@@ -3,7 +3,7 @@
 Output is identical to Python-Markdown's ``smarty`` extension (same rules, same order, same HTML
 entities), which a property test checks on random text. ``smarty`` runs its twenty patterns
 through a second full inline processor, which cost as much as the rest of Markdown together; here
-each text node is scanned only for the patterns whose trigger character it contains, and a match
+each text node is scanned only for the patterns whose literal part it contains, and a match
 becomes a raw-HTML placeholder exactly as ``smarty`` makes it, so later rules see the same text.
 """
 
@@ -22,20 +22,21 @@ _ENTITY = rules.substitutions
 _LSQUO, _RSQUO = _ENTITY["left-single-quote"], _ENTITY["right-single-quote"]
 _LDQUO, _RDQUO = _ENTITY["left-double-quote"], _ENTITY["right-double-quote"]
 
-# (pattern, replacement parts: an int is a group of the match, a str an entity, trigger chars),
+# (pattern, replacement parts: an int is a group of the match, a str an entity, and the text
+# every match contains: a rule is tried only on text that has it; "^x": text that starts with x),
 # in smarty's registry order: em dashes (50), en dashes (45), quotes (30, 29, ...), ellipses (10).
 _Rule = tuple[re.Pattern[str], Sequence[int | str], str]
 _RULES: tuple[_Rule, ...] = tuple(
     (re.compile(pattern), parts, trigger)
     for pattern, parts, trigger in (
-        (r"(?<!-)---(?!-)", (_ENTITY["mdash"],), "-"),
-        (r"(?<!-)--(?!-)", (_ENTITY["ndash"],), "-"),
-        (rules.singleQuoteStartRe, (_RSQUO,), "'"),
-        (rules.doubleQuoteStartRe, (_RDQUO,), '"'),
-        (rules.doubleQuoteSetsRe, (_LDQUO + _LSQUO,), "'"),
-        (rules.singleQuoteSetsRe, (_LSQUO + _LDQUO,), "'"),
-        (rules.doubleQuoteSetsRe2, (_RSQUO + _RDQUO,), "'"),
-        (rules.singleQuoteSetsRe2, (_RDQUO + _RSQUO,), "'"),
+        (r"(?<!-)---(?!-)", (_ENTITY["mdash"],), "---"),
+        (r"(?<!-)--(?!-)", (_ENTITY["ndash"],), "--"),
+        (rules.singleQuoteStartRe, (_RSQUO,), "^'"),
+        (rules.doubleQuoteStartRe, (_RDQUO,), '^"'),
+        (rules.doubleQuoteSetsRe, (_LDQUO + _LSQUO,), "\"'"),
+        (rules.singleQuoteSetsRe, (_LSQUO + _LDQUO,), "'\""),
+        (rules.doubleQuoteSetsRe2, (_RSQUO + _RDQUO,), "'\""),
+        (rules.singleQuoteSetsRe2, (_RDQUO + _RSQUO,), "\"'"),
         (rules.decadeAbbrRe, (_RSQUO,), "'"),
         (rules.openingSingleQuotesRegex, (1, _LSQUO), "'"),
         (rules.closingSingleQuotesRegex, (_RSQUO,), "'"),
@@ -45,7 +46,7 @@ _RULES: tuple[_Rule, ...] = tuple(
         (rules.closingDoubleQuotesRegex, (_RDQUO,), '"'),
         (rules.closingDoubleQuotesRegex2, (_RDQUO,), '"'),
         (rules.remainingDoubleQuotesRegex, (_LDQUO,), '"'),
-        (r"(?<!\.)\.{3}(?!\.)", (_ENTITY["ellipsis"],), "."),
+        (r"(?<!\.)\.{3}(?!\.)", (_ENTITY["ellipsis"],), "..."),
     )
 )
 
@@ -73,7 +74,7 @@ class TypographyProcessor(Treeprocessor):
         store = self.md.htmlStash.store
         hidden: list[str] = []
         for regex, parts, trigger in _RULES:
-            if trigger not in text:
+            if not (text.startswith(trigger[1]) if trigger[0] == "^" else trigger in text):
                 continue
             position = 0
             while (match := regex.search(text, position)) is not None:
