@@ -265,3 +265,33 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
         release.set()
         saving.join(30)
         builder.close()
+
+
+def test_a_problem_found_after_the_pages_were_written_says_so_and_the_next_save_repairs(
+        copy_site, tmp_path) -> None:
+    """A file put by hand where a new feed goes is found only when the feeds are written, after
+    browsers were shown the new pages: the panel says the pages already show the change (not
+    "the last good version"), and once the file is gone the next save writes the feeds."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    app = make_app(builder)
+    foreign = builder.output / "tag/lievito/feed.xml"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_text("<rss>mio</rss>", encoding="utf-8")
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("tags: [pane]", "tags: [pane, lievito]")
+                    + "\nCon il lievito madre.\n", encoding="utf-8")
+    try:
+        builder.rebuild()
+        assert builder.errors and "tag/lievito/feed.xml" in builder.errors[0]
+        _, _, body = call(app, "/blog/2024/06/focaccia/")
+        assert b"Con il lievito madre." in body and b'role="alert"' in body
+        assert b"its pages were written before the problem was found" in body
+        assert b"last good version" not in body
+        foreign.unlink()
+        post.write_text(post.read_text(encoding="utf-8") + "\nE tanta pazienza.\n", encoding="utf-8")
+        builder.rebuild()
+        assert builder.errors == [] and not builder.partly_written
+        assert b"Con il lievito madre." in call(app, "/tag/lievito/feed.xml")[2]
+    finally:
+        builder.close()

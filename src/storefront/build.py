@@ -46,7 +46,6 @@ from storefront.output import (
     Entry,
     WriteItem,
     WriteReport,
-    manifest_identity,
     manifest_intact,
     read_manifest,
     unchanged_in,
@@ -137,11 +136,10 @@ class BuildSession:
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
-        self._wrote: tuple[Any, ...] | None = None  # the manifest this session's last build left
-        self._trusted = False  # this build found the output folder as the last one left it
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
+        self._config_memo: list[Any] = []  # the last config text read, and its config
         self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
 
     @property
@@ -157,7 +155,8 @@ class BuildSession:
             self._cache.close()
 
     def build(self, warm: bool = False, shown: Shown | None = None) -> BuildReport:
-        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was.
+        """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was
+        (but see ``shown``).
 
         ``warm`` skips the whole-build memo: the site is read into this session's memory even
         when nothing changed (the preview does it once after a start the memo answered, so that
@@ -165,29 +164,22 @@ class BuildSession:
 
         ``shown`` (the preview's) is told as soon as every page is in place, before the feeds
         are made and written (see :data:`Shown`); a build that fails before it is told writes
-        nothing, as always.
+        nothing, as always; one that fails after (a feed that cannot be written) leaves the new
+        pages and the old feeds, and the next build starts from what is there.
         """
         started = time.perf_counter()
         self._manifest_read = None
         inputs = self._inputs()
-        # the output folder is as this session left it when its manifest is the file this
-        # session wrote last: anything else that writes there (a build, storefront clean, the
-        # folder deleted) replaces the manifest too; then every file is looked at again
-        self._trusted = self._wrote is not None and manifest_identity(inputs.output) == self._wrote
-        self._wrote = None
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
-                and (self._trusted or manifest_intact(inputs.output,
-                                                      self._manifest(inputs.output)))):
-            self._wrote = manifest_identity(inputs.output)
+                and manifest_intact(inputs.output, self._manifest(inputs.output))):
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
         records, rendered, make_rest = self._render(inputs, planned)
         report = self._write(inputs, planned, records, make_rest, shown)
-        self._wrote = manifest_identity(inputs.output)
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
@@ -212,7 +204,7 @@ class BuildSession:
     def _inputs(self) -> _Inputs:
         """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
-        config = effective_config(request)
+        config = effective_config(request, self._config_memo)
         check_output_folder(request.root, request.output_dir)
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
@@ -276,19 +268,10 @@ class BuildSession:
         def held(path: str, sha256: str) -> bool:
             known = self._checked.get((path, sha256))
             if known is None:
-                known = self._checked[path, sha256] = self._unchanged(output, manifest, path,
-                                                                      sha256)
+                known = self._checked[path, sha256] = unchanged_in(output, manifest, path, sha256)
             return known
 
         return held
-
-    def _unchanged(self, output: Path, manifest: dict[str, Entry], path: str, sha256: str) -> bool:
-        """The output folder holds these bytes at ``path``: as the manifest says, looked at on
-        disk unless the folder is as this session left it."""
-        if self._trusted:
-            entry = manifest.get(path)
-            return entry is not None and entry[0] == sha256
-        return unchanged_in(output, manifest, path, sha256)
 
     def _manifest(self, output: Path) -> dict[str, Entry]:
         """The output folder's manifest as this build found it, parsed once (nothing writes it
@@ -331,7 +314,7 @@ class BuildSession:
         manifest = self._manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
-            held = self._checked[path, record.sha256] = self._unchanged(
+            held = self._checked[path, record.sha256] = unchanged_in(
                 inputs.output, manifest, path, record.sha256)
             return held or self.cache.read_page(record.sha256) is not None
 

@@ -8,12 +8,11 @@ the one file.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -277,8 +276,12 @@ def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentEr
     return errors
 
 
-def load_config(root: Path) -> SiteConfig:
-    """Read ``storefront.yaml`` in ``root``."""
+def load_config(root: Path, memo: list[Any] | None = None) -> SiteConfig:
+    """Read ``storefront.yaml`` in ``root``.
+
+    ``memo`` (a session's, the preview reads the config at every save) holds the last text and
+    its config: the same text is not parsed again (a config is frozen, so one can be shared; a
+    refused text is parsed, and refused, each time)."""
     path = root / CONFIG_NAME
     try:
         text = path.read_text(encoding="utf-8")
@@ -293,15 +296,13 @@ def load_config(root: Path) -> SiteConfig:
             [error_at(CONFIG_NAME, line, "the file is not UTF-8 text",
                       "save it as UTF-8 in your editor")]
         ) from None
-    return _parse_config_text(text)
-
-
-@functools.lru_cache(maxsize=4)
-def _parse_config_text(text: str) -> SiteConfig:
-    """:func:`parse_config` of the file's text, remembered: the preview reads the config at every
-    save and it rarely changes (a config is frozen, so one can be shared; a refused text raises
-    again each time, as exceptions are never remembered)."""
-    return parse_config(text)
+    if memo and memo[0] == text:
+        known: SiteConfig = memo[1]
+        return known
+    config = parse_config(text)
+    if memo is not None:
+        memo[:] = [text, config]
+    return config
 
 
 def text_line_of_offset(data: bytes, offset: int) -> int:

@@ -25,7 +25,7 @@ class Formatter:
         # a site shows the same few hundred dates and prices on thousands of pages (listings,
         # related posts): each is formatted once (Babel takes ~30 µs a call)
         self._dates: dict[tuple[date, str], str] = {}
-        self._prices: dict[tuple[Decimal, str], str] = {}
+        self._prices: dict[tuple[str, str], str] = {}
 
     def date(self, value: date | datetime | None, format: str = "long") -> str:
         """``long`` -> "5 ottobre 2021"; also ``short``, ``medium``, ``full`` or a CLDR pattern."""
@@ -47,10 +47,11 @@ class Formatter:
 
     def price(self, amount: Decimal | int | str, currency: str) -> str:
         """``Decimal("12.5"), "EUR"`` -> "12,50 €" in Italian, "€12.50" in English."""
-        key = (Decimal(amount), currency)
+        value = Decimal(amount)
+        key = (str(value), currency)  # by its digits: -0 and 0 print differently
         found = self._prices.get(key)
         if found is None:
-            found = self._prices[key] = format_currency(key[0], currency, locale=self.locale)
+            found = self._prices[key] = format_currency(value, currency, locale=self.locale)
         return found
 
 

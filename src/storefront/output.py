@@ -181,8 +181,9 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
     base = str(root)
     linked = _LinkCheck(root)
     # what the manifest says is still in place needs no other look (one lstat per file)
-    same = [checked[item.path, item.sha256] if (item.path, item.sha256) in checked
-            else unchanged_in(root, previous, item.path, item.sha256) for item in items]
+    same = [(early.get(item.path) or ("",))[0] == item.sha256  # written by the first part
+            or (checked[item.path, item.sha256] if (item.path, item.sha256) in checked
+                else unchanged_in(root, previous, item.path, item.sha256)) for item in items]
     problems = []
     for item, kept in zip(items, same, strict=True):
         if linked.folder_of(item.path) or (not kept and linked(item.path)):

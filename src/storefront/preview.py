@@ -5,7 +5,10 @@ records and worker processes stay in memory, so a save re-parses one file and re
 pages that read it. The site is built with drafts and future posts into a preview folder (never
 ``output/``) and served with the standard library's WSGI server (one thread per request) on
 127.0.0.1, or on ``--bind`` for a phone on the shop's Wi-Fi. Requests wait while a build runs, so
-a half-built site is never served.
+a half-built site is never served: a build writes every file but the feeds first, then lets
+requests and browsers in (the page the owner is editing shows at once), then makes the feeds,
+and a request for a file that is not final yet (a feed, a file about to be deleted) waits for
+the end of the build.
 
 Every HTML response gets a small script, injected at response time (the builder knows nothing of
 it), that long-polls ``/__storefront/wait`` until the build epoch moves on: then it reloads the
@@ -93,6 +96,7 @@ class PreviewBuilder:
         self.finished = threading.Condition()  # a build's feeds are written (see final())
         self.finishing: frozenset[str] | None = None  # while they are made: the final paths
         self.css_only = False
+        self.partly_written = False  # the last build failed after writing its pages
         self.errors: list[str] = []
         self.notices: list[str] = []  # advice from the last good build (an alias to add)
 
@@ -142,6 +146,7 @@ class PreviewBuilder:
                 with self.finished:
                     self.finishing = None
                     self.finished.notify_all()
+            self.partly_written = told and failed
             if not told or failed:  # else the browsers were told when the pages were in place
                 self.css_only = css_only
                 self._announce()
@@ -229,15 +234,18 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             epoch = builder.wait_for_change(since, wait_seconds)
             news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
-        with builder.lock:  # wait for a running build to put its pages in place
-            errors, epoch, notices = list(builder.errors), builder.epoch, list(builder.notices)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):
             relative += "index.html"
+        with builder.lock:  # wait for a running build to put its pages in place
+            pass
         builder.wait_until_final(relative, relative + "/index.html")  # a feed being made
+        with builder.lock:  # what the page shows is what the build that wrote it found
+            errors, epoch, notices = list(builder.errors), builder.epoch, list(builder.notices)
+            partly = builder.partly_written
         status, data, ctype = _read(root, path)
         if ctype == "text/html":
-            data = _inject(data, errors, epoch, notices)
+            data = _inject(data, errors, epoch, notices, partly)
         return _respond(start_response, status, ctype, data)
 
     return app
@@ -277,12 +285,16 @@ def _int(text: str) -> int:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
 
 
-def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None) -> bytes:
-    """Add the reload script and, after a failed build, the error overlay (else the notices)."""
+def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None,
+            partly: bool = False) -> bytes:
+    """Add the reload script and, after a failed build, the error overlay (else the notices).
+    ``partly``: the build failed after it had written the pages (making the feeds)."""
     extra = _RELOAD_SCRIPT % (epoch, WAIT_PATH)
     if errors:
-        extra = _panel("alert", "storefront-errors", "60vh", "#3b0d0d", "The last change has a "
-                       "problem; this is the last good version of the page.", errors) + extra
+        shown = ("its pages were written before the problem was found (the feeds were not)"
+                 if partly else "this is the last good version of the page")
+        extra = _panel("alert", "storefront-errors", "60vh", "#3b0d0d",
+                       f"The last change has a problem; {shown}.", errors) + extra
     elif notices:
         extra = _panel("status", "storefront-notices", "40vh", "#0d2a3b", "Before you publish:",
                        notices) + extra

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from storefront.config import SiteConfig, load_config
 from storefront.errors import BuildFailed, ContentError, error_at
@@ -97,9 +98,10 @@ def check_output_folder(root: Path, output: Path) -> None:
                                     "choose a folder for the built site")])
 
 
-def effective_config(request: BuildRequest) -> SiteConfig:
-    """``storefront.yaml`` with the request's overrides; the base URL checked when required."""
-    config = load_config(request.root)
+def effective_config(request: BuildRequest, memo: list[Any] | None = None) -> SiteConfig:
+    """``storefront.yaml`` with the request's overrides; the base URL checked when required
+    (``memo``: see :func:`~storefront.config.load_config`)."""
+    config = load_config(request.root, memo)
     if request.base_url is not None:
         try:
             config = replace(config, base_url=parse_base_url(request.base_url))
