@@ -124,11 +124,18 @@ def sending_sixth_of_twenty(root: Path, gated: tuple[GatedSink, int]) -> subproc
     queue_notifications(root, port, 20)
     sink.accept = 5
     sender = subprocess.Popen(
-        [sys.executable, "-m", "storefront", "--root", str(root), "forms", "send"],
+        [sys.executable, "-c", _INTERRUPTIBLE, "--root", str(root), "forms", "send"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     assert len(sink.wait_for(6, timeout=60)) == 6
     return sender
+
+
+# ``python -m storefront`` with Ctrl-C as in a terminal, also when the test run itself was
+# started in the background (a shell starts background jobs with SIGINT ignored, children
+# inherit that, and Python then leaves it ignored)
+_INTERRUPTIBLE = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "sys.argv[0] = 'storefront'; runpy.run_module('storefront', run_name='__main__')")
 
 
 def test_forms_send_takes_over_the_mails_of_a_sender_killed_mid_send(
