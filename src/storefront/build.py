@@ -139,6 +139,7 @@ class BuildSession:
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
+        self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
         self._config_memo: list[Any] = []  # the last config text read, and its config
         self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
 
@@ -319,10 +320,12 @@ class BuildSession:
             return held or self.cache.read_page(record.sha256) is not None
 
         site = site_fingerprint(config, planned.strings, model.nav, self.request.options)
+        if len(self._document_hashes) > 2 * len(planned.local) + 100:
+            self._document_hashes.clear()  # documents deleted or renamed meanwhile
         fingerprints = Fingerprinter(
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
-             **planned.presentation.answers()}, inputs.now)
+             **planned.presentation.answers()}, inputs.now, known=self._document_hashes)
         def deferrable() -> dict[str, str]:
             stored = self.cache.stored_keys()
             return {path: key for path, (key, _, _) in self.memory.items()

@@ -154,7 +154,7 @@ class Fingerprinter:
                  parsed: Mapping[str, tuple[str, str]], base_path: str,
                  template_identity: Callable[[str], str],
                  calls: Mapping[str, Callable[[str], Any]], now: datetime,
-                 answers: str = "") -> None:
+                 answers: str = "", known: dict[str, tuple[Any, ...]] | None = None) -> None:
         self.site = site
         # a digest of everything the tracked calls can answer (the images): when it is the same
         # as last build's, no call's answer changed
@@ -166,6 +166,8 @@ class Fingerprinter:
         self.calls = calls
         self.now = now
         self._hashes: dict[str, tuple[str, str]] = {}
+        # a session's: last build's document hashes with what they were made from
+        self._known = known if known is not None else {}
 
     def document(self, source: str, level: str) -> str:
         """The hash of a document as the model holds it: as parsed, with the build's base path
@@ -177,8 +179,15 @@ class Fingerprinter:
             if document is None or parsed is None:
                 return "gone"
             state = repr([getattr(document, name, None) for name in MODEL_FIELDS])
-            hashes = self._hashes[source] = (digest(parsed[0], self.base_path, state),
-                                             digest(parsed[1], self.base_path, state))
+            made_from = (parsed, self.base_path, state)
+            known = self._known.get(source)
+            if known is not None and known[0] == made_from:
+                hashes = known[1]
+            else:
+                hashes = (digest(parsed[0], self.base_path, state),
+                          digest(parsed[1], self.base_path, state))
+                self._known[source] = (made_from, hashes)
+            self._hashes[source] = hashes
         return hashes[1] if level == "full" else hashes[0]
 
     def clock(self, use: str) -> str:

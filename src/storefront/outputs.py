@@ -14,6 +14,7 @@ write only what it lists.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,10 +79,10 @@ def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
     static files, the ``assets`` copied as they are and redirect pages."""
     outputs = [Output(task.url, task.source, "page", task=index) for index, task in enumerate(tasks)]
     outputs += generated
-    entries = [SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
-               for task in tasks if not task.meta.noindex]
+    entries = tuple(SitemapEntry(urls.absolute(task.url), task.meta.modified or task.meta.published)
+                    for task in tasks if not task.meta.noindex)
     sitemap = urls.url("/sitemap.xml")
-    outputs.append(data_output(sitemap, "the sitemap", render_sitemap(entries)))
+    outputs.append(_sitemap_output(sitemap, entries))
     outputs.append(data_output(urls.url("/robots.txt"), "the sitemap",
                                render_robots(urls.absolute(sitemap))))
     for item in static:
@@ -104,6 +105,13 @@ def output_path(output: Output, urls: UrlBuilder) -> str | None:
         return urls.output_path(output.url)
     except UnsafePath:
         return None
+
+
+@functools.lru_cache(maxsize=2)
+def _sitemap_output(url: str, entries: tuple[SitemapEntry, ...]) -> Output:
+    """The sitemap (remembered: the preview plans it at every save, and a save rarely changes
+    which pages exist or their dates)."""
+    return data_output(url, "the sitemap", render_sitemap(entries))
 
 
 def data_output(url: str, source: str, data: bytes) -> Output:
