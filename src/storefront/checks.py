@@ -8,6 +8,7 @@ them: with the base path, percent-decoded and in Unicode NFC form.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -75,8 +76,10 @@ def left_out_summary(reasons: dict[str, str]) -> tuple[str, ...]:
     return tuple(parts)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_target(target: str) -> str:
-    """A link as the server will see it: percent-decoded, NFC."""
+    """A link as the server will see it: percent-decoded, NFC (remembered: the preview checks
+    every link of the site at each save)."""
     return unicodedata.normalize("NFC", unquote(target))
 
 
