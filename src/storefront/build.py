@@ -326,6 +326,7 @@ class BuildSession:
             site, model.published(), planned.parsed.hashes, urls.base_path, planned.identity,
             {"page_exists": page_exists_in(planned.plan.pages, urls),
              **planned.presentation.answers()}, inputs.now, known=self._document_hashes)
+
         def deferrable() -> dict[str, str]:
             stored = self.cache.stored_keys()
             return {path: key for path, (key, _, _) in self.memory.items()

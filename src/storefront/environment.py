@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storefront.files import write_atomic
 from storefront.theme import Theme
 
 if TYPE_CHECKING:
@@ -130,9 +130,6 @@ def read_checked(path: Path) -> str | None:
 
 
 def write_checked(path: Path, text: str) -> None:
-    """Write ``text`` under a first line that holds its hash (temp file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    temp.write_text(f"# sha256:{hashlib.sha256(text.encode()).hexdigest()}\n{text}",
-                    encoding="utf-8")
-    os.replace(temp, path)
+    """Write ``text`` under a first line that holds its hash (whole: temp file + rename)."""
+    write_atomic(path, f"# sha256:{hashlib.sha256(text.encode()).hexdigest()}\n{text}"
+                 .encode())

@@ -57,7 +57,7 @@ Entry = tuple[str, int, int]  # sha256, size, mtime_ns (sha256 "" = written by a
 
 
 def read_manifest(root: Path) -> dict[str, Entry]:
-    """What the last build wrote; an unreadable manifest counts as none. Read-only for callers.
+    """What the last build wrote (a new dict each call); an unreadable manifest counts as none.
 
     The last one read is remembered by its file's identity (device, inode, size, times): the
     manifest is only ever replaced by renaming a new file over it, so a changed manifest is
