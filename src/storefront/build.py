@@ -10,6 +10,7 @@ wires them, one method per stage.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import zoneinfo
 from collections.abc import Callable
@@ -74,9 +75,10 @@ from storefront.request import (
 )
 from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
+from storefront.staging import Staging
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
-from storefront.urls import UrlBuilder
-from storefront.workers import WorkerPool
+from storefront.urls import UrlBuilder, safe_relative_path
+from storefront.workers import Background, WorkerPool
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class BuildSession:
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
+        self._staged: dict[str, Entry] = {}  # this build's pages put in a staging folder
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
@@ -179,8 +182,14 @@ class BuildSession:
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
-        records, rendered, make_rest = self._render(inputs, planned)
-        report = self._write(inputs, planned, records, make_rest, shown)
+        # a first build (no output folder at all) is made beside it and moved into place whole
+        staging = Staging.begin(inputs.output) if shown is None and self._stageable(planned) else None
+        try:
+            records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
+            report = self._write(inputs, planned, records, make_rest, shown, staging)
+        finally:
+            if staging is not None:
+                staging.discard()
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
@@ -302,11 +311,25 @@ class BuildSession:
         if problems:
             raise BuildFailed(problems)
 
-    def _render(self, inputs: _Inputs, planned: _Planned,
+    @staticmethod
+    def _stageable(planned: _Planned) -> bool:
+        """Whether every planned path is safe to put in a staging folder as it is rendered (the
+        write stage would refuse the build otherwise, and says why)."""
+        try:
+            for path in planned.paths:
+                safe_relative_path(path)
+        except ValueError:
+            return False
+        return True
+
+    def _render(self, inputs: _Inputs, planned: _Planned, staging: Staging | None = None,
+                early_feeds: bool = False,
                 ) -> tuple[dict[str, OutputRecord], int, Callable[[], None]]:
         """Render the pages whose inputs changed: every page's record, how many pages were
         rendered, and the function that then makes the feeds whose inputs changed (adding their
-        records), which the write stage calls once the pages are in place."""
+        records), which the write stage calls once the pages are in place. With ``staging``,
+        each rendered page is also put in the staging folder (see :mod:`storefront.staging`);
+        ``early_feeds``: a first build may make the feeds while the pages render."""
         config, urls, model = inputs.config, inputs.urls, planned.model
         previous = self.records.get(inputs.variant)
         if previous is None:
@@ -339,29 +362,54 @@ class BuildSession:
                             planned.presentation)
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
-        records, rendered, errors, memo = render_pages(
-            state, previous, page_paths, fingerprints, available, self.pool,
-            lambda done, total: self._stage("rendering", done, total),
-            self.page_memos.get(inputs.variant))
+        self._staged = {}
+        if staging is not None:
+            state = dataclasses.replace(state, staging=str(staging.folder), paths=tuple(page_paths))
+
+        def feeds() -> dict[str, OutputRecord]:
+            return make_feeds(outputs, planned.paths, previous, fingerprints, available,
+                              self.cache.pages)
+
+        # A first build makes its feeds while the workers render (this process mostly waits for
+        # them meanwhile), instead of after them with a core idle. Not in the preview: it shows
+        # the pages before it makes the feeds.
+        early = (Background(feeds, self.pool) if early_feeds and not previous
+                 and self.pool.parallel(len(page_paths)) else None)
+        try:
+            records, rendered, errors, memo = render_pages(
+                state, previous, page_paths, fingerprints, available, self.pool,
+                lambda done, total: self._stage("rendering", done, total),
+                self.page_memos.get(inputs.variant), self._staged)
+        finally:
+            made = early.result() if early is not None else None
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)
         self._pending_memo = memo  # kept only if the build succeeds
 
         def make_rest() -> None:
-            records.update(make_feeds(outputs, planned.paths, previous, fingerprints, available,
-                                      self.cache.pages))
+            records.update(made if made is not None else feeds())
 
         return records, len(rendered), make_rest
 
     def _write(self, inputs: _Inputs, planned: _Planned, records: dict[str, OutputRecord],
-               make_rest: Callable[[], None], shown: Shown | None) -> WriteReport:
+               make_rest: Callable[[], None], shown: Shown | None,
+               staging: Staging | None = None) -> WriteReport:
         """Write what changed into the output folder: with ``shown``, every file but the feeds
-        first, then tell ``shown``, then make the feeds (``make_rest``) and write them."""
+        first, then tell ``shown``, then make the feeds (``make_rest``) and write them. With
+        ``staging``, the rest of the site is written there and the folder moved into place."""
         self._stage("writing", 0, 1)
         if shown is None:
             make_rest()
-            return write_site(self.request.output_dir, self._items(planned, records), self._checked)
+            items = self._items(planned, records)
+            if staging is not None:
+                report = write_site(staging.folder, items, staged=self._staged)
+                if staging.publish():
+                    staged = [item.path for item in items if item.path in self._staged]
+                    return WriteReport(report.written + len(staged),
+                                       report.unchanged - len(staged), 0,
+                                       (*staged, *report.changed))
+            return write_site(self.request.output_dir, items, self._checked)
         pages = self._items(planned, records, feeds=False)
         # what is final once the first part is written: every planned path but the feeds'
         final = frozenset(item.path for item in pages)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -216,11 +217,17 @@ class ImageStage:
         if self.progress is not None:
             self.progress(0, len(jobs))
         state = ImageState(self.recipe, self.store.folder)
-        for part in self.pool.imap(process_chunk, state, jobs, chunk=1, heavy=True):
+        # the largest photos first, so that no worker is left encoding a big one alone at the end
+        order = sorted(range(len(jobs)), key=lambda i: -_file_size(jobs[i].file))
+        for part in self.pool.imap(process_chunk, state, [jobs[i] for i in order], chunk=1,
+                                   heavy=True):
             outcomes.extend(part)
             if self.progress is not None:
                 self.progress(len(outcomes), len(jobs))
-        return outcomes
+        in_order: list[JobOutcome] = [outcomes[0]] * len(jobs)
+        for position, index in enumerate(order):
+            in_order[index] = outcomes[position]
+        return in_order
 
     # -- what is published --------------------------------------------------------------------
 
@@ -284,6 +291,13 @@ class ImageStage:
                                    "link to it as [text](...) instead, or use a JPEG, PNG, WebP, "
                                    "AVIF, HEIC, GIF or SVG file"))
         return None
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # reported by the job itself
 
 
 def _fallback_of(variants: list[Variant]) -> str:

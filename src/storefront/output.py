@@ -130,7 +130,8 @@ def manifest_intact(root: Path, manifest: dict[str, Entry]) -> bool:
 def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[WriteItem]],
                checked: Mapping[tuple[str, str], bool] | None = None,
                first: Sequence[WriteItem] | None = None,
-               between: Callable[[WriteReport], None] | None = None) -> WriteReport:
+               between: Callable[[WriteReport], None] | None = None,
+               staged: Mapping[str, Entry] | None = None) -> WriteReport:
     """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it).
 
     ``checked`` holds answers of :func:`unchanged_in` the caller already had for (path, sha256),
@@ -141,13 +142,16 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
     then ``items`` (here a function, so that the caller can make the rest meanwhile) are
     written, old files deleted and the manifest written. Every file is replaced whole
     (renamed into place), so the folder never holds a half-written file.
+
+    ``staged`` are the manifest entries of files already put in ``output`` (a staging folder,
+    see :mod:`storefront.staging`), taken as in place when their SHA-256 is the item's.
     """
     output.mkdir(parents=True, exist_ok=True)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        early: dict[str, Entry] = {}
+        early: dict[str, Entry] = dict(staged or {})
         report = None
         if first is not None:
             report = _write_locked(output, root, first, checked or {}, early, partial=True)

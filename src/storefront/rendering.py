@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from storefront.outputs import Output
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation
 from storefront.site import NavItem
+from storefront.staging import stage_file
 from storefront.theme import Theme
 from storefront.urls import UrlBuilder
 from storefront.workers import WorkerPool
@@ -58,6 +60,8 @@ class RenderState:
     bodies: str = ""  # the cache database workers read deferred bodies from
     deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
     presentation: Presentation = field(default_factory=Presentation)  # asset_url(), image()...
+    staging: str = ""  # a first build's staging folder, where each page is put as it is rendered
+    paths: tuple[str, ...] = ()  # with ``staging``: each task's output path
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class Rendered:
     size: int = 0
     deps: DependencyRecord = field(default_factory=DependencyRecord)
     errors: tuple[ContentError, ...] = ()
+    staged: tuple[int, int] | None = None  # size and mtime of its file in the staging folder
 
 
 _renderer: list[object] = []  # [state, renderer] of this process's current build
@@ -100,7 +105,12 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
                 task.source, 0, f"{task.url} is nested too deeply to render",
                 "check the templates for a macro or include that calls itself"),)))
             continue
-        results.append(Rendered(index, store_page(state.page_folder, data), len(data), deps))
+        sha = store_page(state.page_folder, data)
+        staged = None
+        if state.staging:
+            staged = stage_file(str(state.page_folder / sha[:2] / sha),
+                                os.path.join(state.staging, state.paths[index]), data)
+        results.append(Rendered(index, sha, len(data), deps, staged=staged))
     return results
 
 
@@ -213,13 +223,14 @@ class PageMemo:
 def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Sequence[str],
                  fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
                  pool: WorkerPool, progress: Callable[[int, int], None] | None = None,
-                 memo: PageMemo | None = None,
+                 memo: PageMemo | None = None, staged: dict[str, tuple[str, int, int]] | None = None,
                  ) -> tuple[dict[str, OutputRecord], list[int], list[ContentError], PageMemo]:
     """Render what changed; return every page's record, the indices rendered, the problems, and
     the memo of this build (to keep once the whole build succeeded).
 
     ``paths[i]`` is the output path of ``state.tasks[i]``; ``available(path, record)`` tells whether
-    the bytes a record names can still be had (in the output folder or in the cache).
+    the bytes a record names can still be had (in the output folder or in the cache). With a
+    staging folder in ``state``, the manifest entry of each page put there goes to ``staged``.
     """
     memo = memo if memo is not None else PageMemo()
     context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
@@ -259,6 +270,8 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
             fingerprint = fingerprints.page(signatures[outcome.index], outcome.deps)
             result[paths[outcome.index]] = OutputRecord(fingerprint, outcome.sha256, outcome.size,
                                                         outcome.deps)
+            if outcome.staged is not None and staged is not None:
+                staged[paths[outcome.index]] = (outcome.sha256, *outcome.staged)
         done += len(part)
         if progress is not None:
             progress(done, len(todo))

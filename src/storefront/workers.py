@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - item
@@ -121,6 +121,12 @@ class WorkerPool:
                                                  initializer=_default_sigterm)
         return self._executor
 
+    def start(self) -> None:
+        """Start the worker processes now, before this process starts a thread of its own
+        (they are forked only while it has none)."""
+        if self.jobs > 1:
+            self._start()
+
     def forget_states(self) -> None:
         """Drop this build's state files (the workers stay for the next build of a session)."""
         for _, path in self._states.values():
@@ -141,3 +147,28 @@ def _default_sigterm() -> None:
     """A worker ends quietly on SIGTERM (a forked worker would inherit the preview's handler,
     which turns SIGTERM into KeyboardInterrupt, and print a traceback when systemd stops it)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class Background(Generic[R]):
+    """``function()`` run in a thread of this process while it waits for its workers (the
+    workers are started first); :meth:`result` waits for it and raises what it raised."""
+
+    def __init__(self, function: Callable[[], R], pool: WorkerPool) -> None:
+        pool.start()
+        self._outcome: list[Any] = []
+        self._thread = threading.Thread(target=self._run, args=(function,),
+                                        name="storefront-background", daemon=True)
+        self._thread.start()
+
+    def _run(self, function: Callable[[], R]) -> None:
+        try:
+            self._outcome[:] = [True, function()]
+        except BaseException as exc:  # handed to the caller of result()
+            self._outcome[:] = [False, exc]
+
+    def result(self) -> R:
+        self._thread.join()
+        done, value = self._outcome
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]

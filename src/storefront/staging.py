@@ -1,0 +1,112 @@
+"""A first build's output folder, made beside it while the pages render and moved into place whole.
+
+When the output folder does not exist at all (a fresh clone in CI, a first build, a build after
+``rm -rf output``) there is no previous site to keep intact, and the folders of two thousand pages
+cost as much to make as a quarter of the pages' rendering. So the render workers put each page
+into a staging folder beside the output folder as they render it (a hard link to the build
+cache's copy, in parallel, while the parent waits for them), the write stage adds the feeds,
+images and the manifest there, and one ``rename`` makes it the output folder. A build that fails
+deletes the staging folder: the output folder is still absent, as it was. When the rename cannot
+be done (another build made the output folder meanwhile), the write stage writes the output
+folder as usual, from the build cache.
+
+Stage 0 (file I/O only); the staging folder's name is hidden (``.output.staging-<pid>``), and the
+staging folders of builds that were killed are deleted by the next build that stages beside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A staging folder for ``output``, which did not exist when the build began."""
+
+    output: Path
+    folder: Path
+
+    @classmethod
+    def begin(cls, output: Path) -> Staging | None:
+        """A new staging folder when nothing at all is at ``output`` (not even a broken link);
+        None otherwise (the build then writes into the output folder as usual)."""
+        if os.path.lexists(output):
+            return None
+        parent = output.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(parent, output.name)
+        folder = parent / f".{output.name}.staging-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(folder)  # this process's own, from an earlier build of a session
+        folder.mkdir()
+        return cls(output, folder)
+
+    def publish(self) -> bool:
+        """Move the staging folder to the output path; False when something is there now."""
+        try:
+            os.rename(self.folder, self.output)
+        except OSError:
+            return False
+        return True
+
+    def discard(self) -> None:
+        """Delete the staging folder (a no-op once it was published)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def stage_file(source: str, target: str, data: bytes) -> tuple[int, int]:
+    """Put a rendered page at ``target`` in a staging folder: a hard link to ``source`` (its
+    copy in the build cache), or its bytes when the file system cannot link. Returns the file's
+    size and modification time, which the manifest records."""
+    for attempt in (1, 2):
+        try:
+            _link(source, target)
+            break
+        except FileNotFoundError:  # its folder is not made yet
+            if attempt == 2:
+                raise
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        except OSError:  # another device, no hard links: a copy
+            with open(target, "wb") as handle:
+                handle.write(data)
+            break
+    info = os.lstat(target)
+    return info.st_size, info.st_mtime_ns
+
+
+def _link(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:  # two pages with the same path cannot be planned; be safe anyway
+        os.unlink(target)
+        os.link(source, target)
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Delete staging folders for ``name`` left by builds whose process no longer runs."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.staging-([0-9]+)")
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found is None or int(found.group(1)) == os.getpid() or _running(int(found.group(1))):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
