@@ -295,3 +295,34 @@ def test_a_problem_found_after_the_pages_were_written_says_so_and_the_next_save_
         assert b"Con il lievito madre." in call(app, "/tag/lievito/feed.xml")[2]
     finally:
         builder.close()
+
+
+def test_files_deleted_or_changed_by_hand_are_put_back_by_the_next_save(copy_site, tmp_path) -> None:
+    """A save takes the files its own manifest lists as in place until the pages are shown, then
+    looks at them: a page deleted, a page and a photo changed by hand, are written again before
+    the save's rebuild returns."""
+    builder = make_builder(copy_site, tmp_path)
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+
+    def save(line: str) -> None:
+        post.write_text(post.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+        builder.rebuild()
+
+    try:
+        builder.rebuild()
+        save("Prima riga.")  # from here on each save trusts the manifest it wrote
+        deleted = builder.output / "chi-siamo/index.html"
+        changed = builder.output / "prodotti/colomba/index.html"
+        photo = builder.output / "assets/panettone.png"
+        before = {path: path.read_bytes() for path in (deleted, changed, photo)}
+        deleted.unlink()
+        changed.write_bytes(b"scritto a mano")
+        photo.write_bytes(b"non una foto")
+        save("Seconda riga.")
+        assert builder.errors == []
+        assert {path: path.read_bytes() for path in before} == before
+        assert b"Seconda riga." in (builder.output / "blog/2024/06/focaccia/index.html").read_bytes()
+        save("Terza riga.")  # and a save with nothing touched by hand does not look again
+        assert not builder.session.repair_needed and builder.errors == []
+    finally:
+        builder.close()

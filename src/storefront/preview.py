@@ -150,6 +150,8 @@ class PreviewBuilder:
             if not told or failed:  # else the browsers were told when the pages were in place
                 self.css_only = css_only
                 self._announce()
+        if self.session.repair_needed:  # a file was deleted or changed by hand: put it back
+            self.rebuild()
 
     def _announce(self) -> None:
         """A new epoch: every browser reloads (or swaps its stylesheets)."""

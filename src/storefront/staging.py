@@ -33,12 +33,12 @@ class Staging:
 
     @classmethod
     def begin(cls, output: Path) -> Staging | None:
-        """A new staging folder when nothing at all is at ``output`` (not even a broken link);
-        None otherwise (the build then writes into the output folder as usual)."""
-        if os.path.lexists(output):
-            return None
+        """A new staging folder when nothing at all is at ``output`` (not even a broken link)
+        and its parent folder exists; None otherwise (the build then writes into the output
+        folder as usual, making its parents)."""
         parent = output.parent
-        parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(output) or not parent.is_dir():
+            return None
         _remove_stale(parent, output.name)
         folder = parent / f".{output.name}.staging-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
