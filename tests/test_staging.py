@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,66 @@ def test_a_broken_link_at_the_output_path_is_not_replaced(copy_site) -> None:
     site = copy_site("basic")
     (site / "output").symlink_to(site / "elsewhere")
     assert Staging.begin(site / "output") is None
+
+
+# ``python -m storefront`` with Ctrl-C at its default, also when the test run itself was started
+# in the background (children of a background job inherit SIGINT ignored)
+_INTERRUPTIBLE = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "sys.argv[0] = 'storefront'; runpy.run_module('storefront', run_name='__main__')")
+
+
+def start_build(site: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    return subprocess.Popen([sys.executable, "-c", _INTERRUPTIBLE, "--root", str(site), "build",
+                             "--jobs", "2", *extra], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+
+
+def wait_for_staged_pages(site: Path, build: subprocess.Popen[bytes], count: int) -> None:
+    """Until the staging folder holds ``count`` pages (the workers are rendering)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert build.poll() is None, "the build ended before it could be interrupted"
+        staged = [p for p in site.glob(".output.staging-*")]
+        if staged and sum(1 for _ in staged[0].rglob("index.html")) >= count:
+            return
+        time.sleep(0.005)
+    raise AssertionError("no pages were staged")
+
+
+@pytest.mark.parametrize("whole_group", [False, True], ids=["the build", "a terminal's Ctrl-C"])
+def test_ctrl_c_during_a_first_build_leaves_no_output_folder_and_no_staging_folder(
+        copy_site, whole_group) -> None:
+    """Ctrl-C while the workers put pages in the staging folder: the parent waits for them
+    before deleting it (sent to the build alone, the workers go on rendering meanwhile; from a
+    terminal, every process gets it)."""
+    site = copy_site("basic")
+    many_posts(site, 600)
+    build = start_build(site)
+    wait_for_staged_pages(site, build, 20)
+    if whole_group:
+        os.killpg(build.pid, signal.SIGINT)
+    else:
+        os.kill(build.pid, signal.SIGINT)
+    _, err = build.communicate(timeout=120)
+    assert build.returncode != 0, err
+    assert b"Traceback" not in err, err.decode()
+    assert not (site / "output").exists()
+    assert leftovers(site) == []
+
+
+def test_two_first_builds_at_once_make_one_whole_site(copy_site, tmp_path) -> None:
+    """Two builds start with no output folder (a CI job run twice, an owner's double click):
+    one moves its staging folder into place, the other finds the folder there and writes into
+    it as usual. The site is whole and the same as a build into a folder."""
+    site = copy_site("basic")
+    many_posts(site, 200)
+    expected = built_in_place(site, tmp_path / "existing", 2)
+    builds = [start_build(site, "--no-cache"), start_build(site, "--no-cache")]
+    for build in builds:
+        _, err = build.communicate(timeout=180)
+        assert build.returncode == 0, err.decode()
+    assert tree_bytes(site / "output") == expected
+    assert leftovers(site) == []
+    again = build_site(BuildRequest(root=site, output=site / "output", jobs=1, use_cache=False))
+    assert again.written == 0  # the manifest describes the folder as it is

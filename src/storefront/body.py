@@ -54,8 +54,9 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
         summary_html = split if split is not None else render_markdown(before_more)
     else:
         summary_html = first_paragraph(html)
-    words = len(plain_text(html).split())
-    has_more = has_marker or len(plain_text(summary_html)) < len(plain_text(html))
+    text_of_body = plain_text(html)
+    words = len(text_of_body.split())
+    has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)
     links = tuple((target, first_line - 1 + line_of_link(text, target))
                   for target in extract_links(html))
     # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.

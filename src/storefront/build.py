@@ -201,6 +201,10 @@ class BuildSession:
         try:
             records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
             report = self._write(inputs, planned, records, make_rest, shown, staging)
+        except BaseException:
+            if staging is not None:  # Ctrl-C, a bug: no worker may still be staging a page
+                self.pool.close()
+            raise
         finally:
             if staging is not None:
                 staging.discard()

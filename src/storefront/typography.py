@@ -60,6 +60,10 @@ class TypographyProcessor(Treeprocessor):
     """Educate the text and tails of every element, as smarty's inline processor does."""
 
     def run(self, root: etree.Element) -> None:
+        # each entity is stashed once per document and its placeholder used wherever it goes
+        # (the raw-HTML postprocessor replaces every occurrence): fewer stash entries for it to
+        # restore, and no store() per quote
+        self._stashed: dict[str, str] = {}
         stack = [root]
         while stack:
             element = stack.pop()
@@ -71,7 +75,6 @@ class TypographyProcessor(Treeprocessor):
                 stack.append(child)
 
     def educate(self, text: str) -> str:
-        store = self.md.htmlStash.store
         hidden: list[str] = []
         for regex, parts, trigger in _RULES:
             if not (text.startswith(trigger[1]) if trigger[0] == "^" else trigger in text):
@@ -80,7 +83,7 @@ class TypographyProcessor(Treeprocessor):
             while (match := regex.search(text, position)) is not None:
                 # Like smarty, the whole replacement (entities and any text kept from the match)
                 # is hidden behind one placeholder, so the following rules see the same text.
-                hidden.append("".join(match.group(p) if isinstance(p, int) else store(p)
+                hidden.append("".join(match.group(p) if isinstance(p, int) else self._stash(p)
                                       for p in parts))
                 placeholder = _PLACEHOLDER % (len(hidden) - 1)
                 text = text[: match.start()] + placeholder + text[match.end():]
@@ -88,6 +91,12 @@ class TypographyProcessor(Treeprocessor):
         if hidden:
             text = _HIDDEN.sub(lambda found: hidden[int(found.group(1))], text)
         return text
+
+    def _stash(self, entity: str) -> str:
+        stashed = self._stashed.get(entity)
+        if stashed is None:
+            stashed = self._stashed[entity] = self.md.htmlStash.store(entity)
+        return stashed
 
 
 class TypographyExtension(Extension):
