@@ -43,6 +43,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents(path TEXT PRIMARY KEY, key TEXT NOT NULL,
     meta TEXT NOT NULL, html TEXT NOT NULL, summary TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_keys ON documents(path, key);
 CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL,
     payload TEXT NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(variant, path));
 CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);

@@ -131,27 +131,46 @@ def body_loader(database: str, keys: Mapping[str, str], base_path: str) -> BodyL
 
 
 def with_deferred_bodies(state: RenderState) -> RenderState:
-    """The state with the bodies of stored documents deferred: what workers are sent."""
-    light: dict[int, Any] = {}
+    """The state with the bodies of stored documents deferred: what workers are sent.
+
+    Documents are looked for where templates see them as documents (:func:`~storefront.deps.
+    as_views`: in the context, inside tuples and dataclasses); each value is looked at once
+    (listings, tags and related posts share their tuples and documents between pages), and a
+    value with no stored document in it is kept as it is, not copied.
+    """
+    deferrable = dict(state.deferrable)
+    light: dict[int, tuple[Any, Any]] = {}  # id -> (value, its light form), the value held
 
     def lighten(value: Any) -> Any:
-        if isinstance(value, tuple):
-            return tuple(lighten(item) for item in value)
-        source = getattr(value, "source", None)
-        if isinstance(source, str) and source in state.deferrable and hasattr(value, "lines"):
-            found = light.get(id(value))
-            if found is None:
-                found = light[id(value)] = (value, deferred(value))
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        found = light.get(id(value))
+        if found is not None and found[0] is value:
             return found[1]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type) and any(
-                isinstance(getattr(value, f.name), tuple) for f in dataclasses.fields(value)):
-            return dataclasses.replace(value, **{f.name: lighten(getattr(value, f.name))
-                                                 for f in dataclasses.fields(value) if f.init})
-        return value
+        result = value
+        source = getattr(value, "source", None)
+        if isinstance(value, tuple):
+            items = [lighten(item) for item in value]
+            if any(new is not old for new, old in zip(items, value, strict=True)):
+                result = tuple(items)
+        elif isinstance(source, str) and hasattr(value, "lines"):
+            if source in deferrable:
+                result = deferred(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = [f.name for f in dataclasses.fields(value) if f.init]
+            if any(isinstance(getattr(value, name), tuple) for name in fields):
+                changes = {name: lighten(getattr(value, name)) for name in fields}
+                if any(changes[name] is not getattr(value, name) for name in fields):
+                    result = dataclasses.replace(value, **changes)
+        light[id(value)] = (value, result)
+        return result
 
-    tasks = tuple(dataclasses.replace(task, context={k: lighten(v) for k, v in task.context.items()})
-                  for task in state.tasks)
-    return dataclasses.replace(state, tasks=tasks, deferrable=dict(state.deferrable))
+    tasks = []
+    for task in state.tasks:
+        context = {key: lighten(value) for key, value in task.context.items()}
+        same = all(context[key] is value for key, value in task.context.items())
+        tasks.append(task if same else dataclasses.replace(task, context=context))
+    return dataclasses.replace(state, tasks=tuple(tasks), deferrable=deferrable)
 
 
 class LazyMapping(Mapping[str, str]):
