@@ -5,6 +5,7 @@ RFC 8058 describes it, and no mail after that."""
 from __future__ import annotations
 
 import re
+import stat
 from email.message import Message
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -152,10 +153,12 @@ def test_sign_up_confirm_issue_unsubscribe(tmp_path: Path, smtp_server: SmtpServ
         assert repeat.status == 200 and repeat.body == answer.body
 
     # no further mail to luca: the next issue goes to anna only
-    (tmp_path / "content" / "newsletter" / "2025-04-01-aprile.md").write_text(
-        "---\ntitle: Aprile\n---\n\nNovità di aprile.\n", encoding="utf-8")
+    issue = tmp_path / "content" / "newsletter" / "2025-04-01-aprile.md"
+    issue.write_text("---\ntitle: Aprile\n---\n\nNovità di aprile.\n", encoding="utf-8")
+    issue.chmod(0o664)  # the owner's choice: recording the sending keeps it
     result = operations.send_issue(tmp_path, "aprile")
     assert result.outcome.progress.sent == 1
     assert [m["To"] for m in sink.wait_for(5)[4:]] == ["anna@example.com"]
     # and the file now says when it went out, so the site publishes it
-    assert "\nsent: " in (tmp_path / "content/newsletter/2025-04-01-aprile.md").read_text()
+    assert "\nsent: " in issue.read_text()
+    assert stat.S_IMODE(issue.stat().st_mode) == 0o664

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from contextlib import suppress
 from datetime import datetime
@@ -177,6 +178,7 @@ def mark_sent(root: Path, issue: NewsletterIssue, moment: datetime) -> None:
     updated = "\n".join([*lines, line]) + separator + rest
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
+        os.fchmod(descriptor, stat.S_IMODE(os.stat(path).st_mode))  # the owner's file's mode
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(updated)
         os.replace(temporary, path)
