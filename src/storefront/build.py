@@ -197,7 +197,9 @@ class BuildSession:
         planned = self._plan(inputs)
         self._check(inputs, planned)
         # a first build (no output folder at all) is made beside it and moved into place whole
-        staging = Staging.begin(inputs.output) if shown is None and self._stageable(planned) else None
+        # (the path as given: a link there, even a broken one, is not replaced by a folder)
+        staging = (Staging.begin(self.request.output_dir.absolute())
+                   if shown is None and self._stageable(planned) else None)
         try:
             records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
             report = self._write(inputs, planned, records, make_rest, shown, staging)
@@ -449,6 +451,9 @@ class BuildSession:
             make_rest()
             items = self._items(planned, records)
             if staging is not None:
+                # only what is still there counts as staged (the rest is written now)
+                self._staged = {path: entry for path, entry in self._staged.items()
+                                if unchanged_in(staging.folder, self._staged, path, entry[0])}
                 report = write_site(staging.folder, items, staged=self._staged)
                 if staging.publish():
                     staged = [item.path for item in items if item.path in self._staged]

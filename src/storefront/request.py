@@ -96,6 +96,10 @@ def check_output_folder(root: Path, output: Path) -> None:
     if target.exists() and not target.is_dir():
         raise BuildFailed([error_at("--output", 0, f"{output} is a file, not a folder",
                                     "choose a folder for the built site")])
+    if output.is_symlink() and not target.exists():
+        raise BuildFailed([error_at(
+            "--output", 0, f"the output folder {output} is a link to {target}, which does not exist",
+            "make that folder, or remove the link and build again")])
 
 
 def effective_config(request: BuildRequest, memo: list[Any] | None = None) -> SiteConfig:

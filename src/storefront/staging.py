@@ -10,8 +10,10 @@ deletes the staging folder: the output folder is still absent, as it was. When t
 be done (another build made the output folder meanwhile), the write stage writes the output
 folder as usual, from the build cache.
 
-Stage 0 (file I/O only); the staging folder's name is hidden (``.output.staging-<pid>``), and the
-staging folders of builds that were killed are deleted by the next build that stages beside them.
+Stage 0 (file I/O only); the staging folder's name is hidden (``.output.staging-<host>-<pid>``),
+and the staging folders this host's killed builds left are deleted by the next build that stages
+beside them. What the workers staged is looked at before it is counted as written, so a staging
+folder emptied meanwhile costs time, never files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +43,7 @@ class Staging:
         if os.path.lexists(output) or not parent.is_dir():
             return None
         _remove_stale(parent, output.name)
-        folder = parent / f".{output.name}.staging-{os.getpid()}"
+        folder = parent / f".{output.name}.staging-{_host()}-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(folder)  # this process's own, from an earlier build of a session
         folder.mkdir()
@@ -71,8 +74,10 @@ def stage_file(source: str, target: str, data: bytes) -> tuple[int, int]:
             if attempt == 2:
                 raise
             os.makedirs(os.path.dirname(target), exist_ok=True)
-        except OSError:  # another device, no hard links: a copy
-            with open(target, "wb") as handle:
+        except OSError:  # another device, no hard links: a copy, 0644 as files.open_temp's
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.fchmod(descriptor, 0o644)
+            with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
             break
     info = os.lstat(target)
@@ -87,9 +92,16 @@ def _link(source: str, target: str) -> None:
         os.link(source, target)
 
 
+def _host() -> str:
+    """This machine's name, in the staging folder's name: a build in another container that
+    shares the folder sees other process ids, and leaves the folders of other hosts alone."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()) or "host"
+
+
 def _remove_stale(parent: Path, name: str) -> None:
-    """Delete staging folders for ``name`` left by builds whose process no longer runs."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.staging-([0-9]+)")
+    """Delete staging folders for ``name`` left by builds of this host whose process no longer
+    runs."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.staging-{re.escape(_host())}-([0-9]+)")
     try:
         entries = list(os.scandir(parent))
     except OSError:

@@ -125,7 +125,7 @@ class WorkerPool:
         """Start the worker processes now, before this process starts a thread of its own
         (they are forked only while it has none)."""
         if self.jobs > 1:
-            self._start()
+            self._start().submit(int).result()  # forked workers are made at the first submit
 
     def forget_states(self) -> None:
         """Drop this build's state files (the workers stay for the next build of a session)."""
