@@ -225,7 +225,7 @@ def test_ctrl_c_during_a_first_build_leaves_no_output_folder_and_no_staging_fold
         copy_site, whole_group) -> None:
     """Ctrl-C while the workers put pages in the staging folder: the parent waits for them
     before deleting it (sent to the build alone, the workers go on rendering meanwhile; from a
-    terminal, every process gets it)."""
+    terminal, every process gets it, and a worker waiting for work printed a traceback)."""
     site = copy_site("basic")
     many_posts(site, 1400)
     build = start_build(site)

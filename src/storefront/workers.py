@@ -118,7 +118,7 @@ class WorkerPool:
                 context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
                                                 "storefront.imagework"])
             self._executor = ProcessPoolExecutor(self.jobs, mp_context=context,
-                                                 initializer=_default_sigterm)
+                                                 initializer=_worker_signals)
         return self._executor
 
     def start(self) -> None:
@@ -143,10 +143,14 @@ class WorkerPool:
         self._states.clear()
 
 
-def _default_sigterm() -> None:
+def _worker_signals() -> None:
     """A worker ends quietly on SIGTERM (a forked worker would inherit the preview's handler,
-    which turns SIGTERM into KeyboardInterrupt, and print a traceback when systemd stops it)."""
+    which turns SIGTERM into KeyboardInterrupt, and print a traceback when systemd stops it),
+    and leaves Ctrl-C to the process that started it: a terminal sends SIGINT to every process
+    of the build, and a worker waiting for its next chunk printed a traceback; the parent stops
+    the workers itself (they finish the chunk in hand)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Background(Generic[R]):
