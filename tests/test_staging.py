@@ -256,3 +256,13 @@ def test_two_first_builds_at_once_make_one_whole_site(copy_site, tmp_path) -> No
     assert leftovers(site) == []
     again = build_site(BuildRequest(root=site, output=site / "output", jobs=1, use_cache=False))
     assert again.written == 0  # the manifest describes the folder as it is
+
+
+def test_an_empty_folder_made_meanwhile_is_not_replaced(tmp_path) -> None:
+    """Another build may have made the output folder and be about to write into it."""
+    staging = Staging.begin(tmp_path / "output")
+    assert staging is not None
+    (tmp_path / "output").mkdir()
+    assert not staging.publish()
+    staging.discard()
+    assert list((tmp_path / "output").iterdir()) == [] and leftovers(tmp_path) == []

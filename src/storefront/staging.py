@@ -50,7 +50,10 @@ class Staging:
         return cls(output, folder)
 
     def publish(self) -> bool:
-        """Move the staging folder to the output path; False when something is there now."""
+        """Move the staging folder to the output path; False when something is there now (a
+        rename would replace an empty folder another build may be about to write into)."""
+        if os.path.lexists(self.output):
+            return False
         try:
             os.rename(self.folder, self.output)
         except OSError:
