@@ -11,6 +11,7 @@ wires them, one method per stage.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 import zoneinfo
 from collections.abc import Callable
@@ -192,14 +193,17 @@ class BuildSession:
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, self._manifest(inputs.output))):
+            # every file the manifest lists was just found in place: as good as written here
+            self._wrote_manifest = manifest_identity(inputs.output)
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
         self._check(inputs, planned)
         # a first build (no output folder at all) is made beside it and moved into place whole
         # (the path as given: a link there, even a broken one, is not replaced by a folder)
-        staging = (Staging.begin(self.request.output_dir.absolute())
-                   if shown is None and self._stageable(planned) else None)
+        given = self.request.output_dir.absolute()
+        staging = (Staging.begin(given) if shown is None and not os.path.lexists(given)
+                   and self._stageable(planned) else None)
         try:
             records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
             report = self._write(inputs, planned, records, make_rest, shown, staging)
