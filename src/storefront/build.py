@@ -48,7 +48,6 @@ from storefront.output import (
     Entry,
     WriteItem,
     WriteReport,
-    manifest_identity,
     manifest_intact,
     read_manifest,
     unchanged_in,
@@ -79,6 +78,7 @@ from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
 from storefront.staging import Staging
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
+from storefront.trust import FolderTrust
 from storefront.urls import UrlBuilder, safe_relative_path
 from storefront.workers import Background, WorkerPool
 
@@ -141,13 +141,7 @@ class BuildSession:
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._staged: dict[str, Entry] = {}  # this build's pages put in a staging folder
-        # A preview save takes the files its manifest lists as in place while it works towards
-        # showing the pages, and looks at them after (see _in_place); when one was not, the
-        # session asks for a repair build (``repair_needed``), which looks at every file first.
-        self._trusting = False
-        self._trusted: list[tuple[str, str]] = []
-        self._wrote_manifest: tuple[Any, ...] | None = None  # the manifest this session wrote last
-        self.repair_needed = False
+        self.trust = FolderTrust()  # what a preview save takes on trust (see storefront.trust)
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
@@ -183,18 +177,12 @@ class BuildSession:
         started = time.perf_counter()
         self._manifest_read = None
         inputs = self._inputs()
-        self._trusted = []
-        self._trusting = (shown is not None and not self.repair_needed
-                          and self._wrote_manifest is not None
-                          and manifest_identity(inputs.output) == self._wrote_manifest)
-        self.repair_needed = False
-        self._wrote_manifest = None  # until this build has written it
+        self.trust.begin(inputs.output, preview=shown is not None)
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, self._manifest(inputs.output))):
-            # every file the manifest lists was just found in place: as good as written here
-            self._wrote_manifest = manifest_identity(inputs.output)
+            self.trust.known_now(inputs.output)  # every file it lists was just found in place
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
@@ -214,7 +202,7 @@ class BuildSession:
         finally:
             if staging is not None:
                 staging.discard()
-        self._wrote_manifest = manifest_identity(inputs.output)
+        self.trust.known_now(inputs.output)
         self.serial += 1
         self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
@@ -303,37 +291,16 @@ class BuildSession:
         def held(path: str, sha256: str) -> bool:
             known = self._checked.get((path, sha256))
             if known is None:
-                known = self._checked[path, sha256] = self._in_place(output, manifest, path,
-                                                                     sha256)
+                known = self._checked[path, sha256] = self.trust.in_place(output, manifest, path,
+                                                                          sha256)
             return known
 
         return held
 
-    def _in_place(self, output: Path, manifest: dict[str, Entry], path: str, sha256: str) -> bool:
-        """Whether the output folder holds these bytes at ``path`` (:func:`unchanged_in`).
-
-        A preview save whose folder's manifest is the one this session wrote takes the
-        manifest's word for it (a look at each of 3,000 files was a seventh of the time until
-        the browsers reload) and looks at those files once the pages are shown
-        (:meth:`_verify_trusted`): a file deleted or changed by hand meanwhile makes the
-        session ask for a repair build at once.
-        """
-        if not self._trusting:
-            return unchanged_in(output, manifest, path, sha256)
-        entry = manifest.get(path)
-        if entry is None or entry[0] != sha256:
-            return False
-        self._trusted.append((path, sha256))
-        return True
-
-    def _verify_trusted(self, output: Path, items: list[WriteItem]) -> None:
-        """Look at the files this build took as in place and keeps (``items``: the whole
-        site); any that is not asks for a repair build."""
-        manifest = self._manifest(output)
-        kept = {item.path: item.sha256 for item in items}
-        if not all(unchanged_in(output, manifest, path, sha) for path, sha in self._trusted
-                   if kept.get(path) == sha):
-            self.repair_needed = True
+    @property
+    def repair_needed(self) -> bool:
+        """A file the last build took on trust was not in place: build again, trusting none."""
+        return self.trust.repair_needed
 
     def _manifest(self, output: Path) -> dict[str, Entry]:
         """The output folder's manifest as this build found it, parsed once (nothing writes it
@@ -390,7 +357,7 @@ class BuildSession:
         manifest = self._manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
-            held = self._checked[path, record.sha256] = self._in_place(
+            held = self._checked[path, record.sha256] = self.trust.in_place(
                 inputs.output, manifest, path, record.sha256)
             return held or self.cache.read_page(record.sha256) is not None
 
@@ -473,7 +440,8 @@ class BuildSession:
         def rest() -> list[WriteItem]:
             make_rest()
             everything = [*pages, *self._items(planned, records, pages=False)]
-            self._verify_trusted(inputs.output, everything)
+            self.trust.verify(inputs.output, self._manifest(inputs.output),
+                              ((item.path, item.sha256) for item in everything))
             return everything
 
         return write_site(self.request.output_dir, rest, self._checked, first,
