@@ -31,7 +31,8 @@ from typing import Any
 from storefront.files import write_atomic
 from storefront.records import OutputRecord, StoredDocument, checksum_of
 
-__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "remove_cache", "store_page"]
+__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "page_file", "remove_cache",
+           "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
@@ -273,7 +274,7 @@ class BuildCache:
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
-        return f"{self._pages}/{sha256[:2]}/{sha256}"
+        return page_file(self._pages, sha256)
 
     def read_page(self, sha256: str) -> bytes | None:
         """A stored page, or None when it is missing or its bytes do not match its name."""
@@ -304,11 +305,16 @@ def remove_cache(folder: Path) -> bool:
     return found
 
 
+def page_file(folder: Path | str, sha256: str) -> str:
+    """Where a page (or processed image) with this SHA-256 is kept in a cache folder."""
+    return f"{folder}/{sha256[:2]}/{sha256}"
+
+
 def store_page(folder: Path, data: bytes) -> str:
     """Write a rendered page (or a processed image) into a cache folder under its SHA-256;
     return the hash."""
     sha = hashlib.sha256(data).hexdigest()
-    target = folder / sha[:2] / sha
+    target = Path(page_file(folder, sha))
     try:
         if target.stat().st_size == len(data) and target.read_bytes() == data:
             return sha  # already there (a page that rendered the same as before)

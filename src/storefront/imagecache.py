@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from storefront.cache import BuildCache
+from storefront.cache import BuildCache, page_file
 from storefront.records import checksum_of
 
 KEEP_SECONDS = 30 * 24 * 3600  # processed images no build used for this long are dropped
@@ -76,7 +76,7 @@ class ImageStore:
                     path.unlink(missing_ok=True)
 
     def path(self, sha256: str) -> Path:
-        return self.folder / sha256[:2] / sha256
+        return Path(page_file(self.folder, sha256))
 
     def intact(self, sha256: str) -> bool:
         """The stored file has the bytes its name says (read once to check)."""

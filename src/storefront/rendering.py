@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from storefront.cache import OutputRecord, StoredDocument, store_page
+from storefront.cache import OutputRecord, StoredDocument, page_file, store_page
 from storefront.config import SiteConfig
 from storefront.deps import BodyLoader, DependencyRecord, deferred, set_body_loader
 from storefront.errors import BuildFailed, ContentError, error_at
@@ -108,7 +108,7 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
         sha = store_page(state.page_folder, data)
         staged = None
         if state.staging:
-            staged = stage_file(str(state.page_folder / sha[:2] / sha),
+            staged = stage_file(page_file(state.page_folder, sha),
                                 os.path.join(state.staging, state.paths[index]), data)
         results.append(Rendered(index, sha, len(data), deps, staged=staged))
     return results

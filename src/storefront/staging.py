@@ -26,6 +26,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from storefront.files import link_atomic, write_atomic
+
 
 @dataclass(frozen=True)
 class Staging:
@@ -67,32 +69,12 @@ class Staging:
 
 def stage_file(source: str, target: str, data: bytes) -> tuple[int, int]:
     """Put a rendered page at ``target`` in a staging folder: a hard link to ``source`` (its
-    copy in the build cache), or its bytes when the file system cannot link. Returns the file's
-    size and modification time, which the manifest records."""
-    for attempt in (1, 2):
-        try:
-            _link(source, target)
-            break
-        except FileNotFoundError:  # its folder is not made yet
-            if attempt == 2:
-                raise
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-        except OSError:  # another device, no hard links: a copy, 0644 as files.open_temp's
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.fchmod(descriptor, 0o644)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            break
+    copy in the build cache), or its bytes when the file system cannot link (0644, as every
+    output file). Returns the file's size and modification time, which the manifest records."""
+    if not link_atomic(source, target):
+        write_atomic(target, data)
     info = os.lstat(target)
     return info.st_size, info.st_mtime_ns
-
-
-def _link(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except FileExistsError:  # two pages with the same path cannot be planned; be safe anyway
-        os.unlink(target)
-        os.link(source, target)
 
 
 def _host() -> str:
