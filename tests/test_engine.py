@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -328,3 +332,53 @@ def test_a_session_repairs_its_folder_when_something_else_wrote_there(
         assert tree_bytes(out) == clean_tree(site, tmp_path)
     finally:
         session.close()
+
+
+_WATCH_THE_POOL = (
+    "import json, sys, threading\n"
+    "from pathlib import Path\n"
+    "from storefront import workers\n"
+    "from storefront.build import BuildRequest, build_site\n"
+    "pickled, shared = [], []\n"
+    "state_file, share = workers.WorkerPool._state_file, workers.WorkerPool.share\n"
+    "def record_pickle(pool, state):\n"
+    "    if not pool.holds(state):\n"
+    "        pickled.append(type(state).__name__)\n"
+    "    return state_file(pool, state)\n"
+    "def record_share(pool, state):\n"
+    "    shared.append(share(pool, state))\n"
+    "    return shared[-1]\n"
+    "workers.WorkerPool._state_file = record_pickle\n"
+    "workers.WorkerPool.share = record_share\n"
+    "if sys.argv[3] == 'thread':  # as in the preview server: workers come from a fork server\n"
+    "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    "build_site(BuildRequest(root=Path(sys.argv[1]), output=Path(sys.argv[2]), jobs=2,\n"
+    "                        use_cache=False))\n"
+    "print(json.dumps([pickled, shared]))\n")
+
+
+@pytest.mark.parametrize("threads", ["alone", "thread"])
+def test_render_workers_are_forked_holding_the_pages_or_sent_them(
+        copy_site, tmp_path, threads: str) -> None:
+    """A build in a process of its own (the command line) forks its render workers holding the
+    render state: nothing is pickled for them. With another thread running (the preview) they
+    come from a fork server and are sent the state. The pages are the same bytes either way."""
+    site = copy_site("basic")
+    for n in range(60):
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n}.\n", encoding="utf-8")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    done = subprocess.run([sys.executable, "-c", _WATCH_THE_POOL, str(site), str(tmp_path / "two"),
+                           threads], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    pickled, shared = json.loads(done.stdout.strip().splitlines()[-1])
+    if threads == "alone":
+        assert shared == [True]
+        assert "RenderState" not in pickled
+    else:
+        assert shared == [False]
+        assert "RenderState" in pickled
+    assert "ReaderSettings" in pickled  # the parse stage's workers were there before
+    one = tmp_path / "one"
+    build_site(BuildRequest(root=site, output=one, jobs=1, use_cache=False))
+    assert tree_bytes(one) == tree_bytes(tmp_path / "two")

@@ -64,6 +64,7 @@ from storefront.rendering import (
     RenderState,
     make_feeds,
     render_pages,
+    select_pages,
     template_identity,
 )
 from storefront.request import (
@@ -124,9 +125,12 @@ them, ``changed`` of them were written or deleted; the rest (the feeds) is being
 class BuildSession:
     """Builds one site, once or again and again, remembering what it can between builds."""
 
-    def __init__(self, request: BuildRequest, progress: Progress | None = None) -> None:
+    def __init__(self, request: BuildRequest, progress: Progress | None = None,
+                 settle: Callable[[], None] | None = None) -> None:
         self.request = request
         self.progress = progress
+        # called after the stages that make long-lived data (see storefront.heap.settle)
+        self._settle = settle if settle is not None else _nothing
         self.pool = WorkerPool(request.jobs)
         self._cache: BuildCache | None = None
         self.memory: dict[str, tuple[str, Document, Hashes]] = {}  # path -> key, document, hashes
@@ -177,6 +181,7 @@ class BuildSession:
         started = time.perf_counter()
         self._manifest_read = None
         inputs = self._inputs()
+        self._settle()
         self.trust.begin(inputs.output, preview=shown is not None)
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
@@ -255,6 +260,7 @@ class BuildSession:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
         model = build_model(local, config, urls, self.request.options, inputs.now)
+        self._settle()
         config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
         assets = [s for s in inputs.sources if s.kind == "assets"]
         images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
@@ -277,6 +283,7 @@ class BuildSession:
         warnings = sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key)
         presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
                                        catalog)
+        self._settle()
         return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
                         template_identity(make_environment(inputs.chain)), presentation,
@@ -354,6 +361,7 @@ class BuildSession:
         if previous is None:
             previous = self.cache.outputs(inputs.variant)
         self._previous = previous  # what save_outputs compares with
+        self._settle()
         manifest = self._manifest(inputs.output)
 
         def available(path: str, record: OutputRecord) -> bool:
@@ -389,16 +397,19 @@ class BuildSession:
             return make_feeds(outputs, planned.paths, previous, fingerprints, available,
                               self.cache.pages)
 
+        selection = select_pages(state, previous, page_paths, fingerprints, available,
+                                 self.page_memos.get(inputs.variant))
+        parallel = self.pool.parallel(len(selection.todo))
+        if parallel:
+            self.pool.share(state)  # where it can, workers are forked holding it: nothing is sent
         # A first build makes its feeds while the workers render (this process mostly waits for
         # them meanwhile), instead of after them with a core idle. Not in the preview: it shows
         # the pages before it makes the feeds.
-        early = (Background(feeds, self.pool) if early_feeds and not previous
-                 and self.pool.parallel(len(page_paths)) else None)
+        early = Background(feeds, self.pool) if early_feeds and not previous and parallel else None
         try:
-            records, rendered, errors, memo = render_pages(
-                state, previous, page_paths, fingerprints, available, self.pool,
-                lambda done, total: self._stage("rendering", done, total),
-                self.page_memos.get(inputs.variant), self._staged)
+            records, errors, memo = render_pages(
+                state, selection, page_paths, fingerprints, self.pool,
+                lambda done, total: self._stage("rendering", done, total), self._staged)
         finally:
             made = early.result() if early is not None else None
         self.pool.forget_states()
@@ -409,7 +420,7 @@ class BuildSession:
         def make_rest() -> None:
             records.update(made if made is not None else feeds())
 
-        return records, len(rendered), make_rest
+        return records, len(selection.todo), make_rest
 
     def _write(self, inputs: _Inputs, planned: _Planned, records: dict[str, OutputRecord],
                make_rest: Callable[[], None], shown: Shown | None,
@@ -500,14 +511,20 @@ class BuildSession:
             self.progress(stage, done, total)
 
 
-def build_site(request: BuildRequest, progress: Progress | None = None) -> BuildReport:
+def _nothing() -> None:
+    pass
+
+
+def build_site(request: BuildRequest, progress: Progress | None = None,
+               settle: Callable[[], None] | None = None) -> BuildReport:
     """Build ``request.root`` into its output folder (one build, then the session ends).
 
     Never prints and never exits: returns a :class:`BuildReport` or raises
     :class:`~storefront.errors.BuildFailed` with every problem found, leaving the output as it
-    was.
+    was. ``settle`` is called after each stage that makes long-lived data: a process that ends
+    with the build passes :func:`storefront.heap.settle` (see there).
     """
-    session = BuildSession(request, progress)
+    session = BuildSession(request, progress, settle)
     try:
         return session.build()
     finally:

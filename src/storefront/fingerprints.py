@@ -85,14 +85,28 @@ def document_hashes(document: Document) -> tuple[str, str]:
     return card_hash, digest(card_hash, _json(body))
 
 
-def signature(template: str, meta: Any, context: Mapping[str, Any]) -> str:
+def signature(template: str, meta: Any, context: Mapping[str, Any],
+              shared: dict[int, tuple[Any, Any]] | None = None) -> str:
     """The identity of a page's inputs, with documents as references (their content is a dependency).
 
     The structure is serialised with ``marshal`` format 0, which writes equal values of these plain
     types (str, int, float, bool, None, lists) as equal bytes, about four times faster than JSON;
-    it is only hashed, never loaded.
+    it is only hashed, never loaded. ``shared`` (id -> value, its references) is kept by the
+    caller for the pages of one build: a value of the context several pages hold (a tag with all
+    its posts, on each of its listing pages) is walked once, not once per page.
     """
-    data = marshal.dumps([template, _refs(meta), _refs(dict(context))], 0)
+    if shared is None:
+        shared = {}
+    items = []
+    for key, value in sorted(context.items()):
+        if type(value) in _PLAIN or value is None:
+            items.append([str(key), value])
+            continue
+        known = shared.get(id(value))
+        if known is None or known[0] is not value:
+            known = shared[id(value)] = (value, _refs(value))
+        items.append([str(key), known[1]])
+    data = marshal.dumps([template, _refs(meta), items], 0)
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -166,6 +180,7 @@ class Fingerprinter:
         self.calls = calls
         self.now = now
         self._hashes: dict[str, tuple[str, str]] = {}
+        self._answers: dict[tuple[str, str], str] = {}  # a tracked call's answer, once per build
         # a session's: last build's document hashes with what they were made from
         self._known = known if known is not None else {}
 
@@ -202,10 +217,14 @@ class Fingerprinter:
         parts = [self.site, page_signature, self.clock(record.clock)]
         parts += [f"t:{name}={self.template_identity(name)}" for name in record.templates]
         parts += [f"d:{source}={self.document(source, level)}" for source, level in record.documents]
-        for name, argument in record.calls:
-            function = self.calls.get(name)
-            value = repr(function(argument)) if function is not None else "unknown"
-            parts.append(f"c:{name}({argument})={value}")
+        for call in record.calls:
+            answer = self._answers.get(call)
+            if answer is None:
+                name, argument = call
+                function = self.calls.get(name)
+                value = repr(function(argument)) if function is not None else "unknown"
+                answer = self._answers[call] = f"c:{name}({argument})={value}"
+            parts.append(answer)
         return digest(*parts)
 
     def inputs(self, kind: str, sources: Iterable[str], extra: str = "") -> str:

@@ -9,6 +9,12 @@ What became cyclic garbage meanwhile is collected by :func:`tidy`, which the pre
 the owner has paused (no save for :data:`IDLE_SECONDS`), outside any save's path, and at
 least every :data:`TIDY_EVERY` builds, so that garbage cannot pile up without end. This is the
 ``gc.freeze`` practice of long-lived Python servers (see the ``gc`` module's documentation).
+
+A command-line build, whose process ends with the build, settles after each stage that makes
+long-lived data (the content files' list, the documents and the model, the plan, the last
+build's records): every object is young in a new process, and without it each is scanned again
+and again as it ages through the collector's generations. Nothing is ever tidied there (the
+process ends); a one-edit build at 1,000 posts spent 75 ms in collections, 10% of its time.
 """
 
 from __future__ import annotations

@@ -239,18 +239,24 @@ class PageMemo:
     documents: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Sequence[str],
-                 fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
-                 pool: WorkerPool, progress: Callable[[int, int], None] | None = None,
-                 memo: PageMemo | None = None, staged: dict[str, tuple[str, int, int]] | None = None,
-                 ) -> tuple[dict[str, OutputRecord], list[int], list[ContentError], PageMemo]:
-    """Render what changed; return every page's record, the indices rendered, the problems, and
-    the memo of this build (to keep once the whole build succeeded).
+@dataclass(frozen=True)
+class Selection:
+    """Which pages a build renders: the records of the pages kept as they were, the indices of
+    the tasks to render, and each task's signature and the memo's comparison values."""
 
-    ``paths[i]`` is the output path of ``state.tasks[i]``; ``available(path, record)`` tells whether
-    the bytes a record names can still be had (in the output folder or in the cache). With a
-    staging folder in ``state``, the manifest entry of each page put there goes to ``staged``.
-    """
+    kept: dict[str, OutputRecord]
+    todo: list[int]
+    signatures: list[str]
+    context: tuple[object, ...]
+    documents: dict[str, tuple[str, str]]
+
+
+def select_pages(state: RenderState, records: dict[str, OutputRecord], paths: Sequence[str],
+                 fingerprints: Fingerprinter, available: Callable[[str, OutputRecord], bool],
+                 memo: PageMemo | None = None) -> Selection:
+    """Which pages changed: ``paths[i]`` is the output path of ``state.tasks[i]``;
+    ``available(path, record)`` tells whether the bytes a record names can still be had (in the
+    output folder or in the cache)."""
     memo = memo if memo is not None else PageMemo()
     context = (fingerprints.site, state.theme_key, state.pages, fingerprints.now.year,
                state.presentation)
@@ -260,25 +266,43 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
     changed = {source for source in documents.keys() | memo.documents.keys()
                if documents.get(source) != memo.documents.get(source)}
     signatures: list[str] = []
-    result: dict[str, OutputRecord] = {}
+    kept: dict[str, OutputRecord] = {}
     todo: list[int] = []
+    shared: dict[int, tuple[Any, Any]] = {}  # values of the context pages share, walked once
     for index, (task, path) in enumerate(zip(state.tasks, paths, strict=True)):
         record = records.get(path)
         known = same_context and memo.tasks.get(path) == task
         signatures.append(memo.signatures[path] if known else
-                          signature(task.template, task.meta, task.context))
+                          signature(task.template, task.meta, task.context, shared))
         if record is None or not available(path, record):
             todo.append(index)
         elif (known and record.deps.clock != "moment"
               and not any(source in changed for source, _ in record.deps.documents)):
-            result[path] = record  # the same page, and nothing it read changed
+            kept[path] = record  # the same page, and nothing it read changed
         elif fingerprints.page(signatures[index], record.deps) == record.fingerprint:
-            result[path] = record
+            kept[path] = record
         else:
             todo.append(index)
+    return Selection(kept, todo, signatures, context, documents)
+
+
+def render_pages(state: RenderState, selection: Selection, paths: Sequence[str],
+                 fingerprints: Fingerprinter, pool: WorkerPool,
+                 progress: Callable[[int, int], None] | None = None,
+                 staged: dict[str, tuple[str, int, int]] | None = None,
+                 ) -> tuple[dict[str, OutputRecord], list[ContentError], PageMemo]:
+    """Render the selected pages; return every page's record, the problems, and the memo of
+    this build (to keep once the whole build succeeded).
+
+    Workers that were forked holding ``state`` (:meth:`WorkerPool.share`) render it as it is;
+    others are sent it with the bodies of stored documents deferred. With a staging folder in
+    ``state``, the manifest entry of each page put there goes to ``staged``.
+    """
     tasks = state.tasks  # as planned: the memo compares the next build's tasks with these
-    if state.bodies and pool.parallel(len(todo)):
+    todo, signatures = selection.todo, selection.signatures
+    if state.bodies and pool.parallel(len(todo)) and not pool.holds(state):
         state = with_deferred_bodies(state)
+    result = dict(selection.kept)
     errors: list[ContentError] = []
     done = 0
     for part in pool.imap(render_chunk, state, todo):  # progress shown as pages come in
@@ -294,9 +318,9 @@ def render_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         done += len(part)
         if progress is not None:
             progress(done, len(todo))
-    now = PageMemo(context, dict(zip(paths, tasks, strict=True)),
-                   dict(zip(paths, signatures, strict=True)), documents)
-    return result, todo, errors, now
+    now = PageMemo(selection.context, dict(zip(paths, tasks, strict=True)),
+                   dict(zip(paths, signatures, strict=True)), selection.documents)
+    return result, errors, now
 
 
 def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],

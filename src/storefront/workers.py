@@ -17,6 +17,7 @@ terminal sends it to every process, and the build's own process stops them.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -70,6 +71,8 @@ class WorkerPool:
         self._folder: Path | None = None
         self._states: dict[int, tuple[Any, str]] = {}
         self._serial = 0  # state files are never reused: workers cache them by name
+        self._forked = False  # whether the running workers were forked (not from a fork server)
+        self._shared: set[str] = set()  # keys of states the workers were forked holding
 
     def parallel(self, count: int, heavy: bool = False) -> bool:
         """Whether ``count`` items would go to worker processes."""
@@ -99,6 +102,40 @@ class WorkerPool:
         executor = self._start()
         yield from executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks)
 
+    def share(self, state: Any) -> bool:
+        """Fork the workers now with ``state`` already in their memory, so jobs on it send only
+        their items: nothing is pickled or loaded, and the memory pages stay shared with this
+        process until a worker writes to them. Workers already running (holding an earlier
+        state) are stopped first. Only where workers are forked (this process has no other
+        thread: a command-line build); False, changing nothing, where they are not."""
+        if self.jobs <= 1 or (self._executor is not None and not self._forked):
+            return False
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if threading.active_count() != 1:
+            return False
+        self._serial += 1
+        key = f"shared state {self._serial}"  # not a path: never unlinked
+        _loaded.clear()
+        _loaded[key] = state
+        # the workers' collections leave the inherited objects alone: the collector writes to
+        # every object it scans, which would make each worker copy the pages it only reads
+        gc.freeze()
+        try:
+            self.start()
+        finally:
+            gc.unfreeze()
+            _loaded.pop(key, None)  # the workers hold it; this process has it anyway
+        self._states[id(state)] = (state, key)
+        self._shared.add(key)
+        return True
+
+    def holds(self, state: Any) -> bool:
+        """Whether the workers were forked holding ``state`` (see :meth:`share`)."""
+        known = self._states.get(id(state))
+        return known is not None and known[0] is state and known[1] in self._shared
+
     def _state_file(self, state: Any) -> str:
         known = self._states.get(id(state))
         if known is not None and known[0] is state:
@@ -115,6 +152,7 @@ class WorkerPool:
     def _start(self) -> Executor:
         if self._executor is None:
             method = "fork" if threading.active_count() == 1 else "forkserver"
+            self._forked = method == "fork"
             context = multiprocessing.get_context(method)
             if method == "forkserver":
                 context.set_forkserver_preload(["storefront.rendering", "storefront.parsing",
@@ -132,8 +170,10 @@ class WorkerPool:
     def forget_states(self) -> None:
         """Drop this build's state files (the workers stay for the next build of a session)."""
         for _, path in self._states.values():
-            Path(path).unlink(missing_ok=True)
+            if path not in self._shared:
+                Path(path).unlink(missing_ok=True)
         self._states.clear()
+        self._shared.clear()
 
     def close(self) -> None:
         if self._executor is not None:
@@ -143,6 +183,7 @@ class WorkerPool:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
         self._states.clear()
+        self._shared.clear()
 
 
 def _worker_signals() -> None:
