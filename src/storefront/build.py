@@ -209,7 +209,9 @@ class BuildSession:
                 staging.discard()
         self.trust.known_now(inputs.output)
         self.serial += 1
-        self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
+        if self.cache.persistent:  # a throwaway cache (--no-cache) is not read again: the
+            # session keeps the records in memory (3,349 rows were 0.1 s at the end of a build)
+            self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)

@@ -81,6 +81,9 @@ def _decoder(hint: Any) -> Decoder:
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = _decoder(args[0])
         return lambda data: tuple(item(x) for x in _list(data))
+    if origin is tuple and all(arg in _PLAIN_TYPES for arg in args):
+        kinds = tuple(_PLAIN_TYPES[arg] for arg in args)  # (text, line) pairs: checked in place
+        return lambda data: _plain_tuple(kinds, data)
     if origin is tuple:
         items = [_decoder(arg) for arg in args]
         return lambda data: _fixed_tuple(items, data)
@@ -126,6 +129,15 @@ def _fixed_tuple(items: list[Decoder], data: Any) -> tuple[Any, ...]:
     if len(_list(data)) != len(items):
         raise CodecError("tuple of the wrong length")
     return tuple(item(x) for item, x in zip(items, data, strict=True))
+
+
+def _plain_tuple(kinds: tuple[type, ...], data: Any) -> tuple[Any, ...]:
+    if type(data) is not list or len(data) != len(kinds):
+        raise CodecError("expected a tuple of the right length")
+    for kind, item in zip(kinds, data, strict=True):
+        if type(item) is not kind:
+            raise CodecError(f"expected a {kind.__name__}")
+    return tuple(data)
 
 
 _PLAIN_TYPES = {str: str, int: int, bool: bool}

@@ -130,3 +130,14 @@ def test_the_shop_fronts_config_round_trips_with_its_closure_days() -> None:
         decode(SiteConfig, {**encode(config), "business": {
             **encode(config.business), "closures": [{"start": {"$date": "2026-02-30"},
                                                      "until": {"$date": "2026-03-01"}, "note": ""}]}})
+
+
+def test_pairs_of_plain_values_decode_only_with_their_exact_types() -> None:
+    """(text, line) pairs are checked in place: a boolean is not a line, a number is not text."""
+    from storefront.documents import Lines
+
+    assert decode(Lines, [["title", 2], ["date", 3]]) == (("title", 2), ("date", 3))
+    for wrong in ([["title", True]], [["title", "2"]], [[2, 2]], [["title"]], [["title", 2, 3]],
+                  [("title", 2)], ["title"]):
+        with pytest.raises(CodecError):
+            decode(Lines, wrong)
