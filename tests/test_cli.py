@@ -37,7 +37,7 @@ def test_missing_config_is_a_content_error(run_cli, tmp_path) -> None:
 
 def test_internal_error_exits_70_without_traceback_unless_debug(run_cli, monkeypatch,
                                                                 copy_site) -> None:
-    def broken(request, progress=None):
+    def broken(request, progress=None, settle=None):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(storefront.cli, "build_site", broken)

@@ -335,50 +335,122 @@ def test_a_session_repairs_its_folder_when_something_else_wrote_there(
 
 
 _WATCH_THE_POOL = (
-    "import json, sys, threading\n"
+    "import gc, json, sys, threading\n"
     "from pathlib import Path\n"
-    "from storefront import workers\n"
+    "from storefront import build, cli, workers\n"
     "from storefront.build import BuildRequest, build_site\n"
-    "pickled, shared = [], []\n"
+    "seen = {'pickled': [], 'shared': [], 'same_workers': [], 'frozen': []}\n"
     "state_file, share = workers.WorkerPool._state_file, workers.WorkerPool.share\n"
+    "parse, render = build.parse_sources, build.render_pages\n"
     "def record_pickle(pool, state):\n"
     "    if not pool.holds(state):\n"
-    "        pickled.append(type(state).__name__)\n"
+    "        seen['pickled'].append(type(state).__name__)\n"
     "    return state_file(pool, state)\n"
-    "def record_share(pool, state):\n"
-    "    shared.append(share(pool, state))\n"
-    "    return shared[-1]\n"
+    "def record_share(pool, state, **options):\n"
+    "    before = pool._executor\n"
+    "    seen['shared'].append(share(pool, state, **options))\n"
+    "    seen['same_workers'].append(pool._executor is before)\n"
+    "    return seen['shared'][-1]\n"
+    "def parse_then_start_a_thread(*args):\n"
+    "    parsed = parse(*args)\n"
+    "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    "    return parsed\n"
+    "def record_frozen(*args):\n"
+    "    seen['frozen'].append(gc.get_freeze_count())\n"
+    "    return render(*args)\n"
     "workers.WorkerPool._state_file = record_pickle\n"
     "workers.WorkerPool.share = record_share\n"
-    "if sys.argv[3] == 'thread':  # as in the preview server: workers come from a fork server\n"
+    "build.render_pages = record_frozen\n"
+    "site, out, how = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]\n"
+    "if how == 'thread':  # as in the preview server: workers come from a fork server\n"
     "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
-    "build_site(BuildRequest(root=Path(sys.argv[1]), output=Path(sys.argv[2]), jobs=2,\n"
-    "                        use_cache=False))\n"
-    "print(json.dumps([pickled, shared]))\n")
+    "if how == 'later':  # a thread starts while the parse stage's workers run\n"
+    "    build.parse_sources = parse_then_start_a_thread\n"
+    "if how == 'cli':\n"
+    "    assert cli.main(['--root', str(site), 'build', '--output', str(out), '--jobs', '2',\n"
+    "                     '--no-cache']) == 0\n"
+    "    seen['frozen'].append(gc.get_freeze_count())  # after the command: nothing is left frozen\n"
+    "else:\n"
+    "    build_site(BuildRequest(root=site, output=out, jobs=2, use_cache=False))\n"
+    "print(json.dumps(seen))\n")
 
 
-@pytest.mark.parametrize("threads", ["alone", "thread"])
+@pytest.mark.parametrize("how", ["alone", "thread", "later", "cli"])
 def test_render_workers_are_forked_holding_the_pages_or_sent_them(
-        copy_site, tmp_path, threads: str) -> None:
+        copy_site, tmp_path, how: str) -> None:
     """A build in a process of its own (the command line) forks its render workers holding the
     render state: nothing is pickled for them. With another thread running (the preview) they
-    come from a fork server and are sent the state. The pages are the same bytes either way."""
+    are sent the state, by the workers already running when there are some (they are not
+    stopped for nothing). The command line's frozen heap (storefront.heap) stays frozen while
+    the pages render, and nothing is left frozen after it. The pages are the same bytes."""
     site = copy_site("basic")
     for n in range(60):
         (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
             f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n}.\n", encoding="utf-8")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
     done = subprocess.run([sys.executable, "-c", _WATCH_THE_POOL, str(site), str(tmp_path / "two"),
-                           threads], env=env, capture_output=True, text=True, timeout=300)
+                           how], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    pickled, shared = json.loads(done.stdout.strip().splitlines()[-1])
-    if threads == "alone":
-        assert shared == [True]
-        assert "RenderState" not in pickled
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    if how in ("alone", "cli"):
+        assert seen["shared"] == [True]
+        assert "RenderState" not in seen["pickled"]
     else:
-        assert shared == [False]
-        assert "RenderState" in pickled
-    assert "ReaderSettings" in pickled  # the parse stage's workers were there before
+        assert seen["shared"] == [False]
+        assert "RenderState" in seen["pickled"]
+        assert seen["same_workers"] == [True]
+    assert "ReaderSettings" in seen["pickled"]  # the parse stage's workers were there before
+    if how == "cli":
+        frozen_while_rendering, frozen_after = seen["frozen"]
+        assert frozen_while_rendering > 1000
+        assert frozen_after == 0
     one = tmp_path / "one"
     build_site(BuildRequest(root=site, output=one, jobs=1, use_cache=False))
     assert tree_bytes(one) == tree_bytes(tmp_path / "two")
+
+
+_THREE_BUILDS_OF_ONE_SESSION = (
+    "import os, sys\n"
+    "from pathlib import Path\n"
+    "from storefront import deps, rendering\n"
+    "from storefront.build import BuildRequest, BuildSession\n"
+    "made, put = rendering.body_loader, rendering.set_body_loader\n"
+    "def body_loader(*args):\n"
+    "    loader = made(*args)\n"
+    "    loader.pid = os.getpid()\n"
+    "    return loader\n"
+    "def set_body_loader(new):\n"
+    "    old = deps._body_loader\n"
+    "    if old is not None and old.pid != os.getpid():\n"
+    "        print(f'{os.getpid()} closes the connection of {old.pid}', file=sys.stderr)\n"
+    "    put(new)\n"
+    "rendering.body_loader, rendering.set_body_loader = body_loader, set_body_loader\n"
+    "site = Path(sys.argv[1])\n"
+    "session = BuildSession(BuildRequest(root=site, output=Path(sys.argv[2]), jobs=2))\n"
+    "try:\n"
+    "    session.build()\n"
+    "    post = site / 'content/posts/2024-04-01-extra-0.md'\n"
+    "    post.write_text(post.read_text() + '\\nAncora.\\n')\n"
+    "    assert 0 < session.build().rendered < 10  # in this process, with its connection\n"
+    "    config = site / 'storefront.yaml'\n"
+    "    config.write_text(config.read_text().replace('title:', 'title: Nuovo', 1))\n"
+    "    assert session.build().rendered > 60  # by workers forked again\n"
+    "finally:\n"
+    "    session.close()\n")
+
+
+def test_workers_forked_later_in_a_session_leave_its_cache_connection_alone(
+        copy_site, tmp_path) -> None:
+    """A session that rendered in its own process holds a connection to the build cache; workers
+    forked afterwards must not inherit it (a forked worker replacing it closed it, which SQLite
+    warns against)."""
+    site = copy_site("basic")
+    for n in range(60):
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\ntags: [pane]\n---\n\nTesto {n}.\n", encoding="utf-8")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    done = subprocess.run([sys.executable, "-c", _THREE_BUILDS_OF_ONE_SESSION, str(site),
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "closes the connection" not in done.stderr

@@ -62,6 +62,7 @@ from storefront.rendering import (
     LazyMapping,
     PageMemo,
     RenderState,
+    forget_renderer,
     make_feeds,
     render_pages,
     select_pages,
@@ -403,7 +404,8 @@ class BuildSession:
                                  self.page_memos.get(inputs.variant))
         parallel = self.pool.parallel(len(selection.todo))
         if parallel:
-            self.pool.share(state)  # where it can, workers are forked holding it: nothing is sent
+            # where it can, workers are forked holding it: nothing is sent
+            self.pool.share(state, before_fork=forget_renderer)
         # A first build makes its feeds while the workers render (this process mostly waits for
         # them meanwhile), instead of after them with a core idle. Not in the preview: it shows
         # the pages before it makes the feeds.

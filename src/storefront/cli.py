@@ -157,7 +157,7 @@ def _positive(text: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from storefront.heap import settle
+    from storefront.heap import settling
     from storefront.terminal import ProgressBar
 
     options = BuildOptions(drafts=args.drafts, future=args.future, strict=args.strict)
@@ -166,7 +166,8 @@ def run_build(args: argparse.Namespace) -> int:
                            cache_dir=args.cache_dir)
     bar = ProgressBar()
     try:
-        report = build_site(request, bar, settle)  # this process ends with the build
+        with settling() as settle:  # this process ends with the build
+            report = build_site(request, bar, settle)
     finally:
         bar.close()
     print_report(report)

@@ -19,12 +19,33 @@ process ends); a one-edit build at 1,000 posts spent 75 ms in collections, 10% o
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Callable, Iterator
 
 #: Seconds without a save before the frozen heap is collected (between bursts of editing).
 IDLE_SECONDS = 2.0
 #: ... and at least every this many builds (an editor's auto-save may never pause that long).
 TIDY_EVERY = 50
+
+
+@contextlib.contextmanager
+def settling() -> Iterator[Callable[[], None]]:
+    """For a build whose process ends with it (the command line): gives :func:`settle` to call
+    after its stages, and afterwards unfreezes, so a caller that goes on (the tests call the
+    command line in their own process) keeps a heap whose garbage is collected. Where something
+    else already froze the heap (a preview session in the same process), nothing is settled."""
+    if gc.get_freeze_count():
+        yield _nothing
+        return
+    try:
+        yield settle
+    finally:
+        gc.unfreeze()
+
+
+def _nothing() -> None:
+    pass
 
 
 def settle() -> None:

@@ -114,6 +114,14 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     return results
 
 
+def forget_renderer() -> None:
+    """Drop this process's renderer and its connection to the build cache (before forking
+    workers: a forked worker would otherwise close the parent's connection when it replaces
+    them, which SQLite warns against). The next render in this process makes them again."""
+    _renderer.clear()
+    set_body_loader(None)
+
+
 def body_loader(database: str, keys: Mapping[str, str], base_path: str) -> BodyLoader:
     """Loads a deferred body from the build cache, checked against its row's checksum and the key
     the parent process parsed (a row changed since is an error, never used)."""

@@ -34,6 +34,10 @@ class ProgressBar:
             self.close()
             from tqdm import tqdm
 
+            # no monitor thread: the bar is refreshed at each call anyway, and a second thread
+            # would make the build start its render workers from a fork server, sending them
+            # the whole site instead of forking them holding it (see WorkerPool.share)
+            tqdm.monitor_interval = 0
             self.stage = stage
             self.bar = tqdm(total=total, desc=stage, unit=_UNITS.get(stage, "items"),
                             file=self.stream, leave=False, dynamic_ncols=True)

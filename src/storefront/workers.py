@@ -102,34 +102,51 @@ class WorkerPool:
         executor = self._start()
         yield from executor.map(_run_chunk, [function] * len(chunks), [path] * len(chunks), chunks)
 
-    def share(self, state: Any) -> bool:
+    def share(self, state: Any, before_fork: Callable[[], None] | None = None) -> bool:
         """Fork the workers now with ``state`` already in their memory, so jobs on it send only
         their items: nothing is pickled or loaded, and the memory pages stay shared with this
         process until a worker writes to them. Workers already running (holding an earlier
-        state) are stopped first. Only where workers are forked (this process has no other
-        thread: a command-line build); False, changing nothing, where they are not."""
+        state) are stopped first, and ``before_fork`` is called (to drop what workers must not
+        inherit). Only where workers are forked: this process has no thread but the running
+        workers' own (a command-line build); False, changing nothing, where it has one."""
         if self.jobs <= 1 or (self._executor is not None and not self._forked):
+            return False
+        if not self._only_thread():
             return False
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
-        if threading.active_count() != 1:
+        if threading.active_count() != 1:  # a thread started meanwhile: workers come later
             return False
+        if before_fork is not None:
+            before_fork()
         self._serial += 1
         key = f"shared state {self._serial}"  # not a path: never unlinked
         _loaded.clear()
         _loaded[key] = state
         # the workers' collections leave the inherited objects alone: the collector writes to
         # every object it scans, which would make each worker copy the pages it only reads
+        # (what the caller froze stays frozen: see storefront.heap)
+        frozen_before = gc.get_freeze_count() > 0
         gc.freeze()
         try:
             self.start()
         finally:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
             _loaded.pop(key, None)  # the workers hold it; this process has it anyway
         self._states[id(state)] = (state, key)
         self._shared.add(key)
         return True
+
+    def _only_thread(self) -> bool:
+        """Whether this process runs no thread but its main one and the running workers' own
+        (the executor's manager and queue feeder)."""
+        own: set[threading.Thread | None] = {threading.main_thread()}
+        if self._executor is not None:
+            own.add(getattr(self._executor, "_executor_manager_thread", None))
+            own.add(getattr(getattr(self._executor, "_call_queue", None), "_thread", None))
+        return all(thread in own for thread in threading.enumerate())
 
     def holds(self, state: Any) -> bool:
         """Whether the workers were forked holding ``state`` (see :meth:`share`)."""

@@ -38,3 +38,18 @@ def test_a_long_build_shows_its_stage_progress_and_rate() -> None:
     bar.close()
     assert "rendering" in shown and "1024/2048" in shown and "pages/s" in shown
     assert "reading" in shown
+
+
+def test_the_bar_starts_no_thread() -> None:
+    """tqdm's monitor thread would make the build start its render workers from a fork server
+    (sending them the whole site) instead of forking them holding it."""
+    import threading
+
+    bar = ProgressBar(Terminal(), delay=0)
+    try:
+        for done in range(0, 101, 10):
+            bar("rendering", done, 100)
+        monitors = [t.name for t in threading.enumerate() if type(t).__name__ == "TMonitor"]
+    finally:
+        bar.close()
+    assert monitors == []
