@@ -90,7 +90,8 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
                 key = keys[outcome.path]
                 found[outcome.path] = (outcome.document, outcome.hashes)
                 memory[outcome.path] = (key, outcome.document, outcome.hashes)
-                fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
+                if cache.persistent:  # a throwaway cache (--no-cache) is never read again
+                    fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
         done += len(part)
         if len(fresh) >= 256 or done == len(todo):
             cache.save_documents(fresh)
