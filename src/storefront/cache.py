@@ -24,7 +24,7 @@ import hashlib
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,22 +129,21 @@ class BuildCache:
 
     # -- parsed documents -----------------------------------------------------------------------
 
-    def documents(self) -> dict[str, StoredDocument]:
-        """Every stored document by path; damaged rows are left out (and counted)."""
+    def each_document(self) -> Iterator[tuple[str, StoredDocument]]:
+        """Every stored document with its path, one row at a time (a caller that keeps only what
+        it decodes never holds all the stored bodies at once: at 10,000 posts that was a copy
+        of every page's HTML); damaged rows are left out (and counted). Nothing may write to the
+        cache before the iteration ends."""
         try:
-            rows = self.db.execute(
-                "SELECT path, key, meta, html, summary, checksum FROM documents").fetchall()
+            for path, key, meta, html, summary, checksum in self.db.execute(
+                    "SELECT path, key, meta, html, summary, checksum FROM documents"):
+                stored = StoredDocument(key, meta, html, summary)
+                if stored.checksum() == checksum:
+                    yield path, stored
+                else:
+                    self.discarded += 1
         except sqlite3.DatabaseError:
             self.recover()
-            return {}
-        found = {}
-        for path, key, meta, html, summary, checksum in rows:
-            stored = StoredDocument(key, meta, html, summary)
-            if stored.checksum() == checksum:
-                found[path] = stored
-            else:
-                self.discarded += 1
-        return found
 
     def stored_keys(self) -> dict[str, str]:
         """Path -> key of every stored document (no payloads)."""

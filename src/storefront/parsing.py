@@ -57,24 +57,27 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     base = digest(settings.fingerprint(), code_fingerprint())
     # the whole table is read when many files miss (a fresh process); a few misses (a session's
     # save) are looked up one by one
-    stored: dict[str, StoredDocument] | None = None
-    misses = sum(1 for s in sources if s.kind in DOCUMENT_KINDS
-                 and (memory.get(s.path) or ("",))[0] != _key(base, s.digest))
+    keys = {s.path: _key(base, s.digest) for s in sources if s.kind in DOCUMENT_KINDS}
+    missing = {path for path, key in keys.items() if (memory.get(path) or ("",))[0] != key}
+    stored: dict[str, tuple[Document, Hashes] | None] = {}
+    if len(missing) > 16:  # decoded as the rows are read, each row dropped once decoded
+        stored = {path: _decode(row) for path, row in cache.each_document()
+                  if path in missing and row.key == keys[path]}
     found: dict[str, tuple[Document, Hashes]] = {}
     todo: list[SourceFile] = []
-    keys: dict[str, str] = {}
     for source in sources:
         if source.kind not in DOCUMENT_KINDS:
             continue
-        key = keys[source.path] = _key(base, source.digest)
+        key = keys[source.path]
         remembered = memory.get(source.path)
         if remembered is not None and remembered[0] == key:
             found[source.path] = remembered[1:]
             continue
-        if stored is None:
-            stored = cache.documents() if misses > 16 else {}
-        row = stored.get(source.path) if misses > 16 else cache.document(source.path)
-        decoded = _decode(row) if row is not None and row.key == key else None
+        if len(missing) > 16:
+            decoded = stored.get(source.path)
+        else:
+            row = cache.document(source.path)
+            decoded = _decode(row) if row is not None and row.key == key else None
         if decoded is not None:
             found[source.path] = decoded
             memory[source.path] = (key, *decoded)
