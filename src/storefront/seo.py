@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape  # &, < and > (what xml.sax.saxutils.escape does, without importing urllib)
 from typing import Any
-from xml.sax.saxutils import escape
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
@@ -203,7 +203,7 @@ def render_sitemap(entries: Iterable[SitemapEntry]) -> bytes:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for entry in sorted(entries, key=lambda e: e.url):
         lines.append("  <url>")
-        lines.append(f"    <loc>{escape(entry.url)}</loc>")
+        lines.append(f"    <loc>{escape(entry.url, quote=False)}</loc>")
         if entry.lastmod is not None:
             lines.append(f"    <lastmod>{entry.lastmod.isoformat()}</lastmod>")
         lines.append("  </url>")
