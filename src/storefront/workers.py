@@ -10,7 +10,9 @@ starting workers costs more than they save.
 
 Workers are forked when this process has no other thread (the usual ``storefront build``: nothing
 to import again), and started from a fork server otherwise (the preview server has threads, and
-forking a process with threads can deadlock). A :class:`Background` job (a first build's feeds,
+forking a process with threads can deadlock). Where workers are forked, :meth:`WorkerPool.share`
+forks them anew holding a state (the render's: the whole site), so that nothing is pickled for
+them and the memory stays shared until written. A :class:`Background` job (a first build's feeds,
 made while the workers render) starts the workers before its thread. Workers ignore Ctrl-C: a
 terminal sends it to every process, and the build's own process stops them.
 """
