@@ -131,7 +131,7 @@ class BuildSession:
         self.request = request
         self.progress = progress
         # called after the stages that make long-lived data (see storefront.heap.settle)
-        self._settle = settle if settle is not None else _nothing
+        self._settle = settle or (lambda: None)
         self.pool = WorkerPool(request.jobs)
         self._cache: BuildCache | None = None
         self.memory: dict[str, tuple[str, Document, Hashes]] = {}  # path -> key, document, hashes
@@ -513,10 +513,6 @@ class BuildSession:
     def _stage(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
-
-
-def _nothing() -> None:
-    pass
 
 
 def build_site(request: BuildRequest, progress: Progress | None = None,

@@ -36,16 +36,12 @@ def settling() -> Iterator[Callable[[], None]]:
     command line in their own process) keeps a heap whose garbage is collected. Where something
     else already froze the heap (a preview session in the same process), nothing is settled."""
     if gc.get_freeze_count():
-        yield _nothing
+        yield lambda: None
         return
     try:
         yield settle
     finally:
         gc.unfreeze()
-
-
-def _nothing() -> None:
-    pass
 
 
 def settle() -> None:

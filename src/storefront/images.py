@@ -224,10 +224,8 @@ class ImageStage:
             outcomes.extend(part)
             if self.progress is not None:
                 self.progress(len(outcomes), len(jobs))
-        in_order: list[JobOutcome] = [outcomes[0]] * len(jobs)
-        for position, index in enumerate(order):
-            in_order[index] = outcomes[position]
-        return in_order
+        by_job = dict(zip(order, outcomes, strict=True))
+        return [by_job[index] for index in range(len(jobs))]
 
     # -- what is published --------------------------------------------------------------------
 

@@ -59,8 +59,9 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     # save) are looked up one by one
     keys = {s.path: _key(base, s.digest) for s in sources if s.kind in DOCUMENT_KINDS}
     missing = {path for path, key in keys.items() if (memory.get(path) or ("",))[0] != key}
+    whole_table = len(missing) > 16
     stored: dict[str, tuple[Document, Hashes] | None] = {}
-    if len(missing) > 16:  # decoded as the rows are read, each row dropped once decoded
+    if whole_table:  # decoded as the rows are read, each row dropped once decoded
         stored = {path: _decode(row) for path, row in cache.each_document()
                   if path in missing and row.key == keys[path]}
     found: dict[str, tuple[Document, Hashes]] = {}
@@ -73,7 +74,7 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
         if remembered is not None and remembered[0] == key:
             found[source.path] = remembered[1:]
             continue
-        if len(missing) > 16:
+        if whole_table:
             decoded = stored.get(source.path)
         else:
             row = cache.document(source.path)
