@@ -139,6 +139,7 @@ class BuildSession:
         self.serial = int(time.time())
         self._discarded_reported = 0
         self.stats = StatCache()  # a session reads only the files whose stat changed
+        self._stats_loaded = False  # from the cache of an earlier build (once per session)
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
         self._pending_memo = PageMemo()
         self._previous: dict[str, OutputRecord] = {}
@@ -189,6 +190,7 @@ class BuildSession:
         if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
                 and manifest_intact(inputs.output, self._manifest(inputs.output))):
             self.trust.known_now(inputs.output)  # every file it lists was just found in place
+            self._save_stats()
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
         planned = self._plan(inputs)
@@ -222,6 +224,7 @@ class BuildSession:
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out)
         self.cache.save_memo(memo_key, memo.to_json())
+        self._save_stats()
         now = addresses(planned.model.published(), inputs.urls.base_path)
         before = self._addresses.get(inputs.variant)
         self._addresses[inputs.variant] = now
@@ -241,6 +244,7 @@ class BuildSession:
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
         self._stage("reading", 0, 1)
+        self._load_stats()
         sources = discover_sources(request.root, self.stats)
         output = request.output_dir.resolve()
         options = repr(request.options)
@@ -252,6 +256,19 @@ class BuildSession:
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
                        output, digest(config.base_url, options), everything, theme_key,
                        tuple(themes))
+
+    def _load_stats(self) -> None:
+        """Start from what the last build saved of the files' stats, if a cache is there (a
+        first build, or one with ``--no-cache``, reads and hashes every file)."""
+        self.stats.begin()
+        folder = self.request.cache_folder
+        if not self._stats_loaded and folder is not None and (folder / DATABASE).is_file():
+            self.stats.load(self.cache.file_stats())
+        self._stats_loaded = True
+
+    def _save_stats(self) -> None:
+        if self.cache.persistent:
+            self.cache.save_file_stats(*self.stats.unsaved())
 
     def _plan(self, inputs: _Inputs) -> _Planned:
         """Parse (what changed), build the site model, process the images and plan every output."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from storefront.files import write_atomic
 from storefront.records import OutputRecord, StoredDocument, checksum_of
+from storefront.sources import Stamp
 
 __all__ = ["BuildCache", "OutputRecord", "StoredDocument", "page_file", "remove_cache",
            "store_page"]
@@ -50,6 +51,8 @@ CREATE TABLE IF NOT EXISTS outputs(variant TEXT NOT NULL, path TEXT NOT NULL, sh
 CREATE INDEX IF NOT EXISTS outputs_sha256 ON outputs(sha256);
 CREATE TABLE IF NOT EXISTS variants(variant TEXT PRIMARY KEY, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS memos(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stats(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, recorded INTEGER NOT NULL,
+    digest TEXT NOT NULL, checksum TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL,
     used INTEGER NOT NULL);
 """
@@ -98,7 +101,8 @@ class BuildCache:
             if stamp:
                 self.discarded += 1
             db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
-                             "DELETE FROM variants; DELETE FROM memos; DELETE FROM meta; COMMIT")
+                             "DELETE FROM variants; DELETE FROM memos; DELETE FROM stats; DELETE FROM meta; "
+                             "COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
             # processed images stay: their keys say what made them (see the module's docstring)
             shutil.rmtree(self.pages, ignore_errors=True)
@@ -270,6 +274,43 @@ class BuildCache:
     def save_memo(self, key: str, payload: str) -> None:
         self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, checksum_of(payload))])
 
+    # -- what files were, by stat (see storefront.sources.StatCache) -----------------------------
+
+    def file_stats(self) -> Iterator[tuple[str, Stamp, int, str]]:
+        """(path, stamp, recorded, SHA-256) of every file a build hashed, damaged rows left out."""
+        try:
+            rows = self.db.execute("SELECT path, stamp, recorded, digest, checksum FROM stats").fetchall()
+        except sqlite3.DatabaseError:
+            self.recover()
+            return
+        for path, stamp, recorded, digest, checksum in rows:
+            try:
+                if checksum_of(_stat_text(path, stamp, recorded, digest)) != checksum:
+                    raise ValueError("checksum")
+                mtime, ctime, size, inode = (int(part) for part in stamp.split())
+            except ValueError:
+                self.discarded += 1
+                continue
+            yield path, (mtime, ctime, size, inode), recorded, digest
+
+    def save_file_stats(self, fresh: Sequence[tuple[str, Stamp, int, str]],
+                        gone: Sequence[str]) -> None:
+        """Add or replace the ``fresh`` entries and drop those of the ``gone`` paths."""
+        if not fresh and not gone:
+            return
+        rows = []
+        for path, stamp, recorded, digest in fresh:
+            text = " ".join(map(str, stamp))
+            rows.append((path, text, recorded, digest, checksum_of(_stat_text(path, text, recorded,
+                                                                               digest))))
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany("INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)", rows)
+            self.db.executemany("DELETE FROM stats WHERE path = ?", [(path,) for path in gone])
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self.recover()
+
     # -- rendered pages --------------------------------------------------------------------------
 
     def page_path(self, sha256: str) -> str:
@@ -286,6 +327,10 @@ class BuildCache:
             self.discarded += 1
             return None
         return data
+
+
+def _stat_text(path: str, stamp: str, recorded: int, digest: str) -> str:
+    return f"{path}\x00{stamp}\x00{recorded}\x00{digest}"
 
 
 def remove_cache(folder: Path) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import os
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.limits import LimitExceeded, check_size
 from storefront.values import control_character, control_character_problem
 
+Stamp = tuple[int, int, int, int]  # a file's modification and change times (ns), size, inode
 Kind = Literal["posts", "products", "faq", "pages", "newsletter", "assets"]
 DOCUMENT_KINDS: tuple[Kind, ...] = ("posts", "products", "faq", "pages", "newsletter")
 CONTENT_DIR = "content"
@@ -59,30 +61,55 @@ def is_ignored(name: str) -> bool:
 
 
 class StatCache:
-    """What a long-lived session read last time, by path and ``stat`` (size, times, inode), so a
-    file whose ``stat`` did not change is not read and hashed again.
+    """What was read last time, by path and ``stat`` (size, times, inode): a file whose ``stat``
+    did not change is not read and hashed again.
 
     Like git's index it guards against a change within the file system's time resolution: an
     entry is trusted only when it was recorded more than a second after the file's modification
-    time. A command-line build starts with an empty one, so it always reads everything.
+    time. A long-lived session keeps one in memory; a command-line build with a cache starts
+    from the one its last build saved (:meth:`load`, :meth:`unsaved`), so at 10,000 posts it
+    stats the files instead of reading and hashing 80 MB.
     """
 
     RACY_NS = 1_000_000_000
 
     def __init__(self) -> None:
-        self.entries: dict[str, tuple[tuple[int, int, int, int], int, object]] = {}
+        self.entries: dict[str, tuple[Stamp, int, str]] = {}  # path -> stamp, recorded, digest
+        self._seen: set[str] = set()  # asked for since :meth:`begin`
+        self._fresh: set[str] = set()  # put since last :meth:`unsaved`
 
-    def get(self, path: str) -> tuple[tuple[int, int, int, int], object | None]:
-        """The file's current stamp and what was remembered for it (None: read it again)."""
+    def begin(self) -> None:
+        """A new build: the files it asks for are those that exist now."""
+        self._seen = set()
+
+    def get(self, path: str) -> tuple[Stamp, str | None]:
+        """The file's current stamp and its remembered digest (None: read it again)."""
         info = os.stat(path)
         stamp = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+        self._seen.add(path)
         entry = self.entries.get(path)
         if entry is None or entry[0] != stamp or entry[1] - stamp[0] < self.RACY_NS:
             return stamp, None
         return stamp, entry[2]
 
-    def put(self, path: str, stamp: tuple[int, int, int, int], value: object) -> None:
-        self.entries[path] = (stamp, time.time_ns(), value)
+    def put(self, path: str, stamp: Stamp, digest: str) -> None:
+        self.entries[path] = (stamp, time.time_ns(), digest)
+        self._fresh.add(path)
+
+    def load(self, rows: Iterable[tuple[str, Stamp, int, str]]) -> None:
+        """Entries saved by an earlier build (path, stamp, recorded, digest)."""
+        for path, stamp, recorded, digest in rows:
+            self.entries.setdefault(path, (stamp, recorded, digest))
+
+    def unsaved(self) -> tuple[list[tuple[str, Stamp, int, str]], list[str]]:
+        """(entries put since the last call, paths not asked for in this build), both forgotten
+        here: what a saved copy must add and drop to match."""
+        gone = sorted(set(self.entries) - self._seen)
+        for path in gone:
+            del self.entries[path]
+        fresh = [(path, *self.entries[path]) for path in sorted(self._fresh & self._seen)]
+        self._fresh = set()
+        return fresh, gone
 
 
 def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[SourceFile, ...]:
@@ -127,17 +154,14 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
 
 
 def _read(top: Kind, rel: str, path: str, remembered: StatCache | None) -> SourceFile:
+    # hashed now, read again only if it has to be parsed (an asset: when it is copied), so a big
+    # site's text is never all held in memory
     stamp, known = remembered.get(path) if remembered is not None else ((0, 0, 0, 0), None)
-    if isinstance(known, SourceFile) and known.path == rel:
-        return known
-    if top == "assets":
-        source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
-    else:  # hashed now, read again only if it has to be parsed: a big site's text is never all
-        # held in memory
-        source = SourceFile(top, rel, b"", file_sha256(path), Path(path))
-    if remembered is not None:
-        remembered.put(path, stamp, source)
-    return source
+    if known is None:
+        known = file_sha256(path)
+        if remembered is not None:
+            remembered.put(path, stamp, known)
+    return SourceFile(top, rel, b"", known, Path(path))
 
 
 class ChangedWhileReading(Exception):

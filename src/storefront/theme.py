@@ -150,7 +150,7 @@ def theme_files(chain: tuple[Theme, ...],
                 continue
             name = str(path)
             stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
-            if not isinstance(known, str):
+            if known is None:
                 known = file_sha256(path)
                 if remembered is not None:
                     remembered.put(name, stamp, known)
