@@ -23,6 +23,7 @@ from storefront.sources import StatCache
 from support import tree_bytes
 
 POST = "content/posts/2024-06-10-focaccia.md"
+OTHER = "content/posts/2024-05-01-pane-di-grano-antico.md"
 DAY_NS = 86_400 * 10**9
 
 
@@ -176,3 +177,39 @@ def test_the_stat_cache_trusts_only_an_unchanged_stamp_recorded_well_after_it(tm
     assert [(path, digest) for path, _, _, digest in fresh] == [(str(file), "d3")]
     assert gone == [str(tmp_path / "gone.md")]
     assert stats.unsaved() == ([], [])
+
+
+@pytest.mark.parametrize("how", ["rename", "in place, same size, old mtime"])
+def test_a_save_during_a_build_is_published_by_the_next_one(copy_site, tmp_path, monkeypatch,
+                                                            how: str) -> None:
+    import storefront.build
+
+    site = copy_site("basic")
+    age(site)
+    build(site)
+    post = site / POST
+    real = storefront.build.build_model
+
+    def save_meanwhile(*args: object, **kwargs: object) -> object:
+        # after this build has read the post: it publishes the old text and saves the old stat
+        if how == "rename":
+            temp = post.with_name(".focaccia.tmp")
+            temp.write_text(post.read_text(encoding="utf-8").replace("focaccia", "FOCACCIA"),
+                            encoding="utf-8")
+            os.replace(temp, post)
+        else:
+            same_length_edit(post, "focaccia", "FOCACCIA")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storefront.build, "build_model", save_meanwhile)
+    other = site / OTHER  # a change, so that this build is not answered by the no-change memo
+    other.write_text(other.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
+    assert build(site).parsed == 1  # the other post: this build read the old text of the first
+    page = site / "output/blog/2024/06/focaccia/index.html"
+    assert "FOCACCIA" in post.read_text(encoding="utf-8")
+    assert "FOCACCIA" not in page.read_text(encoding="utf-8")
+    monkeypatch.setattr(storefront.build, "build_model", real)
+    report = build(site)
+    assert report.parsed == 1
+    assert tree_bytes(site / "output") == clean_tree(site, tmp_path)
+    assert "FOCACCIA" in page.read_text(encoding="utf-8")
