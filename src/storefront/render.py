@@ -28,7 +28,7 @@ from storefront.deps import (
     recording,
     tracked,
 )
-from storefront.environment import make_environment
+from storefront.environment import forget_modules, make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
@@ -80,6 +80,7 @@ class Renderer:
             shared=self.shared, map_url=map_url(config.business), picture=self.picture,
             **(presentation or Presentation()).template_globals(),
         )
+        forget_modules(self.env)  # a reused environment's imported modules hold old globals
         # tracked: a page records the images it shows
         self.image = cast("Callable[[str], ImageInfo | None]", self.env.globals["image"])
         self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
