@@ -64,3 +64,24 @@ def test_macros_imported_without_context_see_this_builds_globals_in_a_session(
     page = (tmp_path / "live/blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
     assert '<p class="brand">Forno Bianchi /negozio/blog/</p>' in page
     assert tree_bytes(tmp_path / "live") == clean_tree(site, tmp_path / "clean")
+
+
+def test_a_shared_fragment_with_a_picture_does_not_depend_on_the_page_rendered_first(
+        copy_site, tmp_path) -> None:
+    # the first image of a page is loaded at once: in the footer (rendered once per build) that
+    # depends on the page showing an image before it, not on which page the build rendered first
+    footer = (DEFAULT_TEMPLATES / "_footer.html").read_text(encoding="utf-8")
+    site = with_theme(copy_site("basic"), {"_footer.html": footer.replace(
+        '<footer class="site-footer">',
+        '<footer class="site-footer">{{ picture("/assets/pagnotta.png", "Logo") }}', 1)})
+    build_site(BuildRequest(root=site, output=site / "output", jobs=1))
+    # only the privacy page (no image of its own) is rendered again
+    replace_in(site / "content/pages/privacy.md", "dodici mesi", "ventiquattro mesi")
+    report = build_site(BuildRequest(root=site, output=site / "output", jobs=1))
+    assert report.rendered == 1
+    expected = clean_tree(site, tmp_path / "clean")
+    assert tree_bytes(site / "output") == expected
+    privacy = expected["privacy/index.html"].decode()
+    home = expected["index.html"].decode()
+    assert 'alt="Logo" fetchpriority="high"' in privacy[privacy.index("site-footer"):]
+    assert 'alt="Logo" loading="lazy"' in home[home.index("site-footer"):]
