@@ -42,7 +42,7 @@ from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, sit
 from storefront.imagecache import ImageStore
 from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.localize import localize
-from storefront.memo import BuildMemo, inputs_digest, strongest_clock
+from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     Entry,
@@ -187,7 +187,11 @@ class BuildSession:
         self.trust.begin(inputs.output, preview=shown is not None)
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
-        if (not warm and memo is not None and memo.still_valid(inputs.digest, inputs.now)
+        # the folder must hold what that build wrote: another build into it (--drafts, another
+        # --base-url: another variant, with a memo of its own) leaves another manifest
+        if (not warm and memo is not None
+                and memo.still_valid(inputs.digest, inputs.now,
+                                     self._manifest_digest(inputs.output))
                 and manifest_intact(inputs.output, self._manifest(inputs.output))):
             self.trust.known_now(inputs.output)  # every file it lists was just found in place
             self._save_stats()
@@ -222,7 +226,8 @@ class BuildSession:
             inputs.digest, planned.model.next_change, planned.channels.recheck,
             strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
-            planned.left_out)
+            planned.left_out, manifest_digest(
+                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()))
         self.cache.save_memo(memo_key, memo.to_json())
         self._save_stats()
         now = addresses(planned.model.published(), inputs.urls.base_path)
@@ -335,6 +340,10 @@ class BuildSession:
         if self._manifest_read is None:
             self._manifest_read = read_manifest(output)
         return self._manifest_read
+
+    def _manifest_digest(self, output: Path) -> str:
+        """The digest of the output folder's manifest as this build found it."""
+        return manifest_digest((path, entry[0]) for path, entry in self._manifest(output).items())
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""

@@ -66,6 +66,22 @@ def make_environment(chain: tuple[Theme, ...], compiled: Path | None = None, key
 _ENVIRONMENTS: dict[tuple[tuple[str, ...], str, str], jinja2.Environment] = {}
 
 
+def forget_modules(env: jinja2.Environment) -> None:
+    """Drop the modules Jinja keeps of the templates imported without context, before a reused
+    environment renders with new globals.
+
+    Jinja makes the module of ``{% import "x.html" as x %}`` once per template and keeps it: its
+    macros see the globals as they were then (a copy), so in a preview session they would go on
+    showing the first build's ``site``, ``t()``, ``url()``, images and build time after the
+    config, the photos or the clock changed. Made again, they cost one render of the imported
+    template's top level per build.
+    """
+    if env.cache is None:
+        return
+    for template in env.cache.values():
+        template._module = None
+
+
 @functools.cache
 def _tracking_environment() -> type[jinja2.Environment]:
     import jinja2

@@ -3,16 +3,19 @@
 Like ``make`` with nothing to do, a build first compares a digest of everything a build reads
 (storefront's code, the effective config, the options, every file of the theme chain, every
 content file's SHA-256) with the one the last successful build into the same folder recorded. When
-they match, the clock has not crossed a date that matters (a scheduled post, an expiry, the end of
-a sale, a preorder's date for the merchant feed's warnings, a new year for pages that show it, a
-new day for the merchant feed while a sale runs) and the output folder still holds exactly what
-the manifest says, nothing is parsed, planned or rendered: the report of the last build is given
+they match, the folder's manifest is still the one that build wrote (another build into the same
+folder, with ``--drafts`` or another ``--base-url``, writes another), the clock has not crossed a
+date that matters (a scheduled post, an expiry, the end of a sale, a preorder's date for the
+merchant feed's warnings, a new year for pages that show it, a new day for the merchant feed
+while a sale runs) and the output folder still holds exactly what the manifest says, nothing is
+parsed, planned or rendered: the report of the last build is given
 again. Anything else runs the full, fine-grained pipeline. Pure: the caller reads the files.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +23,7 @@ from pathlib import Path
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
 
-MEMO_FORMAT = 2
+MEMO_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,12 @@ class BuildMemo:
     files: int
     warnings: tuple[ContentError, ...]
     left_out: tuple[str, ...]
+    output: str = ""  # the digest of the manifest the build wrote (see manifest_digest)
 
-    def still_valid(self, inputs: str, now: datetime) -> bool:
-        """The same inputs, and nothing the pages show of the clock has moved on."""
-        if inputs != self.inputs or self.clock == "moment":
+    def still_valid(self, inputs: str, now: datetime, output: str) -> bool:
+        """The same inputs, the output folder as this build left it (``output``: the digest of
+        its manifest now), and nothing the pages show of the clock has moved on."""
+        if inputs != self.inputs or output != self.output or self.clock == "moment":
             return False
         for moment in (self.valid_until, self.recheck):
             if moment is not None and now >= moment:
@@ -54,6 +59,7 @@ class BuildMemo:
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "recheck": self.recheck.isoformat() if self.recheck else None,
             "pages": self.pages, "files": self.files, "left_out": list(self.left_out),
+            "output": self.output,
             "warnings": [[w.location.path, w.location.line, w.message, w.hint]
                          for w in self.warnings],
         }, ensure_ascii=False)
@@ -70,7 +76,7 @@ class BuildMemo:
                 datetime.fromisoformat(recheck) if recheck else None,
                 str(data["clock"]), date.fromisoformat(data["day"]), int(data["pages"]), int(data["files"]),
                 tuple(error_at(str(p), int(n), str(m), str(h)) for p, n, m, h in data["warnings"]),
-                tuple(str(item) for item in data["left_out"]))
+                tuple(str(item) for item in data["left_out"]), str(data["output"]))
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -81,6 +87,11 @@ def inputs_digest(code: str, config: str, options: str, output: Path,
     return digest(code, config, options, str(output),
                   *(f"t {path} {sha}" for path, sha in theme_files),
                   *(f"s {path} {sha}" for path, sha in sources))
+
+
+def manifest_digest(files: Iterable[tuple[str, str]]) -> str:
+    """One digest of an output folder's manifest: its (path, SHA-256) pairs, in any order."""
+    return digest(*sorted(f"{path} {sha256}" for path, sha256 in files))
 
 
 def strongest_clock(uses: list[str]) -> str:

@@ -130,8 +130,8 @@ class ImageCatalog:
 class PageImages:
     """Counts the images of the page being rendered: the first is loaded at once."""
 
-    def __init__(self) -> None:
-        self.count = 0
+    def __init__(self, count: int = 0) -> None:
+        self.count = count  # images shown so far
 
     def next_is_first(self) -> bool:
         self.count += 1

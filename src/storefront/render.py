@@ -28,7 +28,7 @@ from storefront.deps import (
     recording,
     tracked,
 )
-from storefront.environment import make_environment
+from storefront.environment import forget_modules, make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.formatting import Formatter, digits, isodate, phone_href
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
@@ -80,9 +80,10 @@ class Renderer:
             shared=self.shared, map_url=map_url(config.business), picture=self.picture,
             **(presentation or Presentation()).template_globals(),
         )
+        forget_modules(self.env)  # a reused environment's imported modules hold old globals
         # tracked: a page records the images it shows
         self.image = cast("Callable[[str], ImageInfo | None]", self.env.globals["image"])
-        self._shared: dict[str, tuple[Markup, DependencyRecord]] = {}
+        self._shared: dict[str, tuple[Markup, DependencyRecord, int]] = {}
 
     def load(self, users: dict[str, list[tuple[str, int]]]) -> list[ContentError]:
         """Compile the templates that will be used; return every problem found.
@@ -108,14 +109,26 @@ class Renderer:
         """A fragment that is the same on many pages (the footer), rendered once per build.
 
         It sees only the globals and ``values``, never the page, so it cannot differ between pages
-        that pass the same values; its dependencies count for every page that shows it.
+        that pass the same values (but for its images, see below); its dependencies count for
+        every page that shows it.
         """
-        key = name + repr(sorted(values.items()))
+        # The first image of a page is loaded at once (see picture()): a fragment's images are
+        # the first or not as the page showed none or some before it, so the fragment is kept
+        # once for each case, never as the first page that happened to render it left it.
+        page = self.page_images
+        shown_before = min(page.count, 1)
+        key = name + repr(sorted(values.items())) + f" {shown_before}"
         found = self._shared.get(key)
         if found is None:
-            with recording() as recorder:
-                html = Markup(self.env.get_template(name).render(values))  # noqa: S704 - autoescaped
-            found = self._shared[key] = (html, recorder.snapshot())
+            self.page_images = PageImages(shown_before)
+            try:
+                with recording() as recorder:
+                    html = Markup(self.env.get_template(name).render(values))  # noqa: S704 - autoescaped
+                shown = self.page_images.count - shown_before
+            finally:
+                self.page_images = page
+            found = self._shared[key] = (html, recorder.snapshot(), shown)
+        page.count += found[2]  # the fragment's images count for the rest of the page
         outer = current()
         if outer is not None:
             outer.add(found[1])

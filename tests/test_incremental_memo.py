@@ -1,0 +1,58 @@
+"""The whole-build shortcut (nothing changed: nothing is done) holds only while the output folder
+is as the build it remembers left it, not after another kind of build into the same folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storefront.build import BuildRequest, build_site
+from storefront.site import BuildOptions
+from support import tree_bytes
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+
+
+def build(site: Path, **options: object):
+    return build_site(BuildRequest(root=site, output=site / "output", jobs=1,
+                                   **options))  # type: ignore[arg-type]
+
+
+def clean_tree(site: Path, output: Path) -> dict[str, bytes]:
+    build_site(BuildRequest(root=site, output=output, use_cache=False, jobs=1))
+    return tree_bytes(output)
+
+
+def test_a_build_after_a_drafts_build_into_the_same_folder_leaves_the_drafts_out(
+        copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    build(site, options=BuildOptions(drafts=True, future=True))
+    assert (site / "output/blog/2024/07/bozza/index.html").exists()
+    report = build(site)  # nothing changed since the first build, but the folder did
+    assert not (site / "output/blog/2024/07/bozza/index.html").exists()
+    assert "blog/2024/07/bozza/index.html" in report.changed
+    assert tree_bytes(site / "output") == clean_tree(site, tmp_path / "clean")
+
+
+def test_a_build_after_one_for_another_base_url_puts_back_the_public_addresses(
+        copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    build(site)
+    build(site, base_url="http://127.0.0.1:8000/")
+    build(site)
+    assert b"127.0.0.1" not in (site / "output/sitemap.xml").read_bytes()
+    assert tree_bytes(site / "output") == clean_tree(site, tmp_path / "clean")
+
+
+def test_nothing_changed_is_still_answered_without_building(copy_site) -> None:
+    site = copy_site("basic")
+    build(site)
+    build(site, options=BuildOptions(drafts=True, future=True))
+    build(site)
+    again = build(site)
+    assert (again.rendered, again.parsed, again.written, again.deleted) == (0, 0, 0, 0)
