@@ -454,3 +454,21 @@ def test_workers_forked_later_in_a_session_leave_its_cache_connection_alone(
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "closes the connection" not in done.stderr
+
+
+@pytest.mark.parametrize(("module", "attribute"), [
+    ("babel", "__version__"), ("feedgen.version", "version_str"), ("lxml", "__version__"),
+    ("rcssmin", "__version__"), ("rjsmin", "__version__"), ("markdown", "__version__"),
+    ("jinja2", "__version__"), ("yaml", "__version__")])
+def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch, module: str, attribute: str) -> None:
+    """Babel's locale data, feedgen's and the minifiers' output end up in cached pages and feeds:
+    after an upgrade, a cache made with the old version must be discarded like another
+    storefront's (the fingerprint is computed afresh here, past its per-process cache)."""
+    import importlib
+
+    from storefront.fingerprints import code_fingerprint
+
+    before = code_fingerprint.__wrapped__()
+    monkeypatch.setattr(importlib.import_module(module), attribute, "0.0-upgraded")
+    assert code_fingerprint.__wrapped__() != before

@@ -41,19 +41,32 @@ def digest(*parts: str) -> str:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """storefront's version and the bytes of its own files (code, built-in theme).
+    """storefront's version, the bytes of its own files (code, built-in theme) and the versions
+    of the libraries whose output it keeps.
 
     A cache written by another version, or by a development copy whose code has changed since,
     must never be trusted; hashing about a hundred small files once per process costs ~2 ms.
+    The libraries: Markdown (documents), Jinja (pages), PyYAML (front matter), Babel (its locale
+    data: dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin (the theme's CSS and
+    JavaScript); an upgrade of any of them could change bytes a clean build would write. Pillow
+    and its codecs are in the keys of processed images instead (:mod:`storefront.images`).
+    Each is looked up by its version alone: feedgen's and lxml's modules are not imported here.
     """
+    import babel
+    import feedgen.version  # type: ignore[import-untyped]
     import jinja2
+    import lxml  # type: ignore[import-untyped]
     import markdown
+    import rcssmin
+    import rjsmin
     import yaml
 
     package = Path(storefront.__file__).parent
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(f"{storefront.__version__} {jinja2.__version__} {markdown.__version__} "
-                  f"{yaml.__version__} {sys.version}".encode())
+                  f"{yaml.__version__} babel {babel.__version__} feedgen "
+                  f"{feedgen.version.version_str} lxml {lxml.__version__} rcssmin "
+                  f"{rcssmin.__version__} rjsmin {rjsmin.__version__} {sys.version}".encode())
     for path in sorted(package.rglob("*")):
         if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts:
             hasher.update(path.relative_to(package).as_posix().encode())
