@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from storefront.cli import main
+from storefront.cli import run
 
-raise SystemExit(main())
+run()

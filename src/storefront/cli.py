@@ -7,12 +7,17 @@ only with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import importlib
+import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from storefront import __version__
 from storefront.build import BuildReport, BuildRequest, build_site
@@ -102,12 +107,46 @@ def make_parser(wanted: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code (the tests call this in their own process)."""
+    args = _parse(argv)
+    return args if isinstance(args, int) else _dispatch(args)
+
+
+def run() -> NoReturn:
+    """The ``storefront`` program (``[project.scripts]``, ``python -m storefront``).
+
+    A build ends the process without the interpreter's teardown: the site's objects are kept by
+    the session's memos until then, and freeing them one by one, after a last full collection,
+    took 0.7-0.8 s after a one-edit build of 10,000 posts (one s in six). Everything a build
+    opens is closed by then (the cache's connections, the workers, the files it wrote); what
+    is registered to run at exit still runs (multiprocessing's and tempfile's clean-ups), and
+    stdout and stderr are flushed. With another thread still running, or for any other
+    command, the process ends the usual way.
+    """
+    args = _parse(None)
+    if isinstance(args, int):
+        sys.exit(args)
+    code = _dispatch(args)
+    if args.func is not run_build or threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The command's arguments, or the exit code of a usage error or ``--help``."""
     words = list(sys.argv[1:] if argv is None else argv)
     parser = make_parser([name for name in _LAZY if name in words])
     try:
-        args = parser.parse_args(argv)
+        return parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except BuildFailed as exc:
