@@ -114,3 +114,36 @@ def test_python_dash_m_works() -> None:
                                capture_output=True, text=True, check=False)
     assert completed.returncode == 0
     assert completed.stdout.strip() == f"storefront {storefront.__version__}"
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-cache", "--jobs", "2"]])
+def test_the_program_ends_a_build_at_once_having_said_everything_and_left_nothing(
+        copy_site, tmp_path, monkeypatch: pytest.MonkeyPatch, extra: list[str]) -> None:
+    """``storefront build`` skips the interpreter's teardown (cli.run): its report must still be
+    read whole through a pipe, its exit code kept, its temporary folders removed (the cache of a
+    --no-cache build, the workers'), and the output must be the one main() makes in-process."""
+    import os
+    import subprocess
+    import sys
+
+    from support import tree_bytes
+
+    site = copy_site("basic")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "SOURCE_DATE_EPOCH": "1719000000"}
+    env.pop("PYTHONUNBUFFERED", None)  # stdout to a pipe is buffered: it must be flushed
+    command = [sys.executable, "-m", "storefront", "--root", str(site), "build", *extra]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^built \d+ pages .* into .*output", done.stdout, re.MULTILINE)
+    assert list(temp.iterdir()) == []
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+    assert storefront.cli.main(["--root", str(site), "build", "--output",
+                                str(tmp_path / "in-process"), "--no-cache", "--jobs", "1"]) == 0
+    assert tree_bytes(site / "output") == tree_bytes(tmp_path / "in-process")
+    (site / "content/posts/2024-06-10-focaccia.md").write_text("---\ntitle: [\n---\n", "utf-8")
+    failed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr.rstrip().endswith("nothing was written")
+    assert list(temp.iterdir()) == []
