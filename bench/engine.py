@@ -34,8 +34,10 @@ Python may write its bytecode cache (``PYTHONDONTWRITEBYTECODE`` is removed from
 environment): an installed storefront has its ``.pyc`` files, and compiling every module in each
 timed run (about 0.07 s) would measure the machine's setting rather than storefront.
 
-Beneath the table: pages built, cold ms/post, and the CPU time (user+sys) of each kind of build,
-which the load of the machine stretches far less than wall time. Each time is the median of
+Beneath the table: pages built, cold ms/post, the CPU time (user+sys) of each kind of build,
+which the load of the machine stretches far less than wall time, and the photos the cold build
+processed (the Hugo site copies the same photos without resizing or re-encoding them, so that
+part of storefront's cold time has no counterpart in Hugo's). Each time is the median of
 ``--runs``. Below each size with targets in issue 8 (1,000 and 10,000)
 a row shows them, and the figures that miss one are listed. A failing build prints its output and
 exits 1; so does the preview when a save never shows. ``--keep DIR`` keeps the sites and outputs
@@ -199,8 +201,12 @@ class SizeBench:
                               statistics.median(r.seconds for r in cold))
             self.hugo_cold("preview")
         pages = re.search(r"built (\d+) pages", cold[-1].stdout)
+        processed = re.search(r"(\d+) images processed", cold[-1].stdout)
+        photos = (int(processed.group(1)) if processed else None, _image_files(self.out),
+                  _image_files(self.hugo_out) if self.setup.hugo else None)
         return SizeFigures(self.size, int(pages.group(1)) if pages else None, cold, no_change,
-                           one_edit, self.hugo, result, (load_before, os.getloadavg()[0]))
+                           one_edit, self.hugo, result, (load_before, os.getloadavg()[0]),
+                           photos)
 
     def hugo_cold(self, phase: str) -> None:
         if not self.setup.hugo:
@@ -250,6 +256,13 @@ def _reset(site: Path, keep: set[str], output: Path | None) -> list[str]:
         else:
             entry.unlink()
     return removed
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
+
+
+def _image_files(out: Path) -> int:
+    return sum(1 for path in out.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _check_posts(out: Path, corpus: Corpus, who: str) -> None:

@@ -34,6 +34,9 @@ class SizeFigures:
     hugo: dict[str, list[RunResult]]  # Hugo cold builds made beside each phase
     preview: PreviewResult | None
     load: tuple[float, float]  # 1-minute load average before and after
+    # photos the cold build processed (as it reported), image files in its output and in Hugo's
+    # (Hugo's site copies the corpus's photos as they are: storefront's resizes and re-encodes)
+    photos: tuple[int | None, int, int | None] = (None, 0, None)
 
     def median(self, name: str) -> float:
         runs: list[RunResult] = getattr(self, name)
@@ -165,6 +168,12 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
             print(f"  hugo cold s beside each phase (the ratios' base): {beside}; best "
                   f"{min(run.seconds for run in hugo):.2f}; peak "
                   f"{max(run.peak_mib for run in hugo):.0f} MiB")
+        processed, written, hugo_files = size.photos
+        if processed is not None:
+            print(f"  photos: the cold build processed {processed:,} into {written:,} image files "
+                  "(resized copies, WebP and AVIF), CPU the Hugo site does not spend"
+                  + (f": it copies its {hugo_files:,} as they are" if hugo_files is not None
+                     else ""))
         if size.preview:
             print(f"  preview: ready after {size.preview.start_seconds:.1f} s"
                   + ("" if size.preview.clean_stop else
