@@ -227,7 +227,8 @@ class BuildSession:
             strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out, manifest_digest(
-                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()))
+                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()),
+            inputs.now)
         self.cache.save_memo(memo_key, memo.to_json())
         self._save_stats()
         now = addresses(planned.model.published(), inputs.urls.base_path)
