@@ -472,3 +472,24 @@ def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
     before = code_fingerprint.__wrapped__()
     monkeypatch.setattr(importlib.import_module(module), attribute, "0.0-upgraded")
     assert code_fingerprint.__wrapped__() != before
+
+
+@pytest.mark.parametrize("alias", ["/feed.xml/", "/_redirects", "/.storefront-manifest.json/"])
+def test_an_alias_inside_a_file_of_the_site_fails_before_the_output_is_touched(
+        copy_site, tmp_path, alias) -> None:
+    site = copy_site("basic")
+    build(site)
+    before = tree_bytes(site / "output")
+    manifest = (site / "output/.storefront-manifest.json").read_bytes()
+    page = site / "content/pages/privacy.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("---\n", f'---\naliases: ["{alias}"]\n', 1), encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(site)
+    assert [(e.location.path, e.location.line) for e in failed.value.errors] == [
+        ("content/pages/privacy.md", 2)]
+    assert tree_bytes(site / "output") == before
+    assert (site / "output/.storefront-manifest.json").read_bytes() == manifest
+    page.write_text(text, encoding="utf-8")
+    build(site)
+    assert tree_bytes(site / "output") == before == clean_tree(site, tmp_path)

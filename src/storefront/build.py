@@ -45,6 +45,7 @@ from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
+    MANIFEST,
     Entry,
     WriteItem,
     WriteReport,
@@ -350,7 +351,9 @@ class BuildSession:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
-        problems += check_aliases(planned.channels, plan.claims, urls)
+        # the manifest is a file of the output folder too (an alias /.storefront-manifest.json/)
+        problems += check_aliases(planned.channels,
+                                  [*plan.claims, (urls.url(MANIFEST), "storefront's manifest")], urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # every asset is a target, also a photo that could not be processed (reported as such)
