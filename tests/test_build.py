@@ -192,6 +192,19 @@ def test_output_folder_may_not_overlap_the_site(copy_site, run_cli) -> None:
     assert tree_bytes(site) == before
 
 
+def test_output_folder_may_not_overlap_the_build_cache(copy_site, run_cli, tmp_path) -> None:
+    # a cache inside what is published publishes every stored page and draft with the site
+    site = copy_site("basic")
+    for cache, output in (("ci", "ci"), ("public/.cache", "public"), ("ci", "ci/pages")):
+        result = run_cli("--root", site, "build", "--cache-dir", tmp_path / cache,
+                         "--output", tmp_path / output)
+        assert result.code == 1
+        assert "and the build cache" in result.err and "inside each other" in result.err
+        assert not (tmp_path / cache).exists() and not (tmp_path / output).exists()
+    assert run_cli("--root", site, "build", "--cache-dir", tmp_path / "ci",
+                   "--output", tmp_path / "public").code == 0
+
+
 def test_symlinks_in_content_are_refused_not_followed(copy_site, run_cli, tmp_path) -> None:
     site = copy_site("basic")
     secret = tmp_path / "secret"

@@ -246,7 +246,7 @@ class BuildSession:
         """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
         config = effective_config(request, self._config_memo)
-        check_output_folder(request.root, request.output_dir)
+        check_output_folder(request.root, request.output_dir, request.cache_folder)
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
