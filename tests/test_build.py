@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,37 @@ def test_output_folder_may_not_overlap_the_site(copy_site, run_cli) -> None:
         assert result.code == 1
         assert "would overwrite the site's own files" in result.err
     assert tree_bytes(site) == before
+
+
+def test_output_folder_may_not_overlap_the_build_cache(copy_site, run_cli, tmp_path) -> None:
+    # a cache inside what is published publishes every stored page and draft with the site
+    site = copy_site("basic")
+    for cache, output in (("ci", "ci"), ("public/.cache", "public"), ("ci", "ci/pages")):
+        result = run_cli("--root", site, "build", "--cache-dir", tmp_path / cache,
+                         "--output", tmp_path / output)
+        assert result.code == 1
+        assert "and the build cache" in result.err and "inside each other" in result.err
+        assert not (tmp_path / cache).exists() and not (tmp_path / output).exists()
+    assert run_cli("--root", site, "build", "--cache-dir", tmp_path / "ci",
+                   "--output", tmp_path / "public").code == 0
+
+
+def test_two_files_whose_names_differ_only_in_unicode_form_are_an_error(copy_site, run_cli) -> None:
+    # "caffè" written as a Mac writes it (e + combining accent) and as one code point: both are
+    # content/posts/caffè.md to the builder, and one post silently replaced the other
+    site = copy_site("basic")
+    posts = site / "content" / "posts"
+    (posts / "caffe\u0300.md").write_text("---\ntitle: Caffè\ndate: 2024-03-01\n---\n\nUno.\n",
+                                           encoding="utf-8")
+    assert run_cli("--root", site, "build").code == 0
+    (posts / "caff\u00e8.md").write_text("---\ntitle: Caffè 2\ndate: 2024-03-02\n---\n\nDue.\n",
+                                          encoding="utf-8")
+    before = tree_bytes(site / "output")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert "content/posts/caffè.md: two files have this name" in unicodedata.normalize(
+        "NFC", result.err)
+    assert tree_bytes(site / "output") == before
 
 
 def test_symlinks_in_content_are_refused_not_followed(copy_site, run_cli, tmp_path) -> None:

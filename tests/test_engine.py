@@ -472,3 +472,67 @@ def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
     before = code_fingerprint.__wrapped__()
     monkeypatch.setattr(importlib.import_module(module), attribute, "0.0-upgraded")
     assert code_fingerprint.__wrapped__() != before
+
+
+@pytest.mark.parametrize("alias", ["/feed.xml/", "/_redirects", "/.storefront-manifest.json/"])
+def test_an_alias_inside_a_file_of_the_site_fails_before_the_output_is_touched(
+        copy_site, tmp_path, alias) -> None:
+    site = copy_site("basic")
+    build(site)
+    before = tree_bytes(site / "output")
+    manifest = (site / "output/.storefront-manifest.json").read_bytes()
+    page = site / "content/pages/privacy.md"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("---\n", f'---\naliases: ["{alias}"]\n', 1), encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build(site)
+    assert [(e.location.path, e.location.line) for e in failed.value.errors] == [
+        ("content/pages/privacy.md", 2)]
+    assert tree_bytes(site / "output") == before
+    assert (site / "output/.storefront-manifest.json").read_bytes() == manifest
+    page.write_text(text, encoding="utf-8")
+    build(site)
+    assert tree_bytes(site / "output") == before == clean_tree(site, tmp_path)
+
+
+
+_POOL_THEN_DIE = """
+import threading
+from storefront.workers import WorkerPool
+pool = WorkerPool(2)
+pool.start()
+print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+threading.Event().wait()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_forked_workers_end_when_the_build_process_is_killed(signal_name: str) -> None:
+    """``kill PID`` of a command-line build (or SIGKILL, the OOM killer) stops its process only:
+    its forked workers, waiting for work on a pipe they hold open themselves, stayed forever."""
+    import signal
+    import time
+
+    with subprocess.Popen([sys.executable, "-c", _POOL_THEN_DIE], stdout=subprocess.PIPE,
+                          text=True) as build:
+        assert build.stdout is not None
+        workers = [int(pid) for pid in build.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        build.send_signal(getattr(signal, signal_name))
+        build.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []

@@ -56,3 +56,23 @@ def test_nothing_changed_is_still_answered_without_building(copy_site) -> None:
     build(site)
     again = build(site)
     assert (again.rendered, again.parsed, again.written, again.deleted) == (0, 0, 0, 0)
+
+
+def test_a_build_with_an_earlier_clock_leaves_out_what_was_not_yet_published(
+        copy_site, tmp_path, monkeypatch) -> None:
+    # SOURCE_DATE_EPOCH from an older commit, or a clock set back: the focaccia post (dated
+    # 2024-06-10) was published by the first build, and is scheduled again for the second
+    site = copy_site("basic")
+    config = site / "storefront.yaml"  # no sale, no merchant feed: the pages show only the year
+    config.write_text(config.read_text(encoding="utf-8").replace("merchant: true", "merchant: false"),
+                      encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1718841600")  # 2024-06-20
+    build(site)
+    assert (site / "output/blog/2024/06/focaccia/index.html").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1717545600")  # 2024-06-05
+    report = build(site)
+    assert not (site / "output/blog/2024/06/focaccia/index.html").exists()
+    assert "blog/2024/06/focaccia/index.html" in report.changed
+    assert tree_bytes(site / "output") == clean_tree(site, tmp_path / "clean")
+    again = build(site)  # the same clock again: nothing to do
+    assert (again.rendered, again.parsed, again.written, again.deleted) == (0, 0, 0, 0)

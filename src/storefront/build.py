@@ -45,6 +45,7 @@ from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
+    MANIFEST,
     Entry,
     WriteItem,
     WriteReport,
@@ -227,7 +228,8 @@ class BuildSession:
             strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out, manifest_digest(
-                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()))
+                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()),
+            inputs.now)
         self.cache.save_memo(memo_key, memo.to_json())
         self._save_stats()
         now = addresses(planned.model.published(), inputs.urls.base_path)
@@ -244,7 +246,7 @@ class BuildSession:
         """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
         config = effective_config(request, self._config_memo)
-        check_output_folder(request.root, request.output_dir)
+        check_output_folder(request.root, request.output_dir, request.cache_folder)
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
@@ -349,7 +351,9 @@ class BuildSession:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         problems = check_collisions(plan.claims, urls)
-        problems += check_aliases(planned.channels, plan.claims, urls)
+        # the manifest is a file of the output folder too (an alias /.storefront-manifest.json/)
+        problems += check_aliases(planned.channels,
+                                  [*plan.claims, (urls.url(MANIFEST), "storefront's manifest")], urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # every asset is a target, also a photo that could not be processed (reported as such)

@@ -7,9 +7,11 @@ they match, the folder's manifest is still the one that build wrote (another bui
 folder, with ``--drafts`` or another ``--base-url``, writes another), the clock has not crossed a
 date that matters (a scheduled post, an expiry, the end of a sale, a preorder's date for the
 merchant feed's warnings, a new year for pages that show it, a new day for the merchant feed
-while a sale runs) and the output folder still holds exactly what the manifest says, nothing is
-parsed, planned or rendered: the report of the last build is given
-again. Anything else runs the full, fine-grained pipeline. Pure: the caller reads the files.
+while a sale runs) nor gone back before that build's time (``SOURCE_DATE_EPOCH`` of an older
+commit, a clock set back: a post published then may not be yet) and the output folder still
+holds exactly what the manifest says, nothing is parsed, planned or rendered: the report of the
+last build is given again. Anything else runs the full, fine-grained pipeline. Pure: the caller
+reads the files.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
 
-MEMO_FORMAT = 3
+MEMO_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,15 @@ class BuildMemo:
     warnings: tuple[ContentError, ...]
     left_out: tuple[str, ...]
     output: str = ""  # the digest of the manifest the build wrote (see manifest_digest)
+    since: datetime | None = None  # the build time: the model holds from then to valid_until
 
     def still_valid(self, inputs: str, now: datetime, output: str) -> bool:
         """The same inputs, the output folder as this build left it (``output``: the digest of
         its manifest now), and nothing the pages show of the clock has moved on."""
         if inputs != self.inputs or output != self.output or self.clock == "moment":
             return False
+        if self.since is None or now < self.since:  # the clock went back: what was published
+            return False  # then (a post whose date had come) may not be now
         for moment in (self.valid_until, self.recheck):
             if moment is not None and now >= moment:
                 return False
@@ -59,7 +64,7 @@ class BuildMemo:
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "recheck": self.recheck.isoformat() if self.recheck else None,
             "pages": self.pages, "files": self.files, "left_out": list(self.left_out),
-            "output": self.output,
+            "output": self.output, "since": self.since.isoformat() if self.since else None,
             "warnings": [[w.location.path, w.location.line, w.message, w.hint]
                          for w in self.warnings],
         }, ensure_ascii=False)
@@ -70,13 +75,14 @@ class BuildMemo:
             data = json.loads(text)
             if data["format"] != MEMO_FORMAT:
                 return None
-            until, recheck = data["valid_until"], data["recheck"]
+            until, recheck, since = data["valid_until"], data["recheck"], data["since"]
             return cls(
                 str(data["inputs"]), datetime.fromisoformat(until) if until else None,
                 datetime.fromisoformat(recheck) if recheck else None,
                 str(data["clock"]), date.fromisoformat(data["day"]), int(data["pages"]), int(data["files"]),
                 tuple(error_at(str(p), int(n), str(m), str(h)) for p, n, m, h in data["warnings"]),
-                tuple(str(item) for item in data["left_out"]), str(data["output"]))
+                tuple(str(item) for item in data["left_out"]), str(data["output"]),
+                datetime.fromisoformat(since) if since else None)
         except (ValueError, KeyError, TypeError):
             return None
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from storefront.documents import Document, FaqEntry, item_line
 from storefront.errors import ContentError, error_at
-from storefront.urls import UnsafePath, UrlBuilder
+from storefront.urls import UnsafePath, UrlBuilder, folders_of
 
 REDIRECTS_FILE = "/_redirects"
 NGINX_MAP_FILE = "/nginx-redirects.conf"
@@ -113,6 +113,20 @@ def check_redirects(redirects: Sequence[Redirect], claims: Sequence[tuple[str, s
                                        f"{theirs.document}:{theirs.line}",
                                        "an old address can lead to one page only: keep one of them"))
         aliases.setdefault(key, redirect)
+    # a page at an old address needs folders: none may be a file of the site (``/feed.xml/``,
+    # ``/_redirects``) or another alias's page (the build could not write it)
+    for key, redirect in aliases.items():
+        for folder in folders_of(key):
+            if folder in aliases:
+                other = aliases[folder]
+                owner = f"the alias {other.source} in {other.document}:{other.line}"
+            else:
+                owner = taken.get(folder, "")
+            if owner:
+                errors.append(error_at(redirect.document, redirect.line,
+                                       f"the alias {redirect.source} would be a page inside "
+                                       f"{folder}, the file of {owner}",
+                                       "remove the alias: that address cannot be a folder"))
     return errors
 
 

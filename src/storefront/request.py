@@ -84,8 +84,9 @@ def build_time(zone: zoneinfo.ZoneInfo) -> datetime:
             "set it with: export SOURCE_DATE_EPOCH=$(date +%s), or unset it")]) from None
 
 
-def check_output_folder(root: Path, output: Path) -> None:
-    """Refuse an output folder that would overwrite or mix with the site's own files."""
+def check_output_folder(root: Path, output: Path, cache: Path | None = None) -> None:
+    """Refuse an output folder that would overwrite or mix with the site's own files, or with
+    the build cache (``cache``: a ``--cache-dir``), which the owner would publish with the site."""
     site, target = root.resolve(), output.resolve()
     protected = [site / "content", site / "themes", site / "storefront.yaml", site / CACHE_DIR]
     if target == site or target in site.parents or any(
@@ -93,6 +94,12 @@ def check_output_folder(root: Path, output: Path) -> None:
         raise BuildFailed([error_at(
             "--output", 0, f"the output folder {output} would overwrite the site's own files",
             "choose a separate folder such as output/ (the default)")])
+    kept = cache.resolve() if cache is not None else None
+    if kept is not None and (target == kept or kept in target.parents or target in kept.parents):
+        raise BuildFailed([error_at(
+            "--output", 0, f"the output folder {output} and the build cache {cache} are inside "
+            "each other: the cache (every page and draft) would be published with the site",
+            "keep them apart, for example --cache-dir .storefront-cache and --output output")])
     if target.exists() and not target.is_dir():
         raise BuildFailed([error_at("--output", 0, f"{output} is a file, not a folder",
                                     "choose a folder for the built site")])

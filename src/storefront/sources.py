@@ -123,9 +123,16 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
         return ()
     found: list[SourceFile] = []
     errors: list[ContentError] = []
+    named: set[str] = set()
     for parts, path, is_link in sorted(_walk(content, ())):
         # NFC: a Mac writes "é" as two code points; links typed in an editor use one
         rel = unicodedata.normalize("NFC", "/".join((CONTENT_DIR, *parts)))
+        if rel in named:  # two files, one name: one of them would silently take the other's place
+            errors.append(error_at(rel, 0, "two files have this name, with its accents written "
+                                   "in two ways (one of them was made on a Mac, say)",
+                                   "keep one of them: rename or delete the other"))
+            continue
+        named.add(rel)
         if is_link:
             # A link could publish anything on the machine (or loop); content must be real files.
             errors.append(error_at(rel, 0, "this is a symbolic link; content must be real files",

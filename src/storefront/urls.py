@@ -68,6 +68,13 @@ def _output_path(base_path: str, url: str) -> str:
     return safe_relative_path(relative)
 
 
+def folders_of(path: str) -> list[str]:
+    """The folders an output path needs: ``a/b/index.html`` -> ``["a", "a/b"]``. A file at one
+    of them and this path cannot both be written."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
 def safe_relative_path(relative: str) -> str:
     """Normalise a relative output path; refuse anything that escapes the output directory."""
     if "\\" in relative or "\x00" in relative:

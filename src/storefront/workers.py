@@ -14,7 +14,8 @@ forking a process with threads can deadlock). Where workers are forked, :meth:`W
 forks them anew holding a state (the render's: the whole site), so that nothing is pickled for
 them and the memory stays shared until written. A :class:`Background` job (a first build's feeds,
 made while the workers render) starts the workers before its thread. Workers ignore Ctrl-C: a
-terminal sends it to every process, and the build's own process stops them.
+terminal sends it to every process, and the build's own process stops them; a worker whose
+build's process is gone (``kill PID``, SIGKILL, the OOM killer) ends itself within a second.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -38,6 +40,7 @@ R = TypeVar("R")
 
 SERIAL_BELOW = 48  # fewer items than this run in this process (heavy ones: fewer than 2)
 SERIAL_CHUNK = 64  # items per call when they run in this process
+ORPHAN_CHECK = 1.0  # seconds between a worker's looks at whether its build's process is alive
 
 _loaded: dict[str, Any] = {}
 
@@ -213,6 +216,18 @@ def _worker_signals() -> None:
     the workers itself (they finish the chunk in hand)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker waits for its next chunk on a pipe whose writing end it holds itself, so it sees
+    # no end of file when the build's process dies without stopping it: watch that process
+    # (a worker of a fork server: the server, which ends with the process that started it).
+    threading.Thread(target=_end_without, args=(os.getppid(),), name="storefront-orphan",
+                     daemon=True).start()
+
+
+def _end_without(parent: int) -> None:
+    """End this worker once ``parent`` is no longer its parent process."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK)
+    os._exit(1)
 
 
 class Background(Generic[R]):

@@ -108,3 +108,19 @@ def test_nginx_map_uses_decoded_keys_and_both_folder_forms() -> None:
 
 def test_an_empty_nginx_map_is_still_a_valid_include() -> None:
     assert render_nginx_map([]).decode().endswith("map $uri $storefront_redirect {\n}\n")
+
+
+def test_an_alias_whose_page_would_be_inside_a_file_of_the_site_is_an_error() -> None:
+    # the build could not write shop/feed.xml/index.html beside the file shop/feed.xml
+    claims = [("/shop/feed.xml", "the feeds"), ("/shop/_redirects", "the redirects")]
+    assert problems([redirect("/shop/feed.xml/", line=3), redirect("/shop/_redirects", line=4),
+                     redirect("/shop/vecchio.html", line=5),
+                     redirect("/shop/vecchio.html/", line=6)], claims) == [
+        "content/pages/a.md:3: the alias /shop/feed.xml/ would be a page inside feed.xml, the file "
+        "of the feeds\n  hint: remove the alias: that address cannot be a folder",
+        "content/pages/a.md:4: the alias /shop/_redirects would be a page inside _redirects, the "
+        "file of the redirects\n  hint: remove the alias: that address cannot be a folder",
+        "content/pages/a.md:6: the alias /shop/vecchio.html/ would be a page inside vecchio.html, "
+        "the file of the alias /shop/vecchio.html in content/pages/a.md:5\n"
+        "  hint: remove the alias: that address cannot be a folder",
+    ]
