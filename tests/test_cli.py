@@ -147,3 +147,32 @@ def test_the_program_ends_a_build_at_once_having_said_everything_and_left_nothin
     assert failed.returncode == 1
     assert failed.stderr.rstrip().endswith("nothing was written")
     assert list(temp.iterdir()) == []
+
+
+def test_clean_is_refused_while_a_build_or_preview_holds_the_cache(copy_site, run_cli,
+                                                                    monkeypatch) -> None:
+    """`storefront clean` beside a running build deleted the database and stored pages under
+    it: the build died with an internal error. A session (a running build, the preview) holds
+    the cache; clean says so and deletes nothing, and works once the session has ended."""
+    from storefront.build import BuildRequest, BuildSession
+    from storefront.cache import DATABASE
+    from storefront.request import CACHE_DIR
+
+    site = copy_site("basic")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+    session = BuildSession(BuildRequest(root=site, output=site / "output"))
+    try:
+        assert session.build().written > 0
+        refused = run_cli("--root", site, "clean")
+        assert refused.code == 1
+        assert "is in use by a build or a preview that is running" in refused.err
+        assert (site / CACHE_DIR / DATABASE).is_file()
+        (site / "content/posts/2024-06-10-focaccia.md").write_text(
+            (site / "content/posts/2024-06-10-focaccia.md").read_text("utf-8") + "\nAncora.\n",
+            "utf-8")
+        assert session.build().rendered >= 1  # its cache is whole: it goes on
+    finally:
+        session.close()
+    cleaned = run_cli("--root", site, "clean")
+    assert cleaned.code == 0 and "removed the build cache" in cleaned.out
+    assert not (site / CACHE_DIR / DATABASE).exists()

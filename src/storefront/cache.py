@@ -20,7 +20,9 @@ their entries are keyed by what decides their bytes, not by storefront's code.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from storefront.errors import StorefrontError
 from storefront.files import write_atomic
 from storefront.records import OutputRecord, StoredDocument, checksum_of
 from storefront.sources import Stamp
@@ -71,6 +74,11 @@ class BuildCache:
         self.pages = folder / PAGES
         self._pages = str(self.pages)
         self.images = folder / IMAGES
+        folder.mkdir(parents=True, exist_ok=True)
+        # held (shared) while the cache is open: `storefront clean` takes it whole, so it never
+        # deletes the database or the stored pages under a running build or preview
+        self._lock = os.open(folder, os.O_RDONLY)
+        fcntl.flock(self._lock, fcntl.LOCK_SH)
         self.db = self._open()
 
     # -- the database ----------------------------------------------------------------------------
@@ -130,6 +138,9 @@ class BuildCache:
             self.db.close()
         if not self.persistent:
             shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
 
     # -- parsed documents -----------------------------------------------------------------------
 
@@ -334,19 +345,37 @@ def _stat_text(path: str, stamp: str, recorded: int, digest: str) -> str:
 
 
 def remove_cache(folder: Path) -> bool:
-    """Delete a build cache (only its own files: the folder may hold others); True if one was there."""
-    found = False
-    for suffix in ("", "-wal", "-shm"):
-        path = folder / (DATABASE + suffix)
-        found = found or path.exists()
-        path.unlink(missing_ok=True)
-    for sub in (PAGES, IMAGES, TEMPLATES):
-        if (folder / sub).is_dir():
-            shutil.rmtree(folder / sub)
-            found = True
-    with contextlib.suppress(OSError):
-        folder.rmdir()  # only when nothing else is in it
-    return found
+    """Delete a build cache (only its own files: the folder may hold others); True if one was there.
+
+    Refused while a build or the preview has it open (they hold a shared lock on the folder):
+    deleting the database and the stored pages under them made a running build fail with an
+    internal error, and the deletion itself could fail halfway.
+    """
+    try:
+        lock = os.open(folder, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StorefrontError(
+                f"the build cache {folder} is in use by a build or a preview that is running; "
+                "let the build end (stop the preview with Ctrl+C), then clean again") from None
+        found = False
+        for suffix in ("", "-wal", "-shm"):
+            path = folder / (DATABASE + suffix)
+            found = found or path.exists()
+            path.unlink(missing_ok=True)
+        for sub in (PAGES, IMAGES, TEMPLATES):
+            if (folder / sub).is_dir():
+                shutil.rmtree(folder / sub)
+                found = True
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when nothing else is in it
+        return found
+    finally:
+        os.close(lock)
 
 
 def page_file(folder: Path | str, sha256: str) -> str:

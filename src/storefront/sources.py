@@ -65,13 +65,14 @@ class StatCache:
     did not change is not read and hashed again.
 
     Like git's index it guards against a change within the file system's time resolution: an
-    entry is trusted only when it was recorded more than a second after the file's modification
-    time. A long-lived session keeps one in memory; a command-line build with a cache starts
-    from the one its last build saved (:meth:`load`, :meth:`unsaved`), so at 10,000 posts it
-    stats the files instead of reading and hashing 80 MB.
+    entry is trusted only when it was recorded more than two seconds after the file's
+    modification time (FAT keeps modification times to two seconds: a same-size save soon after
+    a build could keep the time that build recorded). A long-lived session keeps one in memory;
+    a command-line build with a cache starts from the one its last build saved (:meth:`load`,
+    :meth:`unsaved`), so at 10,000 posts it stats the files instead of reading and hashing 80 MB.
     """
 
-    RACY_NS = 1_000_000_000
+    RACY_NS = 2_000_000_000
 
     def __init__(self) -> None:
         self.entries: dict[str, tuple[Stamp, int, str]] = {}  # path -> stamp, recorded, digest
