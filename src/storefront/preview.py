@@ -327,11 +327,22 @@ class _ChangeHandler(FileSystemEventHandler):
         # build itself does, and reacting to those would rebuild (and reload) forever.
         if event.event_type not in ("created", "modified", "deleted", "moved"):
             return
+        if event.event_type in ("deleted", "moved") and self._is_output(Path(str(event.src_path))):
+            # the preview folder itself went (storefront clean, or by hand): build it again now,
+            # not at the owner's next save (every page was "not found" until then)
+            self.trigger()
+            return
         for name in (event.src_path, getattr(event, "dest_path", "")):
             path = Path(str(name)) if name else None
             if path is not None and not is_ignored(path.name) and not self._inside_output(path):
                 self.trigger()
                 return
+
+    def _is_output(self, path: Path) -> bool:
+        try:
+            return path.resolve() == self.ignored
+        except OSError:
+            return False
 
     def _inside_output(self, path: Path) -> bool:
         try:
