@@ -33,7 +33,7 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -226,8 +226,11 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             return _respond(start_response, "403 Forbidden", "text/plain",
                             b"this preview answers only on its own address")
         try:
-            path = unquote(environ.get("PATH_INFO", "/") or "/", errors="strict")
-        except UnicodeDecodeError:
+            # PEP 3333: the server has decoded the %-escapes already, and the string holds the
+            # path's bytes as Latin-1 (unquoting it again turned /assets/caff%C3%A8.pdf into
+            # "caffÃ¨.pdf", and a file named "50%25.txt" into "50%.txt": not found)
+            path = (environ.get("PATH_INFO", "/") or "/").encode("latin-1").decode("utf-8")
+        except UnicodeError:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if "\x00" in path:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
