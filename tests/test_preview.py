@@ -382,3 +382,33 @@ def test_the_preview_builds_again_when_its_folder_is_deleted(copy_site) -> None:
         assert status == "200 OK" and b"Dal 1952 in via Fillungo." in body
     finally:
         server.stop()
+
+
+def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_after_it(
+        copy_site, tmp_path) -> None:
+    """A browser asks what happened since the epoch of its page: when a page changed in one of
+    the builds since then, it must reload, though the last build changed only a stylesheet (a
+    phone's tab that slept, a wait that reconnected, a post saved just before the CSS). The
+    answer said what the last build did, so such a browser only swapped the stylesheet and kept
+    showing the old page."""
+    builder = make_builder(copy_site, tmp_path)
+    stylesheet = builder.root / "themes/custom/static/css/custom.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
+    (builder.root / "themes/custom/theme.yaml").write_text(
+        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
+    config = builder.root / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    builder.rebuild()
+    epoch = builder.epoch
+    page = builder.root / "content/pages/chi-siamo.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nNuovo.\n", encoding="utf-8")
+    builder.rebuild()
+    stylesheet.write_text(".callout { color: #654321 }\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == [] and builder.epoch == epoch + 2
+    app = make_app(builder, wait_seconds=0.1)
+    assert json.loads(call(app, "/__storefront/wait", f"since={epoch}")[2]) == {
+        "epoch": epoch + 2, "css": False}
+    assert json.loads(call(app, "/__storefront/wait", f"since={epoch + 1}")[2]) == {
+        "epoch": epoch + 2, "css": True}

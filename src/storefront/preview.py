@@ -93,6 +93,7 @@ class PreviewBuilder:
         self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
+        self.reload_epoch = 0  # the last epoch that changed more than stylesheets
         self.finished = threading.Condition()  # a build's feeds are written (see final())
         self.finishing: frozenset[str] | None = None  # while they are made: the final paths
         self.css_only = False
@@ -157,6 +158,8 @@ class PreviewBuilder:
         """A new epoch: every browser reloads (or swaps its stylesheets)."""
         with self.changed:
             self.epoch += 1
+            if not self.css_only:
+                self.reload_epoch = self.epoch
             self.changed.notify_all()
 
     def wait_until_final(self, *paths: str) -> None:
@@ -192,9 +195,15 @@ class PreviewBuilder:
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
+        return self.news(since, timeout)[0]
+
+    def news(self, since: int, timeout: float) -> tuple[int, bool]:
+        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch and whether
+        every build since ``since`` changed stylesheets only (swap them), not what the last build
+        did: a browser that missed a build that changed pages must reload."""
         with self.changed:
             self.changed.wait_for(lambda: self.epoch > since, timeout)
-            return self.epoch
+            return self.epoch, self.reload_epoch <= since < self.epoch
 
     def close(self) -> None:
         with self.building, self.lock:
@@ -236,8 +245,8 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
             since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
-            epoch = builder.wait_for_change(since, wait_seconds)
-            news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
+            epoch, css = builder.news(since, wait_seconds)
+            news = json.dumps({"epoch": epoch, "css": css}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):
