@@ -326,3 +326,89 @@ def test_files_deleted_or_changed_by_hand_are_put_back_by_the_next_save(copy_sit
         assert not builder.session.repair_needed and builder.errors == []
     finally:
         builder.close()
+
+
+def test_storefront_clean_while_the_preview_runs_leaves_a_preview_that_builds_again(
+        copy_site) -> None:
+    """``storefront clean`` deletes the cache the session holds open (and the preview folder):
+    the next save builds afresh, as a new start would. The session kept its records of pages in
+    the deleted cache and the workers opened the deleted database by name, so every save after
+    a clean was an internal error until the preview was restarted."""
+    from storefront.cleaning import clean_site
+    from storefront.request import PREVIEW_DIR
+
+    site = copy_site("basic")
+    builder = PreviewBuilder(site, site / PREVIEW_DIR, "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    try:
+        builder.rebuild()
+        assert builder.errors == []
+        assert any("removed the build cache" in line for line in clean_site(site))
+        page = site / "content/pages/chi-siamo.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\nDopo la pulizia.\n",
+                        encoding="utf-8")
+        builder.rebuild()
+        assert builder.errors == []
+        status, _, body = call(make_app(builder), "/chi-siamo/")
+        assert status == "200 OK" and b"Dopo la pulizia." in body
+        assert call(make_app(builder), "/blog/2024/06/focaccia/")[0] == "200 OK"
+        page.write_text(page.read_text(encoding="utf-8") + "\nE ancora.\n", encoding="utf-8")
+        builder.rebuild()  # and on: the session uses the new cache
+        assert builder.errors == []
+        assert b"E ancora." in call(make_app(builder), "/chi-siamo/")[2]
+    finally:
+        builder.close()
+
+
+def test_the_preview_builds_again_when_its_folder_is_deleted(copy_site) -> None:
+    """``storefront clean`` (or a hand) deletes the preview folder: the preview builds it again
+    at once, not at the owner's next save (every page was "not found" until then)."""
+    from storefront.cleaning import clean_site
+    from storefront.preview import PreviewServer
+
+    site = copy_site("basic")
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    server.start()
+    try:
+        epoch = server.builder.epoch
+        clean_site(site)
+        assert server.builder.wait_for_change(epoch, timeout=20) > epoch
+        deadline = time.monotonic() + 20
+        while server.builder.lock.locked() or not (server.builder.output / "index.html").is_file():
+            assert time.monotonic() < deadline, "the preview folder was not built again"
+            time.sleep(0.1)
+        assert server.builder.errors == []
+        status, _, body = call(make_app(server.builder), "/chi-siamo/")
+        assert status == "200 OK" and b"Dal 1952 in via Fillungo." in body
+    finally:
+        server.stop()
+
+
+def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_after_it(
+        copy_site, tmp_path) -> None:
+    """A browser asks what happened since the epoch of its page: when a page changed in one of
+    the builds since then, it must reload, though the last build changed only a stylesheet (a
+    phone's tab that slept, a wait that reconnected, a post saved just before the CSS). The
+    answer said what the last build did, so such a browser only swapped the stylesheet and kept
+    showing the old page."""
+    builder = make_builder(copy_site, tmp_path)
+    stylesheet = builder.root / "themes/custom/static/css/custom.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
+    (builder.root / "themes/custom/theme.yaml").write_text(
+        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
+    config = builder.root / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    builder.rebuild()
+    epoch = builder.epoch
+    page = builder.root / "content/pages/chi-siamo.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nNuovo.\n", encoding="utf-8")
+    builder.rebuild()
+    stylesheet.write_text(".callout { color: #654321 }\n", encoding="utf-8")
+    builder.rebuild()
+    assert builder.errors == [] and builder.epoch == epoch + 2
+    app = make_app(builder, wait_seconds=0.1)
+    assert json.loads(call(app, "/__storefront/wait", f"since={epoch}")[2]) == {
+        "epoch": epoch + 2, "css": False}
+    assert json.loads(call(app, "/__storefront/wait", f"since={epoch + 1}")[2]) == {
+        "epoch": epoch + 2, "css": True}

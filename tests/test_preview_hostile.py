@@ -172,3 +172,26 @@ def test_sigterm_stops_the_preview_as_ctrl_c_does(copy_site) -> None:
         out, err = server.communicate(timeout=30)
     assert server.returncode == 130, (out, err)
     assert "leaked" not in err and "Traceback" not in err, err
+
+
+def test_files_whose_names_need_escaping_are_served_through_a_real_server(copy_site) -> None:
+    """The WSGI server has decoded the path (PEP 3333: its bytes as Latin-1); decoding it again
+    made a photo named perché.jpg (its copies too, so the page showed broken images) and a
+    file named 50%25.txt "not found" in the preview, though the build wrote them."""
+    from urllib.parse import quote
+
+    site = copy_site("basic")
+    files = {"listino-caffè.pdf": b"%PDF-1.4 listino", "50%25 sconto.txt": b"sconto",
+             "perché.png": (site / "content/assets/pagnotta.png").read_bytes()}
+    for name, data in files.items():
+        (site / "content/assets" / name).write_bytes(data)
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    server.start()
+    try:
+        assert server.builder.errors == []
+        for name, data in files.items():
+            assert get(server.port, "/assets/" + quote(name)) == (200, data), name
+        assert get(server.port, "/assets/caff%C3%A8-non-c-e.pdf")[0] == 404
+        assert get(server.port, "/assets/%FF.pdf")[0] == 400  # not UTF-8
+    finally:
+        server.stop()

@@ -136,25 +136,18 @@ class BuildSession:
         self.pool = WorkerPool(request.jobs)
         self._cache: BuildCache | None = None
         self.memory: dict[str, tuple[str, Document, Hashes]] = {}  # path -> key, document, hashes
-        self.records: dict[str, dict[str, OutputRecord]] = {}  # variant -> path -> record
         self.serial = int(time.time())
         self._discarded_reported = 0
-        self.stats = StatCache()  # a session reads only the files whose stat changed
-        self._stats_loaded = False  # from the cache of an earlier build (once per session)
-        self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
-        self._pending_memo = PageMemo()
-        self._previous: dict[str, OutputRecord] = {}
+        self._start_afresh()
         self._addresses: dict[str, dict[str, Address]] = {}  # variant -> where documents were
         self._moves: dict[str, dict[str, str]] = {}  # variant -> source -> old address, no alias
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._staged: dict[str, Entry] = {}  # this build's pages put in a staging folder
-        self.trust = FolderTrust()  # what a preview save takes on trust (see storefront.trust)
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
         self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
         self._config_memo: list[Any] = []  # the last config text read, and its config
-        self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
 
     @property
     def cache(self) -> BuildCache:
@@ -162,6 +155,28 @@ class BuildSession:
         if self._cache is None:
             self._cache = BuildCache(self.request.cache_folder, code_fingerprint())
         return self._cache
+
+    def _start_afresh(self) -> None:
+        """Forget what this session knows of its build cache (see :meth:`_check_cache`); the
+        parsed documents stay (they are keyed by the files' digests)."""
+        self._cache = None
+        self.records: dict[str, dict[str, OutputRecord]] = {}  # variant -> path -> record
+        self.stats = StatCache()  # a session reads only the files whose stat changed
+        self._stats_loaded = False  # from the cache of an earlier build (once per session)
+        self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
+        self._pending_memo = PageMemo()
+        self._previous: dict[str, OutputRecord] = {}
+        self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
+        self.trust = FolderTrust()  # what a preview save takes on trust (see storefront.trust)
+
+    def _check_cache(self) -> None:
+        """Start afresh when the cache this session opened was deleted meanwhile (``storefront
+        clean`` while the preview runs): its records name rendered pages and processed images
+        that are gone, and workers could no longer open its database, so every later build
+        failed."""
+        if self._cache is not None and self._cache.vanished():
+            self._cache.close()
+            self._start_afresh()
 
     def close(self) -> None:
         self.pool.close()
@@ -182,6 +197,7 @@ class BuildSession:
         pages and the old feeds, and the next build starts from what is there.
         """
         started = time.perf_counter()
+        self._check_cache()
         self._manifest_read = None
         inputs = self._inputs()
         self._settle()

@@ -79,6 +79,7 @@ class BuildCache:
         # deletes the database or the stored pages under a running build or preview
         self._lock = os.open(folder, os.O_RDONLY)
         fcntl.flock(self._lock, fcntl.LOCK_SH)
+        self._identity: tuple[int, int] | None = None  # of the database file opened
         self.db = self._open()
 
     # -- the database ----------------------------------------------------------------------------
@@ -87,11 +88,20 @@ class BuildCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / DATABASE  # a file even without a cache: workers read bodies from it
         try:
-            return self._prepare(self._connect(target))
+            db = self._prepare(self._connect(target))
         except sqlite3.DatabaseError:
             self._delete_database()
             self.discarded += 1
-            return self._prepare(self._connect(target))
+            db = self._prepare(self._connect(target))
+        self._identity = _file_identity(target)
+        return db
+
+    def vanished(self) -> bool:
+        """Whether the database this cache opened is no longer the one in its folder:
+        ``storefront clean`` (or a hand) deleted the cache while a session (the preview) kept it
+        open. Its connection then reads and writes a deleted file, its rendered pages and
+        processed images are gone, and workers cannot open the database by its name."""
+        return _file_identity(self.folder / DATABASE) != self._identity
 
     @staticmethod
     def _connect(target: Path) -> sqlite3.Connection:
@@ -338,6 +348,14 @@ class BuildCache:
             self.discarded += 1
             return None
         return data
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _stat_text(path: str, stamp: str, recorded: int, digest: str) -> str:

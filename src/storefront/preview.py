@@ -33,7 +33,7 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -93,6 +93,7 @@ class PreviewBuilder:
         self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
+        self.reload_epoch = 0  # the last epoch that changed more than stylesheets
         self.finished = threading.Condition()  # a build's feeds are written (see final())
         self.finishing: frozenset[str] | None = None  # while they are made: the final paths
         self.css_only = False
@@ -157,6 +158,8 @@ class PreviewBuilder:
         """A new epoch: every browser reloads (or swaps its stylesheets)."""
         with self.changed:
             self.epoch += 1
+            if not self.css_only:
+                self.reload_epoch = self.epoch
             self.changed.notify_all()
 
     def wait_until_final(self, *paths: str) -> None:
@@ -192,9 +195,15 @@ class PreviewBuilder:
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
+        return self.news(since, timeout)[0]
+
+    def news(self, since: int, timeout: float) -> tuple[int, bool]:
+        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch and whether
+        every build since ``since`` changed stylesheets only (swap them), not what the last build
+        did: a browser that missed a build that changed pages must reload."""
         with self.changed:
             self.changed.wait_for(lambda: self.epoch > since, timeout)
-            return self.epoch
+            return self.epoch, self.reload_epoch <= since < self.epoch
 
     def close(self) -> None:
         with self.building, self.lock:
@@ -226,15 +235,18 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             return _respond(start_response, "403 Forbidden", "text/plain",
                             b"this preview answers only on its own address")
         try:
-            path = unquote(environ.get("PATH_INFO", "/") or "/", errors="strict")
-        except UnicodeDecodeError:
+            # PEP 3333: the server has decoded the %-escapes already, and the string holds the
+            # path's bytes as Latin-1 (unquoting it again turned /assets/caff%C3%A8.pdf into
+            # "caffÃ¨.pdf", and a file named "50%25.txt" into "50%.txt": not found)
+            path = (environ.get("PATH_INFO", "/") or "/").encode("latin-1").decode("utf-8")
+        except UnicodeError:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if "\x00" in path:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
             since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
-            epoch = builder.wait_for_change(since, wait_seconds)
-            news = json.dumps({"epoch": epoch, "css": builder.css_only}).encode()
+            epoch, css = builder.news(since, wait_seconds)
+            news = json.dumps({"epoch": epoch, "css": css}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):
@@ -327,11 +339,22 @@ class _ChangeHandler(FileSystemEventHandler):
         # build itself does, and reacting to those would rebuild (and reload) forever.
         if event.event_type not in ("created", "modified", "deleted", "moved"):
             return
+        if event.event_type in ("deleted", "moved") and self._is_output(Path(str(event.src_path))):
+            # the preview folder itself went (storefront clean, or by hand): build it again now,
+            # not at the owner's next save (every page was "not found" until then)
+            self.trigger()
+            return
         for name in (event.src_path, getattr(event, "dest_path", "")):
             path = Path(str(name)) if name else None
             if path is not None and not is_ignored(path.name) and not self._inside_output(path):
                 self.trigger()
                 return
+
+    def _is_output(self, path: Path) -> bool:
+        try:
+            return path.resolve() == self.ignored
+        except OSError:
+            return False
 
     def _inside_output(self, path: Path) -> bool:
         try:
