@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from storefront.preview import PreviewBuilder, make_app
 
 
@@ -328,14 +330,18 @@ def test_files_deleted_or_changed_by_hand_are_put_back_by_the_next_save(copy_sit
         builder.close()
 
 
-def test_storefront_clean_while_the_preview_runs_leaves_a_preview_that_builds_again(
+def test_a_cache_deleted_while_the_preview_runs_leaves_a_preview_that_builds_again(
         copy_site) -> None:
-    """``storefront clean`` deletes the cache the session holds open (and the preview folder):
-    the next save builds afresh, as a new start would. The session kept its records of pages in
-    the deleted cache and the workers opened the deleted database by name, so every save after
-    a clean was an internal error until the preview was restarted."""
+    """``storefront clean`` is refused while the preview holds the cache; an owner who deletes
+    it anyway (a file manager, ``rm -rf``) deletes the cache the session holds open and the
+    preview folder: the next save builds afresh, as a new start would. The session kept its
+    records of pages in the deleted cache and the workers opened the deleted database by name,
+    so every save after that was an internal error until the preview was restarted."""
+    import shutil
+
     from storefront.cleaning import clean_site
-    from storefront.request import PREVIEW_DIR
+    from storefront.errors import StorefrontError
+    from storefront.request import CACHE_DIR, PREVIEW_DIR
 
     site = copy_site("basic")
     builder = PreviewBuilder(site, site / PREVIEW_DIR, "http://127.0.0.1:8000/", True,
@@ -343,7 +349,10 @@ def test_storefront_clean_while_the_preview_runs_leaves_a_preview_that_builds_ag
     try:
         builder.rebuild()
         assert builder.errors == []
-        assert any("removed the build cache" in line for line in clean_site(site))
+        with pytest.raises(StorefrontError, match="in use by a build or a preview"):
+            clean_site(site)
+        shutil.rmtree(site / CACHE_DIR)
+        shutil.rmtree(site / PREVIEW_DIR)
         page = site / "content/pages/chi-siamo.md"
         page.write_text(page.read_text(encoding="utf-8") + "\nDopo la pulizia.\n",
                         encoding="utf-8")
@@ -361,17 +370,19 @@ def test_storefront_clean_while_the_preview_runs_leaves_a_preview_that_builds_ag
 
 
 def test_the_preview_builds_again_when_its_folder_is_deleted(copy_site) -> None:
-    """``storefront clean`` (or a hand) deletes the preview folder: the preview builds it again
-    at once, not at the owner's next save (every page was "not found" until then)."""
-    from storefront.cleaning import clean_site
+    """The owner deletes the preview folder (a file manager, ``rm -rf``): the preview builds it
+    again at once, not at the owner's next save (every page was "not found" until then)."""
+    import shutil
+
     from storefront.preview import PreviewServer
+    from storefront.request import PREVIEW_DIR
 
     site = copy_site("basic")
     server = PreviewServer(site, log=lambda line: None, port=0)
     server.start()
     try:
         epoch = server.builder.epoch
-        clean_site(site)
+        shutil.rmtree(site / PREVIEW_DIR)
         assert server.builder.wait_for_change(epoch, timeout=20) > epoch
         deadline = time.monotonic() + 20
         while server.builder.lock.locked() or not (server.builder.output / "index.html").is_file():

@@ -170,10 +170,10 @@ class BuildSession:
         self.trust = FolderTrust()  # what a preview save takes on trust (see storefront.trust)
 
     def _check_cache(self) -> None:
-        """Start afresh when the cache this session opened was deleted meanwhile (``storefront
-        clean`` while the preview runs): its records name rendered pages and processed images
-        that are gone, and workers could no longer open its database, so every later build
-        failed."""
+        """Start afresh when the cache this session opened was deleted meanwhile (by hand while
+        the preview runs: ``storefront clean`` is refused then): its records name rendered pages
+        and processed images that are gone, and workers could no longer open its database, so
+        every later build failed."""
         if self._cache is not None and self._cache.vanished():
             self._cache.close()
             self._start_afresh()

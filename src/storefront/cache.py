@@ -97,10 +97,11 @@ class BuildCache:
         return db
 
     def vanished(self) -> bool:
-        """Whether the database this cache opened is no longer the one in its folder:
-        ``storefront clean`` (or a hand) deleted the cache while a session (the preview) kept it
-        open. Its connection then reads and writes a deleted file, its rendered pages and
-        processed images are gone, and workers cannot open the database by its name."""
+        """Whether the database this cache opened is no longer the one in its folder: the owner
+        deleted the cache by hand (``storefront clean`` is refused meanwhile) while a session
+        (the preview) kept it open. Its connection then reads and writes a deleted file, its
+        rendered pages and processed images are gone, and workers cannot open the database by
+        its name."""
         return _file_identity(self.folder / DATABASE) != self._identity
 
     @staticmethod

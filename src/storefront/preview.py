@@ -340,7 +340,7 @@ class _ChangeHandler(FileSystemEventHandler):
         if event.event_type not in ("created", "modified", "deleted", "moved"):
             return
         if event.event_type in ("deleted", "moved") and self._is_output(Path(str(event.src_path))):
-            # the preview folder itself went (storefront clean, or by hand): build it again now,
+            # the preview folder itself went (deleted by hand): build it again now,
             # not at the owner's next save (every page was "not found" until then)
             self.trigger()
             return
