@@ -29,6 +29,18 @@ def make_builder(copy_site, tmp_path: Path) -> PreviewBuilder:
     return PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
                           log=lambda line: None)
 
+def add_custom_stylesheet(root: Path) -> Path:
+    """A child theme of the default one with a stylesheet of its own, made the site's theme."""
+    stylesheet = root / "themes/custom/static/css/custom.css"
+    stylesheet.parent.mkdir(parents=True)
+    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
+    (root / "themes/custom/theme.yaml").write_text(
+        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
+    config = root / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    return stylesheet
+
+
 
 def test_preview_builds_with_drafts_and_serves_pages(copy_site, tmp_path) -> None:
     builder = make_builder(copy_site, tmp_path)
@@ -97,13 +109,7 @@ def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was
     pages = {path: path.read_bytes() for path in output.rglob("*.html")}
     # the preview links the stylesheet by its plain name, whatever its content
     assert b'href="/static/css/site.css"' in pages[output / "index.html"]
-    stylesheet = builder.root / "themes/custom/static/css/custom.css"
-    stylesheet.parent.mkdir(parents=True)
-    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
-    (builder.root / "themes/custom/theme.yaml").write_text(
-        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
-    config = builder.root / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    stylesheet = add_custom_stylesheet(builder.root)
     builder.rebuild()
     assert builder.errors == []
     pages = {path: path.read_bytes() for path in output.rglob("*.html")}
@@ -403,13 +409,7 @@ def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_a
     answer said what the last build did, so such a browser only swapped the stylesheet and kept
     showing the old page."""
     builder = make_builder(copy_site, tmp_path)
-    stylesheet = builder.root / "themes/custom/static/css/custom.css"
-    stylesheet.parent.mkdir(parents=True)
-    stylesheet.write_text(".callout { color: #123456 }\n", encoding="utf-8")
-    (builder.root / "themes/custom/theme.yaml").write_text(
-        "name: custom\nextends: default\nstylesheets: [css/custom.css]\n", encoding="utf-8")
-    config = builder.root / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+    stylesheet = add_custom_stylesheet(builder.root)
     builder.rebuild()
     epoch = builder.epoch
     page = builder.root / "content/pages/chi-siamo.md"
