@@ -7,6 +7,7 @@ import io
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from PIL import Image, ImageOps
@@ -287,3 +288,24 @@ def test_a_first_build_reports_its_image_progress(site: Path) -> None:
     images = [(done, total) for stage, done, total in seen if stage == "images"]
     assert images[0] == (0, 8) and images[-1] == (8, 8)
     assert [done for done, _ in images] == sorted(done for done, _ in images)
+
+
+def test_photos_whose_names_need_escaping_get_urls_that_work(site: Path) -> None:
+    write(site / "content/assets/Foto Perché 50%.JPG", photos.jpeg(300, 200, everything=False))
+    write(site / "content/posts/2024-06-01-nomi.md",
+          "---\ntitle: Nomi\nimage: /assets/Foto%20Perch%C3%A9%2050%25.JPG\nimage_alt: Nomi\n---\n\n"
+          "![Il forno](/assets/Foto%20Perch%C3%A9%2050%25.JPG)\n")
+    build(site)
+    html = (site / "output/blog/2024/06/nomi/index.html").read_text(encoding="utf-8")
+    picture = re.search(r"<picture>.*?</picture>", html)
+    assert picture is not None
+    urls = [url for srcset in re.findall(r'srcset="([^"]+)"', picture.group(0))
+            for url, _, _ in (entry.strip().partition(" ") for entry in srcset.split(","))]
+    urls += re.findall(r'<img src="([^"]+)"', picture.group(0))
+    card = re.search(r'<meta property="og:image" content="https://forno.example(/[^"]+)"', html)
+    assert card is not None
+    urls.append(card.group(1))
+    assert len(urls) == 11  # 3 widths in 3 formats, the <img> and the card
+    for url in urls:  # no space to end a srcset entry, no "%" read as an escape
+        assert url.startswith("/assets/Foto%20Perch%C3%A9%2050%25-"), url
+        assert (site / "output" / unquote(url).lstrip("/")).is_file(), url

@@ -45,7 +45,7 @@ from storefront.imaging import (
     writable_formats,
 )
 from storefront.outputs import Output
-from storefront.picture import Card, ImageCatalog, ImageInfo, Variant, site_path
+from storefront.picture import Card, ImageCatalog, ImageInfo, Variant, url_path
 from storefront.sources import SourceFile
 from storefront.svg import SvgProblem, check_svg
 from storefront.urls import UrlBuilder
@@ -138,7 +138,7 @@ class ImageStage:
         rasters: list[tuple[SourceFile, list[ImageUse], dict[str, str]]] = []
         copied: set[str] = set()
         for asset in assets:
-            path = site_path("/assets/" + asset.asset_path, "/")
+            path = "/assets/" + asset.asset_path  # a file's own name: nothing to decode or cut
             used = by_path.pop(path, [])
             extension = asset.path.rsplit(".", 1)[-1].lower() if "." in asset.path else ""
             if extension in RASTER:
@@ -229,21 +229,22 @@ class ImageStage:
 
     # -- what is published --------------------------------------------------------------------
 
-    def _file_url(self, asset: SourceFile, file: list[Any]) -> str:
-        """The URL of a stored file: the photo's own for the original, else named by content."""
+    def _file_url(self, asset: SourceFile, file: list[Any], encoded: bool = False) -> str:
+        """The URL of a stored file: the photo's own for the original, else named by content;
+        as the output's path, or ``encoded`` as pages and feeds write it."""
         role, fmt, width, _, sha = file[:5]
         own = "/assets/" + asset.asset_path
-        if role == "original":
-            return self.urls.url(own)
-        folder, _, name = own.rpartition("/")
-        stem = name.rsplit(".", 1)[0]
-        label = "card" if role == "card" else f"{width}w"
-        return self.urls.url(f"{folder}/{stem}-{label}.{str(sha)[:10]}.{EXTENSION[str(fmt)]}")
+        if role != "original":
+            folder, _, name = own.rpartition("/")
+            stem = name.rsplit(".", 1)[0]
+            label = "card" if role == "card" else f"{width}w"
+            own = f"{folder}/{stem}-{label}.{str(sha)[:10]}.{EXTENSION[str(fmt)]}"
+        return self.urls.url(url_path(own) if encoded else own)
 
     def _publish(self, asset: SourceFile, used: list[ImageUse], keys: dict[str, str],
                  stored: dict[str, dict[str, Any]], images: dict[str, ImageInfo],
                  cards: dict[str, Card], outputs: dict[str, Output]) -> None:
-        path = site_path("/assets/" + asset.asset_path, "/")
+        path = "/assets/" + asset.asset_path  # a file's own name: nothing to decode or cut
         original = stored[keys["original"]]
         variants: list[Variant] = []
         for name, key in keys.items():
@@ -255,12 +256,13 @@ class ImageStage:
                 # one card may serve two focal points (a photo narrower than the card's shape)
                 outputs.setdefault(url, Output(url, asset.path, "image", file=self.store.path(sha),
                                                sha256=sha, size=size))
+                shown = self._file_url(asset, file, encoded=True)
                 if file[0] == "variant":
-                    variants.append(Variant(url, int(file[2]), int(file[3]), str(file[1])))
+                    variants.append(Variant(shown, int(file[2]), int(file[3]), str(file[1])))
                 elif file[0] == "card":
-                    cards[f"{path} {name[5:]}"] = Card(url, int(file[2]), int(file[3]))
+                    cards[f"{path} {name[5:]}"] = Card(shown, int(file[2]), int(file[3]))
         if used:
-            images[path] = ImageInfo(self.urls.url(path), int(original["width"]),
+            images[path] = ImageInfo(self.urls.url(url_path(path)), int(original["width"]),
                                      int(original["height"]), tuple(variants), _fallback_of(variants))
 
     def _copied_info(self, asset: SourceFile, path: str, extension: str, used: list[ImageUse],
@@ -273,7 +275,7 @@ class ImageStage:
             if isinstance(checked, SvgProblem):
                 errors.append(error_at(asset.path, checked.line, checked.message, checked.hint))
                 return None
-            return ImageInfo(self.urls.url(path), checked.width, checked.height)
+            return ImageInfo(self.urls.url(url_path(path)), checked.width, checked.height)
         if extension == "gif" and used:
             try:
                 width, height, _ = image_size(asset.file.read_bytes(),
@@ -281,7 +283,7 @@ class ImageStage:
             except ImageProblem as exc:
                 errors.extend(_problem_errors(asset, used, (exc.message, exc.hint)))
                 return None
-            return ImageInfo(self.urls.url(path), width, height)
+            return ImageInfo(self.urls.url(url_path(path)), width, height)
         for use in used:
             errors.append(error_at(use.source, use.line,
                                    f"the image {use.written} is not an image (a "
