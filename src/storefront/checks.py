@@ -137,6 +137,10 @@ def _link_hint(target: str, known: frozenset[str], urls: UrlBuilder) -> str:
                         and not _GENERATED.search(u))
     if target + "/" in known:
         return f"did you mean {target}/ (with the final slash)?"
+    # a Mac or Windows folder finds FOTO.JPG as foto.jpg; the web server does not
+    same = [u for u in candidates if u.casefold() == target.casefold()]
+    if same:
+        return f"did you mean {same[0]}? (capital letters count in a web address)"
     close = difflib.get_close_matches(target, candidates, 1, 0.6)
     if close:
         return f"did you mean {close[0]}?"
