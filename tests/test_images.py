@@ -309,3 +309,23 @@ def test_photos_whose_names_need_escaping_get_urls_that_work(site: Path) -> None
     for url in urls:  # no space to end a srcset entry, no "%" read as an escape
         assert url.startswith("/assets/Foto%20Perch%C3%A9%2050%25-"), url
         assert (site / "output" / unquote(url).lstrip("/")).is_file(), url
+
+
+def test_a_turned_tiff_is_shown_at_its_upright_size() -> None:
+    from storefront.imageconfig import ImageQuality
+    from storefront.imaging import Recipe, process
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: 200x300 pixels that show as 300x200
+    data = io.BytesIO()
+    photos.stored(photos.upright(300, 200), 6).save(data, "TIFF", exif=exif)
+    recipe = Recipe((64, 128), ("webp",), ImageQuality(), 10_000_000)
+    result = process(data.getvalue(), recipe, True, ("",), True)
+    assert (result.width, result.height) == (300, 200)
+    shapes = {(o.role, o.format): (o.width, o.height) for o in result.outputs if o.width == 64}
+    assert shapes == {("variant", "jpeg"): (64, 43), ("variant", "webp"): (64, 43)}
+    for encoded in result.outputs:
+        image = Image.open(io.BytesIO(encoded.data))
+        assert image.size == (encoded.width, encoded.height), encoded.role
+        if encoded.role != "card":
+            assert photos.is_upright(ImageOps.exif_transpose(image)), encoded.role

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["EXTENSION", "PIPELINE", "Encoded", "ImageProblem", "Processed", "Recipe", "image_size",
            "library_versions", "process", "variant_widths", "writable_formats"]
 
-PIPELINE = "1"  # change when the output of this module changes for the same input and recipe
+PIPELINE = "2"  # change when the output of this module changes for the same input and recipe
 # Pillow's format names of what may be opened: what browsers show, plus HEIC/HEIF, TIFF and BMP
 OPENABLE = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
 
@@ -114,6 +114,10 @@ def process(data: bytes, recipe: Recipe, copies: bool, cards: tuple[str, ...],
     every format (``copies``), and one share card per focal point in ``cards``."""
     with _opened(data, recipe.max_pixels) as image:
         source_format = str(image.format)
+        if source_format == "TIFF":
+            # a recent Pillow (13) turns a TIFF upright as it loads it (its size says so already, and
+            # the orientation tag goes): read both once that is done, not to turn it twice
+            image.load()
         orientation = _orientation(image)
         stored = image.size
         width, height = (stored[1], stored[0]) if orientation in (5, 6, 7, 8) else stored
