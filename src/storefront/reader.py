@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import partial
 
 import yaml
+from babel.numbers import get_currency_precision
 
 from storefront.body import Body, reading_minutes, render_body
 from storefront.config import Permalinks, SiteConfig
@@ -226,6 +227,17 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
 
 def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
              settings: ReaderSettings) -> Product:
+    currency = meta.currency or settings.currency
+    cents = [(key, amount) for key, amount in (("price", meta.price), ("sale_price", meta.sale_price))
+             if amount is not None and amount != amount.to_integral_value()]
+    if cents and get_currency_precision(currency) == 0:
+        # the page rounds the amount to what the currency has (Babel: "3.200 JPY" for 3199.50),
+        # while the structured data and the merchant feed would say 3199.50: two prices
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get(key, 1),
+            f"{key} {amount} has cents, but {currency} has no smaller unit",
+            f"write a whole amount, like {key}: {amount.to_integral_value()}")
+            for key, amount in cents])
     if meta.sale_price is not None and meta.sale_price >= meta.price:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("sale_price", 1),
@@ -248,7 +260,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
                                   category=category.slug if category else ""),
-        price=meta.price, currency=meta.currency or settings.currency, sku=meta.sku,
+        price=meta.price, currency=currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
         sale_until=localize(meta.sale_until, zone) if meta.sale_until else None,

@@ -302,6 +302,23 @@ def test_a_sale_price_not_below_the_price_is_an_error() -> None:
     ]
 
 
+def test_cents_in_a_currency_without_them_are_an_error_on_their_line() -> None:
+    # the page would round 3199.50 yen to "3.200 JPY", the structured data and the merchant
+    # feed would keep 3199.50: the shop would state two prices
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 3200\nsale_price: 3199.50\n"
+                     "currency: JPY\n---\n") == [
+        "content/products/a.md:4: sale_price 3199.50 has cents, but JPY has no smaller unit\n"
+        "  hint: write a whole amount, like sale_price: 3200"
+    ]
+    ctx = context(make_config("currency: jpy\n"))
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 1500.5\n---\n", ctx) == [
+        "content/products/a.md:3: price 1500.50 has cents, but JPY has no smaller unit\n"
+        "  hint: write a whole amount, like price: 1500"
+    ]
+    product = read("products", "a.md", "---\ntitle: A\nprice: 1500.00\ncurrency: JPY\n---\n")
+    assert (product.price, product.currency) == (Decimal("1500.00"), "JPY")
+
+
 def test_a_product_permalink_may_use_its_category() -> None:
     ctx = context(make_config("permalinks: {product: '/{category}/{slug}/'}\n"))
     piatto = read("products", "a.md", "---\ntitle: A\nprice: 1\ncategory: Piatti\n---\n", ctx)
