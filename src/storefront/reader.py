@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -76,8 +77,20 @@ class ReaderSettings:
         return zoneinfo.ZoneInfo(self.timezone)
 
     def tag(self, name: str) -> Tag:
-        slug = slugify(name) or "tag"
+        slug = name_slug(name, "tag")
         return Tag(name, slug, _SITE_PATHS.permalink(self.permalinks.tag, slug))
+
+
+def name_slug(name: str, kind: str) -> str:
+    """The URL name of a tag or category: its slug, or for a name without a Latin letter or a
+    digit (``עברית``, ``русский``, ``🍞``), ``kind`` and a short hash of the name, so two such
+    names get two pages (a fixed fallback put every one of them on one page and in one feed).
+    Names that differ only in case stay one tag, as with a slug."""
+    slug = slugify(name)
+    if slug:
+        return slug
+    key = unicodedata.normalize("NFC", name.strip()).casefold()
+    return f"{kind}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}"
 
 
 def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
@@ -251,7 +264,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
-        cat_slug = slugify(meta.category) or "category"
+        cat_slug = name_slug(meta.category, "category")
         # categories are sections of the catalogue page: an anchor there
         category = Category(meta.category, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -189,6 +190,22 @@ def test_post_tags_are_slugified_and_deduplicated() -> None:
                 "---\ntitle: T\ntags: [Ceramica Raku, ceramica-raku, Perché]\n---\n")
     assert post.tags == (Tag("Ceramica Raku", "ceramica-raku", "/tag/ceramica-raku/"),
                          Tag("Perché", "perche", "/tag/perche/"))
+
+
+def test_tags_and_categories_without_latin_letters_keep_pages_of_their_own() -> None:
+    # a fixed fallback ("tag") put every such tag on one page and in one feed
+    post = read("posts", "2024-05-01-a.md",
+                "---\ntitle: T\ntags: ['עברית', 'русский', 'Русский', '🍞']\n---\n")
+    slugs = [tag.slug for tag in post.tags]
+    assert len(slugs) == 3 and len(set(slugs)) == 3  # Русский is русский, as Pane is pane
+    assert all(re.fullmatch(r"tag-[0-9a-f]{8}", slug) for slug in slugs)
+    again = read("posts", "2024-05-02-b.md", "---\ntitle: U\ntags: ['עברית']\n---\n")
+    assert again.tags == post.tags[:1]  # the same name, the same page, in every file
+    first = read("products", "a.md", "---\ntitle: A\nprice: 1\ncategory: Ελληνικά\n---\n")
+    second = read("products", "b.md", "---\ntitle: B\nprice: 1\ncategory: 中文\n---\n")
+    assert first.category and second.category
+    assert first.category.slug != second.category.slug
+    assert first.category.slug.startswith("category-")
 
 
 def test_post_dates_expiry_and_update_are_in_the_site_zone() -> None:
