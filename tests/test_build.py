@@ -156,6 +156,28 @@ def test_english_site_uses_english_strings_and_formats(copy_site, run_cli) -> No
     assert "€25.60" in (output / "prodotti/panettone/index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(("language", "one_day"), [
+    ("it", ["1 giorno lavorativo", "in 1 giorno lavorativo.", "entro 1 giorno dalla consegna."]),
+    ("en", ["1 business day<", "within 1 business day.", "within 1 day of delivery."]),
+])
+def test_one_day_of_shipping_or_returns_reads_in_the_singular(copy_site, run_cli, language,
+                                                               one_day) -> None:
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    text = config.read_text(encoding="utf-8")
+    for old, new in (("handling_days: 1-2", "handling_days: 1"), ("transit_days: 1-3", "transit_days: 1"),
+                     ("days: 14", "days: 1"), ("language: it", f"language: {language}")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    config.write_text(text, encoding="utf-8")
+    policies = (build(run_cli, site) / "spedizioni/index.html").read_text(encoding="utf-8")
+    assert all(words in policies for words in one_day)
+    assert "1 giorni" not in policies and "1 business days" not in policies
+    assert "1 days" not in policies
+    # more days stay plural
+    assert ("3–5 giorni lavorativi" if language == "it" else "3–5 business days") in policies
+
+
 def test_no_file_is_written_outside_the_output_folder(copy_site, run_cli, tmp_path) -> None:
     site = copy_site("basic")
     before = {p for p in tmp_path.rglob("*")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from functools import partial
 
 import yaml
+from babel.numbers import get_currency_precision
 
 from storefront.body import Body, reading_minutes, render_body
 from storefront.config import Permalinks, SiteConfig
@@ -75,8 +77,20 @@ class ReaderSettings:
         return zoneinfo.ZoneInfo(self.timezone)
 
     def tag(self, name: str) -> Tag:
-        slug = slugify(name) or "tag"
+        slug = name_slug(name, "tag")
         return Tag(name, slug, _SITE_PATHS.permalink(self.permalinks.tag, slug))
+
+
+def name_slug(name: str, kind: str) -> str:
+    """The URL name of a tag or category: its slug, or for a name without a Latin letter or a
+    digit (``עברית``, ``русский``, ``🍞``), ``kind`` and a short hash of the name, so two such
+    names get two pages (a fixed fallback put every one of them on one page and in one feed).
+    Names that differ only in case stay one tag, as with a slug."""
+    slug = slugify(name)
+    if slug:
+        return slug
+    key = unicodedata.normalize("NFC", name.strip()).casefold()
+    return f"{kind}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}"
 
 
 def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
@@ -226,6 +240,17 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
 
 def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
              settings: ReaderSettings) -> Product:
+    currency = meta.currency or settings.currency
+    cents = [(key, amount) for key, amount in (("price", meta.price), ("sale_price", meta.sale_price))
+             if amount is not None and amount != amount.to_integral_value()]
+    if cents and get_currency_precision(currency) == 0:
+        # the page rounds the amount to what the currency has (Babel: "3.200 JPY" for 3199.50),
+        # while the structured data and the merchant feed would say 3199.50: two prices
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get(key, 1),
+            f"{key} {amount} has cents, but {currency} has no smaller unit",
+            f"write a whole amount, like {key}: {amount.to_integral_value()}")
+            for key, amount in cents])
     if meta.sale_price is not None and meta.sale_price >= meta.price:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("sale_price", 1),
@@ -239,7 +264,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
-        cat_slug = slugify(meta.category) or "category"
+        cat_slug = name_slug(meta.category, "category")
         # categories are sections of the catalogue page: an anchor there
         category = Category(meta.category, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
@@ -248,7 +273,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
                                   category=category.slug if category else ""),
-        price=meta.price, currency=meta.currency or settings.currency, sku=meta.sku,
+        price=meta.price, currency=currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
         sale_until=localize(meta.sale_until, zone) if meta.sale_until else None,

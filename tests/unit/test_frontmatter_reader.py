@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -191,6 +192,22 @@ def test_post_tags_are_slugified_and_deduplicated() -> None:
                          Tag("Perché", "perche", "/tag/perche/"))
 
 
+def test_tags_and_categories_without_latin_letters_keep_pages_of_their_own() -> None:
+    # a fixed fallback ("tag") put every such tag on one page and in one feed
+    post = read("posts", "2024-05-01-a.md",
+                "---\ntitle: T\ntags: ['עברית', 'русский', 'Русский', '🍞']\n---\n")
+    slugs = [tag.slug for tag in post.tags]
+    assert len(slugs) == 3 and len(set(slugs)) == 3  # Русский is русский, as Pane is pane
+    assert all(re.fullmatch(r"tag-[0-9a-f]{8}", slug) for slug in slugs)
+    again = read("posts", "2024-05-02-b.md", "---\ntitle: U\ntags: ['עברית']\n---\n")
+    assert again.tags == post.tags[:1]  # the same name, the same page, in every file
+    first = read("products", "a.md", "---\ntitle: A\nprice: 1\ncategory: Ελληνικά\n---\n")
+    second = read("products", "b.md", "---\ntitle: B\nprice: 1\ncategory: 中文\n---\n")
+    assert first.category and second.category
+    assert first.category.slug != second.category.slug
+    assert first.category.slug.startswith("category-")
+
+
 def test_post_dates_expiry_and_update_are_in_the_site_zone() -> None:
     post = read("posts", "2024-05-01-a.md",
                 "---\ntitle: T\nupdated: 2024-05-03\nexpires: 2024-06-01 12:00\ndraft: true\n---\n")
@@ -300,6 +317,23 @@ def test_a_sale_price_not_below_the_price_is_an_error() -> None:
         "content/products/a.md:4: sale_price (10.00) must be lower than price (10.00)\n"
         "  hint: remove sale_price when the offer is over, or set sale_until"
     ]
+
+
+def test_cents_in_a_currency_without_them_are_an_error_on_their_line() -> None:
+    # the page would round 3199.50 yen to "3.200 JPY", the structured data and the merchant
+    # feed would keep 3199.50: the shop would state two prices
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 3200\nsale_price: 3199.50\n"
+                     "currency: JPY\n---\n") == [
+        "content/products/a.md:4: sale_price 3199.50 has cents, but JPY has no smaller unit\n"
+        "  hint: write a whole amount, like sale_price: 3200"
+    ]
+    ctx = context(make_config("currency: jpy\n"))
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 1500.5\n---\n", ctx) == [
+        "content/products/a.md:3: price 1500.50 has cents, but JPY has no smaller unit\n"
+        "  hint: write a whole amount, like price: 1500"
+    ]
+    product = read("products", "a.md", "---\ntitle: A\nprice: 1500.00\ncurrency: JPY\n---\n")
+    assert (product.price, product.currency) == (Decimal("1500.00"), "JPY")
 
 
 def test_a_product_permalink_may_use_its_category() -> None:
