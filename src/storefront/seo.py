@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape  # &, < and > (what xml.sax.saxutils.escape does, without importing urllib)
 from typing import Any
+from urllib.parse import quote
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
@@ -79,7 +80,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
     if business.email:
         data["email"] = business.email
     if config.image:
-        data["image"] = urls.absolute(urls.url(config.image))
+        data["image"] = _link(urls, urls.url(config.image))
     address = business.address
     if any((address.street, address.city, address.postal_code)):
         data["address"] = {
@@ -122,7 +123,7 @@ def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder) -> dict[str, A
         data["author"] = {"@type": "Person", "name": post.author}
     image = post.image or (urls.url(config.image) if config.image else "")
     if image:
-        data["image"] = urls.absolute(image)
+        data["image"] = _link(urls, image)
     if post.tags:
         data["keywords"] = ", ".join(tag.name for tag in post.tags)
     return data
@@ -154,10 +155,17 @@ def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
     if product.summary:
         data["description"] = product.summary
     if product.images:
-        data["image"] = [urls.absolute(image) for image in product.images]
+        data["image"] = [_link(urls, image) for image in product.images]
     if product.category is not None:
         data["category"] = product.category.name
     return data
+
+
+def _link(urls: UrlBuilder, url: str) -> str:
+    """An owner-written URL (an image's path) absolute and percent-encoded, as structured data
+    takes it: ``/assets/foto del forno.jpg`` was written with its spaces (escapes the owner
+    wrote stay as they are)."""
+    return urls.absolute(quote(url, safe="/!$&'()*+,;=:@~%?#"))
 
 
 def faq_jsonld(entries: Iterable[FaqEntry]) -> dict[str, Any]:

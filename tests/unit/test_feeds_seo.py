@@ -290,6 +290,21 @@ def test_product_jsonld_has_an_offer_with_exact_price_and_currency() -> None:
     }
 
 
+def test_image_paths_written_with_spaces_or_accents_are_encoded_in_structured_data() -> None:
+    """A phone's export is "Foto del forno.jpg": the owner writes the path as the file is named.
+    Structured data takes encoded URLs; an escape the owner wrote stays as it is."""
+    product = doc("products", "vaso.md", "title: Vaso\nprice: 12.50\n"
+                  "images: [/assets/Foto del forno.jpg, /assets/perché.jpg, /assets/50%25.jpg]")
+    assert isinstance(product, Product)
+    assert product_jsonld(product, CONFIG, URLS)["image"] == [
+        "https://example.com/shop/assets/Foto%20del%20forno.jpg",
+        "https://example.com/shop/assets/perch%C3%A9.jpg",
+        "https://example.com/shop/assets/50%25.jpg"]
+    post = replace(POSTS[0], image="/shop/assets/pane caldo.jpg")
+    assert post_jsonld(post, CONFIG, URLS)["image"] == (
+        "https://example.com/shop/assets/pane%20caldo.jpg")
+
+
 def test_a_running_sale_offers_the_sale_price_until_its_last_day() -> None:
     product = doc("products", "vaso.md",
                   "title: Vaso\nprice: 20.00\nsale_price: 15.00\nsale_until: 2024-06-30")
