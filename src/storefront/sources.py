@@ -146,6 +146,12 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
                          "move it into content/posts, products, faq, pages, newsletter or assets")
             )
             continue
+        if top == "assets" and any(mark in parts[-1] for mark in "#?"):
+            # a web address ends its path at # or ?: the file would be published under a cut name
+            errors.append(error_at(rel, 0, "a # or ? in a file name ends its web address, so the "
+                                   "file could not be published or linked under its name",
+                                   "rename the file without # and ? (foto-1.jpg, not foto #1.jpg)"))
+            continue
         if top != "assets" and (len(parts) != 2 or not parts[1].endswith(".md")):
             errors.append(
                 error_at(rel, 0, f"content/{top}/ holds only .md files, one per document",
