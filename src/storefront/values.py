@@ -225,6 +225,9 @@ def parse_locale(text: str) -> str:
 def parse_base_url(text: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
         raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got "{text}"')
+    if "?" in text or "#" in text:  # every page's address is the base URL and a path after it
+        raise ValueError(f'must be the address of the site\'s folder, without ? or #, such as '
+                         f'https://example.com/shop/, got "{text}"')
     return text.rstrip("/") + "/"
 
 

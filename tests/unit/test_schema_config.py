@@ -153,6 +153,15 @@ def test_base_url_gets_one_trailing_slash() -> None:
     assert config("base_url: https://example.com//\n").base_url == "https://example.com/"
 
 
+def test_a_base_url_with_a_query_or_fragment_is_refused() -> None:
+    """Every address is the base URL and a path: https://example.com/?x=1 made
+    https://example.com/?x=1/blog/ (the query was the site's folder)."""
+    for url in ("https://example.com/?x=1", "https://example.com/shop#top"):
+        assert problems(f"title: Bottega\nbase_url: {url}\n") == [
+            "storefront.yaml:2: base_url must be the address of the site's folder, without ? or #, "
+            f'such as https://example.com/shop/, got "{url}"']
+
+
 def test_every_problem_is_reported_at_once_with_its_line() -> None:
     assert problems(
         "titel: Bottega\n"
