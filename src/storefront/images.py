@@ -45,10 +45,10 @@ from storefront.imaging import (
     writable_formats,
 )
 from storefront.outputs import Output
-from storefront.picture import Card, ImageCatalog, ImageInfo, Variant, url_path
+from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
 from storefront.sources import SourceFile
 from storefront.svg import SvgProblem, check_svg
-from storefront.urls import UrlBuilder
+from storefront.urls import UrlBuilder, url_path
 from storefront.workers import WorkerPool
 
 RASTER = frozenset({"jpg", "jpeg", "jpe", "png", "webp", "avif", "heic", "heif", "tif", "tiff", "bmp"})

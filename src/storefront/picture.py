@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from markupsafe import Markup, escape
 
@@ -81,13 +81,6 @@ def site_path(url: str, base_path: str) -> str:
     prefix = base_path.rstrip("/")
     path = url[len(prefix):] if prefix and url.startswith(prefix + "/") else url
     return unicodedata.normalize("NFC", unquote(path.split("#", 1)[0].split("?", 1)[0]))
-
-
-def url_path(path: str) -> str:
-    """A file's site path as a URL writes it: percent-encoded (``/assets/foto 1.jpg`` ->
-    ``/assets/foto%201.jpg``). A space would end a URL in ``srcset``, a ``#`` or ``?`` cut it
-    short, and feeds, ``og:image`` and structured data take only encoded URLs."""
-    return quote(path, safe="/!$&'()*+,;=:@~")
 
 
 @dataclass(frozen=True, eq=False)

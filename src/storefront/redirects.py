@@ -22,18 +22,15 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from storefront.documents import Document, FaqEntry, item_line
 from storefront.errors import ContentError, error_at
-from storefront.urls import UnsafePath, UrlBuilder, folders_of
+from storefront.urls import UnsafePath, UrlBuilder, folders_of, written_url
 
 REDIRECTS_FILE = "/_redirects"
 NGINX_MAP_FILE = "/nginx-redirects.conf"
 NGINX_VARIABLE = "$storefront_redirect"
 _PAGE_SUFFIXES = (".html", ".htm")
-# what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
-_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def check_redirects(redirects: Sequence[Redirect], claims: Sequence[tuple[str, s
 
 
 def _href(url: str) -> str:
-    return quote(url, safe=_SAFE + "#")
+    return written_url(url, "#")
 
 
 def render_redirects_file(redirects: Sequence[Redirect]) -> bytes:

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape  # &, < and > (what xml.sax.saxutils.escape does, without importing urllib)
 from typing import Any
-from urllib.parse import quote
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
 from storefront.feeds import FeedLink
 from storefront.hours import hours_jsonld
 from storefront.offers import merchant_fields, return_policy
-from storefront.urls import UrlBuilder
+from storefront.urls import UrlBuilder, written_url
 
 _AVAILABILITY = {
     "in_stock": "https://schema.org/InStock",
@@ -165,7 +164,7 @@ def _link(urls: UrlBuilder, url: str) -> str:
     """An owner-written URL (an image's path) absolute and percent-encoded, as structured data
     takes it: ``/assets/foto del forno.jpg`` was written with its spaces (escapes the owner
     wrote stay as they are)."""
-    return urls.absolute(quote(url, safe="/!$&'()*+,;=:@~%?#"))
+    return urls.absolute(written_url(url, "?#"))
 
 
 def faq_jsonld(entries: Iterable[FaqEntry]) -> dict[str, Any]:

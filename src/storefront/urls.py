@@ -11,7 +11,7 @@ import functools
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 class UnsafePath(ValueError):
@@ -66,6 +66,23 @@ def _output_path(base_path: str, url: str) -> str:
     if relative == "" or relative.endswith("/"):
         relative += "index.html"
     return safe_relative_path(relative)
+
+
+# what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def url_path(path: str) -> str:
+    """A file's site path as a URL writes it: percent-encoded (``/assets/foto 1.jpg`` ->
+    ``/assets/foto%201.jpg``). A space would end a URL in ``srcset``, a ``#`` or ``?`` cut it
+    short, and feeds, ``og:image`` and structured data take only encoded URLs."""
+    return quote(path, safe=PATH_SAFE)
+
+
+def written_url(url: str, keep: str = "") -> str:
+    """A URL as the owner wrote it, with what may not stay in it percent-encoded: escapes the
+    owner wrote (``%20``) and the characters of ``keep`` (``#``, ``?``) stay as they are."""
+    return quote(url, safe=PATH_SAFE + "%" + keep)
 
 
 def folders_of(path: str) -> list[str]:
