@@ -208,7 +208,7 @@ class BuildSession:
         # --base-url: another variant, with a memo of its own) leaves another manifest
         if (not warm and memo is not None
                 and memo.still_valid(inputs.digest, inputs.now,
-                                     self._manifest_digest(inputs.output))
+                                     _manifest_digest(self._manifest(inputs.output)))
                 and manifest_intact(inputs.output, self._manifest(inputs.output))):
             self.trust.known_now(inputs.output)  # every file it lists was just found in place
             self._save_stats()
@@ -243,9 +243,7 @@ class BuildSession:
             inputs.digest, planned.model.next_change, planned.channels.recheck,
             strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
-            planned.left_out, manifest_digest(
-                (path, entry[0]) for path, entry in read_manifest(inputs.output).items()),
-            inputs.now)
+            planned.left_out, _manifest_digest(read_manifest(inputs.output)), inputs.now)
         self.cache.save_memo(memo_key, memo.to_json())
         self._save_stats()
         now = addresses(planned.model.published(), inputs.urls.base_path)
@@ -358,10 +356,6 @@ class BuildSession:
         if self._manifest_read is None:
             self._manifest_read = read_manifest(output)
         return self._manifest_read
-
-    def _manifest_digest(self, output: Path) -> str:
-        """The digest of the output folder's manifest as this build found it."""
-        return manifest_digest((path, entry[0]) for path, entry in self._manifest(output).items())
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
@@ -559,6 +553,11 @@ class BuildSession:
     def _stage(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+def _manifest_digest(manifest: dict[str, Entry]) -> str:
+    """The digest of an output folder's manifest: its (path, SHA-256) pairs (see memo)."""
+    return manifest_digest((path, entry[0]) for path, entry in manifest.items())
 
 
 def build_site(request: BuildRequest, progress: Progress | None = None,
