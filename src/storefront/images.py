@@ -33,6 +33,7 @@ from storefront.documents import Document
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
 from storefront.imagecache import ImageStore
+from storefront.imagelibs import ImageLibraries, image_libraries
 from storefront.imageuses import DocumentUses, ImageUse, collect_uses
 from storefront.imagework import ImageJob, ImageState, JobOutcome, process_chunk
 from storefront.imaging import (
@@ -41,8 +42,6 @@ from storefront.imaging import (
     ImageProblem,
     Recipe,
     image_size,
-    library_versions,
-    writable_formats,
 )
 from storefront.outputs import Output
 from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
@@ -74,10 +73,11 @@ class ImageMemo:
     result: ImageResult | None = None
 
 
-def recipe_of(config: SiteConfig) -> Recipe:
+def recipe_of(config: SiteConfig, writable: tuple[str, ...]) -> Recipe:
+    """The settings, with the modern formats asked for that the installed Pillow can write."""
     settings = config.images
-    return Recipe(settings.widths, writable_formats(settings.formats), settings.quality,
-                  settings.max_megapixels * 1_000_000)
+    return Recipe(settings.widths, tuple(f for f in settings.formats if f in writable),
+                  settings.quality, settings.max_megapixels * 1_000_000)
 
 
 class ImageStage:
@@ -96,13 +96,18 @@ class ImageStage:
         self._base = ""
 
     @functools.cached_property
+    def libraries(self) -> ImageLibraries:
+        """Pillow's versions and formats (asked only when a build has photos, and then usually
+        known from the cache without importing Pillow: see storefront.imagelibs)."""
+        return image_libraries(self.store.cache)
+
+    @functools.cached_property
     def recipe(self) -> Recipe:
-        """The settings (Pillow is imported only when a build has photos)."""
-        return recipe_of(self.config)
+        return recipe_of(self.config, self.libraries.formats)
 
     def _key(self, *parts: str) -> str:
         if not self._base:
-            self._base = digest(PIPELINE, library_versions(), repr(self.recipe))
+            self._base = digest(PIPELINE, self.libraries.versions, repr(self.recipe))
         return digest(self._base, *parts)
 
     def run(self, assets: Sequence[SourceFile], documents: Iterable[Document],
