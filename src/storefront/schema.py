@@ -268,10 +268,7 @@ class Mapper:
             else:
                 values[field.name] = value
         for key, field in fields.items():
-            missing = field.default is dataclasses.MISSING and (
-                field.default_factory is dataclasses.MISSING
-            )
-            if field.init and missing and key not in seen:
+            if field.init and _required(field) and key not in seen:
                 self.error(
                     node,
                     f'missing required field "{_join(where, key)}"',
@@ -355,7 +352,8 @@ class Mapper:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"{where} must be a single value, not a list or mapping", field_hint)
             return None
-        value = self._scalar(hint, origin, args, node, where, field_hint)
+        required = field is not None and _required(field)
+        value = self._scalar(hint, origin, args, node, where, field_hint, required)
         minimum = field.metadata.get("minimum") if field is not None else None
         if minimum is not None and value is not None and value < minimum:
             self.error(node, f"{where} must be at least {minimum}, got {value}", field_hint)
@@ -368,7 +366,7 @@ class Mapper:
 
     def _scalar(
         self, hint: Any, origin: Any, args: tuple[Any, ...], node: yaml.ScalarNode, where: str,
-        field_hint: str,
+        field_hint: str, required: bool = False,
     ) -> Any:
         text = str(node.value)
         if origin is Literal:
@@ -380,6 +378,9 @@ class Mapper:
         if hint is str:
             if _is_null(node):  # `key:`, `key: ~` or `key: null` would become "", "~" or "null"
                 self.error(node, f"{where} is empty", field_hint or "write a value, or remove the line")
+                return None
+            if required and not text.strip():  # title: "" is no title: feeds and pages need one
+                self.error(node, f"{where} is empty", field_hint or "write a value")
                 return None
             return text
         if hint is bool:
@@ -434,6 +435,11 @@ class Mapper:
             self.error(node, f'{where} must be a number like 12.50, got "{text}"', field_hint)
             return None
         return value
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    """The field has no default: the owner must write it."""
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _is_null(node: yaml.Node) -> bool:
