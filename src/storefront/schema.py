@@ -189,9 +189,18 @@ def compose_yaml(text: str) -> yaml.Node | None:
             raise YamlProblem(context_line, "the mapping opened with { on this line is not "
                               "closed with } (or a comma is missing)") from exc
         return_problem = exc.problem or exc.context or "invalid YAML"
+        if mark is not None and _character_at(text, mark.line, mark.column) == "\t":
+            # libyaml's "found character that cannot start any token" does not say which
+            return_problem = return_problem.replace("found character", "found a tab character", 1)
         raise YamlProblem(line, return_problem, exc.context or "", context_line) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(1, str(exc)) from exc
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    """The character at a parser mark (0-based line and column), or "" past the text."""
+    lines = text.split("\n")
+    return lines[line][column:column + 1] if 0 <= line < len(lines) else ""
 
 
 class _Constructor(yaml.constructor.SafeConstructor):

@@ -447,6 +447,17 @@ def test_invalid_yaml_reports_the_line_of_a_bad_indent() -> None:
     assert errors[0].startswith("storefront.yaml:4: invalid YAML: ")
 
 
+@pytest.mark.parametrize("text", ["title: x\nbusiness:\n\tname: a\n",
+                                  "title: x\nsocial:\n\t- {name: a, url: /a/}\n", "\ttitle: x\n"])
+def test_a_tab_that_starts_a_line_is_named_with_the_tabs_hint(text: str) -> None:
+    # libyaml says "found character that cannot start any token" without naming the tab: the
+    # hint was about the columns of keys, and the owner could not see what was wrong
+    line = text.count("\n", 0, text.index("\t")) + 1
+    assert problems(text) == [
+        f"storefront.yaml:{line}: invalid YAML: found a tab character that cannot start any token\n"
+        "  hint: indent with spaces, not tabs"]
+
+
 def test_an_empty_config_needs_a_title() -> None:
     assert problems("") == ['storefront.yaml:1: missing required field "title"']
     assert problems("# only a comment\n") == ['storefront.yaml:1: missing required field "title"']
