@@ -335,6 +335,11 @@ class Mapper:
             items = []
             for index, item in enumerate(node.value):
                 item_field = field if parse is not None else None
+                if (item_hint is str and isinstance(item, yaml.ScalarNode) and item.tag == _STR_TAG
+                        and not str(item.value).strip()):  # tags: ['', x]: a tag with no name
+                    self.error(item, f"{where}[{index + 1}] is empty",
+                               "write a value, or remove it from the list")
+                    continue
                 items.append(self.convert(item_hint, item, f"{where}[{index + 1}]", item_field))
             return tuple(items)
         if origin in (dict, Mapping, types.MappingProxyType):

@@ -419,3 +419,11 @@ def test_an_empty_front_matter_names_its_two_lines() -> None:
         "  hint: the front matter between the --- on lines 1 and 2 is empty: write the fields "
         "between those two lines"
     ]
+
+
+def test_a_blank_tag_is_an_error_at_its_line() -> None:
+    # tags: ['', x] made a tag page with no name, linked by an empty link on the post
+    assert errors_of("posts", "2024-05-01-a.md", "---\ntitle: T\ntags:\n  - x\n  - '  '\n---\n") == [
+        "content/posts/2024-05-01-a.md:5: tags[2] is empty\n"
+        "  hint: write a value, or remove it from the list"
+    ]
