@@ -159,6 +159,25 @@ def test_pages_staged_from_a_cache_on_another_file_system_are_readable_by_all(
     assert modes == {0o644}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_output_folders_can_be_entered_by_all_whatever_the_umask(copy_site, jobs) -> None:
+    """Files are 0644 for a web server running as another user; under umask 077 their folders
+    were 0700, so that server could read none of them (403 on every page)."""
+    site = copy_site("basic")
+    many_posts(site, 12)
+    old = os.umask(0o077)
+    try:
+        build_site(BuildRequest(root=site, output=site / "output", jobs=jobs))  # staged
+        (site / "content/posts/2024-05-20-nuovo.md").write_text(
+            "---\ntitle: Nuovo\ntags: [nuovo]\n---\n\nTesto.\n", encoding="utf-8")
+        build_site(BuildRequest(root=site, output=site / "output", jobs=jobs))  # in place
+    finally:
+        os.umask(old)
+    folders = [site / "output", *(p for p in (site / "output").rglob("*") if p.is_dir())]
+    assert (site / "output/tag/nuovo").is_dir()
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folders} == {0o755}
+
+
 def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
         copy_site, tmp_path, monkeypatch) -> None:
     """Something deletes staged pages before the folder is moved into place (a build in another

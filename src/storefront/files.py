@@ -23,6 +23,24 @@ def temp_name(target: Path | str) -> str:
     return os.path.join(folder, f".tmp-{os.getpid()}-{next(_counter)}{suffix}")
 
 
+def make_folders(folder: Path | str) -> None:
+    """Make ``folder`` and its missing parents, each 0755 whatever the umask: a web server
+    running as another user must enter them to read the 0644 files inside."""
+    missing: list[str] = []
+    current = os.path.abspath(folder)
+    while not os.path.isdir(current) and os.path.dirname(current) != current:
+        missing.append(current)
+        current = os.path.dirname(current)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise
+            continue  # made meanwhile by another worker, which sets its mode
+        os.chmod(path, 0o755)  # noqa: S103 - published folders: every user may enter them
+
+
 def open_temp(target: Path | str) -> tuple[int, str]:
     """A new file (mode 0644, whatever the umask: output files are read by a web server) for
     writing, beside ``target``; its folders are made when missing."""
@@ -33,7 +51,7 @@ def open_temp(target: Path | str) -> tuple[int, str]:
         except FileExistsError:  # left by a killed process whose id this one now has
             continue
         except FileNotFoundError:
-            os.makedirs(os.path.dirname(temp), exist_ok=True)
+            make_folders(os.path.dirname(temp))
             continue
         os.fchmod(fd, 0o644)
         return fd, temp
@@ -63,7 +81,7 @@ def link_atomic(source: Path | str, target: Path | str) -> bool:
         except FileNotFoundError:
             if not os.path.exists(source):
                 raise
-            os.makedirs(os.path.dirname(temp), exist_ok=True)
+            make_folders(os.path.dirname(temp))
             continue
         except OSError:
             return False

@@ -25,9 +25,17 @@ MORE_MARKER = "<!--more-->"
 _local = threading.local()
 
 
+#: Latin letters that NFKD does not take apart into an ASCII letter and an accent, spelled as
+#: their languages spell them in ASCII (else "Straße" would be "strae", "Kırmızı" "krmz")
+_SPELLED = str.maketrans({"ß": "ss", "ẞ": "SS", "ı": "i", "ł": "l", "Ł": "L", "æ": "ae",
+                          "Æ": "AE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "œ": "oe",
+                          "Œ": "OE", "þ": "th", "Þ": "TH", "ð": "d", "Ð": "D"})
+
+
 def slugify(text: str) -> str:
     """A URL slug: ASCII lowercase words joined by '-' ("Perché è così" -> "perche-e-cosi")."""
-    normalized = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    normalized = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    normalized = normalized.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.errors import BuildFailed, error_at
-from storefront.files import link_atomic, open_temp, write_atomic
+from storefront.files import link_atomic, make_folders, open_temp, write_atomic
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -146,7 +146,7 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
     ``staged`` are the manifest entries of files already put in ``output`` (a staging folder,
     see :mod:`storefront.staging`), taken as in place when their SHA-256 is the item's.
     """
-    output.mkdir(parents=True, exist_ok=True)
+    make_folders(output)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:

@@ -15,7 +15,7 @@ import json
 import unicodedata
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -109,6 +109,9 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     mapper = Mapper(source.path, line_offset=offset)
     meta = mapper.build(_SCHEMAS[source.kind], node)
     if meta is None or mapper.errors:
+        if node is None:  # no fields at all: say where they go, not only which one is missing
+            hint = _missing_front_matter(split)
+            raise BuildFailed([replace(error, hint=hint) for error in mapper.errors])
         raise BuildFailed(mapper.errors)
     lines = key_lines(node, offset)
     line_of = dict(lines)
@@ -141,6 +144,15 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
                 meta.noindex, meta.aliases, meta.policies, meta.image_focus)
+
+
+def _missing_front_matter(split: SplitDocument) -> str:
+    """The hint for a document whose front matter gave no fields: absent, or empty."""
+    if not split.has_front_matter:
+        return ("the file has no front matter: its first line must be just ---, then its fields "
+                "(one per line), then another line with just ---")
+    return (f"the front matter between the --- on lines 1 and {split.body_line - 1} is empty: "
+            "write the fields between those two lines")
 
 
 def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary_line: int) -> None:

@@ -189,9 +189,18 @@ def compose_yaml(text: str) -> yaml.Node | None:
             raise YamlProblem(context_line, "the mapping opened with { on this line is not "
                               "closed with } (or a comma is missing)") from exc
         return_problem = exc.problem or exc.context or "invalid YAML"
+        if mark is not None and _character_at(text, mark.line, mark.column) == "\t":
+            # libyaml's "found character that cannot start any token" does not say which
+            return_problem = return_problem.replace("found character", "found a tab character", 1)
         raise YamlProblem(line, return_problem, exc.context or "", context_line) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(1, str(exc)) from exc
+
+
+def _character_at(text: str, line: int, column: int) -> str:
+    """The character at a parser mark (0-based line and column), or "" past the text."""
+    lines = text.split("\n")
+    return lines[line][column:column + 1] if 0 <= line < len(lines) else ""
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -268,10 +277,7 @@ class Mapper:
             else:
                 values[field.name] = value
         for key, field in fields.items():
-            missing = field.default is dataclasses.MISSING and (
-                field.default_factory is dataclasses.MISSING
-            )
-            if field.init and missing and key not in seen:
+            if field.init and _required(field) and key not in seen:
                 self.error(
                     node,
                     f'missing required field "{_join(where, key)}"',
@@ -329,6 +335,11 @@ class Mapper:
             items = []
             for index, item in enumerate(node.value):
                 item_field = field if parse is not None else None
+                if (item_hint is str and isinstance(item, yaml.ScalarNode) and item.tag == _STR_TAG
+                        and not str(item.value).strip()):  # tags: ['', x]: a tag with no name
+                    self.error(item, f"{where}[{index + 1}] is empty",
+                               "write a value, or remove it from the list")
+                    continue
                 items.append(self.convert(item_hint, item, f"{where}[{index + 1}]", item_field))
             return tuple(items)
         if origin in (dict, Mapping, types.MappingProxyType):
@@ -355,7 +366,8 @@ class Mapper:
         if not isinstance(node, yaml.ScalarNode):
             self.error(node, f"{where} must be a single value, not a list or mapping", field_hint)
             return None
-        value = self._scalar(hint, origin, args, node, where, field_hint)
+        required = field is not None and _required(field)
+        value = self._scalar(hint, origin, args, node, where, field_hint, required)
         minimum = field.metadata.get("minimum") if field is not None else None
         if minimum is not None and value is not None and value < minimum:
             self.error(node, f"{where} must be at least {minimum}, got {value}", field_hint)
@@ -368,7 +380,7 @@ class Mapper:
 
     def _scalar(
         self, hint: Any, origin: Any, args: tuple[Any, ...], node: yaml.ScalarNode, where: str,
-        field_hint: str,
+        field_hint: str, required: bool = False,
     ) -> Any:
         text = str(node.value)
         if origin is Literal:
@@ -380,6 +392,9 @@ class Mapper:
         if hint is str:
             if _is_null(node):  # `key:`, `key: ~` or `key: null` would become "", "~" or "null"
                 self.error(node, f"{where} is empty", field_hint or "write a value, or remove the line")
+                return None
+            if required and not text.strip():  # title: "" is no title: feeds and pages need one
+                self.error(node, f"{where} is empty", field_hint or "write a value")
                 return None
             return text
         if hint is bool:
@@ -434,6 +449,11 @@ class Mapper:
             self.error(node, f'{where} must be a number like 12.50, got "{text}"', field_hint)
             return None
         return value
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    """The field has no default: the owner must write it."""
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _is_null(node: yaml.Node) -> bool:

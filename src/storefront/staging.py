@@ -49,6 +49,7 @@ class Staging:
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(folder)  # this process's own, from an earlier build of a session
         folder.mkdir()
+        folder.chmod(0o755)  # it becomes the output folder: as make_folders makes them
         return cls(output, folder)
 
     def publish(self) -> bool:

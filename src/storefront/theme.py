@@ -10,6 +10,7 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,4 +188,24 @@ class Translator:
             raise jinja2.TemplateRuntimeError(
                 f'theme string "{key}" is missing for language "{self.language}"'
             ) from None
+        if values and self.language == "it":
+            text = _elide(text, values)
         return text.format(**values) if values else text
+
+
+#: an Italian article or articulated preposition written just before a placeholder
+_ARTICLE = re.compile(r"\b(il|al|dal|del|nel|sul) \{(\w+)\}")
+_ELIDED = {"il": "l'", "al": "all'", "dal": "dall'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
+#: a day read with a vowel first: otto, undici ("l'8 marzo", "dall'11 aprile")
+_VOWEL_DAY = re.compile(r"(8|11)(?![\d.,])")
+
+
+def _elide(text: str, values: dict[str, Any]) -> str:
+    """``"fino al {date}"`` becomes ``"fino all'{date}"`` when the date is the 8th or the 11th."""
+
+    def article(match: re.Match[str]) -> str:
+        if _VOWEL_DAY.match(str(values.get(match.group(2), ""))):
+            return _ELIDED[match.group(1)] + "{" + match.group(2) + "}"
+        return match.group(0)
+
+    return _ARTICLE.sub(article, text)

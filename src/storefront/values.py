@@ -11,6 +11,7 @@ import unicodedata
 import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
@@ -37,8 +38,13 @@ def control_character_problem(text: str, at: int) -> tuple[str, str]:
             "delete it: retype the words around it, or paste them as plain text")
 
 
+_Day = TypeVar("_Day", date, datetime)
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+#: the years a date may have: any shop's past and future, far from the ends of Python's calendar
+#: (years 1 and 9999), where the day after a sale or a closure, a closure's notice 30 days
+#: before it, or a date moved to the site's time zone would fall outside it (an internal error)
+YEARS = range(1900, 3000)
 
 
 def parse_datetime(text: str) -> datetime:
@@ -46,16 +52,23 @@ def parse_datetime(text: str) -> datetime:
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.combine(date.fromisoformat(value), time())
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?", value):
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?", value):
             day, clock = re.split(r"[ T]", value)
             if len(clock.split(":")[0]) == 1:
                 clock = "0" + clock
-            return datetime.fromisoformat(f"{day}T{clock}")
-        parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
+            parsed = datetime.fromisoformat(f"{day}T{clock}")
+        else:
+            parsed = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
     except ValueError:
         raise ValueError(f'must be a date such as {_DATE_FORMS}, got "{text}"') from None
-    return parsed
+    return _within_years(parsed, "date", text)
+
+
+def _within_years(moment: _Day, what: str, text: str) -> _Day:
+    if moment.year not in YEARS:
+        raise ValueError(f'must be a {what} in the years {YEARS[0]} to {YEARS[-1]}, got "{text}"')
+    return moment
 
 
 def localize(moment: datetime, zone: tzinfo) -> datetime:
@@ -318,10 +331,12 @@ def parse_day(text: str) -> date:
     """A calendar day written ``2026-08-10``."""
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-            return date.fromisoformat(text.strip())
+            day = date.fromisoformat(text.strip())
+        else:
+            raise ValueError
     except ValueError:
-        pass
-    raise ValueError(f'must be a day such as 2026-08-10, got "{text}"')
+        raise ValueError(f'must be a day such as 2026-08-10, got "{text}"') from None
+    return _within_years(day, "day", text)
 
 
 MAP_PROVIDERS = ("openstreetmap", "google", "apple")

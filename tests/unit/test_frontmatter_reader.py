@@ -392,7 +392,38 @@ def test_a_page_slug_must_be_safe() -> None:
     ]
 
 
+NO_FRONT_MATTER = ("  hint: the file has no front matter: its first line must be just ---, then "
+                   "its fields (one per line), then another line with just ---")
+
+
 def test_a_document_without_front_matter_misses_its_title() -> None:
     assert errors_of("pages", "a.md", "Just text.\n") == [
-        'content/pages/a.md:1: missing required field "title"'
+        'content/pages/a.md:1: missing required field "title"\n' + NO_FRONT_MATTER
+    ]
+
+
+def test_a_front_matter_without_its_opening_line_says_so() -> None:
+    # the owner wrote the fields but forgot the first ---: "missing title" alone, with
+    # title: on line 1, left them looking at a title that is there
+    text = "title: Vaso\nprice: 12.50\n---\n\nUn vaso.\n"
+    assert errors_of("products", "vaso.md", text) == [
+        'content/products/vaso.md:1: missing required field "price"\n' + NO_FRONT_MATTER,
+        'content/products/vaso.md:1: missing required field "title"\n' + NO_FRONT_MATTER,
+    ]
+
+
+def test_an_empty_front_matter_names_its_two_lines() -> None:
+    # a doubled --- closes the front matter at once; the fields end up in the text
+    assert errors_of("faq", "a.md", "---\n---\nquestion: Spedite?\n---\n\nSì.\n") == [
+        'content/faq/a.md:1: missing required field "question"\n'
+        "  hint: the front matter between the --- on lines 1 and 2 is empty: write the fields "
+        "between those two lines"
+    ]
+
+
+def test_a_blank_tag_is_an_error_at_its_line() -> None:
+    # tags: ['', x] made a tag page with no name, linked by an empty link on the post
+    assert errors_of("posts", "2024-05-01-a.md", "---\ntitle: T\ntags:\n  - x\n  - '  '\n---\n") == [
+        "content/posts/2024-05-01-a.md:5: tags[2] is empty\n"
+        "  hint: write a value, or remove it from the list"
     ]

@@ -128,6 +128,25 @@ def test_mapper_never_turns_null_into_the_text_null(text: str) -> None:
     assert errors == ['content/x.md:1: name is empty\n  hint: write a value, or remove the line']
 
 
+@pytest.mark.parametrize("text", ['name: ""\n', "name: '   '\n"])
+def test_mapper_refuses_blank_text_for_a_required_field(text: str) -> None:
+    # title: "" passed as a title: a post's feed entry then stopped the build with an internal error
+    sample, errors = map_sample(text)
+    assert sample is None
+    assert errors == ["content/x.md:1: name is empty\n  hint: write a value"]
+
+
+def test_mapper_keeps_blank_text_for_a_field_with_a_default() -> None:
+    sample, errors = map_sample('name: x\nmaybe: ""\n')
+    assert errors == []
+    assert sample is not None and sample.maybe == ""
+
+
+def test_a_blank_site_title_is_an_error_at_its_line() -> None:
+    assert problems("base_url: https://example.com/\ntitle: ''\n") == [
+        "storefront.yaml:2: title is empty\n  hint: write a value"]
+
+
 def test_mapper_refuses_non_finite_floats() -> None:
     _, errors = map_sample("name: x\nratio: nan\n")
     assert errors == ['content/x.md:2: ratio must be a number, got "nan"']
@@ -426,6 +445,17 @@ def test_invalid_yaml_reports_the_line_of_a_bad_indent() -> None:
     errors = problems("title: x\nbusiness:\n  name: a\n    phone: b\n")
     assert len(errors) == 1
     assert errors[0].startswith("storefront.yaml:4: invalid YAML: ")
+
+
+@pytest.mark.parametrize("text", ["title: x\nbusiness:\n\tname: a\n",
+                                  "title: x\nsocial:\n\t- {name: a, url: /a/}\n", "\ttitle: x\n"])
+def test_a_tab_that_starts_a_line_is_named_with_the_tabs_hint(text: str) -> None:
+    # libyaml says "found character that cannot start any token" without naming the tab: the
+    # hint was about the columns of keys, and the owner could not see what was wrong
+    line = text.count("\n", 0, text.index("\t")) + 1
+    assert problems(text) == [
+        f"storefront.yaml:{line}: invalid YAML: found a tab character that cannot start any token\n"
+        "  hint: indent with spaces, not tabs"]
 
 
 def test_an_empty_config_needs_a_title() -> None:

@@ -13,6 +13,7 @@ from storefront.values import (
     end_of_day,
     localize,
     parse_datetime,
+    parse_day,
     parse_link,
     parse_price,
     parse_slug,
@@ -56,6 +57,29 @@ def test_bad_dates_say_which_forms_are_accepted(text: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_datetime(text)
     assert str(caught.value) == f'must be a date such as {DATE_FORMS}, got "{text}"'
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01", "1899-12-31 23:00",
+                                  "3000-01-01T00:00:00+02:00", "0224-05-01"])
+def test_dates_outside_the_years_1900_to_2999_are_rejected(text: str) -> None:
+    """9999-12-31 (an owner's "for ever") made a day after it overflow Python's calendar: the
+    end of a sale, a closure's last day, or the date moved to the site's zone."""
+    with pytest.raises(ValueError) as caught:
+        parse_datetime(text)
+    assert str(caught.value) == f'must be a date in the years 1900 to 2999, got "{text}"'
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01"])
+def test_days_outside_the_years_1900_to_2999_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_day(text)
+    assert str(caught.value) == f'must be a day in the years 1900 to 2999, got "{text}"'
+
+
+def test_the_first_and_last_accepted_years() -> None:
+    assert parse_datetime("1900-01-01").year == 1900
+    assert parse_datetime("2999-12-31 23:59").year == 2999
+    assert parse_day("2999-12-31").year == 2999
 
 
 def test_localize_attaches_the_zone_to_naive_and_converts_aware() -> None:
