@@ -423,3 +423,32 @@ def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_a
         "epoch": epoch + 2, "css": False}
     assert json.loads(call(app, "/__storefront/wait", f"since={epoch + 1}")[2]) == {
         "epoch": epoch + 2, "css": True}
+
+
+def test_a_save_that_changes_nothing_reloads_no_browser(copy_site, tmp_path) -> None:
+    """An editor's auto-save of an unchanged file (or a save of a space the page drops) leaves
+    the browsers alone (a reload would lose the owner's scroll position); a real change, and the
+    first good build after a failed one, still reload them."""
+    builder = make_builder(copy_site, tmp_path)
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    text = post.read_text(encoding="utf-8")
+    try:
+        builder.rebuild()
+        epoch = builder.epoch
+        post.write_text(text, encoding="utf-8")  # saved again as it was
+        builder.rebuild()
+        assert builder.epoch == epoch
+        post.write_text(text + "\n\n", encoding="utf-8")  # blank lines: same pages, same feeds
+        builder.rebuild()
+        assert builder.epoch == epoch and builder.errors == []
+        post.write_text(text + "\nUna riga nuova.\n", encoding="utf-8")
+        builder.rebuild()
+        assert builder.epoch == epoch + 1
+        post.write_text(text.replace("title:", "title: [", 1), encoding="utf-8")  # broken
+        builder.rebuild()
+        assert builder.errors and builder.epoch == epoch + 2  # the browser shows the problem
+        post.write_text(text + "\nUna riga nuova.\n", encoding="utf-8")  # mended: same pages
+        builder.rebuild()
+        assert builder.errors == [] and builder.epoch == epoch + 3  # the panel goes away
+    finally:
+        builder.close()

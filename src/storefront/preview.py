@@ -111,19 +111,26 @@ class PreviewBuilder:
         with self.building:
             self.lock.acquire()
             told = False
+            # what browsers show is this build's output, unless the last build failed
+            showing_output = not self.errors and not self.partly_written
+            deferred = False  # no page changed: browsers are told at the end, if anything did
 
             def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
-                nonlocal told
+                nonlocal told, deferred
                 self.errors = []
                 self.css_only = bool(changed) and all(p.endswith(".css") for p in changed)
                 with self.finished:
                     self.finishing = final
                 told = True
                 self.lock.release()
-                self._announce()
+                if changed or not showing_output:
+                    self._announce()
+                else:  # a save that changed nothing (an editor's auto-save): no reload for it
+                    deferred = True
 
             css_only = False
             failed = True
+            anything = True  # whether this build changed what browsers show
             try:
                 report = self.session.build(shown=shown)
             except BuildFailed as exc:
@@ -135,7 +142,12 @@ class PreviewBuilder:
             else:
                 failed = False
                 self.errors = []
-                self.notices = list(report.notices)
+                notices = list(report.notices)
+                # a feed changed, or the advice the pages show: browsers not told yet reload
+                anything = bool(report.changed) or notices != self.notices or not showing_output
+                if deferred and anything:
+                    self._announce()
+                self.notices = notices
                 for line in self.notices:
                     self.log(line)
                 css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
@@ -148,7 +160,8 @@ class PreviewBuilder:
                     self.finishing = None
                     self.finished.notify_all()
             self.partly_written = told and failed
-            if not told or failed:  # else the browsers were told when the pages were in place
+            # else the browsers were told when the pages were in place (or nothing changed)
+            if failed or (not told and anything):
                 self.css_only = css_only
                 self._announce()
         if self.session.repair_needed:  # a file was deleted or changed by hand: put it back
