@@ -219,6 +219,10 @@ def known_currencies() -> frozenset[str]:
 
 
 def parse_timezone(text: str) -> str:
+    if text.strip().lower() == "localtime":  # Debian's tz database links it to /etc/localtime
+        raise ValueError('must be a time zone name such as Europe/Rome, not "localtime": that is '
+                         "this computer's own setting, and a computer set otherwise (a CI "
+                         "server) would build other dates")
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

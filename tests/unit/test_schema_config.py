@@ -461,3 +461,13 @@ def test_a_tab_that_starts_a_line_is_named_with_the_tabs_hint(text: str) -> None
 def test_an_empty_config_needs_a_title() -> None:
     assert problems("") == ['storefront.yaml:1: missing required field "title"']
     assert problems("# only a comment\n") == ['storefront.yaml:1: missing required field "title"']
+
+
+def test_the_computers_own_timezone_is_refused() -> None:
+    # zoneinfo finds "localtime" (Debian links it to /etc/localtime): the output would depend on
+    # the clock settings of whichever computer builds
+    assert problems("title: x\ntimezone: localtime\n") == [
+        'storefront.yaml:2: timezone must be a time zone name such as Europe/Rome, not '
+        '"localtime": that is this computer\'s own setting, and a computer set otherwise (a CI '
+        'server) would build other dates'
+    ]
