@@ -109,6 +109,26 @@ def test_unconfirmed_sign_ups_expire_with_their_submission(shop: Path,
         ("bruno@example.com",)]
 
 
+def test_signing_up_again_after_the_link_expired_is_stored(shop: Path) -> None:
+    """The visitor's own new sign-up sweeps her expired one: it must not sweep the submission
+    it is being stored with (the sweep deleted it, and the new subscriber's reference to it
+    failed: 503 on every try until someone else signed up)."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        client = WsgiClient(app, clock)
+        assert sign_up(client, "anna@example.com").status == 303
+        clock.advance(8 * DAY)  # nobody else signed up meanwhile
+        again = sign_up(client, "anna@example.com")
+    assert again.status == 303
+    [(submission_id,)] = query(shop, "SELECT id FROM submissions")
+    [(subscriber_id, status, signed_up_for)] = query(
+        shop, "SELECT id, status, submission_id FROM subscribers")
+    assert (status, signed_up_for) == ("pending", submission_id)
+    # the expired sign-up's mail went with it; the new one has its own
+    assert query(shop, "SELECT subscriber_id FROM outbox WHERE kind = 'confirmation'") == [
+        (subscriber_id,)]
+
+
 def test_links_are_single_purpose_and_bound_to_one_sign_up(shop: Path,
                                                            smtp_server: SmtpServer) -> None:
     clock = FakeClock()
