@@ -5,6 +5,7 @@ unsubscribed addresses staying unsubscribed, forget, the rate limit and the draf
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -265,6 +266,25 @@ def test_the_rate_limit_spaces_messages_evenly_across_restarts() -> None:
         pacer.wait()
     assert waits == [7.0, 12.0, 12.0, 12.0]
     assert Pacer(0, clock, sleep).interval == 0
+
+
+def test_a_clock_set_back_does_not_hold_up_the_next_send(shop: Path,
+                                                        smtp_server: SmtpServer) -> None:
+    """The pause before the first mail counts from the last mail sent; when that was stamped by
+    a clock that was ahead (since set right: NTP, a restored machine, another host's send),
+    the pause is at most one interval, not the clock's error on top."""
+    operations.import_file(shop, "email,consent_at,evidence\nanna@example.com,2025-01-01,"
+                           "shop register\n", "in.csv", "csv")
+    ahead = time.time() + DAY
+    operations.send_issue(shop, "marzo", rate=3600, clock=lambda: ahead)
+    (shop / "content" / "newsletter" / "2025-04-01-aprile.md").write_text(
+        "---\ntitle: La lettera di aprile\ndate: 2025-04-01\n---\n\nAprile.\n",
+        encoding="utf-8")
+    waits: list[float] = []
+    result = operations.send_issue(shop, "aprile", rate=3600, sleep=waits.append)
+    assert result.outcome.progress.sent == 1
+    assert max(waits, default=0.0) <= 1.0  # one interval at 3,600 an hour; it was a day
+    assert len(smtp_server.sink.wait_for(2)) == 2
 
 
 def test_the_draft_lists_what_is_new_since_the_last_issue(shop: Path) -> None:
