@@ -167,6 +167,22 @@ def test_links_are_single_purpose_and_bound_to_one_sign_up(shop: Path,
         assert status_of(shop, "anna@example.com") == "confirmed"
 
 
+@pytest.mark.parametrize("action", ["confirm", "unsubscribe"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_link_with_a_long_query_is_refused_not_an_internal_error(
+        shop: Path, action: str, method: str) -> None:
+    """A link whose query has more fields than the endpoint reads (a forged one, or one a link
+    tracker filled with parameters) is a 400 page, not a 500 with a traceback in the log."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        client = WsgiClient(app, clock)
+        client.origin = None
+        query_string = "t=1.0.abc&" + "&".join(f"utm_{i}=x" for i in range(25))
+        result = client.request(method, f"/api/forms/newsletter/{action}?{query_string}")
+    assert result.status == 400
+    assert result.headers["content-type"].startswith("text/html")
+
+
 def test_a_resubscription_that_expires_falls_back_to_unsubscribed(shop: Path) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
