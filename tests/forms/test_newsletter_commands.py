@@ -92,3 +92,30 @@ def test_new_drafts_an_issue(shop: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert draft.read_text(encoding="utf-8").startswith("---\ntitle: Aprile in bottega\n")
     assert run(shop, "new", "Aprile in bottega") == 1  # never over an existing file
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_resumed_send_says_the_file_changed_only_when_the_owner_changed_it(
+        shop: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """The first send writes sent: into the issue's file; that is not a change of the issue."""
+    from storefront.newsletter import operations
+
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"r{n}@example.com,2025-01-10 10:00,old list\n" for n in range(3))
+    (shop / "readers.csv").write_text(readers, encoding="utf-8")
+    assert run(shop, "import", str(shop / "readers.csv")) == 0
+
+    def stop_after_one(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # the owner's Ctrl-C after the first mail
+
+    with pytest.raises(KeyboardInterrupt):
+        operations.send_issue(shop, "marzo", rate=0, progress=stop_after_one)
+    source = shop / "content" / "newsletter" / "2025-03-05-marzo.md"
+    assert "\nsent: " in source.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert run(shop, "send", "marzo", "--rate", "0") == 0
+    out = capsys.readouterr().out
+    assert "3 sent" in out and "changed" not in out
+    source.write_text(source.read_text(encoding="utf-8") + "\nUna riga in più.\n",
+                      encoding="utf-8")
+    assert run(shop, "send", "marzo", "--rate", "0") == 0
+    assert "the issue's file changed since it was first sent" in capsys.readouterr().out
