@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from forms_support import SmtpServer
-from newsletter_support import SECRET_TEXT, header, write_shop
+from forms_support import VALID, FakeClock, SmtpServer, WsgiClient
+from newsletter_support import SECRET_TEXT, header, query, shop_app, write_shop
 
 from storefront.cli import main
 
@@ -119,3 +119,25 @@ def test_a_resumed_send_says_the_file_changed_only_when_the_owner_changed_it(
                       encoding="utf-8")
     assert run(shop, "send", "marzo", "--rate", "0") == 0
     assert "the issue's file changed since it was first sent" in capsys.readouterr().out
+
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("command", [["export"], ["export", "--format", "json"],
+                                     ["preview", "marzo"], ["preview", "marzo", "--text"]])
+@pytest.mark.parametrize("name", ["forms.sqlite3", "forms.sqlite3-wal"])
+def test_an_output_file_never_overwrites_the_database(
+        shop: Path, command: list[str], name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """As for ``forms export``: a mistyped --output beside the running endpoint must not
+    replace (export) or overwrite in place (preview) the form database or its WAL."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        assert WsgiClient(app, clock).post("newsletter", VALID["newsletter"]).status == 303
+        target = shop / "data" / name
+        before = target.read_bytes()
+        assert run(shop, *command, "--output", str(shop / "data" / ".." / "data" / name)) == 2
+        assert "is the form database itself" in capsys.readouterr().err
+        assert target.read_bytes() == before
+        assert WsgiClient(app, clock).post("contact", VALID["contact"]).status == 303
+    assert query(shop, "SELECT form FROM submissions ORDER BY id") == [("newsletter",),
+                                                                       ("contact",)]
