@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from forms_support import SmtpServer
-from newsletter_support import SECRET_TEXT, header, write_shop
+from forms_support import VALID, FakeClock, SmtpServer, WsgiClient
+from newsletter_support import SECRET_TEXT, header, query, shop_app, write_shop
 
 from storefront.cli import main
 
@@ -92,3 +92,52 @@ def test_new_drafts_an_issue(shop: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert draft.read_text(encoding="utf-8").startswith("---\ntitle: Aprile in bottega\n")
     assert run(shop, "new", "Aprile in bottega") == 1  # never over an existing file
     assert "already exists" in capsys.readouterr().err
+
+
+def test_a_resumed_send_says_the_file_changed_only_when_the_owner_changed_it(
+        shop: Path, smtp_server: SmtpServer, capsys: pytest.CaptureFixture[str]) -> None:
+    """The first send writes sent: into the issue's file; that is not a change of the issue."""
+    from storefront.newsletter import operations
+
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"r{n}@example.com,2025-01-10 10:00,old list\n" for n in range(3))
+    (shop / "readers.csv").write_text(readers, encoding="utf-8")
+    assert run(shop, "import", str(shop / "readers.csv")) == 0
+
+    def stop_after_one(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # the owner's Ctrl-C after the first mail
+
+    with pytest.raises(KeyboardInterrupt):
+        operations.send_issue(shop, "marzo", rate=0, progress=stop_after_one)
+    source = shop / "content" / "newsletter" / "2025-03-05-marzo.md"
+    assert "\nsent: " in source.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert run(shop, "send", "marzo", "--rate", "0") == 0
+    out = capsys.readouterr().out
+    assert "3 sent" in out and "changed" not in out
+    source.write_text(source.read_text(encoding="utf-8") + "\nUna riga in più.\n",
+                      encoding="utf-8")
+    assert run(shop, "send", "marzo", "--rate", "0") == 0
+    assert "the issue's file changed since it was first sent" in capsys.readouterr().out
+
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("command", [["export"], ["export", "--format", "json"],
+                                     ["preview", "marzo"], ["preview", "marzo", "--text"]])
+@pytest.mark.parametrize("name", ["forms.sqlite3", "forms.sqlite3-wal"])
+def test_an_output_file_never_overwrites_the_database(
+        shop: Path, command: list[str], name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """As for ``forms export``: a mistyped --output beside the running endpoint must not
+    replace (export) or overwrite in place (preview) the form database or its WAL."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        assert WsgiClient(app, clock).post("newsletter", VALID["newsletter"]).status == 303
+        target = shop / "data" / name
+        before = target.read_bytes()
+        assert run(shop, *command, "--output", str(shop / "data" / ".." / "data" / name)) == 2
+        assert "is the form database itself" in capsys.readouterr().err
+        assert target.read_bytes() == before
+        assert WsgiClient(app, clock).post("contact", VALID["contact"]).status == 303
+    assert query(shop, "SELECT form FROM submissions ORDER BY id") == [("newsletter",),
+                                                                       ("contact",)]

@@ -5,6 +5,7 @@ unsubscribed addresses staying unsubscribed, forget, the rate limit and the draf
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,26 @@ def test_unconfirmed_sign_ups_expire_with_their_submission(shop: Path,
         ("bruno@example.com",)]
 
 
+def test_signing_up_again_after_the_link_expired_is_stored(shop: Path) -> None:
+    """The visitor's own new sign-up sweeps her expired one: it must not sweep the submission
+    it is being stored with (the sweep deleted it, and the new subscriber's reference to it
+    failed: 503 on every try until someone else signed up)."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        client = WsgiClient(app, clock)
+        assert sign_up(client, "anna@example.com").status == 303
+        clock.advance(8 * DAY)  # nobody else signed up meanwhile
+        again = sign_up(client, "anna@example.com")
+    assert again.status == 303
+    [(submission_id,)] = query(shop, "SELECT id FROM submissions")
+    [(subscriber_id, status, signed_up_for)] = query(
+        shop, "SELECT id, status, submission_id FROM subscribers")
+    assert (status, signed_up_for) == ("pending", submission_id)
+    # the expired sign-up's mail went with it; the new one has its own
+    assert query(shop, "SELECT subscriber_id FROM outbox WHERE kind = 'confirmation'") == [
+        (subscriber_id,)]
+
+
 def test_links_are_single_purpose_and_bound_to_one_sign_up(shop: Path,
                                                            smtp_server: SmtpServer) -> None:
     clock = FakeClock()
@@ -144,6 +165,22 @@ def test_links_are_single_purpose_and_bound_to_one_sign_up(shop: Path,
         assert fresh != link
         assert client.request("POST", path_of(fresh)).status == 303
         assert status_of(shop, "anna@example.com") == "confirmed"
+
+
+@pytest.mark.parametrize("action", ["confirm", "unsubscribe"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_link_with_a_long_query_is_refused_not_an_internal_error(
+        shop: Path, action: str, method: str) -> None:
+    """A link whose query has more fields than the endpoint reads (a forged one, or one a link
+    tracker filled with parameters) is a 400 page, not a 500 with a traceback in the log."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        client = WsgiClient(app, clock)
+        client.origin = None
+        query_string = "t=1.0.abc&" + "&".join(f"utm_{i}=x" for i in range(25))
+        result = client.request(method, f"/api/forms/newsletter/{action}?{query_string}")
+    assert result.status == 400
+    assert result.headers["content-type"].startswith("text/html")
 
 
 def test_a_resubscription_that_expires_falls_back_to_unsubscribed(shop: Path) -> None:
@@ -245,6 +282,25 @@ def test_the_rate_limit_spaces_messages_evenly_across_restarts() -> None:
         pacer.wait()
     assert waits == [7.0, 12.0, 12.0, 12.0]
     assert Pacer(0, clock, sleep).interval == 0
+
+
+def test_a_clock_set_back_does_not_hold_up_the_next_send(shop: Path,
+                                                        smtp_server: SmtpServer) -> None:
+    """The pause before the first mail counts from the last mail sent; when that was stamped by
+    a clock that was ahead (since set right: NTP, a restored machine, another host's send),
+    the pause is at most one interval, not the clock's error on top."""
+    operations.import_file(shop, "email,consent_at,evidence\nanna@example.com,2025-01-01,"
+                           "shop register\n", "in.csv", "csv")
+    ahead = time.time() + DAY
+    operations.send_issue(shop, "marzo", rate=3600, clock=lambda: ahead)
+    (shop / "content" / "newsletter" / "2025-04-01-aprile.md").write_text(
+        "---\ntitle: La lettera di aprile\ndate: 2025-04-01\n---\n\nAprile.\n",
+        encoding="utf-8")
+    waits: list[float] = []
+    result = operations.send_issue(shop, "aprile", rate=3600, sleep=waits.append)
+    assert result.outcome.progress.sent == 1
+    assert max(waits, default=0.0) <= 1.0  # one interval at 3,600 an hour; it was a day
+    assert len(smtp_server.sink.wait_for(2)) == 2
 
 
 def test_the_draft_lists_what_is_new_since_the_last_issue(shop: Path) -> None:

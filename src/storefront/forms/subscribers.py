@@ -128,7 +128,7 @@ def record_signup(conn: Connection, signup: Signup, submission_id: int,
     Confirmed: nothing changes and nothing is sent (the visitor gets the same answer).
     Unsubscribed: pending again with a new nonce, so links of earlier mails stay dead.
     """
-    expire_pending(conn, now, signup.confirm_days)
+    expire_pending(conn, now, signup.confirm_days, keep=submission_id)
     email = signup.email.strip().lower()
     when = stamp(now)
     evidence = (signup.form, submission_id, when, signup.ip_hash, signup.consent_text,
@@ -164,10 +164,12 @@ def record_signup(conn: Connection, signup: Signup, submission_id: int,
     return True
 
 
-def expire_pending(conn: Connection, now: datetime, confirm_days: int) -> int:
+def expire_pending(conn: Connection, now: datetime, confirm_days: int, *,
+                   keep: int | None = None) -> int:
     """Forget sign-ups not confirmed within ``confirm_days`` (inside the caller's transaction).
 
-    Addresses never confirmed are deleted with their sign-up submissions; an address that had
+    Addresses never confirmed are deleted with their sign-up submissions, except the submission
+    ``keep`` (a new sign-up of an expired address, being stored now); an address that had
     unsubscribed before falls back to ``unsubscribed`` (it must stay suppressed). Returns how
     many sign-ups expired.
     """
@@ -180,7 +182,8 @@ def expire_pending(conn: Connection, now: datetime, confirm_days: int) -> int:
             "DELETE FROM subscribers WHERE id = ? AND unsubscribed_at IS NULL",
             (subscriber_id,)).rowcount
         if never_confirmed:
-            conn.execute("DELETE FROM submissions WHERE form = ? AND email = ?", (form, email))
+            conn.execute("DELETE FROM submissions WHERE form = ? AND email = ? AND id != ?",
+                         (form, email, -1 if keep is None else keep))
         else:
             conn.execute("UPDATE subscribers SET status = 'unsubscribed', confirm_nonce = ''"
                          " WHERE id = ?", (subscriber_id,))

@@ -71,7 +71,10 @@ class SubscriptionRoutes:
                 fields = parse_form(str(environ.get("CONTENT_TYPE") or ""), body)
             except (BadRequest, BodyTooLarge):
                 fields = {}  # the token is in the URL; a body we cannot read changes nothing
-        query = parse_qs(str(environ.get("QUERY_STRING") or ""), max_num_fields=20)
+        try:
+            query = parse_qs(str(environ.get("QUERY_STRING") or ""), max_num_fields=20)
+        except ValueError:  # more fields than any link of ours has
+            return self._page(400, self.messages("error_title"), self.messages("link_invalid"))
         raw = (query.get("t") or fields.get("t") or [""])[0]
         with self.database.session() as conn:
             if action == "confirm":

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.config import load_config
+from storefront.forms.backends import open_database
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
 from storefront.newsletter.subscriberfile import write_subscribers
@@ -97,6 +98,16 @@ def _root(args: argparse.Namespace) -> Path:
     return Path(root) if root is not None else Path.cwd()
 
 
+def _is_the_database(root: Path, output: Path | None) -> bool:
+    """Say so (and return True) when ``--output`` would overwrite the form database or its
+    -wal/-shm (as ``forms export`` does): the endpoint's later commits would be lost."""
+    if output is None or not open_database(load_config(root), root).owns_file(output):
+        return False
+    print(f"error: --output {output} is the form database itself (or its -wal/-shm); write "
+          "to another file", file=sys.stderr)
+    return True
+
+
 def run_new(args: argparse.Namespace) -> int:
     draft = operations.draft_issue(_root(args), args.title)
     since = f"since {draft.since:%Y-%m-%d %H:%M}" if draft.since else "(first issue: everything)"
@@ -108,6 +119,8 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_preview(args: argparse.Namespace) -> int:
     root = _root(args)
+    if _is_the_database(root, args.output):
+        return EXIT_USAGE
     if args.text:
         content = operations.render(root, args.issue).text
     else:
@@ -188,6 +201,8 @@ def run_subscribers(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if _is_the_database(_root(args), args.output):
+        return EXIT_USAGE
     _counts, rows = operations.subscribers(_root(args), args.status)
     if args.output is None:
         write_subscribers(sys.stdout, rows, args.format, raw=args.raw)

@@ -137,7 +137,9 @@ class Pacer:
     """Keep to ``per_hour`` messages an hour, evenly spaced, across restarts.
 
     The first wait counts from the last issue mail any process sent (read from the database), so
-    stopping and starting ``send`` again does not send a burst.
+    stopping and starting ``send`` again does not send a burst. A wait is never longer than one
+    interval: a last mail stamped "later" than now is a clock that was set back since (or
+    another host's clock that runs ahead), not a reason to wait for that clock's error.
     """
 
     def __init__(self, per_hour: int, clock: Callable[[], float],
@@ -152,7 +154,7 @@ class Pacer:
             return
         now = self.clock()
         if self.last is not None and now < self.last + self.interval:
-            self.sleep(self.last + self.interval - now)
+            self.sleep(min(self.last + self.interval - now, self.interval))
             now = self.clock()
         self.last = now
 

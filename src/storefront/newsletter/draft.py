@@ -13,6 +13,7 @@ Writes only a new file, and ``sent:`` into an existing issue's front matter.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -165,16 +166,31 @@ def create_draft(site: NewsletterSite, title: str, posts: list[Post],
     return path
 
 
+def _front_matter_without_sent(text: str) -> tuple[list[str], str, str] | None:
+    """The front matter's lines but ``sent:``, the separator and the rest; None without one."""
+    head, separator, rest = text.partition("\n---")
+    if not text.startswith("---") or not separator:
+        return None
+    return [item for item in head.split("\n") if not item.startswith("sent:")], separator, rest
+
+
+def issue_digest(text: str) -> str:
+    """SHA-256 of an issue's file as the owner wrote it: the ``sent:`` line that
+    :func:`mark_sent` writes does not count (a resumed send is not a changed issue)."""
+    parts = _front_matter_without_sent(text)
+    kept = text if parts is None else "\n".join(parts[0]) + parts[1] + parts[2]
+    return hashlib.sha256(kept.encode("utf-8")).hexdigest()
+
+
 def mark_sent(root: Path, issue: NewsletterIssue, moment: datetime) -> None:
     """Write ``sent: <moment>`` into the issue's front matter (replacing a ``sent:`` line), so
     the site publishes it. The rest of the file is kept as the owner wrote it."""
     path = root / issue.source
-    text = path.read_text(encoding="utf-8")
-    head, separator, rest = text.partition("\n---")
-    if not text.startswith("---") or not separator:
+    parts = _front_matter_without_sent(path.read_text(encoding="utf-8"))
+    if parts is None:
         raise StorefrontError(f"{issue.source}: no front matter to record the sending in")
+    lines, separator, rest = parts
     line = f"sent: {moment.isoformat(timespec='seconds')}"
-    lines = [item for item in head.split("\n") if not item.startswith("sent:")]
     updated = "\n".join([*lines, line]) + separator + rest
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:

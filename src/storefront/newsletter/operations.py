@@ -37,6 +37,7 @@ from storefront.newsletter.draft import (
     changed_products,
     create_draft,
     default_title,
+    issue_digest,
     mark_sent,
     new_posts,
     since_last_issue,
@@ -115,7 +116,7 @@ def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
                                     "this issue is a draft (draft: true)",
                                     "remove the draft: line to send it")])
     rendered = render_issue(site, issue)
-    digest = site.digests[issue.source]
+    digest = issue_digest(_text(root, issue.source))  # without the sent: line written below
     snapshot = IssueSnapshot(issue.slug, rendered.subject, rendered.html, rendered.text, digest,
                              catalog_snapshot(site.model.products))
     config = site.config
