@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, TypeVar
+
+T = TypeVar("T")
 
 _counter = itertools.count()
 
@@ -92,3 +96,17 @@ def link_atomic(source: Path | str, target: Path | str) -> bool:
         Path(temp).unlink(missing_ok=True)
         raise
     return True
+
+
+def write_private_text(target: Path, write: Callable[[TextIO], T]) -> T:
+    """Write a text file only its owner may read (0600 whatever the umask) through ``write``,
+    whole: into ``NAME.part`` beside it, renamed over it once complete. For exports of the form
+    database (leads, subscribers: personal data, as private as the 0600 database they come
+    from); a shared host's other users must not read them."""
+    partial = target.with_name(target.name + ".part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a .part left by an earlier export may have another mode
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        result = write(handle)
+    partial.replace(target)
+    return result

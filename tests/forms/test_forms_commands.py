@@ -6,7 +6,9 @@ import argparse
 import csv
 import io
 import json
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,21 @@ def test_commands_through_the_storefront_cli(filled: Path, capsys: pytest.Captur
     (filled / "storefront.yaml").write_text("title: [broken\n")
     assert main(["--root", str(filled), "forms", "list"]) == 1
     assert "storefront.yaml:" in capsys.readouterr().err
+
+
+def test_an_export_file_is_readable_by_its_owner_only(filled: Path, tmp_path: Path) -> None:
+    # leads are personal data: as private as the 0600 database, whatever the umask, also over
+    # a .part an interrupted export left with another mode
+    target = tmp_path / "leads.csv"
+    target.with_name("leads.csv.part").write_text("old", encoding="utf-8")
+    target.with_name("leads.csv.part").chmod(0o644)
+    old = os.umask(0o022)
+    try:
+        args = parse("--root", str(filled), "forms", "export", "--form", "contact",
+                     "--output", str(target))
+        assert run_forms_export(args) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "b@example.com" in target.read_text(encoding="utf-8")
+    assert not target.with_name("leads.csv.part").exists()

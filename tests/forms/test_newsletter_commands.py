@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ def test_import_list_export_remove(shop: Path, capsys: pytest.CaptureFixture[str
     assert run(shop, "export", "--output", str(target)) == 0
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert [r["email"] for r in rows] == ["anna@example.com", "bruno@example.com"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # personal data: its owner's only
     assert run(shop, "remove", "anna@example.com") == 0
     assert "it will not be mailed again" in capsys.readouterr().out
     assert run(shop, "subscribers", "--status", "unsubscribed") == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from storefront.config import SiteConfig, load_config
+from storefront.files import write_private_text
 from storefront.formconfig import is_postgres_url, parse_database
 from storefront.forms.backends import database_path, open_database, open_postgres
 from storefront.forms.confirmation import make_outbox_composer
@@ -267,11 +268,8 @@ def run_forms_export(args: argparse.Namespace) -> int:
         count = export_submissions(config, root, args.form, args.format, sys.stdout,
                                    include_spam=args.spam, raw=args.raw)
     else:
-        partial = args.output.with_name(args.output.name + ".part")
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            count = export_submissions(config, root, args.form, args.format, out,
-                                       include_spam=args.spam, raw=args.raw)
-        partial.replace(args.output)
+        count = write_private_text(args.output, lambda out: export_submissions(
+            config, root, args.form, args.format, out, include_spam=args.spam, raw=args.raw))
     print(f"exported {count} submission{'s' if count != 1 else ''} of {args.form!r}",
           file=sys.stderr)
     return EXIT_OK

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.config import load_config
+from storefront.files import write_private_text
 from storefront.forms.backends import open_database
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
@@ -207,10 +208,8 @@ def run_export(args: argparse.Namespace) -> int:
     if args.output is None:
         write_subscribers(sys.stdout, rows, args.format, raw=args.raw)
     else:
-        partial = args.output.with_name(args.output.name + ".part")
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            write_subscribers(out, rows, args.format, raw=args.raw)
-        partial.replace(args.output)
+        write_private_text(args.output, lambda out: write_subscribers(out, rows, args.format,
+                                                                     raw=args.raw))
     print(f"exported {len(rows)} subscriber(s)", file=sys.stderr)
     return EXIT_OK
 
