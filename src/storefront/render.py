@@ -37,7 +37,7 @@ from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_imag
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
-from storefront.theme import Theme, Translator, template_label
+from storefront.theme import Theme, Translator, missing_template_hint, template_label
 from storefront.urls import UrlBuilder
 
 
@@ -169,13 +169,22 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             raise BuildFailed([self._syntax_error(exc)]) from None
         except jinja2.TemplateNotFound as exc:
-            raise BuildFailed([error_at(task.source, 0, f'template "{exc.name}" not found')]) from None
+            raise BuildFailed([self._not_found(exc, task)]) from None
         except Exception as exc:  # any error raised while a template runs is the template's
             raise BuildFailed([self._runtime_error(exc, task)]) from None
 
     def _syntax_error(self, exc: jinja2.TemplateSyntaxError) -> ContentError:
         label = template_label(self.chain, exc.filename)
         return error_at(label, exc.lineno or 0, f"template syntax error: {exc.message}")
+
+    def _not_found(self, exc: jinja2.TemplateNotFound, task: RenderTask) -> ContentError:
+        """A template that ``{% extends %}``, ``{% include %}`` or ``{% import %}`` names a
+        template the theme lacks: blamed on that line, once (not on every page that uses it)."""
+        label, line = self._template_frame(sys.exc_info()[2])
+        if label == "<template>":  # the page's own template (checked before rendering)
+            return error_at(task.source, 0, f'template "{exc.name}" not found')
+        return error_at(label, line, f'template "{exc.name}" not found in the theme',
+                        missing_template_hint(self.chain, str(exc.name)))
 
     def _runtime_error(self, exc: Exception, task: RenderTask) -> ContentError:
         label, line = self._template_frame(sys.exc_info()[2])

@@ -172,6 +172,19 @@ def template_label(chain: tuple[Theme, ...], filename: str | None) -> str:
     return path.name
 
 
+def missing_template_hint(chain: tuple[Theme, ...], name: str) -> str:
+    """How to fix a reference to a template no theme of the chain has (``name`` as written)."""
+    prefix, _, rest = name.partition("/")
+    own = {theme.name: theme for theme in chain}.get(prefix) if rest else None
+    if own is not None:
+        holder = next((theme for theme in chain if (theme.templates / rest).is_file()), None)
+        if holder is not None:
+            return (f"{own.label} has no {rest} of its own; write \"{holder.name}/{rest}\" "
+                    f"(the copy of {holder.label}), or \"{rest}\" for the nearest theme's")
+    themes = ", ".join(theme.label for theme in chain)
+    return f"create {chain[0].label}/templates/{name}, or fix the name (looked in: {themes})"
+
+
 class Translator:
     """``t(key, **values)`` for templates; a missing key is an error naming the key."""
 
