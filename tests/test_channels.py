@@ -238,6 +238,39 @@ def test_open_graph_says_product_with_price_and_article_with_tags(basic: Path) -
     assert re.findall(r'<meta property="article:tag" content="([^"]+)">', post) == ["pane", "grani"]
 
 
+def _card(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):(?:image[:a-z]*|card))" '
+                           r'content="([^"]*)">', page))
+
+
+def test_an_svg_is_never_a_share_image(copy_site, monkeypatch, tmp_path) -> None:
+    """Facebook, X, LinkedIn and WhatsApp show no SVG: a post whose image: is an SVG shares the
+    site's image card (with its size), or no image at all; and a page that falls back to the
+    site's image does not describe it with its own title."""
+    site = copy_site("basic")
+    svg_post = "blog/2024/05/pane-di-grano-antico/index.html"
+    output = _build(site, tmp_path / "out", monkeypatch)
+    card = _card((output / svg_post).read_text(encoding="utf-8"))
+    assert card == {"twitter:card": "summary"}  # no image at all rather than an SVG
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "author: Anna Rossi\n", "author: Anna Rossi\nimage: /assets/panettone.png\n"),
+        encoding="utf-8")
+    output = _build(site, tmp_path / "out2", monkeypatch)
+    home = _card((output / "index.html").read_text(encoding="utf-8"))
+    assert home["og:image"].startswith("https://forno.example/assets/panettone-card.")
+    card = _card((output / svg_post).read_text(encoding="utf-8"))
+    assert card["og:image"] == card["twitter:image"] == home["og:image"]
+    assert card["og:image:width"] == home["og:image:width"] != ""
+    assert card["twitter:card"] == "summary_large_image"
+    # the alt text written for the post's own SVG does not describe the shop's photo
+    assert "og:image:alt" not in card and "twitter:image:alt" not in card
+    no_image = _card((output / "blog/2024/06/focaccia/index.html").read_text(encoding="utf-8"))
+    assert no_image["og:image"] == home["og:image"] and "og:image:alt" not in no_image
+    with_image = _card((output / "prodotti/panettone/index.html").read_text(encoding="utf-8"))
+    assert with_image["og:image:alt"] == "Un panettone alto e dorato"
+
+
 def test_product_pages_show_their_tags_and_plain_share_links(basic: Path) -> None:
     page = (basic / "prodotti/panettone/index.html").read_text(encoding="utf-8")
     assert '<a href="/tag/natale/" rel="tag">natale</a>' in page

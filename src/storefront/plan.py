@@ -112,8 +112,11 @@ class Planner:
         (or from the site's ``image``), with its size, when storefront made one."""
         full_title = title if title == self.config.title else f"{title} · {self.config.title}"
         image = extra.pop("image", "")
-        if not image and self.config.image:
-            image, focus = self.urls.url(self.config.image), ""
+        if not shareable(image):
+            # the site's image instead, which the document's image_alt does not describe
+            extra.pop("image_alt", None)
+            image = self.urls.url(self.config.image) if shareable(self.config.image) else ""
+            focus = ""
         card = self.images.card(image, focus) if image else None
         if card is not None:
             image = card.url
@@ -284,6 +287,12 @@ class Planner:
                          noindex=noindex,
                          jsonld=(self._trail((page.title, page.url)),))
         self.add(page.url, page.template, meta, page.source, doc=page)
+
+
+def shareable(image: str) -> bool:
+    """An image social sites show in a share card: any but an SVG (none of Facebook, X,
+    LinkedIn or WhatsApp shows one; no card is cut from it)."""
+    return bool(image) and not image.split("#", 1)[0].split("?", 1)[0].lower().endswith(".svg")
 
 
 def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> list[ContentError]:
