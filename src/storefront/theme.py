@@ -11,11 +11,12 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storefront.errors import BuildFailed, blamed_on, error_at, line_of_key
+from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.limits import LimitExceeded, check_theme_strings
 from storefront.schema import Mapper, YamlProblem, compose_yaml, text_table
 from storefront.sources import StatCache, file_sha256, is_ignored
@@ -119,26 +120,63 @@ def _line_of_key(path: Path, key: str) -> int:
 def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
     """Theme strings for ``language``, children overriding parents."""
     strings: dict[str, str] = {}
+    origin: dict[str, str] = {}  # the file each string comes from
     for theme in reversed(chain):
         path = theme.path / "strings" / f"{language}.yaml"
         if not path.is_file():
             continue
         shown = f"{theme.label}/strings/{language}.yaml"
         with blamed_on(shown):
+            text = path.read_text(encoding="utf-8")
             try:
-                node = compose_yaml(path.read_text(encoding="utf-8"))
+                node = compose_yaml(text)
             except YamlProblem as exc:
                 raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
         data = text_table(node)
         if data is None:
             raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text",
                                         "write one line per string, like home: Home")])
+        problems = [problem for key, value in data.items() if key in strings
+                    for problem in _placeholder_problems(key, value, strings[key], origin[key],
+                                                         shown, line_of_key(text, key))]
+        if problems:
+            raise BuildFailed(problems)
         strings.update(data)
+        origin.update(dict.fromkeys(data, shown))
         try:
             check_theme_strings(sum(len(key) + len(text) for key, text in strings.items()))
         except LimitExceeded as exc:
             raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     return strings
+
+
+def _placeholders(text: str) -> set[str]:
+    """The names of the ``{name}`` values a theme string takes (ValueError: a stray brace)."""
+    return {re.split(r"[.\[!:]", field, maxsplit=1)[0]
+            for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def _placeholder_problems(key: str, text: str, parent: str, parent_file: str, shown: str,
+                          line: int) -> list[ContentError]:
+    """A string that overrides one given values must take only those values, so that the
+    templates that fill the parent's can fill it (else every page using it fails, far from here).
+    """
+    wanted = _placeholders(parent)
+    if not wanted:
+        return []  # shown as it is: braces mean nothing there
+    allowed = ", ".join(f"{{{name}}}" for name in sorted(wanted))
+    try:
+        used = _placeholders(text)
+    except ValueError as exc:
+        return [error_at(shown, line, f'the theme string "{key}" has a stray brace ({exc})',
+                         f"write a value as {allowed}, and a brace itself as {{{{ or }}}}")]
+    unknown = sorted(used - wanted)
+    if not unknown:
+        return []
+    return [error_at(shown, line, f'the theme string "{key}" uses '
+                     + ", ".join(f"{{{name}}}" for name in unknown)
+                     + ", a value the templates do not give it",
+                     f"it may use {allowed}, as in {parent_file}")]
 
 
 def theme_files(chain: tuple[Theme, ...],
