@@ -100,7 +100,7 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
 
 def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     try:
-        node = compose_yaml(path.read_text(encoding="utf-8"))
+        node = compose_yaml(theme_text(path, shown))
     except YamlProblem as exc:
         raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     mapper = Mapper(shown)
@@ -108,6 +108,17 @@ def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     if manifest is None:
         raise BuildFailed(mapper.errors)
     return manifest
+
+
+def theme_text(path: Path, shown: str) -> str:
+    """A theme's ``theme.yaml`` or strings file as text; not UTF-8 is the owner's error."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BuildFailed([error_at(shown, data.count(b"\n", 0, exc.start) + 1,
+                                    "the file is not UTF-8 text", "save it as UTF-8 in your "
+                                    "editor (it may be Latin-1 or Windows-1252)")]) from None
 
 
 def _line_of_key(path: Path, key: str) -> int:
@@ -127,7 +138,7 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
             continue
         shown = f"{theme.label}/strings/{language}.yaml"
         with blamed_on(shown):
-            text = path.read_text(encoding="utf-8")
+            text = theme_text(path, shown)
             try:
                 node = compose_yaml(text)
             except YamlProblem as exc:

@@ -20,7 +20,7 @@ from storefront.bundle import (
 )
 from storefront.errors import BuildFailed
 from storefront.presentation import Presentation
-from storefront.theme import resolve_theme_chain, theme_files
+from storefront.theme import load_strings, resolve_theme_chain, theme_files
 from storefront.urls import UrlBuilder
 from support import REPO
 
@@ -236,3 +236,19 @@ def test_a_theme_chain_problem_names_the_line_that_causes_it(tmp_path: Path) -> 
         resolve_theme_chain(tmp_path, "terzo")
     assert missing.value.errors[0].format().startswith(
         'storefront.yaml:3: theme "terzo" not found')
+
+
+@pytest.mark.parametrize("where", ["theme.yaml", "strings/it.yaml"])
+def test_a_theme_file_that_is_not_utf8_is_an_error_with_its_line(tmp_path: Path, where: str) -> None:
+    """An owner's editor saving Latin-1 ("Novità") gives a plain error, not an unexpected one."""
+    (tmp_path / "storefront.yaml").write_text("title: T\ntheme: kid\n", encoding="utf-8")
+    texts = {"theme.yaml": "name: kid\nextends: default\n", "strings/it.yaml": "# testi\nshare: Condividi\n"}
+    texts[where] += "description: Novit\xe0\n" if where == "theme.yaml" else "news: Novit\xe0\n"
+    for name, text in texts.items():
+        (tmp_path / "themes" / "kid" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "themes" / "kid" / name).write_bytes(text.encode("latin-1"))
+    with pytest.raises(BuildFailed) as failure:
+        load_strings(resolve_theme_chain(tmp_path, "kid"), "it")
+    assert [e.format() for e in failure.value.errors] == [
+        f"themes/kid/{where}:3: the file is not UTF-8 text\n"
+        "  hint: save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)"]
