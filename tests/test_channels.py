@@ -271,6 +271,22 @@ def test_an_svg_is_never_a_share_image(copy_site, monkeypatch, tmp_path) -> None
     assert with_image["og:image:alt"] == "Un panettone alto e dorato"
 
 
+def test_a_gif_share_image_says_its_size(copy_site, monkeypatch, tmp_path) -> None:
+    """A GIF is shared as it is (no card is cut from it): its own size goes with it, so that a
+    share preview can lay it out before fetching it."""
+    from PIL import Image
+
+    site = copy_site("basic")
+    Image.new("RGB", (40, 20), "red").save(site / "content/assets/forno.gif")
+    post = site / "content/posts/2024-05-01-pane-di-grano-antico.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("/assets/pane.svg", "/assets/forno.gif"),
+                    encoding="utf-8")
+    output = _build(site, tmp_path / "out", monkeypatch)
+    card = _card((output / "blog/2024/05/pane-di-grano-antico/index.html").read_text(encoding="utf-8"))
+    assert card["og:image"] == "https://forno.example/assets/forno.gif"
+    assert (card["og:image:width"], card["og:image:height"]) == ("40", "20")
+
+
 def test_product_pages_show_their_tags_and_plain_share_links(basic: Path) -> None:
     page = (basic / "prodotti/panettone/index.html").read_text(encoding="utf-8")
     assert '<a href="/tag/natale/" rel="tag">natale</a>' in page

@@ -118,9 +118,12 @@ class Planner:
             image = self.urls.url(self.config.image) if shareable(self.config.image) else ""
             focus = ""
         card = self.images.card(image, focus) if image else None
+        info = self.images.info(image) if image and card is None else None
         if card is not None:
             image = card.url
             extra.update(image_width=card.width, image_height=card.height)
+        elif info is not None and info.width and info.height:  # a GIF, shared as it is
+            extra.update(image_width=info.width, image_height=info.height)
         return PageMeta(
             title=full_title, description=description or self.config.description, url=url,
             canonical=self.urls.absolute(url), image=self.urls.absolute(image) if image else "",
