@@ -71,7 +71,7 @@ class Renderer:
             markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
         )
         self.env.globals.update(
-            site=config, t=Translator(strings, config.language), url=urls.url,
+            site=config, t=Translator(strings, config.language, chain), url=urls.url,
             feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml"),
                    "json": urls.url("/feed.json")},
             honeypot_field=HONEYPOT_FIELD, token_field=TOKEN_FIELD,
@@ -189,7 +189,8 @@ class Renderer:
     def _runtime_error(self, exc: Exception, task: RenderTask) -> ContentError:
         label, line = self._template_frame(sys.exc_info()[2])
         message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
-        return error_at(label, line, f"{message} (while rendering {task.url} from {task.source})")
+        return error_at(label, line, f"{message} (while rendering {task.url} from {task.source})",
+                        "; ".join(getattr(exc, "__notes__", ())))  # a hint storefront added
 
     def _template_frame(self, tb: TracebackType | None) -> tuple[str, int]:
         """The innermost traceback frame that is a template file: its label and line."""

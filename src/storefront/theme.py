@@ -234,12 +234,32 @@ def missing_template_hint(chain: tuple[Theme, ...], name: str) -> str:
     return f"create {chain[0].label}/templates/{name}, or fix the name (looked in: {themes})"
 
 
+def missing_string_hint(chain: tuple[Theme, ...], language: str, key: str) -> str:
+    """Where to add a theme string a template asks for, and where it already is (the other
+    language, say)."""
+    found = []
+    for theme in chain:
+        for path in sorted((theme.path / "strings").glob("*.yaml")):
+            try:
+                if line_of_key(path.read_text(encoding="utf-8"), key):
+                    found.append(f"{theme.label}/strings/{path.name}")
+            except (OSError, UnicodeDecodeError):
+                continue
+    site_theme = next((theme for theme in chain if theme.path.parent != BUILTIN_THEMES), None)
+    where = (f"{site_theme.label}/strings/{language}.yaml" if site_theme is not None
+             else f"strings/{language}.yaml of your theme")
+    hint = f"add a line {key}: <the text> to {where}"
+    return hint + (f" (it is in {', '.join(found)})" if found else "")
+
+
 class Translator:
     """``t(key, **values)`` for templates; a missing key is an error naming the key."""
 
-    def __init__(self, strings: dict[str, str], language: str) -> None:
+    def __init__(self, strings: dict[str, str], language: str,
+                 chain: tuple[Theme, ...] = ()) -> None:
         self.strings = strings
         self.language = language
+        self.chain = chain  # where a missing string can be added (for the hint)
 
     def __call__(self, key: str, **values: Any) -> str:
         try:
@@ -247,9 +267,10 @@ class Translator:
         except KeyError:
             import jinja2
 
-            raise jinja2.TemplateRuntimeError(
-                f'theme string "{key}" is missing for language "{self.language}"'
-            ) from None
+            error = jinja2.TemplateRuntimeError(
+                f'theme string "{key}" is missing for language "{self.language}"')
+            error.add_note(missing_string_hint(self.chain, self.language, key))
+            raise error from None
         if values and self.language == "it":
             text = _elide(text, values)
         return text.format(**values) if values else text
