@@ -80,9 +80,18 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
             raise BuildFailed([error_at(where, _line_of_key(*line_at), f'theme "{current}" not found',
                                         f"available themes: {', '.join(known)}; a site theme "
                                         f"needs themes/{current}/theme.yaml")])
-        if any(t.path == theme.path for t in chain) or len(chain) >= MAX_CHAIN:
+        if len(chain) >= MAX_CHAIN and all(t.path != theme.path for t in chain):
             raise BuildFailed([error_at(where, _line_of_key(*line_at),
-                                        f'theme "{current}" extends itself in a loop')])
+                                        f"more than {MAX_CHAIN} themes extend one another",
+                                        "let a theme extend default, or a theme that does")])
+        if any(t.path == theme.path for t in chain):
+            names = [t.name for t in chain]
+            raise BuildFailed([error_at(where, _line_of_key(*line_at),
+                                        f'theme "{current}" extends itself in a loop',
+                                        f"{names[0]} extends "
+                                        + ", which extends ".join([*names[1:], f'{current} again'])
+                                        + "; the last theme of a chain extends default "
+                                        "(or nothing)")])
         manifest_path = f"{theme.label}/theme.yaml"
         with blamed_on(manifest_path):
             manifest = _read_manifest(theme.path / "theme.yaml", manifest_path)

@@ -231,7 +231,9 @@ def test_a_theme_chain_problem_names_the_line_that_causes_it(tmp_path: Path) -> 
     with pytest.raises(BuildFailed) as loop:
         resolve_theme_chain(tmp_path, "primo")
     assert [e.format() for e in loop.value.errors] == [
-        'themes/secondo/theme.yaml:3: theme "primo" extends itself in a loop']
+        'themes/secondo/theme.yaml:3: theme "primo" extends itself in a loop\n'
+        '  hint: primo extends secondo, which extends primo again; the last theme of a chain '
+        'extends default (or nothing)']
     with pytest.raises(BuildFailed) as missing:
         resolve_theme_chain(tmp_path, "terzo")
     assert missing.value.errors[0].format().startswith(
@@ -252,3 +254,16 @@ def test_a_theme_file_that_is_not_utf8_is_an_error_with_its_line(tmp_path: Path,
     assert [e.format() for e in failure.value.errors] == [
         f"themes/kid/{where}:3: the file is not UTF-8 text\n"
         "  hint: save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)"]
+
+
+def test_a_deep_chain_without_a_loop_is_not_called_a_loop(tmp_path: Path) -> None:
+    (tmp_path / "storefront.yaml").write_text("title: T\ntheme: t0\n", encoding="utf-8")
+    for number in range(10):
+        (tmp_path / "themes" / f"t{number}").mkdir(parents=True)
+        (tmp_path / "themes" / f"t{number}" / "theme.yaml").write_text(
+            f"extends: t{number + 1}\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        resolve_theme_chain(tmp_path, "t0")
+    assert [e.format() for e in failure.value.errors] == [
+        "themes/t7/theme.yaml:1: more than 8 themes extend one another\n"
+        "  hint: let a theme extend default, or a theme that does"]
