@@ -33,6 +33,7 @@ from pathlib import Path
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.schema import FrozenDict
 from storefront.theme import Theme
+from storefront.urls import STATIC_FOLDER
 
 BUNDLE = "css/site.css"  # the logical name templates ask for
 HASH_LENGTH = 8
@@ -169,15 +170,23 @@ def _rewrite_urls(member: str, label: str, text: str, names: dict[str, str],
     """The stylesheet's text with relative ``url()``s pointing at the output files.
 
     A reference is resolved from the member's own folder and rewritten relative to the
-    bundle's folder, so the site works below any base path.
+    bundle's folder, so the site works below any base path. A path of the site
+    (``url(/assets/tile.png)``, a content asset) is rewritten relative to where the bundle is
+    published, for the same reason: written as it is, it would miss the base path
+    (``https://example.com/shop/``).
     """
     member_dir = posixpath.dirname(member)
     bundle_dir = posixpath.dirname(BUNDLE)
+    published_dir = posixpath.join(STATIC_FOLDER, bundle_dir)
 
     def replace(match: re.Match[str]) -> str:
         target = next(group for group in match.groups() if group is not None)
-        if not target or target.startswith(("/", "#")) or _SCHEME.match(target):
-            return match.group(0)  # data:, https:, site-absolute and in-document references
+        if not target or target.startswith(("//", "#")) or _SCHEME.match(target):
+            return match.group(0)  # data:, https:, //host and in-document references
+        path, mark, rest = _split_suffix(target)
+        if path.startswith("/"):  # a path of the site (/assets/tile.png), as content writes them
+            relative = posixpath.relpath(path.lstrip("/") or ".", published_dir)
+            return f'url("{relative}{mark}{rest}")'
         path, mark, rest = _split_suffix(target)
         logical = posixpath.normpath(posixpath.join(member_dir, path))
         if logical not in names:

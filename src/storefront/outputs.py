@@ -25,7 +25,7 @@ from storefront.bundle import StaticOutput
 from storefront.plan import RenderTask
 from storefront.seo import SitemapEntry, render_robots, render_sitemap
 from storefront.sources import SourceFile
-from storefront.urls import UnsafePath, UrlBuilder
+from storefront.urls import STATIC_FOLDER, UnsafePath, UrlBuilder
 
 Kind = Literal["page", "feed", "data", "file", "image"]
 
@@ -86,7 +86,7 @@ def plan_outputs(tasks: list[RenderTask], generated: Sequence[Output],
     outputs.append(data_output(urls.url("/robots.txt"), "the sitemap",
                                render_robots(urls.absolute(sitemap))))
     for item in static:
-        url = urls.url(f"/static/{item.name}")
+        url = urls.url(f"/{STATIC_FOLDER}/{item.name}")
         outputs.append(Output(url, "the theme's static files", "data", data=item.data,
                               sha256=item.sha256) if item.data is not None else
                        Output(url, "the theme's static files", "file", file=item.file,

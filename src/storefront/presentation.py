@@ -26,7 +26,7 @@ from storefront.config import Business
 from storefront.deps import tracked
 from storefront.hours import ClosureNotice
 from storefront.picture import ImageCatalog
-from storefront.urls import UrlBuilder
+from storefront.urls import STATIC_FOLDER, UrlBuilder
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class Presentation:
     def of(cls, names: Mapping[str, str], urls: UrlBuilder, closures: tuple[ClosureNotice, ...],
            locale: str, images: ImageCatalog | None = None) -> Presentation:
         """``names`` maps logical names to output names below ``static/``."""
-        assets = tuple(sorted((name, urls.url("/static/" + output)) for name, output in names.items()))
+        assets = tuple(sorted((name, urls.url(f"/{STATIC_FOLDER}/{output}"))
+                              for name, output in names.items()))
         shown = tuple(replace(c, dates=closure_dates(c.start, c.until, locale)) for c in closures)
         return cls(assets, shown, images if images is not None else ImageCatalog())
 

@@ -122,6 +122,8 @@ def test_url_references_point_at_the_fingerprinted_files(files) -> None:
                          ".b { background: url(data:image/png;base64,AAA=) }\n"
                          ".c { background: url('https://cdn.example/x.png') }\n"
                          ".d { background: url(/assets/logo.svg) }\n"
+                         ".f { background: url('//cdn.example/y.png') }\n"
+                         ".g { background: url(/assets/foto%20uno.jpg?x=1) }\n"
                          ".e { src: url(fonts/a.woff2?v=2#iefix) }\n"),
         "img/tile.png": b"\x89PNG tile",
         "css/fonts/a.woff2": b"wOF2",
@@ -134,7 +136,11 @@ def test_url_references_point_at_the_fingerprinted_files(files) -> None:
     assert f'url("{font}?v=2#iefix")' in css
     assert "url(data:image/png;base64,AAA=)" in css
     assert "url('https://cdn.example/x.png')" in css
-    assert "url(/assets/logo.svg)" in css
+    # a path of the site (a content asset) works below any base path: relative to the bundle,
+    # which is published at static/css/
+    assert 'url("../../assets/logo.svg")' in css
+    assert 'url("../../assets/foto%20uno.jpg?x=1")' in css
+    assert "url('//cdn.example/y.png')" in css
 
 
 def test_a_url_to_a_missing_file_is_an_error_with_its_line(files) -> None:
