@@ -226,6 +226,20 @@ def text_table(node: yaml.Node | None) -> dict[str, str] | None:
     return {str(key.value): str(value.value) for key, value in node.value}
 
 
+def repeated_keys(node: yaml.Node | None) -> list[tuple[str, int]]:
+    """Each key of a mapping written again after its first time, with its line (1-based)."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    seen: set[str] = set()
+    repeated = []
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            if str(key.value) in seen:
+                repeated.append((str(key.value), int(key.start_mark.line) + 1))
+            seen.add(str(key.value))
+    return repeated
+
+
 class Mapper:
     """Check nodes against dataclass type hints for one source file, collecting errors."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.limits import LimitExceeded, check_theme_strings
-from storefront.schema import Mapper, YamlProblem, compose_yaml, text_table
+from storefront.schema import Mapper, YamlProblem, compose_yaml, repeated_keys, text_table
 from storefront.sources import StatCache, file_sha256, is_ignored
 from storefront.values import parse_static_css, parse_theme_name
 
@@ -156,9 +156,12 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
         if data is None:
             raise BuildFailed([error_at(shown, 1, "theme strings must be a mapping key: text",
                                         "write one line per string, like home: Home")])
-        problems = [problem for key, value in data.items() if key in strings
-                    for problem in _placeholder_problems(key, value, strings[key], origin[key],
-                                                         shown, line_of_key(text, key))]
+        problems = [error_at(shown, line, f'the theme string "{key}" is given twice',
+                             "keep only one of them (else the last one wins unseen)")
+                    for key, line in repeated_keys(node)]
+        problems += [problem for key, value in data.items() if key in strings
+                     for problem in _placeholder_problems(key, value, strings[key], origin[key],
+                                                          shown, line_of_key(text, key))]
         if problems:
             raise BuildFailed(problems)
         strings.update(data)
