@@ -39,8 +39,24 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
 
 
+#: The ids the default theme gives its own elements on pages that show Markdown (the skip link's
+#: target, the policies that product pages link to as #shipping and #returns, section titles that
+#: label their sections, a product's photos). A heading whose slug is one of them gets the next
+#: free id ("## Shipping" on the policies page -> id="shipping_1"): an id used twice is invalid
+#: HTML, and the theme's links and labels would go to the owner's heading.
+THEME_IDS = frozenset({
+    "main", "shipping", "shipping-title", "returns", "returns-title", "description-title",
+    "order-title", "related-title", "newsletter-title", "card-title", "hero-title",
+    "featured-title", "latest-title", "visit", "faq-more-title", "tag-products-title",
+})
+_THEME_ID_PATTERN = re.compile(r"foto-[0-9]+")
+
+
 def _heading_id(value: str, separator: str) -> str:
-    return slugify(value) or "section"
+    slug = slugify(value) or "section"
+    if slug in THEME_IDS or _THEME_ID_PATTERN.fullmatch(slug):
+        return slug + "_1"  # Python-Markdown's own suffix: a second such heading gets _2
+    return slug
 
 
 def _converter() -> md.Markdown:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
 from storefront.markdown import (
+    THEME_IDS,
     first_paragraph,
     plain_text,
     render_inline,
@@ -61,6 +64,20 @@ def test_repeated_headings_get_unique_ids_and_ids_restart_per_document() -> None
         '<h2 id="orari">Orari</h2>\n<h2 id="orari_1">Orari</h2>'
     )
     assert render_markdown("## Orari\n") == '<h2 id="orari">Orari</h2>'
+
+
+def test_headings_named_like_the_themes_own_elements_get_the_next_free_id() -> None:
+    html = render_markdown("## Shipping\n\n## Shipping\n\n## Main\n\n## Foto 2\n\n## Shipping 1\n")
+    assert html == ('<h2 id="shipping_1">Shipping</h2>\n<h2 id="shipping_2">Shipping</h2>\n'
+                    '<h2 id="main_1">Main</h2>\n<h2 id="foto-2_1">Foto 2</h2>\n'
+                    '<h2 id="shipping-1">Shipping 1</h2>')
+
+
+def test_every_fixed_id_of_the_default_themes_templates_is_kept_from_headings() -> None:
+    templates = Path(__file__).parents[2] / "src" / "storefront" / "themes" / "default" / "templates"
+    fixed = {name for template in templates.rglob("*.html")
+             for name in re.findall(r'\sid="([^"{]*)"', template.read_text(encoding="utf-8"))}
+    assert fixed and fixed <= THEME_IDS
 
 
 def test_attribute_lists() -> None:

@@ -1,0 +1,70 @@
+"""Markdown as owners write it, judged by the Nu checker: every page of ``tests/sites/owner-markdown``
+is valid HTML with no id used twice.
+
+The site holds what the example shops do not: headings named like the theme's own sections
+("Shipping" on the page that shows the shipping policy, "Main" in a product's description).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storefront.build import BuildRequest, build_site
+from support import NPM, SITES, require
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+_ID = re.compile(r'\sid="([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("owner-markdown-output")
+    build_site(BuildRequest(root=SITES / "owner-markdown", output=folder, now=NOW, use_cache=False))
+    return folder
+
+
+def _page(output: Path, path: str) -> str:
+    return (output / path.strip("/") / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_page_is_valid_html_per_the_nu_checker(output: Path) -> None:
+    vnu = require(NPM / "vnu-jar" / "build" / "dist" / "vnu.jar", "npm install vnu-jar")
+    completed = subprocess.run(
+        ["java", "-jar", str(vnu), "--skip-non-html", "--format", "json", str(output)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    messages = json.loads(completed.stderr or '{"messages": []}')["messages"]
+    problems = [
+        f"{Path(m.get('url', '')).parent.name}/{Path(m.get('url', '')).name}:{m.get('lastLine')}: "
+        f"{m['message']}"
+        for m in messages
+        if m["type"] == "error" or m.get("subType") == "warning"
+    ]
+    assert problems == []
+    assert completed.returncode == 0
+
+
+def test_no_page_uses_an_id_twice(output: Path) -> None:
+    repeated = {}
+    for page in sorted(output.rglob("*.html")):
+        counts = Counter(_ID.findall(page.read_text(encoding="utf-8")))
+        twice = sorted(name for name, count in counts.items() if count > 1)
+        if twice:
+            repeated[page.relative_to(output).as_posix()] = twice
+    assert repeated == {}
+
+
+def test_headings_named_like_the_themes_sections_leave_the_sections_their_ids(output: Path) -> None:
+    delivery = _page(output, "/delivery/")
+    # the policies the product pages link to (#shipping, #returns) are the theme's sections
+    assert '<section id="shipping"' in delivery and '<section id="returns"' in delivery
+    assert '<h2 id="shipping_1">Shipping</h2>' in delivery
+    assert '<h2 id="returns_1">Returns</h2>' in delivery
+    assert '<h2 id="main_1">Main</h2>' in _page(output, "/prodotti/mug/")
