@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from storefront.documents import Links
 from storefront.markdown import (
+    excerpt,
     first_paragraph,
     plain_text,
     render_inline,
@@ -54,6 +55,7 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
         summary_html = split if split is not None else render_markdown(before_more)
     else:
         summary_html = first_paragraph(html)
+    summary_html = excerpt(summary_html)
     text_of_body = plain_text(html)
     words = len(text_of_body.split())
     has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)

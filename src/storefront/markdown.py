@@ -136,6 +136,24 @@ def split_more(body: str) -> tuple[str, bool]:
     return body, False
 
 
+# Python-Markdown's footnote reference (fnref2:1 for a second use of [^1]) and an id attribute
+# inside a tag (the scan stops at the tag's end)
+_FOOTNOTE_REF = re.compile(
+    r'<sup id="fnref[0-9]*:[^"]*"><a class="footnote-ref" href="#fn:[^"]*">[^<]*</a></sup>')
+_ID_ATTRIBUTE = re.compile(r"""(<[a-zA-Z][^<>]*?)\s+id=(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+
+
+def excerpt(html: str) -> str:
+    """A summary of a body, fit to stand beside other summaries and above the body itself.
+
+    Footnote references go (their footnotes are at the end of the body, not in the summary:
+    the number would be a dead link, and "river1" in a description); so do ids (a heading's
+    anchor or an owner's {#id}): a listing shows several summaries, and a product page shows
+    its summary above the body it comes from, where the same ids would be twice.
+    """
+    return _ID_ATTRIBUTE.sub(r"\1", _FOOTNOTE_REF.sub("", html))
+
+
 _TAGS = re.compile(r"<[^>]+>")
 _INLINE_TAGS = re.compile(
     r"</?(?:a|abbr|b|cite|code|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|sup|time"

@@ -68,3 +68,24 @@ def test_headings_named_like_the_themes_sections_leave_the_sections_their_ids(ou
     assert '<h2 id="shipping_1">Shipping</h2>' in delivery
     assert '<h2 id="returns_1">Returns</h2>' in delivery
     assert '<h2 id="main_1">Main</h2>' in _page(output, "/prodotti/mug/")
+
+
+def test_every_in_page_link_has_its_target_on_the_page(output: Path) -> None:
+    # a footnote reference in a summary on a listing page pointed to a footnote left behind
+    dangling = {}
+    for page in sorted(output.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        missing = sorted(set(re.findall(r'href="#([^"]+)"', html)) - set(_ID.findall(html)))
+        if missing:
+            dangling[page.relative_to(output).as_posix()] = missing
+    assert dangling == {}
+
+
+def test_summaries_in_listings_and_descriptions_leave_out_footnote_numbers(output: Path) -> None:
+    blog = _page(output, "/blog/")
+    assert "The clay comes from a bank by the river, dug in autumn and left to weather." in blog
+    assert '<h2>What we changed</h2>' in blog
+    assert ('<meta name="description" content="The clay comes from a bank by the river, dug in '
+            'autumn and left to weather.">') in _page(output, "/blog/2026/10/raw-clay/")
+    bowl = _page(output, "/prodotti/bowl/")
+    assert '<div class="product-summary">A deep bowl for porridge, thrown thick' in bowl

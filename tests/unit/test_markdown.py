@@ -10,6 +10,7 @@ import pytest
 
 from storefront.markdown import (
     THEME_IDS,
+    excerpt,
     first_paragraph,
     plain_text,
     render_inline,
@@ -155,6 +156,16 @@ def test_render_inline_drops_a_single_paragraph_only() -> None:
 def test_split_more() -> None:
     assert split_more("intro\n<!--more-->\nresto <!--more--> ancora") == ("intro\n", True)
     assert split_more("tutto") == ("tutto", False)
+
+
+def test_an_excerpt_has_no_footnote_references_and_no_ids() -> None:
+    html = render_markdown("Dal fiume[^1], d'autunno[^1][^b].\n\n## Poi {#poi}\n\n"
+                           "<span id='x' class=\"y\">z</span>\n\n[^1]: Sì.\n[^b]: No.\n")
+    assert excerpt(html.split('<div class="footnote">')[0]) == (
+        "<p>Dal fiume, d&rsquo;autunno.</p>\n<h2>Poi</h2>\n"
+        "<p><span class=\"y\">z</span></p>\n")
+    assert excerpt('<p><code>&lt;b id="x"&gt;</code> id="y"</p>') == (
+        '<p><code>&lt;b id="x"&gt;</code> id="y"</p>')
 
 
 def test_first_paragraph() -> None:
