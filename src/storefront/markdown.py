@@ -13,6 +13,7 @@ import html as html_module
 import re
 import threading
 import unicodedata
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -126,7 +127,44 @@ def summary_before_more(html: str) -> str | None:
     padded = "\n" + html + "\n"
     if marker not in padded:
         return None
-    return padded.split(marker, 1)[0][1:].rstrip("\n")
+    return close_open_elements(padded.split(marker, 1)[0][1:].rstrip("\n"))
+
+
+# elements without an end tag, and those whose end tag the parser implies when their parent ends
+# (closing them again would be an error: "</p>" with no <p> open makes an empty paragraph)
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "source", "track", "wbr"})
+_IMPLIED_END = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "rb", "rp", "rt", "rtc",
+                          "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption"})
+
+
+class _OpenElements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID and tag not in _IMPLIED_END:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.stack:
+            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
+
+
+def close_open_elements(html: str) -> str:
+    """``html`` with end tags for the elements it leaves open.
+
+    A ``<!--more-->`` inside a quote, a list item or an HTML block (``<div markdown="1">``)
+    cuts the body inside that element: the summary would leave it open, and on a listing page
+    it would swallow the rest of its card.
+    """
+    if "<" not in html:
+        return html
+    parser = _OpenElements()
+    parser.feed(html)
+    parser.close()
+    return html + "".join(f"\n</{tag}>" for tag in reversed(parser.stack))
 
 
 def split_more(body: str) -> tuple[str, bool]:

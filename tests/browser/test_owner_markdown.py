@@ -89,3 +89,11 @@ def test_summaries_in_listings_and_descriptions_leave_out_footnote_numbers(outpu
             'autumn and left to weather.">') in _page(output, "/blog/2026/10/raw-clay/")
     bowl = _page(output, "/prodotti/bowl/")
     assert '<div class="product-summary">A deep bowl for porridge, thrown thick' in bowl
+
+
+def test_a_summary_cut_inside_a_quote_or_an_html_block_is_closed_in_its_card(output: Path) -> None:
+    visits = _page(output, "/tag/visits/")
+    assert ('<blockquote>\n<p>The shed smells of wet clay and woodsmoke.</p>\n</blockquote>'
+            in visits)
+    assert ('<div class="notice">\n<p><strong>Saturday 7 November</strong>, from ten until four.'
+            '</p>\n</div>') in visits
