@@ -192,6 +192,32 @@ def excerpt(html: str) -> str:
     return _ID_ATTRIBUTE.sub(r"\1", _FOOTNOTE_REF.sub("", html))
 
 
+_ID_VALUE = re.compile(r"""(<[a-zA-Z][^<>]*?\s+id=)(?:"([^"]*)"|'([^']*)')""")
+_FRAGMENT_LINK = re.compile(r"""(<a\s[^<>]*?href=)(?:"#([^"]*)"|'#([^']*)')""")
+
+
+def scope_ids(html: str, prefix: str) -> str:
+    """``html`` with each id, and each link to one of its ids, prefixed with ``prefix-``.
+
+    For bodies shown several to a page (the answers of the FAQ page): each is its own Markdown
+    document, so two answers with a footnote, or with the same heading, both had id="fn:1" or
+    id="in-short". Links to ids that are not in ``html`` (another question) are left alone.
+    """
+    ids = {found[2] if found[2] is not None else found[3] for found in _ID_VALUE.finditer(html)}
+    if not ids:
+        return html
+
+    def scoped_id(found: re.Match[str]) -> str:
+        value = found[2] if found[2] is not None else found[3]
+        return f'{found[1]}"{prefix}-{value}"'
+
+    def scoped_link(found: re.Match[str]) -> str:
+        target = found[2] if found[2] is not None else found[3]
+        return f'{found[1]}"#{prefix}-{target}"' if target in ids else found[0]
+
+    return _FRAGMENT_LINK.sub(scoped_link, _ID_VALUE.sub(scoped_id, html))
+
+
 _TAGS = re.compile(r"<[^>]+>")
 _INLINE_TAGS = re.compile(
     r"</?(?:a|abbr|b|cite|code|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|sup|time"

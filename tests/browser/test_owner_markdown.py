@@ -97,3 +97,11 @@ def test_a_summary_cut_inside_a_quote_or_an_html_block_is_closed_in_its_card(out
             in visits)
     assert ('<div class="notice">\n<p><strong>Saturday 7 November</strong>, from ten until four.'
             '</p>\n</div>') in visits
+
+
+def test_each_faq_answer_keeps_its_footnotes_and_headings_to_itself(output: Path) -> None:
+    faq = _page(output, "/faq/")
+    assert '<h3 id="oven-in-short">In short</h3>' in faq
+    assert '<sup id="oven-fnref:1"><a class="footnote-ref" href="#oven-fn:1">1</a></sup>' in faq
+    assert '<li id="oven-fn:1">' in faq and 'href="#oven-fnref:1"' in faq
+    assert '<a href="#dishwasher">the dishwasher</a>' in faq  # a link to another question

@@ -15,6 +15,7 @@ from storefront.markdown import (
     plain_text,
     render_inline,
     render_markdown,
+    scope_ids,
     slugify,
     split_more,
 )
@@ -166,6 +167,22 @@ def test_an_excerpt_has_no_footnote_references_and_no_ids() -> None:
         "<p><span class=\"y\">z</span></p>\n")
     assert excerpt('<p><code>&lt;b id="x"&gt;</code> id="y"</p>') == (
         '<p><code>&lt;b id="x"&gt;</code> id="y"</p>')
+
+
+def test_scoped_ids_and_the_links_to_them_take_the_prefix_other_links_do_not() -> None:
+    html = render_markdown("Sì[^1], vedi [sotto](#in-breve) e [il forno](#forno).\n\n"
+                           "### In breve\n\n`<a href=\"#in-breve\">`\n\n"
+                           "<span id='x'>y</span>\n\n[^1]: Nota.\n")
+    scoped = scope_ids(html, "lavastoviglie")
+    assert ('<sup id="lavastoviglie-fnref:1"><a class="footnote-ref" href="#lavastoviglie-fn:1">'
+            in scoped)
+    assert '<a href="#lavastoviglie-in-breve">sotto</a>' in scoped
+    assert '<a href="#forno">il forno</a>' in scoped
+    assert '<h3 id="lavastoviglie-in-breve">In breve</h3>' in scoped
+    assert '<code>&lt;a href="#in-breve"&gt;</code>' in scoped
+    assert '<span id="lavastoviglie-x">' in scoped
+    assert '<li id="lavastoviglie-fn:1">' in scoped and 'href="#lavastoviglie-fnref:1"' in scoped
+    assert scope_ids("<p>Sì.</p>", "a") == "<p>Sì.</p>"
 
 
 def test_first_paragraph() -> None:
