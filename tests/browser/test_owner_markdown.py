@@ -105,3 +105,10 @@ def test_each_faq_answer_keeps_its_footnotes_and_headings_to_itself(output: Path
     assert '<sup id="oven-fnref:1"><a class="footnote-ref" href="#oven-fn:1">1</a></sup>' in faq
     assert '<li id="oven-fn:1">' in faq and 'href="#oven-fnref:1"' in faq
     assert '<a href="#dishwasher">the dishwasher</a>' in faq  # a link to another question
+
+
+def test_a_faq_group_named_like_a_question_file_leaves_the_question_its_anchor(output: Path) -> None:
+    faq = _page(output, "/faq/")
+    assert '<details class="faq-item" id="returns">' in faq
+    assert '<section class="faq-group" id="returns_1" aria-labelledby="returns_1-title">' in faq
+    assert '<a href="#returns_1">Returns</a>' in faq
