@@ -7,14 +7,19 @@ The site holds what the example shops do not: headings named like the theme's ow
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
 import subprocess
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_example_site import WIDTHS
 
 from storefront.build import BuildRequest, build_site
 from support import NPM, SITES, require
@@ -28,6 +33,23 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("owner-markdown-output")
     build_site(BuildRequest(root=SITES / "owner-markdown", output=folder, now=NOW, use_cache=False))
     return folder
+
+
+@pytest.fixture(scope="module")
+def site_url(output: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def _page(output: Path, path: str) -> str:
@@ -112,3 +134,23 @@ def test_a_faq_group_named_like_a_question_file_leaves_the_question_its_anchor(o
     assert '<details class="faq-item" id="returns">' in faq
     assert '<section class="faq-group" id="returns_1" aria-labelledby="returns_1-title">' in faq
     assert '<a href="#returns_1">Returns</a>' in faq
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/prodotti/glaze-kit/", "/faq/", "/delivery/", "/blog/"])
+def test_pages_are_accessible_on_a_phone(browser, site_url: str, path: str) -> None:
+    axe = require(NPM / "axe-core" / "axe.min.js", "npm install axe-core")
+    page = browser.new_page(viewport={"width": 375, "height": WIDTHS[375]})
+    try:
+        page.goto(site_url + path)
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate(
+            "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})")
+    finally:
+        page.close()
+    # a code block with a long line scrolled sideways, a region no keyboard could scroll
+    violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+    assert violations == []
+    assert overflow <= 0
