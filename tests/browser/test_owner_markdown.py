@@ -154,3 +154,14 @@ def test_pages_are_accessible_on_a_phone(browser, site_url: str, path: str) -> N
     violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
     assert violations == []
     assert overflow <= 0
+
+
+def test_a_products_markdown_summary_is_text_in_its_card_description_and_structured_data(
+        output: Path) -> None:
+    text = "The little jug for the breakfast table – it’s the one in the journal."
+    jug = _page(output, "/prodotti/jug/")
+    assert f'<meta name="description" content="{text}">' in jug
+    data = [json.loads(block) for block in
+            re.findall(r'<script type="application/ld\+json">(.*?)</script>', jug)]
+    assert [d["description"] for d in data if d["@type"] == "Product"] == [text]
+    assert f'<p class="card-summary">{text}</p>' in _page(output, "/prodotti/")
