@@ -16,6 +16,8 @@ from markupsafe import Markup
 
 from storefront.documents import Links
 from storefront.markdown import (
+    close_open_elements,
+    excerpt,
     first_paragraph,
     plain_text,
     render_inline,
@@ -51,9 +53,11 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
         summary_html = render_inline(summary)
     elif has_marker:
         split = summary_before_more(html)
-        summary_html = split if split is not None else render_markdown(before_more)
+        summary_html = (split if split is not None
+                        else close_open_elements(render_markdown(before_more)))
     else:
         summary_html = first_paragraph(html)
+    summary_html = excerpt(summary_html)
     text_of_body = plain_text(html)
     words = len(text_of_body.split())
     has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)

@@ -13,6 +13,7 @@ import html as html_module
 import re
 import threading
 import unicodedata
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,8 +40,24 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
 
 
+#: The ids the default theme gives its own elements on pages that show Markdown (the skip link's
+#: target, the policies that product pages link to as #shipping and #returns, section titles that
+#: label their sections, a product's photos). A heading whose slug is one of them gets the next
+#: free id ("## Shipping" on the policies page -> id="shipping_1"): an id used twice is invalid
+#: HTML, and the theme's links and labels would go to the owner's heading.
+THEME_IDS = frozenset({
+    "main", "shipping", "shipping-title", "returns", "returns-title", "description-title",
+    "order-title", "related-title", "newsletter-title", "card-title", "hero-title",
+    "featured-title", "latest-title", "visit", "faq-more-title", "tag-products-title",
+})
+_THEME_ID_PATTERN = re.compile(r"foto-[0-9]+")
+
+
 def _heading_id(value: str, separator: str) -> str:
-    return slugify(value) or "section"
+    slug = slugify(value) or "section"
+    if slug in THEME_IDS or _THEME_ID_PATTERN.fullmatch(slug):
+        return slug + "_1"  # Python-Markdown's own suffix: a second such heading gets _2
+    return slug
 
 
 def _converter() -> md.Markdown:
@@ -110,7 +127,44 @@ def summary_before_more(html: str) -> str | None:
     padded = "\n" + html + "\n"
     if marker not in padded:
         return None
-    return padded.split(marker, 1)[0][1:].rstrip("\n")
+    return close_open_elements(padded.split(marker, 1)[0][1:].rstrip("\n"))
+
+
+# elements without an end tag, and those whose end tag the parser implies when their parent ends
+# (closing them again would be an error: "</p>" with no <p> open makes an empty paragraph)
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "source", "track", "wbr"})
+_IMPLIED_END = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "rb", "rp", "rt", "rtc",
+                          "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption"})
+
+
+class _OpenElements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _VOID and tag not in _IMPLIED_END:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.stack:
+            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
+
+
+def close_open_elements(html: str) -> str:
+    """``html`` with end tags for the elements it leaves open.
+
+    A ``<!--more-->`` inside a quote, a list item or an HTML block (``<div markdown="1">``)
+    cuts the body inside that element: the summary would leave it open, and on a listing page
+    it would swallow the rest of its card.
+    """
+    if "<" not in html:
+        return html
+    parser = _OpenElements()
+    parser.feed(html)
+    parser.close()
+    return html + "".join(f"\n</{tag}>" for tag in reversed(parser.stack))
 
 
 def split_more(body: str) -> tuple[str, bool]:
@@ -118,6 +172,50 @@ def split_more(body: str) -> tuple[str, bool]:
     if MORE_MARKER in body:
         return body.split(MORE_MARKER, 1)[0], True
     return body, False
+
+
+# Python-Markdown's footnote reference (fnref2:1 for a second use of [^1]) and an id attribute
+# inside a tag (the scan stops at the tag's end)
+_FOOTNOTE_REF = re.compile(
+    r'<sup id="fnref[0-9]*:[^"]*"><a class="footnote-ref" href="#fn:[^"]*">[^<]*</a></sup>')
+_ID_ATTRIBUTE = re.compile(r"""(<[a-zA-Z][^<>]*?)\s+id=(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+)""")
+
+
+def excerpt(html: str) -> str:
+    """A summary of a body, fit to stand beside other summaries and above the body itself.
+
+    Footnote references go (their footnotes are at the end of the body, not in the summary:
+    the number would be a dead link, and "river1" in a description); so do ids (a heading's
+    anchor or an owner's {#id}): a listing shows several summaries, and a product page shows
+    its summary above the body it comes from, where the same ids would be twice.
+    """
+    return _ID_ATTRIBUTE.sub(r"\1", _FOOTNOTE_REF.sub("", html))
+
+
+_ID_VALUE = re.compile(r"""(<[a-zA-Z][^<>]*?\s+id=)(?:"([^"]*)"|'([^']*)')""")
+_FRAGMENT_LINK = re.compile(r"""(<a\s[^<>]*?href=)(?:"#([^"]*)"|'#([^']*)')""")
+
+
+def scope_ids(html: str, prefix: str) -> str:
+    """``html`` with each id, and each link to one of its ids, prefixed with ``prefix-``.
+
+    For bodies shown several to a page (the answers of the FAQ page): each is its own Markdown
+    document, so two answers with a footnote, or with the same heading, both had id="fn:1" or
+    id="in-short". Links to ids that are not in ``html`` (another question) are left alone.
+    """
+    ids = {found[2] if found[2] is not None else found[3] for found in _ID_VALUE.finditer(html)}
+    if not ids:
+        return html
+
+    def scoped_id(found: re.Match[str]) -> str:
+        value = found[2] if found[2] is not None else found[3]
+        return f'{found[1]}"{prefix}-{value}"'
+
+    def scoped_link(found: re.Match[str]) -> str:
+        target = found[2] if found[2] is not None else found[3]
+        return f'{found[1]}"#{prefix}-{target}"' if target in ids else found[0]
+
+    return _FRAGMENT_LINK.sub(scoped_link, _ID_VALUE.sub(scoped_id, html))
 
 
 _TAGS = re.compile(r"<[^>]+>")

@@ -21,6 +21,7 @@ from functools import partial
 
 import yaml
 from babel.numbers import get_currency_precision
+from markupsafe import Markup
 
 from storefront.body import Body, reading_minutes, render_body
 from storefront.config import Permalinks, SiteConfig
@@ -38,7 +39,7 @@ from storefront.documents import (
 from storefront.errors import BuildFailed, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
-from storefront.markdown import plain_summary, slugify
+from storefront.markdown import plain_summary, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
@@ -125,8 +126,11 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     if isinstance(meta, IssueMeta):
         return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
-        return FaqEntry(source.path, meta.question, meta.group, meta.order, body.content_html,
-                        slugify(source.stem) or "faq", meta.draft, body.links, lines, meta.aliases)
+        anchor = slugify(source.stem) or "faq"
+        # the FAQ page shows every answer: each one's ids (footnotes, headings) get its anchor
+        answer = Markup(scope_ids(str(body.content_html), anchor))  # noqa: S704 (owner's HTML)
+        return FaqEntry(source.path, meta.question, meta.group, meta.order, answer, anchor,
+                        meta.draft, body.links, lines, meta.aliases)
     assert isinstance(meta, PageMeta)
     slug = meta.slug or slugify(source.stem) or "page"
     if meta.form is not None and meta.form not in settings.form_names:

@@ -18,6 +18,7 @@ from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
 from storefront.feeds import FeedLink
 from storefront.hours import hours_jsonld
+from storefront.markdown import plain_text
 from storefront.offers import merchant_fields, return_policy
 from storefront.urls import UrlBuilder, written_url
 
@@ -152,7 +153,7 @@ def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
     if product.sku:
         data["sku"] = product.sku
     if product.summary:
-        data["description"] = product.summary
+        data["description"] = plain_text(str(product.summary_html))  # Markdown, as text
     if product.images:
         data["image"] = [_link(urls, image) for image in product.images]
     if product.category is not None:

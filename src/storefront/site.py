@@ -221,8 +221,20 @@ def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
         by_group.items(),
         key=lambda item: (min(e.order for e in item[1]), item[0] == "", item[0]),
     )
+    # a group is a section of the FAQ page and each entry a <details> in it, both with an id:
+    # group "Returns" and returns.md would share id="returns", and the entry's link (its
+    # aliases redirect to faq/#returns) would open the section instead of the question
+    anchors = {entry.anchor for entry in entries}
+
+    def section_id(slug: str) -> str:
+        ident, count = slug or "domande", 0
+        while ident in anchors:
+            count += 1
+            ident = f"{slug or 'domande'}_{count}"
+        return ident
+
     return tuple(
-        FaqGroup(names[slug], slug or "domande",
+        FaqGroup(names[slug], section_id(slug),
                  tuple(sorted(items, key=lambda e: (e.order, e.question.casefold(), e.source))))
         for slug, items in ordered
     )

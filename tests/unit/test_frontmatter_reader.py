@@ -166,6 +166,19 @@ def test_the_more_marker_cuts_the_summary() -> None:
     assert post.description == "Intro one. Intro two."
 
 
+@pytest.mark.parametrize(("body", "summary"), [
+    ("> Uno.\n>\n> <!--more-->\n>\n> Due.\n", "<blockquote>\n<p>Uno.</p>\n</blockquote>"),
+    ("- Uno.\n\n    <!--more-->\n\n    Due.\n", "<ul>\n<li>\n<p>Uno.</p>\n</ul>"),
+    ('<div class="avviso" markdown="1">\nUno.\n\n<!--more-->\n\nDue.\n</div>\n',
+     '<div class="avviso">\n<p>Uno.</p>\n</div>'),
+    ("<details><summary>Orari</summary>\n\nUno.\n\n<!--more-->\n\nDue.\n</details>\n",
+     "<details><summary>Orari</summary>\n\nUno.\n</details>"),
+])
+def test_a_more_marker_inside_an_element_closes_it_in_the_summary(body: str, summary: str) -> None:
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
+    assert post.summary_html == summary
+
+
 def test_without_marker_or_summary_the_first_paragraph_is_the_summary() -> None:
     post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\nOne.\n\nTwo.\n")
     assert (post.summary_html, post.has_more) == ("One.", True)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
 from storefront.markdown import (
+    THEME_IDS,
+    excerpt,
     first_paragraph,
     plain_text,
     render_inline,
     render_markdown,
+    scope_ids,
     slugify,
     split_more,
 )
@@ -61,6 +66,20 @@ def test_repeated_headings_get_unique_ids_and_ids_restart_per_document() -> None
         '<h2 id="orari">Orari</h2>\n<h2 id="orari_1">Orari</h2>'
     )
     assert render_markdown("## Orari\n") == '<h2 id="orari">Orari</h2>'
+
+
+def test_headings_named_like_the_themes_own_elements_get_the_next_free_id() -> None:
+    html = render_markdown("## Shipping\n\n## Shipping\n\n## Main\n\n## Foto 2\n\n## Shipping 1\n")
+    assert html == ('<h2 id="shipping_1">Shipping</h2>\n<h2 id="shipping_2">Shipping</h2>\n'
+                    '<h2 id="main_1">Main</h2>\n<h2 id="foto-2_1">Foto 2</h2>\n'
+                    '<h2 id="shipping-1">Shipping 1</h2>')
+
+
+def test_every_fixed_id_of_the_default_themes_templates_is_kept_from_headings() -> None:
+    templates = Path(__file__).parents[2] / "src" / "storefront" / "themes" / "default" / "templates"
+    fixed = {name for template in templates.rglob("*.html")
+             for name in re.findall(r'\sid="([^"{]*)"', template.read_text(encoding="utf-8"))}
+    assert fixed and fixed <= THEME_IDS
 
 
 def test_attribute_lists() -> None:
@@ -138,6 +157,32 @@ def test_render_inline_drops_a_single_paragraph_only() -> None:
 def test_split_more() -> None:
     assert split_more("intro\n<!--more-->\nresto <!--more--> ancora") == ("intro\n", True)
     assert split_more("tutto") == ("tutto", False)
+
+
+def test_an_excerpt_has_no_footnote_references_and_no_ids() -> None:
+    html = render_markdown("Dal fiume[^1], d'autunno[^1][^b].\n\n## Poi {#poi}\n\n"
+                           "<span id='x' class=\"y\">z</span>\n\n[^1]: Sì.\n[^b]: No.\n")
+    assert excerpt(html.split('<div class="footnote">')[0]) == (
+        "<p>Dal fiume, d&rsquo;autunno.</p>\n<h2>Poi</h2>\n"
+        "<p><span class=\"y\">z</span></p>\n")
+    assert excerpt('<p><code>&lt;b id="x"&gt;</code> id="y"</p>') == (
+        '<p><code>&lt;b id="x"&gt;</code> id="y"</p>')
+
+
+def test_scoped_ids_and_the_links_to_them_take_the_prefix_other_links_do_not() -> None:
+    html = render_markdown("Sì[^1], vedi [sotto](#in-breve) e [il forno](#forno).\n\n"
+                           "### In breve\n\n`<a href=\"#in-breve\">`\n\n"
+                           "<span id='x'>y</span>\n\n[^1]: Nota.\n")
+    scoped = scope_ids(html, "lavastoviglie")
+    assert ('<sup id="lavastoviglie-fnref:1"><a class="footnote-ref" href="#lavastoviglie-fn:1">'
+            in scoped)
+    assert '<a href="#lavastoviglie-in-breve">sotto</a>' in scoped
+    assert '<a href="#forno">il forno</a>' in scoped
+    assert '<h3 id="lavastoviglie-in-breve">In breve</h3>' in scoped
+    assert '<code>&lt;a href="#in-breve"&gt;</code>' in scoped
+    assert '<span id="lavastoviglie-x">' in scoped
+    assert '<li id="lavastoviglie-fn:1">' in scoped and 'href="#lavastoviglie-fnref:1"' in scoped
+    assert scope_ids("<p>Sì.</p>", "a") == "<p>Sì.</p>"
 
 
 def test_first_paragraph() -> None:
