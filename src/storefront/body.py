@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from html import unescape as html_unescape
 
 from markupsafe import Markup
 
@@ -40,6 +41,7 @@ class Body:
     has_more: bool
     words: int
     links: Links
+    unnamed_links: tuple[int, ...] = ()  # the lines of links with no text to read out
 
 
 def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
@@ -63,8 +65,10 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
     has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)
     links = tuple((target, first_line - 1 + line_of_link(text, target))
                   for target in extract_links(html))
+    unnamed = tuple(first_line - 1 + line_of_link(text, target) for target in unnamed_links(html))
     # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.
-    return Body(Markup(html), Markup(summary_html), has_more, words, links)  # noqa: S704
+    return Body(Markup(html), Markup(summary_html), has_more, words, links,  # noqa: S704
+                unnamed)
 
 
 def reading_minutes(words: int) -> int:
@@ -84,6 +88,23 @@ def extract_links(html: str) -> tuple[str, ...]:
             continue
         found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
     return tuple(dict.fromkeys(found))
+
+
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
+_HREF = re.compile(r'(?<![\w-])href="([^"]*)"')
+_NAMED = re.compile(r'(?<![\w-])(?:alt|aria-label|title)="[^"]*[^"\s][^"]*"')
+
+
+def unnamed_links(html: str) -> tuple[str, ...]:
+    """The targets of links that have nothing to read out: no text, no image with an ``alt``,
+    no ``aria-label`` (``[](/negozio/)``). A screen reader says only "link", or the address."""
+    found = []
+    for attributes, inside in _ANCHOR.findall(html):
+        if _NAMED.search(attributes) or _NAMED.search(inside) or plain_text(inside).strip():
+            continue
+        href = _HREF.search(attributes)
+        found.append(html_unescape(href.group(1)) if href else "")
+    return tuple(found)
 
 
 def line_of_link(text: str, target: str) -> int:

@@ -30,6 +30,7 @@ from storefront.checks import (
     image_warnings,
     left_out_summary,
     missing_templates,
+    unnamed_link_warnings,
     unpublished_reasons,
 )
 from storefront.codec import encode
@@ -321,7 +322,8 @@ class BuildSession:
         plan = plan_outputs(tasks, (*channels.outputs, *images.outputs), channels.pages, urls,
                             static.outputs, [s for s in assets if s.path in images.copied])
         reasons = unpublished_reasons(local, model, inputs.now)
-        warnings = sorted([*image_warnings(model), *images.warnings], key=ContentError.sort_key)
+        warnings = sorted([*image_warnings(model), *unnamed_link_warnings(model.published()),
+                           *images.warnings], key=ContentError.sort_key)
         presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
                                        catalog)
         self._settle()

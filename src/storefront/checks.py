@@ -217,6 +217,16 @@ def image_warnings(model: SiteModel) -> list[ContentError]:
     return sorted(found, key=ContentError.sort_key)
 
 
+def unnamed_link_warnings(documents: Iterable[Document]) -> list[ContentError]:
+    """Problems that stop a build only with ``--strict``: links with no text (``[](/negozio/)``),
+    which a screen reader can only call "link" or read out as an address."""
+    return sorted((error_at(document.source, line, "this link has no text to read out",
+                            "write the words to click between the brackets: "
+                            "[our workshop](/bottega/)")
+                   for document in documents for line in getattr(document, "unnamed_links", ())),
+                  key=ContentError.sort_key)
+
+
 def missing_templates(tasks: Iterable[RenderTask], exists: Callable[[str], bool],
                       documents: Mapping[str, Document]) -> list[ContentError]:
     """Pages whose template the theme does not have, blamed on the page that names it."""

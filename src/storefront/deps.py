@@ -42,7 +42,8 @@ _CLOCK_ORDER = {"": 0, "year": 1, "day": 2, "moment": 3}
 
 # The fields of a document that only its own page shows; everything else is its "card". (A
 # document's old addresses matter to its feeds' ids and the redirects, never to a listing.)
-BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases"})
+BODY_FIELDS = frozenset({"content_html", "answer_html", "links", "lines", "aliases",
+                         "unnamed_links"})
 # The fields that hold the owner's HTML (which a page may rewrite as it shows it: its images)
 HTML_FIELDS = frozenset({"content_html", "summary_html", "answer_html"})
 

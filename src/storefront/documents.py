@@ -66,6 +66,7 @@ class Post:
     aliases: tuple[str, ...] = ()  # old addresses (site paths) that redirect here
     scheduled: bool = False  # set by the site model: dated after the build time
     image_focus: str = ""  # "X% Y%": the focal point of the share card ("" = the centre)
+    unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Product:
     pinned: bool = False
     sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
     image_focus: str = ""
+    unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
 
     @property
     def available(self) -> bool:
@@ -135,6 +137,7 @@ class FaqEntry:
     links: Links = ()
     lines: Lines = ()
     aliases: tuple[str, ...] = ()
+    unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ class Page:
     aliases: tuple[str, ...] = ()
     policies: bool = False  # shows the shop's shipping and returns policies
     image_focus: str = ""
+    unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ class NewsletterIssue:
     lines: Lines = ()
     noindex: bool = False
     aliases: tuple[str, ...] = ()
+    unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
 
 
 Document = Post | Product | FaqEntry | Page | NewsletterIssue

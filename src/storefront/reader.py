@@ -130,7 +130,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         # the FAQ page shows every answer: each one's ids (footnotes, headings) get its anchor
         answer = Markup(scope_ids(str(body.content_html), anchor))  # noqa: S704 (owner's HTML)
         return FaqEntry(source.path, meta.question, meta.group, meta.order, answer, anchor,
-                        meta.draft, body.links, lines, meta.aliases)
+                        meta.draft, body.links, lines, meta.aliases, body.unnamed_links)
     assert isinstance(meta, PageMeta)
     slug = meta.slug or slugify(source.stem) or "page"
     if meta.form is not None and meta.form not in settings.form_names:
@@ -147,7 +147,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
-                meta.noindex, meta.aliases, meta.policies, meta.image_focus)
+                meta.noindex, meta.aliases, meta.policies, meta.image_focus, body.unnamed_links)
 
 
 def _missing_front_matter(split: SplitDocument) -> str:
@@ -232,6 +232,7 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
         reading_minutes=reading_minutes(body.words), draft=meta.draft,
         expires=localize(meta.expires, zone) if meta.expires else None,
         description=meta.description or plain_summary(body.summary_html), links=body.links,
+        unnamed_links=body.unnamed_links,
         lines=lines, noindex=meta.noindex, aliases=meta.aliases,
         image_focus=meta.image_focus,
     )
@@ -249,6 +250,7 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
         url=_SITE_PATHS.permalink(settings.permalinks.newsletter_issue, slug),
         sent=localize(meta.sent, zone) if meta.sent else None, draft=meta.draft,
         content_html=body.content_html, links=body.links, lines=lines,
+        unnamed_links=body.unnamed_links,
         description=meta.summary or plain_summary(body.summary_html), noindex=meta.noindex,
         aliases=meta.aliases,
     )
@@ -296,6 +298,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
         draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,
+        unnamed_links=body.unnamed_links,
         gtin=meta.gtin, mpn=meta.mpn, condition=meta.condition,
         date=localize(meta.date, zone) if meta.date else None,
         updated=localize(meta.updated, zone) if meta.updated else None,

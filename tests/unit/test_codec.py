@@ -38,7 +38,7 @@ FILES: dict[Kind, tuple[str, str]] = {
         "image_alt: Una pagnotta\ndraft: true\nslug: pane-nuovo\nexpires: 2030-01-01\n"
         "description: Tutto sul pane.\nnoindex: true\nimage_focus: top left\n"
         "aliases:\n  - /blog/pane-vecchio/\n  - /pane.html\n---\n"
-        "Il *nostro* pane, [chi siamo](/chi-siamo/).\n\n<!--more-->\n\nAltro.\n")),
+        "Il *nostro* pane, [chi siamo](/chi-siamo/).\n\n<!--more-->\n\nAltro [](/x/).\n")),
     "products": ("vaso.md", (
         "---\ntitle: Vaso\nprice: 40.50\ncurrency: USD\nsku: V-1\navailability: preorder\n"
         "images: [/assets/v.jpg, /assets/w.jpg]\nimage_alt: Un vaso\nsale_price: 30\n"
@@ -46,19 +46,19 @@ FILES: dict[Kind, tuple[str, str]] = {
         "draft: true\nslug: vaso-blu\nfeatured: true\npinned: true\nbrand: Aurora\ngtin: 4006381333931\n"
         "mpn: AUR-7\ncondition: used\ndate: 2024-05-01\nupdated: 2024-06-01 10:00\n"
         "availability_date: 2030-12-01\nnoindex: true\naliases: [/vaso/]\nimage_focus: 30% 70%\n---\n"
-        "Un vaso [blu](/blu/).\n")),
+        "Un vaso [blu](/blu/) [](/x/).\n")),
     "faq": ("spedite.md", (
         "---\nquestion: Spedite?\ngroup: Ordini\norder: 2\ndraft: true\n"
-        "aliases: [/spedizioni-faq/]\n---\nSì, [ovunque](/spedizioni/).\n")),
+        "aliases: [/spedizioni-faq/]\n---\nSì, [ovunque](/spedizioni/) [](/x/).\n")),
     "pages": ("chi-siamo.md", (
         "---\ntitle: Chi siamo\nslug: noi\nmenu: 2\ntemplate: about.html\ndraft: true\n"
         "description: Il forno.\nform: contact\nimage: /assets/f.jpg\nnoindex: false\n"
-        "aliases: [/about/]\npolicies: true\nimage_focus: center\n---\nDal 1950, [blog](/blog/).\n")),
+        "aliases: [/about/]\npolicies: true\nimage_focus: center\n---\nDal 1950, [blog](/blog/) [](/x/).\n")),
     "newsletter": ("2024-03-01-marzo.md", (
         "---\ntitle: Marzo\ndate: 2024-03-01\nsubject: Novità di marzo\nsummary: Il forno.\n"
         "image: /assets/m.jpg\nimage_alt: Il forno\nslug: marzo-2024\nsent: 2024-03-02 09:00\n"
         "draft: true\nnoindex: true\naliases: [/lettera/marzo/]\n---\n"
-        "Ciao, [il blog](/blog/).\n")),
+        "Ciao, [il blog](/blog/) [](/x/).\n")),
 }
 MODEL_SET = {"on_sale": True, "sale_note": True, "scheduled": True}  # what the site model decides
 
