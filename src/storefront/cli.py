@@ -90,7 +90,8 @@ def make_parser(wanted: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser
     serve = commands.add_parser("serve", help="preview the site locally, rebuilding on change",
                                 description="Build with drafts into a preview folder and serve "
                                 "it on 127.0.0.1, rebuilding when a file changes.")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000,
+                       help="the port to listen on, 0 to 65535 (default 8000; 0: any free one)")
     serve.add_argument("--no-drafts", action="store_true", help="hide drafts in the preview")
     serve.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 lets a phone on "
@@ -192,6 +193,13 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
     return value
 
 

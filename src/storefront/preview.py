@@ -21,6 +21,7 @@ page) are refused.
 
 from __future__ import annotations
 
+import errno
 import html
 import ipaddress
 import json
@@ -40,7 +41,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from storefront.build import BuildSession
-from storefront.errors import BuildFailed
+from storefront.errors import BuildFailed, StorefrontError
 from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
@@ -386,14 +387,31 @@ class _ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    """What to tell the owner when the preview cannot listen on ``host``:``port``."""
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (by another program, or a preview "
+                f"still running in another terminal: stop it with Ctrl+C); or use another "
+                f"port: storefront serve --port {port + 1 if port < 65535 else 8001}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (f"port {port} on {host} is reserved for the system; use a port from 1024 up: "
+                f"storefront serve --port 8000")
+    return (f"cannot listen on {host} ({exc.strerror or exc}); --bind takes an IPv4 address of "
+            f"this computer: 127.0.0.1 (the default: this computer only) or --bind 0.0.0.0 "
+            f"(every network it is on)")
+
+
 class PreviewServer:
     """The builder, the file watcher and the HTTP server, started together."""
 
     def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
                  drafts: bool = True, host: str = LOOPBACK, jobs: int | None = None) -> None:
         self.app: WsgiApp | None = None
-        self.server = make_server(host, port, self._dispatch,
-                                  server_class=_ThreadingServer, handler_class=_QuietHandler)
+        try:
+            self.server = make_server(host, port, self._dispatch,
+                                      server_class=_ThreadingServer, handler_class=_QuietHandler)
+        except OSError as exc:  # a busy port, an address of no interface here, IPv6
+            raise StorefrontError(_bind_problem(host, port, exc)) from None
         self.port = int(self.server.server_address[1])
         shown = LOOPBACK if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name
         self.url = f"http://{shown}:{self.port}/"
