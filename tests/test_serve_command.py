@@ -69,3 +69,39 @@ def test_an_address_that_cannot_be_bound_is_named(address: str, run_cli, copy_si
     assert result.code == 1
     assert f"cannot listen on {address}" in result.err
     assert "--bind 0.0.0.0" in result.err
+
+
+def test_a_site_whose_config_is_broken_at_start_shows_the_problem_in_the_browser(
+        copy_site) -> None:
+    """With storefront.yaml broken before the first build there were no pages yet: every
+    address answered a plain-text "not found", the problem only in the terminal, and nothing
+    reloaded once it was fixed. The browser now gets a page with the problem panel and the
+    reload script, and shows the site after the fix."""
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    good = config.read_text(encoding="utf-8")
+    config.write_text(good + "menu: [\n", encoding="utf-8")
+    server, port = start(site)
+    try:
+        status, ctype, body = get(port, "/")
+        assert status == 404 and ctype.startswith("text/html"), (status, ctype, body)
+        assert b'id="storefront-errors"' in body and b"storefront.yaml:" in body
+        assert b"/__storefront/wait" in body
+        config.write_text(good, encoding="utf-8")
+        deadline = time.monotonic() + 60
+        while get(port, "/")[0] != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert b'id="storefront-errors"' not in get(port, "/")[2]
+    finally:
+        stop(server)
+
+
+def test_a_folder_that_is_not_a_site_yet_says_so_in_the_browser(tmp_path) -> None:
+    server, port = start(tmp_path)
+    try:
+        status, ctype, body = get(port, "/")
+        assert status == 404 and ctype.startswith("text/html")
+        assert b"no storefront.yaml in" in body and b"storefront init" in body
+    finally:
+        stop(server)

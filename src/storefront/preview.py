@@ -77,6 +77,10 @@ _RELOAD_SCRIPT = """<script>
 </script>"""
 
 
+_NO_PAGE = (b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found'
+            b"</title></head><body><p>This page is not in the preview (yet).</p></body></html>")
+
+
 class PreviewBuilder:
     """Runs builds one at a time in a long-lived session, counts them (the epoch) and keeps the
     last problems to show."""
@@ -295,7 +299,9 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str]:
     not_found = root / "404.html"
     if not_found.is_file():
         return "404 Not Found", not_found.read_bytes(), "text/html"
-    return "404 Not Found", b"not found", "text/plain"
+    # no site built yet (storefront.yaml broken from the start, a folder that is no site yet):
+    # a page, so the browser shows the problems and reloads once they are fixed
+    return "404 Not Found", _NO_PAGE, "text/html"
 
 
 def _respond(start_response: StartResponse, status: str, ctype: str,
