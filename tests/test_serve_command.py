@@ -105,3 +105,30 @@ def test_a_folder_that_is_not_a_site_yet_says_so_in_the_browser(tmp_path) -> Non
         assert b"no storefront.yaml in" in body and b"storefront init" in body
     finally:
         stop(server)
+
+
+def test_content_deleted_and_made_again_is_watched_again(copy_site, tmp_path) -> None:
+    """The owner deletes content/ (or moves it away) and puts a copy back, or starts the
+    preview before content/ exists: the watch on the old folder died with it, and saves in the
+    new one rebuilt nothing, the preview stuck on the last build until restarted."""
+    import shutil
+
+    site = copy_site("basic")
+    kept = tmp_path / "kept-content"
+    shutil.copytree(site / "content", kept)
+    server, port = start(site)
+    try:
+        assert get(port, "/chi-siamo/")[0] == 200
+        shutil.rmtree(site / "content")
+        time.sleep(1)
+        shutil.copytree(kept, site / "content")
+        time.sleep(1)
+        page = site / "content/pages/chi-siamo.md"
+        page.write_text(page.read_text(encoding="utf-8") + "\nRiscritta dopo.\n", "utf-8")
+        deadline = time.monotonic() + 30
+        while b"Riscritta dopo." not in get(port, "/chi-siamo/")[2]:
+            assert time.monotonic() < deadline, "the save in the new content/ was not seen"
+            time.sleep(0.2)
+        assert b'id="storefront-errors"' not in get(port, "/chi-siamo/")[2]
+    finally:
+        stop(server)

@@ -21,6 +21,7 @@ page) are refused.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import ipaddress
@@ -39,6 +40,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
@@ -351,14 +353,21 @@ def _panel(role: str, ident: str, height: str, background: str, heading: str,
 
 
 class _ChangeHandler(FileSystemEventHandler):
-    def __init__(self, trigger: Callable[[], None], ignored: Path) -> None:
+    def __init__(self, trigger: Callable[[], None], ignored: Path, root: Path | None = None,
+                 rewatch: threading.Event | None = None) -> None:
         self.trigger, self.ignored = trigger, ignored.resolve()
+        self.rewatch = rewatch
+        self.folders = ({str(root / "content"), str(root / "themes")}
+                        if root is not None else set())
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # Only real changes: watchdog also reports files being opened and closed, which the
         # build itself does, and reacting to those would rebuild (and reload) forever.
-        if event.event_type not in ("created", "modified", "deleted", "moved"):
+        if event.event_type not in ("created", "deleted", "moved", "modified"):
             return
+        if self.rewatch is not None and event.event_type != "modified" and (
+                {str(event.src_path), str(getattr(event, "dest_path", ""))} & self.folders):
+            self.rewatch.set()  # content/ or themes/ itself went or came
         if event.event_type in ("deleted", "moved") and self._is_output(Path(str(event.src_path))):
             # the preview folder itself went (deleted by hand): build it again now,
             # not at the owner's next save (every page was "not found" until then)
@@ -424,14 +433,28 @@ class PreviewServer:
         self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.url, drafts, log, jobs)
         self.app = make_app(self.builder, port=self.port)
         self.pending = threading.Event()
+        self.rewatch = threading.Event()  # content/ or themes/ went or came: watch them anew
         self.stopping = threading.Event()
         self.observer = Observer()
-        handler = _ChangeHandler(self.pending.set, self.builder.output)
-        for folder in ("content", "themes"):
-            if (root / folder).is_dir():
-                self.observer.schedule(handler, str(root / folder), recursive=True)
-        self.observer.schedule(handler, str(root), recursive=False)
+        self.root = root
+        self.handler = _ChangeHandler(self.pending.set, self.builder.output, root, self.rewatch)
+        self.watches: dict[str, ObservedWatch] = {}
+        self._watch_folders()
+        self.observer.schedule(self.handler, str(root), recursive=False)
         self.threads: list[threading.Thread] = []
+
+    def _watch_folders(self) -> None:
+        """Watch content/ and themes/ as they are now: a watch dies with its folder, and one
+        deleted and made again (or made after the start) would be seen by nobody."""
+        for folder in ("content", "themes"):
+            old = self.watches.pop(folder, None)
+            if old is not None:
+                with contextlib.suppress(KeyError, OSError):
+                    self.observer.unschedule(old)
+            if (self.root / folder).is_dir():
+                with contextlib.suppress(OSError):  # gone again: the next event retries
+                    self.watches[folder] = self.observer.schedule(
+                        self.handler, str(self.root / folder), recursive=True)
 
     def _dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # the port (chosen by the OS when 0) is known only after the socket is bound
@@ -453,6 +476,9 @@ class PreviewServer:
             while self.pending.is_set():
                 self.pending.clear()
                 time.sleep(DEBOUNCE_SECONDS)
+            if self.rewatch.is_set():  # before the build: what it misses, a watch sees
+                self.rewatch.clear()
+                self._watch_folders()
             self.builder.rebuild()  # never raises: problems go to the overlay
             untidied += 1
             if untidied >= TIDY_EVERY:
