@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import importlib
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -251,7 +252,8 @@ def print_report(report: BuildReport) -> None:
 
 def run_init(args: argparse.Namespace) -> int:
     created = init_site(args.directory)
-    print(f"created a new site in {created}; next: cd {created} && storefront build")
+    folder = shlex.quote(str(created))  # a name with spaces is pasted as one word
+    print(f"created a new site in {created}; next: cd {folder} && storefront build")
     return EXIT_OK
 
 
