@@ -53,7 +53,7 @@ def create_document(root: Path, kind: str, title: str, now: datetime | None = No
     """Write ``content/<kind>/<slug>.md`` with front matter for ``title``; return its path."""
     if not (root / CONFIG_NAME).is_file():
         raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site")
-    slug = slugify(title)
+    slug = _short(slugify(title))
     if not slug:
         raise StorefrontError(f'cannot make a file name from "{title}"; use some letters or digits')
     moment = now or datetime.now(_site_zone(root))
@@ -82,11 +82,21 @@ def create_document(root: Path, kind: str, title: str, now: datetime | None = No
     if path.exists():
         raise StorefrontError(f"{path} already exists; choose another title")
     path.parent.mkdir(parents=True, exist_ok=True)
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                           width=1_000_000)  # a long title on one line to edit
     front = front.replace("price: '0.00'", "price: 0.00")
     with path.open("x", encoding="utf-8") as handle:
         handle.write(f"---\n{front}---\n\n{body}")
     return path
+
+
+def _short(slug: str, most: int = 80) -> str:
+    """``slug`` cut at a dash to at most ``most`` characters: a long title made a file name the
+    file system refused ("File name too long"); the title itself is kept whole."""
+    if len(slug) <= most:
+        return slug
+    cut = slug[:most + 1].rsplit("-", 1)[0]
+    return cut if cut else slug[:most]
 
 
 def _site_zone(root: Path) -> zoneinfo.ZoneInfo:
