@@ -452,3 +452,21 @@ def test_a_save_that_changes_nothing_reloads_no_browser(copy_site, tmp_path) -> 
         assert builder.errors == [] and builder.epoch == epoch + 3  # the panel goes away
     finally:
         builder.close()
+
+
+def test_binding_beyond_this_computer_warns_and_says_what_a_phone_opens() -> None:
+    from storefront.preview import bind_notice, lan_address
+
+    for loopback in ("127.0.0.1", "127.0.0.2", "localhost", "::1"):
+        assert bind_notice(loopback, 8000) == [], loopback  # this computer only: nothing to say
+    warning, phone = bind_notice("10.1.2.3", 8001)
+    assert warning.startswith("warning: bound to 10.1.2.3: other devices on this network")
+    assert phone == "on a phone on the same network, open http://10.1.2.3:8001/"
+    address = lan_address()  # the address this machine would send from (nothing is sent)
+    everywhere = bind_notice("0.0.0.0", 8000)
+    assert everywhere[0].startswith("warning: bound to 0.0.0.0")
+    if address is None:
+        assert everywhere[1:] == []  # no network: no address to give
+    else:
+        assert everywhere[1] == f"on a phone on the same network, open http://{address}:8000/"
+        assert not address.startswith("127.")

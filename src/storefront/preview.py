@@ -27,6 +27,7 @@ import html
 import ipaddress
 import json
 import mimetypes
+import socket
 import socketserver
 import threading
 import time
@@ -228,6 +229,42 @@ class PreviewBuilder:
     def close(self) -> None:
         with self.building, self.lock:
             self.session.close()
+
+
+def bind_notice(host: str, port: int) -> list[str]:
+    """What to tell the owner about ``--bind``: nothing for this computer only; else the warning,
+    and the address a phone on the same network opens."""
+    if _is_loopback(host):
+        return []
+    everywhere = host in ("0.0.0.0", "::", "")  # noqa: S104 - a name, compared
+    address = lan_address() if everywhere else host
+    lines = [f"warning: bound to {host}: other devices on this network can see the preview, "
+             "drafts included; use it on a network you trust"]
+    if address is not None:
+        shown = f"[{address}]" if ":" in address else address
+        lines.append(f"on a phone on the same network, open http://{shown}:{port}/")
+    return lines
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_address() -> str | None:
+    """This computer's address on its network (what a phone on the same Wi-Fi opens), as the
+    system would send from it to the internet; nothing is sent (a UDP socket only connects).
+    None without a network."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): routed, never reached
+        address = str(probe.getsockname()[0])
+        if not ipaddress.ip_address(address).is_loopback:
+            return address
+    return None
 
 
 def allowed_host(host: str, port: int) -> bool:
@@ -519,9 +556,8 @@ def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool
     try:  # Ctrl+C or SIGTERM during the first build stops the workers too
         server.start()
         log(f"serving the preview on {server.url} (Ctrl+C to stop)")
-        if host != LOOPBACK:
-            log(f"warning: bound to {host}: other devices on this network can see the preview, "
-                "drafts included; use it on a network you trust")
+        for line in bind_notice(host, server.port):
+            log(line)
         if open_browser:
             webbrowser.open(server.url)
         while True:
