@@ -176,3 +176,14 @@ def test_clean_is_refused_while_a_build_or_preview_holds_the_cache(copy_site, ru
     cleaned = run_cli("--root", site, "clean")
     assert cleaned.code == 0 and "removed the build cache" in cleaned.out
     assert not (site / CACHE_DIR / DATABASE).exists()
+
+
+def test_clean_outside_a_site_says_so(tmp_path, run_cli) -> None:
+    # a mistyped --root said "nothing to clean" (exit 0), as if the site's cache were gone
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    for root in (tmp_path / "missing", tmp_path / "file.txt", tmp_path):
+        result = run_cli("--root", root, "clean")
+        assert result.code == 1, root
+        assert f"no storefront.yaml in {root}" in result.err
+    cache = tmp_path / "somewhere-cache"
+    assert run_cli("--root", tmp_path, "clean", "--cache-dir", cache).code == 0  # named: fine

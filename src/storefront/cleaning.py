@@ -11,12 +11,20 @@ import shutil
 from pathlib import Path
 
 from storefront.cache import remove_cache
+from storefront.config import CONFIG_NAME
+from storefront.errors import StorefrontError
 from storefront.output import remove_written
 from storefront.request import CACHE_DIR, PREVIEW_DIR
 
 
 def clean_site(root: Path, cache_dir: Path | None = None, output: Path | None = None) -> list[str]:
-    """Remove the cache, the preview folder and (with ``output``) what builds wrote there."""
+    """Remove the cache, the preview folder and (with ``output``) what builds wrote there.
+
+    ``root`` must be a site (a mistyped ``--root`` said "nothing to clean", as if all were
+    clean), unless the cache to remove is named (``--cache-dir``)."""
+    if cache_dir is None and not (root / CONFIG_NAME).is_file():
+        raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site, "
+                              "or give it with --root")
     done: list[str] = []
     cache = cache_dir or root / CACHE_DIR
     if remove_cache(cache):
