@@ -187,3 +187,10 @@ def test_clean_outside_a_site_says_so(tmp_path, run_cli) -> None:
         assert f"no storefront.yaml in {root}" in result.err
     cache = tmp_path / "somewhere-cache"
     assert run_cli("--root", tmp_path, "clean", "--cache-dir", cache).code == 0  # named: fine
+
+
+def test_serve_with_a_root_that_is_no_folder_says_so(tmp_path, run_cli) -> None:
+    # the file watcher failed with a bare "error: No such file or directory"
+    result = run_cli("--root", tmp_path / "nowhere", "serve", "--port", "0")
+    assert result.code == 1
+    assert f"there is no folder {tmp_path / 'nowhere'}" in result.err

@@ -552,6 +552,9 @@ class PreviewServer:
 def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,
           host: str = LOOPBACK, open_browser: bool = False) -> None:
     """Build, serve and rebuild on change until interrupted."""
+    if not root.is_dir():  # nothing to watch: the watcher failed with a bare "No such file"
+        raise StorefrontError(f"there is no folder {root}: give the folder of your site with "
+                              "--root, or create a site with storefront init")
     server = PreviewServer(root, log, port, drafts, host)
     try:  # Ctrl+C or SIGTERM during the first build stops the workers too
         server.start()
