@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup, escape
+
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.limits import LimitExceeded, check_theme_strings
 from storefront.schema import Mapper, YamlProblem, compose_yaml, repeated_keys, text_table
@@ -283,9 +285,15 @@ class Translator:
                 f'theme string "{key}" is missing for language "{self.language}"')
             error.add_note(missing_string_hint(self.chain, self.language, key))
             raise error from None
-        if values and self.language == "it":
+        if not values:
+            return text
+        if self.language == "it":
             text = _elide(text, values)
-        return text.format(**values) if values else text
+        if any(isinstance(value, Markup) for value in values.values()):
+            # a value that is markup (a <time> element): the string is escaped, the other
+            # values too, and the result stays markup (else the page would show the tags)
+            return escape(text).format(**values)
+        return text.format(**values)
 
 
 #: an Italian article or articulated preposition written just before a placeholder
@@ -293,13 +301,15 @@ _ARTICLE = re.compile(r"\b(il|al|dal|del|nel|sul) \{(\w+)\}")
 _ELIDED = {"il": "l'", "al": "all'", "dal": "dall'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
 #: a day read with a vowel first: otto, undici ("l'8 marzo", "dall'11 aprile")
 _VOWEL_DAY = re.compile(r"(8|11)(?![\d.,])")
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _elide(text: str, values: dict[str, Any]) -> str:
     """``"fino al {date}"`` becomes ``"fino all'{date}"`` when the date is the 8th or the 11th."""
 
     def article(match: re.Match[str]) -> str:
-        if _VOWEL_DAY.match(str(values.get(match.group(2), ""))):
+        value = str(values.get(match.group(2), ""))  # a <time> element: the text it shows
+        if _VOWEL_DAY.match(_TAG.sub("", value) if "<" in value else value):
             return _ELIDED[match.group(1)] + "{" + match.group(2) + "}"
         return match.group(0)
 

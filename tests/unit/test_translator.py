@@ -31,3 +31,19 @@ def test_other_days_keep_their_article(date: str) -> None:
 def test_english_strings_are_filled_in_as_written() -> None:
     english = Translator({"x": "Sent on {date}", "y": "il {date}"}, "en")
     assert english("y", date="8 March 2026") == "il 8 March 2026"
+
+
+def test_a_value_that_is_markup_keeps_its_tags_and_elides_by_the_text_it_shows() -> None:
+    from markupsafe import Markup
+
+    from storefront.theme import Translator
+
+    strings = {"updated_on": "Aggiornato il {date} & {note}"}
+    t = Translator(strings, "it")
+    time = Markup('<time datetime="2024-06-11">11 giugno 2024</time>')
+    shown = t("updated_on", date=time, note="<b>")
+    assert isinstance(shown, Markup)  # the page shows the element, not its tags
+    assert shown == ("Aggiornato l&#39;<time datetime=\"2024-06-11\">11 giugno 2024</time>"
+                     " &amp; &lt;b&gt;")
+    assert t("updated_on", date=Markup("<time>12 giugno</time>"), note="") == \
+        "Aggiornato il <time>12 giugno</time> &amp; "
