@@ -65,7 +65,8 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
     has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)
     links = tuple((target, first_line - 1 + line_of_link(text, target))
                   for target in extract_links(html))
-    unnamed = tuple(first_line - 1 + line_of_link(text, target) for target in unnamed_links(html))
+    unnamed = tuple(first_line - 1 + line_of_unnamed_link(text, target)
+                    for target in unnamed_links(html))
     # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.
     return Body(Markup(html), Markup(summary_html), has_more, words, links,  # noqa: S704
                 unnamed)
@@ -90,21 +91,45 @@ def extract_links(html: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.DOTALL)
-_HREF = re.compile(r'(?<![\w-])href="([^"]*)"')
-_NAMED = re.compile(r'(?<![\w-])(?:alt|aria-label|title)="[^"]*[^"\s][^"]*"')
+_ANCHOR_TAG = re.compile(r"<a\b([^>]*)>|</a\s*>", re.IGNORECASE)
+_HREF = re.compile(r"""(?<![\w-])href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_NAMED = re.compile(r"""(?<![\w-])(?:alt|aria-label|aria-labelledby|title)\s*=\s*"""
+                    r"""(?:"[^"]*[^"\s][^"]*"|'[^']*[^'\s][^']*')""", re.IGNORECASE)
 
 
 def unnamed_links(html: str) -> tuple[str, ...]:
     """The targets of links that have nothing to read out: no text, no image with an ``alt``,
-    no ``aria-label`` (``[](/negozio/)``). A screen reader says only "link", or the address."""
+    no ``aria-label`` (``[](/negozio/)``). A screen reader says only "link", or the address.
+
+    One pass over the link tags, each opening one paired with the next closing one (links do
+    not nest): an owner's raw HTML may leave thousands of ``<a`` open, and a search from each
+    of them to its ``</a>`` would take time growing with the square of their number.
+    """
     found = []
-    for attributes, inside in _ANCHOR.findall(html):
-        if _NAMED.search(attributes) or _NAMED.search(inside) or plain_text(inside).strip():
+    opened: re.Match[str] | None = None
+    for tag in _ANCHOR_TAG.finditer(html):
+        if tag.group(1) is not None:  # <a ...>: a link only with an href (<a id="top"> is not)
+            opened = tag if _HREF.search(tag.group(1)) else None
             continue
-        href = _HREF.search(attributes)
-        found.append(html_unescape(href.group(1)) if href else "")
+        if opened is None:
+            continue
+        inside = html[opened.end():tag.start()]
+        if not (_NAMED.search(opened.group(1)) or _NAMED.search(inside)
+                or plain_text(inside).strip()):
+            href = _HREF.search(opened.group(1))
+            assert href is not None
+            found.append(html_unescape(href.group(1) if href.group(1) is not None
+                                       else href.group(2)))
+        opened = None
     return tuple(found)
+
+
+def line_of_unnamed_link(text: str, target: str) -> int:
+    """The line where a link with no text to ``target`` is written: ``[](target)`` or
+    ``[![](image)](target)`` first (an earlier link with text to the same page is not it)."""
+    form = re.compile(r"\[\s*(?:!\[\s*\]\([^)\n]*\)\s*)?\]\(\s*<?" + re.escape(target))
+    found = form.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else line_of_link(text, target)
 
 
 def line_of_link(text: str, target: str) -> int:

@@ -221,9 +221,10 @@ def unnamed_link_warnings(documents: Iterable[Document]) -> list[ContentError]:
     """Problems that stop a build only with ``--strict``: links with no text (``[](/negozio/)``),
     which a screen reader can only call "link" or read out as an address."""
     return sorted((error_at(document.source, line, "this link has no text to read out",
-                            "write the words to click between the brackets: "
-                            "[our workshop](/bottega/)")
-                   for document in documents for line in getattr(document, "unnamed_links", ())),
+                            "write the words to click between the brackets, [our workshop]"
+                            "(/bottega/), or describe the image it links: [![the workshop]"
+                            "(/assets/bottega.jpg)](/bottega/)")
+                   for document in documents for line in document.unnamed_links),
                   key=ContentError.sort_key)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storefront.body import render_body
+from storefront.body import render_body, unnamed_links
 from storefront.build import build_site
 from storefront.errors import BuildFailed
 from storefront.request import BuildOptions, BuildRequest
@@ -25,6 +25,21 @@ def test_links_without_text_are_found_with_their_lines() -> None:
     assert render_body("Nessun link qui.\n").unnamed_links == ()
 
 
+def test_only_links_with_nothing_to_read_are_found_at_their_own_line() -> None:
+    text = ("[Il negozio](/negozio/) e la [bottega](/bottega/).\n\n"
+            "<a id=\"top\"></a> un segnalibro, non un link.\n\n"
+            "<a href='/x/'><img src='/assets/logo.png' alt='Logo'></a> e "
+            "<a href=\"/y/\" aria-labelledby=\"t\"></a> hanno un nome.\n\n"
+            "Ma questo no: [](/negozio/).\n")
+    assert render_body(text).unnamed_links == (7,)  # not line 1, where /negozio/ has a name
+
+
+def test_links_left_open_by_raw_html_are_read_in_one_pass() -> None:
+    # thousands of <a never closed (within the limits): the pass pairs each with the next </a>
+    html = "<p>" + "<a href='/x/'>" * 20_000 + "bene</a></p><p><a href=\"/y/\"></a></p>"
+    assert unnamed_links(html) == ("/y/",)
+
+
 def test_a_link_without_text_is_a_warning_and_an_error_when_strict(copy_site,
                                                                     tmp_path: Path) -> None:
     site = copy_site("basic")
@@ -33,8 +48,8 @@ def test_a_link_without_text_is_a_warning_and_an_error_when_strict(copy_site,
     post.write_text("\n".join([*lines, "", "Vieni a trovarci: [](/chi-siamo/)."]) + "\n",
                     encoding="utf-8")
     expected = (f"{post.relative_to(site)}:{len(lines) + 2}: this link has no text to read out\n"
-                "  hint: write the words to click between the brackets: "
-                "[our workshop](/bottega/)")
+                "  hint: write the words to click between the brackets, [our workshop](/bottega/), "
+                "or describe the image it links: [![the workshop](/assets/bottega.jpg)](/bottega/)")
     report = build_site(BuildRequest(root=site, output=tmp_path / "out"))
     assert expected in [w.format() for w in report.warnings]
     with pytest.raises(BuildFailed) as failed:
