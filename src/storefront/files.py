@@ -9,6 +9,7 @@ folder is made when the first attempt finds it missing, not looked at before eve
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Callable
@@ -45,19 +46,19 @@ def make_folders(folder: Path | str) -> None:
         os.chmod(path, 0o755)  # noqa: S103 - published folders: every user may enter them
 
 
-def open_temp(target: Path | str) -> tuple[int, str]:
-    """A new file (mode 0644, whatever the umask: output files are read by a web server) for
-    writing, beside ``target``; its folders are made when missing."""
+def open_temp(target: Path | str, mode: int = 0o644) -> tuple[int, str]:
+    """A new file (mode 0644 whatever the umask, as output files are read by a web server; or
+    ``mode``) for writing, beside ``target``; its folders are made when missing."""
     while True:
         temp = temp_name(target)
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:  # left by a killed process whose id this one now has
             continue
         except FileNotFoundError:
             make_folders(os.path.dirname(temp))
             continue
-        os.fchmod(fd, 0o644)
+        os.fchmod(fd, mode)
         return fd, temp
 
 
@@ -100,13 +101,17 @@ def link_atomic(source: Path | str, target: Path | str) -> bool:
 
 def write_private_text(target: Path, write: Callable[[TextIO], T]) -> T:
     """Write a text file only its owner may read (0600 whatever the umask) through ``write``,
-    whole: into ``NAME.part`` beside it, renamed over it once complete. For exports of the form
-    database (leads, subscribers: personal data, as private as the 0600 database they come
-    from); a shared host's other users must not read them."""
-    partial = target.with_name(target.name + ".part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a .part left by an earlier export may have another mode
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-        result = write(handle)
-    partial.replace(target)
+    whole: into a new temporary file beside it, renamed over it once complete, removed if
+    ``write`` fails. For exports of the form database (leads, subscribers: personal data, as
+    private as the 0600 database they come from); a shared host's other users must not read
+    them."""
+    descriptor, temporary = open_temp(target, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            result = write(handle)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return result

@@ -164,11 +164,9 @@ def test_commands_through_the_storefront_cli(filled: Path, capsys: pytest.Captur
 
 
 def test_an_export_file_is_readable_by_its_owner_only(filled: Path, tmp_path: Path) -> None:
-    # leads are personal data: as private as the 0600 database, whatever the umask, also over
-    # a .part an interrupted export left with another mode
-    target = tmp_path / "leads.csv"
-    target.with_name("leads.csv.part").write_text("old", encoding="utf-8")
-    target.with_name("leads.csv.part").chmod(0o644)
+    # leads are personal data: as private as the 0600 database, whatever the umask
+    target = tmp_path / "exports" / "leads.csv"
+    target.parent.mkdir()
     old = os.umask(0o022)
     try:
         args = parse("--root", str(filled), "forms", "export", "--form", "contact",
@@ -178,4 +176,27 @@ def test_an_export_file_is_readable_by_its_owner_only(filled: Path, tmp_path: Pa
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert "b@example.com" in target.read_text(encoding="utf-8")
-    assert not target.with_name("leads.csv.part").exists()
+    assert [p.name for p in target.parent.iterdir()] == ["leads.csv"]  # no temporary file
+
+
+def test_a_private_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    from storefront.files import write_private_text
+
+    target = tmp_path / "leads.csv"
+    target.write_text("the last export\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (tmp_path / "leads.csv.part").symlink_to(tmp_path / "notes.txt")  # a planted link: not used
+
+    def failing(out) -> None:
+        out.write("anna@example.com\n")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_private_text(target, failing)
+    assert target.read_text(encoding="utf-8") == "the last export\n"
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv", "leads.csv.part",
+                                                          "notes.txt"]  # no half export left
+    assert write_private_text(target, lambda out: out.write("bruno@example.com\n")) == 18
+    assert target.read_text(encoding="utf-8") == "bruno@example.com\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
