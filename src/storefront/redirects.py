@@ -85,14 +85,6 @@ def check_redirects(redirects: Sequence[Redirect], claims: Sequence[tuple[str, s
     errors: list[ContentError] = []
     aliases: dict[str, Redirect] = {}
     for redirect in redirects:
-        pattern = _pattern_in(redirect.source)
-        if pattern:
-            errors.append(error_at(redirect.document, redirect.line,
-                                   f"the alias {redirect.source} has {pattern}, which Netlify and "
-                                   "Cloudflare Pages read in _redirects as a pattern: it would "
-                                   "send other addresses here too",
-                                   "write the old address without it"))
-            continue
         try:
             key = _key(redirect.page_url or redirect.source, urls)
         except UnsafePath:
@@ -133,16 +125,6 @@ def check_redirects(redirects: Sequence[Redirect], claims: Sequence[tuple[str, s
                                        f"{folder}, the file of {owner}",
                                        "remove the alias: that address cannot be a folder"))
     return errors
-
-
-def _pattern_in(source: str) -> str:
-    """What of an old address ``_redirects`` would read as a pattern: a ``*`` (a splat, any
-    rest of the path) or a part starting with ``:`` (a placeholder, any one part)."""
-    if "*" in source:
-        return "a *"
-    if any(part.startswith(":") for part in source.split("/")):
-        return "a part starting with :"
-    return ""
 
 
 def _href(url: str) -> str:

@@ -166,6 +166,11 @@ def parse_alias(text: str) -> str:
         raise ValueError(f'must be a plain path without "?" or "#", got "{text}"')
     if ".." in value.split("/") or re.search(r'[\s\\"\';{}<>\x00-\x1f\x7f]', value):
         raise ValueError(f'must be a path without spaces, quotes, "..", ";" or braces, got "{text}"')
+    if "*" in value or any(part.startswith(":") for part in value.split("/")):
+        # Netlify and Cloudflare Pages read them in _redirects as a splat and a placeholder
+        raise ValueError(f'must be one exact address, without "*" or a part starting with ":" '
+                         f'(_redirects reads them as patterns matching other addresses), got '
+                         f'"{text}"')
     return value
 
 
