@@ -184,11 +184,14 @@ def _rewrite_urls(member: str, label: str, text: str, names: dict[str, str],
         if not target or target.startswith(("//", "#")) or _SCHEME.match(target):
             return match.group(0)  # data:, https:, //host and in-document references
         path, mark, rest = _split_suffix(target)
-        if path.startswith("/"):  # a path of the site (/assets/tile.png), as content writes them
+        static = f"/{STATIC_FOLDER}/"
+        if path.startswith("/") and not path.startswith(static):
+            # a path of the site (/assets/tile.png, a content asset), as content writes them
             relative = posixpath.relpath(path.lstrip("/") or ".", published_dir)
             return f'url("{relative}{mark}{rest}")'
-        path, mark, rest = _split_suffix(target)
-        logical = posixpath.normpath(posixpath.join(member_dir, path))
+        # a theme file, relative to the stylesheet or by its published path (/static/img/x.png)
+        logical = (posixpath.normpath(path.removeprefix(static)) if path.startswith(static)
+                   else posixpath.normpath(posixpath.join(member_dir, path)))
         if logical not in names:
             line = text.count("\n", 0, match.start()) + 1
             errors.append(error_at(label, line, f"{match.group(0)} names no file of the theme",

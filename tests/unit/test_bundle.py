@@ -124,6 +124,7 @@ def test_url_references_point_at_the_fingerprinted_files(files) -> None:
                          ".d { background: url(/assets/logo.svg) }\n"
                          ".f { background: url('//cdn.example/y.png') }\n"
                          ".g { background: url(/assets/foto%20uno.jpg?x=1) }\n"
+                         ".h { background: url(/static/img/tile.png#a) }\n"
                          ".e { src: url(fonts/a.woff2?v=2#iefix) }\n"),
         "img/tile.png": b"\x89PNG tile",
         "css/fonts/a.woff2": b"wOF2",
@@ -141,6 +142,7 @@ def test_url_references_point_at_the_fingerprinted_files(files) -> None:
     assert 'url("../../assets/logo.svg")' in css
     assert 'url("../../assets/foto%20uno.jpg?x=1")' in css
     assert "url('//cdn.example/y.png')" in css
+    assert f'url("../img/{tile}#a")' in css  # a theme file by its published path: its new name
 
 
 def test_a_url_to_a_missing_file_is_an_error_with_its_line(files) -> None:
