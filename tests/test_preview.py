@@ -459,6 +459,10 @@ def test_binding_beyond_this_computer_warns_and_says_what_a_phone_opens() -> Non
 
     for loopback in ("127.0.0.1", "127.0.0.2", "localhost", "::1"):
         assert bind_notice(loopback, 8000) == [], loopback  # this computer only: nothing to say
+    assert bind_notice("my-laptop", 8000, "127.0.1.1") == []  # a name of this computer only
+    # a name: the phone opens the address it stands for (the preview answers no other name)
+    assert bind_notice("my-laptop.local", 8000, "10.1.2.4")[1] == \
+        "on a phone on the same network, open http://10.1.2.4:8000/"
     warning, phone = bind_notice("10.1.2.3", 8001)
     assert warning.startswith("warning: bound to 10.1.2.3: other devices on this network")
     assert phone == "on a phone on the same network, open http://10.1.2.3:8001/"

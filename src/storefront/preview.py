@@ -231,19 +231,32 @@ class PreviewBuilder:
             self.session.close()
 
 
-def bind_notice(host: str, port: int) -> list[str]:
+def bind_notice(host: str, port: int, bound: str = "") -> list[str]:
     """What to tell the owner about ``--bind``: nothing for this computer only; else the warning,
-    and the address a phone on the same network opens."""
-    if _is_loopback(host):
+    and the address a phone on the same network opens (``bound``, the address the server listens
+    on, for a name: the preview answers addresses, not names, see :func:`allowed_host`)."""
+    if _is_loopback(host) or (bound and _is_loopback(bound)):
         return []
     everywhere = host in ("0.0.0.0", "::", "")  # noqa: S104 - a name, compared
-    address = lan_address() if everywhere else host
+    address: str | None = host
+    if everywhere:
+        address = lan_address()
+    elif not _is_address(host):
+        address = bound or None
     lines = [f"warning: bound to {host}: other devices on this network can see the preview, "
              "drafts included; use it on a network you trust"]
     if address is not None:
         shown = f"[{address}]" if ":" in address else address
         lines.append(f"on a phone on the same network, open http://{shown}:{port}/")
     return lines
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -273,13 +286,7 @@ def allowed_host(host: str, port: int) -> bool:
     name, _, given_port = host.rpartition(":")
     if not name or given_port != str(port):
         return False
-    if name == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        return False
-    return True
+    return name == "localhost" or _is_address(name)
 
 
 def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
@@ -559,7 +566,7 @@ def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool
     try:  # Ctrl+C or SIGTERM during the first build stops the workers too
         server.start()
         log(f"serving the preview on {server.url} (Ctrl+C to stop)")
-        for line in bind_notice(host, server.port):
+        for line in bind_notice(host, server.port, str(server.server.server_address[0])):
             log(line)
         if open_browser:
             webbrowser.open(server.url)
