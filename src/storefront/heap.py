@@ -31,8 +31,10 @@ TIDY_EVERY = 50
 #: new objects (not 700), and the older generations all but never. Between two settles a stage
 #: makes its long-lived data (10,000 decoded documents, 20,000 planned pages), which the default
 #: thresholds scan again and again as it ages, finding nothing: 0.5-0.8 s of a one-edit build at
-#: 10,000 posts went to collections that freed 0 objects; with these, under 0.2 s. Garbage in
-#: cycles is still collected by the young collections (it is young when it becomes garbage).
+#: 10,000 posts went to collections that freed 0 objects; with these, under 0.2 s. Cycles that
+#: become garbage young (a page's render) are still freed by the young collections; one that
+#: survived a collection first may wait for the end of the process, as garbage in the frozen
+#: stages already does (the process ends with the build).
 BUILD_THRESHOLDS = (10_000, 50, 1_000)
 
 
