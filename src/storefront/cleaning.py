@@ -24,7 +24,7 @@ def clean_site(root: Path, cache_dir: Path | None = None, output: Path | None = 
     clean), unless the cache to remove is named (``--cache-dir``)."""
     if cache_dir is None and not (root / CONFIG_NAME).is_file():
         raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site, "
-                              "or give it with --root")
+                              "or give it with --root (a cache elsewhere: --cache-dir)")
     done: list[str] = []
     cache = cache_dir or root / CACHE_DIR
     if remove_cache(cache):
