@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections import ChainMap
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,18 +83,94 @@ def forget_modules(env: jinja2.Environment) -> None:
         template._module = None
 
 
+class TemplateGlobals(ChainMap[str, Any]):
+    """A template's globals over the environment's, as Jinja makes them, but read without raising.
+
+    :class:`~collections.ChainMap` looks a name up in each map in turn and catches the KeyError of
+    each map without it; a template's own map is nearly always empty, so every global read raised
+    once. Jinja copies the whole map into each render's context and each ``import ... with
+    context``, and compares its names for each import without context: thousands of times a build.
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        for mapping in self.maps:
+            if key in mapping:
+                return mapping[key]
+        return self.__missing__(key)
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in mapping for mapping in self.maps)
+
+
 @functools.cache
 def _tracking_environment() -> type[jinja2.Environment]:
     import jinja2
+    from jinja2.utils import _PassArg, internalcode
 
     from storefront.deps import record_template
+
+    class ModuleTemplate(jinja2.Template):
+        """A template whose module for ``{% import %}`` without context is found cheaply."""
+
+        def _get_default_module(self, ctx: jinja2.runtime.Context | None = None
+                                ) -> jinja2.environment.TemplateModule:
+            # Jinja's own, with the names of the importing template's globals that this one
+            # lacks found by one set difference (Jinja: a ChainMap lookup for each name)
+            if self.environment.is_async:
+                raise RuntimeError("Module is not available in async mode.")
+            if ctx is not None:
+                keys = ctx.globals_keys.difference(self.globals)
+                if keys:
+                    return self.make_module({k: ctx.parent[k] for k in keys})
+            if self._module is None:
+                self._module = self.make_module()
+            return self._module
+
+    class CallingContext(jinja2.runtime.Context):
+        """A context whose calls from templates (every function, macro and global called in
+        one) read each attribute once: Jinja's asks an object three times whether it wants the
+        context passed, through two helper calls, for each of some 150,000 calls a build."""
+
+        @internalcode
+        def call(__self: jinja2.runtime.Context, __obj: Callable[..., Any], *args: Any,
+                 **kwargs: Any) -> Any:
+            # Jinja's Context.call (3.1), with its hasattr/_PassArg.from_obj pairs as getattr
+            method = getattr(__obj, "__call__", None)  # noqa: B004 - a callable class's method
+            if method is not None and getattr(method, "jinja_pass_arg", None) is not None:
+                __obj = method
+            pass_arg = getattr(__obj, "jinja_pass_arg", None)
+            if pass_arg is _PassArg.context:
+                # the active context should have access to variables set in
+                # loops and blocks without mutating the context itself
+                if kwargs.get("_loop_vars"):
+                    __self = __self.derived(kwargs["_loop_vars"])
+                if kwargs.get("_block_vars"):
+                    __self = __self.derived(kwargs["_block_vars"])
+                args = (__self, *args)
+            elif pass_arg is _PassArg.eval_context:
+                args = (__self.eval_ctx, *args)
+            elif pass_arg is _PassArg.environment:
+                args = (__self.environment, *args)
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception")
 
     class TrackingEnvironment(jinja2.Environment):
         """Records each template name looked up (extends, include, import), found or not."""
 
+        template_class = ModuleTemplate
+        context_class = CallingContext
+
         def _load_template(self, name: str, globals: Any) -> jinja2.Template:
             record_template(name)
             return super()._load_template(name, globals)
+
+        def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+            return TemplateGlobals({} if d is None else d, self.globals)
 
     return TrackingEnvironment
 
