@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from typing import Any
 
 from markdown import Markdown, util
 from markdown.extensions import Extension
@@ -38,42 +39,66 @@ _LDQUO, _RDQUO = _ENTITY["left-double-quote"], _ENTITY["right-double-quote"]
 class _Rule:
     """One of smarty's substitutions.
 
-    ``before`` and ``after`` are the entities that replace the match, around ``kept`` (a group of
-    the match kept between them, or 0). ``trigger`` is text every match contains (a rule is tried
-    only on text that has it; ``at_start``: text that starts with it). ``in_a_row``, for a rule
+    ``regex`` matches exactly what smarty's expression ``same_as`` matches, at every position,
+    but starts with the quote, dash or dot (a lookbehind moved after it): the regular-expression
+    engine then jumps from one such character to the next instead of trying the lookbehind at
+    every position of the text, 5 to 15 times faster. ``before`` and ``after`` are the entities
+    that replace the match, around ``kept`` (a group of the match kept between them, or 0).
+    ``trigger`` is text every match contains (a rule is tried only on text that has it;
+    ``at_start``: text that starts with it), ``precheck`` a quick expression every text with a
+    match has (one whose own expression must start before the quote). ``in_a_row``, for a rule
     that matches only after a character its lookbehind accepts (never after an ETX), is the text
     two matches in a row contain: where it is found, matches are replaced one at a time.
     """
 
     regex: re.Pattern[str]
+    same_as: str
     before: tuple[str, ...]
     trigger: str
     kept: int = 0
     after: tuple[str, ...] = ()
     at_start: bool = False
     in_a_row: str = ""
+    precheck: re.Pattern[str] | None = None
 
+
+def _rule(expression: str, same_as: str, before: tuple[str, ...], trigger: str,
+          **options: Any) -> _Rule:
+    precheck = options.pop("precheck", None)
+    return _Rule(re.compile(expression), same_as, before, trigger,
+                 precheck=re.compile(precheck) if precheck else None, **options)
+
+
+_CLOSE = rules.closeClass  # what may stand before a closing quote
+# what an opening quote's expression ends with before the quote (a space, "--", a dash, an entity)
+_OPENING_END = r"[\s;\-–—]"
 
 # in smarty's registry order: em dashes (50), en dashes (45), quotes (30, 29, ...), ellipses (10)
 _RULES: tuple[_Rule, ...] = (
-    _Rule(re.compile(r"(?<!-)---(?!-)"), (_ENTITY["mdash"],), "---"),
-    _Rule(re.compile(r"(?<!-)--(?!-)"), (_ENTITY["ndash"],), "--"),
-    _Rule(re.compile(rules.singleQuoteStartRe), (_RSQUO,), "'", at_start=True),
-    _Rule(re.compile(rules.doubleQuoteStartRe), (_RDQUO,), '"', at_start=True),
-    _Rule(re.compile(rules.doubleQuoteSetsRe), (_LDQUO, _LSQUO), "\"'"),
-    _Rule(re.compile(rules.singleQuoteSetsRe), (_LSQUO, _LDQUO), "'\""),
-    _Rule(re.compile(rules.doubleQuoteSetsRe2), (_RSQUO, _RDQUO), "'\"", in_a_row="'\"'\""),
-    _Rule(re.compile(rules.singleQuoteSetsRe2), (_RDQUO, _RSQUO), "\"'", in_a_row="\"'\"'"),
-    _Rule(re.compile(rules.decadeAbbrRe), (_RSQUO,), "'"),
-    _Rule(re.compile(rules.openingSingleQuotesRegex), (), "'", kept=1, after=(_LSQUO,)),
-    _Rule(re.compile(rules.closingSingleQuotesRegex), (_RSQUO,), "'", in_a_row="''"),
-    _Rule(re.compile(rules.closingSingleQuotesRegex2), (_RSQUO,), "'", kept=1),
-    _Rule(re.compile(rules.remainingSingleQuotesRegex), (_LSQUO,), "'"),
-    _Rule(re.compile(rules.openingDoubleQuotesRegex), (), '"', kept=1, after=(_LDQUO,)),
-    _Rule(re.compile(rules.closingDoubleQuotesRegex), (_RDQUO,), '"'),
-    _Rule(re.compile(rules.closingDoubleQuotesRegex2), (_RDQUO,), '"', in_a_row='""'),
-    _Rule(re.compile(rules.remainingDoubleQuotesRegex), (_LDQUO,), '"'),
-    _Rule(re.compile(r"(?<!\.)\.{3}(?!\.)"), (_ENTITY["ellipsis"],), "..."),
+    _rule(r"---(?<!----)(?!-)", r"(?<!-)---(?!-)", (_ENTITY["mdash"],), "---"),
+    _rule(r"--(?<!---)(?!-)", r"(?<!-)--(?!-)", (_ENTITY["ndash"],), "--"),
+    _rule(rules.singleQuoteStartRe, rules.singleQuoteStartRe, (_RSQUO,), "'", at_start=True),
+    _rule(rules.doubleQuoteStartRe, rules.doubleQuoteStartRe, (_RDQUO,), '"', at_start=True),
+    _rule(rules.doubleQuoteSetsRe, rules.doubleQuoteSetsRe, (_LDQUO, _LSQUO), "\"'"),
+    _rule(rules.singleQuoteSetsRe, rules.singleQuoteSetsRe, (_LSQUO, _LDQUO), "'\""),
+    _rule(f"'\"(?<={_CLOSE}'\")", rules.doubleQuoteSetsRe2, (_RSQUO, _RDQUO), "'\"",
+          in_a_row="'\"'\""),
+    _rule(f"\"'(?<={_CLOSE}\"')", rules.singleQuoteSetsRe2, (_RDQUO, _RSQUO), "\"'",
+          in_a_row="\"'\"'"),
+    _rule(r"'(?<!\w')(?=\d{2}s)", rules.decadeAbbrRe, (_RSQUO,), "'"),
+    _rule(rules.openingSingleQuotesRegex, rules.openingSingleQuotesRegex, (), "'", kept=1,
+          after=(_LSQUO,), precheck=f"'(?<={_OPENING_END}')(?=\\w)"),
+    _rule(f"'(?<={_CLOSE}')(?!\\s|s\\b|\\d)", rules.closingSingleQuotesRegex, (_RSQUO,), "'",
+          in_a_row="''"),
+    _rule(rules.closingSingleQuotesRegex2, rules.closingSingleQuotesRegex2, (_RSQUO,), "'",
+          kept=1),
+    _rule(rules.remainingSingleQuotesRegex, rules.remainingSingleQuotesRegex, (_LSQUO,), "'"),
+    _rule(rules.openingDoubleQuotesRegex, rules.openingDoubleQuotesRegex, (), '"', kept=1,
+          after=(_LDQUO,), precheck=f'"(?<={_OPENING_END}")(?=\\w)'),
+    _rule(rules.closingDoubleQuotesRegex, rules.closingDoubleQuotesRegex, (_RDQUO,), '"'),
+    _rule(f'"(?<={_CLOSE}")', rules.closingDoubleQuotesRegex2, (_RDQUO,), '"', in_a_row='""'),
+    _rule(rules.remainingDoubleQuotesRegex, rules.remainingDoubleQuotesRegex, (_LDQUO,), '"'),
+    _rule(r"\.\.\.(?<!\.\.\.\.)(?!\.)", r"(?<!\.)\.{3}(?!\.)", (_ENTITY["ellipsis"],), "..."),
 )
 
 
@@ -120,6 +145,8 @@ class TypographyProcessor(Treeprocessor):
         """``text`` with every match of ``rule`` replaced, as smarty replaces them. An entity is
         stashed when a rule first matches in the document, as smarty stashes it."""
         regex = rule.regex
+        if rule.precheck is not None and rule.precheck.search(text) is None:
+            return text
         if rule.kept:
             def hide(match: re.Match[str]) -> str:
                 hidden.append("".join(self._stash(entity) for entity in rule.before)

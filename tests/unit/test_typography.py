@@ -3,6 +3,8 @@ Python-Markdown's smarty gives, and storefront.inline exactly what its inline pr
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,3 +85,25 @@ def reference_inline(text: str) -> str:
 @given(st.lists(_MARKDOWN, max_size=40).map("".join))
 def test_the_prefiltered_inline_processor_changes_nothing(text: str) -> None:
     assert render_markdown(text) == reference_inline(text)
+
+
+_AROUND_QUOTES = st.sampled_from([
+    "'", '"', "-", ".", " ", "\t", "\n", "a", "s", "é", "1", "8", "0", "(", "[", ";", "!",
+    "&nbsp;", "&mdash;", "&#8211;", "–", "—", "\x02", "\x03",
+])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_AROUND_QUOTES, max_size=14).map("".join), st.integers(min_value=0, max_value=60))
+def test_each_rule_matches_what_smartys_expression_matches(text: str, position: int) -> None:
+    """The rules' expressions start with the quote (faster to search) but match, from any
+    position, exactly where smarty's do; a rule's precheck finds every text its rule matches."""
+    from storefront.typography import _RULES
+
+    position = min(position, len(text))
+    for rule in _RULES:
+        ours = rule.regex.search(text, position)
+        smartys = re.compile(rule.same_as).search(text, position)
+        assert (ours and (ours.span(), ours.groups())) == (smartys and (smartys.span(), smartys.groups()))
+        if rule.precheck is not None and smartys is not None:
+            assert rule.precheck.search(text) is not None
