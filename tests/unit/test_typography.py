@@ -63,11 +63,13 @@ _MARKDOWN = st.sampled_from([
     "[x](/y/)", "![i](/i.png)", "[r][1]", "\n\n[1]: /z/", "[^1]", "\n\n[^1]: nota", "<b>",
     "</b>", "<http://a.example/>", "<m@a.example>", "&amp;", "&#8212;", "&", "<!-- c -->", "!",
     "- ", "1. ", "> ", "# ", "    code", "```\nx\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "'", '"',
+    "\n===\n", "\n---\n", "***", "___", " - - -", "|", "#", ">", "]:", "[^", "\n\n[^2]:", "\n\n[r]: /r/",
 ])
 
 
 def reference_inline(text: str) -> str:
-    """Python-Markdown with its own inline processor (typography as in storefront's converter)."""
+    """Python-Markdown with its own inline processor and block parser (typography as in
+    storefront's converter)."""
     from storefront.markdown import _heading_id
     from storefront.typography import TypographyExtension
 
@@ -83,7 +85,7 @@ def reference_inline(text: str) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_MARKDOWN, max_size=40).map("".join))
-def test_the_prefiltered_inline_processor_changes_nothing(text: str) -> None:
+def test_the_prefiltered_inline_processor_and_block_parser_change_nothing(text: str) -> None:
     assert render_markdown(text) == reference_inline(text)
 
 
