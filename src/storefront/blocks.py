@@ -54,8 +54,13 @@ class PrefilteredBlockParser(BlockParser):
         plan = self._plan
         while blocks:
             for processor, needs in plan:
-                if needs and not any(need in blocks[0] for need in needs):
-                    continue
+                if needs:
+                    block = blocks[0]
+                    for need in needs:
+                        if need in block:
+                            break
+                    else:  # the block has none of them
+                        continue
                 # run returns True or None when it took the block
                 if processor.test(parent, blocks[0]) and processor.run(parent, blocks) is not False:
                     break
