@@ -77,9 +77,8 @@ def forget_modules(env: jinja2.Environment) -> None:
     config, the photos or the clock changed. Made again, they cost one render of the imported
     template's top level per build.
     """
-    if env.cache is None:
-        return
-    for template in env.cache.values():
+    for template in [*(env.cache.values() if env.cache is not None else ()),
+                     *getattr(env, "loaded", {}).values()]:
         template._module = None
 
 
@@ -165,9 +164,21 @@ def _tracking_environment() -> type[jinja2.Environment]:
         template_class = ModuleTemplate
         context_class = CallingContext
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # each template loaded, by name: Jinja's own cache (a locked LRU keyed by a weak
+            # reference to the loader) cost more than the rest of a lookup; templates are never
+            # reloaded (auto_reload is off), so the first one found stays the one used
+            self.loaded: dict[str, jinja2.Template] = {}
+
         def _load_template(self, name: str, globals: Any) -> jinja2.Template:
             record_template(name)
-            return super()._load_template(name, globals)
+            if globals:  # Jinja adds them to the template's own: its way, every time
+                return super()._load_template(name, globals)
+            template = self.loaded.get(name)
+            if template is None:
+                template = self.loaded[name] = super()._load_template(name, globals)
+            return template
 
         def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
             return TemplateGlobals({} if d is None else d, self.globals)
