@@ -4,7 +4,9 @@ Lookup goes through the chain (most specific theme first), and every theme is al
 its name as a prefix. Each template looked up is recorded for the page being rendered
 (:mod:`storefront.deps`). The Python code Jinja generates from a template, which is most of the
 cost of compiling it, is kept in the build cache as plain text checked against a hash, and a
-preview session reuses one environment while the theme's files stay the same.
+preview session reuses one environment while the theme's files stay the same. A few of Jinja's
+paths that run tens of thousands of times a build (a template lookup, a call from a template,
+a global read, an import without context) are replaced by ones that do the same with less work.
 """
 
 from __future__ import annotations
