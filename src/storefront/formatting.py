@@ -69,3 +69,29 @@ def phone_href(value: str) -> str:
     """A phone number as written -> ``+390551234567`` for tel: and sms: links."""
     cleaned = digits(value)
     return ("+" + cleaned) if value.strip().startswith("+") else cleaned
+
+
+# urllib.parse.quote's "%XX" for each ASCII character it does not leave as it is (with "/", as
+# Jinja's urlencode asks); any other character is its UTF-8 bytes so quoted
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+_ASCII_QUOTED = {code: f"%{code:02X}" for code in range(128) if chr(code) not in _SAFE}
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def urlencode(value: object) -> str:
+    """Jinja's ``urlencode`` filter, the same text, for a string in one pass.
+
+    Jinja quotes a string with :func:`urllib.parse.quote_from_bytes`, which maps each byte of the
+    UTF-8 text through a Python call; the share links quote each title and address several
+    times on every post and product page. Anything else (a dict, a list of pairs) goes to Jinja.
+    """
+    if isinstance(value, str):
+        quoted = str.translate(value, _ASCII_QUOTED)  # a str, also for Markup (as Jinja)
+        return quoted if quoted.isascii() else _NOT_ASCII.sub(_percent_encoded, quoted)
+    from jinja2.filters import do_urlencode
+
+    return do_urlencode(value)  # type: ignore[arg-type]
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))

@@ -10,6 +10,7 @@ Python-Markdown's own processor on random Markdown). Patterns it does not know a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from markdown import util
@@ -46,26 +47,48 @@ def required_characters(pattern: Any) -> str | None:
     return _REQUIRED.get(name)
 
 
+# every character some known pattern needs: a text's own are found in one scan
+_NEEDED = "".join(sorted(set("".join(_REQUIRED.values()) + "".join(_BY_EXPRESSION.values()) + "<")))
+_ANY_NEEDED = re.compile(f"[{re.escape(_NEEDED)}]")
+
+
 class PrefilteredInlineProcessor(InlineProcessor):
-    """:class:`InlineProcessor` that does not search text for a pattern it cannot contain."""
+    """:class:`InlineProcessor` that does not search text for a pattern it cannot contain.
+
+    The characters of a text are looked at once, before its first pattern: a match only replaces
+    text by a placeholder (STX, letters, digits, ETX), which adds none of them, so a pattern left
+    out then could not match later either. The patterns to try are worked out once for each set
+    of characters found.
+    """
+
+    _patterns: list[Any]
+    _needs: list[str | None]
+    _plans: dict[frozenset[str], tuple[tuple[int, Any, str], ...]]
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
         # the same loop as Python-Markdown's __handleInline, with the skip added
         if isinstance(data, util.AtomicString):
             return data
-        patterns = self.__dict__.get("_prefiltered")
-        if patterns is None:  # the patterns are registered before the first document
-            patterns = self.__dict__["_prefiltered"] = [
-                (pattern, required_characters(pattern)) for pattern in self.inlinePatterns]
+        if "_plans" not in self.__dict__:  # the patterns are registered before the first document
+            self._patterns = list(self.inlinePatterns)
+            self._needs = [required_characters(pattern) for pattern in self._patterns]
+            self._plans = {}
+        found = frozenset(_ANY_NEEDED.findall(data))
+        plan = self._plans.get(found)
+        if plan is None:
+            plan = self._plans[found] = tuple(
+                (index, self._patterns[index], needed or "")
+                for index, needed in enumerate(self._needs)
+                if needed is None or not found.isdisjoint(needed))
         apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
         start = 0
-        while patternIndex < len(patterns):
-            pattern, needed = patterns[patternIndex]
-            if needed is not None and not any(character in data for character in needed):
-                patternIndex += 1
-                start = 0
+        for index, pattern, needed in plan:
+            if index < patternIndex:
                 continue
-            data, matched, start = apply(pattern, data, patternIndex, start)
-            if not matched:
-                patternIndex += 1
+            # a match before may have taken the last of the characters this pattern needs
+            if needed and not any(character in data for character in needed):
+                continue
+            matched = True
+            while matched:
+                data, matched, start = apply(pattern, data, index, start)
         return data

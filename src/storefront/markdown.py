@@ -2,7 +2,9 @@
 
 Stage 3c, pure. The extension set is what owners expect from other generators: tables, fenced
 code, footnotes, heading anchors, attribute lists, Markdown inside HTML blocks, sane lists and
-typographic quotes (:mod:`storefront.typography`: smarty's rules in one cheap pass). One converter
+typographic quotes (:mod:`storefront.typography`: smarty's rules in one cheap pass); the inline
+patterns and block processors are not tried on text that lacks what they need
+(:mod:`storefront.inline`, :mod:`storefront.blocks`). One converter
 per thread is reused (Python-Markdown instances are not thread-safe, and building one is the slow
 part).
 """
@@ -73,6 +75,7 @@ def _converter() -> md.Markdown:
         from markdown.extensions.tables import TableExtension
         from markdown.extensions.toc import TocExtension
 
+        from storefront.blocks import prefilter_blocks
         from storefront.inline import PrefilteredInlineProcessor
         from storefront.typography import TypographyExtension
 
@@ -86,6 +89,7 @@ def _converter() -> md.Markdown:
             output_format="html",
         )
         converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
+        prefilter_blocks(converter.parser)
         _local.converter = converter
     return converter
 

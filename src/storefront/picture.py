@@ -152,16 +152,20 @@ def picture_html(info: ImageInfo | None, src: str, alt: str, sizes: str, first: 
         size = f' width="{info.width}" height="{info.height}"' if sized and info and info.width else ""
         return f'<img src="{escape(url)}" alt="{alt}"{size}{attributes}{loading}>'
     offered = info.offered(max_width)
-    biggest = [v for v in offered if v.format == info.fallback][-1]
-    size = f' width="{biggest.width}" height="{biggest.height}"' if sized else ""
-    sources = "".join(
-        f'<source type="{MIME[fmt]}" srcset="{escape(info.srcset(fmt, max_width))}" '
-        f'sizes="{escape(sizes)}">'
-        for fmt in MODERN_ORDER if fmt != info.fallback and any(v.format == fmt for v in offered))
+
+    def srcset(fmt: str) -> str:  # info.srcset(fmt, max_width), from the copies offered
+        return ", ".join(f"{v.url} {v.width}w" for v in offered if v.format == fmt)
+
     fallback = [v for v in offered if v.format == info.fallback]
+    biggest = fallback[-1]
+    size = f' width="{biggest.width}" height="{biggest.height}"' if sized else ""
+    escaped_sizes = escape(sizes)
+    sources = "".join(
+        f'<source type="{MIME[fmt]}" srcset="{escape(srcset(fmt))}" sizes="{escaped_sizes}">'
+        for fmt in MODERN_ORDER if fmt != info.fallback and any(v.format == fmt for v in offered))
     middle = fallback[(len(fallback) - 1) // 2]
     return (f'<picture>{sources}<img src="{escape(middle.url)}" '
-            f'srcset="{escape(info.srcset(info.fallback, max_width))}" sizes="{escape(sizes)}"'
+            f'srcset="{escape(srcset(info.fallback))}" sizes="{escaped_sizes}"'
             f'{size} alt="{alt}"{attributes}{loading}></picture>')
 
 

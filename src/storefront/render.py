@@ -30,7 +30,7 @@ from storefront.deps import (
 )
 from storefront.environment import forget_modules, make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
-from storefront.formatting import Formatter, digits, isodate, phone_href
+from storefront.formatting import Formatter, digits, isodate, phone_href, urlencode
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
 from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_images
@@ -68,6 +68,7 @@ class Renderer:
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
             phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
+            urlencode=urlencode,  # Jinja's, the same text, faster for a string
             markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
         )
         self.env.globals.update(

@@ -3,6 +3,8 @@ Python-Markdown's smarty gives, and storefront.inline exactly what its inline pr
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,11 +63,13 @@ _MARKDOWN = st.sampled_from([
     "[x](/y/)", "![i](/i.png)", "[r][1]", "\n\n[1]: /z/", "[^1]", "\n\n[^1]: nota", "<b>",
     "</b>", "<http://a.example/>", "<m@a.example>", "&amp;", "&#8212;", "&", "<!-- c -->", "!",
     "- ", "1. ", "> ", "# ", "    code", "```\nx\n```", "| a | b |\n|---|---|\n| 1 | 2 |", "'", '"',
+    "\n===\n", "\n---\n", "***", "___", " - - -", "|", "#", ">", "]:", "[^", "\n\n[^2]:", "\n\n[r]: /r/",
 ])
 
 
 def reference_inline(text: str) -> str:
-    """Python-Markdown with its own inline processor (typography as in storefront's converter)."""
+    """Python-Markdown with its own inline processor and block parser (typography as in
+    storefront's converter)."""
     from storefront.markdown import _heading_id
     from storefront.typography import TypographyExtension
 
@@ -81,5 +85,27 @@ def reference_inline(text: str) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_MARKDOWN, max_size=40).map("".join))
-def test_the_prefiltered_inline_processor_changes_nothing(text: str) -> None:
+def test_the_prefiltered_inline_processor_and_block_parser_change_nothing(text: str) -> None:
     assert render_markdown(text) == reference_inline(text)
+
+
+_AROUND_QUOTES = st.sampled_from([
+    "'", '"', "-", ".", " ", "\t", "\n", "a", "s", "é", "1", "8", "0", "(", "[", ";", "!",
+    "&nbsp;", "&mdash;", "&#8211;", "–", "—", "\x02", "\x03",
+])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_AROUND_QUOTES, max_size=14).map("".join), st.integers(min_value=0, max_value=60))
+def test_each_rule_matches_what_smartys_expression_matches(text: str, position: int) -> None:
+    """The rules' expressions start with the quote (faster to search) but match, from any
+    position, exactly where smarty's do; a rule's precheck finds every text its rule matches."""
+    from storefront.typography import _RULES
+
+    position = min(position, len(text))
+    for rule in _RULES:
+        ours = rule.regex.search(text, position)
+        smartys = re.compile(rule.same_as).search(text, position)
+        assert (ours and (ours.span(), ours.groups())) == (smartys and (smartys.span(), smartys.groups()))
+        if rule.precheck is not None and smartys is not None:
+            assert rule.precheck.search(text) is not None
