@@ -163,8 +163,9 @@ def _tracking_environment() -> type[jinja2.Environment]:
     class TrackingEnvironment(jinja2.Environment):
         """Records each template name looked up (extends, include, import), found or not."""
 
-        template_class = ModuleTemplate
-        context_class = CallingContext
+        if jinja2.__version__.startswith("3.1."):  # they copy Jinja 3.1's own code, sped up;
+            template_class = ModuleTemplate       # another Jinja keeps its own classes
+            context_class = CallingContext
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
