@@ -474,3 +474,24 @@ def test_binding_beyond_this_computer_warns_and_says_what_a_phone_opens() -> Non
     else:
         assert everywhere[1] == f"on a phone on the same network, open http://{address}:8000/"
         assert not address.startswith("127.")
+
+
+def test_the_preview_stops_when_told_even_if_no_exception_reaches_it(copy_site) -> None:
+    """SIGTERM and Ctrl+C raise KeyboardInterrupt in the main thread; one that lands where Python
+    ignores exceptions (a callback run during an import) was lost and the preview ran on (a CI
+    run caught it). The signal handler also sets a flag, which ends the wait by itself."""
+    from storefront.preview import serve
+
+    site = copy_site("basic")
+    lines: list[str] = []
+    stopping = threading.Event()
+    serving = threading.Thread(target=serve, args=(site, lines.append),
+                               kwargs={"port": 0, "stopping": stopping})
+    serving.start()
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("serving the preview") for line in lines):
+        assert serving.is_alive() and time.monotonic() < deadline, lines
+        time.sleep(0.05)
+    stopping.set()
+    serving.join(10)
+    assert not serving.is_alive()

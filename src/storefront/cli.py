@@ -266,7 +266,16 @@ def run_new(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from storefront.preview import serve
 
-    signal.signal(signal.SIGTERM, _interrupt)  # systemd, docker stop, timeout: as Ctrl+C
+    stopping = threading.Event()
+
+    def interrupt(signum: int, frame: object) -> None:
+        # the flag also ends the preview's wait when the KeyboardInterrupt lands where Python
+        # ignores exceptions (a callback run during an import): the preview then ran on
+        stopping.set()
+        _interrupt(signum, frame)
+
+    signal.signal(signal.SIGTERM, interrupt)  # systemd, docker stop, timeout: as Ctrl+C
+    signal.signal(signal.SIGINT, interrupt)
     serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
-          open_browser=args.open)
+          open_browser=args.open, stopping=stopping)
     return EXIT_OK

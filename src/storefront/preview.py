@@ -557,8 +557,10 @@ class PreviewServer:
 
 
 def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,
-          host: str = LOOPBACK, open_browser: bool = False) -> None:
-    """Build, serve and rebuild on change until interrupted."""
+          host: str = LOOPBACK, open_browser: bool = False,
+          stopping: threading.Event | None = None) -> None:
+    """Build, serve and rebuild on change until interrupted (KeyboardInterrupt), or until
+    ``stopping`` is set (checked every second)."""
     if not root.is_dir():  # nothing to watch: the watcher failed with a bare "No such file"
         raise StorefrontError(f"there is no folder {root}: give the folder of your site with "
                               "--root, or create a site with storefront init")
@@ -570,7 +572,8 @@ def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool
             log(line)
         if open_browser:
             webbrowser.open(server.url)
-        while True:
-            time.sleep(3600)
+        stopping = stopping if stopping is not None else threading.Event()
+        while not stopping.wait(1.0):
+            pass
     finally:
         server.stop()
