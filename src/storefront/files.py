@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO, TypeVar
 
@@ -62,16 +62,24 @@ def open_temp(target: Path | str, mode: int = 0o644) -> tuple[int, str]:
         return fd, temp
 
 
-def write_atomic(target: Path | str, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder and a rename."""
-    fd, temp = open_temp(target)
+@contextlib.contextmanager
+def replacing(target: Path | str, mode: int = 0o644) -> Iterator[tuple[int, str]]:
+    """A new file beside ``target`` (see :func:`open_temp`), as its descriptor and path, renamed
+    over ``target`` when the block ends, removed if the block fails."""
+    fd, temp = open_temp(target, mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        yield fd, temp
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
         raise
+
+
+def write_atomic(target: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder and a rename."""
+    with replacing(target) as (fd, _), os.fdopen(fd, "wb") as handle:
+        handle.write(data)
 
 
 def link_atomic(source: Path | str, target: Path | str) -> bool:
@@ -105,13 +113,6 @@ def write_private_text(target: Path, write: Callable[[TextIO], T]) -> T:
     ``write`` fails. For exports of the form database (leads, subscribers: personal data, as
     private as the 0600 database they come from); a shared host's other users must not read
     them."""
-    descriptor, temporary = open_temp(target, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            result = write(handle)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return result
+    with (replacing(target, 0o600) as (fd, _),
+          os.fdopen(fd, "w", encoding="utf-8", newline="") as handle):
+        return write(handle)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.errors import BuildFailed, error_at
-from storefront.files import link_atomic, make_folders, open_temp, write_atomic
+from storefront.files import link_atomic, make_folders, replacing, write_atomic
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -343,14 +343,9 @@ def _write_atomic(target: Path, item: WriteItem) -> None:
     # page's bytes against its name before using it again
     if item.link and link_atomic(item.file, target):
         return
-    fd, temp = open_temp(target)
-    os.close(fd)
-    try:
+    with replacing(target) as (fd, temp):
+        os.close(fd)
         shutil.copyfile(item.file, temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _remove_empty_parents(folder: Path, root: Path) -> None:
