@@ -172,11 +172,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_BUG
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops the preview the way Ctrl+C does: its workers and watcher are closed."""
-    raise KeyboardInterrupt
-
-
 def print_errors(exc: BuildFailed, debug: bool = False) -> None:
     for error in exc.errors:
         print(error.format(), file=sys.stderr)
@@ -269,10 +264,11 @@ def run_serve(args: argparse.Namespace) -> int:
     stopping = threading.Event()
 
     def interrupt(signum: int, frame: object) -> None:
+        # SIGTERM stops the preview the way Ctrl+C does (its workers and watcher are closed);
         # the flag also ends the preview's wait when the KeyboardInterrupt lands where Python
         # ignores exceptions (a callback run during an import): the preview then ran on
         stopping.set()
-        _interrupt(signum, frame)
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # systemd, docker stop, timeout: as Ctrl+C
     signal.signal(signal.SIGINT, interrupt)

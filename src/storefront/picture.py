@@ -64,9 +64,6 @@ class ImageInfo:
         smallest = min(v.width for v in self.variants)
         return tuple(v for v in self.variants if v.width <= max(max_width, smallest))
 
-    def srcset(self, fmt: str, max_width: int | None = None) -> str:
-        return ", ".join(f"{v.url} {v.width}w" for v in self.offered(max_width) if v.format == fmt)
-
     @property
     def largest(self) -> Variant | None:
         """The widest copy in the fallback format (JPEG or PNG for a photo): what a feed or a
@@ -153,7 +150,7 @@ def picture_html(info: ImageInfo | None, src: str, alt: str, sizes: str, first: 
         return f'<img src="{escape(url)}" alt="{alt}"{size}{attributes}{loading}>'
     offered = info.offered(max_width)
 
-    def srcset(fmt: str) -> str:  # info.srcset(fmt, max_width), from the copies offered
+    def srcset(fmt: str) -> str:  # the copies offered in one format
         return ", ".join(f"{v.url} {v.width}w" for v in offered if v.format == fmt)
 
     fallback = [v for v in offered if v.format == info.fallback]

@@ -54,6 +54,7 @@ DEBOUNCE_SECONDS = 0.01
 WAIT_PATH = "/__storefront/wait"
 WAIT_SECONDS = 25.0
 LOOPBACK = "127.0.0.1"
+EVERYWHERE = ("0.0.0.0", "::", "")  # noqa: S104 - the names of "every network", compared
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -237,7 +238,7 @@ def bind_notice(host: str, port: int, bound: str = "") -> list[str]:
     on, for a name: the preview answers addresses, not names, see :func:`allowed_host`)."""
     if _is_loopback(host) or (bound and _is_loopback(bound)):
         return []
-    everywhere = host in ("0.0.0.0", "::", "")  # noqa: S104 - a name, compared
+    everywhere = host in EVERYWHERE
     address: str | None = host
     if everywhere:
         address = lan_address()
@@ -251,21 +252,21 @@ def bind_notice(host: str, port: int, bound: str = "") -> list[str]:
     return lines
 
 
-def _is_address(host: str) -> bool:
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address ``host`` is written as (``[::1]`` too), or None for a name."""
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_address(host: str) -> bool:
+    return _ip(host) is not None
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    address = _ip(host)
+    return host == "localhost" or (address is not None and address.is_loopback)
 
 
 def lan_address() -> str | None:
@@ -472,7 +473,7 @@ class PreviewServer:
         except OSError as exc:  # a busy port, an address of no interface here, IPv6
             raise StorefrontError(_bind_problem(host, port, exc)) from None
         self.port = int(self.server.server_address[1])
-        shown = LOOPBACK if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name
+        shown = LOOPBACK if host in EVERYWHERE else host
         self.url = f"http://{shown}:{self.port}/"
         self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.url, drafts, log, jobs)
         self.app = make_app(self.builder, port=self.port)

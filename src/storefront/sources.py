@@ -229,16 +229,20 @@ def _walk(folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], st
     return result
 
 
+def utf8_text(data: bytes, shown: str, encoding: str = "utf-8") -> str:
+    """``data`` decoded; bytes that are not UTF-8 are the owner's error, at their line of
+    ``shown`` (a file saved as Latin-1 or Windows-1252 by an old editor)."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise BuildFailed([error_at(
+            shown, data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text",
+            "save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)")]) from None
+
+
 def decode_text(source: SourceFile) -> str:
     """The file as text: UTF-8 (a BOM is dropped), newlines normalised to ``\\n``."""
-    try:
-        text = source.data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = source.data.count(b"\n", 0, exc.start) + 1
-        raise BuildFailed(
-            [error_at(source.path, line, "the file is not UTF-8 text",
-                      "save it as UTF-8 in your editor (it may be Latin-1 or Windows-1252)")]
-        ) from None
+    text = utf8_text(source.data, source.path, "utf-8-sig")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     at = control_character(text)
     if at >= 0:

@@ -20,8 +20,9 @@ from markupsafe import Markup, escape
 
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
 from storefront.limits import LimitExceeded, check_theme_strings
+from storefront.markdown import plain_text
 from storefront.schema import Mapper, YamlProblem, compose_yaml, repeated_keys, text_table
-from storefront.sources import StatCache, file_sha256, is_ignored
+from storefront.sources import StatCache, file_sha256, is_ignored, utf8_text
 from storefront.values import parse_static_css, parse_theme_name
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Theme, ...]:
 
 def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     try:
-        node = compose_yaml(theme_text(path, shown))
+        node = compose_yaml(utf8_text(path.read_bytes(), shown))
     except YamlProblem as exc:
         raise BuildFailed([error_at(shown, exc.line, exc.message, exc.hint)]) from None
     mapper = Mapper(shown)
@@ -119,17 +120,6 @@ def _read_manifest(path: Path, shown: str) -> ThemeManifest:
     if manifest is None:
         raise BuildFailed(mapper.errors)
     return manifest
-
-
-def theme_text(path: Path, shown: str) -> str:
-    """A theme's ``theme.yaml`` or strings file as text; not UTF-8 is the owner's error."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BuildFailed([error_at(shown, data.count(b"\n", 0, exc.start) + 1,
-                                    "the file is not UTF-8 text", "save it as UTF-8 in your "
-                                    "editor (it may be Latin-1 or Windows-1252)")]) from None
 
 
 def _line_of_key(path: Path, key: str) -> int:
@@ -149,7 +139,7 @@ def load_strings(chain: tuple[Theme, ...], language: str) -> dict[str, str]:
             continue
         shown = f"{theme.label}/strings/{language}.yaml"
         with blamed_on(shown):
-            text = theme_text(path, shown)
+            text = utf8_text(path.read_bytes(), shown)
             try:
                 node = compose_yaml(text)
             except YamlProblem as exc:
@@ -301,15 +291,14 @@ _ARTICLE = re.compile(r"\b(il|al|dal|del|nel|sul) \{(\w+)\}")
 _ELIDED = {"il": "l'", "al": "all'", "dal": "dall'", "del": "dell'", "nel": "nell'", "sul": "sull'"}
 #: a day read with a vowel first: otto, undici ("l'8 marzo", "dall'11 aprile")
 _VOWEL_DAY = re.compile(r"(8|11)(?![\d.,])")
-_TAG = re.compile(r"<[^>]*>")
 
 
 def _elide(text: str, values: dict[str, Any]) -> str:
     """``"fino al {date}"`` becomes ``"fino all'{date}"`` when the date is the 8th or the 11th."""
 
     def article(match: re.Match[str]) -> str:
-        value = str(values.get(match.group(2), ""))  # a <time> element: the text it shows
-        if _VOWEL_DAY.match(_TAG.sub("", value) if "<" in value else value):
+        value = plain_text(str(values.get(match.group(2), "")))  # a <time>: the text it shows
+        if _VOWEL_DAY.match(value):
             return _ELIDED[match.group(1)] + "{" + match.group(2) + "}"
         return match.group(0)
 

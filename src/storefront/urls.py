@@ -68,9 +68,8 @@ def _output_path(base_path: str, url: str) -> str:
     return safe_relative_path(relative)
 
 
-# what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
 STATIC_FOLDER = "static"  # where the theme's static files are published, below the site root
-
+# what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
