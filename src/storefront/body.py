@@ -108,18 +108,18 @@ def unnamed_links(html: str) -> tuple[str, ...]:
     of them to its ``</a>`` would take time growing with the square of their number.
     """
     found = []
-    opened: re.Match[str] | None = None
+    opened: tuple[re.Match[str], re.Match[str]] | None = None  # the <a ...> tag and its href
     for tag in _ANCHOR_TAG.finditer(html):
         if tag.group(1) is not None:  # <a ...>: a link only with an href (<a id="top"> is not)
-            opened = tag if _HREF.search(tag.group(1)) else None
+            href = _HREF.search(tag.group(1))
+            opened = (tag, href) if href is not None else None
             continue
         if opened is None:
             continue
-        inside = html[opened.end():tag.start()]
-        if not (_NAMED.search(opened.group(1)) or _NAMED.search(inside)
+        start, href = opened
+        inside = html[start.end():tag.start()]
+        if not (_NAMED.search(start.group(1)) or _NAMED.search(inside)
                 or plain_text(inside).strip()):
-            href = _HREF.search(opened.group(1))
-            assert href is not None
             found.append(html_unescape(href.group(1) if href.group(1) is not None
                                        else href.group(2)))
         opened = None

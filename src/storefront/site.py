@@ -227,10 +227,11 @@ def _faq_groups(entries: list[FaqEntry]) -> tuple[FaqGroup, ...]:
     anchors = {entry.anchor for entry in entries}
 
     def section_id(slug: str) -> str:
-        ident, count = slug or "domande", 0
+        base = slug or "domande"
+        ident, count = base, 0
         while ident in anchors:
             count += 1
-            ident = f"{slug or 'domande'}_{count}"
+            ident = f"{base}_{count}"
         return ident
 
     return tuple(
