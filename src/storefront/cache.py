@@ -223,11 +223,12 @@ class BuildCache:
             self.recover()
             return {}
         found = {}
+        shared: dict[Any, Any] = {}  # one copy of what many records list (a template, a document)
         for path, payload, checksum in rows:
             try:
                 if checksum_of(payload) != checksum:
                     raise ValueError("checksum")
-                found[path] = OutputRecord.from_json(payload)
+                found[path] = OutputRecord.from_json(payload, shared)
             except (ValueError, TypeError):
                 self.discarded += 1
         return found

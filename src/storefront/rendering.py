@@ -312,6 +312,7 @@ def render_pages(state: RenderState, selection: Selection, paths: Sequence[str],
         state = with_deferred_bodies(state)
     result = dict(selection.kept)
     errors: list[ContentError] = []
+    shared: dict[Any, Any] = {}  # one copy of what many records list (see DependencyRecord.shared)
     done = 0
     for part in pool.imap(render_chunk, state, todo):  # progress shown as pages come in
         for outcome in part:
@@ -320,7 +321,7 @@ def render_pages(state: RenderState, selection: Selection, paths: Sequence[str],
                 continue
             fingerprint = fingerprints.page(signatures[outcome.index], outcome.deps)
             result[paths[outcome.index]] = OutputRecord(fingerprint, outcome.sha256, outcome.size,
-                                                        outcome.deps)
+                                                        outcome.deps.shared(shared))
             if outcome.staged is not None and staged is not None:
                 staged[paths[outcome.index]] = (outcome.sha256, *outcome.staged)
         done += len(part)

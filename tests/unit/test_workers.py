@@ -1,0 +1,40 @@
+"""The worker pool: this process works as one of the jobs, and results keep their order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+
+from storefront.workers import WorkerPool
+
+
+def _square_where(state: int, items: Sequence[int]) -> list[tuple[int, int, int]]:
+    return [(item, item * item + state, os.getpid()) for item in items]
+
+
+def test_the_build_process_is_one_of_the_jobs_and_results_keep_their_order() -> None:
+    """``--jobs 2`` is this process and one worker (a second worker would hold its own copy of
+    whatever it reads of the site); both take chunks, and the results come out in order."""
+    pool = WorkerPool(2)
+    try:
+        items = list(range(400))
+        chunks = list(pool.imap(_square_where, 7, items, chunk=4))
+        workers = multiprocessing.active_children()
+    finally:
+        pool.close()
+    results = [result for chunk in chunks for result in chunk]
+    assert [(item, square) for item, square, _ in results] == [(n, n * n + 7) for n in items]
+    assert len(workers) == 1
+    pids = {pid for _, _, pid in results}
+    assert pids == {os.getpid(), workers[0].pid}
+
+
+def test_one_job_is_this_process_alone() -> None:
+    pool = WorkerPool(1)
+    try:
+        results = [r for chunk in pool.imap(_square_where, 0, list(range(100))) for r in chunk]
+        assert multiprocessing.active_children() == []
+    finally:
+        pool.close()
+    assert {pid for _, _, pid in results} == {os.getpid()}
