@@ -95,6 +95,24 @@ def test_a_heic_photo_gives_jpeg_webp_and_avif_copies() -> None:
         assert [m for m in photos.MARKERS if m in encoded.data] == []
 
 
+@pytest.mark.parametrize("kind", ["TIFF", "HEIF", "AVIF"])
+def test_a_file_of_several_images_that_browsers_cannot_animate_is_a_photo(kind: str) -> None:
+    # a scanner's TIFF of two pages, a HEIF or AVIF holding a burst: their own format is published
+    # as the first image, so pages show resized copies of it (Chrome and Firefox show no TIFF, HEIC)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    photos.upright(160, 100).save(out, kind, save_all=True,
+                                  append_images=[Image.new("RGB", (160, 100), (0, 200, 0))])
+    assert getattr(loaded(out.getvalue()), "n_frames", 1) == 2
+    result = process(out.getvalue(), RECIPE, True, ("",), True)
+    made = {(e.role, e.format, e.width) for e in result.outputs}
+    assert {("variant", "jpeg", 128), ("variant", "webp", 128), ("card", "jpeg", 160)} <= made
+    for encoded in result.outputs:
+        assert photos.is_upright(loaded(encoded.data)), encoded
+
+
 def test_a_cmyk_photo_is_converted_to_srgb() -> None:
     out = io.BytesIO()
     photos.upright(100, 80).convert("CMYK").save(out, "JPEG")
