@@ -90,9 +90,12 @@ def strip_jpeg(data: bytes, orientation: int = 1) -> bytes:
 
 
 def _next_marker(data: bytes, position: int) -> tuple[int, int]:
-    """The marker at ``position`` (fill bytes skipped) and the position after it."""
-    if position >= len(data) or data[position] != 0xFF:
-        raise MetadataError("a segment does not start where the previous one ended")
+    """The marker at ``position`` (fill bytes skipped) and the position after it. Bytes before
+    it that are not 0xFF (padding some cameras leave between segments) are skipped, and so left
+    out, as libjpeg skips them: the segments read here are those every viewer decodes."""
+    position = data.find(b"\xff", position)
+    if position < 0:
+        raise MetadataError("the file ends before its End Of Image marker")
     while position < len(data) and data[position] == 0xFF:
         position += 1
     if position >= len(data):

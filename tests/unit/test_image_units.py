@@ -47,6 +47,18 @@ def test_a_progressive_jpeg_with_restart_markers_survives() -> None:
     assert loaded(stripped).tobytes() == loaded(out.getvalue()).tobytes()
 
 
+def test_a_jpeg_with_bytes_between_its_segments_is_read_as_viewers_read_it() -> None:
+    # some cameras leave padding between segments; libjpeg (Pillow, browsers) skips it
+    source = photos.jpeg(120, 80, orientation=6, everything=False)
+    at = source.index(b"\xff\xdb")  # the quantisation table, after the metadata
+    padded = source[:at] + b"\x00\x00\x00" + source[at:]
+    stripped = strip_jpeg(padded, orientation=6)
+    assert [m for m in photos.MARKERS if m in stripped] == []
+    assert loaded(stripped).tobytes() == loaded(source).tobytes()
+    assert {e.role for e in process(padded, RECIPE, True, (), True).outputs} == {
+        "original", "variant"}
+
+
 @pytest.mark.parametrize("broken", [b"not a jpeg", b"\xff\xd8\xff\xe1\x00", b"\xff\xd8\xff\xdb\x00\x43"])
 def test_a_broken_jpeg_is_refused(broken: bytes) -> None:
     with pytest.raises(MetadataError):
