@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["EXTENSION", "PIPELINE", "Encoded", "ImageProblem", "Processed", "Recipe", "image_size",
            "library_versions", "process", "variant_widths", "writable_formats"]
 
-PIPELINE = "3"  # change when the output of this module changes for the same input and recipe
+PIPELINE = "4"  # change when the output of this module changes for the same input and recipe
 # Pillow's format names of what may be opened: what browsers show, plus HEIC/HEIF, TIFF and BMP
 OPENABLE = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
 

@@ -38,6 +38,21 @@ def test_a_jpeg_keeps_its_pixels_and_profile_and_loses_everything_else() -> None
     assert b"Exif" not in strip_jpeg(source, orientation=1)
 
 
+def test_a_jfif_thumbnail_is_left_out() -> None:
+    source = photos.jpeg(40, 30, everything=False)
+    length = int.from_bytes(source[4:6], "big")  # the JFIF segment, first after the SOI
+    assert source[6:11] == b"JFIF\x00" and length == 16
+    thumbnail = bytes(photos.RED) * 4  # 2x2 pixels: what the camera saw, maybe before a crop
+    jfif = source[6:18] + b"\x02\x02" + thumbnail
+    data = source[:4] + (len(jfif) + 2).to_bytes(2, "big") + jfif + source[4 + length:]
+    assert loaded(data).size == (40, 30)
+    stripped = strip_jpeg(data)
+    assert thumbnail not in stripped
+    assert stripped[2:20] == source[2:20]  # the JFIF segment as Pillow writes it: no thumbnail
+    assert loaded(stripped).tobytes() == loaded(source).tobytes()
+    assert strip_jpeg(source) == strip_jpeg(data)
+
+
 def test_a_progressive_jpeg_with_restart_markers_survives() -> None:
     out = io.BytesIO()
     photos.upright(200, 120).save(out, "JPEG", progressive=True, restart_marker_blocks=2,
