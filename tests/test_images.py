@@ -349,3 +349,18 @@ def test_an_animation_as_share_image_is_shared_as_it_is(site: Path) -> None:
         assert f'<img src="/assets/mossa.{kind}" alt="Si muove" width="300" height="200"' in html
         assert getattr(opened(site / f"output/assets/mossa.{kind}"), "n_frames", 1) == 2
     assert build(site).images == 0  # what the cache keeps of an animation is enough
+
+
+def test_photos_under_their_other_extensions_lose_their_metadata_too(site: Path) -> None:
+    # .hif: the HEIF of Canon, Fujifilm and Sony cameras; .jfif: a JPEG as Windows saves it
+    write(site / "content/assets/fotocamera.HIF", photos.heic(300, 200))
+    write(site / "content/assets/scaricata.jfif", photos.jpeg(300, 200, orientation=6))
+    write(site / "content/posts/2024-06-01-altre.md",
+          "---\ntitle: Altre\n---\n\n![Dalla fotocamera](/assets/fotocamera.HIF)\n")
+    build(site)
+    for name in ("fotocamera.HIF", "scaricata.jfif"):
+        published = (site / "output/assets" / name).read_bytes()
+        assert [m for m in photos.MARKERS if m in published] == [], name
+    assert photos.is_upright(opened(site / "output/assets/scaricata.jfif"))
+    html = (site / "output/blog/2024/06/altre/index.html").read_text(encoding="utf-8")
+    assert 'srcset="/assets/fotocamera-64w.' in html and 'width="256" height="171"' in html
