@@ -329,3 +329,38 @@ def test_a_turned_tiff_is_shown_at_its_upright_size() -> None:
         assert image.size == (encoded.width, encoded.height), encoded.role
         if encoded.role != "card":
             assert photos.is_upright(ImageOps.exif_transpose(image)), encoded.role
+
+
+def test_an_animation_as_share_image_is_shared_as_it_is(site: Path) -> None:
+    frames = [Image.new("RGB", (300, 200), colour) for colour in ((255, 0, 0), (0, 255, 0))]
+    for kind in ("webp", "png"):  # an animated WebP, an APNG: no card is cut from a moving image
+        data = io.BytesIO()
+        frames[0].save(data, kind.upper(), save_all=True, append_images=frames[1:])
+        write(site / f"content/assets/mossa.{kind}", data.getvalue())
+        write(site / f"content/posts/2024-06-0{len(kind)}-{kind}.md",
+              f"---\ntitle: Mossa {kind}\nimage: /assets/mossa.{kind}\nimage_alt: Si muove\n---\n\n"
+              f"![Si muove](/assets/mossa.{kind})\n")
+    build(site)
+    for kind in ("webp", "png"):
+        html = (site / f"output/blog/2024/06/{kind}/index.html").read_text(encoding="utf-8")
+        assert f'<meta property="og:image" content="https://forno.example/assets/mossa.{kind}">' \
+            in html
+        assert '<meta property="og:image:width" content="300">' in html
+        assert f'<img src="/assets/mossa.{kind}" alt="Si muove" width="300" height="200"' in html
+        assert getattr(opened(site / f"output/assets/mossa.{kind}"), "n_frames", 1) == 2
+    assert build(site).images == 0  # what the cache keeps of an animation is enough
+
+
+def test_photos_under_their_other_extensions_lose_their_metadata_too(site: Path) -> None:
+    # .hif: the HEIF of Canon, Fujifilm and Sony cameras; .jfif: a JPEG as Windows saves it
+    write(site / "content/assets/fotocamera.HIF", photos.heic(300, 200))
+    write(site / "content/assets/scaricata.jfif", photos.jpeg(300, 200, orientation=6))
+    write(site / "content/posts/2024-06-01-altre.md",
+          "---\ntitle: Altre\n---\n\n![Dalla fotocamera](/assets/fotocamera.HIF)\n")
+    build(site)
+    for name in ("fotocamera.HIF", "scaricata.jfif"):
+        published = (site / "output/assets" / name).read_bytes()
+        assert [m for m in photos.MARKERS if m in published] == [], name
+    assert photos.is_upright(opened(site / "output/assets/scaricata.jfif"))
+    html = (site / "output/blog/2024/06/altre/index.html").read_text(encoding="utf-8")
+    assert 'srcset="/assets/fotocamera-64w.' in html and 'width="256" height="171"' in html

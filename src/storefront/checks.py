@@ -118,8 +118,8 @@ def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
     errors.append(error_at(source, line, what, _link_hint(resolved, targets.known, urls)))
 
 
-_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".avif", ".heic", ".heif", ".gif",
-                     ".svg", ".tif", ".tiff", ".bmp")
+_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".avif", ".heic", ".heif",
+                     ".hif", ".gif", ".svg", ".tif", ".tiff", ".bmp")
 
 
 def _is_image(target: str) -> bool:

@@ -50,7 +50,10 @@ from storefront.svg import SvgProblem, check_svg
 from storefront.urls import UrlBuilder, url_path
 from storefront.workers import WorkerPool
 
-RASTER = frozenset({"jpg", "jpeg", "jpe", "png", "webp", "avif", "heic", "heif", "tif", "tiff", "bmp"})
+# the photos' extensions, their other names too: .jfif (a JPEG saved by Windows), .hif (the HEIF
+# of Canon, Fujifilm and Sony cameras); a file under any other name is published as it is
+RASTER = frozenset({"jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif",
+                    "tif", "tiff", "bmp"})
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,9 @@ def _process_one(state: ImageState, job: ImageJob) -> JobOutcome:
                if encoded.role == "variant" else cards[encoded.focus])
         groups.setdefault(key, []).append([encoded.role, encoded.format, encoded.width,
                                            encoded.height, sha, len(encoded.data)])
-    for key in (job.original, job.variants):
+    for key in (job.original, job.variants, *cards.values()):
         if key:
-            groups.setdefault(key, [])  # an animated image has no resized copies
+            groups.setdefault(key, [])  # an animated image has no resized copies and no card
     entries = tuple((key, json.dumps({"width": result.width, "height": result.height,
                                       "files": files}, separators=(",", ":")))
                     for key, files in groups.items())

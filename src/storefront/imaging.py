@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["EXTENSION", "PIPELINE", "Encoded", "ImageProblem", "Processed", "Recipe", "image_size",
            "library_versions", "process", "variant_widths", "writable_formats"]
 
-PIPELINE = "2"  # change when the output of this module changes for the same input and recipe
+PIPELINE = "4"  # change when the output of this module changes for the same input and recipe
 # Pillow's format names of what may be opened: what browsers show, plus HEIC/HEIF, TIFF and BMP
 OPENABLE = ("JPEG", "PNG", "WEBP", "AVIF", "HEIF", "TIFF", "BMP", "GIF")
 
@@ -126,9 +126,10 @@ def process(data: bytes, recipe: Recipe, copies: bool, cards: tuple[str, ...],
             outputs.append(Encoded("original", ORIGINAL_FORMAT[source_format], width, height,
                                    original_bytes(data, image, source_format, orientation,
                                                   recipe.quality)))
-        # an animation (APNG, animated WebP) is published as it is; an MPO's second frame is a
-        # phone's depth or gain map, not an animation
-        animated = source_format != "MPO" and getattr(image, "is_animated", False)
+        # an animation (APNG, animated WebP) is published as it is (its frames kept losslessly);
+        # the other formats publish their first image only, so their other frames are no
+        # animation but the next page of a scan, a HEIF's other images, a phone's depth map (MPO)
+        animated = source_format in ("PNG", "WEBP") and getattr(image, "is_animated", False)
         if (copies or cards) and not animated:
             widths = variant_widths(width, recipe.widths)
             needed = max(widths) if copies else 1

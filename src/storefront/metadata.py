@@ -46,8 +46,7 @@ _SOS, _EOI = 0xDA, 0xD9
 
 
 def _keep_jpeg_app(marker: int, payload: bytes) -> bool:
-    if marker == 0xE0:
-        return payload.startswith(b"JFIF\x00")  # not JFXX, which carries a thumbnail
+    """An APP1-APP15 segment a decoder needs (APP0 is JFIF's, kept without its thumbnail)."""
     if marker == 0xE2:
         return payload.startswith(b"ICC_PROFILE\x00")
     return marker == 0xEE and payload.startswith(b"Adobe")  # colour transform of CMYK/YCCK
@@ -73,9 +72,14 @@ def strip_jpeg(data: bytes, orientation: int = 1) -> bytes:
             raise MetadataError("a segment runs past the end of the file")
         segment = b"\xff" + bytes([marker]) + data[position:end]
         payload = data[position + 2:end]
-        if 0xE0 <= marker <= 0xEF:
+        if marker == 0xE0:
+            if payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+                # version, units, density; its own thumbnail (the pixels after) is left out,
+                # and so is a JFXX segment (a thumbnail alone)
+                head.append(b"\xff\xe0\x00\x10" + payload[:12] + b"\x00\x00")
+        elif 0xE1 <= marker <= 0xEF:
             if _keep_jpeg_app(marker, payload):
-                (head if marker == 0xE0 else body).append(segment)
+                body.append(segment)
         elif marker in _SOF or marker in _JPEG_TABLES:
             body.append(segment)
         elif marker == _SOS:
@@ -90,9 +94,12 @@ def strip_jpeg(data: bytes, orientation: int = 1) -> bytes:
 
 
 def _next_marker(data: bytes, position: int) -> tuple[int, int]:
-    """The marker at ``position`` (fill bytes skipped) and the position after it."""
-    if position >= len(data) or data[position] != 0xFF:
-        raise MetadataError("a segment does not start where the previous one ended")
+    """The marker at ``position`` (fill bytes skipped) and the position after it. Bytes before
+    it that are not 0xFF (padding some cameras leave between segments) are skipped, and so left
+    out, as libjpeg skips them: the segments read here are those every viewer decodes."""
+    position = data.find(b"\xff", position)
+    if position < 0:
+        raise MetadataError("the file ends before its End Of Image marker")
     while position < len(data) and data[position] == 0xFF:
         position += 1
     if position >= len(data):

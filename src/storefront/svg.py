@@ -3,8 +3,10 @@
 Stage 3, pure. An SVG is copied as it is, but it is served from the shop's own origin, where a
 script inside it (opened directly, or through a link) runs with the shop's cookies and can rewrite
 its pages. So an SVG carrying a ``<script>`` element, an ``on...`` event handler attribute, a
-``javascript:`` link, or an embedded HTML document (``<foreignObject>``) is refused, with the line
-of the offending element. The file is read with expat, without fetching or expanding entities (a
+``javascript:`` link (under any namespace prefix, or set by an ``<animate>`` or ``<set>``), or
+HTML (``<foreignObject>``, or an element of the XHTML namespace, which a browser renders inside an
+SVG too: an ``<iframe srcdoc>`` runs its script) is refused, with the line of the offending
+element. The file is read with expat, without fetching or expanding entities (a
 document type that declares entities is refused too: that is how a "billion laughs" file
 explodes).
 """
@@ -15,7 +17,9 @@ import re
 import xml.parsers.expat
 from dataclasses import dataclass
 
-_LINK_ATTRIBUTES = {"href", "xlink:href", "src", "action", "formaction"}
+_LINK_ATTRIBUTES = {"href", "src", "action", "formaction"}  # local names: any prefix
+_ANIMATION_VALUES = ("to", "from", "by", "values")  # what <animate>/<set> give an attribute
+_XHTML = "http://www.w3.org/1999/xhtml"
 _LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
 
 
@@ -49,26 +53,40 @@ def check_svg(data: bytes) -> SvgInfo | SvgProblem:
             problems.append(SvgProblem(parser.CurrentLineNumber, message, _HINT))
 
     def start(name: str, attributes: dict[str, str]) -> None:
-        local = name.rsplit(":", 1)[-1].lower()
+        namespaces.append({**namespaces[-1], **{
+            key.partition(":")[2]: value for key, value in attributes.items()
+            if key == "xmlns" or key.startswith("xmlns:")}})
+        prefix, _, local = name.rpartition(":")
+        local = local.lower()
         if local == "script":
             refuse("the SVG has a <script> element, which would run on the shop's own site")
         elif local == "foreignobject":
             refuse("the SVG embeds HTML (<foreignObject>), which can carry scripts")
+        elif namespaces[-1].get(prefix) == _XHTML:
+            refuse(f"the SVG embeds HTML (<{name}>), which can carry scripts")
         for attribute, value in attributes.items():
-            lowered = attribute.lower()
-            if lowered.rsplit(":", 1)[-1].startswith("on"):
+            lowered = attribute.lower().rsplit(":", 1)[-1]
+            if lowered.startswith("on"):
                 refuse(f'the SVG has an event handler ({attribute}="..."), a script that would '
                        "run on the shop's own site")
-            elif lowered in _LINK_ATTRIBUTES and re.sub(r"[\s\x00-\x1f]", "", value).lower() \
-                    .startswith(("javascript:", "data:text/html")):
+            elif lowered in _LINK_ATTRIBUTES and _runs_script(value):
                 refuse(f"the SVG has a {attribute} that runs a script")
+        if local in ("animate", "set") and any(
+                _runs_script(part) for key in _ANIMATION_VALUES
+                for part in attributes.get(key, "").split(";")):
+            refuse(f"the SVG animates a link into a script (<{name}>)")
         if not size:
             size.append(_size(attributes))
+
+    def end(_: str) -> None:
+        namespaces.pop()
 
     def entity(*_: object) -> None:
         refuse("the SVG declares entities (a way to hide content or make the file explode)")
 
+    namespaces: list[dict[str, str]] = [{}]  # prefix ("" the default) -> URI, per open element
     parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.EntityDeclHandler = entity
     parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
@@ -82,6 +100,11 @@ def check_svg(data: bytes) -> SvgInfo | SvgProblem:
     if problems:
         return problems[0]
     return size[0] if size else SvgInfo()
+
+
+def _runs_script(value: str) -> bool:
+    """A link value a browser would run as a script (spaces and control characters ignored)."""
+    return re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(("javascript:", "data:text/html"))
 
 
 def _size(attributes: dict[str, str]) -> SvgInfo:

@@ -38,6 +38,21 @@ def test_a_jpeg_keeps_its_pixels_and_profile_and_loses_everything_else() -> None
     assert b"Exif" not in strip_jpeg(source, orientation=1)
 
 
+def test_a_jfif_thumbnail_is_left_out() -> None:
+    source = photos.jpeg(40, 30, everything=False)
+    length = int.from_bytes(source[4:6], "big")  # the JFIF segment, first after the SOI
+    assert source[6:11] == b"JFIF\x00" and length == 16
+    thumbnail = bytes(photos.RED) * 4  # 2x2 pixels: what the camera saw, maybe before a crop
+    jfif = source[6:18] + b"\x02\x02" + thumbnail
+    data = source[:4] + (len(jfif) + 2).to_bytes(2, "big") + jfif + source[4 + length:]
+    assert loaded(data).size == (40, 30)
+    stripped = strip_jpeg(data)
+    assert thumbnail not in stripped
+    assert stripped[2:20] == source[2:20]  # the JFIF segment as Pillow writes it: no thumbnail
+    assert loaded(stripped).tobytes() == loaded(source).tobytes()
+    assert strip_jpeg(source) == strip_jpeg(data)
+
+
 def test_a_progressive_jpeg_with_restart_markers_survives() -> None:
     out = io.BytesIO()
     photos.upright(200, 120).save(out, "JPEG", progressive=True, restart_marker_blocks=2,
@@ -45,6 +60,18 @@ def test_a_progressive_jpeg_with_restart_markers_survives() -> None:
     stripped = strip_jpeg(out.getvalue())
     assert b"MARKER-COMMENT" not in stripped
     assert loaded(stripped).tobytes() == loaded(out.getvalue()).tobytes()
+
+
+def test_a_jpeg_with_bytes_between_its_segments_is_read_as_viewers_read_it() -> None:
+    # some cameras leave padding between segments; libjpeg (Pillow, browsers) skips it
+    source = photos.jpeg(120, 80, orientation=6, everything=False)
+    at = source.index(b"\xff\xdb")  # the quantisation table, after the metadata
+    padded = source[:at] + b"\x00\x00\x00" + source[at:]
+    stripped = strip_jpeg(padded, orientation=6)
+    assert [m for m in photos.MARKERS if m in stripped] == []
+    assert loaded(stripped).tobytes() == loaded(source).tobytes()
+    assert {e.role for e in process(padded, RECIPE, True, (), True).outputs} == {
+        "original", "variant"}
 
 
 @pytest.mark.parametrize("broken", [b"not a jpeg", b"\xff\xd8\xff\xe1\x00", b"\xff\xd8\xff\xdb\x00\x43"])
@@ -95,6 +122,24 @@ def test_a_heic_photo_gives_jpeg_webp_and_avif_copies() -> None:
         assert [m for m in photos.MARKERS if m in encoded.data] == []
 
 
+@pytest.mark.parametrize("kind", ["TIFF", "HEIF", "AVIF"])
+def test_a_file_of_several_images_that_browsers_cannot_animate_is_a_photo(kind: str) -> None:
+    # a scanner's TIFF of two pages, a HEIF or AVIF holding a burst: their own format is published
+    # as the first image, so pages show resized copies of it (Chrome and Firefox show no TIFF, HEIC)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    photos.upright(160, 100).save(out, kind, save_all=True,
+                                  append_images=[Image.new("RGB", (160, 100), (0, 200, 0))])
+    assert getattr(loaded(out.getvalue()), "n_frames", 1) == 2
+    result = process(out.getvalue(), RECIPE, True, ("",), True)
+    made = {(e.role, e.format, e.width) for e in result.outputs}
+    assert {("variant", "jpeg", 128), ("variant", "webp", 128), ("card", "jpeg", 160)} <= made
+    for encoded in result.outputs:
+        assert photos.is_upright(loaded(encoded.data)), encoded
+
+
 def test_a_cmyk_photo_is_converted_to_srgb() -> None:
     out = io.BytesIO()
     photos.upright(100, 80).convert("CMYK").save(out, "JPEG")
@@ -127,6 +172,16 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="30px" height="10">%s</svg
     (b'\n\n<rect ONMOUSEOVER="x()"/>', 3, "event handler"),
     (b'<a href=" javascript:alert(1)"><text>x</text></a>', 1, "runs a script"),
     (b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"/></foreignObject>', 1, "HTML"),
+    # each of these ran its script in Chromium, opened from the shop's own site
+    (b'<a xmlns:q="http://www.w3.org/1999/xlink" q:href="javascript:alert(1)"><rect/></a>', 1,
+     "runs a script"),
+    (b'<a><set attributeName="href" to="javascript:alert(1)"/><rect/></a>', 1, "animates a link"),
+    (b'<a>\n<animate attributeName="xlink:href" values="#a; javascript:alert(1)"/></a>', 2,
+     "animates a link"),
+    (b'<g xmlns:h="http://www.w3.org/1999/xhtml">\n<h:iframe srcdoc="&lt;script&gt;x()&lt;'
+     b'/script&gt;"/></g>', 2, "HTML (<h:iframe>)"),
+    (b'<iframe xmlns="http://www.w3.org/1999/xhtml" srcdoc="&lt;script&gt;x()&lt;/script&gt;"/>', 1,
+     "HTML (<iframe>)"),
 ])
 def test_an_svg_that_can_run_a_script_is_refused(body: bytes, line: int, says: str) -> None:
     problem = check_svg(SVG % body)
@@ -142,6 +197,9 @@ def test_an_svg_with_entities_or_broken_xml_is_refused() -> None:
 
 def test_a_plain_svg_passes_with_its_size() -> None:
     assert check_svg(SVG % b"<rect/>") == SvgInfo(30, 10)
+    drawn = (b'<g xmlns:h="http://www.w3.org/1999/xhtml"><rect/></g><a href="#x"><set '
+             b'attributeName="fill" to="red"/><animate attributeName="href" values="#a;#b"/></a>')
+    assert check_svg(SVG % drawn) == SvgInfo(30, 10)  # an unused namespace, plain animations
     assert check_svg(b'<svg viewBox="0 0 40 20"/>') == SvgInfo(40, 20)
     assert check_svg(b"<svg/>") == SvgInfo()
 
