@@ -334,10 +334,11 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str]:
     """The file for a URL path (``index.html`` for a folder, the 404 page when there is none)."""
     try:
         target = (root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            # resolved too: a folder's index.html may be a link (planted) to a file elsewhere
+            target = (target / "index.html").resolve()
         if target != root and root not in target.parents:
             return "404 Not Found", b"not found", "text/plain"
-        if target.is_dir():
-            target = target / "index.html"
         if target.is_file():
             return ("200 OK", target.read_bytes(),
                     mimetypes.guess_type(target.name)[0] or "application/octet-stream")
