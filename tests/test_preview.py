@@ -77,6 +77,17 @@ def test_preview_never_follows_a_folders_index_link_outside_its_folder(copy_site
         assert status.startswith("404") and b"secret" not in body, path
 
 
+def test_preview_never_shows_a_404_page_linked_from_outside_its_folder(copy_site,
+                                                                       tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (builder.output / "404.html").unlink()
+    (builder.output / "404.html").symlink_to(tmp_path / "secret.txt")
+    status, _, body = call(make_app(builder), "/no-such-page/")
+    assert status.startswith("404") and b"secret" not in body
+
+
 def test_failed_rebuild_keeps_last_good_page_and_shows_the_errors(copy_site, tmp_path) -> None:
     builder = make_builder(copy_site, tmp_path)
     builder.rebuild()

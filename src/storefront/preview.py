@@ -344,9 +344,10 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str]:
                     mimetypes.guess_type(target.name)[0] or "application/octet-stream")
     except (OSError, ValueError):  # a name too long for the file system, and the like
         pass
-    not_found = root / "404.html"
-    if not_found.is_file():
-        return "404 Not Found", not_found.read_bytes(), "text/html"
+    with contextlib.suppress(OSError):
+        not_found = (root / "404.html").resolve()  # a link to elsewhere is no 404 page
+        if root in not_found.parents and not_found.is_file():
+            return "404 Not Found", not_found.read_bytes(), "text/html"
     # no site built yet (storefront.yaml broken from the start, a folder that is no site yet):
     # a page, so the browser shows the problems and reloads once they are fixed
     return "404 Not Found", _NO_PAGE, "text/html"
