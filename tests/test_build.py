@@ -259,6 +259,29 @@ def test_symlinks_in_content_are_refused_not_followed(copy_site, run_cli, tmp_pa
     assert not (site / "output").exists()
 
 
+def test_symlinks_in_a_theme_are_refused_not_published(copy_site, run_cli, tmp_path) -> None:
+    """A theme's static files are published as they are: a link in a theme copied from
+    elsewhere must not publish a file of the machine."""
+    site = copy_site("basic")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "id_ed25519").write_text("private", encoding="utf-8")
+    theme = site / "themes" / "linked"
+    (theme / "static").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("name: linked\nextends: default\n", encoding="utf-8")
+    (theme / "static" / "key.txt").symlink_to(secret / "id_ed25519")
+    (theme / "static" / "keys").symlink_to(secret)
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: linked\n", encoding="utf-8")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err.startswith(
+        "themes/linked/static/key.txt: this is a symbolic link; theme files must be real files\n"
+        "  hint: copy the file into the theme instead of linking to it\n"
+        "themes/linked/static/keys: this is a symbolic link;")
+    assert not (site / "output").exists()
+
+
 def test_links_to_drafts_and_relative_links_are_explained(copy_site, run_cli) -> None:
     site = copy_site("basic")
     post = site / "content" / "posts" / "2024-06-10-focaccia.md"

@@ -189,6 +189,34 @@ def test_clean_outside_a_site_says_so(tmp_path, run_cli) -> None:
     assert run_cli("--root", tmp_path, "clean", "--cache-dir", cache).code == 0  # named: fine
 
 
+def test_a_cache_folder_never_deletes_the_owners_files(copy_site, run_cli, tmp_path,
+                                                       monkeypatch) -> None:
+    """A new cache emptied the pages/ and templates/ of its folder, and clean removed pages/,
+    images/ and templates/ of any folder named: --cache-dir content deleted content/pages,
+    every page of the site, and --cache-dir of a folder with a templates/ of its own deleted
+    it. A cache folder in the site's own files is refused; elsewhere, only a cache's own
+    database makes those folders the cache's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+    site = copy_site("basic")
+    pages = sorted(p.name for p in (site / "content/pages").iterdir())
+    for command in ("build", "clean"):
+        result = run_cli("--root", site, command, "--cache-dir", site / "content")
+        assert result.code == 1, command
+        assert "would mix with the site's own files" in result.err
+        assert sorted(p.name for p in (site / "content/pages").iterdir()) == pages
+    for folder in (site, site.parent, site / "themes" / "mine"):
+        result = run_cli("--root", site, "build", "--cache-dir", folder)
+        assert result.code == 1 and "--cache-dir: the build cache" in result.err, folder
+    shared = tmp_path / "ci-cache"
+    for sub in ("pages", "images", "templates"):
+        (shared / sub).mkdir(parents=True)
+        (shared / sub / "keep.txt").write_text("not storefront's", encoding="utf-8")
+    assert run_cli("--root", site, "clean", "--cache-dir", shared).out == "nothing to clean\n"
+    assert run_cli("--root", site, "build", "--cache-dir", shared).code == 0
+    for sub in ("pages", "images", "templates"):
+        assert (shared / sub / "keep.txt").read_text(encoding="utf-8") == "not storefront's"
+
+
 def test_serve_with_a_root_that_is_no_folder_says_so(tmp_path, run_cli) -> None:
     # the file watcher failed with a bare "error: No such file or directory"
     result = run_cli("--root", tmp_path / "nowhere", "serve", "--port", "0")

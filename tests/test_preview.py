@@ -62,6 +62,32 @@ def test_preview_never_serves_outside_its_folder(copy_site, tmp_path) -> None:
         assert status.startswith("404") and b"secret" not in body
 
 
+def test_preview_never_follows_a_folders_index_link_outside_its_folder(copy_site,
+                                                                       tmp_path) -> None:
+    """A link planted as a folder's index.html (the folder's own address asks for it) is
+    followed no more than any other link out of the preview folder."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    planted = builder.output / "planted"
+    planted.mkdir()
+    (planted / "index.html").symlink_to(tmp_path / "secret.txt")
+    for path in ("/planted/", "/planted", "/planted/index.html"):
+        status, _, body = call(make_app(builder), path)
+        assert status.startswith("404") and b"secret" not in body, path
+
+
+def test_preview_never_shows_a_404_page_linked_from_outside_its_folder(copy_site,
+                                                                       tmp_path) -> None:
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
+    (builder.output / "404.html").unlink()
+    (builder.output / "404.html").symlink_to(tmp_path / "secret.txt")
+    status, _, body = call(make_app(builder), "/no-such-page/")
+    assert status.startswith("404") and b"secret" not in body
+
+
 def test_failed_rebuild_keeps_last_good_page_and_shows_the_errors(copy_site, tmp_path) -> None:
     builder = make_builder(copy_site, tmp_path)
     builder.rebuild()

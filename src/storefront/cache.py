@@ -123,9 +123,12 @@ class BuildCache:
                              "DELETE FROM variants; DELETE FROM memos; DELETE FROM stats; DELETE FROM meta; "
                              "COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
-            # processed images stay: their keys say what made them (see the module's docstring)
-            shutil.rmtree(self.pages, ignore_errors=True)
-            shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+            if stamp:  # a cache of another storefront: its pages and compiled templates go
+                # processed images stay: their keys say what made them (see the module's
+                # docstring). A new database leaves the folder as it is: it may be a folder
+                # the owner named with --cache-dir, whose pages/ or templates/ are not ours
+                shutil.rmtree(self.pages, ignore_errors=True)
+                shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
         return db
 
     def _delete_database(self) -> None:
@@ -382,18 +385,16 @@ def remove_cache(folder: Path) -> bool:
             raise StorefrontError(
                 f"the build cache {folder} is in use by a build or a preview that is running; "
                 "let the build end (stop the preview with Ctrl+C), then clean again") from None
-        found = False
+        if not (folder / DATABASE).is_file():
+            return False  # no cache here: its pages/, images/ or templates/ are someone else's
         for suffix in ("", "-wal", "-shm"):
-            path = folder / (DATABASE + suffix)
-            found = found or path.exists()
-            path.unlink(missing_ok=True)
+            (folder / (DATABASE + suffix)).unlink(missing_ok=True)
         for sub in (PAGES, IMAGES, TEMPLATES):
             if (folder / sub).is_dir():
                 shutil.rmtree(folder / sub)
-                found = True
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when nothing else is in it
-        return found
+        return True
     finally:
         os.close(lock)
 

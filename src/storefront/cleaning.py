@@ -14,7 +14,7 @@ from storefront.cache import remove_cache
 from storefront.config import CONFIG_NAME
 from storefront.errors import StorefrontError
 from storefront.output import remove_written
-from storefront.request import CACHE_DIR, PREVIEW_DIR
+from storefront.request import CACHE_DIR, PREVIEW_DIR, cache_folder_problem
 
 
 def clean_site(root: Path, cache_dir: Path | None = None, output: Path | None = None) -> list[str]:
@@ -25,6 +25,8 @@ def clean_site(root: Path, cache_dir: Path | None = None, output: Path | None = 
     if cache_dir is None and not (root / CONFIG_NAME).is_file():
         raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site, "
                               "or give it with --root (a cache elsewhere: --cache-dir)")
+    if cache_dir is not None and (problem := cache_folder_problem(root, cache_dir)) is not None:
+        raise StorefrontError(f"{problem}; nothing was deleted")
     done: list[str] = []
     cache = cache_dir or root / CACHE_DIR
     if remove_cache(cache):

@@ -334,18 +334,20 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str]:
     """The file for a URL path (``index.html`` for a folder, the 404 page when there is none)."""
     try:
         target = (root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            # resolved too: a folder's index.html may be a link (planted) to a file elsewhere
+            target = (target / "index.html").resolve()
         if target != root and root not in target.parents:
             return "404 Not Found", b"not found", "text/plain"
-        if target.is_dir():
-            target = target / "index.html"
         if target.is_file():
             return ("200 OK", target.read_bytes(),
                     mimetypes.guess_type(target.name)[0] or "application/octet-stream")
     except (OSError, ValueError):  # a name too long for the file system, and the like
         pass
-    not_found = root / "404.html"
-    if not_found.is_file():
-        return "404 Not Found", not_found.read_bytes(), "text/html"
+    with contextlib.suppress(OSError):
+        not_found = (root / "404.html").resolve()  # a link to elsewhere is no 404 page
+        if root in not_found.parents and not_found.is_file():
+            return "404 Not Found", not_found.read_bytes(), "text/html"
     # no site built yet (storefront.yaml broken from the start, a folder that is no site yet):
     # a page, so the browser shows the problems and reloads once they are fixed
     return "404 Not Found", _NO_PAGE, "text/html"

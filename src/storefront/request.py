@@ -94,6 +94,9 @@ def check_output_folder(root: Path, output: Path, cache: Path | None = None) -> 
         raise BuildFailed([error_at(
             "--output", 0, f"the output folder {output} would overwrite the site's own files",
             "choose a separate folder such as output/ (the default)")])
+    problem = cache_folder_problem(root, cache) if cache is not None else None
+    if problem is not None:
+        raise BuildFailed([error_at("--cache-dir", 0, problem, CACHE_HINT)])
     kept = cache.resolve() if cache is not None else None
     if kept is not None and (target == kept or kept in target.parents or target in kept.parents):
         raise BuildFailed([error_at(
@@ -107,6 +110,25 @@ def check_output_folder(root: Path, output: Path, cache: Path | None = None) -> 
         raise BuildFailed([error_at(
             "--output", 0, f"the output folder {output} is a link to {target}, which does not exist",
             "make that folder, or remove the link and build again")])
+
+
+CACHE_HINT = "choose a folder of its own, such as .storefront-cache (the default)"
+
+
+def cache_folder_problem(root: Path, cache: Path) -> str | None:
+    """Why ``cache`` cannot be the build cache of the site at ``root``, or None.
+
+    A cache keeps its pages, images and compiled templates in folders named ``pages``,
+    ``images`` and ``templates``, and empties them when it starts afresh or is cleaned: a
+    cache folder that is the site, holds it, or lies in its content or themes would delete the
+    owner's files (``--cache-dir content`` deleted content/pages, every page of the site).
+    """
+    site, kept = root.resolve(), cache.resolve()
+    own = (site / "content", site / "themes", site / "storefront.yaml")
+    if kept == site or kept in site.parents or any(kept == p or p in kept.parents for p in own):
+        return (f"the build cache {cache} would mix with the site's own files (its content, "
+                "themes or storefront.yaml), which a cache starting afresh would delete")
+    return None
 
 
 def effective_config(request: BuildRequest, memo: list[Any] | None = None) -> SiteConfig:

@@ -196,11 +196,25 @@ def _placeholder_problems(key: str, text: str, parent: str, parent_file: str, sh
 
 def theme_files(chain: tuple[Theme, ...],
                 remembered: StatCache | None = None) -> list[tuple[str, str]]:
-    """(label path, SHA-256) of every file of every theme in the chain: what a build can read."""
+    """(label path, SHA-256) of every file of every theme in the chain: what a build can read.
+
+    A symbolic link inside a theme is refused, as in content/: a theme's static files are
+    published as they are, so a link (in a theme downloaded or copied from elsewhere) could
+    publish any file of the machine, a private key say.
+    """
     found = []
+    links = []
     for theme in chain:
         for path in sorted(theme.path.rglob("*")):
-            if not path.is_file() or is_ignored(path.name) or "__pycache__" in path.parts:
+            if is_ignored(path.name) or "__pycache__" in path.parts:
+                continue
+            if path.is_symlink():
+                links.append(error_at(
+                    f"{theme.label}/{path.relative_to(theme.path).as_posix()}", 0,
+                    "this is a symbolic link; theme files must be real files",
+                    "copy the file into the theme instead of linking to it"))
+                continue
+            if not path.is_file():
                 continue
             name = str(path)
             stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
@@ -209,6 +223,8 @@ def theme_files(chain: tuple[Theme, ...],
                 if remembered is not None:
                     remembered.put(name, stamp, known)
             found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}", known))
+    if links:
+        raise BuildFailed(links)
     return found
 
 
