@@ -16,7 +16,7 @@ from storefront.archive import newsletter_feed_title, newsletter_feed_url
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
-from storefront.feeds import FeedLink, feed_links
+from storefront.feeds import FeedLink, feed_links, feed_url
 from storefront.markdown import plain_summary, plain_text
 from storefront.picture import ImageCatalog
 from storefront.seo import (
@@ -63,10 +63,19 @@ class RenderTask:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+def page_url(first_url: str, number: int) -> str:
+    """The URL of page ``number`` of the listing at ``first_url``: ``/blog/page/2/``.
+
+    A listing written as a file (``/blog.html``) has its later pages in a folder of its name
+    (``/blog/page/2/``), as its feeds do, not at ``/blog.htmlpage/2/``.
+    """
+    return first_url if number == 1 else feed_url(first_url, f"page/{number}/")
+
+
 def paginate(items: Sequence[T], size: int, first_url: str) -> Iterator[tuple[tuple[T, ...], Paginator]]:
-    """Split ``items`` into pages at ``first_url``, ``first_url``page/2/, ..."""
+    """Split ``items`` into pages at ``first_url``, ``first_url``page/2/, ... (see :func:`page_url`)."""
     count = max(1, -(-len(items) // size))
-    urls = [first_url if n == 1 else f"{first_url}page/{n}/" for n in range(1, count + 1)]
+    urls = [page_url(first_url, n) for n in range(1, count + 1)]
     for index in range(count):
         chunk = tuple(items[index * size:(index + 1) * size])
         yield chunk, Paginator(
@@ -149,7 +158,7 @@ class Planner:
             title = self.label("blog", "Blog")
             if paginator.number > 1:
                 title += f" ({paginator.number})"
-            url = blog if paginator.number == 1 else f"{blog}page/{paginator.number}/"
+            url = page_url(blog, paginator.number)
             self.add(url, "blog.html", self.meta(title, url), "the blog listing", posts=posts,
                      paginator=paginator)
         for index, post in enumerate(model.posts):
@@ -212,7 +221,7 @@ class Planner:
             products = self.model.products_by_tag.get(tag.slug, ())
             feeds = feed_links(tag.url, f"{self.config.title} · #{tag.name}") if posts else ()
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
-                url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
+                url = page_url(tag.url, paginator.number)
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
                 meta = self.memo.get(("tag", url, title, feeds))
                 if meta is None:
