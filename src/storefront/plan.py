@@ -148,7 +148,8 @@ class Planner:
     def plan(self) -> list[RenderTask]:
         model, urls, links = self.model, self.urls, self.config.permalinks
         home = urls.url("/")
-        business = business_jsonld(self.config, urls, bool(model.products), self.returns_link)
+        business = business_jsonld(self.config, urls, bool(model.products), self.returns_link,
+                                   self.images.fallback_url)
         self.add(home, "index.html",
                  self.meta(self.config.title, home, jsonld=(to_jsonld(business),)),
                  "the home page", latest_posts=model.posts[: self.config.home_posts],
@@ -206,7 +207,8 @@ class Planner:
         return self.meta(
             post.title, post.url, post.description, post.image_focus, og_type="article",
             image=post.image, image_alt=post.image_alt or post.title,
-            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
+            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls, self.images.fallback_url)),
+                    to_jsonld(crumbs)),
             published=post.date, modified=post.updated, noindex=post.noindex,
             tags=tuple(tag.name for tag in post.tags),
         )
@@ -271,7 +273,8 @@ class Planner:
             product.title, product.url, description, product.image_focus, og_type="product",
             image=product.images[0] if product.images else "",
             image_alt=product.image_alt or product.title,
-            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link)),
+            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link,
+                                             self.images.fallback_url)),
                     self._trail(*steps, (product.title, product.url))),
             published=product.date, modified=product.updated, noindex=product.noindex,
             price=f"{product.current_price:.2f}", currency=product.currency,
