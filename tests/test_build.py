@@ -195,6 +195,26 @@ def test_base_path_prefixes_every_internal_url(copy_site, run_cli) -> None:
     assert (output / "index.html").is_file() and (output / "static").is_dir()
 
 
+def test_listings_written_as_files_have_their_later_pages_in_a_folder(copy_site, run_cli) -> None:
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    text = config.read_text(encoding="utf-8").replace("url: /blog/}", "url: /blog.html}")
+    config.write_text(text + "permalinks: {blog: /blog.html, tag: '/tag/{slug}.html'}\n",
+                      encoding="utf-8")
+    post = site / "content/posts/p00001-dolci-di-natale.md"  # a third post tagged pane
+    post.write_text(post.read_text(encoding="utf-8").replace("[dolci, natale]", "[dolci, natale, pane]"),
+                    encoding="utf-8")
+    output = build(run_cli, site)
+    # page 2 beside the listing's feeds (/tag/pane/feed.xml), never at /blog.htmlpage/2/
+    assert (output / "blog/page/2/index.html").is_file()
+    assert (output / "tag/pane/page/2/index.html").is_file()
+    assert (output / "tag/pane/feed.xml").is_file()
+    assert 'href="/blog/page/2/" rel="next"' in (output / "blog.html").read_text(encoding="utf-8")
+    assert 'href="/tag/pane.html" rel="prev"' in (
+        output / "tag/pane/page/2/index.html").read_text(encoding="utf-8")
+    assert not [path for path in output.rglob("*") if ".html" in path.parent.as_posix()]
+
+
 def test_environment_has_no_effect_without_source_date_epoch(copy_site, run_cli, monkeypatch,
                                                              tmp_path) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH")

@@ -225,6 +225,32 @@ def test_a_site_without_an_address_is_an_online_store(copy_site, monkeypatch, tm
     assert "openingHours" not in home[0] and "geo" not in home[0]
 
 
+def test_structured_data_shows_photos_in_formats_google_reads(copy_site, monkeypatch,
+                                                              tmp_path) -> None:
+    """Google takes structured data's images in the formats Google Images shows (BMP, GIF, JPEG,
+    PNG, WebP, SVG, AVIF): a product or post photo that is a TIFF (or an iPhone's HEIC) is given
+    as its plain JPEG copy, as the merchant feed gives it."""
+    from PIL import Image
+
+    site = copy_site("basic")
+    Image.new("RGB", (40, 30), "orange").save(site / "content/assets/forno.tiff")
+    for path, old in (("products/pagnotta.md", "/assets/pagnotta.png"),
+                      ("posts/2024-05-01-pane-di-grano-antico.md", "/assets/pane.svg")):
+        file = site / "content" / path
+        file.write_text(file.read_text(encoding="utf-8").replace(old, "/assets/forno.tiff"),
+                        encoding="utf-8")
+    output = _build(site, tmp_path / "out", monkeypatch)
+    copy = re.compile(re.escape(BASIC_URL) + r"assets/forno-40w\.[0-9a-f]+\.jpg")
+    pages = ("prodotti/pagnotta/index.html", "blog/2024/05/pane-di-grano-antico/index.html")
+    images = [block["image"] for page in pages
+              for block in jsonld_blocks((output / page).read_text(encoding="utf-8"))
+              if block["@type"] in ("Product", "BlogPosting")]
+    assert len(images) == 2 and copy.fullmatch(images[0][0]) and copy.fullmatch(images[1])
+    merchant = etree.fromstring((output / "merchant.xml").read_bytes())
+    assert images[0][0] in merchant.xpath("//g:image_link/text()",
+                                          namespaces={"g": "http://base.google.com/ns/1.0"})
+
+
 # -- share cards, tags, noindex ----------------------------------------------------------------
 
 

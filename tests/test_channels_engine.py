@@ -7,9 +7,12 @@ these say that the work done is the work needed.)
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from storefront.build import BuildRequest, build_site
 from storefront.request import BuildReport
@@ -111,3 +114,27 @@ def test_a_preorder_date_passing_brings_its_warning_without_any_file_changing(
     assert after.changed == () and after.parsed == 0
     assert warned(after) == [
         "the availability_date 2026-12-10 has passed, but the product is still a preorder"]
+
+
+def test_feeds_show_the_photos_in_a_text_as_their_plain_copies(copy_site, monkeypatch) -> None:
+    site = copy_site("basic")
+    Image.new("RGB", (40, 30), (200, 120, 40)).save(site / "content/assets/forno.tiff")
+    edit(site, FOCACCIA, "Leggi [chi siamo]", "![Il forno](/assets/forno.tiff)\n\nLeggi [chi siamo]")
+    build(site, monkeypatch)
+    output = site / "output"
+    page = (output / "blog/2024/06/focaccia/index.html").read_text("utf-8")
+    copy = re.search(r'<img src="(/assets/forno-40w\.[0-9a-f]+\.jpg)"', page)
+    assert copy is not None  # what the page shows, besides AVIF and WebP: no reader shows a TIFF
+    for feed in ("feed.xml", "atom.xml", "feed.json", "tag/pane/feed.xml"):
+        text = (output / feed).read_text("utf-8").replace("\\", "")
+        assert f'src="https://forno.example{copy.group(1)}"' in html.unescape(text), feed
+        assert "forno.tiff" not in text, feed
+    # another photo under the same name: the feeds show its new copy
+    Image.new("RGB", (40, 30), (20, 120, 240)).save(site / "content/assets/forno.tiff")
+    changed = set(build(site, monkeypatch).changed)
+    assert {"feed.xml", "atom.xml", "feed.json", "tag/pane/feed.xml"} <= changed
+    page = (output / "blog/2024/06/focaccia/index.html").read_text("utf-8")
+    copy = re.search(r'<img src="(/assets/forno-40w\.[0-9a-f]+\.jpg)"', page)
+    assert copy is not None
+    assert f'src="https://forno.example{copy.group(1)}"' in (output / "feed.json").read_text(
+        "utf-8").replace("\\", "")

@@ -46,7 +46,7 @@ def issue_items(issues: Sequence[NewsletterIssue], config: SiteConfig, urls: Url
             id=stable_id(issue.url, issue.aliases, urls), link=urls.absolute(issue.url),
             title=issue.title, published=moment, updated=moment,
             summary_html=str(escape(issue.summary)),
-            content_html=absolute_links(str(issue.content_html), urls) if full else "",
+            content_html=absolute_links(str(issue.content_html), urls, photo) if full else "",
             author=site_author(config),
             image=urls.absolute(photo(issue.image)) if issue.image else "",
             image_alt=issue.image_alt))

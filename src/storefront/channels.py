@@ -71,11 +71,13 @@ def _feeds(make: Callable[[], FeedChannel], page_url: str, title: str, source: s
     """The RSS and Atom (and JSON) feeds of the listing at ``page_url``, made from ``inputs``.
 
     Their bytes depend on those documents (in that order), the config, the title and the
-    photos they show.
+    photos they show: each entry's own, and the copies the images in its text are shown as.
     """
     sources = tuple(document.source for document in inputs)
     extra = " ".join((title, *(photo(image) for document in inputs
-                               for image in _shown_images(document)[:1])))
+                               for image in _shown_images(document)[:1]),
+                      *(shown for document in inputs for target, _ in document.links
+                        if (shown := photo(target)) != target)))
     names = ("feed.xml", "atom.xml", "feed.json") if json else ("feed.xml", "atom.xml")
     return [Output(feed_url(page_url, name), source, "feed", inputs=sources, extra=extra,
                    make=_made(name, make)) for name in names]

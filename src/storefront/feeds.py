@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape as html_unescape
 from typing import Any
 
 from markupsafe import escape
@@ -106,10 +107,22 @@ def feed_url(page_url: str, name: str) -> str:
     return folder + name
 
 
-def absolute_links(html: str, urls: UrlBuilder) -> str:
-    """Make root-relative ``href``/``src`` absolute: feed readers have no page to resolve against."""
-    return re.sub(r'((?:href|src)=")(/[^/"][^"]*|/)"', lambda m: f'{m.group(1)}{urls.absolute(m.group(2))}"',
-                  html)
+def absolute_links(html: str, urls: UrlBuilder, photo: Photo = same_photo) -> str:
+    """Make root-relative ``href``/``src`` absolute: feed readers have no page to resolve against.
+
+    An image shown (``src``) is the plain copy ``photo`` gives, as the entry's own photo is: a
+    page shows a photo as its resized copies, and the original (a 9 MB TIFF, an iPhone's HEIC)
+    is what no reader shows. A link (``href``) to the photo keeps the original.
+    """
+    def absolute(match: re.Match[str]) -> str:
+        attribute, target = match.groups()
+        if attribute.startswith("src"):
+            written = html_unescape(target)
+            shown = photo(written)
+            target = target if shown == written else str(escape(shown))
+        return f'{attribute}{urls.absolute(target)}"'
+
+    return re.sub(r'((?:href|src)=")(/[^/"][^"]*|/)"', absolute, html)
 
 
 def stable_id(url: str, aliases: tuple[str, ...], urls: UrlBuilder) -> str:
@@ -143,8 +156,8 @@ def post_items(posts: Sequence[Post], config: SiteConfig, urls: UrlBuilder,
         FeedItem(
             id=stable_id(post.url, post.aliases, urls), link=urls.absolute(post.url),
             title=post.title, published=post.date, updated=post.updated or post.date,
-            summary_html=absolute_links(str(post.summary_html), urls),
-            content_html=absolute_links(str(post.content_html), urls) if full else "",
+            summary_html=absolute_links(str(post.summary_html), urls, photo),
+            content_html=absolute_links(str(post.content_html), urls, photo) if full else "",
             author=post.author or site_author(config),
             categories=tuple(tag.name for tag in post.tags),
             image=urls.absolute(photo(post.image)) if post.image else "", image_alt=post.image_alt)
@@ -178,10 +191,10 @@ def product_items(products: Iterable[Product], config: SiteConfig, urls: UrlBuil
         if product.on_sale:
             shown = f"<del>{escape(price(product.price, product.currency))}</del> {shown}"
         head += f"<p>{shown}</p>"
-        summary = absolute_links(str(product.summary_html), urls)
+        summary = absolute_links(str(product.summary_html), urls, photo)
         if summary and not summary.startswith("<"):  # a one-line summary: make it a paragraph
             summary = f"<p>{summary}</p>"
-        content = absolute_links(str(product.content_html), urls)
+        content = absolute_links(str(product.content_html), urls, photo)
         items.append(FeedItem(
             id=stable_id(product.url, product.aliases, urls), link=urls.absolute(product.url),
             title=product.title, published=product.date, updated=product.updated or product.date,

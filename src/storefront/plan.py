@@ -16,7 +16,7 @@ from storefront.archive import newsletter_feed_title, newsletter_feed_url
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
-from storefront.feeds import FeedLink, feed_links
+from storefront.feeds import FeedLink, feed_links, feed_url
 from storefront.markdown import plain_summary, plain_text
 from storefront.picture import ImageCatalog
 from storefront.seo import (
@@ -63,10 +63,19 @@ class RenderTask:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+def page_url(first_url: str, number: int) -> str:
+    """The URL of page ``number`` of the listing at ``first_url``: ``/blog/page/2/``.
+
+    A listing written as a file (``/blog.html``) has its later pages in a folder of its name
+    (``/blog/page/2/``), as its feeds do, not at ``/blog.htmlpage/2/``.
+    """
+    return first_url if number == 1 else feed_url(first_url, f"page/{number}/")
+
+
 def paginate(items: Sequence[T], size: int, first_url: str) -> Iterator[tuple[tuple[T, ...], Paginator]]:
-    """Split ``items`` into pages at ``first_url``, ``first_url``page/2/, ..."""
+    """Split ``items`` into pages at ``first_url``, ``first_url``page/2/, ... (see :func:`page_url`)."""
     count = max(1, -(-len(items) // size))
-    urls = [first_url if n == 1 else f"{first_url}page/{n}/" for n in range(1, count + 1)]
+    urls = [page_url(first_url, n) for n in range(1, count + 1)]
     for index in range(count):
         chunk = tuple(items[index * size:(index + 1) * size])
         yield chunk, Paginator(
@@ -139,7 +148,8 @@ class Planner:
     def plan(self) -> list[RenderTask]:
         model, urls, links = self.model, self.urls, self.config.permalinks
         home = urls.url("/")
-        business = business_jsonld(self.config, urls, bool(model.products), self.returns_link)
+        business = business_jsonld(self.config, urls, bool(model.products), self.returns_link,
+                                   self.images.fallback_url)
         self.add(home, "index.html",
                  self.meta(self.config.title, home, jsonld=(to_jsonld(business),)),
                  "the home page", latest_posts=model.posts[: self.config.home_posts],
@@ -149,7 +159,7 @@ class Planner:
             title = self.label("blog", "Blog")
             if paginator.number > 1:
                 title += f" ({paginator.number})"
-            url = blog if paginator.number == 1 else f"{blog}page/{paginator.number}/"
+            url = page_url(blog, paginator.number)
             self.add(url, "blog.html", self.meta(title, url), "the blog listing", posts=posts,
                      paginator=paginator)
         for index, post in enumerate(model.posts):
@@ -197,7 +207,8 @@ class Planner:
         return self.meta(
             post.title, post.url, post.description, post.image_focus, og_type="article",
             image=post.image, image_alt=post.image_alt or post.title,
-            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls)), to_jsonld(crumbs)),
+            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls, self.images.fallback_url)),
+                    to_jsonld(crumbs)),
             published=post.date, modified=post.updated, noindex=post.noindex,
             tags=tuple(tag.name for tag in post.tags),
         )
@@ -212,7 +223,7 @@ class Planner:
             products = self.model.products_by_tag.get(tag.slug, ())
             feeds = feed_links(tag.url, f"{self.config.title} · #{tag.name}") if posts else ()
             for chunk, paginator in paginate(posts, self.config.page_size, tag.url):
-                url = tag.url if paginator.number == 1 else f"{tag.url}page/{paginator.number}/"
+                url = page_url(tag.url, paginator.number)
                 title = f"#{tag.name}" + (f" ({paginator.number})" if paginator.number > 1 else "")
                 meta = self.memo.get(("tag", url, title, feeds))
                 if meta is None:
@@ -262,7 +273,8 @@ class Planner:
             product.title, product.url, description, product.image_focus, og_type="product",
             image=product.images[0] if product.images else "",
             image_alt=product.image_alt or product.title,
-            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link)),
+            jsonld=(to_jsonld(product_jsonld(product, self.config, self.urls, returns_link,
+                                             self.images.fallback_url)),
                     self._trail(*steps, (product.title, product.url))),
             published=product.date, modified=product.updated, noindex=product.noindex,
             price=f"{product.current_price:.2f}", currency=product.currency,

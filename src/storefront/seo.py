@@ -16,7 +16,7 @@ from typing import Any
 
 from storefront.config import SiteConfig
 from storefront.documents import FaqEntry, Post, Product
-from storefront.feeds import FeedLink
+from storefront.feeds import FeedLink, Photo, same_photo
 from storefront.hours import hours_jsonld
 from storefront.markdown import plain_text
 from storefront.offers import merchant_fields, return_policy
@@ -61,7 +61,7 @@ def to_jsonld(data: dict[str, Any]) -> str:
 
 
 def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool = False,
-                    returns_link: str = "") -> dict[str, Any]:
+                    returns_link: str = "", photo: Photo = same_photo) -> dict[str, Any]:
     """The business: a ``LocalBusiness`` when it has a postal address, else (Google rejects a
     LocalBusiness without one) an ``OnlineStore`` when it sells products, or an ``Organization``.
     """
@@ -80,7 +80,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
     if business.email:
         data["email"] = business.email
     if config.image:
-        data["image"] = _link(urls, urls.url(config.image))
+        data["image"] = _link(urls, photo(urls.url(config.image)))
     address = business.address
     if any((address.street, address.city, address.postal_code)):
         data["address"] = {
@@ -108,7 +108,8 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
     return data
 
 
-def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder) -> dict[str, Any]:
+def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder,
+                photo: Photo = same_photo) -> dict[str, Any]:
     data: dict[str, Any] = {
         "@type": "BlogPosting",
         "headline": post.title,
@@ -123,15 +124,20 @@ def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder) -> dict[str, A
         data["author"] = {"@type": "Person", "name": post.author}
     image = post.image or (urls.url(config.image) if config.image else "")
     if image:
-        data["image"] = _link(urls, image)
+        data["image"] = _link(urls, photo(image))
     if post.tags:
         data["keywords"] = ", ".join(tag.name for tag in post.tags)
     return data
 
 
 def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
-                   returns_link: str = "") -> dict[str, Any]:
-    """A Product with its Offer and the fields Google's merchant listings read."""
+                   returns_link: str = "", photo: Photo = same_photo) -> dict[str, Any]:
+    """A Product with its Offer and the fields Google's merchant listings read.
+
+    Images here, as in the other blocks, are the plain copies ``photo`` gives (the largest JPEG
+    or PNG, as the merchant feed links): Google reads structured data's images in the formats
+    Google Images shows, which an iPhone's HEIC or a TIFF is not.
+    """
     product_fields, offer_fields = merchant_fields(product, config, returns_link)
     offer: dict[str, Any] = {
         "@type": "Offer",
@@ -155,7 +161,7 @@ def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
     if product.summary:
         data["description"] = plain_text(str(product.summary_html))  # Markdown, as text
     if product.images:
-        data["image"] = [_link(urls, image) for image in product.images]
+        data["image"] = [_link(urls, photo(image)) for image in product.images]
     if product.category is not None:
         data["category"] = product.category.name
     return data

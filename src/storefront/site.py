@@ -180,7 +180,7 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
                 changes.append(announced)
         # the model's copy knows the sale is running (most products are not on sale: no copy)
         result.append(replace(product, on_sale=True, sale_note=note) if on_sale else product)
-    return tuple(sorted(result, key=_product_key))
+    return _catalogue_order(result)
 
 
 def select_featured(products: Iterable[Product], count: int) -> tuple[Product, ...]:
@@ -195,9 +195,26 @@ def select_featured(products: Iterable[Product], count: int) -> tuple[Product, .
     return tuple((pinned + others)[:count])
 
 
-def _product_key(product: Product) -> tuple[str, int, str, str]:
-    category = product.category.name.casefold() if product.category else "\uffff"
-    return (category, product.order, product.title.casefold(), product.url)
+def _catalogue_order(products: list[Product]) -> tuple[Product, ...]:
+    """Products by category, uncategorised last, then by ``order``, title and URL.
+
+    A category is its slug (one section of the catalogue): "Caffè" and "Caffe" written in two
+    files are one category, sorted by one name, so its products follow their ``order`` (sorted
+    by each file's own spelling, the two spellings could fall apart, another category between
+    them, and "Caffe" order 2 came before "Caffè" order 1).
+    """
+    names: dict[str, str] = {}
+    for product in products:
+        if product.category is not None:
+            name = product.category.name.casefold()
+            names[product.category.slug] = min(names.get(product.category.slug, name), name)
+
+    def key(product: Product) -> tuple[str, str, int, str, str]:
+        category = product.category
+        return (names[category.slug] if category else "\uffff", category.slug if category else "",
+                product.order, product.title.casefold(), product.url)
+
+    return tuple(sorted(products, key=key))
 
 
 def _categories(products: tuple[Product, ...]) -> tuple[CategoryGroup, ...]:

@@ -250,6 +250,12 @@ def parse_base_url(text: str) -> str:
     if "?" in text or "#" in text:  # every page's address is the base URL and a path after it
         raise ValueError(f'must be the address of the site\'s folder, without ? or #, such as '
                          f'https://example.com/shop/, got "{text}"')
+    # an empty folder (https://example.com//shop/) made every link start "//shop/...", which a
+    # browser reads as the host "shop"; "." and ".." folders name another folder than written
+    folders = re.sub(r"^https?://[^/]*", "", text).rstrip("/").split("/")[1:]
+    if any(folder in ("", ".", "..") for folder in folders):
+        raise ValueError(f'must be the address of the site\'s folder, without "//", "/./" or '
+                         f'"/../" in it, such as https://example.com/shop/, got "{text}"')
     return text.rstrip("/") + "/"
 
 

@@ -181,6 +181,18 @@ def test_a_base_url_with_a_query_or_fragment_is_refused() -> None:
             f'such as https://example.com/shop/, got "{url}"']
 
 
+def test_a_base_url_with_an_empty_or_dot_folder_is_refused() -> None:
+    """https://example.com//shop/ made every link of the site start with //shop/, which a
+    browser reads as an address on the host "shop" (no stylesheet, no link worked)."""
+    for url in ("https://example.com//shop/", "https://example.com/shop//negozio",
+                "https://example.com/./shop/", "https://example.com/shop/../"):
+        assert problems(f"title: Bottega\nbase_url: {url}\n") == [
+            'storefront.yaml:2: base_url must be the address of the site\'s folder, without "//", '
+            f'"/./" or "/../" in it, such as https://example.com/shop/, got "{url}"']
+    assert config("base_url: https://example.com/shop/negozio//\n").base_url == (
+        "https://example.com/shop/negozio/")
+
+
 def test_every_problem_is_reported_at_once_with_its_line() -> None:
     assert problems(
         "titel: Bottega\n"

@@ -211,6 +211,19 @@ def test_products_are_grouped_by_category_in_order_uncategorised_last() -> None:
     assert site.categories[1].category.url == "/shop/prodotti/#vasi"
 
 
+def test_a_category_spelled_with_and_without_its_accent_is_one_section_in_order() -> None:
+    documents = [
+        doc("products", "tazza.md", "title: Tazza\nprice: 1\ncategory: Caffè\norder: 1"),
+        doc("products", "moka.md", "title: Moka\nprice: 1\ncategory: Caffe\norder: 2"),
+        doc("products", "bustina.md", "title: Bustina\nprice: 1\ncategory: Caffeina"),
+    ]
+    site = model(documents)
+    # one section (#caffe) in the order its products give, not split around "Caffeina"
+    assert [p.title for p in site.products] == ["Tazza", "Moka", "Bustina"]
+    assert [(g.category.slug if g.category else None, [p.title for p in g.products])
+            for g in site.categories] == [("caffe", ["Tazza", "Moka"]), ("caffeina", ["Bustina"])]
+
+
 def test_faq_groups_follow_their_lowest_order_then_name_ungrouped_last() -> None:
     documents = [
         doc("faq", "a.md", "question: Dove siete?\norder: 1"),
