@@ -536,3 +536,48 @@ def test_forked_workers_end_when_the_build_process_is_killed(signal_name: str) -
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert left == []
+
+
+_WATCH_THE_COMPILER = (
+    "import os, sys\n"
+    "from pathlib import Path\n"
+    "import jinja2\n"
+    "from storefront import cli\n"
+    "compile_source, parent = jinja2.Environment.compile, os.getpid()\n"
+    "def record(env, source, name=None, *args, **kwargs):\n"
+    "    with open(sys.argv[3], 'a', encoding='utf-8') as log:\n"
+    "        log.write(f\"{'parent' if os.getpid() == parent else 'worker'} {name}\\n\")\n"
+    "    return compile_source(env, source, name, *args, **kwargs)\n"
+    "jinja2.Environment.compile = record\n"
+    "sys.exit(cli.main(['--root', sys.argv[1], 'build', '--output', sys.argv[2], '--jobs', '2']))\n")
+
+
+def test_templates_are_compiled_once_and_never_kept_as_code_in_the_cache(copy_site,
+                                                                         tmp_path) -> None:
+    """The build's process compiles each template once, before it forks its workers, which
+    inherit them; the cache keeps no compiled template (Python code the build would run: a
+    cache restored in CI from elsewhere could run anything). A second build compiles again."""
+    site = copy_site("basic")
+    for n in range(60):
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n}.\n", encoding="utf-8")
+    log = tmp_path / "compiled.txt"
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    done = subprocess.run([sys.executable, "-c", _WATCH_THE_COMPILER, str(site), str(tmp_path / "out"),
+                           str(log)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    compiled = log.read_text(encoding="utf-8").splitlines()
+    assert "parent post.html" in compiled and "parent base.html" in compiled
+    assert [line for line in compiled if not line.startswith("parent ")] == []
+    assert len(compiled) == len(set(compiled))  # each once
+    cache = site / CACHE_DIR
+    assert not (cache / "templates").exists()
+    assert [p for p in cache.rglob("*") if p.suffix in (".py", ".pyc")] == []
+    assert b"def root(" not in (cache / DATABASE).read_bytes()
+    log.unlink()
+    (site / "content/posts/2024-04-01-extra-0.md").write_text(
+        "---\ntitle: Extra 0\ntags: [pane]\n---\n\nTesto nuovo.\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", _WATCH_THE_COMPILER, str(site), str(tmp_path / "out"),
+                           str(log)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "parent post.html" in log.read_text(encoding="utf-8").splitlines()

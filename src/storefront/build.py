@@ -64,6 +64,7 @@ from storefront.rendering import (
     LazyMapping,
     PageMemo,
     RenderState,
+    compile_templates,
     forget_renderer,
     make_feeds,
     render_pages,
@@ -429,7 +430,7 @@ class BuildSession:
 
         state = RenderState(inputs.chain, config, planned.strings, model.nav, inputs.now,
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
-                            self.cache.folder / "templates", inputs.theme_key,
+                            inputs.theme_key,
                             str(self.cache.folder / DATABASE), LazyMapping(deferrable),
                             planned.presentation)
         outputs = planned.plan.outputs
@@ -446,6 +447,7 @@ class BuildSession:
                                  self.page_memos.get(inputs.variant))
         parallel = self.pool.parallel(len(selection.todo))
         if parallel:
+            compile_templates(state)  # this process renders too; forked workers inherit them
             # where it can, workers are forked holding it: nothing is sent
             self.pool.share(state, before_fork=forget_renderer)
         # A first build makes its feeds while the workers render (this process mostly waits for

@@ -2,9 +2,10 @@
 
 Lookup goes through the chain (most specific theme first), and every theme is also addressable by
 its name as a prefix. Each template looked up is recorded for the page being rendered
-(:mod:`storefront.deps`). The Python code Jinja generates from a template, which is most of the
-cost of compiling it, is kept in the build cache as plain text checked against a hash, and a
-preview session reuses one environment while the theme's files stay the same. A few of Jinja's
+(:mod:`storefront.deps`). A preview session reuses one environment while the theme's files stay
+the same, and a build compiles its templates once, before it forks its workers (see
+:func:`compile_all`). Compiled templates are never kept on disk: the cache would then hold Python
+code that a build runs, and a cache restored in CI from elsewhere could run anything. A few of Jinja's
 paths that run tens of thousands of times a build (a template lookup, a call from a template,
 a global read, an import without context) are replaced by ones that do the same with less work.
 """
@@ -12,33 +13,29 @@ a global read, an import without context) are replaced by ones that do the same 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import ChainMap
 from collections.abc import Callable, MutableMapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storefront.files import write_atomic
 from storefront.theme import Theme
 
 if TYPE_CHECKING:
     import jinja2
 
 
-def make_environment(chain: tuple[Theme, ...], compiled: Path | None = None, key: str = "",
+def make_environment(chain: tuple[Theme, ...], key: str = "",
                      reuse: bool = False) -> jinja2.Environment:
     """A Jinja environment over the chain: autoescape on, undefined variables are errors.
 
     It records every template a page looks up, found or missing
     (:func:`storefront.deps.record_template`). Templates are read once per environment (no reload
-    checks). ``compiled`` is a folder where the Python code Jinja generates from each template is
-    kept (keyed by the template's source and ``key``, storefront's code fingerprint), so a new
-    process compiles only what changed. With ``reuse``, the environment of an earlier call with
-    the same chain and ``key`` (which must then cover the theme files) is given again, compiled
-    templates included: a preview session does not compile its templates on every save.
-    Jinja is imported here, so a build with nothing to render never loads it.
+    checks). With ``reuse``, the environment of an earlier call with the same chain and ``key``
+    (which must then cover storefront's code and the theme files) is given again, compiled
+    templates included: a preview session does not compile its templates on every save, and
+    workers forked after :func:`compile_all` inherit them. Jinja is imported here, so a build
+    with nothing to render never loads it.
     """
-    memo_key = (tuple(str(theme.path) for theme in chain), str(compiled), key)
+    memo_key = (tuple(str(theme.path) for theme in chain), key)
     if reuse and memo_key in _ENVIRONMENTS:
         return _ENVIRONMENTS[memo_key]
     import jinja2
@@ -48,9 +45,8 @@ def make_environment(chain: tuple[Theme, ...], compiled: Path | None = None, key
         {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
     )
     environment_class: Any = _tracking_environment()
-    loader_class: Any = _compiling_loader()
     env: jinja2.Environment = environment_class(
-        loader=loader_class(jinja2.ChoiceLoader([by_order, by_prefix]), compiled, key),
+        loader=jinja2.ChoiceLoader([by_order, by_prefix]),
         auto_reload=False,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -66,7 +62,7 @@ def make_environment(chain: tuple[Theme, ...], compiled: Path | None = None, key
     return env
 
 
-_ENVIRONMENTS: dict[tuple[tuple[str, ...], str, str], jinja2.Environment] = {}
+_ENVIRONMENTS: dict[tuple[tuple[str, ...], str], jinja2.Environment] = {}
 
 
 def forget_modules(env: jinja2.Environment) -> None:
@@ -189,54 +185,18 @@ def _tracking_environment() -> type[jinja2.Environment]:
     return TrackingEnvironment
 
 
-@functools.cache
-def _compiling_loader() -> type[jinja2.BaseLoader]:
+def compile_all(env: jinja2.Environment) -> None:
+    """Compile every page template of the environment's themes now (those of the newsletter's
+    mails excepted), so that workers forked afterwards inherit them compiled instead of each
+    compiling them again. A template that does not compile is left for the page that uses it to
+    report, at its line."""
     import jinja2
 
-    class CompilingLoader(jinja2.BaseLoader):
-        """Keeps the Python code Jinja generates for each template in a folder of plain text files
-        (checked against a hash on reading), since generating it is most of compiling."""
-
-        def __init__(self, inner: jinja2.BaseLoader, folder: Path | None, key: str) -> None:
-            self.inner, self.folder, self.key = inner, folder, key
-
-        def get_source(self, environment: jinja2.Environment,
-                       template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
-            return self.inner.get_source(environment, template)
-
-        def list_templates(self) -> list[str]:
-            return self.inner.list_templates()
-
-        def load(self, environment: jinja2.Environment, name: str,
-                 globals: MutableMapping[str, Any] | None = None) -> jinja2.Template:
-            source, filename, uptodate = self.get_source(environment, name)
-            stored = None
-            if self.folder is not None:
-                digest = hashlib.sha256(
-                    f"{self.key}\x00{name}\x00{filename}\x00{source}".encode()).hexdigest()
-                stored = self.folder / digest[:2] / f"{digest}.py"
-            python = read_checked(stored) if stored is not None else None
-            if python is None:
-                python = environment.compile(source, name, filename, raw=True)
-                if stored is not None:
-                    write_checked(stored, python)
-            code = compile(python, filename or "<template>", "exec")
-            return environment.template_class.from_code(environment, code, globals or {},
-                                                        uptodate)
-
-    return CompilingLoader
-
-
-def read_checked(path: Path) -> str | None:
-    """A text file written by :func:`write_checked`, or None when missing or altered."""
-    try:
-        head, _, body = path.read_text(encoding="utf-8").partition("\n")
-    except (OSError, UnicodeDecodeError):
-        return None
-    return body if head == f"# sha256:{hashlib.sha256(body.encode()).hexdigest()}" else None
-
-
-def write_checked(path: Path, text: str) -> None:
-    """Write ``text`` under a first line that holds its hash (whole: temp file + rename)."""
-    write_atomic(path, f"# sha256:{hashlib.sha256(text.encode()).hexdigest()}\n{text}"
-                 .encode())
+    loader = env.loader
+    assert isinstance(loader, jinja2.ChoiceLoader)  # [the chain in order, the themes by name]
+    for name in loader.loaders[0].list_templates():
+        if name.endswith(".html") and not name.startswith("email/"):
+            try:
+                env.get_template(name)
+            except jinja2.TemplateError:
+                continue

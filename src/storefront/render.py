@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -55,15 +54,15 @@ class Renderer:
 
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
-                 pages: frozenset[str] = frozenset(), compiled: Path | None = None,
-                 theme_key: str = "", presentation: Presentation | None = None) -> None:
+                 pages: frozenset[str] = frozenset(), theme_key: str = "",
+                 presentation: Presentation | None = None) -> None:
         self.chain = chain
         self.sizes = config.images.sizes
         self.page_images = PageImages()  # the images of the page being rendered, counted
         self.nav = nav
         self.home = urls.url("/")
         # one environment per theme state: compiled templates survive between a session's builds
-        self.env = make_environment(chain, compiled, theme_key, reuse=bool(theme_key))
+        self.env = make_environment(chain, theme_key, reuse=bool(theme_key))
         formatter = Formatter(config.effective_locale, config.timezone)
         self.env.filters.update(
             date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from storefront.cache import OutputRecord, StoredDocument, page_file, store_page
 from storefront.config import SiteConfig
 from storefront.deps import BodyLoader, DependencyRecord, deferred, set_body_loader
+from storefront.environment import compile_all
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.fingerprints import Fingerprinter, digest, signature
 from storefront.localize import prefix_links
@@ -42,6 +43,8 @@ from storefront.workers import WorkerPool
 if TYPE_CHECKING:
     import jinja2
 
+    from storefront.render import Renderer
+
 
 @dataclass(frozen=True)
 class RenderState:
@@ -55,7 +58,6 @@ class RenderState:
     pages: frozenset[str]
     tasks: tuple[RenderTask, ...]
     page_folder: Path
-    compiled: Path | None = None  # where the code generated from templates is kept
     theme_key: str = ""  # storefront's code and the theme files: when it changes, so do templates
     bodies: str = ""  # the cache database workers read deferred bodies from
     deferrable: Mapping[str, str] = field(default_factory=dict)  # source -> key stored there
@@ -79,19 +81,31 @@ class Rendered:
 _renderer: list[object] = []  # [state, renderer] of this process's current build
 
 
-def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
-    """Render some pages (in a worker or in this process); a page's problem is a value."""
+def _renderer_for(state: RenderState) -> Renderer:
+    """This process's renderer of ``state``'s build, made on first use."""
     from storefront.render import Renderer
 
     if not _renderer or _renderer[0] is not state:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
-                                        state.now, state.pages, state.compiled, state.theme_key,
+                                        state.now, state.pages, state.theme_key,
                                         state.presentation)]
         set_body_loader(body_loader(state.bodies, state.deferrable, urls.base_path)
                         if state.bodies else None)
     renderer = _renderer[1]
     assert isinstance(renderer, Renderer)
+    return renderer
+
+
+def compile_templates(state: RenderState) -> None:
+    """Compile the theme's templates in this process, before it forks the workers that render
+    ``state``: they inherit them compiled (a build keeps no compiled template on disk)."""
+    compile_all(_renderer_for(state).env)
+
+
+def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
+    """Render some pages (in a worker or in this process); a page's problem is a value."""
+    renderer = _renderer_for(state)
     results = []
     for index in indices:
         try:
