@@ -2,8 +2,10 @@
 
 A folder inside the site (``.storefront-cache/``, git-ignored; ``--cache-dir`` moves it, so CI can
 keep it between runs) holding one SQLite database, a folder of rendered pages and one of processed
-images, both named by their SHA-256. Stored as JSON and plain files, never pickle: loading a cache
-can never run code.
+images, both named by their SHA-256. Stored as JSON and plain files, never pickle nor compiled
+templates: loading a cache can never run code. It still says what a build publishes (the HTML of
+documents and pages): whoever can write it can change the site, so it belongs where only the
+owner, or the site's own CI job, writes.
 
 Nothing in it is trusted blindly: the database records the storefront version and code fingerprint
 that wrote it (another one is discarded whole); every row carries a checksum of its payload (a row
