@@ -87,7 +87,8 @@ def check_products(products: Iterable[Product], now: datetime,
             warnings.append(error_at(
                 product.source, field_line(product, "availability"),
                 "left out of the merchant feed: Google needs the date a preorder ships",
-                "add availability_date: 2025-12-01 (at most a year ahead)"))
+                "add availability_date: with the day it ships, written YYYY-MM-DD (at most a year "
+                "ahead)"))
             continue
         if product.availability == "preorder" and product.availability_date is not None:
             if product.availability_date <= now:

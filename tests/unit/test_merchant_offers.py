@@ -59,7 +59,8 @@ def test_products_google_cannot_list_are_left_out_with_a_reason() -> None:
         "content/products/c.md:5: left out of the merchant feed: Google needs a photo of the product "
         "(JPEG, PNG, GIF, WebP, BMP or TIFF)\n  hint: add images: [/assets/prodotti/foto.jpg]",
         "content/products/d.md:5: left out of the merchant feed: Google needs the date a preorder "
-        "ships\n  hint: add availability_date: 2025-12-01 (at most a year ahead)",
+        "ships\n  hint: add availability_date: with the day it ships, written YYYY-MM-DD (at most "
+        "a year ahead)",
         "content/products/e.md:7: the availability_date 2026-11-01 has passed, but the product is "
         "still a preorder\n  hint: set the new date, or availability: in_stock",
     ]
