@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import storefront.build as build_module
 from storefront.build import BuildRequest, build_site
 from storefront.cache import DATABASE
 from storefront.errors import BuildFailed
@@ -157,6 +158,38 @@ def test_the_cache_can_live_elsewhere(copy_site, tmp_path) -> None:
     report = build_site(BuildRequest(root=fresh, output=fresh / "output",
                                      cache_dir=tmp_path / "ci-cache"))
     assert report.rendered == 0 and report.written == report.files
+
+
+def test_a_build_beside_another_keeps_the_stored_pages_that_one_will_write(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """Two builds of a site share its cache (same base URL and options: the same records). The
+    first, into a new folder, takes every page as unchanged; the second, with a post renamed
+    meanwhile, ends before the first writes. The pages the second replaced are still the ones
+    the first links into its folder: deleting them made it fail halfway (FileNotFoundError).
+    A later build with the cache to itself deletes them."""
+    site = copy_site("basic")
+    build(site)
+    post = site / POST
+    before = post.read_text(encoding="utf-8")
+    write = build_module.write_site
+
+    def another_build_ends_first(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(build_module, "write_site", write)
+        post.write_text(before.replace("title: La focaccia del mattino",
+                                       "title: La focaccia della sera"), encoding="utf-8")
+        assert build(site, jobs=1).rendered > 0
+        post.write_text(before, encoding="utf-8")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_site", another_build_ends_first)
+    build(site, "public", jobs=1)
+    assert tree_bytes(site / "public") == clean_tree(site, tmp_path)
+    build(site, jobs=1)  # alone: what no record names any more goes
+    with sqlite3.connect(database(site)) as db:
+        named = {row[0] for row in db.execute("SELECT sha256 FROM outputs")}
+        assert db.execute("SELECT count(*) FROM garbage").fetchone() == (0,)
+    stored = {path.name for path in (site / CACHE_DIR / "pages").rglob("*") if path.is_file()}
+    assert stored == named
 
 
 # -- the layering of DESIGN.md: no stage imports a later one -----------------------------------
