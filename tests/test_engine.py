@@ -192,6 +192,36 @@ def test_a_build_beside_another_keeps_the_stored_pages_that_one_will_write(
     assert stored == named
 
 
+def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """Two builds into one folder: the first (an FAQ answer edited) found the blog's pages in
+    place when it began; the second (a post's title edited meanwhile, and put back) wrote its
+    own before the first took the folder's lock. The first kept them as it had found them: the
+    folder showed the title that was put back, and every later build said nothing changed."""
+    site = copy_site("basic")
+    build(site)
+    faq = site / "content/faq/orari.md"
+    faq.write_text(faq.read_text(encoding="utf-8") + "\nAnche la domenica.\n", encoding="utf-8")
+    post = site / POST
+    before = post.read_text(encoding="utf-8")
+    write = build_module.write_site
+
+    def another_build_ends_first(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(build_module, "write_site", write)
+        post.write_text(before.replace("title: La focaccia del mattino",
+                                       "title: La focaccia della sera"), encoding="utf-8")
+        assert "index.html" in build(site, jobs=1).changed
+        post.write_text(before, encoding="utf-8")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_site", another_build_ends_first)
+    assert "index.html" in build(site, jobs=1).changed
+    expected = clean_tree(site, tmp_path)
+    assert tree_bytes(site / "output") == expected
+    assert build(site, jobs=1).written == 0
+    assert tree_bytes(site / "output") == expected
+
+
 # -- the layering of DESIGN.md: no stage imports a later one -----------------------------------
 
 # Each module's stage (lower runs earlier); a module may import only modules of its own or an
