@@ -561,9 +561,14 @@ def test_an_alias_inside_a_file_of_the_site_fails_before_the_output_is_touched(
 
 _POOL_THEN_DIE = """
 import threading
+if THREADED:  # the preview has threads: its workers come from a fork server
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 from storefront.workers import WorkerPool
+import time
 pool = WorkerPool(2)
 pool.start()
+for job in [pool._executor.submit(time.sleep, 0.5) for _ in range(2)]:  # both workers started
+    job.result()
 print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
 threading.Event().wait()
 """
@@ -579,19 +584,25 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
-def test_forked_workers_end_when_the_build_process_is_killed(signal_name: str) -> None:
+@pytest.mark.parametrize("threaded", [False, True])
+def test_workers_end_when_the_build_process_is_killed(signal_name: str, threaded: bool) -> None:
     """``kill PID`` of a command-line build (or SIGKILL, the OOM killer) stops its process only:
-    its forked workers, waiting for work on a pipe they hold open themselves, stayed forever."""
+    its forked workers, waiting for work on a pipe they hold open themselves, stayed forever. So
+    did the preview's, started by a fork server (they watched the server, which waits for them)."""
     import signal
     import time
 
-    with subprocess.Popen([sys.executable, "-c", _POOL_THEN_DIE], stdout=subprocess.PIPE,
+    program = f"THREADED = {threaded}\n{_POOL_THEN_DIE}"
+    with subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE,
                           text=True) as build:
-        assert build.stdout is not None
-        workers = [int(pid) for pid in build.stdout.readline().split()]
-        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
-        build.send_signal(getattr(signal, signal_name))
-        build.wait(timeout=30)
+        try:
+            assert build.stdout is not None
+            workers = [int(pid) for pid in build.stdout.readline().split()]
+            assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+            build.send_signal(getattr(signal, signal_name))
+            build.wait(timeout=30)
+        finally:
+            build.kill()  # if a check failed: the program waits for ever
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
