@@ -160,6 +160,24 @@ def test_the_cache_can_live_elsewhere(copy_site, tmp_path) -> None:
     assert report.rendered == 0 and report.written == report.files
 
 
+def another_build_ends_first(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next build's write stage first lets another build into ``site/output`` run to its
+    end, with the post's title edited meanwhile (and put back before the write goes on)."""
+    post = site / POST
+    before = post.read_text(encoding="utf-8")
+    write = build_module.write_site
+
+    def write_later(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(build_module, "write_site", write)
+        post.write_text(before.replace("title: La focaccia del mattino",
+                                       "title: La focaccia della sera"), encoding="utf-8")
+        assert "index.html" in build(site, jobs=1).changed
+        post.write_text(before, encoding="utf-8")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_site", write_later)
+
+
 def test_a_build_beside_another_keeps_the_stored_pages_that_one_will_write(
         copy_site, tmp_path, monkeypatch) -> None:
     """Two builds of a site share its cache (same base URL and options: the same records). The
@@ -169,19 +187,7 @@ def test_a_build_beside_another_keeps_the_stored_pages_that_one_will_write(
     A later build with the cache to itself deletes them."""
     site = copy_site("basic")
     build(site)
-    post = site / POST
-    before = post.read_text(encoding="utf-8")
-    write = build_module.write_site
-
-    def another_build_ends_first(*args: object, **kwargs: object) -> object:
-        monkeypatch.setattr(build_module, "write_site", write)
-        post.write_text(before.replace("title: La focaccia del mattino",
-                                       "title: La focaccia della sera"), encoding="utf-8")
-        assert build(site, jobs=1).rendered > 0
-        post.write_text(before, encoding="utf-8")
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(build_module, "write_site", another_build_ends_first)
+    another_build_ends_first(site, monkeypatch)
     build(site, "public", jobs=1)
     assert tree_bytes(site / "public") == clean_tree(site, tmp_path)
     build(site, jobs=1)  # alone: what no record names any more goes
@@ -202,19 +208,7 @@ def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site
     build(site)
     faq = site / "content/faq/orari.md"
     faq.write_text(faq.read_text(encoding="utf-8") + "\nAnche la domenica.\n", encoding="utf-8")
-    post = site / POST
-    before = post.read_text(encoding="utf-8")
-    write = build_module.write_site
-
-    def another_build_ends_first(*args: object, **kwargs: object) -> object:
-        monkeypatch.setattr(build_module, "write_site", write)
-        post.write_text(before.replace("title: La focaccia del mattino",
-                                       "title: La focaccia della sera"), encoding="utf-8")
-        assert "index.html" in build(site, jobs=1).changed
-        post.write_text(before, encoding="utf-8")
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(build_module, "write_site", another_build_ends_first)
+    another_build_ends_first(site, monkeypatch)
     assert "index.html" in build(site, jobs=1).changed
     expected = clean_tree(site, tmp_path)
     assert tree_bytes(site / "output") == expected
