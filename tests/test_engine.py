@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import storefront.build as build_module
 from storefront.build import BuildRequest, build_site
 from storefront.cache import DATABASE
 from storefront.errors import BuildFailed
@@ -157,6 +158,62 @@ def test_the_cache_can_live_elsewhere(copy_site, tmp_path) -> None:
     report = build_site(BuildRequest(root=fresh, output=fresh / "output",
                                      cache_dir=tmp_path / "ci-cache"))
     assert report.rendered == 0 and report.written == report.files
+
+
+def another_build_ends_first(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next build's write stage first lets another build into ``site/output`` run to its
+    end, with the post's title edited meanwhile (and put back before the write goes on)."""
+    post = site / POST
+    before = post.read_text(encoding="utf-8")
+    write = build_module.write_site
+
+    def write_later(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(build_module, "write_site", write)
+        post.write_text(before.replace("title: La focaccia del mattino",
+                                       "title: La focaccia della sera"), encoding="utf-8")
+        assert "index.html" in build(site, jobs=1).changed
+        post.write_text(before, encoding="utf-8")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "write_site", write_later)
+
+
+def test_a_build_beside_another_keeps_the_stored_pages_that_one_will_write(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """Two builds of a site share its cache (same base URL and options: the same records). The
+    first, into a new folder, takes every page as unchanged; the second, with a post renamed
+    meanwhile, ends before the first writes. The pages the second replaced are still the ones
+    the first links into its folder: deleting them made it fail halfway (FileNotFoundError).
+    A later build with the cache to itself deletes them."""
+    site = copy_site("basic")
+    build(site)
+    another_build_ends_first(site, monkeypatch)
+    build(site, "public", jobs=1)
+    assert tree_bytes(site / "public") == clean_tree(site, tmp_path)
+    build(site, jobs=1)  # alone: what no record names any more goes
+    with sqlite3.connect(database(site)) as db:
+        named = {row[0] for row in db.execute("SELECT sha256 FROM outputs")}
+        assert db.execute("SELECT count(*) FROM garbage").fetchone() == (0,)
+    stored = {path.name for path in (site / CACHE_DIR / "pages").rglob("*") if path.is_file()}
+    assert stored == named
+
+
+def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """Two builds into one folder: the first (an FAQ answer edited) found the blog's pages in
+    place when it began; the second (a post's title edited meanwhile, and put back) wrote its
+    own before the first took the folder's lock. The first kept them as it had found them: the
+    folder showed the title that was put back, and every later build said nothing changed."""
+    site = copy_site("basic")
+    build(site)
+    faq = site / "content/faq/orari.md"
+    faq.write_text(faq.read_text(encoding="utf-8") + "\nAnche la domenica.\n", encoding="utf-8")
+    another_build_ends_first(site, monkeypatch)
+    assert "index.html" in build(site, jobs=1).changed
+    expected = clean_tree(site, tmp_path)
+    assert tree_bytes(site / "output") == expected
+    assert build(site, jobs=1).written == 0
+    assert tree_bytes(site / "output") == expected
 
 
 # -- the layering of DESIGN.md: no stage imports a later one -----------------------------------
@@ -498,9 +555,14 @@ def test_an_alias_inside_a_file_of_the_site_fails_before_the_output_is_touched(
 
 _POOL_THEN_DIE = """
 import threading
+if THREADED:  # the preview has threads: its workers come from a fork server
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 from storefront.workers import WorkerPool
+import time
 pool = WorkerPool(2)
 pool.start()
+for job in [pool._executor.submit(time.sleep, 0.5) for _ in range(2)]:  # both workers started
+    job.result()
 print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
 threading.Event().wait()
 """
@@ -516,19 +578,25 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
-def test_forked_workers_end_when_the_build_process_is_killed(signal_name: str) -> None:
+@pytest.mark.parametrize("threaded", [False, True])
+def test_workers_end_when_the_build_process_is_killed(signal_name: str, threaded: bool) -> None:
     """``kill PID`` of a command-line build (or SIGKILL, the OOM killer) stops its process only:
-    its forked workers, waiting for work on a pipe they hold open themselves, stayed forever."""
+    its forked workers, waiting for work on a pipe they hold open themselves, stayed forever. So
+    did the preview's, started by a fork server (they watched the server, which waits for them)."""
     import signal
     import time
 
-    with subprocess.Popen([sys.executable, "-c", _POOL_THEN_DIE], stdout=subprocess.PIPE,
+    program = f"THREADED = {threaded}\n{_POOL_THEN_DIE}"
+    with subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE,
                           text=True) as build:
-        assert build.stdout is not None
-        workers = [int(pid) for pid in build.stdout.readline().split()]
-        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
-        build.send_signal(getattr(signal, signal_name))
-        build.wait(timeout=30)
+        try:
+            assert build.stdout is not None
+            workers = [int(pid) for pid in build.stdout.readline().split()]
+            assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+            build.send_signal(getattr(signal, signal_name))
+            build.wait(timeout=30)
+        finally:
+            build.kill()  # if a check failed: the program waits for ever
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -50,6 +50,7 @@ from storefront.output import (
     Entry,
     WriteItem,
     WriteReport,
+    manifest_identity,
     manifest_intact,
     read_manifest,
     unchanged_in,
@@ -146,6 +147,7 @@ class BuildSession:
         self._checked: dict[tuple[str, str], bool] = {}  # (path, sha256) -> output holds it
         self._staged: dict[str, Entry] = {}  # this build's pages put in a staging folder
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
+        self._manifest_seen: tuple[Any, ...] | None = None  # which file that was (its identity)
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
         self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
@@ -357,6 +359,7 @@ class BuildSession:
         """The output folder's manifest as this build found it, parsed once (nothing writes it
         before the write stage, which reads it again under its lock); read-only for the caller."""
         if self._manifest_read is None:
+            self._manifest_seen = manifest_identity(output)  # before: a newer one is another file
             self._manifest_read = read_manifest(output)
         return self._manifest_read
 
@@ -490,7 +493,8 @@ class BuildSession:
                     return WriteReport(report.written + len(staged),
                                        report.unchanged - len(staged), 0,
                                        (*staged, *report.changed))
-            return write_site(self.request.output_dir, items, self._checked)
+            return write_site(self.request.output_dir, items, self._checked,
+                              seen=self._manifest_seen)
         pages = self._items(planned, records, feeds=False)
         # what is final once the first part is written: every planned path but the feeds'
         final = frozenset(item.path for item in pages)
@@ -504,7 +508,7 @@ class BuildSession:
             return everything
 
         return write_site(self.request.output_dir, rest, self._checked, first,
-                          lambda report: shown(final, report.changed))
+                          lambda report: shown(final, report.changed), seen=self._manifest_seen)
 
     def _items(self, planned: _Planned, records: dict[str, OutputRecord],
                feeds: bool = True, pages: bool = True) -> list[WriteItem]:

@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS stats(path TEXT PRIMARY KEY, stamp TEXT NOT NULL, rec
     digest TEXT NOT NULL, checksum TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS images(key TEXT PRIMARY KEY, payload TEXT NOT NULL, checksum TEXT NOT NULL,
     used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS garbage(sha256 TEXT PRIMARY KEY);
 """
 
 
@@ -123,7 +124,7 @@ class BuildCache:
                 self.discarded += 1
             db.executescript("BEGIN IMMEDIATE; DELETE FROM documents; DELETE FROM outputs; "
                              "DELETE FROM variants; DELETE FROM memos; DELETE FROM stats; DELETE FROM meta; "
-                             "COMMIT")
+                             "DELETE FROM garbage; COMMIT")
             db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", FORMAT), ("code", self.code)])
             if stamp:  # a cache of another storefront: its pages and compiled templates go
                 # processed images stay: their keys say what made them (see the module's
@@ -271,8 +272,33 @@ class BuildCache:
         except sqlite3.DatabaseError:
             self.recover()
             return
-        for sha in unused:
-            Path(self.page_path(sha)).unlink(missing_ok=True)
+        self._collect(unused)
+
+    def _collect(self, unused: list[str]) -> None:
+        """Delete the stored pages no record names any more, when no other build or preview has
+        the cache open; else keep them for a later build that is alone.
+
+        A build that runs beside this one (same base URL and options: the same records) may
+        have taken one of these pages as unchanged when it began, and links it into its own
+        output folder at its end: deleted now, that build failed halfway through writing.
+        """
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._lock, fcntl.LOCK_SH)  # a refused conversion drops the shared lock
+            self._write("INSERT OR IGNORE INTO garbage VALUES (?)", [(sha,) for sha in unused])
+            return
+        try:  # no other build can start meanwhile: it waits for its shared lock
+            pending = [row[0] for row in self.db.execute("SELECT sha256 FROM garbage")]
+            gone = [sha for sha in sorted({*unused, *pending}) if self.db.execute(
+                "SELECT 1 FROM outputs WHERE sha256 = ? LIMIT 1", (sha,)).fetchone() is None]
+            self._write("DELETE FROM garbage", [()])
+            for sha in gone:
+                Path(self.page_path(sha)).unlink(missing_ok=True)
+        except sqlite3.DatabaseError:
+            self.recover()
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
 
     def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         try:

@@ -131,11 +131,15 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
                checked: Mapping[tuple[str, str], bool] | None = None,
                first: Sequence[WriteItem] | None = None,
                between: Callable[[WriteReport], None] | None = None,
-               staged: Mapping[str, Entry] | None = None) -> WriteReport:
+               staged: Mapping[str, Entry] | None = None,
+               seen: tuple[Any, ...] | None = None) -> WriteReport:
     """Make ``output`` hold ``items``. One build at a time writes into a folder (a lock on it).
 
     ``checked`` holds answers of :func:`unchanged_in` the caller already had for (path, sha256),
-    so that a file is looked at once per build.
+    so that a file is looked at once per build, with the manifest whose identity is ``seen``
+    (:func:`manifest_identity`). When the folder's manifest is another one now, another build
+    wrote into the folder meanwhile, and the answers are not used: kept, a file that build
+    replaced stayed, and the folder held a mix of both builds.
 
     ``first`` (some of ``items``) and ``between`` let a caller show part of a build before it
     ends: those items are written first, then ``between`` is called with what that changed,
@@ -151,6 +155,8 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
+        if checked and manifest_identity(root) != seen:
+            checked = None
         early: dict[str, Entry] = dict(staged or {})
         report = None
         if first is not None:

@@ -94,13 +94,14 @@ def _remove_stale(parent: Path, name: str) -> None:
         return
     for entry in entries:
         found = pattern.fullmatch(entry.name)
-        if found is None or int(found.group(1)) == os.getpid() or _running(int(found.group(1))):
+        if found is None or int(found.group(1)) == os.getpid() or process_running(int(found.group(1))):
             continue
         if entry.is_dir(follow_symlinks=False):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -17,7 +17,8 @@ forks them anew holding a state (the render's: the whole site), so that nothing 
 them and the memory stays shared until written. A :class:`Background` job (a first build's feeds,
 made while the workers render) starts the workers before its thread. Workers ignore Ctrl-C: a
 terminal sends it to every process, and the build's own process stops them; a worker whose
-build's process is gone (``kill PID``, SIGKILL, the OOM killer) ends itself within a second.
+build's process is gone (``kill PID``, SIGKILL, the OOM killer) ends itself at once (within a
+second where Linux cannot watch a process: then a forked worker watches its parent).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import select
 import shutil
 import signal
 import tempfile
@@ -35,6 +37,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+from storefront.staging import process_running
 
 S = TypeVar("S")
 I = TypeVar("I")  # noqa: E741 - item
@@ -200,7 +204,8 @@ class WorkerPool:
                                                 "storefront.imagework"])
             # this process is one of the ``jobs``: it takes chunks too (see imap)
             self._executor = ProcessPoolExecutor(self.jobs - 1, mp_context=context,
-                                                 initializer=_worker_signals)
+                                                 initializer=_worker_signals,
+                                                 initargs=(os.getpid(),))
         return self._executor
 
     def start(self) -> None:
@@ -228,7 +233,7 @@ class WorkerPool:
         self._shared.clear()
 
 
-def _worker_signals() -> None:
+def _worker_signals(owner: int) -> None:
     """A worker ends quietly on SIGTERM (a forked worker would inherit the preview's handler,
     which turns SIGTERM into KeyboardInterrupt, and print a traceback when systemd stops it),
     and leaves Ctrl-C to the process that started it: a terminal sends SIGINT to every process
@@ -237,16 +242,28 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker waits for its next chunk on a pipe whose writing end it holds itself, so it sees
-    # no end of file when the build's process dies without stopping it: watch that process
-    # (a worker of a fork server: the server, which ends with the process that started it).
-    threading.Thread(target=_end_without, args=(os.getppid(),), name="storefront-orphan",
+    # no end of file when the build's process dies without stopping it: watch that process.
+    threading.Thread(target=_end_without, args=(owner,), name="storefront-orphan",
                      daemon=True).start()
 
 
-def _end_without(parent: int) -> None:
-    """End this worker once ``parent`` is no longer its parent process."""
-    while os.getppid() == parent:
-        time.sleep(ORPHAN_CHECK)
+def _end_without(owner: int) -> None:
+    """End this worker once ``owner``, the process whose pool it is in, has ended.
+
+    Not its parent where a fork server started it (the preview's workers): the server ends only
+    when every process holding its pipe has, and each worker it starts is given that pipe, so
+    the server and its workers waited for each other for ever after a SIGKILL of the preview.
+    """
+    try:
+        watch = os.pidfd_open(owner)  # readable once the owner has ended (Linux 5.3)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # elsewhere: look every second
+        forked = os.getppid() == owner  # then its parent (even dead and not yet reaped)
+        while os.getppid() == owner if forked else process_running(owner):
+            time.sleep(ORPHAN_CHECK)
+        os._exit(1)
+    select.select([watch], [], [])
     os._exit(1)
 
 
