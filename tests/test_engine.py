@@ -649,3 +649,25 @@ def test_templates_are_compiled_once_and_never_kept_as_code_in_the_cache(copy_si
                            str(log)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "parent post.html" in log.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_build_after_the_photo_libraries_changed_is_no_nothing_changed_build(
+        copy_site, monkeypatch) -> None:
+    """The whole-build shortcut ("nothing changed") covers the installed Pillow and its codecs
+    (their files' stamp, found without importing them): after an upgrade, a clean build would
+    encode the photos into other bytes, so the image stage must look again."""
+    from storefront import build as build_module
+
+    site = copy_site("basic")
+    stamp, runs = ["pillow 1"], []
+    monkeypatch.setattr(build_module, "installed_stamp", lambda: stamp[0])
+    run = build_module.ImageStage.run
+    monkeypatch.setattr(build_module.ImageStage, "run",
+                        lambda self, *a, **k: runs.append(1) or run(self, *a, **k))
+    build(site)
+    assert len(runs) == 1
+    build(site)
+    assert len(runs) == 1  # nothing changed: the shortcut
+    stamp[0] = "pillow 2"
+    build(site)
+    assert len(runs) == 2

@@ -41,6 +41,7 @@ from storefront.environment import make_environment
 from storefront.errors import BuildFailed, ContentError
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.imagecache import ImageStore
+from storefront.imagelibs import installed_stamp
 from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
@@ -274,8 +275,10 @@ class BuildSession:
         output = request.output_dir.resolve()
         options = repr(request.options)
         themes = theme_files(chain, self.stats)
+        # the photo libraries too: after an upgrade, a clean build would encode other bytes
+        code = digest(code_fingerprint(), installed_stamp() or "")
         everything = inputs_digest(
-            code_fingerprint(), repr(encode(config)), options, output, themes,
+            code, repr(encode(config)), options, output, themes,
             [(source.path, source.digest) for source in sources])
         theme_key = digest(code_fingerprint(), *(f"{path} {sha}" for path, sha in themes))
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
