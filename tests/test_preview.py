@@ -150,7 +150,7 @@ def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was
     assert headers["Content-Type"].startswith("text/css")
     assert b".callout{color:#654321}" in css and b"#123456" not in css
     news = call(make_app(builder, wait_seconds=0.1), "/__storefront/wait", f"since={epoch}")[2]
-    assert json.loads(news) == {"epoch": epoch + 1, "css": True}
+    assert json.loads(news) == {"epoch": epoch + 1, "css": True, "server": builder.instance}
 
 
 def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:
@@ -446,9 +446,9 @@ def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_a
     assert builder.errors == [] and builder.epoch == epoch + 2
     app = make_app(builder, wait_seconds=0.1)
     assert json.loads(call(app, "/__storefront/wait", f"since={epoch}")[2]) == {
-        "epoch": epoch + 2, "css": False}
+        "epoch": epoch + 2, "css": False, "server": builder.instance}
     assert json.loads(call(app, "/__storefront/wait", f"since={epoch + 1}")[2]) == {
-        "epoch": epoch + 2, "css": True}
+        "epoch": epoch + 2, "css": True, "server": builder.instance}
 
 
 def test_a_save_that_changes_nothing_reloads_no_browser(copy_site, tmp_path) -> None:
@@ -521,3 +521,21 @@ def test_the_preview_stops_when_told_even_if_no_exception_reaches_it(copy_site) 
     stopping.set()
     serving.join(10)
     assert not serving.is_alive()
+
+
+def test_a_page_from_before_a_restart_is_answered_at_once_and_told_to_reload(
+        copy_site, tmp_path) -> None:
+    """A tab left open while the preview was stopped and started again waits for an epoch the
+    new preview (counting from 0 again) has not reached: it waited on and never reloaded. Each
+    preview names itself in its pages and answers a page of another one at once."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    _, _, page = call(make_app(builder), "/chi-siamo/")
+    assert f'server = "{builder.instance}"'.encode() in page
+    app = make_app(builder, wait_seconds=30)
+    started = time.monotonic()
+    news = json.loads(call(app, "/__storefront/wait", "since=35&server=0123456789abcdef")[2])
+    assert time.monotonic() - started < 10, "a page of another preview waited"
+    assert news["server"] == builder.instance != "0123456789abcdef"
+    assert PreviewBuilder(builder.root, tmp_path / "other", "http://127.0.0.1:8000/", True,
+                          log=lambda line: None).instance != builder.instance

@@ -27,6 +27,7 @@ import html
 import ipaddress
 import json
 import mimetypes
+import secrets
 import socket
 import socketserver
 import threading
@@ -61,16 +62,18 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _RELOAD_SCRIPT = """<script>
 (function () {
-  var epoch = %d;
+  var epoch = %d, server = "%s";
   function swapStyles(version) {
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
       link.href = link.href.split("?")[0] + "?v=" + version;
     });
   }
   function wait() {
-    fetch("%s?since=" + epoch, {cache: "no-store"})
+    fetch("%s?since=" + epoch + "&server=" + server, {cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (news) {
+        // another preview answers (stopped and started again): its epochs count anew
+        if (news.server !== server) { location.reload(); return; }
         if (news.epoch <= epoch) { wait(); return; }
         if (news.css) { epoch = news.epoch; swapStyles(epoch); wait(); } else { location.reload(); }
       })
@@ -102,6 +105,10 @@ class PreviewBuilder:
         self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
+        # which preview this is: a tab left open across a restart asks a server whose epochs
+        # count from 0 again, and must reload (it waited for an epoch past the old one's)
+        self.instance = secrets.token_hex(8)
+        self.closed = False  # stopped: waiting browsers are answered at once
         self.reload_epoch = 0  # the last epoch that changed more than stylesheets
         self.finished = threading.Condition()  # a build's feeds are written (see final())
         self.finishing: frozenset[str] | None = None  # while they are made: the final paths
@@ -224,10 +231,13 @@ class PreviewBuilder:
         every build since ``since`` changed stylesheets only (swap them), not what the last build
         did: a browser that missed a build that changed pages must reload."""
         with self.changed:
-            self.changed.wait_for(lambda: self.epoch > since, timeout)
+            self.changed.wait_for(lambda: self.epoch > since or self.closed, timeout)
             return self.epoch, self.reload_epoch <= since < self.epoch
 
     def close(self) -> None:
+        with self.changed:  # browsers waiting for news are let go
+            self.closed = True
+            self.changed.notify_all()
         with self.building, self.lock:
             self.session.close()
 
@@ -309,9 +319,12 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
         if "\x00" in path:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
-            since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
-            epoch, css = builder.news(since, wait_seconds)
-            news = json.dumps({"epoch": epoch, "css": css}).encode()
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            since = _int(query.get("since", ["0"])[0])
+            # a page of another preview (this one restarted) is answered at once: it reloads
+            same = query.get("server", [builder.instance])[0] == builder.instance
+            epoch, css = builder.news(since, wait_seconds if same else 0)
+            news = json.dumps({"epoch": epoch, "css": css, "server": builder.instance}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):
@@ -324,7 +337,7 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             partly = builder.partly_written
         status, data, ctype = _read(root, path)
         if ctype == "text/html":
-            data = _inject(data, errors, epoch, notices, partly)
+            data = _inject(data, errors, epoch, notices, partly, builder.instance)
         return _respond(start_response, status, ctype, data)
 
     return app
@@ -369,10 +382,11 @@ def _int(text: str) -> int:
 
 
 def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None,
-            partly: bool = False) -> bytes:
+            partly: bool = False, server: str = "") -> bytes:
     """Add the reload script and, after a failed build, the error overlay (else the notices).
-    ``partly``: the build failed after it had written the pages (making the feeds)."""
-    extra = _RELOAD_SCRIPT % (epoch, WAIT_PATH)
+    ``partly``: the build failed after it had written the pages (making the feeds); ``server``:
+    the preview's :attr:`PreviewBuilder.instance`."""
+    extra = _RELOAD_SCRIPT % (epoch, server, WAIT_PATH)
     if errors:
         shown = ("its pages were written before the problem was found (the feeds were not)"
                  if partly else "this is the last good version of the page")

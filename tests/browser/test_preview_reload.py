@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewServer
-from support import SITES
+from support import SITES, free_port
 
 
 @contextmanager
-def serving(site: Path) -> Iterator[tuple[Path, str]]:
-    """The preview of ``site`` on a free port: the site and the server's address."""
-    server = PreviewServer(site, log=lambda line: None, port=0)
+def serving(site: Path, port: int = 0) -> Iterator[tuple[Path, str]]:
+    """The preview of ``site`` on ``port`` (0: a free one): the site and the server's address."""
+    server = PreviewServer(site, log=lambda line: None, port=port)
     server.start()
     try:
         yield site, f"http://127.0.0.1:{server.port}"
@@ -87,5 +87,34 @@ def test_a_stylesheet_edit_is_swapped_in_without_reloading_the_page(browser, the
         hrefs = page.evaluate("() => [...document.querySelectorAll('link[rel=stylesheet]')]"
                               ".map(link => new URL(link.href).pathname)")
         assert hrefs == ["/static/css/site.css"]
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_a_tab_left_open_across_a_restart_of_the_preview_reloads_again(browser, tmp_path) -> None:
+    """The owner stops the preview (Ctrl+C) and starts it again; the tab stays open. The page
+    waited for an epoch past the old server's (35 after an afternoon of saves), the new one
+    counts from 1: the tab waited on, saves showed nothing, until the owner pressed F5. A tab
+    now knows which server it came from and reloads when another one answers."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    source = site / "content" / "pages" / "chi-siamo.md"
+    port = free_port()
+    page = browser.new_page()
+    try:
+        with serving(site, port) as (_, base):
+            page.goto(base + "/chi-siamo/")
+            for year in range(1953, 1956):  # a few saves: the old server's epoch moves on
+                source.write_text(source.read_text(encoding="utf-8").replace(
+                    str(year - 1), str(year)), encoding="utf-8")
+                page.wait_for_selector(f"text=Dal {year} in via Fillungo.", timeout=15_000)
+        source.write_text(source.read_text(encoding="utf-8").replace("1955", "1956"),
+                          encoding="utf-8")  # while the preview is stopped
+        with serving(site, port):
+            page.wait_for_selector("text=Dal 1956 in via Fillungo.", timeout=15_000)
+            source.write_text(source.read_text(encoding="utf-8").replace("1956", "1957"),
+                              encoding="utf-8")
+            page.wait_for_selector("text=Dal 1957 in via Fillungo.", timeout=15_000)
     finally:
         page.close()
