@@ -150,7 +150,9 @@ def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was
     assert headers["Content-Type"].startswith("text/css")
     assert b".callout{color:#654321}" in css and b"#123456" not in css
     news = call(make_app(builder, wait_seconds=0.1), "/__storefront/wait", f"since={epoch}")[2]
-    assert json.loads(news) == {"epoch": epoch + 1, "css": True, "server": builder.instance}
+    # pages: the first build's epoch (adding the stylesheet changed only the stylesheet too)
+    assert json.loads(news) == {"epoch": epoch + 1, "css": True, "pages": epoch - 1,
+                                "server": builder.instance}
 
 
 def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:
@@ -446,9 +448,9 @@ def test_a_browser_behind_a_page_change_reloads_even_when_a_stylesheet_changed_a
     assert builder.errors == [] and builder.epoch == epoch + 2
     app = make_app(builder, wait_seconds=0.1)
     assert json.loads(call(app, "/__storefront/wait", f"since={epoch}")[2]) == {
-        "epoch": epoch + 2, "css": False, "server": builder.instance}
+        "epoch": epoch + 2, "css": False, "pages": epoch + 1, "server": builder.instance}
     assert json.loads(call(app, "/__storefront/wait", f"since={epoch + 1}")[2]) == {
-        "epoch": epoch + 2, "css": True, "server": builder.instance}
+        "epoch": epoch + 2, "css": True, "pages": epoch + 1, "server": builder.instance}
 
 
 def test_a_save_that_changes_nothing_reloads_no_browser(copy_site, tmp_path) -> None:

@@ -63,23 +63,38 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _RELOAD_SCRIPT = """<script>
 (function () {
   var epoch = %d, server = "%s";
+  // The tabs of a browser share one wait: a browser opens at most six connections to a server,
+  // and six tabs each waiting on its own left none to load a seventh. One tab waits (it holds a
+  // lock; when it reloads or closes, the next tab takes it) and passes the news on to the others.
+  var channel = window.BroadcastChannel ? new BroadcastChannel("storefront-preview") : null;
+  var shared = channel !== null && !!navigator.locks;  // no locks over plain http on a phone
   function swapStyles(version) {
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
       link.href = link.href.split("?")[0] + "?v=" + version;
     });
   }
-  function wait() {
+  function hear(news) {  // whether this page stays (else it reloads)
+    // another preview answers (stopped and started again: its epochs count anew), or a build
+    // since this page's epoch changed pages, not only stylesheets
+    if (news.server !== server || news.pages > epoch) { location.reload(); return false; }
+    if (news.epoch > epoch) { epoch = news.epoch; swapStyles(epoch); }
+    return true;
+  }
+  function wait(done) {
     fetch("%s?since=" + epoch + "&server=" + server, {cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (news) {
-        // another preview answers (stopped and started again): its epochs count anew
-        if (news.server !== server) { location.reload(); return; }
-        if (news.epoch <= epoch) { wait(); return; }
-        if (news.css) { epoch = news.epoch; swapStyles(epoch); wait(); } else { location.reload(); }
+        if (shared) { channel.postMessage(news); }
+        if (hear(news)) { wait(done); } else { done(); }
       })
-      .catch(function () { setTimeout(wait, 1000); });
+      .catch(function () { setTimeout(function () { wait(done); }, 1000); });
   }
-  wait();
+  if (shared) {
+    channel.onmessage = function (event) { hear(event.data); };
+    navigator.locks.request("storefront-preview", function () { return new Promise(wait); });
+  } else {
+    wait(function () {});
+  }
 })();
 </script>"""
 
@@ -226,13 +241,14 @@ class PreviewBuilder:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
         return self.news(since, timeout)[0]
 
-    def news(self, since: int, timeout: float) -> tuple[int, bool]:
-        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch and whether
+    def news(self, since: int, timeout: float) -> tuple[int, bool, int]:
+        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch, whether
         every build since ``since`` changed stylesheets only (swap them), not what the last build
-        did: a browser that missed a build that changed pages must reload."""
+        did: a browser that missed a build that changed pages must reload, and the last epoch
+        that changed pages (for the other tabs the news is passed on to, whose epochs differ)."""
         with self.changed:
             self.changed.wait_for(lambda: self.epoch > since or self.closed, timeout)
-            return self.epoch, self.reload_epoch <= since < self.epoch
+            return self.epoch, self.reload_epoch <= since < self.epoch, self.reload_epoch
 
     def close(self) -> None:
         with self.changed:  # browsers waiting for news are let go
@@ -323,8 +339,9 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             since = _int(query.get("since", ["0"])[0])
             # a page of another preview (this one restarted) is answered at once: it reloads
             same = query.get("server", [builder.instance])[0] == builder.instance
-            epoch, css = builder.news(since, wait_seconds if same else 0)
-            news = json.dumps({"epoch": epoch, "css": css, "server": builder.instance}).encode()
+            epoch, css, pages = builder.news(since, wait_seconds if same else 0)
+            news = json.dumps({"epoch": epoch, "css": css, "pages": pages,
+                               "server": builder.instance}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):

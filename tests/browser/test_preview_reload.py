@@ -118,3 +118,27 @@ def test_a_tab_left_open_across_a_restart_of_the_preview_reloads_again(browser, 
             page.wait_for_selector("text=Dal 1957 in via Fillungo.", timeout=15_000)
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_seven_tabs_of_the_preview_all_load_and_all_reload(browser, preview) -> None:
+    """A browser opens at most six connections to a server, and each tab of the preview held one
+    waiting for the next build: with six tabs open (the home, a post, a product, the contact
+    page...) a seventh never loaded (Chromium: still loading after 60 s), nor did any click in
+    the others. The tabs of a browser now share one wait."""
+    site, base = preview
+    context = browser.new_context()
+    try:
+        tabs = []
+        for address in ("/", "/chi-siamo/", "/blog/", "/faq/", "/prodotti/", "/chi-siamo/",
+                        "/blog/"):
+            tab = context.new_page()
+            tab.goto(base + address, timeout=15_000)
+            tabs.append(tab)
+        source = site / "content" / "pages" / "chi-siamo.md"
+        source.write_text(source.read_text(encoding="utf-8").replace("Dal 1952", "Dal 1953"),
+                          encoding="utf-8")
+        for tab in (tabs[1], tabs[5]):
+            tab.wait_for_selector("text=Dal 1953 in via Fillungo.", timeout=15_000)
+    finally:
+        context.close()
