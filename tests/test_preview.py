@@ -541,3 +541,37 @@ def test_a_page_from_before_a_restart_is_answered_at_once_and_told_to_reload(
     assert news["server"] == builder.instance != "0123456789abcdef"
     assert PreviewBuilder(builder.root, tmp_path / "other", "http://127.0.0.1:8000/", True,
                           log=lambda line: None).instance != builder.instance
+
+
+def test_the_page_a_browser_reloads_to_shows_the_advice_of_the_build_it_reloaded_for(
+        copy_site, tmp_path) -> None:
+    """Browsers reload as soon as the pages are in place, before the build ends and says what
+    advice it has (an alias to add): a renamed post's page then showed the advice of the build
+    before, naming a file that was gone, until the next save (seen in Chromium: rename a post,
+    rename it back). When the advice changes after the browsers were told, they are told again."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    app = make_app(builder)
+    shown: list[bytes] = []  # the page as a browser reloading at each announcement gets it
+    announce = builder._announce
+
+    def announce_and_reload() -> None:
+        announce()
+        shown.append(call(app, "/blog/")[2])
+
+    builder._announce = announce_and_reload  # type: ignore[method-assign]
+    old = builder.root / "content/posts/2024-06-10-focaccia.md"
+    new = old.with_name("2024-06-10-focaccia-calda.md")
+    old.rename(new)
+    builder.rebuild()
+    assert builder.notices == [
+        "content/posts/2024-06-10-focaccia-calda.md: its address moved from "
+        "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-calda/, so links shared before "
+        "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]
+    assert b"aliases: [/blog/2024/06/focaccia/]" in shown[-1]
+    new.write_text(new.read_text(encoding="utf-8").replace(
+        "aliases: [", "aliases: [/blog/2024/06/focaccia/, "), encoding="utf-8")
+    shown.clear()
+    builder.rebuild()
+    assert builder.notices == []
+    assert shown and b"storefront-notices" not in shown[-1]

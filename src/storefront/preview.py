@@ -174,11 +174,15 @@ class PreviewBuilder:
                 failed = False
                 self.errors = []
                 notices = list(report.notices)
+                advice = notices != self.notices
+                self.notices = notices  # before browsers are told: the pages they load show it
                 # a feed changed, or the advice the pages show: browsers not told yet reload
-                anything = bool(report.changed) or notices != self.notices or not showing_output
+                anything = bool(report.changed) or advice or not showing_output
                 if deferred and anything:
                     self._announce()
-                self.notices = notices
+                elif told and advice:  # they reloaded when the pages were in place, before
+                    self.css_only = False  # the advice was known: they reload again
+                    self._announce()
                 for line in self.notices:
                     self.log(line)
                 css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
