@@ -575,3 +575,27 @@ def test_the_page_a_browser_reloads_to_shows_the_advice_of_the_build_it_reloaded
     builder.rebuild()
     assert builder.notices == []
     assert shown and b"storefront-notices" not in shown[-1]
+
+
+def test_a_file_renamed_twice_is_advised_from_its_first_address(copy_site, tmp_path) -> None:
+    """A post renamed, then renamed again (or back), was advised from the address of the name in
+    between, which only ever lived in the preview for a few seconds: renamed back, the preview
+    asked for an alias to that address; renamed once more, the alias for the address links were
+    shared with (the published one) was no longer asked for."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    first = builder.root / "content/posts/2024-06-10-focaccia.md"
+    second = first.with_name("2024-06-10-focaccia-calda.md")
+    third = first.with_name("2024-06-10-focaccia-genovese.md")
+    first.rename(second)
+    builder.rebuild()
+    assert len(builder.notices) == 1
+    second.rename(third)
+    builder.rebuild()
+    assert builder.notices == [
+        "content/posts/2024-06-10-focaccia-genovese.md: its address moved from "
+        "/blog/2024/06/focaccia/ to /blog/2024/06/focaccia-genovese/, so links shared before "
+        "would break; add to its front matter: aliases: [/blog/2024/06/focaccia/]"]
+    third.rename(first)
+    builder.rebuild()
+    assert builder.notices == []
