@@ -73,10 +73,50 @@ _RELOAD_SCRIPT = """<script>
       link.href = link.href.split("?")[0] + "?v=" + version;
     });
   }
+  // what the owner typed in a form (trying the contact form) is put back after a reload
+  var typed = "storefront-typed:" + location.pathname;
+  function fields(each) {
+    Array.prototype.forEach.call(document.forms, function (form, f) {
+      Array.prototype.forEach.call(form.elements, function (field, e) {
+        if (!/^(hidden|password|file|submit|button|reset|image)$/.test(field.type)) {
+          each(field, f + "." + e + "." + field.name);
+        }
+      });
+    });
+  }
+  function value(field) {  // as typed, or null when it is as the page came
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked ? field.checked : null;
+    }
+    if (field.options) {
+      var options = Array.prototype.slice.call(field.options);
+      var changed = options.some(function (o) { return o.selected !== o.defaultSelected; });
+      return changed ? options.filter(function (o) { return o.selected; })
+        .map(function (o) { return o.value; }) : null;
+    }
+    return field.value !== field.defaultValue ? field.value : null;
+  }
+  function reload() {
+    var kept = {};
+    fields(function (field, key) { var v = value(field); if (v !== null) { kept[key] = v; } });
+    try { sessionStorage.setItem(typed, JSON.stringify(kept)); } catch (e) { /* no storage */ }
+    location.reload();
+  }
+  try {  // once: a later visit to the page starts with an empty form
+    var back = JSON.parse(sessionStorage.getItem(typed) || "{}");
+    sessionStorage.removeItem(typed);
+    fields(function (field, key) {
+      if (!(key in back)) { return; }
+      if (typeof back[key] === "boolean") { field.checked = back[key]; }
+      else if (field.options) { Array.prototype.forEach.call(field.options, function (o) {
+        o.selected = back[key].indexOf(o.value) >= 0; }); }
+      else { field.value = back[key]; }
+    });
+  } catch (e) { /* no storage, or a value of another page */ }
   function hear(news) {  // whether this page stays (else it reloads)
     // another preview answers (stopped and started again: its epochs count anew), or a build
     // since this page's epoch changed pages, not only stylesheets
-    if (news.server !== server || news.pages > epoch) { location.reload(); return false; }
+    if (news.server !== server || news.pages > epoch) { reload(); return false; }
     if (news.epoch > epoch) { epoch = news.epoch; swapStyles(epoch); }
     return true;
   }

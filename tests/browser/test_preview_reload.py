@@ -142,3 +142,42 @@ def test_seven_tabs_of_the_preview_all_load_and_all_reload(browser, preview) -> 
             tab.wait_for_selector("text=Dal 1953 in via Fillungo.", timeout=15_000)
     finally:
         context.close()
+
+
+@pytest.fixture
+def form_preview(tmp_path: Path):
+    """The preview of a site whose contact page has a form (it posts to a form endpoint)."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "form_endpoint: {url: /api/forms/}\n",
+                      encoding="utf-8")
+    with serving(site) as running:
+        yield running
+
+
+@pytest.mark.browser
+def test_what_the_owner_typed_in_a_form_survives_a_reload(browser, form_preview) -> None:
+    """The owner tries the contact form in the preview, half-way through a message saves a post
+    (or the editor saves by itself): the page reloaded and the message was gone. What was typed
+    is put back after the reload (only on that page, only once)."""
+    site, base = form_preview
+    page = browser.new_page()
+    try:
+        page.goto(base + "/contatti/")
+        form = "form:has(textarea)"
+        page.fill(f"{form} textarea", "Vorrei ordinare due pagnotte\nper sabato.")
+        page.fill(f"{form} input[type=email]", "anna@example.com")
+        page.check(f"{form} input[type=checkbox]")
+        page.evaluate("() => { window.notReloaded = true; }")
+        post = site / "content" / "posts" / "2024-06-10-focaccia.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        page.wait_for_function("() => window.notReloaded === undefined", timeout=15_000)
+        page.wait_for_load_state()
+        assert page.input_value(f"{form} textarea") == "Vorrei ordinare due pagnotte\nper sabato."
+        assert page.input_value(f"{form} input[type=email]") == "anna@example.com"
+        assert page.is_checked(f"{form} input[type=checkbox]")
+        page.goto(base + "/contatti/")  # a new visit starts with an empty form
+        assert page.input_value(f"{form} textarea") == ""
+    finally:
+        page.close()
