@@ -49,9 +49,12 @@ def moved(before: Mapping[str, Address], now: Mapping[str, Address],
         if old_url is None:
             old = before.get(source)
             if old is None:  # a new file: a renamed one when a vanished file had its kind, title
-                old = next((g for g in gone.values() if (g.kind, g.title) == (new.kind, new.title)),
-                           None)
-            old_url = old.url if old is not None else None
+                key = (new.kind, new.title)
+                renamed = next((s for s, g in gone.items() if (g.kind, g.title) == key), None)
+                if renamed is not None:  # renamed again: from where it was before its last name
+                    old_url = pending.get(renamed, gone[renamed].url)
+            else:
+                old_url = old.url
         if old_url is not None and old_url != new.url and old_url not in new.aliases:
             found[source] = old_url
     return found

@@ -27,6 +27,7 @@ import html
 import ipaddress
 import json
 import mimetypes
+import secrets
 import socket
 import socketserver
 import threading
@@ -61,22 +62,79 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _RELOAD_SCRIPT = """<script>
 (function () {
-  var epoch = %d;
+  var epoch = %d, server = "%s";
+  // The tabs of a browser share one wait: a browser opens at most six connections to a server,
+  // and six tabs each waiting on its own left none to load a seventh. One tab waits (it holds a
+  // lock; when it reloads or closes, the next tab takes it) and passes the news on to the others.
+  var channel = window.BroadcastChannel ? new BroadcastChannel("storefront-preview") : null;
+  var shared = channel !== null && !!navigator.locks;  // no locks over plain http on a phone
   function swapStyles(version) {
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {
       link.href = link.href.split("?")[0] + "?v=" + version;
     });
   }
-  function wait() {
-    fetch("%s?since=" + epoch, {cache: "no-store"})
+  // what the owner typed in a form (trying the contact form) is put back after a reload
+  var typed = "storefront-typed:" + location.pathname;
+  function fields(each) {
+    Array.prototype.forEach.call(document.forms, function (form, f) {
+      Array.prototype.forEach.call(form.elements, function (field, e) {
+        if (!/^(hidden|password|file|submit|button|reset|image)$/.test(field.type)) {
+          each(field, f + "." + e + "." + field.name);
+        }
+      });
+    });
+  }
+  function value(field) {  // as typed, or null when it is as the page came
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked ? field.checked : null;
+    }
+    if (field.options) {
+      var options = Array.prototype.slice.call(field.options);
+      var changed = options.some(function (o) { return o.selected !== o.defaultSelected; });
+      return changed ? options.filter(function (o) { return o.selected; })
+        .map(function (o) { return o.value; }) : null;
+    }
+    return field.value !== field.defaultValue ? field.value : null;
+  }
+  function reload() {
+    var kept = {};
+    fields(function (field, key) { var v = value(field); if (v !== null) { kept[key] = v; } });
+    try { sessionStorage.setItem(typed, JSON.stringify(kept)); } catch (e) { /* no storage */ }
+    location.reload();
+  }
+  try {  // once: a later visit to the page starts with an empty form
+    var back = JSON.parse(sessionStorage.getItem(typed) || "{}");
+    sessionStorage.removeItem(typed);
+    fields(function (field, key) {
+      if (!(key in back)) { return; }
+      if (typeof back[key] === "boolean") { field.checked = back[key]; }
+      else if (field.options) { Array.prototype.forEach.call(field.options, function (o) {
+        o.selected = back[key].indexOf(o.value) >= 0; }); }
+      else { field.value = back[key]; }
+    });
+  } catch (e) { /* no storage, or a value of another page */ }
+  function hear(news) {  // whether this page stays (else it reloads)
+    // another preview answers (stopped and started again: its epochs count anew), or a build
+    // since this page's epoch changed pages, not only stylesheets
+    if (news.server !== server || news.pages > epoch) { reload(); return false; }
+    if (news.epoch > epoch) { epoch = news.epoch; swapStyles(epoch); }
+    return true;
+  }
+  function wait(done) {
+    fetch("%s?since=" + epoch + "&server=" + server, {cache: "no-store"})
       .then(function (r) { return r.json(); })
       .then(function (news) {
-        if (news.epoch <= epoch) { wait(); return; }
-        if (news.css) { epoch = news.epoch; swapStyles(epoch); wait(); } else { location.reload(); }
+        if (shared) { channel.postMessage(news); }
+        if (hear(news)) { wait(done); } else { done(); }
       })
-      .catch(function () { setTimeout(wait, 1000); });
+      .catch(function () { setTimeout(function () { wait(done); }, 1000); });
   }
-  wait();
+  if (shared) {
+    channel.onmessage = function (event) { hear(event.data); };
+    navigator.locks.request("storefront-preview", function () { return new Promise(wait); });
+  } else {
+    wait(function () {});
+  }
 })();
 </script>"""
 
@@ -102,6 +160,10 @@ class PreviewBuilder:
         self.lock = threading.Lock()  # builds the pages wait for (requests take it briefly)
         self.changed = threading.Condition()
         self.epoch = 0
+        # which preview this is: a tab left open across a restart asks a server whose epochs
+        # count from 0 again, and must reload (it waited for an epoch past the old one's)
+        self.instance = secrets.token_hex(8)
+        self.closed = False  # stopped: waiting browsers are answered at once
         self.reload_epoch = 0  # the last epoch that changed more than stylesheets
         self.finished = threading.Condition()  # a build's feeds are written (see final())
         self.finishing: frozenset[str] | None = None  # while they are made: the final paths
@@ -152,11 +214,15 @@ class PreviewBuilder:
                 failed = False
                 self.errors = []
                 notices = list(report.notices)
+                advice = notices != self.notices
+                self.notices = notices  # before browsers are told: the pages they load show it
                 # a feed changed, or the advice the pages show: browsers not told yet reload
-                anything = bool(report.changed) or notices != self.notices or not showing_output
+                anything = bool(report.changed) or advice or not showing_output
                 if deferred and anything:
                     self._announce()
-                self.notices = notices
+                elif told and advice:  # they reloaded when the pages were in place, before
+                    self.css_only = False  # the advice was known: they reload again
+                    self._announce()
                 for line in self.notices:
                     self.log(line)
                 css_only = bool(report.changed) and all(p.endswith(".css") for p in report.changed)
@@ -219,15 +285,19 @@ class PreviewBuilder:
         """Block until the epoch passes ``since`` (or ``timeout``); return the epoch."""
         return self.news(since, timeout)[0]
 
-    def news(self, since: int, timeout: float) -> tuple[int, bool]:
-        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch and whether
+    def news(self, since: int, timeout: float) -> tuple[int, bool, int]:
+        """Block until the epoch passes ``since`` (or ``timeout``); return the epoch, whether
         every build since ``since`` changed stylesheets only (swap them), not what the last build
-        did: a browser that missed a build that changed pages must reload."""
+        did: a browser that missed a build that changed pages must reload, and the last epoch
+        that changed pages (for the other tabs the news is passed on to, whose epochs differ)."""
         with self.changed:
-            self.changed.wait_for(lambda: self.epoch > since, timeout)
-            return self.epoch, self.reload_epoch <= since < self.epoch
+            self.changed.wait_for(lambda: self.epoch > since or self.closed, timeout)
+            return self.epoch, self.reload_epoch <= since < self.epoch, self.reload_epoch
 
     def close(self) -> None:
+        with self.changed:  # browsers waiting for news are let go
+            self.closed = True
+            self.changed.notify_all()
         with self.building, self.lock:
             self.session.close()
 
@@ -309,9 +379,13 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
         if "\x00" in path:
             return _respond(start_response, "400 Bad Request", "text/plain", b"bad path")
         if path == WAIT_PATH:
-            since = _int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
-            epoch, css = builder.news(since, wait_seconds)
-            news = json.dumps({"epoch": epoch, "css": css}).encode()
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            since = _int(query.get("since", ["0"])[0])
+            # a page of another preview (this one restarted) is answered at once: it reloads
+            same = query.get("server", [builder.instance])[0] == builder.instance
+            epoch, css, pages = builder.news(since, wait_seconds if same else 0)
+            news = json.dumps({"epoch": epoch, "css": css, "pages": pages,
+                               "server": builder.instance}).encode()
             return _respond(start_response, "200 OK", "application/json", news)
         relative = path.lstrip("/")
         if not relative or relative.endswith("/"):
@@ -324,7 +398,7 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             partly = builder.partly_written
         status, data, ctype = _read(root, path)
         if ctype == "text/html":
-            data = _inject(data, errors, epoch, notices, partly)
+            data = _inject(data, errors, epoch, notices, partly, builder.instance)
         return _respond(start_response, status, ctype, data)
 
     return app
@@ -369,10 +443,11 @@ def _int(text: str) -> int:
 
 
 def _inject(page: bytes, errors: list[str], epoch: int, notices: list[str] | None = None,
-            partly: bool = False) -> bytes:
+            partly: bool = False, server: str = "") -> bytes:
     """Add the reload script and, after a failed build, the error overlay (else the notices).
-    ``partly``: the build failed after it had written the pages (making the feeds)."""
-    extra = _RELOAD_SCRIPT % (epoch, WAIT_PATH)
+    ``partly``: the build failed after it had written the pages (making the feeds); ``server``:
+    the preview's :attr:`PreviewBuilder.instance`."""
+    extra = _RELOAD_SCRIPT % (epoch, server, WAIT_PATH)
     if errors:
         shown = ("its pages were written before the problem was found (the feeds were not)"
                  if partly else "this is the last good version of the page")

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewServer
-from support import SITES
+from support import SITES, free_port
 
 
 @contextmanager
-def serving(site: Path) -> Iterator[tuple[Path, str]]:
-    """The preview of ``site`` on a free port: the site and the server's address."""
-    server = PreviewServer(site, log=lambda line: None, port=0)
+def serving(site: Path, port: int = 0) -> Iterator[tuple[Path, str]]:
+    """The preview of ``site`` on ``port`` (0: a free one): the site and the server's address."""
+    server = PreviewServer(site, log=lambda line: None, port=port)
     server.start()
     try:
         yield site, f"http://127.0.0.1:{server.port}"
@@ -87,5 +87,97 @@ def test_a_stylesheet_edit_is_swapped_in_without_reloading_the_page(browser, the
         hrefs = page.evaluate("() => [...document.querySelectorAll('link[rel=stylesheet]')]"
                               ".map(link => new URL(link.href).pathname)")
         assert hrefs == ["/static/css/site.css"]
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_a_tab_left_open_across_a_restart_of_the_preview_reloads_again(browser, tmp_path) -> None:
+    """The owner stops the preview (Ctrl+C) and starts it again; the tab stays open. The page
+    waited for an epoch past the old server's (35 after an afternoon of saves), the new one
+    counts from 1: the tab waited on, saves showed nothing, until the owner pressed F5. A tab
+    now knows which server it came from and reloads when another one answers."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    source = site / "content" / "pages" / "chi-siamo.md"
+    port = free_port()
+    page = browser.new_page()
+    try:
+        with serving(site, port) as (_, base):
+            page.goto(base + "/chi-siamo/")
+            for year in range(1953, 1956):  # a few saves: the old server's epoch moves on
+                source.write_text(source.read_text(encoding="utf-8").replace(
+                    str(year - 1), str(year)), encoding="utf-8")
+                page.wait_for_selector(f"text=Dal {year} in via Fillungo.", timeout=15_000)
+        source.write_text(source.read_text(encoding="utf-8").replace("1955", "1956"),
+                          encoding="utf-8")  # while the preview is stopped
+        with serving(site, port):
+            page.wait_for_selector("text=Dal 1956 in via Fillungo.", timeout=15_000)
+            source.write_text(source.read_text(encoding="utf-8").replace("1956", "1957"),
+                              encoding="utf-8")
+            page.wait_for_selector("text=Dal 1957 in via Fillungo.", timeout=15_000)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_seven_tabs_of_the_preview_all_load_and_all_reload(browser, preview) -> None:
+    """A browser opens at most six connections to a server, and each tab of the preview held one
+    waiting for the next build: with six tabs open (the home, a post, a product, the contact
+    page...) a seventh never loaded (Chromium: still loading after 60 s), nor did any click in
+    the others. The tabs of a browser now share one wait."""
+    site, base = preview
+    context = browser.new_context()
+    try:
+        tabs = []
+        for address in ("/", "/chi-siamo/", "/blog/", "/faq/", "/prodotti/", "/chi-siamo/",
+                        "/blog/"):
+            tab = context.new_page()
+            tab.goto(base + address, timeout=15_000)
+            tabs.append(tab)
+        source = site / "content" / "pages" / "chi-siamo.md"
+        source.write_text(source.read_text(encoding="utf-8").replace("Dal 1952", "Dal 1953"),
+                          encoding="utf-8")
+        for tab in (tabs[1], tabs[5]):
+            tab.wait_for_selector("text=Dal 1953 in via Fillungo.", timeout=15_000)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def form_preview(tmp_path: Path):
+    """The preview of a site whose contact page has a form (it posts to a form endpoint)."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "form_endpoint: {url: /api/forms/}\n",
+                      encoding="utf-8")
+    with serving(site) as running:
+        yield running
+
+
+@pytest.mark.browser
+def test_what_the_owner_typed_in_a_form_survives_a_reload(browser, form_preview) -> None:
+    """The owner tries the contact form in the preview, half-way through a message saves a post
+    (or the editor saves by itself): the page reloaded and the message was gone. What was typed
+    is put back after the reload (only on that page, only once)."""
+    site, base = form_preview
+    page = browser.new_page()
+    try:
+        page.goto(base + "/contatti/")
+        form = "form:has(textarea)"
+        page.fill(f"{form} textarea", "Vorrei ordinare due pagnotte\nper sabato.")
+        page.fill(f"{form} input[type=email]", "anna@example.com")
+        page.check(f"{form} input[type=checkbox]")
+        page.evaluate("() => { window.notReloaded = true; }")
+        post = site / "content" / "posts" / "2024-06-10-focaccia.md"
+        post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        page.wait_for_function("() => window.notReloaded === undefined", timeout=15_000)
+        page.wait_for_load_state()
+        assert page.input_value(f"{form} textarea") == "Vorrei ordinare due pagnotte\nper sabato."
+        assert page.input_value(f"{form} input[type=email]") == "anna@example.com"
+        assert page.is_checked(f"{form} input[type=checkbox]")
+        page.goto(base + "/contatti/")  # a new visit starts with an empty form
+        assert page.input_value(f"{form} textarea") == ""
     finally:
         page.close()
