@@ -41,8 +41,10 @@ from storefront.forms.mailer import (
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
+    MessageRefused,
     OutboxEntry,
     OutboxScope,
+    Refusals,
     SendPolicy,
     claimed_elsewhere,
     deliver_outbox,
@@ -159,11 +161,25 @@ class Pacer:
         self.last = now
 
 
+#: The same permanent refusal for this many mails in a row is the message's, not the readers'.
+REFUSALS_IN_A_ROW = 5
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The server refused the issue itself: its answer, and the readers it was refused for
+    (still to send: none of them was marked)."""
+
+    answer: str
+    recipients: list[str]
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     progress: IssueProgress
     report: DeliveryReport
     busy: int  # entries another running process is sending
+    refusal: Refusal | None = None  # the send stopped: the server refuses the message
 
 
 Progress = Callable[[int, int], None]  # (mails done, of how many)
@@ -179,7 +195,10 @@ def deliver_issue(
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
     Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
-    ``wait_for_retries`` this waits for them, else it returns and a later call resumes.
+    ``wait_for_retries`` this waits for them, else it returns and a later call resumes. A
+    permanent refusal (5xx) marks that reader ``refused``; the same one for
+    :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
+    message's: the send stops there (:attr:`SendOutcome.refusal`), those mails left to send.
     """
     per_hour = config.newsletter.rate_limit if rate is None else rate
     pacer = Pacer(per_hour, clock, sleep, last_issue_mail_at(conn))
@@ -190,14 +209,21 @@ def deliver_issue(
         if progress is not None:
             progress(start.done + report.sent + report.skipped + report.refused, start.total)
 
-    policy = SendPolicy(commit_each=True, final_refusals=True, before_each=pacer.wait,
-                        after_each=each)
+    refusals = Refusals(min(REFUSALS_IN_A_ROW, start.total))
+    policy = SendPolicy(commit_each=True, final_refusals=True, refusals=refusals,
+                        before_each=pacer.wait, after_each=each)
     total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
     while True:
-        report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
-                                policy=policy, base=retry_base, cap=retry_cap)
+        try:
+            report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
+                                    policy=policy, base=retry_base, cap=retry_cap)
+        except MessageRefused as refused:
+            _add(total, refused.report)
+            busy, _stopped = claimed_elsewhere(conn, sender, scope)
+            return SendOutcome(issue_progress(conn, issue.id), total, busy,
+                               Refusal(refused.answer, refused.recipients))
         _add(total, report)
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
