@@ -27,7 +27,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote, urlsplit
 
 from storefront.config import SiteConfig
-from storefront.forms.confirmation import list_name, newsletter_sender
+from storefront.forms.confirmation import list_name, newsletter_sender, unsubscribe_mailto
 from storefront.forms.database import Connection
 from storefront.forms.issues import IssueProgress, StoredIssue, issue_progress, last_issue_mail_at
 from storefront.forms.links import LinkSigner, link_url
@@ -66,14 +66,6 @@ def list_id(config: SiteConfig) -> str:
     host = urlsplit(config.base_url).hostname or "localhost"
     label = f"{config.newsletter.form}.{host}"
     return f'"{header_text(list_name(config)).replace(chr(34), "")}" <{label}>'
-
-
-def unsubscribe_mailto(config: SiteConfig) -> str:
-    """Where unsubscribe requests by mail go: ``newsletter.unsubscribe_mailto``, else the
-    reply-to, the sender, or the shop's public address."""
-    settings = config.newsletter
-    return (settings.unsubscribe_mailto or settings.reply_to or newsletter_sender(config)
-            or config.business.email)
 
 
 class IssueComposer:
