@@ -337,7 +337,11 @@ def deliver_outbox(
     """Send every due entry of ``scope`` over one SMTP session per batch; record the outcomes.
 
     Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
-    ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    ``keep_going`` is asked before each mail: a sender asked to stop (the endpoint's thread
+    at shutdown, a command's SIGTERM) stops after the mail in flight, records what the server
+    took and gives the rest back, within seconds however slow the server and however long
+    the batch (systemd kills a service that takes longer than 90 s to stop, and the kill would
+    lose the record of the batch, sending it all again).
     With ``backlog_only``, only the entries queued before the call are sent: a command ends
     even while a busy endpoint keeps queueing (its own sender sends those). If
     anything fails half-way, the entries still claimed are given back before the error
@@ -360,9 +364,13 @@ def deliver_outbox(
                 return report
             outcomes = _Outcomes(conn, clock, base, cap, policy, report)
             try:
-                _send_batch(conn, transport, compose, claim.entries, outcomes, policy)
+                _send_batch(conn, transport, compose, claim.entries, outcomes, policy,
+                            keep_going)
             finally:  # also when interrupted (Ctrl-C): what the server took is marked sent
                 outcomes.flush()
+            if len(outcomes.handled) < len(claim.entries):  # asked to stop between mails
+                release_claims(conn, sender)
+                return report
             if outcomes.failed or len(claim.entries) < policy.batch_size:
                 return report  # failures wait for their retry time; do not hammer the server
         return report
@@ -445,18 +453,24 @@ def server_answer(code: int, text: bytes | str) -> str:
 
 
 def _send_batch(conn: Connection, transport: MailTransport, compose: Compose,
-                entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy) -> None:
+                entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy,
+                keep_going: Callable[[], bool]) -> None:
     """Send ``entries`` over one SMTP session, recording each outcome as soon as it is known
-    (so an interrupted batch still knows what went out)."""
+    (so an interrupted batch still knows what went out); stop when ``keep_going`` says so,
+    leaving the rest unhandled."""
     try:
         with transport.session() as smtp:
             for index, entry in enumerate(entries):
+                if not keep_going():
+                    break
                 message = compose(conn, entry)
                 if message is None:  # forgotten or unsubscribed meanwhile: nothing to send
                     outcomes.add(entry, "skipped")
                     continue
                 if policy.before_each is not None:
-                    policy.before_each()
+                    policy.before_each()  # the rate limit's pause: a stop may come meanwhile
+                    if not keep_going():
+                        break
                 try:
                     if isinstance(message, SerializedMail):
                         smtp.sendmail(message.sender, [message.recipient], message.data)

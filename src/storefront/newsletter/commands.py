@@ -19,6 +19,7 @@ from typing import Any
 from storefront.config import load_config
 from storefront.files import write_private_text
 from storefront.forms.backends import open_database
+from storefront.forms.commands import EXIT_STOPPED, stop_on_sigterm
 from storefront.forms.issues import IssueProgress
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
@@ -180,11 +181,17 @@ def run_send(args: argparse.Namespace) -> int:
         print(f"sent a test copy to {args.test}")
         return EXIT_OK
     progress = _Progress()
-    try:
-        result = operations.send_issue(root, args.issue, progress=progress, rate=args.rate,
-                                       wait_for_retries=not args.no_wait, update=args.update)
-    finally:
-        progress.close()
+    with stop_on_sigterm() as stop:
+        def pause(seconds: float) -> None:  # the rate limit's and the retries' waits
+            stop.wait(seconds)
+
+        try:
+            result = operations.send_issue(root, args.issue, progress=progress, rate=args.rate,
+                                           wait_for_retries=not args.no_wait,
+                                           update=args.update, sleep=pause,
+                                           keep_going=lambda: not stop.is_set())
+        finally:
+            progress.close()
     state, report = result.outcome.progress, result.outcome.report
     slug = result.issue.snapshot.slug
     if result.queued_now:
@@ -214,6 +221,10 @@ def run_send(args: argparse.Namespace) -> int:
               "or your account's sending limit), not these readers: none of them is marked, the "
               "send stopped. Correct the issue's file (or ask your mail provider what the answer "
               f"means), then: storefront newsletter send {slug} --update", file=sys.stderr)
+    if stop.is_set() and state.pending:
+        print(f"stopped (SIGTERM) between two mails; to send the rest: storefront newsletter "
+              f"send {slug}")
+        return EXIT_STOPPED
     return EXIT_OK if state.pending == 0 else EXIT_FAILED
 
 

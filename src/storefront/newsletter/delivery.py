@@ -183,6 +183,7 @@ def deliver_issue(
     sleep: Callable[[float], None] = time.sleep, rate: int | None = None,
     progress: Progress | None = None, wait_for_retries: bool = True,
     retry_base: float = 60.0, retry_cap: float = 3600.0,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> SendOutcome:
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
@@ -191,6 +192,8 @@ def deliver_issue(
     permanent refusal (5xx) marks that reader ``refused``; the same one for
     :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
     message's: the send stops there (:attr:`SendOutcome.refusal`), those mails left to send.
+    When ``keep_going`` turns false the send stops after the mail in flight (give a ``sleep``
+    that the same stop interrupts: the rate limit's pauses and the retry waits are long).
     """
     per_hour = config.newsletter.rate_limit if rate is None else rate
     pacer = Pacer(per_hour, clock, sleep, last_issue_mail_at(conn))
@@ -210,7 +213,8 @@ def deliver_issue(
     while True:
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
-                                    policy=policy, base=retry_base, cap=retry_cap)
+                                    policy=policy, base=retry_base, cap=retry_cap,
+                                    keep_going=keep_going)
         except MessageRefused as refused:
             _add(total, refused.report)
             busy, _stopped = claimed_elsewhere(conn, sender, scope)
@@ -221,7 +225,8 @@ def deliver_issue(
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
         total.busy = busy
-        if state.pending == 0 or busy >= state.pending or not wait_for_retries:
+        if (state.pending == 0 or busy >= state.pending or not wait_for_retries
+                or not keep_going()):
             return SendOutcome(state, total, busy)
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)

@@ -118,12 +118,14 @@ class SendResult:
 def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
                progress: Progress | None = None, rate: int | None = None,
                wait_for_retries: bool = True, clock: Callable[[], float] = time.time,
-               sleep: Callable[[float], None] = time.sleep, update: bool = False) -> SendResult:
+               sleep: Callable[[float], None] = time.sleep, update: bool = False,
+               keep_going: Callable[[], bool] = lambda: True) -> SendResult:
     """Queue the issue for every confirmed subscriber (the first time) and send what is left.
 
     A resumed send sends the version queued first, even if the file changed since; with
     ``update`` the file's current version goes to the readers not sent yet (after the server
-    refused the issue, the corrected one).
+    refused the issue, the corrected one). ``keep_going`` stops it between two mails (see
+    :func:`~storefront.newsletter.delivery.deliver_issue`).
     """
     site = load_site(root)
     issue = find_issue(site, name)
@@ -150,7 +152,7 @@ def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
         with conn.database.sender() as sender:
             outcome = deliver_issue(conn, stored, config, signer, transport, sender, clock=clock,
                                     sleep=sleep, rate=rate, progress=progress,
-                                    wait_for_retries=wait_for_retries)
+                                    wait_for_retries=wait_for_retries, keep_going=keep_going)
     return SendResult(stored, queued_now, changed, outcome, update and changed)
 
 
