@@ -34,6 +34,7 @@ from process_support import (
     mails_per_name,
     owner_command,
     post_form,
+    stop_with_sigterm,
     stored_names,
     write_site,
 )
@@ -228,16 +229,8 @@ def test_sigterm_stops_a_slow_send_between_mails_and_records_what_went_out(
     queue_notifications(tmp_path, port, 40)
     sink.delay = 0.5  # 20 s for the whole batch
     sender = slow_sender(tmp_path, which)
-    try:
-        sink.wait_for(3, timeout=60)
-        started = time.monotonic()
-        os.kill(sender.pid, signal.SIGTERM)
-        out, err = sender.communicate(timeout=60)
-        stopped_after = time.monotonic() - started
-    finally:
-        if sender.poll() is None:
-            sender.kill()
-            sender.communicate()
+    sink.wait_for(3, timeout=60)
+    out, err, stopped_after = stop_with_sigterm(sender)
     assert stopped_after < 8, f"stopped after {stopped_after:.1f} s"
     assert sender.returncode == (0 if which == "endpoint" else 143), err
     if which == "forms send":

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from forms_support import MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, query, write_shop
+from process_support import stop_with_sigterm
 
 from storefront.config import load_config
 from storefront.forms import open_database
@@ -168,16 +169,8 @@ def test_sigterm_stops_the_send_between_mails(tmp_path: Path, monkeypatch: pytes
         env = {**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT}
         sender = subprocess.Popen([*send_command(tmp_path), "--rate", rate], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            sink.wait_for(2 if rate == "0" else 1, timeout=60)
-            started = time.monotonic()
-            os.kill(sender.pid, signal.SIGTERM)
-            out, err = sender.communicate(timeout=60)
-            stopped_after = time.monotonic() - started
-        finally:
-            if sender.poll() is None:
-                sender.kill()
-                sender.communicate()
+        sink.wait_for(2 if rate == "0" else 1, timeout=60)
+        out, err, stopped_after = stop_with_sigterm(sender)
         assert stopped_after < 8, f"stopped after {stopped_after:.1f} s"
         assert sender.returncode == 143, out + err
         assert "stopped (SIGTERM)" in out and "storefront newsletter send marzo" in out

@@ -54,6 +54,15 @@ def link_for(app: FormsApp, root: Path, email: str, smtp_server: SmtpServer) -> 
     return next(u for u in URL.findall(text_part(mails[-1])) if "/confirm?" in u)
 
 
+def confirmed(app: FormsApp, clock: FakeClock, root: Path,
+              smtp_server: SmtpServer) -> WsgiClient:
+    """anna@example.com signed up and confirmed; the client that opened her link."""
+    client, link = signed_up(app, clock, root, smtp_server)
+    client.origin = None
+    client.request("POST", path_of(link))
+    return client
+
+
 def signed_up(app: FormsApp, clock: FakeClock, root: Path,
               smtp_server: SmtpServer) -> tuple[WsgiClient, str]:
     """anna@example.com signed up; her confirmation link, from the mail she got."""
@@ -257,9 +266,7 @@ def test_forget_removes_the_subscriber_and_every_trace(shop: Path,
                                                        smtp_server: SmtpServer) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
-        client, link = signed_up(app, clock, shop, smtp_server)
-        client.origin = None
-        client.request("POST", path_of(link))
+        confirmed(app, clock, shop, smtp_server)
     operations.send_issue(shop, "marzo")
     assert len(smtp_server.sink.wait_for(2)) == 2
     report = forget(load_config(shop), shop, "Anna@Example.com")
@@ -276,18 +283,13 @@ def test_an_old_unsubscribe_link_after_forget_and_a_new_sign_up_never_claims_suc
     (it used to answer "you are unsubscribed" while the new subscription went on)."""
     clock = FakeClock()
     with shop_app(shop, clock) as app:
-        client, link = signed_up(app, clock, shop, smtp_server)
-        client.origin = None
-        client.request("POST", path_of(link))
+        client = confirmed(app, clock, shop, smtp_server)
         operations.send_issue(shop, "marzo")
         [issue] = [m for m in smtp_server.sink.wait_for(2) if m["List-Unsubscribe"]]
         old = issue["List-Unsubscribe"].split(",")[0].strip(" <>")
         forget(load_config(shop), shop, "anna@example.com")
         clock.advance(3600)
-        client.origin = "https://bottega.example"
-        _client, fresh = signed_up(app, clock, shop, smtp_server)
-        client.origin = None
-        client.request("POST", path_of(fresh))
+        confirmed(app, clock, shop, smtp_server)  # signed up again, and confirmed
         assert status_of(shop, "anna@example.com") == "confirmed"
         for method, body in (("GET", b""), ("POST", b"List-Unsubscribe=One-Click"),
                              ("POST", b"")):
