@@ -157,6 +157,20 @@ class SubmissionStream:
             thread.join(30)
 
 
+def stop_with_sigterm(process: subprocess.Popen[str]) -> tuple[str, str, float]:
+    """SIGTERM ``process`` (as systemd stops a service); its output and how long it took to end
+    (it is killed if it has not ended within 60 s)."""
+    try:
+        started = time.monotonic()
+        os.kill(process.pid, signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+        return out, err, time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 def owner_command(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``storefront --root ROOT forms ARGS...`` in a process of its own."""
     return subprocess.run(

@@ -34,6 +34,7 @@ from process_support import (
     mails_per_name,
     owner_command,
     post_form,
+    stop_with_sigterm,
     stored_names,
     write_site,
 )
@@ -206,3 +207,40 @@ def test_senders_running_at_once_never_send_a_mail_twice(
     assert sorted(outputs) == [left, left, "sent 30, not sent 0\n"]
     assert sorted(mails_per_name(sink.messages).values()) == [1] * 30
     assert claimed_unsent(tmp_path) == 0
+
+
+def slow_sender(root: Path, which: str) -> subprocess.Popen[str]:
+    """The endpoint (``forms serve``) or a ``forms send``, sending the queued notifications."""
+    command = [sys.executable, "-m", "storefront", "--root", str(root), "forms"]
+    command += ["serve", "--port", "0"] if which == "endpoint" else ["send"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["endpoint", "forms send"])
+def test_sigterm_stops_a_slow_send_between_mails_and_records_what_went_out(
+    tmp_path: Path, gated: tuple[GatedSink, int], which: str,
+) -> None:
+    """systemd stops a service with SIGTERM and kills it (SIGKILL) 90 s later. A sender that
+    went on with its batch of up to 200 mails to a slow server outlasted that, and the kill
+    lost the record of the whole batch: every mail of it went out again. Now it stops after
+    the mail in flight, records what the server took and gives the rest back."""
+    sink, port = gated
+    queue_notifications(tmp_path, port, 40)
+    sink.delay = 0.5  # 20 s for the whole batch
+    sender = slow_sender(tmp_path, which)
+    sink.wait_for(3, timeout=60)
+    out, err, stopped_after = stop_with_sigterm(sender)
+    assert stopped_after < 8, f"stopped after {stopped_after:.1f} s"
+    assert sender.returncode == (0 if which == "endpoint" else 143), err
+    if which == "forms send":
+        assert "stopped (SIGTERM)" in out and "storefront forms send" in out
+    time.sleep(0.6)  # an answer the server was still giving
+    taken = len(sink.messages)
+    assert 3 <= taken < 40
+    assert rows(tmp_path, "SELECT COUNT(*) FROM outbox WHERE outcome = 'sent'") == [(taken,)]
+    assert claimed_unsent(tmp_path) == 0  # the rest given back, not left to a lease
+    sink.delay = 0.0
+    result = owner_command(tmp_path, "send")
+    assert (result.returncode, result.stdout) == (0, f"sent {40 - taken}, not sent 0\n")
+    assert sorted(mails_per_name(sink.messages).values()) == [1] * 40  # none twice

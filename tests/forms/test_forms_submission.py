@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -239,18 +240,73 @@ def test_too_fast_with_js_is_422_and_keeps_the_token(client: WsgiClient, db_rows
 
 
 def test_a_token_works_once(client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    """A used token stores nothing more: another submission with it (the Back button, an edited
+    message) is asked to confirm, so it is not lost either. (The same submission again is the
+    first one's double-click: see the test below.)"""
     token = client.token("contact")
     client.clock.advance(5)
     assert client.post("contact", VALID["contact"], token=token, json=True).status == 200
-    replay = client.post("contact", VALID["contact"], token=token, json=True)
+    other = {**VALID["contact"], "message": "Dimenticavo: anche un piatto."}
+    replay = client.post("contact", other, token=token, json=True)
     assert replay.status == 422
     data = replay.json()
     assert data["form_errors"] == ["Il modulo è scaduto o incompleto. Premi di nuovo «Invia»."]
-    page = client.post("contact", VALID["contact"], token=token)
+    page = client.post("contact", other, token=token)
     assert page.status == 200 and "Conferma l&#x27;invio" in page.text  # without JS: confirm
+    assert len(db_rows()) == 1
     client.clock.advance(5)
-    assert client.post("contact", VALID["contact"], token=data["token"], json=True).status == 200
+    assert client.post("contact", other, token=data["token"], json=True).status == 200
     assert len(db_rows()) == 2
+
+
+def test_a_double_click_without_js_stores_one_lead_and_answers_success_twice(
+        client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    """Without JavaScript nothing stops a second click on the confirm page's button: the
+    browser sends the same values with the same token twice and shows the second answer. That
+    answer was another confirm page, and confirming it stored the lead (and mailed the owner)
+    twice. The same submission with the same token, shortly after, is the same lead."""
+    page = read_page(client.post("contact", VALID["contact"], token="").text)
+    client.clock.advance(5)
+    body = urlencode(page.inputs).encode()
+    answers = [client.request("POST", page.action, body) for _ in range(2)]
+    assert [a.status for a in answers] == [303, 303]
+    assert {a.headers["location"] for a in answers} == {SITE + "/grazie/"}
+    assert len(db_rows()) == 1
+    assert db_rows("SELECT COUNT(*) FROM outbox") == [(1,)]  # one mail to the owner
+    # with the script too (its answer was lost, the visitor pressed again)
+    again = client.request("POST", page.action, body, json=True)
+    assert again.status == 200 and again.json()["ok"] is True
+    # a lead that differs is never taken for the first: it is asked to confirm, as before
+    changed = {**page.inputs, "phone": "+39 055 765 4321"}
+    confirm = client.request("POST", page.action, urlencode(changed).encode())
+    assert confirm.status == 200 and "Conferma l&#x27;invio" in confirm.text
+    # nor is the same one much later (a page kept open, sent again on purpose)
+    client.clock.advance(3600)
+    late = client.request("POST", page.action, body)
+    assert late.status == 200 and "Conferma l&#x27;invio" in late.text
+    assert len(db_rows()) == 1
+
+
+def test_clicks_arriving_together_store_one_lead_and_all_succeed(
+        client: WsgiClient, db_rows) -> None:  # type: ignore[no-untyped-def]
+    """The clicks reach the endpoint at once (one batch of the writer, or its next one)."""
+    page = read_page(client.post("contact", VALID["contact"], token="").text)
+    client.clock.advance(5)
+    body = urlencode(page.inputs).encode()
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def click() -> None:
+        barrier.wait()
+        statuses.append(client.request("POST", page.action, body).status)
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [303] * 4
+    assert len(db_rows()) == 1
 
 
 def test_a_used_token_is_refused_by_another_process_too(
@@ -263,8 +319,12 @@ def test_a_used_token_is_refused_by_another_process_too(
         clock.advance(5)
         assert WsgiClient(first, clock).post("contact", VALID["contact"], token=token,
                                              json=True).status == 200
-        assert WsgiClient(other, clock).post("contact", VALID["contact"], token=token,
+        changed = {**VALID["contact"], "message": "Un altro messaggio."}
+        assert WsgiClient(other, clock).post("contact", changed, token=token,
                                              json=True).status == 422
+        # the same values again are the first submission's repeat, there too: one lead
+        assert WsgiClient(other, clock).post("contact", VALID["contact"], token=token,
+                                             json=True).status == 200
     assert len(db_rows()) == 1
 
 

@@ -3,6 +3,7 @@ confirmed subscriber gets the issue, and at most the one message in flight arriv
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_support import SmtpServer
+from forms_support import MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, query, write_shop
+from process_support import stop_with_sigterm
 
 from storefront.config import load_config
 from storefront.forms import open_database
@@ -134,3 +136,56 @@ def test_a_sender_waiting_for_a_retry_takes_over_the_mails_of_a_sender_that_stop
     assert result.outcome.report.taken_over == 2 and result.outcome.progress.pending == 0
     per_reader = Counter(str(m["To"]) for m in smtp_server.sink.wait_for(3))
     assert len(per_reader) == 3 and set(per_reader.values()) == {1}
+
+
+class SlowSink(MailSink):
+    """Takes every mail, answering after ``delay`` seconds (a slow or distant server)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        return answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("delay", "rate"), [(0.5, "0"), (0.0, "120")],
+                         ids=["slow-server", "rate-limit-pause"])
+def test_sigterm_stops_the_send_between_mails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              delay: float, rate: str) -> None:
+    """systemd's stop (SIGTERM, then SIGKILL after 90 s) in the middle of a send, with a slow
+    server or in the rate limit's pause: it ends within seconds, every mail the server took
+    is recorded, nothing is left claimed, and the next send sends the rest, none twice."""
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    sink = SlowSink(delay)
+    server = SmtpServer(sink, free_port())
+    server.start()
+    try:
+        write_shop(tmp_path, smtp_port=server.port)
+        import_readers(tmp_path, 30)
+        env = {**os.environ, "STOREFRONT_FORMS_SECRET": SECRET_TEXT}
+        sender = subprocess.Popen([*send_command(tmp_path), "--rate", rate], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sink.wait_for(2 if rate == "0" else 1, timeout=60)
+        out, err, stopped_after = stop_with_sigterm(sender)
+        assert stopped_after < 8, f"stopped after {stopped_after:.1f} s"
+        assert sender.returncode == 143, out + err
+        assert "stopped (SIGTERM)" in out and "storefront newsletter send marzo" in out
+        time.sleep(delay + 0.1)  # an answer the server was still giving
+        taken = len(sink.messages)
+        assert 1 <= taken < 30
+        assert query(tmp_path, "SELECT COUNT(*) FROM outbox WHERE outcome = 'sent'") == [(taken,)]
+        assert query(tmp_path, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"
+                     " AND claimed_by != ''") == [(0,)]
+        sink.delay = 0.0
+        again = subprocess.run([*send_command(tmp_path), "--rate", "0"], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0 and "30 sent" in again.stdout, again.stdout + again.stderr
+        assert "resumed" not in again.stdout  # nothing was left claimed
+        received = Counter(rcpt for _sender, rcpts in sink.envelopes for rcpt in rcpts)
+        assert len(received) == 30 and set(received.values()) == {1}
+    finally:
+        server.stop()

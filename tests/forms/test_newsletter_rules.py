@@ -54,6 +54,15 @@ def link_for(app: FormsApp, root: Path, email: str, smtp_server: SmtpServer) -> 
     return next(u for u in URL.findall(text_part(mails[-1])) if "/confirm?" in u)
 
 
+def confirmed(app: FormsApp, clock: FakeClock, root: Path,
+              smtp_server: SmtpServer) -> WsgiClient:
+    """anna@example.com signed up and confirmed; the client that opened her link."""
+    client, link = signed_up(app, clock, root, smtp_server)
+    client.origin = None
+    client.request("POST", path_of(link))
+    return client
+
+
 def signed_up(app: FormsApp, clock: FakeClock, root: Path,
               smtp_server: SmtpServer) -> tuple[WsgiClient, str]:
     """anna@example.com signed up; her confirmation link, from the mail she got."""
@@ -257,9 +266,7 @@ def test_forget_removes_the_subscriber_and_every_trace(shop: Path,
                                                        smtp_server: SmtpServer) -> None:
     clock = FakeClock()
     with shop_app(shop, clock) as app:
-        client, link = signed_up(app, clock, shop, smtp_server)
-        client.origin = None
-        client.request("POST", path_of(link))
+        confirmed(app, clock, shop, smtp_server)
     operations.send_issue(shop, "marzo")
     assert len(smtp_server.sink.wait_for(2)) == 2
     report = forget(load_config(shop), shop, "Anna@Example.com")
@@ -267,6 +274,30 @@ def test_forget_removes_the_subscriber_and_every_trace(shop: Path,
     assert b"anna@example.com" not in stored_bytes(shop).lower()
     for table in ("submissions", "subscribers", "outbox"):
         assert query(shop, f"SELECT COUNT(*) FROM {table}") == [(0,)]
+
+
+def test_an_old_unsubscribe_link_after_forget_and_a_new_sign_up_never_claims_success(
+        shop: Path, smtp_server: SmtpServer) -> None:
+    """Its token names the erased subscriber, and erasure keeps nothing that ties it to the
+    address: the link says it is no longer valid and how to unsubscribe, and changes nothing
+    (it used to answer "you are unsubscribed" while the new subscription went on)."""
+    clock = FakeClock()
+    with shop_app(shop, clock) as app:
+        client = confirmed(app, clock, shop, smtp_server)
+        operations.send_issue(shop, "marzo")
+        [issue] = [m for m in smtp_server.sink.wait_for(2) if m["List-Unsubscribe"]]
+        old = issue["List-Unsubscribe"].split(",")[0].strip(" <>")
+        forget(load_config(shop), shop, "anna@example.com")
+        clock.advance(3600)
+        confirmed(app, clock, shop, smtp_server)  # signed up again, and confirmed
+        assert status_of(shop, "anna@example.com") == "confirmed"
+        for method, body in (("GET", b""), ("POST", b"List-Unsubscribe=One-Click"),
+                             ("POST", b"")):
+            answer = client.request(method, path_of(old), body)
+            assert answer.status == 410, (method, answer.text)
+            assert "Non riceverai più" not in answer.text
+            assert "non è più valido" in answer.text and "lettera@bottega.example" in answer.text
+        assert status_of(shop, "anna@example.com") == "confirmed"
 
 
 def test_the_rate_limit_spaces_messages_evenly_across_restarts() -> None:

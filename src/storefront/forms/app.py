@@ -3,7 +3,10 @@
 ``POST {form_endpoint.url}<name>`` goes through: route → method (405) → Origin/Referer (403) →
 size limit (413) → decode (400) → honeypot → validation (422) → signed fill-time token (confirm
 page / 422) → per-IP rate limit (429) → group-committed store (503 if the disk says no) → 303 to
-the thank-you page, or JSON when the request asks for ``application/json``.
+the thank-you page, or JSON when the request asks for ``application/json``. A token is used
+once; the same values sent again with it shortly after (a double-click on a page without
+JavaScript) get the same success answer and are not stored twice, while other values with a
+used token get the confirm page (nothing lost).
 ``POST {url}<name>/token`` returns ``{"token": ...}`` for the theme's script; ``GET {url}_health``
 answers a load balancer (:mod:`storefront.forms.health`). A success response is
 only sent after the submission's transaction has committed. No response ever contains a visitor's
@@ -61,7 +64,13 @@ from storefront.forms.spam import (
     rate_limit_key,
     resolve_secret,
 )
-from storefront.forms.storage import NewSubmission, StorageError, TokenAlreadyUsed, stored_secret
+from storefront.forms.storage import (
+    NewSubmission,
+    StorageError,
+    TokenAlreadyUsed,
+    is_repeat,
+    stored_secret,
+)
 from storefront.forms.subscribers import Signup
 from storefront.forms.subscription import SubscriptionRoutes
 from storefront.forms.validation import ValidationResult, first_value, validate_submission
@@ -71,6 +80,9 @@ log = logging.getLogger("storefront.forms")
 
 
 StartResponse = Callable[..., Any]
+
+#: A used token sent again with the same values within this many seconds is the same lead.
+REPEAT_SECONDS = 600.0
 
 
 class FormsApp:
@@ -240,11 +252,13 @@ class FormsApp:
             response.headers.append(("Retry-After", str(math.ceil(retry))))
             return response
         stored = False
+        record = self._record(form, result, ip_hash, spam, token)
         try:
-            self.writer.store(self._record(form, result, ip_hash, spam, token))
+            self.writer.store(record)
             stored = True
         except TokenAlreadyUsed:
-            return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
+            if not self._repeated(record):
+                return self._unconfirmed(environ, form, result, TokenState.INVALID, cors)
         except StorageError:
             return self._problem(environ, 503, self.messages("unavailable"), cors)
         finally:
@@ -255,6 +269,18 @@ class FormsApp:
         if wants_json(environ):
             return json_response(200, {"ok": True, "redirect": target}, cors)
         return Response(303, b"", [("Location", target), *cors])
+
+    def _repeated(self, record: NewSubmission) -> bool:
+        """Whether a submission with a used token is its first one sent again (the same values
+        within :data:`REPEAT_SECONDS`): a double-click, or a retry after a lost answer. It
+        gets the first one's answer and is not stored again. Anything that differs is another
+        lead, asked to confirm (never dropped)."""
+        since = datetime.fromtimestamp(self.clock() - REPEAT_SECONDS, UTC)
+        try:
+            with self.database.session() as conn:
+                return is_repeat(conn, record, since.isoformat(timespec="microseconds"))
+        except StorageError:
+            return False  # cannot tell: the confirm page, as for any used token
 
     def _give_back(self, reservation: Reservation) -> None:
         try:

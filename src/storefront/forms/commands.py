@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +50,7 @@ from storefront.forms.storage import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_STOPPED = 128 + signal.SIGTERM  # as a shell reports a command that SIGTERM ended
 
 
 # -- the work ---------------------------------------------------------------------------------
@@ -107,14 +110,35 @@ def forget(config: SiteConfig, root: Path, email: str) -> ForgetReport:
 
 
 def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | None = None,
-                clock: Callable[[], float] = time.time, due_only: bool = False) -> DeliveryReport:
+                clock: Callable[[], float] = time.time, due_only: bool = False,
+                keep_going: Callable[[], bool] = lambda: True) -> DeliveryReport:
     """Try to send every notification pending now (only the due ones with ``due_only``),
-    those claimed by a sender that is no longer running included."""
+    those claimed by a sender that is no longer running included; stop between two mails
+    when ``keep_going`` says so."""
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
     with open_connection(config, root) as conn, conn.database.sender() as sender:
         compose = make_outbox_composer(config, LinkSigner(endpoint_secret(conn)))
         return deliver_outbox(conn, transport, compose, clock, sender,
-                              force=not due_only, backlog_only=True)
+                              force=not due_only, backlog_only=True, keep_going=keep_going)
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[threading.Event]:
+    """An event that SIGTERM sets while the block runs, instead of ending the process at once.
+
+    A sender asked to stop this way finishes the mail in flight, records what the server took
+    and gives the rest back (seconds), where dying at once lost the record of a whole batch of
+    notifications, and going on with the batch outlasted systemd's stop timeout (then SIGKILL).
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -299,8 +323,13 @@ def _mails(count: int) -> str:
 def run_forms_send(args: argparse.Namespace) -> int:
     root = _root(args)
     config = load_config(root)
-    report = send_outbox(config, root, due_only=args.due_only)
+    with stop_on_sigterm() as stop:
+        report = send_outbox(config, root, due_only=args.due_only,
+                             keep_going=lambda: not stop.is_set())
     print(f"sent {report.sent}, not sent {report.failed}")
+    if stop.is_set():
+        print("stopped (SIGTERM) between two mails; the rest stays queued for the endpoint, "
+              "or run: storefront forms send")
     if report.taken_over:
         processes = ", ".join(map(str, report.dead_senders))
         which = f" (process {processes})" if processes else ""
@@ -312,6 +341,8 @@ def run_forms_send(args: argparse.Namespace) -> int:
               "endpoint or another 'forms send'): left to it")
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
+    if stop.is_set():
+        return EXIT_STOPPED
     return EXIT_OK if report.failed == 0 else EXIT_FAILED
 
 

@@ -53,6 +53,14 @@ def newsletter_sender(config: SiteConfig) -> str:
     return config.newsletter.sender or config.form_endpoint.smtp.sender
 
 
+def unsubscribe_mailto(config: SiteConfig) -> str:
+    """Where unsubscribe requests by mail go: ``newsletter.unsubscribe_mailto``, else the
+    reply-to, the sender, or the shop's public address."""
+    settings = config.newsletter
+    return (settings.unsubscribe_mailto or settings.reply_to or newsletter_sender(config)
+            or config.business.email)
+
+
 def compose_confirmation(subscriber: Subscriber, config: SiteConfig,
                          signer: LinkSigner) -> EmailMessage:
     """The confirmation mail for a pending sign-up (plain text, UTF-8)."""

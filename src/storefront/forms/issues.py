@@ -107,6 +107,24 @@ def queue_issue(conn: Connection, snapshot: IssueSnapshot,
     return stored, inserted is not None
 
 
+def update_snapshot(conn: Connection, issue_id: int, snapshot: IssueSnapshot) -> None:
+    """Make ``snapshot`` what goes out to the readers not sent yet (the owner corrected the
+    issue after the server refused it); those already sent keep what they got."""
+    with conn.transaction():
+        conn.execute(
+            "UPDATE newsletter_issues SET subject = ?, html = ?, text = ?, source_digest = ?,"
+            " catalog = ? WHERE id = ?",
+            (snapshot.subject, snapshot.html, snapshot.text, snapshot.source_digest,
+             json.dumps(snapshot.catalog, sort_keys=True), issue_id))
+
+
+def refused_recipients(conn: Connection, issue_id: int) -> list[tuple[str, str]]:
+    """The readers the server refused the issue for, with its answer, in the order sent."""
+    return [(row[0], row[1]) for row in conn.execute(
+        "SELECT recipient, last_error FROM outbox WHERE issue_id = ? AND outcome = 'refused'"
+        " ORDER BY id", (issue_id,))]
+
+
 def issue_progress(conn: Connection, issue_id: int) -> IssueProgress:
     row = conn.execute(
         "SELECT COUNT(*), SUM(CASE WHEN outcome = 'sent' THEN 1 ELSE 0 END),"

@@ -74,6 +74,9 @@ _IT: dict[str, str] = {
     "unsub_button": "Cancellami",
     "unsub_done_title": "Sei stato cancellato",
     "unsub_done": "Non riceverai più «{list}». Se cambi idea puoi iscriverti di nuovo dal sito.",
+    "unsub_gone": "Questo link per cancellarti non è più valido: l'indirizzo a cui era stato "
+    "mandato è stato cancellato dai nostri archivi. Se ricevi ancora «{list}», usa il link per "
+    "cancellarti dell'ultima e-mail che hai ricevuto, oppure scrivi a {mailto}.",
 }
 
 _EN: dict[str, str] = {
@@ -139,6 +142,9 @@ _EN: dict[str, str] = {
     "unsub_done_title": "You are unsubscribed",
     "unsub_done": "You will not receive “{list}” any more. If you change your mind, you can "
     "sign up again on the site.",
+    "unsub_gone": "This unsubscribe link is no longer valid: the address it was sent to was "
+    "erased from our records. If you still receive “{list}”, use the unsubscribe link of the "
+    "latest one you received, or write to {mailto}.",
 }
 
 _TABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(

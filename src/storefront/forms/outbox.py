@@ -26,6 +26,7 @@ alone until then.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -78,12 +79,65 @@ class OutboxScope:
     issue_id: int | None = None
 
 
+class Refusals:
+    """Tell a reader's permanent refusal from the message's, over one send.
+
+    A 5xx answer (to RCPT TO, MAIL FROM or after DATA) is first taken as the reader's: the mail
+    is recorded ``refused`` and the send goes on, as Postfix bounces one recipient and delivers
+    the rest. When ``limit`` mails in a row get the same answer (addresses and numbers aside),
+    it is the message the server refuses (its content or size, the sender, the account's daily
+    quota): those mails are put back to send and :class:`MessageRefused` ends the send, so that
+    nobody is marked for the message's fault and a corrected issue can still reach them.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 1)
+        self.key = ""
+        self.run: list[OutboxEntry] = []
+
+    def accepted(self) -> None:
+        self.run.clear()
+
+    def refused(self, entry: OutboxEntry, answer: str) -> list[OutboxEntry]:
+        """Note a refusal; the run of same refusals once it reached the limit, else []."""
+        key = _refusal_key(answer)
+        if key != self.key:
+            self.key, self.run = key, []
+        self.run.append(entry)
+        if len(self.run) < self.limit:
+            return []
+        run, self.run = self.run, []
+        return run
+
+
+def _refusal_key(answer: str) -> str:
+    """The answer without what differs from one mail to the next (the address, a queue id):
+    ``550 5.1.1 <a@b.it> unknown`` and ``550 5.1.1 <c@d.it> unknown`` are the same answer."""
+    code = answer.split()[:2]
+    words = [w for w in answer.lower().split()[2:] if "@" not in w and not _DIGIT.search(w)]
+    return " ".join(code + words)
+
+
+_DIGIT = re.compile(r"[0-9]")
+
+
+class MessageRefused(Exception):
+    """The server refused the message itself (see :class:`Refusals`); nobody was marked."""
+
+    def __init__(self, answer: str, recipients: list[str], report: DeliveryReport) -> None:
+        super().__init__(answer)
+        self.answer = answer
+        self.recipients = recipients
+        self.report = report
+
+
 @dataclass(frozen=True)
 class SendPolicy:
     """How a sender goes about it (the defaults are the notification sender's)."""
 
     commit_each: bool = False  # commit each outcome at once (at most one re-sent after a crash)
     final_refusals: bool = False  # a recipient refused with a 5xx code is not tried again
+    refusals: Refusals | None = None  # with final_refusals: stop when the message is refused
     before_each: Callable[[], None] | None = None  # waits for the rate limit
     after_each: Callable[[DeliveryReport], None] | None = None  # reports progress
     batch_size: int = BATCH_SIZE
@@ -219,6 +273,13 @@ def mark_done(conn: Connection, entries: list[OutboxEntry], now: float,
     )
 
 
+def reopen(conn: Connection, entries: list[OutboxEntry], error: str) -> None:
+    """Put entries recorded as done back to send (a refusal that was the message's fault)."""
+    conn.executemany(
+        "UPDATE outbox SET sent_at = NULL, outcome = '', done_at = NULL, claimed_by = '',"
+        " locked_until = 0, last_error = ? WHERE id = ?", [(error[:500], e.id) for e in entries])
+
+
 def mark_failed(conn: Connection, failures: list[tuple[OutboxEntry, str]], now: float,
                 base: float, cap: float) -> None:
     conn.executemany(
@@ -276,7 +337,11 @@ def deliver_outbox(
     """Send every due entry of ``scope`` over one SMTP session per batch; record the outcomes.
 
     Entries are claimed in ``sender``'s name, taking over those of senders that stopped.
-    ``keep_going`` is asked before each batch (the sender thread stops between batches).
+    ``keep_going`` is asked before each mail: a sender asked to stop (the endpoint's thread
+    at shutdown, a command's SIGTERM) stops after the mail in flight, records what the server
+    took and gives the rest back, within seconds however slow the server and however long
+    the batch (systemd kills a service that takes longer than 90 s to stop, and the kill would
+    lose the record of the batch, sending it all again).
     With ``backlog_only``, only the entries queued before the call are sent: a command ends
     even while a busy endpoint keeps queueing (its own sender sends those). If
     anything fails half-way, the entries still claimed are given back before the error
@@ -299,9 +364,13 @@ def deliver_outbox(
                 return report
             outcomes = _Outcomes(conn, clock, base, cap, policy, report)
             try:
-                _send_batch(conn, transport, compose, claim.entries, outcomes, policy)
+                _send_batch(conn, transport, compose, claim.entries, outcomes, policy,
+                            keep_going)
             finally:  # also when interrupted (Ctrl-C): what the server took is marked sent
                 outcomes.flush()
+            if len(outcomes.handled) < len(claim.entries):  # asked to stop between mails
+                release_claims(conn, sender)
+                return report
             if outcomes.failed or len(claim.entries) < policy.batch_size:
                 return report  # failures wait for their retry time; do not hammer the server
         return report
@@ -348,6 +417,19 @@ class _Outcomes:
             self.flush()
         if self.policy.after_each is not None:
             self.policy.after_each(self.report)
+        if self.policy.refusals is not None and outcome == "sent":
+            self.policy.refusals.accepted()
+
+    def refuse(self, entry: OutboxEntry, answer: str) -> None:
+        """A permanent refusal: the reader's, unless :class:`Refusals` says the message's."""
+        self.add(entry, "refused", answer)
+        run = [] if self.policy.refusals is None else self.policy.refusals.refused(entry, answer)
+        if run:
+            self.flush()
+            with self.conn.transaction():
+                reopen(self.conn, run, answer)
+            self.report.refused -= len(run)
+            raise MessageRefused(answer, [e.recipient for e in run], self.report)
 
     def flush(self) -> None:
         """Record what is known so far, in one transaction."""
@@ -364,19 +446,31 @@ class _Outcomes:
         self.failures.clear()
 
 
+def server_answer(code: int, text: bytes | str) -> str:
+    """The server's answer as it said it: ``554 5.7.1 Message rejected``."""
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(said.split())}".strip()
+
+
 def _send_batch(conn: Connection, transport: MailTransport, compose: Compose,
-                entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy) -> None:
+                entries: list[OutboxEntry], outcomes: _Outcomes, policy: SendPolicy,
+                keep_going: Callable[[], bool]) -> None:
     """Send ``entries`` over one SMTP session, recording each outcome as soon as it is known
-    (so an interrupted batch still knows what went out)."""
+    (so an interrupted batch still knows what went out); stop when ``keep_going`` says so,
+    leaving the rest unhandled."""
     try:
         with transport.session() as smtp:
             for index, entry in enumerate(entries):
+                if not keep_going():
+                    break
                 message = compose(conn, entry)
                 if message is None:  # forgotten or unsubscribed meanwhile: nothing to send
                     outcomes.add(entry, "skipped")
                     continue
                 if policy.before_each is not None:
-                    policy.before_each()
+                    policy.before_each()  # the rate limit's pause: a stop may come meanwhile
+                    if not keep_going():
+                        break
                 try:
                     if isinstance(message, SerializedMail):
                         smtp.sendmail(message.sender, [message.recipient], message.data)
@@ -388,9 +482,18 @@ def _send_batch(conn: Connection, transport: MailTransport, compose: Compose,
                     break
                 except smtplib.SMTPRecipientsRefused as exc:
                     codes = [code for code, _ in exc.recipients.values()]
-                    final = policy.final_refusals and all(code >= 500 for code in codes)
-                    outcomes.add(entry, "refused" if final else "failed",
-                                 f"{type(exc).__name__}: {exc}")
+                    answer = "; ".join(server_answer(code, text)
+                                       for code, text in exc.recipients.values())
+                    if policy.final_refusals and all(code >= 500 for code in codes):
+                        outcomes.refuse(entry, answer)
+                    else:
+                        outcomes.add(entry, "failed", answer)
+                except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                    answer = server_answer(exc.smtp_code, exc.smtp_error)
+                    if policy.final_refusals and exc.smtp_code >= 500:
+                        outcomes.refuse(entry, answer)
+                    else:
+                        outcomes.add(entry, "failed", answer)
                 except (smtplib.SMTPException, ValueError) as exc:
                     outcomes.add(entry, "failed", f"{type(exc).__name__}: {exc}")
                 else:

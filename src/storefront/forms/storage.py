@@ -115,6 +115,17 @@ def insert_submissions(conn: Connection, items: Sequence[NewSubmission]) -> list
     return ids
 
 
+def is_repeat(conn: Connection, item: NewSubmission, since: str) -> bool:
+    """Whether a submission identical to ``item`` (its form, every value) was stored since
+    ``since`` (an ISO time, as ``created_at``): a used token sent again with it is the same lead
+    sent twice (a double-click), not a new one."""
+    return conn.execute(
+        "SELECT 1 FROM submissions WHERE form = ? AND status = 'received' AND created_at >= ?"
+        " AND data = ? LIMIT 1",
+        (item.form, since, json.dumps(item.data, ensure_ascii=False)),
+    ).fetchone() is not None
+
+
 _COLUMNS = "id, form, created_at, status, data, email, consent_version, consent_text"
 
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs
 
 from storefront.config import SiteConfig
 from storefront.formconfig import FormDefinition
-from storefront.forms.confirmation import list_name
+from storefront.forms.confirmation import list_name, unsubscribe_mailto
 from storefront.forms.database import Connection, Database
 from storefront.forms.links import LinkSigner, LinkToken, parse_token
 from storefront.forms.messages import Messages
@@ -129,7 +129,11 @@ class SubscriptionRoutes:
         subscriber = fetch_subscriber(conn, token.subscriber_id)
         done = self._page(200, m("unsub_done_title"), m("unsub_done", list=self.list))
         if subscriber is None:
-            return done  # erased: nobody to write to, whoever asks
+            # erased (ids are never reused), and erasure keeps nothing that ties the id to the
+            # address: the address may have signed up again since, under a new id, so saying
+            # "unsubscribed" could be false; say what is true and how to unsubscribe
+            return self._page(410, m("error_title"), m("unsub_gone", list=self.list,
+                                                        mailto=unsubscribe_mailto(self.config)))
         if not self.signer.valid("unsubscribe", token, subscriber.email):
             return self._page(400, m("error_title"), m("link_invalid"))
         if not post:

@@ -1,5 +1,5 @@
-"""The owner's ``storefront newsletter`` commands: new, preview, send, subscribers, export,
-import, remove.
+"""The owner's ``storefront newsletter`` commands: new, preview, send, status, subscribers,
+export, import, remove.
 
 :func:`add_newsletter_parser` registers them on the main CLI; each handler prints its own report
 and returns an exit code (content, config and storage errors are raised and reported by the CLI's
@@ -19,6 +19,8 @@ from typing import Any
 from storefront.config import load_config
 from storefront.files import write_private_text
 from storefront.forms.backends import open_database
+from storefront.forms.commands import EXIT_STOPPED, stop_on_sigterm
+from storefront.forms.issues import IssueProgress
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
 from storefront.newsletter.subscriberfile import write_subscribers
@@ -27,7 +29,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def add_newsletter_parser(subparsers: Any) -> None:
-    """Register ``newsletter new|preview|send|subscribers|export|import|remove``."""
+    """Register ``newsletter new|preview|send|status|subscribers|export|import|remove``."""
     parser = subparsers.add_parser(
         "newsletter", help="write and send the newsletter, manage its subscribers",
         description="The newsletter on your own list: draft an issue, preview it, send it "
@@ -58,7 +60,18 @@ def add_newsletter_parser(subparsers: Any) -> None:
                       help="messages per hour (overrides newsletter.rate_limit; 0 = no limit)")
     send.add_argument("--no-wait", action="store_true",
                       help="do not wait for retries of failed mails; send again later")
+    send.add_argument("--update", action="store_true",
+                      help="send the issue as its file is now to the subscribers not sent yet "
+                      "(after the mail server refused it); by default a resumed send sends "
+                      "the version sent first")
     send.set_defaults(func=run_send)
+
+    status = commands.add_parser(
+        "status", help="how far an issue's sending got, and whom the server refused it for",
+        description="Counts of the issue's mails (sent, skipped, refused, still to send) and "
+        "every address the mail server refused it for, with the server's answer.")
+    status.add_argument("issue", metavar="ISSUE", help="slug or file name of the issue")
+    status.set_defaults(func=run_status)
 
     listing = commands.add_parser("subscribers", help="count and list the subscribers",
                                   description="Counts of pending, confirmed and unsubscribed "
@@ -168,27 +181,69 @@ def run_send(args: argparse.Namespace) -> int:
         print(f"sent a test copy to {args.test}")
         return EXIT_OK
     progress = _Progress()
-    try:
-        result = operations.send_issue(root, args.issue, progress=progress, rate=args.rate,
-                                       wait_for_retries=not args.no_wait)
-    finally:
-        progress.close()
+    with stop_on_sigterm() as stop:
+        def pause(seconds: float) -> None:  # the rate limit's and the retries' waits
+            stop.wait(seconds)
+
+        try:
+            result = operations.send_issue(root, args.issue, progress=progress, rate=args.rate,
+                                           wait_for_retries=not args.no_wait,
+                                           update=args.update, sleep=pause,
+                                           keep_going=lambda: not stop.is_set())
+        finally:
+            progress.close()
     state, report = result.outcome.progress, result.outcome.report
+    slug = result.issue.snapshot.slug
     if result.queued_now:
-        print(f"queued {result.issue.snapshot.slug} for {state.total} confirmed subscriber(s)")
+        print(f"queued {slug} for {state.total} confirmed subscriber(s)")
+    elif result.updated:
+        print("the issue's file changed since it was first sent: its version as it is now goes "
+              "out to the rest")
     elif result.file_changed:
         print("note: the issue's file changed since it was first sent; the version sent first is "
-              "the one that goes out to the rest")
+              "the one that goes out to the rest (to send the file as it is now: --update)")
     if report.taken_over:
         print(f"resumed {report.taken_over} mail(s) left by a send that stopped; the one it was "
               "sending when it stopped may arrive twice")
-    print(f"{state.sent} sent, {state.skipped} skipped (unsubscribed meanwhile), {state.refused} "
-          f"refused by the server, {state.pending} still to send (of {state.total})")
+    _print_progress(state)
+    if state.refused:
+        print(f"the addresses refused by the server, with its answers: storefront newsletter "
+              f"status {slug}")
     if result.outcome.busy:
         print(f"{result.outcome.busy} being sent right now by another running process: left to it")
     for error in report.errors[:5]:
         print(f"error: {error}", file=sys.stderr)
+    refusal = result.outcome.refusal
+    if refusal is not None:
+        print(f"error: the mail server refused this issue for {len(refusal.recipients)} "
+              f"subscribers in a row with the same answer: {refusal.answer}\n"
+              "  hint: it refuses the message itself (its content or size, the sender address, "
+              "or your account's sending limit), not these readers: none of them is marked, the "
+              "send stopped. Correct the issue's file (or ask your mail provider what the answer "
+              f"means), then: storefront newsletter send {slug} --update", file=sys.stderr)
+    if stop.is_set() and state.pending:
+        print(f"stopped (SIGTERM) between two mails; to send the rest: storefront newsletter "
+              f"send {slug}")
+        return EXIT_STOPPED
     return EXIT_OK if state.pending == 0 else EXIT_FAILED
+
+
+def _print_progress(state: IssueProgress) -> None:
+    print(f"{state.sent} sent, {state.skipped} skipped (unsubscribed meanwhile), {state.refused} "
+          f"refused by the server, {state.pending} still to send (of {state.total})")
+
+
+def run_status(args: argparse.Namespace) -> int:
+    status = operations.issue_status(_root(args), args.issue)
+    if status.issue is None or status.progress is None:
+        print(f"{args.issue} has not been sent (storefront newsletter send {args.issue})")
+        return EXIT_OK
+    _print_progress(status.progress)
+    if status.progress.pending and status.progress.last_error:
+        print(f"last error: {status.progress.last_error}")
+    for address, answer in status.refused:
+        print(f"refused  {address:<40} {answer}")
+    return EXIT_OK
 
 
 def run_subscribers(args: argparse.Namespace) -> int:

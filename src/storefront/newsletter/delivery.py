@@ -27,7 +27,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import quote, urlsplit
 
 from storefront.config import SiteConfig
-from storefront.forms.confirmation import list_name, newsletter_sender
+from storefront.forms.confirmation import list_name, newsletter_sender, unsubscribe_mailto
 from storefront.forms.database import Connection
 from storefront.forms.issues import IssueProgress, StoredIssue, issue_progress, last_issue_mail_at
 from storefront.forms.links import LinkSigner, link_url
@@ -41,8 +41,10 @@ from storefront.forms.mailer import (
 from storefront.forms.outbox import (
     DeliveryReport,
     MailTransport,
+    MessageRefused,
     OutboxEntry,
     OutboxScope,
+    Refusals,
     SendPolicy,
     claimed_elsewhere,
     deliver_outbox,
@@ -64,14 +66,6 @@ def list_id(config: SiteConfig) -> str:
     host = urlsplit(config.base_url).hostname or "localhost"
     label = f"{config.newsletter.form}.{host}"
     return f'"{header_text(list_name(config)).replace(chr(34), "")}" <{label}>'
-
-
-def unsubscribe_mailto(config: SiteConfig) -> str:
-    """Where unsubscribe requests by mail go: ``newsletter.unsubscribe_mailto``, else the
-    reply-to, the sender, or the shop's public address."""
-    settings = config.newsletter
-    return (settings.unsubscribe_mailto or settings.reply_to or newsletter_sender(config)
-            or config.business.email)
 
 
 class IssueComposer:
@@ -159,11 +153,25 @@ class Pacer:
         self.last = now
 
 
+#: The same permanent refusal for this many mails in a row is the message's, not the readers'.
+REFUSALS_IN_A_ROW = 5
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The server refused the issue itself: its answer, and the readers it was refused for
+    (still to send: none of them was marked)."""
+
+    answer: str
+    recipients: list[str]
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     progress: IssueProgress
     report: DeliveryReport
     busy: int  # entries another running process is sending
+    refusal: Refusal | None = None  # the send stopped: the server refuses the message
 
 
 Progress = Callable[[int, int], None]  # (mails done, of how many)
@@ -175,11 +183,17 @@ def deliver_issue(
     sleep: Callable[[float], None] = time.sleep, rate: int | None = None,
     progress: Progress | None = None, wait_for_retries: bool = True,
     retry_base: float = 60.0, retry_cap: float = 3600.0,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> SendOutcome:
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
     Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
-    ``wait_for_retries`` this waits for them, else it returns and a later call resumes.
+    ``wait_for_retries`` this waits for them, else it returns and a later call resumes. A
+    permanent refusal (5xx) marks that reader ``refused``; the same one for
+    :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
+    message's: the send stops there (:attr:`SendOutcome.refusal`), those mails left to send.
+    When ``keep_going`` turns false the send stops after the mail in flight (give a ``sleep``
+    that the same stop interrupts: the rate limit's pauses and the retry waits are long).
     """
     per_hour = config.newsletter.rate_limit if rate is None else rate
     pacer = Pacer(per_hour, clock, sleep, last_issue_mail_at(conn))
@@ -190,20 +204,29 @@ def deliver_issue(
         if progress is not None:
             progress(start.done + report.sent + report.skipped + report.refused, start.total)
 
-    policy = SendPolicy(commit_each=True, final_refusals=True, before_each=pacer.wait,
-                        after_each=each)
+    refusals = Refusals(min(REFUSALS_IN_A_ROW, start.total))
+    policy = SendPolicy(commit_each=True, final_refusals=True, refusals=refusals,
+                        before_each=pacer.wait, after_each=each)
     total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
     while True:
-        report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
-                                policy=policy, base=retry_base, cap=retry_cap)
+        try:
+            report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
+                                    policy=policy, base=retry_base, cap=retry_cap,
+                                    keep_going=keep_going)
+        except MessageRefused as refused:
+            _add(total, refused.report)
+            busy, _stopped = claimed_elsewhere(conn, sender, scope)
+            return SendOutcome(issue_progress(conn, issue.id), total, busy,
+                               Refusal(refused.answer, refused.recipients))
         _add(total, report)
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
         total.busy = busy
-        if state.pending == 0 or busy >= state.pending or not wait_for_retries:
+        if (state.pending == 0 or busy >= state.pending or not wait_for_retries
+                or not keep_going()):
             return SendOutcome(state, total, busy)
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)

@@ -10,7 +10,7 @@ import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +18,17 @@ from storefront.config import SiteConfig, load_config
 from storefront.errors import BuildFailed, error_at, line_containing
 from storefront.forms.commands import endpoint_secret, open_connection
 from storefront.forms.database import Connection
-from storefront.forms.issues import IssueSnapshot, StoredIssue, latest_issue, queue_issue
+from storefront.forms.issues import (
+    IssueProgress,
+    IssueSnapshot,
+    StoredIssue,
+    fetch_issue,
+    issue_progress,
+    latest_issue,
+    queue_issue,
+    refused_recipients,
+    update_snapshot,
+)
 from storefront.forms.links import LinkSigner
 from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.outbox import MailTransport
@@ -102,13 +112,21 @@ class SendResult:
     queued_now: bool
     file_changed: bool  # the Markdown changed since the issue was first queued
     outcome: SendOutcome
+    updated: bool = False  # the changed Markdown is what goes out to the rest (``update``)
 
 
 def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
                progress: Progress | None = None, rate: int | None = None,
                wait_for_retries: bool = True, clock: Callable[[], float] = time.time,
-               sleep: Callable[[float], None] = time.sleep) -> SendResult:
-    """Queue the issue for every confirmed subscriber (the first time) and send what is left."""
+               sleep: Callable[[float], None] = time.sleep, update: bool = False,
+               keep_going: Callable[[], bool] = lambda: True) -> SendResult:
+    """Queue the issue for every confirmed subscriber (the first time) and send what is left.
+
+    A resumed send sends the version queued first, even if the file changed since; with
+    ``update`` the file's current version goes to the readers not sent yet (after the server
+    refused the issue, the corrected one). ``keep_going`` stops it between two mails (see
+    :func:`~storefront.newsletter.delivery.deliver_issue`).
+    """
     site = load_site(root)
     issue = find_issue(site, name)
     if issue.draft:
@@ -123,6 +141,10 @@ def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
     with open_connection(config, root) as conn:
         stored, queued_now = queue_issue(conn, snapshot, _now())
+        changed = stored.snapshot.source_digest != digest
+        if update and changed:
+            update_snapshot(conn, stored.id, snapshot)
+            stored = replace(stored, snapshot=snapshot)
         if issue.sent is None:
             mark_sent(root, issue, datetime.fromisoformat(stored.queued_at).astimezone(
                 zoneinfo.ZoneInfo(config.timezone)))
@@ -130,8 +152,27 @@ def send_issue(root: Path, name: str, *, transport: MailTransport | None = None,
         with conn.database.sender() as sender:
             outcome = deliver_issue(conn, stored, config, signer, transport, sender, clock=clock,
                                     sleep=sleep, rate=rate, progress=progress,
-                                    wait_for_retries=wait_for_retries)
-    return SendResult(stored, queued_now, stored.snapshot.source_digest != digest, outcome)
+                                    wait_for_retries=wait_for_retries, keep_going=keep_going)
+    return SendResult(stored, queued_now, changed, outcome, update and changed)
+
+
+@dataclass(frozen=True)
+class IssueStatus:
+    issue: StoredIssue | None  # None: never sent
+    progress: IssueProgress | None
+    refused: list[tuple[str, str]]  # (address, the server's answer)
+
+
+def issue_status(root: Path, name: str) -> IssueStatus:
+    """How far the sending of an issue got, and whom the server refused it for."""
+    site = load_site(root)
+    slug = find_issue(site, name).slug
+    with open_connection(site.config, root) as conn:
+        stored = fetch_issue(conn, slug)
+        if stored is None:
+            return IssueStatus(None, None, [])
+        return IssueStatus(stored, issue_progress(conn, stored.id),
+                           refused_recipients(conn, stored.id))
 
 
 def _text(root: Path, source: str) -> str:

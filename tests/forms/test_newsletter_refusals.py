@@ -1,0 +1,132 @@
+"""Permanent refusals (5xx) while sending an issue, from a real SMTP server on loopback: a
+reader's own refusal marks that reader and the send goes on; the same refusal for many readers
+in a row is the message's (its content, its size, the account's quota): the send stops, names
+the server's answer and says what to do, and marks nobody, so a corrected issue reaches them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from forms_support import MailSink, SmtpServer, free_port
+from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
+
+from storefront.cli import main
+from storefront.newsletter import operations
+
+pytestmark = pytest.mark.both_backends
+
+READERS = [f"r{n}@example.com" for n in range(8)]
+
+
+class RefusingSink(MailSink):
+    """Answers ``answer`` (``{rcpt}`` replaced by the recipient) after DATA for the recipients
+    in ``refuse`` and for every mail whose subject is ``refuse_subject``; accepts the others."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = "554 5.7.1 Message rejected: content looks like spam"
+        self.refuse: set[str] = set()
+        self.refuse_subject = ""
+        self.refused: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        subject = header(message_from_bytes(envelope.original_content), "Subject")
+        if subject == self.refuse_subject or set(envelope.rcpt_tos) & self.refuse:
+            self.refused.extend(envelope.rcpt_tos)
+            return self.answer.format(rcpt=envelope.rcpt_tos[0])
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def refusing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, RefusingSink]]:
+    monkeypatch.setenv("STOREFRONT_FORMS_SECRET", SECRET_TEXT)
+    sink = RefusingSink()
+    server = SmtpServer(sink, free_port())
+    server.start()
+    write_shop(tmp_path, smtp_port=server.port)
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"{address},2025-01-10 10:00,old list\n" for address in READERS)
+    assert operations.import_file(tmp_path, readers, "in.csv", "csv")["confirmed"] == len(READERS)
+    yield tmp_path, sink
+    server.stop()
+
+
+def no_waiting(seconds: float) -> None:
+    raise AssertionError(f"the send waited {seconds} s to try a refused mail again")
+
+
+def send(root: Path, *args: str) -> int:
+    return main(["--root", str(root), "newsletter", "send", "marzo", "--rate", "0", *args])
+
+
+def test_a_reader_refused_after_data_is_marked_and_the_send_goes_on(
+        refusing: tuple[Path, RefusingSink], capsys: pytest.CaptureFixture[str]) -> None:
+    root, sink = refusing
+    sink.answer = "552 5.2.2 Mailbox full"
+    sink.refuse = {"r2@example.com", "r5@example.com"}
+    result = operations.send_issue(root, "marzo", rate=0, sleep=no_waiting)
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending) == (6, 2, 0)
+    assert result.outcome.refusal is None
+    assert sorted(m["To"] for m in sink.messages) == sorted(set(READERS) - sink.refuse)
+    # the owner sees who, and can list them again later
+    assert send(root) == 0
+    out = capsys.readouterr().out
+    assert "2 refused by the server" in out and "storefront newsletter status marzo" in out
+    assert main(["--root", str(root), "newsletter", "status", "marzo"]) == 0
+    out = capsys.readouterr().out
+    assert "6 sent, 0 skipped (unsubscribed meanwhile), 2 refused by the server" in out
+    assert "r2@example.com" in out and "552 5.2.2 Mailbox full" in out
+    assert "r5@example.com" in out and "r1@example.com" not in out
+
+
+def test_the_same_refusal_for_many_readers_stops_the_send_and_marks_nobody(
+        refusing: tuple[Path, RefusingSink], capsys: pytest.CaptureFixture[str]) -> None:
+    root, sink = refusing
+    sink.refuse_subject = "La lettera di marzo"
+    result = operations.send_issue(root, "marzo", rate=0, sleep=no_waiting)
+    refusal = result.outcome.refusal
+    assert refusal is not None and refusal.answer == sink.answer
+    assert len(refusal.recipients) == len(sink.refused) == 5  # it stopped there
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending) == (0, 0, len(READERS))
+    # the command ends too, names the answer and says what to do
+    assert send(root) == 1
+    captured = capsys.readouterr()
+    assert sink.answer in captured.err and "--update" in captured.err
+    assert "0 refused by the server" in captured.out
+    assert len(sink.refused) == 10  # the same issue, refused again: nobody marked
+
+    # the owner corrects the issue; the corrected version reaches every reader, once
+    source = root / "content" / "newsletter" / "2025-03-05-marzo.md"
+    source.write_text(source.read_text(encoding="utf-8").replace(
+        "title: La lettera di marzo", "title: La lettera di marzo (corretta)"), encoding="utf-8")
+    assert send(root) == 1  # without --update the version queued first goes out: refused
+    captured = capsys.readouterr()
+    assert "--update" in captured.out and "--update" in captured.err
+    assert not sink.messages
+    assert send(root, "--update") == 0
+    assert f"{len(READERS)} sent" in capsys.readouterr().out
+    mails = sink.wait_for(len(READERS))
+    assert sorted(m["To"] for m in mails) == sorted(READERS)
+    assert {header(m, "Subject") for m in mails} == {"La lettera di marzo (corretta)"}
+    assert all("/unsubscribe?t=" in text_part(m) for m in mails)  # each still the reader's
+    assert query(root, "SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND outcome = 'sent'") \
+        == [(len(READERS),)]
+
+
+def test_a_refusal_after_mails_were_accepted_is_the_readers(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """Refusals of different answers (or interrupted by an accepted mail) are the readers'."""
+    root, sink = refusing
+    sink.answer = "550 5.1.1 <{rcpt}>: Recipient address rejected"
+    sink.refuse = {"r0@example.com", "r1@example.com", "r3@example.com", "r4@example.com",
+                   "r6@example.com", "r7@example.com"}
+    result = operations.send_issue(root, "marzo", rate=0, sleep=no_waiting)
+    assert result.outcome.refusal is None
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending) == (2, 6, 0)
