@@ -225,6 +225,26 @@ def test_processed_photos_outlive_a_new_storefront_and_damage_is_detected(site: 
     assert tree_bytes(site / "third") == tree_bytes(tmp_path / "clean")
 
 
+def test_dropping_old_processed_photos_deletes_only_the_caches_own_files(site: Path) -> None:
+    """Entries no build used for a month go with the files no entry names: only files named as
+    the cache names them (``images/ab/ab...``, a whole SHA-256); whatever else is in the folder
+    (the owner's, another tool's, another process's temporary file) stays."""
+    build(site)
+    images = site / CACHE_DIR / "images"
+    orphan = images / "ab" / ("ab" + "0" * 62)  # the cache's own name, named by no entry
+    foreign = [images / "ab" / "notes.txt", images / "ab" / ("cd" + "0" * 62),
+               images / "ab" / (("ab" + "0" * 62) + ".jpg"), images / "ab" / ".tmp-1-2",
+               images / "ricordi" / ("ab" + "0" * 62), images / "LEGGIMI"]
+    for path in (orphan, *foreign):
+        write(path, b"kept?")
+    with sqlite3.connect(site / CACHE_DIR / DATABASE) as db:
+        db.execute("INSERT INTO images VALUES ('an old photo', '{}', '', 0)")
+    build(site, "second")
+    assert not orphan.exists()
+    assert [path for path in foreign if not path.exists()] == []
+    assert build(site, "third").images == 0  # the files the entries name are still there
+
+
 def test_photos_linked_by_hand_are_published_losslessly_without_metadata(site: Path) -> None:
     build(site)
     source = opened(site / "content/assets/privata.jpg")
