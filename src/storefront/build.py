@@ -260,8 +260,10 @@ class BuildSession:
     def _inputs(self) -> _Inputs:
         """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
-        config = effective_config(request, self._config_memo)
+        # the folders first: a database "inside the output folder" means little when the output
+        # folder is the site itself
         check_output_folder(request.root, request.output_dir, request.cache_folder)
+        config = effective_config(request, self._config_memo)
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
