@@ -225,6 +225,90 @@ def test_processed_photos_outlive_a_new_storefront_and_damage_is_detected(site: 
     assert tree_bytes(site / "third") == tree_bytes(tmp_path / "clean")
 
 
+def test_dropping_old_processed_photos_deletes_only_the_caches_own_files(site: Path) -> None:
+    """Entries no build used for a month go with the files no entry names: only files named as
+    the cache names them (``images/ab/ab...``, a whole SHA-256); whatever else is in the folder
+    (the owner's, another tool's, another process's temporary file) stays."""
+    build(site)
+    images = site / CACHE_DIR / "images"
+    orphan = images / "ab" / ("ab" + "0" * 62)  # the cache's own name, named by no entry
+    foreign = [images / "ab" / "notes.txt", images / "ab" / ("cd" + "0" * 62),
+               images / "ab" / (("ab" + "0" * 62) + ".jpg"), images / "ab" / ".tmp-1-2",
+               images / "ricordi" / ("ab" + "0" * 62), images / "LEGGIMI"]
+    for path in (orphan, *foreign):
+        write(path, b"kept?")
+    with sqlite3.connect(site / CACHE_DIR / DATABASE) as db:
+        db.execute("INSERT INTO images VALUES ('an old photo', '{}', '', 0)")
+    build(site, "second")
+    assert not orphan.exists()
+    assert [path for path in foreign if not path.exists()] == []
+    assert build(site, "third").images == 0  # the files the entries name are still there
+
+
+DEFAULT_TEMPLATES = Path(__file__).parents[1] / "src/storefront/themes/default/templates"
+
+
+def theme_files(site: Path, files: dict[str, str]) -> None:
+    """Theme ``figlio`` extends ``padre``, which extends the default theme; ``files`` are their
+    templates (``figlio/_footer.html``), written over the default's when they are the same."""
+    for name in ("figlio", "padre"):
+        parent = "padre" if name == "figlio" else "default"
+        write(site / f"themes/{name}/theme.yaml", f"name: {name}\nextends: {parent}\n")
+    for name, text in files.items():
+        theme, _, template = name.partition("/")
+        write(site / f"themes/{theme}/templates/{template}", text)
+    config = site / "storefront.yaml"
+    if "theme:" not in config.read_text(encoding="utf-8"):
+        write(config, config.read_text(encoding="utf-8") + "theme: figlio\n")
+
+
+def test_photos_a_theme_template_names_are_processed_and_a_missing_one_is_an_error(
+        site: Path) -> None:
+    """``picture("/assets/x.jpg")`` and ``image("/assets/x.jpg")`` in a template are uses like a
+    post's: copies in every format and size, width and height; through a parent's template named
+    by prefix too. A parent's template the child replaced is never shown: its photos are not
+    asked for. A path to no file is an error at the template's line."""
+    footer = (DEFAULT_TEMPLATES / "_footer.html").read_text(encoding="utf-8")
+    marker = '<footer class="site-footer">'
+    write(site / "content/assets/vetrina.jpg", photos.jpeg(300, 200, everything=False))
+    theme_files(site, {
+        "figlio/_footer.html": footer.replace(marker, marker + '\n{{ picture("/assets/privata.jpg",'
+                                              ' "Il negozio", sizes="10rem") }}'
+                                              '<p class="w">{{ image("/assets/privata.jpg").width'
+                                              ' }}</p>'),
+        "figlio/post.html": '{% extends "padre/post.html" %}',
+        "padre/post.html": '{% extends "default/post.html" %}{% block content %}\n'
+                           '{{ picture(path="/assets/vetrina.jpg") }}{{ super() }}{% endblock %}',
+        # replaced by figlio's own, named by nothing: never shown
+        "padre/_footer.html": '{{ picture("/assets/mai.jpg") }}',
+        # picture and image given another meaning: not the photos' functions
+        "figlio/altro.html": '{% macro picture(p) %}{{ p }}{% endmacro %}{{ picture("/assets/a.jpg") }}'
+                             '{% for image in [1] %}{{ image("/assets/b.jpg") }}{% endfor %}',
+    })
+    build(site)
+    home = (site / "output/index.html").read_text(encoding="utf-8")
+    shown = re.search(r"<picture>(?:(?!</picture>).)*privata-(?:(?!</picture>).)*</picture>", home)
+    assert shown is not None, home
+    assert re.findall(r'type="(image/\w+)"', shown.group(0)) == ["image/avif", "image/webp"]
+    assert 'width="120" height="90"' in shown.group(0)  # the photo, upright
+    assert 'sizes="10rem"' in shown.group(0) and 'alt="Il negozio"' in shown.group(0)
+    assert '<p class="w">120</p>' in home
+    assets = site / "output/assets"
+    assert {p.suffix for p in assets.glob("privata-*w.*")} == {".jpg", ".webp", ".avif"}
+    assert {p.suffix for p in assets.glob("vetrina-*w.*")} == {".jpg", ".webp", ".avif"}
+    post = (site / "output" / POST).read_text(encoding="utf-8")
+    assert re.search(r'<picture>.*?vetrina-256w\.\w+\.jpg.*?width="256" height="171"', post)
+
+    theme = site / "themes/figlio/templates/_footer.html"
+    write(theme, theme.read_text(encoding="utf-8").replace("/assets/privata.jpg\"", "/assets/vetrine.jpg\""))
+    with pytest.raises(BuildFailed) as failure:
+        build(site)
+    line = theme.read_text(encoding="utf-8").split("\n").index(marker) + 2
+    assert [e.format() for e in failure.value.errors] == [
+        f"themes/figlio/templates/_footer.html:{line}: the image /assets/vetrine.jpg does not "
+        "exist\n  hint: did you mean /assets/vetrina.jpg?"]
+
+
 def test_photos_linked_by_hand_are_published_losslessly_without_metadata(site: Path) -> None:
     build(site)
     source = opened(site / "content/assets/privata.jpg")

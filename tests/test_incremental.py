@@ -8,7 +8,8 @@ starts and ends) to a fixture site, and of what the shop's channels read: produc
 brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
 ``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap),
 which page shows the shipping and returns policies (the products' structured data link to it),
-and photos (replaced, added, deleted, with or without the pages that show them).
+and photos (replaced, added, deleted, with or without the pages that show them; named by a
+template too).
 After every step it builds three ways and compares the outputs byte for byte:
 
 * ``live``: one long-lived :class:`BuildSession` reused for every step (what the preview does);
@@ -262,7 +263,9 @@ def apply_photo(site: Path, kind: str, index: int, day: int, pick: Path) -> None
 
 
 def apply_template(site: Path, index: int, text: str) -> None:
-    """Override, change or remove a template of the child theme (the default one shows through)."""
+    """Override, change or remove a template of the child theme (the default one shows through);
+    now and then the template names a photo with a constant path (one that may not exist:
+    then the build must fail the same way each time)."""
     templates = site / "themes/custom/templates"
     name = ["post.html", "_footer.html", "_cards.html"][index % 3]
     target = templates / name
@@ -272,6 +275,8 @@ def apply_template(site: Path, index: int, text: str) -> None:
     default = Path(__file__).parents[1] / "src/storefront/themes/default/templates" / name
     source = default.read_text(encoding="utf-8")
     marker = f"<!-- {hashlib.sha256(text.encode()).hexdigest()[:8]} -->"
+    if index % 4 == 2:
+        marker += f'{{{{ picture("/assets/foto-{index // 4 % 3}.jpg", "Foto") }}}}'
     target.write_text(source.replace("</footer>", f"{marker}</footer>", 1)
                       if "</footer>" in source else source + marker, encoding="utf-8")
 

@@ -3,6 +3,7 @@ remember between pages and builds: macros imported without context, fragments re
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,57 @@ def test_a_shared_fragment_with_a_picture_does_not_depend_on_the_page_rendered_f
     home = expected["index.html"].decode()
     assert 'alt="Logo" fetchpriority="high"' in privacy[privacy.index("site-footer"):]
     assert 'alt="Logo" loading="lazy"' in home[home.index("site-footer"):]
+
+
+def test_a_template_gaining_changing_or_losing_a_photo_builds_as_a_clean_build(
+        copy_site, tmp_path) -> None:
+    # a photo a template names with a constant path is one the image stage processes: the
+    # preview's session and a build with a kept cache follow the template's edits exactly
+    from PIL import Image
+
+    from storefront.errors import BuildFailed
+
+    site = with_theme(copy_site("basic"), {})
+    for name, colour in (("vetrina", (200, 40, 40)), ("banco", (40, 160, 60))):
+        Image.new("RGB", (700, 500), colour).save(site / f"content/assets/{name}.jpg", quality=80)
+    footer = (DEFAULT_TEMPLATES / "_footer.html").read_text(encoding="utf-8")
+    marker = '<footer class="site-footer">'
+    template = site / "themes/custom/templates/_footer.html"
+    steps = [
+        marker + '{{ picture("/assets/vetrina.jpg", "La vetrina") }}',
+        marker + '{{ picture("/assets/banco.jpg", "Il banco", max_width=480) }}',
+        marker + '<img src="{{ image("/assets/banco.jpg").url }}" alt="">',
+        marker + '{{ picture("/assets/sparita.jpg", "Nessuna") }}',  # no such file: refused
+        marker,  # the call gone: its copies go too
+        marker + '{{ picture("/assets/vetrina.jpg", "La vetrina") }}',
+    ]
+    live = BuildSession(BuildRequest(root=site, output=tmp_path / "live", jobs=1))
+    try:
+        live.build(shown=lambda final, changed: None)
+        for number, text in enumerate(steps):
+            template.write_text(footer.replace(marker, text, 1), encoding="utf-8")
+            outcomes = []
+            for build in (
+                    lambda: live.build(shown=lambda final, changed: None),
+                    lambda: build_site(BuildRequest(root=site, output=tmp_path / "cached", jobs=1)),
+                    lambda: build_site(BuildRequest(root=site, output=tmp_path / f"clean-{number}",
+                                                    use_cache=False, jobs=1))):
+                try:
+                    build()
+                    outcomes.append("ok")
+                except BuildFailed as exc:
+                    outcomes.append("\n".join(error.format() for error in exc.errors))
+            assert outcomes[0] == outcomes[1] == outcomes[2], (number, outcomes)
+            if "sparita" in text:
+                assert "_footer.html:7: the image /assets/sparita.jpg does not exist" in outcomes[0]
+                continue
+            assert outcomes[0] == "ok"
+            expected = tree_bytes(tmp_path / f"clean-{number}")
+            assert tree_bytes(tmp_path / "live") == expected, number
+            assert tree_bytes(tmp_path / "cached") == expected, number
+            copies = {m.group(1) for name in expected
+                      if (m := re.match(r"assets/(vetrina|banco)-\d+w\.", name))}
+            named = {name for name in ("vetrina", "banco") if name in text}
+            assert copies == named, (number, copies)
+    finally:
+        live.close()

@@ -27,6 +27,7 @@ from storefront.checks import (
     LinkTargets,
     check_config_links,
     check_links,
+    check_template_images,
     image_warnings,
     left_out_summary,
     missing_templates,
@@ -84,6 +85,7 @@ from storefront.request import (
 from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
 from storefront.staging import Staging
+from storefront.templateimages import TemplateImage, template_images
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.trust import FolderTrust
 from storefront.urls import UrlBuilder, safe_relative_path
@@ -121,6 +123,7 @@ class _Planned:
     left_out: tuple[str, ...]
     images: ImageResult
     config_text: str
+    template_images: tuple[TemplateImage, ...]  # the photos the templates name
 
 
 Shown = Callable[[frozenset[str], tuple[str, ...]], None]
@@ -264,8 +267,10 @@ class BuildSession:
     def _inputs(self) -> _Inputs:
         """Config, output folder, clock, theme chain and content files (read and hashed)."""
         request = self.request
-        config = effective_config(request, self._config_memo)
+        # the folders first: a database "inside the output folder" means little when the output
+        # folder is the site itself
         check_output_folder(request.root, request.output_dir, request.cache_folder)
+        config = effective_config(request, self._config_memo)
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (request.now or build_time(zone)).astimezone(zone)  # its day is the site's day
         chain = resolve_theme_chain(request.root, config.theme)
@@ -311,9 +316,10 @@ class BuildSession:
         self._settle()
         config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
         assets = [s for s in inputs.sources if s.kind == "assets"]
+        named = template_images(inputs.chain, self.cache)
         images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
                             lambda done, total: self._stage("images", done, total),
-                            ).run(assets, model.published(), config_text, self._image_memo)
+                            ).run(assets, model.published(), config_text, self._image_memo, named)
         catalog = images.catalog
         strings = load_strings(inputs.chain, config.language)
         # head data shows share cards: the plan's memo holds while the images stay the same too
@@ -337,7 +343,7 @@ class BuildSession:
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
                         template_identity(make_environment(inputs.chain)), presentation,
                         [*warnings, *channels.warnings], left_out_summary(reasons), images,
-                        config_text)
+                        config_text, named)
 
     def _held(self, output: Path) -> Callable[[str, str], bool]:
         """``held(path, sha256)``: the output folder holds exactly these bytes at ``path`` (as its
@@ -379,7 +385,9 @@ class BuildSession:
         known = plan.known | {urls.url(f"/assets/{s.asset_path}") for s in inputs.sources
                               if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
-        problems += check_links(model.published(), LinkTargets(known, reasons), urls)
+        targets = LinkTargets(known, reasons)
+        problems += check_links(model.published(), targets, urls)
+        problems += check_template_images(planned.template_images, targets, urls)
         problems += planned.images.errors
         problems += check_config_links(config, planned.config_text, plan.pages, urls)
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",

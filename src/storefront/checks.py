@@ -27,8 +27,10 @@ from storefront.documents import (
     item_line,
 )
 from storefront.errors import ContentError, error_at, line_of_key
+from storefront.picture import site_path
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
+from storefront.templateimages import TemplateImage
 from storefront.urls import UrlBuilder
 
 _EXTERNAL = ("http://", "https://")
@@ -100,6 +102,19 @@ def check_links(documents: Iterable[Document], targets: LinkTargets,
             if not image.startswith(_EXTERNAL):
                 _check(document.source, line, image,
                        image.removeprefix(urls.base_path.rstrip("/")), targets, urls, errors)
+    return errors
+
+
+def check_template_images(found: Iterable[TemplateImage], targets: LinkTargets,
+                          urls: UrlBuilder) -> list[ContentError]:
+    """A photo a theme's template names with a constant path (``picture("/assets/x.jpg")``)
+    must be a file of the site, or every page showing the template would show a broken image."""
+    errors: list[ContentError] = []
+    for image in found:
+        path = site_path(image.written, urls.base_path)
+        if path.startswith("/assets/"):
+            _check(image.template, image.line, urls.url(path), image.written, targets, urls,
+                   errors)
     return errors
 
 

@@ -3,7 +3,7 @@
 Stage 1 of the build. Every problem (unknown key, wrong type, bad value) is reported together with
 ``storefront.yaml:LINE``; nothing is silently replaced by a default. The forms endpoint reads the
 same config; the form definitions are in :mod:`storefront.formconfig`. The only I/O is reading
-the one file.
+the one file (and resolving the forms database's path against the site's folders).
 """
 
 from __future__ import annotations
@@ -17,9 +17,15 @@ from typing import Any, Literal
 import yaml
 
 from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, line_of_key
-from storefront.formconfig import FormDefinition, FormEndpoint, NewsletterSettings
+from storefront.formconfig import (
+    DATABASE_PLACE_HINT,
+    FormDefinition,
+    FormEndpoint,
+    NewsletterSettings,
+    database_place_problem,
+)
 from storefront.imageconfig import ImageSettings
-from storefront.policyconfig import Returns, Shipping, check_policies
+from storefront.policyconfig import Returns, Shipping, check_policies, node_at
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
@@ -276,12 +282,15 @@ def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentEr
     return errors
 
 
-def load_config(root: Path, memo: list[Any] | None = None) -> SiteConfig:
+def load_config(root: Path, memo: list[Any] | None = None,
+                output: Path | None = None) -> SiteConfig:
     """Read ``storefront.yaml`` in ``root``.
 
     ``memo`` (a session's, the preview reads the config at every save) holds the last text and
     its config: the same text is not parsed again (a config is frozen, so one can be shared; a
-    refused text is parsed, and refused, each time)."""
+    refused text is parsed, and refused, each time). A forms database inside a folder that is
+    published (``output/``, ``content/``, or ``output``: a build's own output folder) is refused,
+    for the build and the endpoint alike."""
     path = root / CONFIG_NAME
     try:
         text = path.read_text(encoding="utf-8")
@@ -297,12 +306,22 @@ def load_config(root: Path, memo: list[Any] | None = None) -> SiteConfig:
                       "save it as UTF-8 in your editor")]
         ) from None
     if memo and memo[0] == text:
-        known: SiteConfig = memo[1]
-        return known
-    config = parse_config(text)
-    if memo is not None:
-        memo[:] = [text, config]
+        config: SiteConfig = memo[1]
+    else:
+        config = parse_config(text)
+        if memo is not None:
+            memo[:] = [text, config]
+    check_database_place(config, text, root, output)
     return config
+
+
+def check_database_place(config: SiteConfig, text: str, root: Path, output: Path | None) -> None:
+    """Refuse, at its line, a forms database that the site would publish or delete."""
+    problem = database_place_problem(config.form_endpoint.database, root, output)
+    if problem is not None:
+        where = node_at(compose_yaml(text), "form_endpoint", "database")
+        line = int(where.start_mark.line) + 1 if where is not None else 0
+        raise BuildFailed([error_at(CONFIG_NAME, line, problem, DATABASE_PLACE_HINT)])
 
 
 def text_line_of_offset(data: bytes, offset: int) -> int:

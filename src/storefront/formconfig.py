@@ -2,13 +2,15 @@
 
 Part of the config (stage 1): frozen dataclasses checked by :mod:`storefront.schema`. The theme
 renders forms from these definitions and the endpoint (:mod:`storefront.forms`) validates against
-the very same ones, so the two can never disagree. Pure.
+the very same ones, so the two can never disagree. Pure, but for resolving the database's path
+against the site's folders (:func:`database_place_problem`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -123,6 +125,43 @@ def parse_database(text: str) -> str:
     if password or "password" in parse_qs(parts.query):
         raise ValueError("must not contain the database password: storefront.yaml is committed")
     return value
+
+
+#: The site's folders whose files storefront publishes, serves or deletes, and what becomes of a
+#: database inside them.
+PUBLISHED_FOLDERS = {
+    "output": "the output folder output/, which is uploaded with the site: every submission "
+              "would be public",
+    "content": "content/, whose files are published with the site: every submission would be "
+               "public",
+    "themes": "themes/, whose static files are published with the site: every submission would "
+              "be public",
+    ".storefront-preview": "the preview folder .storefront-preview/, which the preview serves "
+                           "and storefront clean deletes",
+}
+DATABASE_PLACE_HINT = ("keep the submissions outside the site's published folders, for example "
+                       "database: data/forms.sqlite3 (the default); move the file there (with its "
+                       "-wal and -shm files) while the endpoint is stopped")
+
+
+def database_place_problem(setting: str, root: Path, output: Path | None = None) -> str | None:
+    """Why the SQLite file ``setting`` (relative to the site folder ``root``) cannot hold the
+    submissions, or None: it lies in a folder storefront publishes (:data:`PUBLISHED_FOLDERS`,
+    or ``output``, a build's own output folder), where every lead would go public or be
+    deleted. Links are followed, as the database and the builder follow them."""
+    if is_postgres_url(setting):
+        return None
+    path = Path(setting)
+    target = (path if path.is_absolute() else root / path).resolve()
+    folders = [(root / name, why) for name, why in PUBLISHED_FOLDERS.items()]
+    if output is not None:
+        folders.append((output, f"the output folder {output}, which is uploaded with the site: "
+                        "every submission would be public"))
+    for folder, why in folders:
+        real = folder.resolve()
+        if target == real or real in target.parents:
+            return f'form_endpoint.database "{setting}" is inside {why}'
+    return None
 
 
 DATABASE_HINT = ("a file such as data/forms.sqlite3, or postgresql://USER@HOST/DBNAME with the "

@@ -27,6 +27,7 @@ from storefront.records import checksum_of
 
 KEEP_SECONDS = 30 * 24 * 3600  # processed images no build used for this long are dropped
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_FOLDER = re.compile(r"[0-9a-f]{2}")
 
 
 class ImageStore:
@@ -71,9 +72,30 @@ class ImageStore:
             self.cache.recover()
             return
         if stale:
-            for path in self.folder.glob("*/*"):
+            for path in self._own_files():
                 if path.name not in named:
                     path.unlink(missing_ok=True)
+
+    def _own_files(self) -> list[Path]:
+        """The files in the image folder named as :func:`~storefront.cache.page_file` names
+        them (``ab/ab12...``: a folder of the SHA-256's first two hex digits, the whole SHA-256
+        as the name); anything else there (a file someone put in the cache folder, another
+        process's temporary file) is not the cache's to delete."""
+        try:
+            folders = [entry for entry in self.folder.iterdir()
+                       if _FOLDER.fullmatch(entry.name) and entry.is_dir()
+                       and not entry.is_symlink()]
+        except OSError:
+            return []
+        own: list[Path] = []
+        for folder in folders:
+            try:
+                own.extend(path for path in folder.iterdir()
+                           if _SHA256.fullmatch(path.name) and path.name[:2] == folder.name
+                           and path.is_file() and not path.is_symlink())
+            except OSError:
+                continue
+        return own
 
     def path(self, sha256: str) -> Path:
         return Path(page_file(self.folder, sha256))

@@ -2,7 +2,7 @@
 
 Stage 5, between the site model and the page plan (share cards are part of each page's head). It
 
-1. collects where the published documents and the config use images
+1. collects where the published documents, the config and the theme's templates use images
    (:mod:`storefront.imageuses`), each with its file and line;
 2. decides what each file under ``content/assets/`` needs: every photo is published at its own URL
    without metadata; a photo a page shows also gets resized copies in every format, and one used
@@ -47,6 +47,7 @@ from storefront.outputs import Output
 from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
 from storefront.sources import SourceFile
 from storefront.svg import SvgProblem, check_svg
+from storefront.templateimages import TemplateImage
 from storefront.urls import UrlBuilder, url_path
 from storefront.workers import WorkerPool
 
@@ -114,11 +115,13 @@ class ImageStage:
         return digest(self._base, *parts)
 
     def run(self, assets: Sequence[SourceFile], documents: Iterable[Document],
-            config_text: str, memo: ImageMemo | None = None) -> ImageResult:
+            config_text: str, memo: ImageMemo | None = None,
+            templates: Iterable[TemplateImage] = ()) -> ImageResult:
         """The stage; with a session's ``memo``, the same photos, uses and settings as last time
-        give last time's result at the cost of a look at each file it publishes."""
+        give last time's result at the cost of a look at each file it publishes. ``templates``:
+        the photos the theme's templates name (:mod:`storefront.templateimages`)."""
         uses, warnings = collect_uses(documents, self.config, config_text, self.urls.base_path,
-                                      memo.uses if memo is not None else None)
+                                      memo.uses if memo is not None else None, templates)
         if memo is None:
             return self._run(assets, uses, warnings)
         key = digest(repr(self.config.images), self.urls.base_path, repr(uses), repr(warnings),

@@ -2,8 +2,9 @@
 
 Stage 5, pure: the first step of the image stage (:mod:`storefront.images`). A use is a Markdown
 image or an ``<img>`` the owner wrote (in a body or a summary), the ``image:`` of a post, page or
-newsletter issue, an entry of a product's ``images:``, or the site's share image
-(``image:`` in storefront.yaml). Each says whether a page shows it (then it needs resized
+newsletter issue, an entry of a product's ``images:``, the site's share image (``image:`` in
+storefront.yaml), or a photo a theme's template names with a constant path
+(:mod:`storefront.templateimages`). Each says whether a page shows it (then it needs resized
 copies) and whether it is a share image (then it needs a card cut around its focal point). A
 Markdown image written without a description is a warning here.
 """
@@ -19,6 +20,7 @@ from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line, item_line
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.picture import site_path
+from storefront.templateimages import TemplateImage
 
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
@@ -30,7 +32,7 @@ class ImageUse:
     """One place that shows an image."""
 
     path: str  # site path, normalised: /assets/foto.jpg
-    source: str  # the content file (or storefront.yaml) that names it
+    source: str  # the content file (storefront.yaml, a template) that names it
     line: int
     written: str  # as the owner wrote it, for messages
     shown: bool  # a page shows it (resized copies needed)
@@ -39,11 +41,13 @@ class ImageUse:
 
 def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text: str,
                  base_path: str, memo: dict[int, DocumentUses] | None = None,
+                 templates: Iterable[TemplateImage] = (),
                  ) -> tuple[list[ImageUse], list[ContentError]]:
     """Every use of a site image, and the Markdown images written without a description.
 
     ``memo`` (the preview session's) keeps each document's uses by the document object: a
-    session holds an unchanged document as the same object from build to build.
+    session holds an unchanged document as the same object from build to build. ``templates``:
+    the photos the theme's templates name (those under ``/assets/``: a page shows them).
     """
     uses: set[ImageUse] = set()
     warnings: set[ContentError] = set()
@@ -61,6 +65,10 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
     if config.image and _is_site_url(config.image):
         uses.add(ImageUse(site_path(config.image, base_path), CONFIG_NAME,
                           line_of_key(config_text, "image"), config.image, False, ""))
+    for found in templates:
+        path = site_path(found.written, base_path)
+        if path.startswith("/assets/"):
+            uses.add(ImageUse(path, found.template, found.line, found.written, True, None))
     return sorted(uses), sorted(warnings, key=ContentError.sort_key)
 
 

@@ -134,7 +134,7 @@ def cache_folder_problem(root: Path, cache: Path) -> str | None:
 def effective_config(request: BuildRequest, memo: list[Any] | None = None) -> SiteConfig:
     """``storefront.yaml`` with the request's overrides; the base URL checked when required
     (``memo``: see :func:`~storefront.config.load_config`)."""
-    config = load_config(request.root, memo)
+    config = load_config(request.root, memo, request.output_dir)
     if request.base_url is not None:
         try:
             config = replace(config, base_url=parse_base_url(request.base_url))

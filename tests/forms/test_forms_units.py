@@ -3,10 +3,14 @@ origins, message tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 from forms_support import FakeClock, make_config
 
-from storefront.config import parse_config
+from storefront.config import load_config, parse_config
 from storefront.errors import BuildFailed
 from storefront.forms.messages import Messages, language_keys
 from storefront.forms.origin import OriginPolicy, origin_of
@@ -213,6 +217,51 @@ def make_config_text(database: str) -> str:
     return ("title: Mini\nbase_url: https://mini.example/\nforms:\n  contact:\n    fields:\n"
             "      - {name: message, type: textarea, required: true}\nlanguage: it\nform_endpoint:\n"
             f"  database: {database}\n")
+
+
+@pytest.mark.parametrize("setting", [
+    "output/forms.sqlite3", "./content/../output/leads.db", "content/assets/contatti.sqlite3",
+    "themes/bottega/static/forms.sqlite3", ".storefront-preview/forms.sqlite3", "output",
+    "{root}/output/forms.sqlite3", "dati/forms.sqlite3",  # dati is a link to output/dati
+])
+def test_a_database_the_site_would_publish_is_refused_at_its_line(
+        setting: str, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """Every lead would be public (or deleted by storefront clean): the build and the endpoint's
+    commands refuse it at its line, with the way out."""
+    root = tmp_path / "site"
+    (root / "output" / "dati").mkdir(parents=True)
+    (root / "dati").symlink_to(root / "output" / "dati")
+    (root / "storefront.yaml").write_text(make_config_text(setting.format(root=root)),
+                                          encoding="utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        load_config(root)
+    [error] = failure.value.errors
+    assert error.format().startswith(
+        f'storefront.yaml:9: form_endpoint.database "{setting.format(root=root)}" is inside '), \
+        error.format()
+    assert "hint: keep the submissions outside the site's published folders" in error.format()
+    for command in (("build",), ("forms", "list"), ("forms", "export", "--form", "contact")):
+        result = run_cli("--root", root, *command)
+        assert result.code == 1 and "is inside" in result.err, (command, result.err)
+    assert not list((root / "output").rglob("*.sqlite3"))  # no command made it
+
+
+def test_a_database_in_a_builds_own_output_folder_is_refused(tmp_path: Path,
+                                                             run_cli: Callable[..., Any]) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    for setting in ("data/forms.sqlite3", "../forms.sqlite3", "outputs/forms.sqlite3",
+                    "contents.sqlite3", "postgresql://storefront@localhost/bottega"):
+        (root / "storefront.yaml").write_text(make_config_text(setting), encoding="utf-8")
+        assert load_config(root).form_endpoint.database == setting
+    (root / "storefront.yaml").write_text(make_config_text("public/forms.sqlite3"),
+                                          encoding="utf-8")
+    assert load_config(root).form_endpoint.database == "public/forms.sqlite3"
+    result = run_cli("--root", root, "build", "--output", root / "public")
+    assert result.code == 1, result.err
+    assert result.err.startswith(
+        f'storefront.yaml:9: form_endpoint.database "public/forms.sqlite3" is inside the output '
+        f"folder {root / 'public'}, which is uploaded with the site"), result.err
 
 
 def test_without_the_postgres_extra_a_url_names_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -308,3 +308,18 @@ def test_a_mail_image_written_as_raw_html_is_found_however_its_src_is_quoted() -
         assert html.startswith('<img width="560" ') and html.endswith(" alt=''>"), html
     assert 'data-src="/x.jpg"' in mail_body('<img data-src="/x.jpg" src="/assets/a.jpg">', urls,
                                             "marzo", catalog)
+
+
+def test_a_mail_link_with_a_query_keeps_it_and_gains_the_campaign_escaped_once() -> None:
+    """A shop link written ``?a=1&amp;b=2`` in the HTML keeps both fields and gains the UTM
+    fields, every ``&`` written ``&amp;`` once; a link elsewhere stays exactly as written."""
+    from storefront.newsletter.mailtemplate import mail_body
+    from storefront.urls import UrlBuilder
+
+    urls = UrlBuilder.from_base_url("https://shop.example/")
+    html = mail_body('<a href="/cerca/?a=1&amp;b=x%26y&amp;utm_source=old#r">s</a> '
+                     '<a href="https://altro.example/?a=1&amp;b=2">o</a>', urls, "marzo")
+    assert html == (
+        '<a href="https://shop.example/cerca/?a=1&amp;b=x%26y&amp;utm_source=newsletter'
+        '&amp;utm_medium=email&amp;utm_campaign=marzo#r">s</a> '
+        '<a href="https://altro.example/?a=1&amp;b=2">o</a>')

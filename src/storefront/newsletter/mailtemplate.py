@@ -73,10 +73,18 @@ def campaign_url(url: str, urls: UrlBuilder, campaign: str) -> str:
 def mail_body(html: str, urls: UrlBuilder, campaign: str, images: ImageCatalog | None = None) -> str:
     """An issue's body as a mail needs it: absolute links with UTM parameters, and each image
     as :func:`mail_image` makes it."""
-    html = _HREF.sub(lambda m: m.group(1) + campaign_url(m.group(2), urls, campaign)
-                     + m.group(3), html)
+    html = _HREF.sub(lambda m: m.group(1) + mail_href(m.group(2), urls, campaign) + m.group(3),
+                     html)
     catalog = images if images is not None else ImageCatalog(base_path=urls.base_path)
     return _IMG.sub(lambda m: mail_image(m.group(0), urls, catalog), html)
+
+
+def mail_href(written: str, urls: UrlBuilder, campaign: str) -> str:
+    """An ``href`` value as written in the HTML (``&amp;`` between query fields), made into
+    :func:`campaign_url`'s URL and escaped once again; a link it leaves alone stays as written."""
+    url = htmllib.unescape(written)
+    shown = campaign_url(url, urls, campaign)
+    return written if shown == url else str(escape(shown))
 
 
 def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
