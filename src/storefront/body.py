@@ -16,6 +16,7 @@ from html import unescape as html_unescape
 from markupsafe import Markup
 
 from storefront.documents import Links
+from storefront.htmltags import LINK_ATTRIBUTES, has_values, tags
 from storefront.markdown import (
     close_open_elements,
     excerpt,
@@ -28,9 +29,6 @@ from storefront.markdown import (
 )
 
 WORDS_PER_MINUTE = 200
-# href="..." or src="..." not preceded by a letter, digit, "_" or "-" (not data-src=, xhref=):
-# the lookbehind after the name, so the engine jumps between "h"s and "s"s (4x faster)
-_TARGET = re.compile(r'(?:href(?<![\w-]href)|src(?<![\w-]src))="([^"]*)"')
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -85,11 +83,15 @@ def extract_links(html: str) -> tuple[str, ...]:
     relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
     in-page ``#anchors`` are left out.
     """
+    if not has_values(html):
+        return ()
     found = []
-    for target in _TARGET.findall(html):
-        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-            continue
-        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
+    for tag in tags(html, bare=False, attributes=LINK_ATTRIBUTES):
+        for attribute in tag.attributes.values():
+            target = attribute.value
+            if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+                continue
+            found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
     return tuple(dict.fromkeys(found))
 
 

@@ -68,6 +68,11 @@ def _output_path(base_path: str, url: str) -> str:
     return safe_relative_path(relative)
 
 
+def is_site_path(url: str) -> bool:
+    """``/x/`` is a path of this site; ``//host/x/`` (another site) and ``x/`` are not."""
+    return url.startswith("/") and not url.startswith("//")
+
+
 STATIC_FOLDER = "static"  # where the theme's static files are published, below the site root
 # what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
