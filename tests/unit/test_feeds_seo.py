@@ -424,3 +424,27 @@ def test_a_business_without_address_is_an_organization_never_a_local_business() 
 )
 def test_split_hours(schema: str, entries: list[str]) -> None:
     assert split_hours(schema) == entries
+
+
+def test_a_long_product_summary_is_cut_for_the_description_as_a_posts_is(copy_site,
+                                                                          tmp_path: Path) -> None:
+    site = copy_site("basic")
+    summary = ("Un chilo di pane a lievitazione naturale, " * 8).strip()
+    product = site / "content/products/pagnotta.md"
+    product.write_text(product.read_text(encoding="utf-8").replace(
+        "summary: Un chilo di pane a lievitazione naturale.", f"summary: {summary}"), encoding="utf-8")
+    post = site / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8").replace(
+        "author: Marco Rossi", f"author: Marco Rossi\nsummary: {summary}"), encoding="utf-8")
+    out = tmp_path / "out"
+    build_site(BuildRequest(root=site, output=out))
+
+    def described(page: str) -> set[str]:
+        html = (out / page).read_text(encoding="utf-8")
+        return set(re.findall(r'<meta (?:name|property)="(?:og:|twitter:)?description" '
+                              r'content="([^"]*)">', html))
+
+    cut = {summary[:200].rsplit(" ", 1)[0] + "…"}  # at a word, with an ellipsis
+    assert cut == {"Un chilo di pane a lievitazione naturale, " * 4 + "Un chilo di pane a lievitazione…"}
+    assert described("blog/2024/06/focaccia/index.html") == cut
+    assert described("prodotti/pagnotta/index.html") == cut
