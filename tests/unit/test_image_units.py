@@ -308,3 +308,21 @@ def test_a_mail_image_written_as_raw_html_is_found_however_its_src_is_quoted() -
         assert html.startswith('<img width="560" ') and html.endswith(" alt=''>"), html
     assert 'data-src="/x.jpg"' in mail_body('<img data-src="/x.jpg" src="/assets/a.jpg">', urls,
                                             "marzo", catalog)
+
+
+def test_a_mail_link_gets_the_campaign_however_it_is_quoted_and_keeps_its_query() -> None:
+    """<a href='/negozio/'> pasted in an issue stayed relative: a dead link in every mailbox;
+    [vasi](/cerca/?q=vasi&page=2) (Markdown writes &amp;) lost its page=2 to "amp;page"."""
+    from storefront.newsletter.mailtemplate import mail_body
+    from storefront.urls import UrlBuilder
+
+    urls = UrlBuilder.from_base_url("https://shop.example/")
+    utm = "utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=marzo"
+    html = mail_body("<a href='/negozio/'>a</a> <a href=/negozio/>b</a> <A HREF = \"/x/\">c</A> "
+                     '<a href="/cerca/?q=vasi&amp;page=2">d</a> '
+                     '<a href="https://altro.example/?a=1&amp;b=2">e</a>', urls, "marzo")
+    assert html == (f"<a href='https://shop.example/negozio/?{utm}'>a</a> "
+                    f'<a href="https://shop.example/negozio/?{utm}">b</a> '
+                    f'<A HREF = "https://shop.example/x/?{utm}">c</A> '
+                    f'<a href="https://shop.example/cerca/?q=vasi&amp;page=2&amp;{utm}">d</a> '
+                    '<a href="https://altro.example/?a=1&amp;b=2">e</a>')
