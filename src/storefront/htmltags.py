@@ -34,21 +34,20 @@ _RAW_TEXT = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed",
              "plaintext")
 
 
-def _token(bare: bool) -> re.Pattern[str]:
+@functools.cache
+def _token(bare: bool, keep: tuple[str, ...] = ()) -> re.Pattern[str]:
     """A comment or a tag. ``bare=False`` passes over tags without attributes (``<p>``,
-    ``</em>``) in the search, most tags of a body, but for those of raw-text elements."""
-    raw = "|".join(_RAW_TEXT)
+    ``</em>``) in the search, most tags of a body, but for those of raw-text elements and of
+    ``keep``."""
+    always = "|".join(map(re.escape, (*_RAW_TEXT, *keep)))
     needs_attribute = "" if bare else rf"(?(2)|(?=[{_WS}/]*+[^{_WS}/>]))"
     return re.compile(
         r"<!--(?:-?>|.*?(?:--!?>|\Z))"  # a comment (<!--> and <!---> are empty ones)
         r"|<(?:[!?]|/(?![A-Za-z]))[^>]*+>?"  # <!DOCTYPE>, <?...>, </ 1>: bogus comments
-        rf"|<(/?)(?=((?i:{raw})(?![^{_WS}/>]))?)([A-Za-z][^{_WS}/>]*+){needs_attribute}"
+        rf"|<(/?)(?=((?i:{always})(?![^{_WS}/>]))?)([A-Za-z][^{_WS}/>]*+){needs_attribute}"
         rf"((?:[{_WS}/]*+(?>{_NAME}(?:[{_WS}]*+=[{_WS}]*+"
         rf"""(?>"[^"]*+"?|'[^']*+'?|[^{_WS}>]*+))?))*+)[{_WS}/]*+(>|\Z)""",
         re.DOTALL)
-
-
-_TOKENS = {True: _token(True), False: _token(False)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +80,10 @@ class HtmlTag:
 
 def tags(html: str, names: Collection[str] | None = None, bare: bool = True,
          attributes: Collection[str] | None = None) -> Iterator[HtmlTag]:
-    """The start and end tags of ``html`` in order: only those named ``names`` if given, only
-    those with attributes with ``bare=False`` (faster), and of their attributes only those
-    named ``attributes`` if given."""
-    token = _TOKENS[bare]
+    """The start and end tags of ``html`` in order: only those named ``names`` if given; with
+    ``bare=False`` (faster) only those with attributes or named ``names``; and of their
+    attributes only those named ``attributes`` if given."""
+    token = _token(bare, tuple(names) if names is not None and not bare else ())
     position = 0
     while True:
         found = token.search(html, position)
