@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from html import unescape as html_unescape
 
 from markupsafe import Markup
 
 from storefront.documents import Links
+from storefront.htmltags import LINK_ATTRIBUTES, HtmlTag, has_values, mentions_tag, tags
 from storefront.markdown import (
     close_open_elements,
     excerpt,
@@ -28,9 +28,6 @@ from storefront.markdown import (
 )
 
 WORDS_PER_MINUTE = 200
-# href="..." or src="..." not preceded by a letter, digit, "_" or "-" (not data-src=, xhref=):
-# the lookbehind after the name, so the engine jumps between "h"s and "s"s (4x faster)
-_TARGET = re.compile(r'(?:href(?<![\w-]href)|src(?<![\w-]src))="([^"]*)"')
 _SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
@@ -85,45 +82,51 @@ def extract_links(html: str) -> tuple[str, ...]:
     relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
     in-page ``#anchors`` are left out.
     """
+    if not has_values(html):
+        return ()
     found = []
-    for target in _TARGET.findall(html):
-        if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-            continue
-        found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
+    for tag in tags(html, bare=False, attributes=LINK_ATTRIBUTES):
+        for attribute in tag.attributes.values():
+            target = attribute.value
+            if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+                continue
+            found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
     return tuple(dict.fromkeys(found))
 
 
-_ANCHOR_TAG = re.compile(r"<a\b([^>]*)>|</a\s*>", re.IGNORECASE)
-_HREF = re.compile(r"""(?<![\w-])href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-_NAMED = re.compile(r"""(?<![\w-])(?:alt|aria-label|aria-labelledby|title)\s*=\s*"""
-                    r"""(?:"[^"]*[^"\s][^"]*"|'[^']*[^'\s][^']*')""", re.IGNORECASE)
+_NAMING = ("alt", "aria-label", "aria-labelledby", "title")
 
 
 def unnamed_links(html: str) -> tuple[str, ...]:
     """The targets of links that have nothing to read out: no text, no image with an ``alt``,
     no ``aria-label`` (``[](/negozio/)``). A screen reader says only "link", or the address.
 
-    One pass over the link tags, each opening one paired with the next closing one (links do
-    not nest): an owner's raw HTML may leave thousands of ``<a`` open, and a search from each
-    of them to its ``</a>`` would take time growing with the square of their number.
+    The tags are read as a browser reads them (:mod:`storefront.htmltags`: ``alt=Logo`` names
+    a link too). One pass over the link tags, each opening one paired with the next closing one
+    (links do not nest): an owner's raw HTML may leave thousands of ``<a`` open, and a search
+    from each of them to its ``</a>`` would take time growing with the square of their number.
     """
+    if not mentions_tag(html, "a"):
+        return ()
     found = []
-    opened: tuple[re.Match[str], re.Match[str]] | None = None  # the <a ...> tag and its href
-    for tag in _ANCHOR_TAG.finditer(html):
-        if tag.group(1) is not None:  # <a ...>: a link only with an href (<a id="top"> is not)
-            href = _HREF.search(tag.group(1))
-            opened = (tag, href) if href is not None else None
+    opened: HtmlTag | None = None  # the <a ...> with an href (<a id="top"> is no link)
+    for tag in tags(html, ("a",), bare=False, attributes=("href", *_NAMING)):
+        if not tag.closing:
+            opened = tag if "href" in tag.attributes else None
             continue
         if opened is None:
             continue
-        start, href = opened
-        inside = html[start.end():tag.start()]
-        if not (_NAMED.search(start.group(1)) or _NAMED.search(inside)
-                or plain_text(inside).strip()):
-            found.append(html_unescape(href.group(1) if href.group(1) is not None
-                                       else href.group(2)))
+        inside = html[opened.end:tag.start]
+        if not (_names(opened) or plain_text(inside).strip()
+                or any(map(_names, tags(inside, bare=False, attributes=_NAMING)))):
+            found.append(opened.attributes["href"].value)
         opened = None
     return tuple(found)
+
+
+def _names(tag: HtmlTag) -> bool:
+    return any(attribute.value.strip() for name, attribute in tag.attributes.items()
+               if name in _NAMING)
 
 
 def line_of_unnamed_link(text: str, target: str) -> int:

@@ -20,11 +20,9 @@ Pure: models in, bytes out. Every feed is first described as a :class:`FeedChann
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import unescape as html_unescape
 from typing import Any
 
 from markupsafe import escape
@@ -32,8 +30,9 @@ from markupsafe import escape
 from storefront.config import SiteConfig
 from storefront.documents import Post, Product
 from storefront.formatting import Formatter
+from storefront.htmltags import LINK_ATTRIBUTES, Attribute, HtmlTag, escape_value, replace_values
 from storefront.markdown import plain_text
-from storefront.urls import UrlBuilder
+from storefront.urls import UrlBuilder, is_site_path
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -114,15 +113,17 @@ def absolute_links(html: str, urls: UrlBuilder, photo: Photo = same_photo) -> st
     page shows a photo as its resized copies, and the original (a 9 MB TIFF, an iPhone's HEIC)
     is what no reader shows. A link (``href``) to the photo keeps the original.
     """
-    def absolute(match: re.Match[str]) -> str:
-        attribute, target = match.groups()
-        if attribute.startswith("src"):
-            written = html_unescape(target)
-            shown = photo(written)
-            target = target if shown == written else str(escape(shown))
-        return f'{attribute}{urls.absolute(target)}"'
+    def absolute(tag: HtmlTag, attribute: Attribute) -> str | None:
+        if not is_site_path(attribute.value):
+            return None
+        written = attribute.written
+        target = written if written.startswith("/") else escape_value(attribute.value)  # &#47;x/
+        if attribute.name == "src":
+            shown = photo(attribute.value)
+            target = target if shown == attribute.value else str(escape(shown))
+        return urls.absolute(target)
 
-    return re.sub(r'((?:href|src)=")(/[^/"][^"]*|/)"', absolute, html)
+    return replace_values(html, LINK_ATTRIBUTES, absolute)
 
 
 def stable_id(url: str, aliases: tuple[str, ...], urls: UrlBuilder) -> str:

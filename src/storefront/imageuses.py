@@ -11,20 +11,16 @@ Markdown image written without a description is a warning here.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Document, NewsletterIssue, Page, Post, Product, field_line, item_line
 from storefront.errors import ContentError, error_at, line_of_key
+from storefront.htmltags import mentions_tag, tags
 from storefront.picture import site_path
 from storefront.templateimages import TemplateImage
-
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_SRC = re.compile(r"""\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
-_ALT = re.compile(r"""\salt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+from storefront.urls import is_site_path
 
 
 @dataclass(frozen=True, order=True)
@@ -62,7 +58,7 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
     if memo is not None:
         memo.clear()
         memo.update(seen)
-    if config.image and _is_site_url(config.image):
+    if config.image and is_site_path(config.image):
         uses.add(ImageUse(site_path(config.image, base_path), CONFIG_NAME,
                           line_of_key(config_text, "image"), config.image, False, ""))
     for found in templates:
@@ -88,19 +84,21 @@ def document_uses(document: Document, base_path: str) -> DocumentUses:
     warnings: list[ContentError] = []
 
     def add(url: str, line: int, card: str | None) -> None:
-        if _is_site_url(url):
+        if is_site_path(url):
             uses.append(ImageUse(site_path(url, base_path), document.source, line, url, True, card))
 
     lines = dict(document.links)
     for text in _html_of(document):
-        if "<img" not in text and "<IMG" not in text:
+        if not mentions_tag(text, "img"):
             continue
-        for tag in _IMG.findall(text):
-            src = _attribute(_SRC, tag)
+        for tag in tags(text, ("img",)):
+            src = tag.value("src") or ""
+            if tag.closing:
+                continue
             written = site_path(src, base_path) if src.startswith("/") else src
             line = lines.get(written, lines.get(src, 1))
             add(src, line, None)
-            if not _attribute(_ALT, tag).strip():
+            if not (tag.value("alt") or "").strip():
                 warnings.append(error_at(document.source, line,
                                          f"the image {written} has no description (alt text)",
                                          f"write one between the brackets: ![what the photo "
@@ -115,18 +113,8 @@ def document_uses(document: Document, base_path: str) -> DocumentUses:
     return DocumentUses(document, base_path, tuple(uses), tuple(warnings))
 
 
-def _is_site_url(url: str) -> bool:
-    return url.startswith("/") and not url.startswith("//")
-
-
 def _html_of(document: Document) -> list[str]:
     """The owner's HTML of a document: its body and, where it has one, its summary."""
     return [str(getattr(document, name)) for name in ("content_html", "answer_html", "summary_html")
             if hasattr(document, name)]
 
-
-def _attribute(pattern: re.Pattern[str], tag: str) -> str:
-    match = pattern.search(tag)
-    if match is None:
-        return ""
-    return html.unescape(next(group for group in match.groups() if group is not None))

@@ -9,7 +9,6 @@ copied.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TypeVar
 
@@ -25,17 +24,27 @@ from storefront.documents import (
     Product,
     Tag,
 )
-from storefront.urls import UrlBuilder
+from storefront.htmltags import LINK_ATTRIBUTES, Attribute, HtmlTag, escape_value, replace_values
+from storefront.urls import UrlBuilder, is_site_path
 
 D = TypeVar("D", bound=Document)
-_ROOT_LINK = re.compile(r'((?:href|src)=")/(?!/)')
 
 
 def prefix_links(html: str, base_path: str) -> str:
-    """Put the site's base path in front of root-relative ``href``/``src`` targets."""
+    """Put the site's base path in front of root-relative ``href``/``src`` targets, however
+    the owner's HTML writes them (``href='/x/'``, ``SRC=/x.jpg``: see :mod:`storefront.htmltags`)."""
     if base_path == "/":
         return html
-    return _ROOT_LINK.sub(lambda m: m.group(1) + base_path, html)
+    base = escape_value(base_path)
+
+    def prefixed(tag: HtmlTag, attribute: Attribute) -> str | None:
+        if not is_site_path(attribute.value):
+            return None
+        if attribute.written.startswith("/"):
+            return base + attribute.written[1:]
+        return base + escape_value(attribute.value[1:])  # written as &#47;x/
+
+    return replace_values(html, LINK_ATTRIBUTES, prefixed)
 
 
 def localize(document: D, urls: UrlBuilder) -> D:

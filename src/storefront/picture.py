@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from markupsafe import Markup, escape
+
+from storefront.htmltags import Attribute, mentions_tag, tags
+from storefront.urls import is_site_path
 
 MODERN_ORDER = ("avif", "webp")  # offered in this order: the browser takes the first it knows
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -166,9 +167,6 @@ def picture_html(info: ImageInfo | None, src: str, alt: str, sizes: str, first: 
             f'{size} alt="{alt}"{attributes}{loading}></picture>')
 
 
-_IMG = re.compile(r"<img\b([^>]*?)\s*/?>", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"""([^\s"'=<>/`]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_PICTURE = re.compile(r"<picture\b.*?</picture\s*>", re.IGNORECASE | re.DOTALL)
 _REPLACED = {"src", "srcset", "sizes", "loading", "decoding", "fetchpriority", "alt"}
 
 
@@ -176,36 +174,38 @@ def rewrite_images(markup: str, lookup: Callable[[str], ImageInfo | None], sizes
                    page: PageImages) -> Markup:
     """Owner HTML with each ``<img>`` of a site image turned into a ``<picture>``.
 
-    Other attributes the owner wrote (class, title, id) stay on the ``<img>``; an owner's own
-    ``width``/``height`` win over the photo's. Images already inside a ``<picture>`` are left
-    as written.
+    The tags and attributes are read as a browser reads them (:mod:`storefront.htmltags`:
+    ``src='/x.jpg'``, ``SRC=/x.jpg`` too). Other attributes the owner wrote (class, title, id)
+    stay on the ``<img>``; an owner's own ``width``/``height`` win over the photo's. Images
+    already inside a ``<picture>`` are left as written.
     """
-    if "<img" not in markup and "<IMG" not in markup:
+    if not mentions_tag(markup, "img"):
         return Markup(markup)  # noqa: S704 - the owner's own HTML, as parsed
-    kept = [(m.start(), m.end()) for m in _PICTURE.finditer(markup)]
-
-    def replace(match: re.Match[str]) -> str:
-        if any(start <= match.start() < end for start, end in kept):
-            return match.group(0)
-        attributes = {m.group(1).lower(): _value(m) for m in _ATTRIBUTE.finditer(match.group(1))}
-        src = html.unescape(attributes.get("src") or "")
-        if not src.startswith("/") or src.startswith("//"):
-            return match.group(0)
+    parts: list[str] = []
+    done = 0
+    in_picture = False
+    for tag in tags(markup, ("img", "picture")):
+        if tag.name == "picture":
+            in_picture = not tag.closing
+            continue
+        src = tag.value("src") or ""
+        if tag.closing or in_picture or not is_site_path(src):
+            continue
         info = lookup(src)
         first = page.next_is_first()
+        attributes = tag.attributes
         owner_size = "width" in attributes or "height" in attributes
-        rest = "".join(f' {name}="{value}"' for name, value in attributes.items()
+        rest = "".join(f' {name}="{_value(attribute)}"' for name, attribute in attributes.items()
                        if name not in _REPLACED and (owner_size or name not in ("width", "height")))
-        return picture_html(info, src, attributes.get("alt") or "", sizes, first,
-                            attributes=rest, sized=not owner_size)
+        alt = _value(attributes["alt"]) if "alt" in attributes else ""
+        parts += (markup[done:tag.start],
+                  picture_html(info, src, alt, sizes, first, attributes=rest, sized=not owner_size))
+        done = tag.end
+    # the owner's HTML with our own attributes
+    return Markup("".join(parts) + markup[done:])  # noqa: S704
 
-    return Markup(_IMG.sub(replace, markup))  # noqa: S704 - owner HTML with our own attributes
 
-
-def _value(match: re.Match[str]) -> str:
-    """An attribute's value as written (already HTML-escaped in the owner's markup)."""
-    for group in (2, 3, 4):
-        if match.group(group) is not None:
-            value: str = match.group(group)
-            return value.replace('"', "&quot;")
-    return ""
+def _value(attribute: Attribute) -> str:
+    """An attribute's value as written (already HTML-escaped in the owner's markup), for
+    double quotes."""
+    return attribute.written.replace('"', "&quot;")

@@ -17,7 +17,7 @@ from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import Page, Post, Product
 from storefront.errors import ContentError, error_at
 from storefront.feeds import FeedLink, feed_links, feed_url
-from storefront.markdown import plain_summary, plain_text
+from storefront.markdown import plain_summary
 from storefront.picture import ImageCatalog
 from storefront.seo import (
     PageMeta,
@@ -263,9 +263,10 @@ class Planner:
                  policies_url=policies.url if policies is not None else "")
 
     def _product_meta(self, product: Product, returns_link: str) -> PageMeta:
-        # summary: is Markdown (the product page shows it rendered): its text, not its syntax
-        description = (plain_text(str(product.summary_html)) if product.summary
-                       else plain_summary(str(product.content_html)))
+        # summary: is Markdown (the product page shows it rendered): its text, not its syntax,
+        # cut at a word as a post's summary is (search results and share cards show ~160)
+        description = plain_summary(str(product.summary_html if product.summary
+                                        else product.content_html))
         steps = [(self.label("products", "Products"), self.urls.url(self.config.permalinks.products))]
         if product.category is not None:
             steps.append((product.category.name, product.category.url))

@@ -11,7 +11,7 @@ import functools
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 
 class UnsafePath(ValueError):
@@ -22,12 +22,12 @@ class UnsafePath(ValueError):
 class UrlBuilder:
     """Knows the base path and base URL of the site."""
 
-    base_url: str  # "https://example.com/shop/" or "" for local builds
-    base_path: str = "/"
+    base_url: str  # "https://example.com/shop/" or "" for local builds (percent-encoded, ASCII)
+    base_path: str = "/"  # decoded, as every site path of the model is: "/caffè/"
 
     @classmethod
     def from_base_url(cls, base_url: str) -> UrlBuilder:
-        path = urlsplit(base_url).path if base_url else "/"
+        path = unquote(urlsplit(base_url).path) if base_url else "/"
         return cls(base_url, path if path.endswith("/") else path + "/")
 
     def url(self, site_path: str) -> str:
@@ -37,11 +37,14 @@ class UrlBuilder:
         return self.base_path + site_path.lstrip("/")
 
     def absolute(self, url: str) -> str:
-        """``/shop/x/`` -> ``https://example.com/shop/x/``; needs ``base_url`` for a full URL."""
+        """``/shop/x/`` -> ``https://example.com/shop/x/``; needs ``base_url`` for a full URL.
+
+        Percent-encoded (``/caffè/`` -> ``/caff%C3%A8/``, escapes already made stay as they
+        are): sitemaps, feeds and ``og:url`` take only such URLs."""
         if url.startswith(("http://", "https://")) or not self.base_url:
             return url
         parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{url}"
+        return f"{parts.scheme}://{parts.netloc}{written_url(url, '?#')}"
 
     def permalink(self, pattern: str, slug: str, moment: datetime | None = None,
                   category: str = "") -> str:
@@ -66,6 +69,11 @@ def _output_path(base_path: str, url: str) -> str:
     if relative == "" or relative.endswith("/"):
         relative += "index.html"
     return safe_relative_path(relative)
+
+
+def is_site_path(url: str) -> bool:
+    """``/x/`` is a path of this site; ``//host/x/`` (another site) and ``x/`` are not."""
+    return url.startswith("/") and not url.startswith("//")
 
 
 STATIC_FOLDER = "static"  # where the theme's static files are published, below the site root

@@ -12,11 +12,14 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import TypeVar
+from urllib.parse import quote, unquote
 
+import idna
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
 from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
+from storefront.urls import PATH_SAFE
 
 # what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -245,18 +248,43 @@ def parse_locale(text: str) -> str:
 
 
 def parse_base_url(text: str) -> str:
+    """The site's public address, written as every URL of the site starts: a host in Unicode
+    (``https://caffè.it/``) in its ASCII form (IDNA, as a browser sends it: ``xn--caff-8oa.it``),
+    anything but ASCII letters, digits and the few marks a path may hold percent-encoded
+    (``/caffè/`` -> ``/caff%C3%A8/``). Sitemaps, feeds and ``og:url`` take only such URLs, and a
+    browser's ``Origin`` header names the host so (the forms compare it with this)."""
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
         raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got "{text}"')
     if "?" in text or "#" in text:  # every page's address is the base URL and a path after it
         raise ValueError(f'must be the address of the site\'s folder, without ? or #, such as '
                          f'https://example.com/shop/, got "{text}"')
+    scheme, _, rest = text.partition("://")
+    netloc, _, path = rest.partition("/")
     # an empty folder (https://example.com//shop/) made every link start "//shop/...", which a
-    # browser reads as the host "shop"; "." and ".." folders name another folder than written
-    folders = re.sub(r"^https?://[^/]*", "", text).rstrip("/").split("/")[1:]
-    if any(folder in ("", ".", "..") for folder in folders):
+    # browser reads as the host "shop"; "." and ".." folders (%2e too) name another folder
+    folders = path.rstrip("/").split("/") if path.rstrip("/") else []
+    if any(unquote(folder) in ("", ".", "..") for folder in folders):
         raise ValueError(f'must be the address of the site\'s folder, without "//", "/./" or '
                          f'"/../" in it, such as https://example.com/shop/, got "{text}"')
-    return text.rstrip("/") + "/"
+    path = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", path.rstrip("/"))  # a "%" that is no escape
+    return f"{scheme}://{_ascii_netloc(netloc, text)}/{quote(path, safe=PATH_SAFE + '%')}".rstrip(
+        "/") + "/"
+
+
+def _ascii_netloc(netloc: str, text: str) -> str:
+    """``user@host:port`` with the host in its IDNA form (as browsers make it: UTS #46)."""
+    user, at, host_port = netloc.rpartition("@")
+    host, colon, port = host_port.partition(":") if not host_port.startswith("[") else (
+        host_port, "", "")
+    if not host or (colon and not port.isdigit()):
+        raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got "{text}"')
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:  # a symbol, an invisible joiner, a label too long...
+            raise ValueError(f'must have a domain name that a browser can visit, got "{text}"'
+                             ) from None
+    return f"{quote(user, safe=PATH_SAFE + '%')}{at}{host}{colon}{port}"
 
 
 def parse_site_path(text: str) -> str:

@@ -176,6 +176,15 @@ def test_same_host_origin_must_match_scheme_and_port() -> None:
     assert not policy.allows("http://127.0.0.1:8001", preview)
 
 
+def test_a_shop_on_a_unicode_host_takes_its_own_forms() -> None:
+    """A browser sends the host of https://caffè.it/ as xn--caff-8oa.it in its Origin header."""
+    base_url = parse_config("title: Caffè\nbase_url: https://caffè.it/\n").base_url
+    policy = OriginPolicy(base_url, (), "https://moduli.example/api/forms/")
+    endpoint = {"wsgi.url_scheme": "https", "HTTP_HOST": "moduli.example"}
+    assert policy.allows("https://xn--caff-8oa.it", endpoint)
+    assert policy.is_site_origin("https://xn--caff-8oa.it", endpoint)
+
+
 def test_message_tables_have_the_same_keys() -> None:
     assert language_keys("it") == language_keys("en")
     assert Messages("fr").language == "it"  # unknown languages fall back to the site default

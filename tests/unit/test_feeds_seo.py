@@ -8,17 +8,20 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from lxml import etree
 
+from storefront.build import build_site
 from storefront.config import parse_config
 from storefront.documents import Document, FaqEntry, Post, Product
 from storefront.feeds import FeedChannel, channel, post_items
 from storefront.localize import localize
 from storefront.reader import ReaderSettings, read_document
+from storefront.request import BuildRequest
 from storefront.seo import (
     SitemapEntry,
     business_jsonld,
@@ -250,6 +253,35 @@ def test_the_sitemap_validates_against_the_sitemaps_org_schema() -> None:
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
 
 
+# RFC 3986: what a URL may hold (unreserved, reserved and percent escapes), and nothing else
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
+
+
+def test_a_unicode_base_url_gives_escaped_urls_in_sitemap_feeds_and_share_tags(copy_site,
+                                                                              tmp_path: Path) -> None:
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "base_url: https://forno.example/", "base_url: https://caffè.it/caffè/"), encoding="utf-8")
+    out = tmp_path / "out"
+    build_site(BuildRequest(root=site, output=out))
+    base = "https://xn--caff-8oa.it/caff%C3%A8/"
+    sitemap = etree.parse(str(out / "sitemap.xml"))
+    schema = sitemap_schema()
+    assert schema.validate(sitemap), schema.error_log
+    locs = sitemap.xpath("//s:loc/text()", namespaces={"s": "http://www.sitemaps.org/schemas/sitemap/0.9"})
+    assert base in locs and all(URI.fullmatch(loc) and loc.startswith(base) for loc in locs)
+    for name in ("feed.xml", "atom.xml"):
+        feed = feedparser.parse((out / name).read_bytes())
+        assert not feed.bozo, feed.bozo_exception
+        links = [feed.feed.link] + [entry.link for entry in feed.entries]
+        assert all(URI.fullmatch(link) and link.startswith(base) for link in links), links
+    page = (out / "chi-siamo/index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{base}chi-siamo/">' in page
+    assert f'<meta property="og:url" content="{base}chi-siamo/">' in page
+    assert (out / "robots.txt").read_text(encoding="utf-8").endswith(f"Sitemap: {base}sitemap.xml\n")
+
+
 def test_the_schema_check_can_fail() -> None:
     broken = render_sitemap([SitemapEntry("https://example.com/", datetime(2024, 5, 1))]).replace(
         b"<lastmod>2024-05-01T00:00:00</lastmod>", b"<lastmod>1 maggio</lastmod>")
@@ -392,3 +424,27 @@ def test_a_business_without_address_is_an_organization_never_a_local_business() 
 )
 def test_split_hours(schema: str, entries: list[str]) -> None:
     assert split_hours(schema) == entries
+
+
+def test_a_long_product_summary_is_cut_for_the_description_as_a_posts_is(copy_site,
+                                                                          tmp_path: Path) -> None:
+    site = copy_site("basic")
+    summary = ("Un chilo di pane a lievitazione naturale, " * 8).strip()
+    product = site / "content/products/pagnotta.md"
+    product.write_text(product.read_text(encoding="utf-8").replace(
+        "summary: Un chilo di pane a lievitazione naturale.", f"summary: {summary}"), encoding="utf-8")
+    post = site / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8").replace(
+        "author: Marco Rossi", f"author: Marco Rossi\nsummary: {summary}"), encoding="utf-8")
+    out = tmp_path / "out"
+    build_site(BuildRequest(root=site, output=out))
+
+    def described(page: str) -> set[str]:
+        html = (out / page).read_text(encoding="utf-8")
+        return set(re.findall(r'<meta (?:name|property)="(?:og:|twitter:)?description" '
+                              r'content="([^"]*)">', html))
+
+    cut = {summary[:200].rsplit(" ", 1)[0] + "…"}  # at a word, with an ellipsis
+    assert cut == {"Un chilo di pane a lievitazione naturale, " * 4 + "Un chilo di pane a lievitazione…"}
+    assert described("blog/2024/06/focaccia/index.html") == cut
+    assert described("prodotti/pagnotta/index.html") == cut

@@ -323,3 +323,21 @@ def test_a_mail_link_with_a_query_keeps_it_and_gains_the_campaign_escaped_once()
         '<a href="https://shop.example/cerca/?a=1&amp;b=x%26y&amp;utm_source=newsletter'
         '&amp;utm_medium=email&amp;utm_campaign=marzo#r">s</a> '
         '<a href="https://altro.example/?a=1&amp;b=2">o</a>')
+
+
+def test_a_mail_link_gets_the_campaign_however_it_is_quoted_and_keeps_its_query() -> None:
+    """<a href='/negozio/'> pasted in an issue stayed relative: a dead link in every mailbox;
+    [vasi](/cerca/?q=vasi&page=2) (Markdown writes &amp;) lost its page=2 to "amp;page"."""
+    from storefront.newsletter.mailtemplate import mail_body
+    from storefront.urls import UrlBuilder
+
+    urls = UrlBuilder.from_base_url("https://shop.example/")
+    utm = "utm_source=newsletter&amp;utm_medium=email&amp;utm_campaign=marzo"
+    html = mail_body("<a href='/negozio/'>a</a> <a href=/negozio/>b</a> <A HREF = \"/x/\">c</A> "
+                     '<a href="/cerca/?q=vasi&amp;page=2">d</a> '
+                     '<a href="https://altro.example/?a=1&amp;b=2">e</a>', urls, "marzo")
+    assert html == (f"<a href='https://shop.example/negozio/?{utm}'>a</a> "
+                    f'<a href="https://shop.example/negozio/?{utm}">b</a> '
+                    f'<A HREF = "https://shop.example/x/?{utm}">c</A> '
+                    f'<a href="https://shop.example/cerca/?q=vasi&amp;page=2&amp;{utm}">d</a> '
+                    '<a href="https://altro.example/?a=1&amp;b=2">e</a>')

@@ -12,6 +12,7 @@ from storefront.config import Address, SiteConfig, parse_config
 from storefront.errors import BuildFailed
 from storefront.formconfig import FormDefinition
 from storefront.schema import Mapper, compose_yaml
+from storefront.urls import UrlBuilder
 
 FIELDS = "fields: [{name: email, type: email}]"
 
@@ -191,6 +192,26 @@ def test_a_base_url_with_an_empty_or_dot_folder_is_refused() -> None:
             f'"/./" or "/../" in it, such as https://example.com/shop/, got "{url}"']
     assert config("base_url: https://example.com/shop/negozio//\n").base_url == (
         "https://example.com/shop/negozio/")
+
+
+def test_a_base_url_in_unicode_is_written_as_urls_are() -> None:
+    """https://caffè.it/caffè/ went as it was into the sitemap, the feeds and og:url, which take
+    only ASCII URLs, and the forms compared it with the Origin a browser sends (the host in its
+    IDNA form), refusing every submission."""
+    assert config("base_url: https://Caffè.IT/caffè/\n").base_url == (
+        "https://xn--caff-8oa.it/caff%C3%A8/")
+    assert config("base_url: https://straße.de:8443/a%20b/100%/\n").base_url == (
+        "https://xn--strae-oqa.de:8443/a%20b/100%25/")  # as browsers make it (UTS #46)
+    assert config("base_url: https://example.com/caff%C3%A8\n").base_url == (
+        "https://example.com/caff%C3%A8/")
+    assert UrlBuilder.from_base_url(config("base_url: https://caffè.it/caffè/\n").base_url
+                                    ).base_path == "/caffè/"  # site paths stay decoded
+    assert problems("title: Bottega\nbase_url: https://caffè\u200d.it/\n") == [
+        'storefront.yaml:2: base_url must have a domain name that a browser can visit, got '
+        '"https://caffè\u200d.it/"']
+    assert problems("title: Bottega\nbase_url: https://example.com/%2e%2e/\n") == [
+        'storefront.yaml:2: base_url must be the address of the site\'s folder, without "//", '
+        '"/./" or "/../" in it, such as https://example.com/shop/, got "https://example.com/%2e%2e/"']
 
 
 def test_every_problem_is_reported_at_once_with_its_line() -> None:

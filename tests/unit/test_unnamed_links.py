@@ -34,6 +34,15 @@ def test_only_links_with_nothing_to_read_are_found_at_their_own_line() -> None:
     assert render_body(text).unnamed_links == (7,)  # not line 1, where /negozio/ has a name
 
 
+def test_pasted_html_is_read_as_a_browser_reads_it() -> None:
+    """alt=Logo and ARIA-LABEL=Home name their links (they were warned about, and failed a
+    --strict build); <a href=/z/></a> is a link with nothing to read (it was not seen)."""
+    html = ("<a href='/x/'><img src='/y.png' alt=Logo></a> <a href=/z/></a> "
+            "<a href=\"/w/\" ARIA-LABEL=Home></a> <a title=\"a > b\" href=\"/v/\"></a> "
+            "<a href='/u/'><!-- <b>nome</b> --></a>")
+    assert unnamed_links(html) == ("/z/", "/u/")
+
+
 def test_links_left_open_by_raw_html_are_read_in_one_pass() -> None:
     # thousands of <a never closed (within the limits): the pass pairs each with the next </a>
     html = "<p>" + "<a href='/x/'>" * 20_000 + "bene</a></p><p><a href=\"/y/\"></a></p>"

@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 
 from storefront.documents import NewsletterIssue
 from storefront.forms.confirmation import list_name, shop_lines
+from storefront.htmltags import Attribute, HtmlTag, escape_value, replace_values
 from storefront.newsletter.plaintext import html_to_text
 from storefront.newsletter.site import NewsletterSite, issue_images
 from storefront.picture import ImageCatalog
@@ -42,7 +43,6 @@ UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/storefront-reader-link"
 CONTENT_WIDTH = 560  # pixels: the usual 600-pixel mail column less its padding
 COVER_WIDTH = 598  # the cover spans the column but its border
 
-_HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^"]*)(")', re.IGNORECASE)
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 # src="...", src='...' or src=... (raw HTML in an issue may write any); not data-src
 _SRC = re.compile(r"""(?<![\w-])src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
@@ -71,20 +71,18 @@ def campaign_url(url: str, urls: UrlBuilder, campaign: str) -> str:
 
 
 def mail_body(html: str, urls: UrlBuilder, campaign: str, images: ImageCatalog | None = None) -> str:
-    """An issue's body as a mail needs it: absolute links with UTM parameters, and each image
-    as :func:`mail_image` makes it."""
-    html = _HREF.sub(lambda m: m.group(1) + mail_href(m.group(2), urls, campaign) + m.group(3),
-                     html)
+    """An issue's body as a mail needs it: absolute links with UTM parameters (however the
+    owner's HTML quotes them, read with their ``&amp;`` decoded), and each image as
+    :func:`mail_image` makes it."""
+    def campaign_link(tag: HtmlTag, href: Attribute) -> str | None:
+        if tag.name != "a":
+            return None
+        url = campaign_url(href.value, urls, campaign)
+        return escape_value(url) if url != href.value else None
+
+    html = replace_values(html, ("href",), campaign_link)
     catalog = images if images is not None else ImageCatalog(base_path=urls.base_path)
     return _IMG.sub(lambda m: mail_image(m.group(0), urls, catalog), html)
-
-
-def mail_href(written: str, urls: UrlBuilder, campaign: str) -> str:
-    """An ``href`` value as written in the HTML (``&amp;`` between query fields), made into
-    :func:`campaign_url`'s URL and escaped once again; a link it leaves alone stays as written."""
-    url = htmllib.unescape(written)
-    shown = campaign_url(url, urls, campaign)
-    return written if shown == url else str(escape(shown))
 
 
 def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
