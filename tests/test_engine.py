@@ -559,7 +559,7 @@ if THREADED:  # the preview has threads: its workers come from a fork server
     threading.Thread(target=threading.Event().wait, daemon=True).start()
 from storefront.workers import WorkerPool
 import time
-pool = WorkerPool(2)
+pool = WorkerPool(3)  # two workers: the build's own process is the third job
 pool.start()
 for job in [pool._executor.submit(time.sleep, 0.5) for _ in range(2)]:  # both workers started
     job.result()
