@@ -34,6 +34,7 @@ from storefront.environment import make_environment
 from storefront.fingerprints import digest
 from storefront.sources import is_ignored
 from storefront.theme import Theme
+from storefront.urls import is_site_path
 
 if TYPE_CHECKING:
     import jinja2
@@ -159,6 +160,6 @@ def _constant_paths(tree: jinja2.nodes.Template, label: str) -> list[TemplateIma
             (k.value for k in call.kwargs if k.key == keyword), None)
         if isinstance(first, nodes.Const) and isinstance(first.value, str):
             written = first.value
-            if written.startswith("/") and not written.startswith("//"):
+            if is_site_path(written):
                 found.append(TemplateImage(label, call.lineno, written))
     return found

@@ -35,7 +35,7 @@ from storefront.picture import ImageCatalog
 from storefront.plan import RenderTask
 from storefront.render import Renderer
 from storefront.seo import PageMeta
-from storefront.urls import UrlBuilder
+from storefront.urls import UrlBuilder, is_site_path
 
 #: Stands for the reader's own unsubscribe URL in a rendered issue (letters, digits, ``:/.-``
 #: only, so escaping and CSS inlining leave it as it is).
@@ -58,7 +58,7 @@ class RenderedIssue:
 
 def campaign_url(url: str, urls: UrlBuilder, campaign: str) -> str:
     """An absolute URL; into the shop's own site, with the newsletter's UTM parameters."""
-    if url.startswith("/") and not url.startswith("//"):
+    if is_site_path(url):
         url = urls.absolute(url)
     parts = urlsplit(url)
     site = urlsplit(urls.base_url)
@@ -91,7 +91,7 @@ def mail_image(tag: str, urls: UrlBuilder, images: ImageCatalog) -> str:
     found = _SRC.search(tag)
     written = next((g for g in found.groups() if g is not None), "") if found else ""
     src = htmllib.unescape(written)
-    local = src.startswith("/") and not src.startswith("//")
+    local = is_site_path(src)
     if found and local:
         # str(): a Markup joined with the plain tag would escape the whole tag
         shown = str(escape(urls.absolute(images.fallback_url(src))))
