@@ -118,8 +118,9 @@ CACHE_HINT = "choose a folder of its own, such as .storefront-cache (the default
 def cache_folder_problem(root: Path, cache: Path) -> str | None:
     """Why ``cache`` cannot be the build cache of the site at ``root``, or None.
 
-    A cache keeps its pages, images and compiled templates in folders named ``pages``,
-    ``images`` and ``templates``, and empties them when it starts afresh or is cleaned: a
+    A cache keeps its pages and images in folders named ``pages`` and ``images`` (and cleans
+    away the ``templates`` of older versions), and empties them when it starts afresh or is
+    cleaned: a
     cache folder that is the site, holds it, or lies in its content or themes would delete the
     owner's files (``--cache-dir content`` deleted content/pages, every page of the site).
     """
