@@ -140,3 +140,19 @@ def test_a_template_gaining_changing_or_losing_a_photo_builds_as_a_clean_build(
             assert copies == named, (number, copies)
     finally:
         live.close()
+
+
+def test_a_posts_structured_data_follows_its_post_when_the_theme_shows_nothing_else_of_it(
+        copy_site, tmp_path) -> None:
+    # the BlogPosting block is written as the page renders (not held from the plan): the post's
+    # fields it shows are a read of the post even when the template itself reads none of them
+    site = with_theme(copy_site("basic"), {
+        "post.html": '{% extends "base.html" %}{% block content %}<p>solo</p>{% endblock %}'})
+    output = site / "output"
+    build_site(BuildRequest(root=site, output=output, jobs=1))
+    replace_in(site / "content/posts/2024-06-10-focaccia.md", "author: Marco Rossi",
+               "author: Giulia Bianchi")
+    build_site(BuildRequest(root=site, output=output, jobs=1))
+    page = (output / "blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
+    assert '"author":{"@type":"Person","name":"Giulia Bianchi"}' in page
+    assert tree_bytes(output) == clean_tree(site, tmp_path / "clean")

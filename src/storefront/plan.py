@@ -21,10 +21,11 @@ from storefront.markdown import plain_summary
 from storefront.picture import ImageCatalog
 from storefront.seo import (
     PageMeta,
+    PostJsonLd,
+    PostSite,
     breadcrumbs_jsonld,
     business_jsonld,
     faq_jsonld,
-    post_jsonld,
     product_jsonld,
     to_jsonld,
 )
@@ -200,15 +201,16 @@ class Planner:
                  related=self.model.related[post.url])
 
     def _post_meta(self, post: Post) -> PageMeta:
-        crumbs = breadcrumbs_jsonld(
-            [(self.config.title, self.urls.url("/")),
-             (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)),
-             (post.title, post.url)], self.urls)
+        site = self.memo.get("post site")
+        if site is None:
+            trail = ((self.config.title, self.urls.url("/")),
+                     (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)))
+            site = self.memo["post site"] = PostSite(
+                self.urls, self.config.business.name or self.config.title, trail)
         return self.meta(
             post.title, post.url, post.description, post.image_focus, og_type="article",
             image=post.image, image_alt=post.image_alt or post.title,
-            jsonld=(to_jsonld(post_jsonld(post, self.config, self.urls, self.images.fallback_url)),
-                    to_jsonld(crumbs)),
+            jsonld=PostJsonLd.both(post, self.config, site, self.images.fallback_url),
             published=post.date, modified=post.updated, noindex=post.noindex,
             tags=tuple(tag.name for tag in post.tags),
         )
