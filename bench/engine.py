@@ -1,13 +1,14 @@
-"""Benchmark of the build engine (issue 8): storefront against Hugo on the same generated corpus.
+"""Benchmark of the build engine (issue 8): storefront against Hugo and Pelican on the same corpus.
 
 Run on demand (not part of the test suite):
 
     .venv/bin/python bench/engine.py [--posts 1000] [--products 300] [--sizes 1000,10000]
                                      [--runs 3] [--saves 10] [--seed 2025] [--keep DIR]
-                                     [--no-preview] [--no-hugo]
+                                     [--no-preview] [--no-hugo] [--no-pelican]
 
 For each size N it writes the corpus of :mod:`corpus` (N posts of about 870 words, 30 tags, plus
-the products) as a storefront site and as a Hugo site, then measures, every build a fresh process
+the products) as a storefront site, a Hugo site and a Pelican site (:mod:`hugo_site`,
+:mod:`pelican_site`), then measures, every build a fresh process
 of the ``storefront`` command of this virtualenv (``SOURCE_DATE_EPOCH`` pinned), output outside
 the site:
 
@@ -28,7 +29,12 @@ the site:
   Hugo build runs before each storefront build of the cold, no-change and one-edit phases, and
   before and after the preview; each storefront time is also printed as a ratio to the median
   Hugo build of its own phase, since absolute times drift on a shared 2-core machine (the load
-  average is printed) while ratios of builds made side by side hold better.
+  average is printed) while ratios of builds made side by side hold better;
+- pelican cold s: when Pelican is installed (``pip install -e '.[bench]'``: the executable next to
+  this Python, else ``python -m pelican`` when importable), ``pelican --ignore-cache --quiet`` into
+  a fresh folder, the site folder cleared of whatever a build left (a cache, bytecode), once before
+  each storefront cold build, right after Hugo's (median of its runs);
+- cold/pelican: the cold build over the median Pelican build (issue 8: "half of Pelican's", 0.5x).
 
 Python may write its bytecode cache (``PYTHONDONTWRITEBYTECODE`` is removed from the builds'
 environment): an installed storefront has its ``.pyc`` files, and compiling every module in each
@@ -36,8 +42,9 @@ timed run (about 0.07 s) would measure the machine's setting rather than storefr
 
 Beneath the table: pages built, cold ms/post, the CPU time (user+sys) of each kind of build,
 which the load of the machine stretches far less than wall time, and the photos the cold build
-processed (the Hugo site copies the same photos without resizing or re-encoding them, so that
-part of storefront's cold time has no counterpart in Hugo's). Each time is the median of
+processed (the Hugo and Pelican sites copy the same photos without resizing or re-encoding them,
+so that part of storefront's cold time has no counterpart in theirs), and Pelican's figures: its
+time, CPU time, memory and the HTML files it wrote. Each time is the median of
 ``--runs``. Below each size with targets in issue 8 (1,000 and 10,000)
 a row shows them, and the figures that miss one are listed. A failing build prints its output and
 exits 1; so does the preview when a save never shows. ``--keep DIR`` keeps the sites and outputs
@@ -47,6 +54,7 @@ exits 1; so does the preview when a save never shows. ``--keep DIR`` keeps the s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -61,17 +69,20 @@ import corpus as corpus_module
 from corpus import Corpus, Post, make_corpus, post_source, tree_digest, write_storefront_site
 from hugo_site import write_hugo_site
 from measure import CommandFailed, RunResult, run_measured
+from pelican_site import write_pelican_site
 from preview_latency import PreviewFailed, PreviewResult, free_port, measure_preview
 from report import SizeFigures, print_table
 
 STOREFRONT_ENTRIES = {"storefront.yaml", "themes", "content"}
 HUGO_ENTRIES = {"config.toml", "layouts", "static", "content"}
+PELICAN_ENTRIES = {"pelicanconf.py", "theme", "content"}
 
 
 @dataclass(frozen=True)
 class Setup:
     storefront: list[str]
     hugo: str | None
+    pelican: list[str] | None
     build_flags: frozenset[str]
     runs: int
     saves: int
@@ -90,6 +101,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the sites and outputs in this folder")
     parser.add_argument("--no-preview", action="store_true", help="skip the preview figure")
     parser.add_argument("--no-hugo", action="store_true", help="skip Hugo even when installed")
+    parser.add_argument("--no-pelican", action="store_true",
+                        help="skip Pelican even when installed")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else [args.posts]
     if args.keep and args.keep.exists() and any(args.keep.iterdir()):
@@ -97,7 +110,8 @@ def main() -> int:
     setup = make_setup(args)
     note(f"storefront: {' '.join(setup.storefront)}; build flags used: "
          f"{'--no-cache' if '--no-cache' in setup.build_flags else '(no --no-cache)'}; "
-         f"hugo: {setup.hugo or 'not found, no ratios'}")
+         f"hugo: {setup.hugo or 'not found, no ratios'}; "
+         f"pelican: {' '.join(setup.pelican) if setup.pelican else 'not found'}")
     work = args.keep or Path(tempfile.mkdtemp(prefix="storefront-bench-"))
     try:
         figures = [bench_size(setup, work / f"n{size}", make_corpus(size, args.products, args.seed),
@@ -125,13 +139,24 @@ def make_setup(args: argparse.Namespace) -> Setup:
                                check=True).stdout
     flags = frozenset(re.findall(r"--[a-z][a-z-]*", help_text))
     hugo = None if args.no_hugo else shutil.which("hugo")
+    pelican = None if args.no_pelican else _pelican_command()
     # bytecode as an installed storefront has it (pip compiles it at install time): without
     # this, a machine with PYTHONDONTWRITEBYTECODE=1 compiles ~300 modules in every timed run
     env = {name: value for name, value in os.environ.items()
            if name != "PYTHONDONTWRITEBYTECODE"}
     env["SOURCE_DATE_EPOCH"] = corpus_module.SOURCE_DATE_EPOCH
     subprocess.run([*storefront, "build", "--help"], capture_output=True, env=env, check=True)
-    return Setup(storefront, hugo, flags, args.runs, args.saves, env)
+    return Setup(storefront, hugo, pelican, flags, args.runs, args.saves, env)
+
+
+def _pelican_command() -> list[str] | None:
+    """Pelican of this Python's environment (the ``bench`` extra), or None when not installed."""
+    command = Path(sys.executable).with_name("pelican")
+    if command.exists():
+        return [str(command)]
+    if importlib.util.find_spec("pelican") is not None:
+        return [sys.executable, "-m", "pelican"]
+    return None
 
 
 def note(line: str) -> None:
@@ -147,18 +172,25 @@ class SizeBench:
 
     Hugo builds run interleaved with the storefront builds of every phase (cold, no-change,
     one-edit; before and after the preview), so each ratio compares builds made under the same
-    load, even when the load of the machine changes during the benchmark.
+    load, even when the load of the machine changes during the benchmark. Pelican's cold builds
+    run interleaved with storefront's cold builds the same way.
     """
 
     def __init__(self, setup: Setup, folder: Path, corpus: Corpus) -> None:
         self.setup, self.folder, self.corpus, self.size = setup, folder, corpus, len(corpus.posts)
         self.site, self.hugo_site = folder / "storefront", folder / "hugo"
         self.out, self.hugo_out = folder / "output", folder / "hugo-output"
+        self.pelican_site, self.pelican_out = folder / "pelican", folder / "pelican-output"
         self.hugo: dict[str, list[RunResult]] = {}
+        self.pelican: list[RunResult] = []
         write_storefront_site(corpus, self.site)
         write_hugo_site(corpus, self.hugo_site)
-        note(f"[{self.size}] corpus seed {corpus.seed}: storefront site sha256 "
-             f"{tree_digest(self.site)[:16]}, hugo site {tree_digest(self.hugo_site)[:16]}")
+        digests = (f"storefront site sha256 {tree_digest(self.site)[:16]}, "
+                   f"hugo site {tree_digest(self.hugo_site)[:16]}")
+        if setup.pelican:
+            write_pelican_site(corpus, self.pelican_site)
+            digests += f", pelican site {tree_digest(self.pelican_site)[:16]}"
+        note(f"[{self.size}] corpus seed {corpus.seed}: {digests}")
 
     def run(self, preview: bool) -> SizeFigures:
         setup, runs = self.setup, range(1, self.setup.runs + 1)
@@ -168,6 +200,7 @@ class SizeBench:
         cold = []
         for run in runs:
             self.hugo_cold("cold")
+            self.pelican_cold(run)
             removed = _reset(self.site, STOREFRONT_ENTRIES, self.out)
             cold.append(self.timed(cold_build, "cold", run))
             if removed:
@@ -175,6 +208,10 @@ class SizeBench:
         _check_posts(self.out, self.corpus, "storefront")
         if setup.hugo:
             _check_posts(self.hugo_out, self.corpus, "hugo")
+        pelican_files = None
+        if setup.pelican:
+            _check_posts(self.pelican_out, self.corpus, "pelican")
+            pelican_files = sum(1 for _ in self.pelican_out.rglob("*.html"))
         if cold_build != build:
             run_measured(build, setup.env)  # a build that leaves its cache for the next ones
         no_change = []
@@ -206,7 +243,7 @@ class SizeBench:
                   _image_files(self.hugo_out) if self.setup.hugo else None)
         return SizeFigures(self.size, int(pages.group(1)) if pages else None, cold, no_change,
                            one_edit, self.hugo, result, (load_before, os.getloadavg()[0]),
-                           photos)
+                           photos, tuple(self.pelican), pelican_files)
 
     def hugo_cold(self, phase: str) -> None:
         if not self.setup.hugo:
@@ -216,6 +253,18 @@ class SizeBench:
                                str(self.hugo_site), "-d", str(self.hugo_out)], self.setup.env)
         self.hugo.setdefault(phase, []).append(result)
         note(f"[{self.size}] hugo cold ({phase}): {result.seconds:.2f} s, "
+             f"CPU {result.cpu_seconds:.2f} s, {result.peak_mib:.0f} MiB")
+
+    def pelican_cold(self, run: int) -> None:
+        if not self.setup.pelican:
+            return
+        _reset(self.pelican_site, PELICAN_ENTRIES, self.pelican_out)
+        result = run_measured([*self.setup.pelican, str(self.pelican_site / "content"),
+                               "--settings", str(self.pelican_site / "pelicanconf.py"),
+                               "--output", str(self.pelican_out), "--ignore-cache", "--quiet",
+                               "--fatal", "errors"], self.setup.env, cwd=self.pelican_site)
+        self.pelican.append(result)
+        note(f"[{self.size}] pelican cold {run}/{self.setup.runs}: {result.seconds:.2f} s, "
              f"CPU {result.cpu_seconds:.2f} s, {result.peak_mib:.0f} MiB")
 
     def timed(self, command: list[str], label: str, run: int) -> RunResult:

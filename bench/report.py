@@ -1,5 +1,7 @@
 """The engine benchmark's table: one row per size, the targets of issue 8 beneath, the misses.
 
+The Pelican columns are left out when Pelican was not built (not installed, or ``--no-pelican``).
+
 Printed as a Markdown table (plain text that also pastes into an issue note).
 """
 
@@ -14,12 +16,13 @@ from preview_latency import PreviewResult
 
 COLUMNS = ["N", "cold s", "no-change s", "one-edit s", "preview ms p50 (p90)", "peak MiB (tree)",
            "posts/s", "hugo cold s", "cold/hugo", "no-change/hugo", "one-edit/hugo",
-           "preview/hugo"]
+           "preview/hugo", "pelican cold s", "cold/pelican"]
 
-# Issue 8, "Targets": upper bounds (cold/hugo "at most about 3x", no-change "half of Hugo's cold")
+# Issue 8, "Targets": upper bounds (cold/hugo "at most about 3x", cold/pelican "half of
+# Pelican's", no-change "half of Hugo's cold")
 TARGETS: dict[int, dict[str, float]] = {
     1000: {"cold": 2.4, "no_change": 0.4, "one_edit": 0.5, "preview_ms": 150, "cold_ratio": 3.0,
-           "no_change_ratio": 0.5},
+           "no_change_ratio": 0.5, "cold_pelican_ratio": 0.5},
     10000: {"cold": 24, "no_change": 3, "memory_mib": 400},
 }
 
@@ -37,6 +40,9 @@ class SizeFigures:
     # photos the cold build processed (as it reported), image files in its output and in Hugo's
     # (Hugo's site copies the corpus's photos as they are: storefront's resizes and re-encodes)
     photos: tuple[int | None, int, int | None] = (None, 0, None)
+    # Pelican cold builds made beside the cold builds, and the HTML files the last one wrote
+    pelican: tuple[RunResult, ...] = ()
+    pelican_files: int | None = None
 
     def median(self, name: str) -> float:
         runs: list[RunResult] = getattr(self, name)
@@ -56,6 +62,13 @@ class SizeFigures:
         if not beside or seconds is None:
             return None
         return seconds / statistics.median(run.seconds for run in beside)
+
+    @property
+    def pelican_ratio(self) -> float | None:
+        """The cold build over the median Pelican cold build (None without Pelican)."""
+        if not self.pelican:
+            return None
+        return self.median("cold") / statistics.median(run.seconds for run in self.pelican)
 
     @property
     def memory_mib(self) -> float:
@@ -98,7 +111,9 @@ def row(size: SizeFigures) -> list[str]:
             f"{size.posts / cold:.0f}",
             f"{statistics.median(run.seconds for run in hugo):.2f}" if hugo else "",
             ratio("cold", cold), ratio("no_change", size.median("no_change")),
-            ratio("one_edit", size.median("one_edit")), ratio("preview", preview_s)]
+            ratio("one_edit", size.median("one_edit")), ratio("preview", preview_s),
+            f"{statistics.median(run.seconds for run in size.pelican):.2f}" if size.pelican else "",
+            f"{size.pelican_ratio:.2f}x" if size.pelican_ratio is not None else ""]
 
 
 def target_row(targets: dict[str, float]) -> list[str]:
@@ -107,7 +122,7 @@ def target_row(targets: dict[str, float]) -> list[str]:
 
     return ["target", bound("cold"), bound("no_change"), bound("one_edit"), bound("preview_ms"),
             bound("memory_mib"), "", "", bound("cold_ratio", "x"), bound("no_change_ratio", "x"),
-            "", ""]
+            "", "", "", bound("cold_pelican_ratio", "x")]
 
 
 def misses(size: SizeFigures) -> list[str]:
@@ -121,6 +136,7 @@ def misses(size: SizeFigures) -> list[str]:
         "cold_ratio": ("cold/hugo {:.2f}x", lambda: size.ratio("cold", size.median("cold"))),
         "no_change_ratio": ("no-change/hugo {:.2f}x",
                             lambda: size.ratio("no_change", size.median("no_change"))),
+        "cold_pelican_ratio": ("cold/pelican {:.2f}x", lambda: size.pelican_ratio),
     }
     found = []
     for key, limit in targets.items():
@@ -132,24 +148,29 @@ def misses(size: SizeFigures) -> list[str]:
 
 
 def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
+    pelican = any(size.pelican for size in sizes)
+    # without Pelican the table is the one printed before it had Pelican columns
+    shown = len(COLUMNS) if pelican else COLUMNS.index("pelican cold s")
     lines = []
     for size in sizes:
-        lines.append(row(size))
+        lines.append(row(size)[:shown])
         if size.posts in TARGETS:
-            lines.append(target_row(TARGETS[size.posts]))
-    widths = [max(len(line[k]) for line in [COLUMNS, *lines]) for k in range(len(COLUMNS))]
+            lines.append(target_row(TARGETS[size.posts])[:shown])
+    columns = COLUMNS[:shown]
+    widths = [max(len(line[k]) for line in [columns, *lines]) for k in range(shown)]
 
     def show(cells: list[str]) -> str:
         return "| " + " | ".join(cell.rjust(width) for cell, width in zip(cells, widths,
                                                                           strict=True)) + " |"
 
-    print(show(COLUMNS))
+    print(show(columns))
     print("|" + "|".join("-" * (width + 1) + ":" for width in widths) + "|")
     for line in lines:
         print(show(line))
     plural = "s" if runs != 1 else ""
     print(f"\nmedian of {runs} run{plural}; N posts + {products} products + the example shop's "
-          "pages and FAQ; times in fresh processes; ratios to Hugo's cold build")
+          "pages and FAQ; times in fresh processes; ratios to Hugo's cold build"
+          + (" (cold/pelican: to Pelican's)" if pelican else ""))
     for size in sizes:
         print(f"\n{size.posts:,} posts: "
               + (f"{size.pages:,} pages" if size.pages else "pages: not reported")
@@ -168,6 +189,14 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
             print(f"  hugo cold s beside each phase (the ratios' base): {beside}; best "
                   f"{min(run.seconds for run in hugo):.2f}; peak "
                   f"{max(run.peak_mib for run in hugo):.0f} MiB")
+        if size.pelican:
+            pelican_cpu = statistics.median(run.cpu_seconds for run in size.pelican)
+            print(f"  pelican cold s (beside the cold builds): "
+                  f"{statistics.median(run.seconds for run in size.pelican):.2f}, best "
+                  f"{min(run.seconds for run in size.pelican):.2f}; CPU {pelican_cpu:.2f} "
+                  f"(cold CPU/pelican CPU {size.median_cpu('cold') / pelican_cpu:.2f}x); peak "
+                  f"{max(run.peak_mib for run in size.pelican):.0f} MiB; "
+                  f"{size.pelican_files or 0:,} HTML files written")
         processed, written, hugo_files = size.photos
         if processed is not None:
             print(f"  photos: the cold build processed {processed:,} into {written:,} image files "
