@@ -19,6 +19,7 @@ cases and limits are always this checkout's.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import resource
 import subprocess
@@ -41,6 +42,14 @@ def post(body: str, front: str = FRONT) -> dict[str, str]:
 
 def product(front: str) -> dict[str, str]:
     return {"content/products/vaso.md": f"---\ntitle: Vaso\nprice: 12\n{front}---\n\nTesto.\n"}
+
+
+def compressed_svg(size: int) -> dict[str, str | bytes]:
+    """A .svgz of the tiniest elements (the check's costliest content), ``size`` bytes once
+    decompressed, in a few KB."""
+    start, end = b'<svg xmlns="http://www.w3.org/2000/svg">', b"</svg>\n"
+    text = start + b"<g/>" * ((size - len(start) - len(end)) // 4) + end
+    return {"content/assets/mappa.svgz": gzip.compress(text, 9, mtime=0)}
 
 
 def theme(files: dict[str, str]) -> dict[str, str]:
@@ -99,7 +108,7 @@ def deep_html() -> str:
     return unit * (limits.MAX_LINES // unit.count("\n"))
 
 
-CASES: dict[str, Callable[[], dict[str, str]]] = {
+CASES: dict[str, Callable[[], dict[str, str] | dict[str, str | bytes]]] = {
     # -- the inputs of issue 7, over the limits -------------------------------------------------
     "over-list-260": lambda: post("".join("    " * n + "- a\n" for n in range(260))),
     "over-list-2000": lambda: post("".join("    " * n + "- a\n" for n in range(2000))),
@@ -119,6 +128,7 @@ CASES: dict[str, Callable[[], dict[str, str]]] = {
     "over-marks": lambda: post(("*a* " * 500 + "\n\n") * (limits.MAX_MARKS // 1000 + 1)),
     "over-theme-strings": lambda: theme({"strings/it.yaml": "".join(
         f"extra_{n}: {'x' * 990}\n" for n in range(limits.MAX_THEME_STRINGS // 1000 + 10))}),
+    "over-svgz-bomb": lambda: compressed_svg(limits.MAX_SVG_BYTES + KIB),
     "over-yaml-nesting": lambda: {"storefront.yaml": CONFIG + "menu: " + "[" * 100 + "]" * 100 + "\n"},
     # -- the most expensive content found under each limit -------------------------------------
     "under-prose": lambda: post(fill("La maiolica nasce dall'argilla rossa e dallo *smalto* bianco, "
@@ -147,17 +157,21 @@ CASES: dict[str, Callable[[], dict[str, str]]] = {
     "under-yaml-aliases": lambda: post("x", FRONT + "author: &s " + "a" * 100 + "\ntags: ["
                                        + ", ".join(["*s"] * (limits.MAX_YAML_EXPANSION // 110))
                                        + "]\n"),
+    "under-svgz": lambda: compressed_svg(limits.MAX_SVG_BYTES),
     "under-theme-strings": lambda: theme({"strings/it.yaml": "".join(
         f"extra_{n}: {'x' * 990}\n" for n in range(limits.MAX_THEME_STRINGS // 1000 - 10))}),
 }
 
 
-def write_site(root: Path, files: dict[str, str]) -> None:
+def write_site(root: Path, files: dict[str, str] | dict[str, str | bytes]) -> None:
     (root / "storefront.yaml").write_text(CONFIG, encoding="utf-8")
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
 
 
 def measure(root: Path, memory: int, timeout: float,

@@ -46,7 +46,7 @@ from storefront.imaging import (
 from storefront.outputs import Output
 from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
 from storefront.sources import SourceFile
-from storefront.svg import SvgProblem, check_svg
+from storefront.svg import SvgProblem, check_compressed_svg, check_svg
 from storefront.templateimages import TemplateImage
 from storefront.urls import UrlBuilder, url_path
 from storefront.workers import WorkerPool
@@ -287,6 +287,13 @@ class ImageStage:
                 errors.append(error_at(asset.path, checked.line, checked.message, checked.hint))
                 return None
             return ImageInfo(self.urls.url(url_path(path)), checked.width, checked.height)
+        if extension == "svgz" or asset.path.lower().endswith(".svg.gz"):
+            # served by many hosts as an SVG with Content-Encoding: gzip: its scripts run too
+            compressed = check_compressed_svg(asset.file.read_bytes())
+            if isinstance(compressed, SvgProblem):
+                errors.append(error_at(asset.path, compressed.line, compressed.message,
+                                       compressed.hint))
+                return None
         if extension == "gif" and used:
             try:
                 width, height, _ = image_size(asset.file.read_bytes(),

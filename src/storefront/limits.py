@@ -82,6 +82,12 @@ MAX_THEME_STRINGS = 200_000
 """Characters of all theme strings of one language together; the strings are inserted into
 every page. The built-in theme's Italian strings are about 5,000 characters."""
 
+MAX_SVG_BYTES = 8 * 1024 * 1024
+"""Size of a compressed SVG (``.svgz``) once decompressed, to check it for scripts. gzip shrinks
+a run of one byte a thousand times, so an 8 KiB file could otherwise become gigabytes in memory
+(a "gzip bomb"); the check reads about 15 MB of the tiniest elements a second. A detailed map
+drawn as SVG is a few MB, a logo a few KB; a larger drawing can be published as a plain .svg."""
+
 
 class LimitExceeded(Exception):
     """A text goes beyond one of the limits above; ``line`` is 1-based within the text (0: all)."""

@@ -9,13 +9,24 @@ SVG too: an ``<iframe srcdoc>`` runs its script) is refused, with the line of th
 element. The file is read with expat, without fetching or expanding entities (a
 document type that declares entities is refused too: that is how a "billion laughs" file
 explodes).
+
+A gzip-compressed SVG (``.svgz``, or ``.svg.gz`` beside an SVG) is served by many hosts as an SVG
+with ``Content-Encoding: gzip`` (Apache's default, nginx's ``gzip_static`` for ``.svg.gz``), so
+the browser runs what it holds just the same: it is decompressed, at most
+:data:`~storefront.limits.MAX_SVG_BYTES` of it (a "gzip bomb" would fill the memory), and
+checked like a plain one.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
 import xml.parsers.expat
+import zlib
 from dataclasses import dataclass
+
+from storefront.limits import MAX_SVG_BYTES
 
 _LINK_ATTRIBUTES = {"href", "src", "action", "formaction"}  # local names: any prefix
 _ANIMATION_VALUES = ("to", "from", "by", "values")  # what <animate>/<set> give an attribute
@@ -100,6 +111,24 @@ def check_svg(data: bytes) -> SvgInfo | SvgProblem:
     if problems:
         return problems[0]
     return size[0] if size else SvgInfo()
+
+
+def check_compressed_svg(data: bytes, limit: int = MAX_SVG_BYTES) -> SvgInfo | SvgProblem:
+    """:func:`check_svg` of a gzip-compressed SVG, decompressed up to ``limit`` bytes (the line
+    of a problem is the line in the decompressed drawing)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            text = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as exc:  # not gzip, cut short, damaged
+        detail = str(exc).split("\n")[0] or type(exc).__name__
+        return SvgProblem(0, f"the compressed SVG cannot be decompressed ({detail})",
+                          "save it again from the drawing program as compressed SVG (.svgz), "
+                          "or as a plain .svg")
+    if len(text) > limit:
+        return SvgProblem(0, f"the compressed SVG expands to more than {limit // (1024 * 1024)} "
+                          "MiB (a file made to exhaust the memory of whoever opens it)",
+                          "save the drawing again as a plain .svg, or simplify it")
+    return check_svg(text)
 
 
 def _runs_script(value: str) -> bool:

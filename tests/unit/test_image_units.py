@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 
 import pytest
@@ -14,7 +15,7 @@ from storefront.imageconfig import ImageQuality
 from storefront.imaging import ImageProblem, Recipe, process, variant_widths
 from storefront.metadata import MetadataError, strip_jpeg, strip_png, strip_webp
 from storefront.picture import ImageCatalog, ImageInfo, PageImages, Variant, rewrite_images
-from storefront.svg import SvgInfo, SvgProblem, check_svg
+from storefront.svg import SvgInfo, SvgProblem, check_compressed_svg, check_svg
 from storefront.values import parse_focus
 
 
@@ -202,6 +203,25 @@ def test_a_plain_svg_passes_with_its_size() -> None:
     assert check_svg(SVG % drawn) == SvgInfo(30, 10)  # an unused namespace, plain animations
     assert check_svg(b'<svg viewBox="0 0 40 20"/>') == SvgInfo(40, 20)
     assert check_svg(b"<svg/>") == SvgInfo()
+
+
+def test_a_compressed_svg_is_checked_as_it_decompresses_within_a_limit() -> None:
+    """A .svgz runs its scripts like an SVG (served with Content-Encoding: gzip): its
+    decompressed text is checked, every gzip member of it, never more than the limit."""
+    safe = SVG % b"<rect/>"
+    assert check_compressed_svg(gzip.compress(safe)) == SvgInfo(30, 10)
+    script = check_compressed_svg(gzip.compress(SVG % b"\n<script>alert(1)</script>"))
+    assert isinstance(script, SvgProblem) and script.line == 2 and "<script>" in script.message
+    # a second member hides nothing: browsers decode both
+    joined = check_compressed_svg(gzip.compress(safe[:-6]) + gzip.compress(b"<script/></svg>"))
+    assert isinstance(joined, SvgProblem) and "<script>" in joined.message
+    bomb = check_compressed_svg(gzip.compress(b" " * 2000 + safe), limit=1000)
+    assert isinstance(bomb, SvgProblem) and "expands to more than" in bomb.message
+    for damaged in (safe, gzip.compress(safe)[:-12], gzip.compress(safe) + b"rest"):
+        problem = check_compressed_svg(damaged)
+        assert isinstance(problem, SvgProblem), damaged
+        assert "cannot be decompressed" in problem.message
+    assert isinstance(check_compressed_svg(b""), SvgProblem)
 
 
 # -- markup --------------------------------------------------------------------------------------
