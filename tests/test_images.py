@@ -333,6 +333,48 @@ def test_a_missing_description_is_a_warning_and_an_error_when_strict(site: Path)
                                 options=BuildOptions(strict=True)))
 
 
+def camera_raw() -> bytes:
+    """A camera RAW file as far as metadata goes: TIFF-based (as DNG, CR2, NEF, ARW...), with
+    the camera's EXIF and its GPS position."""
+    data = io.BytesIO()
+    photos.upright(64, 48).save(data, "TIFF", exif=photos.exif_block().tobytes())
+    return data.getvalue()
+
+
+def test_a_camera_raw_file_is_published_as_it_is_with_a_warning(site: Path) -> None:
+    """A RAW file keeps the camera's EXIF (the GPS position, its serial number), which storefront
+    cannot remove: linked as a download or not linked at all, it is published as it is (an owner
+    may offer one on purpose) with a warning naming it, an error with ``--strict``; shown as an
+    image it is an error saying to export a JPEG."""
+    raws = ["dng", "cr2", "cr3", "nef", "arw", "orf", "rw2", "RAF"]
+    for extension in raws:
+        write(site / f"content/assets/raw/scatto.{extension}", camera_raw())
+    write(site / "content/pages/scarica.md",
+          "---\ntitle: Scarica\n---\n\nIl [file RAW](/assets/raw/scatto.dng).\n")
+    report = build(site)
+    warned = [w.format() for w in report.warnings if "RAW" in w.message]
+    assert warned == [f"content/assets/raw/scatto.{extension}: this camera RAW file is published "
+                      "as it is, with the data the camera wrote into it (often the place where "
+                      "the photo was taken, the camera's serial number, the date)\n  hint: export "
+                      "a JPEG from it and publish that instead (storefront removes that data from "
+                      "photos), or move the RAW file out of content/assets/; leave it only if "
+                      "visitors may download it with that data" for extension in sorted(raws)]
+    for extension in raws:
+        published = site / f"output/assets/raw/scatto.{extension}"
+        assert b"MARKER-GPS" in published.read_bytes()  # as it is: hence the warning
+    with pytest.raises(BuildFailed) as strict:
+        build_site(BuildRequest(root=site, output=site / "strict",
+                                options=BuildOptions(strict=True)))
+    assert sum("camera RAW" in e.message for e in strict.value.errors) == len(raws)
+    write(site / "content/pages/scarica.md",
+          "---\ntitle: Scarica\n---\n\n![Lo scatto](/assets/raw/scatto.nef)\n")
+    with pytest.raises(BuildFailed) as shown:
+        build(site, "shown")
+    assert [e.format() for e in shown.value.errors] == [
+        "content/pages/scarica.md:5: the image /assets/raw/scatto.nef is not an image (a .nef "
+        "file)\n  hint: export a JPEG from the camera RAW file and show that"]
+
+
 def test_the_decompression_bomb_limit_is_a_setting(site: Path) -> None:
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "  max_megapixels: 1\n", encoding="utf-8")

@@ -55,6 +55,14 @@ from storefront.workers import WorkerPool
 # of Canon, Fujifilm and Sony cameras); a file under any other name is published as it is
 RASTER = frozenset({"jpg", "jpeg", "jpe", "jfif", "png", "webp", "avif", "heic", "heif", "hif",
                     "tif", "tiff", "bmp"})
+# camera RAW files: the sensor's data with the camera's own EXIF (the GPS position, its serial
+# number), which storefront can neither decode nor clean: published as they are (an owner may
+# offer one for download on purpose), with a warning
+CAMERA_RAW = frozenset({"dng", "cr2", "cr3", "crw", "nef", "nrw", "arw", "srf", "sr2", "orf",
+                        "rw2", "raf", "pef", "srw", "rwl", "iiq", "3fr", "erf", "mrw", "x3f"})
+_RAW_HINT = ("export a JPEG from it and publish that instead (storefront removes that data from "
+             "photos), or move the RAW file out of content/assets/; leave it only if visitors may "
+             "download it with that data")
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,11 @@ class ImageStage:
                     jobs.append(job)
                 continue
             copied.add(asset.path)
+            if extension in CAMERA_RAW:
+                warnings.append(error_at(
+                    asset.path, 0, "this camera RAW file is published as it is, with the data the "
+                    "camera wrote into it (often the place where the photo was taken, the camera's "
+                    "serial number, the date)", _RAW_HINT))
             info = self._copied_info(asset, path, extension, used, errors)
             if info is not None and used:
                 images[path] = info
@@ -306,6 +319,8 @@ class ImageStage:
             errors.append(error_at(use.source, use.line,
                                    f"the image {use.written} is not an image (a "
                                    f".{extension or 'extensionless'} file)",
+                                   "export a JPEG from the camera RAW file and show that"
+                                   if extension in CAMERA_RAW else
                                    "link to it as [text](...) instead, or use a JPEG, PNG, WebP, "
                                    "AVIF, HEIC, GIF or SVG file"))
         return None
