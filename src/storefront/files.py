@@ -5,6 +5,9 @@ half-written one. The temporary names are the process id and a counter: cheaper 
 :func:`tempfile.mkstemp`'s random names (a build writes thousands of files, and mkstemp's took a
 tenth of a millisecond each), and unique because only this process uses its id for them. The
 folder is made when the first attempt finds it missing, not looked at before every file.
+A process killed while it writes leaves its temporary file behind: :func:`temp_writer` tells
+which process a name belongs to, so that whoever cleans a folder can tell a dead writer's
+file from a live one's.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -26,6 +30,15 @@ def temp_name(target: Path | str) -> str:
     folder, name = os.path.split(target)
     suffix = os.path.splitext(name)[1]
     return os.path.join(folder, f".tmp-{os.getpid()}-{next(_counter)}{suffix}")
+
+
+_TEMP_NAME = re.compile(r"\.tmp-([0-9]{1,10})-[0-9]+(?:\.[^.]*)?")
+
+
+def temp_writer(name: str) -> int | None:
+    """The process id in a file name :func:`temp_name` made, or None for any other name."""
+    found = _TEMP_NAME.fullmatch(name)
+    return int(found.group(1)) if found is not None else None
 
 
 def make_folders(folder: Path | str) -> None:
