@@ -229,6 +229,19 @@ def test_post_dates_expiry_and_update_are_in_the_site_zone() -> None:
     assert post.draft
 
 
+def test_an_update_before_the_publication_date_is_an_error_at_its_line() -> None:
+    # dateModified before datePublished in the structured data, and in the feeds
+    errors = errors_of("posts", "a.md", "---\ntitle: T\ndate: 2024-05-01 10:00\nupdated: 2024-05-01\n---\n")
+    assert [error.split("\n")[0] for error in errors] == [
+        "content/posts/a.md:4: updated (2024-05-01) is before date (2024-05-01 10:00)"]
+    same = read("posts", "a.md",
+                "---\ntitle: T\ndate: 2024-05-01 10:00\nupdated: 2024-05-01 10:00\n---\n")
+    assert same.updated == same.date
+    later = read("products", "a.md",
+                 "---\ntitle: T\nprice: 1\ndate: 2024-05-01\nupdated: 2024-05-02\n---\n")
+    assert later.updated == datetime(2024, 5, 2, tzinfo=ROME)
+
+
 def test_a_post_without_any_date_names_both_ways_to_give_one() -> None:
     assert errors_of("posts", "senza-data.md", "---\ntitle: T\n---\n") == [
         'content/posts/senza-data.md:1: missing required field "date"\n'
