@@ -15,6 +15,7 @@ from storefront.documents import Category, FaqEntry, Page, Post, Product, Tag
 from storefront.errors import BuildFailed
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.localize import localize
+from storefront.markdown import render_markdown
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import Kind, SourceFile, decode_text
 from storefront.urls import UrlBuilder
@@ -177,6 +178,25 @@ def test_the_more_marker_cuts_the_summary() -> None:
 def test_a_more_marker_inside_an_element_closes_it_in_the_summary(body: str, summary: str) -> None:
     post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
     assert post.summary_html == summary
+
+
+@pytest.mark.parametrize(("body", "summary"), [
+    # the raw text before the marker was rendered alone: "*frase." lost its emphasis, and a
+    # link defined further down was left as written, [qui][1]
+    ("Prima *frase. <!--more--> Seconda* frase.\n", "<p>Prima <em>frase.</em></p>"),
+    ("Vedi [qui][1]. <!--more--> Poi.\n\n[1]: /chi-siamo/\n",
+     '<p>Vedi <a href="/chi-siamo/">qui</a>.</p>'),
+    ("Intro.\n\n> Citazione <!--more--> e poi.\n", "<p>Intro.</p>\n<blockquote>\n<p>Citazione</p>\n"
+     "</blockquote>"),
+    ("- uno <!--more--> due\n- tre\n", "<ul>\n<li>uno</li>\n</ul>"),
+])
+def test_a_more_marker_inside_a_paragraph_cuts_the_rendered_paragraph(body: str,
+                                                                       summary: str) -> None:
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
+    assert post.summary_html == summary
+    assert post.has_more
+    # the page shows the whole body as it was, the (invisible) marker in place
+    assert post.content_html == render_markdown(body)
 
 
 def test_without_marker_or_summary_the_first_paragraph_is_the_summary() -> None:
