@@ -195,6 +195,34 @@ def test_base_path_prefixes_every_internal_url(copy_site, run_cli) -> None:
     assert (output / "index.html").is_file() and (output / "static").is_dir()
 
 
+def test_a_base_path_warns_that_crawlers_read_robots_txt_only_at_the_host_root(copy_site,
+                                                                              run_cli) -> None:
+    # output/robots.txt is served at /forno/robots.txt, where no crawler looks for it
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    assert "warning: storefront.yaml" not in run_cli("--root", site, "build").err
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("base_url: https://forno.example/",
+                                   "base_url: https://forno.example/forno/"), encoding="utf-8")
+    warning = (
+        "warning: storefront.yaml:3: the site is served below /forno/, but crawlers read "
+        "robots.txt only at the root of the host, https://forno.example/robots.txt: the one "
+        "written into the output folder is never read\n"
+        "  hint: so that search engines find the sitemap, add this line to "
+        "https://forno.example/robots.txt (ask whoever runs the host): "
+        "Sitemap: https://forno.example/forno/sitemap.xml\n")
+    result = run_cli("--root", site, "build")
+    assert result.code == 0 and warning in result.err
+    assert "Sitemap: https://forno.example/forno/sitemap.xml" in (
+        site / "output" / "robots.txt").read_text(encoding="utf-8")
+    assert warning in run_cli("--root", site, "build").err  # a build with nothing to do too
+    # the owner cannot fix it in the site: --strict leaves it a warning (the one problem
+    # --strict finds in this site is a product without a photo, left out of the merchant feed)
+    strict = run_cli("--root", site, "build", "--strict")
+    assert strict.err.endswith("build failed: 1 problem; nothing was written\n")
+    assert "robots.txt" not in strict.err
+
+
 def test_listings_written_as_files_have_their_later_pages_in_a_folder(copy_site, run_cli) -> None:
     site = copy_site("basic")
     config = site / "storefront.yaml"

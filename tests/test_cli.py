@@ -106,6 +106,19 @@ def test_init_creates_the_example_shop_which_builds(run_cli, tmp_path) -> None:
     assert refused.code == 1 and "is not empty" in refused.err
 
 
+def test_a_fresh_init_site_passes_every_documented_build_mode_strictly(
+        run_cli, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example's draft preorder had no availability_date: ``build --drafts --strict`` of a
+    new site failed ("left out of the merchant feed"). The day is pinned: the example's
+    preorders ship on fixed days, which a real clock passes some day."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")  # 2026-11-18
+    target = tmp_path / "negozio"
+    assert run_cli("init", target).code == 0
+    for mode in ([], ["--drafts"], ["--future"], ["--drafts", "--future"]):
+        built = run_cli("--root", target, "build", *mode, "--strict")
+        assert (mode, built.code, built.err) == (mode, 0, "")
+
+
 def test_python_dash_m_works() -> None:
     import subprocess
     import sys

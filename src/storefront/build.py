@@ -31,6 +31,7 @@ from storefront.checks import (
     image_warnings,
     left_out_summary,
     missing_templates,
+    robots_warnings,
     unnamed_link_warnings,
     unpublished_reasons,
 )
@@ -39,7 +40,7 @@ from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.deps import page_exists_in
 from storefront.documents import Document
 from storefront.environment import make_environment
-from storefront.errors import BuildFailed, ContentError
+from storefront.errors import BuildFailed, ContentError, line_of_key
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
@@ -120,6 +121,7 @@ class _Planned:
     identity: Callable[[str], str]  # what each template name resolves to
     presentation: Presentation  # the answers of asset_url(), image() and closures()
     warnings: list[ContentError]
+    advice: list[ContentError]  # among the warnings, those --strict leaves warnings (see checks)
     left_out: tuple[str, ...]
     images: ImageResult
     config_text: str
@@ -336,13 +338,16 @@ class BuildSession:
         reasons = unpublished_reasons(local, model, inputs.now)
         warnings = sorted([*image_warnings(model), *unnamed_link_warnings(model.published()),
                            *images.warnings], key=ContentError.sort_key)
+        advice = robots_warnings(urls, 0 if self.request.base_url is not None
+                                 else line_of_key(config_text, "base_url"))
         presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
                                        catalog)
         self._settle()
         return _Planned(parsed, local, model, strings, plan, channels,
                         tuple(output_path(o, urls) or "" for o in plan.outputs),
                         template_identity(make_environment(inputs.chain)), presentation,
-                        [*warnings, *channels.warnings], left_out_summary(reasons), images,
+                        [*warnings, *channels.warnings, *advice], advice,
+                        left_out_summary(reasons), images,
                         config_text, named)
 
     def _held(self, output: Path) -> Callable[[str, str], bool]:
@@ -393,7 +398,7 @@ class BuildSession:
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
                                       {d.source: d for d in planned.local})
         if self.request.options.strict:
-            problems += planned.warnings
+            problems += [w for w in planned.warnings if w not in planned.advice]
         if problems:
             raise BuildFailed(problems)
 

@@ -216,6 +216,26 @@ def _line_with(text: str, key: str, value: str) -> int:
     return next((n for n, line in enumerate(text.split("\n"), 1) if pattern.search(line)), 0)
 
 
+def robots_warnings(urls: UrlBuilder, line: int) -> list[ContentError]:
+    """A site served below a base path (``https://example.com/shop/``): crawlers read only the
+    host's ``/robots.txt``, never ``/shop/robots.txt``, so the sitemap must be declared there.
+
+    Advice, not a problem of the site (``--strict`` leaves it a warning): robots.txt is still
+    written, for an owner who serves the folder at a host's root too. ``line``: of base_url in
+    storefront.yaml (0 when it came from ``--base-url``).
+    """
+    if urls.base_path == "/" or not urls.base_url:
+        return []
+    root = urls.absolute("/robots.txt")
+    sitemap = urls.absolute(urls.url("/sitemap.xml"))
+    return [error_at(CONFIG_NAME, line,
+                     f"the site is served below {urls.base_path}, but crawlers read robots.txt "
+                     f"only at the root of the host, {root}: the one written into the output "
+                     "folder is never read",
+                     f"so that search engines find the sitemap, add this line to {root} (ask "
+                     f"whoever runs the host): Sitemap: {sitemap}")]
+
+
 def image_warnings(model: SiteModel) -> list[ContentError]:
     """Problems that stop a build only with ``--strict``: images without a description."""
     found: list[ContentError] = []

@@ -122,17 +122,25 @@ def render_inline(text: str) -> str:
 
 
 def summary_before_more(html: str) -> str | None:
-    """The rendered part before a ``<!--more-->`` that stands on its own line, or None.
+    """The rendered part before the first ``<!--more-->``, or None when the HTML has none.
 
-    Splitting the rendered body saves rendering the summary a second time; a marker written
-    inside a paragraph would cut an element in two, so that case (None) is rendered on its own.
+    Splitting the rendered body saves rendering the summary a second time, and keeps what only
+    the whole body gives (emphasis that runs past the marker, links defined further down). A
+    marker on its own line falls between blocks; one inside a paragraph (``Prima frase.
+    <!--more--> Seconda.``) cuts the paragraph there, as Hugo's inline summary divider does, and
+    the elements it leaves open are closed (``<p>Prima frase.</p>``).
     """
-    marker = "\n" + MORE_MARKER + "\n"
-    padded = "\n" + html + "\n"
-    if marker not in padded:
+    index = html.find(MORE_MARKER)
+    if index < 0:
         return None
-    return close_open_elements(padded.split(marker, 1)[0][1:].rstrip("\n"))
+    before, after = html[:index], html[index + len(MORE_MARKER):]
+    if before[-1:] in ("", "\n") and after[:1] in ("", "\n"):
+        return close_open_elements(before.rstrip("\n"))
+    return close_open_elements(before.rstrip(), inside_paragraph=True)
 
+
+_INLINE_NAMES = ("a", "abbr", "b", "cite", "code", "del", "dfn", "em", "i", "ins", "kbd", "mark",
+                 "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var")
 
 # elements without an end tag, and those whose end tag the parser implies when their parent ends
 # (closing them again would be an error: "</p>" with no <p> open makes an empty paragraph)
@@ -142,33 +150,73 @@ _IMPLIED_END = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "rb", "rp
                           "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup", "caption"})
 
 
+# the paragraph-like elements followed when a cut falls inside one (Python-Markdown closes each
+# of its own; in an owner's HTML, the elements that end them implicitly, as a browser reads it)
+_PARAGRAPHS = frozenset({"p", "li", "dt", "dd"})
+_ENDS_P = frozenset({"address", "article", "aside", "blockquote", "details", "dialog", "div",
+                     "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+                     "h4", "h5", "h6", "header", "hgroup", "hr", "main", "menu", "nav", "ol", "p",
+                     "pre", "section", "table", "ul"})
+_ENDS_ITEM = {"li": ({"li"}, {"ul", "ol", "menu"}), "dt": ({"dt", "dd"}, {"dl"}),
+              "dd": ({"dt", "dd"}, {"dl"}), "p": ({"p"}, {"table", "td", "th", "caption",
+                                                         "button", "object", "template"})}
+
+
 class _OpenElements(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, paragraphs: bool = False) -> None:
         super().__init__(convert_charrefs=False)
         self.stack: list[str] = []
+        self.paragraphs = paragraphs  # follow p, li, dt and dd too
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.paragraphs:
+            self._end_implied(tag)
+            if tag in _PARAGRAPHS:
+                self.stack.append(tag)
         if tag not in _VOID and tag not in _IMPLIED_END:
             self.stack.append(tag)
+
+    def _end_implied(self, tag: str) -> None:
+        """Pop the paragraph or item that ``tag`` starting ends (``<p>`` after ``<p>``, a
+        ``<div>`` in a ``<p>``, ``<li>`` after ``<li>`` in one list)."""
+        for ended in ("p" if tag in _ENDS_P else "", tag if tag in ("li", "dt", "dd") else ""):
+            if not ended:
+                continue
+            names, boundaries = _ENDS_ITEM[ended]
+            for position in range(len(self.stack) - 1, -1, -1):
+                if self.stack[position] in names:
+                    del self.stack[position:]
+                    break
+                if self.stack[position] in boundaries:
+                    break
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.stack:
             del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
 
 
-def close_open_elements(html: str) -> str:
+def close_open_elements(html: str, inside_paragraph: bool = False) -> str:
     """``html`` with end tags for the elements it leaves open.
 
     A ``<!--more-->`` inside a quote, a list item or an HTML block (``<div markdown="1">``)
     cuts the body inside that element: the summary would leave it open, and on a listing page
-    it would swallow the rest of its card.
+    it would swallow the rest of its card. With ``inside_paragraph`` the cut is inside a
+    paragraph (or an item), which is closed too, with its inline elements (``<em>``), right
+    after the text.
     """
     if "<" not in html:
         return html
-    parser = _OpenElements()
+    parser = _OpenElements(paragraphs=inside_paragraph)
     parser.feed(html)
     parser.close()
-    return html + "".join(f"\n</{tag}>" for tag in reversed(parser.stack))
+    if not inside_paragraph:
+        return html + "".join(f"\n</{tag}>" for tag in reversed(parser.stack))
+    closed, separator = html, ""
+    for tag in reversed(parser.stack):
+        closed += f"{separator}</{tag}>"
+        if tag not in _INLINE_NAMES:
+            separator = "\n"  # after the paragraph, each enclosing block on a line of its own
+    return closed
 
 
 def split_more(body: str) -> tuple[str, bool]:
@@ -223,11 +271,7 @@ def scope_ids(html: str, prefix: str) -> str:
 
 
 _TAGS = re.compile(r"<[^>]+>")
-_INLINE_TAGS = re.compile(
-    r"</?(?:a|abbr|b|cite|code|del|dfn|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|sup|time"
-    r"|u|var)\b[^>]*>",
-    re.IGNORECASE,
-)
+_INLINE_TAGS = re.compile(r"</?(?:" + "|".join(_INLINE_NAMES) + r")\b[^>]*>", re.IGNORECASE)
 
 
 def plain_text(html: str) -> str:

@@ -16,7 +16,7 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, time
 from functools import partial
 
 import yaml
@@ -222,9 +222,11 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
     zone = settings.zone
     date = localize(moment, zone)
     slug = meta.slug or slugify(name_slug) or "post"
+    updated = localize(meta.updated, zone) if meta.updated else None
+    _check_updated(source.path, date, updated, lines,
+                   "date" if meta.date else "the date in the file name")
     return Post(
-        source=source.path, title=meta.title, date=date,
-        updated=localize(meta.updated, zone) if meta.updated else None,
+        source=source.path, title=meta.title, date=date, updated=updated,
         summary_html=body.summary_html, content_html=body.content_html, has_more=body.has_more,
         tags=_tags(meta.tags, settings), author=meta.author or settings.author,
         image=meta.image or "", image_alt=meta.image_alt, slug=slug,
@@ -287,6 +289,9 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         category = Category(meta.category, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
     zone = settings.zone
+    date = localize(meta.date, zone) if meta.date else None
+    updated = localize(meta.updated, zone) if meta.updated else None
+    _check_updated(source.path, date, updated, lines, "date")
     return Product(
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
@@ -300,12 +305,28 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,
         unnamed_links=body.unnamed_links,
         gtin=meta.gtin, mpn=meta.mpn, condition=meta.condition,
-        date=localize(meta.date, zone) if meta.date else None,
-        updated=localize(meta.updated, zone) if meta.updated else None,
+        date=date, updated=updated,
         availability_date=localize(meta.availability_date, zone) if meta.availability_date else None,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _check_updated(path: str, published: datetime | None, updated: datetime | None,
+                   lines: Lines, what: str) -> None:
+    """Refuse an ``updated:`` before the publication date: the page's structured data and the
+    feeds would say the text changed before it was published."""
+    if published is None or updated is None or updated >= published:
+        return
+    raise BuildFailed([error_at(
+        path, dict(lines).get("updated", 1),
+        f"updated ({_day_or_moment(updated)}) is before {what} ({_day_or_moment(published)})",
+        "write the day of the last change, on or after the publication date (with the time when "
+        "it is the same day, like 2024-05-01 18:30), or remove updated: if nothing changed")])
+
+
+def _day_or_moment(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d}" if moment.time() == time() else f"{moment:%Y-%m-%d %H:%M}"
 
 
 def _tags(names: tuple[str, ...], settings: ReaderSettings) -> tuple[Tag, ...]:

@@ -92,6 +92,11 @@ class YamlProblem(Exception):
             return "indent with spaces, not tabs"
         if "mapping values are not allowed" in self.problem:
             return 'put quotes around a value that contains a colon, like title: "Orari: estate"'
+        if "quote ' opened" in self.problem:
+            return ("end the value with the same quote, like title: 'Pane caldo'; an apostrophe "
+                    "inside single quotes is written twice, like 'L''arte del pane'")
+        if 'quote " opened' in self.problem:
+            return 'end the value with the same quote, like title: "L\'arte del pane"'
         if "list opened" in self.problem or "mapping opened" in self.problem:
             return "close the brackets, and separate the items with commas"
         return "check the indentation: the keys of one block start in the same column"
@@ -185,6 +190,12 @@ def compose_yaml(text: str) -> yaml.Node | None:
             # an unclosed [list]: the owner's mistake is where it opens
             raise YamlProblem(context_line, "the list opened with [ on this line is not closed "
                               "with ] (or a comma is missing between two items)") from exc
+        quote = _unclosed_quote(exc, text)
+        if context_line and quote:
+            # the scanner reads on to the end looking for the closing quote; the owner's
+            # mistake is where the quote opens, not where the scanner gave up
+            raise YamlProblem(context_line, f"the quote {quote} opened on this line is never "
+                              "closed") from exc
         if context_line and "flow mapping" in (exc.context or ""):
             raise YamlProblem(context_line, "the mapping opened with { on this line is not "
                               "closed with } (or a comma is missing)") from exc
@@ -195,6 +206,17 @@ def compose_yaml(text: str) -> yaml.Node | None:
         raise YamlProblem(line, return_problem, exc.context or "", context_line) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(1, str(exc)) from exc
+
+
+def _unclosed_quote(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """The quote (' or ") of a quoted value the parser ran off the end of (the text or the
+    document) looking for its closing quote; "" for any other problem."""
+    problem = exc.problem or ""
+    mark = exc.context_mark
+    if mark is None or "quoted scalar" not in (exc.context or "") or not (
+            "end of stream" in problem or "unexpected document" in problem):
+        return ""
+    return _character_at(text, mark.line, mark.column)
 
 
 def _character_at(text: str, line: int, column: int) -> str:

@@ -15,6 +15,7 @@ from storefront.documents import Category, FaqEntry, Page, Post, Product, Tag
 from storefront.errors import BuildFailed
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.localize import localize
+from storefront.markdown import render_markdown
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import Kind, SourceFile, decode_text
 from storefront.urls import UrlBuilder
@@ -179,6 +180,25 @@ def test_a_more_marker_inside_an_element_closes_it_in_the_summary(body: str, sum
     assert post.summary_html == summary
 
 
+@pytest.mark.parametrize(("body", "summary"), [
+    # the raw text before the marker was rendered alone: "*frase." lost its emphasis, and a
+    # link defined further down was left as written, [qui][1]
+    ("Prima *frase. <!--more--> Seconda* frase.\n", "<p>Prima <em>frase.</em></p>"),
+    ("Vedi [qui][1]. <!--more--> Poi.\n\n[1]: /chi-siamo/\n",
+     '<p>Vedi <a href="/chi-siamo/">qui</a>.</p>'),
+    ("Intro.\n\n> Citazione <!--more--> e poi.\n", "<p>Intro.</p>\n<blockquote>\n<p>Citazione</p>\n"
+     "</blockquote>"),
+    ("- uno <!--more--> due\n- tre\n", "<ul>\n<li>uno</li>\n</ul>"),
+])
+def test_a_more_marker_inside_a_paragraph_cuts_the_rendered_paragraph(body: str,
+                                                                       summary: str) -> None:
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
+    assert post.summary_html == summary
+    assert post.has_more
+    # the page shows the whole body as it was, the (invisible) marker in place
+    assert post.content_html == render_markdown(body)
+
+
 def test_without_marker_or_summary_the_first_paragraph_is_the_summary() -> None:
     post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\nOne.\n\nTwo.\n")
     assert (post.summary_html, post.has_more) == ("One.", True)
@@ -227,6 +247,19 @@ def test_post_dates_expiry_and_update_are_in_the_site_zone() -> None:
     assert post.updated == datetime(2024, 5, 3, tzinfo=ROME)
     assert post.expires == datetime(2024, 6, 1, 12, tzinfo=ROME)
     assert post.draft
+
+
+def test_an_update_before_the_publication_date_is_an_error_at_its_line() -> None:
+    # dateModified before datePublished in the structured data, and in the feeds
+    errors = errors_of("posts", "a.md", "---\ntitle: T\ndate: 2024-05-01 10:00\nupdated: 2024-05-01\n---\n")
+    assert [error.split("\n")[0] for error in errors] == [
+        "content/posts/a.md:4: updated (2024-05-01) is before date (2024-05-01 10:00)"]
+    same = read("posts", "a.md",
+                "---\ntitle: T\ndate: 2024-05-01 10:00\nupdated: 2024-05-01 10:00\n---\n")
+    assert same.updated == same.date
+    later = read("products", "a.md",
+                 "---\ntitle: T\nprice: 1\ndate: 2024-05-01\nupdated: 2024-05-02\n---\n")
+    assert later.updated == datetime(2024, 5, 2, tzinfo=ROME)
 
 
 def test_a_post_without_any_date_names_both_ways_to_give_one() -> None:

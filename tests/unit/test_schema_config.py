@@ -480,6 +480,25 @@ def test_invalid_yaml_reports_the_line_of_a_bad_indent() -> None:
     assert errors[0].startswith("storefront.yaml:4: invalid YAML: ")
 
 
+@pytest.mark.parametrize("text", ['title: "Bottega\nlanguage: it\nmenu: [a, b]\n',
+                                  "language: it\ntitle: 'Bottega\n\ncurrency: EUR\n",
+                                  'title: "Bottega\n---\nlanguage: it\n'])
+def test_an_unclosed_quote_is_reported_where_it_opens(text: str) -> None:
+    # the scanner reads on to the end of the text (or to a ---) looking for the closing quote,
+    # and said so at that line with the indentation hint: the owner needs the quote's own line
+    line = text.count("\n", 0, text.index("Bottega")) + 1
+    quote = text[text.index("Bottega") - 1]
+    assert len(problems(text)) == 1
+    assert problems(text)[0].startswith(
+        f"storefront.yaml:{line}: invalid YAML: the quote {quote} opened on this line is never "
+        "closed\n  hint: end the value with the same quote")
+
+
+def test_a_quote_closed_on_a_later_line_is_one_value_not_an_error() -> None:
+    # YAML lets a quoted value run over lines: only a quote never closed is the error above
+    assert parse_config('title: "Bottega\n  del pane"\nlanguage: it\n').title == "Bottega del pane"
+
+
 @pytest.mark.parametrize("text", ["title: x\nbusiness:\n\tname: a\n",
                                   "title: x\nsocial:\n\t- {name: a, url: /a/}\n", "\ttitle: x\n"])
 def test_a_tab_that_starts_a_line_is_named_with_the_tabs_hint(text: str) -> None:

@@ -54,8 +54,9 @@ def test_italian_prose() -> None:
 def test_summary_split_from_the_rendered_body() -> None:
     html = render_markdown("Primo *paragrafo*.\n\n<!--more-->\n\nIl resto.\n")
     assert summary_before_more(html) == "<p>Primo <em>paragrafo</em>.</p>"
-    # a marker inside a paragraph cannot be split from the HTML: the caller renders it alone
-    assert summary_before_more(render_markdown("Uno <!--more--> due.\n")) is None
+    # a marker inside a paragraph cuts the paragraph there, closed (like Hugo's inline divider)
+    assert summary_before_more(render_markdown("Uno <!--more--> due.\n")) == "<p>Uno</p>"
+    assert summary_before_more(render_markdown("Niente segno.\n")) is None
 
 
 _MARKDOWN = st.sampled_from([
