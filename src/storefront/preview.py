@@ -47,6 +47,7 @@ from watchdog.observers.api import ObservedWatch
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
 from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
+from storefront.previewlock import PreviewLock
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
@@ -544,14 +545,20 @@ class PreviewServer:
     def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
                  drafts: bool = True, host: str = LOOPBACK, jobs: int | None = None) -> None:
         self.app: WsgiApp | None = None
+        # before the port: a second preview of the site is told where the first one is
+        self.lock = PreviewLock.take(root / PREVIEW_DIR)
         try:
             self.server = make_server(host, port, self._dispatch,
                                       server_class=_ThreadingServer, handler_class=_QuietHandler)
         except OSError as exc:  # a busy port, an address of no interface here, IPv6
+            if self.lock is not None:
+                self.lock.release()
             raise StorefrontError(_bind_problem(host, port, exc)) from None
         self.port = int(self.server.server_address[1])
         shown = LOOPBACK if host in EVERYWHERE else host
         self.url = f"http://{shown}:{self.port}/"
+        if self.lock is not None:
+            self.lock.announce(self.url)
         self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.url, drafts, log, jobs)
         self.app = make_app(self.builder, port=self.port)
         self.pending = threading.Event()
@@ -632,6 +639,8 @@ class PreviewServer:
         for thread in self.threads:
             thread.join()
         self.builder.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,
