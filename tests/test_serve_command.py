@@ -168,3 +168,36 @@ def test_a_second_preview_of_a_site_names_the_first_instead_of_writing_over_it(c
         assert get(port, "/chi-siamo/")[0] == 200
     finally:
         stop(last)
+
+
+def test_a_preview_for_a_phone_names_its_network_address_in_absolute_urls(copy_site) -> None:
+    """``serve --bind 0.0.0.0`` for a phone on the shop's Wi-Fi built the pages for 127.0.0.1,
+    which on the phone is the phone: its og:url, og:image, canonical link, structured data and
+    feed links led nowhere. They name the address printed for the phone, which this computer
+    opens too (without a network, 127.0.0.1 as before)."""
+    from storefront.preview import lan_address
+
+    address = lan_address() or "127.0.0.1"
+    server, port = start(copy_site("basic"), "--bind", "0.0.0.0")
+    try:
+        base = f"http://{address}:{port}/"
+        connection = http.client.HTTPConnection(address, port, timeout=30)
+        try:
+            for path in ("/prodotti/pagnotta/", "/feed.xml", "/feed.json"):
+                connection.request("GET", path)  # as the phone asks: Host is the address
+                response = connection.getresponse()
+                body = response.read().decode()
+                assert response.status == 200, (path, response.status)
+                if address != "127.0.0.1":
+                    assert "127.0.0.1" not in body, path
+                if path.endswith("/"):
+                    assert f'<link rel="canonical" href="{base}prodotti/pagnotta/">' in body
+                    assert f'<meta property="og:image" content="{base}assets/' in body
+                    assert f'"url":"{base}prodotti/pagnotta/"' in body  # structured data
+                else:
+                    assert base + "blog/" in body
+        finally:
+            connection.close()
+    finally:
+        output = stop(server)[0]
+    assert f"on a phone on the same network, open {base}" in output
