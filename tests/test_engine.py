@@ -238,7 +238,7 @@ STAGES = {
     "output": 9, "request": 9, "trust": 9,
     "build": 10,
     "cleaning": 11, "scaffold": 11,
-    "preview": 12, "terminal": 12, "heap": 12,
+    "preview": 12, "previewlock": 12, "terminal": 12, "heap": 12,
     "cli": 13,
 }
 

@@ -504,6 +504,26 @@ def test_binding_beyond_this_computer_warns_and_says_what_a_phone_opens() -> Non
         assert not address.startswith("127.")
 
 
+def test_the_preview_names_in_its_absolute_urls_the_address_a_phone_opens() -> None:
+    """Bound to every network for a phone, the preview built its pages for 127.0.0.1: og:url,
+    og:image, the canonical link, structured data and the feeds' links named the phone itself.
+    They name the address printed for the phone (chosen once, at start: pages are built once for
+    every browser); bound to one address, that address; to a name, the address it stands for
+    (the preview refuses requests for names); to this computer only, as before."""
+    from storefront.preview import lan_address, preview_base_url, public_address
+
+    address = lan_address()
+    assert public_address("0.0.0.0", "0.0.0.0") == address
+    assert preview_base_url("0.0.0.0", 8000, "10.1.2.3") == "http://10.1.2.3:8000/"
+    assert preview_base_url("0.0.0.0", 8000, None) == "http://127.0.0.1:8000/"  # no network
+    assert public_address("10.1.2.3", "10.1.2.3") == "10.1.2.3"
+    assert public_address("my-laptop.local", "10.1.2.4") == "10.1.2.4"
+    for loopback, bound in (("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1"),
+                            ("my-laptop", "127.0.1.1")):
+        assert public_address(loopback, bound) is None
+        assert preview_base_url(loopback, 8001, None) == f"http://{loopback}:8001/"
+
+
 def test_the_preview_stops_when_told_even_if_no_exception_reaches_it(copy_site) -> None:
     """SIGTERM and Ctrl+C raise KeyboardInterrupt in the main thread; one that lands where Python
     ignores exceptions (a callback run during an import) was lost and the preview ran on (a CI

@@ -132,3 +132,72 @@ def test_content_deleted_and_made_again_is_watched_again(copy_site, tmp_path) ->
         assert b'id="storefront-errors"' not in get(port, "/chi-siamo/")[2]
     finally:
         stop(server)
+
+
+def test_a_second_preview_of_a_site_names_the_first_instead_of_writing_over_it(copy_site) -> None:
+    """A preview left open in another terminal, and a second one started on another port (as
+    the busy-port message suggests): both built into .storefront-preview/, each with its own
+    address in the pages, and the first served the second's pages (og:url, canonical naming
+    the other port). The second now refuses and names the first's address; once the first is
+    stopped, or killed outright (no stale lock), a new preview starts."""
+    site = copy_site("basic")
+    first, port = start(site)
+    try:
+        other = free_port()
+        second = subprocess.Popen(
+            [sys.executable, "-m", "storefront", "--root", str(site), "serve", "--port",
+             str(other)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while second.poll() is None and not port_answers(other) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if second.poll() is None:
+            stop(second)
+            pytest.fail("a second preview of the site started beside the first")
+        assert second.returncode == 1
+        assert (f"a preview of this site is already running on http://127.0.0.1:{port}/ "
+                f"(process {first.pid})") in second.communicate()[1]
+        page = get(port, "/chi-siamo/")[2].decode()
+        assert f'<link rel="canonical" href="http://127.0.0.1:{port}/chi-siamo/">' in page
+    finally:
+        stop(first)
+    again, _ = start(site)
+    again.kill()  # SIGKILL: nothing of the preview runs to release the lock
+    again.communicate(timeout=30)
+    last, port = start(site)
+    try:
+        assert get(port, "/chi-siamo/")[0] == 200
+    finally:
+        stop(last)
+
+
+def test_a_preview_for_a_phone_names_its_network_address_in_absolute_urls(copy_site) -> None:
+    """``serve --bind 0.0.0.0`` for a phone on the shop's Wi-Fi built the pages for 127.0.0.1,
+    which on the phone is the phone: its og:url, og:image, canonical link, structured data and
+    feed links led nowhere. They name the address printed for the phone, which this computer
+    opens too (without a network, 127.0.0.1 as before)."""
+    from storefront.preview import lan_address
+
+    address = lan_address() or "127.0.0.1"
+    server, port = start(copy_site("basic"), "--bind", "0.0.0.0")
+    try:
+        base = f"http://{address}:{port}/"
+        connection = http.client.HTTPConnection(address, port, timeout=30)
+        try:
+            for path in ("/prodotti/pagnotta/", "/feed.xml", "/feed.json"):
+                connection.request("GET", path)  # as the phone asks: Host is the address
+                response = connection.getresponse()
+                body = response.read().decode()
+                assert response.status == 200, (path, response.status)
+                if address != "127.0.0.1":
+                    assert "127.0.0.1" not in body, path
+                if path.endswith("/"):
+                    assert f'<link rel="canonical" href="{base}prodotti/pagnotta/">' in body
+                    assert f'<meta property="og:image" content="{base}assets/' in body
+                    assert f'"url":"{base}prodotti/pagnotta/"' in body  # structured data
+                else:
+                    assert base + "blog/" in body
+        finally:
+            connection.close()
+    finally:
+        output = stop(server)[0]
+    assert f"on a phone on the same network, open {base}" in output

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from storefront.documents import Links
-from storefront.htmltags import LINK_ATTRIBUTES, HtmlTag, has_values, mentions_tag, tags
+from storefront.htmltags import LINK_ATTRIBUTES, HtmlTag, has_values, links_of, mentions_tag, tags
 from storefront.markdown import (
     close_open_elements,
     excerpt,
@@ -78,19 +78,21 @@ def reading_minutes(words: int) -> int:
 def extract_links(html: str) -> tuple[str, ...]:
     """Link and image targets in rendered HTML that point into the site, for link checking.
 
-    Root-relative targets (``/chi-siamo/``) without their ``#fragment`` or ``?query``, and
-    relative ones (``foto.jpg``), which the check reports; external URLs, ``mailto:`` and
-    in-page ``#anchors`` are left out.
+    Every URL of :data:`~storefront.htmltags.LINK_ATTRIBUTES` counts (each of a ``srcset``, a
+    video's ``poster``, a form's ``action``). Root-relative targets (``/chi-siamo/``) without
+    their ``#fragment`` or ``?query``, and relative ones (``foto.jpg``), which the check
+    reports; external URLs, ``mailto:`` and in-page ``#anchors`` are left out.
     """
     if not has_values(html):
         return ()
     found = []
     for tag in tags(html, bare=False, attributes=LINK_ATTRIBUTES):
         for attribute in tag.attributes.values():
-            target = attribute.value
-            if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
-                continue
-            found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
+            for url in links_of(tag, attribute):
+                target = url.value
+                if not target or target.startswith(("#", "//")) or _SCHEME.match(target):
+                    continue
+                found.append(re.split(r"[#?]", target, maxsplit=1)[0] or "/")
     return tuple(dict.fromkeys(found))
 
 

@@ -32,6 +32,7 @@ from storefront.checks import (
     left_out_summary,
     missing_templates,
     robots_warnings,
+    served_elsewhere,
     unnamed_link_warnings,
     unpublished_reasons,
 )
@@ -390,7 +391,7 @@ class BuildSession:
         known = plan.known | {urls.url(f"/assets/{s.asset_path}") for s in inputs.sources
                               if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
-        targets = LinkTargets(known, reasons)
+        targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
         problems += check_links(model.published(), targets, urls)
         problems += check_template_images(planned.template_images, targets, urls)
         problems += planned.images.errors

@@ -31,7 +31,7 @@ from storefront.picture import site_path
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
 from storefront.templateimages import TemplateImage
-from storefront.urls import UrlBuilder
+from storefront.urls import UrlBuilder, is_site_path
 
 _EXTERNAL = ("http://", "https://")
 
@@ -42,6 +42,9 @@ class LinkTargets:
 
     known: frozenset[str]  # every URL the build writes
     unpublished: dict[str, str]  # URL -> "is a draft", "is scheduled for ...", ...
+    # URLs below these are answered by something else than the build: the forms endpoint, which a
+    # form pasted in a page may post to (<form action="/api/forms/contact">)
+    served: tuple[str, ...] = ()
 
 
 def unpublished_reasons(documents: Iterable[Document], model: SiteModel,
@@ -85,6 +88,15 @@ def normalize_target(target: str) -> str:
     return unicodedata.normalize("NFC", unquote(target))
 
 
+def served_elsewhere(config: SiteConfig, urls: UrlBuilder) -> tuple[str, ...]:
+    """The site URLs the build does not write but the site answers: the forms endpoint's, when
+    storefront.yaml configures one on this site (:attr:`LinkTargets.served`)."""
+    endpoint = config.form_endpoint.url
+    if not config.has_form_endpoint or not is_site_path(endpoint):
+        return ()
+    return (normalize_target(urls.url(endpoint.rstrip("/") + "/")),)
+
+
 def check_links(documents: Iterable[Document], targets: LinkTargets,
                 urls: UrlBuilder) -> list[ContentError]:
     """Every site-internal link or image in content must lead to a page or file of the site."""
@@ -121,7 +133,7 @@ def check_template_images(found: Iterable[TemplateImage], targets: LinkTargets,
 def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
            urls: UrlBuilder, errors: list[ContentError]) -> None:
     resolved = normalize_target(url)
-    if resolved in targets.known:
+    if resolved in targets.known or resolved.startswith(targets.served):
         return
     reason = targets.unpublished.get(resolved)
     if reason is not None:

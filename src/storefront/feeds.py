@@ -30,7 +30,7 @@ from markupsafe import escape
 from storefront.config import SiteConfig
 from storefront.documents import Post, Product
 from storefront.formatting import Formatter
-from storefront.htmltags import LINK_ATTRIBUTES, Attribute, HtmlTag, escape_value, replace_values
+from storefront.htmltags import Attribute, HtmlTag, escape_value, replace_links
 from storefront.markdown import plain_text
 from storefront.urls import UrlBuilder, is_site_path
 
@@ -107,7 +107,9 @@ def feed_url(page_url: str, name: str) -> str:
 
 
 def absolute_links(html: str, urls: UrlBuilder, photo: Photo = same_photo) -> str:
-    """Make root-relative ``href``/``src`` absolute: feed readers have no page to resolve against.
+    """Make root-relative URLs of links and images absolute (``href``, ``src``, each of a
+    ``srcset``, ``poster``, ``action``...: see :data:`storefront.htmltags.LINK_ATTRIBUTES`):
+    feed readers have no page to resolve against.
 
     An image shown (``src``) is the plain copy ``photo`` gives, as the entry's own photo is: a
     page shows a photo as its resized copies, and the original (a 9 MB TIFF, an iPhone's HEIC)
@@ -123,7 +125,7 @@ def absolute_links(html: str, urls: UrlBuilder, photo: Photo = same_photo) -> st
             target = target if shown == attribute.value else str(escape(shown))
         return urls.absolute(target)
 
-    return replace_values(html, LINK_ATTRIBUTES, absolute)
+    return replace_links(html, absolute)
 
 
 def stable_id(url: str, aliases: tuple[str, ...], urls: UrlBuilder) -> str:

@@ -28,7 +28,9 @@ _NAME = rf"[^{_WS}/>][^{_WS}/>=]*+"
 # a quoted value the text ends inside runs to the end (then the tag is dropped, see below)
 _VALUE = rf"""(?>"([^"]*+)"?|'([^']*+)'?|([^{_WS}>]*+))"""
 _ATTRIBUTE = re.compile(rf"[{_WS}/]*+({_NAME})(?:[{_WS}]*+=[{_WS}]*+{_VALUE})?")
-LINK_ATTRIBUTES = ("href", "src")  # the attributes that link or show a URL, on any element
+# the attributes that link to or show a URL: on any element, but ``data`` only on <object>; a
+# ``srcset`` holds several (see :func:`links_of`)
+LINK_ATTRIBUTES = ("href", "src", "srcset", "poster", "action", "formaction", "data")
 # elements whose text is not HTML: it runs to their end tag (plaintext: to the end)
 _RAW_TEXT = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
              "plaintext")
@@ -173,6 +175,62 @@ def replace_values(html: str, attributes: tuple[str, ...], change: Change) -> st
         return html
     parts.append(html[done:])
     return "".join(parts)
+
+
+def links_of(tag: HtmlTag, attribute: Attribute) -> list[Attribute]:
+    """The URLs an attribute of :data:`LINK_ATTRIBUTES` holds, each as an :class:`Attribute` of
+    its name: the value itself; none for a ``data`` that is not an ``<object>``'s; for a
+    ``srcset`` (``/a.jpg 1x, /a-2x.jpg 2x``) each candidate's URL alone, its ``start``/``end``
+    in the value as read and its ``written`` escaped for double quotes.
+
+    A ``srcset`` is split as the HTML standard's "parse a srcset attribute" does: a URL runs to
+    white space (commas it ends with are not part of it), its descriptors to the next comma
+    outside parentheses. A URL may hold a comma (``/a,b.jpg 1x``)."""
+    if attribute.name == "data" and tag.name != "object":
+        return []
+    if attribute.name != "srcset":
+        return [attribute]
+    value, position = attribute.value, 0
+    found: list[Attribute] = []
+    while True:
+        while position < len(value) and value[position] in _WS + ",":
+            position += 1
+        if position == len(value):
+            return found
+        start = position
+        while position < len(value) and value[position] not in _WS:
+            position += 1
+        end = position
+        while value[end - 1] == ",":  # the URL starts with no comma, so this stops inside it
+            end -= 1
+        url = value[start:end]
+        found.append(Attribute(attribute.name, url, escape_value(url), start, end, '"'))
+        if end < position:  # "/a.jpg," : no descriptors
+            continue
+        in_parentheses = False
+        while position < len(value) and (value[position] != "," or in_parentheses):
+            if value[position] in "()":
+                in_parentheses = value[position] == "("
+            position += 1
+
+
+def replace_links(html: str, change: Change) -> str:
+    """``html`` with the URLs of :data:`LINK_ATTRIBUTES` that ``change`` changes (see
+    :func:`replace_values`), the rest byte for byte. ``change`` is offered each URL that
+    :func:`links_of` finds: a ``srcset`` is written again with its descriptors as they were."""
+    def changed(tag: HtmlTag, attribute: Attribute) -> str | None:
+        if attribute.name != "srcset":
+            return change(tag, attribute) if links_of(tag, attribute) else None
+        value, done = attribute.value, 0
+        parts: list[str] = []
+        for url in links_of(tag, attribute):
+            new = change(tag, url)
+            if new is not None:
+                parts += (escape_value(value[done:url.start]), new)
+                done = url.end
+        return "".join(parts) + escape_value(value[done:]) if parts else None
+
+    return replace_values(html, LINK_ATTRIBUTES, changed)
 
 
 def escape_value(text: str) -> str:

@@ -24,15 +24,17 @@ from storefront.documents import (
     Product,
     Tag,
 )
-from storefront.htmltags import LINK_ATTRIBUTES, Attribute, HtmlTag, escape_value, replace_values
+from storefront.htmltags import Attribute, HtmlTag, escape_value, replace_links
 from storefront.urls import UrlBuilder, is_site_path
 
 D = TypeVar("D", bound=Document)
 
 
 def prefix_links(html: str, base_path: str) -> str:
-    """Put the site's base path in front of root-relative ``href``/``src`` targets, however
-    the owner's HTML writes them (``href='/x/'``, ``SRC=/x.jpg``: see :mod:`storefront.htmltags`)."""
+    """Put the site's base path in front of root-relative URLs of links and images (``href``,
+    ``src``, each of a ``srcset``, ``poster``, a form's ``action``...: see
+    :data:`storefront.htmltags.LINK_ATTRIBUTES`), however the owner's HTML writes them
+    (``href='/x/'``, ``SRC=/x.jpg``: see :mod:`storefront.htmltags`)."""
     if base_path == "/":
         return html
     base = escape_value(base_path)
@@ -44,7 +46,7 @@ def prefix_links(html: str, base_path: str) -> str:
             return base + attribute.written[1:]
         return base + escape_value(attribute.value[1:])  # written as &#47;x/
 
-    return replace_values(html, LINK_ATTRIBUTES, prefixed)
+    return replace_links(html, prefixed)
 
 
 def localize(document: D, urls: UrlBuilder) -> D:

@@ -4,7 +4,8 @@ One :class:`~storefront.build.BuildSession` lives as long as the server: parsed 
 records and worker processes stay in memory, so a save re-parses one file and re-renders only the
 pages that read it. The site is built with drafts and future posts into a preview folder (never
 ``output/``) and served with the standard library's WSGI server (one thread per request) on
-127.0.0.1, or on ``--bind`` for a phone on the shop's Wi-Fi. Requests wait while a build runs, so
+127.0.0.1, or on ``--bind`` for a phone on the shop's Wi-Fi (then the pages' absolute URLs name
+the address the phone opens, see :func:`preview_base_url`). Requests wait while a build runs, so
 a half-built site is never served: a build writes every file but the feeds first, then lets
 requests and browsers in (the page the owner is editing shows at once), then makes the feeds,
 and a request for a file that is not final yet (a feed, a file about to be deleted) waits for
@@ -47,6 +48,7 @@ from watchdog.observers.api import ObservedWatch
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
 from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
+from storefront.previewlock import PreviewLock
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
@@ -302,24 +304,46 @@ class PreviewBuilder:
             self.session.close()
 
 
-def bind_notice(host: str, port: int, bound: str = "") -> list[str]:
+def bind_notice(host: str, port: int, bound: str = "", address: str | None = None) -> list[str]:
     """What to tell the owner about ``--bind``: nothing for this computer only; else the warning,
-    and the address a phone on the same network opens (``bound``, the address the server listens
-    on, for a name: the preview answers addresses, not names, see :func:`allowed_host`)."""
+    and the address a phone on the same network opens (``address``, else
+    :func:`public_address` of ``host`` and ``bound``, the address the server listens on)."""
     if _is_loopback(host) or (bound and _is_loopback(bound)):
         return []
-    everywhere = host in EVERYWHERE
-    address: str | None = host
-    if everywhere:
-        address = lan_address()
-    elif not _is_address(host):
-        address = bound or None
+    address = address or public_address(host, bound)
     lines = [f"warning: bound to {host}: other devices on this network can see the preview, "
              "drafts included; use it on a network you trust"]
     if address is not None:
         shown = f"[{address}]" if ":" in address else address
         lines.append(f"on a phone on the same network, open http://{shown}:{port}/")
     return lines
+
+
+def public_address(host: str, bound: str = "") -> str | None:
+    """The address another device on the network opens the preview at, bound to ``host``
+    (``bound``: the address the server listens on): ``host`` itself when it is an address; for
+    every network (``0.0.0.0``) this computer's address on its network, None without one; for a
+    name, the address it stands for (the preview answers addresses, not names, see
+    :func:`allowed_host`). None for this computer only (a loopback address or name)."""
+    if _is_loopback(host) or (bound and _is_loopback(bound)):
+        return None
+    if host in EVERYWHERE:
+        return lan_address()
+    return host if _is_address(host) else bound or None
+
+
+def preview_base_url(host: str, port: int, public: str | None) -> str:
+    """The base URL the preview builds with, which its absolute URLs name (``og:url``,
+    ``og:image``, the canonical link, structured data, the feeds' links).
+
+    Bound beyond this computer (``--bind 0.0.0.0`` for a phone on the shop's Wi-Fi) it is the
+    address printed for the phone (``public``, from :func:`public_address`), which this
+    computer opens too: the pages are built once for every browser, not rewritten per request,
+    and ``127.0.0.1`` on a phone is the phone itself. Chosen at start: a computer that moves to
+    another network keeps the old address until the preview is started again. Else
+    ``127.0.0.1`` (or the loopback address or name it is bound to)."""
+    address = public or (LOOPBACK if host in EVERYWHERE else host)
+    return f"http://{address}:{port}/"
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -544,15 +568,24 @@ class PreviewServer:
     def __init__(self, root: Path, log: Callable[[str], None], port: int = 8000,
                  drafts: bool = True, host: str = LOOPBACK, jobs: int | None = None) -> None:
         self.app: WsgiApp | None = None
+        # before the port: a second preview of the site is told where the first one is
+        self.lock = PreviewLock.take(root / PREVIEW_DIR)
         try:
             self.server = make_server(host, port, self._dispatch,
                                       server_class=_ThreadingServer, handler_class=_QuietHandler)
         except OSError as exc:  # a busy port, an address of no interface here, IPv6
+            if self.lock is not None:
+                self.lock.release()
             raise StorefrontError(_bind_problem(host, port, exc)) from None
         self.port = int(self.server.server_address[1])
         shown = LOOPBACK if host in EVERYWHERE else host
-        self.url = f"http://{shown}:{self.port}/"
-        self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.url, drafts, log, jobs)
+        self.url = f"http://{shown}:{self.port}/"  # where this computer opens it
+        if self.lock is not None:
+            self.lock.announce(self.url)
+        self.bound = str(self.server.server_address[0])
+        self.public = public_address(host, self.bound)  # where a phone opens it, if anywhere
+        self.base_url = preview_base_url(host, self.port, self.public)
+        self.builder = PreviewBuilder(root, root / PREVIEW_DIR, self.base_url, drafts, log, jobs)
         self.app = make_app(self.builder, port=self.port)
         self.pending = threading.Event()
         self.rewatch = threading.Event()  # content/ or themes/ went or came: watch them anew
@@ -632,6 +665,8 @@ class PreviewServer:
         for thread in self.threads:
             thread.join()
         self.builder.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,
@@ -646,7 +681,7 @@ def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool
     try:  # Ctrl+C or SIGTERM during the first build stops the workers too
         server.start()
         log(f"serving the preview on {server.url} (Ctrl+C to stop)")
-        for line in bind_notice(host, server.port, str(server.server.server_address[0])):
+        for line in bind_notice(host, server.port, server.bound, server.public):
             log(line)
         if open_browser:
             webbrowser.open(server.url)

@@ -17,7 +17,7 @@ from storefront.build import build_site
 from storefront.documents import FaqEntry
 from storefront.errors import BuildFailed
 from storefront.feeds import absolute_links
-from storefront.htmltags import tags
+from storefront.htmltags import links_of, tags
 from storefront.imageuses import document_uses
 from storefront.localize import prefix_links
 from storefront.picture import ImageInfo, PageImages, rewrite_images
@@ -168,3 +168,87 @@ def test_a_site_below_a_folder_builds_pasted_links_right_and_checks_them(copy_si
     assert [e.format() for e in failed.value.errors] == [
         f"content/pages/chi-siamo.md:{line}: the link /contati/ leads to no page or file of the site"
         "\n  hint: did you mean /shop/contatti/?"]
+
+
+# -- every attribute that holds a URL, not only href and src (srcset, poster, action, ...)
+
+MEDIA = ('<img src="/assets/a.jpg" srcset="/assets/a.jpg 1x, /assets/a-2x.jpg 2x" alt="a">'
+         "<picture><source srcset='/assets/b.webp 480w,/assets/b,2.webp 960w'></picture>"
+         '<video poster=/assets/p.jpg src="/assets/v.mp4"></video>'
+         '<form action="/grazie/"><button formaction="/altro/">x</button></form>'
+         '<object data="/assets/m.pdf"></object><p data="/non-un-link/">t</p>')
+
+
+def test_srcset_poster_action_and_object_data_get_the_base_path_and_are_checked() -> None:
+    assert prefix_links(MEDIA, "/shop/") == (
+        '<img src="/shop/assets/a.jpg" srcset="/shop/assets/a.jpg 1x, /shop/assets/a-2x.jpg 2x"'
+        ' alt="a"><picture><source srcset=\'/shop/assets/b.webp 480w,/shop/assets/b,2.webp '
+        "960w'></picture><video poster=\"/shop/assets/p.jpg\" src=\"/shop/assets/v.mp4\"></video>"
+        '<form action="/shop/grazie/"><button formaction="/shop/altro/">x</button></form>'
+        '<object data="/shop/assets/m.pdf"></object><p data="/non-un-link/">t</p>')
+    absolute = absolute_links(prefix_links(MEDIA, "/shop/"), SHOP)
+    assert 'srcset="https://example.com/shop/assets/a.jpg 1x, https://example.com/shop/assets/' \
+           'a-2x.jpg 2x"' in absolute
+    assert "https://example.com/shop/assets/b,2.webp 960w'" in absolute
+    for name, path in (("poster", "assets/p.jpg"), ("action", "grazie/"),
+                       ("formaction", "altro/"), ("data", "assets/m.pdf")):
+        assert f'{name}="https://example.com/shop/{path}"' in absolute
+    assert extract_links(MEDIA) == (
+        "/assets/a.jpg", "/assets/a-2x.jpg", "/assets/b.webp", "/assets/b,2.webp", "/assets/p.jpg",
+        "/assets/v.mp4", "/grazie/", "/altro/", "/assets/m.pdf")
+
+
+def test_a_srcset_is_split_as_a_browser_splits_it() -> None:
+    def urls(srcset: str) -> list[str]:
+        tag = next(tags(f'<img srcset="{srcset}">'))
+        return [url.value for url in links_of(tag, tag.attributes["srcset"])]
+
+    assert urls("/a.jpg") == ["/a.jpg"]
+    assert urls(" ,/a.jpg,/b.jpg 2x") == ["/a.jpg,/b.jpg"]  # a URL may hold commas
+    assert urls("/a.jpg, , /b.jpg 100w (x, y), /c.jpg 2x,") == ["/a.jpg", "/b.jpg", "/c.jpg"]
+    assert urls("/a.jpg,, /b.jpg") == ["/a.jpg", "/b.jpg"]
+    assert urls(" ") == []
+    written = '<img srcset="/a.jpg?x=1&amp;y=2 1x,\n /b.jpg 2x">'
+    assert prefix_links(written, "/shop/") == (
+        '<img srcset="/shop/a.jpg?x=1&amp;y=2 1x,\n /shop/b.jpg 2x">')
+
+
+def test_a_site_below_a_folder_checks_and_rewrites_srcset_poster_and_forms(
+        copy_site, tmp_path: Path) -> None:
+    site = copy_site("basic")
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "base_url: https://forno.example/", "base_url: https://forno.example/shop/")
+        + "form_endpoint: {url: /api/forms/}\n", encoding="utf-8")
+    post = site / "content/posts/2024-05-01-pane-di-grano-antico.md"
+    text = post.read_text(encoding="utf-8")
+    pasted = ('<picture><source srcset="/assets/panettone.png 2x, /assets/pagnotta.png 1x">'
+              '<img src="/assets/pagnotta.png" alt="Pane"></picture>\n\n'
+              '<video poster="/assets/pagnotta.png" src="/assets/pane.svg"></video>\n\n'
+              '<form action="/grazie/"><button formaction="/api/forms/contact">Invia</button>'
+              "</form>\n")
+    post.write_text(text + "\n" + pasted, encoding="utf-8")
+    build_site(BuildRequest(root=site, output=tmp_path / "out"))
+    page = (tmp_path / "out/blog/2024/05/pane-di-grano-antico/index.html").read_text(
+        encoding="utf-8")
+    assert 'srcset="/shop/assets/panettone.png 2x, /shop/assets/pagnotta.png 1x"' in page
+    assert 'poster="/shop/assets/pagnotta.png"' in page
+    assert 'action="/shop/grazie/"' in page and 'formaction="/shop/api/forms/contact"' in page
+    feed = (tmp_path / "out/feed.xml").read_text(encoding="utf-8")
+    assert 'poster="https://forno.example/shop/assets/pagnotta.png"' in feed
+    assert 'srcset="https://forno.example/shop/assets/panettone.png 2x' in feed
+    assert 'action="https://forno.example/shop/grazie/"' in feed
+    broken = pasted.replace("panettone.png 2x", "pannetone.png 2x").replace(
+        'poster="/assets/pagnotta.png"', 'poster="/assets/copertina.jpg"').replace(
+        'action="/grazie/"', 'action="/grazzie/"')
+    post.write_text(text + "\n" + broken, encoding="utf-8")
+    with pytest.raises(BuildFailed) as failed:
+        build_site(BuildRequest(root=site, output=tmp_path / "out"))
+    line = len(text.splitlines()) + 2
+    assert [e.format() for e in failed.value.errors] == [
+        f"content/posts/2024-05-01-pane-di-grano-antico.md:{line}: the image /assets/pannetone.png "
+        "does not exist\n  hint: did you mean /shop/assets/panettone.png?",
+        f"content/posts/2024-05-01-pane-di-grano-antico.md:{line + 2}: the image "
+        "/assets/copertina.jpg does not exist\n  hint: did you mean /shop/assets/pagnotta.png?",
+        f"content/posts/2024-05-01-pane-di-grano-antico.md:{line + 4}: the link /grazzie/ leads "
+        "to no page or file of the site\n  hint: did you mean /shop/grazie/?"]
