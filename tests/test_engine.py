@@ -234,6 +234,7 @@ STAGES = {
     "plan": 7, "outputs": 7, "bundle": 7, "channels": 7, "checks": 7, "fingerprints": 7, "memo": 7,
     "records": 7, "cache": 7, "workers": 7, "parsing": 7,
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,
+    "geotags": 7,
     "render": 8, "rendering": 8,
     "output": 9, "request": 9, "trust": 9,
     "build": 10,

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import photos
+import placed
 from storefront.build import BuildRequest, build_site
 from storefront.cache import DATABASE
 from storefront.errors import BuildFailed
@@ -430,6 +431,59 @@ def test_a_camera_raw_file_is_published_as_it_is_with_a_warning(site: Path) -> N
     assert [e.format() for e in shown.value.errors] == [
         "content/pages/scarica.md:5: the image /assets/raw/scatto.nef is not an image (a .nef "
         "file)\n  hint: export a JPEG from the camera RAW file and show that"]
+
+
+def test_a_video_or_photo_file_holding_where_it_was_made_is_published_with_a_warning(
+        site: Path) -> None:
+    """A phone's video records where it was filmed, a JPEG XL or Photoshop file may keep the
+    camera's GPS position: storefront cannot remove it, so such a file is published as it is with
+    a warning naming it (an error with ``--strict``). Only a file that holds a position is
+    reported (the same bytes in a video's sample tables are not one); one whose structure cannot
+    be read may hold one."""
+    assets = site / "content/assets"
+    holding = {
+        "video/android.mp4": placed.video(placed.android_location(), brand=b"mp42"),
+        "video/iphone.MOV": placed.video(meta=placed.iphone_location()),
+        "video/vecchio.3gp": placed.video(placed.box(b"loci", bytes(6) + b"Milano\x00"),
+                                          brand=b"3gp4"),
+        "video/montato.m4v": placed.video(placed.box(b"XMP_", photos.XMP)),
+        "foto/scatto.jxl": placed.jpeg_xl(placed.box(b"Exif", bytes(4) + placed.exif_gps())),
+        "foto/ritocco.psd": placed.photoshop((1005, bytes(16)), (1058, placed.exif_gps())),
+        "foto/livelli.psd": placed.photoshop((1060, photos.XMP)),
+    }
+    clean = {
+        "video/pulito.mp4": placed.video(placed.box(b"\xa9too", b"Lavf61"), brand=b"mp42"),
+        "video/muto.mov": placed.video(),
+        "foto/pulita.jxl": placed.jpeg_xl(placed.box(b"xml ", b"<x:xmpmeta/>")),
+        "foto/nuda.jxl": b"\xff\x0a" + bytes(30),  # a bare codestream: no metadata at all
+        "foto/pulito.psd": placed.photoshop((1005, bytes(16))),
+    }
+    unreadable = {"video/tagliato.mp4": placed.video(placed.android_location())[:30_000]}
+    for name, data in {**holding, **clean, **unreadable}.items():
+        write(assets / name, data)
+    write(site / "content/pages/video.md",
+          "---\ntitle: Video\n---\n\nIl [video](/assets/video/android.mp4).\n")
+    report = build(site)
+    warned = {w.location.path: w.message for w in report.warnings if "published as it is" in w.message
+              and "RAW" not in w.message}
+    assert sorted(warned) == sorted(f"content/assets/{name}" for name in [*holding, *unreadable])
+    assert warned["content/assets/video/android.mp4"] == (
+        "this video holds the place where it was recorded (the GPS position the phone or camera "
+        "wrote into it) and is published as it is: storefront cannot remove it from a video")
+    assert warned["content/assets/video/tagliato.mp4"].startswith("this video may hold the place")
+    assert warned["content/assets/foto/ritocco.psd"] == (
+        "this .psd file holds the place where the photo was taken (a GPS position in its EXIF or "
+        "XMP) and is published as it is: storefront cannot remove it from this format")
+    hint = next(w.hint for w in report.warnings if w.location.path.endswith("iphone.MOV"))
+    assert "without its location" in hint and "video site" in hint
+    for name, data in {**holding, **clean}.items():
+        assert (site / "output/assets" / name).read_bytes() == data  # as it is: hence the warning
+    with pytest.raises(BuildFailed) as strict:
+        build_site(BuildRequest(root=site, output=site / "strict",
+                                options=BuildOptions(strict=True)))
+    assert sum("published as it is" in e.message for e in strict.value.errors) == len(
+        holding) + len(unreadable)
+    assert not (site / "strict").exists()
 
 
 def test_the_decompression_bomb_limit_is_a_setting(site: Path) -> None:
