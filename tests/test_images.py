@@ -4,13 +4,8 @@ and that every photo is processed once."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -22,11 +17,10 @@ import placed
 from storefront.build import BuildRequest, build_site
 from storefront.cache import DATABASE
 from storefront.errors import BuildFailed
-from storefront.imagecache import SWEEP_MEMO, TEMP_SECONDS
+from storefront.imagecache import SWEEP_MEMO
 from storefront.request import CACHE_DIR
 from storefront.site import BuildOptions
-from storefront.staging import process_running
-from support import tree_bytes
+from support import check_leftovers_swept, tree_bytes
 
 RASTER = {".jpg", ".png", ".webp", ".avif", ".heic"}
 WIDTHS = (64, 128, 256)
@@ -253,54 +247,14 @@ def test_dropping_old_processed_photos_deletes_only_the_caches_own_files(site: P
     assert build(site, "third").images == 0  # the files the entries name are still there
 
 
-KILLED_WRITER = """
-import os, sys, time
-from storefront.files import open_temp
-fd, temp = open_temp(sys.argv[1])
-os.write(fd, b"the first megabyte of a photo")
-print(temp, flush=True)
-time.sleep(60)
-"""
-
-
-def killed_writer(target: Path) -> Path:
-    """The temporary file a process writing ``target`` leaves when it is killed (``kill -9``)."""
-    with subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)],
-                          stdout=subprocess.PIPE, text=True) as writer:
-        assert writer.stdout is not None
-        temp = Path(writer.stdout.readline().strip())
-        writer.send_signal(signal.SIGKILL)
-        assert writer.wait() == -signal.SIGKILL
-    assert temp.is_file() and not process_running(writer.pid)
-    return temp
-
-
 def test_a_killed_writers_temporary_file_is_swept_from_the_image_cache(site: Path) -> None:
     """A build killed while a worker writes a processed photo leaves ``ab/.tmp-PID-N``. A later
     build deletes it once its writer no longer runs and nobody touched it for a while; a live
     writer's file (this process's, however old), a dead writer's fresh one (the same id may be a
     live process on another machine sharing the cache) and other names stay. The folder is
     looked at about once an hour, not on every build."""
-    images = site / CACHE_DIR / "images"
-    dead = killed_writer(images / "ab" / ("ab" + "1" * 62))
-    fresh = killed_writer(images / "cd" / ("cd" + "1" * 62))
-    live = images / "ab" / f".tmp-{os.getpid()}-999999"
-    foreign = [images / "ab" / ".tmp-notes", images / "ricordi" / dead.name]
-    for path in (live, *foreign):
-        write(path, b"kept?")
-    old = time.time() - 2 * TEMP_SECONDS
-    for path in (dead, live, *foreign):
-        os.utime(path, (old, old))
-    build(site)
-    assert not dead.exists()
-    assert fresh.exists() and live.exists() and all(path.exists() for path in foreign)
-    os.utime(fresh, (old, old))
-    build(site, "second")  # within the hour: not looked at
-    assert fresh.exists()
-    with sqlite3.connect(site / CACHE_DIR / DATABASE) as db:  # as if the hour had passed
-        db.execute("DELETE FROM memos WHERE key = ?", (SWEEP_MEMO,))
-    build(site, "third")
-    assert not fresh.exists() and live.exists() and all(path.exists() for path in foreign)
+    check_leftovers_swept(site / CACHE_DIR / "images", lambda output: build(site, output),
+                          SWEEP_MEMO)
 
 
 DEFAULT_TEMPLATES = Path(__file__).parents[1] / "src/storefront/themes/default/templates"
