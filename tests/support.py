@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from storefront.cache import DATABASE, TEMP_SECONDS
 from storefront.config import SiteConfig
 from storefront.documents import Document
 from storefront.localize import localize
 from storefront.reader import ReaderSettings, read_document
 from storefront.sources import Kind, SourceFile
+from storefront.staging import process_running
 from storefront.urls import UrlBuilder
 
 TESTS = Path(__file__).parent
@@ -64,3 +73,54 @@ def port_answers(port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+KILLED_WRITER = """
+import os, sys, time
+from storefront.files import open_temp
+fd, temp = open_temp(sys.argv[1])
+os.write(fd, b"the first megabyte of a photo")
+print(temp, flush=True)
+time.sleep(60)
+"""
+
+
+def killed_writer(target: Path) -> Path:
+    """The temporary file a process writing ``target`` leaves when it is killed (``kill -9``)."""
+    with subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)],
+                          stdout=subprocess.PIPE, text=True) as writer:
+        assert writer.stdout is not None
+        temp = Path(writer.stdout.readline().strip())
+        writer.send_signal(signal.SIGKILL)
+        assert writer.wait() == -signal.SIGKILL
+    assert temp.is_file() and not process_running(writer.pid)
+    return temp
+
+
+def check_leftovers_swept(folder: Path, build: Callable[[str], object], memo: str) -> None:
+    """Check that ``build(output)`` sweeps from a cache ``folder`` (``ab/`` subfolders) the
+    temporary files of killed writers (real ones: :func:`killed_writer`) by the cache's rules:
+    a dead writer's file untouched for a while goes; a live writer's (this process's, however
+    old), a dead writer's fresh one (the same id may be a live process on another machine
+    sharing the cache) and other names stay; the folder is looked at once an hour (recorded as
+    the cache's ``memo``), not on every build."""
+    dead = killed_writer(folder / "ab" / ("ab" + "1" * 62))
+    fresh = killed_writer(folder / "cd" / ("cd" + "1" * 62))
+    live = folder / "ab" / f".tmp-{os.getpid()}-999999"
+    foreign = [folder / "ab" / ".tmp-notes", folder / "ricordi" / dead.name]
+    for path in (live, *foreign):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"kept?")
+    old = time.time() - 2 * TEMP_SECONDS
+    for path in (dead, live, *foreign):
+        os.utime(path, (old, old))
+    build("output")
+    assert not dead.exists()
+    assert fresh.exists() and live.exists() and all(path.exists() for path in foreign)
+    os.utime(fresh, (old, old))
+    build("second")  # within the hour: not looked at
+    assert fresh.exists()
+    with sqlite3.connect(folder.parent / DATABASE) as db:  # as if the hour had passed
+        db.execute("DELETE FROM memos WHERE key = ?", (memo,))
+    build("third")
+    assert not fresh.exists() and live.exists() and all(path.exists() for path in foreign)

@@ -15,10 +15,10 @@ import pytest
 
 import storefront.build as build_module
 from storefront.build import BuildRequest, build_site
-from storefront.cache import DATABASE
+from storefront.cache import DATABASE, PAGES_SWEEP_MEMO
 from storefront.errors import BuildFailed
 from storefront.request import CACHE_DIR
-from support import REPO, SITES, tree_bytes
+from support import REPO, SITES, check_leftovers_swept, tree_bytes
 
 POST = "content/posts/2024-06-10-focaccia.md"
 
@@ -125,6 +125,18 @@ def test_a_cache_edited_by_hand_is_detected_and_ignored(copy_site, tmp_path) -> 
     assert report.cache_discarded >= 2
     assert tree_bytes(site / "second") == clean_tree(site, tmp_path)
     assert b"FALSO" not in b"".join(tree_bytes(site / "second").values())
+
+
+def test_a_killed_writers_temporary_file_is_swept_from_the_stored_pages(copy_site) -> None:
+    """A build killed while a worker stores a rendered page leaves ``pages/ab/.tmp-PID-N``. A
+    later build that renders deletes it once its writer no longer runs and nobody touched it for
+    a while, by the image cache's rules: a live writer's file (this process's, however old), a
+    dead writer's fresh one (the same id may be a live process on another machine sharing the
+    cache) and other names stay; the folder is looked at about once an hour."""
+    site = copy_site("basic")
+    check_leftovers_swept(site / CACHE_DIR / "pages", lambda output: build(site, output),
+                          PAGES_SWEEP_MEMO)
+    assert tree_bytes(site / "third") == tree_bytes(site / "output")
 
 
 def test_a_failed_build_leaves_the_output_and_does_not_poison_the_cache(copy_site, tmp_path) -> None:
@@ -234,6 +246,7 @@ STAGES = {
     "plan": 7, "outputs": 7, "bundle": 7, "channels": 7, "checks": 7, "fingerprints": 7, "memo": 7,
     "records": 7, "cache": 7, "workers": 7, "parsing": 7,
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,
+    "geotags": 7,
     "render": 8, "rendering": 8,
     "output": 9, "request": 9, "trust": 9,
     "build": 10,

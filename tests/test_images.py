@@ -4,13 +4,8 @@ and that every photo is processed once."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -18,14 +13,14 @@ import pytest
 from PIL import Image, ImageOps
 
 import photos
+import placed
 from storefront.build import BuildRequest, build_site
 from storefront.cache import DATABASE
 from storefront.errors import BuildFailed
-from storefront.imagecache import SWEEP_MEMO, TEMP_SECONDS
+from storefront.imagecache import SWEEP_MEMO
 from storefront.request import CACHE_DIR
 from storefront.site import BuildOptions
-from storefront.staging import process_running
-from support import tree_bytes
+from support import check_leftovers_swept, tree_bytes
 
 RASTER = {".jpg", ".png", ".webp", ".avif", ".heic"}
 WIDTHS = (64, 128, 256)
@@ -252,54 +247,14 @@ def test_dropping_old_processed_photos_deletes_only_the_caches_own_files(site: P
     assert build(site, "third").images == 0  # the files the entries name are still there
 
 
-KILLED_WRITER = """
-import os, sys, time
-from storefront.files import open_temp
-fd, temp = open_temp(sys.argv[1])
-os.write(fd, b"the first megabyte of a photo")
-print(temp, flush=True)
-time.sleep(60)
-"""
-
-
-def killed_writer(target: Path) -> Path:
-    """The temporary file a process writing ``target`` leaves when it is killed (``kill -9``)."""
-    with subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)],
-                          stdout=subprocess.PIPE, text=True) as writer:
-        assert writer.stdout is not None
-        temp = Path(writer.stdout.readline().strip())
-        writer.send_signal(signal.SIGKILL)
-        assert writer.wait() == -signal.SIGKILL
-    assert temp.is_file() and not process_running(writer.pid)
-    return temp
-
-
 def test_a_killed_writers_temporary_file_is_swept_from_the_image_cache(site: Path) -> None:
     """A build killed while a worker writes a processed photo leaves ``ab/.tmp-PID-N``. A later
     build deletes it once its writer no longer runs and nobody touched it for a while; a live
     writer's file (this process's, however old), a dead writer's fresh one (the same id may be a
     live process on another machine sharing the cache) and other names stay. The folder is
     looked at about once an hour, not on every build."""
-    images = site / CACHE_DIR / "images"
-    dead = killed_writer(images / "ab" / ("ab" + "1" * 62))
-    fresh = killed_writer(images / "cd" / ("cd" + "1" * 62))
-    live = images / "ab" / f".tmp-{os.getpid()}-999999"
-    foreign = [images / "ab" / ".tmp-notes", images / "ricordi" / dead.name]
-    for path in (live, *foreign):
-        write(path, b"kept?")
-    old = time.time() - 2 * TEMP_SECONDS
-    for path in (dead, live, *foreign):
-        os.utime(path, (old, old))
-    build(site)
-    assert not dead.exists()
-    assert fresh.exists() and live.exists() and all(path.exists() for path in foreign)
-    os.utime(fresh, (old, old))
-    build(site, "second")  # within the hour: not looked at
-    assert fresh.exists()
-    with sqlite3.connect(site / CACHE_DIR / DATABASE) as db:  # as if the hour had passed
-        db.execute("DELETE FROM memos WHERE key = ?", (SWEEP_MEMO,))
-    build(site, "third")
-    assert not fresh.exists() and live.exists() and all(path.exists() for path in foreign)
+    check_leftovers_swept(site / CACHE_DIR / "images", lambda output: build(site, output),
+                          SWEEP_MEMO)
 
 
 DEFAULT_TEMPLATES = Path(__file__).parents[1] / "src/storefront/themes/default/templates"
@@ -430,6 +385,59 @@ def test_a_camera_raw_file_is_published_as_it_is_with_a_warning(site: Path) -> N
     assert [e.format() for e in shown.value.errors] == [
         "content/pages/scarica.md:5: the image /assets/raw/scatto.nef is not an image (a .nef "
         "file)\n  hint: export a JPEG from the camera RAW file and show that"]
+
+
+def test_a_video_or_photo_file_holding_where_it_was_made_is_published_with_a_warning(
+        site: Path) -> None:
+    """A phone's video records where it was filmed, a JPEG XL or Photoshop file may keep the
+    camera's GPS position: storefront cannot remove it, so such a file is published as it is with
+    a warning naming it (an error with ``--strict``). Only a file that holds a position is
+    reported (the same bytes in a video's sample tables are not one); one whose structure cannot
+    be read may hold one."""
+    assets = site / "content/assets"
+    holding = {
+        "video/android.mp4": placed.video(placed.android_location(), brand=b"mp42"),
+        "video/iphone.MOV": placed.video(meta=placed.iphone_location()),
+        "video/vecchio.3gp": placed.video(placed.box(b"loci", bytes(6) + b"Milano\x00"),
+                                          brand=b"3gp4"),
+        "video/montato.m4v": placed.video(placed.box(b"XMP_", photos.XMP)),
+        "foto/scatto.jxl": placed.jpeg_xl(placed.box(b"Exif", bytes(4) + placed.exif_gps())),
+        "foto/ritocco.psd": placed.photoshop((1005, bytes(16)), (1058, placed.exif_gps())),
+        "foto/livelli.psd": placed.photoshop((1060, photos.XMP)),
+    }
+    clean = {
+        "video/pulito.mp4": placed.video(placed.box(b"\xa9too", b"Lavf61"), brand=b"mp42"),
+        "video/muto.mov": placed.video(),
+        "foto/pulita.jxl": placed.jpeg_xl(placed.box(b"xml ", b"<x:xmpmeta/>")),
+        "foto/nuda.jxl": b"\xff\x0a" + bytes(30),  # a bare codestream: no metadata at all
+        "foto/pulito.psd": placed.photoshop((1005, bytes(16))),
+    }
+    unreadable = {"video/tagliato.mp4": placed.video(placed.android_location())[:30_000]}
+    for name, data in {**holding, **clean, **unreadable}.items():
+        write(assets / name, data)
+    write(site / "content/pages/video.md",
+          "---\ntitle: Video\n---\n\nIl [video](/assets/video/android.mp4).\n")
+    report = build(site)
+    warned = {w.location.path: w.message for w in report.warnings if "published as it is" in w.message
+              and "RAW" not in w.message}
+    assert sorted(warned) == sorted(f"content/assets/{name}" for name in [*holding, *unreadable])
+    assert warned["content/assets/video/android.mp4"] == (
+        "this video holds the place where it was recorded (the GPS position the phone or camera "
+        "wrote into it) and is published as it is: storefront cannot remove it from a video")
+    assert warned["content/assets/video/tagliato.mp4"].startswith("this video may hold the place")
+    assert warned["content/assets/foto/ritocco.psd"] == (
+        "this .psd file holds the place where the photo was taken (a GPS position in its EXIF or "
+        "XMP) and is published as it is: storefront cannot remove it from this format")
+    hint = next(w.hint for w in report.warnings if w.location.path.endswith("iphone.MOV"))
+    assert "without its location" in hint and "video site" in hint
+    for name, data in {**holding, **clean}.items():
+        assert (site / "output/assets" / name).read_bytes() == data  # as it is: hence the warning
+    with pytest.raises(BuildFailed) as strict:
+        build_site(BuildRequest(root=site, output=site / "strict",
+                                options=BuildOptions(strict=True)))
+    assert sum("published as it is" in e.message for e in strict.value.errors) == len(
+        holding) + len(unreadable)
+    assert not (site / "strict").exists()
 
 
 def test_the_decompression_bomb_limit_is_a_setting(site: Path) -> None:

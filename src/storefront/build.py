@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storefront.bundle import AssetsMemo
-from storefront.cache import DATABASE, BuildCache, OutputRecord
+from storefront.cache import DATABASE, PAGES_SWEEP_MEMO, BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
@@ -247,6 +247,8 @@ class BuildSession:
         if self.cache.persistent:  # a throwaway cache (--no-cache) is not read again: the
             # session keeps the records in memory (3,349 rows were 0.1 s at the end of a build)
             self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
+            # the half-written pages of a build that was killed (see storefront.cache)
+            self.cache.sweep_temporary_files(self.cache.pages, PAGES_SWEEP_MEMO, int(time.time()))
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         self.cache.forget_documents(s.path for s in inputs.sources)

@@ -17,6 +17,14 @@ would trust.
 Processed images (:mod:`storefront.imagecache`, in the same database and folder) are the
 exception to "another version, start afresh": re-encoding a shop's photos takes minutes, and
 their entries are keyed by what decides their bytes, not by storefront's code.
+
+A build killed while a process writes a page or an image into the cache (``kill -9``, a power
+cut, CI's timeout) leaves the writer's temporary file (``ab/.tmp-PID-N``), which no build renames
+or names. About once an hour (:data:`SWEEP_SECONDS`, so that a one-edit build does not list the
+folder) a build deletes those whose writer is no longer a running process and that nobody touched
+for :data:`TEMP_SECONDS` (:meth:`BuildCache.sweep_temporary_files`): the name's process id alone is
+not enough, since the same cache may be shared with another machine or container (CI runners, a
+preview in Docker), where that id is another, living, process still writing it.
 """
 
 from __future__ import annotations
@@ -25,20 +33,23 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from storefront.errors import StorefrontError
-from storefront.files import write_atomic
+from storefront.files import temp_writer, write_atomic
 from storefront.records import OutputRecord, StoredDocument, checksum_of
 from storefront.sources import Stamp
+from storefront.staging import process_running
 
-__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "page_file", "remove_cache",
-           "store_page"]
+__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "cache_subfolders", "page_file",
+           "remove_cache", "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
@@ -46,6 +57,10 @@ IMAGES = "images"  # processed image files by SHA-256 (storefront.imagecache)
 TEMPLATES = "templates"  # where storefront 0.x kept code generated from templates: cleaned away
 FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
+TEMP_SECONDS = 15 * 60  # a dead writer's temporary file untouched this long is deleted
+SWEEP_SECONDS = 3600  # how often a build looks for such files in one folder
+PAGES_SWEEP_MEMO = "page temporary files swept"
+_SUBFOLDER = re.compile(r"[0-9a-f]{2}")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents(path TEXT PRIMARY KEY, key TEXT NOT NULL,
@@ -328,6 +343,29 @@ class BuildCache:
     def save_memo(self, key: str, payload: str) -> None:
         self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, checksum_of(payload))])
 
+    def sweep_temporary_files(self, folder: Path, memo: str, now: int) -> None:
+        """Delete the temporary files that killed writers left in ``folder``'s subfolders (see
+        the module's docstring), at most once every :data:`SWEEP_SECONDS`, recorded as ``memo``."""
+        last = self.memo(memo)
+        if last is not None and last.isdigit() and 0 <= now - int(last) < SWEEP_SECONDS:
+            return
+        for subfolder in cache_subfolders(folder):
+            try:
+                entries = list(os.scandir(subfolder))
+            except OSError:
+                continue
+            for entry in entries:
+                writer = temp_writer(entry.name)
+                if writer is None or writer == os.getpid() or process_running(writer):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and now - info.st_mtime >= TEMP_SECONDS:
+                        os.unlink(entry.path)
+                except OSError:
+                    continue  # gone meanwhile: renamed by its writer, or deleted by another build
+        self.save_memo(memo, str(now))
+
     # -- what files were, by stat (see storefront.sources.StatCache) -----------------------------
 
     def file_stats(self) -> Iterator[tuple[str, Stamp, int, str]]:
@@ -425,6 +463,16 @@ def remove_cache(folder: Path) -> bool:
         return True
     finally:
         os.close(lock)
+
+
+def cache_subfolders(folder: Path) -> list[Path]:
+    """The subfolders :func:`page_file` makes in a cache folder (``ab/``: two hex digits, not a
+    link); anything else there is not the cache's."""
+    try:
+        return [entry for entry in folder.iterdir()
+                if _SUBFOLDER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()]
+    except OSError:
+        return []
 
 
 def page_file(folder: Path | str, sha256: str) -> str:

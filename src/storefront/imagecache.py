@@ -13,36 +13,25 @@ are still never trusted blindly: a damaged row is ignored, a file is checked aga
 before it is copied, and entries no build used for :data:`KEEP_SECONDS` are dropped with the
 files no other entry names.
 
-A build killed while a worker writes a processed image (``kill -9``, a power cut, CI's timeout)
-leaves the worker's temporary file (``ab/.tmp-PID-N``, megabytes of a half-written photo), which
-no build renames or names. About once an hour (:data:`SWEEP_SECONDS`, so that a one-edit build
-does not list the folder) a build deletes those whose writer is no longer a running process and
-that nobody touched for :data:`TEMP_SECONDS`: the name's process id alone is not enough, since
-the same cache may be shared with another machine or container (CI runners, a preview in
-Docker), where that id is another, living, process still writing it.
+A build killed while a worker writes a processed image leaves the worker's temporary file
+(``ab/.tmp-PID-N``, megabytes of a half-written photo): each save sweeps such files as the pages'
+are swept (:meth:`~storefront.cache.BuildCache.sweep_temporary_files`, about once an hour).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from storefront.cache import BuildCache, page_file
-from storefront.files import temp_writer
+from storefront.cache import BuildCache, cache_subfolders, page_file
 from storefront.records import checksum_of
-from storefront.staging import process_running
 
 KEEP_SECONDS = 30 * 24 * 3600  # processed images no build used for this long are dropped
-TEMP_SECONDS = 15 * 60  # a dead writer's temporary file untouched this long is deleted
-SWEEP_SECONDS = 3600  # how often a build looks for such files
 SWEEP_MEMO = "image temporary files swept"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_FOLDER = re.compile(r"[0-9a-f]{2}")
 
 
 class ImageStore:
@@ -90,38 +79,7 @@ class ImageStore:
             for path in self._own_files():
                 if path.name not in named:
                     path.unlink(missing_ok=True)
-        self._sweep_temporary_files(now)
-
-    def _sweep_temporary_files(self, now: int) -> None:
-        """Delete the temporary files of writers that were killed (see the module's docstring),
-        at most once every :data:`SWEEP_SECONDS`."""
-        last = self.cache.memo(SWEEP_MEMO)
-        if last is not None and last.isdigit() and 0 <= now - int(last) < SWEEP_SECONDS:
-            return
-        for folder in self._folders():
-            try:
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                writer = temp_writer(entry.name)
-                if writer is None or writer == os.getpid() or process_running(writer):
-                    continue
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                    if stat.S_ISREG(info.st_mode) and now - info.st_mtime >= TEMP_SECONDS:
-                        os.unlink(entry.path)
-                except OSError:
-                    continue  # gone meanwhile: renamed by its writer, or deleted by another build
-        self.cache.save_memo(SWEEP_MEMO, str(now))
-
-    def _folders(self) -> list[Path]:
-        """The image folder's own subfolders (``ab/``: two hex digits, not a link)."""
-        try:
-            return [entry for entry in self.folder.iterdir()
-                    if _FOLDER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()]
-        except OSError:
-            return []
+        self.cache.sweep_temporary_files(self.folder, SWEEP_MEMO, now)
 
     def _own_files(self) -> list[Path]:
         """The files in the image folder named as :func:`~storefront.cache.page_file` names
@@ -129,7 +87,7 @@ class ImageStore:
         as the name); anything else there (a file someone put in the cache folder, another
         process's temporary file) is not the cache's to delete."""
         own: list[Path] = []
-        for folder in self._folders():
+        for folder in cache_subfolders(self.folder):
             try:
                 own.extend(path for path in folder.iterdir()
                            if _SHA256.fullmatch(path.name) and path.name[:2] == folder.name

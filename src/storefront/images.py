@@ -32,6 +32,7 @@ from storefront.config import SiteConfig
 from storefront.documents import Document
 from storefront.errors import ContentError, error_at
 from storefront.fingerprints import digest
+from storefront.geotags import LAYERED, MAYBE, NO, VIDEO, place_of
 from storefront.imagecache import ImageStore
 from storefront.imagelibs import ImageLibraries, image_libraries
 from storefront.imageuses import DocumentUses, ImageUse, collect_uses
@@ -64,6 +65,14 @@ _RAW_HINT = ("export a JPEG from it and publish that instead (storefront removes
              "photos), or move the RAW file out of content/assets/; leave it only if visitors may "
              "download it with that data")
 
+# videos, JPEG XL and Photoshop files can hold the place where they were made, which storefront
+# cannot remove either: a warning when they do (see storefront.geotags)
+_VIDEO_HINT = ("export or share the video without its location (on a phone: turn Location off "
+               "in the share options), or host it on a video site and link to it; leave it only "
+               "if visitors may see where it was recorded")
+_LAYERED_HINT = ("export a JPEG, PNG or WebP from it and publish that instead (storefront removes "
+                 "that data from photos), or remove the location in the editor; leave it only if "
+                 "visitors may see where the photo was taken")
 
 @dataclass(frozen=True)
 class ImageResult:
@@ -173,6 +182,8 @@ class ImageStage:
                     asset.path, 0, "this camera RAW file is published as it is, with the data the "
                     "camera wrote into it (often the place where the photo was taken, the camera's "
                     "serial number, the date)", _RAW_HINT))
+            elif extension in VIDEO or extension in LAYERED:
+                warnings.extend(_place_warning(asset, extension))
             info = self._copied_info(asset, path, extension, used, errors)
             if info is not None and used:
                 images[path] = info
@@ -324,6 +335,23 @@ class ImageStage:
                                    "link to it as [text](...) instead, or use a JPEG, PNG, WebP, "
                                    "AVIF, HEIC, GIF or SVG file"))
         return None
+
+
+def _place_warning(asset: SourceFile, extension: str) -> list[ContentError]:
+    """A warning when a video, JPEG XL or Photoshop file holds (or may hold) the place where it
+    was made: storefront publishes it as it is (see :mod:`storefront.geotags`)."""
+    assert asset.file is not None
+    presence = place_of(str(asset.file), extension)
+    if presence == NO:
+        return []
+    holds = "may hold" if presence == MAYBE else "holds"
+    if extension in VIDEO:
+        return [error_at(asset.path, 0, f"this video {holds} the place where it was recorded (the "
+                         "GPS position the phone or camera wrote into it) and is published as it "
+                         "is: storefront cannot remove it from a video", _VIDEO_HINT)]
+    return [error_at(asset.path, 0, f"this .{extension} file {holds} the place where the photo was "
+                     "taken (a GPS position in its EXIF or XMP) and is published as it is: "
+                     "storefront cannot remove it from this format", _LAYERED_HINT)]
 
 
 def _file_size(path: str) -> int:
