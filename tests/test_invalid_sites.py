@@ -19,7 +19,7 @@ def test_every_required_kind_of_invalid_input_has_a_case() -> None:
         "unknown-availability", "duplicate-url", "unknown-config-key", "missing-theme",
         "template-syntax-error", "unclosed-front-matter", "not-utf8", "unsafe-slug",
         "unsafe-permalink", "missing-image", "not-an-image", "image-bomb", "svg-script",
-        "svgz-script",
+        "svgz-script", "yaml-quote-closed-early",
         "bad-gtin", "unknown-condition", "alias-collides-with-page",
         "alias-collides-with-alias", "bad-policy-config", "shipping-country-twice", "merchant-ids",
         # hostile input (issue 7): each limit of storefront.limits, and YAML tags

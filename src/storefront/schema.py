@@ -97,6 +97,12 @@ class YamlProblem(Exception):
                     "inside single quotes is written twice, like 'L''arte del pane'")
         if 'quote " opened' in self.problem:
             return 'end the value with the same quote, like title: "L\'arte del pane"'
+        if "the ' just before" in self.problem:
+            return ("an apostrophe inside single quotes is written twice, like title: 'L''arte "
+                    "del pane', or put the value in double quotes, like title: \"L'arte del pane\"")
+        if 'the " just before' in self.problem:
+            return ('a quote inside double quotes is written \\", like title: "Il \\"vero\\" pane", '
+                    "or put the value in single quotes, like title: 'Il \"vero\" pane'")
         if "list opened" in self.problem or "mapping opened" in self.problem:
             return "close the brackets, and separate the items with commas"
         return "check the indentation: the keys of one block start in the same column"
@@ -196,6 +202,12 @@ def compose_yaml(text: str) -> yaml.Node | None:
             # mistake is where the quote opens, not where the scanner gave up
             raise YamlProblem(context_line, f"the quote {quote} opened on this line is never "
                               "closed") from exc
+        closing = _quote_closed_early(exc, text)
+        if closing:
+            quote, rest = closing
+            # an apostrophe in 'L'arte' ends the value; YAML then finds text where a key goes
+            raise YamlProblem(line, f"the quotes around this value close too early, at the "
+                              f"{quote} just before {rest}") from exc
         if context_line and "flow mapping" in (exc.context or ""):
             raise YamlProblem(context_line, "the mapping opened with { on this line is not "
                               "closed with } (or a comma is missing)") from exc
@@ -217,6 +229,23 @@ def _unclosed_quote(exc: yaml.MarkedYAMLError, text: str) -> str:
             "end of stream" in problem or "unexpected document" in problem):
         return ""
     return _character_at(text, mark.line, mark.column)
+
+
+def _quote_closed_early(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str] | None:
+    """(the quote, the text after it) when the parser, expecting a key or an item, found text
+    right after the closing quote of a quoted value on the same line: an apostrophe inside
+    single quotes (``'L'arte del pane'``) or a quote inside double quotes closed it."""
+    mark = exc.problem_mark
+    if mark is None or "did not find expected" not in (exc.problem or ""):
+        return None
+    lines = text.split("\n")
+    if mark.line >= len(lines) or not 0 < mark.column < len(lines[mark.line]):
+        return None
+    line = lines[mark.line]
+    quote, after = line[mark.column - 1], line[mark.column:].rstrip()
+    if quote not in "'\"" or after[:1].isspace() or after.startswith("#"):
+        return None
+    return quote, after if len(after) <= 30 else after[:29] + "…"
 
 
 def _character_at(text: str, line: int, column: int) -> str:
