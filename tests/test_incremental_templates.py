@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,3 +157,44 @@ def test_a_posts_structured_data_follows_its_post_when_the_theme_shows_nothing_e
     page = (output / "blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
     assert '"author":{"@type":"Person","name":"Giulia Bianchi"}' in page
     assert tree_bytes(output) == clean_tree(site, tmp_path / "clean")
+
+
+def test_a_render_state_sent_to_workers_carries_no_post_body_in_its_structured_data(
+        copy_site, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # workers that are not forked holding the state (a thread runs: the preview's server) are
+    # sent it with the bodies of stored documents deferred; a post's structured data holds the
+    # post, whose body must be deferred there too (it reads only the post's card)
+    import pickle
+    import threading
+
+    from storefront import workers
+
+    site = copy_site("basic")
+    post = site / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nCORPOUNICO " * 200, encoding="utf-8")
+    build_site(BuildRequest(root=site, output=tmp_path / "first", jobs=1))  # bodies stored
+    sent: list[bytes] = []
+    real_dump = pickle.dump
+
+    def dump(value: object, handle: Any, protocol: int | None = None) -> None:
+        if type(value).__name__ == "RenderState":
+            sent.append(pickle.dumps(value, protocol=protocol))
+        real_dump(value, handle, protocol=protocol)
+
+    monkeypatch.setattr(pickle, "dump", dump)
+    monkeypatch.setattr(workers, "SERIAL_BELOW", 2)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "first").rename(tmp_path / "live")
+        replace_in(site / "storefront.yaml", "title: Forno Rossi", "title: Forno Bianchi")
+        build_site(BuildRequest(root=site, output=tmp_path / "live", jobs=2))
+    finally:
+        release.set()
+        thread.join()
+    assert sent, "no render state was sent to a worker"
+    assert all(b"CORPOUNICO" not in data for data in sent)
+    page = (tmp_path / "live/blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
+    assert '"@type":"BlogPosting"' in page and "CORPOUNICO" in page
+    assert tree_bytes(tmp_path / "live") == clean_tree(site, tmp_path / "clean")

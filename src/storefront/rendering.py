@@ -180,7 +180,7 @@ def with_deferred_bodies(state: RenderState) -> RenderState:
                 result = deferred(value)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = [f.name for f in dataclasses.fields(value) if f.init]
-            if any(isinstance(getattr(value, name), tuple) for name in fields):
+            if any(_may_hold_documents(getattr(value, name)) for name in fields):
                 changes = {name: lighten(getattr(value, name)) for name in fields}
                 if any(changes[name] is not getattr(value, name) for name in fields):
                     result = dataclasses.replace(value, **changes)
@@ -190,9 +190,17 @@ def with_deferred_bodies(state: RenderState) -> RenderState:
     tasks = []
     for task in state.tasks:
         context = {key: lighten(value) for key, value in task.context.items()}
-        same = all(context[key] is value for key, value in task.context.items())
-        tasks.append(task if same else dataclasses.replace(task, context=context))
+        meta = lighten(task.meta)  # a post's structured data holds the post (seo.PostJsonLd)
+        same = meta is task.meta and all(context[key] is value for key, value in task.context.items())
+        tasks.append(task if same else dataclasses.replace(task, context=context, meta=meta))
     return dataclasses.replace(state, tasks=tuple(tasks), deferrable=deferrable)
+
+
+def _may_hold_documents(value: Any) -> bool:
+    """Whether :func:`with_deferred_bodies` looks inside a dataclass's field: a tuple, or a
+    document itself."""
+    return isinstance(value, tuple) or (isinstance(getattr(value, "source", None), str)
+                                        and hasattr(value, "lines"))
 
 
 class LazyMapping(Mapping[str, str]):
