@@ -236,7 +236,8 @@ def _quote_closed_early(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str]
     right after the closing quote of a quoted value on the same line: an apostrophe inside
     single quotes (``'L'arte del pane'``) or a quote inside double quotes closed it."""
     mark = exc.problem_mark
-    if mark is None or "did not find expected" not in (exc.problem or ""):
+    problem = exc.problem or ""  # libyaml's words, then PyYAML's own (without libyaml)
+    if mark is None or not ("did not find expected" in problem or "but found" in problem):
         return None
     lines = text.split("\n")
     if mark.line >= len(lines) or not 0 < mark.column < len(lines[mark.line]):

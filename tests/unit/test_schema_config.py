@@ -523,3 +523,24 @@ def test_the_computers_own_timezone_is_refused() -> None:
         '"localtime": that is this computer\'s own setting, and a computer set otherwise (a CI '
         'server) would build other dates'
     ]
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "python"])
+@pytest.mark.parametrize(("text", "quote"), [("title: 'L'arte del pane'\nlanguage: it\n", "'"),
+                                             ('title: "Il "vero" pane"\nlanguage: it\n', '"')])
+def test_a_quote_inside_a_quoted_value_is_named_whichever_yaml_parser_reads_it(
+        text: str, quote: str, loader: str) -> None:
+    # libyaml says "did not find expected key"; PyYAML without it "expected <block end>, but
+    # found '<scalar>'": both stop just after the quote that closed the value too early
+    import yaml
+
+    from storefront.schema import _quote_closed_early
+
+    parse = yaml.CSafeLoader if loader == "libyaml" else yaml.SafeLoader
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
+        yaml.compose(text, Loader=parse)
+    found = _quote_closed_early(caught.value, text)
+    assert found is not None and found[0] == quote
+    assert problems(text)[0].startswith(
+        f"storefront.yaml:1: invalid YAML: the quotes around this value close too early, at the "
+        f"{quote} just before")
