@@ -225,6 +225,11 @@ class SiteConfig:
         return "mailto" if self.form_fallback == "mailto" and self.business.email else "hidden"
 
     @property
+    def business_name(self) -> str:
+        """The name the shop goes by: its business name, else the site's title."""
+        return self.business.name or self.title
+
+    @property
     def effective_contact_page(self) -> str:
         return self.contact_page or {"it": "/contatti/", "en": "/contact/"}[self.language]
 

@@ -135,7 +135,7 @@ def stable_id(url: str, aliases: tuple[str, ...], urls: UrlBuilder) -> str:
 
 def site_author(config: SiteConfig) -> str:
     """Atom requires an author: the site's, else the business, else the site title."""
-    return config.author or config.business.name or config.title
+    return config.author or config.business_name
 
 
 def channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,

@@ -152,7 +152,7 @@ def item_attributes(product: Product, config: SiteConfig, urls: UrlBuilder,
             attributes.append(("sale_price_effective_date", effective))
     if product.category is not None:
         attributes.append(("product_type", product.category.name))
-    attributes.append(("brand", product.brand or config.business.name or config.title))
+    attributes.append(("brand", product.brand or config.business_name))
     attributes.append(("condition", product.condition))
     if product.gtin:
         attributes.append(("gtin", product.gtin))

@@ -78,7 +78,7 @@ def merchant_fields(product: Product, config: SiteConfig,
                     returns_link: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
     """What a Product (first) and its Offer (second) add for Google's merchant listings."""
     product_fields: dict[str, Any] = {
-        "brand": {"@type": "Brand", "name": product.brand or config.business.name or config.title},
+        "brand": {"@type": "Brand", "name": product.brand or config.business_name},
     }
     if product.gtin:
         product_fields["gtin"] = product.gtin

@@ -203,10 +203,8 @@ class Planner:
     def _post_meta(self, post: Post) -> PageMeta:
         site = self.memo.get("post site")
         if site is None:
-            trail = ((self.config.title, self.urls.url("/")),
-                     (self.label("blog", "Blog"), self.urls.url(self.config.permalinks.blog)))
-            site = self.memo["post site"] = PostSite(
-                self.urls, self.config.business.name or self.config.title, trail)
+            site = self.memo["post site"] = PostSite.of(self.config, self.urls,
+                                                        self.label("blog", "Blog"))
         return self.meta(
             post.title, post.url, post.description, post.image_focus, og_type="article",
             image=post.image, image_alt=post.image_alt or post.title,

@@ -68,7 +68,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
     business = config.business
     data: dict[str, Any] = {
         "@type": "LocalBusiness",
-        "name": business.name or config.title,
+        "name": config.business_name,
         "url": urls.absolute(urls.url("/")),
     }
     if business.legal_name:
@@ -110,11 +110,7 @@ def business_jsonld(config: SiteConfig, urls: UrlBuilder, sells_products: bool =
 
 def post_jsonld(post: Post, config: SiteConfig, urls: UrlBuilder,
                 photo: Photo = same_photo) -> dict[str, Any]:
-    return _blog_posting(post, urls, _publisher(config), _post_image(post, config, urls, photo))
-
-
-def _publisher(config: SiteConfig) -> str:
-    return config.business.name or config.title
+    return _blog_posting(post, urls, config.business_name, _post_image(post, config, urls, photo))
 
 
 def _post_image(post: Post, config: SiteConfig, urls: UrlBuilder, photo: Photo) -> str:
@@ -150,6 +146,11 @@ class PostSite:
     urls: UrlBuilder
     publisher: str
     trail: tuple[tuple[str, str], ...]  # the breadcrumbs before the post: (name, site path)
+
+    @classmethod
+    def of(cls, config: SiteConfig, urls: UrlBuilder, blog_label: str) -> PostSite:
+        return cls(urls, config.business_name, ((config.title, urls.url("/")),
+                                                 (blog_label, urls.url(config.permalinks.blog))))
 
 
 @dataclass(frozen=True, slots=True)

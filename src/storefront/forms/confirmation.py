@@ -35,7 +35,7 @@ def list_name(config: SiteConfig) -> str:
     shop's name."""
     settings = config.newsletter
     form = config.forms.get(settings.form)
-    return settings.name or (form.title if form else "") or config.business.name or config.title
+    return settings.name or (form.title if form else "") or config.business_name
 
 
 def shop_lines(config: SiteConfig) -> list[str]:
@@ -66,7 +66,7 @@ def compose_confirmation(subscriber: Subscriber, config: SiteConfig,
     """The confirmation mail for a pending sign-up (plain text, UTF-8)."""
     messages = Messages(config.language)
     name = list_name(config)
-    site = config.business.name or config.title
+    site = config.business_name
     issued = int(datetime.fromisoformat(subscriber.signed_up_at).timestamp())
     token = signer.confirm_token(subscriber.id, subscriber.email, subscriber.confirm_nonce, issued)
     url = link_url(config, config.newsletter.form, "confirm", token)

@@ -234,7 +234,7 @@ class Mailer:
 def make_composer(config: SiteConfig) -> Callable[[StoredSubmission, str], EmailMessage]:
     """Bind :func:`compose_notification` to a site's forms, title, sender and language."""
     messages = Messages(config.language)
-    site_title = config.business.name or config.title
+    site_title = config.business_name
 
     def compose(submission: StoredSubmission, recipient: str) -> EmailMessage:
         return compose_notification(

@@ -77,7 +77,7 @@ class IssueComposer:
         self.signer = signer
         sender = newsletter_sender(config)
         self.envelope_sender = sender
-        self.sender = mailbox(config.business.name or config.title, sender)
+        self.sender = mailbox(config.business_name, sender)
         self.domain = sender.rpartition("@")[2] or None
         self.list_id = list_id(config)
         self.mailto = unsubscribe_mailto(config)
