@@ -177,13 +177,7 @@ class ImageStage:
                     jobs.append(job)
                 continue
             copied.add(asset.path)
-            if extension in CAMERA_RAW:
-                warnings.append(error_at(
-                    asset.path, 0, "this camera RAW file is published as it is, with the data the "
-                    "camera wrote into it (often the place where the photo was taken, the camera's "
-                    "serial number, the date)", _RAW_HINT))
-            elif extension in VIDEO or extension in LAYERED:
-                warnings.extend(_place_warning(asset, extension))
+            warnings.extend(_place_warning(asset, extension))
             info = self._copied_info(asset, path, extension, used, errors)
             if info is not None and used:
                 images[path] = info
@@ -338,8 +332,15 @@ class ImageStage:
 
 
 def _place_warning(asset: SourceFile, extension: str) -> list[ContentError]:
-    """A warning when a video, JPEG XL or Photoshop file holds (or may hold) the place where it
-    was made: storefront publishes it as it is (see :mod:`storefront.geotags`)."""
+    """A warning for a file published as it is that holds (or may hold) the place where it was
+    made: always for a camera RAW file, for a video, JPEG XL or Photoshop file when it does (see
+    :mod:`storefront.geotags`); none for any other file."""
+    if extension in CAMERA_RAW:
+        return [error_at(asset.path, 0, "this camera RAW file is published as it is, with the data "
+                         "the camera wrote into it (often the place where the photo was taken, the "
+                         "camera's serial number, the date)", _RAW_HINT)]
+    if extension not in VIDEO and extension not in LAYERED:
+        return []
     assert asset.file is not None
     presence = place_of(str(asset.file), extension)
     if presence == NO:
