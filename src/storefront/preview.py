@@ -314,8 +314,7 @@ def bind_notice(host: str, port: int, bound: str = "", address: str | None = Non
     lines = [f"warning: bound to {host}: other devices on this network can see the preview, "
              "drafts included; use it on a network you trust"]
     if address is not None:
-        shown = f"[{address}]" if ":" in address else address
-        lines.append(f"on a phone on the same network, open http://{shown}:{port}/")
+        lines.append(f"on a phone on the same network, open {preview_base_url(host, port, address)}")
     return lines
 
 
@@ -343,7 +342,7 @@ def preview_base_url(host: str, port: int, public: str | None) -> str:
     another network keeps the old address until the preview is started again. Else
     ``127.0.0.1`` (or the loopback address or name it is bound to)."""
     address = public or (LOOPBACK if host in EVERYWHERE else host)
-    return f"http://{address}:{port}/"
+    return f"http://[{address}]:{port}/" if ":" in address else f"http://{address}:{port}/"
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -578,8 +577,7 @@ class PreviewServer:
                 self.lock.release()
             raise StorefrontError(_bind_problem(host, port, exc)) from None
         self.port = int(self.server.server_address[1])
-        shown = LOOPBACK if host in EVERYWHERE else host
-        self.url = f"http://{shown}:{self.port}/"  # where this computer opens it
+        self.url = preview_base_url(host, self.port, None)  # where this computer opens it
         if self.lock is not None:
             self.lock.announce(self.url)
         self.bound = str(self.server.server_address[0])
