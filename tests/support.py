@@ -30,6 +30,13 @@ REPO = TESTS.parent
 NPM = REPO / ".cache" / "npm" / "node_modules"
 
 
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in a text file, which must hold it."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` by relative path (for exact comparisons).
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from storefront.build import BuildRequest, BuildSession, build_site
-from support import tree_bytes
+from support import replace_in, tree_bytes
 
 DEFAULT_TEMPLATES = Path(__file__).parents[1] / "src/storefront/themes/default/templates"
 
@@ -30,12 +30,6 @@ def with_theme(site: Path, templates: dict[str, str]) -> Path:
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
     return site
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def clean_tree(site: Path, output: Path) -> dict[str, bytes]:

@@ -36,7 +36,7 @@ from storefront.seo import (
 from storefront.sources import Kind, SourceFile
 from storefront.urls import UrlBuilder
 from storefront.xmlfeeds import render_atom, render_rss
-from support import NPM
+from support import NPM, replace_in
 
 ROME = ZoneInfo("Europe/Rome")
 CONFIG = parse_config(
@@ -260,9 +260,8 @@ URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-
 def test_a_unicode_base_url_gives_escaped_urls_in_sitemap_feeds_and_share_tags(copy_site,
                                                                               tmp_path: Path) -> None:
     site = copy_site("basic")
-    config = site / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "base_url: https://forno.example/", "base_url: https://caffè.it/caffè/"), encoding="utf-8")
+    replace_in(site / "storefront.yaml", "base_url: https://forno.example/",
+               "base_url: https://caffè.it/caffè/")
     out = tmp_path / "out"
     build_site(BuildRequest(root=site, output=out))
     base = "https://xn--caff-8oa.it/caff%C3%A8/"

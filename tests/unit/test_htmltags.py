@@ -23,6 +23,7 @@ from storefront.localize import prefix_links
 from storefront.picture import ImageInfo, PageImages, rewrite_images
 from storefront.request import BuildRequest
 from storefront.urls import UrlBuilder, written_url
+from support import replace_in
 
 SHOP = UrlBuilder.from_base_url("https://example.com/shop/")
 PASTED = ("<p><a href='/chi-siamo/'>a</a> <a href=/negozio/>b</a> <a HREF=\"/blog/\">c</a> "
@@ -149,9 +150,8 @@ def test_what_markdown_writes_is_rewritten_byte_for_byte_as_before(html: str) ->
 def test_a_site_below_a_folder_builds_pasted_links_right_and_checks_them(copy_site,
                                                                          tmp_path: Path) -> None:
     site = copy_site("basic")
-    config = site / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "base_url: https://forno.example/", "base_url: https://forno.example/shop/"), encoding="utf-8")
+    replace_in(site / "storefront.yaml", "base_url: https://forno.example/",
+               "base_url: https://forno.example/shop/")
     page = site / "content/pages/chi-siamo.md"
     text = page.read_text(encoding="utf-8")
     page.write_text(text + "\n<p><a href='/contatti/'>Scrivici</a> o <a href=/privacy/>leggi</a>"
@@ -216,10 +216,8 @@ def test_a_srcset_is_split_as_a_browser_splits_it() -> None:
 def test_a_site_below_a_folder_checks_and_rewrites_srcset_poster_and_forms(
         copy_site, tmp_path: Path) -> None:
     site = copy_site("basic")
-    config = site / "storefront.yaml"
-    config.write_text(config.read_text(encoding="utf-8").replace(
-        "base_url: https://forno.example/", "base_url: https://forno.example/shop/")
-        + "form_endpoint: {url: /api/forms/}\n", encoding="utf-8")
+    replace_in(site / "storefront.yaml", "base_url: https://forno.example/",
+               "base_url: https://forno.example/shop/\nform_endpoint: {url: /api/forms/}")
     post = site / "content/posts/2024-05-01-pane-di-grano-antico.md"
     text = post.read_text(encoding="utf-8")
     pasted = ('<picture><source srcset="/assets/panettone.png 2x, /assets/pagnotta.png 1x">'
