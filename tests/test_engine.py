@@ -86,6 +86,65 @@ def test_one_worker_and_two_workers_build_the_same_bytes(copy_site, tmp_path) ->
     assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
 
 
+def _with_extra_posts(site: Path) -> Path:
+    for n in range(60):  # enough work for the pool to start
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\n---\n\nTesto {n} con [un link](/blog/) e 'virgolette'.\n",
+            encoding="utf-8")
+    return site
+
+
+def test_posts_bodies_wait_in_a_file_not_in_the_builds_memory(copy_site, tmp_path) -> None:
+    """At 10,000 posts the bodies were 60 MiB of the build's memory, and as much again in its
+    render worker (storefront.bodystore); they are read when a page, a feed or a check needs them."""
+    from storefront.bodystore import StoredBody
+    from storefront.build import BuildSession
+    from storefront.documents import Post
+
+    site = _with_extra_posts(copy_site("basic"))
+    for jobs in (1, 2):
+        output = tmp_path / f"jobs{jobs}"
+        session = BuildSession(BuildRequest(root=site, output=output, jobs=jobs,
+                                            base_url="https://example.com/negozio/"))
+        try:
+            session.build()
+            posts = [document for _, document, _ in session.memory.values()
+                     if isinstance(document, Post)]
+            assert len(posts) > 60
+            assert all(isinstance(post.content_html, StoredBody) for post in posts)
+        finally:
+            session.close()
+        page = (output / "blog/2024/04/extra-7/index.html").read_text(encoding="utf-8")
+        assert "Testo 7 con" in page and 'href="/negozio/blog/"' in page
+    assert tree_bytes(tmp_path / "jobs1") == tree_bytes(tmp_path / "jobs2")
+
+
+def test_a_worker_sent_its_state_is_sent_the_bodies_when_no_cache_holds_them(
+        copy_site, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with a thread running (the preview's server) workers are not forked holding the state but
+    # sent it; with --no-cache no database holds the bodies, so the bodies themselves go
+    import threading
+
+    from storefront import workers
+
+    site = _with_extra_posts(copy_site("basic"))
+    monkeypatch.setattr(workers, "SERIAL_BELOW", 2)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        build_site(BuildRequest(root=site, output=tmp_path / "sent", jobs=2, use_cache=False,
+                                base_url="https://example.com/negozio/"))
+    finally:
+        release.set()
+        thread.join()
+    build_site(BuildRequest(root=site, output=tmp_path / "one", jobs=1, use_cache=False,
+                            base_url="https://example.com/negozio/"))
+    page = (tmp_path / "sent/blog/2024/04/extra-7/index.html").read_text(encoding="utf-8")
+    assert "Testo 7 con" in page and 'href="/negozio/blog/"' in page
+    assert tree_bytes(tmp_path / "sent") == tree_bytes(tmp_path / "one")
+
+
 def database(site: Path) -> Path:
     return site / CACHE_DIR / DATABASE
 
@@ -239,7 +298,7 @@ STAGES = {
     "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "blocks": 3, "markdown": 3,
     "metadata": 3, "svg": 3, "renditions": 3, "imaging": 3,
     "documents": 4, "meta": 4, "body": 4, "reader": 4,
-    "localize": 5, "related": 5, "site": 5, "moves": 5, "hours": 5,
+    "localize": 5, "bodystore": 5, "related": 5, "site": 5, "moves": 5, "hours": 5,
     "formatting": 6, "offers": 6, "seo": 6, "feeds": 6, "xmlfeeds": 6, "merchant": 6,
     "redirects": 6, "theme": 6, "deps": 6, "environment": 6, "archive": 6, "picture": 6,
     "presentation": 6,

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from storefront.bodystore import BodyStore
 from storefront.bundle import AssetsMemo
 from storefront.cache import DATABASE, PAGES_SWEEP_MEMO, BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
@@ -159,6 +160,7 @@ class BuildSession:
         self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
         self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
         self._config_memo: list[Any] = []  # the last config text read, and its config
+        self._bodies: BodyStore | None = None  # the posts' bodies (see storefront.bodystore)
 
     @property
     def cache(self) -> BuildCache:
@@ -166,6 +168,14 @@ class BuildSession:
         if self._cache is None:
             self._cache = BuildCache(self.request.cache_folder, code_fingerprint())
         return self._cache
+
+    @property
+    def bodies(self) -> BodyStore:
+        """Opened with the session's first parse, before any worker that renders is forked (they
+        read it too); it outlives the cache folder it is made in (the file has no name)."""
+        if self._bodies is None:
+            self._bodies = BodyStore(self.cache.folder)
+        return self._bodies
 
     def _start_afresh(self) -> None:
         """Forget what this session knows of its build cache (see :meth:`_check_cache`); the
@@ -193,6 +203,8 @@ class BuildSession:
         self.pool.close()
         if self._cache is not None:
             self._cache.close()
+        if self._bodies is not None:
+            self._bodies.close()
 
     def build(self, warm: bool = False, shown: Shown | None = None) -> BuildReport:
         """One build; raises :class:`BuildFailed` with every problem, leaving the output as it was
@@ -313,7 +325,8 @@ class BuildSession:
         config, urls = inputs.config, inputs.urls
         self._checked = {}
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
-                               self.pool, lambda done, total: self._stage("reading", done, total))
+                               self.pool, lambda done, total: self._stage("reading", done, total),
+                               self.bodies)
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]

@@ -29,6 +29,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from markupsafe import Markup
 
+from storefront.bodystore import StoredBody
 from storefront.documents import Document
 from storefront.urls import UrlBuilder
 
@@ -177,6 +178,8 @@ class DocumentView:
         if isinstance(value, DeferredBody):
             assert _body_loader is not None, "a deferred body without a loader"
             value = _body_loader(document.source, name)
+        elif isinstance(value, StoredBody):
+            value = value.markup()
         if self._html is not None and name in HTML_FIELDS:
             return self._html(value)
         return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from markupsafe import Markup
 
@@ -19,6 +19,19 @@ from storefront.values import end_of_day
 
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
+
+
+
+class StoredHtml(Protocol):
+    """A post's body kept outside its document while a build runs (:mod:`storefront.bodystore`):
+    its HTML is read when asked for (``str()``, :meth:`markup`)."""
+
+    def markup(self) -> Markup: ...
+
+    def below(self, base_path: str) -> StoredHtml: ...
+
+    def __html__(self) -> str: ...
+
 
 # -- models the templates read -----------------------------------------------------------------
 
@@ -48,7 +61,7 @@ class Post:
     date: datetime
     updated: datetime | None
     summary_html: Markup
-    content_html: Markup
+    content_html: Markup | StoredHtml  # stored once parsed (storefront.parsing)
     has_more: bool
     tags: tuple[Tag, ...]
     author: str

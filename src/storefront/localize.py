@@ -22,6 +22,7 @@ from storefront.documents import (
     Page,
     Post,
     Product,
+    StoredHtml,
     Tag,
 )
 from storefront.htmltags import Attribute, HtmlTag, escape_value, replace_links
@@ -58,6 +59,9 @@ def localize(document: D, urls: UrlBuilder) -> D:
     def html(markup: Markup) -> Markup:
         return Markup(prefix_links(str(markup), base))  # noqa: S704 - the owner's own HTML
 
+    def body(value: Markup | StoredHtml) -> Markup | StoredHtml:
+        return html(value) if isinstance(value, Markup) else value.below(base)  # read later
+
     aliases = tuple(urls.url(alias) for alias in document.aliases)
     if isinstance(document, FaqEntry):
         return replace(document, answer_html=html(document.answer_html), aliases=aliases)
@@ -68,7 +72,7 @@ def localize(document: D, urls: UrlBuilder) -> D:
     if isinstance(document, Post):
         return replace(document, url=urls.url(document.url),
                        image=urls.url(document.image) if document.image else "",
-                       tags=_tags(document.tags, urls), content_html=html(document.content_html),
+                       tags=_tags(document.tags, urls), content_html=body(document.content_html),
                        summary_html=html(document.summary_html), aliases=aliases)
     assert isinstance(document, Product)
     category = document.category

@@ -15,9 +15,12 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
+
+from storefront.bodystore import BodyStore
 from storefront.cache import BuildCache, StoredDocument
 from storefront.codec import CodecError, decode, encode
-from storefront.documents import DOCUMENT_TYPES, Document
+from storefront.documents import DOCUMENT_TYPES, Document, Post
 from storefront.errors import BuildFailed, ContentError, error_at, unexpected_error
 from storefront.fingerprints import code_fingerprint, digest, document_hashes
 from storefront.reader import ReaderSettings, read_document
@@ -52,8 +55,14 @@ class ParsedSite:
 
 def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache: BuildCache,
                   memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool,
-                  progress: Callable[[int, int], None] | None = None) -> ParsedSite:
-    """Parse what must be parsed; take the rest from ``memory`` or the cache."""
+                  progress: Callable[[int, int], None] | None = None,
+                  bodies: BodyStore | None = None) -> ParsedSite:
+    """Parse what must be parsed; take the rest from ``memory`` or the cache.
+
+    With ``bodies``, the posts' bodies are kept there, not in the documents (see
+    :mod:`storefront.bodystore`); ``memory`` then holds them so too.
+    """
+    keep = functools.partial(_keep_body, bodies) if bodies is not None else _as_is
     base = digest(settings.fingerprint(), code_fingerprint())
     # the whole table is read when many files miss (a fresh process); a few misses (a session's
     # save) are looked up one by one
@@ -62,7 +71,7 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     whole_table = len(missing) > 16
     stored: dict[str, tuple[Document, Hashes] | None] = {}
     if whole_table:  # decoded as the rows are read, each row dropped once decoded
-        stored = {path: _decode(row) for path, row in cache.each_document()
+        stored = {path: _decode(row, bodies) for path, row in cache.each_document()
                   if path in missing and row.key == keys[path]}
     found: dict[str, tuple[Document, Hashes]] = {}
     todo: list[SourceFile] = []
@@ -78,7 +87,7 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             decoded = stored.get(source.path)
         else:
             row = cache.document(source.path)
-            decoded = _decode(row) if row is not None and row.key == key else None
+            decoded = _decode(row, bodies) if row is not None and row.key == key else None
         if decoded is not None:
             found[source.path] = decoded
             memory[source.path] = (key, *decoded)
@@ -92,10 +101,11 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             errors.extend(outcome.errors)
             if outcome.document is not None:
                 key = keys[outcome.path]
-                found[outcome.path] = (outcome.document, outcome.hashes)
-                memory[outcome.path] = (key, outcome.document, outcome.hashes)
                 if cache.persistent:  # a throwaway cache (--no-cache) is never read again
                     fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
+                document = keep(outcome.document)
+                found[outcome.path] = (document, outcome.hashes)
+                memory[outcome.path] = (key, document, outcome.hashes)
         done += len(part)
         if len(fresh) >= 256 or done == len(todo):
             cache.save_documents(fresh)
@@ -107,6 +117,17 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     ordered = [s.path for s in sources if s.path in found]
     return ParsedSite([found[p][0] for p in ordered], {p: found[p][1] for p in ordered}, errors,
                       len(todo))
+
+
+def _keep_body(bodies: BodyStore, document: Document) -> Document:
+    """``document`` with its body in ``bodies`` (a post: the bulk of a site's text)."""
+    if isinstance(document, Post) and isinstance(document.content_html, Markup):
+        return dataclasses.replace(document, content_html=bodies.put(document.content_html))
+    return document
+
+
+def _as_is(document: Document) -> Document:
+    return document
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -150,15 +171,26 @@ def _encode(key: str, document: Document, hashes: Hashes) -> StoredDocument:
     return StoredDocument(key, meta, parts.get("html", ""), parts.get("summary", ""))
 
 
-def _decode(stored: StoredDocument) -> tuple[Document, Hashes] | None:
-    """A stored document, or None when it does not decode (a foreign or damaged row)."""
+def _decode(stored: StoredDocument, bodies: BodyStore | None = None
+            ) -> tuple[Document, Hashes] | None:
+    """A stored document, or None when it does not decode (a foreign or damaged row). With
+    ``bodies``, a post's body is put there (see :func:`_keep_body`)."""
     try:
         meta = json.loads(stored.meta)
         cls = _TYPES[meta["type"]]
         data = meta["data"]
+        keep = bodies is not None and cls is Post
         for name in _FIELDS[cls]:
-            data[name] = {"$markup": stored.summary if _BODY[name] == "summary" else stored.html}
+            column = _BODY[name]
+            text = "" if keep and name == "content_html" else (
+                stored.summary if column == "summary" else stored.html)
+            data[name] = {"$markup": text}
         document: Document = decode(cls, data)
+        if keep:
+            assert bodies is not None
+            # set on the new, unshared instance: dataclasses.replace() made each post again
+            # (a one-edit build takes 1,000 from the cache)
+            object.__setattr__(document, "content_html", bodies.put(stored.html))
         card, full = meta["hashes"]
         return document, (str(card), str(full))
     except (CodecError, ValueError, KeyError, TypeError):

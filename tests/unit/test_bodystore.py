@@ -1,0 +1,78 @@
+"""Posts' bodies kept in a file while a build runs (storefront.bodystore)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from storefront.bodystore import BodyStore, StoredBody
+
+BODY = '<p>Il pane “vero” di Lucca 🍞 <a href="/blog/">blog</a> <img src="/assets/forno.jpg" alt="forno"></p>'
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    made = BodyStore(tmp_path)
+    yield made
+    made.close()
+
+
+def test_a_body_reads_back_as_the_markup_it_was(store: BodyStore, tmp_path: Path) -> None:
+    bodies = [store.put(BODY), store.put(""), store.put("è" * (BodyStore.BATCH + 7)), store.put("x")]
+    assert [body.markup() for body in bodies] == [BODY, "", "è" * (BodyStore.BATCH + 7), "x"]
+    assert all(isinstance(body.markup(), Markup) for body in bodies)
+    assert str(bodies[0]) == BODY and bodies[0].__html__() == BODY
+    assert list(tmp_path.iterdir()) == []  # the file has no name: a killed build leaves nothing
+
+
+def test_templates_show_a_stored_body_as_html_not_as_escaped_text(store: BodyStore) -> None:
+    template = jinja2.Environment(autoescape=True).from_string("{{ body }}")
+    assert template.render(body=store.put(BODY)) == BODY
+
+
+def test_below_a_base_path_the_links_are_prefixed_as_they_are_read(store: BodyStore) -> None:
+    body = store.put(BODY)
+    shop = body.below("/negozio/")
+    assert 'href="/negozio/blog/"' in str(shop) and 'src="/negozio/assets/forno.jpg"' in str(shop)
+    assert str(body) == BODY  # the body itself is unchanged
+    assert shop != body and shop == body.below("/negozio/")
+    assert hash(shop) == hash(body.below("/negozio/"))
+
+
+def test_equal_only_when_it_is_the_same_stored_body(store: BodyStore, tmp_path: Path) -> None:
+    first = store.put(BODY)
+    assert first == StoredBody(store, 0, len(BODY.encode()))
+    assert first != store.put(BODY)  # the same text elsewhere: not known to be equal, so unequal
+    other = BodyStore(tmp_path)
+    try:
+        assert first != other.put(BODY)
+    finally:
+        other.close()
+    assert first != Markup(BODY)
+
+
+def test_pickled_it_is_the_markup_it_stands_for(store: BodyStore) -> None:
+    # sent to a worker that was not forked (it cannot read the file)
+    loaded = pickle.loads(pickle.dumps(store.put(BODY).below("/negozio/")))
+    assert type(loaded) is Markup and 'href="/negozio/blog/"' in loaded
+
+
+def test_a_forked_worker_reads_a_body_put_just_before_the_fork(store: BodyStore) -> None:
+    body = store.put(BODY)  # pending: fewer bytes than a batch, not in the file yet
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            os.write(writer, str(body).encode("utf-8"))
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        seen = pipe.read().decode("utf-8")
+    os.waitpid(pid, 0)
+    assert seen == BODY
