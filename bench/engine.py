@@ -4,7 +4,8 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python bench/engine.py [--posts 1000] [--products 300] [--sizes 1000,10000]
                                      [--runs 3] [--saves 10] [--seed 2025] [--keep DIR]
-                                     [--no-preview] [--no-hugo] [--no-pelican]
+                                     [--no-preview] [--preview-watch browser|poll]
+                                     [--no-hugo] [--no-pelican]
 
 For each size N it writes the corpus of :mod:`corpus` (N posts of about 870 words, 30 tags, plus
 the products) as a storefront site, a Hugo site and a Pelican site (:mod:`hugo_site`,
@@ -19,8 +20,10 @@ the site:
 - one-edit s: a build after the body of one post (the newest) got a new closing sentence;
 - preview edit ms: ``storefront serve`` on a free port, started on the site with no cache and
   no preview folder; once it serves, ``--saves`` saves of the newest post, alternately by rename
-  and in place; the time from the save until its page, polled every 5 ms, shows the change
-  (median, and p90), see :mod:`preview_latency`;
+  and in place; the time from the save until its page shows the change (median, and p90):
+  in a headless Chromium that shows the page, as the owner's does (``--preview-watch browser``,
+  the default when Playwright and Debian's Chromium are installed), or by GETs every 5 ms
+  (``poll``, which the preview answers in the process that builds), see :mod:`preview_latency`;
 - peak MiB: the cold build's peak memory: the largest process (kernel ``ru_maxrss``) and, in
   brackets, the whole process tree (sampled sum, for a build with worker processes), see
   :mod:`measure`;
@@ -70,7 +73,13 @@ from corpus import Corpus, Post, make_corpus, post_source, tree_digest, write_st
 from hugo_site import write_hugo_site
 from measure import CommandFailed, RunResult, run_measured
 from pelican_site import write_pelican_site
-from preview_latency import PreviewFailed, PreviewResult, free_port, measure_preview
+from preview_latency import (
+    PreviewFailed,
+    PreviewResult,
+    browser_available,
+    free_port,
+    measure_preview,
+)
 from report import SizeFigures, print_table
 
 STOREFRONT_ENTRIES = {"storefront.yaml", "themes", "content"}
@@ -87,6 +96,7 @@ class Setup:
     runs: int
     saves: int
     env: dict[str, str]
+    watch: str = "poll"  # how the preview's page is watched (see preview_latency)
 
 
 def main() -> int:
@@ -100,6 +110,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=corpus_module.SEED)
     parser.add_argument("--keep", type=Path, help="keep the sites and outputs in this folder")
     parser.add_argument("--no-preview", action="store_true", help="skip the preview figure")
+    parser.add_argument("--preview-watch", choices=("browser", "poll"),
+                        help="how the preview's page is watched: a headless Chromium (the "
+                        "default when Playwright and /usr/bin/chromium are there) or GETs every "
+                        "5 ms")
     parser.add_argument("--no-hugo", action="store_true", help="skip Hugo even when installed")
     parser.add_argument("--no-pelican", action="store_true",
                         help="skip Pelican even when installed")
@@ -146,7 +160,8 @@ def make_setup(args: argparse.Namespace) -> Setup:
            if name != "PYTHONDONTWRITEBYTECODE"}
     env["SOURCE_DATE_EPOCH"] = corpus_module.SOURCE_DATE_EPOCH
     subprocess.run([*storefront, "build", "--help"], capture_output=True, env=env, check=True)
-    return Setup(storefront, hugo, pelican, flags, args.runs, args.saves, env)
+    watch = args.preview_watch or ("browser" if browser_available() else "poll")
+    return Setup(storefront, hugo, pelican, flags, args.runs, args.saves, env, watch)
 
 
 def _pelican_command() -> list[str] | None:
@@ -283,8 +298,9 @@ def _preview(setup: Setup, site: Path, folder: Path, post: Post,
         [*setup.storefront, "--root", str(site), "serve", "--port", str(port)], port,
         post_source(site, post), post.url, setup.saves,
         start_timeout=max(120.0, 20 * cold_seconds), save_timeout=max(60.0, 10 * cold_seconds),
-        env=setup.env, log_file=folder / "preview.log")
-    note(f"[preview] started in {result.start_seconds:.1f} s; saves (ms): "
+        env=setup.env, log_file=folder / "preview.log", watch=setup.watch)
+    note(f"[preview] started in {result.start_seconds:.1f} s; saves (ms, watched by "
+         f"{setup.watch}): "
          + ", ".join(f"{ms:.0f}" for ms in result.latencies_ms)
          + "".join(f"; {timeout}" for timeout in result.timeouts)
          + ("" if result.clean_stop else "; did NOT stop within 15 s of Ctrl+C"))

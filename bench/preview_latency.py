@@ -1,11 +1,20 @@
-"""Edit-to-page latency of the live preview: save a post, poll its URL until the change shows.
+"""Edit-to-page latency of the live preview: save a post, wait until its page shows the change.
 
 ``storefront serve`` runs as its own long-lived process on a free loopback port. Each save writes
 the post with a new unique marker, alternately as editors that save by rename do (a hidden temp
 file in the same folder, then ``os.replace``) and in place (truncate and write). The clock starts
-when the save has returned and stops when a GET of the post's page (every 5 ms, a new connection
-each time, no proxy) returns a body containing the marker. After each save the benchmark waits as
-long again (plus 0.5 s) so a rebuild set off by the same save does not land on the next one.
+when the save has returned and stops when the page shows the marker, watched in one of two ways:
+
+- ``browser`` (when Playwright and Debian's Chromium are there): a headless Chromium shows the
+  post, as the owner's browser does; the preview's own script reloads it, and the clock stops when
+  the marker is on the reloaded page (Playwright's ``wait_for_selector``). This is what the
+  owner waits for.
+- ``poll``: a GET of the post's page every 5 ms (a new connection each time, no proxy) until the
+  body holds the marker. The preview answers each GET in the process that builds, so 200 GETs a
+  second also slow the build they wait for; a browser asks once, and is told.
+
+After each save the benchmark waits as long again (plus 0.5 s) so a rebuild set off by the same
+save does not land on the next one.
 """
 
 from __future__ import annotations
@@ -20,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 POLL_SECONDS = 0.005
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +52,54 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def browser_available() -> bool:
+    """Whether the ``browser`` way of watching can run here."""
+    import importlib.util
+
+    return importlib.util.find_spec("playwright") is not None and os.path.exists(CHROMIUM)
+
+
+class BrowserWatch:
+    """A headless Chromium showing a page of the preview, as the owner's browser does."""
+
+    def __init__(self, url: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            self._page = self._browser.new_page()
+            self._page.goto(url)
+        except BaseException:
+            self._playwright.stop()
+            raise
+
+    def shown(self, marker: str, deadline: float) -> float | None:
+        """When the page showed ``marker`` (None: not before ``deadline``)."""
+        from playwright.sync_api import TimeoutError as Timeout
+
+        try:
+            self._page.wait_for_selector(f"text={marker}", state="attached",
+                                         timeout=max(1.0, deadline - time.perf_counter()) * 1000)
+        except Timeout:
+            return None
+        return time.perf_counter()
+
+    def close(self) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+
 def measure_preview(command: list[str], port: int, post_file: Path, post_path: str, saves: int,
                     start_timeout: float, save_timeout: float, env: dict[str, str],
-                    log_file: Path) -> PreviewResult:
-    """Start the server (``command`` must make it listen on ``port``), time ``saves`` saves."""
+                    log_file: Path, watch: str = "poll") -> PreviewResult:
+    """Start the server (``command`` must make it listen on ``port``), time ``saves`` saves,
+    watched by ``watch`` (``browser`` or ``poll``: see the module's text)."""
     original = post_file.read_text(encoding="utf-8")
+    browser: BrowserWatch | None = None
     with log_file.open("wb") as log:
         started = time.perf_counter()
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
@@ -52,6 +107,8 @@ def measure_preview(command: list[str], port: int, post_file: Path, post_path: s
         try:
             start_seconds = _wait_until_served(server, port, post_path, start_timeout,
                                                log_file) - started
+            if watch == "browser":
+                browser = BrowserWatch(f"http://127.0.0.1:{port}{post_path}")
             latencies: list[float] = []
             timeouts: list[str] = []
             for number in range(saves):
@@ -59,7 +116,8 @@ def measure_preview(command: list[str], port: int, post_file: Path, post_path: s
                 marker = f"segno{os.getpid()}x{number}"
                 _save(post_file, f"{original.rstrip()}\n\nAggiornamento: {marker}.\n", by_rename)
                 saved = time.perf_counter()
-                seen = _poll_for(port, post_path, marker, saved + save_timeout, server)
+                seen = (browser.shown(marker, saved + save_timeout) if browser is not None
+                        else _poll_for(port, post_path, marker, saved + save_timeout, server))
                 how = "rename" if by_rename else "in place"
                 if seen is None:
                     timeouts.append(f"save {number + 1} ({how}) not shown after {save_timeout:.0f} s")
@@ -67,6 +125,8 @@ def measure_preview(command: list[str], port: int, post_file: Path, post_path: s
                 latencies.append((seen - saved) * 1000)
                 time.sleep(0.5 + (seen - saved))
         finally:
+            if browser is not None:
+                browser.close()
             clean = _stop(server)
             post_file.write_text(original, encoding="utf-8")
     return PreviewResult(start_seconds, tuple(latencies), tuple(timeouts), clean)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,11 @@ class BodyStore:
     BATCH = 1 << 20
 
     def __init__(self, folder: Path | str) -> None:
-        self._file = tempfile.TemporaryFile(dir=folder, prefix=".bodies-")  # noqa: SIM115
-        self._fd = self._file.fileno()
+        # a file with no name (Python's TemporaryFile), kept as a bare descriptor that is closed
+        # with the store, or when a session nobody closed is collected
+        with tempfile.TemporaryFile(dir=folder, prefix=".bodies-") as made:
+            self._fd = os.dup(made.fileno())
+        self._closer = weakref.finalize(self, os.close, self._fd)
         self._written = 0  # bytes in the file; those pending follow
         self._pending = bytearray()
         self._lock = threading.Lock()
@@ -84,7 +88,7 @@ class BodyStore:
     def close(self) -> None:
         with self._lock:
             self._pending.clear()
-            self._file.close()
+            self._closer()
 
 
 class StoredBody:

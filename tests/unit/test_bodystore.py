@@ -76,3 +76,18 @@ def test_a_forked_worker_reads_a_body_put_just_before_the_fork(store: BodyStore)
         seen = pipe.read().decode("utf-8")
     os.waitpid(pid, 0)
     assert seen == BODY
+
+
+def test_a_store_nobody_closed_closes_its_file_when_it_is_collected(tmp_path: Path) -> None:
+    # a preview session that is dropped without close() (a test, a caller's mistake) must not
+    # keep a descriptor open nor warn of an unclosed file
+    import gc
+
+    store = BodyStore(tmp_path)
+    store.put(BODY)
+    number = store._fd
+    os.fstat(number)
+    del store
+    gc.collect()
+    with pytest.raises(OSError):
+        os.fstat(number)
