@@ -59,6 +59,13 @@ def browser_available() -> bool:
     return importlib.util.find_spec("playwright") is not None and os.path.exists(CHROMIUM)
 
 
+_PAINTED = """() => {
+  const paint = performance.getEntriesByName("first-contentful-paint")[0];
+  const page = performance.getEntriesByType("navigation")[0];
+  return performance.timeOrigin + (paint ? paint.startTime : page.domContentLoadedEventEnd);
+}"""
+
+
 class BrowserWatch:
     """A headless Chromium showing a page of the preview, as the owner's browser does."""
 
@@ -76,7 +83,11 @@ class BrowserWatch:
             raise
 
     def shown(self, marker: str, deadline: float) -> float | None:
-        """When the page showed ``marker`` (None: not before ``deadline``)."""
+        """When (``time.time()``) the page that holds ``marker`` was first painted, by the
+        browser's own clock (Paint Timing's first contentful paint; else the end of
+        DOMContentLoaded); None when it was not shown before ``deadline`` (``perf_counter``).
+        Playwright notices the marker later than that (it polls after a navigation); the
+        browser's timestamp is what the owner saw."""
         from playwright.sync_api import TimeoutError as Timeout
 
         try:
@@ -84,7 +95,8 @@ class BrowserWatch:
                                          timeout=max(1.0, deadline - time.perf_counter()) * 1000)
         except Timeout:
             return None
-        return time.perf_counter()
+        painted = self._page.evaluate(_PAINTED)
+        return float(painted) / 1000
 
     def close(self) -> None:
         try:
@@ -115,9 +127,12 @@ def measure_preview(command: list[str], port: int, post_file: Path, post_path: s
                 by_rename = number % 2 == 0
                 marker = f"segno{os.getpid()}x{number}"
                 _save(post_file, f"{original.rstrip()}\n\nAggiornamento: {marker}.\n", by_rename)
-                saved = time.perf_counter()
-                seen = (browser.shown(marker, saved + save_timeout) if browser is not None
-                        else _poll_for(port, post_path, marker, saved + save_timeout, server))
+                saved, saved_at = time.perf_counter(), time.time()
+                if browser is not None:  # the browser's clock: seconds since the epoch
+                    painted = browser.shown(marker, saved + save_timeout)
+                    seen = None if painted is None else saved + (painted - saved_at)
+                else:
+                    seen = _poll_for(port, post_path, marker, saved + save_timeout, server)
                 how = "rename" if by_rename else "in place"
                 if seen is None:
                     timeouts.append(f"save {number + 1} ({how}) not shown after {save_timeout:.0f} s")
