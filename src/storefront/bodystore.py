@@ -50,14 +50,28 @@ class BodyStore:
         self._pending = bytearray()
         self._lock = threading.Lock()
 
-    def put(self, html: str) -> StoredBody:
+    def put(self, html: str, before: object = None) -> StoredBody:
+        """``html`` stored. ``before``: the body its document had until now, when a session
+        reads the document again (a change to storefront.yaml reads every post again); when it
+        is these very bytes in this store, that place is given back instead of a new copy (the
+        file is never shrunk while the session lives)."""
         data = html.encode("utf-8")
+        if (isinstance(before, StoredBody) and before._store is self
+                and before._length == len(data)
+                and self._read_bytes(before._offset, before._length) == data):
+            return StoredBody(self, before._offset, before._length)
         with self._lock:
             offset = self._written + len(self._pending)
             self._pending += data
             if len(self._pending) >= self.BATCH:
                 self._flush()
         return StoredBody(self, offset, len(data))
+
+    @property
+    def size(self) -> int:
+        """The bytes stored so far (written or pending)."""
+        with self._lock:
+            return self._written + len(self._pending)
 
     def flush(self) -> None:
         with self._lock:
@@ -73,6 +87,9 @@ class BodyStore:
         self._pending.clear()
 
     def read(self, offset: int, length: int) -> str:
+        return self._read_bytes(offset, length).decode("utf-8")
+
+    def _read_bytes(self, offset: int, length: int) -> bytes:
         if offset + length > self._written:
             self.flush()
         parts = []
@@ -83,7 +100,7 @@ class BodyStore:
             parts.append(chunk)
             offset += len(chunk)
             length -= len(chunk)
-        return b"".join(parts).decode("utf-8")
+        return b"".join(parts)
 
     def close(self) -> None:
         with self._lock:

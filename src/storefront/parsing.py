@@ -71,7 +71,8 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     whole_table = len(missing) > 16
     stored: dict[str, tuple[Document, Hashes] | None] = {}
     if whole_table:  # decoded as the rows are read, each row dropped once decoded
-        stored = {path: _decode(row, bodies) for path, row in cache.each_document()
+        stored = {path: _decode(row, bodies, _body_before(memory, path))
+                  for path, row in cache.each_document()
                   if path in missing and row.key == keys[path]}
     found: dict[str, tuple[Document, Hashes]] = {}
     todo: list[SourceFile] = []
@@ -87,7 +88,8 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             decoded = stored.get(source.path)
         else:
             row = cache.document(source.path)
-            decoded = _decode(row, bodies) if row is not None and row.key == key else None
+            decoded = (_decode(row, bodies, _body_before(memory, source.path))
+                       if row is not None and row.key == key else None)
         if decoded is not None:
             found[source.path] = decoded
             memory[source.path] = (key, *decoded)
@@ -103,7 +105,7 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
                 key = keys[outcome.path]
                 if cache.persistent:  # a throwaway cache (--no-cache) is never read again
                     fresh.append((outcome.path, _encode(key, outcome.document, outcome.hashes)))
-                document = keep(outcome.document)
+                document = keep(outcome.document, _body_before(memory, outcome.path))
                 found[outcome.path] = (document, outcome.hashes)
                 memory[outcome.path] = (key, document, outcome.hashes)
         done += len(part)
@@ -119,15 +121,23 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
                       len(todo))
 
 
-def _keep_body(bodies: BodyStore, document: Document) -> Document:
-    """``document`` with its body in ``bodies`` (a post: the bulk of a site's text)."""
+def _keep_body(bodies: BodyStore, document: Document, before: object = None) -> Document:
+    """``document`` with its body in ``bodies`` (a post: the bulk of a site's text); ``before``:
+    the body the session held for its file (see :meth:`BodyStore.put`)."""
     if isinstance(document, Post) and isinstance(document.content_html, Markup):
-        return dataclasses.replace(document, content_html=bodies.put(document.content_html))
+        return dataclasses.replace(document,
+                                   content_html=bodies.put(document.content_html, before))
     return document
 
 
-def _as_is(document: Document) -> Document:
+def _as_is(document: Document, before: object = None) -> Document:
     return document
+
+
+def _body_before(memory: dict[str, tuple[str, Document, Hashes]], path: str) -> object:
+    """The body the session holds for the document of ``path`` (None: none yet)."""
+    remembered = memory.get(path)
+    return getattr(remembered[1], "content_html", None) if remembered is not None else None
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -171,7 +181,7 @@ def _encode(key: str, document: Document, hashes: Hashes) -> StoredDocument:
     return StoredDocument(key, meta, parts.get("html", ""), parts.get("summary", ""))
 
 
-def _decode(stored: StoredDocument, bodies: BodyStore | None = None
+def _decode(stored: StoredDocument, bodies: BodyStore | None = None, before: object = None
             ) -> tuple[Document, Hashes] | None:
     """A stored document, or None when it does not decode (a foreign or damaged row). With
     ``bodies``, a post's body is put there (see :func:`_keep_body`)."""
@@ -190,7 +200,7 @@ def _decode(stored: StoredDocument, bodies: BodyStore | None = None
             assert bodies is not None
             # set on the new, unshared instance: dataclasses.replace() made each post again
             # (a one-edit build takes 1,000 from the cache)
-            object.__setattr__(document, "content_html", bodies.put(stored.html))
+            object.__setattr__(document, "content_html", bodies.put(stored.html, before))
         card, full = meta["hashes"]
         return document, (str(card), str(full))
     except (CodecError, ValueError, KeyError, TypeError):

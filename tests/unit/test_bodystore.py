@@ -91,3 +91,14 @@ def test_a_store_nobody_closed_closes_its_file_when_it_is_collected(tmp_path: Pa
     gc.collect()
     with pytest.raises(OSError):
         os.fstat(number)
+
+
+def test_a_body_put_again_unchanged_takes_no_more_room(store: BodyStore) -> None:
+    # a session that reads a post again (storefront.yaml changed) gives the body it held
+    first = store.put(BODY)
+    size = store.size
+    again = store.put(BODY, first)
+    assert again == first and store.size == size
+    other = store.put(BODY.replace("pane", "vino"), first)  # the same length, other bytes
+    assert other != first and "vino" in str(other) and store.size > size
+    assert store.put(BODY, Markup(BODY)) != first  # not a stored body: stored anew
