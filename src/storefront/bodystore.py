@@ -106,6 +106,7 @@ class BodyStore:
         with self._lock:
             self._pending.clear()
             self._closer()
+            self._fd = -1  # a body read after this fails, never reads a file that took the number
 
 
 class StoredBody:

@@ -102,3 +102,20 @@ def test_a_body_put_again_unchanged_takes_no_more_room(store: BodyStore) -> None
     other = store.put(BODY.replace("pane", "vino"), first)  # the same length, other bytes
     assert other != first and "vino" in str(other) and store.size > size
     assert store.put(BODY, Markup(BODY)) != first  # not a stored body: stored anew
+
+
+def test_a_body_read_after_its_store_closed_fails_and_reads_no_other_file(tmp_path: Path) -> None:
+    store = BodyStore(tmp_path)
+    body = store.put(BODY)
+    store.flush()
+    number = store._fd
+    store.close()
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"x" * 4096)
+    with other.open("rb") as handle:
+        os.dup2(handle.fileno(), number)  # another file opened since took the number
+        try:
+            with pytest.raises(OSError):
+                str(body)
+        finally:
+            os.close(number)
