@@ -272,6 +272,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, interrupt)  # systemd, docker stop, timeout: as Ctrl+C
     signal.signal(signal.SIGINT, interrupt)
+    # the terminal window closed, an SSH session dropped: Python's default ended the preview at
+    # once, leaving its workers' state folder in the temporary folder and leaked semaphores
+    signal.signal(signal.SIGHUP, interrupt)
     serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
           open_browser=args.open, stopping=stopping)
     return EXIT_OK
