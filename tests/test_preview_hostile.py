@@ -212,3 +212,30 @@ def test_files_whose_names_need_escaping_are_served_through_a_real_server(copy_s
         assert get(server.port, "/assets/%FF.pdf")[0] == 400  # not UTF-8
     finally:
         server.stop()
+
+
+def test_a_save_while_the_first_build_runs_is_shown(copy_site,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher starts once the first build is done (half a minute at 10,000 posts); a save
+    made meanwhile, after that build had read the file, was shown by nobody until the next
+    save."""
+    site = copy_site("basic")
+    post = site / "content/posts/2024-06-10-focaccia.md"
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    real_build = server.builder.session.build
+    builds: list[int] = []
+
+    def build(*args, **kwargs):
+        report = real_build(*args, **kwargs)
+        if not builds:  # the owner saves as the first build ends, after it read the post
+            post.write_text(post.read_text(encoding="utf-8") + "\nCalda.\n", encoding="utf-8")
+        builds.append(1)
+        return report
+
+    monkeypatch.setattr(server.builder.session, "build", build)
+    server.start()
+    try:
+        assert wait_until(lambda: b"Calda." in get(server.port, "/blog/2024/06/focaccia/")[1],
+                          15.0)
+    finally:
+        server.stop()

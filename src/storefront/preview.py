@@ -642,10 +642,17 @@ class PreviewServer:
             built_at = time.monotonic()
 
     def start(self) -> None:
-        """Build once, then watch and serve in background threads."""
+        """Build once, then watch and serve in background threads.
+
+        The watcher starts after the first build (its thread would keep the build's workers
+        from being forked), so a save while that build ran (half a minute at 10,000 posts) was
+        seen by the build or by nobody: the page kept the old text until the next save. One
+        build follows the start; the files' stats make it cheap when nothing changed, and a
+        build that changes nothing reloads no browser."""
         self.builder.rebuild()
         tidy()
         self.observer.start()
+        self.pending.set()
         for target in (self._rebuild_on_change, self.server.serve_forever):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
