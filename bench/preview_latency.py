@@ -6,9 +6,9 @@ file in the same folder, then ``os.replace``) and in place (truncate and write).
 when the save has returned and stops when the page shows the marker, watched in one of two ways:
 
 - ``browser`` (when Playwright and Debian's Chromium are there): a headless Chromium shows the
-  post, as the owner's browser does; the preview's own script reloads it, and the clock stops when
-  the marker is on the reloaded page (Playwright's ``wait_for_selector``). This is what the
-  owner waits for.
+  post, as the owner's browser does; the preview's own script reloads it, and the clock stops at
+  the first paint of the reloaded page that holds the marker, by the browser's own clock (see
+  :meth:`BrowserWatch.shown`). This is what the owner waits for.
 - ``poll``: a GET of the post's page every 5 ms (a new connection each time, no proxy) until the
   body holds the marker. The preview answers each GET in the process that builds, so 200 GETs a
   second also slow the build they wait for; a browser asks once, and is told.

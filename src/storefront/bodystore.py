@@ -31,8 +31,8 @@ from storefront.localize import prefix_links
 class BodyStore:
     """An append-only file of bodies (UTF-8), open for the life of a build session.
 
-    Bodies are written in batches (a build that takes 1,300 documents from the cache made one
-    system call for each); whatever is pending is written before it is read. A worker forked
+    Bodies are written in batches of :data:`BATCH` bytes, not one system call each; whatever is
+    pending is written before it is read. A worker forked
     with bodies pending writes them itself when it reads one: the same bytes at the same
     places as the build's process writes them later, since the file is only appended to.
     Bodies are put by the build's thread alone (the one that forks).
@@ -136,12 +136,12 @@ class StoredBody:
     def __html__(self) -> str:
         return str(self.markup())
 
-    def _place(self) -> tuple[int, int, int, str]:
-        return id(self._store), self._offset, self._length, self._base
+    def _place(self) -> tuple[int, int, str]:
+        return self._offset, self._length, self._base
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, StoredBody) and (
-            other._store is self._store and other._place() == self._place())
+        return (isinstance(other, StoredBody) and other._store is self._store
+                and other._place() == self._place())
 
     def __hash__(self) -> int:
         return hash(self._place())

@@ -21,7 +21,6 @@ Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
 
 
-
 class StoredHtml(Protocol):
     """A post's body kept outside its document while a build runs (:mod:`storefront.bodystore`):
     its HTML is read when asked for (``str()``, :meth:`markup`)."""
