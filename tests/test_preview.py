@@ -24,10 +24,24 @@ def call(app, path: str, query: str = "") -> tuple[str, dict[str, str], bytes]:
     return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
 
 
+_OPEN: list[PreviewBuilder] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_builders():
+    """Each builder a test made is closed after it (its worker processes and their folder in
+    the temporary folder end with it)."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def make_builder(copy_site, tmp_path: Path) -> PreviewBuilder:
     site = copy_site("basic")
-    return PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
-                          log=lambda line: None)
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    _OPEN.append(builder)
+    return builder
 
 def add_custom_stylesheet(root: Path) -> Path:
     """A child theme of the default one with a stylesheet of its own, made the site's theme."""
@@ -301,6 +315,95 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
         release.set()
         saving.join(30)
         builder.close()
+
+
+def _wait_until(condition, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _save_and_track_feeds(builder: PreviewBuilder, monkeypatch) -> tuple[threading.Thread,
+                                                                          threading.Event]:
+    """Edit a post and start its build in a thread; the event is set when it makes the feeds."""
+    import storefront.build as build_module
+
+    real_make_feeds, making = build_module.make_feeds, threading.Event()
+
+    def tracked_make_feeds(*args, **kwargs):
+        making.set()
+        return real_make_feeds(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "make_feeds", tracked_make_feeds)
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nSegno di questa modifica.\n",
+                    encoding="utf-8")
+    saving = threading.Thread(target=builder.rebuild)
+    saving.start()
+    return saving, making
+
+
+def test_the_feeds_wait_until_the_browsers_told_have_loaded_their_page(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """A browser waiting for news when a save's pages are in place is told, reloads its page and
+    waits again; the build makes the feeds only then, so the page's requests never share the
+    machine with them."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    builder.load_pause = 60.0  # the browser's return, not the time limit, lets the build go on
+    app, epoch = make_app(builder), builder.epoch
+    news: list[tuple[int, bool, int]] = []
+    browser = threading.Thread(target=lambda: news.append(builder.news(epoch, 30)))
+    browser.start()
+    assert _wait_until(lambda: builder.waiting == 1)
+    saving, making = _save_and_track_feeds(builder, monkeypatch)
+    try:
+        browser.join(30)
+        assert news and news[0][0] == epoch + 1  # told: it reloads
+        status, _, body = call(app, "/blog/2024/06/focaccia/")
+        assert status == "200 OK" and b"Segno di questa modifica." in body
+        assert not making.wait(1.0), "the feeds were made while the browser loaded its page"
+        assert saving.is_alive()
+        # the reloaded page's script asks for the next news: the browser is back
+        back = threading.Thread(target=builder.news, args=(builder.epoch, 5))
+        back.start()
+        assert making.wait(30)
+        saving.join(30)
+        assert not saving.is_alive() and builder.errors == []
+        assert b"Segno di questa modifica." in (builder.output / "feed.xml").read_bytes()
+        back.join(10)
+    finally:
+        saving.join(30)
+
+
+def test_a_browser_that_never_comes_back_holds_the_feeds_for_a_moment_only(
+        copy_site, tmp_path, monkeypatch) -> None:
+    """A told browser that never waits again (its tab closed) holds the feeds back for
+    ``load_pause`` seconds at most; with no browser waiting at all they are made at once."""
+    builder = make_builder(copy_site, tmp_path)
+    builder.rebuild()
+    builder.load_pause = 0.3
+    epoch = builder.epoch
+    browser = threading.Thread(target=builder.news, args=(epoch, 30))
+    browser.start()
+    assert _wait_until(lambda: builder.waiting == 1)
+    saving, making = _save_and_track_feeds(builder, monkeypatch)
+    saving.join(30)
+    browser.join(30)
+    assert making.is_set() and not saving.is_alive() and builder.epoch == epoch + 1
+    assert b"Segno di questa modifica." in (builder.output / "feed.xml").read_bytes()
+
+    builder.load_pause = 600.0  # nobody is waiting: nobody is waited for
+    post = builder.root / "content/posts/2024-06-10-focaccia.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nUn altro segno.\n", encoding="utf-8")
+    again = threading.Thread(target=builder.rebuild)
+    again.start()
+    again.join(60)
+    assert not again.is_alive() and builder.epoch == epoch + 2
+    assert b"Un altro segno." in (builder.output / "feed.xml").read_bytes()
 
 
 def test_a_problem_found_after_the_pages_were_written_says_so_and_the_next_save_repairs(

@@ -21,6 +21,7 @@ neither rendered nor written. This module only records: it computes no fingerpri
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,13 @@ class DependencyRecord:
     documents: tuple[tuple[str, str], ...] = ()  # (source, "card" | "full")
     calls: tuple[tuple[str, str], ...] = ()  # (function, argument)
     clock: str = ""
+
+    @functools.cached_property
+    def sources(self) -> frozenset[str]:
+        """The documents read, at either level (asked by the preview at every save, whether one
+        of a few changed documents is among them: ``changed.isdisjoint(record.sources)`` looks
+        at the few, not at the hundreds a listing reads)."""
+        return frozenset(source for source, _ in self.documents)
 
     def merged(self, other: DependencyRecord) -> DependencyRecord:
         recorder = Recorder()

@@ -307,7 +307,7 @@ def select_pages(state: RenderState, records: dict[str, OutputRecord], paths: Se
         if record is None or not available(path, record):
             todo.append(index)
         elif (known and record.deps.clock != "moment"
-              and not any(source in changed for source, _ in record.deps.documents)):
+              and (not changed or changed.isdisjoint(record.deps.sources))):
             kept[path] = record  # the same page, and nothing it read changed
         elif fingerprints.page(signatures[index], record.deps) == record.fingerprint:
             kept[path] = record

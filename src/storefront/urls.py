@@ -43,8 +43,7 @@ class UrlBuilder:
         are): sitemaps, feeds and ``og:url`` take only such URLs."""
         if url.startswith(("http://", "https://")) or not self.base_url:
             return url
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{written_url(url, '?#')}"
+        return _absolute(self.base_url, url)
 
     def permalink(self, pattern: str, slug: str, moment: datetime | None = None,
                   category: str = "") -> str:
@@ -58,6 +57,14 @@ class UrlBuilder:
     def output_path(self, url: str) -> str:
         """The file a URL is served from, relative to the output directory."""
         return _output_path(self.base_path, url)
+
+
+@functools.lru_cache(maxsize=65536)
+def _absolute(base_url: str, url: str) -> str:
+    """(Remembered: the sitemap, the feeds and every page's head ask for the same URLs at each
+    build, and the preview builds at every save.)"""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}{written_url(url, '?#')}"
 
 
 @functools.lru_cache(maxsize=65536)
