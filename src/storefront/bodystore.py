@@ -10,7 +10,8 @@ temporary file (unlinked at once, so a killed build leaves nothing) and gives a
 A worker forked during the build inherits the open file and reads it itself.
 
 A stored body is not a string: code that needs the HTML asks for it (``str(body)``,
-:meth:`StoredBody.markup`); Jinja sees markup (``__html__``). Pickled (the state sent to a worker
+:meth:`StoredBody.markup`); Jinja sees markup (``__html__``), and a template that meets one
+anyway finds the markup's length and methods. Pickled (the state sent to a worker
 that was not forked), it becomes the markup it stands for.
 """
 
@@ -135,6 +136,26 @@ class StoredBody:
 
     def __html__(self) -> str:
         return str(self.markup())
+
+    # A template that reaches a document another way than its page's view (a theme walking
+    # structured data, say) gets this value: it answers as the markup would (``|length``,
+    # ``|truncate``, ``"x" in body``, ``body.striptags()``), not with a TypeError
+    def __len__(self) -> int:
+        return len(self.markup())
+
+    def __contains__(self, part: object) -> bool:
+        return part in self.markup()
+
+    def __getitem__(self, index: Any) -> Markup:
+        return self.markup()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.markup())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # this value's own (its slots before they are set, pickle's)
+            raise AttributeError(name)
+        return getattr(self.markup(), name)
 
     def _place(self) -> tuple[int, int, str]:
         return self._offset, self._length, self._base

@@ -35,6 +35,21 @@ def test_templates_show_a_stored_body_as_html_not_as_escaped_text(store: BodySto
     assert template.render(body=store.put(BODY)) == BODY
 
 
+def test_a_template_that_meets_a_stored_body_finds_the_markup_s_length_and_methods(
+        store: BodyStore) -> None:
+    """A theme that reaches a post another way than its page's view (walking structured data)
+    gets the stored value: the filters and tests a theme uses on markup work on it."""
+    template = jinja2.Environment(autoescape=True).from_string(
+        "{{ body|length }}|{{ body|wordcount }}|{{ body|truncate(12, leeway=0) }}|"
+        "{{ 'Lucca' in body }}|{{ body.striptags() }}|{{ body|striptags|upper }}")
+    shown = template.render(body=store.put(BODY))
+    assert shown == template.render(body=Markup(BODY))  # as the markup itself would
+    assert shown.startswith(f"{len(BODY)}|19|<p>Il...|True|Il pane")
+    assert store.put(BODY).below("/negozio/").startswith("<p>")
+    with pytest.raises(AttributeError):
+        store.put(BODY).no_such_method
+
+
 def test_below_a_base_path_the_links_are_prefixed_as_they_are_read(store: BodyStore) -> None:
     body = store.put(BODY)
     shop = body.below("/negozio/")
