@@ -143,7 +143,7 @@ class StoredBody:
     def __len__(self) -> int:
         return len(self.markup())
 
-    def __contains__(self, part: object) -> bool:
+    def __contains__(self, part: str) -> bool:
         return part in self.markup()
 
     def __getitem__(self, index: Any) -> Markup:
