@@ -333,7 +333,7 @@ STAGES = {
     "records": 7, "cache": 7, "workers": 7, "parsing": 7,
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,
     "geotags": 7,
-    "render": 8, "rendering": 8,
+    "render": 8, "rendering": 8, "quicksave": 8,
     "output": 9, "request": 9, "trust": 9,
     "build": 10,
     "cleaning": 11, "scaffold": 11,

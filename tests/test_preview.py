@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,14 +14,15 @@ import pytest
 from storefront.preview import PreviewBuilder, make_app
 
 
-def call(app, path: str, query: str = "") -> tuple[str, dict[str, str], bytes]:
+def call(app, path: str, query: str = "", **headers: str) -> tuple[str, dict[str, str], bytes]:
+    """GET ``path``; ``headers`` as WSGI names them (``HTTP_IF_NONE_MATCH="..."``)."""
     seen: dict[str, object] = {}
 
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
     body = b"".join(app({"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET",
-                         "wsgi.input": io.BytesIO()}, start_response))
+                         "wsgi.input": io.BytesIO(), **headers}, start_response))
     return str(seen["status"]), seen["headers"], body  # type: ignore[return-value]
 
 
@@ -167,6 +169,38 @@ def test_a_stylesheet_edit_is_a_css_only_change_that_leaves_every_page_as_it_was
     # pages: the first build's epoch (adding the stylesheet changed only the stylesheet too)
     assert json.loads(news) == {"epoch": epoch + 1, "css": True, "pages": epoch - 1,
                                 "server": builder.instance}
+
+
+def test_a_reload_takes_unchanged_files_from_the_browser_cache_and_changed_ones_anew(
+        copy_site, tmp_path) -> None:
+    """Stylesheets, scripts and photos carry an entity tag and are asked for again on every use
+    (``no-cache``): ``304 Not Modified`` while the file is the same, the new bytes once a build
+    (or a hand) changed it. Pages are never kept: each response holds this moment's script."""
+    builder = make_builder(copy_site, tmp_path)
+    stylesheet = add_custom_stylesheet(builder.root)
+    builder.rebuild()
+    app = make_app(builder)
+    status, headers, css = call(app, "/static/css/site.css")
+    tag = headers["ETag"]
+    assert status == "200 OK" and headers["Cache-Control"] == "no-cache" and tag.startswith('"')
+    assert call(app, "/static/css/site.css", HTTP_IF_NONE_MATCH=tag)[::2] == ("304 Not Modified",
+                                                                             b"")
+    assert call(app, "/static/css/site.css", HTTP_IF_NONE_MATCH='"0-0-0"')[2] == css
+
+    stylesheet.write_text(".callout { color: #654321 }\n", encoding="utf-8")
+    builder.rebuild()
+    status, headers, css = call(app, "/static/css/site.css", HTTP_IF_NONE_MATCH=tag)
+    assert status == "200 OK" and b"#654321" in css and headers["ETag"] != tag
+    tag = headers["ETag"]
+    served = builder.output / "static/css/site.css"  # changed by hand: same size, another time
+    served.write_bytes(css.replace(b"#654321", b"#abcdef"))
+    os.utime(served, ns=(served.stat().st_atime_ns, served.stat().st_mtime_ns + 10**9))
+    assert b"#abcdef" in call(app, "/static/css/site.css", HTTP_IF_NONE_MATCH=tag)[2]
+
+    status, headers, _ = call(app, "/")
+    assert status == "200 OK" and headers["Cache-Control"] == "no-store" and "ETag" not in headers
+    missing = call(app, "/no/such/page/")[1]
+    assert missing["Cache-Control"] == "no-store" and "ETag" not in missing
 
 
 def test_a_changed_slug_suggests_the_alias_until_it_is_added(copy_site, tmp_path) -> None:

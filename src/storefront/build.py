@@ -60,11 +60,13 @@ from storefront.output import (
     read_manifest,
     unchanged_in,
     write_site,
+    write_some,
 )
 from storefront.outputs import OutputPlan, output_path, plan_outputs
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.presentation import Presentation
+from storefront.quicksave import QuickBase, changed_posts, quick_tasks, render_quick
 from storefront.reader import ReaderSettings
 from storefront.rendering import (
     LazyMapping,
@@ -161,6 +163,8 @@ class BuildSession:
         self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
         self._config_memo: list[Any] = []  # the last config text read, and its config
         self._bodies: BodyStore | None = None  # the posts' bodies (see storefront.bodystore)
+        self._quick: dict[str, QuickBase] = {}  # variant -> its last preview build (quicksave)
+        self._last_state: RenderState | None = None  # what the last build rendered with
 
     @property
     def cache(self) -> BuildCache:
@@ -237,6 +241,13 @@ class BuildSession:
             self._save_stats()
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),
                                 notices=self._notices(inputs.variant))
+        preview = shown is not None
+        base = self._quick.pop(inputs.variant, None)  # made again if this build succeeds
+        quick = (self._quick_save(inputs, base, shown)
+                 if shown is not None and base is not None else None)
+        if shown is not None and quick is not None:
+            shown = _after_quick(shown, quick)
+        base = None
         planned = self._plan(inputs)
         self._check(inputs, planned)
         # a first build (no output folder at all) is made beside it and moved into place whole
@@ -263,6 +274,10 @@ class BuildSession:
             self.cache.sweep_temporary_files(self.cache.pages, PAGES_SWEEP_MEMO, int(time.time()))
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
+        if preview and self._last_state is not None:
+            self._quick[inputs.variant] = self._quick_base(inputs, planned, records,
+                                                           self._last_state)
+        self._last_state = None
         self.cache.forget_documents(s.path for s in inputs.sources)
         memo = BuildMemo(
             inputs.digest, planned.model.next_change, planned.channels.recheck,
@@ -306,6 +321,51 @@ class BuildSession:
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
                        output, digest(config.base_url, options), everything, theme_key,
                        tuple(themes))
+
+    @staticmethod
+    def _shape(inputs: _Inputs) -> tuple[Any, ...]:
+        """What a preview build depends on besides the content files (see QuickBase.shape)."""
+        return (inputs.config, inputs.theme_key, inputs.variant, str(inputs.output),
+                inputs.urls.base_path, inputs.theme_files)
+
+    def _quick_save(self, inputs: _Inputs, base: QuickBase, shown: Shown) -> frozenset[str] | None:
+        """A save that changed only the text of a post or two shows their pages now, before the
+        site is planned again (see :mod:`storefront.quicksave`): the output paths written and
+        shown, or None when the save goes the usual way."""
+        if inputs.urls.base_path != "/":  # the documents as parsed are not those planned
+            return None
+        changed = changed_posts(base, self._shape(inputs), inputs.now, inputs.sources)
+        if changed is None:
+            return None
+        parsed = parse_sources(inputs.sources, ReaderSettings.of(inputs.config), self.cache,
+                               self.memory, self.pool, None, self.bodies)
+        if parsed.errors:
+            return None
+        tasks = quick_tasks(base, {d.source: d for d in parsed.documents}, parsed.hashes, changed)
+        made = render_quick(base.state, tasks) if tasks is not None else None
+        if not made:
+            return None
+        report = write_some(self.request.output_dir, [
+            WriteItem(path, sha, size, file=self.cache.page_path(sha), link=True)
+            for path, sha, size in made])
+        shown(base.final, report.changed)
+        return frozenset(path for path, _, _ in made)
+
+    def _quick_base(self, inputs: _Inputs, planned: _Planned, records: dict[str, OutputRecord],
+                    state: RenderState) -> QuickBase:
+        """What the next save may show its pages from (see :mod:`storefront.quicksave`)."""
+        outputs = planned.plan.outputs
+        moment = any(record.deps.clock == "moment" for record in records.values())
+        return QuickBase(
+            self._shape(inputs) if not moment else ("the pages show the moment",), inputs.now,
+            planned.model.next_change,
+            tuple((source.path, source.kind, source.digest) for source in inputs.sources),
+            {document.source: document for document in planned.local}, planned.parsed.hashes,
+            {path: output.task for output, path in zip(outputs, planned.paths, strict=True)
+             if output.kind == "page" and output.task >= 0},
+            frozenset(path for output, path in zip(outputs, planned.paths, strict=True)
+                      if output.kind != "feed"),
+            state, records)
 
     def _load_stats(self) -> None:
         """Start from what the last build saved of the files' stats, if a cache is there (a
@@ -473,6 +533,7 @@ class BuildSession:
         self._staged = {}
         if staging is not None:
             state = dataclasses.replace(state, staging=str(staging.folder), paths=tuple(page_paths))
+        self._last_state = state
 
         def feeds() -> dict[str, OutputRecord]:
             return make_feeds(outputs, planned.paths, previous, fingerprints, available,
@@ -593,6 +654,18 @@ class BuildSession:
     def _stage(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+def _after_quick(shown: Shown, quick: frozenset[str]) -> Shown:
+    """``shown`` for the rest of a build whose quick save showed the pages at ``quick``: told
+    again only when the build changed other files before its feeds (it should not)."""
+
+    def again(final: frozenset[str], changed: tuple[str, ...]) -> None:
+        other = tuple(path for path in changed if path not in quick)
+        if other:
+            shown(final, other)
+
+    return again
 
 
 def _manifest_digest(manifest: dict[str, Entry]) -> str:

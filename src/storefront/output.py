@@ -173,6 +173,20 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
         os.close(folder)
 
 
+def write_some(output: Path, items: Sequence[WriteItem]) -> WriteReport:
+    """Write ``items`` ahead of the build that writes the whole folder (a preview's quick save:
+    see :mod:`storefront.quicksave`): nothing is deleted, and the manifest gets only the claims
+    of new files; that build then finds these files in place and records them."""
+    make_folders(output)
+    root = output.resolve()
+    folder = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        return _write_locked(output, root, items, {}, {}, partial=True)
+    finally:
+        os.close(folder)
+
+
 def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
     """Write items for files given as bytes (small sites, tests)."""
     return [WriteItem(path, hashlib.sha256(data).hexdigest(), len(data), data=data)

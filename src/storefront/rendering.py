@@ -81,7 +81,7 @@ class Rendered:
 _renderer: list[object] = []  # [state, renderer] of this process's current build
 
 
-def _renderer_for(state: RenderState) -> Renderer:
+def renderer_for(state: RenderState) -> Renderer:
     """This process's renderer of ``state``'s build, made on first use."""
     from storefront.render import Renderer
 
@@ -100,12 +100,12 @@ def _renderer_for(state: RenderState) -> Renderer:
 def compile_templates(state: RenderState) -> None:
     """Compile the theme's templates in this process, before it forks the workers that render
     ``state``: they inherit them compiled (a build keeps no compiled template on disk)."""
-    compile_all(_renderer_for(state).env)
+    compile_all(renderer_for(state).env)
 
 
 def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     """Render some pages (in a worker or in this process); a page's problem is a value."""
-    renderer = _renderer_for(state)
+    renderer = renderer_for(state)
     results = []
     for index in indices:
         try:

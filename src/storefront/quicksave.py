@@ -1,0 +1,162 @@
+"""A preview save that changed only the text of a post or two: its pages first, the site after.
+
+Stage 8, beside :mod:`storefront.rendering`. A preview save plans the whole site again (the model,
+every page, every output, the checks) before it renders the pages that changed: at 1,000 posts
+that is ~100 ms before the browser is told, for the commonest save of all, a post's text. Yet when
+a post's card (title, date, summary, tags, photo: what other pages show of it), its links and
+its addresses are as they were, and nothing else changed since the last good build, the pages
+that change are exactly those whose records say they read the post's body: its own page, and a
+listing that shows whole posts. Those pages are rendered from the last build's tasks, with the
+post's new version put in place of the old one wherever the task holds it, and written; the
+browsers are told; then the build goes on as always (plan, checks, render, write, feeds), finds
+those pages as they must be, and finishes the rest. Whatever the conditions do not cover goes the
+usual way, the pages shown when all of them are in place.
+
+Pure but for :func:`render_quick`'s rendering (a page's bytes go to the cache's page folder).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storefront.cache import OutputRecord, store_page
+from storefront.documents import DOCUMENT_TYPES, Document, Post
+from storefront.errors import BuildFailed
+from storefront.parsing import Hashes
+from storefront.plan import RenderTask
+from storefront.rendering import RenderState, renderer_for
+from storefront.sources import SourceFile
+
+MOST_CHANGED = 3  # posts in one save (a save of more goes the usual way)
+MOST_PAGES = 12  # pages that read a changed post's body (more: the usual way)
+
+
+@dataclass(frozen=True)
+class QuickBase:
+    """What the last good preview build of a variant planned and rendered."""
+
+    shape: tuple[Any, ...]  # what else the build depends on: config, theme, options, base path
+    day: datetime  # its build time
+    next_change: datetime | None  # when the site changes with no file changing
+    sources: tuple[tuple[str, str, str], ...]  # (path, kind, SHA-256) of every content file
+    documents: Mapping[str, Document]  # source path -> the document it planned with
+    hashes: Mapping[str, Hashes]
+    pages: Mapping[str, int]  # output path of a page -> its task's index in ``state.tasks``
+    final: frozenset[str]  # every output path but the feeds'
+    state: RenderState
+    records: Mapping[str, OutputRecord]
+
+
+def changed_posts(base: QuickBase, shape: tuple[Any, ...], now: datetime,
+                  sources: Sequence[SourceFile]) -> list[str] | None:
+    """The posts whose files changed since ``base``, when a quick save may show them: nothing
+    but the content of a few posts changed (no file added, removed or renamed, no asset, the
+    same config, theme and build day); None otherwise."""
+    if shape != base.shape or now.date() != base.day.date() or (
+            base.next_change is not None and now >= base.next_change):
+        return None
+    if len(sources) != len(base.sources):
+        return None
+    changed = []
+    for source, (path, kind, sha) in zip(sources, base.sources, strict=True):
+        if source.path != path or source.kind != kind:
+            return None
+        if source.digest != sha:
+            if kind != "posts":
+                return None
+            changed.append(path)
+    return changed if 0 < len(changed) <= MOST_CHANGED else None
+
+
+def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
+                hashes: Mapping[str, Hashes], changed: Sequence[str]
+                ) -> list[tuple[str, RenderTask]] | None:
+    """The pages to show first, with the tasks that render them now: those whose records read
+    a changed post's body, each task holding the new post wherever it held the old one. None
+    when a post changed more than its body and links' text (its card, its links' targets, its
+    addresses), or when a task holds it where it cannot be replaced."""
+    replaced: dict[int, Document] = {}  # id of the old version -> the new one
+    for path in changed:
+        old, new = base.documents.get(path), documents.get(path)
+        if not (isinstance(old, Post) and isinstance(new, Post)):
+            return None
+        if (hashes.get(path, ("", ""))[0] != base.hashes.get(path, ("", ""))[0]
+                or new.aliases != old.aliases or _targets(new) != _targets(old)):
+            return None
+        replaced[id(old)] = new
+    reading = sorted(page for page, record in base.records.items()
+                     if page in base.pages
+                     and any((path, "full") in record.deps.documents for path in changed))
+    if not reading or len(reading) > MOST_PAGES:
+        return None
+    tasks = []
+    for page in reading:
+        task = base.state.tasks[base.pages[page]]
+        context, meta = _replace(task.context, replaced), _replace(task.meta, replaced)
+        if _holds(context, replaced) or _holds(meta, replaced):
+            return None
+        tasks.append((page, dataclasses.replace(task, context=context, meta=meta)))
+    return tasks
+
+
+def render_quick(state: RenderState, tasks: Sequence[tuple[str, RenderTask]]
+                 ) -> list[tuple[str, str, int]] | None:
+    """Render the tasks with the last build's renderer; (output path, SHA-256, size) of each,
+    their bytes in the cache's page folder. None when a page does not render (the build that
+    follows reports it at its line)."""
+    renderer = renderer_for(state)
+    made = []
+    for page, task in tasks:
+        try:
+            data, _ = renderer.render(task)
+        except BuildFailed:
+            return None
+        made.append((page, store_page(state.page_folder, data), len(data)))
+    return made
+
+
+def _targets(post: Post) -> list[str]:
+    """Where a post's text links and which photos it shows (their lines aside)."""
+    return sorted(target for target, _ in post.links)
+
+
+def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
+    """``value`` with the new version of each replaced document, walked as
+    :func:`storefront.deps.as_views` walks a page's context (what a template can reach), and
+    into a dataclass that holds a document itself (a post's structured data in its head data,
+    which reads the post's card)."""
+    if isinstance(value, DOCUMENT_TYPES):
+        return replaced.get(id(value), value)
+    if isinstance(value, tuple):
+        return tuple(_replace(item, replaced) for item in value)
+    if isinstance(value, list):
+        return [_replace(item, replaced) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace(item, replaced) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and any(
+            isinstance(getattr(value, f.name), (tuple, list, *DOCUMENT_TYPES))
+            for f in dataclasses.fields(value)):
+        return dataclasses.replace(value, **{f.name: _replace(getattr(value, f.name), replaced)
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
+
+
+def _holds(value: Any, replaced: Mapping[int, Document], depth: int = 6) -> bool:
+    """Whether an old version is still within ``value``: anywhere in it, documents' own fields
+    aside (a post holds no other post)."""
+    if isinstance(value, DOCUMENT_TYPES):
+        return id(value) in replaced
+    if depth == 0:
+        return False
+    if isinstance(value, (tuple, list)):
+        return any(_holds(item, replaced, depth - 1) for item in value)
+    if isinstance(value, dict):
+        return any(_holds(item, replaced, depth - 1) for item in value.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds(getattr(value, f.name), replaced, depth - 1)
+                   for f in dataclasses.fields(value))
+    return False

@@ -1,0 +1,205 @@
+"""A preview save that changed only a post's text shows its pages before the site is planned
+again (storefront.quicksave); every other save goes the usual way. Either way the build ends with
+the output a clean build makes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+import storefront.build as build_module
+from storefront.build import BuildRequest, BuildSession, build_site
+from storefront.preview import PreviewBuilder
+from support import tree_bytes
+
+FOCACCIA = "content/posts/2024-06-10-focaccia.md"
+FOCACCIA_PAGE = "blog/2024/06/focaccia/index.html"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+
+
+class Watch:
+    """A preview-like session that notes, for its last build, when the pages were shown and
+    whether the site had been planned by then."""
+
+    def __init__(self, site: Path, output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.session = BuildSession(BuildRequest(root=site, output=output, jobs=1))
+        self.output = output
+        self.events: list[str] = []
+        self.shown_files: dict[str, bytes] = {}
+        self.changed: list[tuple[str, ...]] = []
+        real_plan = build_module.Planner.plan
+
+        def plan(planner: build_module.Planner) -> list[object]:
+            self.events.append("planned")
+            return real_plan(planner)
+
+        monkeypatch.setattr(build_module.Planner, "plan", plan)
+
+    def build(self) -> None:
+        self.events, self.changed = [], []
+
+        def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
+            self.events.append("shown")
+            self.changed.append(changed)
+            self.shown_files = tree_bytes(self.output)
+
+        self.session.build(shown=shown)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@pytest.fixture
+def watch(copy_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    made = Watch(copy_site("basic"), tmp_path / "preview", monkeypatch)
+    made.build()  # the first build of the session: the usual way
+    assert made.events == ["planned", "shown"]
+    yield made
+    made.close()
+
+
+def clean_build(site: Path, folder: Path) -> dict[str, bytes]:
+    build_site(BuildRequest(root=site, output=folder, use_cache=False, jobs=1))
+    return tree_bytes(folder)
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_a_post_s_new_text_is_shown_before_the_site_is_planned_again(watch: Watch,
+                                                                     tmp_path: Path) -> None:
+    site = watch.session.request.root
+    append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    watch.build()
+    assert watch.events == ["shown", "planned"]  # told once, before the plan
+    assert watch.changed == [(FOCACCIA_PAGE,)]
+    assert b"Sfornata anche a mezzogiorno." in watch.shown_files[FOCACCIA_PAGE]
+    clean = clean_build(site, tmp_path / "clean")
+    assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]  # as a clean build makes it
+    assert tree_bytes(watch.output) == clean  # the rest (the feeds) made by the build after it
+
+    append(site / FOCACCIA, "\nE la domenica.\n")  # and again: the next save is quick too
+    watch.build()
+    assert watch.events == ["shown", "planned"]
+    assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean-2")
+
+
+@pytest.mark.parametrize("edit", [
+    "title", "link target", "alias", "a new post", "a product's text", "the config", "the summary",
+])
+def test_other_saves_show_their_pages_once_everything_is_planned(watch: Watch, tmp_path: Path,
+                                                                 edit: str) -> None:
+    site = watch.session.request.root
+    post = site / FOCACCIA
+    text = post.read_text(encoding="utf-8")
+    if edit == "title":  # the card: listings show it
+        post.write_text(text.replace("title: La focaccia del mattino", "title: La focaccia"),
+                        encoding="utf-8")
+    elif edit == "link target":
+        post.write_text(text.replace("](/chi-siamo/)", "](/blog/)"), encoding="utf-8")
+    elif edit == "alias":  # redirects
+        post.write_text(text.replace("/focaccia]", "/focaccia, /focaccia-calda]"),
+                        encoding="utf-8")
+    elif edit == "a new post":
+        (site / "content/posts/2024-06-20-ciambella.md").write_text(
+            "---\ntitle: La ciambella\ndate: 2024-06-20\n---\n\nMorbida.\n", encoding="utf-8")
+    elif edit == "a product's text":
+        product = sorted((site / "content/products").glob("*.md"))[0]
+        append(product, "\nCotto a legna.\n")
+    elif edit == "the config":
+        config = site / "storefront.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "description: Pane e dolci", "description: Il pane e i dolci"), encoding="utf-8")
+    else:  # its first paragraph, which listings show
+        post.write_text(text.replace("esce dal forno", "esce calda dal forno"), encoding="utf-8")
+    watch.build()
+    assert watch.events[:2] == ["planned", "shown"] and watch.events.count("shown") == 1
+    assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_listing_that_shows_whole_posts_is_shown_with_the_new_text(copy_site, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """A theme whose blog listing shows each post's whole text: the listing reads the post's
+    body, so the quick save renders it too, with the new post in the tuple of its posts."""
+    site = copy_site("basic")
+    templates = site / "themes/custom/templates"
+    templates.mkdir(parents=True)
+    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
+                                                   encoding="utf-8")
+    (templates / "blog.html").write_text(
+        '{% extends "base.html" %}{% block content %}{% for post in posts %}'
+        "<article>{{ post.content_html }}</article>{% endfor %}{% endblock %}", encoding="utf-8")
+    append(site / "storefront.yaml", "theme: custom\n")
+    watch = Watch(site, tmp_path / "preview", monkeypatch)
+    try:
+        watch.build()
+        append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+        watch.build()
+        assert watch.events == ["shown", "planned"]
+        assert set(watch.changed[0]) == {FOCACCIA_PAGE, "blog/index.html"}
+        assert b"Sfornata anche a mezzogiorno." in watch.shown_files["blog/index.html"]
+        assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean")
+    finally:
+        watch.close()
+
+
+def test_a_quick_save_that_fails_to_render_goes_the_usual_way_and_reports_the_line(
+        watch: Watch) -> None:
+    """A post whose new text the theme cannot show: nothing is shown early, and the build reports
+    the problem as it always does, leaving the last good page."""
+    site = watch.session.request.root
+    before = (watch.output / FOCACCIA_PAGE).read_bytes()
+    templates = site / "themes/custom/templates"
+    templates.mkdir(parents=True)
+    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
+                                                   encoding="utf-8")
+    append(site / "storefront.yaml", "theme: custom\n")
+    watch.build()  # another theme: the usual way
+    assert watch.events == ["planned", "shown"]
+    (templates / "post.html").write_text("{{ post.content_html|no_such_filter }}",
+                                         encoding="utf-8")
+    with pytest.raises(build_module.BuildFailed):
+        watch.build()
+    assert (watch.output / FOCACCIA_PAGE).read_bytes() == before
+    (templates / "post.html").unlink()
+    append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    watch.build()  # the last good build is the one before the theme's mistake: the usual way
+    assert watch.events == ["planned", "shown"]
+
+
+def test_the_preview_tells_browsers_again_when_the_build_changes_more_than_the_quick_save(
+        copy_site, tmp_path: Path, monkeypatch) -> None:
+    """Should the build after a quick save change other files before its feeds, the browsers
+    are told again (here the build is made to report one more changed file)."""
+    real_after_quick = build_module._after_quick
+
+    def telling_more(shown, quick):
+        def again(final, changed):
+            shown(final, (*changed, "static/css/site.css"))
+        real_after_quick(shown, quick)
+        return again
+
+    monkeypatch.setattr(build_module, "_after_quick", telling_more)
+    site = copy_site("basic")
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    try:
+        builder.rebuild()
+        builder.rebuild()  # nothing changed
+        epoch = builder.epoch
+        append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+        done = threading.Thread(target=builder.rebuild)
+        done.start()
+        done.join(60)
+        assert not done.is_alive() and builder.errors == []
+        assert builder.epoch == epoch + 2  # the quick save's pages, then the stylesheet
+        assert builder.css_only
+    finally:
+        builder.close()
