@@ -135,12 +135,17 @@ _RELOAD_SCRIPT = """<script>
       })
       .catch(function () { setTimeout(function () { wait(done); }, 1000); });
   }
-  if (shared) {
-    channel.onmessage = function (event) { hear(event.data); };
-    navigator.locks.request("storefront-preview", function () { return new Promise(wait); });
-  } else {
-    wait(function () {});
+  function start() {
+    if (shared) {
+      channel.onmessage = function (event) { hear(event.data); };
+      navigator.locks.request("storefront-preview", function () { return new Promise(wait); });
+    } else {
+      wait(function () {});
+    }
   }
+  // once the page is painted: the preview makes the feeds when its browsers wait again (see
+  // PreviewBuilder.let_browsers_load), and a save meanwhile is heard all the same (its epoch)
+  requestAnimationFrame(function () { setTimeout(start, 0); });
 })();
 </script>"""
 
