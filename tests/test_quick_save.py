@@ -12,10 +12,13 @@ import pytest
 import storefront.build as build_module
 from storefront.build import BuildRequest, BuildSession, build_site
 from storefront.preview import PreviewBuilder
+from storefront.site import BuildOptions
 from support import tree_bytes
 
 FOCACCIA = "content/posts/2024-06-10-focaccia.md"
 FOCACCIA_PAGE = "blog/2024/06/focaccia/index.html"
+FUTURO = "content/posts/2099-01-01-futuro.md"  # dated after the pinned clock: scheduled
+PREVIEWED = BuildOptions(drafts=True, future=True, hashed_assets=False)  # as the preview builds
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +30,10 @@ class Watch:
     """A preview-like session that notes, for its last build, when the pages were shown and
     whether the site had been planned by then."""
 
-    def __init__(self, site: Path, output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.session = BuildSession(BuildRequest(root=site, output=output, jobs=1))
+    def __init__(self, site: Path, output: Path, monkeypatch: pytest.MonkeyPatch,
+                 options: BuildOptions | None = None) -> None:
+        self.session = BuildSession(BuildRequest(root=site, output=output, jobs=1,
+                                                 options=options or BuildOptions()))
         self.output = output
         self.events: list[str] = []
         self.shown_files: dict[str, bytes] = {}
@@ -64,8 +69,10 @@ def watch(copy_site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     made.close()
 
 
-def clean_build(site: Path, folder: Path) -> dict[str, bytes]:
-    build_site(BuildRequest(root=site, output=folder, use_cache=False, jobs=1))
+def clean_build(site: Path, folder: Path, options: BuildOptions | None = None
+                ) -> dict[str, bytes]:
+    build_site(BuildRequest(root=site, output=folder, use_cache=False, jobs=1,
+                            options=options or BuildOptions()))
     return tree_bytes(folder)
 
 
@@ -201,5 +208,67 @@ def test_the_preview_tells_browsers_again_when_the_build_changes_more_than_the_q
         assert not done.is_alive() and builder.errors == []
         assert builder.epoch == epoch + 2  # the quick save's pages, then the stylesheet
         assert builder.css_only
+    finally:
+        builder.close()
+
+
+def test_a_scheduled_post_s_new_text_is_what_the_quick_save_shows(copy_site, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The preview shows scheduled posts: the site model's copy of one (``scheduled``) is what
+    its page's task holds, not the document as parsed, and the quick save puts the new version
+    in its place too (it showed the old text, and the build rewrote the page unannounced)."""
+    site = copy_site("basic")
+    post = site / FUTURO
+    append(post, "\nPiù avanti.\n")  # a second paragraph: its summary is the first
+    watch = Watch(site, tmp_path / "preview", monkeypatch, PREVIEWED)
+    try:
+        watch.build()
+        post.write_text(post.read_text(encoding="utf-8").replace("Più avanti.",
+                                                                 "Sfornato nel 2099."),
+                        encoding="utf-8")
+        watch.build()
+        assert watch.events == ["shown", "planned"]
+        clean = clean_build(site, tmp_path / "clean", PREVIEWED)
+        page = next(path for path, data in clean.items()
+                    if path.endswith("index.html") and b"Sfornato nel 2099." in data
+                    and b"Dal futuro</h1>" in data)
+        assert watch.changed == [(page,)]
+        assert watch.shown_files[page] == clean[page]
+        assert tree_bytes(watch.output) == clean
+    finally:
+        watch.close()
+
+
+def test_a_browser_on_a_scheduled_post_is_not_left_with_its_old_text(copy_site, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """One save changes the text of a published post and of a scheduled one (the preview shows
+    it): the last time the browsers are told, the scheduled post's page is as the build leaves
+    it (it was shown with its old text, then rewritten without a word)."""
+    site = copy_site("basic")
+    post = site / FUTURO
+    append(post, "\nPiù avanti.\n")
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    told: list[bytes] = []
+    try:
+        builder.rebuild()
+        page = next(path for path in (builder.output / "blog").rglob("index.html")
+                    if b"Dal futuro</h1>" in path.read_bytes())
+        real_announce = builder._announce
+
+        def announce() -> None:
+            told.append(page.read_bytes())
+            real_announce()
+
+        monkeypatch.setattr(builder, "_announce", announce)
+        builder.load_pause = 0
+        post.write_text(post.read_text(encoding="utf-8").replace("Più avanti.",
+                                                                 "Sfornato nel 2099."),
+                        encoding="utf-8")
+        append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+        builder.rebuild()
+        assert builder.errors == [] and told
+        assert b"Sfornato nel 2099." in page.read_bytes()
+        assert told[-1] == page.read_bytes()
     finally:
         builder.close()

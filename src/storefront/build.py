@@ -360,7 +360,9 @@ class BuildSession:
             self._shape(inputs) if not moment else ("the pages show the moment",), inputs.now,
             planned.model.next_change,
             tuple((source.path, source.kind, source.digest) for source in inputs.sources),
-            {document.source: document for document in planned.local}, planned.parsed.hashes,
+            # the posts as the site model holds them (a scheduled post is its copy): the tasks'
+            {**{document.source: document for document in planned.local},
+             **{post.source: post for post in planned.model.posts}}, planned.parsed.hashes,
             {path: output.task for output, path in zip(outputs, planned.paths, strict=True)
              if output.kind == "page" and output.task >= 0},
             frozenset(path for output, path in zip(outputs, planned.paths, strict=True)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from storefront.cache import OutputRecord, store_page
 from storefront.documents import DOCUMENT_TYPES, Document, Post
@@ -87,7 +88,9 @@ def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
         if (hashes.get(path, ("", ""))[0] != base.hashes.get(path, ("", ""))[0]
                 or new.aliases != old.aliases or _targets(new) != _targets(old)):
             return None
-        replaced[id(old)] = new
+        # as the site model holds it: a post dated after the build time is its copy that knows
+        replaced[id(old)] = dataclasses.replace(new, scheduled=True) if old.scheduled else new
+    fresh = {id(new) for new in replaced.values()}
     reading = sorted(page for page, record in base.records.items()
                      if page in base.pages
                      and any((path, "full") in record.deps.documents for path in changed))
@@ -97,7 +100,7 @@ def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
     for page in reading:
         task = base.state.tasks[base.pages[page]]
         context, meta = _replace(task.context, replaced), _replace(task.meta, replaced)
-        if _holds(context, replaced) or _holds(meta, replaced):
+        if _holds(context, changed, fresh) or _holds(meta, changed, fresh):
             return None
         tasks.append((page, dataclasses.replace(task, context=context, meta=meta)))
     return tasks
@@ -145,18 +148,19 @@ def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
     return value
 
 
-def _holds(value: Any, replaced: Mapping[int, Document], depth: int = 6) -> bool:
-    """Whether an old version is still within ``value``: anywhere in it, documents' own fields
-    aside (a post holds no other post)."""
+def _holds(value: Any, changed: Sequence[str], fresh: AbstractSet[int], depth: int = 6) -> bool:
+    """Whether a version of a changed post other than its new one (``fresh``: their ids) is
+    still within ``value`` (the old one, or a copy of it the replacement did not know):
+    anywhere in it, documents' own fields aside (a post holds no other post)."""
     if isinstance(value, DOCUMENT_TYPES):
-        return id(value) in replaced
+        return cast(Document, value).source in changed and id(value) not in fresh
     if depth == 0:
         return False
     if isinstance(value, (tuple, list)):
-        return any(_holds(item, replaced, depth - 1) for item in value)
+        return any(_holds(item, changed, fresh, depth - 1) for item in value)
     if isinstance(value, dict):
-        return any(_holds(item, replaced, depth - 1) for item in value.values())
+        return any(_holds(item, changed, fresh, depth - 1) for item in value.values())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return any(_holds(getattr(value, f.name), replaced, depth - 1)
+        return any(_holds(getattr(value, f.name), changed, fresh, depth - 1)
                    for f in dataclasses.fields(value))
     return False
