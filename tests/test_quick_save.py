@@ -11,6 +11,7 @@ import pytest
 
 import storefront.build as build_module
 from storefront.build import BuildRequest, BuildSession, build_site
+from storefront.cache import store_page
 from storefront.preview import PreviewBuilder
 from storefront.site import BuildOptions
 from support import tree_bytes
@@ -187,10 +188,10 @@ def test_the_preview_tells_browsers_again_when_the_build_changes_more_than_the_q
     are told again (here the build is made to report one more changed file)."""
     real_after_quick = build_module._after_quick
 
-    def telling_more(shown, quick):
+    def telling_more(shown):
         def again(final, changed):
             shown(final, (*changed, "static/css/site.css"))
-        real_after_quick(shown, quick)
+        real_after_quick(shown)
         return again
 
     monkeypatch.setattr(build_module, "_after_quick", telling_more)
@@ -237,6 +238,27 @@ def test_a_scheduled_post_s_new_text_is_what_the_quick_save_shows(copy_site, tmp
         assert tree_bytes(watch.output) == clean
     finally:
         watch.close()
+
+
+def test_a_page_the_build_makes_otherwise_than_the_quick_save_is_shown_again(
+        watch: Watch, monkeypatch) -> None:
+    """Should the build after a quick save make one of its pages otherwise (here the quick save
+    is made to write other bytes), that page changed after the browsers were told: they are told
+    again, the page being at its final bytes then."""
+    real_render_quick = build_module.render_quick
+
+    def otherwise(state, tasks):
+        made = real_render_quick(state, tasks)
+        data = b"<!DOCTYPE html><p>not as the build makes it</p>"
+        return [(path, store_page(state.page_folder, data), len(data)) for path, _, _ in made]
+
+    monkeypatch.setattr(build_module, "render_quick", otherwise)
+    append(watch.session.request.root / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    watch.build()
+    assert watch.events == ["shown", "planned", "shown"]
+    assert watch.changed == [(FOCACCIA_PAGE,), (FOCACCIA_PAGE,)]
+    assert watch.shown_files[FOCACCIA_PAGE] == (watch.output / FOCACCIA_PAGE).read_bytes()
+    assert b"Sfornata anche a mezzogiorno." in watch.shown_files[FOCACCIA_PAGE]
 
 
 def test_a_browser_on_a_scheduled_post_is_not_left_with_its_old_text(copy_site, tmp_path: Path,

@@ -246,7 +246,7 @@ class BuildSession:
         quick = (self._quick_save(inputs, base, shown)
                  if shown is not None and base is not None else None)
         if shown is not None and quick is not None:
-            shown = _after_quick(shown, quick)
+            shown = _after_quick(shown)
         base = None
         planned = self._plan(inputs)
         self._check(inputs, planned)
@@ -658,14 +658,15 @@ class BuildSession:
             self.progress(stage, done, total)
 
 
-def _after_quick(shown: Shown, quick: frozenset[str]) -> Shown:
-    """``shown`` for the rest of a build whose quick save showed the pages at ``quick``: told
-    again only when the build changed other files before its feeds (it should not)."""
+def _after_quick(shown: Shown) -> Shown:
+    """``shown`` for the rest of a build whose quick save showed its pages: told again only when
+    the build changed files before its feeds (it should not). A page the quick save wrote counts
+    too: the build finds it unchanged when it makes the same bytes, so one it changed is a page
+    the browsers were shown otherwise, and must load again."""
 
     def again(final: frozenset[str], changed: tuple[str, ...]) -> None:
-        other = tuple(path for path in changed if path not in quick)
-        if other:
-            shown(final, other)
+        if changed:
+            shown(final, changed)
 
     return again
 
