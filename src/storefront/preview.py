@@ -135,17 +135,24 @@ _RELOAD_SCRIPT = """<script>
       })
       .catch(function () { setTimeout(function () { wait(done); }, 1000); });
   }
+  if (shared) { channel.onmessage = function (event) { hear(event.data); }; }
+  var started = false;
   function start() {
+    if (started) { return; }
+    started = true;
     if (shared) {
-      channel.onmessage = function (event) { hear(event.data); };
       navigator.locks.request("storefront-preview", function () { return new Promise(wait); });
     } else {
       wait(function () {});
     }
   }
   // once the page is painted: the preview makes the feeds when its browsers wait again (see
-  // PreviewBuilder.let_browsers_load), and a save meanwhile is heard all the same (its epoch)
-  requestAnimationFrame(function () { setTimeout(start, 0); });
+  // PreviewBuilder.let_browsers_load), and a save meanwhile is heard all the same (its epoch).
+  // A hidden tab paints nothing (no animation frame): it waits at once, or soon at the latest.
+  if (document.visibilityState === "hidden") { start(); } else {
+    requestAnimationFrame(function () { setTimeout(start, 0); });
+    setTimeout(start, 250);
+  }
 })();
 </script>"""
 
@@ -210,6 +217,7 @@ class PreviewBuilder:
                         self.finishing = final
                     self.css_only = all(path.endswith(".css") for path in changed)
                     self._announce()
+                    deferred = False  # told now: not again at the end for the same build
                     return
                 self.errors = []
                 self.css_only = bool(changed) and all(p.endswith(".css") for p in changed)

@@ -188,3 +188,45 @@ def test_what_the_owner_typed_in_a_form_survives_a_reload(browser, form_preview)
         assert page.input_value(f"{form} textarea") == ""
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("tab", ["hidden", "covered"])
+def test_a_tab_that_paints_nothing_still_waits_for_news_and_reloads(browser, tmp_path: Path,
+                                                                   tab: str) -> None:
+    """A page waits for news once it is painted; a hidden tab (or a window covered by the
+    editor) paints nothing, no animation frame comes, and it waits all the same, so a save
+    reloads it and the preview does not hold its feeds back waiting for it."""
+    site = tmp_path / "site"
+    shutil.copytree(SITES / "basic", site)
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    server.start()
+    page = browser.new_page()
+    try:
+        script = "window.requestAnimationFrame = function () { return 0; };"
+        if tab == "hidden":
+            script += ("Object.defineProperty(document, 'visibilityState', "
+                       "{get: function () { return 'hidden'; }});")
+        page.add_init_script(script)
+        page.goto(f"http://127.0.0.1:{server.port}/blog/2024/06/focaccia/")
+        page.wait_for_function("() => true")
+        assert _eventually(lambda: server.builder.waiting == 1)
+        source = site / "content/posts/2024-06-10-focaccia.md"
+        source.write_text(source.read_text(encoding="utf-8") + "\nSfornata a mezzogiorno.\n",
+                          encoding="utf-8")
+        page.wait_for_selector("text=Sfornata a mezzogiorno.", timeout=15_000)
+        assert _eventually(lambda: server.builder.waiting == 1)  # the reloaded page waits too
+    finally:
+        page.close()
+        server.stop()
+
+
+def _eventually(condition, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
