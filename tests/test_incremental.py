@@ -1,14 +1,14 @@
 """Incremental builds equal clean builds, whatever the owner changes and in whatever order.
 
 A property test applies random sequences of edits, additions, deletions and renames of posts,
-products, FAQs, pages, templates, theme strings, the child theme's static files (its stylesheet,
-bundled with the default one; an image it links with url(); a favicon replacing the default's), the
-config (holiday closures too) and the build time (crossing the days a closure's notice appears,
-starts and ends) to a fixture site, and of what the shop's channels read: product tags (tag pages),
-brands and GTINs and dates (the products and merchant feeds), aliases (redirect pages,
-``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta, sitemap),
-which page shows the shipping and returns policies (the products' structured data link to it),
-and photos (replaced, added, deleted, with or without the pages that show them; named by a
+products, FAQs, pages (their text too), templates, theme strings, the child theme's static files
+(its stylesheet, bundled with the default one; an image it links with url(); a favicon replacing
+the default's), the config (holiday closures too) and the build time (crossing the days a closure's
+notice appears, starts and ends) to a fixture site, and of what the shop's channels read: product
+tags (tag pages), brands and GTINs and dates (the products and merchant feeds), aliases (redirect
+pages, ``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta,
+sitemap), which page shows the shipping and returns policies (the products' structured data link to
+it), and photos (replaced, added, deleted, with or without the pages that show them; named by a
 template too).
 After every step it builds three ways and compares the outputs byte for byte:
 
@@ -124,7 +124,7 @@ def replace_in(path: Path, old: str, new: str) -> None:
 def operations(draw: st.DrawFn) -> tuple[str, tuple[object, ...]]:
     kind = draw(st.sampled_from([
         "edit_body", "edit_title", "add_post", "delete_post", "rename_post", "toggle_draft",
-        "edit_price", "edit_faq", "add_page", "template", "strings", "config", "clock",
+        "edit_price", "edit_faq", "edit_text", "add_page", "template", "strings", "config", "clock",
         "static", "closures", "product_tags", "brand", "gtin", "product_date", "aliases", "noindex",
         "policies",
         "replace_photo", "add_photo", "delete_photo",
@@ -214,6 +214,11 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
         product.write_text("\n".join(lines), encoding="utf-8")
     elif kind == "edit_faq":
         with (site / "content/faq/orari.md").open("a", encoding="utf-8") as handle:
+            handle.write(f"\n{text}\n")
+    elif kind == "edit_text":  # a product's or a page's text (a paragraph after the first)
+        documents = [*sorted((site / "content/products").glob("*.md")),
+                     *sorted((site / "content/pages").glob("*.md"))]
+        with documents[index % len(documents)].open("a", encoding="utf-8") as handle:
             handle.write(f"\n{text}\n")
     elif kind == "add_page":
         (site / f"content/pages/pagina-{index}.md").write_text(

@@ -99,8 +99,31 @@ def test_a_post_s_new_text_is_shown_before_the_site_is_planned_again(watch: Watc
     assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean-2")
 
 
+@pytest.mark.parametrize(("source", "page"), [
+    ("content/products/colomba.md", "prodotti/colomba/index.html"),  # no summary
+    ("content/products/pagnotta.md", "prodotti/pagnotta/index.html"),
+    ("content/pages/contatti.md", "contatti/index.html"),  # no description
+])
+def test_a_product_s_or_a_page_s_new_text_is_shown_first_with_its_head_data_planned_again(
+        watch: Watch, tmp_path: Path, source: str, page: str) -> None:
+    """Their head data (the description, the product's structured data) reads their text when
+    no summary or description is given: their own page is planned again, not just re-rendered."""
+    site = watch.session.request.root
+    # a paragraph after the first (the summary): a description taken from the text shows it
+    append(site / source, "\nCotto a legna ogni mattina.\n")
+    watch.build()
+    assert watch.events == ["shown", "planned"]
+    assert page in watch.changed[0]
+    clean = clean_build(site, tmp_path / "clean")
+    assert watch.shown_files[page] == clean[page]
+    assert tree_bytes(watch.output) == clean
+    if source != "content/products/pagnotta.md":  # its summary is its description
+        head = clean[page].split(b"</head>")[0]
+        assert b"Cotto a legna ogni mattina." in head  # the head data planned again
+
+
 @pytest.mark.parametrize("edit", [
-    "title", "link target", "alias", "a new post", "a product's text", "the config", "the summary",
+    "title", "link target", "alias", "a new post", "an FAQ answer", "the config", "the summary",
 ])
 def test_other_saves_show_their_pages_once_everything_is_planned(watch: Watch, tmp_path: Path,
                                                                  edit: str) -> None:
@@ -118,9 +141,9 @@ def test_other_saves_show_their_pages_once_everything_is_planned(watch: Watch, t
     elif edit == "a new post":
         (site / "content/posts/2024-06-20-ciambella.md").write_text(
             "---\ntitle: La ciambella\ndate: 2024-06-20\n---\n\nMorbida.\n", encoding="utf-8")
-    elif edit == "a product's text":
-        product = sorted((site / "content/products").glob("*.md"))[0]
-        append(product, "\nCotto a legna.\n")
+    elif edit == "an FAQ answer":  # the FAQ page's structured data reads it
+        answer = sorted((site / "content/faq").glob("*.md"))[0]
+        append(answer, "\nAnche la domenica.\n")
     elif edit == "the config":
         config = site / "storefront.yaml"
         config.write_text(config.read_text(encoding="utf-8").replace(

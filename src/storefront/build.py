@@ -66,7 +66,7 @@ from storefront.outputs import OutputPlan, output_path, plan_outputs
 from storefront.parsing import Hashes, ParsedSite, parse_sources
 from storefront.plan import Planner, check_collisions
 from storefront.presentation import Presentation
-from storefront.quicksave import QuickBase, changed_posts, quick_tasks, render_quick
+from storefront.quicksave import QuickBase, changed_documents, quick_tasks, render_quick
 from storefront.reader import ReaderSettings
 from storefront.rendering import (
     LazyMapping,
@@ -329,19 +329,20 @@ class BuildSession:
                 inputs.urls.base_path, inputs.theme_files)
 
     def _quick_save(self, inputs: _Inputs, base: QuickBase, shown: Shown) -> frozenset[str] | None:
-        """A save that changed only the text of a post or two shows their pages now, before the
-        site is planned again (see :mod:`storefront.quicksave`): the output paths written and
-        shown, or None when the save goes the usual way."""
+        """A save that changed only the text of a post, a product or a page shows its pages now,
+        before the site is planned again (see :mod:`storefront.quicksave`): the output paths
+        written and shown, or None when the save goes the usual way."""
         if inputs.urls.base_path != "/":  # the documents as parsed are not those planned
             return None
-        changed = changed_posts(base, self._shape(inputs), inputs.now, inputs.sources)
+        changed = changed_documents(base, self._shape(inputs), inputs.now, inputs.sources)
         if changed is None:
             return None
         parsed = parse_sources(inputs.sources, ReaderSettings.of(inputs.config), self.cache,
                                self.memory, self.pool, None, self.bodies)
         if parsed.errors:
             return None
-        tasks = quick_tasks(base, {d.source: d for d in parsed.documents}, parsed.hashes, changed)
+        tasks = quick_tasks(base, {d.source: d for d in parsed.documents}, parsed.hashes, changed,
+                            inputs.now)
         made = render_quick(base.state, tasks) if tasks is not None else None
         if not made:
             return None
@@ -360,14 +361,19 @@ class BuildSession:
             self._shape(inputs) if not moment else ("the pages show the moment",), inputs.now,
             planned.model.next_change,
             tuple((source.path, source.kind, source.digest) for source in inputs.sources),
-            # the posts as the site model holds them (a scheduled post is its copy): the tasks'
+            # as the site model holds them (a scheduled post, a product on sale: copies): the
+            # tasks' own
             {**{document.source: document for document in planned.local},
-             **{post.source: post for post in planned.model.posts}}, planned.parsed.hashes,
+             **{post.source: post for post in planned.model.posts},
+             **{product.source: product for product in planned.model.products}},
+            planned.parsed.hashes,
             {path: output.task for output, path in zip(outputs, planned.paths, strict=True)
              if output.kind == "page" and output.task >= 0},
             frozenset(path for output, path in zip(outputs, planned.paths, strict=True)
                       if output.kind != "feed"),
-            state, records)
+            state, records, self.request.options,
+            Planner(planned.model, inputs.config, inputs.urls, planned.strings,
+                    self._plan_memo[1], planned.images.catalog).own_page)
 
     def _load_stats(self) -> None:
         """Start from what the last build saved of the files' stats, if a cache is there (a

@@ -187,6 +187,15 @@ class Planner:
                                                   not_found, noindex=True), "the 404 page")
         return self.tasks
 
+    def own_page(self, document: Product | Page) -> RenderTask:
+        """The task of a product's or a page's own page, as :meth:`plan` makes it (a preview's
+        quick save: their head data reads their text)."""
+        if isinstance(document, Product):
+            self._product(document)
+        else:
+            self._page(document)
+        return self.tasks.pop()
+
     def _post(self, post: Post, index: int) -> None:
         posts = self.model.posts
         # by the object (a session's unchanged post is the same object; hashing its value costs

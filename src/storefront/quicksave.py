@@ -1,16 +1,19 @@
-"""A preview save that changed only the text of a post or two: its pages first, the site after.
+"""A preview save that changed only the text of a post, a product or a page: its pages first,
+the site after.
 
 Stage 8, beside :mod:`storefront.rendering`. A preview save plans the whole site again (the model,
 every page, every output, the checks) before it renders the pages that changed: at 1,000 posts
-that is ~100 ms before the browser is told, for the commonest save of all, a post's text. Yet when
-a post's card (title, date, summary, tags, photo: what other pages show of it), its links and
-its addresses are as they were, and nothing else changed since the last good build, the pages
-that change are exactly those whose records say they read the post's body: its own page, and a
-listing that shows whole posts. Those pages are rendered from the last build's tasks, with the
-post's new version put in place of the old one wherever the task holds it, and written; the
-browsers are told; then the build goes on as always (plan, checks, render, write, feeds), finds
-those pages as they must be, and finishes the rest. Whatever the conditions do not cover goes the
-usual way, the pages shown when all of them are in place.
+that is ~100 ms before the browser is told, for the commonest save of all, a document's text. Yet
+when a document's card (title, date, summary, tags, photo, price: what other pages show of it),
+its links and its addresses are as they were, and nothing else changed since the last good
+build, the pages that change are exactly those whose records say they read the document's body:
+its own page, and a listing that shows whole posts. Those pages are rendered from the last
+build's tasks, with the document's new version (as the site model holds it: a scheduled post, a
+product on sale) put in place of the old one wherever the task holds it, and written; the own
+page of a product or a page is planned again (its head data reads its text); the browsers are
+told; then the build goes on as always (plan, checks, render, write, feeds), finds those pages
+as they must be, and finishes the rest. Whatever the conditions do not cover (an FAQ answer: the
+FAQ page's structured data reads it) goes the usual way, the pages shown when all are in place.
 
 Pure but for :func:`render_quick`'s rendering (a page's bytes go to the cache's page folder).
 """
@@ -18,21 +21,23 @@ Pure but for :func:`render_quick`'s rendering (a page's bytes go to the cache's 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from storefront.cache import OutputRecord, store_page
-from storefront.documents import DOCUMENT_TYPES, Document, Post
+from storefront.documents import DOCUMENT_TYPES, Document, Page, Post, Product
 from storefront.errors import BuildFailed
 from storefront.parsing import Hashes
 from storefront.plan import RenderTask
 from storefront.rendering import RenderState, renderer_for
+from storefront.site import BuildOptions, modelled
 from storefront.sources import SourceFile
 
-MOST_CHANGED = 3  # posts in one save (a save of more goes the usual way)
+MOST_CHANGED = 3  # documents in one save (a save of more goes the usual way)
+KINDS = ("posts", "products", "pages")  # of the documents whose text a quick save shows
 MOST_PAGES = 12  # pages that read a changed post's body (more: the usual way)
 
 
@@ -50,13 +55,15 @@ class QuickBase:
     final: frozenset[str]  # every output path but the feeds'
     state: RenderState
     records: Mapping[str, OutputRecord]
+    options: BuildOptions
+    own_page: Callable[[Product | Page], RenderTask]  # see Planner.own_page
 
 
-def changed_posts(base: QuickBase, shape: tuple[Any, ...], now: datetime,
-                  sources: Sequence[SourceFile]) -> list[str] | None:
-    """The posts whose files changed since ``base``, when a quick save may show them: nothing
-    but the content of a few posts changed (no file added, removed or renamed, no asset, the
-    same config, theme and build day); None otherwise."""
+def changed_documents(base: QuickBase, shape: tuple[Any, ...], now: datetime,
+                      sources: Sequence[SourceFile]) -> list[str] | None:
+    """The posts, products and pages whose files changed since ``base``, when a quick save may
+    show them: nothing but the content of a few of them changed (no file added, removed or
+    renamed, no asset, the same config, theme and build day); None otherwise."""
     if shape != base.shape or now.date() != base.day.date() or (
             base.next_change is not None and now >= base.next_change):
         return None
@@ -67,29 +74,37 @@ def changed_posts(base: QuickBase, shape: tuple[Any, ...], now: datetime,
         if source.path != path or source.kind != kind:
             return None
         if source.digest != sha:
-            if kind != "posts":
+            if kind not in KINDS:
                 return None
             changed.append(path)
     return changed if 0 < len(changed) <= MOST_CHANGED else None
 
 
 def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
-                hashes: Mapping[str, Hashes], changed: Sequence[str]
+                hashes: Mapping[str, Hashes], changed: Sequence[str], now: datetime
                 ) -> list[tuple[str, RenderTask]] | None:
     """The pages to show first, with the tasks that render them now: those whose records read
-    a changed post's body, each task holding the new post wherever it held the old one. None
-    when a post changed more than its body and links' text (its card, its links' targets, its
-    addresses), or when a task holds it where it cannot be replaced."""
+    a changed document's body, each task holding the new version wherever it held the old one
+    (a product's or a page's own page planned again). None when a document changed more than
+    its body and links' text (its card, its links' targets, its addresses), or when a task
+    holds it where it cannot be replaced."""
     replaced: dict[int, Document] = {}  # id of the old version -> the new one
+    mine: dict[str, Product | Page] = {}  # path -> a product's or page's new version
     for path in changed:
         old, new = base.documents.get(path), documents.get(path)
-        if not (isinstance(old, Post) and isinstance(new, Post)):
+        if type(old) is not type(new) or not isinstance(new, (Post, Product, Page)):
             return None
+        assert isinstance(old, (Post, Product, Page))
         if (hashes.get(path, ("", ""))[0] != base.hashes.get(path, ("", ""))[0]
                 or new.aliases != old.aliases or _targets(new) != _targets(old)):
             return None
-        # as the site model holds it: a post dated after the build time is its copy that knows
-        replaced[id(old)] = dataclasses.replace(new, scheduled=True) if old.scheduled else new
+        # as the site model holds it: a scheduled post, a product on sale are its copies
+        copy = modelled(new, base.options, now)
+        if copy is None:
+            return None
+        replaced[id(old)] = copy
+        if isinstance(copy, (Product, Page)):
+            mine[path] = copy
     fresh = {id(new) for new in replaced.values()}
     reading = sorted(page for page, record in base.records.items()
                      if page in base.pages
@@ -99,10 +114,18 @@ def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
     tasks = []
     for page in reading:
         task = base.state.tasks[base.pages[page]]
-        context, meta = _replace(task.context, replaced), _replace(task.meta, replaced)
-        if _holds(context, changed, fresh) or _holds(meta, changed, fresh):
+        own = mine.get(task.source)
+        if own is not None:  # its head data reads its text: planned again
+            made = base.own_page(own)
+            if (made.url, made.template) != (task.url, task.template):
+                return None
+            task = made
+        else:
+            task = dataclasses.replace(task, context=_replace(task.context, replaced),
+                                       meta=_replace(task.meta, replaced))
+        if _holds(task.context, changed, fresh) or _holds(task.meta, changed, fresh):
             return None
-        tasks.append((page, dataclasses.replace(task, context=context, meta=meta)))
+        tasks.append((page, task))
     return tasks
 
 
@@ -122,9 +145,9 @@ def render_quick(state: RenderState, tasks: Sequence[tuple[str, RenderTask]]
     return made
 
 
-def _targets(post: Post) -> list[str]:
-    """Where a post's text links and which photos it shows (their lines aside)."""
-    return sorted(target for target, _ in post.links)
+def _targets(document: Post | Product | Page) -> list[str]:
+    """Where a document's text links and which photos it shows (their lines aside)."""
+    return sorted(target for target, _ in document.links)
 
 
 def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
@@ -149,9 +172,9 @@ def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
 
 
 def _holds(value: Any, changed: Sequence[str], fresh: AbstractSet[int], depth: int = 6) -> bool:
-    """Whether a version of a changed post other than its new one (``fresh``: their ids) is
+    """Whether a version of a changed document other than its new one (``fresh``: their ids) is
     still within ``value`` (the old one, or a copy of it the replacement did not know):
-    anywhere in it, documents' own fields aside (a post holds no other post)."""
+    anywhere in it, documents' own fields aside (a document holds no other of these)."""
     if isinstance(value, DOCUMENT_TYPES):
         return cast(Document, value).source in changed and id(value) not in fresh
     if depth == 0:

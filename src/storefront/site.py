@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar, cast
 
 from storefront.config import SiteConfig
 from storefront.documents import (
@@ -29,6 +30,8 @@ from storefront.hours import ClosureNotice, closure_changes, visible_closures
 from storefront.markdown import slugify
 from storefront.related import related_posts
 from storefront.urls import UrlBuilder
+
+D = TypeVar("D", bound="Document")
 
 SALE_NOTE_DAYS = timedelta(days=366)  # a sale's end is announced from this long before it
 
@@ -142,33 +145,29 @@ def sent_issues(documents: list[Document]) -> tuple[NewsletterIssue, ...]:
     return tuple(sorted(issues, key=lambda i: (i.sent or i.date, i.slug), reverse=True))
 
 
-def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
-                     changes: list[datetime]) -> tuple[Post, ...]:
-    visible = []
-    for post in posts:
-        if post.draft and not options.drafts:
-            continue
+def modelled(document: D, options: BuildOptions, now: datetime,
+             changes: list[datetime] | None = None) -> D | None:
+    """The document as the model holds it at ``now`` (a copy that knows a post is scheduled, or
+    a product on sale), or None when the model leaves it out; ``changes`` gets the moments
+    when that answer changes."""
+    changes = changes if changes is not None else []
+    if getattr(document, "draft", False) and not options.drafts:
+        return None
+    if isinstance(document, Post):
+        post: Post = document
         if post.expires is not None:
             if post.expires <= now:
-                continue
+                return None
             changes.append(post.expires)
         if post.date > now:
             changes.append(post.date)
             if not options.future:
-                continue
+                return None
             post = replace(post, scheduled=True)  # the model's copy knows it
-        visible.append(post)
-    return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
-
-
-def _products(products: list[Product], options: BuildOptions, now: datetime,
-              changes: list[datetime]) -> tuple[Product, ...]:
-    result = []
-    for product in products:
-        if product.draft and not options.drafts:
-            continue
-        ends = product.sale_ends
-        on_sale = product.sale_price is not None and (ends is None or ends > now)
+        return cast(D, post)
+    if isinstance(document, Product):
+        ends = document.sale_ends
+        on_sale = document.sale_price is not None and (ends is None or ends > now)
         note = False
         if on_sale and ends is not None:
             changes.append(ends)
@@ -179,8 +178,20 @@ def _products(products: list[Product], options: BuildOptions, now: datetime,
             if not note:
                 changes.append(announced)
         # the model's copy knows the sale is running (most products are not on sale: no copy)
-        result.append(replace(product, on_sale=True, sale_note=note) if on_sale else product)
-    return _catalogue_order(result)
+        return cast(D, replace(document, on_sale=True, sale_note=note) if on_sale else document)
+    return document
+
+
+def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
+                     changes: list[datetime]) -> tuple[Post, ...]:
+    visible = [copy for post in posts if (copy := modelled(post, options, now, changes))]
+    return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
+
+
+def _products(products: list[Product], options: BuildOptions, now: datetime,
+              changes: list[datetime]) -> tuple[Product, ...]:
+    return _catalogue_order([copy for product in products
+                             if (copy := modelled(product, options, now, changes))])
 
 
 def select_featured(products: Iterable[Product], count: int) -> tuple[Product, ...]:
