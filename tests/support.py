@@ -131,3 +131,13 @@ def check_leftovers_swept(folder: Path, build: Callable[[str], object], memo: st
         db.execute("DELETE FROM memos WHERE key = ?", (memo,))
     build("third")
     assert not fresh.exists() and live.exists() and all(path.exists() for path in foreign)
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 60.0, every: float = 0.1) -> bool:
+    """Whether ``condition()`` holds within ``seconds`` (asked every ``every`` seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return bool(condition())

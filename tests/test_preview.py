@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewBuilder, make_app
+from support import wait_until
 
 
 def call(app, path: str, query: str = "", **headers: str) -> tuple[str, dict[str, str], bytes]:
@@ -351,15 +352,6 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
         builder.close()
 
 
-def _wait_until(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def _save_and_track_feeds(builder: PreviewBuilder, monkeypatch) -> tuple[threading.Thread,
                                                                           threading.Event]:
     """Edit a post and start its build in a thread; the event is set when it makes the feeds."""
@@ -392,7 +384,7 @@ def test_the_feeds_wait_until_the_browsers_told_have_loaded_their_page(
     news: list[tuple[int, bool, int]] = []
     browser = threading.Thread(target=lambda: news.append(builder.news(epoch, 30)))
     browser.start()
-    assert _wait_until(lambda: builder.waiting == 1)
+    assert wait_until(lambda: builder.waiting == 1, 30, 0.01)
     saving, making = _save_and_track_feeds(builder, monkeypatch)
     try:
         browser.join(30)
@@ -423,7 +415,7 @@ def test_a_browser_that_never_comes_back_holds_the_feeds_for_a_moment_only(
     epoch = builder.epoch
     browser = threading.Thread(target=builder.news, args=(epoch, 30))
     browser.start()
-    assert _wait_until(lambda: builder.waiting == 1)
+    assert wait_until(lambda: builder.waiting == 1, 30, 0.01)
     saving, making = _save_and_track_feeds(builder, monkeypatch)
     saving.join(30)
     browser.join(30)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewBuilder, PreviewServer, make_app
-from support import free_port, port_answers
+from support import free_port, port_answers, wait_until
 
 
 def get(port: int, path: str, host: str | None = None) -> tuple[int, bytes]:
@@ -42,15 +42,6 @@ def call(app, path: str, query: str = "", host: str = "127.0.0.1:8000") -> tuple
     body = b"".join(app({"PATH_INFO": path, "QUERY_STRING": query, "REQUEST_METHOD": "GET",
                          "HTTP_HOST": host, "wsgi.input": io.BytesIO()}, start_response))
     return seen["status"], body
-
-
-def wait_until(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storefront.preview import PreviewServer
-from support import SITES, free_port
+from support import SITES, free_port, wait_until
 
 
 @contextmanager
@@ -210,23 +210,12 @@ def test_a_tab_that_paints_nothing_still_waits_for_news_and_reloads(browser, tmp
         page.add_init_script(script)
         page.goto(f"http://127.0.0.1:{server.port}/blog/2024/06/focaccia/")
         page.wait_for_function("() => true")
-        assert _eventually(lambda: server.builder.waiting == 1)
+        assert wait_until(lambda: server.builder.waiting == 1, 10, 0.02)
         source = site / "content/posts/2024-06-10-focaccia.md"
         source.write_text(source.read_text(encoding="utf-8") + "\nSfornata a mezzogiorno.\n",
                           encoding="utf-8")
         page.wait_for_selector("text=Sfornata a mezzogiorno.", timeout=15_000)
-        assert _eventually(lambda: server.builder.waiting == 1)  # the reloaded page waits too
+        assert wait_until(lambda: server.builder.waiting == 1, 10, 0.02)  # the reloaded page waits too
     finally:
         page.close()
         server.stop()
-
-
-def _eventually(condition, seconds: float = 10.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
