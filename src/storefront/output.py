@@ -13,6 +13,7 @@ Nothing is written through a symbolic link.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -20,7 +21,7 @@ import os
 import shutil
 import stat
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,11 +151,7 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
     ``staged`` are the manifest entries of files already put in ``output`` (a staging folder,
     see :mod:`storefront.staging`), taken as in place when their SHA-256 is the item's.
     """
-    make_folders(output)
-    root = output.resolve()
-    folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
+    with _writing(output) as root:
         if checked and manifest_identity(root) != seen:
             checked = None
         early: dict[str, Entry] = dict(staged or {})
@@ -169,20 +166,25 @@ def write_site(output: Path, items: Sequence[WriteItem] | Callable[[], Sequence[
             return final
         return WriteReport(final.written + report.written, final.unchanged - report.written,
                            final.deleted, report.changed + final.changed)
-    finally:
-        os.close(folder)
 
 
 def write_some(output: Path, items: Sequence[WriteItem]) -> WriteReport:
     """Write ``items`` ahead of the build that writes the whole folder (a preview's quick save:
     see :mod:`storefront.quicksave`): nothing is deleted, and the manifest gets only the claims
     of new files; that build then finds these files in place and records them."""
+    with _writing(output) as root:
+        return _write_locked(output, root, items, {}, {}, partial=True)
+
+
+@contextlib.contextmanager
+def _writing(output: Path) -> Iterator[Path]:
+    """The output folder made and locked (one build at a time writes into it); its resolved path."""
     make_folders(output)
     root = output.resolve()
-    folder = os.open(root, os.O_RDONLY)
+    folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        return _write_locked(output, root, items, {}, {}, partial=True)
+        yield root
     finally:
         os.close(folder)
 
