@@ -212,27 +212,37 @@ _DOCUMENT_TYPES: tuple[type, ...] = ()
 
 def as_views(value: Any, html: HtmlFilter | None = None) -> Any:
     """``value`` with every document in it (also inside tuples and dataclasses) wrapped."""
+    return map_documents(value, lambda document: DocumentView(document, html))
+
+
+def map_documents(value: Any, each: Callable[[Document], Any], holders: bool = False) -> Any:
+    """``value`` with ``each(document)`` for every document in it: inside tuples, lists, dicts
+    and the dataclasses that hold a tuple or a list (what a template reaches of a page's
+    context); with ``holders``, also inside a dataclass that holds a document itself."""
     global _DOCUMENT_TYPES
     if not _DOCUMENT_TYPES:
         from storefront.documents import DOCUMENT_TYPES
 
         _DOCUMENT_TYPES = DOCUMENT_TYPES
     if isinstance(value, _DOCUMENT_TYPES):
-        return DocumentView(cast(Document, value), html)
+        return each(cast(Document, value))
     if isinstance(value, tuple):
-        return tuple(as_views(item, html) for item in value)
+        return tuple(map_documents(item, each, holders) for item in value)
     if isinstance(value, list):
-        return [as_views(item, html) for item in value]
+        return [map_documents(item, each, holders) for item in value]
     if isinstance(value, dict):
-        return {key: as_views(item, html) for key, item in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and _holds_documents(value):
-        return dataclasses.replace(value, **{f.name: as_views(getattr(value, f.name), html)
+        return {key: map_documents(item, each, holders) for key, item in value.items()}
+    if (dataclasses.is_dataclass(value) and not isinstance(value, type)
+            and _holds_documents(value, holders)):
+        return dataclasses.replace(value, **{f.name: map_documents(getattr(value, f.name), each,
+                                                                   holders)
                                              for f in dataclasses.fields(value) if f.init})
     return value
 
 
-def _holds_documents(value: Any) -> bool:
-    return any(isinstance(getattr(value, f.name), (tuple, list)) for f in dataclasses.fields(value))
+def _holds_documents(value: Any, holders: bool) -> bool:
+    kinds = (tuple, list, *_DOCUMENT_TYPES) if holders else (tuple, list)
+    return any(isinstance(getattr(value, f.name), kinds) for f in dataclasses.fields(value))
 
 
 class TrackedNow(datetime):

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from storefront.cache import OutputRecord, store_page
+from storefront.deps import map_documents
 from storefront.documents import DOCUMENT_TYPES, Document, Page, Post, Product
 from storefront.errors import BuildFailed
 from storefront.parsing import Hashes
@@ -155,20 +156,8 @@ def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
     :func:`storefront.deps.as_views` walks a page's context (what a template can reach), and
     into a dataclass that holds a document itself (a post's structured data in its head data,
     which reads the post's card)."""
-    if isinstance(value, DOCUMENT_TYPES):
-        return replaced.get(id(value), value)
-    if isinstance(value, tuple):
-        return tuple(_replace(item, replaced) for item in value)
-    if isinstance(value, list):
-        return [_replace(item, replaced) for item in value]
-    if isinstance(value, dict):
-        return {key: _replace(item, replaced) for key, item in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type) and any(
-            isinstance(getattr(value, f.name), (tuple, list, *DOCUMENT_TYPES))
-            for f in dataclasses.fields(value)):
-        return dataclasses.replace(value, **{f.name: _replace(getattr(value, f.name), replaced)
-                                             for f in dataclasses.fields(value) if f.init})
-    return value
+    return map_documents(value, lambda document: replaced.get(id(document), document),
+                         holders=True)
 
 
 def _holds(value: Any, changed: Sequence[str], fresh: AbstractSet[int], depth: int = 6) -> bool:
