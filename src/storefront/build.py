@@ -324,9 +324,10 @@ class BuildSession:
 
     @staticmethod
     def _shape(inputs: _Inputs) -> tuple[Any, ...]:
-        """What a preview build depends on besides the content files (see QuickBase.shape)."""
+        """What a preview build depends on besides the content files (see QuickBase.shape); the
+        theme key covers storefront's code and every theme file."""
         return (inputs.config, inputs.theme_key, inputs.variant, str(inputs.output),
-                inputs.urls.base_path, inputs.theme_files)
+                inputs.urls.base_path)
 
     def _quick_save(self, inputs: _Inputs, base: QuickBase, shown: Shown) -> frozenset[str] | None:
         """A save that changed only the text of a post, a product or a page shows its pages now,
