@@ -113,11 +113,9 @@ def build_model(
     changes: list[datetime] = []
     posts = _published_posts([d for d in docs if isinstance(d, Post)], options, now, changes)
     products = _products([d for d in docs if isinstance(d, Product)], options, now, changes)
-    faq = [d for d in docs if isinstance(d, FaqEntry) and (options.drafts or not d.draft)]
-    pages = tuple(
-        sorted((d for d in docs if isinstance(d, Page) and (options.drafts or not d.draft)),
-               key=lambda p: p.url)
-    )
+    faq = [d for d in docs if isinstance(d, FaqEntry) and modelled(d, options, now)]
+    pages = tuple(sorted((d for d in docs if isinstance(d, Page) and modelled(d, options, now)),
+                         key=lambda p: p.url))
     posts_by_tag, products_by_tag, tags = _tags(posts, products)
     zone = zoneinfo.ZoneInfo(config.timezone)
     changes += closure_changes(config.business.closures, now, zone)
