@@ -212,17 +212,14 @@ class PreviewBuilder:
 
             def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
                 nonlocal told, deferred
+                self.css_only = bool(changed) and all(p.endswith(".css") for p in changed)
+                with self.finished:
+                    self.finishing = final
                 if told:  # again: a quick save showed its pages, then the build changed more
-                    with self.finished:
-                        self.finishing = final
-                    self.css_only = all(path.endswith(".css") for path in changed)
                     self._announce()
                     deferred = False  # told now: not again at the end for the same build
                     return
                 self.errors = []
-                self.css_only = bool(changed) and all(p.endswith(".css") for p in changed)
-                with self.finished:
-                    self.finishing = final
                 told = True
                 self.lock.release()
                 if changed or not showing_output:
@@ -476,7 +473,7 @@ def make_app(builder: PreviewBuilder, wait_seconds: float = WAIT_SECONDS,
             data = _inject(data, errors, epoch, notices, partly, builder.instance)
             tag = ""
         elif tag and environ.get("HTTP_IF_NONE_MATCH") == tag:
-            start_response("304 Not Modified", [("ETag", tag), ("Cache-Control", "no-cache")])
+            start_response("304 Not Modified", _caching(tag))
             return []
         return _respond(start_response, status, ctype, data, tag)
 
@@ -523,10 +520,16 @@ def _respond(start_response: StartResponse, status: str, ctype: str,
     if ctype.startswith("text/") or ctype in ("application/xml", "application/javascript",
                                                "application/json"):
         ctype += "; charset=utf-8"
-    cache = [("ETag", tag), ("Cache-Control", "no-cache")] if tag else [("Cache-Control",
-                                                                           "no-store")]
-    start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data))), *cache])
+    start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(data))),
+                            *_caching(tag)])
     return [data]
+
+
+def _caching(tag: str) -> list[tuple[str, str]]:
+    """A file with an entity tag is asked for again on every use (and answered 304 while it
+    holds); anything else is never kept."""
+    return [("ETag", tag), ("Cache-Control", "no-cache")] if tag else [("Cache-Control",
+                                                                        "no-store")]
 
 
 def _int(text: str) -> int:
