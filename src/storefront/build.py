@@ -55,6 +55,7 @@ from storefront.output import (
     Entry,
     WriteItem,
     WriteReport,
+    interrupted_write,
     manifest_identity,
     manifest_intact,
     read_manifest,
@@ -236,7 +237,8 @@ class BuildSession:
         if (not warm and memo is not None
                 and memo.still_valid(inputs.digest, inputs.now,
                                      _manifest_digest(self._manifest(inputs.output)))
-                and manifest_intact(inputs.output, self._manifest(inputs.output))):
+                and manifest_intact(inputs.output, self._manifest(inputs.output))
+                and not interrupted_write(inputs.output)):  # its write stage sweeps
             self.trust.known_now(inputs.output)  # every file it lists was just found in place
             self._save_stats()
             return self._report(started, memo, parsed=0, rendered=0, written=(0, memo.files, 0),

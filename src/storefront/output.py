@@ -27,11 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from storefront.errors import BuildFailed, error_at
-from storefront.files import link_atomic, make_folders, replacing, write_atomic
+from storefront.files import link_atomic, make_folders, replacing, temp_writer, write_atomic
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
 FORMAT = 2
+# There while a build writes into the folder, holding its process id: found by a later build, it
+# says that build was killed mid-write (SIGKILL, a CI timeout, the OOM killer, a power cut), and
+# names the writer of the temporary files it left (see :func:`_writing`)
+WRITING = ".storefront-writing"
 
 
 @dataclass(frozen=True)
@@ -178,15 +182,57 @@ def write_some(output: Path, items: Sequence[WriteItem]) -> WriteReport:
 
 @contextlib.contextmanager
 def _writing(output: Path) -> Iterator[Path]:
-    """The output folder made and locked (one build at a time writes into it); its resolved path."""
+    """The output folder made and locked (one build at a time writes into it); its resolved path.
+
+    A writer killed mid-write leaves its temporary files (``.tmp-PID-N.html``: every file is
+    written beside its place and renamed there) in folders all over the output, where a web
+    server would publish them. So a writer marks the folder (:data:`WRITING`, its process id)
+    while it holds the lock and unmarks it when done, failed or not; the next writer that finds
+    a mark deletes the temporary files of the process it names before it writes. Whoever holds
+    the lock is the only writer, so every such file is a dead writer's, even when a new process
+    has that id now (in a container the build is often the same process id every time).
+    """
     make_folders(output)
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
-        yield root
+        _sweep_interrupted(root)
+        write_atomic(root / WRITING, f"{os.getpid()}\n".encode())
+        try:
+            yield root
+        finally:
+            (root / WRITING).unlink(missing_ok=True)
     finally:
         os.close(folder)
+
+
+def interrupted_write(output: Path) -> bool:
+    """Whether a build was killed while it wrote into ``output`` (its files are not to be
+    trusted as the last manifest says, and its temporary files are still to be swept)."""
+    return os.path.lexists(output / WRITING)
+
+
+def _sweep_interrupted(root: Path) -> int:
+    """Delete the temporary files of the writer whose mark is in ``root`` (see :func:`_writing`);
+    how many. Symbolic links are neither followed nor deleted."""
+    try:
+        mark = (root / WRITING).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return 0
+    except (OSError, UnicodeError):
+        mark = ""
+    swept = 0
+    if mark.isdigit():
+        writer = int(mark)
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = os.path.join(folder, name)
+                if temp_writer(name) == writer and _regular(path) is not None:
+                    os.unlink(path)
+                    swept += 1
+    (root / WRITING).unlink(missing_ok=True)
+    return swept
 
 
 def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
@@ -299,20 +345,20 @@ def remove_written(output: Path) -> int:
     """Delete the files the manifest says storefront wrote (never anything else); return how many."""
     if not output.is_dir():
         return 0
-    root = output.resolve()
-    linked = _LinkCheck(root)
-    removed = 0
-    for relative in sorted(read_manifest(root)):
-        try:
-            safe = safe_relative_path(relative)
-        except ValueError:
-            continue
-        if linked(safe) or _regular(root / safe) is None:
-            continue
-        (root / safe).unlink()
-        removed += 1
-        _remove_empty_parents((root / safe).parent, root)
-    (root / MANIFEST).unlink(missing_ok=True)
+    with _writing(output) as root:  # not while a build writes (its new files are not listed yet)
+        linked = _LinkCheck(root)
+        removed = 0
+        for relative in sorted(read_manifest(root)):
+            try:
+                safe = safe_relative_path(relative)
+            except ValueError:
+                continue
+            if linked(safe) or _regular(root / safe) is None:
+                continue
+            (root / safe).unlink()
+            removed += 1
+            _remove_empty_parents((root / safe).parent, root)
+        (root / MANIFEST).unlink(missing_ok=True)
     return removed
 
 

@@ -48,8 +48,10 @@ from watchdog.observers.api import ObservedWatch
 
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
+from storefront.files import temp_writer
 from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
-from storefront.previewlock import PreviewLock
+from storefront.output import WRITING
+from storefront.previewlock import LOCK_NAME, PreviewLock
 from storefront.request import PREVIEW_DIR, BuildRequest
 from storefront.site import BuildOptions
 from storefront.sources import is_ignored
@@ -490,7 +492,7 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str, str]:
             target = (target / "index.html").resolve()
         if target != root and root not in target.parents:
             return "404 Not Found", b"not found", "text/plain", ""
-        if target.is_file():
+        if target.is_file() and not _bookkeeping(target.name):
             with target.open("rb") as handle:  # the tag of the very file read
                 tag = _entity_tag(os.fstat(handle.fileno()))
                 data = handle.read()
@@ -505,6 +507,12 @@ def _read(root: Path, path: str) -> tuple[str, bytes, str, str]:
     # no site built yet (storefront.yaml broken from the start, a folder that is no site yet):
     # a page, so the browser shows the problems and reloads once they are fixed
     return "404 Not Found", _NO_PAGE, "text/html", ""
+
+
+def _bookkeeping(name: str) -> bool:
+    """A file of storefront's own in the preview folder, no page of the site: the preview's lock
+    (its address and process id), a writer's mark, a temporary file being written (half a page)."""
+    return name in (LOCK_NAME, WRITING) or temp_writer(name) is not None
 
 
 def _entity_tag(info: os.stat_result) -> str:

@@ -1,0 +1,142 @@
+"""A build killed while it writes into the output folder (SIGKILL: a CI timeout, the OOM killer).
+
+Every output file is written beside its place as ``.tmp-PID-N.ext`` and renamed there; a writer
+killed between the two leaves that file in the output folder, where a web server would publish
+it. These tests kill a real writer (a process holding the output folder's lock, mid-write) and
+check what the next build, ``storefront clean`` and the preview do about it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from storefront.build import BuildRequest, build_site
+from storefront.output import WRITING, remove_written
+from storefront.preview import PreviewBuilder, make_app
+from support import tree_bytes
+
+# Takes the output folder's lock as a build's write stage does, writes half of a page into a
+# temporary file beside its place, says where, and waits to be killed.
+KILLED_BUILD = """
+import os, sys, time
+from pathlib import Path
+from storefront.files import open_temp
+from storefront.output import write_site
+
+output = Path(sys.argv[1])
+
+def rest():
+    fd, temp = open_temp(output / sys.argv[2])
+    os.write(fd, b"<!doctype html><html><head><title>Half a p")
+    print(temp, flush=True)
+    time.sleep(120)
+    return []
+
+write_site(output, rest, first=[])
+"""
+
+
+def start_killable_build(output: Path, page: str) -> tuple[subprocess.Popen[str], Path]:
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(output), page],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    return writer, Path(writer.stdout.readline().strip())
+
+
+def kill(writer: subprocess.Popen[str]) -> None:
+    writer.send_signal(signal.SIGKILL)
+    assert writer.wait() == -signal.SIGKILL
+    assert writer.stdout is not None
+    writer.stdout.close()
+
+
+def temporary_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob(".tmp-*"))
+
+
+def test_the_next_build_sweeps_what_a_build_killed_mid_write_left(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    output = site / "output"
+    build_site(BuildRequest(root=site, output=output))
+    before = tree_bytes(output)
+    # an owner's file that only looks like a temporary file (another process id): left alone
+    (output / "note").mkdir()
+    (output / "note" / ".tmp-1-1.txt").write_text("mine", encoding="utf-8")
+    writer, temp = start_killable_build(output, "blog/2024/06/focaccia/index.html")
+    kill(writer)
+    assert temp.is_file() and temp.parent == output / "blog/2024/06/focaccia"
+    assert (output / WRITING).read_text(encoding="utf-8") == f"{writer.pid}\n"
+    # nothing else changed: the manifest and every file it lists are as the last build left them,
+    # so only the mark tells this build that the folder needs its write stage
+    report = build_site(BuildRequest(root=site, output=output))
+    assert report.rendered == 0
+    assert temporary_files(output) == ["note/.tmp-1-1.txt"]
+    assert not (output / WRITING).exists()
+    (output / "note" / ".tmp-1-1.txt").unlink()
+    (output / "note").rmdir()
+    assert tree_bytes(output) == before
+    clean = tmp_path / "clean"
+    build_site(BuildRequest(root=site, output=clean, use_cache=False))
+    assert tree_bytes(output) == tree_bytes(clean)
+
+
+def test_two_killed_builds_in_a_row_leave_nothing_behind(copy_site) -> None:
+    """The second writer sweeps the first one's files before it marks the folder itself."""
+    site = copy_site("basic")
+    output = site / "output"
+    build_site(BuildRequest(root=site, output=output))
+    first, first_temp = start_killable_build(output, "index.html")
+    kill(first)
+    second, second_temp = start_killable_build(output, "chi-siamo/index.html")
+    assert not first_temp.exists() and second_temp.is_file()
+    kill(second)
+    build_site(BuildRequest(root=site, output=output))
+    assert temporary_files(output) == []
+    assert not (output / WRITING).exists()
+
+
+def test_clean_waits_for_a_writing_build_and_removes_a_killed_ones_files(copy_site) -> None:
+    site = copy_site("basic")
+    output = site / "output"
+    build_site(BuildRequest(root=site, output=output))
+    writer, temp = start_killable_build(output, "index.html")
+    removed: list[int] = []
+    cleaner = threading.Thread(target=lambda: removed.append(remove_written(output)))
+    cleaner.start()
+    cleaner.join(0.5)
+    # the build writing holds the folder: clean would delete files under its feet
+    assert cleaner.is_alive() and (output / "index.html").is_file()
+    kill(writer)
+    cleaner.join(30)
+    assert not cleaner.is_alive() and removed and removed[0] > 0
+    assert not temp.exists()
+    assert [p for p in output.rglob("*") if p.is_file()] == []
+
+
+def test_the_preview_never_serves_its_bookkeeping_files(copy_site, tmp_path) -> None:
+    site = copy_site("basic")
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    try:
+        builder.rebuild()
+        root = tmp_path / "preview"
+        (root / ".storefront-serve.lock").write_text("http://127.0.0.1:8000/ 4242\n",
+                                                     encoding="utf-8")
+        (root / WRITING).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        (root / "blog" / f".tmp-{os.getpid()}-7.html").write_text("<p>half a", encoding="utf-8")
+        app = make_app(builder)
+        for path in ("/.storefront-serve.lock", f"/{WRITING}", f"/blog/.tmp-{os.getpid()}-7.html"):
+            chunks: list[bytes] = []
+            statuses: list[str] = []
+            chunks.extend(app({"PATH_INFO": path, "QUERY_STRING": ""},
+                              lambda status, headers: statuses.append(status)))
+            body = b"".join(chunks)
+            assert statuses[0].startswith("404"), path
+            assert b"4242" not in body and b"half a" not in body
+    finally:
+        builder.close()
