@@ -328,7 +328,7 @@ STAGES = {
     "localize": 5, "bodystore": 5, "related": 5, "site": 5, "moves": 5, "hours": 5,
     "formatting": 6, "offers": 6, "seo": 6, "feeds": 6, "xmlfeeds": 6, "merchant": 6,
     "redirects": 6, "theme": 6, "deps": 6, "environment": 6, "archive": 6, "picture": 6,
-    "presentation": 6,
+    "presentation": 6, "stringkeys": 6,
     "plan": 7, "outputs": 7, "bundle": 7, "channels": 7, "checks": 7, "fingerprints": 7, "memo": 7,
     "records": 7, "cache": 7, "workers": 7, "parsing": 7,
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,

@@ -91,6 +91,7 @@ from storefront.request import (
 from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
 from storefront.staging import Staging
+from storefront.stringkeys import mistyped_string_keys
 from storefront.templateimages import TemplateImage, template_images
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.trust import FolderTrust
@@ -424,7 +425,8 @@ class BuildSession:
                             static.outputs, [s for s in assets if s.path in images.copied])
         reasons = unpublished_reasons(local, model, inputs.now)
         warnings = sorted([*image_warnings(model), *unnamed_link_warnings(model.published()),
-                           *images.warnings], key=ContentError.sort_key)
+                           *images.warnings, *mistyped_string_keys(inputs.chain, config.language)],
+                          key=ContentError.sort_key)
         advice = robots_warnings(urls, 0 if self.request.base_url is not None
                                  else line_of_key(config_text, "base_url"))
         presentation = Presentation.of(static.names, urls, model.closures, config.effective_locale,
