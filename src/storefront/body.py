@@ -17,13 +17,12 @@ from markupsafe import Markup
 from storefront.documents import Links
 from storefront.htmltags import LINK_ATTRIBUTES, HtmlTag, has_values, links_of, mentions_tag, tags
 from storefront.markdown import (
-    close_open_elements,
+    MORE_MARKER,
     excerpt,
     first_paragraph,
     plain_text,
     render_inline,
     render_markdown,
-    split_more,
     summary_before_more,
 )
 
@@ -49,13 +48,14 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
     ``first_line`` is the line of the file the body starts on, for the lines of its links.
     """
     html = render_markdown(text)
-    before_more, has_marker = split_more(text)
+    # the marker as the rendered body has it: one written in code (a fenced block, an indented
+    # one, a `code span`: a post that shows how to use it) is text there, escaped, and no marker
+    split = summary_before_more(html) if MORE_MARKER in text else None
+    has_marker = split is not None
     if summary:
         summary_html = render_inline(summary)
-    elif has_marker:
-        split = summary_before_more(html)
-        summary_html = (split if split is not None
-                        else close_open_elements(render_markdown(before_more)))
+    elif split is not None:
+        summary_html = split
     else:
         summary_html = first_paragraph(html)
     summary_html = excerpt(summary_html)

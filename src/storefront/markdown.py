@@ -219,13 +219,6 @@ def close_open_elements(html: str, inside_paragraph: bool = False) -> str:
     return closed
 
 
-def split_more(body: str) -> tuple[str, bool]:
-    """The part of ``body`` before ``<!--more-->`` and whether the marker was present."""
-    if MORE_MARKER in body:
-        return body.split(MORE_MARKER, 1)[0], True
-    return body, False
-
-
 # Python-Markdown's footnote reference (fnref2:1 for a second use of [^1]) and an id attribute
 # inside a tag (the scan stops at the tag's end)
 _FOOTNOTE_REF = re.compile(

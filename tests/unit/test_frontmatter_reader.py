@@ -199,6 +199,29 @@ def test_a_more_marker_inside_a_paragraph_cuts_the_rendered_paragraph(body: str,
     assert post.content_html == render_markdown(body)
 
 
+@pytest.mark.parametrize("body", [
+    "Come si usa il segno:\n\n```markdown\nPrima parte.\n<!--more-->\nSeconda.\n```\n\nFine.\n",
+    "Come si usa il segno:\n\n    Prima parte.\n    <!--more-->\n\nFine.\n",
+    "Scrivete `<!--more-->` dove finisce il riassunto.\n\nFine.\n",
+])
+def test_a_more_marker_written_in_code_is_text_not_a_marker(body: str) -> None:
+    """A post that shows how to use the marker: the summary was the raw text before the code's
+    marker rendered alone (half a code fence, a footnote as [^1])."""
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
+    first = render_markdown(body).split("\n", 1)[0]
+    assert post.summary_html == first.removeprefix("<p>").removesuffix("</p>")
+    assert post.has_more
+    assert "&lt;!--more--&gt;" in post.content_html
+
+
+def test_a_real_marker_after_one_in_code_cuts_the_summary_there() -> None:
+    body = ("Il segno `<!--more-->` taglia il riassunto[^1].\n\n<!--more-->\n\nResto.\n\n"
+            "[^1]: Come in Hugo.\n")
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\n" + body)
+    assert post.summary_html == "<p>Il segno <code>&lt;!--more--&gt;</code> taglia il riassunto.</p>"
+    assert post.has_more
+
+
 def test_without_marker_or_summary_the_first_paragraph_is_the_summary() -> None:
     post = read("posts", "2024-05-01-a.md", "---\ntitle: T\n---\nOne.\n\nTwo.\n")
     assert (post.summary_html, post.has_more) == ("One.", True)

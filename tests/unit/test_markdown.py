@@ -17,7 +17,6 @@ from storefront.markdown import (
     render_markdown,
     scope_ids,
     slugify,
-    split_more,
 )
 
 
@@ -154,9 +153,6 @@ def test_render_inline_drops_a_single_paragraph_only() -> None:
     assert render_inline("uno\n\ndue") == "<p>uno</p>\n<p>due</p>"
 
 
-def test_split_more() -> None:
-    assert split_more("intro\n<!--more-->\nresto <!--more--> ancora") == ("intro\n", True)
-    assert split_more("tutto") == ("tutto", False)
 
 
 def test_an_excerpt_has_no_footnote_references_and_no_ids() -> None:
