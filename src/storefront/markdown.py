@@ -1,8 +1,9 @@
 """Render Markdown to HTML with a fixed, configured set of Python-Markdown extensions.
 
 Stage 3c, pure. The extension set is what owners expect from other generators: tables, fenced
-code, footnotes, heading anchors, attribute lists, Markdown inside HTML blocks, sane lists and
-typographic quotes (:mod:`storefront.typography`: smarty's rules in one cheap pass); the inline
+code, footnotes, heading anchors (:mod:`storefront.headings`), attribute lists, Markdown inside
+HTML blocks, sane lists and typographic quotes (:mod:`storefront.typography`: smarty's rules in
+one cheap pass); the inline
 patterns and block processors are not tried on text that lacks what they need
 (:mod:`storefront.inline`, :mod:`storefront.blocks`). One converter
 per thread is reused (Python-Markdown instances are not thread-safe, and building one is the slow
@@ -73,9 +74,9 @@ def _converter() -> md.Markdown:
         from markdown.extensions.md_in_html import MarkdownInHtmlExtension
         from markdown.extensions.sane_lists import SaneListExtension
         from markdown.extensions.tables import TableExtension
-        from markdown.extensions.toc import TocExtension
 
         from storefront.blocks import prefilter_blocks
+        from storefront.headings import HeadingIdsExtension
         from storefront.inline import PrefilteredInlineProcessor
         from storefront.typography import TypographyExtension
 
@@ -83,7 +84,7 @@ def _converter() -> md.Markdown:
         # entry points first (importlib.metadata): building the converter took twice as long
         converter = md.Markdown(
             extensions=[TableExtension(), FencedCodeExtension(),
-                        FootnoteExtension(BACKLINK_TITLE=""), TocExtension(slugify=_heading_id),
+                        FootnoteExtension(BACKLINK_TITLE=""), HeadingIdsExtension(slugify=_heading_id),
                         AttrListExtension(), MarkdownInHtmlExtension(), SaneListExtension(),
                         TypographyExtension()],
             output_format="html",

@@ -207,3 +207,41 @@ def test_converters_are_per_thread_and_give_the_same_html() -> None:
     for thread in threads:
         thread.join()
     assert results == [expected] * 80
+
+
+HEADING_TEXTS = [
+    "## Cosa c'è di nuovo\n\nTesto.\n\n## Cosa c'è di nuovo\n\n## Shipping\n\n### foto-1\n",
+    "# Uno {#proprio}\n\n## Uno\n\n## proprio\n\n## Dettagli {: .grande data-toc-label='Breve' }\n",
+    "## Orari[^1] e *prezzi* `2 €` <span>nuovi</span>\n\n[^1]: Nota.\n",
+    "## A &amp; B &lt;tag&gt; \"virgolette\"\n\n#### Fine -- davvero...\n",
+    "[TOC]\n\n## Primo\n\n### Secondo\n\n## Terzo\n",
+    "- [TOC]\n\n## In una lista il segno resta testo\n",
+    "Nessun titolo, solo testo [TOC] in mezzo.\n",
+    '<div markdown="1">\n## Dentro un blocco\n</div>\n\n## Fuori\n',
+]
+
+
+@pytest.mark.parametrize("text", HEADING_TEXTS)
+def test_heading_ids_are_those_of_pythons_markdowns_toc_extension(text: str) -> None:
+    """storefront.headings skips the table of contents that the extension builds for every text
+    and storefront never reads; the ids (and a [TOC] marker's table) must stay the extension's."""
+    from markdown.extensions.toc import TocTreeprocessor
+
+    from storefront.headings import HeadingIds
+    from storefront.markdown import _converter
+
+    ours = render_markdown(text)
+    processor = _converter().treeprocessors["toc"]
+    assert type(processor) is HeadingIds
+    processor.__class__ = TocTreeprocessor  # the extension's own run, same settings
+    try:
+        theirs = render_markdown(text)
+    finally:
+        processor.__class__ = HeadingIds
+    assert ours == theirs
+    assert 'id="' in ours or "<h" not in ours
+
+
+def test_a_toc_marker_paragraph_becomes_the_table_of_contents() -> None:
+    html = render_markdown("[TOC]\n\n## Primo\n\n## Secondo\n")
+    assert html.startswith('<div class="toc">\n<ul>\n<li><a href="#primo">Primo</a></li>')
