@@ -323,7 +323,7 @@ STAGES = {
     "values": 1, "schema": 1, "urls": 1, "htmltags": 1,
     "formconfig": 2, "config": 2, "policyconfig": 2, "imageconfig": 2,
     "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "blocks": 3, "markdown": 3,
-    "headings": 3, "metadata": 3, "svg": 3, "renditions": 3, "imaging": 3,
+    "headings": 3, "passes": 3, "metadata": 3, "svg": 3, "renditions": 3, "imaging": 3,
     "documents": 4, "meta": 4, "body": 4, "reader": 4,
     "localize": 5, "bodystore": 5, "related": 5, "site": 5, "moves": 5, "hours": 5,
     "formatting": 6, "offers": 6, "seo": 6, "feeds": 6, "xmlfeeds": 6, "merchant": 6,

@@ -3,11 +3,10 @@
 Stage 3c, pure. The extension set is what owners expect from other generators: tables, fenced
 code, footnotes, heading anchors (:mod:`storefront.headings`), attribute lists, Markdown inside
 HTML blocks, sane lists and typographic quotes (:mod:`storefront.typography`: smarty's rules in
-one cheap pass); the inline
-patterns and block processors are not tried on text that lacks what they need
-(:mod:`storefront.inline`, :mod:`storefront.blocks`). One converter
-per thread is reused (Python-Markdown instances are not thread-safe, and building one is the slow
-part).
+one cheap pass); the inline patterns, block processors and whole-text passes are not run on text
+that lacks what they need (:mod:`storefront.inline`, :mod:`storefront.blocks`,
+:mod:`storefront.passes`). One converter per thread is reused (Python-Markdown instances are not
+thread-safe, and building one is the slow part).
 """
 
 from __future__ import annotations
@@ -78,6 +77,7 @@ def _converter() -> md.Markdown:
         from storefront.blocks import prefilter_blocks
         from storefront.headings import HeadingIdsExtension
         from storefront.inline import PrefilteredInlineProcessor
+        from storefront.passes import prefilter_passes
         from storefront.typography import TypographyExtension
 
         # instances, not names: a name makes Python-Markdown scan every installed package's
@@ -91,6 +91,7 @@ def _converter() -> md.Markdown:
         )
         converter.treeprocessors.register(PrefilteredInlineProcessor(converter), "inline", 20)
         prefilter_blocks(converter.parser)
+        prefilter_passes(converter)
         _local.converter = converter
     return converter
 

@@ -1,0 +1,115 @@
+"""Python-Markdown's passes over the whole text, done only where the text has what they act on.
+
+Stage 3c, pure. Before parsing, Python-Markdown runs three passes over every text: whitespace
+normalization (a regular expression over the text for lines of spaces), the raw-HTML extractor
+(an HTML parser fed the whole text) and the fenced-code search; after serializing, the raw-HTML
+postprocessor puts back every stashed fragment, one per placeholder. For a post with no HTML, no
+fence and no stray whitespace the first three change nothing, yet they cost about a seventh of
+its conversion; and the postprocessor rebuilt the same fragment for each of the thirty places a
+typographic quote's entity goes (:mod:`storefront.typography` stashes each entity once).
+
+Here each preprocessor runs when the text holds what it acts on (a text without it gives back its
+lines, as the pass itself would), and the postprocessor builds each fragment once per document.
+Nothing else changes; a test compares the output with Python-Markdown's own passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from markdown import Markdown, util
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.extensions.md_in_html import HtmlBlockPreprocessor, MarkdownInHTMLPostprocessor
+from markdown.preprocessors import NormalizeWhitespace, Preprocessor
+
+# what NormalizeWhitespace changes: the placeholder markers, carriage returns, tabs, a line of
+# spaces (found as " \n" in the text it joins, which ends with "\n\n")
+_WHITESPACE = (util.STX, util.ETX, "\r", "\t", " \n")
+
+
+def _needs_whitespace(source: str) -> bool:
+    return any(mark in source for mark in _WHITESPACE)
+
+
+def _needs_html(source: str) -> bool:
+    return "<" in source  # no tag, no comment: the extractor gives back the text as it is
+
+
+def _needs_fence(source: str) -> bool:
+    return "```" in source or "~~~" in source
+
+
+class Skipping(Preprocessor):
+    """A preprocessor run only on a text that ``needs`` it; its lines as they are otherwise,
+    with what the pass adds to every text (``tail``: NormalizeWhitespace ends it with two empty
+    lines)."""
+
+    def __init__(self, md: Markdown, inner: Preprocessor, needs: Callable[[str], bool],
+                 tail: tuple[str, ...] = ()) -> None:
+        super().__init__(md)
+        self.inner, self.needs, self.tail = inner, needs, tail
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines) + "\n" * len(self.tail)
+        if self.needs(source):
+            return self.inner.run(lines)
+        return [*lines, *self.tail]
+
+
+# the preprocessors known (exactly these classes: a subclass may act on more)
+_PASSES: dict[type, tuple[Callable[[str], bool], tuple[str, ...]]] = {
+    NormalizeWhitespace: (_needs_whitespace, ("", "")),
+    HtmlBlockPreprocessor: (_needs_html, ()),
+    FencedBlockPreprocessor: (_needs_fence, ()),
+}
+
+
+class OnceRawHtml(MarkdownInHTMLPostprocessor):
+    """md_in_html's raw-HTML postprocessor, building each stashed fragment once per document."""
+
+    def run(self, text: str) -> str:
+        stash = self.md.htmlStash
+        if not stash.html_counter:
+            return text
+        base = util.HTML_PLACEHOLDER % r"([0-9]+)"
+        pattern = re.compile(f"<p>{base}</p>|{base}")
+        made: dict[tuple[int, bool], str] = {}
+
+        def substitute_match(match: re.Match[str]) -> str:
+            # Python-Markdown's own (3.x), its result kept per fragment and wrapping
+            wrapped = bool(match.group(1))
+            key = int(match.group(1) or match.group(2))
+            if key >= stash.html_counter:
+                return match.group(0)
+            found = made.get((key, wrapped))
+            if found is None:
+                html = self.stash_to_string(stash.rawHtmlBlocks[key])
+                if not wrapped or self.isblocklevel(html):
+                    found = pattern.sub(substitute_match, html)
+                else:
+                    found = pattern.sub(substitute_match, f"<p>{html}</p>")
+                made[key, wrapped] = found
+            return found
+
+        return pattern.sub(substitute_match, text)
+
+
+def prefilter_passes(md: Markdown) -> None:
+    """Put the skipping passes in place of Python-Markdown's own in ``md`` (same names and
+    priorities); passes of other classes stay as they are."""
+    for name, priority in _priorities(md.preprocessors):
+        processor = md.preprocessors[name]
+        known = _PASSES.get(type(processor))
+        if known is not None:
+            md.preprocessors.register(Skipping(md, processor, *known), name, priority)
+    for name, priority in _priorities(md.postprocessors):
+        if name == "raw_html" and type(md.postprocessors[name]) is MarkdownInHTMLPostprocessor:
+            md.postprocessors.register(OnceRawHtml(md), name, priority)
+
+
+def _priorities(registry: Any) -> list[tuple[str, float]]:
+    """The (name, priority) of each item of a Python-Markdown registry (it keeps them in
+    ``_priority``, with no public way to read a priority)."""
+    return [(item.name, item.priority) for item in registry._priority]
