@@ -67,7 +67,15 @@ _PASSES: dict[type, tuple[Callable[[str], bool], tuple[str, ...]]] = {
 
 
 class OnceRawHtml(MarkdownInHTMLPostprocessor):
-    """md_in_html's raw-HTML postprocessor, building each stashed fragment once per document."""
+    """md_in_html's raw-HTML postprocessor, building each stashed fragment once per document and
+    putting it in place with a plain replace of its placeholder (Python-Markdown: a regular
+    expression over the text, calling back for each of the fifty placeholders of a post).
+
+    The same result: the placeholders alone in a paragraph (``<p>PH</p>``, which the expression
+    tries first at each place) are replaced first, in one pass over the text as it was; then each
+    other placeholder. Every fragment put in is whole (the placeholders inside it replaced
+    already), so no replace finds a placeholder in another's fragment.
+    """
 
     def run(self, text: str) -> str:
         stash = self.md.htmlStash
@@ -75,25 +83,35 @@ class OnceRawHtml(MarkdownInHTMLPostprocessor):
             return text
         base = util.HTML_PLACEHOLDER % r"([0-9]+)"
         pattern = re.compile(f"<p>{base}</p>|{base}")
+        alone = re.compile(f"<p>{base}</p>")  # its group 1, as the pattern's: wrapped
         made: dict[tuple[int, bool], str] = {}
 
-        def substitute_match(match: re.Match[str]) -> str:
-            # Python-Markdown's own (3.x), its result kept per fragment and wrapping
-            wrapped = bool(match.group(1))
-            key = int(match.group(1) or match.group(2))
-            if key >= stash.html_counter:
-                return match.group(0)
+        def fragment(key: int, wrapped: bool) -> str:
             found = made.get((key, wrapped))
             if found is None:
                 html = self.stash_to_string(stash.rawHtmlBlocks[key])
-                if not wrapped or self.isblocklevel(html):
-                    found = pattern.sub(substitute_match, html)
-                else:
-                    found = pattern.sub(substitute_match, f"<p>{html}</p>")
-                made[key, wrapped] = found
+                if wrapped and not self.isblocklevel(html):
+                    html = f"<p>{html}</p>"
+                found = made[key, wrapped] = (pattern.sub(substitute_match, html)
+                                              if util.STX in html else html)
             return found
 
-        return pattern.sub(substitute_match, text)
+        def substitute_match(match: re.Match[str]) -> str:
+            # Python-Markdown's own (3.x), for the placeholders inside a fragment
+            key = int(match.group(1) or match.group(2))
+            if key >= stash.html_counter:
+                return match.group(0)
+            return fragment(key, bool(match.group(1)))
+
+        # first the placeholders alone in a paragraph, in one pass over the text as it is (a
+        # fragment put in may end with "<p>" before the next placeholder: no paragraph of its own)
+        if "<p>" + util.STX in text:
+            text = alone.sub(substitute_match, text)
+        for key in range(stash.html_counter):
+            placeholder = util.HTML_PLACEHOLDER % key
+            if placeholder in text:
+                text = text.replace(placeholder, fragment(key, False))
+        return text
 
 
 def prefilter_passes(md: Markdown) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import markdown as md
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from storefront.markdown import render_markdown, summary_before_more
@@ -91,6 +91,9 @@ def reference_inline(text: str) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_MARKDOWN, max_size=40).map("".join))
+# a fragment put in place ("<p>") before a placeholder whose own fragment is a block: that is no
+# paragraph of its own, which a replace of "<p>PH</p>" after the first one took it for
+@example('a<p><div markdown="1">\n')
 def test_the_prefiltered_inline_processor_and_block_parser_change_nothing(text: str) -> None:
     """Also the skipped whole-text passes (storefront.passes) and the heading ids without the
     table of contents (storefront.headings): the reference has Python-Markdown's own."""
