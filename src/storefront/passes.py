@@ -1,28 +1,34 @@
-"""Python-Markdown's passes over the whole text, done only where the text has what they act on.
+"""Python-Markdown's passes over the whole text or tree, done only where they can act.
 
 Stage 3c, pure. Before parsing, Python-Markdown runs three passes over every text: whitespace
 normalization (a regular expression over the text for lines of spaces), the raw-HTML extractor
-(an HTML parser fed the whole text) and the fenced-code search; after serializing, the raw-HTML
-postprocessor puts back every stashed fragment, one per placeholder. For a post with no HTML, no
-fence and no stray whitespace the first three change nothing, yet they cost about a seventh of
-its conversion; and the postprocessor rebuilt the same fragment for each of the thirty places a
-typographic quote's entity goes (:mod:`storefront.typography` stashes each entity once).
+(an HTML parser fed the whole text) and the fenced-code search; after the inline patterns, the
+attribute-list and unescape passes walk every element of the tree; after serializing, the
+raw-HTML postprocessor puts back every stashed fragment with a regular expression that calls
+back for each placeholder. For a post with no HTML, no fence, no "{", no backslash and no stray
+whitespace those passes change nothing, yet they cost about a fifth of its conversion; and the
+postprocessor rebuilt the same fragment for each of the thirty places a typographic quote's
+entity goes (:mod:`storefront.typography` stashes each entity once).
 
-Here each preprocessor runs when the text holds what it acts on (a text without it gives back its
-lines, as the pass itself would), and the postprocessor builds each fragment once per document.
-Nothing else changes; a test compares the output with Python-Markdown's own passes.
+Here each of those passes runs when the text holds what it acts on (otherwise it gives back what
+the pass itself would), and the postprocessor builds each fragment once per document and puts it
+in with a plain replace. Nothing else changes: a property test compares the output with
+Python-Markdown's own passes.
 """
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from typing import Any
 
 from markdown import Markdown, util
+from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor, MarkdownInHTMLPostprocessor
 from markdown.preprocessors import NormalizeWhitespace, Preprocessor
+from markdown.treeprocessors import Treeprocessor, UnescapeTreeprocessor
 
 # what NormalizeWhitespace changes: the placeholder markers, carriage returns, tabs, a line of
 # spaces (found as " \n" in the text it joins, which ends with "\n\n")
@@ -64,6 +70,42 @@ _PASSES: dict[type, tuple[Callable[[str], bool], tuple[str, ...]]] = {
     HtmlBlockPreprocessor: (_needs_html, ()),
     FencedBlockPreprocessor: (_needs_fence, ()),
 }
+
+
+class Remembered(Preprocessor):
+    """Registered first: keeps the text being converted, as the owner wrote it, for
+    :class:`SkippingTree` to look at (the later passes take parts of it out of the lines)."""
+
+    text = ""
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.text = "\n".join(lines)
+        return lines
+
+
+class SkippingTree(Treeprocessor):
+    """A treeprocessor run only when the text being converted holds ``needed``: what it acts on
+    comes from that text alone (an attribute list's "{", a backslash escape's "\\")."""
+
+    def __init__(self, md: Markdown, inner: Treeprocessor, needed: str,
+                 source: Remembered) -> None:
+        super().__init__(md)
+        self.inner, self.needed, self.source = inner, needed, source
+
+    def run(self, root: etree.Element) -> etree.Element | None:
+        if self.needed in self.source.text:
+            return self.inner.run(root)
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        # the pass's own attributes: the raw-HTML inline pattern reads the unescape pass's RE
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+# the treeprocessors known (exactly these classes) -> what the text must hold for them to act
+_TREE_PASSES: dict[type, str] = {AttrListTreeprocessor: "{", UnescapeTreeprocessor: "\\"}
 
 
 class OnceRawHtml(MarkdownInHTMLPostprocessor):
@@ -122,6 +164,13 @@ def prefilter_passes(md: Markdown) -> None:
         known = _PASSES.get(type(processor))
         if known is not None:
             md.preprocessors.register(Skipping(md, processor, *known), name, priority)
+    source = Remembered(md)
+    md.preprocessors.register(source, "storefront_source", 1000)
+    for name, priority in _priorities(md.treeprocessors):
+        needed = _TREE_PASSES.get(type(md.treeprocessors[name]))
+        if needed is not None:
+            md.treeprocessors.register(SkippingTree(md, md.treeprocessors[name], needed, source),
+                                       name, priority)
     for name, priority in _priorities(md.postprocessors):
         if name == "raw_html" and type(md.postprocessors[name]) is MarkdownInHTMLPostprocessor:
             md.postprocessors.register(OnceRawHtml(md), name, priority)
