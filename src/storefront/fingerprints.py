@@ -20,7 +20,7 @@ import json
 import marshal
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -86,16 +86,28 @@ MODEL_FIELDS = ("on_sale", "sale_note", "scheduled")
 
 
 def document_hashes(document: Document) -> tuple[str, str]:
-    """(card, full) hashes of a parsed document (computed once, when it is parsed)."""
-    card: dict[str, Any] = {}
-    body: dict[str, Any] = {}
-    for field in dataclasses.fields(document):
-        if field.name in MODEL_FIELDS:
-            continue
-        target = body if field.name in BODY_FIELDS else card
-        target[field.name] = encode(getattr(document, field.name))
-    card_hash = digest(type(document).__name__, _json(card))
-    return card_hash, digest(card_hash, _json(body))
+    """(card, full) hashes of a parsed document (computed once, when it is parsed).
+
+    Its fields are written as :func:`signature` writes a context (:func:`_refs`, ``marshal``
+    format 0): a tenth of a millisecond less per document than JSON of :func:`encode`.
+    """
+    card: list[Any] = [type(document).__name__]
+    body: list[Any] = []
+    kind: type = type(document)
+    for name, in_body in _hashed_fields(kind):
+        value = getattr(document, name)
+        (body if in_body else card).append(
+            (name, value if type(value) in _PLAIN or value is None else _refs(value)))
+    card_hash = hashlib.blake2b(marshal.dumps(card, 0), digest_size=16).hexdigest()
+    full = hashlib.blake2b(marshal.dumps([card_hash, body], 0), digest_size=16).hexdigest()
+    return card_hash, full
+
+
+@functools.cache
+def _hashed_fields(kind: type) -> tuple[tuple[str, bool], ...]:
+    """A document type's fields that its hashes cover, each with whether it is of the body."""
+    return tuple((field.name, field.name in BODY_FIELDS) for field in dataclasses.fields(kind)
+                 if field.name not in MODEL_FIELDS)
 
 
 def signature(template: str, meta: Any, context: Mapping[str, Any],
@@ -145,6 +157,8 @@ def _encoder_for(kind: type) -> Callable[[Any], Any]:
         return str
     if issubclass(kind, datetime):
         return lambda value: ["dt", value.isoformat(), str(value.tzinfo)]
+    if issubclass(kind, date):
+        return lambda value: ["date", value.isoformat()]
     if issubclass(kind, Decimal):
         return lambda value: ["dec", str(value)]
     if issubclass(kind, (tuple, list)):
