@@ -76,6 +76,7 @@ from storefront.rendering import (
     compile_templates,
     forget_renderer,
     make_feeds,
+    precompile_templates,
     render_pages,
     select_pages,
     template_identity,
@@ -396,9 +397,15 @@ class BuildSession:
         """Parse (what changed), build the site model, process the images and plan every output."""
         config, urls = inputs.config, inputs.urls
         self._checked = {}
+        early: dict[str, tuple[TemplateImage, ...]] = {}
+
+        def meanwhile() -> None:  # while the workers parse: what needs no document
+            early["named"] = template_images(inputs.chain, self.cache)
+            precompile_templates(inputs.chain, inputs.theme_key, config)
+
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool, lambda done, total: self._stage("reading", done, total),
-                               self.bodies)
+                               self.bodies, meanwhile)
         if parsed.errors:
             raise BuildFailed(parsed.errors)
         local = [localize(document, urls) for document in parsed.documents]
@@ -406,7 +413,7 @@ class BuildSession:
         self._settle()
         config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
         assets = [s for s in inputs.sources if s.kind == "assets"]
-        named = template_images(inputs.chain, self.cache)
+        named = early["named"] if "named" in early else template_images(inputs.chain, self.cache)
         images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
                             lambda done, total: self._stage("images", done, total),
                             ).run(assets, model.published(), config_text, self._image_memo, named)

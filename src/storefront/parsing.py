@@ -56,11 +56,13 @@ class ParsedSite:
 def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache: BuildCache,
                   memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool,
                   progress: Callable[[int, int], None] | None = None,
-                  bodies: BodyStore | None = None) -> ParsedSite:
+                  bodies: BodyStore | None = None,
+                  meanwhile: Callable[[], None] | None = None) -> ParsedSite:
     """Parse what must be parsed; take the rest from ``memory`` or the cache.
 
     With ``bodies``, the posts' bodies are kept there, not in the documents (see
-    :mod:`storefront.bodystore`); ``memory`` then holds them so too.
+    :mod:`storefront.bodystore`); ``memory`` then holds them so too. ``meanwhile``: this
+    process's own work, done while workers parse (see :meth:`WorkerPool.imap`).
     """
     keep = functools.partial(_keep_body, bodies) if bodies is not None else _as_is
     base = digest(settings.fingerprint(), code_fingerprint())
@@ -98,7 +100,8 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
     errors: list[ContentError] = []
     fresh: list[tuple[str, StoredDocument]] = []
     done = 0
-    for part in pool.imap(parse_chunk, settings, todo, chunk=8):  # progress and cache as it goes
+    for part in pool.imap(parse_chunk, settings, todo, chunk=8,  # progress and cache as it goes
+                          meanwhile=meanwhile):
         for outcome in part:
             errors.extend(outcome.errors)
             if outcome.document is not None:

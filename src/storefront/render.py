@@ -49,6 +49,23 @@ class CurrentNavItem:
     current: bool
 
 
+def template_environment(chain: tuple[Theme, ...], theme_key: str, config: SiteConfig,
+                         urls: UrlBuilder) -> jinja2.Environment:
+    """The theme's Jinja environment with storefront's filters (a template naming a filter
+    compiles only where the filter is known). One per theme state: compiled templates survive
+    between a session's builds, and templates compiled before a :class:`Renderer` exists are
+    the ones it renders with."""
+    env = make_environment(chain, theme_key, reuse=bool(theme_key))
+    formatter = Formatter(config.effective_locale, config.timezone)
+    env.filters.update(
+        date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
+        phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
+        urlencode=urlencode,  # Jinja's, the same text, faster for a string
+        markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
+    )
+    return env
+
+
 class Renderer:
     """Renders :class:`RenderTask` objects to HTML bytes."""
 
@@ -61,15 +78,7 @@ class Renderer:
         self.page_images = PageImages()  # the images of the page being rendered, counted
         self.nav = nav
         self.home = urls.url("/")
-        # one environment per theme state: compiled templates survive between a session's builds
-        self.env = make_environment(chain, theme_key, reuse=bool(theme_key))
-        formatter = Formatter(config.effective_locale, config.timezone)
-        self.env.filters.update(
-            date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
-            phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
-            urlencode=urlencode,  # Jinja's, the same text, faster for a string
-            markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
-        )
+        self.env = template_environment(chain, theme_key, config, urls)
         self.env.globals.update(
             site=config, t=Translator(strings, config.language, chain), url=urls.url,
             feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml"),

@@ -103,6 +103,16 @@ def compile_templates(state: RenderState) -> None:
     compile_all(renderer_for(state).env)
 
 
+def precompile_templates(chain: tuple[Theme, ...], theme_key: str, config: SiteConfig) -> None:
+    """:func:`compile_templates` before the render state exists (while the workers parse the
+    content): the renderer made later for the same theme state finds them compiled."""
+    from storefront.render import template_environment
+
+    if theme_key:  # only an environment kept by its theme key is found again
+        compile_all(template_environment(chain, theme_key, config,
+                                         UrlBuilder.from_base_url(config.base_url)))
+
+
 def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     """Render some pages (in a worker or in this process); a page's problem is a value."""
     renderer = renderer_for(state)
