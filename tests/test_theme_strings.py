@@ -53,3 +53,25 @@ def test_the_key_meant_is_found_in_any_theme_further_up_the_chain(copy_site) -> 
 def test_the_built_in_theme_alone_has_nothing_to_report() -> None:
     chain = resolve_theme_chain(Path("/nonexistent-site"), "default")
     assert mistyped_string_keys(chain, "it") == []
+
+
+def test_new_keys_that_are_no_typo_or_that_a_template_builds_are_taken_as_meant(copy_site) -> None:
+    """Keys farther than a typo from every known one (read_time beside reading_time) and keys a
+    template builds from a quoted start (t("shipping_" ~ zone)) are no warning: a --strict build
+    of such a theme passes."""
+    site = copy_site("theme-strings")
+    theme = site / "themes/vetrina"
+    (theme / "strings/it.yaml").write_text(
+        "read_time: Lettura\ncontact_us: Scrivici\nprev_page: Indietro\n"
+        "shipping_it: In Italia\nshipping_eu: In Europa\n", encoding="utf-8")
+    (theme / "templates/post.html").write_text(
+        '{%- extends "default/post.html" -%}\n{%- block content -%}\n{{ super() }}\n'
+        '{%- for zone in ["it", "eu"] %}<p>{{ t("shipping_" ~ zone) }}</p>{% endfor -%}\n'
+        "{%- endblock -%}\n", encoding="utf-8")
+    assert mistyped_string_keys(resolve_theme_chain(site, "vetrina"), "it") == []
+    # and a typo beside them is still found
+    with (theme / "strings/it.yaml").open("a", encoding="utf-8") as strings:
+        strings.write("in_stok: Disponibile\n")
+    [warning] = mistyped_string_keys(resolve_theme_chain(site, "vetrina"), "it")
+    assert warning.format().startswith("themes/vetrina/strings/it.yaml:6:")
+    assert 'did you mean "in_stock"?' in warning.hint

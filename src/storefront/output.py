@@ -198,7 +198,10 @@ def _writing(output: Path) -> Iterator[Path]:
     try:
         fcntl.flock(folder, fcntl.LOCK_EX)
         _sweep_interrupted(root)
-        write_atomic(root / WRITING, f"{os.getpid()}\n".encode())
+        # written in place, not through a temporary file of its own (one left by a writer killed
+        # here would be swept by nobody: no mark names it)
+        with open(root / WRITING, "w", encoding="utf-8") as mark:
+            mark.write(f"{os.getpid()}\n")
         try:
             yield root
         finally:

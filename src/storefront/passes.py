@@ -40,7 +40,9 @@ def _needs_whitespace(source: str) -> bool:
 
 
 def _needs_html(source: str) -> bool:
-    return "<" in source  # no tag, no comment: the extractor gives back the text as it is
+    # no tag, no comment and no character reference (the extractor writes "&#8364" back as
+    # "&#8364;"): it gives back the text as it is
+    return "<" in source or "&#" in source
 
 
 def _needs_fence(source: str) -> bool:

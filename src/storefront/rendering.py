@@ -121,6 +121,8 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
     shared: dict[int, tuple[Any, Any]] = {}  # see fingerprints.signature
     for index in indices:
         task = state.tasks[index]
+        # before the render: a template may change a list of its context ({% do %})
+        made = signature(task.template, task.meta, task.context, shared)
         try:
             data, deps = renderer.render(task)
         except BuildFailed as exc:
@@ -137,8 +139,7 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
         if state.staging:
             staged = stage_file(page_file(state.page_folder, sha),
                                 os.path.join(state.staging, state.paths[index]), data)
-        results.append(Rendered(index, sha, len(data), deps, staged=staged,
-                                signature=signature(task.template, task.meta, task.context, shared)))
+        results.append(Rendered(index, sha, len(data), deps, staged=staged, signature=made))
     return results
 
 

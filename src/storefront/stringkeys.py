@@ -3,11 +3,13 @@
 A child theme changes a text of the theme it extends by giving the same key in its
 ``strings/<language>.yaml``. A key spelt otherwise (``read_mor:`` for ``read_more:``) adds a
 new string instead, which no template asks for, and every page goes on showing the parent's text
-with nothing said. So a child's key that no theme further up the chain has, that no template of
-the chain names in quotes (a child's own templates may use new strings: ``t("opening_soon")``),
-and that is a letter or two away from a key the chain has, is reported as a warning at its line,
-with the key it most likely meant. A new key far from every known one is taken as meant (a
-template may build it: ``t(product.availability)``).
+with nothing said. So a child's key is reported as a warning at its line, with the key it most
+likely meant, when it is a typo's distance from a key further up the chain (a letter or two
+wrong, missing, added or swapped: ``read_mor``, ``prcie``, ``in_stok``) and no theme further
+up has it, and no template of the chain names it in quotes (a child's own templates may use new
+strings: ``t("opening_soon")``) or names its start (``t("shipping_" ~ zone)`` builds
+``shipping_it``). A new key farther from every known one is taken as meant (``read_time``
+beside ``reading_time``, ``contact_us`` beside ``contact``).
 
 Reads theme files (the strings of the build's language, the templates); called after
 :func:`storefront.theme.load_strings` has checked the strings files, so they are well formed.
@@ -15,8 +17,8 @@ Reads theme files (the strings of the build's language, the templates); called a
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Iterable
 
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.schema import YamlProblem, compose_yaml, text_table
@@ -25,10 +27,10 @@ from storefront.theme import Theme
 
 #: a word in quotes in a template: what ``t("key")`` (or a variable set to a key) names
 _QUOTED = re.compile(r"""["']([A-Za-z0-9_.-]+)["']""")
-#: how alike a key must be to a known one to be taken for a typo of it (difflib's ratio):
-#: "read_mor" is 0.94 from "read_more", "prcie" 0.8 from "price", "opening_soon" 0.72 from
-#: "opening_hours"
-CLOSE = 0.8
+#: the most edits (a letter wrong, missing, added, or two swapped) a typo of a key has, and the
+#: shortest key that may have two (one for shorter keys: "tags" and "tabs" are two words)
+TYPO_EDITS = 2
+TWO_EDITS_FROM = 6
 
 
 def mistyped_string_keys(chain: tuple[Theme, ...], language: str) -> list[ContentError]:
@@ -39,6 +41,8 @@ def mistyped_string_keys(chain: tuple[Theme, ...], language: str) -> list[Conten
     if not any(table for table in tables[:-1]):
         return []
     named = _named_in_templates(chain)
+    # the start of a key a template builds: t("shipping_" ~ zone)
+    prefixes = [word for word in named if len(word) > 1 and word.endswith(("_", "-", "."))]
     warnings: list[ContentError] = []
     for index, (theme, table) in enumerate(zip(chain[:-1], tables[:-1], strict=True)):
         if not table:
@@ -49,17 +53,50 @@ def mistyped_string_keys(chain: tuple[Theme, ...], language: str) -> list[Conten
             for key in (known[2] if known else ()):
                 above.setdefault(key, parent.label)
         for key in keys:
-            if key in above or key in named:
+            if key in above or key in named or any(key.startswith(word) for word in prefixes):
                 continue
-            close = difflib.get_close_matches(key, list(above), n=1, cutoff=CLOSE)
-            if close:
+            meant = _typo_of(key, above)
+            if meant is not None:
                 warnings.append(error_at(
                     shown, line_of_key(text, key),
                     f'the theme string "{key}" replaces no string of the themes {theme.name} '
                     "extends, and no template asks for it",
-                    f'did you mean "{close[0]}"? (as it is, pages keep the text of '
-                    f"{above[close[0]]}/strings/{language}.yaml)"))
+                    f'did you mean "{meant}"? (as it is, pages keep the text of '
+                    f"{above[meant]}/strings/{language}.yaml)"))
     return warnings
+
+
+def _typo_of(key: str, known: Iterable[str]) -> str | None:
+    """The known key ``key`` is most likely a typo of (the fewest edits, then the first in
+    order), or None when none is a typo's distance away."""
+    most = TYPO_EDITS if len(key) >= TWO_EDITS_FROM else 1
+    best: tuple[int, str] | None = None
+    for other in known:
+        if abs(len(other) - len(key)) > most:
+            continue
+        edits = _edits(key, other, most)
+        if edits <= most and (best is None or edits < best[0]):
+            best = (edits, other)
+    return best[1] if best is not None else None
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """The edits from ``a`` to ``b`` (a letter changed, removed, added, or two neighbours
+    swapped: the optimal string alignment distance); ``limit + 1`` once it is past ``limit``."""
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if (before is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2]
+                    and a[i - 2] == b[j - 1]):
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit and min(row) > limit:  # a swap reaches back one row
+            return limit + 1
+        before, row = row, current
+    return row[len(b)]
 
 
 def _strings(theme: Theme, language: str) -> tuple[str, str, list[str]] | None:

@@ -124,7 +124,7 @@ class WorkerPool:
         made: dict[int, list[R]] = {}
         front, back = 0, len(chunks)  # chunks[front:back] are not started yet
         if meanwhile is not None:
-            while front < max(ahead, len(chunks) // 4):
+            while front < back and front < max(ahead, len(chunks) // 4):
                 running[front] = executor.submit(_run_chunk, function, path, chunks[front])
                 front += 1
             meanwhile()

@@ -40,3 +40,22 @@ def test_one_job_is_this_process_alone() -> None:
     finally:
         pool.close()
     assert {pid for _, _, pid in results} == {os.getpid()}
+
+
+def test_work_of_this_process_runs_while_the_workers_take_the_first_chunks() -> None:
+    """``meanwhile`` runs once, in this process, after chunks went to the workers (they have
+    already started on some when it ends), and the results are as without it. With more jobs
+    than chunks (``--jobs 26`` parsing 48 files: a chunk each) it once ran past the last chunk."""
+    for jobs, count in ((2, 400), (26, 48)):
+        pool = WorkerPool(jobs)
+        calls: list[int] = []
+        try:
+            chunks = list(pool.imap(_square_where, 3, list(range(count)), chunk=8,
+                                    meanwhile=lambda: calls.append(os.getpid())))
+        finally:
+            pool.close()
+        results = [result for chunk in chunks for result in chunk]
+        assert [(item, square) for item, square, _ in results] == [(n, n * n + 3)
+                                                                   for n in range(count)]
+        assert calls == [os.getpid()]
+        assert {pid for _, _, pid in results} - {os.getpid()}, "the workers took chunks too"
