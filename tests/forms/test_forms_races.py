@@ -186,6 +186,39 @@ def test_an_interrupted_forms_send_marks_what_the_server_took(
     assert sum(mailed.values()) == 21  # only the one in flight went twice
 
 
+@pytest.mark.postgres_only
+def test_a_send_that_meets_another_claim_in_flight_says_the_mails_are_left_to_it(
+    tmp_path: Path, smtp_server: SmtpServer,
+) -> None:
+    """Another sender is claiming every notification at the very moment ``forms send`` looks:
+    its claim is not committed, so PostgreSQL skips the rows as locked and still reads them as
+    free (the claim's own count says no other sender holds any). The command asks again once
+    that claim has committed, and says they are left to the other sender, as it does when the
+    claim was committed first."""
+    import psycopg
+    from forms_support import Backend
+
+    from storefront.config import load_config
+    from storefront.forms.backends import open_postgres
+    from storefront.forms.commands import send_outbox
+
+    queue_notifications(tmp_path, smtp_server.port, 6)
+    other = psycopg.connect(Backend.setting)  # not autocommit: its claim stays open
+    with open_postgres(Backend.setting) as store, store.sender() as other_sender:
+        other.execute("UPDATE outbox SET claimed_by = %s, locked_until = %s WHERE id IN"
+                      " (SELECT id FROM outbox WHERE sent_at IS NULL FOR UPDATE SKIP LOCKED)",
+                      (other_sender.name, time.time() + 300))
+        commit = threading.Timer(0.1, other.commit)
+        commit.start()
+        try:
+            report = send_outbox(load_config(tmp_path), tmp_path)
+        finally:
+            commit.cancel()
+            other.close()
+    assert (report.sent, report.failed, report.busy) == (0, 0, 6)
+    assert smtp_server.sink.messages == []
+
+
 def test_senders_running_at_once_never_send_a_mail_twice(
     tmp_path: Path, gated: tuple[GatedSink, int],
 ) -> None:

@@ -32,9 +32,11 @@ from storefront.forms.links import LinkSigner
 from storefront.forms.mailer import Mailer, credentials_from_env
 from storefront.forms.migration import migrate_to_postgres
 from storefront.forms.outbox import (
+    NOTIFICATION_KINDS,
     DeliveryReport,
     MailTransport,
     OutboxCounts,
+    claimed_elsewhere,
     deliver_outbox,
     outbox_counts,
 )
@@ -118,8 +120,32 @@ def send_outbox(config: SiteConfig, root: Path, *, transport: MailTransport | No
     transport = transport or Mailer(config.form_endpoint.smtp, credentials_from_env())
     with open_connection(config, root) as conn, conn.database.sender() as sender:
         compose = make_outbox_composer(config, LinkSigner(endpoint_secret(conn)))
-        return deliver_outbox(conn, transport, compose, clock, sender,
-                              force=not due_only, backlog_only=True, keep_going=keep_going)
+        report = deliver_outbox(conn, transport, compose, clock, sender,
+                                force=not due_only, backlog_only=True, keep_going=keep_going)
+        if not (report.sent or report.failed or report.busy or due_only):
+            report.busy = _claimed_by_others(conn, sender)
+        return report
+
+
+#: pauses (seconds) before asking again which notifications other senders hold
+CLAIM_PAUSES = (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)
+_FREE_NOTIFICATIONS = ("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND claimed_by = ''"
+                       " AND kind IN (?, ?)")  # NOTIFICATION_KINDS
+
+
+def _claimed_by_others(conn: Connection, sender: Any) -> int:
+    """Notifications other running senders hold, for a send that found none to take: its
+    claim's own count misses a claim being made at that very moment (on PostgreSQL such rows
+    are skipped as locked and still read as free), so while unclaimed ones remain it asks
+    again, once the other claim has committed (as the newsletter's sender does)."""
+    busy = 0
+    for pause in CLAIM_PAUSES:
+        time.sleep(pause)
+        busy, _stopped = claimed_elsewhere(conn, sender)
+        free = conn.execute(_FREE_NOTIFICATIONS, NOTIFICATION_KINDS).fetchone()[0]
+        if busy or not free:
+            break
+    return busy
 
 
 @contextmanager
