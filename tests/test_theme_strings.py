@@ -75,3 +75,27 @@ def test_new_keys_that_are_no_typo_or_that_a_template_builds_are_taken_as_meant(
     [warning] = mistyped_string_keys(resolve_theme_chain(site, "vetrina"), "it")
     assert warning.format().startswith("themes/vetrina/strings/it.yaml:6:")
     assert 'did you mean "in_stock"?' in warning.hint
+
+
+def test_a_session_sees_the_typo_fixed_at_its_next_build(copy_site) -> None:
+    """The answer is kept per state of the theme files (a preview's saves do not read the
+    templates again), so a save that fixes the key drops the warning at once."""
+    from storefront.build import BuildRequest, BuildSession
+
+    site = copy_site("theme-strings")
+    session = BuildSession(BuildRequest(root=site, output=site / "output"))
+    try:
+        first = session.build()
+        assert [w.format().split(":")[0] for w in first.warnings] == [
+            "themes/vetrina/strings/it.yaml"]
+        again = session.build()  # nothing changed
+        assert again.warnings == first.warnings
+        strings = site / "themes/vetrina/strings/it.yaml"
+        strings.write_text(strings.read_text(encoding="utf-8").replace("read_mor:", "read_more:"),
+                           encoding="utf-8")
+        fixed = session.build()
+        assert fixed.warnings == ()
+        page = (site / "output/blog/index.html").read_text(encoding="utf-8")
+        assert "Leggi tutto" in page
+    finally:
+        session.close()

@@ -432,7 +432,8 @@ class BuildSession:
                             static.outputs, [s for s in assets if s.path in images.copied])
         reasons = unpublished_reasons(local, model, inputs.now)
         warnings = sorted([*image_warnings(model), *unnamed_link_warnings(model.published()),
-                           *images.warnings, *mistyped_string_keys(inputs.chain, config.language)],
+                           *images.warnings,
+                           *mistyped_string_keys(inputs.chain, config.language, inputs.theme_key)],
                           key=ContentError.sort_key)
         advice = robots_warnings(urls, 0 if self.request.base_url is not None
                                  else line_of_key(config_text, "base_url"))

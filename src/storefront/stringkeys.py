@@ -33,8 +33,26 @@ TYPO_EDITS = 2
 TWO_EDITS_FROM = 6
 
 
-def mistyped_string_keys(chain: tuple[Theme, ...], language: str) -> list[ContentError]:
-    """Warnings for the strings of ``chain``'s child themes that look like mistyped keys."""
+_ANSWERS: dict[tuple[str, str], list[ContentError]] = {}  # (theme key, language) -> warnings
+
+
+def mistyped_string_keys(chain: tuple[Theme, ...], language: str,
+                         theme_key: str = "") -> list[ContentError]:
+    """Warnings for the strings of ``chain``'s child themes that look like mistyped keys.
+
+    ``theme_key`` (a digest of every theme file, :class:`~storefront.build.BuildSession`'s):
+    the same key gives the same answer without reading the files again (a preview's save)."""
+    if theme_key and (theme_key, language) in _ANSWERS:
+        return list(_ANSWERS[theme_key, language])
+    warnings = _mistyped(chain, language)
+    if theme_key:
+        if len(_ANSWERS) >= 4:
+            _ANSWERS.clear()
+        _ANSWERS[theme_key, language] = list(warnings)
+    return warnings
+
+
+def _mistyped(chain: tuple[Theme, ...], language: str) -> list[ContentError]:
     if len(chain) < 2:
         return []
     tables = [_strings(theme, language) for theme in chain]
