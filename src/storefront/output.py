@@ -216,16 +216,15 @@ def interrupted_write(output: Path) -> bool:
     return os.path.lexists(output / WRITING)
 
 
-def _sweep_interrupted(root: Path) -> int:
-    """Delete the temporary files of the writer whose mark is in ``root`` (see :func:`_writing`);
-    how many. Symbolic links are neither followed nor deleted."""
+def _sweep_interrupted(root: Path) -> None:
+    """Delete the temporary files of the writer whose mark is in ``root`` (see :func:`_writing`).
+    Symbolic links are neither followed nor deleted."""
     try:
         mark = (root / WRITING).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        return 0
+        return
     except (OSError, UnicodeError):
         mark = ""
-    swept = 0
     if mark.isdigit():
         writer = int(mark)
         for folder, _, names in os.walk(root):
@@ -233,9 +232,7 @@ def _sweep_interrupted(root: Path) -> int:
                 path = os.path.join(folder, name)
                 if temp_writer(name) == writer and _regular(path) is not None:
                     os.unlink(path)
-                    swept += 1
     (root / WRITING).unlink(missing_ok=True)
-    return swept
 
 
 def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:

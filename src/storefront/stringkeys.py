@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.schema import YamlProblem, compose_yaml, text_table
-from storefront.sources import is_ignored
+from storefront.templateimages import read_templates
 from storefront.theme import Theme
 
 #: a word in quotes in a template: what ``t("key")`` (or a variable set to a key) names
@@ -133,15 +133,6 @@ def _strings(theme: Theme, language: str) -> tuple[str, str, list[str]] | None:
 def _named_in_templates(chain: tuple[Theme, ...]) -> set[str]:
     """Every word in quotes in the templates of the chain."""
     named: set[str] = set()
-    for theme in chain:
-        folder = theme.templates
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if is_ignored(path.name) or not path.is_file() or path.is_symlink():
-                continue
-            try:
-                named.update(_QUOTED.findall(path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeError):
-                continue  # the build reports a template it cannot read where it is used
+    for template in read_templates(chain).values():
+        named.update(_QUOTED.findall(template.text))
     return named

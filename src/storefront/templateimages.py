@@ -67,7 +67,7 @@ class _Template:
 def template_images(chain: tuple[Theme, ...], cache: BuildCache) -> tuple[TemplateImage, ...]:
     """Every constant image path in the templates the chain can show (see the module's
     docstring), sorted; from ``cache`` when no template changed since it was last asked."""
-    templates = _read_templates(chain)
+    templates = read_templates(chain)
     key = digest(*(f"{t.label}\x00{t.text}" for t in templates.values()))
     stored = cache.memo(_MEMO)
     if stored is not None:
@@ -83,7 +83,7 @@ def template_images(chain: tuple[Theme, ...], cache: BuildCache) -> tuple[Templa
     return found
 
 
-def _read_templates(chain: tuple[Theme, ...]) -> dict[Path, _Template]:
+def read_templates(chain: tuple[Theme, ...]) -> dict[Path, _Template]:
     """Every template file of the chain, by path (a file that cannot be read as UTF-8 text is
     left out: the render stage reports it if a page uses it)."""
     found: dict[Path, _Template] = {}
