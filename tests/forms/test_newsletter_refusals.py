@@ -5,17 +5,19 @@ the server's answer and says what to do, and marks nobody, so a corrected issue 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_support import MailSink, SmtpServer, free_port
+from forms_support import FakeClock, MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
 
 from storefront.cli import main
 from storefront.newsletter import operations
+from storefront.newsletter.delivery import WAIT_ATTEMPTS
 
 pytestmark = pytest.mark.both_backends
 
@@ -130,3 +132,68 @@ def test_a_refusal_after_mails_were_accepted_is_the_readers(
     assert result.outcome.refusal is None
     state = result.outcome.progress
     assert (state.sent, state.refused, state.pending) == (2, 6, 0)
+
+
+def waiting_clock() -> tuple[FakeClock, list[float], Callable[[float], None]]:
+    """A clock that the send's waits advance (each wait kept), failing a send that would still
+    wait after two days of them (the old code waited for as long as the answer lasted)."""
+    clock = FakeClock(time.time())
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        assert sum(waits) < 2 * 86400, "the send was still waiting after two days"
+        clock.advance(seconds)
+
+    return clock, waits, sleep
+
+
+def test_a_reader_whose_server_keeps_answering_later_is_kept_but_not_waited_for_forever(
+        refusing: tuple[Path, RefusingSink], capsys: pytest.CaptureFixture[str]) -> None:
+    """A temporary answer (4xx) for hours: the send used to retry it every hour for as long as it
+    lasted, and never ended. Now it stops waiting after WAIT_ATTEMPTS tries (about two hours at
+    the default pace), says so, and the mail stays queued for the next send."""
+    root, sink = refusing
+    sink.answer = "452 4.2.2 <{rcpt}>: Mailbox full, try again later"
+    sink.refuse = {"r2@example.com"}
+    clock, waits, sleep = waiting_clock()
+    result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending) == (7, 0, 1)
+    assert result.outcome.stuck == 1
+    assert sink.refused == ["r2@example.com"] * WAIT_ATTEMPTS
+    assert 3600 < sum(waits) < 3 * 3600  # the retries' pace: 1, 2, 4 ... 60 minutes
+    assert query(root, "SELECT recipient, attempts, outcome FROM outbox WHERE sent_at IS NULL") \
+        == [("r2@example.com", WAIT_ATTEMPTS, "")]
+
+    # the command says what happened and what to do; the mail is not marked refused
+    assert send(root) == 1
+    captured = capsys.readouterr()
+    assert f"1 mail(s) of this issue failed {WAIT_ATTEMPTS} times" in captured.err
+    assert "Mailbox full, try again later" in captured.err
+    assert "storefront newsletter send marzo" in captured.err
+    assert "7 sent, 0 skipped (unsubscribed meanwhile), 0 refused by the server, 1 still to send" \
+        in captured.out
+
+    # once the reader's server takes mail again, the next send delivers it, once
+    sink.refuse = set()
+    clock.advance(3600)
+    result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    assert (result.outcome.progress.sent, result.outcome.progress.pending) == (8, 0)
+    assert result.outcome.stuck == 0
+    assert sorted(m["To"] for m in sink.wait_for(len(READERS))) == sorted(READERS)
+
+
+def test_a_mail_server_that_answers_later_for_everyone_keeps_every_mail(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """The same temporary answer for every reader (the owner's server over its hourly quota)
+    marks nobody: all stay queued, and the send ends after the tries."""
+    root, sink = refusing
+    sink.answer = "451 4.7.1 Too many messages, slow down"
+    sink.refuse = set(READERS)
+    clock, _, sleep = waiting_clock()
+    result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending) == (0, 0, len(READERS))
+    assert result.outcome.stuck == len(READERS) and result.outcome.refusal is None
+    assert len(sink.refused) == len(READERS) * WAIT_ATTEMPTS

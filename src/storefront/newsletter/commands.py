@@ -23,6 +23,7 @@ from storefront.forms.commands import EXIT_STOPPED, stop_on_sigterm
 from storefront.forms.issues import IssueProgress
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
+from storefront.newsletter.delivery import WAIT_ATTEMPTS
 from storefront.newsletter.subscriberfile import write_subscribers
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -221,6 +222,12 @@ def run_send(args: argparse.Namespace) -> int:
               "or your account's sending limit), not these readers: none of them is marked, the "
               "send stopped. Correct the issue's file (or ask your mail provider what the answer "
               f"means), then: storefront newsletter send {slug} --update", file=sys.stderr)
+    if result.outcome.stuck:
+        print(f"error: {result.outcome.stuck} mail(s) of this issue failed {WAIT_ATTEMPTS} times or "
+              f"more and are no longer waited for; the server's last answer: {state.last_error}\n"
+              "  hint: a reader's mail server that answers \"try again later\" for hours (a "
+              "full mailbox), or your mail server down: they stay queued, and the same command "
+              f"tries them again later: storefront newsletter send {slug}", file=sys.stderr)
     if stop.is_set() and state.pending:
         print(f"stopped (SIGTERM) between two mails; to send the rest: storefront newsletter "
               f"send {slug}")

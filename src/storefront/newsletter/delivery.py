@@ -125,6 +125,11 @@ IDLE_PAUSE = 0.2
 MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
 #: Seconds between looks at the other senders while waiting for a retry.
 OTHERS_CHECK_SECONDS = 30.0
+#: A mail that failed this many times (a reader's server answering "try later" for hours, or a
+#: mail server that stays down) is no longer waited for: some two hours of retries at the
+#: default pace. It stays queued, tried again by the next send; the send ends instead of
+#: waiting (up to an hour at a time) for as long as the answer stays the same.
+WAIT_ATTEMPTS = 8
 
 
 class Pacer:
@@ -172,6 +177,7 @@ class SendOutcome:
     report: DeliveryReport
     busy: int  # entries another running process is sending
     refusal: Refusal | None = None  # the send stopped: the server refuses the message
+    stuck: int = 0  # mails still failing after WAIT_ATTEMPTS tries: left queued, not waited for
 
 
 Progress = Callable[[int, int], None]  # (mails done, of how many)
@@ -188,7 +194,8 @@ def deliver_issue(
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
     Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
-    ``wait_for_retries`` this waits for them, else it returns and a later call resumes. A
+    ``wait_for_retries`` this waits for them (until each left failed :data:`WAIT_ATTEMPTS`
+    times: :attr:`SendOutcome.stuck`), else it returns and a later call resumes. A
     permanent refusal (5xx) marks that reader ``refused``; the same one for
     :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
     message's: the send stops there (:attr:`SendOutcome.refusal`), those mails left to send.
@@ -228,6 +235,8 @@ def deliver_issue(
         if (state.pending == 0 or busy >= state.pending or not wait_for_retries
                 or not keep_going()):
             return SendOutcome(state, total, busy)
+        if not stopped and not _worth_waiting_for(conn, issue.id, sender):
+            return SendOutcome(state, total, busy, stuck=state.pending - busy)
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)
         due = clock() if stopped else next_due(conn, scope, sender)
@@ -242,6 +251,16 @@ def deliver_issue(
             idle += 1
         else:
             idle = 0
+
+
+def _worth_waiting_for(conn: Connection, issue_id: int, sender: Sender) -> bool:
+    """Whether a mail of the issue that this sender may take failed fewer than
+    :data:`WAIT_ATTEMPTS` times."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
+        " AND attempts < ? AND claimed_by IN ('', ?)",
+        (issue_id, WAIT_ATTEMPTS, sender.name)).fetchone()
+    return bool(row[0])
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
