@@ -65,6 +65,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,25 @@ def _pelican_command() -> list[str] | None:
     return None
 
 
+def creation_cost(folder: Path, count: int = 500) -> float:
+    """Microseconds to make a folder holding a 20 KB file, as a build writes each page (median
+    of ``count``, made in ``folder`` and deleted after): the file system's share of a cold build,
+    which moves on its own on a shared machine."""
+    probe = Path(tempfile.mkdtemp(prefix="creation-probe-", dir=folder))
+    data = b"x" * 20_000
+    times = []
+    try:
+        for index in range(count):
+            start = time.perf_counter()
+            page = probe / str(index)
+            page.mkdir()
+            (page / "index.html").write_bytes(data)
+            times.append(time.perf_counter() - start)
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    return statistics.median(times) * 1e6
+
+
 def note(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -210,6 +230,7 @@ class SizeBench:
     def run(self, preview: bool) -> SizeFigures:
         setup, runs = self.setup, range(1, self.setup.runs + 1)
         load_before = os.getloadavg()[0]
+        creation_before = creation_cost(self.folder)
         build = [*setup.storefront, "--root", str(self.site), "build", "--output", str(self.out)]
         cold_build = [*build, "--no-cache"] if "--no-cache" in setup.build_flags else build
         cold = []
@@ -258,7 +279,8 @@ class SizeBench:
                   _image_files(self.hugo_out) if self.setup.hugo else None)
         return SizeFigures(self.size, int(pages.group(1)) if pages else None, cold, no_change,
                            one_edit, self.hugo, result, (load_before, os.getloadavg()[0]),
-                           photos, tuple(self.pelican), pelican_files)
+                           photos, tuple(self.pelican), pelican_files,
+                           (creation_before, creation_cost(self.folder)))
 
     def hugo_cold(self, phase: str) -> None:
         if not self.setup.hugo:

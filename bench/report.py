@@ -43,6 +43,10 @@ class SizeFigures:
     # Pelican cold builds made beside the cold builds, and the HTML files the last one wrote
     pelican: tuple[RunResult, ...] = ()
     pelican_files: int | None = None
+    # microseconds to make a folder with a 20 KB file in it, as a build makes each page, in the
+    # bench's folder before and after: on a virtual machine it moved 10x within minutes, with
+    # every cold build's time (Hugo's too)
+    creation_us: tuple[float, float] | None = None
 
     def median(self, name: str) -> float:
         runs: list[RunResult] = getattr(self, name)
@@ -175,7 +179,9 @@ def print_table(sizes: list[SizeFigures], runs: int, products: int) -> None:
         print(f"\n{size.posts:,} posts: "
               + (f"{size.pages:,} pages" if size.pages else "pages: not reported")
               + f"; cold {size.median('cold') * 1000 / size.posts:.1f} ms/post"
-              + "; load average {:.1f} before, {:.1f} after".format(*size.load))
+              + "; load average {:.1f} before, {:.1f} after".format(*size.load)
+              + ("; a folder and a page file made in {:.0f} us before, {:.0f} after".format(
+                  *size.creation_us) if size.creation_us else ""))
         hugo = size.hugo_runs
         hugo_cpu = statistics.median(run.cpu_seconds for run in hugo) if hugo else None
         print(f"  CPU s (user+sys): cold {size.median_cpu('cold'):.2f}, no-change "
