@@ -16,8 +16,8 @@ from forms_support import FakeClock, MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
 
 from storefront.cli import main
-from storefront.newsletter import operations
-from storefront.newsletter.delivery import WAIT_ATTEMPTS
+from storefront.newsletter import delivery, operations
+from storefront.newsletter.delivery import STALL_SECONDS
 
 pytestmark = pytest.mark.both_backends
 
@@ -25,12 +25,14 @@ READERS = [f"r{n}@example.com" for n in range(8)]
 
 
 class RefusingSink(MailSink):
-    """Answers ``answer`` (``{rcpt}`` replaced by the recipient) after DATA for the recipients
-    in ``refuse`` and for every mail whose subject is ``refuse_subject``; accepts the others."""
+    """Answers ``answer`` (or the recipient's own in ``answers``; ``{rcpt}`` replaced by the
+    recipient) after DATA for the recipients in ``refuse`` and for every mail whose subject is
+    ``refuse_subject``; accepts the others."""
 
     def __init__(self) -> None:
         super().__init__()
         self.answer = "554 5.7.1 Message rejected: content looks like spam"
+        self.answers: dict[str, str] = {}  # a recipient's own answer, instead of ``answer``
         self.refuse: set[str] = set()
         self.refuse_subject = ""
         self.refused: list[str] = []
@@ -39,7 +41,8 @@ class RefusingSink(MailSink):
         subject = header(message_from_bytes(envelope.original_content), "Subject")
         if subject == self.refuse_subject or set(envelope.rcpt_tos) & self.refuse:
             self.refused.extend(envelope.rcpt_tos)
-            return self.answer.format(rcpt=envelope.rcpt_tos[0])
+            rcpt = envelope.rcpt_tos[0]
+            return self.answers.get(rcpt, self.answer).format(rcpt=rcpt)
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -134,6 +137,7 @@ def test_a_refusal_after_mails_were_accepted_is_the_readers(
     assert (state.sent, state.refused, state.pending) == (2, 6, 0)
 
 
+
 def waiting_clock() -> tuple[FakeClock, list[float], Callable[[float], None]]:
     """A clock that the send's waits advance (each wait kept), failing a send that would still
     wait after two days of them (the old code waited for as long as the answer lasted)."""
@@ -149,51 +153,99 @@ def waiting_clock() -> tuple[FakeClock, list[float], Callable[[float], None]]:
 
 
 def test_a_reader_whose_server_keeps_answering_later_is_kept_but_not_waited_for_forever(
-        refusing: tuple[Path, RefusingSink], capsys: pytest.CaptureFixture[str]) -> None:
+        refusing: tuple[Path, RefusingSink], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A temporary answer (4xx) for hours: the send used to retry it every hour for as long as it
-    lasted, and never ended. Now it stops waiting after WAIT_ATTEMPTS tries (about two hours at
-    the default pace), says so, and the mail stays queued for the next send."""
+    lasted, and never ended. Now it stops once nothing went out for STALL_SECONDS, says so with
+    that reader's answer and when to try again, and the mail stays queued for the next send."""
     root, sink = refusing
-    sink.answer = "452 4.2.2 <{rcpt}>: Mailbox full, try again later"
-    sink.refuse = {"r2@example.com"}
+    sink.refuse = {"r2@example.com", "r7@example.com"}
+    sink.answers = {"r2@example.com": "452 4.2.2 <{rcpt}>: Mailbox full, try again later",
+                    "r7@example.com": "550 5.1.1 <{rcpt}>: No such user"}
     clock, waits, sleep = waiting_clock()
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
-    state = result.outcome.progress
-    assert (state.sent, state.refused, state.pending) == (7, 0, 1)
-    assert result.outcome.stuck == 1
-    assert sink.refused == ["r2@example.com"] * WAIT_ATTEMPTS
-    assert 3600 < sum(waits) < 3 * 3600  # the retries' pace: 1, 2, 4 ... 60 minutes
-    assert query(root, "SELECT recipient, attempts, outcome FROM outbox WHERE sent_at IS NULL") \
-        == [("r2@example.com", WAIT_ATTEMPTS, "")]
+    state, outcome = result.outcome.progress, result.outcome
+    assert (state.sent, state.refused, state.pending) == (6, 1, 1)
+    assert outcome.stuck == 1 and outcome.refusal is None
+    # its own answer, not the refused reader's (a later row)
+    assert outcome.stuck_answer == "452 4.2.2 <r2@example.com>: Mailbox full, try again later"
+    # retried at 1, 2, 4 ... minutes for about two hours, then not waited for
+    assert 3600 < sum(waits) <= STALL_SECONDS
+    assert sink.refused.count("r2@example.com") == 7
+    assert outcome.retry_at is not None and outcome.retry_at > clock()
+    assert query(root, "SELECT recipient, outcome FROM outbox WHERE sent_at IS NULL") \
+        == [("r2@example.com", "")]  # kept, not marked
 
-    # the command says what happened and what to do; the mail is not marked refused
+    # the command says what happened and what to do (a shorter stall: it runs on the real clock)
+    monkeypatch.setattr(delivery, "STALL_SECONDS", 0.0)
     assert send(root) == 1
     captured = capsys.readouterr()
-    assert f"1 mail(s) of this issue failed {WAIT_ATTEMPTS} times" in captured.err
-    assert "Mailbox full, try again later" in captured.err
+    assert "nothing went out for 2 hours" in captured.err
+    assert "the 1 mail(s) left" in captured.err
+    assert "452 4.2.2 <r2@example.com>: Mailbox full, try again later" in captured.err
+    assert "--rate N" in captured.err and "the next try is due from 20" in captured.err
     assert "storefront newsletter send marzo" in captured.err
-    assert "7 sent, 0 skipped (unsubscribed meanwhile), 0 refused by the server, 1 still to send" \
-        in captured.out
+    assert "6 sent, 0 skipped (unsubscribed meanwhile), 1 refused by the server, 1 still to " \
+        "send" in captured.out
+    monkeypatch.undo()
 
-    # once the reader's server takes mail again, the next send delivers it, once
+    # sent again before it is due, the send waits for it; once the reader's server takes mail
+    # again, it goes out, once
     sink.refuse = set()
-    clock.advance(3600)
+    waits.clear()
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
-    assert (result.outcome.progress.sent, result.outcome.progress.pending) == (8, 0)
-    assert result.outcome.stuck == 0
-    assert sorted(m["To"] for m in sink.wait_for(len(READERS))) == sorted(READERS)
+    assert (result.outcome.progress.sent, result.outcome.progress.pending) == (7, 0)
+    assert result.outcome.stuck == 0 and 0 < sum(waits) <= 3600
+    assert sorted(m["To"] for m in sink.wait_for(7)) == sorted(set(READERS) - {"r7@example.com"})
+
+
+class QuotaSink(RefusingSink):
+    """A provider that takes ``per_hour`` mails an hour (by ``clock``) and answers 451 after."""
+
+    def __init__(self, clock: FakeClock, per_hour: int) -> None:
+        super().__init__()
+        self.clock, self.per_hour, self.taken = clock, per_hour, []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        now = self.clock()
+        if sum(1 for when in self.taken if now - when < 3600) >= self.per_hour:
+            self.refused.extend(envelope.rcpt_tos)
+            return "451 4.7.1 Too many messages this hour, slow down"
+        self.taken.append(now)
+        return await MailSink.handle_DATA(self, server, session, envelope)
+
+
+def test_a_provider_limit_of_so_many_an_hour_is_waited_out(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """Some mails go out every hour: the send keeps waiting until all are sent, however long,
+    as it did before (a rule counting each mail's tries stopped it after two hours)."""
+    root, _ = refusing
+    clock, waits, sleep = waiting_clock()
+    quota = QuotaSink(clock, per_hour=2)
+    server = SmtpServer(quota, free_port())
+    server.start()
+    try:
+        write_shop(root, smtp_port=server.port)
+        result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    finally:
+        server.stop()
+    state = result.outcome.progress
+    assert (state.sent, state.refused, state.pending, result.outcome.stuck) == (8, 0, 0, 0)
+    assert 3 * 3600 < sum(waits) < 4 * 3600  # four hours' worth, two mails each
+    assert sorted(m["To"] for m in quota.messages) == sorted(READERS)
 
 
 def test_a_mail_server_that_answers_later_for_everyone_keeps_every_mail(
         refusing: tuple[Path, RefusingSink]) -> None:
-    """The same temporary answer for every reader (the owner's server over its hourly quota)
-    marks nobody: all stay queued, and the send ends after the tries."""
+    """The same temporary answer for every reader (the provider's daily quota used up, or the
+    server down) marks nobody: all stay queued, and the send ends after two hours."""
     root, sink = refusing
-    sink.answer = "451 4.7.1 Too many messages, slow down"
+    sink.answer = "451 4.7.1 Daily sending quota exceeded"
     sink.refuse = set(READERS)
-    clock, _, sleep = waiting_clock()
+    clock, waits, sleep = waiting_clock()
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
     state = result.outcome.progress
     assert (state.sent, state.refused, state.pending) == (0, 0, len(READERS))
     assert result.outcome.stuck == len(READERS) and result.outcome.refusal is None
-    assert len(sink.refused) == len(READERS) * WAIT_ATTEMPTS
+    assert result.outcome.stuck_answer == sink.answer
+    assert sum(waits) <= STALL_SECONDS

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import webbrowser
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from storefront.forms.commands import EXIT_STOPPED, stop_on_sigterm
 from storefront.forms.issues import IssueProgress
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
-from storefront.newsletter.delivery import WAIT_ATTEMPTS
+from storefront.newsletter.delivery import STALL_SECONDS
 from storefront.newsletter.subscriberfile import write_subscribers
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -222,12 +223,18 @@ def run_send(args: argparse.Namespace) -> int:
               "or your account's sending limit), not these readers: none of them is marked, the "
               "send stopped. Correct the issue's file (or ask your mail provider what the answer "
               f"means), then: storefront newsletter send {slug} --update", file=sys.stderr)
-    if result.outcome.stuck:
-        print(f"error: {result.outcome.stuck} mail(s) of this issue failed {WAIT_ATTEMPTS} times or "
-              f"more and are no longer waited for; the server's last answer: {state.last_error}\n"
-              "  hint: a reader's mail server that answers \"try again later\" for hours (a "
-              "full mailbox), or your mail server down: they stay queued, and the same command "
-              f"tries them again later: storefront newsletter send {slug}", file=sys.stderr)
+    outcome = result.outcome
+    if outcome.stuck:
+        when = (datetime.fromtimestamp(outcome.retry_at).astimezone().strftime("%Y-%m-%d %H:%M")
+                if outcome.retry_at is not None else "now")
+        print(f"error: nothing went out for {STALL_SECONDS / 3600:.0f} hours: the server answers "
+              f"\"try later\" for the {outcome.stuck} mail(s) left, or cannot be reached; its "
+              f"last answer: {outcome.stuck_answer}\n"
+              "  hint: they stay queued, none is marked refused. If the answer speaks of a limit "
+              "(too many messages, rate, quota), send fewer an hour (--rate N, or rate_limit: "
+              "under newsletter: in storefront.yaml); if it is a reader's full mailbox or your "
+              f"server is down, send again later (the next try is due from {when}): "
+              f"storefront newsletter send {slug}", file=sys.stderr)
     if stop.is_set() and state.pending:
         print(f"stopped (SIGTERM) between two mails; to send the rest: storefront newsletter "
               f"send {slug}")

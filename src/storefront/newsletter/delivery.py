@@ -125,11 +125,12 @@ IDLE_PAUSE = 0.2
 MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
 #: Seconds between looks at the other senders while waiting for a retry.
 OTHERS_CHECK_SECONDS = 30.0
-#: A mail that failed this many times (a reader's server answering "try later" for hours, or a
-#: mail server that stays down) is no longer waited for: some two hours of retries at the
-#: default pace. It stays queued, tried again by the next send; the send ends instead of
-#: waiting (up to an hour at a time) for as long as the answer stays the same.
-WAIT_ATTEMPTS = 8
+#: A send stops waiting for retries when nothing went out for this long (of this run): every
+#: mail left is refused "for now" (4xx: a reader's server, the provider's hourly limit) or the
+#: mail server is down. The mails stay queued, none is marked; the send ends and says when the
+#: next try is due, instead of waiting (up to an hour at a time) for as long as the answer lasts.
+#: While some mails go out (a provider's limit of so many an hour) it keeps waiting.
+STALL_SECONDS = 2 * 3600.0
 
 
 class Pacer:
@@ -177,7 +178,11 @@ class SendOutcome:
     report: DeliveryReport
     busy: int  # entries another running process is sending
     refusal: Refusal | None = None  # the send stopped: the server refuses the message
-    stuck: int = 0  # mails still failing after WAIT_ATTEMPTS tries: left queued, not waited for
+    # mails left queued because nothing went out for STALL_SECONDS: how many, the server's last
+    # answer for them, and when the first of them may be tried again (a time.time() value)
+    stuck: int = 0
+    stuck_answer: str = ""
+    retry_at: float | None = None
 
 
 Progress = Callable[[int, int], None]  # (mails done, of how many)
@@ -194,8 +199,8 @@ def deliver_issue(
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
     Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
-    ``wait_for_retries`` this waits for them (until each left failed :data:`WAIT_ATTEMPTS`
-    times: :attr:`SendOutcome.stuck`), else it returns and a later call resumes. A
+    ``wait_for_retries`` this waits for them (but not once nothing went out for
+    :data:`STALL_SECONDS`: :attr:`SendOutcome.stuck`), else it returns and a later call resumes. A
     permanent refusal (5xx) marks that reader ``refused``; the same one for
     :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
     message's: the send stops there (:attr:`SendOutcome.refusal`), those mails left to send.
@@ -217,6 +222,7 @@ def deliver_issue(
     total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
+    last_progress = clock()  # when this run started, or last sent (skipped, refused) a mail
     while True:
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
@@ -228,6 +234,8 @@ def deliver_issue(
             return SendOutcome(issue_progress(conn, issue.id), total, busy,
                                Refusal(refused.answer, refused.recipients))
         _add(total, report)
+        if report.sent or report.skipped or report.refused:
+            last_progress = clock()
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
@@ -235,11 +243,12 @@ def deliver_issue(
         if (state.pending == 0 or busy >= state.pending or not wait_for_retries
                 or not keep_going()):
             return SendOutcome(state, total, busy)
-        if not stopped and not _worth_waiting_for(conn, issue.id, sender):
-            return SendOutcome(state, total, busy, stuck=state.pending - busy)
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)
         due = clock() if stopped else next_due(conn, scope, sender)
+        if due is not None and due > clock() and due - last_progress > STALL_SECONDS:
+            stuck, answer = _left_to(conn, issue.id, sender)
+            return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer, retry_at=due)
         if due is not None and due > clock():
             idle = 0
             # while others hold mails, look again now and then: one that stops meanwhile has its
@@ -253,14 +262,16 @@ def deliver_issue(
             idle = 0
 
 
-def _worth_waiting_for(conn: Connection, issue_id: int, sender: Sender) -> bool:
-    """Whether a mail of the issue that this sender may take failed fewer than
-    :data:`WAIT_ATTEMPTS` times."""
-    row = conn.execute(
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
-        " AND attempts < ? AND claimed_by IN ('', ?)",
-        (issue_id, WAIT_ATTEMPTS, sender.name)).fetchone()
-    return bool(row[0])
+def _left_to(conn: Connection, issue_id: int, sender: Sender) -> tuple[int, str]:
+    """The issue's unsent mails that no other sender holds, and the server's last answer for
+    one of them (another reader's refusal, or an answer of a mail since sent, is not theirs)."""
+    mine = "kind = 'issue' AND issue_id = ? AND sent_at IS NULL AND claimed_by IN ('', ?)"
+    count = conn.execute("SELECT COUNT(*) FROM outbox WHERE " + mine,  # noqa: S608 - constant SQL
+                         (issue_id, sender.name)).fetchone()
+    answer = conn.execute(
+        "SELECT last_error FROM outbox WHERE " + mine  # noqa: S608 - constant SQL
+        + " AND last_error != '' ORDER BY id DESC LIMIT 1", (issue_id, sender.name)).fetchone()
+    return int(count[0] or 0), answer[0] if answer else ""
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
