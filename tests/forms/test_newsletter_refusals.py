@@ -16,7 +16,7 @@ from forms_support import FakeClock, MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
 
 from storefront.cli import main
-from storefront.newsletter import delivery, operations
+from storefront.newsletter import operations
 from storefront.newsletter.delivery import STALL_SECONDS
 
 pytestmark = pytest.mark.both_backends
@@ -169,18 +169,24 @@ def test_a_reader_whose_server_keeps_answering_later_is_kept_but_not_waited_for_
     assert outcome.stuck == 1 and outcome.refusal is None
     # its own answer, not the refused reader's (a later row)
     assert outcome.stuck_answer == "452 4.2.2 <r2@example.com>: Mailbox full, try again later"
-    # retried at 1, 2, 4 ... minutes for about two hours, then not waited for
+    # retried at 1, 2, 4 ... minutes: the next try (at 123 minutes) would come more than two
+    # hours after the last mail went out: not waited for
     assert 3600 < sum(waits) <= STALL_SECONDS
     assert sink.refused.count("r2@example.com") == 7
-    assert outcome.retry_at is not None and outcome.retry_at > clock()
+    assert outcome.retry_at is not None and outcome.retry_at - outcome.stalled_since > STALL_SECONDS
     assert query(root, "SELECT recipient, outcome FROM outbox WHERE sent_at IS NULL") \
         == [("r2@example.com", "")]  # kept, not marked
 
-    # the command says what happened and what to do (a shorter stall: it runs on the real clock)
-    monkeypatch.setattr(delivery, "STALL_SECONDS", 0.0)
+    # sent again (on the same clock): it waits for the next try, tries, and says what happened
+    # and what to do
+    real_send = operations.send_issue
+    monkeypatch.setattr(operations, "send_issue", lambda *args, **options: real_send(
+        *args, **{**options, "clock": clock, "sleep": sleep}))
+    waits.clear()
     assert send(root) == 1
+    assert 3600 <= sum(waits) <= STALL_SECONDS and sink.refused.count("r2@example.com") == 9
     captured = capsys.readouterr()
-    assert "nothing went out for 2 hours" in captured.err
+    assert "error: nothing went out since 20" in captured.err
     assert "the 1 mail(s) left" in captured.err
     assert "452 4.2.2 <r2@example.com>: Mailbox full, try again later" in captured.err
     assert "--rate N" in captured.err and "the next try is due from 20" in captured.err
@@ -189,8 +195,8 @@ def test_a_reader_whose_server_keeps_answering_later_is_kept_but_not_waited_for_
         "send" in captured.out
     monkeypatch.undo()
 
-    # sent again before it is due, the send waits for it; once the reader's server takes mail
-    # again, it goes out, once
+    # once the reader's server takes mail again, the next send waits for the due try and
+    # delivers it, once
     sink.refuse = set()
     waits.clear()
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
@@ -249,3 +255,16 @@ def test_a_mail_server_that_answers_later_for_everyone_keeps_every_mail(
     assert result.outcome.stuck == len(READERS) and result.outcome.refusal is None
     assert result.outcome.stuck_answer == sink.answer
     assert sum(waits) <= STALL_SECONDS
+
+
+def test_a_paced_send_that_nothing_gets_through_ends_too(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """Paced (8 an hour), a round of 8 failures takes an hour, as long as the longest retry
+    wait: some mail was always due again, so the send never stopped."""
+    root, sink = refusing
+    sink.answer = "451 4.7.1 Daily sending quota exceeded"
+    sink.refuse = set(READERS)
+    clock, waits, sleep = waiting_clock()
+    result = operations.send_issue(root, "marzo", rate=8, clock=clock, sleep=sleep)
+    assert (result.outcome.progress.pending, result.outcome.stuck) == (len(READERS), len(READERS))
+    assert STALL_SECONDS <= sum(waits) <= STALL_SECONDS + 3600

@@ -24,7 +24,6 @@ from storefront.forms.commands import EXIT_STOPPED, stop_on_sigterm
 from storefront.forms.issues import IssueProgress
 from storefront.forms.subscribers import STATUSES
 from storefront.newsletter import operations
-from storefront.newsletter.delivery import STALL_SECONDS
 from storefront.newsletter.subscriberfile import write_subscribers
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -225,21 +224,26 @@ def run_send(args: argparse.Namespace) -> int:
               f"means), then: storefront newsletter send {slug} --update", file=sys.stderr)
     outcome = result.outcome
     if outcome.stuck:
-        when = (datetime.fromtimestamp(outcome.retry_at).astimezone().strftime("%Y-%m-%d %H:%M")
-                if outcome.retry_at is not None else "now")
-        print(f"error: nothing went out for {STALL_SECONDS / 3600:.0f} hours: the server answers "
+        print(f"error: nothing went out since {_local(outcome.stalled_since)}: the server answers "
               f"\"try later\" for the {outcome.stuck} mail(s) left, or cannot be reached; its "
-              f"last answer: {outcome.stuck_answer}\n"
+              f"answer: {outcome.stuck_answer}\n"
               "  hint: they stay queued, none is marked refused. If the answer speaks of a limit "
               "(too many messages, rate, quota), send fewer an hour (--rate N, or rate_limit: "
               "under newsletter: in storefront.yaml); if it is a reader's full mailbox or your "
-              f"server is down, send again later (the next try is due from {when}): "
-              f"storefront newsletter send {slug}", file=sys.stderr)
+              "server is down, send again later (the next try is due from "
+              f"{_local(outcome.retry_at)}): storefront newsletter send {slug}", file=sys.stderr)
     if stop.is_set() and state.pending:
         print(f"stopped (SIGTERM) between two mails; to send the rest: storefront newsletter "
               f"send {slug}")
         return EXIT_STOPPED
     return EXIT_OK if state.pending == 0 else EXIT_FAILED
+
+
+def _local(moment: float | None) -> str:
+    """A time.time() value as this machine's local date and time, to the minute."""
+    if moment is None:
+        return "now"
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _print_progress(state: IssueProgress) -> None:

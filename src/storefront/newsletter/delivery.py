@@ -125,11 +125,12 @@ IDLE_PAUSE = 0.2
 MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
 #: Seconds between looks at the other senders while waiting for a retry.
 OTHERS_CHECK_SECONDS = 30.0
-#: A send stops waiting for retries when nothing went out for this long (of this run): every
-#: mail left is refused "for now" (4xx: a reader's server, the provider's hourly limit) or the
-#: mail server is down. The mails stay queued, none is marked; the send ends and says when the
-#: next try is due, instead of waiting (up to an hour at a time) for as long as the answer lasts.
-#: While some mails go out (a provider's limit of so many an hour) it keeps waiting.
+#: A send stops waiting for retries when nothing went out (by any sender) for this long, or its
+#: next try would come later than this after the last mail that went out: every mail left is
+#: refused "for now" (4xx: a reader's server, the provider's quota) or the mail server is down.
+#: The mails stay queued, none is marked; the send ends and says when the next try is due,
+#: instead of waiting (up to an hour at a time) for as long as the answer lasts. While some
+#: mails go out (a provider's limit of so many an hour) it keeps waiting.
 STALL_SECONDS = 2 * 3600.0
 
 
@@ -182,6 +183,7 @@ class SendOutcome:
     # answer for them, and when the first of them may be tried again (a time.time() value)
     stuck: int = 0
     stuck_answer: str = ""
+    stalled_since: float | None = None
     retry_at: float | None = None
 
 
@@ -212,9 +214,13 @@ def deliver_issue(
     scope = OutboxScope(("issue",), issue.id)
     start = issue_progress(conn, issue.id)
 
+    moved = _Moved(clock())  # when a mail last went out (sent, skipped, refused)
+
     def each(report: DeliveryReport) -> None:
+        done = report.sent + report.skipped + report.refused
+        moved.count(report, done, clock)
         if progress is not None:
-            progress(start.done + report.sent + report.skipped + report.refused, start.total)
+            progress(start.done + done, start.total)
 
     refusals = Refusals(min(REFUSALS_IN_A_ROW, start.total))
     policy = SendPolicy(commit_each=True, final_refusals=True, refusals=refusals,
@@ -222,7 +228,6 @@ def deliver_issue(
     total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
-    last_progress = clock()  # when this run started, or last sent (skipped, refused) a mail
     while True:
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
@@ -234,8 +239,7 @@ def deliver_issue(
             return SendOutcome(issue_progress(conn, issue.id), total, busy,
                                Refusal(refused.answer, refused.recipients))
         _add(total, report)
-        if report.sent or report.skipped or report.refused:
-            last_progress = clock()
+        moved.at = max(moved.at, _last_done(conn, issue.id))  # another sender's mails count too
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
@@ -246,9 +250,13 @@ def deliver_issue(
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)
         due = clock() if stopped else next_due(conn, scope, sender)
-        if due is not None and due > clock() and due - last_progress > STALL_SECONDS:
+        # stalled: nothing went out for STALL_SECONDS (a round of paced failures can take that
+        # long), or the next try would come later than that after the last mail that went out
+        if not stopped and (clock() - moved.at >= STALL_SECONDS or (
+                due is not None and due - moved.at > STALL_SECONDS)):
             stuck, answer = _left_to(conn, issue.id, sender)
-            return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer, retry_at=due)
+            return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer,
+                               stalled_since=moved.at, retry_at=due)
         if due is not None and due > clock():
             idle = 0
             # while others hold mails, look again now and then: one that stops meanwhile has its
@@ -262,15 +270,39 @@ def deliver_issue(
             idle = 0
 
 
+class _Moved:
+    """When a mail of this send last went out, counted as each mail is done."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self._report: DeliveryReport | None = None
+        self._done = 0
+
+    def count(self, report: DeliveryReport, done: int, clock: Callable[[], float]) -> None:
+        if report is not self._report:  # a new round: its report counts from 0
+            self._report, self._done = report, 0
+        if done > self._done:
+            self._done, self.at = done, clock()
+
+
+def _last_done(conn: Connection, issue_id: int) -> float:
+    """When the last mail of the issue went out, by any sender (0 when none did)."""
+    row = conn.execute(
+        "SELECT MAX(done_at) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
+        " AND outcome IN ('sent', 'skipped', 'refused')", (issue_id,)).fetchone()
+    return float(row[0] or 0)
+
+
 def _left_to(conn: Connection, issue_id: int, sender: Sender) -> tuple[int, str]:
-    """The issue's unsent mails that no other sender holds, and the server's last answer for
-    one of them (another reader's refusal, or an answer of a mail since sent, is not theirs)."""
+    """The issue's unsent mails that no other sender holds, and the server's commonest answer
+    for them (another reader's refusal, or an answer of a mail since sent, is not theirs)."""
     mine = "kind = 'issue' AND issue_id = ? AND sent_at IS NULL AND claimed_by IN ('', ?)"
     count = conn.execute("SELECT COUNT(*) FROM outbox WHERE " + mine,  # noqa: S608 - constant SQL
                          (issue_id, sender.name)).fetchone()
     answer = conn.execute(
         "SELECT last_error FROM outbox WHERE " + mine  # noqa: S608 - constant SQL
-        + " AND last_error != '' ORDER BY id DESC LIMIT 1", (issue_id, sender.name)).fetchone()
+        + " AND last_error != '' GROUP BY last_error ORDER BY COUNT(*) DESC, MAX(id) DESC"
+        " LIMIT 1", (issue_id, sender.name)).fetchone()
     return int(count[0] or 0), answer[0] if answer else ""
 
 
