@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from forms_support import FakeClock, MailSink, SmtpServer, free_port
 from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
 
 from storefront.cli import main
+from storefront.config import load_config
+from storefront.forms.backends import open_database
+from storefront.forms.subscribers import unsubscribe
 from storefront.newsletter import operations
 from storefront.newsletter.delivery import STALL_SECONDS
 
@@ -173,20 +177,27 @@ def test_a_reader_whose_server_keeps_answering_later_is_kept_but_not_waited_for_
     # hours after the last mail went out: not waited for
     assert 3600 < sum(waits) <= STALL_SECONDS
     assert sink.refused.count("r2@example.com") == 7
-    assert outcome.retry_at is not None and outcome.retry_at - outcome.stalled_since > STALL_SECONDS
+    assert outcome.retry_at is not None and outcome.stalled_since is not None
+    assert outcome.retry_at - outcome.stalled_since >= STALL_SECONDS
     assert query(root, "SELECT recipient, outcome FROM outbox WHERE sent_at IS NULL") \
         == [("r2@example.com", "")]  # kept, not marked
 
     # sent again (on the same clock): it waits for the next try, tries, and says what happened
     # and what to do
-    real_send = operations.send_issue
-    monkeypatch.setattr(operations, "send_issue", lambda *args, **options: real_send(
-        *args, **{**options, "clock": clock, "sleep": sleep}))
+    real_send, runs = operations.send_issue, []
+
+    def send_on_the_clock(*args: Any, **options: Any) -> operations.SendResult:
+        runs.append(real_send(*args, **{**options, "clock": clock, "sleep": sleep}))
+        return runs[-1]
+
+    monkeypatch.setattr(operations, "send_issue", send_on_the_clock)
     waits.clear()
     assert send(root) == 1
-    assert 3600 <= sum(waits) <= STALL_SECONDS and sink.refused.count("r2@example.com") == 9
+    result = runs[0]
+    # one try, an hour after the last: the next would be two hours after this run began
+    assert waits == [3600.0] and sink.refused.count("r2@example.com") == 8
     captured = capsys.readouterr()
-    assert "error: nothing went out since 20" in captured.err
+    assert f"error: nothing went out since {local(result.outcome.stalled_since)}:" in captured.err
     assert "the 1 mail(s) left" in captured.err
     assert "452 4.2.2 <r2@example.com>: Mailbox full, try again later" in captured.err
     assert "--rate N" in captured.err and "the next try is due from 20" in captured.err
@@ -232,11 +243,15 @@ def test_a_provider_limit_of_so_many_an_hour_is_waited_out(
     server.start()
     try:
         write_shop(root, smtp_port=server.port)
-        result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+        shown: list[int] = []
+        result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep,
+                                       progress=lambda done, total: shown.append(done))
     finally:
         server.stop()
     state = result.outcome.progress
     assert (state.sent, state.refused, state.pending, result.outcome.stuck) == (8, 0, 0, 0)
+    # the progress shown counts the earlier rounds too (it went back to 0 after each retry)
+    assert shown == sorted(shown) and shown[-1] == len(READERS)
     assert 3 * 3600 < sum(waits) < 4 * 3600  # four hours' worth, two mails each
     assert sorted(m["To"] for m in quota.messages) == sorted(READERS)
 
@@ -246,25 +261,83 @@ def test_a_mail_server_that_answers_later_for_everyone_keeps_every_mail(
     """The same temporary answer for every reader (the provider's daily quota used up, or the
     server down) marks nobody: all stay queued, and the send ends after two hours."""
     root, sink = refusing
-    sink.answer = "451 4.7.1 Daily sending quota exceeded"
+    sink.answer = "450 4.2.0 <{rcpt}>: Recipient address rejected: Greylisted"
+    sink.answers = {address: "452 4.5.3 Mailbox full for this hour" for address in READERS[6:]}
     sink.refuse = set(READERS)
     clock, waits, sleep = waiting_clock()
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
     state = result.outcome.progress
     assert (state.sent, state.refused, state.pending) == (0, 0, len(READERS))
     assert result.outcome.stuck == len(READERS) and result.outcome.refusal is None
-    assert result.outcome.stuck_answer == sink.answer
+    # the answer of most of them (each names its reader), not of the two with the last ids
+    assert result.outcome.stuck_answer == sink.answer.format(rcpt=READERS[5])
     assert sum(waits) <= STALL_SECONDS
 
 
 def test_a_paced_send_that_nothing_gets_through_ends_too(
         refusing: tuple[Path, RefusingSink]) -> None:
-    """Paced (8 an hour), a round of 8 failures takes an hour, as long as the longest retry
-    wait: some mail was always due again, so the send never stopped."""
+    """Paced (8 an hour), a round of 24 failures takes three hours, longer than the longest
+    retry wait: some mail was always due again, so the send never stopped; then it stopped only
+    at the end of a round. It stops between two mails, two hours after the last went out."""
     root, sink = refusing
+    more = [f"s{n}@example.com" for n in range(16)]
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"{address},2025-01-10 10:00,old list\n" for address in more)
+    assert operations.import_file(root, readers, "more.csv", "csv")["confirmed"] == len(more)
     sink.answer = "451 4.7.1 Daily sending quota exceeded"
-    sink.refuse = set(READERS)
+    sink.refuse = set(READERS + more)
     clock, waits, sleep = waiting_clock()
     result = operations.send_issue(root, "marzo", rate=8, clock=clock, sleep=sleep)
-    assert (result.outcome.progress.pending, result.outcome.stuck) == (len(READERS), len(READERS))
-    assert STALL_SECONDS <= sum(waits) <= STALL_SECONDS + 3600
+    assert (result.outcome.progress.pending, result.outcome.stuck) == (24, 24)
+    assert STALL_SECONDS <= sum(waits) <= STALL_SECONDS + 3600 / 8
+
+
+def test_readers_who_unsubscribe_meanwhile_are_no_mail_gone_out(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """A reader unsubscribing on the site cancels their queued mail (skipped): that is no mail
+    the server took, so it does not keep a send that nothing gets through waiting."""
+    root, sink = refusing
+    sink.answer = "421 4.3.2 Service not available, closing channel"
+    sink.refuse = set(READERS)
+    clock, waits, plain_sleep = waiting_clock()
+    leaving = iter(READERS[1:])
+
+    def sleep(seconds: float) -> None:  # one reader unsubscribes at each wait
+        plain_sleep(seconds)
+        address = next(leaving, None)
+        if address is not None:
+            with open_database(load_config(root), root) as database, \
+                    database.connect() as conn:
+                (reader,) = conn.execute("SELECT id FROM subscribers WHERE email = ?",
+                                         (address,)).fetchall()
+                unsubscribe(conn, reader[0], datetime.fromtimestamp(clock(), UTC), "link")
+
+    result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    state = result.outcome.progress
+    assert (state.sent, state.skipped, state.pending) == (0, 6, 2)
+    assert result.outcome.stuck == 2 and sum(waits) <= STALL_SECONDS
+
+
+def test_a_mail_sent_on_a_clock_ahead_does_not_hold_the_stop_off(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """A mail that went out on a clock a day ahead (set back since, or another host's) is no
+    reason to wait a day for a send that nothing gets through."""
+    root, sink = refusing
+    sink.answer = "451 4.7.1 Try again later"
+    sink.refuse = set(READERS[1:])
+    ahead = FakeClock(time.time() + 86400)
+    result = operations.send_issue(root, "marzo", rate=0, clock=ahead, sleep=ahead.advance,
+                                   wait_for_retries=False)
+    assert result.outcome.progress.sent == 1
+    sink.refuse = set(READERS)
+    clock, waits, sleep = waiting_clock()
+    clock.advance(3600)  # the first tries are due
+    result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    assert (result.outcome.progress.pending, result.outcome.stuck) == (7, 7)
+    assert sum(waits) <= STALL_SECONDS
+    assert result.outcome.stalled_since is not None and result.outcome.stalled_since <= clock()
+
+
+def local(moment: float | None) -> str:
+    assert moment is not None
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")

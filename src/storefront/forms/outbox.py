@@ -100,7 +100,7 @@ class Refusals:
 
     def refused(self, entry: OutboxEntry, answer: str) -> list[OutboxEntry]:
         """Note a refusal; the run of same refusals once it reached the limit, else []."""
-        key = _refusal_key(answer)
+        key = refusal_key(answer)
         if key != self.key:
             self.key, self.run = key, []
         self.run.append(entry)
@@ -110,7 +110,7 @@ class Refusals:
         return run
 
 
-def _refusal_key(answer: str) -> str:
+def refusal_key(answer: str) -> str:
     """The answer without what differs from one mail to the next (the address, a queue id):
     ``550 5.1.1 <a@b.it> unknown`` and ``550 5.1.1 <c@d.it> unknown`` are the same answer."""
     code = answer.split()[:2]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.policy
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,7 @@ from storefront.forms.outbox import (
     claimed_elsewhere,
     deliver_outbox,
     next_due,
+    refusal_key,
 )
 from storefront.forms.sender import Sender
 from storefront.forms.subscribers import fetch_subscriber
@@ -179,8 +181,9 @@ class SendOutcome:
     report: DeliveryReport
     busy: int  # entries another running process is sending
     refusal: Refusal | None = None  # the send stopped: the server refuses the message
-    # mails left queued because nothing went out for STALL_SECONDS: how many, the server's last
-    # answer for them, and when the first of them may be tried again (a time.time() value)
+    # mails left queued because nothing went out any more (see STALL_SECONDS): how many, the
+    # server's commonest answer for them, when a mail last went out and when the first of them
+    # may be tried again (time.time() values)
     stuck: int = 0
     stuck_answer: str = ""
     stalled_since: float | None = None
@@ -201,7 +204,7 @@ def deliver_issue(
     """Send the issue's queued mails until none is left (or only ones another process holds).
 
     Failed mails are retried after 1, 2, 4 ... minutes (at most ``retry_cap``); with
-    ``wait_for_retries`` this waits for them (but not once nothing went out for
+    ``wait_for_retries`` this waits for them (but not once nothing goes out any more, see
     :data:`STALL_SECONDS`: :attr:`SendOutcome.stuck`), else it returns and a later call resumes. A
     permanent refusal (5xx) marks that reader ``refused``; the same one for
     :data:`REFUSALS_IN_A_ROW` mails in a row (or for every mail of a shorter list) is the
@@ -214,32 +217,37 @@ def deliver_issue(
     scope = OutboxScope(("issue",), issue.id)
     start = issue_progress(conn, issue.id)
 
-    moved = _Moved(clock())  # when a mail last went out (sent, skipped, refused)
+    moved = _Moved(clock())  # when the server last took (or refused for good) a mail
+    total = DeliveryReport()
 
     def each(report: DeliveryReport) -> None:
-        done = report.sent + report.skipped + report.refused
-        moved.count(report, done, clock)
-        if progress is not None:
-            progress(start.done + done, start.total)
+        moved.count(report, clock)
+        if progress is not None:  # this round's report, after the earlier rounds' total
+            progress(start.done + total.sent + total.skipped + total.refused + report.sent
+                     + report.skipped + report.refused, start.total)
+
+    def going() -> bool:  # between two mails of a round: a paced round can last for hours
+        return keep_going() and clock() - moved.at < STALL_SECONDS
 
     refusals = Refusals(min(REFUSALS_IN_A_ROW, start.total))
     policy = SendPolicy(commit_each=True, final_refusals=True, refusals=refusals,
                         before_each=pacer.wait, after_each=each)
-    total = DeliveryReport()
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
     while True:
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
                                     policy=policy, base=retry_base, cap=retry_cap,
-                                    keep_going=keep_going)
+                                    keep_going=going)
         except MessageRefused as refused:
             _add(total, refused.report)
             busy, _stopped = claimed_elsewhere(conn, sender, scope)
             return SendOutcome(issue_progress(conn, issue.id), total, busy,
                                Refusal(refused.answer, refused.recipients))
         _add(total, report)
-        moved.at = max(moved.at, _last_done(conn, issue.id))  # another sender's mails count too
+        # another sender's mails count too (not a time ahead of this clock: a clock set back,
+        # another host's running ahead, would hold the stop off for that long)
+        moved.at = max(moved.at, min(_last_done(conn, issue.id), clock()))
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
@@ -250,10 +258,10 @@ def deliver_issue(
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)
         due = clock() if stopped else next_due(conn, scope, sender)
-        # stalled: nothing went out for STALL_SECONDS (a round of paced failures can take that
-        # long), or the next try would come later than that after the last mail that went out
+        # stalled: nothing went out for STALL_SECONDS (the round stopped there, see going()), or
+        # the next try would come no sooner than that after the last mail that went out
         if not stopped and (clock() - moved.at >= STALL_SECONDS or (
-                due is not None and due - moved.at > STALL_SECONDS)):
+                due is not None and due - moved.at >= STALL_SECONDS)):
             stuck, answer = _left_to(conn, issue.id, sender)
             return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer,
                                stalled_since=moved.at, retry_at=due)
@@ -271,39 +279,44 @@ def deliver_issue(
 
 
 class _Moved:
-    """When a mail of this send last went out, counted as each mail is done."""
+    """When the server last took a mail of this send or refused one for good (a mail skipped,
+    its reader gone, is no answer of the server's), counted as each mail is done."""
 
     def __init__(self, at: float) -> None:
         self.at = at
         self._report: DeliveryReport | None = None
-        self._done = 0
+        self._answered = 0
 
-    def count(self, report: DeliveryReport, done: int, clock: Callable[[], float]) -> None:
+    def count(self, report: DeliveryReport, clock: Callable[[], float]) -> None:
+        answered = report.sent + report.refused
         if report is not self._report:  # a new round: its report counts from 0
-            self._report, self._done = report, 0
-        if done > self._done:
-            self._done, self.at = done, clock()
+            self._report, self._answered = report, 0
+        if answered > self._answered:
+            self._answered, self.at = answered, clock()
 
 
 def _last_done(conn: Connection, issue_id: int) -> float:
-    """When the last mail of the issue went out, by any sender (0 when none did)."""
+    """When the server last took a mail of the issue or refused one for good, from any sender
+    (0 when it never did)."""
     row = conn.execute(
         "SELECT MAX(done_at) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
-        " AND outcome IN ('sent', 'skipped', 'refused')", (issue_id,)).fetchone()
+        " AND outcome IN ('sent', 'refused')", (issue_id,)).fetchone()
     return float(row[0] or 0)
 
 
 def _left_to(conn: Connection, issue_id: int, sender: Sender) -> tuple[int, str]:
     """The issue's unsent mails that no other sender holds, and the server's commonest answer
-    for them (another reader's refusal, or an answer of a mail since sent, is not theirs)."""
-    mine = "kind = 'issue' AND issue_id = ? AND sent_at IS NULL AND claimed_by IN ('', ?)"
-    count = conn.execute("SELECT COUNT(*) FROM outbox WHERE " + mine,  # noqa: S608 - constant SQL
-                         (issue_id, sender.name)).fetchone()
-    answer = conn.execute(
-        "SELECT last_error FROM outbox WHERE " + mine  # noqa: S608 - constant SQL
-        + " AND last_error != '' GROUP BY last_error ORDER BY COUNT(*) DESC, MAX(id) DESC"
-        " LIMIT 1", (issue_id, sender.name)).fetchone()
-    return int(count[0] or 0), answer[0] if answer else ""
+    for them (told apart without the addresses and numbers in it; the newest of its kind),
+    never another reader's refusal or the answer of a mail since sent."""
+    rows = conn.execute(
+        "SELECT last_error FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
+        " AND claimed_by IN ('', ?) ORDER BY id", (issue_id, sender.name)).fetchall()
+    answers = [str(row[0]) for row in rows if row[0]]
+    if not answers:
+        return len(rows), ""
+    kinds = Counter(refusal_key(answer) for answer in answers)
+    commonest = kinds.most_common(1)[0][0]
+    return len(rows), next(a for a in reversed(answers) if refusal_key(a) == commonest)
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
