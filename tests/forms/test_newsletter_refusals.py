@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_support import FakeClock, MailSink, SmtpServer, free_port
+from forms_support import FakeClock, MailSink, SmtpServer, free_port, run_sql
 from newsletter_support import SECRET_TEXT, header, query, text_part, write_shop
 
 from storefront.cli import main
@@ -277,8 +277,8 @@ def test_a_mail_server_that_answers_later_for_everyone_keeps_every_mail(
 def test_a_paced_send_that_nothing_gets_through_ends_too(
         refusing: tuple[Path, RefusingSink]) -> None:
     """Paced (8 an hour), a round of 24 failures takes three hours, longer than the longest
-    retry wait: some mail was always due again, so the send never stopped; then it stopped only
-    at the end of a round. It stops between two mails, two hours after the last went out."""
+    retry wait: some mail was always due again, so the send never stopped. Now it stops once
+    each mail was tried, the last mail gone out (none: the start) two hours or more ago."""
     root, sink = refusing
     more = [f"s{n}@example.com" for n in range(16)]
     readers = "email,consent_at,evidence\n" + "".join(
@@ -289,7 +289,22 @@ def test_a_paced_send_that_nothing_gets_through_ends_too(
     clock, waits, sleep = waiting_clock()
     result = operations.send_issue(root, "marzo", rate=8, clock=clock, sleep=sleep)
     assert (result.outcome.progress.pending, result.outcome.stuck) == (24, 24)
-    assert STALL_SECONDS <= sum(waits) <= STALL_SECONDS + 3600 / 8
+    assert len(sink.refused) == 24  # each tried once, 450 s apart
+    assert sum(waits) == 23 * 3600 / 8
+    assert result.outcome.retry_at is not None and result.outcome.retry_at >= clock()
+
+
+def test_a_slow_pace_is_no_stall(refusing: tuple[Path, RefusingSink]) -> None:
+    """At one mail an hour, the pace's own waits are no "nothing went out": a reader's full
+    mailbox does not stop the send before every other reader got the issue."""
+    root, sink = refusing
+    sink.answer = "452 4.2.2 <{rcpt}>: Mailbox full, try again later"
+    sink.refuse = {"r1@example.com"}
+    clock, _, sleep = waiting_clock()
+    result = operations.send_issue(root, "marzo", rate=1, clock=clock, sleep=sleep)
+    state = result.outcome.progress
+    assert (state.sent, state.pending, result.outcome.stuck) == (7, 1, 1)
+    assert sorted(m["To"] for m in sink.wait_for(7)) == sorted(set(READERS) - sink.refuse)
 
 
 def test_readers_who_unsubscribe_meanwhile_are_no_mail_gone_out(
@@ -329,10 +344,13 @@ def test_a_mail_sent_on_a_clock_ahead_does_not_hold_the_stop_off(
     result = operations.send_issue(root, "marzo", rate=0, clock=ahead, sleep=ahead.advance,
                                    wait_for_retries=False)
     assert result.outcome.progress.sent == 1
+    assert query(root, "SELECT COUNT(*) FROM outbox WHERE done_at > ?", (time.time() + 3600,)) \
+        == [(1,)]
+    run_sql(root, "UPDATE outbox SET next_attempt_at = 0 WHERE sent_at IS NULL")  # due now
     sink.refuse = set(READERS)
     clock, waits, sleep = waiting_clock()
-    clock.advance(3600)  # the first tries are due
     result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    assert len(sink.refused) > 7 + 7  # tried again on this clock
     assert (result.outcome.progress.pending, result.outcome.stuck) == (7, 7)
     assert sum(waits) <= STALL_SECONDS
     assert result.outcome.stalled_since is not None and result.outcome.stalled_since <= clock()

@@ -127,12 +127,13 @@ IDLE_PAUSE = 0.2
 MAX_IDLE_PAUSE = 5.0  # ... doubling while it stays so (a claimer that hangs)
 #: Seconds between looks at the other senders while waiting for a retry.
 OTHERS_CHECK_SECONDS = 30.0
-#: A send stops waiting for retries when nothing went out (by any sender) for this long, or its
-#: next try would come later than this after the last mail that went out: every mail left is
-#: refused "for now" (4xx: a reader's server, the provider's quota) or the mail server is down.
-#: The mails stay queued, none is marked; the send ends and says when the next try is due,
-#: instead of waiting (up to an hour at a time) for as long as the answer lasts. While some
-#: mails go out (a provider's limit of so many an hour) it keeps waiting.
+#: A send stops waiting for retries when every mail left was tried and refused "for now" (4xx:
+#: a reader's server, the provider's quota; or the server was down) since a mail last went out
+#: (by any sender, or since the send began), and that was this long ago, or its next try would
+#: come no sooner than this after it. The mails stay queued, none is marked; the send ends and
+#: says when the next try is due, instead of waiting (up to an hour at a time) for as long as
+#: the answer lasts. While mails go out (a provider's limit of so many an hour) it keeps waiting;
+#: a paced send tries each mail once before it stops.
 STALL_SECONDS = 2 * 3600.0
 
 
@@ -226,28 +227,34 @@ def deliver_issue(
             progress(start.done + total.sent + total.skipped + total.refused + report.sent
                      + report.skipped + report.refused, start.total)
 
-    def going() -> bool:  # between two mails of a round: a paced round can last for hours
-        return keep_going() and clock() - moved.at < STALL_SECONDS
-
     refusals = Refusals(min(REFUSALS_IN_A_ROW, start.total))
     policy = SendPolicy(commit_each=True, final_refusals=True, refusals=refusals,
                         before_each=pacer.wait, after_each=each)
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
+    answered = _answered(conn, issue.id)  # by any sender, as last counted
+    tries = _left(conn, issue.id, sender)  # each mail left: its tries when a mail last went out
     while True:
+        round_began = clock()
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
                                     policy=policy, base=retry_base, cap=retry_cap,
-                                    keep_going=going)
+                                    keep_going=keep_going)
         except MessageRefused as refused:
             _add(total, refused.report)
             busy, _stopped = claimed_elsewhere(conn, sender, scope)
             return SendOutcome(issue_progress(conn, issue.id), total, busy,
                                Refusal(refused.answer, refused.recipients))
         _add(total, report)
-        # another sender's mails count too (not a time ahead of this clock: a clock set back,
-        # another host's running ahead, would hold the stop off for that long)
-        moved.at = max(moved.at, min(_last_done(conn, issue.id), clock()))
+        # another sender's mails count too: as more answered rows than this round's own (no
+        # stamp of theirs: another host's clock may run ahead)
+        now_answered = _answered(conn, issue.id)
+        if now_answered - answered > report.sent + report.refused:
+            moved.at = clock()
+        answered = now_answered
+        left = _left(conn, issue.id, sender)
+        if moved.at > round_began:  # a mail went out: its tries count from here
+            tries = left
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
@@ -258,13 +265,15 @@ def deliver_issue(
         # a stopped sender's mails are due now: the next claim takes them over (unless a hung
         # claimer holds their rows, then the pause below backs off as for any such rows)
         due = clock() if stopped else next_due(conn, scope, sender)
-        # stalled: nothing went out for STALL_SECONDS (the round stopped there, see going()), or
-        # the next try would come no sooner than that after the last mail that went out
-        if not stopped and (clock() - moved.at >= STALL_SECONDS or (
+        # stalled: every mail left was tried (and refused for now) since a mail last went out,
+        # and that was STALL_SECONDS ago, or the next try would come no sooner than that
+        tried = all(count > tries.get(entry, count) for entry, count in left.items())
+        if tried and left and not stopped and (clock() - moved.at >= STALL_SECONDS or (
                 due is not None and due - moved.at >= STALL_SECONDS)):
             stuck, answer = _left_to(conn, issue.id, sender)
             return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer,
-                               stalled_since=moved.at, retry_at=due)
+                               stalled_since=moved.at,
+                               retry_at=None if due is None else max(due, clock()))
         if due is not None and due > clock():
             idle = 0
             # while others hold mails, look again now and then: one that stops meanwhile has its
@@ -272,7 +281,7 @@ def deliver_issue(
             sleep(min(due - clock(), OTHERS_CHECK_SECONDS) if busy else due - clock())
         elif not (report.sent or report.skipped or report.refused or report.failed):
             # free-looking rows another claimer is taking right now (its transaction open)
-            sleep(min(IDLE_PAUSE * 2 ** idle, MAX_IDLE_PAUSE))
+            sleep(min(IDLE_PAUSE * 2 ** min(idle, 10), MAX_IDLE_PAUSE))
             idle += 1
         else:
             idle = 0
@@ -295,13 +304,18 @@ class _Moved:
             self._answered, self.at = answered, clock()
 
 
-def _last_done(conn: Connection, issue_id: int) -> float:
-    """When the server last took a mail of the issue or refused one for good, from any sender
-    (0 when it never did)."""
-    row = conn.execute(
-        "SELECT MAX(done_at) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
-        " AND outcome IN ('sent', 'refused')", (issue_id,)).fetchone()
-    return float(row[0] or 0)
+def _answered(conn: Connection, issue_id: int) -> int:
+    """The issue's mails the server took or refused for good, by any sender."""
+    row = conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
+                       " AND outcome IN ('sent', 'refused')", (issue_id,)).fetchone()
+    return int(row[0] or 0)
+
+
+def _left(conn: Connection, issue_id: int, sender: Sender) -> dict[int, int]:
+    """The tries of each unsent mail of the issue that no other sender holds, by id."""
+    return {int(entry): int(attempts) for entry, attempts in conn.execute(
+        "SELECT id, attempts FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
+        " AND claimed_by IN ('', ?)", (issue_id, sender.name))}
 
 
 def _left_to(conn: Connection, issue_id: int, sender: Sender) -> tuple[int, str]:
