@@ -359,3 +359,25 @@ def test_a_mail_sent_on_a_clock_ahead_does_not_hold_the_stop_off(
 def local(moment: float | None) -> str:
     assert moment is not None
     return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def test_mails_taken_over_from_a_stopped_send_do_not_keep_it_waiting(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """Mails another send held when this one began (it stopped; they are taken over) are tried
+    here too: they once had no tries to compare with, and the send never stopped."""
+    root, sink = refusing
+    sink.answer = "451 4.7.1 Try again later"
+    sink.refuse = set(READERS)
+    first = operations.send_issue(root, "marzo", rate=0, wait_for_retries=False)
+    assert first.outcome.progress.pending == len(READERS)
+    clock, waits, sleep = waiting_clock()
+    with open_database(load_config(root), root) as database:
+        other = database.sender()
+        with database.connect() as conn:
+            conn.execute("UPDATE outbox SET claimed_by = ?, locked_until = 0, next_attempt_at = 0"
+                         " WHERE recipient IN (?, ?, ?)", (other.name, *READERS[5:]))
+        other.release()  # a send that stopped while it held them
+        result = operations.send_issue(root, "marzo", rate=0, clock=clock, sleep=sleep)
+    assert result.outcome.report.taken_over == 3
+    assert (result.outcome.progress.pending, result.outcome.stuck) == (len(READERS), len(READERS))
+    assert sum(waits) <= STALL_SECONDS

@@ -233,9 +233,8 @@ def deliver_issue(
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
     answered = _answered(conn, issue.id)  # by any sender, as last counted
-    tries = _left(conn, issue.id, sender)  # each mail left: its tries when a mail last went out
+    tries = _tries(conn, issue.id)  # each unsent mail's tries when a mail last went out
     while True:
-        round_began = clock()
         try:
             report = deliver_outbox(conn, transport, compose, clock, sender, scope=scope,
                                     policy=policy, base=retry_base, cap=retry_cap,
@@ -249,12 +248,15 @@ def deliver_issue(
         # another sender's mails count too: as more answered rows than this round's own (no
         # stamp of theirs: another host's clock may run ahead)
         now_answered = _answered(conn, issue.id)
-        if now_answered - answered > report.sent + report.refused:
+        others = now_answered - answered > report.sent + report.refused
+        if others:
             moved.at = clock()
         answered = now_answered
+        if others or report.sent or report.refused:  # a mail went out: tries count from here
+            tries = _tries(conn, issue.id)
         left = _left(conn, issue.id, sender)
-        if moved.at > round_began:  # a mail went out: its tries count from here
-            tries = left
+        for entry, count in left.items():  # a mail back to send (a reopened refusal): from now
+            tries.setdefault(entry, count)
         state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
@@ -267,7 +269,7 @@ def deliver_issue(
         due = clock() if stopped else next_due(conn, scope, sender)
         # stalled: every mail left was tried (and refused for now) since a mail last went out,
         # and that was STALL_SECONDS ago, or the next try would come no sooner than that
-        tried = all(count > tries.get(entry, count) for entry, count in left.items())
+        tried = all(count > tries[entry] for entry, count in left.items())
         if tried and left and not stopped and (clock() - moved.at >= STALL_SECONDS or (
                 due is not None and due - moved.at >= STALL_SECONDS)):
             stuck, answer = _left_to(conn, issue.id, sender)
@@ -309,6 +311,14 @@ def _answered(conn: Connection, issue_id: int) -> int:
     row = conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
                        " AND outcome IN ('sent', 'refused')", (issue_id,)).fetchone()
     return int(row[0] or 0)
+
+
+def _tries(conn: Connection, issue_id: int) -> dict[int, int]:
+    """The tries of each unsent mail of the issue, whoever holds it (one another sender holds
+    may come back to this one), by id."""
+    return {int(entry): int(attempts) for entry, attempts in conn.execute(
+        "SELECT id, attempts FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL",
+        (issue_id,))}
 
 
 def _left(conn: Connection, issue_id: int, sender: Sender) -> dict[int, int]:
