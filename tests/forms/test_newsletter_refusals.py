@@ -381,3 +381,22 @@ def test_mails_taken_over_from_a_stopped_send_do_not_keep_it_waiting(
     assert result.outcome.report.taken_over == 3
     assert (result.outcome.progress.pending, result.outcome.stuck) == (len(READERS), len(READERS))
     assert sum(waits) <= STALL_SECONDS
+
+
+def test_a_long_paced_list_that_nothing_gets_through_tries_each_reader_and_ends(
+        refusing: tuple[Path, RefusingSink]) -> None:
+    """210 readers at 100 an hour, all refused for now: a batch of 200 took two hours, longer
+    than the longest retry wait, and mails were claimed by id, so the first 200 were tried again
+    and again and the last 10 never: the send never ended. Now the earliest due go first."""
+    root, sink = refusing
+    more = [f"s{n}@example.com" for n in range(202)]
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"{address},2025-01-10 10:00,old list\n" for address in more)
+    assert operations.import_file(root, readers, "more.csv", "csv")["confirmed"] == len(more)
+    sink.answer = "451 4.7.1 Try again later"
+    sink.refuse = set(READERS + more)
+    clock, waits, sleep = waiting_clock()
+    result = operations.send_issue(root, "marzo", rate=100, clock=clock, sleep=sleep)
+    assert (result.outcome.progress.pending, result.outcome.stuck) == (210, 210)
+    assert set(sink.refused) == set(READERS + more)  # each reader tried
+    assert sum(waits) < 5 * 3600

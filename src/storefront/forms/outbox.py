@@ -188,6 +188,9 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
     are claimed in ``sender``'s name. Entries claimed by a running sender are left to it.
     SQLite's write transaction excludes every other claimer; on PostgreSQL the rows are picked
     ``FOR UPDATE SKIP LOCKED``, so claimers running at the same moment take different rows.
+    The earliest due go first: a mail waiting for its retry never goes before one that was never
+    tried (paced, 200 mails took longer than the first retry waits, and by id the same first
+    mails were tried again and again while the later ones waited for days).
     """
     due = float("inf") if force else now
     scope_sql, scope_params = _scope(scope)
@@ -208,7 +211,7 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
         rows = conn.execute(
             "WITH free AS (SELECT id FROM outbox WHERE sent_at IS NULL AND "  # noqa: S608 - constant SQL
             + scope_sql + " AND next_attempt_at <= ? AND id <= ? AND (claimed_by = ?"
-            " OR (claimed_by = '' AND locked_until <= ?)) ORDER BY id LIMIT ?"
+            " OR (claimed_by = '' AND locked_until <= ?)) ORDER BY next_attempt_at, id LIMIT ?"
             + conn.skip_locked + ") UPDATE outbox SET claimed_by = ?, locked_until = ?"
             " WHERE id IN (SELECT id FROM free) RETURNING id, kind, submission_id, subscriber_id,"
             " issue_id, recipient, attempts",
