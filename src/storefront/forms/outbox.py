@@ -188,9 +188,10 @@ def claim_due(conn: Connection, now: float, sender: Sender, *,
     are claimed in ``sender``'s name. Entries claimed by a running sender are left to it.
     SQLite's write transaction excludes every other claimer; on PostgreSQL the rows are picked
     ``FOR UPDATE SKIP LOCKED``, so claimers running at the same moment take different rows.
-    The earliest due go first: a mail waiting for its retry never goes before one that was never
-    tried (paced, 200 mails took longer than the first retry waits, and by id the same first
-    mails were tried again and again while the later ones waited for days).
+    The earliest due are claimed first (then sent by id): a mail waiting for its retry is never
+    claimed before one that was due earlier, never tried (paced, 200 mails took longer than the
+    retry waits, and by id the same first mails were claimed again and again while the later
+    ones waited for days).
     """
     due = float("inf") if force else now
     scope_sql, scope_params = _scope(scope)
