@@ -57,11 +57,27 @@ def refusing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     server = SmtpServer(sink, free_port())
     server.start()
     write_shop(tmp_path, smtp_port=server.port)
-    readers = "email,consent_at,evidence\n" + "".join(
-        f"{address},2025-01-10 10:00,old list\n" for address in READERS)
-    assert operations.import_file(tmp_path, readers, "in.csv", "csv")["confirmed"] == len(READERS)
+    import_readers(tmp_path, READERS)
     yield tmp_path, sink
     server.stop()
+
+
+def import_readers(root: Path, addresses: list[str]) -> None:
+    """Confirmed subscribers, as an owner's import of an old list."""
+    readers = "email,consent_at,evidence\n" + "".join(
+        f"{address},2025-01-10 10:00,old list\n" for address in addresses)
+    assert operations.import_file(root, readers, "in.csv", "csv")["confirmed"] == len(addresses)
+
+
+def paced_and_all_refused(root: Path, sink: RefusingSink, *, readers: int, rate: int
+                          ) -> tuple[operations.SendResult, FakeClock, list[float]]:
+    """A send to ``readers`` subscribers at ``rate`` an hour, every one refused for now."""
+    more = [f"s{n}@example.com" for n in range(readers - len(READERS))]
+    import_readers(root, more)
+    sink.answer = "451 4.7.1 Daily sending quota exceeded"
+    sink.refuse = set(READERS + more)
+    clock, waits, sleep = waiting_clock()
+    return operations.send_issue(root, "marzo", rate=rate, clock=clock, sleep=sleep), clock, waits
 
 
 def no_waiting(seconds: float) -> None:
@@ -279,17 +295,9 @@ def test_a_paced_send_that_nothing_gets_through_ends_too(
     """Paced (8 an hour), a round of 24 failures takes three hours, longer than the longest
     retry wait: some mail was always due again, so the send never stopped. Now it stops once
     each mail was tried, the last mail gone out (none: the start) two hours or more ago."""
-    root, sink = refusing
-    more = [f"s{n}@example.com" for n in range(16)]
-    readers = "email,consent_at,evidence\n" + "".join(
-        f"{address},2025-01-10 10:00,old list\n" for address in more)
-    assert operations.import_file(root, readers, "more.csv", "csv")["confirmed"] == len(more)
-    sink.answer = "451 4.7.1 Daily sending quota exceeded"
-    sink.refuse = set(READERS + more)
-    clock, waits, sleep = waiting_clock()
-    result = operations.send_issue(root, "marzo", rate=8, clock=clock, sleep=sleep)
+    result, clock, waits = paced_and_all_refused(*refusing, readers=24, rate=8)
     assert (result.outcome.progress.pending, result.outcome.stuck) == (24, 24)
-    assert len(sink.refused) == 24  # each tried once, 450 s apart
+    assert len(refusing[1].refused) == 24  # each tried once, 450 s apart
     assert sum(waits) == 23 * 3600 / 8
     assert result.outcome.retry_at is not None and result.outcome.retry_at >= clock()
 
@@ -388,15 +396,7 @@ def test_a_long_paced_list_that_nothing_gets_through_tries_each_reader_and_ends(
     """210 readers at 100 an hour, all refused for now: a batch of 200 took two hours, longer
     than the longest retry wait, and mails were claimed by id, so the first 200 were tried again
     and again and the last 10 never: the send never ended. Now the earliest due go first."""
-    root, sink = refusing
-    more = [f"s{n}@example.com" for n in range(202)]
-    readers = "email,consent_at,evidence\n" + "".join(
-        f"{address},2025-01-10 10:00,old list\n" for address in more)
-    assert operations.import_file(root, readers, "more.csv", "csv")["confirmed"] == len(more)
-    sink.answer = "451 4.7.1 Try again later"
-    sink.refuse = set(READERS + more)
-    clock, waits, sleep = waiting_clock()
-    result = operations.send_issue(root, "marzo", rate=100, clock=clock, sleep=sleep)
+    result, _, waits = paced_and_all_refused(*refusing, readers=210, rate=100)
     assert (result.outcome.progress.pending, result.outcome.stuck) == (210, 210)
-    assert set(sink.refused) == set(READERS + more)  # each reader tried
+    assert set(refusing[1].refused) == refusing[1].refuse  # each reader tried
     assert sum(waits) < 5 * 3600
