@@ -218,12 +218,17 @@ def deliver_issue(
     scope = OutboxScope(("issue",), issue.id)
     start = issue_progress(conn, issue.id)
 
-    moved = _Moved(clock())  # when the server last took (or refused for good) a mail
+    moved = clock()  # when the server last took a mail or refused one for good (or the start)
+    answered = start.sent + start.refused  # such mails, by any sender, as last counted
+    own = 0  # such mails of this send, as last counted
     total = DeliveryReport()
 
-    def each(report: DeliveryReport) -> None:
-        moved.count(report, clock)
-        if progress is not None:  # this round's report, after the earlier rounds' total
+    def each(report: DeliveryReport) -> None:  # after each mail: this round's report
+        nonlocal moved, own
+        now_own = total.sent + total.refused + report.sent + report.refused
+        if now_own > own:  # (a skipped mail, its reader gone, is no answer of the server's)
+            own, moved = now_own, clock()
+        if progress is not None:  # after the earlier rounds' total
             progress(start.done + total.sent + total.skipped + total.refused + report.sent
                      + report.skipped + report.refused, start.total)
 
@@ -232,7 +237,6 @@ def deliver_issue(
                         before_each=pacer.wait, after_each=each)
     compose = IssueComposer(config, issue, signer)
     idle = 0  # rounds in a row that found nothing to claim although mails looked free
-    answered = _answered(conn, issue.id)  # by any sender, as last counted
     tries = _tries(conn, issue.id)  # each unsent mail's tries when a mail last went out
     while True:
         try:
@@ -245,19 +249,18 @@ def deliver_issue(
             return SendOutcome(issue_progress(conn, issue.id), total, busy,
                                Refusal(refused.answer, refused.recipients))
         _add(total, report)
+        state = issue_progress(conn, issue.id)
         # another sender's mails count too: as more answered rows than this round's own (no
         # stamp of theirs: another host's clock may run ahead)
-        now_answered = _answered(conn, issue.id)
-        others = now_answered - answered > report.sent + report.refused
+        others = state.sent + state.refused - answered > report.sent + report.refused
         if others:
-            moved.at = clock()
-        answered = now_answered
+            moved = clock()
+        answered = state.sent + state.refused
         if others or report.sent or report.refused:  # a mail went out: tries count from here
             tries = _tries(conn, issue.id)
-        left = _left(conn, issue.id, sender)
+        left = _tries(conn, issue.id, sender)
         for entry, count in left.items():  # a mail back to send (a reopened refusal): from now
             tries.setdefault(entry, count)
-        state = issue_progress(conn, issue.id)
         # counted now: the claim's own count can be stale
         busy, stopped = claimed_elsewhere(conn, sender, scope)
         total.busy = busy
@@ -270,11 +273,11 @@ def deliver_issue(
         # stalled: every mail left was tried (and refused for now) since a mail last went out,
         # and that was STALL_SECONDS ago, or the next try would come no sooner than that
         tried = all(count > tries[entry] for entry, count in left.items())
-        if tried and left and not stopped and (clock() - moved.at >= STALL_SECONDS or (
-                due is not None and due - moved.at >= STALL_SECONDS)):
-            stuck, answer = _left_to(conn, issue.id, sender)
-            return SendOutcome(state, total, busy, stuck=stuck, stuck_answer=answer,
-                               stalled_since=moved.at,
+        if tried and left and not stopped and (clock() - moved >= STALL_SECONDS or (
+                due is not None and due - moved >= STALL_SECONDS)):
+            return SendOutcome(state, total, busy, stuck=len(left),
+                               stuck_answer=_commonest_answer(conn, issue.id, sender),
+                               stalled_since=moved,
                                retry_at=None if due is None else max(due, clock()))
         if due is not None and due > clock():
             idle = 0
@@ -289,58 +292,27 @@ def deliver_issue(
             idle = 0
 
 
-class _Moved:
-    """When the server last took a mail of this send or refused one for good (a mail skipped,
-    its reader gone, is no answer of the server's), counted as each mail is done."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-        self._report: DeliveryReport | None = None
-        self._answered = 0
-
-    def count(self, report: DeliveryReport, clock: Callable[[], float]) -> None:
-        answered = report.sent + report.refused
-        if report is not self._report:  # a new round: its report counts from 0
-            self._report, self._answered = report, 0
-        if answered > self._answered:
-            self._answered, self.at = answered, clock()
-
-
-def _answered(conn: Connection, issue_id: int) -> int:
-    """The issue's mails the server took or refused for good, by any sender."""
-    row = conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'issue' AND issue_id = ?"
-                       " AND outcome IN ('sent', 'refused')", (issue_id,)).fetchone()
-    return int(row[0] or 0)
-
-
-def _tries(conn: Connection, issue_id: int) -> dict[int, int]:
-    """The tries of each unsent mail of the issue, whoever holds it (one another sender holds
-    may come back to this one), by id."""
+def _tries(conn: Connection, issue_id: int, sender: Sender | None = None) -> dict[int, int]:
+    """The tries of each unsent mail of the issue, by id: those no sender but ``sender`` holds,
+    or (without ``sender``) all, whoever holds them (a mail another sender holds may come back
+    to this one)."""
+    held = "" if sender is None else " AND claimed_by IN ('', ?)"
     return {int(entry): int(attempts) for entry, attempts in conn.execute(
-        "SELECT id, attempts FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL",
-        (issue_id,))}
+        "SELECT id, attempts FROM outbox WHERE kind = 'issue' AND issue_id = ?"  # noqa: S608 - constant SQL
+        " AND sent_at IS NULL" + held, (issue_id,) if sender is None else (issue_id, sender.name))}
 
 
-def _left(conn: Connection, issue_id: int, sender: Sender) -> dict[int, int]:
-    """The tries of each unsent mail of the issue that no other sender holds, by id."""
-    return {int(entry): int(attempts) for entry, attempts in conn.execute(
-        "SELECT id, attempts FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
-        " AND claimed_by IN ('', ?)", (issue_id, sender.name))}
-
-
-def _left_to(conn: Connection, issue_id: int, sender: Sender) -> tuple[int, str]:
-    """The issue's unsent mails that no other sender holds, and the server's commonest answer
-    for them (told apart without the addresses and numbers in it; the newest of its kind),
-    never another reader's refusal or the answer of a mail since sent."""
-    rows = conn.execute(
+def _commonest_answer(conn: Connection, issue_id: int, sender: Sender) -> str:
+    """The server's commonest answer for the issue's unsent mails no other sender holds (told
+    apart without the addresses and numbers in it; the newest of its kind), never another
+    reader's refusal or the answer of a mail since sent."""
+    answers = [str(row[0]) for row in conn.execute(
         "SELECT last_error FROM outbox WHERE kind = 'issue' AND issue_id = ? AND sent_at IS NULL"
-        " AND claimed_by IN ('', ?) ORDER BY id", (issue_id, sender.name)).fetchall()
-    answers = [str(row[0]) for row in rows if row[0]]
+        " AND claimed_by IN ('', ?) AND last_error != '' ORDER BY id", (issue_id, sender.name))]
     if not answers:
-        return len(rows), ""
-    kinds = Counter(refusal_key(answer) for answer in answers)
-    commonest = kinds.most_common(1)[0][0]
-    return len(rows), next(a for a in reversed(answers) if refusal_key(a) == commonest)
+        return ""
+    commonest = Counter(refusal_key(answer) for answer in answers).most_common(1)[0][0]
+    return next(a for a in reversed(answers) if refusal_key(a) == commonest)
 
 
 def _add(total: DeliveryReport, report: DeliveryReport) -> None:
