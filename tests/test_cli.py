@@ -186,9 +186,10 @@ def test_clean_is_refused_while_a_build_or_preview_holds_the_cache(copy_site, ru
         assert session.build().rendered >= 1  # its cache is whole: it goes on
     finally:
         session.close()
+    assert any((site / CACHE_DIR / "compiled").iterdir())  # the signed compiled templates
     cleaned = run_cli("--root", site, "clean")
     assert cleaned.code == 0 and "removed the build cache" in cleaned.out
-    assert not (site / CACHE_DIR / DATABASE).exists()
+    assert not (site / CACHE_DIR).exists()
 
 
 def test_clean_outside_a_site_says_so(tmp_path, run_cli) -> None:
@@ -221,12 +222,12 @@ def test_a_cache_folder_never_deletes_the_owners_files(copy_site, run_cli, tmp_p
         result = run_cli("--root", site, "build", "--cache-dir", folder)
         assert result.code == 1 and "--cache-dir: the build cache" in result.err, folder
     shared = tmp_path / "ci-cache"
-    for sub in ("pages", "images", "templates"):
+    for sub in ("pages", "images", "templates", "compiled"):
         (shared / sub).mkdir(parents=True)
         (shared / sub / "keep.txt").write_text("not storefront's", encoding="utf-8")
     assert run_cli("--root", site, "clean", "--cache-dir", shared).out == "nothing to clean\n"
     assert run_cli("--root", site, "build", "--cache-dir", shared).code == 0
-    for sub in ("pages", "images", "templates"):
+    for sub in ("pages", "images", "templates", "compiled"):
         assert (shared / sub / "keep.txt").read_text(encoding="utf-8") == "not storefront's"
 
 

@@ -328,7 +328,7 @@ STAGES = {
     "localize": 5, "bodystore": 5, "related": 5, "site": 5, "moves": 5, "hours": 5,
     "formatting": 6, "offers": 6, "seo": 6, "feeds": 6, "xmlfeeds": 6, "merchant": 6,
     "redirects": 6, "theme": 6, "deps": 6, "environment": 6, "archive": 6, "picture": 6,
-    "presentation": 6,
+    "presentation": 6, "bytecode": 6,
     "plan": 7, "outputs": 7, "bundle": 7, "channels": 7, "checks": 7, "fingerprints": 7, "memo": 7,
     "records": 7, "cache": 7, "workers": 7, "parsing": 7,
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,
@@ -719,35 +719,91 @@ _WATCH_THE_COMPILER = (
     "sys.exit(cli.main(['--root', sys.argv[1], 'build', '--output', sys.argv[2], '--jobs', '2']))\n")
 
 
-def test_templates_are_compiled_once_and_never_kept_as_code_in_the_cache(copy_site,
-                                                                         tmp_path) -> None:
+def test_templates_are_compiled_once_and_kept_only_signed_by_the_users_key(copy_site,
+                                                                          tmp_path) -> None:
     """The build's process compiles each template once, before it forks its workers, which
-    inherit them; the cache keeps no compiled template (Python code the build would run: a
-    cache restored in CI from elsewhere could run anything). A second build compiles again."""
+    inherit them. The cache keeps them only signed with a key of the user's that is not in it
+    (storefront.bytecode): the next build in a fresh process compiles nothing; a build by a user
+    with another key (a CI runner given this cache) compiles them all again, and a compiled
+    template put in the cache by someone without the key (a cache restored from elsewhere)
+    never runs."""
+    import jinja2
+
     site = copy_site("basic")
     for n in range(60):
         (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
             f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n}.\n", encoding="utf-8")
     log = tmp_path / "compiled.txt"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
-    done = subprocess.run([sys.executable, "-c", _WATCH_THE_COMPILER, str(site), str(tmp_path / "out"),
-                           str(log)], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    compiled = log.read_text(encoding="utf-8").splitlines()
+
+    def build_watching(state: Path, output: str) -> list[str]:
+        log.unlink(missing_ok=True)
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000", "XDG_STATE_HOME": str(state)}
+        done = subprocess.run([sys.executable, "-c", _WATCH_THE_COMPILER, str(site),
+                               str(tmp_path / output), str(log)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+
+    owner, stranger = tmp_path / "owner-state", tmp_path / "ci-state"
+    compiled = build_watching(owner, "out")
     assert "parent post.html" in compiled and "parent base.html" in compiled
     assert [line for line in compiled if not line.startswith("parent ")] == []
     assert len(compiled) == len(set(compiled))  # each once
     cache = site / CACHE_DIR
-    assert not (cache / "templates").exists()
+    key = (owner / "storefront" / "template-key").read_bytes()
+    assert len(key) == 32 and key not in (cache / DATABASE).read_bytes()
+    assert (owner / "storefront" / "template-key").stat().st_mode & 0o777 == 0o600
+    kept = sorted((cache / "compiled").iterdir())
+    assert len(kept) >= len(compiled) - 1  # every page template (the mails' are not compiled)
     assert [p for p in cache.rglob("*") if p.suffix in (".py", ".pyc")] == []
     assert b"def root(" not in (cache / DATABASE).read_bytes()
-    log.unlink()
-    (site / "content/posts/2024-04-01-extra-0.md").write_text(
-        "---\ntitle: Extra 0\ntags: [pane]\n---\n\nTesto nuovo.\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", _WATCH_THE_COMPILER, str(site), str(tmp_path / "out"),
-                           str(log)], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "parent post.html" in log.read_text(encoding="utf-8").splitlines()
+
+    post = site / "content/posts/2024-04-01-extra-0.md"
+
+    def edited(text: str) -> str:
+        post.write_text(f"---\ntitle: Extra 0\ntags: [pane]\n---\n\n{text}\n", encoding="utf-8")
+        return text
+
+    text = edited("Testo nuovo.")
+    assert build_watching(owner, "out") == []  # loaded, signed by the owner's key
+    assert text in (tmp_path / "out/blog/2024/04/extra-0/index.html").read_text(encoding="utf-8")
+
+    # someone without the key puts code of their own in place of each compiled template, signed
+    # with their key: the owner's build compiles the templates from source and never runs it
+    planted = jinja2.Environment().compile("PLANTED", "post.html")
+    for stored in kept:
+        stored.write_bytes(_forged(stored.read_bytes(), planted, b"x" * 32))
+    text = edited("Testo dopo.")
+    recompiled = build_watching(owner, "out")
+    assert "parent post.html" in recompiled and "parent base.html" in recompiled
+    page = (tmp_path / "out/blog/2024/04/extra-0/index.html").read_text(encoding="utf-8")
+    assert text in page and "PLANTED" not in page
+    # the control: the same file signed with the owner's key is code the build runs
+    for stored in sorted((cache / "compiled").iterdir()):
+        stored.write_bytes(_forged(stored.read_bytes(), planted, key))
+    edited("Testo ancora.")
+    assert build_watching(owner, "out") == []
+    assert (tmp_path / "out/blog/2024/04/extra-0/index.html").read_text(encoding="utf-8") == "PLANTED"
+
+    # a CI runner given this cache has another key: it compiles everything, uses none of it
+    text = edited("Testo in CI.")
+    assert "parent post.html" in build_watching(stranger, "out")
+    assert (stranger / "storefront" / "template-key").read_bytes() != key
+    page = (tmp_path / "out/blog/2024/04/extra-0/index.html").read_text(encoding="utf-8")
+    assert text in page and "PLANTED" not in page
+
+
+def _forged(data: bytes, code: object, key: bytes) -> bytes:
+    """A compiled template's file (see storefront.bytecode) holding ``code``, signed with ``key``."""
+    import hashlib
+    import hmac
+    import marshal
+
+    payload = data[32:]
+    checksum = re.search(rb"\n[0-9a-f]{40}\n", payload)  # the header ends with the source's
+    assert checksum is not None
+    forged = payload[:checksum.end()] + marshal.dumps(code)
+    return hmac.new(key, forged, hashlib.sha256).digest() + forged
 
 
 def test_a_build_after_the_photo_libraries_changed_is_no_nothing_changed_build(

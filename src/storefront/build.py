@@ -22,7 +22,7 @@ from typing import Any
 
 from storefront.bodystore import BodyStore
 from storefront.bundle import AssetsMemo
-from storefront.cache import DATABASE, PAGES_SWEEP_MEMO, BuildCache, OutputRecord
+from storefront.cache import COMPILED, DATABASE, PAGES_SWEEP_MEMO, BuildCache, OutputRecord
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
@@ -183,6 +183,11 @@ class BuildSession:
         if self._bodies is None:
             self._bodies = BodyStore(self.cache.folder)
         return self._bodies
+
+    def _compiled(self) -> str:
+        """The cache's folder of compiled templates (:mod:`storefront.bytecode`); none with
+        ``--no-cache``, whose cache is thrown away."""
+        return str(self.cache.folder / COMPILED) if self.cache.persistent else ""
 
     def _start_afresh(self) -> None:
         """Forget what this session knows of its build cache (see :meth:`_check_cache`); the
@@ -401,7 +406,7 @@ class BuildSession:
 
         def meanwhile() -> None:  # while the workers parse: what needs no document
             early["named"] = template_images(inputs.chain, self.cache)
-            precompile_templates(inputs.chain, inputs.theme_key, config)
+            precompile_templates(inputs.chain, inputs.theme_key, config, self._compiled())
 
         parsed = parse_sources(inputs.sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool, lambda done, total: self._stage("reading", done, total),
@@ -548,7 +553,7 @@ class BuildSession:
                             planned.plan.pages, planned.plan.tasks, self.cache.pages,
                             inputs.theme_key,
                             str(self.cache.folder / DATABASE), LazyMapping(deferrable),
-                            planned.presentation)
+                            planned.presentation, compiled=self._compiled())
         outputs = planned.plan.outputs
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         self._staged = {}

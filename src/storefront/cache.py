@@ -2,8 +2,10 @@
 
 A folder inside the site (``.storefront-cache/``, git-ignored; ``--cache-dir`` moves it, so CI can
 keep it between runs) holding one SQLite database, a folder of rendered pages and one of processed
-images, both named by their SHA-256. Stored as JSON and plain files, never pickle nor compiled
-templates: loading a cache can never run code. It still says what a build publishes (the HTML of
+images, both named by their SHA-256, and the theme's compiled templates. Stored as JSON and plain
+files, never pickle; the compiled templates are code, so each is signed with a key of the user's
+that is never in the cache (:mod:`storefront.bytecode`): a cache written elsewhere can never run
+code here. It still says what a build publishes (the HTML of
 documents and pages): whoever can write it can change the site, so it belongs where only the
 owner, or the site's own CI job, writes.
 
@@ -48,13 +50,14 @@ from storefront.records import OutputRecord, StoredDocument, checksum_of
 from storefront.sources import Stamp
 from storefront.staging import process_running
 
-__all__ = ["BuildCache", "OutputRecord", "StoredDocument", "cache_subfolders", "page_file",
+__all__ = ["COMPILED", "BuildCache", "OutputRecord", "StoredDocument", "cache_subfolders", "page_file",
            "remove_cache", "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
 IMAGES = "images"  # processed image files by SHA-256 (storefront.imagecache)
 TEMPLATES = "templates"  # where storefront 0.x kept code generated from templates: cleaned away
+COMPILED = "compiled"  # compiled templates, signed (storefront.bytecode)
 FORMAT = "4"
 KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are dropped
 TEMP_SECONDS = 15 * 60  # a dead writer's temporary file untouched this long is deleted
@@ -147,12 +150,13 @@ class BuildCache:
                 # the owner named with --cache-dir, whose pages/ or templates/ are not ours
                 shutil.rmtree(self.pages, ignore_errors=True)
                 shutil.rmtree(self.folder / TEMPLATES, ignore_errors=True)
+                shutil.rmtree(self.folder / COMPILED, ignore_errors=True)
         return db
 
     def _delete_database(self) -> None:
         for suffix in ("", "-wal", "-shm"):
             (self.folder / (DATABASE + suffix)).unlink(missing_ok=True)
-        for sub in (self.pages, self.images, self.folder / TEMPLATES):
+        for sub in (self.pages, self.images, self.folder / TEMPLATES, self.folder / COMPILED):
             shutil.rmtree(sub, ignore_errors=True)
 
     def recover(self) -> None:
@@ -452,10 +456,10 @@ def remove_cache(folder: Path) -> bool:
                 f"the build cache {folder} is in use by a build or a preview that is running; "
                 "let the build end (stop the preview with Ctrl+C), then clean again") from None
         if not (folder / DATABASE).is_file():
-            return False  # no cache here: its pages/, images/ or templates/ are someone else's
+            return False  # no cache here: its pages/, images/, templates/ or compiled/ are someone else's
         for suffix in ("", "-wal", "-shm"):
             (folder / (DATABASE + suffix)).unlink(missing_ok=True)
-        for sub in (PAGES, IMAGES, TEMPLATES):
+        for sub in (PAGES, IMAGES, TEMPLATES, COMPILED):
             if (folder / sub).is_dir():
                 shutil.rmtree(folder / sub)
         with contextlib.suppress(OSError):

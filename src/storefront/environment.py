@@ -4,8 +4,9 @@ Lookup goes through the chain (most specific theme first), and every theme is al
 its name as a prefix. Each template looked up is recorded for the page being rendered
 (:mod:`storefront.deps`). A preview session reuses one environment while the theme's files stay
 the same, and a build compiles its templates once, before it forks its workers (see
-:func:`compile_all`). Compiled templates are never kept on disk: the cache would then hold Python
-code that a build runs, and a cache restored in CI from elsewhere could run anything. A few of Jinja's
+:func:`compile_all`). Compiled templates kept on disk between builds are signed with a key of the
+user's that is never in the cache (:mod:`storefront.bytecode`): unsigned, they would be Python code
+that a build runs, and a cache restored in CI from elsewhere could run anything. A few of Jinja's
 paths that run tens of thousands of times a build (a template lookup, a call from a template,
 a global read, an import without context) are replaced by ones that do the same with less work.
 """
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     import jinja2
 
 
-def make_environment(chain: tuple[Theme, ...], key: str = "",
-                     reuse: bool = False) -> jinja2.Environment:
+def make_environment(chain: tuple[Theme, ...], key: str = "", reuse: bool = False,
+                     kept: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """A Jinja environment over the chain: autoescape on, undefined variables are errors.
 
     It records every template a page looks up, found or missing
@@ -32,8 +33,10 @@ def make_environment(chain: tuple[Theme, ...], key: str = "",
     checks). With ``reuse``, the environment of an earlier call with the same chain and ``key``
     (which must then cover storefront's code and the theme files) is given again, compiled
     templates included: a preview session does not compile its templates on every save, and
-    workers forked after :func:`compile_all` inherit them. Jinja is imported here, so a build
-    with nothing to render never loads it.
+    workers forked after :func:`compile_all` inherit them. With ``kept`` (see
+    :func:`storefront.bytecode.signed_cache`), compiled templates are also kept between builds,
+    signed with a key of the user's. Jinja is imported here, so a build with nothing to
+    render never loads it.
     """
     memo_key = (tuple(str(theme.path) for theme in chain), key)
     if reuse and memo_key in _ENVIRONMENTS:
@@ -54,6 +57,7 @@ def make_environment(chain: tuple[Theme, ...], key: str = "",
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=kept,
     )
     if reuse:
         if len(_ENVIRONMENTS) >= 4:

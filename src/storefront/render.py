@@ -11,12 +11,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
 import jinja2
 from markupsafe import Markup, escape
 
+from storefront.bytecode import signed_cache
 from storefront.config import SiteConfig
 from storefront.deps import (
     DependencyRecord,
@@ -29,6 +31,7 @@ from storefront.deps import (
 )
 from storefront.environment import forget_modules, make_environment
 from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.fingerprints import code_fingerprint
 from storefront.formatting import Formatter, digits, isodate, phone_href, urlencode
 from storefront.formconfig import HONEYPOT_FIELD, TOKEN_FIELD
 from storefront.markdown import render_inline
@@ -50,12 +53,16 @@ class CurrentNavItem:
 
 
 def template_environment(chain: tuple[Theme, ...], theme_key: str, config: SiteConfig,
-                         urls: UrlBuilder) -> jinja2.Environment:
+                         urls: UrlBuilder, compiled: str = "") -> jinja2.Environment:
     """The theme's Jinja environment with storefront's filters (a template naming a filter
     compiles only where the filter is known). One per theme state: compiled templates survive
     between a session's builds, and templates compiled before a :class:`Renderer` exists are
-    the ones it renders with."""
-    env = make_environment(chain, theme_key, reuse=bool(theme_key))
+    the ones it renders with. ``compiled``: the cache's folder of compiled templates, if any
+    (see :func:`storefront.environment.make_environment`)."""
+    kept = signed_cache(Path(compiled), code_fingerprint()) if compiled else None
+    # kept by theme state and by the cache it keeps its templates in, never another site's
+    key = f"{theme_key}\x00{compiled if kept is not None else ''}" if theme_key else ""
+    env = make_environment(chain, key, reuse=bool(key), kept=kept)
     formatter = Formatter(config.effective_locale, config.timezone)
     env.filters.update(
         date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
@@ -72,13 +79,13 @@ class Renderer:
     def __init__(self, chain: tuple[Theme, ...], config: SiteConfig, urls: UrlBuilder,
                  strings: dict[str, str], nav: tuple[NavItem, ...], build_time: datetime,
                  pages: frozenset[str] = frozenset(), theme_key: str = "",
-                 presentation: Presentation | None = None) -> None:
+                 presentation: Presentation | None = None, compiled: str = "") -> None:
         self.chain = chain
         self.sizes = config.images.sizes
         self.page_images = PageImages()  # the images of the page being rendered, counted
         self.nav = nav
         self.home = urls.url("/")
-        self.env = template_environment(chain, theme_key, config, urls)
+        self.env = template_environment(chain, theme_key, config, urls, compiled)
         self.env.globals.update(
             site=config, t=Translator(strings, config.language, chain), url=urls.url,
             feeds={"rss": urls.url("/feed.xml"), "atom": urls.url("/atom.xml"),

@@ -64,6 +64,7 @@ class RenderState:
     presentation: Presentation = field(default_factory=Presentation)  # asset_url(), image()...
     staging: str = ""  # a first build's staging folder, where each page is put as it is rendered
     paths: tuple[str, ...] = ()  # with ``staging``: each task's output path
+    compiled: str = ""  # the cache's folder of compiled templates (storefront.bytecode), if any
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def renderer_for(state: RenderState) -> Renderer:
         urls = UrlBuilder.from_base_url(state.config.base_url)
         _renderer[:] = [state, Renderer(state.chain, state.config, urls, state.strings, state.nav,
                                         state.now, state.pages, state.theme_key,
-                                        state.presentation)]
+                                        state.presentation, state.compiled)]
         set_body_loader(body_loader(state.bodies, state.deferrable, urls.base_path)
                         if state.bodies else None)
     renderer = _renderer[1]
@@ -100,18 +101,19 @@ def renderer_for(state: RenderState) -> Renderer:
 
 def compile_templates(state: RenderState) -> None:
     """Compile the theme's templates in this process, before it forks the workers that render
-    ``state``: they inherit them compiled (a build keeps no compiled template on disk)."""
+    ``state``: they inherit them compiled (or loaded from the cache's signed store)."""
     compile_all(renderer_for(state).env)
 
 
-def precompile_templates(chain: tuple[Theme, ...], theme_key: str, config: SiteConfig) -> None:
+def precompile_templates(chain: tuple[Theme, ...], theme_key: str, config: SiteConfig,
+                         compiled: str = "") -> None:
     """:func:`compile_templates` before the render state exists (while the workers parse the
     content): the renderer made later for the same theme state finds them compiled."""
     from storefront.render import template_environment
 
     if theme_key:  # only an environment kept by its theme key is found again
         compile_all(template_environment(chain, theme_key, config,
-                                         UrlBuilder.from_base_url(config.base_url)))
+                                         UrlBuilder.from_base_url(config.base_url), compiled))
 
 
 def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
