@@ -104,17 +104,20 @@ def killed_writer(target: Path) -> Path:
     return temp
 
 
-def check_leftovers_swept(folder: Path, build: Callable[[str], object], memo: str) -> None:
-    """Check that ``build(output)`` sweeps from a cache ``folder`` (``ab/`` subfolders) the
+def check_leftovers_swept(folder: Path, build: Callable[[str], object], memo: str,
+                          flat: bool = False) -> None:
+    """Check that ``build(output)`` sweeps from a cache ``folder`` (``ab/`` subfolders, or the
+    folder itself when ``flat``) the
     temporary files of killed writers (real ones: :func:`killed_writer`) by the cache's rules:
     a dead writer's file untouched for a while goes; a live writer's (this process's, however
     old), a dead writer's fresh one (the same id may be a live process on another machine
     sharing the cache) and other names stay; the folder is looked at once an hour (recorded as
     the cache's ``memo``), not on every build."""
-    dead = killed_writer(folder / "ab" / ("ab" + "1" * 62))
-    fresh = killed_writer(folder / "cd" / ("cd" + "1" * 62))
-    live = folder / "ab" / f".tmp-{os.getpid()}-999999"
-    foreign = [folder / "ab" / ".tmp-notes", folder / "ricordi" / dead.name]
+    ab, cd = (folder, folder) if flat else (folder / "ab", folder / "cd")
+    dead = killed_writer(ab / ("ab" + "1" * 62))
+    fresh = killed_writer(cd / ("cd" + "1" * 62))
+    live = ab / f".tmp-{os.getpid()}-999999"
+    foreign = [ab / ".tmp-notes", folder / "ricordi" / dead.name]
     for path in (live, *foreign):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"kept?")

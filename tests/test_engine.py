@@ -16,7 +16,7 @@ import pytest
 
 import storefront.build as build_module
 from storefront.build import BuildRequest, build_site
-from storefront.cache import DATABASE, PAGES_SWEEP_MEMO
+from storefront.cache import COMPILED_SWEEP_MEMO, DATABASE, PAGES_SWEEP_MEMO
 from storefront.errors import BuildFailed
 from storefront.request import CACHE_DIR
 from support import REPO, SITES, check_leftovers_swept, tree_bytes
@@ -223,6 +223,14 @@ def test_a_killed_writers_temporary_file_is_swept_from_the_stored_pages(copy_sit
     check_leftovers_swept(site / CACHE_DIR / "pages", lambda output: build(site, output),
                           PAGES_SWEEP_MEMO)
     assert tree_bytes(site / "third") == tree_bytes(site / "output")
+
+
+def test_a_killed_writers_temporary_file_is_swept_from_the_compiled_templates(copy_site) -> None:
+    """The same for a build killed while it stores a compiled template (``compiled/.tmp-PID-N``,
+    see storefront.bytecode)."""
+    site = copy_site("basic")
+    check_leftovers_swept(site / CACHE_DIR / "compiled", lambda output: build(site, output),
+                          COMPILED_SWEEP_MEMO, flat=True)
 
 
 def test_a_failed_build_leaves_the_output_and_does_not_poison_the_cache(copy_site, tmp_path) -> None:
@@ -800,7 +808,8 @@ def _forged(data: bytes, code: object, key: bytes) -> bytes:
     import marshal
 
     payload = data[32:]
-    checksum = re.search(rb"\n[0-9a-f]{40}\n", payload)  # the header ends with the source's
+    # the header ends with the template's key and its source's checksum, each 40 hex digits
+    checksum = re.search(rb"\n[0-9a-f]{40}\n[0-9a-f]{40}\n", payload)
     assert checksum is not None
     forged = payload[:checksum.end()] + marshal.dumps(code)
     return hmac.new(key, forged, hashlib.sha256).digest() + forged

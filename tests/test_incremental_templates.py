@@ -62,6 +62,41 @@ def test_macros_imported_without_context_see_this_builds_globals_in_a_session(
     assert tree_bytes(tmp_path / "live") == clean_tree(site, tmp_path / "clean")
 
 
+@pytest.mark.parametrize("kept_by", ["a session", "the cache"])
+def test_a_filter_of_a_constant_shows_the_config_of_this_build(copy_site, tmp_path,
+                                                               kept_by) -> None:
+    """Jinja runs a filter of constants while it compiles the template and keeps the answer in
+    the code: ``{{ "/"|abs_url }}`` kept the first build's base URL in a preview session (its
+    environment outlives config edits) and in the cache's compiled templates (a fresh process)."""
+    from storefront import environment
+
+    site = with_theme(copy_site("basic"), {
+        "post.html": '{% extends "default/post.html" %}{% block content %}'
+                     '<p class="folded">{{ "/"|abs_url }} {{ 1234.5|price("EUR") }} '
+                     '{{ "IT"|country }}</p>{{ super() }}{% endblock %}',
+    })
+    session = BuildSession(BuildRequest(root=site, output=tmp_path / "live", jobs=1))
+    try:
+        session.build()
+        page = (tmp_path / "live/blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
+        assert '<p class="folded">https://forno.example/ 1.234,50\xa0€ Italia</p>' in page
+        replace_in(site / "storefront.yaml", "base_url: https://forno.example/",
+                   "base_url: https://pane.example/negozio/")
+        replace_in(site / "storefront.yaml", "locale: it_IT", "locale: en_GB")
+        if kept_by == "the cache":  # as a new process: the templates come from the cache
+            session.close()
+            environment._ENVIRONMENTS.clear()
+            session = BuildSession(BuildRequest(root=site, output=tmp_path / "live", jobs=1))
+        session.build()
+    finally:
+        session.close()
+    if kept_by == "the cache":
+        assert any((site / ".storefront-cache/compiled").iterdir())
+    page = (tmp_path / "live/blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
+    assert '<p class="folded">https://pane.example/ €1,234.50 Italy</p>' in page
+    assert tree_bytes(tmp_path / "live") == clean_tree(site, tmp_path / "clean")
+
+
 def test_a_shared_fragment_with_a_picture_does_not_depend_on_the_page_rendered_first(
         copy_site, tmp_path) -> None:
     # the first image of a page is loaded at once: in the footer (rendered once per build) that

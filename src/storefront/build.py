@@ -22,7 +22,14 @@ from typing import Any
 
 from storefront.bodystore import BodyStore
 from storefront.bundle import AssetsMemo
-from storefront.cache import COMPILED, DATABASE, PAGES_SWEEP_MEMO, BuildCache, OutputRecord
+from storefront.cache import (
+    COMPILED,
+    COMPILED_SWEEP_MEMO,
+    DATABASE,
+    PAGES_SWEEP_MEMO,
+    BuildCache,
+    OutputRecord,
+)
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
@@ -280,7 +287,10 @@ class BuildSession:
             # session keeps the records in memory (3,349 rows were 0.1 s at the end of a build)
             self.cache.save_outputs(inputs.variant, records, self.serial, self._previous)
             # the half-written pages of a build that was killed (see storefront.cache)
-            self.cache.sweep_temporary_files(self.cache.pages, PAGES_SWEEP_MEMO, int(time.time()))
+            swept_at = int(time.time())
+            self.cache.sweep_temporary_files(self.cache.pages, PAGES_SWEEP_MEMO, swept_at)
+            self.cache.sweep_temporary_files(self.cache.folder / COMPILED, COMPILED_SWEEP_MEMO,
+                                             swept_at, flat=True)
         self.records[inputs.variant] = records
         self.page_memos[inputs.variant] = self._pending_memo
         if preview and self._last_state is not None:

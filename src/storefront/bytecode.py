@@ -20,9 +20,12 @@ compiled every time, as before.
 
 The file's format is storefront's own, so nothing but :func:`marshal.loads` ever reads code and
 only after the check: a header (the format, Python's exact version, storefront's code
-fingerprint, which covers Jinja's version and the environment's settings), the SHA-1 Jinja gives
-the template's source, then the code. A template whose source changed has another checksum and
-is compiled again.
+fingerprint, which covers Jinja's version and the environment's settings), Jinja's key of the
+template (its name and file), the SHA-1 Jinja gives its source, then the code. A template whose
+source changed has another checksum and is compiled again. Nothing in a compiled template depends
+on the site's config: the filters that read it are never run while compiling (see
+:func:`storefront.render.template_environment`). Only a regular file of at most
+:data:`MAX_SIZE` is read (a FIFO or a link put in the folder is passed over, never waited on).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from jinja2.bccache import Bucket, BytecodeCache
 from storefront.files import temp_name, write_atomic
 
 KEY_SIZE = 32
+MAX_SIZE = 8 << 20  # a compiled template is tens of kilobytes; a bigger file is not one of ours
 _FORMAT = b"storefront-bytecode 1"
 
 
@@ -110,6 +114,26 @@ def signed_cache(folder: Path, code: str) -> SignedBytecodeCache | None:
     return SignedBytecodeCache(folder, key, code) if key is not None else None
 
 
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of the regular file at ``path`` if it holds at most ``limit``; None for anything
+    else (missing, a link, a FIFO that would block, a device that never ends, too big)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 class SignedBytecodeCache(BytecodeCache):
     """Jinja's bytecode cache interface over signed files (see the module's docstring)."""
 
@@ -121,13 +145,17 @@ class SignedBytecodeCache(BytecodeCache):
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def _expected(self, bucket: Bucket) -> bytes:
+        """What a file must start with for this bucket: the header, which template (Jinja's key:
+        its name and file, so a file moved to another's place is refused) and which source."""
+        return self._header + f"{bucket.key}\n{bucket.checksum}\n".encode()
+
     def load_bytecode(self, bucket: Bucket) -> None:
-        try:
-            data = (self.folder / bucket.key).read_bytes()
-        except OSError:
+        data = _read_regular(self.folder / bucket.key, MAX_SIZE)
+        if data is None:
             return
         signature, payload = data[:32], data[32:]
-        expected = self._header + bucket.checksum.encode() + b"\n"
+        expected = self._expected(bucket)
         if not hmac.compare_digest(signature, self._sign(payload)) or \
                 not payload.startswith(expected):
             return  # another key's, another version's, an older source's, or damaged
@@ -138,7 +166,9 @@ class SignedBytecodeCache(BytecodeCache):
             return
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        payload = self._header + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
+        payload = self._expected(bucket) + marshal.dumps(bucket.code)
+        if len(payload) + 32 > MAX_SIZE:
+            return
         with contextlib.suppress(OSError):  # a read-only cache: compiled all the same
             write_atomic(self.folder / bucket.key, self._sign(payload) + payload)
 

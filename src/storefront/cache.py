@@ -50,8 +50,8 @@ from storefront.records import OutputRecord, StoredDocument, checksum_of
 from storefront.sources import Stamp
 from storefront.staging import process_running
 
-__all__ = ["COMPILED", "BuildCache", "OutputRecord", "StoredDocument", "cache_subfolders", "page_file",
-           "remove_cache", "store_page"]
+__all__ = ["COMPILED", "COMPILED_SWEEP_MEMO", "BuildCache", "OutputRecord", "StoredDocument",
+           "cache_subfolders", "page_file", "remove_cache", "store_page"]
 
 DATABASE = "cache.sqlite3"
 PAGES = "pages"
@@ -63,6 +63,7 @@ KEEP_VARIANTS = 4  # e.g. production, --drafts, the preview: older ones are drop
 TEMP_SECONDS = 15 * 60  # a dead writer's temporary file untouched this long is deleted
 SWEEP_SECONDS = 3600  # how often a build looks for such files in one folder
 PAGES_SWEEP_MEMO = "page temporary files swept"
+COMPILED_SWEEP_MEMO = "compiled template temporary files swept"
 _SUBFOLDER = re.compile(r"[0-9a-f]{2}")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -347,13 +348,14 @@ class BuildCache:
     def save_memo(self, key: str, payload: str) -> None:
         self._write("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", [(key, payload, checksum_of(payload))])
 
-    def sweep_temporary_files(self, folder: Path, memo: str, now: int) -> None:
-        """Delete the temporary files that killed writers left in ``folder``'s subfolders (see
-        the module's docstring), at most once every :data:`SWEEP_SECONDS`, recorded as ``memo``."""
+    def sweep_temporary_files(self, folder: Path, memo: str, now: int, flat: bool = False) -> None:
+        """Delete the temporary files that killed writers left in ``folder``'s subfolders (or in
+        ``folder`` itself, when ``flat``; see the module's docstring), at most once every
+        :data:`SWEEP_SECONDS`, recorded as ``memo``."""
         last = self.memo(memo)
         if last is not None and last.isdigit() and 0 <= now - int(last) < SWEEP_SECONDS:
             return
-        for subfolder in cache_subfolders(folder):
+        for subfolder in [folder] if flat else cache_subfolders(folder):
             try:
                 entries = list(os.scandir(subfolder))
             except OSError:

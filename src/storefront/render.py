@@ -65,12 +65,29 @@ def template_environment(chain: tuple[Theme, ...], theme_key: str, config: SiteC
     env = make_environment(chain, key, reuse=bool(key), kept=kept)
     formatter = Formatter(config.effective_locale, config.timezone)
     env.filters.update(
-        date=formatter.date, price=formatter.price, isodate=isodate, digits=digits,
-        phone_href=phone_href, abs_url=urls.absolute, country=formatter.country,
+        date=_never_folded(formatter.date), price=_never_folded(formatter.price),
+        abs_url=_never_folded(urls.absolute), country=_never_folded(formatter.country),
+        isodate=isodate, digits=digits, phone_href=phone_href,
         urlencode=urlencode,  # Jinja's, the same text, faster for a string
         markdown_inline=lambda text: Markup(render_inline(str(text))),  # noqa: S704 - owner text
     )
     return env
+
+
+def _never_folded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that answers from the site's config (its locale, time zone, base URL).
+
+    Jinja calls a filter whose arguments are constants (``{{ "/logo.png"|abs_url }}``) while it
+    compiles the template, and keeps the answer in the compiled code; the environment and the
+    compiled templates outlive a config (a preview session's, the cache's signed store), so a
+    template compiled for another base URL or locale showed that one's. Jinja never calls a
+    filter that takes the context while compiling."""
+
+    @jinja2.pass_context
+    def filtered(_context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return filtered
 
 
 class Renderer:

@@ -128,8 +128,9 @@ def test_a_key_that_is_not_the_users_alone_is_not_used(tmp_path, monkeypatch, pr
         key.chmod(0o644)
     elif problem == "folder writable by others":
         folder.chmod(0o777)
-    elif problem == "a link":
+    elif problem == "a link":  # to a key that would pass every other check
         (tmp_path / "elsewhere").write_bytes(KEY)
+        (tmp_path / "elsewhere").chmod(0o600)
         key.unlink()
         key.symlink_to(tmp_path / "elsewhere")
     elif problem == "short":
@@ -142,3 +143,65 @@ def test_a_key_that_is_not_the_users_alone_is_not_used(tmp_path, monkeypatch, pr
             folder.rmdir()
             folder.write_text("a file where the folder would be", encoding="utf-8")
     assert signing_key(folder) is None
+
+
+@pytest.mark.parametrize("planted", ["a FIFO", "a link to a device", "a link to a signed file",
+                                     "too big"])
+def test_what_is_not_a_regular_file_of_ours_is_passed_over_never_waited_on(
+        templates, tmp_path, planted) -> None:
+    """Whoever can write the cache folder must not be able to hang or exhaust a build: a FIFO
+    would block a read for ever, a link to /dev/zero never end."""
+    store = tmp_path / "compiled"
+    environment(templates, SignedBytecodeCache(store, KEY, "code-1"))[0].get_template("page.html")
+    [stored] = store.iterdir()
+    if planted == "a FIFO":
+        stored.unlink()
+        os.mkfifo(stored)
+    elif planted == "a link to a device":
+        stored.unlink()
+        stored.symlink_to("/dev/zero")
+    elif planted == "a link to a signed file":
+        stored.rename(tmp_path / "elsewhere")
+        stored.symlink_to(tmp_path / "elsewhere")
+    else:
+        with stored.open("ab") as handle:
+            handle.truncate(9 << 20)
+    env, compiled = environment(templates, SignedBytecodeCache(store, KEY, "code-1"))
+    assert env.get_template("page.html").render(name="Ada") == "Ciao Ada!"
+    assert compiled == ["page.html"]
+
+
+def test_a_signed_file_moved_to_another_templates_place_is_not_used(templates, tmp_path) -> None:
+    """The signature covers which template a file is for: two templates with the same source
+    (a child theme's copy of its parent's) compile to code that names each its own file."""
+    (templates / "copy.html").write_text("Ciao {{ name }}!", encoding="utf-8")
+    store = tmp_path / "compiled"
+    env, _ = environment(templates, SignedBytecodeCache(store, KEY, "code-1"))
+    env.get_template("page.html")
+    [page_file] = store.iterdir()
+    env.get_template("copy.html")
+    [copy_file] = [p for p in store.iterdir() if p != page_file]
+    copy_file.write_bytes(page_file.read_bytes())
+    env, compiled = environment(templates, SignedBytecodeCache(store, KEY, "code-1"))
+    assert env.get_template("copy.html").render(name="Ada") == "Ciao Ada!"
+    assert compiled == ["copy.html"]
+
+
+_MAKE_KEY = """
+import sys
+from pathlib import Path
+from storefront.bytecode import signing_key
+sys.stdout.write(signing_key(Path(sys.argv[1])).hex())
+"""
+
+
+def test_processes_that_make_the_key_at_once_all_get_the_same_one(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "state" / "storefront"
+    makers = [subprocess.Popen([sys.executable, "-c", _MAKE_KEY, str(folder)],
+                               stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    keys = {maker.communicate(timeout=60)[0] for maker in makers}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in folder.iterdir()] == ["template-key"]
