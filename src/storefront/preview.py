@@ -705,10 +705,12 @@ class PreviewServer:
                     tidy()  # the owner paused: collect now, not during the next save
                     built_at, untidied = None, 0
                 continue
-            # one build for a burst of events (an editor's temp file, write and rename)
-            while self.pending.is_set():
+            # one build for a burst of events (an editor's temp file, write and rename): it
+            # starts once no event came for DEBOUNCE_SECONDS (each event starts the wait again,
+            # at once: sleeping it out first made a save by rename wait twice as long)
+            self.pending.clear()
+            while self.pending.wait(DEBOUNCE_SECONDS):
                 self.pending.clear()
-                time.sleep(DEBOUNCE_SECONDS)
             if self.rewatch.is_set():  # before the build: what it misses, a watch sees
                 self.rewatch.clear()
                 self._watch_folders()
