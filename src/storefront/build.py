@@ -48,8 +48,8 @@ from storefront.codec import encode
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.deps import page_exists_in
 from storefront.documents import Document
-from storefront.environment import make_environment
-from storefront.errors import BuildFailed, ContentError, line_of_key
+from storefront.environment import forget_environments, make_environment
+from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
 from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
@@ -273,6 +273,7 @@ class BuildSession:
                    and self._stageable(planned) else None)
         try:
             records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
+            self._check_theme_unchanged(inputs)
             report = self._write(inputs, planned, records, make_rest, shown, staging)
         except BaseException:
             if staging is not None:  # Ctrl-C, a bug: no worker may still be staging a page
@@ -340,6 +341,23 @@ class BuildSession:
         return _Inputs(config, UrlBuilder.from_base_url(config.base_url), now, chain, sources,
                        output, digest(config.base_url, options), everything, theme_key,
                        tuple(themes))
+
+    def _check_theme_unchanged(self, inputs: _Inputs) -> None:
+        """Fail the build (before it writes anything) when a theme file changed since the build
+        hashed it: the templates compiled and the stylesheets bundled meanwhile may hold the new
+        bytes under the old hashes' key, and a session that kept them (its Jinja environment,
+        its bundled assets) would show them again once the owner saves the old bytes back
+        (an undo). What it kept is dropped; the preview builds again by itself (it saw the save)."""
+        now = theme_files(inputs.chain, self.stats)
+        if now == list(inputs.theme_files):
+            return
+        forget_environments()
+        self._assets = AssetsMemo()
+        before = dict(inputs.theme_files)
+        changed = sorted({path for path, sha in now if before.pop(path, None) != sha} | set(before))
+        raise BuildFailed([error_at(path, 0, "the file changed while the build was reading it",
+                                    "build again (the preview does so by itself)")
+                           for path in changed])
 
     @staticmethod
     def _shape(inputs: _Inputs) -> tuple[Any, ...]:

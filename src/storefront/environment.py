@@ -69,6 +69,12 @@ def make_environment(chain: tuple[Theme, ...], key: str = "", reuse: bool = Fals
 _ENVIRONMENTS: dict[tuple[tuple[str, ...], str], jinja2.Environment] = {}
 
 
+def forget_environments() -> None:
+    """Drop the environments kept for reuse: their templates may not be the ones their key
+    says (a theme file changed while a build read it)."""
+    _ENVIRONMENTS.clear()
+
+
 def forget_modules(env: jinja2.Environment) -> None:
     """Drop the modules Jinja keeps of the templates imported without context, before a reused
     environment renders with new globals.

@@ -230,7 +230,7 @@ class ImageStage:
         assert asset.file is not None, f"{asset.path} has no file"
         cards = tuple((name[5:], key) for name, key in missing.items() if name.startswith("card "))
         return ImageJob(asset.path, str(asset.file), missing.get("original", ""),
-                        missing.get("variants", ""), cards)
+                        missing.get("variants", ""), cards, asset.digest)
 
     def _available(self, asset: SourceFile, file: list[Any]) -> bool:
         """A stored file is in the output folder as the build would write it, or intact in the

@@ -10,6 +10,7 @@ an exception: the parent reports it with every place that shows the photo.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ class ImageJob:
     original: str  # cache key of each part, "" when not needed
     variants: str
     cards: tuple[tuple[str, str], ...]  # (focus, key)
+    digest: str = ""  # the SHA-256 the keys were made from (the file as discovered)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ def _process_one(state: ImageState, job: ImageJob) -> JobOutcome:
     except OSError as exc:
         return JobOutcome(job.path, problem=(f"cannot be read ({exc.strerror or exc})",
                                              "check that the file is there and readable"))
+    if job.digest and hashlib.sha256(data).hexdigest() != job.digest:
+        # saved again since the build hashed it: its copies would be kept under the keys of
+        # the bytes it had then, and a later build holding those bytes again would show them
+        return JobOutcome(job.path, problem=("changed while the build was reading it",
+                                             "build again (the preview does so by itself)"))
     try:
         result = process(data, state.recipe, bool(job.variants), tuple(f for f, _ in job.cards),
                          bool(job.original))
