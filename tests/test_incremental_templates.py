@@ -4,6 +4,7 @@ remember between pages and builds: macros imported without context, fragments re
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,32 @@ def test_a_filter_of_a_constant_shows_the_config_of_this_build(copy_site, tmp_pa
     page = (tmp_path / "live/blog/2024/06/focaccia/index.html").read_text(encoding="utf-8")
     assert '<p class="folded">https://pane.example/ €1,234.50 Italy</p>' in page
     assert tree_bytes(tmp_path / "live") == clean_tree(site, tmp_path / "clean")
+
+
+def test_what_an_imported_library_reads_at_its_top_level_is_a_dependency_of_every_page(
+        copy_site, tmp_path) -> None:
+    # Jinja makes the module of a template imported without context once per process: what
+    # its top level read (here a photo, through image()) was recorded for the first page
+    # rendered only, so replacing the photo left the other pages linking to its old copies
+    site = with_theme(copy_site("basic"), {
+        "_lib.html": '{%- set logo = image("/assets/logo.png") -%}'
+                     '{%- macro logo_tag() -%}<img class="logo" src="{{ logo.url }}" '
+                     'data-v="{{ logo.variants[0].url }}">{%- endmacro -%}\n',
+        "post.html": '{%- extends "default/post.html" -%}{%- import "_lib.html" as lib -%}'
+                     '{%- block content -%}{{ super() }}{{ lib.logo_tag() }}{%- endblock -%}\n',
+    })
+    assets = site / "content/assets"
+    shutil.copyfile(assets / "panettone.png", assets / "logo.png")
+    for n in (2, 3, 4):
+        (site / f"content/posts/2024-05-0{n}-p{n}.md").write_text(
+            f"---\ntitle: Post {n}\n---\n\nTesto {n}.\n", encoding="utf-8")
+    build_site(BuildRequest(root=site, output=site / "output", jobs=1))
+    shutil.copyfile(assets / "pagnotta.png", assets / "logo.png")  # another photo
+    build_site(BuildRequest(root=site, output=site / "output", jobs=1))
+    expected = clean_tree(site, tmp_path / "clean")
+    assert tree_bytes(site / "output") == expected
+    posts = [expected[f"blog/2024/05/p{n}/index.html"] for n in (2, 3, 4)]
+    assert all(b'class="logo"' in page for page in posts)
 
 
 def test_a_shared_fragment_with_a_picture_does_not_depend_on_the_page_rendered_first(

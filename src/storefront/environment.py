@@ -114,10 +114,12 @@ def _tracking_environment() -> type[jinja2.Environment]:
     import jinja2
     from jinja2.utils import _PassArg, internalcode
 
-    from storefront.deps import record_template
+    from storefront.deps import current as current_recorder
+    from storefront.deps import record_template, recording
 
     class ModuleTemplate(jinja2.Template):
-        """A template whose module for ``{% import %}`` without context is found cheaply."""
+        """A template whose module for ``{% import %}`` without context is found cheaply, and
+        whose module's reads (made once per process) count for every page that imports it."""
 
         def _get_default_module(self, ctx: jinja2.runtime.Context | None = None
                                 ) -> jinja2.environment.TemplateModule:
@@ -130,7 +132,14 @@ def _tracking_environment() -> type[jinja2.Environment]:
                 if keys:
                     return self.make_module({k: ctx.parent[k] for k in keys})
             if self._module is None:
-                self._module = self.make_module()
+                # what its top level reads (image(), asset_url(), a document...) is recorded
+                # once, and given to every page that imports it, not only to the first one
+                with recording() as recorder:
+                    self._module = self.make_module()
+                self._module_reads = recorder.snapshot()
+            page = current_recorder()
+            if page is not None:
+                page.add(self._module_reads)
             return self._module
 
     class CallingContext(jinja2.runtime.Context):
