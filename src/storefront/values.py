@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import quote, unquote
@@ -75,9 +75,14 @@ def _within_years(moment: _Day, what: str, text: str) -> _Day:
 
 
 def localize(moment: datetime, zone: tzinfo) -> datetime:
-    """Attach ``zone`` to a naive datetime; convert an aware one to ``zone``."""
+    """Attach ``zone`` to a naive datetime; convert an aware one to ``zone``.
+
+    A time the clocks skip when summer time starts (02:30 on the last Sunday of March in Rome)
+    does not exist there: it becomes the time it is (03:30, summer time), the same instant. Kept
+    as written, it was stored in the build cache as that instant and came back as 03:30, so a
+    build from the cache and a clean one printed two times for one post."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=zone)
+        return moment.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
     return moment.astimezone(zone)
 
 

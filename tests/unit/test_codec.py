@@ -141,3 +141,32 @@ def test_pairs_of_plain_values_decode_only_with_their_exact_types() -> None:
                   [("title", 2)], ["title"]):
         with pytest.raises(CodecError):
             decode(Lines, wrong)
+
+
+@pytest.mark.parametrize("written, shown", [
+    ("2024-03-31 02:30", "2024-03-31T03:30:00+02:00"),  # the hour the clocks skip in Rome
+    ("2024-10-27 02:30", "2024-10-27T02:30:00+02:00"),  # the hour they run twice: the first
+    ("2024-05-01 07:30", "2024-05-01T07:30:00+02:00"),
+])
+def test_a_time_of_the_change_to_summer_time_reads_the_same_from_the_cache(
+        tmp_path: Path, written: str, shown: str) -> None:
+    """Datetimes compare by instant, so 02:30+01:00 (a time that does not exist in Rome) equals
+    03:30+02:00: a post dated in the skipped hour was kept as written, came back from the cache
+    as the other, and a build from the cache printed another time than a clean build."""
+    config = parse_config("title: Forno\nbase_url: https://example.com/\ntimezone: Europe/Rome\n")
+    text = f"---\ntitle: Pane\ndate: {written}\nupdated: {written}\n---\nIl pane.\n"
+    sources = [SourceFile("posts", "content/posts/pane.md", text.encode("utf-8"), "sha-pane")]
+    settings = ReaderSettings.of(config)
+    pool = WorkerPool(1)
+    cache = BuildCache(tmp_path / "cache", code_fingerprint())
+    try:
+        fresh = parse_sources(sources, settings, cache, {}, pool)
+        cached = parse_sources(sources, settings, cache, {}, pool)
+    finally:
+        cache.close()
+        pool.close()
+    assert cached.parsed == 0
+    [before], [after] = fresh.documents, cached.documents
+    for document in (before, after):
+        assert document.date.isoformat() == shown
+        assert document.updated is not None and document.updated.isoformat() == shown
