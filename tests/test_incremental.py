@@ -3,8 +3,9 @@
 A property test applies random sequences of edits, additions, deletions and renames of posts,
 products, FAQs, pages (their text too), templates, theme strings, the child theme's static files
 (its stylesheet, bundled with the default one; an image it links with url(); a favicon replacing
-the default's), the config (holiday closures too) and the build time (crossing the days a closure's
-notice appears, starts and ends) to a fixture site, and of what the shop's channels read: product
+the default's), the config (its title, page size, base URL, language, locale, time zone and
+currency; holiday closures too) and the build time (crossing the days a closure's notice appears,
+starts and ends) to a fixture site, and of what the shop's channels read: product
 tags (tag pages), brands and GTINs and dates (the products and merchant feeds), aliases (redirect
 pages, ``_redirects``, the nginx map, feed ids; colliding ones too), ``noindex`` (robots meta,
 sitemap), which page shows the shipping and returns policies (the products' structured data link to
@@ -229,12 +230,7 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
         (site / "themes/custom/strings/it.yaml").write_text(
             f"blog: {json.dumps(text)}\n" if index % 3 else "", encoding="utf-8")
     elif kind == "config":
-        config = site / "storefront.yaml"
-        lines = config.read_text(encoding="utf-8").split("\n")
-        lines = [f"page_size: {index % 3 + 1}" if line.startswith("page_size:") else
-                 f"title: {json.dumps(text)}" if line.startswith("title:") and index % 2 else line
-                 for line in lines]
-        config.write_text("\n".join(lines), encoding="utf-8")
+        apply_config(site, index, text)
     elif kind == "clock":  # on by one to three build times (from the last one, back to the first)
         now = int(os.environ.get("SOURCE_DATE_EPOCH", CLOCKS[0]))
         at = CLOCKS.index(now) if now in CLOCKS else 0
@@ -245,6 +241,32 @@ def apply(site: Path, kind: str, args: tuple[object, ...]) -> None:
         apply_closures(site, index)
     elif kind in ("replace_photo", "add_photo", "delete_photo"):
         apply_photo(site, kind, index, day, pick)
+
+
+# what a config edit may change besides the page size and the title (each between two values):
+# what the pages print from it (dates, prices, countries, URLs, theme strings), and where the site
+# lives (a base URL with a path: the documents' links are made again, no quick save)
+CONFIG_CHOICES = {
+    "base_url": ("https://forno.example/", "https://pane.example/negozio/"),
+    "locale": ("it_IT", "en_GB"),
+    "timezone": ("Europe/Rome", "America/Santiago"),
+    "currency": ("EUR", "USD"),
+    "language": ("it", "en"),
+}
+
+
+def apply_config(site: Path, index: int, text: str) -> None:
+    config = site / "storefront.yaml"
+    lines = config.read_text(encoding="utf-8").split("\n")
+    if index % 7 < 2:
+        lines = [f"page_size: {index % 3 + 1}" if line.startswith("page_size:") else
+                 f"title: {json.dumps(text)}" if line.startswith("title:") and index % 2 else line
+                 for line in lines]
+    else:
+        key = list(CONFIG_CHOICES)[index % 7 - 2]
+        value = CONFIG_CHOICES[key][index // 7 % 2]
+        lines = [f"{key}: {value}" if line.startswith(f"{key}:") else line for line in lines]
+    config.write_text("\n".join(lines), encoding="utf-8")
 
 
 def apply_photo(site: Path, kind: str, index: int, day: int, pick: Path) -> None:
