@@ -119,6 +119,7 @@ class Product:
     sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
     image_focus: str = ""
     unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
+    sale_ends_at: datetime | None = None  # the first instant after the sale (see sale_ends)
 
     @property
     def available(self) -> bool:
@@ -127,8 +128,11 @@ class Product:
 
     @property
     def sale_ends(self) -> datetime | None:
-        """The first instant the sale no longer runs: a date alone means "through that day"."""
-        return end_of_day(self.sale_until) if self.sale_until is not None else None
+        """The first instant the sale no longer runs: ``sale_ends_at``, set by the reader (a date
+        alone means "through that day"; a time, "until then")."""
+        if self.sale_ends_at is not None or self.sale_until is None:
+            return self.sale_ends_at
+        return end_of_day(self.sale_until)  # a product made without the reader
 
     @property
     def current_price(self) -> Decimal:

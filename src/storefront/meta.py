@@ -9,7 +9,7 @@ a ``*Meta`` into the model the templates read (:mod:`storefront.documents`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from storefront.documents import Availability, Condition
@@ -18,6 +18,7 @@ from storefront.values import (
     parse_alias,
     parse_currency,
     parse_datetime,
+    parse_day_or_moment,
     parse_focus,
     parse_gtin,
     parse_link,
@@ -97,8 +98,9 @@ class ProductMeta:
     sale_price: Decimal | None = field(
         default=None, metadata=field_doc("discounted price", parse=parse_price)
     )
-    sale_until: datetime | None = field(
-        default=None, metadata=field_doc("last day of the sale (included)", **_DATE)
+    sale_until: date | datetime | None = field(
+        default=None, metadata=field_doc("last day of the sale (included), or when it ends",
+                                         parse=parse_day_or_moment)
     )
     category: str = field(default="", metadata=field_doc("catalogue category"))
     tags: tuple[str, ...] = field(default=(), metadata=field_doc("list of tags"))

@@ -16,7 +16,7 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import partial
 
 import yaml
@@ -44,7 +44,7 @@ from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
-from storefront.values import date_from_filename, localize
+from storefront.values import date_from_filename, day_start, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
@@ -292,6 +292,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     date = localize(meta.date, zone) if meta.date else None
     updated = localize(meta.updated, zone) if meta.updated else None
     _check_updated(source.path, date, updated, lines, "date")
+    sale_until, sale_ends_at = _sale_end(meta.sale_until, zone)
     return Product(
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
@@ -299,7 +300,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         price=meta.price, currency=currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
-        sale_until=localize(meta.sale_until, zone) if meta.sale_until else None,
+        sale_until=sale_until, sale_ends_at=sale_ends_at,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
         draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,
@@ -310,6 +311,19 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _sale_end(until: date | datetime | None, zone: tzinfo) -> tuple[datetime | None,
+                                                                    datetime | None]:
+    """``sale_until`` as the model holds it, and the first instant the sale no longer runs: a
+    day alone runs through that day (to the start of the next, where that is 01:00 in zones
+    whose clocks skip midnight), a time ends then (also when it is midnight)."""
+    if until is None:
+        return None, None
+    if isinstance(until, datetime):
+        moment = localize(until, zone)
+        return moment, moment
+    return day_start(until, zone), day_start(until + timedelta(days=1), zone)
 
 
 def _check_updated(path: str, published: datetime | None, updated: datetime | None,

@@ -50,6 +50,20 @@ _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 YEARS = range(1900, 3000)
 
 
+def parse_day_or_moment(text: str) -> date | datetime:
+    """A date alone as a :class:`date` (a whole day), else as :func:`parse_datetime` reads it:
+    "through 2024-06-01" and "until 2024-06-01 00:00" end a day apart."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return _within_years(parse_datetime(value), "date", text).date()
+    return parse_datetime(text)
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The first instant of ``day`` in ``zone`` (01:00 where the clocks skip midnight)."""
+    return localize(datetime.combine(day, time()), zone)
+
+
 def parse_datetime(text: str) -> datetime:
     """Parse a date or date-time; the result is naive unless the text carries an offset."""
     value = text.strip()

@@ -260,3 +260,34 @@ def test_nav_is_the_config_menu_then_pages_by_menu_position() -> None:
     assert [p.url for p in model(documents).pages] == [
         "/shop/bottega/", "/shop/chi-siamo/", "/shop/contatti/", "/shop/privacy/",
     ]
+
+
+def _sale(until: str, timezone: str = "Europe/Rome") -> Document:
+    config = parse_config(f"title: Bottega\nbase_url: https://example.com/\ntimezone: {timezone}\n")
+    data = f"---\ntitle: V\nprice: 20\nsale_price: 15\nsale_until: {until}\n---\nTesto.\n".encode()
+    source = SourceFile("products", "content/products/v.md", data, hashlib.sha256(data).hexdigest())
+    return read_document(source, ReaderSettings.of(config))
+
+
+def test_a_sale_until_a_time_ends_then_even_at_midnight() -> None:
+    """Whether sale_until was a day was guessed from its time once in the site's zone: a time
+    that fell on midnight ("2024-06-01 00:00", or 22:00 UTC the day before) ran 24 hours more."""
+    for written in ("2024-06-01 00:00", '"2024-05-31T22:00:00Z"', '"2024-06-01T03:00:00+05:00"'):
+        sale = _sale(written)
+        assert sale.sale_ends == datetime(2024, 6, 1, tzinfo=ROME), written  # type: ignore[attr-defined]
+    day = _sale("2024-06-01")  # a day alone: through that day
+    assert day.sale_ends == datetime(2024, 6, 2, tzinfo=ROME)  # type: ignore[attr-defined]
+    assert day.sale_until.date().isoformat() == "2024-06-01"  # type: ignore[attr-defined]
+
+
+def test_a_sale_through_a_day_whose_midnight_the_clocks_skip_runs_through_that_day() -> None:
+    """In Santiago the clocks go from 00:00 to 01:00 on 8 September 2024: a sale through that
+    day began to be read as ending at its 01:00."""
+    santiago = ZoneInfo("America/Santiago")
+    sale = _sale("2024-09-08", "America/Santiago")
+    assert sale.sale_until.date().isoformat() == "2024-09-08"  # type: ignore[attr-defined]
+    assert sale.sale_ends == datetime(2024, 9, 9, tzinfo=santiago)  # type: ignore[attr-defined]
+    config = parse_config("title: B\nbase_url: https://example.com/\ntimezone: America/Santiago\n")
+    noon = datetime(2024, 9, 8, 12, tzinfo=santiago)
+    [product] = build_model([sale], config, URLS, BuildOptions(), noon).products
+    assert product.on_sale
