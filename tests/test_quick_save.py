@@ -317,3 +317,24 @@ def test_a_browser_on_a_scheduled_post_is_not_left_with_its_old_text(copy_site, 
         assert told[-1] == page.read_bytes()
     finally:
         builder.close()
+
+
+def test_a_link_to_a_photo_made_into_the_photo_goes_the_usual_way(watch: Watch,
+                                                                  tmp_path: Path) -> None:
+    """The link and the photo have one target, but only a shown photo has resized copies: a
+    quick save showed it as a bare <img> from the last build's catalogue, then the build wrote
+    the <picture> and the browser reloaded a second time."""
+    site = watch.session.request.root
+    photo = site / "content/assets/forno.png"
+    photo.write_bytes((site / "content/assets/panettone.png").read_bytes())
+    post = site / FOCACCIA
+    append(post, "\nScarica [la foto del forno](/assets/forno.png).\n")
+    watch.build()
+    post.write_text(post.read_text(encoding="utf-8").replace(
+        "Scarica [la foto del forno]", "![La foto del forno]"), encoding="utf-8")
+    watch.build()
+    assert watch.events[:2] == ["planned", "shown"] and watch.events.count("shown") == 1
+    clean = clean_build(site, tmp_path / "clean")
+    assert b"<picture>" in clean[FOCACCIA_PAGE].split(b"La foto del forno")[0][-600:]
+    assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]
+    assert tree_bytes(watch.output) == clean

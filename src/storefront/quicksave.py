@@ -31,6 +31,7 @@ from storefront.cache import OutputRecord, store_page
 from storefront.deps import map_documents
 from storefront.documents import DOCUMENT_TYPES, Document, Page, Post, Product
 from storefront.errors import BuildFailed
+from storefront.imageuses import document_uses
 from storefront.parsing import Hashes
 from storefront.plan import RenderTask
 from storefront.rendering import RenderState, renderer_for
@@ -97,7 +98,8 @@ def quick_tasks(base: QuickBase, documents: Mapping[str, Document],
             return None
         assert isinstance(old, (Post, Product, Page))
         if (hashes.get(path, ("", ""))[0] != base.hashes.get(path, ("", ""))[0]
-                or new.aliases != old.aliases or _targets(new) != _targets(old)):
+                or new.aliases != old.aliases or _targets(new) != _targets(old)
+                or _images(new) != _images(old)):
             return None
         # as the site model holds it: a scheduled post, a product on sale are its copies
         copy = modelled(new, base.options, now)
@@ -149,6 +151,14 @@ def render_quick(state: RenderState, tasks: Sequence[tuple[str, RenderTask]]
 def _targets(document: Post | Product | Page) -> list[str]:
     """Where a document's text links and which photos it shows (their lines aside)."""
     return sorted(target for target, _ in document.links)
+
+
+def _images(document: Post | Product | Page) -> list[tuple[str, bool, str | None]]:
+    """How a document uses each image (their lines aside): a link to a photo made into the
+    photo itself has the same targets, but needs resized copies the last build did not make,
+    and the last build's catalogue would show it as a bare ``<img>``."""
+    return sorted({(use.path, use.shown, use.card) for use in document_uses(document, "/").uses},
+                  key=repr)
 
 
 def _replace(value: Any, replaced: Mapping[int, Document]) -> Any:
