@@ -58,7 +58,7 @@ def unpublished_reasons(documents: Iterable[Document], model: SiteModel,
             continue
         if getattr(document, "draft", False):
             reasons[url] = "is a draft (draft: true)"
-        elif isinstance(document, Post) and document.date > now:
+        elif isinstance(document, Post) and document.date.timestamp() > now.timestamp():
             reasons[url] = f"is scheduled for {document.date:%Y-%m-%d %H:%M}"
         elif isinstance(document, Post) and document.expires is not None:
             reasons[url] = f"expired on {document.expires:%Y-%m-%d %H:%M}"

@@ -142,7 +142,8 @@ def channel(config: SiteConfig, urls: UrlBuilder, title: str, page_url: str,
             items: Iterable[FeedItem], updated: datetime | None = None) -> FeedChannel:
     """A channel for the listing at ``page_url``, holding the newest ``feeds.items`` entries."""
     chosen = tuple(items)[: config.feeds.items]
-    latest = max((item.updated for item in chosen), default=updated or EPOCH)
+    latest = max((item.updated for item in chosen), default=updated or EPOCH,
+                 key=datetime.timestamp)  # instants: see site.modelled
     return FeedChannel(
         title=title, description=config.description or config.title,
         home=urls.absolute(page_url), rss_url=urls.absolute(feed_url(page_url, "feed.xml")),
@@ -171,7 +172,8 @@ def listed_products(products: Iterable[Product], count: int) -> tuple[Product, .
     """The products the products feed lists: the ``count`` latest changed among those with a
     ``date``."""
     dated = sorted((p for p in products if p.date is not None),
-                   key=lambda p: (p.updated or p.date, p.slug), reverse=True)
+                   key=lambda p: ((p.updated or p.date).timestamp(), p.slug),  # type: ignore[union-attr]
+                   reverse=True)
     return tuple(dated[:count])
 
 

@@ -67,7 +67,7 @@ def changed_documents(base: QuickBase, shape: tuple[Any, ...], now: datetime,
     show them: nothing but the content of a few of them changed (no file added, removed or
     renamed, no asset, the same config, theme and build day); None otherwise."""
     if shape != base.shape or now.date() != base.day.date() or (
-            base.next_change is not None and now >= base.next_change):
+            base.next_change is not None and now.timestamp() >= base.next_change.timestamp()):
         return None
     if len(sources) != len(base.sources):
         return None

@@ -12,7 +12,7 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
 from storefront.config import SiteConfig
@@ -129,7 +129,7 @@ def build_model(
         posts_by_tag=posts_by_tag,
         related=related_posts(posts),
         nav=_nav(config, pages, urls),
-        next_change=min(changes) if changes else None,
+        next_change=min(changes, key=datetime.timestamp) if changes else None,
         closures=visible_closures(config.business.closures, now, zone),
         products_by_tag=products_by_tag,
         newsletter=sent_issues(docs),
@@ -140,7 +140,8 @@ def sent_issues(documents: list[Document]) -> tuple[NewsletterIssue, ...]:
     """Newsletter issues that went out (``sent:`` set by ``newsletter send``), newest first: the
     site publishes what was mailed, never a draft of the next one."""
     issues = (d for d in documents if isinstance(d, NewsletterIssue) and d.sent is not None)
-    return tuple(sorted(issues, key=lambda i: (i.sent or i.date, i.slug), reverse=True))
+    return tuple(sorted(issues, key=lambda i: ((i.sent or i.date).timestamp(), i.slug),
+                        reverse=True))
 
 
 def modelled(document: D, options: BuildOptions, now: datetime,
@@ -149,6 +150,9 @@ def modelled(document: D, options: BuildOptions, now: datetime,
     a product on sale), or None when the model leaves it out; ``changes`` gets the moments
     when that answer changes."""
     changes = changes if changes is not None else []
+    # compared as instants: two times of one zone compare by their clock reading, so in the hour
+    # the clocks repeat in autumn 02:15 (winter time) came before 02:45 (summer time)
+    now = now.astimezone(UTC)
     if getattr(document, "draft", False) and not options.drafts:
         return None
     if isinstance(document, Post):
@@ -183,7 +187,7 @@ def modelled(document: D, options: BuildOptions, now: datetime,
 def _published_posts(posts: list[Post], options: BuildOptions, now: datetime,
                      changes: list[datetime]) -> tuple[Post, ...]:
     visible = [copy for post in posts if (copy := modelled(post, options, now, changes))]
-    return tuple(sorted(visible, key=lambda p: (p.date, p.slug), reverse=True))
+    return tuple(sorted(visible, key=lambda p: (p.date.timestamp(), p.slug), reverse=True))
 
 
 def _products(products: list[Product], options: BuildOptions, now: datetime,

@@ -291,3 +291,22 @@ def test_a_sale_through_a_day_whose_midnight_the_clocks_skip_runs_through_that_d
     noon = datetime(2024, 9, 8, 12, tzinfo=santiago)
     [product] = build_model([sale], config, URLS, BuildOptions(), noon).products
     assert product.on_sale
+
+
+def test_in_the_hour_the_clocks_repeat_posts_are_published_and_ordered_by_instant() -> None:
+    """On 27 October 2024 Rome's clocks run from 02:00 to 03:00 twice. Times of one zone compare
+    by their clock reading, whatever the offset: 02:45 (summer time, 00:45 UTC) came after 02:15
+    (winter time, 01:15 UTC), so a post was published 45 minutes early, another left out, and
+    the newest listed second."""
+    from datetime import UTC
+
+    early = post("prima", "2024-10-27 02:45")  # the first 02:45: 00:45 UTC
+    late = post("dopo", '"2024-10-27T02:15:00+01:00"')  # the second 02:15: 01:15 UTC
+    first_pass = datetime(2024, 10, 27, 0, 50, tzinfo=UTC).astimezone(ROME)  # 02:50, summer time
+    site = build_model([early, late], CONFIG, URLS, BuildOptions(), first_pass)
+    assert slugs(site.posts) == ["prima"]
+    assert site.next_change is not None
+    assert site.next_change.timestamp() == datetime(2024, 10, 27, 1, 15, tzinfo=UTC).timestamp()
+    second_pass = datetime(2024, 10, 27, 1, 30, tzinfo=UTC).astimezone(ROME)  # 02:30, winter time
+    assert slugs(build_model([early, late], CONFIG, URLS, BuildOptions(), second_pass).posts) == [
+        "dopo", "prima"]
