@@ -11,6 +11,7 @@ Now that build fails, naming the file (the preview builds again by itself), and 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,15 +31,16 @@ def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
 
 
-def request(site: Path, output: Path, preview: bool, **extra: object) -> BuildRequest:
+def request(site: Path, output: Path, preview: bool, jobs: int = 1,
+            **extra: object) -> BuildRequest:
     options = (BuildOptions(drafts=True, future=True, hashed_assets=False) if preview
                else BuildOptions())
-    return BuildRequest(root=site, output=output, options=options, jobs=1,  # type: ignore[arg-type]
+    return BuildRequest(root=site, output=output, options=options, jobs=jobs,  # type: ignore[arg-type]
                         require_base_url=not preview, **extra)
 
 
 def save_during_a_build(site: Path, tmp_path: Path, preview: bool, save: Callable[[str], None],
-                        error: str) -> None:
+                        error: str, jobs: int = 1) -> None:
     """Build; save B; build while C is saved (after the build hashed the files, before it reads
     them): it fails with ``error``; save B back; build: the same bytes as a clean build."""
     armed: list[str] = []
@@ -48,7 +50,7 @@ def save_during_a_build(site: Path, tmp_path: Path, preview: bool, save: Callabl
             save(armed.pop())
 
     shown = {"shown": lambda final, changed: None} if preview else {}
-    session = BuildSession(request(site, tmp_path / "live", preview), progress=progress)
+    session = BuildSession(request(site, tmp_path / "live", preview, jobs), progress=progress)
     try:
         session.build(**shown)
         save("B")
@@ -68,8 +70,10 @@ def save_during_a_build(site: Path, tmp_path: Path, preview: bool, save: Callabl
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
-@pytest.mark.parametrize("kind", ["template", "stylesheet"])
+@pytest.mark.parametrize("kind", ["template", "stylesheet", "broken template"])
 def test_a_theme_file_saved_during_a_build_then_back(copy_site, tmp_path, kind, preview) -> None:
+    """"broken template": the bytes saved meanwhile are what fails the build (an undefined
+    name), before the pages are all rendered; the undo must not keep failing."""
     site = copy_site("basic")
     theme = site / "themes/custom"
     (theme / "templates").mkdir(parents=True)
@@ -81,10 +85,13 @@ def test_a_theme_file_saved_during_a_build_then_back(copy_site, tmp_path, kind, 
     stylesheet.write_text(".x { color: #aaa }\n", encoding="utf-8")
     config = site / "storefront.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
-    target = template if kind == "template" else stylesheet
+    target = stylesheet if kind == "stylesheet" else template
 
     def save(version: str) -> None:
-        target.write_text("<p>404 " + version + "</p>\n" if kind == "template"
+        if kind == "broken template" and version == "C":
+            target.write_text("<p>404 {{ nope }}</p>\n", encoding="utf-8")
+            return
+        target.write_text("<p>404 " + version + "</p>\n" if kind != "stylesheet"
                           else ".x { color: #" + version * 3 + " }\n", encoding="utf-8")
 
     save_during_a_build(site, tmp_path, preview, save,
@@ -108,3 +115,52 @@ def test_a_photo_saved_during_a_build_then_back(copy_site, tmp_path, preview) ->
     kept = tmp_path / "kept"
     build_site(request(site, kept, preview))
     assert tree_bytes(kept) == tree_bytes(tmp_path / "clean")
+
+
+def test_workers_of_a_session_do_not_keep_a_template_saved_during_a_build(copy_site, tmp_path,
+                                                                          ) -> None:
+    """The preview's workers live for the whole session (a fork server: it has threads), each
+    with Jinja environments of its own: they are started again, not only the session's own
+    environments dropped."""
+    site = copy_site("basic")
+    for n in range(60):
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\n---\n\nTesto {n}.\n", encoding="utf-8")
+    theme = site / "themes/custom"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+    template = theme / "templates/post.html"
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "theme: custom\n", encoding="utf-8")
+
+    def save(version: str) -> None:
+        template.write_text('{% extends "default/post.html" %}{% block content %}<p class="mark">'
+                            + version + "</p>{{ super() }}{% endblock %}\n", encoding="utf-8")
+
+    save("A")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)  # as the preview's: workers from a fork server
+    thread.start()
+    try:
+        save_during_a_build(site, tmp_path, True, save,
+                            "themes/custom/templates/post.html: "
+                            "the file changed while the build was reading it", jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_an_asset_saved_while_the_build_copies_it_then_back(copy_site, tmp_path) -> None:
+    """A file published as it is (here an SVG, checked for scripts when it was read) was copied
+    as it was when written, and recorded as the bytes the build had hashed: after an undo the
+    output kept the other bytes for good, unchecked."""
+    site = copy_site("basic")
+    svg = site / "content/assets/pane.svg"
+    original = svg.read_text(encoding="utf-8")
+
+    def save(version: str) -> None:
+        svg.write_text(original.replace("</svg>", f"<title>{version}</title></svg>"),
+                       encoding="utf-8")
+
+    save_during_a_build(site, tmp_path, False, save,
+                        f"{svg}: the file changed while the build was reading it")

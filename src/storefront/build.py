@@ -99,7 +99,7 @@ from storefront.request import (
 from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
 from storefront.staging import Staging
-from storefront.stringkeys import mistyped_string_keys
+from storefront.stringkeys import forget_answers, mistyped_string_keys
 from storefront.templateimages import TemplateImage, template_images
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.trust import FolderTrust
@@ -264,15 +264,24 @@ class BuildSession:
         if shown is not None and quick is not None:
             shown = _after_quick(shown)
         base = None
-        planned = self._plan(inputs)
-        self._check(inputs, planned)
+        try:
+            planned = self._plan(inputs)
+            self._check(inputs, planned)
+        except Exception:
+            self._check_theme_unchanged(inputs)  # a save meanwhile may be what failed it
+            raise
         # a first build (no output folder at all) is made beside it and moved into place whole
         # (the path as given: a link there, even a broken one, is not replaced by a folder)
         given = self.request.output_dir.absolute()
         staging = (Staging.begin(given) if shown is None and not os.path.lexists(given)
                    and self._stageable(planned) else None)
         try:
-            records, rendered, make_rest = self._render(inputs, planned, staging, shown is None)
+            try:
+                records, rendered, make_rest = self._render(inputs, planned, staging,
+                                                            shown is None)
+            except Exception:
+                self._check_theme_unchanged(inputs)  # a save meanwhile may be what failed it
+                raise
             self._check_theme_unchanged(inputs)
             report = self._write(inputs, planned, records, make_rest, shown, staging)
         except BaseException:
@@ -345,14 +354,18 @@ class BuildSession:
     def _check_theme_unchanged(self, inputs: _Inputs) -> None:
         """Fail the build (before it writes anything) when a theme file changed since the build
         hashed it: the templates compiled and the stylesheets bundled meanwhile may hold the new
-        bytes under the old hashes' key, and a session that kept them (its Jinja environment,
-        its bundled assets) would show them again once the owner saves the old bytes back
-        (an undo). What it kept is dropped; the preview builds again by itself (it saw the save)."""
+        bytes under the old hashes' key, and a session that kept them (its Jinja environments,
+        its workers' too, its bundled assets, its string-key warnings) would show them again once
+        the owner saves the old bytes back (an undo). Called once the pages are rendered, and
+        when the build fails before (the new bytes may be what failed it). What the session
+        kept is dropped, its workers too; the preview builds again by itself (it saw the save)."""
         now = theme_files(inputs.chain, self.stats)
         if now == list(inputs.theme_files):
             return
         forget_environments()
+        forget_answers()
         self._assets = AssetsMemo()
+        self.pool.close()  # its workers keep environments of their own: new ones are started
         before = dict(inputs.theme_files)
         changed = sorted({path for path, sha in now if before.pop(path, None) != sha} | set(before))
         raise BuildFailed([error_at(path, 0, "the file changed while the build was reading it",

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storefront.errors import BuildFailed, error_at
-from storefront.files import link_atomic, make_folders, replacing, temp_writer, write_atomic
+from storefront.errors import BuildFailed, ContentError, error_at
+from storefront.files import link_atomic, make_folders, open_temp, replacing, temp_writer, write_atomic
 from storefront.urls import safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -270,6 +270,7 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
                 "move it out of the output folder (or delete it) and build again"))
     if problems:
         raise BuildFailed(problems)
+    copies = _copy_and_check(base, items, same)
     names = {item.path for item in items}
     manifest = dict(previous)
     if not names <= set(previous):
@@ -286,10 +287,16 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
             continue
         target = os.path.join(base, item.path)
         info = _regular(target)
+        copy = copies.pop(item.path, None)
         if info is not None and info.st_size == item.size and _sha256(target) == item.sha256:
             unchanged += 1  # same bytes (an older manifest, or a touched file): keep the file
+            if copy is not None:
+                os.unlink(copy)
         else:
-            _write_atomic(Path(target), item)
+            if copy is not None:
+                os.replace(copy, target)
+            else:
+                _write_atomic(Path(target), item)
             written += 1
             changed.append(item.path)
             info = os.lstat(target)
@@ -399,6 +406,42 @@ def _remember(path: Path, manifest: dict[str, Entry]) -> None:
     if identity is not None:
         with _last_lock:
             _last_read[:] = [identity, manifest]
+
+
+def _copy_and_check(base: str, items: Sequence[WriteItem], same: Sequence[bool]) -> dict[str, str]:
+    """Copy the site's own files to write (assets, a theme's static files) beside their targets
+    first, each checked against the hash the build took when it found it: output path ->
+    temporary copy, renamed into place by the writer.
+
+    A file saved again since (and saved back before the next build, an undo) would otherwise be
+    published as its new bytes under the old bytes' hash: the next build would take them for the
+    file and keep them, and an SVG would be published without the check for scripts its old
+    bytes passed. Such a build fails before anything is renamed into place."""
+    copies: dict[str, str] = {}
+    moved: list[ContentError] = []
+    try:
+        for item, kept in zip(items, same, strict=True):
+            if kept or item.data is not None or item.file is None or item.link:
+                continue
+            hasher = hashlib.sha256()
+            fd, temp = open_temp(os.path.join(base, item.path))
+            copies[item.path] = temp
+            with os.fdopen(fd, "wb") as copy, open(item.file, "rb") as source:
+                while chunk := source.read(1 << 20):
+                    hasher.update(chunk)
+                    copy.write(chunk)
+            if hasher.hexdigest() != item.sha256:
+                moved.append(error_at(str(item.file), 0,
+                                      "the file changed while the build was reading it",
+                                      "build again (the preview does so by itself)"))
+        if moved:
+            raise BuildFailed(moved)
+    except BaseException:
+        for temp in copies.values():
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        raise
+    return copies
 
 
 def _write_atomic(target: Path, item: WriteItem) -> None:

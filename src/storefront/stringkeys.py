@@ -36,6 +36,12 @@ TWO_EDITS_FROM = 6
 _ANSWERS: dict[tuple[str, str], list[ContentError]] = {}  # (theme key, language) -> warnings
 
 
+def forget_answers() -> None:
+    """Drop the answers kept by theme key: they may have been read from other bytes (a theme
+    file saved while a build read it)."""
+    _ANSWERS.clear()
+
+
 def mistyped_string_keys(chain: tuple[Theme, ...], language: str,
                          theme_key: str = "") -> list[ContentError]:
     """Warnings for the strings of ``chain``'s child themes that look like mistyped keys.

@@ -54,9 +54,10 @@ def parse_day_or_moment(text: str) -> date | datetime:
     """A date alone as a :class:`date` (a whole day), else as :func:`parse_datetime` reads it:
     "through 2024-06-01" and "until 2024-06-01 00:00" end a day apart."""
     value = text.strip()
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return _within_years(parse_datetime(value), "date", text).date()
-    return parse_datetime(text)
+    try:  # every spelling of a day alone Python reads (2024-06-01, 20240601, 2024-W22-6)
+        return _within_years(date.fromisoformat(value), "date", text)
+    except ValueError:
+        return parse_datetime(text)
 
 
 def day_start(day: date, zone: tzinfo) -> datetime:
