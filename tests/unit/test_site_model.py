@@ -275,9 +275,10 @@ def test_a_sale_until_a_time_ends_then_even_at_midnight() -> None:
     for written in ("2024-06-01 00:00", '"2024-05-31T22:00:00Z"', '"2024-06-01T03:00:00+05:00"'):
         sale = _sale(written)
         assert sale.sale_ends == datetime(2024, 6, 1, tzinfo=ROME), written  # type: ignore[attr-defined]
-    day = _sale("2024-06-01")  # a day alone: through that day
-    assert day.sale_ends == datetime(2024, 6, 2, tzinfo=ROME)  # type: ignore[attr-defined]
-    assert day.sale_until.date().isoformat() == "2024-06-01"  # type: ignore[attr-defined]
+    for written in ("2024-06-01", "20240601", "2024-W22-6"):  # a day alone: through that day
+        day = _sale(written)
+        assert day.sale_ends == datetime(2024, 6, 2, tzinfo=ROME), written  # type: ignore[attr-defined]
+        assert day.sale_until.date().isoformat() == "2024-06-01"  # type: ignore[attr-defined]
 
 
 def test_a_sale_through_a_day_whose_midnight_the_clocks_skip_runs_through_that_day() -> None:
