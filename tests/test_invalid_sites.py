@@ -49,3 +49,23 @@ def test_invalid_site_reports_exact_errors_and_keeps_output(case, copy_site, run
     assert result.err == expected
     assert "Traceback" not in result.err
     assert tree_bytes(output) == before
+
+
+@pytest.mark.parametrize("folder", ["content/assets", "content/posts", "themes/vetrina/static"])
+def test_a_file_name_that_is_not_utf8_is_named_and_refused(copy_site, run_cli, folder) -> None:
+    """A zip made on Windows unpacks "caffè.png" as the byte 0xE8, which is no UTF-8: every later
+    step failed on the name with an internal error (exit 70)."""
+    import os
+
+    site = copy_site("invalid/theme-string-placeholder")
+    (site / "themes/vetrina/strings/it.yaml").unlink()
+    (site / folder).mkdir(parents=True, exist_ok=True)
+    name = os.path.join(os.fsencode(site / folder), b"caff\xe8.png")
+    with open(name, "wb") as handle:
+        handle.write(b"not read")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err == (f"{folder}/caff\ufffd.png: this file's name is not UTF-8 text (made on "
+                          "another system, or unpacked from an old zip)\n"
+                          "  hint: rename the file, retyping its accented letters\n"
+                          "build failed: 1 problem; nothing was written\n")

@@ -52,6 +52,20 @@ class SourceFile:
         return self.path.split("/", 2)[2]
 
 
+def undecodable(path: str) -> str | None:
+    """``path`` as it can be shown when its name is not UTF-8 text (the bytes a zip made on
+    Windows gives an accented name, say: every later step failed on it); None when it is."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return None
+
+
+NOT_UTF8_NAME = ("this file's name is not UTF-8 text (made on another system, or unpacked from "
+                 "an old zip)", "rename the file, retyping its accented letters")
+
+
 def is_ignored(name: str) -> bool:
     """Hidden files and the temp files editors leave behind."""
     return (
@@ -127,6 +141,10 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
     errors: list[ContentError] = []
     named: set[str] = set()
     for parts, path, is_link in sorted(_walk(content, ())):
+        shown = undecodable("/".join((CONTENT_DIR, *parts)))
+        if shown is not None:
+            errors.append(error_at(shown, 0, *NOT_UTF8_NAME))
+            continue
         # NFC: a Mac writes "é" as two code points; links typed in an editor use one
         rel = unicodedata.normalize("NFC", "/".join((CONTENT_DIR, *parts)))
         if rel in named:  # two files, one name: one of them would silently take the other's place

@@ -10,6 +10,7 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from storefront.errors import BuildFailed, ContentError, blamed_on, error_at, li
 from storefront.limits import LimitExceeded, check_theme_strings
 from storefront.markdown import plain_text
 from storefront.schema import Mapper, YamlProblem, compose_yaml, repeated_keys, text_table
-from storefront.sources import StatCache, file_sha256, is_ignored, utf8_text
+from storefront.sources import NOT_UTF8_NAME, StatCache, file_sha256, is_ignored, undecodable, utf8_text
 from storefront.values import parse_static_css, parse_theme_name
 
 if TYPE_CHECKING:
@@ -185,6 +186,12 @@ def _placeholder_problems(key: str, text: str, parent: str, parent_file: str, sh
     except ValueError as exc:
         return [error_at(shown, line, f'the theme string "{key}" has a stray brace ({exc})',
                          f"write a value as {allowed}, and a brace itself as {{{{ or }}}}")]
+    written = ["{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+               + "}" for _, field, spec, conversion in string.Formatter().parse(text)
+               if field is not None and (spec or conversion or not field.isidentifier())]
+    if written:  # {minutes:>999999999} wrote a page of a gigabyte, {minutes.__class__} Python
+        return [error_at(shown, line, f'the theme string "{key}" writes a value with more than '
+                         f"its name: {written[0]}", f"write each value as its name alone: {allowed}")]
     unknown = sorted(used - wanted)
     if not unknown:
         return []
@@ -203,13 +210,17 @@ def theme_files(chain: tuple[Theme, ...],
     publish any file of the machine, a private key say.
     """
     found = []
-    links = []
+    problems = []
     for theme in chain:
         for path in sorted(theme.path.rglob("*")):
             if is_ignored(path.name) or "__pycache__" in path.parts:
                 continue
+            shown = undecodable(str(path.relative_to(theme.path)))
+            if shown is not None:
+                problems.append(error_at(f"{theme.label}/{shown}", 0, *NOT_UTF8_NAME))
+                continue
             if path.is_symlink():
-                links.append(error_at(
+                problems.append(error_at(
                     f"{theme.label}/{path.relative_to(theme.path).as_posix()}", 0,
                     "this is a symbolic link; theme files must be real files",
                     "copy the file into the theme instead of linking to it"))
@@ -217,14 +228,24 @@ def theme_files(chain: tuple[Theme, ...],
             if not path.is_file():
                 continue
             name = str(path)
+            label = f"{theme.label}/{path.relative_to(theme.path).as_posix()}"
             stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
             if known is None:
-                known = file_sha256(path)
+                if theme.templates in path.parents:  # Jinja reads them as UTF-8: say so here
+                    data = path.read_bytes()
+                    try:
+                        utf8_text(data, label)
+                    except BuildFailed as failed:  # not remembered: checked again next time
+                        problems.extend(failed.errors)
+                        continue
+                    known = hashlib.sha256(data).hexdigest()
+                else:
+                    known = file_sha256(path)
                 if remembered is not None:
                     remembered.put(name, stamp, known)
-            found.append((f"{theme.label}/{path.relative_to(theme.path).as_posix()}", known))
-    if links:
-        raise BuildFailed(links)
+            found.append((label, known))
+    if problems:
+        raise BuildFailed(problems)
     return found
 
 

@@ -12,7 +12,7 @@ import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import idna
 from babel import Locale, UnknownLocaleError
@@ -114,9 +114,12 @@ def date_from_filename(stem: str) -> tuple[datetime | None, str]:
     if not match:
         return None, stem
     try:
-        return datetime.combine(date.fromisoformat(match.group(1)), time()), match.group(2)
+        day = date.fromisoformat(match.group(1))
     except ValueError:
         return None, stem
+    if day.year not in YEARS:  # 0024-05-01 (a typo) was published in year 24; 0001 failed
+        return None, stem
+    return datetime.combine(day, time()), match.group(2)
 
 
 CENTS = Decimal("0.01")
@@ -287,8 +290,14 @@ def parse_base_url(text: str) -> str:
         raise ValueError(f'must be the address of the site\'s folder, without "//", "/./" or '
                          f'"/../" in it, such as https://example.com/shop/, got "{text}"')
     path = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", path.rstrip("/"))  # a "%" that is no escape
-    return f"{scheme}://{_ascii_netloc(netloc, text)}/{quote(path, safe=PATH_SAFE + '%')}".rstrip(
+    url = f"{scheme}://{_ascii_netloc(netloc, text)}/{quote(path, safe=PATH_SAFE + '%')}".rstrip(
         "/") + "/"
+    try:  # what every later use of it reads: https://[::1/ is no address ("Invalid IPv6 URL")
+        urlsplit(url).port  # noqa: B018 - read for its check
+    except ValueError:
+        raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got '
+                         f'"{text}"') from None
+    return url
 
 
 def _ascii_netloc(netloc: str, text: str) -> str:

@@ -496,3 +496,13 @@ def test_a_blank_tag_is_an_error_at_its_line() -> None:
         "content/posts/2024-05-01-a.md:5: tags[2] is empty\n"
         "  hint: write a value, or remove it from the list"
     ]
+
+
+def test_a_file_name_dated_outside_the_years_gives_no_date() -> None:
+    """0024-05-01 (a typo for 2024) was published in year 24; 0001-01-01 failed with an internal
+    error. As with a date in the front matter, only the years 1900 to 2999 count."""
+    from storefront.values import date_from_filename
+
+    assert date_from_filename("0024-05-01-pane") == (None, "0024-05-01-pane")
+    assert date_from_filename("0001-01-01-pane") == (None, "0001-01-01-pane")
+    assert date_from_filename("2024-05-01-pane")[1] == "pane"
