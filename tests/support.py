@@ -37,6 +37,14 @@ def replace_in(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def extra_posts(site: Path, count: int, tagged: bool = False) -> None:
+    """Add ``count`` short posts to ``site`` (enough pages for a build to use its workers)."""
+    for n in range(count):
+        tags = f"tags: [pane, t{n % 5}]\n" if tagged else ""
+        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
+            f"---\ntitle: Extra {n}\n{tags}---\n\nTesto {n}.\n", encoding="utf-8")
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` by relative path (for exact comparisons).
 

@@ -19,7 +19,7 @@ from storefront.build import BuildRequest, build_site
 from storefront.cache import COMPILED_SWEEP_MEMO, DATABASE, PAGES_SWEEP_MEMO
 from storefront.errors import BuildFailed
 from storefront.request import CACHE_DIR
-from support import REPO, SITES, check_leftovers_swept, tree_bytes
+from support import REPO, SITES, check_leftovers_swept, extra_posts, tree_bytes
 
 POST = "content/posts/2024-06-10-focaccia.md"
 
@@ -738,9 +738,7 @@ def test_templates_are_compiled_once_and_kept_only_signed_by_the_users_key(copy_
     import jinja2
 
     site = copy_site("basic")
-    for n in range(60):
-        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
-            f"---\ntitle: Extra {n}\ntags: [pane, t{n % 5}]\n---\n\nTesto {n}.\n", encoding="utf-8")
+    extra_posts(site, 60, tagged=True)
     log = tmp_path / "compiled.txt"
 
     def build_watching(state: Path, output: str) -> list[str]:

@@ -21,7 +21,7 @@ from PIL import Image
 from storefront.build import BuildRequest, BuildSession, build_site
 from storefront.errors import BuildFailed
 from storefront.site import BuildOptions
-from support import tree_bytes
+from support import extra_posts, tree_bytes
 
 POST = "content/posts/2024-06-10-focaccia.md"
 
@@ -123,9 +123,7 @@ def test_workers_of_a_session_do_not_keep_a_template_saved_during_a_build(copy_s
     with Jinja environments of its own: they are started again, not only the session's own
     environments dropped."""
     site = copy_site("basic")
-    for n in range(60):
-        (site / f"content/posts/2024-04-{n % 28 + 1:02d}-extra-{n}.md").write_text(
-            f"---\ntitle: Extra {n}\n---\n\nTesto {n}.\n", encoding="utf-8")
+    extra_posts(site, 60)
     theme = site / "themes/custom"
     (theme / "templates").mkdir(parents=True)
     (theme / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
