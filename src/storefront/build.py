@@ -33,6 +33,7 @@ from storefront.cache import (
 from storefront.channels import ChannelPlan, check_aliases, plan_channels
 from storefront.checks import (
     LinkTargets,
+    check_config_image,
     check_config_links,
     check_links,
     check_template_images,
@@ -536,6 +537,7 @@ class BuildSession:
         targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
         problems += check_links(model.published(), targets, urls)
         problems += check_template_images(planned.template_images, targets, urls)
+        problems += check_config_image(config, planned.config_text, targets, urls)
         problems += planned.images.errors
         problems += check_config_links(config, planned.config_text, plan.pages, urls)
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",

@@ -130,6 +130,19 @@ def check_template_images(found: Iterable[TemplateImage], targets: LinkTargets,
     return errors
 
 
+def check_config_image(config: SiteConfig, config_text: str, targets: LinkTargets,
+                       urls: UrlBuilder) -> list[ContentError]:
+    """The site's share image (``image:`` in storefront.yaml) must be a file of the site: every
+    page without a photo of its own names it as its ``og:image``, so a missing one gave every
+    shared link a broken card."""
+    errors: list[ContentError] = []
+    if config.image and not config.image.startswith(_EXTERNAL):
+        path = site_path(config.image, urls.base_path)
+        _check(CONFIG_NAME, line_of_key(config_text, "image"), urls.url(path), config.image,
+               targets, urls, errors)
+    return errors
+
+
 def _check(source: str, line: int, url: str, written: str, targets: LinkTargets,
            urls: UrlBuilder, errors: list[ContentError]) -> None:
     resolved = normalize_target(url)
