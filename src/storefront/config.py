@@ -31,12 +31,14 @@ from storefront.values import (
     parse_base_url,
     parse_currency,
     parse_day,
+    parse_email,
     parse_external_url,
     parse_form_name,
     parse_locale,
     parse_map,
     parse_opening_hours,
     parse_permalink,
+    parse_phone,
     parse_site_path,
     parse_theme_name,
     parse_timezone,
@@ -99,9 +101,11 @@ class Business:
     legal_name: str = field(default="", metadata=field_doc("registered company name"))
     vat_number: str = field(default="", metadata=field_doc("VAT number (Partita IVA)"))
     address: Address = field(default_factory=Address, metadata=field_doc("postal address"))
-    phone: str = field(default="", metadata=field_doc("phone in international form, +39 ..."))
-    email: str = field(default="", metadata=field_doc("public e-mail address"))
-    whatsapp: str = field(default="", metadata=field_doc("WhatsApp number, international form"))
+    phone: str = field(default="", metadata=field_doc("phone in international form, +39 ...",
+                                                      parse=parse_phone))
+    email: str = field(default="", metadata=field_doc("public e-mail address", parse=parse_email))
+    whatsapp: str = field(default="", metadata=field_doc("WhatsApp number, international form",
+                                                         parse=parse_phone))
     opening_hours: tuple[OpeningHours, ...] = field(default=(), metadata=field_doc("opening hours"))
     geo: GeoPoint | None = field(default=None, metadata=field_doc("map coordinates"))
     closures: tuple[Closure, ...] = field(
@@ -259,7 +263,7 @@ def _parse_config(text: str, path: str) -> SiteConfig:
     if errors:
         raise BuildFailed(errors)
     forms = {name: replace(form, name=name) for name, form in config.forms.items()}
-    errors = check_newsletter(config, text, path)
+    errors = [*check_forms(config, text, path), *check_newsletter(config, text, path)]
     if errors:
         raise BuildFailed(errors)
     keys = {str(key.value) for key, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
@@ -284,6 +288,26 @@ def check_newsletter(config: SiteConfig, text: str, path: str) -> list[ContentEr
     if not config.base_url:
         errors.append(error_at(path, line, "the newsletter needs base_url: its mails link to the site",
                                "add a line like base_url: https://www.example.com/"))
+    return errors
+
+
+def check_forms(config: SiteConfig, text: str, path: str = CONFIG_NAME) -> list[ContentError]:
+    """Each field of a form has a name of its own (two inputs of one name: one value is lost)
+    and a longest value of at least one character."""
+    errors = []
+    lines = text.split("\n")
+    for key, form in config.forms.items():
+        line = next((n for n, written in enumerate(lines, 1)
+                     if written.strip().startswith(f"{key}:")), line_of_key(text, "forms"))
+        names = [f.name for f in form.fields]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            errors.append(error_at(path, line, f'the form "{key}" has two fields named '
+                                   f'"{name}"', "give each field a name of its own"))
+        for f in form.fields:
+            if f.max_length < 1:
+                errors.append(error_at(path, line, f'the field "{f.name}" of form "{key}" '
+                                       f"has max_length {f.max_length}",
+                                       "set max_length to the longest value to accept, such as 500"))
     return errors
 
 

@@ -316,6 +316,21 @@ def _ascii_netloc(netloc: str, text: str) -> str:
     return f"{quote(user, safe=PATH_SAFE + '%')}{at}{host}{colon}{port}"
 
 
+def parse_email(text: str) -> str:
+    """A public e-mail address (it becomes a ``mailto:`` link and structured data)."""
+    value = text.strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        raise ValueError(f'must be an e-mail address such as ciao@negozio.it, got "{text}"')
+    return value
+
+
+def parse_phone(text: str) -> str:
+    """A phone number as the owner writes it, with its digits (a ``tel:`` link is made of them)."""
+    if sum(ch.isdigit() for ch in text) < 3:  # "chiamaci" made an empty tel: link
+        raise ValueError(f'must be a phone number such as +39 0583 000 000, got "{text}"')
+    return text.strip()
+
+
 def parse_site_path(text: str) -> str:
     """A site-relative URL path such as /grazie/ or an absolute http(s) URL."""
     if text.startswith(("http://", "https://")) or text.startswith("/"):
