@@ -333,6 +333,9 @@ class Mapper:
                 hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(
                     sorted(allowed)
                 )
+                if key.isdigit():  # {latitude: 43,8429}: the comma ended the number
+                    hint = ("a number with a comma? Write it with a dot, such as 43.8429: inside "
+                            "{ } a comma separates two keys")
                 self.error(key_node, f'unknown key "{_join(where, key)}"', hint)
                 ok = False
                 continue

@@ -172,9 +172,11 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
                                    "rename the file without # and ? (foto-1.jpg, not foto #1.jpg)"))
             continue
         if top != "assets" and (len(parts) != 2 or not parts[1].endswith(".md")):
+            markdown = len(parts) == 2 and parts[1].lower().endswith((".md", ".markdown", ".mdown"))
             errors.append(
                 error_at(rel, 0, f"content/{top}/ holds only .md files, one per document",
-                         "put images and other files in content/assets/")
+                         "rename the file to end in .md, in small letters" if markdown
+                         else "put images and other files in content/assets/")
             )
             continue
         try:
