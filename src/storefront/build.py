@@ -524,7 +524,8 @@ class BuildSession:
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
-        problems = check_collisions(plan.claims, urls)
+        problems = check_collisions(plan.claims, urls,
+                                    line_of_key(planned.config_text, "permalinks"))
         # the manifest is a file of the output folder too (an alias /.storefront-manifest.json/)
         problems += check_aliases(planned.channels,
                                   [*plan.claims, (urls.url(MANIFEST), "storefront's manifest")], urls)

@@ -9,7 +9,7 @@ be cached by content hash; every front-matter key keeps its line in ``lines``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -133,6 +133,13 @@ class Product:
         if self.sale_ends_at is not None or self.sale_until is None:
             return self.sale_ends_at
         return end_of_day(self.sale_until)  # a product made without the reader
+
+    @property
+    def sale_last_day(self) -> datetime | None:
+        """The last moment of the sale, whose day is the one to show ("until 22 June"): a sale
+        until 2024-06-23 00:00 is over when 23 June begins."""
+        ends = self.sale_ends
+        return ends - timedelta(microseconds=1) if ends is not None else None
 
     @property
     def current_price(self) -> Decimal:

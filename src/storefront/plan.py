@@ -322,10 +322,13 @@ def shareable(image: str) -> bool:
     return bool(image) and not image.split("#", 1)[0].split("?", 1)[0].lower().endswith(".svg")
 
 
-def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> list[ContentError]:
+def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
+                     permalinks_line: int = 0) -> list[ContentError]:
     """Two outputs claiming one path (or a URL that would leave the output folder) are errors.
 
     A claim is ``(url, source)``: a content file, or a description such as "the blog listing".
+    Two of the site's own pages (listings) on one URL are reported at ``permalinks_line`` of
+    storefront.yaml, where their URLs are set.
     """
     owners: dict[str, str] = {}
     errors: list[ContentError] = []
@@ -344,6 +347,7 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder) -> lis
                 errors.append(error_at(mine, 1, f"the URL {url} is also used by {other}",
                                        "give one of them another slug"))
         if not (source.startswith("content/") or first.startswith("content/")):
-            errors.append(error_at(CONFIG_NAME, 0, f"{first} and {source} share the URL {url}",
+            errors.append(error_at(CONFIG_NAME, permalinks_line,
+                                   f"{first} and {source} share the URL {url}",
                                    "change permalinks in storefront.yaml"))
     return errors

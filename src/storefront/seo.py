@@ -206,8 +206,8 @@ def product_jsonld(product: Product, config: SiteConfig, urls: UrlBuilder,
         "availability": _AVAILABILITY[product.availability],
         "url": urls.absolute(product.url),
     }
-    if product.on_sale and product.sale_until is not None:
-        offer["priceValidUntil"] = product.sale_until.date().isoformat()
+    if product.on_sale and product.sale_last_day is not None:
+        offer["priceValidUntil"] = product.sale_last_day.date().isoformat()
     offer.update(offer_fields)
     data: dict[str, Any] = {
         "@type": "Product",

@@ -311,3 +311,12 @@ def test_in_the_hour_the_clocks_repeat_posts_are_published_and_ordered_by_instan
     second_pass = datetime(2024, 10, 27, 1, 30, tzinfo=UTC).astimezone(ROME)  # 02:30, winter time
     assert slugs(build_model([early, late], CONFIG, URLS, BuildOptions(), second_pass).posts) == [
         "dopo", "prima"]
+
+
+def test_the_day_a_sale_is_shown_to_end_is_its_last_day() -> None:
+    """A sale until 2024-06-23 00:00 is over when 23 June begins: the page, its structured data
+    and the newsletter said "until 23 June"."""
+    for written, day in (("2024-06-23 00:00", "2024-06-22"), ("2024-06-22", "2024-06-22"),
+                         ("2024-06-22 12:00", "2024-06-22")):
+        sale = _sale(written)
+        assert sale.sale_last_day.date().isoformat() == day, written  # type: ignore[attr-defined]

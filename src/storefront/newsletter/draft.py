@@ -44,7 +44,7 @@ def catalog_snapshot(products: tuple[Product, ...]) -> dict[str, Any]:
         product.slug: {
             "title": product.title, "price": str(product.price), "currency": product.currency,
             "sale_price": str(product.sale_price) if product.on_sale else "",
-            "sale_until": product.sale_until.date().isoformat() if product.sale_until else "",
+            "sale_until": product.sale_last_day.date().isoformat() if product.sale_last_day else "",
             "availability": product.availability,
         }
         for product in products
@@ -137,9 +137,9 @@ def _product(product: Product, site: NewsletterSite) -> str:
         was = site.strings.get("nl_price_was", "instead of {price}").format(
             price=formatter.price(product.price, product.currency))
         line += f" {was}"
-        if product.sale_until is not None:
+        if product.sale_last_day is not None:
             line += ", " + site.strings.get("nl_sale_until", "on sale until {date}").format(
-                date=formatter.date(product.sale_until, "long"))
+                date=formatter.date(product.sale_last_day, "long"))
     lines.append(line)
     if product.summary:
         lines.append(product.summary)
