@@ -265,19 +265,16 @@ class BuildSession:
         if shown is not None and quick is not None:
             shown = _after_quick(shown)
         base = None
+        staging: Staging | None = None
         try:
-            planned = self._plan(inputs)
-            self._check(inputs, planned)
-        except Exception:
-            self._check_theme_unchanged(inputs)  # a save meanwhile may be what failed it
-            raise
-        # a first build (no output folder at all) is made beside it and moved into place whole
-        # (the path as given: a link there, even a broken one, is not replaced by a folder)
-        given = self.request.output_dir.absolute()
-        staging = (Staging.begin(given) if shown is None and not os.path.lexists(given)
-                   and self._stageable(planned) else None)
-        try:
-            try:
+            try:  # the stages that read the theme's files
+                planned = self._plan(inputs)
+                self._check(inputs, planned)
+                # a first build (no output folder at all) is made beside it and moved into place
+                # whole (the path as given: a link there, even a broken one, is not replaced)
+                given = self.request.output_dir.absolute()
+                staging = (Staging.begin(given) if shown is None and not os.path.lexists(given)
+                           and self._stageable(planned) else None)
                 records, rendered, make_rest = self._render(inputs, planned, staging,
                                                             shown is None)
             except Exception:
