@@ -15,8 +15,6 @@ from typing import Literal, Protocol
 
 from markupsafe import Markup
 
-from storefront.values import end_of_day
-
 Availability = Literal["in_stock", "out_of_stock", "preorder", "discontinued"]
 Condition = Literal["new", "refurbished", "used"]
 
@@ -119,20 +117,14 @@ class Product:
     sale_note: bool = False  # set by the site model: the sale ends within a year, worth announcing
     image_focus: str = ""
     unnamed_links: tuple[int, ...] = ()  # lines of links with no text (a warning)
-    sale_ends_at: datetime | None = None  # the first instant after the sale (see sale_ends)
+    # the first instant the sale no longer runs, set by the reader: a date alone in sale_until
+    # means "through that day", a time "until then"
+    sale_ends: datetime | None = None
 
     @property
     def available(self) -> bool:
         """Can be ordered now: in stock or made to order."""
         return self.availability in ("in_stock", "preorder")
-
-    @property
-    def sale_ends(self) -> datetime | None:
-        """The first instant the sale no longer runs: ``sale_ends_at``, set by the reader (a date
-        alone means "through that day"; a time, "until then")."""
-        if self.sale_ends_at is not None or self.sale_until is None:
-            return self.sale_ends_at
-        return end_of_day(self.sale_until)  # a product made without the reader
 
     @property
     def sale_last_day(self) -> datetime | None:

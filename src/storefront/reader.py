@@ -292,7 +292,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     date = localize(meta.date, zone) if meta.date else None
     updated = localize(meta.updated, zone) if meta.updated else None
     _check_updated(source.path, date, updated, lines, "date")
-    sale_until, sale_ends_at = _sale_end(meta.sale_until, zone)
+    sale_until, sale_ends = _sale_end(meta.sale_until, zone)
     return Product(
         source=source.path, title=meta.title, slug=slug,
         url=_SITE_PATHS.permalink(settings.permalinks.product, slug,
@@ -300,7 +300,7 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         price=meta.price, currency=currency, sku=meta.sku,
         availability=meta.availability, images=meta.images, image_alt=meta.image_alt,
         sale_price=meta.sale_price,
-        sale_until=sale_until, sale_ends_at=sale_ends_at,
+        sale_until=sale_until, sale_ends=sale_ends,
         category=category, tags=_tags(meta.tags, settings), order=meta.order,
         summary=meta.summary, summary_html=body.summary_html, content_html=body.content_html,
         draft=meta.draft, featured=meta.featured, links=body.links, lines=lines, brand=meta.brand,

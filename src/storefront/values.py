@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit
@@ -99,13 +99,6 @@ def localize(moment: datetime, zone: tzinfo) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
     return moment.astimezone(zone)
-
-
-def end_of_day(moment: datetime) -> datetime:
-    """For a date given without a time: the first instant after that day."""
-    if moment.time() == time() :
-        return moment + timedelta(days=1)
-    return moment
 
 
 def date_from_filename(stem: str) -> tuple[datetime | None, str]:

@@ -10,7 +10,6 @@ import pytest
 
 from storefront.values import (
     date_from_filename,
-    end_of_day,
     localize,
     parse_datetime,
     parse_day,
@@ -86,13 +85,6 @@ def test_localize_attaches_the_zone_to_naive_and_converts_aware() -> None:
     assert localize(datetime(2024, 5, 1, 10, 30), ROME) == datetime(2024, 5, 1, 10, 30, tzinfo=ROME)
     converted = localize(datetime(2012, 1, 1, 15, 5, tzinfo=UTC), ROME)
     assert (converted.hour, converted.utcoffset()) == (16, timedelta(hours=1))
-
-
-def test_end_of_day_moves_only_a_bare_date_to_the_next_midnight() -> None:
-    day = datetime(2024, 5, 1, tzinfo=ROME)
-    assert end_of_day(day) == datetime(2024, 5, 2, tzinfo=ROME)
-    timed = datetime(2024, 5, 1, 18, 0, tzinfo=ROME)
-    assert end_of_day(timed) == timed
 
 
 def test_date_from_filename_splits_the_prefix() -> None:
