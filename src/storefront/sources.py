@@ -141,12 +141,13 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
     errors: list[ContentError] = []
     named: set[str] = set()
     for parts, path, is_link in sorted(_walk(content, ())):
-        shown = undecodable("/".join((CONTENT_DIR, *parts)))
+        joined = "/".join((CONTENT_DIR, *parts))
+        shown = undecodable(joined)
         if shown is not None:
             errors.append(error_at(shown, 0, *NOT_UTF8_NAME))
             continue
         # NFC: a Mac writes "é" as two code points; links typed in an editor use one
-        rel = unicodedata.normalize("NFC", "/".join((CONTENT_DIR, *parts)))
+        rel = unicodedata.normalize("NFC", joined)
         if rel in named:  # two files, one name: one of them would silently take the other's place
             errors.append(error_at(rel, 0, "two files have this name, with its accents written "
                                    "in two ways (one of them was made on a Mac, say)",

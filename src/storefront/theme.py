@@ -215,20 +215,19 @@ def theme_files(chain: tuple[Theme, ...],
         for path in sorted(theme.path.rglob("*")):
             if is_ignored(path.name) or "__pycache__" in path.parts:
                 continue
-            shown = undecodable(str(path.relative_to(theme.path)))
+            label = f"{theme.label}/{path.relative_to(theme.path).as_posix()}"
+            shown = undecodable(label)
             if shown is not None:
-                problems.append(error_at(f"{theme.label}/{shown}", 0, *NOT_UTF8_NAME))
+                problems.append(error_at(shown, 0, *NOT_UTF8_NAME))
                 continue
             if path.is_symlink():
                 problems.append(error_at(
-                    f"{theme.label}/{path.relative_to(theme.path).as_posix()}", 0,
-                    "this is a symbolic link; theme files must be real files",
+                    label, 0, "this is a symbolic link; theme files must be real files",
                     "copy the file into the theme instead of linking to it"))
                 continue
             if not path.is_file():
                 continue
             name = str(path)
-            label = f"{theme.label}/{path.relative_to(theme.path).as_posix()}"
             stamp, known = remembered.get(name) if remembered else ((0, 0, 0, 0), None)
             if known is None:
                 if theme.templates in path.parents:  # Jinja reads them as UTF-8: say so here

@@ -53,11 +53,11 @@ YEARS = range(1900, 3000)
 def parse_day_or_moment(text: str) -> date | datetime:
     """A date alone as a :class:`date` (a whole day), else as :func:`parse_datetime` reads it:
     "through 2024-06-01" and "until 2024-06-01 00:00" end a day apart."""
-    value = text.strip()
     try:  # every spelling of a day alone Python reads (2024-06-01, 20240601, 2024-W22-6)
-        return _within_years(date.fromisoformat(value), "date", text)
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return parse_datetime(text)
+    return _within_years(day, "date", text)
 
 
 def day_start(day: date, zone: tzinfo) -> datetime:
