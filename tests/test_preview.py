@@ -748,3 +748,75 @@ def test_a_file_renamed_twice_is_advised_from_its_first_address(copy_site, tmp_p
     third.rename(first)
     builder.rebuild()
     assert builder.notices == []
+
+
+def test_the_watcher_names_the_files_a_save_changed_for_the_next_build(tmp_path) -> None:
+    """What the watcher's events name reaches the next build (its quick save shows those files'
+    pages before it lists the site's): the files saved, not an editor's temporary file, nor the
+    preview folder; a folder made, moved or deleted, or more files than a save makes, name
+    nothing that build could trust (None)."""
+    from watchdog.events import (
+        DirCreatedEvent,
+        DirModifiedEvent,
+        FileClosedEvent,
+        FileCreatedEvent,
+        FileModifiedEvent,
+        FileMovedEvent,
+    )
+
+    from storefront.preview import MOST_NAMED, _ChangeHandler
+
+    output = tmp_path / ".storefront-preview"
+    output.mkdir()
+    triggered: list[int] = []
+    handler = _ChangeHandler(lambda: triggered.append(1), output, tmp_path)
+    post, temp = str(tmp_path / "content/posts/a.md"), str(tmp_path / "content/posts/.a.md.swp")
+    assert handler.take() == frozenset()
+    for event in (FileCreatedEvent(temp), FileModifiedEvent(temp), FileMovedEvent(temp, post),
+                  DirModifiedEvent(str(tmp_path / "content/posts")), FileClosedEvent(post),
+                  FileModifiedEvent(str(output / "index.html"))):
+        handler.on_any_event(event)
+    assert handler.take() == frozenset({post})
+    assert handler.take() == frozenset()  # taken: the next build starts afresh
+    assert len(triggered) == 2  # the move and the folder's own change (not the temp, nor output)
+    handler.on_any_event(FileModifiedEvent(post))
+    handler.on_any_event(DirCreatedEvent(str(tmp_path / "content/posts/nuovi")))
+    handler.on_any_event(FileModifiedEvent(post))
+    assert handler.take() is None
+    for number in range(MOST_NAMED + 1):
+        handler.on_any_event(FileModifiedEvent(str(tmp_path / f"content/posts/{number}.md")))
+    assert handler.take() is None
+    assert handler.take() == frozenset()
+
+
+def test_a_save_by_rename_reaches_the_build_named_and_shows_at_once(copy_site) -> None:
+    """The real watcher: a post saved by rename (a hidden temporary file, then ``os.replace``,
+    as many editors do) reaches the build as that post's name; the page shows the new text."""
+    from storefront.preview import PreviewServer
+
+    site = copy_site("basic")
+    server = PreviewServer(site, log=lambda line: None, port=0)
+    named: list[frozenset[str] | None] = []
+    real_build = server.builder.session.build
+
+    def build(*args, **kwargs):
+        named.append(kwargs.get("saved"))
+        return real_build(*args, **kwargs)
+
+    server.builder.session.build = build  # type: ignore[method-assign]
+    server.start()
+    try:
+        epoch = server.builder.epoch
+        post = site / "content/posts/2024-06-10-focaccia.md"
+        temp = post.with_name(".focaccia.md.tmp")
+        temp.write_text(post.read_text(encoding="utf-8") + "\nAnche a mezzogiorno.\n",
+                        encoding="utf-8")
+        os.replace(temp, post)
+        assert server.builder.wait_for_change(epoch, timeout=20) > epoch
+        assert wait_until(lambda: not server.builder.building.locked(), 20)
+        assert str(post) in set().union(*(saved or () for saved in named[1:]))
+        status, _, body = call(make_app(server.builder), "/blog/2024/06/focaccia/")
+        assert status == "200 OK" and b"Anche a mezzogiorno." in body
+        assert server.builder.errors == []
+    finally:
+        server.stop()

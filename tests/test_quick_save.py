@@ -36,26 +36,39 @@ class Watch:
         self.session = BuildSession(BuildRequest(root=site, output=output, jobs=1,
                                                  options=options or BuildOptions()))
         self.output = output
-        self.events: list[str] = []
+        self.events: list[str] = []  # planned, shown
+        self.steps: list[str] = []  # the same, and when the site's files were listed
         self.shown_files: dict[str, bytes] = {}
         self.changed: list[tuple[str, ...]] = []
         real_plan = build_module.Planner.plan
 
         def plan(planner: build_module.Planner) -> list[object]:
             self.events.append("planned")
+            self.steps.append("planned")
             return real_plan(planner)
 
         monkeypatch.setattr(build_module.Planner, "plan", plan)
+        real_discover = build_module.discover_sources
 
-    def build(self) -> None:
-        self.events, self.changed = [], []
+        def discover(*args: object) -> object:
+            self.steps.append("listed")
+            return real_discover(*args)
+
+        monkeypatch.setattr(build_module, "discover_sources", discover)
+
+    def build(self, saved: set[str] | None = None) -> None:
+        """A preview build; ``saved``: the files the watcher named (site-relative here)."""
+        self.events, self.changed, self.steps = [], [], []
 
         def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
             self.events.append("shown")
+            self.steps.append("shown")
             self.changed.append(changed)
             self.shown_files = tree_bytes(self.output)
 
-        self.session.build(shown=shown)
+        root = self.session.request.root
+        self.session.build(shown=shown, saved=None if saved is None else
+                           frozenset(str(root / name) for name in saved))
 
     def close(self) -> None:
         self.session.close()
@@ -337,4 +350,85 @@ def test_a_link_to_a_photo_made_into_the_photo_goes_the_usual_way(watch: Watch,
     clean = clean_build(site, tmp_path / "clean")
     assert b"<picture>" in clean[FOCACCIA_PAGE].split(b"La foto del forno")[0][-600:]
     assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]
+    assert tree_bytes(watch.output) == clean
+
+
+# -- the files the preview's watcher names (BuildSession.build(saved=...)) ----------------------
+
+
+def test_a_save_the_watcher_names_is_shown_before_the_site_s_files_are_listed(
+        watch: Watch, tmp_path: Path) -> None:
+    """The watcher named the post (and an editor's temporary file, come and gone): its page is
+    shown before the site's files are listed, the config and the theme read; then the build
+    goes on as always and ends with a clean build's output."""
+    site = watch.session.request.root
+    append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    watch.build(saved={FOCACCIA, "content/posts/.focaccia.md.swp", "content/posts/4913"})
+    assert watch.steps == ["shown", "listed", "planned"]
+    assert watch.changed == [(FOCACCIA_PAGE,)]
+    assert b"Sfornata anche a mezzogiorno." in watch.shown_files[FOCACCIA_PAGE]
+    clean = clean_build(site, tmp_path / "clean")
+    assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]
+    assert tree_bytes(watch.output) == clean
+
+    append(site / FOCACCIA, "\nE la domenica.\n")  # the next one too
+    watch.build(saved={FOCACCIA})
+    assert watch.steps == ["shown", "listed", "planned"]
+    assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean-2")
+
+
+@pytest.mark.parametrize("named", [
+    "the config", "a theme file", "a new post", "a deleted post", "a folder", "nothing changed",
+])
+def test_a_save_the_watcher_names_otherwise_goes_the_usual_way(watch: Watch, tmp_path: Path,
+                                                                named: str) -> None:
+    """Anything named besides the text of a known post, product or page (or a name that no
+    longer exists nor was a file of the site) lists the site's files first, as every save did."""
+    site = watch.session.request.root
+    append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    saved = {FOCACCIA}
+    if named == "the config":
+        config = site / "storefront.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "description: Pane e dolci", "description: Il pane e i dolci"), encoding="utf-8")
+        saved.add("storefront.yaml")
+    elif named == "a theme file":
+        folder = site / "themes/custom"
+        folder.mkdir(parents=True)
+        (folder / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+        saved.add("themes/custom/theme.yaml")
+    elif named == "a new post":
+        (site / "content/posts/2024-06-20-ciambella.md").write_text(
+            "---\ntitle: La ciambella\ndate: 2024-06-20\n---\n\nMorbida.\n", encoding="utf-8")
+        saved.add("content/posts/2024-06-20-ciambella.md")
+    elif named == "a deleted post":
+        other = next(p for p in sorted((site / "content/posts").glob("*.md"))
+                     if p.name != Path(FOCACCIA).name)
+        other.unlink()
+        saved.add(other.relative_to(site).as_posix())
+    elif named == "a folder":
+        saved.add("content/assets")
+    else:
+        (site / FOCACCIA).write_text((site / FOCACCIA).read_text(encoding="utf-8")
+                                     .replace("\nSfornata anche a mezzogiorno.\n", ""),
+                                     encoding="utf-8")
+    watch.build(saved=saved)
+    assert watch.steps[0] == "listed"
+    assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean")
+
+
+def test_a_change_the_watcher_missed_is_shown_when_the_build_finds_it(watch: Watch,
+                                                                      tmp_path: Path) -> None:
+    """The watcher named the post but not the config saved with it (an event lost): the quick
+    save shows the post's page as the last config made it; the build then lists every file,
+    makes the pages anew and tells the browsers again, ending as a clean build."""
+    site = watch.session.request.root
+    append(site / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
+    config = site / "storefront.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "title: ", "title: Il forno · ", 1), encoding="utf-8")
+    watch.build(saved={FOCACCIA})
+    assert watch.steps == ["shown", "listed", "planned", "shown"]
+    clean = clean_build(site, tmp_path / "clean")
+    assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]  # shown again, as made
     assert tree_bytes(watch.output) == clean

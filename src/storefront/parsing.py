@@ -57,8 +57,12 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
                   memory: dict[str, tuple[str, Document, Hashes]], pool: WorkerPool,
                   progress: Callable[[int, int], None] | None = None,
                   bodies: BodyStore | None = None,
-                  meanwhile: Callable[[], None] | None = None) -> ParsedSite:
+                  meanwhile: Callable[[], None] | None = None, partial: bool = False
+                  ) -> ParsedSite:
     """Parse what must be parsed; take the rest from ``memory`` or the cache.
+
+    ``partial``: ``sources`` are a few of the site's files (a preview's quick save), not all of
+    them: ``memory`` keeps the others (else it forgets the files that are gone).
 
     With ``bodies``, the posts' bodies are kept there, not in the documents (see
     :mod:`storefront.bodystore`); ``memory`` then holds them so too. ``meanwhile``: this
@@ -117,7 +121,7 @@ def parse_sources(sources: Sequence[SourceFile], settings: ReaderSettings, cache
             fresh.clear()
             if progress is not None:
                 progress(done, len(todo))
-    for path in [p for p in memory if p not in keys]:
+    for path in [] if partial else [p for p in memory if p not in keys]:
         del memory[path]
     ordered = [s.path for s in sources if s.path in found]
     return ParsedSite([found[p][0] for p in ordered], {p: found[p][1] for p in ordered}, errors,

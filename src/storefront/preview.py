@@ -57,6 +57,7 @@ from storefront.site import BuildOptions
 from storefront.sources import is_ignored
 
 DEBOUNCE_SECONDS = 0.01
+MOST_NAMED = 64  # files named by the events of one build's changes (more: not named)
 # at most this long after the pages are in place, the feeds wait for the browsers told to reload
 # (see PreviewBuilder.let_browsers_load)
 LOAD_PAUSE_SECONDS = 0.5
@@ -198,8 +199,10 @@ class PreviewBuilder:
         self.errors: list[str] = []
         self.notices: list[str] = []  # advice from the last good build (an alias to add)
 
-    def rebuild(self) -> None:
-        """Build now; whatever goes wrong is shown in the browser, never raised.
+    def rebuild(self, saved: frozenset[str] | None = None) -> None:
+        """Build now; whatever goes wrong is shown in the browser, never raised. ``saved``: the
+        files changed since the last build began, by the watcher's word (see
+        :meth:`BuildSession.build`).
 
         Browsers reload as soon as every page is in place (the build then makes the feeds);
         meanwhile a request for a file that is not final yet (a feed, a file about to be
@@ -234,7 +237,7 @@ class PreviewBuilder:
             failed = True
             anything = True  # whether this build changed what browsers show
             try:
-                report = self.session.build(shown=shown)
+                report = self.session.build(shown=shown, saved=saved)
             except BuildFailed as exc:
                 self.errors = [error.format() for error in exc.errors]
                 for line in self.errors:
@@ -578,12 +581,32 @@ def _panel(role: str, ident: str, height: str, background: str, heading: str,
 
 
 class _ChangeHandler(FileSystemEventHandler):
+    """Sets off a build on each change, and keeps the files it names for that build (see
+    :meth:`take`)."""
+
     def __init__(self, trigger: Callable[[], None], ignored: Path, root: Path | None = None,
                  rewatch: threading.Event | None = None) -> None:
         self.trigger, self.ignored = trigger, ignored.resolve()
         self.rewatch = rewatch
         self.folders = ({str(root / "content"), str(root / "themes")}
                         if root is not None else set())
+        self._named = threading.Lock()
+        self._saved: set[str] | None = set()  # None: a change no file names (a folder's)
+
+    def take(self) -> frozenset[str] | None:
+        """The files changed since the last call, by the events' word (None when a change
+        named none: a folder made, moved or deleted, too many files): a build's quick save
+        shows them before it lists the site's files (see BuildSession.build)."""
+        with self._named:
+            saved, self._saved = self._saved, set()
+        return None if saved is None else frozenset(saved)
+
+    def _note(self, names: set[str] | None) -> None:
+        with self._named:
+            if self._saved is not None and names is not None and len(self._saved) < MOST_NAMED:
+                self._saved |= names
+            else:
+                self._saved = None
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         # Only real changes: watchdog also reports files being opened and closed, which the
@@ -596,13 +619,18 @@ class _ChangeHandler(FileSystemEventHandler):
         if event.event_type in ("deleted", "moved") and self._is_output(Path(str(event.src_path))):
             # the preview folder itself went (deleted by hand): build it again now,
             # not at the owner's next save (every page was "not found" until then)
+            self._note(None)
             self.trigger()
             return
-        for name in (event.src_path, getattr(event, "dest_path", "")):
-            path = Path(str(name)) if name else None
-            if path is not None and not is_ignored(path.name) and not self._inside_output(path):
-                self.trigger()
-                return
+        paths = [Path(str(name)) for name in (event.src_path, getattr(event, "dest_path", ""))
+                 if name]
+        named = {str(path) for path in paths
+                 if not is_ignored(path.name) and not self._inside_output(path)}
+        if named:
+            # a folder's own "modified" names no change of its own: its files' events do
+            self._note(None if event.is_directory and event.event_type != "modified"
+                       else set() if event.is_directory else named)
+            self.trigger()
 
     def _is_output(self, path: Path) -> bool:
         try:
@@ -714,7 +742,7 @@ class PreviewServer:
             if self.rewatch.is_set():  # before the build: what it misses, a watch sees
                 self.rewatch.clear()
                 self._watch_folders()
-            self.builder.rebuild()  # never raises: problems go to the overlay
+            self.builder.rebuild(self.handler.take())  # never raises: problems go to the overlay
             untidied += 1
             if untidied >= TIDY_EVERY:
                 tidy()

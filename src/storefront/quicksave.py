@@ -21,6 +21,9 @@ Pure but for :func:`render_quick`'s rendering (a page's bytes go to the cache's 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -36,7 +39,7 @@ from storefront.parsing import Hashes
 from storefront.plan import RenderTask
 from storefront.rendering import RenderState, renderer_for
 from storefront.site import BuildOptions, modelled
-from storefront.sources import SourceFile
+from storefront.sources import Kind, SourceFile, StatCache, read_source
 
 MOST_CHANGED = 3  # documents in one save (a save of more goes the usual way)
 KINDS = ("posts", "products", "pages")  # of the documents whose text a quick save shows
@@ -60,14 +63,18 @@ class QuickBase:
     options: BuildOptions
     own_page: Callable[[Product | Page], RenderTask]  # see Planner.own_page
 
+    @functools.cached_property
+    def known(self) -> dict[str, tuple[str, str]]:
+        """Path of every content file -> (kind, SHA-256)."""
+        return {path: (kind, sha) for path, kind, sha in self.sources}
+
 
 def changed_documents(base: QuickBase, shape: tuple[Any, ...], now: datetime,
                       sources: Sequence[SourceFile]) -> list[str] | None:
     """The posts, products and pages whose files changed since ``base``, when a quick save may
     show them: nothing but the content of a few of them changed (no file added, removed or
     renamed, no asset, the same config, theme and build day); None otherwise."""
-    if shape != base.shape or now.date() != base.day.date() or (
-            base.next_change is not None and now.timestamp() >= base.next_change.timestamp()):
+    if shape != base.shape or not still_current(base, now):
         return None
     if len(sources) != len(base.sources):
         return None
@@ -80,6 +87,51 @@ def changed_documents(base: QuickBase, shape: tuple[Any, ...], now: datetime,
                 return None
             changed.append(path)
     return changed if 0 < len(changed) <= MOST_CHANGED else None
+
+
+def still_current(base: QuickBase, now: datetime) -> bool:
+    """Whether the site of ``base`` is the site at ``now``, its files aside: the same day, and
+    no scheduled change (a post published, a sale ended) since."""
+    return now.date() == base.day.date() and (
+        base.next_change is None or now.timestamp() < base.next_change.timestamp())
+
+
+def saved_sources(base: QuickBase, root: str, saved: AbstractSet[str], now: datetime,
+                  stats: StatCache) -> list[SourceFile] | None:
+    """The posts, products and pages that changed among the files ``saved`` (the preview's
+    watcher names them: absolute paths), read now; None when a quick save may not show them
+    before the site's files are listed again.
+
+    Each path must be the file of such a document ``base`` knows, there as a regular file, or a
+    file neither there nor known (an editor's temporary file, come and gone); any other (the
+    config, a theme file, an asset, a new file, a folder) and the save goes the usual way. The
+    watcher's word is taken for what it does not name: the build that follows lists every file
+    and shows its pages again if it makes them otherwise (one event missed, say)."""
+    if not still_current(base, now):
+        return None
+    known = base.known
+    top = os.path.abspath(root)
+    changed: list[SourceFile] = []
+    for name in sorted(saved):
+        rel = unicodedata.normalize(
+            "NFC", os.path.relpath(os.path.abspath(name), top).replace(os.sep, "/"))
+        entry = known.get(rel)
+        if entry is None:
+            if os.path.lexists(name):
+                return None
+            continue
+        kind, sha = entry
+        if kind not in KINDS or os.path.islink(name) or not os.path.isfile(name):
+            return None
+        try:
+            source = read_source(cast(Kind, kind), rel, name, stats)
+        except OSError:
+            return None
+        if source.digest != sha:
+            changed.append(source)
+            if len(changed) > MOST_CHANGED:
+                return None
+    return changed or None
 
 
 def quick_tasks(base: QuickBase, documents: Mapping[str, Document],

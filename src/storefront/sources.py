@@ -181,7 +181,7 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
             )
             continue
         try:
-            found.append(_read(top, rel, path, remembered))
+            found.append(read_source(top, rel, path, remembered))
         except FileNotFoundError:
             continue
     if errors:
@@ -189,7 +189,9 @@ def discover_sources(root: Path, remembered: StatCache | None = None) -> tuple[S
     return tuple(found)
 
 
-def _read(top: Kind, rel: str, path: str, remembered: StatCache | None) -> SourceFile:
+def read_source(top: Kind, rel: str, path: str, remembered: StatCache | None) -> SourceFile:
+    """The file at ``path`` (``rel`` below the site, of kind ``top``), hashed unless
+    ``remembered`` knows its digest; raises FileNotFoundError when it is gone."""
     # hashed now, read again only if it has to be parsed (an asset: when it is copied), so a big
     # site's text is never all held in memory
     stamp, known = remembered.get(path) if remembered is not None else ((0, 0, 0, 0), None)
