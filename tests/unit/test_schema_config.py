@@ -241,7 +241,8 @@ def test_every_problem_is_reported_at_once_with_its_line() -> None:
         'storefront.yaml:6: locale must be a locale code such as it_IT or en_US, got "xx_XX"',
         'storefront.yaml:7: page_size must be a whole number, got "tanti"',
         'storefront.yaml:11: unknown key "business.address.strret"\n  hint: did you mean "street"?',
-        'storefront.yaml:12: business.geo.latitude must be a number, got "north"',
+        'storefront.yaml:12: business.geo.latitude must be a number, got "north"\n'
+        '  hint: the latitude goes from -90 (south) to 90 (north): copy it from a map, such as 43.8429',
         'storefront.yaml:14: missing required field "menu[1].url"',
     ]
 
