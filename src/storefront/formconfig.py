@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from storefront.schema import field_doc
-from storefront.values import parse_site_path
+from storefront.values import parse_email, parse_site_path
 
 FieldType = Literal["text", "email", "tel", "textarea", "number", "checkbox", "select", "hidden"]
 
@@ -49,6 +49,10 @@ class FormField:
             raise ValueError(
                 f'form field name "{self.name}" must use lowercase letters, digits and _'
             )
+        if self.consent and self.type != "checkbox":
+            raise ValueError(f'form field "{self.name}": "consent" applies to a checkbox, the box '
+                             f"a visitor ticks to give consent; remove consent: true from this "
+                             f"{self.type} field, or make it type: checkbox")
         if self.type == "select" and not self.choices:
             raise ValueError(f'form field "{self.name}" is a select but has no "choices"')
         if self.type != "number" and (self.min_value is not None or self.max_value is not None):
@@ -61,6 +65,11 @@ class FormField:
             raise ValueError(f'form field "{self.name}": "min" is larger than "max"')
 
 
+def parse_notify(text: str) -> str:
+    """The address that gets each submission: an e-mail address, or "" for nobody."""
+    return parse_email(text) if text.strip() else ""
+
+
 @dataclass(frozen=True)
 class FormDefinition:
     fields: tuple[FormField, ...] = field(metadata=field_doc("the fields, in order"))
@@ -69,7 +78,9 @@ class FormDefinition:
     success_page: str = field(
         default="/", metadata=field_doc("where to go after sending", parse=parse_site_path)
     )
-    notify: str = field(default="", metadata=field_doc("e-mail address that gets each submission"))
+    notify: str = field(default="", metadata=field_doc(
+        "e-mail address that gets each submission", parse=parse_notify,
+        hint="write one address, such as ordini@negozio.it, or remove the line to get no e-mail"))
     consent_text: str = field(default="", metadata=field_doc("the consent sentence shown"))
     consent_version: str = field(default="", metadata=field_doc("version of the privacy text"))
     name: str = field(default="", metadata=field_doc("set from the key under forms:", internal=True))

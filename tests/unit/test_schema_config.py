@@ -341,6 +341,12 @@ def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
         ("{name: topic, type: select}", 'form field "topic" is a select but has no "choices"'),
         ("{name: age, min: 1}", 'form field "age": "min" and "max" apply to number fields'),
         ("{name: age, type: number, min: 5, max: 1}", 'form field "age": "min" is larger than "max"'),
+        ("{name: nome, consent: true}", 'form field "nome": "consent" applies to a checkbox, the box '
+         "a visitor ticks to give consent; remove consent: true from this text field, or make it "
+         "type: checkbox"),
+        ("{name: ok, type: hidden, consent: true}", 'form field "ok": "consent" applies to a '
+         "checkbox, the box a visitor ticks to give consent; remove consent: true from this hidden "
+         "field, or make it type: checkbox"),
     ],
 )
 def test_form_field_rules(field_yaml: str, message: str) -> None:
