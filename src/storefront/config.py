@@ -8,6 +8,7 @@ the one file (and resolving the forms database's path against the site's folders
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -25,7 +26,7 @@ from storefront.formconfig import (
     database_place_problem,
 )
 from storefront.imageconfig import ImageSettings
-from storefront.policyconfig import Returns, Shipping, check_policies, node_at
+from storefront.policyconfig import Returns, Shipping, check_policies, node_at, parse_country
 from storefront.schema import FrozenDict, Mapper, YamlProblem, compose_yaml, field_doc
 from storefront.values import (
     parse_base_url,
@@ -63,7 +64,9 @@ class Address:
     postal_code: str = field(default="", metadata=field_doc("postal code (CAP)"))
     city: str = field(default="", metadata=field_doc("city"))
     region: str = field(default="", metadata=field_doc("province or region, e.g. FI"))
-    country: str = field(default="", metadata=field_doc("ISO country code, e.g. IT"))
+    country: str = field(default="", metadata=field_doc(
+        "ISO country code, e.g. IT", parse=parse_country,
+        hint="write the two-letter code, e.g. IT"))
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,32 @@ class Closure:
                              f"(from: {self.start}); write the first day in from:, the last in until:")
 
 
+def _degrees(limit: int) -> Callable[[str], float]:
+    """A parser of decimal degrees between -``limit`` and ``limit`` (90 for a latitude, 180 for
+    a longitude): 143 is no place on Earth, yet went into the JSON-LD and the map link."""
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except (ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number):  # "nan" and "inf" would end up in JSON-LD as NaN
+            raise ValueError(f'must be a number, got "{text}"')
+        if not -limit <= number <= limit:
+            raise ValueError(f'must be between -{limit} and {limit}, got "{text.strip()}"')
+        return number
+    return parse
+
+
 @dataclass(frozen=True)
 class GeoPoint:
-    latitude: float = field(metadata=field_doc("latitude in decimal degrees"))
-    longitude: float = field(metadata=field_doc("longitude in decimal degrees"))
+    latitude: float = field(metadata=field_doc(
+        "latitude in decimal degrees", parse=_degrees(90),
+        hint="the latitude goes from -90 (south) to 90 (north): copy it from a map, "
+             "such as 43.8429"))
+    longitude: float = field(metadata=field_doc(
+        "longitude in decimal degrees", parse=_degrees(180),
+        hint="the longitude goes from -180 (west) to 180 (east): copy it from a map, "
+             "such as 10.5027"))
 
 
 @dataclass(frozen=True)

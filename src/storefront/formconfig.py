@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from storefront.schema import field_doc
-from storefront.values import parse_site_path
+from storefront.values import parse_base_url, parse_email, parse_site_path
 
 FieldType = Literal["text", "email", "tel", "textarea", "number", "checkbox", "select", "hidden"]
 
@@ -49,6 +49,10 @@ class FormField:
             raise ValueError(
                 f'form field name "{self.name}" must use lowercase letters, digits and _'
             )
+        if self.consent and self.type != "checkbox":
+            raise ValueError(f'form field "{self.name}": "consent" applies to a checkbox, the box '
+                             f"a visitor ticks to give consent; remove consent: true from this "
+                             f"{self.type} field, or make it type: checkbox")
         if self.type == "select" and not self.choices:
             raise ValueError(f'form field "{self.name}" is a select but has no "choices"')
         if self.type != "number" and (self.min_value is not None or self.max_value is not None):
@@ -61,6 +65,11 @@ class FormField:
             raise ValueError(f'form field "{self.name}": "min" is larger than "max"')
 
 
+def parse_notify(text: str) -> str:
+    """The address that gets each submission: an e-mail address, or "" for nobody."""
+    return parse_email(text) if text.strip() else ""
+
+
 @dataclass(frozen=True)
 class FormDefinition:
     fields: tuple[FormField, ...] = field(metadata=field_doc("the fields, in order"))
@@ -69,7 +78,9 @@ class FormDefinition:
     success_page: str = field(
         default="/", metadata=field_doc("where to go after sending", parse=parse_site_path)
     )
-    notify: str = field(default="", metadata=field_doc("e-mail address that gets each submission"))
+    notify: str = field(default="", metadata=field_doc(
+        "e-mail address that gets each submission", parse=parse_notify,
+        hint="write one address, such as ordini@negozio.it, or remove the line to get no e-mail"))
     consent_text: str = field(default="", metadata=field_doc("the consent sentence shown"))
     consent_version: str = field(default="", metadata=field_doc("version of the privacy text"))
     name: str = field(default="", metadata=field_doc("set from the key under forms:", internal=True))
@@ -164,6 +175,33 @@ def database_place_problem(setting: str, root: Path, output: Path | None = None)
     return None
 
 
+def parse_endpoint_url(text: str) -> str:
+    """A path of the site (``/api/forms/``), or the endpoint's own address, whose host and
+    port are checked as ``base_url``'s are (``https://[::1/`` or a port above 65535 is none)."""
+    if text.startswith(("http://", "https://")):
+        return parse_base_url(text)
+    return parse_site_path(text)
+
+
+#: an address written without its scheme: a host, maybe a port and a path (www.forno.it:8443/)
+_BARE_ADDRESS = re.compile(r"[\w-]+(\.[\w-]+)*(:\d+)?(/\S*)?")
+
+
+def parse_origin(text: str) -> str:
+    """Another address whose pages post forms: an http(s) URL checked as ``base_url`` is
+    (``www.forno.it`` without https:// matched no browser's Origin: forms from there failed)."""
+    value = text.strip()
+    if "://" in value:
+        return parse_base_url(value)
+    address = value.lstrip("/")
+    if not _BARE_ADDRESS.fullmatch(address):
+        raise ValueError(f'must be an address that starts with https://, such as '
+                         f'https://www.example.com, got "{text}"')
+    local = address.split("/")[0].split(":")[0] in ("localhost", "127.0.0.1")  # the preview
+    scheme = "http" if local else "https"
+    raise ValueError(f'must start with {scheme}://, like {scheme}://{address}, got "{text}"')
+
+
 DATABASE_HINT = ("a file such as data/forms.sqlite3, or postgresql://USER@HOST/DBNAME with the "
                  "password in PGPASSWORD, STOREFRONT_DATABASE_PASSWORD or ~/.pgpass")
 
@@ -172,7 +210,9 @@ DATABASE_HINT = ("a file such as data/forms.sqlite3, or postgresql://USER@HOST/D
 class FormEndpoint:
     url: str = field(
         default="/api/forms/",
-        metadata=field_doc("public base URL of form actions", parse=parse_site_path),
+        metadata=field_doc("public base URL of form actions", parse=parse_endpoint_url,
+                           hint="a path of the site such as /api/forms/, or the endpoint's "
+                                "address such as https://forms.example.com/api/forms/"),
     )
     database: str = field(
         default="data/forms.sqlite3",
@@ -184,7 +224,10 @@ class FormEndpoint:
     rate_limit: int = field(default=10, metadata=field_doc("submissions per IP per window"))
     rate_window_seconds: int = field(default=600, metadata=field_doc("rate-limit window"))
     allowed_origins: tuple[str, ...] = field(
-        default=(), metadata=field_doc("extra origins allowed besides base_url")
+        default=(), metadata=field_doc(
+            "extra origins allowed besides base_url", parse=parse_origin,
+            hint="write each address as the browser's address bar shows it, such as "
+                 "https://www.example.com")
     )
     smtp: SmtpSettings = field(default_factory=SmtpSettings, metadata=field_doc("outgoing mail"))
 

@@ -39,11 +39,24 @@ def known_countries() -> frozenset[str]:
                      if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
+@functools.cache
+def _codes_by_name() -> dict[str, str]:
+    """The code of each country by its name in Italian and in English, in small letters."""
+    return {str(name).casefold(): str(code) for language in ("en", "it")
+            for code, name in Locale(language).territories.items() if code in known_countries()}
+
+
 def parse_country(text: str) -> str:
-    """A two-letter ISO 3166 country code such as IT (case-insensitive)."""
+    """A two-letter ISO 3166 country code such as IT (case-insensitive).
+
+    A country's name in Italian or English (``Italia``) is refused with its code in the message.
+    """
     code = text.strip().upper()
     if code not in known_countries():
-        raise ValueError(f'must be a two-letter ISO 3166 country code such as IT or DE, got "{text}"')
+        named = _codes_by_name().get(text.strip().casefold())
+        which = f"; the code of {text.strip()} is {named}" if named else ""
+        raise ValueError(f'must be a two-letter ISO 3166 country code such as IT or DE, got '
+                         f'"{text}"{which}')
     return code
 
 

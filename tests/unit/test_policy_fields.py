@@ -80,7 +80,8 @@ def test_bad_policy_values_are_reported_together_with_their_lines() -> None:
         'storefront.yaml:3: shipping.handling_days must be a number of days such as 3, or a range '
         'such as 2-4, got "due"\n  hint: business days, like 3 or 2-4',
         'storefront.yaml:5: shipping.zones[1].countries[2] must be a two-letter ISO 3166 country code '
-        'such as IT or DE, got "Italia"\n  hint: two-letter codes such as [IT, FR, DE]',
+        'such as IT or DE, got "Italia"; the code of Italia is IT\n'
+        '  hint: two-letter codes such as [IT, FR, DE]',
         'storefront.yaml:5: shipping.zones[1].price must be a number like 12.50, got "9,00"\n'
         "  hint: write the amount without the currency symbol, like 9.00",
         "storefront.yaml:5: shipping.zones[1].transit_days must go from the smaller to the larger "
@@ -143,6 +144,13 @@ def test_countries_are_iso_codes_and_regions_are_not_countries() -> None:
     for text in ("EU", "ITA", "Italia", "UN", "I"):
         with pytest.raises(ValueError, match="two-letter ISO 3166"):
             parse_country(text)
+
+
+@pytest.mark.parametrize(("name", "code"), [("Italia", "IT"), ("italy", "IT"), (" Germania ", "DE"),
+                                            ("Regno Unito", "GB"), ("San Marino", "SM")])
+def test_a_country_written_by_name_is_refused_with_its_code(name: str, code: str) -> None:
+    with pytest.raises(ValueError, match=f"; the code of {name.strip()} is {code}$"):
+        parse_country(name)
 
 
 # -- GTIN and aliases --------------------------------------------------------------------------

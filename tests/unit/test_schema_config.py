@@ -241,7 +241,8 @@ def test_every_problem_is_reported_at_once_with_its_line() -> None:
         'storefront.yaml:6: locale must be a locale code such as it_IT or en_US, got "xx_XX"',
         'storefront.yaml:7: page_size must be a whole number, got "tanti"',
         'storefront.yaml:11: unknown key "business.address.strret"\n  hint: did you mean "street"?',
-        'storefront.yaml:12: business.geo.latitude must be a number, got "north"',
+        'storefront.yaml:12: business.geo.latitude must be a number, got "north"\n'
+        '  hint: the latitude goes from -90 (south) to 90 (north): copy it from a map, such as 43.8429',
         'storefront.yaml:14: missing required field "menu[1].url"',
     ]
 
@@ -324,6 +325,80 @@ def test_forms_get_their_name_from_their_key_and_keep_their_fields() -> None:
     assert site.form_action("contact") == "/api/forms/contact"
 
 
+def test_valid_places_countries_addresses_and_origins_are_kept() -> None:
+    site = config(
+        "business:\n"
+        "  address: {city: Sydney, country: au}\n"
+        "  geo: {latitude: -33.8688, longitude: 151.2093}\n"
+        "forms:\n"
+        "  contact:\n"
+        "    notify: ordini@negozio.it\n"
+        "    fields: [{name: privacy, type: checkbox, consent: true}, {name: nota, consent: false}]\n"
+        "  newsletter:\n"
+        "    notify: ''\n"
+        f"    {FIELDS}\n"
+        "form_endpoint:\n"
+        "  url: https://forms.example:8443/api/forms/\n"
+        "  allowed_origins: ['https://www.forno.it:8443', 'http://127.0.0.1:8000', https://caffè.it,\n"
+        "                    'http://[::1]:8000', https://forno.it/negozio/]\n"
+    )
+    assert site.business.address.country == "AU"
+    assert site.business.geo is not None
+    assert (site.business.geo.latitude, site.business.geo.longitude) == (-33.8688, 151.2093)
+    assert (site.forms["contact"].notify, site.forms["newsletter"].notify) == ("ordini@negozio.it", "")
+    assert site.form_action("contact") == "https://forms.example:8443/api/forms/contact"
+    assert site.form_endpoint.allowed_origins == (
+        "https://www.forno.it:8443/", "http://127.0.0.1:8000/", "https://xn--caff-8oa.it/",
+        "http://[::1]:8000/", "https://forno.it/negozio/")
+    for edge in ("{latitude: -90, longitude: 180}", "{latitude: 90, longitude: -180}",
+                 "{latitude: 0, longitude: 0}"):
+        assert config(f"business: {{geo: {edge}}}\n").business.geo is not None
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("business: {geo: {latitude: 90.5, longitude: 10}}",
+     'business.geo.latitude must be between -90 and 90, got "90.5"\n  hint: the latitude goes '
+     "from -90 (south) to 90 (north): copy it from a map, such as 43.8429"),
+    ("business: {geo: {latitude: 43, longitude: .inf}}",
+     'business.geo.longitude must be a number, got ".inf"\n  hint: the longitude goes from -180 '
+     "(west) to 180 (east): copy it from a map, such as 10.5027"),
+    ("business: {address: {country: Germania}}",
+     'business.address.country must be a two-letter ISO 3166 country code such as IT or DE, got '
+     '"Germania"; the code of Germania is DE\n  hint: write the two-letter code, e.g. IT'),
+    ("business: {address: {country: ITA}}",
+     'business.address.country must be a two-letter ISO 3166 country code such as IT or DE, got '
+     '"ITA"\n  hint: write the two-letter code, e.g. IT'),
+    ("forms: {c: {notify: ordini, fields: [{name: a}]}}",
+     'forms.c.notify must be an e-mail address such as ciao@negozio.it, got "ordini"\n  hint: '
+     "write one address, such as ordini@negozio.it, or remove the line to get no e-mail"),
+    ("form_endpoint: {allowed_origins: [forno.it:8443]}",
+     'form_endpoint.allowed_origins[1] must start with https://, like https://forno.it:8443, got '
+     '"forno.it:8443"'),
+    ("form_endpoint: {allowed_origins: [localhost:8000]}",
+     'form_endpoint.allowed_origins[1] must start with http://, like http://localhost:8000, got '
+     '"localhost:8000"'),
+    ("form_endpoint: {allowed_origins: ['*']}",
+     'form_endpoint.allowed_origins[1] must be an address that starts with https://, such as '
+     'https://www.example.com, got "*"'),
+    ("form_endpoint: {allowed_origins: ['https://forno.it:99999']}",
+     "form_endpoint.allowed_origins[1] must be an absolute http(s) URL such as https://example.com/, "
+     'got "https://forno.it:99999"'),
+    ("form_endpoint: {url: 'https://forms.example:65536/api/'}",
+     "form_endpoint.url must be an absolute http(s) URL such as https://example.com/, got "
+     '"https://forms.example:65536/api/"'),
+    ("form_endpoint: {url: 'https://forms example.it/api/'}",
+     "form_endpoint.url must be an absolute http(s) URL such as https://example.com/, got "
+     '"https://forms example.it/api/"'),
+    ("form_endpoint: {url: 'https://[::1/submit'}",
+     "form_endpoint.url must be an absolute http(s) URL such as https://example.com/, got "
+     '"https://[::1/submit"'),
+])
+def test_impossible_places_countries_addresses_and_origins_are_refused(line: str, message: str) -> None:
+    [error] = problems(f"title: x\n{line}\n")
+    shown = error if "\n  hint: " in message else error.split("\n")[0]  # the hint when given
+    assert shown == f"storefront.yaml:2: {message}"
+
+
 def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
     assert config("form_endpoint: {url: /api/forms}\n").form_action("x") == "/api/forms/x"
     assert config("form_endpoint: {url: 'https://forms.example/f/'}\n").form_action(
@@ -340,6 +415,12 @@ def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
         ("{name: topic, type: select}", 'form field "topic" is a select but has no "choices"'),
         ("{name: age, min: 1}", 'form field "age": "min" and "max" apply to number fields'),
         ("{name: age, type: number, min: 5, max: 1}", 'form field "age": "min" is larger than "max"'),
+        ("{name: nome, consent: true}", 'form field "nome": "consent" applies to a checkbox, the box '
+         "a visitor ticks to give consent; remove consent: true from this text field, or make it "
+         "type: checkbox"),
+        ("{name: ok, type: hidden, consent: true}", 'form field "ok": "consent" applies to a '
+         "checkbox, the box a visitor ticks to give consent; remove consent: true from this hidden "
+         "field, or make it type: checkbox"),
     ],
 )
 def test_form_field_rules(field_yaml: str, message: str) -> None:
