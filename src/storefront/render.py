@@ -3,7 +3,7 @@
 Stage 5b. Reads templates through the theme's Jinja environment; writes nothing. A template
 syntax error or a runtime error inside a template is reported as
 ``themes/x/templates/name.html:LINE: message`` instead of a traceback, in the owner's words
-(:mod:`storefront.templateerrors`).
+(:mod:`storefront.templateerrors`, :mod:`storefront.templateloops`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
 from storefront.templateerrors import explain, template_place
+from storefront.templateloops import extends_loop
 from storefront.theme import Theme, Translator, missing_template_hint, template_label
 from storefront.urls import UrlBuilder
 
@@ -206,6 +207,8 @@ class Renderer:
             raise BuildFailed([self._syntax_error(exc)]) from None
         except jinja2.TemplateNotFound as exc:
             raise BuildFailed([self._not_found(exc, task)]) from None
+        except RecursionError:
+            raise BuildFailed([self._endless(task)]) from None
         except Exception as exc:  # any error raised while a template runs is the template's
             raise BuildFailed([self._runtime_error(exc, task)]) from None
 
@@ -233,6 +236,19 @@ class Renderer:
             hint = "; ".join(getattr(exc, "__notes__", ()))  # a hint storefront added
         return error_at(label, line, f"{message} (while rendering {task.url} from {task.source})",
                         hint)
+
+    def _endless(self, task: RenderTask) -> ContentError:
+        """Jinja ran out of Python's stack: templates that extend each other (blamed once, on the
+        loop's first ``{% extends %}``), or a macro or an include that calls itself."""
+        loop = extends_loop(self.chain, self.env, task.template)
+        if loop is not None:
+            (label, line), message, hint = loop
+            return error_at(label, line, message, hint)
+        label, line = template_place(self.chain, sys.exc_info()[2])
+        return error_at(label, line, "a macro or a template here calls itself without end (while "
+                        f"rendering {task.url} from {task.source})",
+                        "a macro may call itself, or a template include itself, only under an "
+                        "{% if %} that stops")
 
 
 def _is_current(item_url: str, page_url: str, home: str) -> bool:
