@@ -6,7 +6,8 @@ but 5 were given" or "TypeError: macro 'icon' takes no keyword argument 'size'",
 called without a value it needs fails only where the macro uses it, at a line of the built-in
 theme the owner never opened. These helpers say the same in the owner's terms, at the line of
 the owner's template that made the call. They run only once a page failed: a template that works
-never reaches them.
+never reaches them. (See also :mod:`storefront.templateloops` and
+:mod:`storefront.templateundefined`.)
 """
 
 from __future__ import annotations
