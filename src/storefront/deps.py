@@ -322,7 +322,9 @@ def tracked(name: str, function: Callable[[str], Any]) -> Callable[[str], Any]:
             _current.calls.add((name, str(argument)))
         return function(str(argument))
 
-    call.__name__ = name
+    # a call from a template that does not fit is told what ``function`` takes, under ``name``
+    functools.update_wrapper(call, function, updated=())
+    call.__name__ = call.__qualname__ = name
     return call
 
 

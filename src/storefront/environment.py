@@ -43,6 +43,8 @@ def make_environment(chain: tuple[Theme, ...], key: str = "", reuse: bool = Fals
         return _ENVIRONMENTS[memo_key]
     import jinja2
 
+    from storefront.templateundefined import owner_undefined
+
     by_order = jinja2.FileSystemLoader([str(theme.templates) for theme in chain])
     by_prefix = jinja2.PrefixLoader(
         {theme.name: jinja2.FileSystemLoader(str(theme.templates)) for theme in chain}
@@ -52,7 +54,7 @@ def make_environment(chain: tuple[Theme, ...], key: str = "", reuse: bool = Fals
         loader=jinja2.ChoiceLoader([by_order, by_prefix]),
         auto_reload=False,
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=owner_undefined(),  # Jinja's StrictUndefined, in the owner's words
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         trim_blocks=True,
         lstrip_blocks=True,

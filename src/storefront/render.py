@@ -2,17 +2,18 @@
 
 Stage 5b. Reads templates through the theme's Jinja environment; writes nothing. A template
 syntax error or a runtime error inside a template is reported as
-``themes/x/templates/name.html:LINE: message`` instead of a traceback.
+``themes/x/templates/name.html:LINE: message`` instead of a traceback, in the owner's words
+(:mod:`storefront.templateerrors`, :mod:`storefront.templateloops`).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, cast
 
 import jinja2
@@ -39,6 +40,8 @@ from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_imag
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
+from storefront.templateerrors import explain, template_place
+from storefront.templateloops import extends_loop
 from storefront.theme import Theme, Translator, missing_template_hint, template_label
 from storefront.urls import UrlBuilder
 
@@ -84,6 +87,7 @@ def _never_folded(function: Callable[..., Any]) -> Callable[..., Any]:
     filter that takes the context while compiling."""
 
     @jinja2.pass_context
+    @functools.wraps(function, updated=())  # what a call that does not fit it is told it takes
     def filtered(_context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
 
@@ -203,6 +207,8 @@ class Renderer:
             raise BuildFailed([self._syntax_error(exc)]) from None
         except jinja2.TemplateNotFound as exc:
             raise BuildFailed([self._not_found(exc, task)]) from None
+        except RecursionError:
+            raise BuildFailed([self._endless(task)]) from None
         except Exception as exc:  # any error raised while a template runs is the template's
             raise BuildFailed([self._runtime_error(exc, task)]) from None
 
@@ -213,28 +219,36 @@ class Renderer:
     def _not_found(self, exc: jinja2.TemplateNotFound, task: RenderTask) -> ContentError:
         """A template that ``{% extends %}``, ``{% include %}`` or ``{% import %}`` names a
         template the theme lacks: blamed on that line, once (not on every page that uses it)."""
-        label, line = self._template_frame(sys.exc_info()[2])
+        label, line = template_place(self.chain, sys.exc_info()[2])
         if label == "<template>":  # the page's own template (checked before rendering)
             return error_at(task.source, 0, f'template "{exc.name}" not found')
         return error_at(label, line, f'template "{exc.name}" not found in the theme',
                         missing_template_hint(self.chain, str(exc.name)))
 
     def _runtime_error(self, exc: Exception, task: RenderTask) -> ContentError:
-        label, line = self._template_frame(sys.exc_info()[2])
-        message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        tb = sys.exc_info()[2]
+        explained = explain(exc, tb, self.chain, self.env)
+        if explained is not None:
+            (label, line), message, hint = explained
+        else:
+            label, line = template_place(self.chain, tb)
+            message = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+            hint = "; ".join(getattr(exc, "__notes__", ()))  # a hint storefront added
         return error_at(label, line, f"{message} (while rendering {task.url} from {task.source})",
-                        "; ".join(getattr(exc, "__notes__", ())))  # a hint storefront added
+                        hint)
 
-    def _template_frame(self, tb: TracebackType | None) -> tuple[str, int]:
-        """The innermost traceback frame that is a template file: its label and line."""
-        templates = [str(theme.templates) for theme in self.chain]
-        found = ("<template>", 0)
-        while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if any(filename.startswith(folder) for folder in templates):
-                found = (template_label(self.chain, filename), tb.tb_lineno)
-            tb = tb.tb_next
-        return found
+    def _endless(self, task: RenderTask) -> ContentError:
+        """Jinja ran out of Python's stack: templates that extend each other (blamed once, on the
+        loop's first ``{% extends %}``), or a macro or an include that calls itself."""
+        loop = extends_loop(self.chain, self.env, task.template)
+        if loop is not None:
+            (label, line), message, hint = loop
+            return error_at(label, line, message, hint)
+        label, line = template_place(self.chain, sys.exc_info()[2])
+        return error_at(label, line, "a macro or a template here calls itself without end (while "
+                        f"rendering {task.url} from {task.source})",
+                        "a macro may call itself, or a template include itself, only under an "
+                        "{% if %} that stops")
 
 
 def _is_current(item_url: str, page_url: str, home: str) -> bool:
