@@ -177,10 +177,26 @@ def database_place_problem(setting: str, root: Path, output: Path | None = None)
 
 def parse_endpoint_url(text: str) -> str:
     """A path of the site (``/api/forms/``), or the endpoint's own address, whose host and
-    port are checked as ``base_url``'s are (``https://[::1/`` or a port above 65535 is none)."""
+    port are checked as ``base_url``'s are (``https://[::1/`` or a port above 65535 is none).
+
+    The path goes as it is into every form's ``action``. One that starts with ``//`` (or
+    ``/\\``: browsers read a backslash as "/") names another host; one with a space, a
+    backslash, ``?`` or ``#`` is a typo (the form's name would go after a ``?`` or ``#``)."""
     if text.startswith(("http://", "https://")):
         return parse_base_url(text)
-    return parse_site_path(text)
+    path = parse_site_path(text)
+    if re.match(r"[/\\]{2}", path):
+        rest = re.sub(r"\\", "/", path).lstrip("/")
+        if "." in rest.split("/")[0]:  # //forms.example.com/x: another host, its scheme left out
+            raise ValueError(f'must start with https:// for an endpoint on another host, like '
+                             f'https://{rest} (a browser reads "//" as the start of a host\'s '
+                             f'address), got "{text}"')
+        raise ValueError(f'must be a path that starts with one "/", like /{rest} (a browser '
+                         f'reads "//" as the start of another host\'s address), got "{text}"')
+    if re.search(r"[\s\\?#]", path):
+        raise ValueError(f'must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+                         f'got "{text}"')
+    return path
 
 
 #: an address written without its scheme: a host, maybe a port and a path (www.forno.it:8443/)

@@ -399,6 +399,40 @@ def test_impossible_places_countries_addresses_and_origins_are_refused(line: str
     assert shown == f"storefront.yaml:2: {message}"
 
 
+@pytest.mark.parametrize(("line", "message"), [
+    ("form_endpoint: {url: //forms.example.com/api/forms/}",
+     "form_endpoint.url must start with https:// for an endpoint on another host, like "
+     "https://forms.example.com/api/forms/ (a browser reads \"//\" as the start of a host's "
+     'address), got "//forms.example.com/api/forms/"\n  hint: a path of the site such as '
+     "/api/forms/, or the endpoint's address such as https://forms.example.com/api/forms/"),
+    ("form_endpoint: {url: //api/forms/}",
+     'form_endpoint.url must be a path that starts with one "/", like /api/forms/ (a browser '
+     'reads "//" as the start of another host\'s address), got "//api/forms/"'),
+    ("form_endpoint: {url: '/\\forms.example.com/'}",
+     "form_endpoint.url must start with https:// for an endpoint on another host, like "
+     "https://forms.example.com/ (a browser reads \"//\" as the start of a host's address), got "
+     '"/\\forms.example.com/"'),
+    ("form_endpoint: {url: /api/ forms/}",
+     'form_endpoint.url must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+     'got "/api/ forms/"'),
+    ("form_endpoint: {url: '/api/forms?x=1'}",
+     'form_endpoint.url must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+     'got "/api/forms?x=1"'),
+])
+def test_an_endpoint_path_naming_another_host_or_holding_a_space_is_refused(
+        line: str, message: str) -> None:
+    [error] = problems(f"title: x\n{line}\n")
+    shown = error if "\n  hint: " in message else error.split("\n")[0]  # the hint when given
+    assert shown == f"storefront.yaml:2: {message}"
+
+
+def test_endpoint_paths_of_the_site_are_kept() -> None:
+    for path, action in [("/", "/contact"), ("/api/forms/", "/api/forms/contact"),
+                         ("/moduli/invio-2024", "/moduli/invio-2024/contact"),
+                         ("/caffè/forms/", "/caffè/forms/contact")]:
+        assert config(f"form_endpoint: {{url: '{path}'}}\n").form_action("contact") == action
+
+
 def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
     assert config("form_endpoint: {url: /api/forms}\n").form_action("x") == "/api/forms/x"
     assert config("form_endpoint: {url: 'https://forms.example/f/'}\n").form_action(
