@@ -8,11 +8,17 @@ against the site's folders (:func:`database_place_problem`).
 
 from __future__ import annotations
 
+import email.policy
 import re
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
+
+import idna
 
 from storefront.schema import field_doc
 from storefront.values import parse_base_url, parse_email, parse_site_path
@@ -99,6 +105,91 @@ class FormDefinition:
         return next((f for f in self.fields if f.consent), None)
 
 
+def _escaped(text: str) -> str:
+    """``text`` with its line breaks and other invisible characters written as escapes (\\n),
+    so a message can show it on one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode()
+                   for ch in text)
+
+
+#: ``Forno Rossi <ciao@forno.it>``: a name, then the address in angle brackets
+_NAMED_ADDRESS = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
+
+
+def _read_mailbox(text: str) -> tuple[str, str, str]:
+    """(the name or "", the address, the address as written) of an address the mails carry in
+    a header: checked with :func:`~storefront.values.parse_email`, then as the mails' headers
+    read it. A domain in Unicode (caffè.it) is given in its ASCII form (xn--caff-8oa.it), which
+    every mail server takes. Refused: a line break (it would reach every mail's headers) and
+    letters other than ASCII before the "@" (the mails cannot carry them: most servers refuse
+    them)."""
+    shown = _escaped(text)
+    if "".join(text.splitlines()) != text:
+        raise ValueError(f"must be one address on one line: a line break would reach the "
+                         f'headers of every mail, got "{shown}"')
+    value = text.strip()
+    named = _NAMED_ADDRESS.fullmatch(value)
+    name, address = (named["name"].strip(), named["address"].strip()) if named else ("", value)
+    if len(name) >= 2 and name[0] == name[-1] == '"':  # "Rossi, Forno" <ciao@forno.it>
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    try:
+        parse_email(address)
+    except ValueError:
+        raise ValueError(f'must be an e-mail address such as ciao@negozio.it, got "{shown}"'
+                         ) from None
+    written = address
+    local, _, domain = address.partition("@")
+    if not local.isascii():
+        raise ValueError(f'must have only plain letters, digits and signs such as . - _ before '
+                         f'the "@" (most mail servers refuse accented letters there), got "{shown}"')
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError:  # a symbol, an invisible joiner, a label too long...
+            raise ValueError(f'must have a domain name that mail can be sent to, got "{shown}"'
+                             ) from None
+    address = f"{local}@{domain}"
+    try:  # as the mails' headers read it: "ciao@forno.it(x)" or a>b@forno.it are no address
+        read = Address(addr_spec=address)
+    except (ValueError, HeaderParseError):
+        read = None
+    if read is None or str(read) != address or "=?" in address:
+        raise ValueError(f'must be an e-mail address such as ciao@negozio.it, got "{shown}"')
+    return name, address, written
+
+
+def parse_sender(text: str) -> str:
+    """``smtp.sender``: the From: of the notifications, an address alone or with a name
+    (``Forno Rossi <ciao@forno.it>``), written as the From: header is (the name in quotes when
+    it holds a comma); "" for none (a notification then comes from its recipient)."""
+    if not text.strip():
+        return ""
+    name, address, _written = _read_mailbox(text)
+    if not name:
+        return address
+    sender = str(Address(display_name=name, addr_spec=address))
+    header = email.policy.SMTP.header_factory("From", sender)  # as the notifications read it
+    read = [(a.display_name, a.addr_spec) for a in header.addresses]
+    # no tab, and no "=?": the From: header decodes an encoded word, which may hide a line break
+    if not name.isprintable() or "=?" in name or header.defects or read != [(name, address)]:
+        raise ValueError(f'must be an e-mail address, or a name and the address such as '
+                         f'Forno Rossi <ciao@negozio.it>, got "{_escaped(text)}"')
+    return sender
+
+
+def parse_mail_address(text: str) -> str:
+    """An address alone, for the newsletter's sender, Reply-To and unsubscribe address, which
+    storefront puts in headers and a mailto: link itself (the newsletter's From: names the
+    shop); "" for none."""
+    if not text.strip():
+        return ""
+    name, address, written = _read_mailbox(text)
+    if name:
+        raise ValueError(f'must be the address alone, {written}, without a name, got '
+                         f'"{_escaped(text)}"')
+    return address
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str = field(default="localhost", metadata=field_doc("SMTP server"))
@@ -106,8 +197,16 @@ class SmtpSettings:
     security: Literal["starttls", "ssl", "none"] = field(
         default="starttls", metadata=field_doc("starttls, ssl or none")
     )
-    sender: str = field(default="", metadata=field_doc("From: address of notifications"))
+    sender: str = field(default="", metadata=field_doc(
+        "From: address of notifications", parse=parse_sender,
+        hint="write the address mails are sent from, such as sito@negozio.it, or a name and the "
+             "address: Forno Rossi <sito@negozio.it>"))
     timeout: float = field(default=10.0, metadata=field_doc("seconds to wait for the server"))
+
+    @property
+    def sender_address(self) -> str:
+        """The address of ``sender``, without its name ("" without a sender)."""
+        return parseaddr(self.sender)[1] if self.sender else ""
 
 
 def is_postgres_url(setting: str) -> bool:
@@ -177,10 +276,26 @@ def database_place_problem(setting: str, root: Path, output: Path | None = None)
 
 def parse_endpoint_url(text: str) -> str:
     """A path of the site (``/api/forms/``), or the endpoint's own address, whose host and
-    port are checked as ``base_url``'s are (``https://[::1/`` or a port above 65535 is none)."""
+    port are checked as ``base_url``'s are (``https://[::1/`` or a port above 65535 is none).
+
+    The path goes as it is into every form's ``action``. One that starts with ``//`` (or
+    ``/\\``: browsers read a backslash as "/") names another host; one with a space, a
+    backslash, ``?`` or ``#`` is a typo (the form's name would go after a ``?`` or ``#``)."""
     if text.startswith(("http://", "https://")):
         return parse_base_url(text)
-    return parse_site_path(text)
+    path = parse_site_path(text)
+    if re.match(r"[/\\]{2}", path):
+        rest = re.sub(r"\\", "/", path).lstrip("/")
+        if "." in rest.split("/")[0]:  # //forms.example.com/x: another host, its scheme left out
+            raise ValueError(f'must start with https:// for an endpoint on another host, like '
+                             f'https://{rest} (a browser reads "//" as the start of a host\'s '
+                             f'address), got "{text}"')
+        raise ValueError(f'must be a path that starts with one "/", like /{rest} (a browser '
+                         f'reads "//" as the start of another host\'s address), got "{text}"')
+    if re.search(r"[\s\\?#]", path):
+        raise ValueError(f'must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+                         f'got "{text}"')
+    return path
 
 
 #: an address written without its scheme: a host, maybe a port and a path (www.forno.it:8443/)
@@ -238,10 +353,18 @@ class NewsletterSettings:
 
     form: str = field(default="", metadata=field_doc("the sign-up form (\"\" = no newsletter)"))
     name: str = field(default="", metadata=field_doc("name of the list shown in mails"))
-    sender: str = field(default="", metadata=field_doc("From: address of the newsletter"))
-    reply_to: str = field(default="", metadata=field_doc("where replies to an issue go"))
-    unsubscribe_mailto: str = field(
-        default="", metadata=field_doc("address for unsubscribe requests by mail"))
+    sender: str = field(default="", metadata=field_doc(
+        "From: address of the newsletter", parse=parse_mail_address,
+        hint="write one address, such as lettera@negozio.it; the newsletter's mails show the "
+             "shop's name (business.name) as the sender's name"))
+    reply_to: str = field(default="", metadata=field_doc(
+        "where replies to an issue go", parse=parse_mail_address,
+        hint="write one address, such as info@negozio.it, or remove the line: replies then go "
+             "to the sender"))
+    unsubscribe_mailto: str = field(default="", metadata=field_doc(
+        "address for unsubscribe requests by mail", parse=parse_mail_address,
+        hint="write one address, such as info@negozio.it, or remove the line: requests then go "
+             "to reply_to, else to the sender"))
     confirm_days: int = field(
         default=7, metadata=field_doc("days a confirmation link stays valid", minimum=1))
     rate_limit: int = field(

@@ -162,3 +162,42 @@ def test_sign_up_confirm_issue_unsubscribe(tmp_path: Path, smtp_server: SmtpServ
     # and the file now says when it went out, so the site publishes it
     assert "\nsent: " in issue.read_text()
     assert stat.S_IMODE(issue.stat().st_mode) == 0o664
+
+
+def test_a_sender_with_a_name_and_a_unicode_domain_goes_out_as_every_mail_needs_it(
+        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    """smtp.sender: "Forno Rossi <sito@caffè.it>" (the newsletter without a sender of its own):
+    the notification shows it whole; the confirmation and the issue go from its address under
+    the shop's name, which is also the issue's unsubscribe mailto:. The domain goes out in its
+    ASCII form, which a server without SMTPUTF8 (this one) takes. Before, the name ended up inside
+    the newsletter's address ("Bottega Aurora" <"Forno Rossi <sito"@caffè.it>>) and mailto:, and
+    the confirmation of a Unicode domain failed to serialise."""
+    write_shop(tmp_path, smtp_port=smtp_server.port)
+    settings = tmp_path / "storefront.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("sender: sito@bottega.example,", 'sender: "Forno Rossi <sito@caffè.it>",')
+    settings.write_text(text.replace("  sender: lettera@bottega.example\n", ""), encoding="utf-8")
+    clock = FakeClock()
+    sink = smtp_server.sink
+    with shop_app(tmp_path, clock) as app:
+        client = WsgiClient(app, clock)
+        assert client.post("contact", VALID["contact"]).status == 303
+        sign_up(client, "luca@example.com")
+        assert app.deliver_now().sent == 2
+        [notification] = mails_to(sink.wait_for(2), "owner@bottega.example")
+        [confirmation] = mails_to(sink.messages, "luca@example.com")
+        assert notification["From"] == "Forno Rossi <sito@xn--caff-8oa.it>"
+        assert confirmation["From"] == "Bottega Aurora <sito@xn--caff-8oa.it>"
+        assert confirmation["Message-ID"].endswith("@xn--caff-8oa.it>")
+        assert [sender for sender, _ in sink.envelopes] == ["sito@xn--caff-8oa.it"] * 2
+        client.origin = None
+        client.request("POST", path_of(URL.findall(text_part(confirmation))[0]))
+        assert status_of(tmp_path, "luca@example.com") == "confirmed"
+
+    assert operations.send_issue(tmp_path, SLUG).outcome.progress.sent == 1
+    [issue] = sink.wait_for(3)[2:]
+    assert issue["From"] == "Bottega Aurora <sito@xn--caff-8oa.it>"
+    assert issue["Reply-To"] is None
+    mailto = issue["List-Unsubscribe"].split(",")[1].strip(" <>")
+    assert mailto.startswith("mailto:sito@xn--caff-8oa.it?subject=unsubscribe%20")
+    assert sink.envelopes[2] == ("sito@xn--caff-8oa.it", ["luca@example.com"])

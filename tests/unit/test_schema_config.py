@@ -399,6 +399,107 @@ def test_impossible_places_countries_addresses_and_origins_are_refused(line: str
     assert shown == f"storefront.yaml:2: {message}"
 
 
+def test_mail_addresses_are_kept_as_the_mails_need_them() -> None:
+    """smtp.sender may carry a name (the notifications' From: shows it whole); the newsletter's
+    addresses are addresses alone. A domain in Unicode is kept in its ASCII form, which every
+    mail server takes; "" is no address."""
+    for written, kept in [
+        ("sito@forno.it", "sito@forno.it"),
+        ("Forno Rossi <sito@forno.it>", "Forno Rossi <sito@forno.it>"),
+        ('"Bottega Aurora" <sito@forno.it>', "Bottega Aurora <sito@forno.it>"),
+        ("Rossi, Forno <sito@forno.it>", '"Rossi, Forno" <sito@forno.it>'),
+        ("Caffè Rossi <info@caffè.it>", "Caffè Rossi <info@xn--caff-8oa.it>"),
+        ("info@caffè.it", "info@xn--caff-8oa.it"),
+        ("<sito@forno.it>", "sito@forno.it"),
+        ("", ""),
+    ]:
+        smtp = config(f"form_endpoint: {{smtp: {{sender: '{written}'}}}}\n").form_endpoint.smtp
+        assert smtp.sender == kept
+        assert smtp.sender_address == kept.rpartition("<")[2].rstrip(">")
+    newsletter = config(
+        "newsletter:\n"
+        "  sender: lettera@caffè.it\n"
+        "  reply_to: ' info@forno.it '\n"
+        "  unsubscribe_mailto: ''\n").newsletter
+    assert (newsletter.sender, newsletter.reply_to, newsletter.unsubscribe_mailto) == (
+        "lettera@xn--caff-8oa.it", "info@forno.it", "")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("form_endpoint: {smtp: {sender: ciao at forno}}",
+     'form_endpoint.smtp.sender must be an e-mail address such as ciao@negozio.it, got "ciao at '
+     'forno"\n  hint: write the address mails are sent from, such as sito@negozio.it, or a name '
+     "and the address: Forno Rossi <sito@negozio.it>"),
+    ("form_endpoint: {smtp: {sender: Forno Rossi sito@forno.it}}",
+     'form_endpoint.smtp.sender must be an e-mail address such as ciao@negozio.it, got "Forno '
+     'Rossi sito@forno.it"'),
+    ('form_endpoint: {smtp: {sender: "sito@forno.it\\r\\nBcc: tutti@example.com"}}',
+     "form_endpoint.smtp.sender must be one address on one line: a line break would reach the "
+     'headers of every mail, got "sito@forno.it\\r\\nBcc: tutti@example.com"'),
+    ('form_endpoint: {smtp: {sender: "Forno\\tRossi <sito@forno.it>"}}',
+     "form_endpoint.smtp.sender must be an e-mail address, or a name and the address such as "
+     'Forno Rossi <ciao@negozio.it>, got "Forno\\tRossi <sito@forno.it>"'),
+    ("newsletter: {sender: Forno Rossi <lettera@forno.it>}",
+     'newsletter.sender must be the address alone, lettera@forno.it, without a name, got "Forno '
+     'Rossi <lettera@forno.it>"\n  hint: write one address, such as lettera@negozio.it; the '
+     "newsletter's mails show the shop's name (business.name) as the sender's name"),
+    ("newsletter: {sender: caffè@forno.it}",
+     'newsletter.sender must have only plain letters, digits and signs such as . - _ before the '
+     '"@" (most mail servers refuse accented letters there), got "caffè@forno.it"'),
+    ('newsletter: {reply_to: "info@forno.it\\n"}',
+     "newsletter.reply_to must be one address on one line: a line break would reach the headers "
+     'of every mail, got "info@forno.it\\n"\n  hint: write one address, such as info@negozio.it, '
+     "or remove the line: replies then go to the sender"),
+    ("newsletter: {reply_to: info@forno}",
+     'newsletter.reply_to must be an e-mail address such as ciao@negozio.it, got "info@forno"'),
+    ("newsletter: {unsubscribe_mailto: info@☃.it}",
+     'newsletter.unsubscribe_mailto must have a domain name that mail can be sent to, got '
+     '"info@☃.it"\n  hint: write one address, such as info@negozio.it, or remove the line: '
+     "requests then go to reply_to, else to the sender"),
+    ("newsletter: {unsubscribe_mailto: 'info@forno.it (Forno)'}",
+     "newsletter.unsubscribe_mailto must be an e-mail address such as ciao@negozio.it, got "
+     '"info@forno.it (Forno)"'),
+])
+def test_addresses_the_mails_cannot_carry_are_refused(line: str, message: str) -> None:
+    [error] = problems(f"title: x\n{line}\n")
+    shown = error if "\n  hint: " in message else error.split("\n")[0]  # the hint when given
+    assert shown == f"storefront.yaml:2: {message}"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("form_endpoint: {url: //forms.example.com/api/forms/}",
+     "form_endpoint.url must start with https:// for an endpoint on another host, like "
+     "https://forms.example.com/api/forms/ (a browser reads \"//\" as the start of a host's "
+     'address), got "//forms.example.com/api/forms/"\n  hint: a path of the site such as '
+     "/api/forms/, or the endpoint's address such as https://forms.example.com/api/forms/"),
+    ("form_endpoint: {url: //api/forms/}",
+     'form_endpoint.url must be a path that starts with one "/", like /api/forms/ (a browser '
+     'reads "//" as the start of another host\'s address), got "//api/forms/"'),
+    ("form_endpoint: {url: '/\\forms.example.com/'}",
+     "form_endpoint.url must start with https:// for an endpoint on another host, like "
+     "https://forms.example.com/ (a browser reads \"//\" as the start of a host's address), got "
+     '"/\\forms.example.com/"'),
+    ("form_endpoint: {url: /api/ forms/}",
+     'form_endpoint.url must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+     'got "/api/ forms/"'),
+    ("form_endpoint: {url: '/api/forms?x=1'}",
+     'form_endpoint.url must be a path without spaces, "\\", "?" or "#", such as /api/forms/, '
+     'got "/api/forms?x=1"'),
+])
+def test_an_endpoint_path_naming_another_host_or_holding_a_space_is_refused(
+        line: str, message: str) -> None:
+    [error] = problems(f"title: x\n{line}\n")
+    shown = error if "\n  hint: " in message else error.split("\n")[0]  # the hint when given
+    assert shown == f"storefront.yaml:2: {message}"
+
+
+def test_endpoint_paths_of_the_site_are_kept() -> None:
+    for path, action in [("/", "/contact"), ("/api/forms/", "/api/forms/contact"),
+                         ("/moduli/invio-2024", "/moduli/invio-2024/contact"),
+                         ("/caffè/forms/", "/caffè/forms/contact")]:
+        assert config(f"form_endpoint: {{url: '{path}'}}\n").form_action("contact") == action
+
+
 def test_form_action_joins_the_endpoint_url_with_one_slash() -> None:
     assert config("form_endpoint: {url: /api/forms}\n").form_action("x") == "/api/forms/x"
     assert config("form_endpoint: {url: 'https://forms.example/f/'}\n").form_action(

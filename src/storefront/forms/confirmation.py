@@ -50,7 +50,9 @@ def shop_lines(config: SiteConfig) -> list[str]:
 
 
 def newsletter_sender(config: SiteConfig) -> str:
-    return config.newsletter.sender or config.form_endpoint.smtp.sender
+    """The newsletter's address: ``newsletter.sender``, else the address of ``smtp.sender``
+    (without the name it may carry: the newsletter's mails name the shop)."""
+    return config.newsletter.sender or config.form_endpoint.smtp.sender_address
 
 
 def unsubscribe_mailto(config: SiteConfig) -> str:
