@@ -5,6 +5,7 @@ the output a clean build makes."""
 from __future__ import annotations
 
 import threading
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -379,6 +380,7 @@ def test_a_save_the_watcher_names_is_shown_before_the_site_s_files_are_listed(
 
 @pytest.mark.parametrize("named", [
     "the config", "a theme file", "a new post", "a deleted post", "a folder", "nothing changed",
+    "a deleted theme file", "another spelling of a post's name",
 ])
 def test_a_save_the_watcher_names_otherwise_goes_the_usual_way(watch: Watch, tmp_path: Path,
                                                                 named: str) -> None:
@@ -408,6 +410,29 @@ def test_a_save_the_watcher_names_otherwise_goes_the_usual_way(watch: Watch, tmp
         saved.add(other.relative_to(site).as_posix())
     elif named == "a folder":
         saved.add("content/assets")
+    elif named == "a deleted theme file":  # neither there nor known: not a temporary file
+        folder = site / "themes/custom"
+        (folder / "templates").mkdir(parents=True)
+        (folder / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
+        (folder / "templates/post.html").write_text(
+            '{% extends "default/post.html" %}{% block body_class %}page-post sua{% endblock %}',
+            encoding="utf-8")
+        append(site / "storefront.yaml", "theme: custom\n")
+        watch.build()  # the base: a theme whose post.html the owner then deletes
+        append(site / FOCACCIA, "\nE la domenica.\n")
+        (folder / "templates/post.html").unlink()
+        saved.add("themes/custom/templates/post.html")
+    elif named == "another spelling of a post's name":  # a copy made on a Mac: NFD, not NFC
+        nfc = unicodedata.normalize("NFC", "content/posts/2024-06-12-caffè.md")
+        head = "---\ntitle: Il caffè\ndate: 2024-06-12\n---\n\nCaffè del forno.\n\n"
+        (site / nfc).write_text(head + "Secondo.\n", encoding="utf-8")
+        watch.build()
+        nfd = unicodedata.normalize("NFD", nfc)
+        (site / nfd).write_text(head + "Dal Mac.\n", encoding="utf-8")  # the same card
+        with pytest.raises(build_module.BuildFailed, match="two files have this name"):
+            watch.build(saved={nfd})  # nothing shown before the build refuses the two names
+        assert watch.steps == ["listed"]
+        return
     else:
         (site / FOCACCIA).write_text((site / FOCACCIA).read_text(encoding="utf-8")
                                      .replace("\nSfornata anche a mezzogiorno.\n", ""),
@@ -432,3 +457,97 @@ def test_a_change_the_watcher_missed_is_shown_when_the_build_finds_it(watch: Wat
     clean = clean_build(site, tmp_path / "clean")
     assert watch.shown_files[FOCACCIA_PAGE] == clean[FOCACCIA_PAGE]  # shown again, as made
     assert tree_bytes(watch.output) == clean
+
+
+def test_a_save_undone_while_its_build_runs_ends_as_a_clean_build(watch: Watch,
+                                                                  tmp_path: Path) -> None:
+    """The owner undoes a save just after its quick save showed the page: the build reads the
+    old text, finds the page the quick save wrote (not as the manifest says), writes it back and
+    tells the browsers again."""
+    site = watch.session.request.root
+    watch.build()  # a second build: the session trusts its folder's manifest
+    post = site / FOCACCIA
+    original = post.read_text(encoding="utf-8")
+    append(post, "\nSfornata anche a mezzogiorno.\n")
+    told: list[tuple[str, ...]] = []
+
+    def shown(final: frozenset[str], changed: tuple[str, ...]) -> None:
+        told.append(changed)
+        if len(told) == 1:
+            post.write_text(original, encoding="utf-8")  # undone
+
+    watch.session.build(shown=shown, saved=frozenset({str(post)}))
+    assert told == [(FOCACCIA_PAGE,), (FOCACCIA_PAGE,)]
+    assert not watch.session.repair_needed
+    assert tree_bytes(watch.output) == clean_build(site, tmp_path / "clean")
+
+
+@pytest.mark.parametrize("breakage", ["the config", "a stray file"])
+def test_a_build_that_fails_reading_the_site_leaves_no_quick_save_behind(
+        copy_site, tmp_path: Path, monkeypatch, breakage: str) -> None:
+    """A build that fails before it plans (a config that does not read, a file in the wrong
+    place) keeps the last good pages; the next save, the site still failing, shows no page
+    made from the last good build's config over the problems."""
+    site = copy_site("basic")
+    builder = PreviewBuilder(site, tmp_path / "preview", "http://127.0.0.1:8000/", True,
+                             log=lambda line: None)
+    builder.load_pause = 0
+    try:
+        builder.rebuild()
+        broken = (site / "storefront.yaml" if breakage == "the config"
+                  else site / "content/posts/appunti.txt")
+        broken.write_text(broken.read_text(encoding="utf-8") + "title: [rotto\n"
+                          if breakage == "the config" else "da fare", encoding="utf-8")
+        builder.rebuild(frozenset({str(broken)}))
+        assert builder.errors
+        page = builder.output / FOCACCIA_PAGE
+        before = page.read_bytes()
+        told_with: list[list[str]] = []
+        real_announce = builder._announce
+
+        def announce() -> None:
+            told_with.append(list(builder.errors))
+            real_announce()
+
+        monkeypatch.setattr(builder, "_announce", announce)
+        append(site / FOCACCIA, "\nSfornata a mezzogiorno.\n")
+        builder.rebuild(frozenset({str(site / FOCACCIA)}))
+        assert told_with and all(told_with)  # every time with the problems
+        assert page.read_bytes() == before
+    finally:
+        builder.close()
+
+
+def test_a_template_the_quick_save_loaded_is_forgotten_with_its_file(copy_site, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """A template made while the watcher did not say so (its event comes later): the quick save
+    renders with the environment kept for the theme as it was, which loads the new file; once
+    the file is deleted again, the theme is as it was, and its environment must not still hold
+    the deleted file."""
+    from storefront.environment import forget_environments
+
+    forget_environments()
+    site = copy_site("basic")
+    templates = site / "themes/custom/templates"
+    templates.mkdir(parents=True)
+    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
+                                                   encoding="utf-8")
+    (templates / "post.html").write_text(
+        '{% extends "default/post.html" %}{% block body_class %}page-post '
+        '{% include "extra.html" ignore missing %}{% endblock %}', encoding="utf-8")
+    append(site / "storefront.yaml", "theme: custom\n")
+    watch = Watch(site, tmp_path / "preview", monkeypatch, PREVIEWED)
+    try:
+        watch.build()
+        append(site / FOCACCIA, "\nSfornata a mezzogiorno.\n")
+        extra = templates / "extra.html"
+        extra.write_text("EXTRA-MARK", encoding="utf-8")  # not named in this save
+        watch.build(saved={FOCACCIA})
+        watch.build(saved={"themes/custom/templates/extra.html"})
+        extra.unlink()
+        watch.build(saved={"themes/custom/templates/extra.html"})
+        clean = clean_build(site, tmp_path / "clean", PREVIEWED)
+        assert b"EXTRA-MARK" not in clean[FOCACCIA_PAGE]
+        assert tree_bytes(watch.output) == clean
+    finally:
+        watch.close()

@@ -255,11 +255,27 @@ class BuildSession:
         started = time.perf_counter()
         self._check_cache()
         self._manifest_read = None
-        early = (self._early_quick_save(saved, shown)
-                 if shown is not None and saved is not None else None)
-        inputs = self._inputs()
+        early: tuple[frozenset[str], str] | None = None  # its pages, its base's theme key
+        try:
+            if shown is not None and saved is not None:
+                early = self._early_quick_save(saved, shown)
+            inputs = self._inputs()
+        except BaseException:
+            # no quick save from a base older than a build that failed (a config that does not
+            # read, a stray file): it would show pages of the last good site over the problems;
+            # and the pages an early one wrote are looked at, not taken on the manifest's word
+            self._quick.clear()
+            self.trust.known = None
+            raise
+        if early is not None and inputs.theme_key != early[1]:
+            # the early render loaded templates of the theme as it is (a file the watcher did
+            # not name) into the environment kept under the base's theme key
+            forget_environments()
+            forget_answers()
         self._settle()
         self.trust.begin(inputs.output, preview=shown is not None)
+        if early is not None:  # its pages are not as the manifest says (partly written)
+            self.trust.distrust(early[0])
         memo_key = digest(inputs.variant, str(inputs.output))
         memo = BuildMemo.from_json(self.cache.memo(memo_key) or "")
         # the folder must hold what that build wrote: another build into it (--drafts, another
@@ -275,8 +291,9 @@ class BuildSession:
                                 notices=self._notices(inputs.variant))
         preview = shown is not None
         base = self._quick.pop(inputs.variant, None)  # made again if this build succeeds
-        quick = early or (self._quick_save(inputs, base, shown)
-                          if shown is not None and base is not None else None)
+        quick = early[0] if early is not None else (
+            self._quick_save(inputs, base, shown)
+            if shown is not None and base is not None else None)
         if shown is not None and quick is not None:
             shown = _after_quick(shown)
         base = None
@@ -405,12 +422,14 @@ class BuildSession:
                                 [source for source in inputs.sources if source.path in changed],
                                 inputs.now, shown)
 
-    def _early_quick_save(self, saved: AbstractSet[str], shown: Shown) -> frozenset[str] | None:
+    def _early_quick_save(self, saved: AbstractSet[str], shown: Shown
+                          ) -> tuple[frozenset[str], str] | None:
         """:meth:`_quick_save` before the site's files are listed, config and theme read: the
         saved documents are those the watcher named (:func:`storefront.quicksave.saved_sources`).
         At 1,000 posts that listing was 20 ms of the 50 before the browsers were told. The
         build then goes on as always; a page it makes otherwise (the watcher missed an event)
-        is written and shown again."""
+        is written and shown again. The pages written and the theme key of the base they were
+        rendered with, or None."""
         if len(self._quick) != 1:  # one variant: the preview's (its base URL, its options)
             return None
         base = next(iter(self._quick.values()))
@@ -420,7 +439,8 @@ class BuildSession:
         zone = zoneinfo.ZoneInfo(config.timezone)
         now = (self.request.now or build_time(zone)).astimezone(zone)  # as _inputs makes it
         sources = saved_sources(base, str(self.request.root), saved, now, self.stats)
-        return None if sources is None else self._show_quick(base, config, sources, now, shown)
+        made = None if sources is None else self._show_quick(base, config, sources, now, shown)
+        return None if made is None else (made, base.shape[1])
 
     def _show_quick(self, base: QuickBase, config: SiteConfig, sources: list[SourceFile],
                     now: datetime, shown: Shown) -> frozenset[str] | None:
@@ -451,6 +471,7 @@ class BuildSession:
             self._shape(inputs) if not moment else ("the pages show the moment",), inputs.now,
             planned.model.next_change,
             tuple((source.path, source.kind, source.digest) for source in inputs.sources),
+            {source.path: os.path.abspath(str(source.file)) for source in inputs.sources},
             # as the site model holds them (a scheduled post, a product on sale: copies): the
             # tasks' own
             {**{document.source: document for document in planned.local},

@@ -54,6 +54,7 @@ class QuickBase:
     day: datetime  # its build time
     next_change: datetime | None  # when the site changes with no file changing
     sources: tuple[tuple[str, str, str], ...]  # (path, kind, SHA-256) of every content file
+    files: Mapping[str, str]  # path -> the file as discovered (absolute, its own spelling)
     documents: Mapping[str, Document]  # source path -> the document it planned with
     hashes: Mapping[str, Hashes]
     pages: Mapping[str, int]  # output path of a page -> its task's index in ``state.tasks``
@@ -117,9 +118,13 @@ def saved_sources(base: QuickBase, root: str, saved: AbstractSet[str], now: date
             "NFC", os.path.relpath(os.path.abspath(name), top).replace(os.sep, "/"))
         entry = known.get(rel)
         if entry is None:
-            if os.path.lexists(name):
+            # only under content/ is a file neither there nor known a temporary file come and
+            # gone (a theme file or the config deleted is none)
+            if os.path.lexists(name) or not rel.startswith("content/"):
                 return None
             continue
+        if os.path.abspath(name) != base.files.get(rel):  # another spelling of its name (NFD)
+            return None
         kind, sha = entry
         if kind not in KINDS or os.path.islink(name) or not os.path.isfile(name):
             return None

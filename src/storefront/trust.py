@@ -29,15 +29,21 @@ class FolderTrust:
         self.trusted: list[tuple[str, str]] = []  # (path, sha256) taken as in place
         self.known: tuple[Any, ...] | None = None  # the manifest written or found intact last
         self.repair_needed = False
+        self.distrusted: set[str] = set()
 
     def begin(self, output: Path, preview: bool) -> None:
         """A build starts: it trusts when it is a preview save, the last build did not ask for
         a repair, and the manifest is still the one this session knows."""
         self.trusted = []
+        self.distrusted = set()
         self.trusting = (preview and not self.repair_needed and self.known is not None
                          and manifest_identity(output) == self.known)
         self.repair_needed = False
         self.known = None  # until this build has written it (a failed build leaves it unknown)
+
+    def distrust(self, paths: Iterable[str]) -> None:
+        """These files were written since the manifest (a preview's early quick save): look."""
+        self.distrusted.update(paths)
 
     def known_now(self, output: Path) -> None:
         """The build wrote the manifest, or found every file it lists in place."""
@@ -46,7 +52,7 @@ class FolderTrust:
     def in_place(self, output: Path, manifest: dict[str, Entry], path: str, sha256: str) -> bool:
         """Whether the output folder holds these bytes at ``path``: looked at, or (trusting)
         as the manifest says, remembered for :meth:`verify`."""
-        if not self.trusting:
+        if not self.trusting or path in self.distrusted:
             return unchanged_in(output, manifest, path, sha256)
         entry = manifest.get(path)
         if entry is None or entry[0] != sha256:
