@@ -95,6 +95,19 @@ def append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
+def child_theme(site: Path, templates: dict[str, str]) -> Path:
+    """The theme ``custom`` (extending the default one) with these templates, in use; its
+    templates folder."""
+    folder = site / "themes/custom/templates"
+    folder.mkdir(parents=True)
+    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
+                                                   encoding="utf-8")
+    for name, text in templates.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    append(site / "storefront.yaml", "theme: custom\n")
+    return folder
+
+
 def test_a_post_s_new_text_is_shown_before_the_site_is_planned_again(watch: Watch,
                                                                      tmp_path: Path) -> None:
     site = watch.session.request.root
@@ -174,14 +187,9 @@ def test_a_listing_that_shows_whole_posts_is_shown_with_the_new_text(copy_site, 
     """A theme whose blog listing shows each post's whole text: the listing reads the post's
     body, so the quick save renders it too, with the new post in the tuple of its posts."""
     site = copy_site("basic")
-    templates = site / "themes/custom/templates"
-    templates.mkdir(parents=True)
-    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
-                                                   encoding="utf-8")
-    (templates / "blog.html").write_text(
-        '{% extends "base.html" %}{% block content %}{% for post in posts %}'
-        "<article>{{ post.content_html }}</article>{% endfor %}{% endblock %}", encoding="utf-8")
-    append(site / "storefront.yaml", "theme: custom\n")
+    child_theme(site, {"blog.html": '{% extends "base.html" %}{% block content %}'
+                                    "{% for post in posts %}<article>{{ post.content_html }}"
+                                    "</article>{% endfor %}{% endblock %}"})
     watch = Watch(site, tmp_path / "preview", monkeypatch)
     try:
         watch.build()
@@ -201,11 +209,7 @@ def test_a_quick_save_that_fails_to_render_goes_the_usual_way_and_reports_the_li
     the problem as it always does, leaving the last good page."""
     site = watch.session.request.root
     before = (watch.output / FOCACCIA_PAGE).read_bytes()
-    templates = site / "themes/custom/templates"
-    templates.mkdir(parents=True)
-    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
-                                                   encoding="utf-8")
-    append(site / "storefront.yaml", "theme: custom\n")
+    templates = child_theme(site, {})
     watch.build()  # another theme: the usual way
     assert watch.events == ["planned", "shown"]
     (templates / "post.html").write_text("{{ post.content_html|no_such_filter }}",
@@ -411,16 +415,11 @@ def test_a_save_the_watcher_names_otherwise_goes_the_usual_way(watch: Watch, tmp
     elif named == "a folder":
         saved.add("content/assets")
     elif named == "a deleted theme file":  # neither there nor known: not a temporary file
-        folder = site / "themes/custom"
-        (folder / "templates").mkdir(parents=True)
-        (folder / "theme.yaml").write_text("name: custom\nextends: default\n", encoding="utf-8")
-        (folder / "templates/post.html").write_text(
-            '{% extends "default/post.html" %}{% block body_class %}page-post sua{% endblock %}',
-            encoding="utf-8")
-        append(site / "storefront.yaml", "theme: custom\n")
+        folder = child_theme(site, {"post.html": '{% extends "default/post.html" %}'
+                                                 "{% block body_class %}page-post sua{% endblock %}"})
         watch.build()  # the base: a theme whose post.html the owner then deletes
         append(site / FOCACCIA, "\nE la domenica.\n")
-        (folder / "templates/post.html").unlink()
+        (folder / "post.html").unlink()
         saved.add("themes/custom/templates/post.html")
     elif named == "another spelling of a post's name":  # a copy made on a Mac: NFD, not NFC
         nfc = unicodedata.normalize("NFC", "content/posts/2024-06-12-caffè.md")
@@ -528,14 +527,9 @@ def test_a_template_the_quick_save_loaded_is_forgotten_with_its_file(copy_site, 
 
     forget_environments()
     site = copy_site("basic")
-    templates = site / "themes/custom/templates"
-    templates.mkdir(parents=True)
-    (site / "themes/custom/theme.yaml").write_text("name: custom\nextends: default\n",
-                                                   encoding="utf-8")
-    (templates / "post.html").write_text(
-        '{% extends "default/post.html" %}{% block body_class %}page-post '
-        '{% include "extra.html" ignore missing %}{% endblock %}', encoding="utf-8")
-    append(site / "storefront.yaml", "theme: custom\n")
+    templates = child_theme(site, {"post.html": '{% extends "default/post.html" %}'
+                                                "{% block body_class %}page-post {% include "
+                                                '"extra.html" ignore missing %}{% endblock %}'})
     watch = Watch(site, tmp_path / "preview", monkeypatch, PREVIEWED)
     try:
         watch.build()

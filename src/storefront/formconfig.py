@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-import idna
-
 from storefront.schema import field_doc
-from storefront.values import parse_base_url, parse_email, parse_site_path
+from storefront.values import ascii_domain, parse_base_url, parse_email, parse_site_path
 
 FieldType = Literal["text", "email", "tel", "textarea", "number", "checkbox", "select", "hidden"]
 
@@ -143,11 +141,9 @@ def _read_mailbox(text: str) -> tuple[str, str, str]:
         raise ValueError(f'must have only plain letters, digits and signs such as . - _ before '
                          f'the "@" (most mail servers refuse accented letters there), got "{shown}"')
     if not domain.isascii():
-        try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
-        except idna.IDNAError:  # a symbol, an invisible joiner, a label too long...
-            raise ValueError(f'must have a domain name that mail can be sent to, got "{shown}"'
-                             ) from None
+        domain = ascii_domain(domain) or ""
+        if not domain:
+            raise ValueError(f'must have a domain name that mail can be sent to, got "{shown}"')
     address = f"{local}@{domain}"
     try:  # as the mails' headers read it: "ciao@forno.it(x)" or a>b@forno.it are no address
         read = Address(addr_spec=address)

@@ -301,11 +301,9 @@ def _ascii_netloc(netloc: str, text: str) -> str:
     if not host or (colon and not port.isdigit()):
         raise ValueError(f'must be an absolute http(s) URL such as https://example.com/, got "{text}"')
     if not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except idna.IDNAError:  # a symbol, an invisible joiner, a label too long...
-            raise ValueError(f'must have a domain name that a browser can visit, got "{text}"'
-                             ) from None
+        host = ascii_domain(host) or ""
+        if not host:
+            raise ValueError(f'must have a domain name that a browser can visit, got "{text}"')
     return f"{quote(user, safe=PATH_SAFE + '%')}{at}{host}{colon}{port}"
 
 
@@ -493,3 +491,13 @@ def parse_width(text: str) -> int:
     if not re.fullmatch(r"\d{1,6}", value) or not 16 <= int(value) <= 10000:
         raise ValueError(f'must be a width in pixels between 16 and 10000, got "{text}"')
     return int(value)
+
+
+def ascii_domain(name: str) -> str | None:
+    """A domain name in its ASCII form (caffè.it: xn--caff-8oa.it), which every browser and
+    mail server takes; None when it has none (a symbol, an invisible joiner, a label too
+    long)."""
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return None
