@@ -6,7 +6,8 @@ but 5 were given" or "TypeError: macro 'icon' takes no keyword argument 'size'",
 called without a value it needs fails only where the macro uses it, at a line of the built-in
 theme the owner never opened. These helpers say the same in the owner's terms, at the line of
 the owner's template that made the call. They run only once a page failed: a template that works
-never reaches them. (See also :mod:`storefront.templateloops` and
+never reaches them. A storefront filter given a value it cannot use (a text for a date) is
+worded by :mod:`storefront.templatefilters`. (See also :mod:`storefront.templateloops` and
 :mod:`storefront.templateundefined`.)
 """
 
@@ -53,15 +54,16 @@ def frames(tb: TracebackType | None) -> Iterator[TracebackType]:
         tb = tb.tb_next
 
 
-def _in_templates(chain: tuple[Theme, ...]) -> Callable[[TracebackType], bool]:
+def in_templates(chain: tuple[Theme, ...]) -> Callable[[TracebackType], bool]:
+    """Whether a traceback entry runs a template file of the chain."""
     folders = tuple(str(theme.templates) for theme in chain)
     return lambda tb: tb.tb_frame.f_code.co_filename.startswith(folders)
 
 
 def template_place(chain: tuple[Theme, ...], tb: TracebackType | None) -> Place:
     """The innermost traceback frame that is a template file: its label and line."""
-    in_templates = _in_templates(chain)
-    found = [entry for entry in frames(tb) if in_templates(entry)]
+    inside = in_templates(chain)
+    found = [entry for entry in frames(tb) if inside(entry)]
     if not found:
         return ("<template>", 0)
     return (template_label(chain, found[-1].tb_frame.f_code.co_filename), found[-1].tb_lineno)
@@ -75,8 +77,12 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
     if missing is not None:
         return _macro_called_without(chain, tb, missing.group(1))
     if isinstance(exc, TypeError):
-        return _call_problem(message, chain, tb, env)
-    return None
+        found = _call_problem(message, chain, tb, env)
+        if found is not None:
+            return found
+    from storefront.templatefilters import filter_problem
+
+    return filter_problem(exc, tb, chain, env)
 
 
 def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
@@ -86,10 +92,10 @@ def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
     from jinja2.runtime import Macro
     from jinja2.utils import missing
 
-    in_templates = _in_templates(chain)
+    inside = in_templates(chain)
     caller: TracebackType | None = None
     for entry in frames(tb):
-        if in_templates(entry):
+        if inside(entry):
             caller = entry
         elif entry.tb_frame.f_code is Macro._invoke.__code__ and caller is not None:
             macro, given = entry.tb_frame.f_locals.get("self"), entry.tb_frame.f_locals.get("arguments")
@@ -113,8 +119,8 @@ def _call_problem(message: str, chain: tuple[Theme, ...], tb: TracebackType | No
     """A filter, test, function or macro called from a template with values that do not fit it,
     or brackets after a value that is no function."""
     entries = list(frames(tb))
-    in_templates = _in_templates(chain)
-    last = max((i for i, entry in enumerate(entries) if in_templates(entry)), default=-1)
+    inside = in_templates(chain)
+    last = max((i for i, entry in enumerate(entries) if inside(entry)), default=-1)
     callables = _template_callables(env)
     # the call itself was refused: no frame after the template's but a wrapper's (a TypeError
     # from deeper down is storefront's own, not the template's)

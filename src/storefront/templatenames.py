@@ -14,6 +14,8 @@ import dataclasses
 import difflib
 import functools
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 Name = tuple[str, bool]  # the owner's words for a value, and whether they are plural
@@ -84,6 +86,27 @@ def owner_name(value: Any) -> Name | None:
         if found is not None:
             return found
     return None
+
+
+def describe(value: Any) -> str:
+    """A value as the owner knows it, to say what a template gave: 'a text ("Ciao")'."""
+    if value is None:
+        return "an empty value (none)"
+    if isinstance(value, bool):
+        return f"the value {'true' if value else 'false'}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:29] + "…"
+        return f'a text ("{shown}")'
+    if isinstance(value, int | float | Decimal):
+        return f"a number ({value})"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, Mapping):
+        return "a group of named values"
+    if isinstance(value, list | tuple):
+        return "a list"
+    named = owner_name(value)
+    return named[0] if named is not None else "a value of another kind"
 
 
 def fields_of(value: Any) -> list[str]:

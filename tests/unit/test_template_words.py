@@ -1,9 +1,10 @@
-"""A template's mistakes in the owner's words: the values a template reads fields or items of
-(the mini-sites in tests/sites/invalid/template-* show the whole lines)."""
+"""A template's mistakes in the owner's words: the values a template reads fields or items of,
+the filters given values they cannot use (the mini-sites in tests/sites/invalid/template-* show
+the whole lines)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,9 +14,53 @@ import pytest
 from storefront.config import Business, SiteConfig
 from storefront.render import template_environment
 from storefront.site import NavItem
+from storefront.templateerrors import explain
 from storefront.templateundefined import missing_words
 from storefront.theme import Theme
 from storefront.urls import UrlBuilder
+
+
+def _explained(tmp_path: Path, source: str, **values: object) -> tuple[str, str]:
+    """The message and hint for the page ``source`` renders into, at its last line (the call)."""
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "page.html").write_text(source, encoding="utf-8")
+    chain = (Theme(name="t", path=tmp_path / "theme", label="themes/t"),)
+    env = template_environment(chain, "", SiteConfig(title="Mini"),
+                               UrlBuilder.from_base_url("https://mini.example/"))
+    with pytest.raises(Exception) as failed:
+        env.get_template("page.html").render(values)
+    found = explain(failed.value, failed.value.__traceback__, chain, env)
+    assert found is not None, repr(failed.value)
+    (label, line), message, hint = found
+    assert (label, line) == ("themes/t/templates/page.html", source.count("\n") + 1)
+    return message, hint
+
+
+def test_a_date_without_a_time_is_given_a_format_with_one(tmp_path: Path) -> None:
+    message, hint = _explained(tmp_path, '{{ day|date("datetime") }}', day=date(2026, 8, 10))
+    assert message == 'the format "datetime" shows a time of day, and this date has none'
+    assert hint.startswith('write "short" (10/08/26), "medium" (10 ago 2026)')
+    assert "datetime" not in hint  # only the formats a day has
+
+
+def test_a_date_filter_given_a_list_or_a_document_says_what_it_was_given(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ days|date }}", days=[1]) == (
+        'the filter "date" is given a list, not a date', "it takes a date, such as {{ post.date|date }}")
+
+
+def test_the_price_filter_given_a_currency_that_is_no_text(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ 3|price(978) }}") == (
+        'the filter "price" is given a number (978) for "currency", not a text',
+        'write a currency code in quotes, such as "EUR", or product.currency')
+    assert _explained(tmp_path, '{{ amount|price("EUR") }}', amount=datetime(2026, 1, 1))[0] == (
+        'the filter "price" is given a date, not a number')
+
+
+def test_the_country_filter_given_a_number(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ 39|country }}") == (
+        'the filter "country" is given a number (39), not a text',
+        'it takes a text, such as {{ "DE"|country }}')
 
 
 class _Thing:
