@@ -107,6 +107,23 @@ def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
     return None
 
 
+def _called_macro(entry: TracebackType, name: str,
+                  fits: Callable[[Any], bool]) -> list[tuple[str, bool]] | None:
+    """The parameters of the macro ``name`` a template line called, found among what the line's
+    template sees (a macro defined there or imported by name, or one of a template imported as a
+    module) whose call fails as the error says (``fits``); None unless they are one."""
+    from jinja2.environment import TemplateModule
+    from jinja2.runtime import Macro
+
+    found = set()
+    for value in entry.tb_frame.f_locals.values():
+        if isinstance(value, TemplateModule):
+            value = vars(value).get(name)
+        if isinstance(value, Macro) and value.name == name and fits(value):
+            found.add(tuple(_macro_parameters(value)))
+    return list(next(iter(found))) if len(found) == 1 else None
+
+
 def _macro_parameters(macro: Any) -> list[tuple[str, bool]]:
     """The macro's parameters, each with whether it must be given (Jinja compiles a check for
     each one that has no default)."""
@@ -130,10 +147,16 @@ def _call_problem(message: str, chain: tuple[Theme, ...], tb: TracebackType | No
         return None
     place = (template_label(chain, entries[last].tb_frame.f_code.co_filename), entries[last].tb_lineno)
     if (macro := _MACRO_TOO_MANY.match(message)) is not None:
-        return (place, f'the macro "{macro.group(1)}" is given more values than it takes',
-                f"it takes at most {macro.group(2)}")
+        name, most = macro.group(1), int(macro.group(2))
+        takes = _called_macro(entries[last], name,
+                              lambda m: len(m.arguments) == most and not m.catch_varargs)
+        return (place, f'the macro "{name}" is given more values than it takes',
+                _takes(takes) if takes is not None else f"it takes at most {most}")
     if (macro := _MACRO_UNKNOWN.match(message)) is not None:
-        return place, f'the macro "{macro.group(1)}" has no value named "{macro.group(2)}"', ""
+        name, value = macro.groups()
+        takes = _called_macro(entries[last], name,
+                              lambda m: value not in m.arguments and not m.catch_kwargs)
+        return (place, f'the macro "{name}" has no value named "{value}"', _takes(takes))
     if (value := _NOT_CALLABLE.fullmatch(message)) is not None:
         return (place, f"brackets follow a value that is {_WHAT.get(value.group(1), 'no function')}",
                 "remove the ( ) after it: only a function, a macro or a filter takes them")

@@ -1,6 +1,6 @@
 """A template's mistakes in the owner's words: the values a template reads fields or items of,
-the filters given values they cannot use (the mini-sites in tests/sites/invalid/template-* show
-the whole lines)."""
+the filters given values they cannot use, the macros given values they do not take (the
+mini-sites in tests/sites/invalid/template-* show the whole lines)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,12 @@ def test_the_country_filter_given_a_number(tmp_path: Path) -> None:
     assert _explained(tmp_path, "{{ 39|country }}") == (
         'the filter "country" is given a number (39), not a text',
         'it takes a text, such as {{ "DE"|country }}')
+
+
+def test_a_macro_given_a_value_it_has_no_name_for_says_what_it_takes(tmp_path: Path) -> None:
+    source = '{% macro icon(name, label="") %}{{ name }}{% endmacro %}\n{{ icon("x", size=2) }}'
+    assert _explained(tmp_path, source) == (
+        'the macro "icon" has no value named "size"', "it takes, in brackets: name, label (optional)")
 
 
 class _Thing:
