@@ -3,7 +3,8 @@
 Stage 5b. Reads templates through the theme's Jinja environment; writes nothing. A template
 syntax error or a runtime error inside a template is reported as
 ``themes/x/templates/name.html:LINE: message`` instead of a traceback, in the owner's words
-(:mod:`storefront.templateerrors`, :mod:`storefront.templateloops`).
+(:mod:`storefront.templateerrors`, :mod:`storefront.templatefilters`,
+:mod:`storefront.templateloops`, :mod:`storefront.templateundefined`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ but 5 were given" or "TypeError: macro 'icon' takes no keyword argument 'size'",
 called without a value it needs fails only where the macro uses it, at a line of the built-in
 theme the owner never opened. These helpers say the same in the owner's terms, at the line of
 the owner's template that made the call. They run only once a page failed: a template that works
-never reaches them. (See also :mod:`storefront.templateloops` and
+never reaches them. A storefront filter given a value it cannot use (a text for a date) is
+worded by :mod:`storefront.templatefilters`. (See also :mod:`storefront.templateloops` and
 :mod:`storefront.templateundefined`.)
 """
 
@@ -53,15 +54,16 @@ def frames(tb: TracebackType | None) -> Iterator[TracebackType]:
         tb = tb.tb_next
 
 
-def _in_templates(chain: tuple[Theme, ...]) -> Callable[[TracebackType], bool]:
+def in_templates(chain: tuple[Theme, ...]) -> Callable[[TracebackType], bool]:
+    """Whether a traceback entry runs a template file of the chain."""
     folders = tuple(str(theme.templates) for theme in chain)
     return lambda tb: tb.tb_frame.f_code.co_filename.startswith(folders)
 
 
 def template_place(chain: tuple[Theme, ...], tb: TracebackType | None) -> Place:
     """The innermost traceback frame that is a template file: its label and line."""
-    in_templates = _in_templates(chain)
-    found = [entry for entry in frames(tb) if in_templates(entry)]
+    inside = in_templates(chain)
+    found = [entry for entry in frames(tb) if inside(entry)]
     if not found:
         return ("<template>", 0)
     return (template_label(chain, found[-1].tb_frame.f_code.co_filename), found[-1].tb_lineno)
@@ -75,8 +77,12 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
     if missing is not None:
         return _macro_called_without(chain, tb, missing.group(1))
     if isinstance(exc, TypeError):
-        return _call_problem(message, chain, tb, env)
-    return None
+        found = _call_problem(message, chain, tb, env)
+        if found is not None:
+            return found
+    from storefront.templatefilters import filter_problem
+
+    return filter_problem(exc, tb, chain, env)
 
 
 def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
@@ -86,10 +92,10 @@ def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
     from jinja2.runtime import Macro
     from jinja2.utils import missing
 
-    in_templates = _in_templates(chain)
+    inside = in_templates(chain)
     caller: TracebackType | None = None
     for entry in frames(tb):
-        if in_templates(entry):
+        if inside(entry):
             caller = entry
         elif entry.tb_frame.f_code is Macro._invoke.__code__ and caller is not None:
             macro, given = entry.tb_frame.f_locals.get("self"), entry.tb_frame.f_locals.get("arguments")
@@ -99,6 +105,23 @@ def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,
                 return (place, f'the macro "{macro.name}" is called without a value for "{name}"',
                         _takes(_macro_parameters(macro)))
     return None
+
+
+def _called_macro(entry: TracebackType, name: str,
+                  fits: Callable[[Any], bool]) -> list[tuple[str, bool]] | None:
+    """The parameters of the macro ``name`` a template line called, found among what the line's
+    template sees (a macro defined there or imported by name, or one of a template imported as a
+    module) whose call fails as the error says (``fits``); None unless they are one."""
+    from jinja2.environment import TemplateModule
+    from jinja2.runtime import Macro
+
+    found = set()
+    for value in entry.tb_frame.f_locals.values():
+        if isinstance(value, TemplateModule):
+            value = vars(value).get(name)
+        if isinstance(value, Macro) and value.name == name and fits(value):
+            found.add(tuple(_macro_parameters(value)))
+    return list(next(iter(found))) if len(found) == 1 else None
 
 
 def _macro_parameters(macro: Any) -> list[tuple[str, bool]]:
@@ -113,8 +136,8 @@ def _call_problem(message: str, chain: tuple[Theme, ...], tb: TracebackType | No
     """A filter, test, function or macro called from a template with values that do not fit it,
     or brackets after a value that is no function."""
     entries = list(frames(tb))
-    in_templates = _in_templates(chain)
-    last = max((i for i, entry in enumerate(entries) if in_templates(entry)), default=-1)
+    inside = in_templates(chain)
+    last = max((i for i, entry in enumerate(entries) if inside(entry)), default=-1)
     callables = _template_callables(env)
     # the call itself was refused: no frame after the template's but a wrapper's (a TypeError
     # from deeper down is storefront's own, not the template's)
@@ -124,10 +147,16 @@ def _call_problem(message: str, chain: tuple[Theme, ...], tb: TracebackType | No
         return None
     place = (template_label(chain, entries[last].tb_frame.f_code.co_filename), entries[last].tb_lineno)
     if (macro := _MACRO_TOO_MANY.match(message)) is not None:
-        return (place, f'the macro "{macro.group(1)}" is given more values than it takes',
-                f"it takes at most {macro.group(2)}")
+        name, most = macro.group(1), int(macro.group(2))
+        takes = _called_macro(entries[last], name,
+                              lambda m: len(m.arguments) == most and not m.catch_varargs)
+        return (place, f'the macro "{name}" is given more values than it takes',
+                _takes(takes) if takes is not None else f"it takes at most {most}")
     if (macro := _MACRO_UNKNOWN.match(message)) is not None:
-        return place, f'the macro "{macro.group(1)}" has no value named "{macro.group(2)}"', ""
+        name, value = macro.groups()
+        takes = _called_macro(entries[last], name,
+                              lambda m: value not in m.arguments and not m.catch_kwargs)
+        return (place, f'the macro "{name}" has no value named "{value}"', _takes(takes))
     if (value := _NOT_CALLABLE.fullmatch(message)) is not None:
         return (place, f"brackets follow a value that is {_WHAT.get(value.group(1), 'no function')}",
                 "remove the ( ) after it: only a function, a macro or a filter takes them")

@@ -1,54 +1,50 @@
 """Jinja's strict undefined value, in the owner's words for what a template reads.
 
-A post read for a field it lacks (``{{ post.titel }}``) failed with "'storefront.deps.DocumentView
-object' has no attribute 'titel'": storefront's class for a document as templates see it. The
-error now names the kind of document, "the post has no field "titel"", with a hint when a field
-is close ("did you mean "title"?"). The words are made only when a missing value is used.
+A value read for a field or an item it lacks failed with storefront's or Python's name for the
+value: "'storefront.deps.DocumentView object' has no attribute 'titel'", "'storefront.config.
+SiteConfig object' has no attribute 'titel'", "'None' has no attribute 'title'", "tuple object has
+no element 0". The error now names the value as the owner knows it, "the post has no field
+"titel"", "the site settings have no field "titel"", "the list is empty, so it has no item 0",
+with a hint when a field is close ("did you mean "title"?"). The words are made only when a
+missing value is used (see :mod:`storefront.templatenames`).
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-from dataclasses import fields
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+from storefront.templatenames import did_you_mean, fields_of, owner_name
 
 if TYPE_CHECKING:
     import jinja2
 
+IF_SET = "show it only when it is set, inside {% if %} … {% endif %}"
+_EMPTY_LIST = ("go through its items with {% for %}, which shows nothing for an empty list, or "
+               "check that it has one first, with {% if %}")
+
 
 @functools.cache
 def owner_undefined() -> type[jinja2.StrictUndefined]:
-    """Jinja's strict undefined value, whose error names a document by its kind ("the post has no
-    field "titel"", with a "did you mean" hint) instead of storefront's class for it."""
+    """Jinja's strict undefined value, whose error names the value read by the owner's name for
+    it ("the post has no field "titel"", with a "did you mean" hint) instead of a class's."""
     import jinja2
     from jinja2.utils import internalcode, missing
-
-    from storefront.deps import DocumentView
-    from storefront.documents import Category, FaqEntry, NewsletterIssue, Page, Post, Product, Tag
-
-    # how the owner knows each kind of object whose fields a template reads
-    kinds = {Post: "post", Product: "product", FaqEntry: "FAQ entry", Page: "page",
-             NewsletterIssue: "newsletter issue", Tag: "tag", Category: "category"}
 
     class OwnerUndefined(jinja2.StrictUndefined):
         __slots__ = ()
 
         @internalcode
         def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
-            obj, name = self._undefined_obj, self._undefined_name
-            document = obj._document if isinstance(obj, DocumentView) else obj
-            kind = kinds.get(type(document))
-            if self._undefined_hint or obj is missing or kind is None:
+            if self._undefined_hint or self._undefined_obj is missing:
                 return super()._fail_with_undefined_error(*args, **kwargs)
-            if not isinstance(name, str):
-                raise self._undefined_exception(f"the {kind} has no item {name!r}")
-            error = self._undefined_exception(f'the {kind} has no field "{name}"')
-            known = {f.name for f in fields(document)}
-            known.update(n for n in dir(type(document)) if not n.startswith("_"))
-            close = difflib.get_close_matches(name, sorted(known), 1)
-            if close:
-                error.add_note(f'did you mean "{close[0]}"?')
+            message, hint = missing_words(self._undefined_obj, self._undefined_name)
+            error = self._undefined_exception(message)
+            if hint:
+                error.add_note(hint)
             raise error
 
     # StrictUndefined makes printing, comparing, iterating... fail through the base class's
@@ -58,3 +54,56 @@ def owner_undefined() -> type[jinja2.StrictUndefined]:
         if getattr(jinja2.StrictUndefined, name, None) is failing:
             setattr(OwnerUndefined, name, OwnerUndefined._fail_with_undefined_error)
     return OwnerUndefined
+
+
+def missing_words(obj: Any, name: Any) -> tuple[str, str]:
+    """What the owner reads when a template asks ``obj`` for ``name`` (a field, or with a number
+    in square brackets, an item), and a hint ("" for none)."""
+    field = isinstance(name, str)
+    what = f'field "{name}"' if field else f"item {name!r}"
+    if obj is None:
+        return f"this value is empty (none), so it has no {what}", IF_SET
+    if (named := owner_name(obj)) is not None:
+        words, plural = named
+        return (f"{words} {'have' if plural else 'has'} no {what}",
+                did_you_mean(name, fields_of(obj)) if field else "")
+    module = _template_module(obj)
+    if module is not None:
+        macros = [key for key in vars(obj) if not key.startswith("_")]
+        missing_one = what.replace("field", "macro")
+        return (f'the template "{module}" has no {missing_one}',
+                did_you_mean(name, macros) if field else "")
+    if isinstance(obj, Mapping):
+        hint = did_you_mean(name, fields_of(obj)) if field else ""
+        names = ", ".join(fields_of(obj)[:12])
+        return (f"there is no {what} here",
+                hint or (f"what there is here: {names}" if names else "it is empty"))
+    if isinstance(obj, list | tuple | str):
+        return _sequence_words(obj, name)
+    if isinstance(obj, date):
+        return f"the date has no {what}", did_you_mean(name, fields_of(obj)) if field else ""
+    if isinstance(obj, int | float | Decimal):
+        return f"a number has no {what}", ""
+    return f"this value has no {what}", did_you_mean(name, fields_of(obj)) if field else ""
+
+
+def _sequence_words(obj: list[Any] | tuple[Any, ...] | str, name: Any) -> tuple[str, str]:
+    """A list (or a text) asked for a field, or for an item it does not have."""
+    kind, part = ("text", "character") if isinstance(obj, str) else ("list", "item")
+    if isinstance(name, str):
+        hint = "" if kind == "text" else ("take its first item with |first, or each item with "
+                                          "{% for %}")
+        return f'a {kind} has no field "{name}"', hint
+    if not obj:
+        return (f"the {kind} is empty, so it has no {part} {name!r}",
+                _EMPTY_LIST if kind == "list" else "")
+    count = f"{len(obj)} {part}{'s' if len(obj) > 1 else ''}"
+    last = f"its only {part} is [0]" if len(obj) == 1 else f"its {part}s are [0] to [{len(obj) - 1}]"
+    return f"the {kind} has {count}, so no {part} {name!r}", last
+
+
+def _template_module(obj: Any) -> str | None:
+    """The name of an imported template (``{% import "_cards.html" as cards %}``), or None."""
+    from jinja2.environment import TemplateModule
+
+    return str(obj.__name__) if isinstance(obj, TemplateModule) else None

@@ -1,0 +1,117 @@
+"""A template's mistakes in the owner's words: the values a template reads fields or items of,
+the filters given values they cannot use, the macros given values they do not take (the
+mini-sites in tests/sites/invalid/template-* show the whole lines)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from storefront.config import Business, SiteConfig
+from storefront.render import template_environment
+from storefront.site import NavItem
+from storefront.templateerrors import explain
+from storefront.templateundefined import missing_words
+from storefront.theme import Theme
+from storefront.urls import UrlBuilder
+
+
+def _explained(tmp_path: Path, source: str, **values: object) -> tuple[str, str]:
+    """The message and hint for the page ``source`` renders into, at its last line (the call)."""
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "page.html").write_text(source, encoding="utf-8")
+    chain = (Theme(name="t", path=tmp_path / "theme", label="themes/t"),)
+    env = template_environment(chain, "", SiteConfig(title="Mini"),
+                               UrlBuilder.from_base_url("https://mini.example/"))
+    with pytest.raises(Exception) as failed:
+        env.get_template("page.html").render(values)
+    found = explain(failed.value, failed.value.__traceback__, chain, env)
+    assert found is not None, repr(failed.value)
+    (label, line), message, hint = found
+    assert (label, line) == ("themes/t/templates/page.html", source.count("\n") + 1)
+    return message, hint
+
+
+def test_a_date_without_a_time_is_given_a_format_with_one(tmp_path: Path) -> None:
+    message, hint = _explained(tmp_path, '{{ day|date("datetime") }}', day=date(2026, 8, 10))
+    assert message == 'the format "datetime" shows a time of day, and this date has none'
+    assert hint.startswith('write "short" (10/08/26), "medium" (10 ago 2026)')
+    assert "datetime" not in hint  # only the formats a day has
+
+
+def test_a_date_filter_given_a_list_or_a_document_says_what_it_was_given(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ days|date }}", days=[1]) == (
+        'the filter "date" is given a list, not a date', "it takes a date, such as {{ post.date|date }}")
+
+
+def test_the_price_filter_given_a_currency_that_is_no_text(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ 3|price(978) }}") == (
+        'the filter "price" is given a number (978) for "currency", not a text',
+        'write a currency code in quotes, such as "EUR", or product.currency')
+    assert _explained(tmp_path, '{{ amount|price("EUR") }}', amount=datetime(2026, 1, 1))[0] == (
+        'the filter "price" is given a date, not a number')
+
+
+def test_the_country_filter_given_a_number(tmp_path: Path) -> None:
+    assert _explained(tmp_path, "{{ 39|country }}") == (
+        'the filter "country" is given a number (39), not a text',
+        'it takes a text, such as {{ "DE"|country }}')
+
+
+def test_a_macro_given_a_value_it_has_no_name_for_says_what_it_takes(tmp_path: Path) -> None:
+    source = '{% macro icon(name, label="") %}{{ name }}{% endmacro %}\n{{ icon("x", size=2) }}'
+    assert _explained(tmp_path, source) == (
+        'the macro "icon" has no value named "size"', "it takes, in brackets: name, label (optional)")
+
+
+class _Thing:
+    colour = "blu"
+
+
+@pytest.mark.parametrize(("obj", "name", "expected"), [
+    (None, "title", ("this value is empty (none), so it has no field \"title\"",
+                     "show it only when it is set, inside {% if %} … {% endif %}")),
+    (SiteConfig(title="x"), "titel", ('the site settings have no field "titel"',
+                                      'did you mean "title"?')),
+    (Business(), 7, ("the business settings have no item 7", "")),
+    (NavItem("Chi siamo", "/chi-siamo/"), "titolo", ('the menu link has no field "titolo"',
+                                                     'did you mean "title"?')),
+    ((NavItem("a", "/a/"), NavItem("b", "/b/"), NavItem("c", "/c/")), 3,
+     ("the list has 3 items, so no item 3", "its items are [0] to [2]")),
+    ((), 0, ("the list is empty, so it has no item 0",
+             "go through its items with {% for %}, which shows nothing for an empty list, or "
+             "check that it has one first, with {% if %}")),
+    ([], "first", ('a list has no field "first"',
+                   "take its first item with |first, or each item with {% for %}")),
+    ("", 0, ("the text is empty, so it has no character 0", "")),
+    ({"rss": "/feed.xml", "atom": "/atom.xml"}, "rsss", ('there is no field "rsss" here',
+                                                         'did you mean "rss"?')),
+    ({"rss": "/feed.xml", "atom": "/atom.xml"}, "x", ('there is no field "x" here',
+                                                      "what there is here: atom, rss")),
+    ({}, "contatto", ('there is no field "contatto" here', "it is empty")),
+    (date(2026, 1, 1), "yeer", ('the date has no field "yeer"', 'did you mean "year"?')),
+    (Decimal("1.5"), "cents", ('a number has no field "cents"', "")),
+    (_Thing(), "color", ('this value has no field "color"', 'did you mean "colour"?')),
+])
+def test_a_missing_field_or_item_is_named_as_the_owner_knows_the_value(
+        obj: object, name: object, expected: tuple[str, str]) -> None:
+    assert missing_words(obj, name) == expected
+
+
+def test_a_macro_a_template_lacks_is_named_with_the_template(tmp_path: Path) -> None:
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "_cards.html").write_text("{% macro post_card(post) %}{% endmacro %}")
+    (templates / "page.html").write_text('{% import "_cards.html" as cards %}{{ cards.post_crad(1) }}')
+    chain = (Theme(name="t", path=tmp_path / "theme", label="themes/t"),)
+    env = template_environment(chain, "", SiteConfig(title="Mini"),
+                               UrlBuilder.from_base_url("https://mini.example/"))
+    with pytest.raises(jinja2.UndefinedError) as failed:
+        env.get_template("page.html").render()
+    assert str(failed.value) == 'the template "_cards.html" has no macro "post_crad"'
+    assert failed.value.__notes__ == ['did you mean "post_card"?']
