@@ -44,9 +44,7 @@ def _named() -> dict[type, Name]:
     from storefront.hours import ClosureNotice
     from storefront.imageconfig import ImageQuality, ImageSettings
     from storefront.picture import ImageInfo, Variant
-    from storefront.plan import Paginator
     from storefront.policyconfig import DayRange, Returns, Shipping, ShippingZone
-    from storefront.render import CurrentNavItem
     from storefront.seo import PageMeta
     from storefront.site import CategoryGroup, FaqGroup, NavItem, TagCount
 
@@ -54,12 +52,12 @@ def _named() -> dict[type, Name]:
            NewsletterIssue: "the newsletter issue", Tag: "the tag", Category: "the category",
            Address: "the address", Closure: "the closure", ClosureNotice: "the closure",
            OpeningHours: "the opening hours line", MenuItem: "the menu link",
-           NavItem: "the menu link", CurrentNavItem: "the menu link",
+           NavItem: "the menu link",
            SocialLink: "the social link", FeedLink: "the feed link",
            FormDefinition: "the form", FormField: "the form field", ShippingZone: "the shipping zone",
            DayRange: "the range of days", Shipping: "the shipping policy",
            Returns: "the returns policy", ImageInfo: "the image", Variant: "the image's copy",
-           Paginator: 'the page numbering ("paginator")', TagCount: "the tag's line",
+           TagCount: "the tag's line",
            CategoryGroup: "the category's group", FaqGroup: "the FAQ group",
            LoopContext: 'the loop ("loop")'}
     many = {SiteConfig: "the site settings", Business: "the business settings",
@@ -78,11 +76,17 @@ def unwrapped(value: Any) -> Any:
     return value._document if isinstance(value, DocumentView) else value
 
 
+# classes of later stages (the plan, the renderer), known by name: this module is the
+# environment's (stage 6), which those stages import
+_LATER = {"storefront.plan.Paginator": ('the page numbering ("paginator")', False),
+          "storefront.render.CurrentNavItem": ("the menu link", False)}
+
+
 def owner_name(value: Any) -> Name | None:
     """The owner's words for one of storefront's objects ("the site settings", plural), or None."""
     value = unwrapped(value)
     for kind in type(value).__mro__:
-        found = _named().get(kind)
+        found = _named().get(kind) or _LATER.get(f"{kind.__module__}.{kind.__qualname__}")
         if found is not None:
             return found
     return None
