@@ -36,7 +36,7 @@ from storefront.documents import (
     Product,
     Tag,
 )
-from storefront.errors import BuildFailed, error_at
+from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
 from storefront.markdown import plain_summary, scope_ids, slugify
@@ -276,6 +276,9 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
+    repeated = _repeated_images(source.path, meta.images, lines)
+    if repeated:
+        raise BuildFailed(repeated)
     if meta.pinned and not meta.featured:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("pinned", 1),
@@ -311,6 +314,23 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _repeated_images(path: str, images: tuple[str, ...], lines: Lines) -> list[ContentError]:
+    """A photo listed twice in a product's ``images:`` (a copy and paste that was meant to
+    name another photo): the gallery would show it twice, and the image stage failed on the
+    two uses of one line with an internal error."""
+    line_of = dict(lines)
+    first: dict[str, int] = {}
+    errors = []
+    for number, image in enumerate(images, 1):
+        if image in first:
+            errors.append(error_at(
+                path, line_of.get(f"images[{number}]", line_of.get("images", 1)),
+                f"the photo {image} is listed twice in images (as photo {first[image]} and "
+                f"{number})", "remove the repeat, or write the name of the photo you meant"))
+        first.setdefault(image, number)
+    return errors
 
 
 def _sale_end(until: date | datetime | None, zone: tzinfo) -> tuple[datetime | None,
