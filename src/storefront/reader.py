@@ -39,7 +39,7 @@ from storefront.documents import (
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
-from storefront.markdown import plain_summary, scope_ids, slugify
+from storefront.markdown import plain_summary, plain_text, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
@@ -126,6 +126,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     if isinstance(meta, IssueMeta):
         return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
+        _check_answer(source.path, meta, body, split)
         anchor = slugify(source.stem) or "faq"
         # the FAQ page shows every answer: each one's ids (footnotes, headings) get its anchor
         answer = Markup(scope_ids(str(body.content_html), anchor))  # noqa: S704 (owner's HTML)
@@ -148,6 +149,17 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
                 meta.noindex, meta.aliases, meta.policies, meta.image_focus, body.unnamed_links)
+
+
+def _check_answer(path: str, meta: FaqMeta, body: Body, split: SplitDocument) -> None:
+    """A published question needs an answer: the FAQ page showed an empty disclosure and its
+    structured data an empty ``Answer`` (which search engines refuse for the whole page)."""
+    if meta.draft or plain_text(str(body.content_html)):
+        return
+    raise BuildFailed([error_at(
+        path, split.body_line - 1, "this question has no answer: no words follow the front "
+        "matter", "write the answer below this line, in words (a photo or a comment alone "
+        "is no answer), or add draft: true until it is ready")])
 
 
 def _missing_front_matter(split: SplitDocument) -> str:
