@@ -118,7 +118,8 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     line_of = dict(lines)
     check_markdown_limits(source.path, split, getattr(meta, "summary", ""), line_of.get("summary", 1))
     check_name_limits(source.path, meta, line_of)
-    body = render_body(split.body, getattr(meta, "summary", ""), split.body_line)
+    body = render_body(split.body, getattr(meta, "summary", ""), split.body_line,
+                       None if isinstance(meta, IssueMeta) else line_of.get("summary", 1))
     if isinstance(meta, PostMeta):
         return _post(source, meta, body, lines, settings)
     if isinstance(meta, ProductMeta):
