@@ -204,11 +204,29 @@ def parse_slug(text: str) -> str:
     return text
 
 
+#: the templates the build renders for other pages than the owner's: each expects what its
+#: page shows (``post``, ``product``, ``posts``...), which a page of content/pages does not have
+OTHER_TEMPLATES = {
+    "index": "the home page", "blog": "the blog listing", "post": "a blog post",
+    "catalog": "the product catalogue", "product": "a product", "faq": "the FAQ page",
+    "tag": "a tag's page", "tags": "the tags index", "newsletter": "the newsletter archive",
+    "newsletter_issue": "a newsletter issue", "redirect": "an old address's redirect",
+    "404": 'the "page not found" page',
+}
+
+
 def parse_template_name(text: str) -> str:
-    """A page template such as ``landing.html``; partials (``_x``) and ``base`` are not pages."""
+    """A page template such as ``landing.html``; partials (``_x``), ``base`` and the templates
+    of the other pages (:data:`OTHER_TEMPLATES`) are not pages."""
     if not re.fullmatch(r"[A-Za-z0-9-][A-Za-z0-9_-]*(\.html)?", text) or text.removesuffix(
             ".html") == "base":
         raise ValueError(f'must be a page template file name such as "landing.html", got "{text}"')
+    other = OTHER_TEMPLATES.get(text.removesuffix(".html"))
+    if other is not None:
+        # rendered with a page's fields, it failed on the first one it missed, naming the
+        # theme's file ("'post' is undefined") instead of this line
+        raise ValueError(f'must be a template for pages, such as "page.html" or one of your '
+                         f'theme\'s own; "{text}" is the template of {other}')
     return text if text.endswith(".html") else text + ".html"
 
 

@@ -156,6 +156,13 @@ def test_template_names_get_the_html_suffix_and_stay_in_the_folder() -> None:
         parse_template_name("../base")
 
 
+@pytest.mark.parametrize("name", ["post.html", "product", "catalog.html", "404", "index.html",
+                                  "newsletter_issue.html", "redirect"])
+def test_the_templates_of_other_pages_are_not_page_templates(name: str) -> None:
+    with pytest.raises(ValueError, match=f'"{name}" is the template of '):
+        parse_template_name(name)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
