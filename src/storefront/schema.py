@@ -465,6 +465,12 @@ class Mapper:
             if required and not text.strip():  # title: "" is no title: feeds and pages need one
                 self.error(node, f"{where} is empty", field_hint or "write a value")
                 return None
+            if text and not text.strip():
+                # category: " " made a catalogue section with a blank heading, subject: " " a
+                # mail without a subject, image_alt: " " an image described by nothing
+                self.error(node, f"{where} holds only spaces",
+                           field_hint or "write a value, or remove the line")
+                return None
             return text
         if hint is bool:
             value = plain_value(node) if node.tag == _BOOL_TAG else None
