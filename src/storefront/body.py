@@ -42,10 +42,14 @@ class Body:
     unnamed_links: tuple[int, ...] = ()  # the lines of links with no text to read out
 
 
-def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
+def render_body(text: str, summary: str = "", first_line: int = 1,
+                summary_line: int | None = None) -> Body:
     """Render a Markdown body with its summary (front matter, ``<!--more-->`` or 1st paragraph).
 
-    ``first_line`` is the line of the file the body starts on, for the lines of its links.
+    ``first_line`` is the line of the file the body starts on, for the lines of its links;
+    ``summary_line`` the line of the front matter's ``summary:`` when pages show it as HTML
+    (a post's, a product's: listings, the home page and the feeds), for the links written there,
+    which are checked as the body's are; None where it is plain text (a newsletter issue's).
     """
     html = render_markdown(text)
     # the marker as the rendered body has it: one written in code (a fenced block, an indented
@@ -62,8 +66,11 @@ def render_body(text: str, summary: str = "", first_line: int = 1) -> Body:
     text_of_body = plain_text(html)
     words = len(text_of_body.split())
     has_more = has_marker or len(plain_text(summary_html)) < len(text_of_body)
-    links = tuple((target, first_line - 1 + line_of_link(text, target))
-                  for target in extract_links(html))
+    # the summary's first: where a target is in both, a look-up by target finds the body's line
+    shown = summary and summary_line is not None
+    links = tuple((target, summary_line or 1) for target in
+                  (extract_links(render_inline(summary)) if shown else ())) + tuple(
+        (target, first_line - 1 + line_of_link(text, target)) for target in extract_links(html))
     unnamed = tuple(first_line - 1 + line_of_unnamed_link(text, target)
                     for target in unnamed_links(html))
     # The HTML comes from the owner's own Markdown: trusted, as in every static-site generator.

@@ -27,6 +27,7 @@ from storefront.documents import (
     item_line,
 )
 from storefront.errors import ContentError, error_at, line_of_key
+from storefront.imageuses import document_uses
 from storefront.picture import site_path
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
@@ -114,7 +115,26 @@ def check_links(documents: Iterable[Document], targets: LinkTargets,
             if not image.startswith(_EXTERNAL):
                 _check(document.source, line, image,
                        image.removeprefix(urls.base_path.rstrip("/")), targets, urls, errors)
+        errors.extend(_pages_shown_as_photos(document, targets, urls))
     return errors
+
+
+def _pages_shown_as_photos(document: Document, targets: LinkTargets,
+                           urls: UrlBuilder) -> list[ContentError]:
+    """Images (``images:``, ``image:``, ``![...](...)``) naming a page or a file that is no
+    picture (``/chi-siamo/``, ``/feed.xml``): the link check finds them on the site, so a page
+    showed a broken image, and its share card or the merchant feed named the page as the photo.
+    A file of content/assets is left to the image stage, which says what kind of file it is."""
+    found = []
+    for use in document_uses(document, urls.base_path).uses:
+        if use.path.startswith("/assets/") or _is_image(use.path):
+            continue
+        if normalize_target(urls.url(use.path)) in targets.known:
+            found.append(error_at(use.source, use.line,
+                                  f"the image {use.path} is the address of a page or a file "
+                                  "that is no photo",
+                                  "name a photo of content/assets, like /assets/foto.jpg"))
+    return found
 
 
 def check_template_images(found: Iterable[TemplateImage], targets: LinkTargets,

@@ -65,7 +65,14 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
         path = site_path(found.written, base_path)
         if path.startswith("/assets/"):
             uses.add(ImageUse(path, found.template, found.line, found.written, True, None))
-    return sorted(uses), sorted(warnings, key=ContentError.sort_key)
+    return sorted(uses, key=_use_order), sorted(warnings, key=ContentError.sort_key)
+
+
+def _use_order(use: ImageUse) -> tuple[str, str, int, str, bool, bool, str]:
+    """The order of :class:`ImageUse`, where a use without a card (None) and one with a card
+    ("") may share all else: dataclass ordering compared None with "" (an internal error)."""
+    return (use.path, use.source, use.line, use.written, use.shown, use.card is not None,
+            use.card or "")
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,10 @@ from storefront.documents import (
     Product,
     Tag,
 )
-from storefront.errors import BuildFailed, error_at
+from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
 from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
-from storefront.markdown import plain_summary, scope_ids, slugify
+from storefront.markdown import plain_summary, plain_text, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
@@ -118,7 +118,8 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     line_of = dict(lines)
     check_markdown_limits(source.path, split, getattr(meta, "summary", ""), line_of.get("summary", 1))
     check_name_limits(source.path, meta, line_of)
-    body = render_body(split.body, getattr(meta, "summary", ""), split.body_line)
+    body = render_body(split.body, getattr(meta, "summary", ""), split.body_line,
+                       None if isinstance(meta, IssueMeta) else line_of.get("summary", 1))
     if isinstance(meta, PostMeta):
         return _post(source, meta, body, lines, settings)
     if isinstance(meta, ProductMeta):
@@ -126,6 +127,7 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     if isinstance(meta, IssueMeta):
         return _issue(source, meta, body, lines, settings)
     if isinstance(meta, FaqMeta):
+        _check_answer(source.path, meta, body, split)
         anchor = slugify(source.stem) or "faq"
         # the FAQ page shows every answer: each one's ids (footnotes, headings) get its anchor
         answer = Markup(scope_ids(str(body.content_html), anchor))  # noqa: S704 (owner's HTML)
@@ -148,6 +150,17 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
                 meta.noindex, meta.aliases, meta.policies, meta.image_focus, body.unnamed_links)
+
+
+def _check_answer(path: str, meta: FaqMeta, body: Body, split: SplitDocument) -> None:
+    """A published question needs an answer: the FAQ page showed an empty disclosure and its
+    structured data an empty ``Answer`` (which search engines refuse for the whole page)."""
+    if meta.draft or plain_text(str(body.content_html)):
+        return
+    raise BuildFailed([error_at(
+        path, split.body_line - 1, "this question has no answer: no words follow the front "
+        "matter", "write the answer below this line, in words (a photo or a comment alone "
+        "is no answer), or add draft: true until it is ready")])
 
 
 def _missing_front_matter(split: SplitDocument) -> str:
@@ -276,6 +289,9 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
             "remove sale_price when the offer is over, or set sale_until")])
+    repeated = _repeated_images(source.path, meta.images, lines)
+    if repeated:
+        raise BuildFailed(repeated)
     if meta.pinned and not meta.featured:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("pinned", 1),
@@ -311,6 +327,23 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _repeated_images(path: str, images: tuple[str, ...], lines: Lines) -> list[ContentError]:
+    """A photo listed twice in a product's ``images:`` (a copy and paste that was meant to
+    name another photo): the gallery would show it twice, and the image stage failed on the
+    two uses of one line with an internal error."""
+    line_of = dict(lines)
+    first: dict[str, int] = {}
+    errors = []
+    for number, image in enumerate(images, 1):
+        if image in first:
+            errors.append(error_at(
+                path, line_of.get(f"images[{number}]", line_of.get("images", 1)),
+                f"the photo {image} is listed twice in images (as photo {first[image]} and "
+                f"{number})", "remove the repeat, or write the name of the photo you meant"))
+        first.setdefault(image, number)
+    return errors
 
 
 def _sale_end(until: date | datetime | None, zone: tzinfo) -> tuple[datetime | None,

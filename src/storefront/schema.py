@@ -321,6 +321,9 @@ class Mapper:
         seen: set[str] = set()
         ok = True
         for key_node, value_node in node.value:
+            if not self.plain_key(key_node, where):
+                ok = False
+                continue
             key = str(key_node.value)
             if key in seen:
                 self.error(key_node, f'{_join(where, key)} is given twice', "keep only one of them")
@@ -360,6 +363,16 @@ class Mapper:
         except ValueError as exc:  # cross-field checks in __post_init__
             self.error(node, str(exc))
             return None
+
+    def plain_key(self, key_node: yaml.Node, where: str) -> bool:
+        """Record an error and return False for a key that is a list or a mapping
+        (``[tags]: [a, b]``): its name was the parser's nodes, written as Python shows them."""
+        if isinstance(key_node, yaml.ScalarNode):
+            return True
+        self.error(key_node, f"a key {'of ' + where + ' ' if where else ''}is written in "
+                   "brackets, which make it a list or a mapping",
+                   "write the key alone before the colon, like tags: [a, b]")
+        return False
 
     # -- values --------------------------------------------------------------------------------
 
@@ -418,6 +431,8 @@ class Mapper:
             result: dict[str, Any] = {}
             check_key: Callable[[str], str] | None = field.metadata.get("key_parse") if field else None
             for key_node, value_node in node.value:
+                if not self.plain_key(key_node, where):
+                    continue
                 key = str(key_node.value)
                 if key in result:
                     self.error(key_node, f"{_join(where, key)} is given twice", "keep only one of them")
@@ -464,6 +479,12 @@ class Mapper:
                 return None
             if required and not text.strip():  # title: "" is no title: feeds and pages need one
                 self.error(node, f"{where} is empty", field_hint or "write a value")
+                return None
+            if text and not text.strip():
+                # category: " " made a catalogue section with a blank heading, subject: " " a
+                # mail without a subject, image_alt: " " an image described by nothing
+                self.error(node, f"{where} holds only spaces",
+                           field_hint or "write a value, or remove the line")
                 return None
             return text
         if hint is bool:

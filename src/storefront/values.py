@@ -16,7 +16,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 import idna
 from babel import Locale, UnknownLocaleError
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 
 from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
 from storefront.urls import PATH_SAFE
@@ -204,11 +205,29 @@ def parse_slug(text: str) -> str:
     return text
 
 
+#: the templates the build renders for other pages than the owner's: each expects what its
+#: page shows (``post``, ``product``, ``posts``...), which a page of content/pages does not have
+OTHER_TEMPLATES = {
+    "index": "the home page", "blog": "the blog listing", "post": "a blog post",
+    "catalog": "the product catalogue", "product": "a product", "faq": "the FAQ page",
+    "tag": "a tag's page", "tags": "the tags index", "newsletter": "the newsletter archive",
+    "newsletter_issue": "a newsletter issue", "redirect": "an old address's redirect",
+    "404": 'the "page not found" page',
+}
+
+
 def parse_template_name(text: str) -> str:
-    """A page template such as ``landing.html``; partials (``_x``) and ``base`` are not pages."""
+    """A page template such as ``landing.html``; partials (``_x``), ``base`` and the templates
+    of the other pages (:data:`OTHER_TEMPLATES`) are not pages."""
     if not re.fullmatch(r"[A-Za-z0-9-][A-Za-z0-9_-]*(\.html)?", text) or text.removesuffix(
             ".html") == "base":
         raise ValueError(f'must be a page template file name such as "landing.html", got "{text}"')
+    other = OTHER_TEMPLATES.get(text.removesuffix(".html"))
+    if other is not None:
+        # rendered with a page's fields, it failed on the first one it missed, naming the
+        # theme's file ("'post' is undefined") instead of this line
+        raise ValueError(f'must be a template for pages, such as "page.html" or one of your '
+                         f'theme\'s own; "{text}" is the template of {other}')
     return text if text.endswith(".html") else text + ".html"
 
 
@@ -225,14 +244,20 @@ def parse_link(text: str) -> str:
 
 
 def parse_currency(text: str) -> str:
-    """Accept an ISO 4217 code such as EUR (case-insensitive)."""
+    """Accept the ISO 4217 code of a currency in use (case-insensitive) such as EUR."""
     code = text.strip().upper()
     if code not in known_currencies():
         raise ValueError(f'must be an ISO 4217 currency code such as EUR or USD, got "{text}"')
+    if code not in currencies_in_use():
+        # ITL published prices in lire, XXX ("no currency") a price in "¤", XAU in ounces of
+        # gold; the merchant feed and the structured data named them to Google as they were
+        raise ValueError(f'must be the code of a currency in use today, such as EUR or USD, '
+                         f'got "{text}" ({get_currency_name(code, locale="en")})')
     return code
 
 
 _CURRENCIES: frozenset[str] = frozenset()
+_IN_USE: frozenset[str] = frozenset()
 
 
 def known_currencies() -> frozenset[str]:
@@ -240,6 +265,18 @@ def known_currencies() -> frozenset[str]:
     if not _CURRENCIES:
         _CURRENCIES = frozenset(list_currencies())
     return _CURRENCIES
+
+
+def currencies_in_use() -> frozenset[str]:
+    """The codes that are legal tender somewhere with no end in Babel's data (CLDR): not the
+    old ones (ITL, DEM, HRK), nor the codes of metals, funds and tests (XAU, CLF, XXX, XTS).
+    A fixed date far ahead, not today: the same site reads the same on any day."""
+    global _IN_USE
+    if not _IN_USE:
+        ahead = date(2999, 1, 1)
+        _IN_USE = frozenset(code for territory in get_global("territory_currencies")
+                            for code in get_territory_currencies(territory, ahead, ahead))
+    return _IN_USE
 
 
 def parse_timezone(text: str) -> str:

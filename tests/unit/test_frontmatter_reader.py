@@ -415,6 +415,13 @@ def test_a_product_permalink_may_use_its_category() -> None:
 # -- FAQ and pages -----------------------------------------------------------------------------
 
 
+def test_a_question_needs_words_in_its_answer_unless_it_is_a_draft() -> None:
+    for body in ("", "\n  \n", "<!-- poi -->\n", "![](/assets/x.jpg)\n", "&nbsp;\n"):
+        [error] = errors_of("faq", "a.md", f"---\nquestion: Spedite?\n---\n{body}")
+        assert error.startswith("content/faq/a.md:3: this question has no answer"), body
+    assert read("faq", "a.md", "---\nquestion: Spedite?\ndraft: true\n---\n").draft
+
+
 def test_a_faq_entry() -> None:
     entry = read("faq", "Spedite all'estero.md",
                  "---\nquestion: Spedite all'estero?\ngroup: Spedizioni\norder: 2\n---\n"

@@ -60,6 +60,16 @@ def test_a_pasted_image_is_a_use_with_its_description() -> None:
         "the image /assets/y.jpg has no description (alt text)"]
 
 
+def test_two_uses_that_differ_only_by_a_card_are_ordered() -> None:
+    """A share image ("" focus) and the same photo shown without a card (None) on one line:
+    sorting compared None with "" (exit 70)."""
+    from storefront.imageuses import ImageUse, _use_order
+
+    card = ImageUse("/assets/x.jpg", "content/products/p.md", 4, "/assets/x.jpg", True, "")
+    plain = ImageUse("/assets/x.jpg", "content/products/p.md", 4, "/assets/x.jpg", True, None)
+    assert sorted([card, plain], key=_use_order) == [plain, card]
+
+
 def test_what_a_browser_does_not_read_as_a_tag_is_left_alone() -> None:
     html = ("<!-- <a href='/vecchio/'> --><script>s = \"<a href='/js/'>\"</script>"
             "<textarea><a href=/t/></textarea><a title='x > y' href='/ok/'>ok</a>"

@@ -65,6 +65,26 @@ def test_mapper_builds_typed_values() -> None:
     assert str(sample.amount) == "12.50"
 
 
+@dataclass(frozen=True)
+class Named:
+    prices: dict[str, int] = field(default_factory=dict)
+
+
+def test_a_key_in_brackets_is_named_in_words_not_as_the_parser_nodes() -> None:
+    sample, errors = map_sample("name: vaso\n[tags]: [a]\n? {x: 1}\n: 2\n")
+    assert sample is None
+    assert errors == [
+        "content/x.md:2: a key is written in brackets, which make it a list or a mapping\n"
+        "  hint: write the key alone before the colon, like tags: [a, b]",
+        "content/x.md:3: a key is written in brackets, which make it a list or a mapping\n"
+        "  hint: write the key alone before the colon, like tags: [a, b]"]
+    mapper = Mapper("storefront.yaml")
+    assert mapper.build(Named, compose_yaml("prices:\n  small: 1\n  [big]: 2\n")) is None
+    assert [error.format().splitlines()[0] for error in mapper.errors] == [
+        "storefront.yaml:3: a key of prices is written in brackets, which make it a list or a "
+        "mapping"]
+
+
 def test_mapper_fills_defaults_and_turns_a_single_tag_into_a_list() -> None:
     sample, errors = map_sample("name: vaso\ntags: solo\n")
     assert errors == []

@@ -11,6 +11,7 @@ import pytest
 from storefront.values import (
     date_from_filename,
     localize,
+    parse_currency,
     parse_datetime,
     parse_day,
     parse_link,
@@ -156,6 +157,13 @@ def test_template_names_get_the_html_suffix_and_stay_in_the_folder() -> None:
         parse_template_name("../base")
 
 
+@pytest.mark.parametrize("name", ["post.html", "product", "catalog.html", "404", "index.html",
+                                  "newsletter_issue.html", "redirect"])
+def test_the_templates_of_other_pages_are_not_page_templates(name: str) -> None:
+    with pytest.raises(ValueError, match=f'"{name}" is the template of '):
+        parse_template_name(name)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -196,3 +204,13 @@ def test_a_catalog_snapshot_stored_before_two_decimal_prices_is_not_a_change() -
     assert _as_shown(old) == _as_shown(now)
     assert _as_shown({**old, "price": "13"}) != _as_shown(now)
     assert _as_shown({**old, "sale_price": ""}) != _as_shown(now)
+
+
+@pytest.mark.parametrize(("code", "name"), [("ITL", "Italian Lira"), ("HRK", "Croatian Kuna"),
+                                            ("XXX", "Unknown Currency"), ("XAU", "Gold")])
+def test_a_currency_no_longer_in_use_or_no_money_is_refused(code: str, name: str) -> None:
+    with pytest.raises(ValueError, match=rf'in use today, such as EUR or USD, got "{code.lower()}" '
+                                         rf'\({name}\)'):
+        parse_currency(code.lower())
+    assert [parse_currency(code) for code in ("eur", "CHF", "JPY", "XOF")] == [
+        "EUR", "CHF", "JPY", "XOF"]
