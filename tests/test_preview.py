@@ -545,7 +545,14 @@ def test_the_preview_builds_again_when_its_folder_is_deleted(copy_site) -> None:
     server.start()
     try:
         epoch = server.builder.epoch
-        shutil.rmtree(site / PREVIEW_DIR)
+        for _attempt in range(100):  # as rm -rf: again while the preview's own build writes
+            try:
+                shutil.rmtree(site / PREVIEW_DIR)
+                break
+            except OSError:  # a file written into a folder meanwhile: "Directory not empty"
+                time.sleep(0.05)
+        else:
+            pytest.fail("the preview folder could not be deleted")
         assert server.builder.wait_for_change(epoch, timeout=20) > epoch
         deadline = time.monotonic() + 20
         while server.builder.lock.locked() or not (server.builder.output / "index.html").is_file():
