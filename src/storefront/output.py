@@ -199,9 +199,10 @@ def _writing(output: Path) -> Iterator[Path]:
         fcntl.flock(folder, fcntl.LOCK_EX)
         _sweep_interrupted(root)
         # written in place, not through a temporary file of its own (one left by a writer killed
-        # here would be swept by nobody: no mark names it)
-        with open(root / WRITING, "w", encoding="utf-8") as mark:
-            mark.write(f"{os.getpid()}\n")
+        # here would be swept by nobody: no mark names it); a new file, never through a link
+        mark = os.open(root / WRITING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(mark, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
         try:
             yield root
         finally:
@@ -218,11 +219,13 @@ def interrupted_write(output: Path) -> bool:
 
 def _sweep_interrupted(root: Path) -> None:
     """Delete the temporary files of the writer whose mark is in ``root`` (see :func:`_writing`).
-    Symbolic links are neither followed nor deleted."""
-    try:
-        mark = (root / WRITING).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    Symbolic links are neither followed nor deleted, but for the mark itself: whatever is at
+    its name goes (a link planted there, even one to nowhere, is not written through)."""
+    if not os.path.lexists(root / WRITING):
         return
+    try:
+        with open(root / WRITING, "rb", opener=_no_follow) as handle:
+            mark = handle.read(64).decode("ascii").strip()
     except (OSError, UnicodeError):
         mark = ""
     if mark.isdigit():
@@ -233,6 +236,10 @@ def _sweep_interrupted(root: Path) -> None:
                 if temp_writer(name) == writer and _regular(path) is not None:
                     os.unlink(path)
     (root / WRITING).unlink(missing_ok=True)
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
