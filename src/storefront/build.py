@@ -61,6 +61,7 @@ from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     MANIFEST,
+    WRITING,
     Entry,
     WriteItem,
     WriteReport,
@@ -583,11 +584,12 @@ class BuildSession:
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
-        problems = check_collisions(plan.claims, urls,
-                                    line_of_key(planned.config_text, "permalinks"))
-        # the manifest is a file of the output folder too (an alias /.storefront-manifest.json/)
-        problems += check_aliases(planned.channels,
-                                  [*plan.claims, (urls.url(MANIFEST), "storefront's manifest")], urls)
+        # storefront's own files in the output folder are taken too (an alias or a permalink
+        # /.storefront-manifest.json/ would make a folder of one)
+        claims = [*plan.claims, (urls.url(MANIFEST), "storefront's manifest"),
+                  (urls.url(WRITING), "storefront's mark of a build writing")]
+        problems = check_collisions(claims, urls, line_of_key(planned.config_text, "permalinks"))
+        problems += check_aliases(planned.channels, claims, urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # every asset is a target, also a photo that could not be processed (reported as such)
