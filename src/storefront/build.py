@@ -57,7 +57,7 @@ from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
 from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.localize import localize
-from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
+from storefront.memo import BuildMemo, inputs_digest, manifest_digest, next_change, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     MANIFEST,
@@ -339,9 +339,10 @@ class BuildSession:
                                                            self._last_state)
         self._last_state = None
         self.cache.forget_documents(s.path for s in inputs.sources)
+        clock = strongest_clock([r.deps.clock for r in records.values()])
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change, planned.channels.recheck,
-            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
+            inputs.digest, next_change(planned.model.next_change, clock, inputs.now),
+            planned.channels.recheck, clock, inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out, _manifest_digest(read_manifest(inputs.output)), inputs.now)
         self.cache.save_memo(memo_key, memo.to_json())

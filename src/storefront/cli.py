@@ -258,7 +258,7 @@ def print_report(report: BuildReport) -> None:
         print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
         print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
-              "expiries, sale ends or holiday closures)")
+              "expiries, sale ends, holiday closures or the new year)")
 
 
 def run_init(args: argparse.Namespace) -> int:
