@@ -375,7 +375,7 @@ class _LinkCheck:
     def __init__(self, root: Path) -> None:
         self.root = str(root)
         self.folders: dict[str, bool] = {}
-        self.files: dict[str, bool] = {}
+        self.modes: dict[str, int] = {}
         self.in_the_way: set[str] = set()  # files of the last build where this one needs folders
         # folders where this build writes files, and the last build's files in them
         self.folders_in_the_way: dict[str, list[str]] = {}
@@ -401,13 +401,18 @@ class _LinkCheck:
 
     def file_at(self, folder: str) -> bool:
         """Whether something that is neither a folder nor a link has the name of ``folder``."""
-        known = self.files.get(folder)
+        mode = self._mode(folder)
+        return not (stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+
+    def _mode(self, folder: str) -> int:
+        """The type of what has the name ``folder`` (a folder when nothing has it), looked at once."""
+        known = self.modes.get(folder)
         if known is None:
             try:
-                mode = os.lstat(os.path.join(self.root, folder)).st_mode
+                known = os.lstat(os.path.join(self.root, folder)).st_mode
             except OSError:
-                mode = stat.S_IFDIR
-            known = self.files[folder] = not (stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+                known = stat.S_IFDIR
+            self.modes[folder] = known
         return known
 
     def __call__(self, relative: str) -> bool:
@@ -423,7 +428,7 @@ class _LinkCheck:
         known = self.folders.get(folder)
         if known is None:
             parent = folder.rpartition("/")[0]
-            known = self._folder(parent) or os.path.islink(os.path.join(self.root, folder))
+            known = self._folder(parent) or stat.S_ISLNK(self._mode(folder))
             self.folders[folder] = known
         return known
 
