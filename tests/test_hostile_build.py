@@ -7,6 +7,7 @@ the previous output folder is refused, and nothing is written through it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -84,3 +85,32 @@ def test_a_link_planted_at_the_writing_mark_is_not_written_through(copy_site, ru
         assert not os.path.lexists(mark)
         assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
         assert (outside / "keep.txt").read_text(encoding="utf-8") == "12345\n"
+
+
+def test_links_planted_in_the_build_cache_are_not_followed(copy_site, run_cli, tmp_path) -> None:
+    """A ``.storefront-cache`` with links at the names the cache writes (a cloned repository can
+    hold one): the build wrote every page into the folder ``pages`` led to, and its tables into
+    the SQLite database ``cache.sqlite3`` led to."""
+    import sqlite3
+
+    site = copy_site("basic")
+    outside = tmp_path / "outside"
+    (outside / "pages").mkdir(parents=True)
+    database = outside / "other.sqlite3"
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE notes(text)")
+        db.commit()
+    cache = site / ".storefront-cache"
+    cache.mkdir()
+    (cache / "cache.sqlite3").symlink_to(database)
+    (cache / "pages").symlink_to(outside / "pages", target_is_directory=True)
+    (cache / "compiled").symlink_to(outside / "pages", target_is_directory=True)
+
+    result = run_cli("--root", site, "build", "--jobs", "1")
+
+    assert result.code == 0, result.err
+    assert list((outside / "pages").iterdir()) == []
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("notes",)]
+    assert not (cache / "pages").is_symlink() and not (cache / "cache.sqlite3").is_symlink()
+    assert (site / "output/chi-siamo/index.html").is_file()
