@@ -126,12 +126,40 @@ def test_drafts_and_future_posts_only_on_request(copy_site, run_cli, tmp_path) -
     assert "badge-unpublished" not in published
 
 
-def test_build_reports_the_next_change(copy_site, run_cli) -> None:
+def _epoch(moment: str) -> str:
+    from datetime import datetime
+
+    return str(int(datetime.fromisoformat(moment).timestamp()))
+
+
+def test_build_reports_the_next_change(copy_site, run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", _epoch("2098-01-02T12:00:00+01:00"))
     result = run_cli("--root", copy_site("basic"), "build")
     assert result.code == 0
-    # the earliest of: the 2099-01-01 post, the panettone sale ending after 2099-01-06, and the day
-    # that end comes within a year, when the product page starts announcing it
+    # the earliest of: the 2099-01-01 post, the panettone sale ending after 2099-01-06, the day
+    # that end comes within a year, when the product page starts announcing it, and the new year
     assert "next change: 2098-01-06T00:00:00+01:00" in result.out
+
+
+def test_the_new_year_is_a_next_change_when_the_pages_show_the_year(copy_site, run_cli,
+                                                                    monkeypatch) -> None:
+    """The footer's © shows the build's year: a build on New Year's Day changes every page, so
+    the build says so (CI schedules its rebuilds by it). It said the next post or sale instead,
+    and the site kept last year's © until then."""
+    site = copy_site("basic")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", _epoch("2097-12-24T13:00:00+01:00"))
+    result = run_cli("--root", site, "build", "--jobs", "1")
+    assert result.code == 0, result.err
+    assert "next change: 2098-01-01T00:00:00+01:00" in result.out
+    before = tree_bytes(site / "output")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", _epoch("2097-12-31T23:59:59+01:00"))
+    assert run_cli("--root", site, "build", "--jobs", "1").code == 0
+    after = tree_bytes(site / "output")
+    # only the merchant feed's sale_price_effective_date moves with the day (as documented)
+    assert [name for name in before if before[name] != after.get(name)] == ["merchant.xml"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", _epoch("2098-01-01T00:00:00+01:00"))
+    assert run_cli("--root", site, "build", "--jobs", "1").code == 0
+    assert "© 2098" in (site / "output/index.html").read_text(encoding="utf-8")
 
 
 def test_italian_dates_prices_and_sales(copy_site, run_cli) -> None:

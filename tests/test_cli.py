@@ -162,6 +162,39 @@ def test_the_program_ends_a_build_at_once_having_said_everything_and_left_nothin
     assert list(temp.iterdir()) == []
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_locale_of_another_encoding_builds_the_same_site(copy_site, tmp_path, jobs: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A locale whose encoding is not UTF-8 (``LANG=tr_TR`` is ISO-8859-9; here a POSIX locale
+    without coercion, ASCII) named the UTF-8 file ``caffè.png`` another way than the page that
+    links it: the build failed ("this file's name is not UTF-8 text"), where a UTF-8 locale
+    builds. The program runs in UTF-8 mode, and makes the site a UTF-8 locale makes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from support import tree_bytes
+
+    site = copy_site("basic")
+    shutil.copy(site / "content/assets/pagnotta.png", site / "content/assets/caffè.png")
+    (site / "content/assets/listino-più.txt").write_text("prezzi\n", encoding="utf-8")
+    with (site / "content/pages/chi-siamo.md").open("a", encoding="utf-8") as page:
+        page.write("\n![Un caffè](/assets/caffè.png) e il [listino](/assets/listino-più.txt)\n")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000", "LC_ALL": "C", "LANG": "C",
+           "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    command = [sys.executable, "-m", "storefront", "--root", str(site), "build", "--no-cache",
+               "--jobs", jobs]
+    done = subprocess.run(command, capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr.decode("ascii", "backslashreplace")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1719000000")
+    assert storefront.cli.main(["--root", str(site), "build", "--output",
+                                str(tmp_path / "in-process"), "--no-cache", "--jobs", "1"]) == 0
+    assert tree_bytes(site / "output") == tree_bytes(tmp_path / "in-process")
+    assert (site / "output/assets/caffè.png").is_file()
+
+
 def test_clean_is_refused_while_a_build_or_preview_holds_the_cache(copy_site, run_cli,
                                                                     monkeypatch) -> None:
     """`storefront clean` beside a running build deleted the database and stored pages under

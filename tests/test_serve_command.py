@@ -201,3 +201,24 @@ def test_a_preview_for_a_phone_names_its_network_address_in_absolute_urls(copy_s
     finally:
         output = stop(server)[0]
     assert f"on a phone on the same network, open {base}" in output
+
+
+def test_a_link_planted_as_the_preview_lock_is_not_written_through(tmp_path) -> None:
+    """``.storefront-preview/.storefront-serve.lock`` made a link (a cloned repository can hold
+    one) to a file outside: the preview truncated that file and wrote its address into it."""
+    from storefront.previewlock import LOCK_NAME, PreviewLock
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the owner's file\n", encoding="utf-8")
+    folder = tmp_path / ".storefront-preview"
+    folder.mkdir()
+    for target in (victim, tmp_path / "made.txt"):
+        (folder / LOCK_NAME).symlink_to(target)
+        lock = PreviewLock.take(folder)
+        assert lock is not None
+        lock.announce("http://127.0.0.1:8000/")
+        lock.release()
+        assert not (folder / LOCK_NAME).is_symlink()
+        assert victim.read_text(encoding="utf-8") == "the owner's file\n"
+        assert not (tmp_path / "made.txt").exists()
+        (folder / LOCK_NAME).unlink()

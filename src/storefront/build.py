@@ -57,10 +57,11 @@ from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
 from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.localize import localize
-from storefront.memo import BuildMemo, inputs_digest, manifest_digest, strongest_clock
+from storefront.memo import BuildMemo, inputs_digest, manifest_digest, next_change, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
     MANIFEST,
+    WRITING,
     Entry,
     WriteItem,
     WriteReport,
@@ -338,9 +339,10 @@ class BuildSession:
                                                            self._last_state)
         self._last_state = None
         self.cache.forget_documents(s.path for s in inputs.sources)
+        clock = strongest_clock([r.deps.clock for r in records.values()])
         memo = BuildMemo(
-            inputs.digest, planned.model.next_change, planned.channels.recheck,
-            strongest_clock([r.deps.clock for r in records.values()]), inputs.now.date(),
+            inputs.digest, next_change(planned.model.next_change, clock, inputs.now),
+            planned.channels.recheck, clock, inputs.now.date(),
             len(planned.plan.tasks), len(planned.plan.outputs), tuple(planned.warnings),
             planned.left_out, _manifest_digest(read_manifest(inputs.output)), inputs.now)
         self.cache.save_memo(memo_key, memo.to_json())
@@ -583,11 +585,12 @@ class BuildSession:
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
-        problems = check_collisions(plan.claims, urls,
-                                    line_of_key(planned.config_text, "permalinks"))
-        # the manifest is a file of the output folder too (an alias /.storefront-manifest.json/)
-        problems += check_aliases(planned.channels,
-                                  [*plan.claims, (urls.url(MANIFEST), "storefront's manifest")], urls)
+        # storefront's own files in the output folder are taken too (an alias or a permalink
+        # /.storefront-manifest.json/ would make a folder of one)
+        claims = [*plan.claims, (urls.url(MANIFEST), "storefront's manifest"),
+                  (urls.url(WRITING), "storefront's mark of a build writing")]
+        problems = check_collisions(claims, urls, line_of_key(planned.config_text, "permalinks"))
+        problems += check_aliases(planned.channels, claims, urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
         # every asset is a target, also a photo that could not be processed (reported as such)

@@ -83,6 +83,17 @@ CREATE TABLE IF NOT EXISTS garbage(sha256 TEXT PRIMARY KEY);
 """
 
 
+def _remove_links(folder: Path) -> None:
+    """Delete symbolic links at the names the cache writes (a cloned repository can hold a
+    ``.storefront-cache`` with one): followed, a build wrote its pages into the folder a link
+    named, or its tables into the SQLite database it named, wherever they were."""
+    for name in (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal", PAGES,
+                 IMAGES, TEMPLATES, COMPILED):
+        path = folder / name
+        if path.is_symlink():
+            path.unlink(missing_ok=True)
+
+
 class BuildCache:
     """The cache of one site; ``folder=None`` gives a throwaway one (``--no-cache``)."""
 
@@ -101,6 +112,7 @@ class BuildCache:
         # deletes the database or the stored pages under a running build or preview
         self._lock = os.open(folder, os.O_RDONLY)
         fcntl.flock(self._lock, fcntl.LOCK_SH)
+        _remove_links(folder)
         self._identity: tuple[int, int] | None = None  # of the database file opened
         self.db = self._open()
 

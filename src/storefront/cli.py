@@ -125,6 +125,7 @@ def run() -> NoReturn:
     stdout and stderr are flushed. With another thread still running, or for any other
     command, the process ends the usual way.
     """
+    _restart_in_utf8_mode()
     args = _parse(None)
     if isinstance(args, int):
         sys.exit(args)
@@ -136,6 +137,21 @@ def run() -> NoReturn:
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()
     os._exit(code)
+
+
+def _restart_in_utf8_mode() -> None:
+    """Run again in Python's UTF-8 mode when the locale's encoding is another (``LANG=tr_TR``
+    is ISO-8859-9, a POSIX locale without coercion is ASCII): file names, in the content and in
+    the output folder, are UTF-8 whatever the locale, as the site's links and addresses are. In
+    the locale's encoding, ``content/assets/caffè.png`` was not the file a page links to, the
+    build failed, and an alias ``/caffè/`` was another folder name than in a UTF-8 locale.
+    The terminal keeps its own encoding for what is printed."""
+    if sys.flags.utf8_mode or sys.getfilesystemencoding().replace("-", "").lower() == "utf8":
+        return
+    os.environ["PYTHONUTF8"] = "1"
+    os.environ.setdefault("PYTHONIOENCODING", f"{sys.stderr.encoding or 'utf-8'}:backslashreplace")
+    with contextlib.suppress(OSError):  # no interpreter to run: go on as we are
+        os.execv(sys.executable, [sys.executable, "-m", "storefront", *sys.argv[1:]])  # noqa: S606 - this program again
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
@@ -242,7 +258,7 @@ def print_report(report: BuildReport) -> None:
         print("left out: " + ", ".join(report.left_out))
     if report.next_change is not None:
         print(f"next change: {report.next_change.isoformat()} (rebuild then for scheduled posts, "
-              "expiries, sale ends or holiday closures)")
+              "expiries, sale ends, holiday closures or the new year)")
 
 
 def run_init(args: argparse.Namespace) -> int:

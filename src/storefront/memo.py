@@ -33,7 +33,7 @@ class BuildMemo:
     """What a successful build leaves for the next one to compare with."""
 
     inputs: str
-    valid_until: datetime | None  # the next change of the site model (scheduled, expiry, sale)
+    valid_until: datetime | None  # the next change of the site (see next_change)
     recheck: datetime | None  # when a warning may change (a preorder's date passing)
     clock: str  # the most any output used of the build time: "", "year", "day" or "moment"
     day: date  # the build's date (in the site's time zone)
@@ -98,6 +98,16 @@ def inputs_digest(code: str, config: str, options: str, output: Path,
 def manifest_digest(files: Iterable[tuple[str, str]]) -> str:
     """One digest of an output folder's manifest: its (path, SHA-256) pairs, in any order."""
     return digest(*sorted(f"{path} {sha256}" for path, sha256 in files))
+
+
+def next_change(model_change: datetime | None, clock: str, now: datetime) -> datetime | None:
+    """When the built site next changes with no file changing: the site model's next change
+    (a scheduled post, an expiry, a sale's end, a closure), or the new year in the site's time
+    zone (``now``'s) when an output shows the build time (the footer's ©) and it comes first."""
+    if clock == "" or now.year >= 9999:
+        return model_change
+    new_year = datetime(now.year + 1, 1, 1, tzinfo=now.tzinfo)
+    return new_year if model_change is None or new_year < model_change else model_change
 
 
 def strongest_clock(uses: list[str]) -> str:

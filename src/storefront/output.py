@@ -28,7 +28,7 @@ from typing import Any
 
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.files import link_atomic, make_folders, open_temp, replacing, temp_writer, write_atomic
-from storefront.urls import safe_relative_path
+from storefront.urls import folders_of, safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
 FORMAT = 2
@@ -199,9 +199,10 @@ def _writing(output: Path) -> Iterator[Path]:
         fcntl.flock(folder, fcntl.LOCK_EX)
         _sweep_interrupted(root)
         # written in place, not through a temporary file of its own (one left by a writer killed
-        # here would be swept by nobody: no mark names it)
-        with open(root / WRITING, "w", encoding="utf-8") as mark:
-            mark.write(f"{os.getpid()}\n")
+        # here would be swept by nobody: no mark names it); a new file, never through a link
+        mark = os.open(root / WRITING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(mark, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
         try:
             yield root
         finally:
@@ -218,11 +219,13 @@ def interrupted_write(output: Path) -> bool:
 
 def _sweep_interrupted(root: Path) -> None:
     """Delete the temporary files of the writer whose mark is in ``root`` (see :func:`_writing`).
-    Symbolic links are neither followed nor deleted."""
-    try:
-        mark = (root / WRITING).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    Symbolic links are neither followed nor deleted, but for the mark itself: whatever is at
+    its name goes (a link planted there, even one to nowhere, is not written through)."""
+    if not os.path.lexists(root / WRITING):
         return
+    try:
+        with open(root / WRITING, "rb", opener=_no_follow) as handle:
+            mark = handle.read(64).decode("ascii").strip()
     except (OSError, UnicodeError):
         mark = ""
     if mark.isdigit():
@@ -233,6 +236,10 @@ def _sweep_interrupted(root: Path) -> None:
                 if temp_writer(name) == writer and _regular(path) is not None:
                     os.unlink(path)
     (root / WRITING).unlink(missing_ok=True)
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def items_from_bytes(files: Mapping[str, bytes]) -> list[WriteItem]:
@@ -256,12 +263,17 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
     same = [(early.get(item.path) or ("",))[0] == item.sha256  # written by the first part
             or (checked[item.path, item.sha256] if (item.path, item.sha256) in checked
                 else unchanged_in(root, previous, item.path, item.sha256)) for item in items]
-    problems = []
+    names = {item.path for item in items}
+    # a file the last build wrote where this one needs a folder goes first (it would go anyway)
+    leaving = {name for name in previous if name not in names and not partial}
+    problems = _files_in_the_way(output, items, linked, leaving)
     for item, kept in zip(items, same, strict=True):
         if linked.folder_of(item.path) or (not kept and linked(item.path)):
             problems.append(error_at((output / item.path).as_posix(), 0,
                                      "a symbolic link is in the way of this file",
                                      "delete the link from the output folder and build again"))
+        elif not kept and linked.leaving_folder(item.path, leaving):
+            continue  # the last build's folder where this one writes a file: deleted first
         elif (item.path not in previous and os.path.exists(os.path.join(base, item.path))
               and _sha256(os.path.join(base, item.path)) != item.sha256):
             problems.append(error_at(
@@ -271,7 +283,14 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
     if problems:
         raise BuildFailed(problems)
     copies = _copy_and_check(base, items, same)
-    names = {item.path for item in items}
+    gone = sorted(linked.in_the_way)
+    for folder in gone:
+        os.unlink(os.path.join(base, folder))
+    for folder, files in sorted(linked.folders_in_the_way.items()):
+        for name in files:
+            os.unlink(os.path.join(base, name))
+        gone.extend(files)
+        shutil.rmtree(os.path.join(base, folder))  # only empty folders are left in it
     manifest = dict(previous)
     if not names <= set(previous):
         # Claim the new files before writing them: if this run is interrupted, the next build
@@ -305,7 +324,8 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
             early[item.path] = manifest[item.path]
     if partial:
         return WriteReport(written, unchanged, 0, tuple(changed))
-    deleted = 0
+    deleted = len(gone)
+    changed.extend(gone)
     for relative in sorted(set(previous) - names):
         manifest.pop(relative, None)
         try:
@@ -322,6 +342,32 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
     return WriteReport(written, unchanged, deleted, tuple(changed))
 
 
+def _files_in_the_way(output: Path, items: Sequence[WriteItem], linked: _LinkCheck,
+                      leaving: set[str]) -> list[ContentError]:
+    """Items whose folder cannot be made: a file of this build, storefront's own files or a
+    file already in the output folder has its name. Found before anything is written, so the
+    build stops with the folder as it was, not halfway through it. One error per folder. A file
+    the last build wrote and this one does not (``leaving``) is no problem: it is noted in
+    ``linked.in_the_way``, for the writer to delete first."""
+    names = {item.path for item in items} | {MANIFEST, WRITING}
+    problems: list[ContentError] = []
+    reported: set[str] = set()
+    for item in items:
+        for folder in folders_of(item.path):
+            if folder in reported or not (folder in names or linked.file_at(folder)):
+                continue
+            if folder in leaving and folder not in names and _regular(os.path.join(linked.root, folder)):
+                linked.in_the_way.add(folder)
+                continue
+            reported.add(folder)
+            problems.append(error_at((output / item.path).as_posix(), 0,
+                                     f"{(output / folder).as_posix()} is a file, not a folder",
+                                     "no address of the site can be inside another one's file; "
+                                     "move that file out of the output folder if storefront "
+                                     "did not write it, and build again"))
+    return problems
+
+
 class _LinkCheck:
     """Whether any part of a path below ``root`` (the file included) is a symbolic link; each
     folder is looked at once per build."""
@@ -329,6 +375,45 @@ class _LinkCheck:
     def __init__(self, root: Path) -> None:
         self.root = str(root)
         self.folders: dict[str, bool] = {}
+        self.modes: dict[str, int] = {}
+        self.in_the_way: set[str] = set()  # files of the last build where this one needs folders
+        # folders where this build writes files, and the last build's files in them
+        self.folders_in_the_way: dict[str, list[str]] = {}
+
+    def leaving_folder(self, folder: str, leaving: set[str]) -> bool:
+        """Whether ``folder`` is a folder of files of the last build that this one does not
+        write (``leaving``), and nothing else but folders: then it is noted in
+        ``folders_in_the_way`` for the writer to delete first, as its files would be anyway."""
+        if not leaving or not os.path.isdir(os.path.join(self.root, folder)) or self(folder):
+            return False
+        files: list[str] = []
+        for parent, folders, names in os.walk(os.path.join(self.root, folder)):
+            for name in names + [name for name in folders
+                                 if os.path.islink(os.path.join(parent, name))]:
+                relative = os.path.relpath(os.path.join(parent, name), self.root)
+                if relative not in leaving or _regular(os.path.join(parent, name)) is None:
+                    return False
+                files.append(relative)
+        if not files:
+            return False
+        self.folders_in_the_way[folder] = files
+        return True
+
+    def file_at(self, folder: str) -> bool:
+        """Whether something that is neither a folder nor a link has the name of ``folder``."""
+        mode = self._mode(folder)
+        return not (stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
+
+    def _mode(self, folder: str) -> int:
+        """The type of what has the name ``folder`` (a folder when nothing has it), looked at once."""
+        known = self.modes.get(folder)
+        if known is None:
+            try:
+                known = os.lstat(os.path.join(self.root, folder)).st_mode
+            except OSError:
+                known = stat.S_IFDIR
+            self.modes[folder] = known
+        return known
 
     def __call__(self, relative: str) -> bool:
         return self.folder_of(relative) or os.path.islink(os.path.join(self.root, relative))
@@ -343,7 +428,7 @@ class _LinkCheck:
         known = self.folders.get(folder)
         if known is None:
             parent = folder.rpartition("/")[0]
-            known = self._folder(parent) or os.path.islink(os.path.join(self.root, folder))
+            known = self._folder(parent) or stat.S_ISLNK(self._mode(folder))
             self.folders[folder] = known
         return known
 

@@ -30,7 +30,7 @@ from storefront.seo import (
     to_jsonld,
 )
 from storefront.site import SiteModel, select_featured
-from storefront.urls import UnsafePath, UrlBuilder
+from storefront.urls import UnsafePath, UrlBuilder, folders_of
 
 T = TypeVar("T")
 
@@ -331,6 +331,7 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
     storefront.yaml, where their URLs are set.
     """
     owners: dict[str, str] = {}
+    addresses: dict[str, str] = {}  # output path -> the first URL claiming it
     errors: list[ContentError] = []
     for url, source in claims:
         try:
@@ -340,6 +341,7 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
                                    str(exc)))
             continue
         first = owners.setdefault(path, source)
+        addresses.setdefault(path, url)
         if first == source:
             continue
         for mine, other in ((source, first), (first, source)):
@@ -350,4 +352,25 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
             errors.append(error_at(CONFIG_NAME, permalinks_line,
                                    f"{first} and {source} share the URL {url}",
                                    "change permalinks in storefront.yaml"))
+    return errors + _inside_files(owners, addresses, permalinks_line)
+
+
+def _inside_files(owners: dict[str, str], addresses: dict[str, str],
+                  permalinks_line: int) -> list[ContentError]:
+    """Outputs whose folder is the file of another (``/feed.xml/{slug}/`` puts the posts in a
+    folder named like the feed): the build could write one of them only. A slug never has a dot
+    or a ``_``, so only permalinks do this; one error per such folder, at their line."""
+    errors: list[ContentError] = []
+    reported: set[str] = set()
+    for path, source in owners.items():
+        for folder in folders_of(path):
+            owner = owners.get(folder)
+            if owner is None or folder in reported:
+                continue
+            reported.add(folder)
+            errors.append(error_at(
+                CONFIG_NAME, permalinks_line,
+                f"the URL {addresses[path]} of {source} would be inside "
+                f"{addresses[folder]}, the file of {owner}",
+                "change permalinks in storefront.yaml: that address cannot be a folder"))
     return errors

@@ -40,7 +40,10 @@ class PreviewLock:
         path = folder / LOCK_NAME
         try:
             folder.mkdir(exist_ok=True)
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            if path.is_symlink():  # planted (a cloned repository can hold one): never followed,
+                path.unlink()  # or the preview truncated the file it names, anywhere
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                                 0o644)
         except OSError:
             return None
         try:

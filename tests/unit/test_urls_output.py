@@ -264,3 +264,42 @@ def test_a_file_replaced_by_a_symlink_is_not_deleted_as_stale(tmp_path: Path) ->
     (out / "old.html").symlink_to(target)
     write_site(out, {"index.html": b"home"})
     assert target.read_text() == "precious"
+
+
+def test_a_file_in_the_way_of_a_folder_fails_the_write_before_anything_changes(tmp_path: Path) -> None:
+    """An item inside another item's file (``feed.xml/x/index.html`` beside ``feed.xml``), inside
+    storefront's own files, or inside a file the owner put there: the write stopped halfway with
+    "Not a directory", some pages already replaced (exit 1, and output/ was not as it was)."""
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home", "feed.xml": b"<rss/>"})
+    (out / "tag").write_text("the owner's\n")
+    before = stamps(out)
+    for inside in ("feed.xml/x/index.html", ".storefront-writing/index.html",
+                   f"{MANIFEST}/index.html", "tag/a/index.html"):
+        with pytest.raises(BuildFailed) as failed:
+            write_site(out, {"index.html": b"HOME", "feed.xml": b"<rss/>", inside: b"x"})
+        folder = inside.split("/")[0]
+        assert [(e.location.path, e.message) for e in failed.value.errors] == [
+            (f"{out.as_posix()}/{inside}", f"{out.as_posix()}/{folder} is a file, not a folder")]
+        assert stamps(out) == before
+
+
+def test_a_file_of_the_last_build_makes_way_for_a_folder_and_a_folder_for_a_file(
+        tmp_path: Path) -> None:
+    """An alias /storia.html that becomes /storia.html/ (and back): the last build's file or
+    folder is where this one writes the other; the build deletes it first, as it would anyway."""
+    out = tmp_path / "output"
+    write_site(out, {"index.html": b"home", "storia.html": b"redirect"})
+    report = write_site(out, {"index.html": b"home", "storia.html/index.html": b"redirect"})
+    assert (report.written, report.unchanged, report.deleted) == (1, 1, 1)
+    assert (out / "storia.html" / "index.html").read_bytes() == b"redirect"
+    assert manifest_names(out) == ["index.html", "storia.html/index.html"]
+    report = write_site(out, {"index.html": b"home", "storia.html": b"redirect"})
+    assert (report.written, report.unchanged, report.deleted) == (1, 1, 1)
+    assert (out / "storia.html").read_bytes() == b"redirect"
+    # a folder with a file the owner put in it stays, and the build says so
+    write_site(out, {"index.html": b"home", "storia.html/index.html": b"redirect"})
+    (out / "storia.html" / "notes.txt").write_text("the owner's\n")
+    with pytest.raises(BuildFailed, match="not written by storefront"):
+        write_site(out, {"index.html": b"home", "storia.html": b"redirect"})
+    assert (out / "storia.html" / "notes.txt").read_text() == "the owner's\n"
