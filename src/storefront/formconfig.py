@@ -8,12 +8,8 @@ against the site's folders (:func:`database_place_problem`).
 
 from __future__ import annotations
 
-import email.policy
 import re
 from dataclasses import dataclass, field
-from email.errors import HeaderParseError
-from email.headerregistry import Address
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
@@ -145,13 +141,16 @@ def _read_mailbox(text: str) -> tuple[str, str, str]:
         if not domain:
             raise ValueError(f'must have a domain name that mail can be sent to, got "{shown}"')
     address = f"{local}@{domain}"
-    try:  # as the mails' headers read it: "ciao@forno.it(x)" or a>b@forno.it are no address
-        read = Address(addr_spec=address)
-    except (ValueError, HeaderParseError):
-        read = None
-    if read is None or str(read) != address or "=?" in address:
+    # as the mails' headers read an address written plainly: "ciao@forno.it(x)" or a>b@forno.it
+    # are none (the grammar's dot-atoms, RFC 5322 3.4.1; the email package's parser took a
+    # tenth of a build's start to import)
+    if _PLAIN_ADDRESS.fullmatch(address) is None or "=?" in address:
         raise ValueError(f'must be an e-mail address such as ciao@negozio.it, got "{shown}"')
     return name, address, written
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 def parse_sender(text: str) -> str:
@@ -163,6 +162,9 @@ def parse_sender(text: str) -> str:
     name, address, _written = _read_mailbox(text)
     if not name:
         return address
+    import email.policy  # only for a sender with a name
+    from email.headerregistry import Address
+
     sender = str(Address(display_name=name, addr_spec=address))
     header = email.policy.SMTP.header_factory("From", sender)  # as the notifications read it
     read = [(a.display_name, a.addr_spec) for a in header.addresses]
@@ -202,6 +204,8 @@ class SmtpSettings:
     @property
     def sender_address(self) -> str:
         """The address of ``sender``, without its name ("" without a sender)."""
+        from email.utils import parseaddr
+
         return parseaddr(self.sender)[1] if self.sender else ""
 
 
