@@ -374,7 +374,31 @@ def render_pages(state: RenderState, selection: Selection, paths: Sequence[str],
             progress(done, len(todo))
     now = PageMemo(selection.context, dict(zip(paths, tasks, strict=True)),
                    dict(zip(paths, signatures, strict=True)), selection.documents)
-    return result, errors, now
+    return result, once_per_line(errors), now
+
+
+WHILE_RENDERING = " (while rendering "
+
+
+def once_per_line(errors: list[ContentError]) -> list[ContentError]:
+    """A template's mistake once, not once for every page that shows it (a typo in post.html
+    listed a thousand times at a thousand posts): the problems of one line with one message and
+    hint become the first page's (by address), which adds how many other pages met it."""
+    groups: dict[tuple[Any, str, str], list[ContentError]] = {}
+    for error in errors:
+        core, found, _ = error.message.partition(WHILE_RENDERING)
+        key = (error.location, core if found else error.message, error.hint)
+        groups.setdefault(key, []).append(error)
+    kept = []
+    for group in groups.values():
+        first = min(group, key=lambda error: error.message)
+        others = len(group) - 1
+        if others and first.message.endswith(")"):
+            pages = "page" if others == 1 else "pages"
+            first = dataclasses.replace(
+                first, message=f"{first.message[:-1]}, and {others} other {pages})")
+        kept.append(first)
+    return kept
 
 
 def make_feeds(outputs: Sequence[Output], paths: Sequence[str], records: dict[str, OutputRecord],
