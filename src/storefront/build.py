@@ -598,7 +598,7 @@ class BuildSession:
                               if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
         targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
-        problems += check_links(model.published(), targets, urls)
+        problems += check_links(model.published(), targets, urls, self._image_memo.uses)
         problems += check_template_images(planned.template_images, targets, urls)
         problems += check_config_image(config, planned.config_text, targets, urls)
         problems += planned.images.errors

@@ -27,7 +27,7 @@ from storefront.documents import (
     item_line,
 )
 from storefront.errors import ContentError, error_at, line_of_key
-from storefront.imageuses import document_uses
+from storefront.imageuses import DocumentUses, remembered_uses
 from storefront.picture import site_path
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
@@ -98,9 +98,12 @@ def served_elsewhere(config: SiteConfig, urls: UrlBuilder) -> tuple[str, ...]:
     return (normalize_target(urls.url(endpoint.rstrip("/") + "/")),)
 
 
-def check_links(documents: Iterable[Document], targets: LinkTargets,
-                urls: UrlBuilder) -> list[ContentError]:
-    """Every site-internal link or image in content must lead to a page or file of the site."""
+def check_links(documents: Iterable[Document], targets: LinkTargets, urls: UrlBuilder,
+                image_uses: dict[int, DocumentUses] | None = None) -> list[ContentError]:
+    """Every site-internal link or image in content must lead to a page or file of the site.
+
+    ``image_uses``: each document's images as the image stage found them (by the document
+    object), so that a build does not look through every body for images twice."""
     errors: list[ContentError] = []
     for document in documents:
         for target, line in document.links:
@@ -115,18 +118,19 @@ def check_links(documents: Iterable[Document], targets: LinkTargets,
             if not image.startswith(_EXTERNAL):
                 _check(document.source, line, image,
                        image.removeprefix(urls.base_path.rstrip("/")), targets, urls, errors)
-        errors.extend(_pages_shown_as_photos(document, targets, urls))
+        errors.extend(_pages_shown_as_photos(
+            remembered_uses(document, urls.base_path, image_uses), targets, urls))
     return errors
 
 
-def _pages_shown_as_photos(document: Document, targets: LinkTargets,
+def _pages_shown_as_photos(shown: DocumentUses, targets: LinkTargets,
                            urls: UrlBuilder) -> list[ContentError]:
     """Images (``images:``, ``image:``, ``![...](...)``) naming a page or a file that is no
     picture (``/chi-siamo/``, ``/feed.xml``): the link check finds them on the site, so a page
     showed a broken image, and its share card or the merchant feed named the page as the photo.
     A file of content/assets is left to the image stage, which says what kind of file it is."""
     found = []
-    for use in document_uses(document, urls.base_path).uses:
+    for use in shown.uses:
         if use.path.startswith("/assets/") or _is_image(use.path):
             continue
         if normalize_target(urls.url(use.path)) in targets.known:

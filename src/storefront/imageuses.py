@@ -49,10 +49,7 @@ def collect_uses(documents: Iterable[Document], config: SiteConfig, config_text:
     warnings: set[ContentError] = set()
     seen: dict[int, DocumentUses] = {}
     for document in documents:
-        known = memo.get(id(document)) if memo is not None else None
-        if known is None or known.document is not document or known.base_path != base_path:
-            known = document_uses(document, base_path)
-        seen[id(document)] = known
+        known = seen[id(document)] = remembered_uses(document, base_path, memo)
         uses.update(known.uses)
         warnings.update(known.warnings)
     if memo is not None:
@@ -83,6 +80,16 @@ class DocumentUses:
     base_path: str
     uses: tuple[ImageUse, ...]
     warnings: tuple[ContentError, ...]
+
+
+def remembered_uses(document: Document, base_path: str,
+                    memo: dict[int, DocumentUses] | None) -> DocumentUses:
+    """``document``'s uses as ``memo`` holds them (the image stage's of this build, or the
+    preview session's of an unchanged document), or found again when it holds none for it."""
+    known = memo.get(id(document)) if memo is not None else None
+    if known is None or known.document is not document or known.base_path != base_path:
+        known = document_uses(document, base_path)
+    return known
 
 
 def document_uses(document: Document, base_path: str) -> DocumentUses:
