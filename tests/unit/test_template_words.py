@@ -115,3 +115,19 @@ def test_a_macro_a_template_lacks_is_named_with_the_template(tmp_path: Path) -> 
         env.get_template("page.html").render()
     assert str(failed.value) == 'the template "_cards.html" has no macro "post_crad"'
     assert failed.value.__notes__ == ['did you mean "post_card"?']
+
+
+def test_a_date_format_that_is_no_name_nor_pattern_is_refused_with_the_names(tmp_path: Path) -> None:
+    message, hint = _explained(tmp_path, '{{ day|date("giorno") }}', day=date(2026, 8, 10))
+    assert message == 'the filter "date" has no format "giorno"'  # it printed "2461263iorno"
+    assert hint.startswith('write "short" (10/08/26), "medium" (10 ago 2026)')
+    assert _explained(tmp_path, '{{ day|date("%d/%m/%Y") }}', day=date(2026, 8, 10))[1] == (
+        'write "dd/MM/y" (10/08/2026); a pattern writes the day as d, the month as M, the year as y')
+
+
+def test_the_price_filter_given_a_currency_symbol_or_name_says_the_code(tmp_path: Path) -> None:
+    assert _explained(tmp_path, '{{ 3|price("€") }}') == (
+        'the filter "price" has no currency "€"', 'write "EUR"')
+    assert _explained(tmp_path, '{{ 3|price("dollari") }}') == (
+        'the filter "price" has no currency "dollari"',
+        'write a currency code in quotes, such as "EUR", or product.currency')
