@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 Place = tuple[str, int]  # a template's label and line
 Explained = tuple[Place, str, str]  # where, the message, the hint
 
+_UNKNOWN_NAME = re.compile(r"'(\w+)' is undefined")  # a name with no value at all
 _MISSING_PARAMETER = re.compile(r"parameter '(\w+)' was not provided")
 _FUNCTION = r"(?P<function>[\w.<>]+)\(\) "
 _CALL_PROBLEMS = (  # CPython's words when a call's values do not fit the function
@@ -73,6 +74,9 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
             env: jinja2.Environment) -> Explained | None:
     """The owner's words for a call from a template that went wrong, or None."""
     message = str(exc)
+    unknown = _UNKNOWN_NAME.fullmatch(message)
+    if unknown is not None and type(exc).__name__ == "UndefinedError":
+        return _unknown_name(chain, tb, env, unknown.group(1))
     missing = _MISSING_PARAMETER.fullmatch(message)
     if missing is not None:
         return _macro_called_without(chain, tb, missing.group(1))
@@ -83,6 +87,31 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
     from storefront.templatefilters import filter_problem
 
     return filter_problem(exc, tb, chain, env)
+
+
+def _unknown_name(chain: tuple[Theme, ...], tb: TracebackType | None, env: jinja2.Environment,
+                  name: str) -> Explained | None:
+    """A name the template line has no value for. Jinja's traceback keeps, for each template
+    line, the values the line saw (the page's, the globals, what its parents and loops set), and
+    the frame of the render keeps the page's context, whose values are the page's own."""
+    import jinja2
+
+    from storefront.templateundefined import unknown_name
+
+    inside = in_templates(chain)
+    entries = list(frames(tb))
+    last = max((i for i, entry in enumerate(entries) if inside(entry)), default=-1)
+    if last < 0:
+        return None
+    context = next((entry.tb_frame.f_locals.get("ctx") for entry in reversed(entries[:last])
+                    if entry.tb_frame.f_code is jinja2.Template.render.__code__), None)
+    if isinstance(context, jinja2.runtime.Context):  # the values given to the render come
+        exported = set(context.exported_vars)          # after the globals
+        own = [key for key in context.parent if key not in env.globals and key not in exported]
+    else:
+        exported, own = set(), []
+    place = (template_label(chain, entries[last].tb_frame.f_code.co_filename), entries[last].tb_lineno)
+    return (place, *unknown_name(name, entries[last].tb_frame.f_locals, own, exported, env.globals))
 
 
 def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,

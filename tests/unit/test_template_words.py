@@ -131,3 +131,18 @@ def test_the_price_filter_given_a_currency_symbol_or_name_says_the_code(tmp_path
     assert _explained(tmp_path, '{{ 3|price("dollari") }}') == (
         'the filter "price" has no currency "dollari"',
         'write a currency code in quotes, such as "EUR", or product.currency')
+
+
+def test_a_name_the_template_has_no_value_for_names_the_nearest_and_the_values(
+        tmp_path: Path) -> None:
+    """Jinja said "'titolo' is undefined"."""
+    post = SiteConfig(title="Ciao")  # any value with fields the owner knows by name
+    message, hint = _explained(tmp_path, "{{ titolo }}", post=post, page=None)
+    assert message == 'this template has no value "titolo"'
+    assert hint == 'did you mean "post.title"? The values this template has: post, page'
+    message, hint = _explained(tmp_path, "{% for p in [1] %}{% set anno = 1 %}{{ anni }}"
+                               "{% endfor %}", posts=[])
+    assert message == 'this template has no value "anni"'
+    assert hint == 'did you mean "anno"? The values this template has: posts, anno, p'
+    assert _explained(tmp_path, "{% for p in posst %}{% endfor %}", posts=[])[1].startswith(
+        'did you mean "posts"?')
