@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 Place = tuple[str, int]  # a template's label and line
 Explained = tuple[Place, str, str]  # where, the message, the hint
 
+_NO_SUCH = re.compile(r"No (filter|test) named '([\w.]+)'(?: found)?\.?")  # compiled, or run
 _UNKNOWN_NAME = re.compile(r"'(\w+)' is undefined")  # a name with no value at all
 _MISSING_PARAMETER = re.compile(r"parameter '(\w+)' was not provided")
 _FUNCTION = r"(?P<function>[\w.<>]+)\(\) "
@@ -74,6 +75,9 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
             env: jinja2.Environment) -> Explained | None:
     """The owner's words for a call from a template that went wrong, or None."""
     message = str(exc)
+    no_such = unknown_filter_or_test(message, env)
+    if no_such is not None:
+        return (template_place(chain, tb), *no_such)
     unknown = _UNKNOWN_NAME.fullmatch(message)
     if unknown is not None and type(exc).__name__ == "UndefinedError":
         return _unknown_name(chain, tb, env, unknown.group(1))
@@ -87,6 +91,24 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
     from storefront.templatefilters import filter_problem
 
     return filter_problem(exc, tb, chain, env)
+
+
+def unknown_filter_or_test(message: str, env: jinja2.Environment) -> tuple[str, str] | None:
+    """Jinja's "No filter named 'datum'." (when it compiles the template) or "No test named
+    'numero' found." (a test under an {% if %}, when it runs) in the owner's words, with the
+    nearest name and the ones there are; None for another message."""
+    from storefront.templatenames import did_you_mean
+
+    found = _NO_SUCH.fullmatch(message)
+    if found is None:
+        return None
+    kind, name = found.groups()
+    known = sorted(key for key in (env.filters if kind == "filter" else env.tests)
+                   if key.isidentifier())  # not "==", which a template writes as it is
+    close = did_you_mean(name, known)
+    there = f"the {kind}s there are: {', '.join(known)}"
+    hint = f"{close} {there[0].upper()}{there[1:]}" if close else there
+    return f'there is no {kind} "{name}"', hint
 
 
 def _unknown_name(chain: tuple[Theme, ...], tb: TracebackType | None, env: jinja2.Environment,

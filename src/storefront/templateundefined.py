@@ -113,6 +113,18 @@ def _template_module(obj: Any) -> str | None:
     return str(obj.__name__) if isinstance(obj, TemplateModule) else None
 
 
+_ONLY_INSIDE = {  # names Jinja gives a template only in one place
+    "loop": ("inside a {% for %} … {% endfor %} (loop.index, loop.first...)",
+             "use it between {% for %} and its {% endfor %}; outside, count with a "
+             "{% set %} of your own"),
+    "super": ("inside a {% block %} of a template that extends another: super() shows the "
+              "parent's block",
+              "call super() inside the {% block %} … {% endblock %} whose parent block you want"),
+    "caller": ("inside a macro called with {% call %}",
+               "call caller() inside a {% macro %} that a {% call %} … {% endcall %} calls"),
+}
+
+
 def unknown_name(name: str, seen: Mapping[str, Any], own: list[str], exported: set[str],
                  globals_: Mapping[str, Any]) -> tuple[str, str]:
     """What the owner reads when a template names ``name`` and has no value by that name. ``seen``
@@ -126,6 +138,8 @@ def unknown_name(name: str, seen: Mapping[str, Any], own: list[str], exported: s
     from jinja2.environment import TemplateModule
     from jinja2.utils import missing
 
+    if name in _ONLY_INSIDE:
+        return f'"{name}" is there only {_ONLY_INSIDE[name][0]}', _ONLY_INSIDE[name][1]
     names = {key: value for key, value in seen.items()
              if not key.startswith("_") and value is not missing
              and not isinstance(value, jinja2.Undefined)}
