@@ -85,6 +85,11 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
     if missing is not None:
         return _macro_called_without(chain, tb, missing.group(1))
     if isinstance(exc, TypeError):
+        from storefront.templateoperations import operation_problem
+
+        found = operation_problem(message, chain, tb)
+        if found is not None:
+            return found
         found = _call_problem(message, chain, tb, env)
         if found is not None:
             return found
@@ -118,6 +123,7 @@ def _unknown_name(chain: tuple[Theme, ...], tb: TracebackType | None, env: jinja
     the frame of the render keeps the page's context, whose values are the page's own."""
     import jinja2
 
+    from storefront.templatesets import set_elsewhere
     from storefront.templateundefined import unknown_name
 
     inside = in_templates(chain)
@@ -132,7 +138,11 @@ def _unknown_name(chain: tuple[Theme, ...], tb: TracebackType | None, env: jinja
         own = [key for key in context.parent if key not in env.globals and key not in exported]
     else:
         exported, own = set(), []
-    place = (template_label(chain, entries[last].tb_frame.f_code.co_filename), entries[last].tb_lineno)
+    filename = entries[last].tb_frame.f_code.co_filename
+    place = (template_label(chain, filename), entries[last].tb_lineno)
+    elsewhere = set_elsewhere(env, filename, name, entries[last].tb_lineno)
+    if elsewhere is not None:
+        return (place, *elsewhere)
     return (place, *unknown_name(name, entries[last].tb_frame.f_locals, own, exported, env.globals))
 
 
