@@ -146,3 +146,31 @@ def test_a_name_the_template_has_no_value_for_names_the_nearest_and_the_values(
     assert hint == 'did you mean "anno"? The values this template has: posts, anno, p'
     assert _explained(tmp_path, "{% for p in posst %}{% endfor %}", posts=[])[1].startswith(
         'did you mean "posts"?')
+
+
+def test_a_tag_prints_as_its_name_and_a_document_printed_whole_is_refused(tmp_path: Path) -> None:
+    """{{ post.tags|join(", ") }} showed "Tag(name='natale', slug='natale', url=...)", and
+    {{ p }} "<Post content/posts/ciao.md>"."""
+    from markupsafe import Markup
+
+    from storefront.deps import DocumentView
+    from storefront.documents import Category, Post, Tag
+
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "page.html").write_text('{{ tags|join(", ") }} {{ category }}')
+    chain = (Theme(name="t", path=tmp_path / "theme", label="themes/t"),)
+    env = template_environment(chain, "", SiteConfig(title="Mini"),
+                               UrlBuilder.from_base_url("https://mini.example/"))
+    tags = (Tag("natale", "natale", "/tag/natale/"), Tag("novità", "novita", "/tag/novita/"))
+    assert env.get_template("page.html").render(
+        tags=tags, category=Category("Vasi", "vasi", "/vasi/")) == "natale, novità Vasi"
+    post = Post(source="content/posts/ciao.md", title="Ciao", date=datetime(2024, 5, 1),
+                updated=None, summary_html=Markup(""), content_html=Markup(""), has_more=False,
+                tags=tags, author="", image="", image_alt="", slug="ciao", url="/blog/ciao/",
+                reading_minutes=1, draft=False, expires=None, description="")
+    (templates / "post.html").write_text("{{ p }}")
+    with pytest.raises(jinja2.TemplateRuntimeError) as failed:
+        env.get_template("post.html").render(p=DocumentView(post))
+    assert str(failed.value) == "the post is printed whole, which shows the reader nothing"
+    assert failed.value.__notes__ == ["print one of its fields, such as its title: {{ post.title }}"]
