@@ -206,6 +206,20 @@ class DocumentView:
     def __repr__(self) -> str:
         return f"<{type(self._document).__name__} {self._document.source}>"
 
+    def __html__(self) -> str:
+        """A document printed whole (``{{ p }}`` for ``{{ p.title }}``) showed "<Post
+        content/posts/ciao.md>" on the page: it is an error at the template's line."""
+        import jinja2
+
+        from storefront.templatenames import owner_name
+
+        named = owner_name(self._document)
+        what = named[0] if named is not None else "the document"
+        error = jinja2.TemplateRuntimeError(f"{what} is printed whole, which shows the reader "
+                                            "nothing")
+        error.add_note("print one of its fields, such as its title: {{ post.title }}")
+        raise error
+
 
 _DOCUMENT_TYPES: tuple[type, ...] = ()
 

@@ -43,12 +43,22 @@ class Tag:
     slug: str
     url: str
 
+    def __str__(self) -> str:
+        """Its name, for ``{{ tag }}`` and ``{{ post.tags|join(", ") }}`` (they showed
+        "Tag(name='natale', slug='natale', url='/tag/natale/')")."""
+        return self.name
+
 
 @dataclass(frozen=True)
 class Category:
     name: str
     slug: str
     url: str
+
+    def __str__(self) -> str:
+        """Its name, for ``{{ tag }}`` and ``{{ post.tags|join(", ") }}`` (they showed
+        "Category(name='natale', slug='natale', url='/tag/natale/')")."""
+        return self.name
 
 
 @dataclass(frozen=True)

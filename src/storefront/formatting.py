@@ -15,6 +15,9 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_currency
 
+from storefront.dateformats import date_format_problem
+from storefront.values import parse_currency
+
 
 class Formatter:
     """Formatting functions bound to one locale and time zone."""
@@ -28,7 +31,10 @@ class Formatter:
         self._prices: dict[tuple[str, str], str] = {}
 
     def date(self, value: date | datetime | None, format: str = "long") -> str:
-        """``long`` -> "5 ottobre 2021"; also ``short``, ``medium``, ``full`` or a CLDR pattern."""
+        """``long`` -> "5 ottobre 2021"; also ``short``, ``medium``, ``full`` or a CLDR pattern.
+
+        A format that is neither (see :mod:`storefront.dateformats`) is a ValueError: Babel
+        would print letters it has no field for as they are, or the wrong day or year."""
         if value is None:
             return ""
         if isinstance(value, datetime) and format in ("datetime", "long_datetime"):
@@ -38,6 +44,9 @@ class Formatter:
         key = (day, format)
         found = self._dates.get(key)
         if found is None:
+            problem = date_format_problem(format, isinstance(value, datetime))
+            if problem is not None:
+                raise ValueError(problem.message)
             found = self._dates[key] = babel_format_date(day, format, locale=self.locale)
         return found
 
@@ -46,12 +55,16 @@ class Formatter:
         return str(Locale.parse(self.locale).territories.get(code.upper(), code))
 
     def price(self, amount: Decimal | int | str, currency: str) -> str:
-        """``Decimal("12.5"), "EUR"`` -> "12,50 €" in Italian, "€12.50" in English."""
+        """``Decimal("12.5"), "EUR"`` -> "12,50 €" in Italian, "€12.50" in English.
+
+        The currency is the code of one in use, in any case, as ``currency:`` in the config and
+        the front matter (another is a ValueError: Babel printed "12,50 euro" for "euro")."""
         value = Decimal(amount)
         key = (str(value), currency)  # by its digits: -0 and 0 print differently
         found = self._prices.get(key)
         if found is None:
-            found = self._prices[key] = format_currency(value, currency, locale=self.locale)
+            code = parse_currency(currency)
+            found = self._prices[key] = format_currency(value, code, locale=self.locale)
         return found
 
 

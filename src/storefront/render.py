@@ -41,7 +41,8 @@ from storefront.picture import ImageInfo, PageImages, picture_html, rewrite_imag
 from storefront.plan import RenderTask
 from storefront.presentation import Presentation, map_url
 from storefront.site import NavItem
-from storefront.templateerrors import explain, template_place
+from storefront.templateblocks import block_problems
+from storefront.templateerrors import explain, template_place, unknown_filter_or_test
 from storefront.templateloops import extends_loop
 from storefront.theme import Theme, Translator, missing_template_hint, template_label
 from storefront.urls import UrlBuilder
@@ -202,6 +203,10 @@ class Renderer:
         try:
             with recording() as recorder:
                 template = self.env.get_template(task.template)
+                misplaced = block_problems(self.chain, self.env, task.template)
+                if misplaced:
+                    raise BuildFailed([error_at(label, line, message, hint)
+                                       for (label, line), message, hint in misplaced])
                 data = template.render(context).encode("utf-8")
             return data, recorder.snapshot()
         except jinja2.TemplateSyntaxError as exc:
@@ -210,11 +215,16 @@ class Renderer:
             raise BuildFailed([self._not_found(exc, task)]) from None
         except RecursionError:
             raise BuildFailed([self._endless(task)]) from None
+        except BuildFailed:
+            raise
         except Exception as exc:  # any error raised while a template runs is the template's
             raise BuildFailed([self._runtime_error(exc, task)]) from None
 
     def _syntax_error(self, exc: jinja2.TemplateSyntaxError) -> ContentError:
         label = template_label(self.chain, exc.filename)
+        no_such = unknown_filter_or_test(exc.message or "", self.env)
+        if no_such is not None:  # the template's words are right, the name is not
+            return error_at(label, exc.lineno or 0, *no_such)
         return error_at(label, exc.lineno or 0, f"template syntax error: {exc.message}")
 
     def _not_found(self, exc: jinja2.TemplateNotFound, task: RenderTask) -> ContentError:

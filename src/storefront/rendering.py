@@ -382,12 +382,14 @@ WHILE_RENDERING = " (while rendering "
 
 def once_per_line(errors: list[ContentError]) -> list[ContentError]:
     """A template's mistake once, not once for every page that shows it (a typo in post.html
-    listed a thousand times at a thousand posts): the problems of one line with one message and
-    hint become the first page's (by address), which adds how many other pages met it."""
-    groups: dict[tuple[Any, str, str], list[ContentError]] = {}
+    listed a thousand times at a thousand posts): the problems of one line with one message
+    become the first page's (by address), which adds how many other pages met it. Its hint is
+    the first page's too: a hint may show an example made of the page's own value (the date
+    filter's formats, each with what it makes of the page's date)."""
+    groups: dict[tuple[Any, str], list[ContentError]] = {}
     for error in errors:
         core, found, _ = error.message.partition(WHILE_RENDERING)
-        key = (error.location, core if found else error.message, error.hint)
+        key = (error.location, core if found else error.message)
         groups.setdefault(key, []).append(error)
     kept = []
     for group in groups.values():

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 Place = tuple[str, int]  # a template's label and line
 Explained = tuple[Place, str, str]  # where, the message, the hint
 
+_NO_SUCH = re.compile(r"No (filter|test) named '([\w.]+)'(?: found)?\.?")  # compiled, or run
+_UNKNOWN_NAME = re.compile(r"'(\w+)' is undefined")  # a name with no value at all
 _MISSING_PARAMETER = re.compile(r"parameter '(\w+)' was not provided")
 _FUNCTION = r"(?P<function>[\w.<>]+)\(\) "
 _CALL_PROBLEMS = (  # CPython's words when a call's values do not fit the function
@@ -73,16 +75,75 @@ def explain(exc: Exception, tb: TracebackType | None, chain: tuple[Theme, ...],
             env: jinja2.Environment) -> Explained | None:
     """The owner's words for a call from a template that went wrong, or None."""
     message = str(exc)
+    no_such = unknown_filter_or_test(message, env)
+    if no_such is not None:
+        return (template_place(chain, tb), *no_such)
+    unknown = _UNKNOWN_NAME.fullmatch(message)
+    if unknown is not None and type(exc).__name__ == "UndefinedError":
+        return _unknown_name(chain, tb, env, unknown.group(1))
     missing = _MISSING_PARAMETER.fullmatch(message)
     if missing is not None:
         return _macro_called_without(chain, tb, missing.group(1))
     if isinstance(exc, TypeError):
+        from storefront.templateoperations import operation_problem
+
+        found = operation_problem(message, chain, tb)
+        if found is not None:
+            return found
         found = _call_problem(message, chain, tb, env)
         if found is not None:
             return found
     from storefront.templatefilters import filter_problem
 
     return filter_problem(exc, tb, chain, env)
+
+
+def unknown_filter_or_test(message: str, env: jinja2.Environment) -> tuple[str, str] | None:
+    """Jinja's "No filter named 'datum'." (when it compiles the template) or "No test named
+    'numero' found." (a test under an {% if %}, when it runs) in the owner's words, with the
+    nearest name and the ones there are; None for another message."""
+    from storefront.templatenames import did_you_mean
+
+    found = _NO_SUCH.fullmatch(message)
+    if found is None:
+        return None
+    kind, name = found.groups()
+    known = sorted(key for key in (env.filters if kind == "filter" else env.tests)
+                   if key.isidentifier())  # not "==", which a template writes as it is
+    close = did_you_mean(name, known)
+    there = f"the {kind}s there are: {', '.join(known)}"
+    hint = f"{close} {there[0].upper()}{there[1:]}" if close else there
+    return f'there is no {kind} "{name}"', hint
+
+
+def _unknown_name(chain: tuple[Theme, ...], tb: TracebackType | None, env: jinja2.Environment,
+                  name: str) -> Explained | None:
+    """A name the template line has no value for. Jinja's traceback keeps, for each template
+    line, the values the line saw (the page's, the globals, what its parents and loops set), and
+    the frame of the render keeps the page's context, whose values are the page's own."""
+    import jinja2
+
+    from storefront.templatesets import set_elsewhere
+    from storefront.templateundefined import unknown_name
+
+    inside = in_templates(chain)
+    entries = list(frames(tb))
+    last = max((i for i, entry in enumerate(entries) if inside(entry)), default=-1)
+    if last < 0:
+        return None
+    context = next((entry.tb_frame.f_locals.get("ctx") for entry in reversed(entries[:last])
+                    if entry.tb_frame.f_code is jinja2.Template.render.__code__), None)
+    if isinstance(context, jinja2.runtime.Context):  # the values given to the render come
+        exported = set(context.exported_vars)          # after the globals
+        own = [key for key in context.parent if key not in env.globals and key not in exported]
+    else:
+        exported, own = set(), []
+    filename = entries[last].tb_frame.f_code.co_filename
+    place = (template_label(chain, filename), entries[last].tb_lineno)
+    elsewhere = set_elsewhere(env, filename, name, entries[last].tb_lineno)
+    if elsewhere is not None:
+        return (place, *elsewhere)
+    return (place, *unknown_name(name, entries[last].tb_frame.f_locals, own, exported, env.globals))
 
 
 def _macro_called_without(chain: tuple[Theme, ...], tb: TracebackType | None,

@@ -21,11 +21,15 @@ from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
+from babel.numbers import get_currency_name, get_currency_symbol
+
+from storefront.dateformats import DATE_NAMES, TIME_NAMES, date_format_problem
 from storefront.formatting import Formatter
 from storefront.templateerrors import Explained, frames, in_templates
 from storefront.templatenames import describe
 from storefront.templateundefined import IF_SET
 from storefront.theme import Theme, template_label
+from storefront.values import currencies_in_use, known_currencies, parse_currency
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,8 +43,6 @@ _EXAMPLES = {"date": "{{ post.date|date }}",
              "phone_href": "{{ site.business.phone|phone_href }}"}
 _WANTED = {("price", "amount"): "a number"}  # it takes the digits of one as a text, too
 _CURRENCY = 'write a currency code in quotes, such as "EUR", or product.currency'
-_DATE_NAMES = ("short", "medium", "long", "full")
-_TIME_NAMES = ("datetime", "long_datetime")  # a date with a time of day only
 _DECIMAL_COMMA = re.compile(r"\s*-?\d+,\d+\s*")
 
 
@@ -106,9 +108,35 @@ def _values_problem(name: str, function: Any, given: dict[str, Any]) -> tuple[st
                     if _DECIMAL_COMMA.fullmatch(amount)
                     else _hint(name, "amount", 0, amount, "a number", given))
             return f'the filter "price" is given {describe(amount)}, not a number', hint
+    if name == "price" and isinstance(given.get("currency"), str):
+        found = _currency_problem(given["currency"], given.get("self"))
+        if found is not None:
+            return found
     if name == "date":
         return _date_format_problem(given)
     return None
+
+
+def _currency_problem(currency: str, formatter: Any) -> tuple[str, str] | None:
+    """The price filter's currency is no code of a currency in use ("euro", "€", "ITL"): the
+    code meant, when the text is the symbol or the name of only one in the site's language."""
+    try:
+        parse_currency(currency)
+    except ValueError:
+        pass
+    else:
+        return None
+    locale = formatter.locale if isinstance(formatter, Formatter) else "en"
+    text = currency.strip().casefold()
+    meant = sorted({code for code in currencies_in_use() for where in (locale, "en")
+                    if text in (get_currency_symbol(code, where).casefold(),
+                                get_currency_name(code, locale=where).casefold())})
+    hint = f'write "{meant[0]}"' if len(meant) == 1 else _CURRENCY
+    if currency.strip().upper() in known_currencies():
+        return (f'the filter "price" is given the currency "{currency}" '
+                f"({get_currency_name(currency.strip().upper(), locale='en')}), no longer in use",
+                _CURRENCY)
+    return f'the filter "price" has no currency "{currency}"', hint
 
 
 def _missing_value(values: list[Any]) -> tuple[str, str] | None:
@@ -157,34 +185,39 @@ def _hint(name: str, parameter: str, position: int, value: Any, wanted: str,
 
 
 def _date_format_problem(given: dict[str, Any]) -> tuple[str, str] | None:
-    """The date filter was given a date and a text: the format is the problem (Babel fails on a
-    pattern that asks for a time of day, or a time zone, of a day)."""
+    """The date filter was given a date and a text: the format is the problem (see
+    :mod:`storefront.dateformats`), said with the format to write instead when one is sure."""
     value, format_ = given.get("value"), given.get("format")
     if not isinstance(value, date) or not isinstance(format_, str):
         return None
-    if format_ in _DATE_NAMES or (format_ in _TIME_NAMES and isinstance(value, datetime)):
+    problem = date_format_problem(format_, isinstance(value, datetime))
+    if problem is None:
         return None  # a format the filter has: something else went wrong
-    if format_ in _TIME_NAMES:
-        return (f'the format "{format_}" shows a time of day, and this date has none',
-                _date_formats(given))
-    return f'the filter "date" has no format "{format_}"', _date_formats(given)
+    if problem.instead:
+        hint = f"write {_shown(given, problem.instead)}"
+    else:
+        hint = _date_formats(given) if problem.list_formats else ""
+    return problem.message, "; ".join(part for part in (hint, problem.advice) if part)
 
 
 def _date_formats(given: dict[str, Any]) -> str:
     """The formats the date filter has, each with what it makes of the date it was given (in the
     site's language)."""
-    formatter, value = given.get("self"), given.get("value")
-
-    def shown(format_: str) -> str:
-        if not isinstance(formatter, Formatter) or not isinstance(value, date):
-            return f'"{format_}"'
-        try:
-            return f'"{format_}" ({formatter.date(value, format_)})'
-        except Exception:  # the format without its example
-            return f'"{format_}"'
-
-    named = ", ".join(shown(n) for n in _DATE_NAMES[:-1]) + f" or {shown(_DATE_NAMES[-1])}"
-    times = (f', "{_TIME_NAMES[0]}" or "{_TIME_NAMES[1]}" with the time of day'
+    value = given.get("value")
+    named = (", ".join(_shown(given, n) for n in DATE_NAMES[:-1])
+             + f" or {_shown(given, DATE_NAMES[-1])}")
+    times = (f', "{TIME_NAMES[0]}" or "{TIME_NAMES[1]}" with the time of day'
              if isinstance(value, datetime) else "")
     return (f"write {named}{times}, or a pattern of day, month and year letters such as "
-            f"{shown('d MMMM y')}")
+            f"{_shown(given, 'd MMMM y')}")
+
+
+def _shown(given: dict[str, Any], format_: str) -> str:
+    """A format in quotes, with what it makes of the date the filter was given."""
+    formatter, value = given.get("self"), given.get("value")
+    if not isinstance(formatter, Formatter) or not isinstance(value, date):
+        return f'"{format_}"'
+    try:
+        return f'"{format_}" ({formatter.date(value, format_)})'
+    except Exception:  # the format without its example
+        return f'"{format_}"'

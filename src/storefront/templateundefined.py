@@ -6,11 +6,15 @@ SiteConfig object' has no attribute 'titel'", "'None' has no attribute 'title'",
 no element 0". The error now names the value as the owner knows it, "the post has no field
 "titel"", "the site settings have no field "titel"", "the list is empty, so it has no item 0",
 with a hint when a field is close ("did you mean "title"?"). The words are made only when a
-missing value is used (see :mod:`storefront.templatenames`).
+missing value is used (see :mod:`storefront.templatenames`). A name the template has no value
+for at all (``{{ titolo }}``, ``{% for p in posst %}``) was Jinja's "'titolo' is undefined": it
+is now 'this template has no value "titolo"', with the nearest name or field ("posts",
+"post.title") and the values the template has.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Mapping
 from datetime import date
@@ -107,3 +111,56 @@ def _template_module(obj: Any) -> str | None:
     from jinja2.environment import TemplateModule
 
     return str(obj.__name__) if isinstance(obj, TemplateModule) else None
+
+
+_ONLY_INSIDE = {  # names Jinja gives a template only in one place
+    "loop": ("inside a {% for %} … {% endfor %} (loop.index, loop.first...)",
+             "use it between {% for %} and its {% endfor %}; outside, count with a "
+             "{% set %} of your own"),
+    "super": ("inside a {% block %} of a template that extends another: super() shows the "
+              "parent's block",
+              "call super() inside the {% block %} … {% endblock %} whose parent block you want"),
+    "caller": ("inside a macro called with {% call %}",
+               "call caller() inside a {% macro %} that a {% call %} … {% endcall %} calls"),
+}
+
+
+def unknown_name(name: str, seen: Mapping[str, Any], own: list[str], exported: set[str],
+                 globals_: Mapping[str, Any]) -> tuple[str, str]:
+    """What the owner reads when a template names ``name`` and has no value by that name. ``seen``
+    is what the template line sees (the page's values, the globals, what the templates and its
+    loops set), ``own`` the names of the page's values, in order, ``exported`` the names the
+    templates set at their top level. The hint has the nearest name,
+    or field of a value ("post.title" for "titolo", the page's values first), and the values
+    there are: the page's and the site's, and the line's own (a loop's, a ``{% set %}``'s),
+    not what the parent templates set for themselves."""
+    import jinja2
+    from jinja2.environment import TemplateModule
+    from jinja2.utils import missing
+
+    if name in _ONLY_INSIDE:
+        return f'"{name}" is there only {_ONLY_INSIDE[name][0]}', _ONLY_INSIDE[name][1]
+    names = {key: value for key, value in seen.items()
+             if not key.startswith("_") and value is not missing
+             and not isinstance(value, jinja2.Undefined)}
+    hint = did_you_mean(name, sorted(names))
+    common = ("page", "nav")  # every page has them: its own document comes first
+    order = [key for key in own if key not in common] + [key for key in common if key in own]
+    if not hint:
+        fields: dict[str, str] = {}
+        for key in [*order, *sorted(key for key in names if key not in own)]:
+            if key in names and owner_name(names[key]) is not None:
+                for field in fields_of(names[key]):
+                    fields.setdefault(field, f"{key}.{field}")
+        close = difflib.get_close_matches(name, sorted(fields), 1)
+        if close:
+            hint = f'did you mean "{fields[close[0]]}"?'
+    shown = [key for key in names if key not in globals_ and key not in own]  # a loop's, a set's
+    values = [key for key in [*order, *sorted(globals_), *sorted(shown)]
+              if key in names and not callable(names[key])
+              and not isinstance(names[key], TemplateModule)
+              and key not in exported]
+    has = f"the values this template has: {', '.join(values)}" if values else ""
+    if hint and has:
+        has = has[0].upper() + has[1:]
+    return f'this template has no value "{name}"', " ".join(part for part in (hint, has) if part)

@@ -115,3 +115,62 @@ def test_a_macro_a_template_lacks_is_named_with_the_template(tmp_path: Path) -> 
         env.get_template("page.html").render()
     assert str(failed.value) == 'the template "_cards.html" has no macro "post_crad"'
     assert failed.value.__notes__ == ['did you mean "post_card"?']
+
+
+def test_a_date_format_that_is_no_name_nor_pattern_is_refused_with_the_names(tmp_path: Path) -> None:
+    message, hint = _explained(tmp_path, '{{ day|date("giorno") }}', day=date(2026, 8, 10))
+    assert message == 'the filter "date" has no format "giorno"'  # it printed "2461263iorno"
+    assert hint.startswith('write "short" (10/08/26), "medium" (10 ago 2026)')
+    assert _explained(tmp_path, '{{ day|date("%d/%m/%Y") }}', day=date(2026, 8, 10))[1] == (
+        'write "dd/MM/y" (10/08/2026); a pattern writes the day as d, the month as M, the year as y')
+
+
+def test_the_price_filter_given_a_currency_symbol_or_name_says_the_code(tmp_path: Path) -> None:
+    assert _explained(tmp_path, '{{ 3|price("€") }}') == (
+        'the filter "price" has no currency "€"', 'write "EUR"')
+    assert _explained(tmp_path, '{{ 3|price("dollari") }}') == (
+        'the filter "price" has no currency "dollari"',
+        'write a currency code in quotes, such as "EUR", or product.currency')
+
+
+def test_a_name_the_template_has_no_value_for_names_the_nearest_and_the_values(
+        tmp_path: Path) -> None:
+    """Jinja said "'titolo' is undefined"."""
+    post = SiteConfig(title="Ciao")  # any value with fields the owner knows by name
+    message, hint = _explained(tmp_path, "{{ titolo }}", post=post, page=None)
+    assert message == 'this template has no value "titolo"'
+    assert hint == 'did you mean "post.title"? The values this template has: post, page'
+    message, hint = _explained(tmp_path, "{% for p in [1] %}{% set anno = 1 %}{{ anni }}"
+                               "{% endfor %}", posts=[])
+    assert message == 'this template has no value "anni"'
+    assert hint == 'did you mean "anno"? The values this template has: posts, anno, p'
+    assert _explained(tmp_path, "{% for p in posst %}{% endfor %}", posts=[])[1].startswith(
+        'did you mean "posts"?')
+
+
+def test_a_tag_prints_as_its_name_and_a_document_printed_whole_is_refused(tmp_path: Path) -> None:
+    """{{ post.tags|join(", ") }} showed "Tag(name='natale', slug='natale', url=...)", and
+    {{ p }} "<Post content/posts/ciao.md>"."""
+    from markupsafe import Markup
+
+    from storefront.deps import DocumentView
+    from storefront.documents import Category, Post, Tag
+
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "page.html").write_text('{{ tags|join(", ") }} {{ category }}')
+    chain = (Theme(name="t", path=tmp_path / "theme", label="themes/t"),)
+    env = template_environment(chain, "", SiteConfig(title="Mini"),
+                               UrlBuilder.from_base_url("https://mini.example/"))
+    tags = (Tag("natale", "natale", "/tag/natale/"), Tag("novità", "novita", "/tag/novita/"))
+    assert env.get_template("page.html").render(
+        tags=tags, category=Category("Vasi", "vasi", "/vasi/")) == "natale, novità Vasi"
+    post = Post(source="content/posts/ciao.md", title="Ciao", date=datetime(2024, 5, 1),
+                updated=None, summary_html=Markup(""), content_html=Markup(""), has_more=False,
+                tags=tags, author="", image="", image_alt="", slug="ciao", url="/blog/ciao/",
+                reading_minutes=1, draft=False, expires=None, description="")
+    (templates / "post.html").write_text("{{ p }}")
+    with pytest.raises(jinja2.TemplateRuntimeError) as failed:
+        env.get_template("post.html").render(p=DocumentView(post))
+    assert str(failed.value) == "the post is printed whole, which shows the reader nothing"
+    assert failed.value.__notes__ == ["print one of its fields, such as its title: {{ post.title }}"]
