@@ -27,7 +27,10 @@ _CHECKED = "_storefront_blocks"  # the environment's memo: template name -> its 
 def block_problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str) -> list[Explained]:
     """The problems of the blocks of ``name`` and of the templates it extends that are the
     owner's (not the built-in theme's), memoized on ``env`` (which is made again when a
-    template changes)."""
+    template changes). A site with no theme of its own has none: the built-in theme's blocks
+    are right, and parsing its templates again cost a fresh process ~20 ms of a one-edit build."""
+    if len(chain) < 2:
+        return []
     memo: dict[str, list[Explained]] = env.__dict__.setdefault(_CHECKED, {})
     found = memo.get(name)
     if found is None:
