@@ -328,7 +328,7 @@ def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site
 # earlier stage. The CLI and the preview sit on top; forms/ stands apart and imports the config.
 STAGES = {
     "errors": 0, "codec": 0, "limits": 0, "files": 0, "staging": 0,
-    "values": 1, "schema": 1, "urls": 1, "htmltags": 1,
+    "values": 1, "schema": 1, "urls": 1, "htmltags": 1, "dateformats": 1,
     "formconfig": 2, "config": 2, "policyconfig": 2, "imageconfig": 2,
     "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "blocks": 3, "markdown": 3,
     "headings": 3, "passes": 3, "metadata": 3, "svg": 3, "renditions": 3, "imaging": 3,
@@ -343,7 +343,7 @@ STAGES = {
     "templateimages": 7, "imageuses": 7, "imagecache": 7, "imagework": 7, "imagelibs": 7, "images": 7,
     "geotags": 7, "stringkeys": 7,
     "render": 8, "rendering": 8, "quicksave": 8, "templateerrors": 8, "templateloops": 8,
-    "templatefilters": 8,
+    "templatefilters": 8, "templateblocks": 8, "templatesets": 8, "templateoperations": 8,
     "output": 9, "request": 9, "trust": 9,
     "build": 10,
     "cleaning": 11, "scaffold": 11,
