@@ -38,7 +38,15 @@ from storefront.documents import (
 )
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
-from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
+from storefront.limits import (
+    MAX_TAGS,
+    LimitExceeded,
+    check_markdown,
+    check_name,
+    check_size,
+    check_slug,
+    check_tags,
+)
 from storefront.markdown import plain_summary, plain_text, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
@@ -180,13 +188,20 @@ def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary
 
 
 def check_name_limits(path: str, meta: object, line_of: dict[str, int]) -> None:
-    """Tags and categories become folders of ``output/``: refuse names too long for one."""
+    """Tags and categories become folders of ``output/`` and are listed on many pages: refuse
+    names too long for a folder or a menu, and more tags than a page can list."""
     for key, what in (("tags", "the tag"), ("category", "the category")):
         value = getattr(meta, key, ())
-        for name in [value] if isinstance(value, str) else value:
+        for number, name in enumerate([value] if isinstance(value, str) else value, 1):
             shown = f'{what} "{name[:30]}…"' if len(name) > 30 else f'{what} "{name}"'
-            _check_limit(path, line_of.get(key, 1), partial(check_slug, slugify(name), shown),
-                         whole_line=True)
+            line = line_of.get(f"{key}[{number}]", line_of.get(key, 1))
+            _check_limit(path, line, partial(check_slug, slugify(name), shown), whole_line=True)
+            _check_limit(path, line, partial(check_name, name, shown), whole_line=True)
+    tags = getattr(meta, "tags", ())
+    if len(tags) > MAX_TAGS:  # repeats are one tag (and cost nothing): count the different ones
+        kind = "product" if isinstance(meta, ProductMeta) else "post"
+        _check_limit(path, line_of.get("tags", 1), partial(
+            check_tags, len({name_slug(name, "tag") for name in tags}), kind), whole_line=True)
 
 
 def _check_limit(path: str, offset: int, check: Callable[[], None],

@@ -12,6 +12,7 @@ Field metadata understood by :func:`build`:
   with a plain-language message when the text is wrong.
 * ``hint``: a hint shown with any error about that field.
 * ``minimum``: the smallest accepted value of an ``int`` field; ``maximum``: the largest.
+* ``max_length``: the most characters of a ``str`` field.
 * ``key_parse``: for a mapping field, a callable that raises ``ValueError`` for a bad key.
 * ``doc``: a one-line description (used by the README's config reference).
 """
@@ -459,6 +460,13 @@ class Mapper:
         maximum = field.metadata.get("maximum") if field is not None else None
         if maximum is not None and value is not None and value > maximum:
             self.error(node, f"{where} must be at most {maximum}, got {value}", field_hint)
+            return None
+        longest = field.metadata.get("max_length") if field is not None else None
+        if longest is not None and isinstance(value, str) and len(value) > longest:
+            # 10,000 characters in a title: the text below it, pasted or indented into it
+            self.error(node, f"{where} is {len(value):,} characters long; storefront allows at "
+                       f"most {longest}", "shorten it: longer text belongs below the front "
+                       f"matter (a line indented under {where}: is part of it)")
             return None
         return value
 
