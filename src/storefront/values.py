@@ -20,7 +20,7 @@ from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 
 from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
-from storefront.urls import PATH_SAFE
+from storefront.urls import NAME_BYTES, PATH_SAFE, longest_name
 
 # what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -186,6 +186,13 @@ def parse_alias(text: str) -> str:
         raise ValueError(f'must be a plain path without "?" or "#", got "{text}"')
     if ".." in value.split("/") or re.search(r'[\s\\"\';{}<>\x00-\x1f\x7f]', value):
         raise ValueError(f'must be a path without spaces, quotes, "..", ";" or braces, got "{text}"')
+    longest = longest_name(value)
+    if len(longest.encode("utf-8", "surrogatepass")) > NAME_BYTES:
+        # each part is a folder or file of output/: the write failed ("File name too long")
+        shown = f"{longest[:30]}…" if len(longest) > 30 else longest
+        raise ValueError(f'has a part of {len(longest.encode("utf-8", "surrogatepass")):,} '
+                         f'bytes ("{shown}"); each part between two "/" is a folder name of the '
+                         f"site, which can have at most {NAME_BYTES} (an accented letter takes 2)")
     if "*" in value or any(part.startswith(":") for part in value.split("/")):
         # Netlify and Cloudflare Pages read them in _redirects as a splat and a placeholder
         raise ValueError(f'must be one exact address, without "*" or a part starting with ":" '
