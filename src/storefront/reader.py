@@ -303,7 +303,17 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         raise BuildFailed([error_at(
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
-            "remove sale_price when the offer is over, or set sale_until")])
+            "sale_price is the discounted price: write it lower than price (were the two "
+            "swapped?), or remove sale_price when the offer is over")])
+    if meta.sale_price is not None and not meta.sale_price:
+        # "0" for "no sale": the page showed 0,00 € with the price struck through, the offer
+        # of its structured data and the merchant feed's sale_price said 0.00
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get("sale_price", 1),
+            "sale_price is 0: the product would be shown as free during the sale, on its page, "
+            "in its structured data and in the merchant feed",
+            "write the discounted price, like sale_price: 9.90; to end the sale, remove the "
+            "sale_price line")])
     repeated = _repeated_images(source.path, meta.images, lines)
     if repeated:
         raise BuildFailed(repeated)

@@ -384,7 +384,19 @@ def test_sale_fields_category_and_images() -> None:
 def test_a_sale_price_not_below_the_price_is_an_error() -> None:
     assert errors_of("products", "a.md", "---\ntitle: A\nprice: 10\nsale_price: 10.00\n---\n") == [
         "content/products/a.md:4: sale_price (10.00) must be lower than price (10.00)\n"
-        "  hint: remove sale_price when the offer is over, or set sale_until"
+        "  hint: sale_price is the discounted price: write it lower than price (were the two "
+        "swapped?), or remove sale_price when the offer is over"
+    ]
+
+
+def test_a_sale_price_of_zero_is_an_error() -> None:
+    """"sale_price: 0" meant as "no sale" showed the product free: 0,00 € on its page, price
+    0.00 in its structured data's offer and sale_price 0.00 EUR in the merchant feed."""
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 10\nsale_price: 0\n---\n") == [
+        "content/products/a.md:4: sale_price is 0: the product would be shown as free during "
+        "the sale, on its page, in its structured data and in the merchant feed\n"
+        "  hint: write the discounted price, like sale_price: 9.90; to end the sale, remove the "
+        "sale_price line"
     ]
 
 
