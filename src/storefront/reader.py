@@ -154,6 +154,11 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
                                     "returns: section to show",
                                     "describe them in storefront.yaml (see the README), or remove "
                                     "policies: from this page")])
+    _check_effect(source.path, lines, [
+        ("image_focus", "image_focus places the crop of the page's image, but it has no image:",
+         "add image: /assets/foto.jpg (the photo shown when the page is shared), or remove "
+         "image_focus"),
+    ] if meta.image_focus and not meta.image else [])
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
@@ -169,6 +174,16 @@ def _check_answer(path: str, meta: FaqMeta, body: Body, split: SplitDocument) ->
         path, split.body_line - 1, "this question has no answer: no words follow the front "
         "matter", "write the answer below this line, in words (a photo or a comment alone "
         "is no answer), or add draft: true until it is ready")])
+
+
+def _check_effect(path: str, lines: Lines, unused: list[tuple[str, str, str]]) -> None:
+    """Refuse fields written where they do nothing (``image_alt`` without an image, ``sale_until``
+    without a sale): each is ``(key, message, hint)``. The owner who wrote one expects it to
+    show somewhere, and it showed nowhere, silently."""
+    line_of = dict(lines)
+    errors = [error_at(path, line_of.get(key, 1), message, hint) for key, message, hint in unused]
+    if errors:
+        raise BuildFailed(errors)
 
 
 def _missing_front_matter(split: SplitDocument) -> str:
@@ -253,6 +268,8 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
     updated = localize(meta.updated, zone) if meta.updated else None
     _check_updated(source.path, date, updated, lines,
                    "date" if meta.date else "the date in the file name")
+    _check_effect(source.path, lines, _image_fields("post", meta.image, meta.image_alt,
+                                                    meta.image_focus))
     return Post(
         source=source.path, title=meta.title, date=date, updated=updated,
         summary_html=body.summary_html, content_html=body.content_html, has_more=body.has_more,
@@ -273,6 +290,7 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
     moment, name_slug = _dated(source, meta.date)
     slug = meta.slug or slugify(name_slug) or "newsletter"
     zone = settings.zone
+    _check_effect(source.path, lines, _image_fields("newsletter issue", meta.image, meta.image_alt, ""))
     return NewsletterIssue(
         source=source.path, title=meta.title, subject=meta.subject or meta.title,
         date=localize(moment, zone), summary=meta.summary, image=meta.image or "",
@@ -317,6 +335,17 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     repeated = _repeated_images(source.path, meta.images, lines)
     if repeated:
         raise BuildFailed(repeated)
+    unused = _image_fields("product", ",".join(meta.images), meta.image_alt, meta.image_focus)
+    if meta.sale_until is not None and meta.sale_price is None:
+        unused.append(("sale_until", "sale_until ends a sale, but the product has no "
+                       "sale_price:", "add sale_price: with the discounted price, or remove "
+                       "sale_until"))
+    if meta.availability_date is not None and meta.availability != "preorder":
+        unused.append(("availability_date", "availability_date is the day a preorder ships, but "
+                       f"the product is not a preorder (availability: {meta.availability})",
+                       "write availability: preorder if it is made to order, or remove "
+                       "availability_date"))
+    _check_effect(source.path, lines, unused)
     if meta.pinned and not meta.featured:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("pinned", 1),
@@ -352,6 +381,26 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _image_fields(kind: str, image: str | None, alt: str,
+                  focus: str) -> list[tuple[str, str, str]]:
+    """``image_alt`` and ``image_focus`` of a document without an image (see
+    :func:`_check_effect`)."""
+    if image:
+        return []
+    key = "images" if kind == "product" else "image"
+    example = "images: [/assets/foto.jpg]" if kind == "product" else "image: /assets/foto.jpg"
+    unused = []
+    if alt:
+        unused.append(("image_alt", f"image_alt describes the {kind}'s {key}, but it has no "
+                       f"{key}:",
+                       f"add {example}, or remove image_alt"))
+    if focus:
+        unused.append(("image_focus", f"image_focus places the crop of the {kind}'s {key}, but "
+                       f"it has no {key}:",
+                       f"add {example}, or remove image_focus"))
+    return unused
 
 
 def _repeated_images(path: str, images: tuple[str, ...], lines: Lines) -> list[ContentError]:
