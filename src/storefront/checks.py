@@ -34,6 +34,7 @@ from storefront.plan import RenderTask
 from storefront.site import SiteModel
 from storefront.templateimages import TemplateImage
 from storefront.urls import UrlBuilder, is_site_path
+from storefront.values import clean_name
 
 _EXTERNAL = ("http://", "https://")
 
@@ -293,7 +294,7 @@ def check_repeats(documents: Iterable[Document]) -> list[ContentError]:
         if isinstance(document, Product) and document.gtin:
             key = ("gtin", document.gtin)
         elif isinstance(document, FaqEntry):
-            key = ("question", " ".join(document.question.split()).casefold())
+            key = ("question", clean_name(document.question).casefold())
         else:
             continue
         other = first.setdefault(key, document)

@@ -52,7 +52,7 @@ from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
-from storefront.values import date_from_filename, day_start, localize
+from storefront.values import clean_name, date_from_filename, day_start, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
@@ -354,9 +354,10 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
-        cat_slug = name_slug(meta.category, "category")
+        name = clean_name(meta.category)
+        cat_slug = name_slug(name, "category")
         # categories are sections of the catalogue page: an anchor there
-        category = Category(meta.category, cat_slug,
+        category = Category(name, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
     zone = settings.zone
     date = localize(meta.date, zone) if meta.date else None
@@ -453,7 +454,7 @@ def _day_or_moment(moment: datetime) -> str:
 def _tags(names: tuple[str, ...], settings: ReaderSettings) -> tuple[Tag, ...]:
     seen: dict[str, Tag] = {}
     for name in names:
-        tag = settings.tag(str(name))
+        tag = settings.tag(clean_name(str(name)))
         seen.setdefault(tag.slug, tag)
     return tuple(seen.values())
 

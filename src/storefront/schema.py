@@ -33,7 +33,7 @@ import yaml
 
 from storefront.errors import ContentError, error_at
 from storefront.limits import LimitExceeded, YamlBudget, check_number, check_size
-from storefront.values import control_character, control_character_problem
+from storefront.values import control_character, control_character_problem, invisible_only
 
 try:  # libyaml's C parser is several times faster; fall back to pure Python when absent
     from yaml._yaml import CParser as _CParser
@@ -419,9 +419,13 @@ class Mapper:
             for index, item in enumerate(node.value):
                 item_field = field if parse is not None else None
                 if (item_hint is str and isinstance(item, yaml.ScalarNode) and item.tag == _STR_TAG
-                        and not str(item.value).strip()):  # tags: ['', x]: a tag with no name
-                    self.error(item, f"{where}[{index + 1}] is empty",
-                               "write a value, or remove it from the list")
+                        and (not str(item.value).strip() or invisible_only(str(item.value)))):
+                    # tags: ['', x] or ["\u200b", x]: a tag with no name
+                    invisible = invisible_only(str(item.value))
+                    self.error(item, f"{where}[{index + 1}] " + (
+                        f"holds only invisible characters ({', '.join(invisible)}), which show "
+                        "nothing" if invisible else "is empty"),
+                        "write a value, or remove it from the list")
                     continue
                 items.append(self.convert(item_hint, item, f"{where}[{index + 1}]", item_field))
             return tuple(items)
@@ -493,6 +497,13 @@ class Mapper:
                 # mail without a subject, image_alt: " " an image described by nothing
                 self.error(node, f"{where} holds only spaces",
                            field_hint or "write a value, or remove the line")
+                return None
+            invisible = invisible_only(text)
+            if invisible:  # title: "\u200b" (pasted) showed a page, a card and a feed item blank
+                self.error(node, f"{where} holds only invisible characters "
+                           f"({', '.join(invisible)}), which show nothing",
+                           field_hint or ("write a value" if required else
+                                          "write a value, or remove the line"))
                 return None
             return text
         if hint is bool:

@@ -42,6 +42,35 @@ def control_character_problem(text: str, at: int) -> tuple[str, str]:
             "delete it: retype the words around it, or paste them as plain text")
 
 
+# characters that show nothing and mean nothing in a name or an address: the zero-width space,
+# the word joiner, the zero-width no-break space (a byte-order mark pasted inside a text) and the
+# soft hyphen. They come with text pasted from web pages, word processors and chats.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# ...and those that show nothing alone (the joiners shape emoji and some scripts: kept in a name)
+_INVISIBLE_ALONE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without zero-width spaces, word joiners, BOMs and soft hyphens."""
+    return _INVISIBLE.sub("", text)
+
+
+def clean_name(text: str) -> str:
+    """A tag or category name as it shows: without invisible characters, any space (a no-break
+    one too) as one plain space. "pane", "pa\u200bne" and "pa\u00adne" look alike and share a
+    URL; kept as written, the tag's page and the tags index showed whichever came first, and
+    sorted "\ufeffdolci" after every other tag."""
+    return " ".join(drop_invisible(text).split())
+
+
+def invisible_only(text: str) -> list[str]:
+    """The code points of a non-empty ``text`` that holds nothing visible (only spaces and
+    invisible characters), like ["U+200B"]; [] when it shows something (or is empty)."""
+    if not text or _INVISIBLE_ALONE.sub("", text).strip():
+        return []
+    return sorted({f"U+{ord(char):04X}" for char in text if _INVISIBLE_ALONE.fullmatch(char)})
+
+
 _Day = TypeVar("_Day", date, datetime)
 _DATE_FORMS = "2024-05-01, 2024-05-01 10:30 or 2024-05-01T10:30:00+02:00"
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -178,7 +207,7 @@ def parse_alias(text: str) -> str:
     Kept as written (Unicode in NFC form). Characters that cannot appear in a ``_redirects``
     line or an nginx ``map`` entry, and anything that could leave the output folder, are refused.
     """
-    value = unicodedata.normalize("NFC", text.strip())
+    value = unicodedata.normalize("NFC", drop_invisible(text).strip())
     if not value.startswith("/") or value.startswith("//"):
         raise ValueError(f'must be an old address of this site starting with "/", like '
                          f'/blog/vecchio-titolo/, got "{text}"')
@@ -202,7 +231,9 @@ def parse_alias(text: str) -> str:
 
 
 def parse_slug(text: str) -> str:
-    """A URL slug: lowercase letters, digits and dashes only (so it can never leave output/)."""
+    """A URL slug: lowercase letters, digits and dashes only (so it can never leave output/).
+    Invisible characters are dropped: "chi\u200bsiamo" is the "chisiamo" the owner sees."""
+    text = drop_invisible(text)
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", text):
         raise ValueError(
             f'must use only lowercase letters, digits and dashes (like "vaso-blu"), got "{text}"'

@@ -517,6 +517,35 @@ def test_a_blank_tag_is_an_error_at_its_line() -> None:
     ]
 
 
+def test_invisible_characters_are_dropped_from_names_slugs_and_aliases() -> None:
+    """Text pasted from a web page or a chat brings zero-width spaces, soft hyphens, BOMs and
+    no-break spaces that look like nothing. "pa\u200bne" and "pane" shared one tag page, which
+    showed whichever came first; "\ufeffdolci" sorted after every other tag; a category heading
+    kept them; a slug with one was refused as if it had a visible mistake ('got "vasoblu"'),
+    and an alias with one redirected from /vecchio%E2%80%8B-vaso/, which nobody visits."""
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\ntags: [\"pa\u200bne\", pane, "
+                "\"pa\u00adne\", \"\ufeffdolci\", \"pane\u00a0 fresco\", \"\U0001f469\u200d\U0001f373\"]"
+                "\nslug: \"pane\u2060caldo\"\naliases: [\"/vecchio\u200b-pane/\"]\n---\n")
+    assert [tag.name for tag in post.tags] == ["pane", "dolci", "pane fresco",
+                                               "\U0001f469\u200d\U0001f373"]  # a joiner shapes emoji
+    assert (post.slug, post.aliases) == ("panecaldo", ("/vecchio-pane/",))
+    product = read("products", "v.md", "---\ntitle: V\nprice: 1\ncategory: \"Vasi\u200b "
+                   "grandi\"\n---\n")
+    assert product.category == Category("Vasi grandi", "vasi-grandi", "/prodotti/#vasi-grandi")
+
+
+def test_a_value_of_invisible_characters_only_is_an_error_at_its_line() -> None:
+    """A title of one zero-width space showed a blank page title, card and feed item; a tag of
+    one made a tag page named by nothing."""
+    assert errors_of("posts", "2024-05-01-a.md",
+                     "---\ntitle: \"\u200b\"\ntags: [pane, \"\ufeff\"]\n---\n") == [
+        "content/posts/2024-05-01-a.md:2: title holds only invisible characters (U+200B), which "
+        "show nothing\n  hint: write a value",
+        "content/posts/2024-05-01-a.md:3: tags[2] holds only invisible characters (U+FEFF), "
+        "which show nothing\n  hint: write a value, or remove it from the list",
+    ]
+
+
 def test_a_file_name_dated_outside_the_years_gives_no_date() -> None:
     """0024-05-01 (a typo for 2024) was published in year 24; 0001-01-01 failed with an internal
     error. As with a date in the front matter, only the years 1900 to 2999 count."""
