@@ -124,6 +124,8 @@ CASES: dict[str, Callable[[], dict[str, str] | dict[str, str | bytes]]] = {
     "over-tags-config": lambda: {"storefront.yaml": CONFIG + "page_size: !!int abc\n"},
     "over-number-5000-digits": lambda: product("order: " + "1" * 5000 + "\n"),
     "over-tag-name-400": lambda: post("x", FRONT + "tags: [" + "a" * 400 + "]\n"),
+    "over-tags-3000": lambda: post("x", FRONT + "tags: [" + ", ".join(
+        f"t{n}" for n in range(3000)) + "]\n"),
     "over-file-size": lambda: post(fill("Una pagina lunga, ma non troppo.\n\n", limits.MAX_FILE_BYTES + KIB)),
     "over-marks": lambda: post(("*a* " * 500 + "\n\n") * (limits.MAX_MARKS // 1000 + 1)),
     "over-theme-strings": lambda: theme({"strings/it.yaml": "".join(
@@ -158,6 +160,8 @@ CASES: dict[str, Callable[[], dict[str, str] | dict[str, str | bytes]]] = {
                                        + ", ".join(["*s"] * (limits.MAX_YAML_EXPANSION // 110))
                                        + "]\n"),
     "under-svgz": lambda: compressed_svg(limits.MAX_SVG_BYTES),
+    "under-tags": lambda: post("x", FRONT + "tags: [" + ", ".join(
+        f"{n:03}" + "a" * (limits.MAX_NAME_LENGTH - 3) for n in range(limits.MAX_TAGS)) + "]\n"),
     "under-theme-strings": lambda: theme({"strings/it.yaml": "".join(
         f"extra_{n}: {'x' * 990}\n" for n in range(limits.MAX_THEME_STRINGS // 1000 - 10))}),
 }

@@ -69,3 +69,39 @@ def test_a_file_name_that_is_not_utf8_is_named_and_refused(copy_site, run_cli, f
                           "another system, or unpacked from an old zip)\n"
                           "  hint: rename the file, retyping its accented letters\n"
                           "build failed: 1 problem; nothing was written\n")
+
+
+def test_file_names_longer_than_a_file_system_allows_are_named_and_refused(copy_site,
+                                                                         run_cli) -> None:
+    """A page whose file name of 252 letters (and ".md") became a file name of 257 bytes under a
+    permalink ending in ".html", and a photo whose resized copies added 23 bytes to a long name,
+    failed the write with "error: File name too long: .../.output.staging-.../.tmp-1-2.html".
+    (Made here: a name that long in the repository would not check out on every system.)"""
+    site = copy_site("invalid/file-names-too-long")
+    (site / "content/products/vaso.md").unlink()
+    (site / "storefront.yaml").write_text(
+        "title: Mini\nbase_url: https://mini.example/\nlanguage: it\n"
+        "permalinks: {page: '/{slug}.html'}\n", encoding="utf-8")
+    stem = "la-nostra-storia-" + "a" * 235
+    (site / "content/pages").mkdir(parents=True)
+    (site / f"content/pages/{stem}.md").write_text("---\ntitle: Storia\n---\n\nTesto.\n",
+                                                   encoding="utf-8")
+    photo = "vaso-" + "b" * 230 + ".png"
+    (site / "content/assets").mkdir()
+    (site / "content/assets" / photo).write_bytes(
+        (SITES / "invalid/merchant-ids/content/assets/vaso.png").read_bytes())
+    (site / "content/pages/vaso.md").write_text(
+        f"---\ntitle: Vaso\n---\n\n![Un vaso](/assets/{photo})\n", encoding="utf-8")
+    result = run_cli("--root", site, "build")
+    assert result.code == 1
+    assert result.err == (
+        f"content/pages/{stem}.md:1: the URL /{stem[:59]}… makes a file or folder name of 257 "
+        f'bytes ("{stem[:30]}…"); a name can have at most 255\n'
+        "  hint: write a shorter slug: in its front matter (without one, the slug is made of the "
+        "file's name)\n"
+        f"content/pages/vaso.md:5: the image /assets/{photo} has a name too long for its "
+        "resized copies: theirs would have 257 bytes, and a file name can have at most 255 (an "
+        "accented letter takes 2)\n"
+        "  hint: give the photo a shorter name, and write the new name where it is used\n"
+        "build failed: 2 problems; nothing was written\n")
+    assert not (site / "output").exists()

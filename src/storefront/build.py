@@ -37,6 +37,7 @@ from storefront.checks import (
     check_config_image,
     check_config_links,
     check_links,
+    check_repeats,
     check_template_images,
     image_warnings,
     left_out_summary,
@@ -599,6 +600,7 @@ class BuildSession:
         # only what is published is checked: a draft waiting for its photo must not block a build
         targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
         problems += check_links(model.published(), targets, urls, self._image_memo.uses)
+        problems += check_repeats(model.published())
         problems += check_template_images(planned.template_images, targets, urls)
         problems += check_config_image(config, planned.config_text, targets, urls)
         problems += planned.images.errors

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from storefront.config import CONFIG_NAME, SiteConfig
 from storefront.documents import (
     Document,
+    FaqEntry,
     NewsletterIssue,
     Page,
     Post,
@@ -33,6 +34,7 @@ from storefront.plan import RenderTask
 from storefront.site import SiteModel
 from storefront.templateimages import TemplateImage
 from storefront.urls import UrlBuilder, is_site_path
+from storefront.values import clean_name
 
 _EXTERNAL = ("http://", "https://")
 
@@ -283,6 +285,37 @@ def robots_warnings(urls: UrlBuilder, line: int) -> list[ContentError]:
                      "folder is never read",
                      f"so that search engines find the sitemap, add this line to {root} (ask "
                      f"whoever runs the host): Sitemap: {sitemap}")]
+
+
+def check_repeats(documents: Iterable[Document]) -> list[ContentError]:
+    """Two published products with one barcode (``gtin``), or two FAQ entries asking one
+    question (compared without case and extra spaces): each is reported at both files, naming
+    the other. A barcode names one product, and the structured data of two pages claimed it; the
+    FAQ page listed the question twice, and its FAQPage data too (which search engines refuse)."""
+    errors: list[ContentError] = []
+    first: dict[tuple[str, str], Document] = {}
+    for document in documents:
+        if isinstance(document, Product) and document.gtin:
+            key = ("gtin", document.gtin)
+        elif isinstance(document, FaqEntry):
+            key = ("question", clean_name(document.question).casefold())
+        else:
+            continue
+        other = first.setdefault(key, document)
+        if other is document:
+            continue
+        for mine, theirs in ((document, other), (other, document)):
+            if isinstance(mine, Product):
+                errors.append(error_at(
+                    mine.source, field_line(mine, "gtin"),
+                    f"the gtin {mine.gtin} is also the gtin of {theirs.source}",
+                    "a barcode names one product: copy the number from this product's own label"))
+            elif isinstance(mine, FaqEntry):
+                errors.append(error_at(
+                    mine.source, field_line(mine, "question"),
+                    f'the question "{mine.question}" is also asked in {theirs.source}',
+                    "answer it once: merge the two answers into one file, and remove the other"))
+    return errors
 
 
 def image_warnings(model: SiteModel) -> list[ContentError]:

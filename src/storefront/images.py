@@ -49,7 +49,7 @@ from storefront.picture import Card, ImageCatalog, ImageInfo, Variant
 from storefront.sources import SourceFile
 from storefront.svg import SvgProblem, check_compressed_svg, check_svg
 from storefront.templateimages import TemplateImage
-from storefront.urls import UrlBuilder, url_path
+from storefront.urls import NAME_BYTES, UrlBuilder, url_path
 from storefront.workers import WorkerPool
 
 # the photos' extensions, their other names too: .jfif (a JPEG saved by Windows), .hif (the HEIF
@@ -171,6 +171,14 @@ class ImageStage:
             extension = asset.path.rsplit(".", 1)[-1].lower() if "." in asset.path else ""
             if extension in RASTER:
                 keys = self._keys(asset, used)
+                too_long = self._copy_name_bytes(asset, keys)
+                if too_long:
+                    errors.extend(_problem_errors(asset, used, (
+                        f"has a name too long for its resized copies: theirs would have "
+                        f"{too_long} bytes, and a file name can have at most {NAME_BYTES} (an "
+                        f"accented letter takes 2)",
+                        "give the photo a shorter name, and write the new name where it is used")))
+                    continue
                 rasters.append((asset, used, keys))
                 job = self._plan_job(asset, keys, stored)
                 if job is not None:
@@ -212,6 +220,17 @@ class ImageStage:
         for focus in sorted({u.card for u in used if u.card is not None}):
             keys[f"card {focus}"] = self._key("card", sha, focus)
         return keys
+
+    def _copy_name_bytes(self, asset: SourceFile, keys: dict[str, str]) -> int:
+        """The bytes of the longest name the photo's resized copies or cards would have (see
+        :meth:`_file_url`), when more than a file name can hold; else 0."""
+        if not any(key for name, key in keys.items() if name != "original"):
+            return 0  # published as it is, under its own name
+        stem = asset.asset_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        label = max(["card", *(f"{width}w" for width in self.config.images.widths)], key=len)
+        extension = max(EXTENSION.values(), key=len)
+        size = len(f"{stem}-{label}.{'0' * 10}.{extension}".encode("utf-8", "surrogatepass"))
+        return size if size > NAME_BYTES else 0
 
     def _plan_job(self, asset: SourceFile, keys: dict[str, str],
                   stored: dict[str, dict[str, Any]]) -> ImageJob | None:

@@ -78,6 +78,21 @@ MAX_SLUG_LENGTH = 200
 """Characters of a URL name (slug) of a page, tag or category. Each one is a folder in
 ``output/``, and file systems refuse names of more than 255 bytes. A long real slug has 60."""
 
+MAX_TITLE_LENGTH = 300
+"""Characters of a title, an FAQ question or a newsletter's subject: three lines of a heading.
+Each is written a dozen times into its page (head, share tags, structured data) and into every
+listing and feed; one far longer is text meant for the body (a line indented under ``title:``
+joins it). A long real title has 100."""
+
+MAX_NAME_LENGTH = 100
+"""Characters of a tag or category name, shown in every card and menu that lists it. A tag is a
+word or two; a long real one has 30."""
+
+MAX_TAGS = 100
+"""Different tags of one document. Each tag is a page and feeds, and each of them lists the
+document with all of its tags, so a document's tags cost the square of their number (3,000
+tags: 3,000 pages and 9,000 feeds of 3,000 links each). A post has 3 to 10."""
+
 MAX_THEME_STRINGS = 200_000
 """Characters of all theme strings of one language together; the strings are inserted into
 every page. The built-in theme's Italian strings are about 5,000 characters."""
@@ -121,6 +136,22 @@ def check_slug(slug: str, where: str) -> None:
     if len(slug) > MAX_SLUG_LENGTH:
         raise LimitExceeded(0, f"{where} makes a URL name of {len(slug):,} characters; "
                             f"storefront allows at most {MAX_SLUG_LENGTH}", "shorten it")
+
+
+def check_name(name: str, where: str) -> None:
+    """Refuse a tag or category name longer than :data:`MAX_NAME_LENGTH`."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise LimitExceeded(0, f"{where} is {len(name):,} characters long; storefront allows at "
+                            f"most {MAX_NAME_LENGTH}", "a tag or category is a word or two: "
+                            "shorten it")
+
+
+def check_tags(count: int, what: str) -> None:
+    """Refuse a document with more than :data:`MAX_TAGS` different tags."""
+    if count > MAX_TAGS:
+        raise LimitExceeded(0, f"this {what} has {count:,} different tags; storefront allows at "
+                            f"most {MAX_TAGS}", "keep the few a reader would look for: each tag "
+                            f"is a page and feeds that list this {what} with all of its tags")
 
 
 def check_theme_strings(total: int) -> None:

@@ -60,7 +60,7 @@ def check_products(products: Iterable[Product], now: datetime,
     listed: list[Product] = []
     warnings: list[ContentError] = []
     errors: list[ContentError] = []
-    owners: dict[str, str] = {}
+    owners: dict[str, Product] = {}
     dates: list[datetime] = []
     for product in products:
         item_id = merchant_id(product)
@@ -70,11 +70,14 @@ def check_products(products: Iterable[Product], now: datetime,
                                    f"the {key} is {len(item_id)} characters long, but Google's "
                                    f"product ids may have at most {MAX_ID}",
                                    "shorten it (the merchant feed uses it as the product id)"))
-        elif item_id in owners:
-            errors.append(error_at(product.source, field_line(product, key),
-                                   f'the product id "{item_id}" is also used by {owners[item_id]}',
-                                   "give each product its own sku: (the merchant feed's id)"))
-        owners.setdefault(item_id, product.source)
+        elif item_id in owners:  # at both files: either may be the one to change
+            first = owners[item_id]
+            for mine, theirs in ((product, first), (first, product)):
+                errors.append(error_at(
+                    mine.source, field_line(mine, "sku" if mine.sku else "slug"),
+                    f'the product id "{item_id}" is also used by {theirs.source}',
+                    "give each product its own sku: (the merchant feed's id)"))
+        owners.setdefault(item_id, product)
         if product.availability == "discontinued":
             continue
         if not photos(product, photo):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from storefront.documents import Availability, Condition
+from storefront.limits import MAX_TITLE_LENGTH
 from storefront.schema import field_doc
 from storefront.values import (
     parse_alias,
@@ -30,6 +31,7 @@ from storefront.values import (
 _DATE = {"parse": parse_datetime}
 _SLUG = {"parse": parse_slug}
 _LINK = {"parse": parse_link}
+_TITLE = {"max_length": MAX_TITLE_LENGTH}
 _FOCUS = field_doc("focal point of the share card", parse=parse_focus)
 _ALIASES = {"parse": parse_alias, "hint": "list the page's old addresses, like [/blog/vecchio-titolo/]"}
 
@@ -57,7 +59,7 @@ def _aliases() -> dict[str, object]:
 
 @dataclass(frozen=True)
 class PostMeta:
-    title: str = field(metadata=field_doc("the post title"))
+    title: str = field(metadata=field_doc("the post title", **_TITLE))
     date: datetime | None = field(
         default=None, metadata=field_doc("publication date (or from a YYYY-MM-DD- file name)", **_DATE)
     )
@@ -78,7 +80,7 @@ class PostMeta:
 
 @dataclass(frozen=True)
 class ProductMeta:
-    title: str = field(metadata=field_doc("product name"))
+    title: str = field(metadata=field_doc("product name", **_TITLE))
     price: Decimal = field(
         metadata=field_doc(
             "price, a number like 12.50",
@@ -133,7 +135,7 @@ class ProductMeta:
 
 @dataclass(frozen=True)
 class FaqMeta:
-    question: str = field(metadata=field_doc("the question"))
+    question: str = field(metadata=field_doc("the question", **_TITLE))
     group: str = field(default="", metadata=field_doc("heading the question is listed under"))
     order: int = field(default=0, metadata=field_doc("position in its group"))
     draft: bool = field(default=False, metadata=field_doc("true: not published"))
@@ -144,11 +146,12 @@ class FaqMeta:
 class IssueMeta:
     """An issue of the newsletter (``content/newsletter/``), written like a post."""
 
-    title: str = field(metadata=field_doc("the issue's title"))
+    title: str = field(metadata=field_doc("the issue's title", **_TITLE))
     date: datetime | None = field(
         default=None, metadata=field_doc("date of the issue (or from a YYYY-MM-DD- file name)", **_DATE)
     )
-    subject: str = field(default="", metadata=field_doc("e-mail subject (default: the title)"))
+    subject: str = field(default="", metadata=field_doc("e-mail subject (default: the title)",
+                                                           **_TITLE))
     summary: str = field(default="", metadata=field_doc("one line shown before the mail is opened"))
     image: str | None = field(default=None, metadata=field_doc("cover image", **_LINK))
     image_alt: str = field(default="", metadata=field_doc("text alternative of the image"))
@@ -163,7 +166,7 @@ class IssueMeta:
 
 @dataclass(frozen=True)
 class PageMeta:
-    title: str = field(metadata=field_doc("page title"))
+    title: str = field(metadata=field_doc("page title", **_TITLE))
     slug: str | None = field(default=None, metadata=field_doc("URL name", **_SLUG))
     menu: int | None = field(default=None, metadata=field_doc("position in the main menu"))
     template: str = field(

@@ -30,7 +30,7 @@ from storefront.seo import (
     to_jsonld,
 )
 from storefront.site import SiteModel, select_featured
-from storefront.urls import UnsafePath, UrlBuilder, folders_of
+from storefront.urls import NAME_BYTES, UnsafePath, UrlBuilder, folders_of, longest_name
 
 T = TypeVar("T")
 
@@ -340,6 +340,10 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
             errors.append(error_at(source if source.startswith("content/") else CONFIG_NAME, 0,
                                    str(exc)))
             continue
+        longest = longest_name(path)
+        if len(longest.encode("utf-8", "surrogatepass")) > NAME_BYTES:
+            errors.append(_name_too_long(url, longest, source, permalinks_line))
+            continue
         first = owners.setdefault(path, source)
         addresses.setdefault(path, url)
         if first == source:
@@ -353,6 +357,21 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
                                    f"{first} and {source} share the URL {url}",
                                    "change permalinks in storefront.yaml"))
     return errors + _inside_files(owners, addresses, permalinks_line)
+
+
+def _name_too_long(url: str, name: str, source: str, permalinks_line: int) -> ContentError:
+    """A URL whose file or folder name is longer than a file system allows (a page's file name
+    of 252 letters under a permalink ending in ".html"): the write failed with "File name too
+    long" and a path inside the staging folder."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    shown = f"{name[:30]}…" if len(name) > 30 else name
+    shown_url = f"{url[:60]}…" if len(url) > 60 else url
+    message = (f"the URL {shown_url} makes a file or folder name of {size:,} bytes (\"{shown}\"); "
+               f"a name can have at most {NAME_BYTES}")
+    if source.startswith("content/"):
+        return error_at(source, 1, message, "write a shorter slug: in its front matter (without "
+                        "one, the slug is made of the file's name)")
+    return error_at(CONFIG_NAME, permalinks_line, message, "shorten permalinks in storefront.yaml")
 
 
 def _inside_files(owners: dict[str, str], addresses: dict[str, str],

@@ -38,13 +38,21 @@ from storefront.documents import (
 )
 from storefront.errors import BuildFailed, ContentError, error_at
 from storefront.frontmatter import SplitDocument, split_front_matter
-from storefront.limits import LimitExceeded, check_markdown, check_size, check_slug
+from storefront.limits import (
+    MAX_TAGS,
+    LimitExceeded,
+    check_markdown,
+    check_name,
+    check_size,
+    check_slug,
+    check_tags,
+)
 from storefront.markdown import plain_summary, plain_text, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
 from storefront.urls import UrlBuilder
-from storefront.values import date_from_filename, day_start, localize
+from storefront.values import clean_name, date_from_filename, day_start, localize
 
 _SCHEMAS: dict[str, type] = {
     "posts": PostMeta, "products": ProductMeta, "faq": FaqMeta, "pages": PageMeta,
@@ -146,6 +154,11 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
                                     "returns: section to show",
                                     "describe them in storefront.yaml (see the README), or remove "
                                     "policies: from this page")])
+    _check_effect(source.path, lines, [
+        ("image_focus", "image_focus places the crop of the page's image, but it has no image:",
+         "add image: /assets/foto.jpg (the photo shown when the page is shared), or remove "
+         "image_focus"),
+    ] if meta.image_focus and not meta.image else [])
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
@@ -161,6 +174,16 @@ def _check_answer(path: str, meta: FaqMeta, body: Body, split: SplitDocument) ->
         path, split.body_line - 1, "this question has no answer: no words follow the front "
         "matter", "write the answer below this line, in words (a photo or a comment alone "
         "is no answer), or add draft: true until it is ready")])
+
+
+def _check_effect(path: str, lines: Lines, unused: list[tuple[str, str, str]]) -> None:
+    """Refuse fields written where they do nothing (``image_alt`` without an image, ``sale_until``
+    without a sale): each is ``(key, message, hint)``. The owner who wrote one expects it to
+    show somewhere, and it showed nowhere, silently."""
+    line_of = dict(lines)
+    errors = [error_at(path, line_of.get(key, 1), message, hint) for key, message, hint in unused]
+    if errors:
+        raise BuildFailed(errors)
 
 
 def _missing_front_matter(split: SplitDocument) -> str:
@@ -180,13 +203,20 @@ def check_markdown_limits(path: str, split: SplitDocument, summary: str, summary
 
 
 def check_name_limits(path: str, meta: object, line_of: dict[str, int]) -> None:
-    """Tags and categories become folders of ``output/``: refuse names too long for one."""
+    """Tags and categories become folders of ``output/`` and are listed on many pages: refuse
+    names too long for a folder or a menu, and more tags than a page can list."""
     for key, what in (("tags", "the tag"), ("category", "the category")):
         value = getattr(meta, key, ())
-        for name in [value] if isinstance(value, str) else value:
+        for number, name in enumerate([value] if isinstance(value, str) else value, 1):
             shown = f'{what} "{name[:30]}…"' if len(name) > 30 else f'{what} "{name}"'
-            _check_limit(path, line_of.get(key, 1), partial(check_slug, slugify(name), shown),
-                         whole_line=True)
+            line = line_of.get(f"{key}[{number}]", line_of.get(key, 1))
+            _check_limit(path, line, partial(check_slug, slugify(name), shown), whole_line=True)
+            _check_limit(path, line, partial(check_name, name, shown), whole_line=True)
+    tags = getattr(meta, "tags", ())
+    if len(tags) > MAX_TAGS:  # repeats are one tag (and cost nothing): count the different ones
+        kind = "product" if isinstance(meta, ProductMeta) else "post"
+        _check_limit(path, line_of.get("tags", 1), partial(
+            check_tags, len({name_slug(name, "tag") for name in tags}), kind), whole_line=True)
 
 
 def _check_limit(path: str, offset: int, check: Callable[[], None],
@@ -238,6 +268,8 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
     updated = localize(meta.updated, zone) if meta.updated else None
     _check_updated(source.path, date, updated, lines,
                    "date" if meta.date else "the date in the file name")
+    _check_effect(source.path, lines, _image_fields("post", meta.image, meta.image_alt,
+                                                    meta.image_focus))
     return Post(
         source=source.path, title=meta.title, date=date, updated=updated,
         summary_html=body.summary_html, content_html=body.content_html, has_more=body.has_more,
@@ -258,6 +290,7 @@ def _issue(source: SourceFile, meta: IssueMeta, body: Body, lines: Lines,
     moment, name_slug = _dated(source, meta.date)
     slug = meta.slug or slugify(name_slug) or "newsletter"
     zone = settings.zone
+    _check_effect(source.path, lines, _image_fields("newsletter issue", meta.image, meta.image_alt, ""))
     return NewsletterIssue(
         source=source.path, title=meta.title, subject=meta.subject or meta.title,
         date=localize(moment, zone), summary=meta.summary, image=meta.image or "",
@@ -288,10 +321,31 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         raise BuildFailed([error_at(
             source.path, dict(lines).get("sale_price", 1),
             f"sale_price ({meta.sale_price}) must be lower than price ({meta.price})",
-            "remove sale_price when the offer is over, or set sale_until")])
+            "sale_price is the discounted price: write it lower than price (were the two "
+            "swapped?), or remove sale_price when the offer is over")])
+    if meta.sale_price is not None and not meta.sale_price:
+        # "0" for "no sale": the page showed 0,00 € with the price struck through, the offer
+        # of its structured data and the merchant feed's sale_price said 0.00
+        raise BuildFailed([error_at(
+            source.path, dict(lines).get("sale_price", 1),
+            "sale_price is 0: the product would be shown as free during the sale, on its page, "
+            "in its structured data and in the merchant feed",
+            "write the discounted price, like sale_price: 9.90; to end the sale, remove the "
+            "sale_price line")])
     repeated = _repeated_images(source.path, meta.images, lines)
     if repeated:
         raise BuildFailed(repeated)
+    unused = _image_fields("product", ",".join(meta.images), meta.image_alt, meta.image_focus)
+    if meta.sale_until is not None and meta.sale_price is None:
+        unused.append(("sale_until", "sale_until ends a sale, but the product has no "
+                       "sale_price:", "add sale_price: with the discounted price, or remove "
+                       "sale_until"))
+    if meta.availability_date is not None and meta.availability != "preorder":
+        unused.append(("availability_date", "availability_date is the day a preorder ships, but "
+                       f"the product is not a preorder (availability: {meta.availability})",
+                       "write availability: preorder if it is made to order, or remove "
+                       "availability_date"))
+    _check_effect(source.path, lines, unused)
     if meta.pinned and not meta.featured:
         raise BuildFailed([error_at(
             source.path, dict(lines).get("pinned", 1),
@@ -300,9 +354,10 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     slug = meta.slug or slugify(source.stem) or "product"
     category = None
     if meta.category:
-        cat_slug = name_slug(meta.category, "category")
+        name = clean_name(meta.category)
+        cat_slug = name_slug(name, "category")
         # categories are sections of the catalogue page: an anchor there
-        category = Category(meta.category, cat_slug,
+        category = Category(name, cat_slug,
                             _SITE_PATHS.url(settings.permalinks.products) + "#" + cat_slug)
     zone = settings.zone
     date = localize(meta.date, zone) if meta.date else None
@@ -327,6 +382,26 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         noindex=meta.noindex, aliases=meta.aliases, pinned=meta.pinned,
         image_focus=meta.image_focus,
     )
+
+
+def _image_fields(kind: str, image: str | None, alt: str,
+                  focus: str) -> list[tuple[str, str, str]]:
+    """``image_alt`` and ``image_focus`` of a document without an image (see
+    :func:`_check_effect`)."""
+    if image:
+        return []
+    key = "images" if kind == "product" else "image"
+    example = "images: [/assets/foto.jpg]" if kind == "product" else "image: /assets/foto.jpg"
+    unused = []
+    if alt:
+        unused.append(("image_alt", f"image_alt describes the {kind}'s {key}, but it has no "
+                       f"{key}:",
+                       f"add {example}, or remove image_alt"))
+    if focus:
+        unused.append(("image_focus", f"image_focus places the crop of the {kind}'s {key}, but "
+                       f"it has no {key}:",
+                       f"add {example}, or remove image_focus"))
+    return unused
 
 
 def _repeated_images(path: str, images: tuple[str, ...], lines: Lines) -> list[ContentError]:
@@ -379,7 +454,7 @@ def _day_or_moment(moment: datetime) -> str:
 def _tags(names: tuple[str, ...], settings: ReaderSettings) -> tuple[Tag, ...]:
     seen: dict[str, Tag] = {}
     for name in names:
-        tag = settings.tag(str(name))
+        tag = settings.tag(clean_name(str(name)))
         seen.setdefault(tag.slug, tag)
     return tuple(seen.values())
 

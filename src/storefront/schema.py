@@ -12,6 +12,7 @@ Field metadata understood by :func:`build`:
   with a plain-language message when the text is wrong.
 * ``hint``: a hint shown with any error about that field.
 * ``minimum``: the smallest accepted value of an ``int`` field; ``maximum``: the largest.
+* ``max_length``: the most characters of a ``str`` field.
 * ``key_parse``: for a mapping field, a callable that raises ``ValueError`` for a bad key.
 * ``doc``: a one-line description (used by the README's config reference).
 """
@@ -32,7 +33,7 @@ import yaml
 
 from storefront.errors import ContentError, error_at
 from storefront.limits import LimitExceeded, YamlBudget, check_number, check_size
-from storefront.values import control_character, control_character_problem
+from storefront.values import control_character, control_character_problem, invisible_only
 
 try:  # libyaml's C parser is several times faster; fall back to pure Python when absent
     from yaml._yaml import CParser as _CParser
@@ -418,9 +419,13 @@ class Mapper:
             for index, item in enumerate(node.value):
                 item_field = field if parse is not None else None
                 if (item_hint is str and isinstance(item, yaml.ScalarNode) and item.tag == _STR_TAG
-                        and not str(item.value).strip()):  # tags: ['', x]: a tag with no name
-                    self.error(item, f"{where}[{index + 1}] is empty",
-                               "write a value, or remove it from the list")
+                        and (not str(item.value).strip() or invisible_only(str(item.value)))):
+                    # tags: ['', x] or ["\u200b", x]: a tag with no name
+                    invisible = invisible_only(str(item.value))
+                    self.error(item, f"{where}[{index + 1}] " + (
+                        f"holds only invisible characters ({', '.join(invisible)}), which show "
+                        "nothing" if invisible else "is empty"),
+                        "write a value, or remove it from the list")
                     continue
                 items.append(self.convert(item_hint, item, f"{where}[{index + 1}]", item_field))
             return tuple(items)
@@ -460,6 +465,13 @@ class Mapper:
         if maximum is not None and value is not None and value > maximum:
             self.error(node, f"{where} must be at most {maximum}, got {value}", field_hint)
             return None
+        longest = field.metadata.get("max_length") if field is not None else None
+        if longest is not None and isinstance(value, str) and len(value) > longest:
+            # 10,000 characters in a title: the text below it, pasted or indented into it
+            self.error(node, f"{where} is {len(value):,} characters long; storefront allows at "
+                       f"most {longest}", "shorten it: longer text belongs below the front "
+                       f"matter (a line indented under {where}: is part of it)")
+            return None
         return value
 
     def _scalar(
@@ -485,6 +497,13 @@ class Mapper:
                 # mail without a subject, image_alt: " " an image described by nothing
                 self.error(node, f"{where} holds only spaces",
                            field_hint or "write a value, or remove the line")
+                return None
+            invisible = invisible_only(text)
+            if invisible:  # title: "\u200b" (pasted) showed a page, a card and a feed item blank
+                self.error(node, f"{where} holds only invisible characters "
+                           f"({', '.join(invisible)}), which show nothing",
+                           field_hint or ("write a value" if required else
+                                          "write a value, or remove the line"))
                 return None
             return text
         if hint is bool:

@@ -83,6 +83,16 @@ def is_site_path(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//")
 
 
+#: bytes of one file or folder name: what ext4, APFS and most other file systems allow (an
+#: accented letter takes two); a longer name fails the write ("File name too long")
+NAME_BYTES = 255
+
+
+def longest_name(path: str) -> str:
+    """The longest file or folder name of ``path`` (``/``-separated), by its UTF-8 bytes."""
+    return max(path.split("/"), key=lambda name: len(name.encode("utf-8", "surrogatepass")))
+
+
 STATIC_FOLDER = "static"  # where the theme's static files are published, below the site root
 # what may stay as it is in a URL path (RFC 3986 pchar and "/"); the rest is percent-encoded
 PATH_SAFE = "/:@!$&'()*+,;=-._~"

@@ -20,7 +20,7 @@ from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies, list_currencies
 
 from storefront.limits import MAX_NUMBER_DIGITS, MAX_SLUG_LENGTH
-from storefront.urls import PATH_SAFE
+from storefront.urls import NAME_BYTES, PATH_SAFE, longest_name
 
 # what XML 1.0 (the feeds) cannot hold: C0 controls but tab and newlines, and two noncharacters
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -40,6 +40,35 @@ def control_character_problem(text: str, at: int) -> tuple[str, str]:
     """The message and hint about the control character at ``at`` in ``text``."""
     return (f"this text holds an invisible control character (U+{ord(text[at]):04X})",
             "delete it: retype the words around it, or paste them as plain text")
+
+
+# characters that show nothing and mean nothing in a name or an address: the zero-width space,
+# the word joiner, the zero-width no-break space (a byte-order mark pasted inside a text) and the
+# soft hyphen. They come with text pasted from web pages, word processors and chats.
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
+# ...and those that show nothing alone (the joiners shape emoji and some scripts: kept in a name)
+_INVISIBLE_ALONE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def drop_invisible(text: str) -> str:
+    """``text`` without zero-width spaces, word joiners, BOMs and soft hyphens."""
+    return _INVISIBLE.sub("", text)
+
+
+def clean_name(text: str) -> str:
+    """A tag or category name as it shows: without invisible characters, any space (a no-break
+    one too) as one plain space. "pane", "pa\u200bne" and "pa\u00adne" look alike and share a
+    URL; kept as written, the tag's page and the tags index showed whichever came first, and
+    sorted "\ufeffdolci" after every other tag."""
+    return " ".join(drop_invisible(text).split())
+
+
+def invisible_only(text: str) -> list[str]:
+    """The code points of a non-empty ``text`` that holds nothing visible (only spaces and
+    invisible characters), like ["U+200B"]; [] when it shows something (or is empty)."""
+    if not text or _INVISIBLE_ALONE.sub("", text).strip():
+        return []
+    return sorted({f"U+{ord(char):04X}" for char in text if _INVISIBLE_ALONE.fullmatch(char)})
 
 
 _Day = TypeVar("_Day", date, datetime)
@@ -178,7 +207,7 @@ def parse_alias(text: str) -> str:
     Kept as written (Unicode in NFC form). Characters that cannot appear in a ``_redirects``
     line or an nginx ``map`` entry, and anything that could leave the output folder, are refused.
     """
-    value = unicodedata.normalize("NFC", text.strip())
+    value = unicodedata.normalize("NFC", drop_invisible(text).strip())
     if not value.startswith("/") or value.startswith("//"):
         raise ValueError(f'must be an old address of this site starting with "/", like '
                          f'/blog/vecchio-titolo/, got "{text}"')
@@ -186,6 +215,13 @@ def parse_alias(text: str) -> str:
         raise ValueError(f'must be a plain path without "?" or "#", got "{text}"')
     if ".." in value.split("/") or re.search(r'[\s\\"\';{}<>\x00-\x1f\x7f]', value):
         raise ValueError(f'must be a path without spaces, quotes, "..", ";" or braces, got "{text}"')
+    longest = longest_name(value)
+    if len(longest.encode("utf-8", "surrogatepass")) > NAME_BYTES:
+        # each part is a folder or file of output/: the write failed ("File name too long")
+        shown = f"{longest[:30]}…" if len(longest) > 30 else longest
+        raise ValueError(f'has a part of {len(longest.encode("utf-8", "surrogatepass")):,} '
+                         f'bytes ("{shown}"); each part between two "/" is a folder name of the '
+                         f"site, which can have at most {NAME_BYTES} (an accented letter takes 2)")
     if "*" in value or any(part.startswith(":") for part in value.split("/")):
         # Netlify and Cloudflare Pages read them in _redirects as a splat and a placeholder
         raise ValueError(f'must be one exact address, without "*" or a part starting with ":" '
@@ -195,7 +231,9 @@ def parse_alias(text: str) -> str:
 
 
 def parse_slug(text: str) -> str:
-    """A URL slug: lowercase letters, digits and dashes only (so it can never leave output/)."""
+    """A URL slug: lowercase letters, digits and dashes only (so it can never leave output/).
+    Invisible characters are dropped: "chi\u200bsiamo" is the "chisiamo" the owner sees."""
+    text = drop_invisible(text)
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", text):
         raise ValueError(
             f'must use only lowercase letters, digits and dashes (like "vaso-blu"), got "{text}"'

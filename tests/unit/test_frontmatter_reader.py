@@ -384,7 +384,19 @@ def test_sale_fields_category_and_images() -> None:
 def test_a_sale_price_not_below_the_price_is_an_error() -> None:
     assert errors_of("products", "a.md", "---\ntitle: A\nprice: 10\nsale_price: 10.00\n---\n") == [
         "content/products/a.md:4: sale_price (10.00) must be lower than price (10.00)\n"
-        "  hint: remove sale_price when the offer is over, or set sale_until"
+        "  hint: sale_price is the discounted price: write it lower than price (were the two "
+        "swapped?), or remove sale_price when the offer is over"
+    ]
+
+
+def test_a_sale_price_of_zero_is_an_error() -> None:
+    """"sale_price: 0" meant as "no sale" showed the product free: 0,00 € on its page, price
+    0.00 in its structured data's offer and sale_price 0.00 EUR in the merchant feed."""
+    assert errors_of("products", "a.md", "---\ntitle: A\nprice: 10\nsale_price: 0\n---\n") == [
+        "content/products/a.md:4: sale_price is 0: the product would be shown as free during "
+        "the sale, on its page, in its structured data and in the merchant feed\n"
+        "  hint: write the discounted price, like sale_price: 9.90; to end the sale, remove the "
+        "sale_price line"
     ]
 
 
@@ -502,6 +514,35 @@ def test_a_blank_tag_is_an_error_at_its_line() -> None:
     assert errors_of("posts", "2024-05-01-a.md", "---\ntitle: T\ntags:\n  - x\n  - '  '\n---\n") == [
         "content/posts/2024-05-01-a.md:5: tags[2] is empty\n"
         "  hint: write a value, or remove it from the list"
+    ]
+
+
+def test_invisible_characters_are_dropped_from_names_slugs_and_aliases() -> None:
+    """Text pasted from a web page or a chat brings zero-width spaces, soft hyphens, BOMs and
+    no-break spaces that look like nothing. "pa\u200bne" and "pane" shared one tag page, which
+    showed whichever came first; "\ufeffdolci" sorted after every other tag; a category heading
+    kept them; a slug with one was refused as if it had a visible mistake ('got "vasoblu"'),
+    and an alias with one redirected from /vecchio%E2%80%8B-vaso/, which nobody visits."""
+    post = read("posts", "2024-05-01-a.md", "---\ntitle: T\ntags: [\"pa\u200bne\", pane, "
+                "\"pa\u00adne\", \"\ufeffdolci\", \"pane\u00a0 fresco\", \"\U0001f469\u200d\U0001f373\"]"
+                "\nslug: \"pane\u2060caldo\"\naliases: [\"/vecchio\u200b-pane/\"]\n---\n")
+    assert [tag.name for tag in post.tags] == ["pane", "dolci", "pane fresco",
+                                               "\U0001f469\u200d\U0001f373"]  # a joiner shapes emoji
+    assert (post.slug, post.aliases) == ("panecaldo", ("/vecchio-pane/",))
+    product = read("products", "v.md", "---\ntitle: V\nprice: 1\ncategory: \"Vasi\u200b "
+                   "grandi\"\n---\n")
+    assert product.category == Category("Vasi grandi", "vasi-grandi", "/prodotti/#vasi-grandi")
+
+
+def test_a_value_of_invisible_characters_only_is_an_error_at_its_line() -> None:
+    """A title of one zero-width space showed a blank page title, card and feed item; a tag of
+    one made a tag page named by nothing."""
+    assert errors_of("posts", "2024-05-01-a.md",
+                     "---\ntitle: \"\u200b\"\ntags: [pane, \"\ufeff\"]\n---\n") == [
+        "content/posts/2024-05-01-a.md:2: title holds only invisible characters (U+200B), which "
+        "show nothing\n  hint: write a value",
+        "content/posts/2024-05-01-a.md:3: tags[2] holds only invisible characters (U+FEFF), "
+        "which show nothing\n  hint: write a value, or remove it from the list",
     ]
 
 

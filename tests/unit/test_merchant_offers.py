@@ -73,6 +73,9 @@ def test_ids_are_skus_or_slugs_unique_and_short() -> None:
     assert messages(check_products(products, NOW).errors) == [
         'content/products/b.md:4: the product id "V-1" is also used by content/products/a.md\n'
         "  hint: give each product its own sku: (the merchant feed's id)",
+        # at both files, each naming the other: either may be the one to change
+        'content/products/a.md:4: the product id "V-1" is also used by content/products/b.md\n'
+        "  hint: give each product its own sku: (the merchant feed's id)",
         "content/products/c.md:4: the slug is 51 characters long, but Google's product ids may have "
         "at most 50\n  hint: shorten it (the merchant feed uses it as the product id)",
     ]
