@@ -29,6 +29,7 @@ from storefront.documents import (
 )
 from storefront.errors import ContentError, error_at, line_of_key
 from storefront.imageuses import DocumentUses, remembered_uses
+from storefront.markdown import slugify
 from storefront.picture import site_path
 from storefront.plan import RenderTask
 from storefront.site import SiteModel
@@ -289,16 +290,22 @@ def robots_warnings(urls: UrlBuilder, line: int) -> list[ContentError]:
 
 def check_repeats(documents: Iterable[Document]) -> list[ContentError]:
     """Two published products with one barcode (``gtin``), or two FAQ entries asking one
-    question (compared without case and extra spaces): each is reported at both files, naming
-    the other. A barcode names one product, and the structured data of two pages claimed it; the
-    FAQ page listed the question twice, and its FAQPage data too (which search engines refuse)."""
+    question in one group (compared without case and extra spaces): each is reported at both
+    files, naming the other. A barcode names one product, and the structured data of two pages
+    claimed it; the FAQ page listed the question twice under one heading, and its FAQPage data
+    too (which search engines refuse). One question under two headings ("Quanto costa?" for
+    Italy and for abroad) is two answers the reader tells apart, and a draft (built only with
+    --drafts, as the preview does) is a copy the owner is still working on: neither counts."""
     errors: list[ContentError] = []
-    first: dict[tuple[str, str], Document] = {}
+    first: dict[tuple[str, str, str], Document] = {}
     for document in documents:
+        if getattr(document, "draft", False):
+            continue
         if isinstance(document, Product) and document.gtin:
-            key = ("gtin", document.gtin)
-        elif isinstance(document, FaqEntry):
-            key = ("question", clean_name(document.question).casefold())
+            key = ("gtin", "", document.gtin)
+        elif isinstance(document, FaqEntry):  # grouped as the FAQ page groups them
+            key = ("question", slugify(document.group) if document.group else "",
+                   clean_name(document.question).casefold())
         else:
             continue
         other = first.setdefault(key, document)
