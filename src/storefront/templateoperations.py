@@ -27,6 +27,12 @@ _KINDS = {"str": "a text", "Markup": "a text", "int": "a number", "float": "a nu
           "dict": "a group of named values"}
 _VERBS = {"+": "added", "-": "subtracted", "*": "multiplied", "/": "divided", "//": "divided",
           "%": "divided", "**": "raised to a power"}
+# a price is an exact amount (Decimal) and 1.22 in a template a float: Python refuses to mix
+# them, and "a number and a number cannot be multiplied" would say nothing
+_EXACT_KINDS = {"Decimal": "an exact amount (such as a price)",
+                "float": "a number with a decimal point (such as 1.22)"}
+_EXACT_HINT = ("make the amount a plain number with |float first, as in "
+               "{{ (product.price|float * 1.22)|price(product.currency) }}")
 _ARITHMETIC_HINT = ("a number in quotes is a text: write it without them, or make a text a "
                     'number with |float or |int; to join texts, use ~ ({{ "n. " ~ 3 }})')
 
@@ -60,9 +66,14 @@ def operation_problem(message: str, chain: tuple[Theme, ...],
         return place, f"{words} is not a list, so {{% for %}} cannot go through it", hint
     if (found := _OPERANDS.fullmatch(message)) is not None:
         operator, left, right = found.groups()
+        verb = _VERBS.get(operator.strip(), "put together")
+        classes = {name.rpartition(".")[2] for name in (left, right)}
+        if classes == {"Decimal", "float"}:  # {{ product.price * 1.22 }}: both are numbers
+            kinds = [_EXACT_KINDS[name.rpartition(".")[2]] for name in (left, right)]
+            return (place, f"{kinds[0]} and {kinds[1]} cannot be {verb} "
+                    f"({operator.strip()})", _EXACT_HINT)
         kinds = [_KINDS.get(name.rpartition(".")[2], "a value of another kind")
                  for name in (left, right)]
-        verb = _VERBS.get(operator.strip(), "put together")
         return (place, f"{kinds[0]} and {kinds[1]} cannot be {verb} ({operator.strip()})",
                 _ARITHMETIC_HINT)
     if (found := _SEQUENCE_TIMES.fullmatch(message)) is not None:

@@ -174,3 +174,17 @@ def test_a_tag_prints_as_its_name_and_a_document_printed_whole_is_refused(tmp_pa
         env.get_template("post.html").render(p=DocumentView(post))
     assert str(failed.value) == "the post is printed whole, which shows the reader nothing"
     assert failed.value.__notes__ == ["print one of its fields, such as its title: {{ post.title }}"]
+
+
+def test_a_price_times_a_number_with_a_decimal_point_says_to_make_it_a_plain_number(
+        tmp_path: Path) -> None:
+    # {{ product.price * 1.22 }} (a price with VAT): Python refuses a Decimal times a float; "a
+    # number and a number cannot be multiplied", with advice about quotes, said nothing true
+    message, hint = _explained(tmp_path, "{{ price * 1.22 }}", price=Decimal("30"))
+    assert message == ("an exact amount (such as a price) and a number with a decimal point "
+                       "(such as 1.22) cannot be multiplied (*)")
+    assert hint == ("make the amount a plain number with |float first, as in "
+                    "{{ (product.price|float * 1.22)|price(product.currency) }}")
+    message, _ = _explained(tmp_path, "{{ 0.5 + price }}", price=Decimal("30"))
+    assert message == ("a number with a decimal point (such as 1.22) and an exact amount (such "
+                       "as a price) cannot be added (+)")
