@@ -101,7 +101,9 @@ def _parse(env: jinja2.Environment, name: str) -> tuple[nodes.Template, str, str
 
 def _blocks_of(env: jinja2.Environment, name: str) -> set[str] | None:
     """Every block of the template and of the templates it extends, or None when one of them
-    extends a template named in a way known only as it renders."""
+    extends a template named in a way known only as it renders, or one that is missing or has a
+    syntax error (the render reports that at the line that names it: a block check would say
+    every block of the child is in none of its parents)."""
     from jinja2 import nodes
 
     names: set[str] = set()
@@ -110,8 +112,8 @@ def _blocks_of(env: jinja2.Environment, name: str) -> set[str] | None:
     while current is not None and current not in seen:
         seen.add(current)
         parsed = _parse(env, current)
-        if parsed is None:
-            return names  # a missing template is reported where it is named
+        if parsed is None:  # missing, or not valid: the render says so where it is named
+            return None
         tree, _filename, parent = parsed
         names.update(block.name for block in tree.find_all(nodes.Block))
         if parent is None and any(isinstance(node, nodes.Extends) for node in tree.body):

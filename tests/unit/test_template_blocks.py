@@ -47,3 +47,14 @@ def test_blocks_shown_inside_another_block_or_by_self_and_the_parents_blocks_are
                                "{% block content %}{% block sub %}s{% endblock %}{% endblock %}"
                                "\n{% macro m() %}{% endmacro %}\n") == []
     assert _problems(tmp_path, "<p>no extends</p>{% block anything %}{% endblock %}") == []
+
+
+def test_a_parent_missing_or_not_valid_is_left_to_the_render(tmp_path: Path) -> None:
+    # the render says 'template "basee.html" not found' (or the parent's syntax error) at the
+    # line that names it; the block check said the child's every block was in none of its
+    # parents, with an empty list of blocks, and stopped the build before the render
+    assert _problems(tmp_path, '{% extends "basee.html" %}\n{% block content %}x{% endblock %}\n') == []
+    folder = tmp_path / "child" / "templates"
+    (folder / "middle.html").write_text('{% extends "base.html" %}\n{% block content %}{% if %}'
+                                        "{% endblock %}\n")
+    assert _problems(tmp_path, '{% extends "middle.html" %}\n{% block content %}x{% endblock %}\n') == []
