@@ -1,7 +1,8 @@
 """A child template's blocks that its parents lack, and what it writes outside its blocks.
 
 A template that ``{% extends %}`` another shows only the blocks its parents have (and those it
-shows itself, inside another block or with ``{{ self.name() }}``): Jinja renders
+shows itself, inside another block, or it or a parent shows with ``{{ self.name() }}``): Jinja
+renders
 a child's ``{% block contenuto %}`` (for ``content``), or ``{% block title %}`` copied from
 another theme's guide, nowhere, and drops what the child writes outside its blocks (a
 ``<p>``, a ``{{ super() }}``), without a word; the owner saw the parent's page unchanged. The
@@ -40,8 +41,6 @@ def block_problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str)
 
 def _problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str,
               seen: set[str]) -> list[Explained]:
-    from jinja2 import nodes
-
     parsed = _parse(env, name)
     if parsed is None or name in seen:
         return []
@@ -58,8 +57,7 @@ def _problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str,
         return found
     known = sorted(blocks)
     listed = ", ".join(known)
-    called = {node.attr for node in tree.find_all(nodes.Getattr)  # {{ self.intro() }}
-              if isinstance(node.node, nodes.Name) and node.node.name == "self"}
+    called = _shown_by_self(tree)
     for block in _outer_blocks(tree):
         if block.name not in blocks and block.name not in called:
             close = did_you_mean(block.name, known)
@@ -116,10 +114,20 @@ def _blocks_of(env: jinja2.Environment, name: str) -> set[str] | None:
             return None
         tree, _filename, parent = parsed
         names.update(block.name for block in tree.find_all(nodes.Block))
+        names.update(_shown_by_self(tree))  # a parent's {{ self.aside() }} shows a child's block
         if parent is None and any(isinstance(node, nodes.Extends) for node in tree.body):
             return None
         current = parent
     return names
+
+
+def _shown_by_self(tree: nodes.Node) -> set[str]:
+    """The blocks the template shows with ``{{ self.name() }}``: Jinja finds them in any
+    template of the chain, the child's too."""
+    from jinja2 import nodes
+
+    return {node.attr for node in tree.find_all(nodes.Getattr)
+            if isinstance(node.node, nodes.Name) and node.node.name == "self"}
 
 
 def _outer_blocks(tree: nodes.Node) -> list[nodes.Block]:

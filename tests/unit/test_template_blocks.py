@@ -58,3 +58,14 @@ def test_a_parent_missing_or_not_valid_is_left_to_the_render(tmp_path: Path) -> 
     (folder / "middle.html").write_text('{% extends "base.html" %}\n{% block content %}{% if %}'
                                         "{% endblock %}\n")
     assert _problems(tmp_path, '{% extends "middle.html" %}\n{% block content %}x{% endblock %}\n') == []
+
+
+def test_a_block_a_parent_shows_with_self_is_shown(tmp_path: Path) -> None:
+    # a layout's {{ self.colonna() }} shows the child's block colonna, which no parent defines:
+    # the page built with it in its <main>, and the check refused it
+    folder = tmp_path / "child" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "layout.html").write_text('{% extends "base.html" %}\n'
+                                        "{% block content %}{{ self.colonna() }}{% endblock %}\n")
+    assert _problems(tmp_path, '{% extends "layout.html" %}\n'
+                               "{% block colonna %}<aside>x</aside>{% endblock %}\n") == []
