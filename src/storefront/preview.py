@@ -49,7 +49,7 @@ from watchdog.observers.api import ObservedWatch
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
 from storefront.files import temp_writer
-from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
+from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, thaw, tidy
 from storefront.interrupts import held
 from storefront.output import WRITING
 from storefront.previewlock import LOCK_NAME, PreviewLock
@@ -804,6 +804,7 @@ class PreviewServer:
             for thread in self.threads:
                 thread.join()
             self.builder.close()
+            thaw()  # what the session froze (settle, tidy) is the collector's again
             if self.lock is not None:
                 self.lock.release()
 
