@@ -7,6 +7,7 @@ import re
 import pytest
 
 import storefront
+import storefront.build
 import storefront.cli
 
 
@@ -40,7 +41,7 @@ def test_internal_error_exits_70_without_traceback_unless_debug(run_cli, monkeyp
     def broken(request, progress=None, settle=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(storefront.cli, "build_site", broken)
+    monkeypatch.setattr(storefront.build, "build_site", broken)
     site = copy_site("basic")
     quiet = run_cli("--root", site, "build")
     assert quiet.code == 70

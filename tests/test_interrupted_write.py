@@ -9,16 +9,19 @@ check what the next build, ``storefront clean`` and the preview do about it.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from storefront.build import BuildRequest, build_site
 from storefront.output import WRITING, remove_written
 from storefront.preview import PreviewBuilder, make_app
-from support import tree_bytes
+from support import extra_posts, replace_in, tree_bytes
 
 # Takes the output folder's lock as a build's write stage does, writes half of a page into a
 # temporary file beside its place, says where, and waits to be killed.
@@ -140,3 +143,49 @@ def test_the_preview_never_serves_its_bookkeeping_files(copy_site, tmp_path) -> 
             assert b"4242" not in body and b"half a" not in body
     finally:
         builder.close()
+
+
+# ``storefront build`` whose write stage is sent a signal (by itself, as a terminal or systemd
+# would) once it has replaced some files: argv = site, signal name
+_SIGNALLED_WRITE = """
+import os, signal, sys
+from storefront import cli, output
+write, written, signum = output._write_atomic, [], getattr(signal, sys.argv[2])
+def write_then_signal(target, item):
+    write(target, item)
+    written.append(item.path)
+    if len(written) == 5:
+        os.kill(os.getpid(), signum)
+output._write_atomic = write_then_signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # also when the tests run in the background
+sys.argv = ["storefront", "--root", sys.argv[1], "build", "--jobs", "1"]
+cli.run()
+"""
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_build_stopped_while_it_writes_leaves_one_whole_build(copy_site,
+                                                               signal_name: str) -> None:
+    """SIGTERM (systemd, CI timeouts, ``kill``) ended a build at once, and Ctrl-C stopped it
+    between two files: output/ then held some pages of the new build beside the old ones (and,
+    after SIGTERM, the writer's mark and half-written files). The write stage now ends whole
+    before the build stops: the output is the new build, complete, and the exit code says the
+    build was stopped."""
+    site = copy_site("basic")
+    extra_posts(site, 20)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    first = subprocess.run([sys.executable, "-m", "storefront", "--root", str(site), "build"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    replace_in(site / "storefront.yaml", "title: ", "title: Nuovo ")  # every page changes
+    stopped = subprocess.run([sys.executable, "-c", _SIGNALLED_WRITE, str(site), signal_name],
+                             capture_output=True, text=True, env=env, timeout=300)
+    written = tree_bytes(site / "output")
+    shutil.rmtree(site / "output")
+    again = subprocess.run([sys.executable, "-m", "storefront", "--root", str(site), "build"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert written == tree_bytes(site / "output")  # the new build, whole
+    assert temporary_files(site) == []
+    assert stopped.returncode == 130, (stopped.returncode, stopped.stderr)
+    assert "build stopped" in stopped.stderr and "Traceback" not in stopped.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -679,6 +680,7 @@ def test_the_preview_stops_when_told_even_if_no_exception_reaches_it(copy_site) 
     stopping.set()
     serving.join(10)
     assert not serving.is_alive()
+    assert gc.get_freeze_count() == 0  # the stopped session's heap is collected again
 
 
 def test_a_page_from_before_a_restart_is_answered_at_once_and_told_to_reload(

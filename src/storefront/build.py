@@ -57,6 +57,7 @@ from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, sit
 from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
 from storefront.images import ImageMemo, ImageResult, ImageStage
+from storefront.interrupts import held
 from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, manifest_digest, next_change, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
@@ -689,7 +690,10 @@ class BuildSession:
                 state, selection, page_paths, fingerprints, self.pool,
                 lambda done, total: self._stage("rendering", done, total), self._staged)
         finally:
-            made = early.result() if early is not None else None
+            # held: the feeds' thread writes pages into the cache; stopped (Ctrl-C, SIGTERM)
+            # while this waited for it, the process ended with a half-written page there
+            with held():
+                made = early.result() if early is not None else None
         self.pool.forget_states()
         if errors:
             raise BuildFailed(errors)

@@ -16,17 +16,19 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from storefront import __version__
-from storefront.build import BuildReport, BuildRequest, build_site
+from storefront import __version__, interrupts
 from storefront.errors import BuildFailed, StorefrontError
-from storefront.scaffold import NEW_KINDS, create_document, init_site
-from storefront.site import BuildOptions
+from storefront.files import remove_open_temporaries
+
+if TYPE_CHECKING:
+    from storefront.build import BuildReport
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+EXIT_INTERRUPTED = 130  # Ctrl-C, SIGTERM, SIGHUP: stopped before the end
 
 
 # Subcommands whose modules are imported only when they are used (the form endpoint and the
@@ -41,6 +43,8 @@ _LAZY = {
 
 def make_parser(wanted: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser:
     """The parser; the subcommands of ``_LAZY`` not in ``wanted`` get a placeholder (for --help)."""
+    from storefront.scaffold import NEW_KINDS  # see run_build
+
     parser = argparse.ArgumentParser(
         prog="storefront",
         description="Build a small business's own website from Markdown: blog, products, FAQ, "
@@ -126,7 +130,10 @@ def run() -> NoReturn:
     command, the process ends the usual way.
     """
     _restart_in_utf8_mode()
-    args = _parse(None)
+    try:
+        args = _parse(None)
+    except KeyboardInterrupt:  # Ctrl+C as the program starts
+        sys.exit(EXIT_INTERRUPTED)
     if isinstance(args, int):
         sys.exit(args)
     code = _dispatch(args)
@@ -178,8 +185,13 @@ def _dispatch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_CONTENT
     except KeyboardInterrupt:
-        return 130
+        # what this process was writing when stopped (the exception can land between a
+        # temporary file made and the code that deletes it on the way out)
+        remove_open_temporaries()
+        return EXIT_INTERRUPTED
     except Exception:
+        if interrupts.requested() is not None:  # met on the way out (a worker ended by the
+            return EXIT_INTERRUPTED  # same SIGTERM): no bug, the command was stopped
         if args.debug:
             traceback.print_exc()
         else:
@@ -216,21 +228,61 @@ def _port(text: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    # imported here, not with this module: Ctrl+C while the program starts (the build's modules
+    # take half a second to import) is then answered like any other, not with a traceback
+    from storefront import build
     from storefront.heap import settling
+    from storefront.site import BuildOptions
     from storefront.terminal import ProgressBar
 
     options = BuildOptions(drafts=args.drafts, future=args.future, strict=args.strict)
-    request = BuildRequest(root=args.root, output=args.output, options=options,
+    request = build.BuildRequest(root=args.root, output=args.output, options=options,
                            base_url=args.base_url, jobs=args.jobs, use_cache=not args.no_cache,
                            cache_dir=args.cache_dir)
     bar = ProgressBar()
     try:
-        with settling() as settle:  # this process ends with the build
-            report = build_site(request, bar, settle)
+        with settling() as settle, _stopping_on_signals():  # this process ends with the build
+            report = build.build_site(request, bar, settle)
+    except KeyboardInterrupt as exc:
+        remove_open_temporaries()  # see _dispatch
+        bar.close()
+        name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+        print(f"build stopped ({'Ctrl+C' if name == 'SIGINT' else name}): the output folder is "
+              "as the last complete build left it", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         bar.close()
     print_report(report)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stopping: threading.Event | None = None) -> Iterator[None]:
+    """SIGTERM (systemd, docker stop, CI timeouts, ``kill``), Ctrl+C and SIGHUP (the terminal
+    window closed) stop the command as Ctrl+C does, but never in the middle of a step that
+    must end whole (see :mod:`storefront.interrupts`); ``stopping`` is set too.
+
+    SIGTERM used to end a build at once: its workers' half-written pages stayed in the build
+    cache, and, in the write stage, output/ kept half of the new pages beside half of the old.
+    The handlers are put back afterwards (the tests call the command line in their process)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        # the flag also ends the preview's wait when the exception lands where Python ignores
+        # exceptions (a callback run during an import): the preview then ran on
+        if stopping is not None:
+            stopping.set()
+        interrupts.stop(signum)
+
+    before = {signum: signal.signal(signum, interrupt) for signum in interrupts.STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        interrupts.reset()
 
 
 def run_clean(args: argparse.Namespace) -> int:
@@ -262,6 +314,8 @@ def print_report(report: BuildReport) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from storefront.scaffold import init_site
+
     created = init_site(args.directory)
     folder = shlex.quote(str(created))  # a name with spaces is pasted as one word
     print(f"created a new site in {created}; next: cd {folder} && storefront build")
@@ -269,6 +323,8 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from storefront.scaffold import create_document
+
     path = create_document(args.root, args.kind, args.title)
     print(f"created {path}")
     return EXIT_OK
@@ -278,19 +334,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from storefront.preview import serve
 
     stopping = threading.Event()
-
-    def interrupt(signum: int, frame: object) -> None:
-        # SIGTERM stops the preview the way Ctrl+C does (its workers and watcher are closed);
-        # the flag also ends the preview's wait when the KeyboardInterrupt lands where Python
-        # ignores exceptions (a callback run during an import): the preview then ran on
-        stopping.set()
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)  # systemd, docker stop, timeout: as Ctrl+C
-    signal.signal(signal.SIGINT, interrupt)
-    # the terminal window closed, an SSH session dropped: Python's default ended the preview at
-    # once, leaving its workers' state folder in the temporary folder and leaked semaphores
-    signal.signal(signal.SIGHUP, interrupt)
-    serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
-          open_browser=args.open, stopping=stopping)
+    # SIGTERM, Ctrl+C, SIGHUP (a closed terminal, a dropped SSH session: Python's default
+    # ended the preview at once, leaving its workers' state folder and leaked semaphores)
+    with _stopping_on_signals(stopping):
+        serve(args.root, log=print, port=args.port, drafts=not args.no_drafts, host=args.bind,
+              open_browser=args.open, stopping=stopping)
     return EXIT_OK

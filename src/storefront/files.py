@@ -7,7 +7,9 @@ tenth of a millisecond each), and unique because only this process uses its id f
 folder is made when the first attempt finds it missing, not looked at before every file.
 A process killed while it writes leaves its temporary file behind: :func:`temp_writer` tells
 which process a name belongs to, so that whoever cleans a folder can tell a dead writer's
-file from a live one's.
+file from a live one's. A process told to end at once (a render worker stopped with its build,
+see :mod:`storefront.workers`) deletes the temporary files it has open first
+(:func:`remove_open_temporaries`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TextIO, TypeVar
 T = TypeVar("T")
 
 _counter = itertools.count()
+_open: set[str] = set()  # this process's temporary files not renamed or deleted yet
 
 
 def temp_name(target: Path | str) -> str:
@@ -64,15 +67,39 @@ def open_temp(target: Path | str, mode: int = 0o644) -> tuple[int, str]:
     ``mode``) for writing, beside ``target``; its folders are made when missing."""
     while True:
         temp = temp_name(target)
+        # noted before it exists: a signal handler runs as the system call returns, and one
+        # that ends the process (a worker's SIGTERM) must know of the file the call made
+        _open.add(temp)
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:  # left by a killed process whose id this one now has
+            _open.discard(temp)
             continue
         except FileNotFoundError:
+            _open.discard(temp)
             make_folders(os.path.dirname(temp))
             continue
+        except BaseException:
+            _open.discard(temp)
+            raise
         os.fchmod(fd, mode)
         return fd, temp
+
+
+def settled(temp: str) -> None:
+    """``temp`` (from :func:`open_temp`) was renamed into place or deleted."""
+    _open.discard(temp)
+
+
+def remove_open_temporaries() -> None:
+    """Delete the temporary files this process is writing (it is about to end without
+    unwinding: a worker's SIGTERM)."""
+    for temp in list(_open):
+        # a forked process inherits its parent's list: only its own names are its own
+        if temp_writer(os.path.basename(temp)) == os.getpid():
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    _open.clear()
 
 
 @contextlib.contextmanager
@@ -87,6 +114,8 @@ def replacing(target: Path | str, mode: int = 0o644) -> Iterator[tuple[int, str]
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    finally:
+        settled(temp)
 
 
 def write_atomic(target: Path | str, data: bytes) -> None:
@@ -100,23 +129,32 @@ def link_atomic(source: Path | str, target: Path | str) -> bool:
     (another device, no links: then the caller copies). Raises when ``source`` is missing."""
     while True:
         temp = temp_name(target)
+        _open.add(temp)  # before it exists: see open_temp
         try:
             os.link(source, temp)
         except FileExistsError:
+            _open.discard(temp)
             continue
         except FileNotFoundError:
+            _open.discard(temp)
             if not os.path.exists(source):
                 raise
             make_folders(os.path.dirname(temp))
             continue
         except OSError:
+            _open.discard(temp)
             return False
+        except BaseException:
+            _open.discard(temp)
+            raise
         break
     try:
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    finally:
+        settled(temp)
     return True
 
 

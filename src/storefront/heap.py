@@ -62,6 +62,13 @@ def settle() -> None:
     gc.freeze()
 
 
+def thaw() -> None:
+    """Unfreeze the heap: the preview session that froze it is over, and a process that goes
+    on after it (the tests, which start previews in their own process) collects all of its
+    garbage again, the stopped session's included."""
+    gc.unfreeze()
+
+
 def tidy() -> None:
     """Collect the garbage the frozen heap holds, then freeze what is left again."""
     gc.unfreeze()

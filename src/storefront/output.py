@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from storefront.errors import BuildFailed, ContentError, error_at
-from storefront.files import link_atomic, make_folders, open_temp, replacing, temp_writer, write_atomic
+from storefront.files import (
+    link_atomic,
+    make_folders,
+    open_temp,
+    replacing,
+    settled,
+    temp_writer,
+    write_atomic,
+)
+from storefront.interrupts import held
 from storefront.urls import folders_of, safe_relative_path
 
 MANIFEST = ".storefront-manifest.json"
@@ -196,17 +205,22 @@ def _writing(output: Path) -> Iterator[Path]:
     root = output.resolve()
     folder = os.open(root, os.O_RDONLY)  # lock the folder itself: no lock file in the site
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
-        _sweep_interrupted(root)
-        # written in place, not through a temporary file of its own (one left by a writer killed
-        # here would be swept by nobody: no mark names it); a new file, never through a link
-        mark = os.open(root / WRITING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(mark, "w", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()}\n")
-        try:
-            yield root
-        finally:
-            (root / WRITING).unlink(missing_ok=True)
+        fcntl.flock(folder, fcntl.LOCK_EX)  # Ctrl-C stops the wait for another build
+        # held: a stop asked for meanwhile (Ctrl-C, SIGTERM) comes once every file is in place,
+        # never between two of them (the folder held half of this build beside half of the last)
+        with held():
+            _sweep_interrupted(root)
+            # written in place, not through a temporary file of its own (one left by a writer
+            # killed here would be swept by nobody: no mark names it); a new file, never
+            # through a link
+            mark = os.open(root / WRITING, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                           0o644)
+            try:
+                with os.fdopen(mark, "w", encoding="utf-8") as handle:
+                    handle.write(f"{os.getpid()}\n")
+                yield root
+            finally:
+                (root / WRITING).unlink(missing_ok=True)
     finally:
         os.close(folder)
 
@@ -311,9 +325,11 @@ def _write_locked(output: Path, root: Path, items: Sequence[WriteItem],
             unchanged += 1  # same bytes (an older manifest, or a touched file): keep the file
             if copy is not None:
                 os.unlink(copy)
+                settled(copy)
         else:
             if copy is not None:
                 os.replace(copy, target)
+                settled(copy)
             else:
                 _write_atomic(Path(target), item)
             written += 1
@@ -525,6 +541,7 @@ def _copy_and_check(base: str, items: Sequence[WriteItem], same: Sequence[bool])
         for temp in copies.values():
             with contextlib.suppress(OSError):
                 os.unlink(temp)
+            settled(temp)
         raise
     return copies
 

@@ -49,7 +49,8 @@ from watchdog.observers.api import ObservedWatch
 from storefront.build import BuildSession
 from storefront.errors import BuildFailed, StorefrontError
 from storefront.files import temp_writer
-from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, tidy
+from storefront.heap import IDLE_SECONDS, TIDY_EVERY, settle, thaw, tidy
+from storefront.interrupts import held
 from storefront.output import WRITING
 from storefront.previewlock import LOCK_NAME, PreviewLock
 from storefront.request import PREVIEW_DIR, BuildRequest
@@ -209,7 +210,7 @@ class PreviewBuilder:
         deleted) waits for the end of the build, like every request while a build runs.
         """
         with self.building:
-            self.lock.acquire()
+            locked = False  # self.lock is this build's (taken in the try, which releases it)
             told = False
             # what browsers show is this build's output, unless the last build failed
             showing_output = not self.errors and not self.partly_written
@@ -237,13 +238,21 @@ class PreviewBuilder:
             failed = True
             anything = True  # whether this build changed what browsers show
             try:
+                # held: Ctrl-C between the lock taken and noted left it taken, and the preview
+                # then waited for it for ever on its way out (in close())
+                with held():
+                    self.lock.acquire()
+                    locked = True
                 report = self.session.build(shown=shown, saved=saved)
             except BuildFailed as exc:
                 self.errors = [error.format() for error in exc.errors]
                 for line in self.errors:
                     self.log(line)
             except Exception as exc:  # a bug, a vanished folder: report it, keep serving
-                self.errors = [self._internal_error("rebuilding", exc)]
+                if self.closed:  # stopped meanwhile: its workers were ended (see stop())
+                    self.errors = ["the preview stopped during this build"]
+                else:
+                    self.errors = [self._internal_error("rebuilding", exc)]
             else:
                 failed = False
                 self.errors = []
@@ -263,7 +272,7 @@ class PreviewBuilder:
                 self.log(f"rebuilt in {report.seconds:.2f} s: {report.rendered} pages rendered, "
                          f"{report.written} files written, {report.deleted} deleted")
             finally:
-                if not told:
+                if locked and not told:
                     self.lock.release()
                 with self.finished:
                     self.finishing = None
@@ -273,7 +282,8 @@ class PreviewBuilder:
             if failed or (not told and anything):
                 self.css_only = css_only
                 self._announce()
-        if self.session.repair_needed:  # a file was deleted or changed by hand: put it back
+        if self.session.repair_needed and not self.closed:  # a file was deleted or changed by
+            # hand: put it back
             self.rebuild()
 
     def _announce(self) -> None:
@@ -319,7 +329,8 @@ class PreviewBuilder:
             except BuildFailed:
                 pass
             except Exception as exc:  # a bug: said in the terminal, the next save builds anew
-                self._internal_error("warming up", exc)
+                if not self.closed:  # else its workers were ended (see stop_building)
+                    self._internal_error("warming up", exc)
 
     def _internal_error(self, doing: str, exc: Exception) -> str:
         """Log a bug met while ``doing`` a build, with its traceback; return the message."""
@@ -348,6 +359,16 @@ class PreviewBuilder:
             finally:
                 self.waiting -= 1
             return self.epoch, self.reload_epoch <= since < self.epoch, self.reload_epoch
+
+    def stop_building(self) -> None:
+        """Let browsers waiting for news go, and end a running build's worker processes (it
+        then fails at once, quietly, instead of rendering on: half a minute of a big site's
+        rebuild that nobody will see)."""
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+            self.came_back.notify_all()
+        self.session.pool.stop_workers()
 
     def close(self) -> None:
         with self.changed:  # browsers waiting for news are let go
@@ -769,19 +790,23 @@ class PreviewServer:
             self.threads.append(thread)
 
     def stop(self) -> None:
-        """Stop what was started (also when interrupted during :meth:`start`)."""
-        self.stopping.set()
-        if self.threads:  # shutdown() waits for serve_forever, which must be running
-            self.server.shutdown()
-        self.server.server_close()
-        if self.observer.is_alive():
-            self.observer.stop()
-            self.observer.join()
-        for thread in self.threads:
-            thread.join()
-        self.builder.close()
-        if self.lock is not None:
-            self.lock.release()
+        """Stop what was started (also when interrupted during :meth:`start`). Held: a second
+        Ctrl-C does not leave the workers, the watcher or the lock behind."""
+        with held():
+            self.stopping.set()
+            self.builder.stop_building()  # a rebuild running now ends at once, not in seconds
+            if self.threads:  # shutdown() waits for serve_forever, which must be running
+                self.server.shutdown()
+            self.server.server_close()
+            if self.observer.is_alive():
+                self.observer.stop()
+                self.observer.join()
+            for thread in self.threads:
+                thread.join()
+            self.builder.close()
+            thaw()  # what the session froze (settle, tidy) is the collector's again
+            if self.lock is not None:
+                self.lock.release()
 
 
 def serve(root: Path, log: Callable[[str], None], port: int = 8000, drafts: bool = True,

@@ -23,6 +23,7 @@ second where Linux cannot watch a process: then a forked worker watches its pare
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -38,6 +39,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from storefront.files import remove_open_temporaries
+from storefront.interrupts import held
 from storefront.staging import process_running
 
 S = TypeVar("S")
@@ -84,6 +87,7 @@ class WorkerPool:
         self._serial = 0  # state files are never reused: workers cache them by name
         self._forked = False  # whether the running workers were forked (not from a fork server)
         self._shared: set[str] = set()  # keys of states the workers were forked holding
+        self._unfinished: set[Future[Any]] = set()  # chunks handed out and not done
 
     def parallel(self, count: int, heavy: bool = False) -> bool:
         """Whether ``count`` items would go to worker processes."""
@@ -125,13 +129,13 @@ class WorkerPool:
         front, back = 0, len(chunks)  # chunks[front:back] are not started yet
         if meanwhile is not None:
             while front < back and front < max(ahead, len(chunks) // 4):
-                running[front] = executor.submit(_run_chunk, function, path, chunks[front])
+                running[front] = self._submit(executor, function, path, chunks[front])
                 front += 1
             meanwhile()
         for index in range(len(chunks)):
             while True:
                 while front < back and sum(not f.done() for f in running.values()) < ahead:
-                    running[front] = executor.submit(_run_chunk, function, path, chunks[front])
+                    running[front] = self._submit(executor, function, path, chunks[front])
                     front += 1
                 if index in made or (index in running and running[index].done()) \
                         or front >= back:
@@ -139,6 +143,17 @@ class WorkerPool:
                 back -= 1
                 made[back] = function(state, chunks[back])
             yield made.pop(index) if index in made else running.pop(index).result()
+
+    def _submit(self, executor: Executor, function: Callable[[S, Sequence[I]], list[R]],
+                path: str, items: Sequence[I]) -> Future[list[R]]:
+        # held: the pool may start a worker process here (from a fork server), and one started
+        # but not yet noted by the pool when Ctrl-C came was never stopped: it ran on after the
+        # build's process had gone, and printed a traceback in the owner's terminal
+        with held(), _children_ignore_ctrl_c():
+            future = executor.submit(_run_chunk, function, path, items)
+            self._unfinished.add(future)
+        future.add_done_callback(self._unfinished.discard)
+        return future
 
     def share(self, state: Any, before_fork: Callable[[], None] | None = None) -> bool:
         """Fork the workers now with ``state`` already in their memory, so jobs on it send only
@@ -152,7 +167,8 @@ class WorkerPool:
         if not self._only_thread():
             return False
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            with held():
+                self._executor.shutdown(wait=True)
             self._executor = None
         if threading.active_count() != 1:  # a thread started meanwhile: workers come later
             return False
@@ -205,6 +221,10 @@ class WorkerPool:
         return str(path)
 
     def _start(self) -> Executor:
+        with held():  # see _submit
+            return self._make_executor()
+
+    def _make_executor(self) -> Executor:
         if self._executor is None:
             method = "fork" if threading.active_count() == 1 else "forkserver"
             self._forked = method == "fork"
@@ -222,7 +242,19 @@ class WorkerPool:
         """Start the worker processes now, before this process starts a thread of its own
         (they are forked only while it has none)."""
         if self.jobs > 1:
-            self._start().submit(int).result()  # forked workers are made at the first submit
+            executor = self._start()
+            with held(), _children_ignore_ctrl_c():  # see _submit
+                first = executor.submit(int)
+            first.result()  # forked workers are made at the first submit
+
+    def stop_workers(self) -> None:
+        """End the worker processes now, whatever they are doing (each deletes the temporary
+        file it was writing): chunks handed out fail, and the pool can take no more work."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            with contextlib.suppress(OSError, ValueError):  # ended, or being reaped
+                process.terminate()
 
     def forget_states(self) -> None:
         """Drop this build's state files (the workers stay for the next build of a session)."""
@@ -233,14 +265,34 @@ class WorkerPool:
         self._shared.clear()
 
     def close(self) -> None:
+        """Stop the workers: at once when they are still working (the build was stopped:
+        Ctrl-C, SIGTERM, an error), else once they have taken their last orders."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            with held():  # a second Ctrl-C does not leave the workers running
+                if any(not future.done() for future in list(self._unfinished)):
+                    self.stop_workers()
+                self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        self._unfinished.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
         self._states.clear()
         self._shared.clear()
+
+
+@contextlib.contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes (the fork server, when the pool starts its first worker) with Ctrl-C
+    blocked: a terminal's Ctrl-C reaches every process of the group, and the fork server,
+    which ignores it only once it has imported the modules it preloads, printed a traceback
+    in the owner's terminal when it came meanwhile. This thread gets it once they are started
+    (a blocked signal waits; it is not lost)."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _worker_signals(owner: int) -> None:
@@ -249,12 +301,20 @@ def _worker_signals(owner: int) -> None:
     and leaves Ctrl-C to the process that started it: a terminal sends SIGINT to every process
     of the build, and a worker waiting for its next chunk printed a traceback; the parent stops
     the workers itself (they finish the chunk in hand)."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _end_at_once)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker waits for its next chunk on a pipe whose writing end it holds itself, so it sees
     # no end of file when the build's process dies without stopping it: watch that process.
     threading.Thread(target=_end_without, args=(owner,), name="storefront-orphan",
                      daemon=True).start()
+
+
+def _end_at_once(signum: int, frame: object) -> None:
+    """SIGTERM in a worker (its build stopped, or systemd stopping them all): delete the
+    temporary file being written (a killed writer's stays in the build cache for a quarter of
+    an hour) and end, without a traceback and without unwinding into the pool's code."""
+    remove_open_temporaries()
+    os._exit(1)
 
 
 def _end_without(owner: int) -> None:
@@ -274,6 +334,15 @@ def _end_without(owner: int) -> None:
             time.sleep(ORPHAN_CHECK)
         os._exit(1)
     select.select([watch], [], [])
+    _end_soon()
+
+
+def _end_soon() -> None:
+    """End this worker from the orphan watch's thread: through its own SIGTERM handler (see
+    _end_at_once), which runs in the main thread, between two of its steps, and deletes the
+    temporary file being written; at once if that has not happened within a second."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(1.0)
     os._exit(1)
 
 

@@ -5,8 +5,29 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Iterator
+
+import pytest
 
 from storefront.heap import BUILD_THRESHOLDS, settle, settling, tidy
+
+
+@pytest.fixture(autouse=True)
+def new_process_heap() -> Iterator[None]:
+    """Each test starts from the collector as a new process has it: nothing frozen, collection
+    on. The collector is the process's own, and the tests that run before may leave it
+    otherwise: a preview started in the test process freezes its heap after each build (and
+    left it frozen when stopped), and a command-line build in a frozen heap settles nothing;
+    so this file passed alone and failed after tests/test_preview.py."""
+    enabled = gc.isenabled()
+    gc.unfreeze()
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if not enabled:
+            gc.disable()
 
 
 class Node:
@@ -56,3 +77,17 @@ def test_a_command_line_build_collects_less_often_but_still_frees_new_cycles() -
     assert 1_000 < most < 3 * BUILD_THRESHOLDS[0]
     gc.collect()
     assert Counted.alive == 0
+
+
+def test_a_build_in_a_heap_frozen_by_a_preview_settles_nothing() -> None:
+    """A preview session in the same process (the tests, or an embedding) froze the heap and
+    collects it itself (tidy): a build there leaves the thresholds and the frozen heap alone."""
+    before = gc.get_threshold()
+    settle()
+    frozen = gc.get_freeze_count()
+    with settling() as settle_now:
+        assert gc.get_threshold() == before
+        settle_now()
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen  # still the preview's

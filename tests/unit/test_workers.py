@@ -6,6 +6,8 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 
+import pytest
+
 from storefront.workers import WorkerPool
 
 
@@ -59,3 +61,46 @@ def test_work_of_this_process_runs_while_the_workers_take_the_first_chunks() -> 
                                                                    for n in range(count)]
         assert calls == [os.getpid()]
         assert {pid for _, _, pid in results} - {os.getpid()}, "the workers took chunks too"
+
+
+def _write_slowly(folder: str, items: Sequence[int]) -> list[int]:
+    """A chunk that takes long (photos to encode) with a temporary file open meanwhile."""
+    import time
+
+    from storefront.files import open_temp
+
+    fd, _ = open_temp(os.path.join(folder, f"page-{os.getpid()}"))
+    os.write(fd, b"half a page")
+    time.sleep(20)
+    return list(items)
+
+
+def test_a_stopped_build_ends_its_workers_at_once_without_their_temporary_files(tmp_path) -> None:
+    """Ctrl-C or SIGTERM while the workers work: closing the pool waited for each worker to
+    finish its chunk (seconds for photos, so the preview took that long to stop). The workers
+    now end at once, each deleting the temporary file it was writing."""
+    import signal
+    import time
+
+    def ctrl_c(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    pool = WorkerPool(2)
+    before = signal.signal(signal.SIGALRM, ctrl_c)
+    workers: list[multiprocessing.Process] = []
+    try:
+        # both chunks go to the worker (heavy items, two ahead): this process waits for them
+        signal.setitimer(signal.ITIMER_REAL, 3.0)
+        with pytest.raises(KeyboardInterrupt):
+            for _ in pool.imap(_write_slowly, str(tmp_path), [1, 2], chunk=1, heavy=True):
+                pass
+        workers = list(multiprocessing.active_children())
+        assert any(tmp_path.glob(".tmp-*"))  # the worker is writing
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+        stopping = time.monotonic()
+        pool.close()  # as the build's way out does, the worker still on its chunk
+    assert time.monotonic() - stopping < 5
+    assert workers and not any(worker.is_alive() for worker in workers)
+    assert list(tmp_path.iterdir()) == []
