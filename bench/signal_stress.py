@@ -7,8 +7,8 @@ the new one when the build ended first).
 
 Run on demand (minutes), not by the test suite::
 
-    python tools/signal_stress.py serve --tries 40
-    python tools/signal_stress.py build --tries 40 --signal INT
+    python bench/signal_stress.py serve --tries 40
+    python bench/signal_stress.py build --tries 40 --signal INT
 
 It prints one line per try and a summary; exit code 1 when any try failed.
 """
@@ -352,8 +352,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
-    seed = args.seed if args.seed is not None else random.randrange(1 << 30)  # noqa: S311
-    rng = random.Random(seed)  # noqa: S311 - when to send a signal
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
     print(f"seed {seed}", flush=True)
     base = Path(tempfile.mkdtemp(prefix=f"sig3-stress-{args.command}-"))
     signals = {"TERM": [signal.SIGTERM], "INT": [signal.SIGINT],
