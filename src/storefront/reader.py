@@ -340,9 +340,12 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
         unused.append(("sale_until", "sale_until ends a sale, but the product has no "
                        "sale_price:", "add sale_price: with the discounted price, or remove "
                        "sale_until"))
-    if meta.availability_date is not None and meta.availability != "preorder":
-        unused.append(("availability_date", "availability_date is the day a preorder ships, but "
-                       f"the product is not a preorder (availability: {meta.availability})",
+    # out of stock, the date may be when it is back: a theme of the owner's can show it
+    if meta.availability_date is not None and meta.availability in ("in_stock", "discontinued"):
+        unused.append(("availability_date", "availability_date is the day a preorder ships (or "
+                       "an out-of-stock product is back), but the product is "
+                       f"{meta.availability.replace('_', ' ')} (availability: "
+                       f"{meta.availability})",
                        "write availability: preorder if it is made to order, or remove "
                        "availability_date"))
     _check_effect(source.path, lines, unused)

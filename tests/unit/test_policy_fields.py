@@ -291,3 +291,16 @@ def test_policies_need_a_policy_in_the_config() -> None:
         "content/pages/s.md:4: policies: true, but storefront.yaml has no shipping: or returns: "
         "section to show\n  hint: describe them in storefront.yaml (see the README), or remove "
         "policies: from this page"]
+
+
+def test_an_availability_date_is_the_day_back_when_out_of_stock_and_refused_when_in_stock() -> None:
+    """Out of stock, the date may say when the product is back (a theme of the owner's can show
+    it: product.availability_date); in stock or discontinued it says nothing, and is refused."""
+    back = read("products", "vaso.md", "---\ntitle: Vaso\nprice: 10\navailability: out_of_stock\n"
+                "availability_date: 2030-01-15\n---\n")
+    assert isinstance(back, Product)
+    assert back.availability_date == datetime(2030, 1, 15, tzinfo=ROME)
+    for availability in ("in_stock", "discontinued"):
+        assert errors_of("products", "vaso.md", f"---\ntitle: Vaso\nprice: 10\navailability: "
+                         f"{availability}\navailability_date: 2030-01-15\n---\n")[0].startswith(
+            "content/products/vaso.md:5: availability_date is the day a preorder ships")
