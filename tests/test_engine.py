@@ -327,7 +327,7 @@ def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site
 # Each module's stage (lower runs earlier); a module may import only modules of its own or an
 # earlier stage. The CLI and the preview sit on top; forms/ stands apart and imports the config.
 STAGES = {
-    "errors": 0, "codec": 0, "limits": 0, "files": 0, "staging": 0,
+    "errors": 0, "codec": 0, "limits": 0, "files": 0, "staging": 0, "interrupts": 0,
     "values": 1, "schema": 1, "urls": 1, "htmltags": 1, "dateformats": 1,
     "formconfig": 2, "config": 2, "policyconfig": 2, "imageconfig": 2,
     "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "blocks": 3, "markdown": 3,
