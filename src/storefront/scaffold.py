@@ -15,6 +15,7 @@ import yaml
 
 from storefront.config import CONFIG_NAME
 from storefront.errors import StorefrontError
+from storefront.limits import MAX_TITLE_LENGTH
 from storefront.markdown import slugify
 
 NEW_KINDS = ("post", "product", "faq", "page")
@@ -53,6 +54,11 @@ def create_document(root: Path, kind: str, title: str, now: datetime | None = No
     """Write ``content/<kind>/<slug>.md`` with front matter for ``title``; return its path."""
     if not (root / CONFIG_NAME).is_file():
         raise StorefrontError(f"no {CONFIG_NAME} in {root}: run this in the folder of your site")
+    if len(title) > MAX_TITLE_LENGTH:  # the build would refuse the file it made
+        what = "question" if kind == "faq" else "title"
+        raise StorefrontError(f"the {what} is {len(title)} characters long; storefront allows at "
+                              f"most {MAX_TITLE_LENGTH}: shorten it (longer text belongs in the "
+                              "file, below the front matter)")
     slug = _short(slugify(title))
     if not slug:
         raise StorefrontError(f'cannot make a file name from "{title}"; use some letters or digits')
