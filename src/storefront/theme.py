@@ -10,9 +10,11 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,9 +276,11 @@ def missing_template_hint(chain: tuple[Theme, ...], name: str) -> str:
     return f"create {chain[0].label}/templates/{name}, or fix the name (looked in: {themes})"
 
 
-def missing_string_hint(chain: tuple[Theme, ...], language: str, key: str) -> str:
+def missing_string_hint(chain: tuple[Theme, ...], language: str, key: str,
+                        known: Iterable[str] = ()) -> str:
     """Where to add a theme string a template asks for, and where it already is (the other
-    language, say)."""
+    language, say). When it is in no strings file, the nearest of the ``known`` keys is
+    suggested first: ``t("read_mroe")`` is a typo, and nothing is to be added."""
     found = []
     for theme in chain:
         for path in sorted((theme.path / "strings").glob("*.yaml")):
@@ -289,7 +293,10 @@ def missing_string_hint(chain: tuple[Theme, ...], language: str, key: str) -> st
     where = (f"{site_theme.label}/strings/{language}.yaml" if site_theme is not None
              else f"strings/{language}.yaml of your theme")
     hint = f"add a line {key}: <the text> to {where}"
-    return hint + (f" (it is in {', '.join(found)})" if found else "")
+    if found:
+        return f"{hint} (it is in {', '.join(found)})"
+    close = difflib.get_close_matches(key, sorted(known), 1)
+    return f'did you mean "{close[0]}"? If not, {hint}' if close else hint
 
 
 class Translator:
@@ -309,7 +316,7 @@ class Translator:
 
             error = jinja2.TemplateRuntimeError(
                 f'theme string "{key}" is missing for language "{self.language}"')
-            error.add_note(missing_string_hint(self.chain, self.language, key))
+            error.add_note(missing_string_hint(self.chain, self.language, key, self.strings))
             raise error from None
         if not values:
             return text
