@@ -10,7 +10,6 @@ the Jinja environment over the chain is :mod:`storefront.environment`.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import string
@@ -26,6 +25,7 @@ from storefront.limits import LimitExceeded, check_theme_strings
 from storefront.markdown import plain_text
 from storefront.schema import Mapper, YamlProblem, compose_yaml, repeated_keys, text_table
 from storefront.sources import NOT_UTF8_NAME, StatCache, file_sha256, is_ignored, undecodable, utf8_text
+from storefront.templatenames import did_you_mean
 from storefront.values import parse_static_css, parse_theme_name
 
 if TYPE_CHECKING:
@@ -295,8 +295,8 @@ def missing_string_hint(chain: tuple[Theme, ...], language: str, key: str,
     hint = f"add a line {key}: <the text> to {where}"
     if found:
         return f"{hint} (it is in {', '.join(found)})"
-    close = difflib.get_close_matches(key, sorted(known), 1)
-    return f'did you mean "{close[0]}"? If not, {hint}' if close else hint
+    close = did_you_mean(key, sorted(known))
+    return f"{close} If not, {hint}" if close else hint
 
 
 class Translator:
