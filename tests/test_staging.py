@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from storefront import build as build_module
+from storefront import cache as cache_module
 from storefront import staging as staging_module
 from storefront.build import BuildRequest, build_site
 from storefront.errors import BuildFailed
@@ -109,8 +110,10 @@ def test_the_staging_folder_of_a_killed_build_is_removed_and_a_running_builds_ke
     assert (site / "output/index.html").is_file()
 
 
+@pytest.mark.parametrize("use_cache", [True, False])
 def test_an_output_folder_made_meanwhile_is_written_the_usual_way(
-        copy_site, tmp_path, monkeypatch) -> None:
+        copy_site, tmp_path, monkeypatch, use_cache) -> None:
+    """From the build cache, or (--no-cache) from the staging folder, each page checked."""
     site = copy_site("basic")
     expected = built_in_place(site, tmp_path / "existing", 1)
     output = site / "output"
@@ -122,7 +125,7 @@ def test_an_output_folder_made_meanwhile_is_written_the_usual_way(
         return publish(self)
 
     monkeypatch.setattr(staging_module.Staging, "publish", another_build_made_it)
-    build_site(BuildRequest(root=site, output=output, jobs=1))
+    build_site(BuildRequest(root=site, output=output, jobs=1, use_cache=use_cache))
     built = tree_bytes(output)
     assert built.pop("note.txt") == b"made by another program"
     assert built == expected
@@ -196,6 +199,29 @@ def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
     monkeypatch.setattr(build_module, "render_pages", then_delete_some)
     build_site(BuildRequest(root=site, output=site / "output", jobs=2, use_cache=False))
     assert tree_bytes(site / "output") == expected
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_clean_first_build_writes_each_page_once(copy_site, monkeypatch, jobs) -> None:
+    """With --no-cache the staging folder holds the only copy of a page: none goes into the
+    throwaway cache, which is deleted at the end (a second file per page, made and deleted again,
+    was a tenth of a clean build on a slow disk). Its feeds are kept there until written."""
+    site = copy_site("basic")
+    many_posts(site)
+    in_cache: list[str] = []
+    close = cache_module.BuildCache.close
+
+    def counting_close(self: cache_module.BuildCache) -> None:
+        in_cache.extend(p.name for p in self.pages.rglob("*") if p.is_file())
+        close(self)
+
+    monkeypatch.setattr(cache_module.BuildCache, "close", counting_close)
+    build_site(BuildRequest(root=site, output=site / "output", jobs=jobs, use_cache=False))
+    manifest = manifest_of(site / "output")
+    pages = {str(entry[0]) for path, entry in manifest.items() if path.endswith(".html")}
+    others = {str(entry[0]) for path, entry in manifest.items() if not path.endswith(".html")}
+    assert len(pages) > 60
+    assert in_cache and set(in_cache) <= others - pages  # the feeds (a sitemap, a JSON feed)
 
 
 def test_workers_are_forked_before_the_feeds_thread_starts(copy_site, tmp_path) -> None:

@@ -95,6 +95,7 @@ from storefront.rendering import (
     forget_renderer,
     make_feeds,
     precompile_templates,
+    render_chunk,
     render_pages,
     select_pages,
     template_identity,
@@ -667,7 +668,8 @@ class BuildSession:
         page_paths = [planned.paths[i] for i, o in enumerate(outputs) if o.kind == "page"]
         self._staged = {}
         if staging is not None:
-            state = dataclasses.replace(state, staging=str(staging.folder), paths=tuple(page_paths))
+            state = dataclasses.replace(state, staging=str(staging.folder), paths=tuple(page_paths),
+                                        keep_pages=self.cache.persistent)
         self._last_state = state
 
         def feeds() -> dict[str, OutputRecord]:
@@ -713,11 +715,18 @@ class BuildSession:
         self._stage("writing", 0, 1)
         if shown is None:
             make_rest()
-            items = self._items(planned, records)
             if staging is not None:
                 # only what is still there counts as staged (the rest is written now)
                 self._staged = {path: entry for path, entry in self._staged.items()
                                 if unchanged_in(staging.folder, self._staged, path, entry[0])}
+            only_staged = staging is not None and not self.cache.persistent
+            if only_staged:
+                self._render_unstaged(records)
+            # pages a throwaway cache does not keep are copied from the staging folder if it
+            # cannot be moved into place (see RenderState.keep_pages)
+            items = self._items(planned, records,
+                                staged=staging.folder if staging is not None and only_staged else None)
+            if staging is not None:
                 report = write_site(staging.folder, items, staged=self._staged)
                 if staging.publish():
                     staged = [item.path for item in items if item.path in self._staged]
@@ -741,14 +750,36 @@ class BuildSession:
         return write_site(self.request.output_dir, rest, self._checked, first,
                           lambda report: shown(final, report.changed), seen=self._manifest_seen)
 
+    def _render_unstaged(self, records: dict[str, OutputRecord]) -> None:
+        """Render again, into the build cache, the pages whose only copy was staged and is gone
+        from the staging folder (a build in another container that shares the folder took it for
+        abandoned): the write stage then writes them from there. Rendering is deterministic; a
+        page that renders otherwise now fails the build rather than being written."""
+        state = self._last_state
+        assert state is not None
+        missing = [index for index, path in enumerate(state.paths) if path not in self._staged]
+        if not missing:
+            return
+        again = dataclasses.replace(state, staging="", paths=(), keep_pages=self.cache.persistent)
+        for outcome in render_chunk(again, missing):
+            task = state.tasks[outcome.index]
+            if outcome.errors or outcome.sha256 != records[state.paths[outcome.index]].sha256:
+                raise BuildFailed([error_at(task.source, 0, f"{task.url} changed during the build",
+                                            "build again")])
+
     def _items(self, planned: _Planned, records: dict[str, OutputRecord],
-               feeds: bool = True, pages: bool = True) -> list[WriteItem]:
-        """What to write: the feeds and (``pages``) every other output."""
+               feeds: bool = True, pages: bool = True, staged: Path | None = None
+               ) -> list[WriteItem]:
+        """What to write: the feeds and (``pages``) every other output; the pages' bytes are in
+        the build cache, or in the folder ``staged`` (checked as they are copied)."""
         items: list[WriteItem] = []
         for output, path in zip(planned.plan.outputs, planned.paths, strict=True):
             if not (feeds if output.kind == "feed" else pages):
                 continue
-            if output.kind in ("page", "feed"):
+            if output.kind == "page" and staged is not None and path in self._staged:
+                record = records[path]
+                items.append(WriteItem(path, record.sha256, record.size, file=staged / path))
+            elif output.kind in ("page", "feed"):
                 record = records[path]
                 items.append(WriteItem(path, record.sha256, record.size,
                                        file=self.cache.page_path(record.sha256), link=True))

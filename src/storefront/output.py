@@ -527,10 +527,16 @@ def _copy_and_check(base: str, items: Sequence[WriteItem], same: Sequence[bool])
             hasher = hashlib.sha256()
             fd, temp = open_temp(os.path.join(base, item.path))
             copies[item.path] = temp
-            with os.fdopen(fd, "wb") as copy, open(item.file, "rb") as source:
-                while chunk := source.read(1 << 20):
-                    hasher.update(chunk)
-                    copy.write(chunk)
+            with os.fdopen(fd, "wb") as copy:
+                try:
+                    source = open(item.file, "rb")  # noqa: SIM115 - closed below
+                except FileNotFoundError:  # deleted since: no bytes have that hash
+                    hasher.update(b"gone")
+                else:
+                    with source:
+                        while chunk := source.read(1 << 20):
+                            hasher.update(chunk)
+                            copy.write(chunk)
             if hasher.hexdigest() != item.sha256:
                 moved.append(error_at(str(item.file), 0,
                                       "the file changed while the build was reading it",

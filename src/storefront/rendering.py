@@ -65,6 +65,10 @@ class RenderState:
     staging: str = ""  # a first build's staging folder, where each page is put as it is rendered
     paths: tuple[str, ...] = ()  # with ``staging``: each task's output path
     compiled: str = ""  # the cache's folder of compiled templates (storefront.bytecode), if any
+    # False with a throwaway cache (--no-cache) and ``staging``: the staging folder holds the
+    # only copy of each page, as no later build reads the cache's (a second file per page,
+    # created and deleted again, was a tenth of a clean build's time on a slow disk)
+    keep_pages: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,11 +140,15 @@ def render_chunk(state: RenderState, indices: Sequence[int]) -> list[Rendered]:
                 task.source, 0, f"{task.url} is nested too deeply to render",
                 "check the templates for a macro or include that calls itself"),)))
             continue
-        sha = store_page(state.page_folder, data)
         staged = None
-        if state.staging:
-            staged = stage_file(page_file(state.page_folder, sha),
-                                os.path.join(state.staging, state.paths[index]), data)
+        if state.staging and not state.keep_pages:
+            sha = hashlib.sha256(data).hexdigest()
+            staged = stage_file("", os.path.join(state.staging, state.paths[index]), data)
+        else:
+            sha = store_page(state.page_folder, data)
+            if state.staging:
+                staged = stage_file(page_file(state.page_folder, sha),
+                                    os.path.join(state.staging, state.paths[index]), data)
         results.append(Rendered(index, sha, len(data), deps, staged=staged, signature=made))
     return results
 

@@ -70,9 +70,10 @@ class Staging:
 
 def stage_file(source: str, target: str, data: bytes) -> tuple[int, int]:
     """Put a rendered page at ``target`` in a staging folder: a hard link to ``source`` (its
-    copy in the build cache), or its bytes when the file system cannot link (0644, as every
-    output file). Returns the file's size and modification time, which the manifest records."""
-    if not link_atomic(source, target):
+    copy in the build cache), or its bytes when there is no copy (``source`` "") or the file
+    system cannot link (0644, as every output file). Returns the file's size and modification
+    time, which the manifest records."""
+    if not source or not link_atomic(source, target):
         write_atomic(target, data)
     info = os.lstat(target)
     return info.st_size, info.st_mtime_ns
