@@ -328,6 +328,7 @@ def test_a_build_into_a_folder_another_build_wrote_meanwhile_leaves_its_own_site
 # earlier stage. The CLI and the preview sit on top; forms/ stands apart and imports the config.
 STAGES = {
     "errors": 0, "codec": 0, "limits": 0, "files": 0, "staging": 0, "interrupts": 0,
+    "installed": 0,
     "values": 1, "schema": 1, "urls": 1, "htmltags": 1, "dateformats": 1,
     "formconfig": 2, "config": 2, "policyconfig": 2, "imageconfig": 2,
     "sources": 3, "frontmatter": 3, "typography": 3, "inline": 3, "blocks": 3, "markdown": 3,
@@ -622,22 +623,44 @@ def test_workers_forked_later_in_a_session_leave_its_cache_connection_alone(
     assert "closes the connection" not in done.stderr
 
 
-@pytest.mark.parametrize(("module", "attribute"), [
-    ("babel", "__version__"), ("feedgen.version", "version_str"), ("lxml", "__version__"),
-    ("rcssmin", "__version__"), ("rjsmin", "__version__"), ("markdown", "__version__"),
-    ("jinja2", "__version__"), ("yaml", "__version__")])
-def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
-        monkeypatch: pytest.MonkeyPatch, module: str, attribute: str) -> None:
+@pytest.mark.parametrize("upgrade", ["new version", "same size, new file", "package module"])
+def test_a_cache_made_with_another_install_of_a_library_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, upgrade: str) -> None:
     """Babel's locale data, feedgen's and the minifiers' output end up in cached pages and feeds:
-    after an upgrade, a cache made with the old version must be discarded like another
-    storefront's (the fingerprint is computed afresh here, past its per-process cache)."""
-    import importlib
-
+    after an upgrade (or a system update that keeps the version), a cache made with the old
+    install must be discarded like another storefront's. The stamp looks at the library's files
+    without importing it (the fingerprint is computed afresh here, past its per-process cache)."""
     from storefront.fingerprints import code_fingerprint
 
-    before = code_fingerprint.__wrapped__()
-    monkeypatch.setattr(importlib.import_module(module), attribute, "0.0-upgraded")
-    assert code_fingerprint.__wrapped__() != before
+    package = tmp_path / "libs/fakelib"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('__version__ = "1.0"\n')
+    (package / "core.py").write_text("X = 1\n")
+    (tmp_path / "libs/fakemod.py").write_text("Y = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "libs"))
+    libraries = ("fakelib", "fakemod")
+    before = code_fingerprint.__wrapped__(libraries)
+    assert code_fingerprint.__wrapped__(libraries) == before
+    installed = tmp_path / "libs/installing"
+    if upgrade == "new version":
+        installed.write_text('__version__ = "1.1.0"\n')
+        installed.replace(package / "__init__.py")
+    elif upgrade == "same size, new file":  # what pip does with a file it installs again
+        installed.write_text("X = 2\n")
+        installed.replace(package / "core.py")
+    else:
+        installed.write_text("Y = 2\n")
+        installed.replace(tmp_path / "libs/fakemod.py")
+    assert code_fingerprint.__wrapped__(libraries) != before
+
+
+def test_every_library_whose_output_is_kept_is_stamped() -> None:
+    """A library not found would give the same stamp before and after its upgrade."""
+    from storefront.fingerprints import KEPT_LIBRARIES
+    from storefront.installed import package_stamp
+
+    assert all(not package_stamp(name).endswith(" missing") for name in KEPT_LIBRARIES)
+    assert package_stamp("no_such_library_here") == "no_such_library_here missing"
 
 
 @pytest.mark.parametrize("alias", ["/feed.xml/", "/_redirects", "/.storefront-manifest.json/"])

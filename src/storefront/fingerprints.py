@@ -31,6 +31,7 @@ import storefront
 from storefront.codec import encode
 from storefront.deps import BODY_FIELDS, DependencyRecord
 from storefront.documents import Document
+from storefront.installed import package_stamp
 
 
 def digest(*parts: str) -> str:
@@ -39,34 +40,29 @@ def digest(*parts: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+# the libraries whose output a build keeps: Markdown (documents), Jinja (pages), PyYAML (front
+# matter), Babel (its locale data: dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin
+# (the theme's CSS and JavaScript)
+KEPT_LIBRARIES = ("markdown", "jinja2", "yaml", "babel", "feedgen", "lxml", "rcssmin", "rjsmin")
+
+
 @functools.cache
-def code_fingerprint() -> str:
-    """storefront's version, the bytes of its own files (code, built-in theme) and the versions
-    of the libraries whose output it keeps.
+def code_fingerprint(libraries: tuple[str, ...] = KEPT_LIBRARIES) -> str:
+    """storefront's version, the bytes of its own files (code, built-in theme), the Python that
+    runs it and a stamp of each installed library whose output it keeps.
 
     A cache written by another version, or by a development copy whose code has changed since,
-    must never be trusted; hashing about a hundred small files once per process costs ~2 ms.
-    The libraries: Markdown (documents), Jinja (pages), PyYAML (front matter), Babel (its locale
-    data: dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin (the theme's CSS and
-    JavaScript); an upgrade of any of them could change bytes a clean build would write. Pillow
-    and its codecs are in the keys of processed images instead (:mod:`storefront.images`).
-    Each is looked up by its version alone: feedgen's and lxml's modules are not imported here.
+    must never be trusted; hashing about a hundred small files once per process costs ~2 ms. An
+    upgrade of a library could change bytes a clean build would write: its stamp is made from
+    its files' stats, without importing it (:mod:`storefront.installed`: a build with nothing
+    to do need not import Jinja or Markdown). Pillow and its codecs are in the keys of
+    processed images instead (:mod:`storefront.images`).
     """
-    import babel
-    import feedgen.version  # type: ignore[import-untyped]
-    import jinja2
-    import lxml  # type: ignore[import-untyped]
-    import markdown
-    import rcssmin
-    import rjsmin
-    import yaml
-
     package = Path(storefront.__file__).parent
     hasher = hashlib.blake2b(digest_size=16)
-    hasher.update(f"{storefront.__version__} {jinja2.__version__} {markdown.__version__} "
-                  f"{yaml.__version__} babel {babel.__version__} feedgen "
-                  f"{feedgen.version.version_str} lxml {lxml.__version__} rcssmin "
-                  f"{rcssmin.__version__} rjsmin {rjsmin.__version__} {sys.version}".encode())
+    hasher.update(f"{storefront.__version__} {sys.version}".encode())
+    for library in libraries:
+        hasher.update(package_stamp(library).encode("utf-8", "surrogateescape"))
     for path in sorted(package.rglob("*")):
         if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts:
             hasher.update(path.relative_to(package).as_posix().encode())

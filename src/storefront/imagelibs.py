@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from storefront.cache import BuildCache
 from storefront.fingerprints import digest
 from storefront.imaging import library_versions, writable_formats
+from storefront.installed import stat_line
 
 MEMO = "image libraries"
 MODERN_FORMATS = ("avif", "webp")  # every format storefront.yaml may ask for (ModernFormat)
@@ -70,22 +70,10 @@ def installed_stamp(installed: tuple[tuple[str, str | None, str], ...] = INSTALL
                 if compiled is None or compiled.origin is None:
                     return None
                 files.append(Path(compiled.origin))
-            parts += [_stat_line(path) for path in files]
+            parts += [stat_line(path) for path in files]
     except (OSError, ImportError, ValueError):
         return None
     return digest(*parts)
-
-
-def _stat_line(path: Path) -> str:
-    """The stat of a file, or of every file directly in a folder, as text."""
-    if not path.is_dir():
-        info = path.stat()
-        return f"{path} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
-    with os.scandir(path) as entries:
-        found = sorted(((entry.name, entry.stat()) for entry in entries if entry.is_file()),
-                       key=lambda item: item[0])
-    return "\n".join(f"{path}/{name} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
-                     for name, info in found)
 
 
 def _stored(payload: str | None, stamp: str) -> ImageLibraries | None:
