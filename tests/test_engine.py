@@ -623,44 +623,46 @@ def test_workers_forked_later_in_a_session_leave_its_cache_connection_alone(
     assert "closes the connection" not in done.stderr
 
 
-@pytest.mark.parametrize("upgrade", ["new version", "same size, new file", "package module"])
-def test_a_cache_made_with_another_install_of_a_library_is_not_trusted(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, upgrade: str) -> None:
+@pytest.mark.parametrize("metadata", ["fakelib-1.0.dist-info", "FakeLib-1.0.egg-info", ""])
+def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, metadata: str) -> None:
     """Babel's locale data, feedgen's and the minifiers' output end up in cached pages and feeds:
-    after an upgrade (or a system update that keeps the version), a cache made with the old
-    install must be discarded like another storefront's. The stamp looks at the library's files
-    without importing it (the fingerprint is computed afresh here, past its per-process cache)."""
+    after an upgrade, a cache made with the old version must be discarded like another
+    storefront's. The version is read from the distribution's metadata folder beside the
+    package, without importing it; without one (an editable install) the package is imported
+    and asked (the fingerprint is computed afresh here, past its per-process cache)."""
+    from storefront import installed
     from storefront.fingerprints import code_fingerprint
 
-    package = tmp_path / "libs/fakelib"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text('__version__ = "1.0"\n')
-    (package / "core.py").write_text("X = 1\n")
-    (tmp_path / "libs/fakemod.py").write_text("Y = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path / "libs"))
-    libraries = ("fakelib", "fakemod")
+    libs = tmp_path / "libs"
+    (libs / "fakelib").mkdir(parents=True)
+    (libs / "fakelib/__init__.py").write_text('__version__ = "1.0"\n')
+    if metadata:
+        (libs / metadata).mkdir()
+    monkeypatch.syspath_prepend(str(libs))
+    libraries = (("fakelib", "FakeLib", ("fakelib", "__version__")),)
     before = code_fingerprint.__wrapped__(libraries)
     assert code_fingerprint.__wrapped__(libraries) == before
-    installed = tmp_path / "libs/installing"
-    if upgrade == "new version":
-        installed.write_text('__version__ = "1.1.0"\n')
-        installed.replace(package / "__init__.py")
-    elif upgrade == "same size, new file":  # what pip does with a file it installs again
-        installed.write_text("X = 2\n")
-        installed.replace(package / "core.py")
+    assert ("fakelib" in sys.modules) == (not metadata)  # imported only when it must be
+    if metadata:
+        (libs / metadata).rename(libs / metadata.replace("1.0", "1.1"))
+        installed._metadata_folders.cache_clear()
     else:
-        installed.write_text("Y = 2\n")
-        installed.replace(tmp_path / "libs/fakemod.py")
+        monkeypatch.setattr(sys.modules["fakelib"], "__version__", "1.1")
     assert code_fingerprint.__wrapped__(libraries) != before
+    monkeypatch.delitem(sys.modules, "fakelib", raising=False)
 
 
-def test_every_library_whose_output_is_kept_is_stamped() -> None:
-    """A library not found would give the same stamp before and after its upgrade."""
+def test_every_library_whose_output_is_kept_has_a_version() -> None:
+    """A library not found would give the same key before and after its upgrade."""
     from storefront.fingerprints import KEPT_LIBRARIES
-    from storefront.installed import package_stamp
+    from storefront.installed import installed_version
 
-    assert all(not package_stamp(name).endswith(" missing") for name in KEPT_LIBRARIES)
-    assert package_stamp("no_such_library_here") == "no_such_library_here missing"
+    for module, project, asked in KEPT_LIBRARIES:
+        version = installed_version(module, project, asked)
+        assert version not in ("missing", ""), project
+        assert version == str(getattr(__import__(asked[0], fromlist=["_"]), asked[1])), project
+    assert installed_version("no_such_library_here", "x", ("x", "y")) == "missing"
 
 
 @pytest.mark.parametrize("alias", ["/feed.xml/", "/_redirects", "/.storefront-manifest.json/"])

@@ -31,7 +31,7 @@ import storefront
 from storefront.codec import encode
 from storefront.deps import BODY_FIELDS, DependencyRecord
 from storefront.documents import Document
-from storefront.installed import package_stamp
+from storefront.installed import installed_version
 
 
 def digest(*parts: str) -> str:
@@ -42,27 +42,38 @@ def digest(*parts: str) -> str:
 
 # the libraries whose output a build keeps: Markdown (documents), Jinja (pages), PyYAML (front
 # matter), Babel (its locale data: dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin
-# (the theme's CSS and JavaScript)
-KEPT_LIBRARIES = ("markdown", "jinja2", "yaml", "babel", "feedgen", "lxml", "rcssmin", "rjsmin")
+# (the theme's CSS and JavaScript); each as (module, distribution, where its version is when
+# the distribution's metadata is not beside it)
+KEPT_LIBRARIES = (
+    ("markdown", "Markdown", ("markdown", "__version__")),
+    ("jinja2", "Jinja2", ("jinja2", "__version__")),
+    ("yaml", "PyYAML", ("yaml", "__version__")),
+    ("babel", "Babel", ("babel", "__version__")),
+    ("feedgen", "feedgen", ("feedgen.version", "version_str")),
+    ("lxml", "lxml", ("lxml", "__version__")),
+    ("rcssmin", "rcssmin", ("rcssmin", "__version__")),
+    ("rjsmin", "rjsmin", ("rjsmin", "__version__")),
+)
 
 
 @functools.cache
-def code_fingerprint(libraries: tuple[str, ...] = KEPT_LIBRARIES) -> str:
+def code_fingerprint(libraries: tuple[tuple[str, str, tuple[str, str]], ...] = KEPT_LIBRARIES
+                     ) -> str:
     """storefront's version, the bytes of its own files (code, built-in theme), the Python that
-    runs it and a stamp of each installed library whose output it keeps.
+    runs it and the versions of the libraries whose output it keeps.
 
     A cache written by another version, or by a development copy whose code has changed since,
     must never be trusted; hashing about a hundred small files once per process costs ~2 ms. An
-    upgrade of a library could change bytes a clean build would write: its stamp is made from
-    its files' stats, without importing it (:mod:`storefront.installed`: a build with nothing
-    to do need not import Jinja or Markdown). Pillow and its codecs are in the keys of
-    processed images instead (:mod:`storefront.images`).
+    upgrade of a library could change bytes a clean build would write: its version is read from
+    its metadata without importing it (:mod:`storefront.installed`: a build with nothing to do
+    need not import Jinja or Markdown). Pillow and its codecs are in the keys of processed
+    images instead (:mod:`storefront.images`).
     """
-    package = Path(storefront.__file__).parent
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(f"{storefront.__version__} {sys.version}".encode())
-    for library in libraries:
-        hasher.update(package_stamp(library).encode("utf-8", "surrogateescape"))
+    for module, project, asked in libraries:
+        hasher.update(f" {project} {installed_version(module, project, asked)}".encode())
+    package = Path(storefront.__file__).parent
     for path in sorted(package.rglob("*")):
         if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts:
             hasher.update(path.relative_to(package).as_posix().encode())

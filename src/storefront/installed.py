@@ -1,37 +1,66 @@
-"""Stamps of installed packages, made from their files' stats without importing them.
+"""Versions and stamps of installed packages, found without importing them.
 
 A build whose inputs did not change should cost little more than the look at its files; importing
 Jinja, Markdown, Babel and lxml only to read their versions (for the build cache's key, see
 :func:`storefront.fingerprints.code_fingerprint`) was a quarter of such a build in a fresh
-process. The size, modification time and inode of a package's files change whenever it is
-installed again: an upgrade, a downgrade, a system package's update that keeps the upstream
-version (and whose bytes may differ all the same), or the same version installed anew (which
-costs one clean build). Stage 0: file system only.
+process. An installed distribution's version is in the name of its metadata folder beside the
+package (``jinja2-3.1.6.dist-info``, Debian's ``Jinja2-3.1.2.egg-info``): one listing of that
+folder gives them all. A package found elsewhere (an editable install) is imported and asked, as
+before. The version, not the files' stats, so that CI keeping the cache between runs keeps it
+across the fresh installs of the same versions it makes each time. Stage 0: file system only.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 
-def package_stamp(name: str) -> str:
-    """The stats of the files directly in package ``name``'s folder (or of its module's file),
-    as text; "<name> missing" when it is not installed."""
+def installed_version(module: str, project: str, asked: tuple[str, str]) -> str:
+    """The version of distribution ``project`` that provides ``module``, from its metadata
+    folder's name; else ``asked`` (module, attribute) is imported and asked; "missing" when the
+    module is not installed at all."""
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         spec = None
     if spec is None:
-        return f"{name} missing"
-    if spec.submodule_search_locations:
-        return "\n".join(stat_line(Path(folder)) for folder in spec.submodule_search_locations)
-    return stat_line(Path(spec.origin)) if spec.origin else f"{name} {spec.origin}"
+        return "missing"
+    place = (next(iter(spec.submodule_search_locations), None)
+             if spec.submodule_search_locations else spec.origin)
+    if place is not None:
+        wanted = _normal(project)
+        found = []
+        for entry in _metadata_folders(os.path.dirname(os.path.abspath(place))):
+            name, _, version = entry.rpartition(".")[0].partition("-")
+            if _normal(name) == wanted and version:
+                found.append(version)
+        if found:  # a folder left by a broken upgrade beside the new one: both, in order
+            return " ".join(sorted(found))
+    return str(getattr(importlib.import_module(asked[0]), asked[1]))
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as metadata folders may spell it (PEP 503, with "_")."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@functools.cache
+def _metadata_folders(folder: str) -> tuple[str, ...]:
+    try:
+        return tuple(entry for entry in os.listdir(folder)
+                     if entry.endswith((".dist-info", ".egg-info")))
+    except OSError:
+        return ()
 
 
 def stat_line(path: Path) -> str:
-    """The stat of a file, or of every file directly in a folder, as text."""
+    """The stat of a file, or of every file directly in a folder, as text (the photo libraries'
+    stamp, :mod:`storefront.imagelibs`)."""
     if not path.is_dir():
         info = path.stat()
         return f"{path} {info.st_size} {info.st_mtime_ns} {info.st_ino}"
