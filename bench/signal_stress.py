@@ -2,8 +2,9 @@
 and check that it stops cleanly: the process and every process it started (render workers, the
 fork server, multiprocessing's resource tracker) gone within a couple of seconds, the port free,
 no temporary files (``.tmp-PID-N``, the writer's mark, staging folders, the workers' state folder)
-left behind, and, for a build, the output folder holding one whole build (the previous one, or
-the new one when the build ended first).
+left behind, the exit code 128 + the signal's number (143 for SIGTERM, 130 for SIGINT), and, for a
+build, the output folder holding one whole build (the previous one, or the new one when the build
+ended first).
 
 Run on demand (minutes), not by the test suite::
 
@@ -149,6 +150,12 @@ class Program:
             outcome.code = self.process.wait(GRACE)
         except subprocess.TimeoutExpired:
             outcome.problems.append(f"still running {GRACE} s after the signal")
+        # 128 + the signal's number, as a shell reports a command that signal ended (143 for
+        # SIGTERM, 130 for Ctrl-C); -signum: ended by it before its handler was set (as the
+        # program starts); 0: it had ended its work first
+        if outcome.code not in (None, 0, 128 + signum, -signum):
+            outcome.problems.append(f"exit code {outcome.code}, not {128 + signum} "
+                                    f"(128 + {signal.Signals(signum).name})")
         while session_processes(pid) and time.monotonic() - sent < GRACE:
             time.sleep(0.02)
         outcome.seconds = time.monotonic() - sent

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 
 import pytest
 
@@ -49,6 +51,31 @@ def test_internal_error_exits_70_without_traceback_unless_debug(run_cli, monkeyp
     loud = run_cli("--debug", "--root", site, "build")
     assert loud.code == 70
     assert "Traceback" in loud.err and "RuntimeError: boom" in loud.err
+
+
+@pytest.mark.parametrize(("signal_name", "code", "said"),
+                         [("SIGINT", 130, "Ctrl+C"), ("SIGTERM", 143, "SIGTERM"),
+                          ("SIGHUP", 129, "SIGHUP")])
+def test_a_stopped_build_exits_128_plus_the_signal(run_cli, monkeypatch, copy_site,
+                                                   signal_name: str, code: int,
+                                                   said: str) -> None:
+    """A build stopped by a signal exits as a shell reports a command that signal ended: 143
+    for SIGTERM (a CI job's timeout, ``docker stop``), 129 for SIGHUP, 130 for Ctrl-C. Every
+    stop used to exit 130, so a timeout looked like a Ctrl-C."""
+    signum = getattr(signal, signal_name)
+    build_site = storefront.build.build_site
+
+    def signalled(request, progress=None, settle=None):
+        os.kill(os.getpid(), signum)  # the build's own handler turns it into a stop
+        return build_site(request, progress, settle)
+
+    monkeypatch.setattr(storefront.build, "build_site", signalled)
+    site = copy_site("basic")
+    result = run_cli("--root", site, "build")
+    assert result.code == code, result.err
+    assert result.err == (f"build stopped ({said}): the output folder is as the last "
+                          "complete build left it\n")
+    assert not (site / "output").exists()
 
 
 def test_build_prints_a_summary(run_cli, copy_site) -> None:

@@ -95,10 +95,10 @@ def test_file_names_longer_than_a_file_system_allows_are_named_and_refused(copy_
     result = run_cli("--root", site, "build")
     assert result.code == 1
     assert result.err == (
-        f"content/pages/{stem}.md:1: the URL /{stem[:59]}… makes a file or folder name of 257 "
+        f"content/pages/{stem}.md: the URL /{stem[:59]}… makes a file or folder name of 257 "
         f'bytes ("{stem[:30]}…"); a name can have at most 255\n'
-        "  hint: write a shorter slug: in its front matter (without one, the slug is made of the "
-        "file's name)\n"
+        "  hint: the slug is made of the file's name: give the file a shorter name, or write a "
+        "shorter slug: in its front matter\n"
         f"content/pages/vaso.md:5: the image /assets/{photo} has a name too long for its "
         "resized copies: theirs would have 257 bytes, and a file name can have at most 255 (an "
         "accented letter takes 2)\n"

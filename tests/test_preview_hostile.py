@@ -177,7 +177,7 @@ def test_sigterm_and_sighup_stop_the_preview_as_ctrl_c_does(copy_site, tmp_path,
     finally:
         server.send_signal(getattr(signal, signal_name))
         out, err = server.communicate(timeout=30)
-    assert server.returncode == 130, (out, err)
+    assert server.returncode == 128 + getattr(signal, signal_name), (out, err)  # 143, 129
     assert "leaked" not in err and "Traceback" not in err, err
     assert list(temporary.iterdir()) == []
 

@@ -592,7 +592,9 @@ class BuildSession:
         # /.storefront-manifest.json/ would make a folder of one)
         claims = [*plan.claims, (urls.url(MANIFEST), "storefront's manifest"),
                   (urls.url(WRITING), "storefront's mark of a build writing")]
-        problems = check_collisions(claims, urls, line_of_key(planned.config_text, "permalinks"))
+        by_source = {document.source: document for document in planned.local}
+        problems = check_collisions(claims, urls, line_of_key(planned.config_text, "permalinks"),
+                                    by_source)
         problems += check_aliases(planned.channels, claims, urls)
         problems += planned.channels.errors
         reasons = unpublished_reasons(planned.local, model, inputs.now)
@@ -608,7 +610,7 @@ class BuildSession:
         problems += planned.images.errors
         problems += check_config_links(config, planned.config_text, plan.pages, urls)
         problems += missing_templates(plan.tasks, lambda name: planned.identity(name) != "missing",
-                                      {d.source: d for d in planned.local})
+                                      by_source)
         if self.request.options.strict:
             problems += [w for w in planned.warnings if w not in planned.advice]
         if problems:

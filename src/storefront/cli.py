@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from storefront.build import BuildReport
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
-EXIT_INTERRUPTED = 130  # Ctrl-C, SIGTERM, SIGHUP: stopped before the end
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C: stopped before the end (see stopped_status)
+
+
+def stopped_status(signum: int | None) -> int:
+    """The exit status of a command stopped by ``signum``: 128 + its number, as a shell reports
+    a command the signal ended (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP), so a CI job's timeout or
+    ``docker stop`` is told from a Ctrl-C. Every stop used to exit 130, as for Ctrl-C."""
+    return 128 + (signal.SIGINT if signum is None else signum)
 
 
 # Subcommands whose modules are imported only when they are used (the form endpoint and the
@@ -184,14 +191,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
               file=sys.stderr)
         return EXIT_CONTENT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # what this process was writing when stopped (the exception can land between a
         # temporary file made and the code that deletes it on the way out)
         remove_open_temporaries()
-        return EXIT_INTERRUPTED
+        return stopped_status(getattr(exc, "signum", None))
     except Exception:
-        if interrupts.requested() is not None:  # met on the way out (a worker ended by the
-            return EXIT_INTERRUPTED  # same SIGTERM): no bug, the command was stopped
+        signum = interrupts.requested()
+        if signum is not None:  # met on the way out (a worker ended by the same SIGTERM):
+            return stopped_status(signum)  # no bug, the command was stopped
         if args.debug:
             traceback.print_exc()
         else:
@@ -246,10 +254,11 @@ def run_build(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         remove_open_temporaries()  # see _dispatch
         bar.close()
-        name = signal.Signals(getattr(exc, "signum", signal.SIGINT)).name
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
         print(f"build stopped ({'Ctrl+C' if name == 'SIGINT' else name}): the output folder is "
               "as the last complete build left it", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return stopped_status(signum)
     finally:
         bar.close()
     print_report(report)

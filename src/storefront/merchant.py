@@ -7,7 +7,9 @@ characters, identifiers (``gtin``/``mpn``) or ``identifier_exists: no``, and shi
 shop-wide ``shipping:`` policy. The feed is written only with ``feeds: {merchant: true}``.
 
 A product the specification would refuse is left out, with a warning that says what to add: one
-without a photo (``image_link`` is required), a preorder without ``availability_date``. The
+without a photo (``image_link`` is required), a preorder without ``availability_date``, one at
+price 0 (Merchant Center disapproves it; a free item is fine on the site itself, so the build
+does not fail: it listed ``<g:price>0.00 EUR</g:price>`` without a word). The
 photos linked are the plain copies the image stage made (``photo``: the largest JPEG or PNG
 copy, at most 1600 pixels wide by default, without metadata), so an iPhone's HEIC photo is
 listed as a JPEG.
@@ -79,6 +81,14 @@ def check_products(products: Iterable[Product], now: datetime,
                     "give each product its own sku: (the merchant feed's id)"))
         owners.setdefault(item_id, product)
         if product.availability == "discontinued":
+            continue
+        if not product.price:  # a free sample or catalogue is fine on the site, not to Google
+            warnings.append(error_at(
+                product.source, field_line(product, "price"),
+                "left out of the merchant feed: Google refuses a price of 0 (it lists no free "
+                "products)",
+                "if the product is sold, write its price, like price: 12.50; a free one stays on "
+                "the site, only the merchant feed leaves it out"))
             continue
         if not photos(product, photo):
             warnings.append(error_at(product.source, field_line(product, "images"),

@@ -8,13 +8,13 @@ claiming one path are reported here, naming the documents involved.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from storefront.archive import newsletter_feed_title, newsletter_feed_url
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.documents import Page, Post, Product
+from storefront.documents import Document, Page, Post, Product, field_line
 from storefront.errors import ContentError, error_at
 from storefront.feeds import FeedLink, feed_links, feed_url
 from storefront.markdown import plain_summary
@@ -323,12 +323,14 @@ def shareable(image: str) -> bool:
 
 
 def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
-                     permalinks_line: int = 0) -> list[ContentError]:
+                     permalinks_line: int = 0,
+                     documents: Mapping[str, Document] | None = None) -> list[ContentError]:
     """Two outputs claiming one path (or a URL that would leave the output folder) are errors.
 
     A claim is ``(url, source)``: a content file, or a description such as "the blog listing".
     Two of the site's own pages (listings) on one URL are reported at ``permalinks_line`` of
-    storefront.yaml, where their URLs are set.
+    storefront.yaml, where their URLs are set. ``documents`` (by source) give the line of the
+    field that made a URL's name too long.
     """
     owners: dict[str, str] = {}
     addresses: dict[str, str] = {}  # output path -> the first URL claiming it
@@ -342,7 +344,8 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
             continue
         longest = longest_name(path)
         if len(longest.encode("utf-8", "surrogatepass")) > NAME_BYTES:
-            errors.append(_name_too_long(url, longest, source, permalinks_line))
+            errors.append(_name_too_long(url, longest, source, permalinks_line,
+                                         (documents or {}).get(source)))
             continue
         first = owners.setdefault(path, source)
         addresses.setdefault(path, url)
@@ -359,7 +362,8 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
     return errors + _inside_files(owners, addresses, permalinks_line)
 
 
-def _name_too_long(url: str, name: str, source: str, permalinks_line: int) -> ContentError:
+def _name_too_long(url: str, name: str, source: str, permalinks_line: int,
+                   document: Document | None) -> ContentError:
     """A URL whose file or folder name is longer than a file system allows (a page's file name
     of 252 letters under a permalink ending in ".html"): the write failed with "File name too
     long" and a path inside the staging folder."""
@@ -368,10 +372,33 @@ def _name_too_long(url: str, name: str, source: str, permalinks_line: int) -> Co
     shown_url = f"{url[:60]}…" if len(url) > 60 else url
     message = (f"the URL {shown_url} makes a file or folder name of {size:,} bytes (\"{shown}\"); "
                f"a name can have at most {NAME_BYTES}")
+    if document is not None:
+        line, hint = _long_name_field(document, name)
+        return error_at(source, line, message, hint)
     if source.startswith("content/"):
         return error_at(source, 1, message, "write a shorter slug: in its front matter (without "
                         "one, the slug is made of the file's name)")
     return error_at(CONFIG_NAME, permalinks_line, message, "shorten permalinks in storefront.yaml")
+
+
+def _long_name_field(document: Document, name: str) -> tuple[int, str]:
+    """Where the too long ``name`` of ``document``'s URL comes from, and what to shorten: its
+    category's name (a product permalink with ``{category}``) when that is the longer part,
+    else its ``slug:``, else the file's name the slug is made of (no line: the whole file). It
+    was reported at line 1 whatever made it."""
+    lines = dict(document.lines)
+    slug = getattr(document, "slug", "")
+    slug = slug if slug in name else ""
+    category = getattr(document, "category", None)
+    if (category is not None and category.slug in name and len(category.slug) > len(slug)
+            and "category" in lines):
+        return lines["category"], ("shorten the category's name, whose URL name is part of "
+                                   "the product's address (permalinks: product has {category}), "
+                                   "or the slug")
+    if "slug" in lines:
+        return field_line(document, "slug"), "write a shorter slug"
+    return 0, ("the slug is made of the file's name: give the file a shorter name, or write a "
+               "shorter slug: in its front matter")
 
 
 def _inside_files(owners: dict[str, str], addresses: dict[str, str],

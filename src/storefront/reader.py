@@ -158,7 +158,8 @@ def read_document(source: SourceFile, settings: ReaderSettings) -> Document:
         ("image_focus", "image_focus places the crop of the page's image, but it has no image:",
          "add image: /assets/foto.jpg (the photo shown when the page is shared), or remove "
          "image_focus"),
-    ] if meta.image_focus and not meta.image else [])
+    ] if meta.image_focus and not meta.image else _uncut("page's image", meta.image,
+                                                          meta.image_focus))
     url = _SITE_PATHS.permalink(settings.permalinks.page, slug)
     return Page(source.path, meta.title, slug, url, meta.menu, meta.template, meta.description,
                 body.content_html, meta.form, meta.image or "", meta.draft, body.links, lines,
@@ -269,7 +270,8 @@ def _post(source: SourceFile, meta: PostMeta, body: Body, lines: Lines,
     _check_updated(source.path, date, updated, lines,
                    "date" if meta.date else "the date in the file name")
     _check_effect(source.path, lines, _image_fields("post", meta.image, meta.image_alt,
-                                                    meta.image_focus))
+                                                    meta.image_focus)
+                  + _uncut("post's image", meta.image, meta.image_focus))
     return Post(
         source=source.path, title=meta.title, date=date, updated=updated,
         summary_html=body.summary_html, content_html=body.content_html, has_more=body.has_more,
@@ -336,6 +338,8 @@ def _product(source: SourceFile, meta: ProductMeta, body: Body, lines: Lines,
     if repeated:
         raise BuildFailed(repeated)
     unused = _image_fields("product", ",".join(meta.images), meta.image_alt, meta.image_focus)
+    unused += _uncut("product's first image", meta.images[0] if meta.images else None,
+                     meta.image_focus)
     if meta.sale_until is not None and meta.sale_price is None:
         unused.append(("sale_until", "sale_until ends a sale, but the product has no "
                        "sale_price:", "add sale_price: with the discounted price, or remove "
@@ -405,6 +409,28 @@ def _image_fields(kind: str, image: str | None, alt: str,
                        f"it has no {key}:",
                        f"add {example}, or remove image_focus"))
     return unused
+
+
+def _uncut(whose: str, image: str | None, focus: str) -> list[tuple[str, str, str]]:
+    """``image_focus`` on an image no share card is cut from (see :func:`_check_effect`): an
+    SVG (no social site shows one, so the page is shared with the site's ``image:``), a GIF
+    (shared whole) or an image on another site (never fetched). The focus was dropped silently."""
+    if not focus or not image:
+        return []
+    name = image.split("#", 1)[0].split("?", 1)[0].lower()
+    if name.endswith((".svg", ".svgz", ".svg.gz")):
+        kind, hint = "an SVG", ("SVG images are not cropped (no social site shows one: the page "
+                                "is shared with the site's image: instead); remove image_focus")
+    elif name.endswith(".gif"):
+        kind, hint = "a GIF", "GIF images are not cropped (they are shared whole); remove image_focus"
+    elif name.startswith(("http://", "https://")):
+        kind, hint = "on another site", ("images on another site are not cropped; remove "
+                                         "image_focus, or save the photo in content/assets/ and "
+                                         "write its /assets/ path")
+    else:
+        return []
+    return [("image_focus", f"image_focus places the crop of the {whose} for its share card, "
+             f"but {image} is {kind}, so it does nothing", hint)]
 
 
 def _repeated_images(path: str, images: tuple[str, ...], lines: Lines) -> list[ContentError]:

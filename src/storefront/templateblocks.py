@@ -5,7 +5,10 @@ shows itself, inside another block, or it or a parent shows with ``{{ self.name(
 renders
 a child's ``{% block contenuto %}`` (for ``content``), or ``{% block title %}`` copied from
 another theme's guide, nowhere, and drops what the child writes outside its blocks (a
-``<p>``, a ``{{ super() }}``), without a word; the owner saw the parent's page unchanged. The
+``<p>``, a ``{{ super() }}``), without a word; the owner saw the parent's page unchanged. What
+it writes before its ``{% extends %}`` (an HTML comment, a stray line) is not dropped but
+written ahead of the parent's page, before ``<!doctype html>``: browsers then lay the page out
+in quirks mode. The
 templates a page's template extends, from the page's up to the built-in theme's, are read
 again (the built-in ones are storefront's own and right), each once per environment.
 """
@@ -53,10 +56,17 @@ def _problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str,
         return found
     label = template_label(chain, filename)
     blocks = _blocks_of(env, parent)
+    listed = ", ".join(sorted(blocks or ()))
+    for line, text in _written(tree, before=True):
+        found.append(((label, line),
+                      f"{text} is before the {{% extends %}}: it is written at the top of the "
+                      "page, before <!doctype html>, and breaks it",
+                      "delete it, or make a note a Jinja comment {# ... #}, which is not "
+                      "written" + (f'; to show it, put it inside one of the blocks of "{parent}": '
+                                   f"{listed}" if blocks else "")))
     if blocks is None:  # the parent names its own parent in a way known only as it renders
         return found
     known = sorted(blocks)
-    listed = ", ".join(known)
     called = _shown_by_self(tree)
     for block in _outer_blocks(tree):
         if block.name not in blocks and block.name not in called:
@@ -66,7 +76,7 @@ def _problems(chain: tuple[Theme, ...], env: jinja2.Environment, name: str,
                           f'the block "{block.name}" is in none of the templates this one '
                           f'extends, so it is never shown',
                           f"{close} {has[0].upper()}{has[1:]}" if close else has))
-    for line, text in _outside(tree):
+    for line, text in _written(tree, before=False):
         found.append(((label, line),
                       f"{text} is outside every {{% block %}}: a template that extends another "
                       "shows only its blocks",
@@ -143,17 +153,21 @@ def _outer_blocks(tree: nodes.Node) -> list[nodes.Block]:
     return found
 
 
-def _outside(tree: nodes.Template) -> list[tuple[int, str]]:
-    """What the template writes after its ``{% extends %}`` outside its blocks: (its line, how
-    the owner knows it), the first of each run of text and values."""
+def _written(tree: nodes.Template, before: bool) -> list[tuple[int, str]]:
+    """What the template writes outside its blocks, before its ``{% extends %}`` or after it:
+    (its line, how the owner knows it), the first of each run of text and values. Blank text is
+    nothing (Jinja writes it, but a page's white space before ``<!doctype html>`` is harmless),
+    and so are comments, ``{% set %}`` and ``{% import %}``."""
     from jinja2 import nodes
 
     found: list[tuple[int, str]] = []
     after = False
     for node in tree.body:
         if isinstance(node, nodes.Extends):
+            if before:
+                break
             after = True
-        elif after and isinstance(node, nodes.Output):
+        elif after != before and isinstance(node, nodes.Output):
             for part in node.nodes:
                 if isinstance(part, nodes.TemplateData):
                     if part.data.strip():

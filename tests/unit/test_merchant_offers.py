@@ -67,6 +67,24 @@ def test_products_google_cannot_list_are_left_out_with_a_reason() -> None:
     assert checked.errors == ()
 
 
+def test_a_product_at_price_0_is_left_out_of_the_merchant_feed_with_a_reason() -> None:
+    """Merchant Center disapproves an item at price 0: the feed listed <g:price>0.00 EUR</g:price>
+    without a word. A free sample or catalogue is fine on the site, so the build goes on and
+    the product is left out of the feed, with a warning at its price (an error with --strict)."""
+    products = [product("a.md", VASO),
+                product("campione.md", "title: Campione\nprice: 0\nsku: C-0\nimages: [/c.jpg]"),
+                product("fine.md", "title: Fine\nprice: 0.00\nsku: F\navailability: "
+                                   "discontinued\nimages: [/f.jpg]")]
+    checked = check_products(products, NOW)
+    assert [p.sku for p in checked.listed] == ["V-1"]
+    assert messages(checked.warnings) == [
+        "content/products/campione.md:3: left out of the merchant feed: Google refuses a price of "
+        "0 (it lists no free products)\n  hint: if the product is sold, write its price, like "
+        "price: 12.50; a free one stays on the site, only the merchant feed leaves it out",
+    ]
+    assert checked.errors == ()
+
+
 def test_ids_are_skus_or_slugs_unique_and_short() -> None:
     products = [product("a.md", VASO), product("b.md", VASO),
                 product("c.md", "title: C\nprice: 1\nslug: " + "c" * 51 + "\nimages: [/c.jpg]")]
