@@ -353,13 +353,24 @@ def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,
             continue
         for mine, other in ((source, first), (first, source)):
             if mine.startswith("content/"):
-                errors.append(error_at(mine, 1, f"the URL {url} is also used by {other}",
-                                       "give one of them another slug"))
+                line, hint = _slug_field((documents or {}).get(mine))
+                errors.append(error_at(mine, line, f"the URL {url} is also used by {other}", hint))
         if not (source.startswith("content/") or first.startswith("content/")):
             errors.append(error_at(CONFIG_NAME, permalinks_line,
                                    f"{first} and {source} share the URL {url}",
                                    "change permalinks in storefront.yaml"))
     return errors + _inside_files(owners, addresses, permalinks_line)
+
+
+def _slug_field(document: Document | None) -> tuple[int, str]:
+    """Where a document's URL name comes from, for a URL two outputs claim: its ``slug:`` line,
+    else the whole file (its name is the slug; it was reported at line 1 either way)."""
+    if document is not None and "slug" in dict(document.lines):
+        return field_line(document, "slug"), "give one of them another slug"
+    if document is not None:
+        return 0, ("its slug is made of the file's name: rename the file, or give one of the "
+                   "two a slug: line in its front matter")
+    return 1, "give one of them another slug"
 
 
 def _name_too_long(url: str, name: str, source: str, permalinks_line: int,
