@@ -323,11 +323,21 @@ def build_try(base: Path, state: dict[str, object], signum: int, group: bool,
         outcome.problems.append("exit code 0 but the output is the previous build")
     if outcome.code is not None and outcome.code != 0 and "(output the new build)" in outcome.moment:
         outcome.moment += " [non-zero after a whole write]"
-    left = [name for name in leftovers(site) if name not in before]
+    left = [whose(name, program.process.pid) for name in leftovers(site) if name not in before]
     left += [f"TMPDIR/{p.name}" for p in tmp.iterdir()]
     if left:
         outcome.problems.append(f"left behind: {left[:10]}")
     return outcome
+
+
+def whose(name: str, pid: int) -> str:
+    """``name``, with the process that wrote it when it is a temporary file (its name holds
+    the writer's id): the build's own process (its main thread, or its feeds' thread), or
+    another (a render or image worker)."""
+    found = re.fullmatch(r"\.tmp-([0-9]+)-[0-9]+.*", os.path.basename(name))
+    if found is None:
+        return name
+    return f"{name} (by {'the build' if int(found.group(1)) == pid else 'a worker'})"
 
 
 def prepare_build(base: Path, posts: int) -> dict[str, object]:

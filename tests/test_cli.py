@@ -78,6 +78,35 @@ def test_a_stopped_build_exits_128_plus_the_signal(run_cli, monkeypatch, copy_si
     assert not (site / "output").exists()
 
 
+@pytest.mark.parametrize("command", ["build", "serve"])
+def test_an_error_met_on_the_way_out_of_a_stop_is_no_internal_error(run_cli, monkeypatch,
+                                                                     copy_site,
+                                                                     command: str) -> None:
+    """A command stopped by SIGTERM that meets an error on its way out (a worker ended by the
+    same SIGTERM: the pool's shutdown, a chunk's result) was stopped, and exits 143; it exited
+    70 with the internal-error message, as the stop was forgotten before the error reached the
+    code that asks for it."""
+    import storefront.preview
+
+    def stopped_then_broken(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # the command's handler turns it into a stop
+            raise AssertionError("not stopped")
+        finally:
+            raise RuntimeError("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(storefront.build, "build_site", stopped_then_broken)
+    monkeypatch.setattr(storefront.preview, "serve", stopped_then_broken)
+    site = copy_site("basic")
+    for debug in ([], ["--debug"]):
+        result = run_cli(*debug, "--root", site, command)
+        assert result.code == 143, result.err
+        assert "internal error" not in result.err and "Traceback" not in result.err
+    # the stop is forgotten afterwards: a later error in this process is a bug again
+    monkeypatch.setattr(storefront.build, "build_site", lambda *args: 1 / 0)
+    assert run_cli("--root", site, "build").code == 70
+
+
 def test_build_prints_a_summary(run_cli, copy_site) -> None:
     result = run_cli("--root", copy_site("basic"), "build")
     assert result.code == 0, result.err

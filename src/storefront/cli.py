@@ -193,13 +193,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_CONTENT
     except KeyboardInterrupt as exc:
         # what this process was writing when stopped (the exception can land between a
-        # temporary file made and the code that deletes it on the way out)
+        # temporary file made and the code that deletes it on the way out); an error met on
+        # the way out of a stop comes here too (see _stopping_on_signals)
         remove_open_temporaries()
         return stopped_status(getattr(exc, "signum", None))
     except Exception:
-        signum = interrupts.requested()
-        if signum is not None:  # met on the way out (a worker ended by the same SIGTERM):
-            return stopped_status(signum)  # no bug, the command was stopped
         if args.debug:
             traceback.print_exc()
         else:
@@ -288,6 +286,14 @@ def _stopping_on_signals(stopping: threading.Event | None = None) -> Iterator[No
     before = {signum: signal.signal(signum, interrupt) for signum in interrupts.STOP_SIGNALS}
     try:
         yield
+    except Exception as exc:
+        # met on the way out of a stop (a worker ended by the same SIGTERM, the pool's
+        # shutdown): the command was stopped, no bug to report. Said here, as the stop is
+        # forgotten below: _dispatch, asking later, took it for an internal error (exit 70)
+        signum = interrupts.requested()
+        if signum is None:
+            raise
+        raise interrupts.Interrupted(signum) from exc
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
