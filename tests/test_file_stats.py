@@ -182,13 +182,13 @@ def test_the_stat_cache_trusts_only_an_unchanged_stamp_recorded_well_after_it(tm
 @pytest.mark.parametrize("how", ["rename", "in place, same size, old mtime"])
 def test_a_save_during_a_build_is_published_by_the_next_one(copy_site, tmp_path, monkeypatch,
                                                             how: str) -> None:
-    import storefront.build
+    import storefront.site
 
     site = copy_site("basic")
     age(site)
     build(site)
     post = site / POST
-    real = storefront.build.build_model
+    real = storefront.site.build_model
 
     def save_meanwhile(*args: object, **kwargs: object) -> object:
         # after this build has read the post: it publishes the old text and saves the old stat
@@ -201,14 +201,14 @@ def test_a_save_during_a_build_is_published_by_the_next_one(copy_site, tmp_path,
             same_length_edit(post, "focaccia", "FOCACCIA")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(storefront.build, "build_model", save_meanwhile)
+    monkeypatch.setattr(storefront.site, "build_model", save_meanwhile)
     other = site / OTHER  # a change, so that this build is not answered by the no-change memo
     other.write_text(other.read_text(encoding="utf-8") + "\nAncora.\n", encoding="utf-8")
     assert build(site).parsed == 1  # the other post: this build read the old text of the first
     page = site / "output/blog/2024/06/focaccia/index.html"
     assert "FOCACCIA" in post.read_text(encoding="utf-8")
     assert "FOCACCIA" not in page.read_text(encoding="utf-8")
-    monkeypatch.setattr(storefront.build, "build_model", real)
+    monkeypatch.setattr(storefront.site, "build_model", real)
     report = build(site)
     assert report.parsed == 1
     assert tree_bytes(site / "output") == clean_tree(site, tmp_path)

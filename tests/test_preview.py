@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from storefront import rendering as rendering_module
 from storefront.preview import PreviewBuilder, make_app
 from support import wait_until
 
@@ -311,12 +312,11 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
         copy_site, tmp_path, monkeypatch) -> None:
     """A save's pages are served, and browsers told, before the build makes the feeds; a
     request for a feed meanwhile waits for the feed as that save makes it, never the old one."""
-    import storefront.build as build_module
 
     builder = make_builder(copy_site, tmp_path)
     builder.rebuild()
     app = make_app(builder)
-    real_make_feeds = build_module.make_feeds
+    real_make_feeds = rendering_module.make_feeds
     making, release = threading.Event(), threading.Event()
 
     def held_make_feeds(*args, **kwargs):
@@ -324,7 +324,7 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
         assert release.wait(30)
         return real_make_feeds(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "make_feeds", held_make_feeds)
+    monkeypatch.setattr(rendering_module, "make_feeds", held_make_feeds)
     post = builder.root / "content/posts/2024-06-10-focaccia.md"
     post.write_text(post.read_text(encoding="utf-8").replace("title:", "title: Nuova", 1)
                     + "\nSegno di questa modifica.\n", encoding="utf-8")
@@ -356,15 +356,14 @@ def test_browsers_reload_when_the_pages_are_in_place_and_feeds_wait_for_the_rest
 def _save_and_track_feeds(builder: PreviewBuilder, monkeypatch) -> tuple[threading.Thread,
                                                                           threading.Event]:
     """Edit a post and start its build in a thread; the event is set when it makes the feeds."""
-    import storefront.build as build_module
 
-    real_make_feeds, making = build_module.make_feeds, threading.Event()
+    real_make_feeds, making = rendering_module.make_feeds, threading.Event()
 
     def tracked_make_feeds(*args, **kwargs):
         making.set()
         return real_make_feeds(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "make_feeds", tracked_make_feeds)
+    monkeypatch.setattr(rendering_module, "make_feeds", tracked_make_feeds)
     post = builder.root / "content/posts/2024-06-10-focaccia.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nSegno di questa modifica.\n",
                     encoding="utf-8")

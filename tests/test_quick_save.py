@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import storefront.build as build_module
+from storefront import plan as plan_module
+from storefront import quicksave as quicksave_module
 from storefront.build import BuildRequest, BuildSession, build_site
 from storefront.cache import store_page
 from storefront.preview import PreviewBuilder
@@ -41,14 +43,14 @@ class Watch:
         self.steps: list[str] = []  # the same, and when the site's files were listed
         self.shown_files: dict[str, bytes] = {}
         self.changed: list[tuple[str, ...]] = []
-        real_plan = build_module.Planner.plan
+        real_plan = plan_module.Planner.plan
 
-        def plan(planner: build_module.Planner) -> list[object]:
+        def plan(planner: plan_module.Planner) -> list[object]:
             self.events.append("planned")
             self.steps.append("planned")
             return real_plan(planner)
 
-        monkeypatch.setattr(build_module.Planner, "plan", plan)
+        monkeypatch.setattr(plan_module.Planner, "plan", plan)
         real_discover = build_module.discover_sources
 
         def discover(*args: object) -> object:
@@ -286,14 +288,14 @@ def test_a_page_the_build_makes_otherwise_than_the_quick_save_is_shown_again(
     """Should the build after a quick save make one of its pages otherwise (here the quick save
     is made to write other bytes), that page changed after the browsers were told: they are told
     again, the page being at its final bytes then."""
-    real_render_quick = build_module.render_quick
+    real_render_quick = quicksave_module.render_quick
 
     def otherwise(state, tasks):
         made = real_render_quick(state, tasks)
         data = b"<!DOCTYPE html><p>not as the build makes it</p>"
         return [(path, store_page(state.page_folder, data), len(data)) for path, _, _ in made]
 
-    monkeypatch.setattr(build_module, "render_quick", otherwise)
+    monkeypatch.setattr(quicksave_module, "render_quick", otherwise)
     append(watch.session.request.root / FOCACCIA, "\nSfornata anche a mezzogiorno.\n")
     watch.build()
     assert watch.events == ["shown", "planned", "shown"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from storefront import build as build_module
 from storefront import cache as cache_module
+from storefront import rendering as rendering_module
 from storefront import staging as staging_module
 from storefront.build import BuildRequest, build_site
 from storefront.errors import BuildFailed
@@ -188,7 +188,7 @@ def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
     site = copy_site("basic")
     many_posts(site)
     expected = built_in_place(site, tmp_path / "existing", 2)
-    render = build_module.render_pages
+    render = rendering_module.render_pages
 
     def then_delete_some(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         result = render(*args, **kwargs)  # type: ignore[arg-type]
@@ -196,7 +196,7 @@ def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
         shutil.rmtree(folder / "blog")
         return result
 
-    monkeypatch.setattr(build_module, "render_pages", then_delete_some)
+    monkeypatch.setattr(rendering_module, "render_pages", then_delete_some)
     build_site(BuildRequest(root=site, output=site / "output", jobs=2, use_cache=False))
     assert tree_bytes(site / "output") == expected
 

@@ -19,10 +19,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storefront.bodystore import BodyStore
-from storefront.bundle import AssetsMemo
 from storefront.cache import (
     COMPILED,
     COMPILED_SWEEP_MEMO,
@@ -31,34 +29,12 @@ from storefront.cache import (
     BuildCache,
     OutputRecord,
 )
-from storefront.channels import ChannelPlan, check_aliases, plan_channels
-from storefront.checks import (
-    LinkTargets,
-    check_config_image,
-    check_config_links,
-    check_links,
-    check_repeats,
-    check_template_images,
-    image_warnings,
-    left_out_summary,
-    missing_templates,
-    robots_warnings,
-    served_elsewhere,
-    unnamed_link_warnings,
-    unpublished_reasons,
-)
 from storefront.codec import encode
 from storefront.config import CONFIG_NAME, SiteConfig
-from storefront.deps import page_exists_in
-from storefront.documents import Document
-from storefront.environment import forget_environments, make_environment
 from storefront.errors import BuildFailed, ContentError, error_at, line_of_key
 from storefront.fingerprints import Fingerprinter, code_fingerprint, digest, site_fingerprint
-from storefront.imagecache import ImageStore
 from storefront.imagelibs import installed_stamp
-from storefront.images import ImageMemo, ImageResult, ImageStage
 from storefront.interrupts import held
-from storefront.localize import localize
 from storefront.memo import BuildMemo, inputs_digest, manifest_digest, next_change, strongest_clock
 from storefront.moves import Address, addresses, alias_suggestions, moved
 from storefront.output import (
@@ -75,31 +51,6 @@ from storefront.output import (
     write_site,
     write_some,
 )
-from storefront.outputs import OutputPlan, output_path, plan_outputs
-from storefront.parsing import Hashes, ParsedSite, parse_sources
-from storefront.plan import Planner, check_collisions
-from storefront.presentation import Presentation
-from storefront.quicksave import (
-    QuickBase,
-    changed_documents,
-    quick_tasks,
-    render_quick,
-    saved_sources,
-)
-from storefront.reader import ReaderSettings
-from storefront.rendering import (
-    LazyMapping,
-    PageMemo,
-    RenderState,
-    compile_templates,
-    forget_renderer,
-    make_feeds,
-    precompile_templates,
-    render_chunk,
-    render_pages,
-    select_pages,
-    template_identity,
-)
 from storefront.request import (
     BuildReport,
     BuildRequest,
@@ -108,15 +59,29 @@ from storefront.request import (
     check_output_folder,
     effective_config,
 )
-from storefront.site import SiteModel, build_model
 from storefront.sources import SourceFile, StatCache, discover_sources
 from storefront.staging import Staging
-from storefront.stringkeys import forget_answers, mistyped_string_keys
-from storefront.templateimages import TemplateImage, template_images
 from storefront.theme import Theme, load_strings, resolve_theme_chain, theme_files
 from storefront.trust import FolderTrust
 from storefront.urls import UrlBuilder, safe_relative_path
 from storefront.workers import Background, WorkerPool
+
+# The stages past the whole-build shortcut are imported by the methods that run them: a build
+# with nothing to do (CI keeping the cache, a second `storefront build`) reads no document and
+# renders nothing, and their modules' import (some 70 data classes made) was a sixth of its time.
+if TYPE_CHECKING:
+    from storefront.bodystore import BodyStore
+    from storefront.bundle import AssetsMemo
+    from storefront.channels import ChannelPlan
+    from storefront.documents import Document
+    from storefront.images import ImageMemo, ImageResult
+    from storefront.outputs import OutputPlan
+    from storefront.parsing import Hashes, ParsedSite
+    from storefront.presentation import Presentation
+    from storefront.quicksave import QuickBase
+    from storefront.rendering import PageMemo, RenderState
+    from storefront.site import SiteModel
+    from storefront.templateimages import TemplateImage
 
 
 @dataclass(frozen=True)
@@ -181,7 +146,8 @@ class BuildSession:
         self._manifest_read: dict[str, Entry] | None = None  # this build's, read once
         self._manifest_seen: tuple[Any, ...] | None = None  # which file that was (its identity)
         self._plan_memo: tuple[str, dict[Any, Any]] = ("", {})  # site fingerprint, head data
-        self._assets = AssetsMemo()  # the theme's static files, made again when a theme file changes
+        self._assets: AssetsMemo | None = None  # the theme's static files (made again when a
+        # theme file changes)
         self._document_hashes: dict[str, tuple[Any, ...]] = {}  # see Fingerprinter(known=)
         self._config_memo: list[Any] = []  # the last config text read, and its config
         self._bodies: BodyStore | None = None  # the posts' bodies (see storefront.bodystore)
@@ -199,6 +165,8 @@ class BuildSession:
     def bodies(self) -> BodyStore:
         """Opened with the session's first parse, before any worker that renders is forked (they
         read it too); it outlives the cache folder it is made in (the file has no name)."""
+        from storefront.bodystore import BodyStore
+
         if self._bodies is None:
             self._bodies = BodyStore(self.cache.folder)
         return self._bodies
@@ -216,9 +184,10 @@ class BuildSession:
         self.stats = StatCache()  # a session reads only the files whose stat changed
         self._stats_loaded = False  # from the cache of an earlier build (once per session)
         self.page_memos: dict[str, PageMemo] = {}  # variant -> what its last build's pages were
-        self._pending_memo = PageMemo()
+        self._pending_memo: PageMemo | None = None
         self._previous: dict[str, OutputRecord] = {}
-        self._image_memo = ImageMemo()  # the last image stage, answered again when nothing changed
+        # the last image stage, answered again when nothing changed
+        self._image_memo: ImageMemo | None = None
         self.trust = FolderTrust()  # what a preview save takes on trust (see storefront.trust)
 
     def _check_cache(self) -> None:
@@ -274,6 +243,9 @@ class BuildSession:
         if early is not None and inputs.theme_key != early[1]:
             # the early render loaded templates of the theme as it is (a file the watcher did
             # not name) into the environment kept under the base's theme key
+            from storefront.environment import forget_environments
+            from storefront.stringkeys import forget_answers
+
             forget_environments()
             forget_answers()
         self._settle()
@@ -336,6 +308,7 @@ class BuildSession:
             self.cache.sweep_temporary_files(self.cache.folder / COMPILED, COMPILED_SWEEP_MEMO,
                                              swept_at, flat=True)
         self.records[inputs.variant] = records
+        assert self._pending_memo is not None  # made by the render stage
         self.page_memos[inputs.variant] = self._pending_memo
         if preview and self._last_state is not None:
             self._quick[inputs.variant] = self._quick_base(inputs, planned, records,
@@ -394,12 +367,15 @@ class BuildSession:
         the owner saves the old bytes back (an undo). Called once the pages are rendered, and
         when the build fails before (the new bytes may be what failed it). What the session
         kept is dropped, its workers too; the preview builds again by itself (it saw the save)."""
+        from storefront.environment import forget_environments
+        from storefront.stringkeys import forget_answers
+
         now = theme_files(inputs.chain, self.stats)
         if now == list(inputs.theme_files):
             return
         forget_environments()
         forget_answers()
-        self._assets = AssetsMemo()
+        self._assets = None
         self.pool.close()  # its workers keep environments of their own: new ones are started
         before = dict(inputs.theme_files)
         changed = sorted({path for path, sha in now if before.pop(path, None) != sha} | set(before))
@@ -418,6 +394,8 @@ class BuildSession:
         """A save that changed only the text of a post, a product or a page shows its pages now,
         before the site is planned again (see :mod:`storefront.quicksave`): the output paths
         written and shown, or None when the save goes the usual way."""
+        from storefront.quicksave import changed_documents
+
         if inputs.urls.base_path != "/":  # the documents as parsed are not those planned
             return None
         changed = changed_documents(base, self._shape(inputs), inputs.now, inputs.sources)
@@ -435,6 +413,8 @@ class BuildSession:
         build then goes on as always; a page it makes otherwise (the watcher missed an event)
         is written and shown again. The pages written and the theme key of the base they were
         rendered with, or None."""
+        from storefront.quicksave import saved_sources
+
         if len(self._quick) != 1:  # one variant: the preview's (its base URL, its options)
             return None
         base = next(iter(self._quick.values()))
@@ -451,6 +431,10 @@ class BuildSession:
                     now: datetime, shown: Shown) -> frozenset[str] | None:
         """Parse the changed documents' ``sources``, render and write the pages that read their
         bodies, tell ``shown``: the output paths written and shown, or None (the usual way)."""
+        from storefront.parsing import parse_sources
+        from storefront.quicksave import quick_tasks, render_quick
+        from storefront.reader import ReaderSettings
+
         changed = [source.path for source in sources]
         parsed = parse_sources(sources, ReaderSettings.of(config), self.cache, self.memory,
                                self.pool, None, self.bodies, partial=True)
@@ -470,6 +454,9 @@ class BuildSession:
     def _quick_base(self, inputs: _Inputs, planned: _Planned, records: dict[str, OutputRecord],
                     state: RenderState) -> QuickBase:
         """What the next save may show its pages from (see :mod:`storefront.quicksave`)."""
+        from storefront.plan import Planner
+        from storefront.quicksave import QuickBase
+
         outputs = planned.plan.outputs
         moment = any(record.deps.clock == "moment" for record in records.values())
         return QuickBase(
@@ -506,6 +493,29 @@ class BuildSession:
 
     def _plan(self, inputs: _Inputs) -> _Planned:
         """Parse (what changed), build the site model, process the images and plan every output."""
+        from storefront.bundle import AssetsMemo
+        from storefront.channels import plan_channels
+        from storefront.checks import (
+            image_warnings,
+            left_out_summary,
+            robots_warnings,
+            unnamed_link_warnings,
+            unpublished_reasons,
+        )
+        from storefront.environment import make_environment
+        from storefront.imagecache import ImageStore
+        from storefront.images import ImageMemo, ImageStage
+        from storefront.localize import localize
+        from storefront.outputs import output_path, plan_outputs
+        from storefront.parsing import parse_sources
+        from storefront.plan import Planner
+        from storefront.presentation import Presentation
+        from storefront.reader import ReaderSettings
+        from storefront.rendering import precompile_templates, template_identity
+        from storefront.site import build_model
+        from storefront.stringkeys import mistyped_string_keys
+        from storefront.templateimages import template_images
+
         config, urls = inputs.config, inputs.urls
         self._checked = {}
         early: dict[str, tuple[TemplateImage, ...]] = {}
@@ -525,6 +535,8 @@ class BuildSession:
         config_text = (self.request.root / CONFIG_NAME).read_text("utf-8")
         assets = [s for s in inputs.sources if s.kind == "assets"]
         named = early["named"] if "named" in early else template_images(inputs.chain, self.cache)
+        if self._image_memo is None:
+            self._image_memo = ImageMemo()
         images = ImageStage(config, urls, ImageStore(self.cache), self.pool, self._held(inputs.output),
                             lambda done, total: self._stage("images", done, total),
                             ).run(assets, model.published(), config_text, self._image_memo, named)
@@ -537,6 +549,8 @@ class BuildSession:
             self._plan_memo = (site, {})
         tasks = Planner(model, config, urls, strings, self._plan_memo[1], catalog).plan()
         channels = plan_channels(model, config, urls, strings, inputs.now, catalog.fallback_url)
+        if self._assets is None:
+            self._assets = AssetsMemo()
         static = self._assets.get(inputs.chain, inputs.theme_files, inputs.theme_key,
                                   self.request.options.hashed_assets)
         plan = plan_outputs(tasks, (*channels.outputs, *images.outputs), channels.pages, urls,
@@ -587,6 +601,20 @@ class BuildSession:
 
     def _check(self, inputs: _Inputs, planned: _Planned) -> None:
         """Every whole-site problem at once: collisions, links, menu, forms' pages, templates."""
+        from storefront.channels import check_aliases
+        from storefront.checks import (
+            LinkTargets,
+            check_config_image,
+            check_config_links,
+            check_links,
+            check_repeats,
+            check_template_images,
+            missing_templates,
+            served_elsewhere,
+            unpublished_reasons,
+        )
+        from storefront.plan import check_collisions
+
         config, urls, model, plan = inputs.config, inputs.urls, planned.model, planned.plan
         # storefront's own files in the output folder are taken too (an alias or a permalink
         # /.storefront-manifest.json/ would make a folder of one)
@@ -603,7 +631,8 @@ class BuildSession:
                               if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
         targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
-        problems += check_links(model.published(), targets, urls, self._image_memo.uses)
+        uses = self._image_memo.uses if self._image_memo is not None else None
+        problems += check_links(model.published(), targets, urls, uses)
         problems += check_repeats(model.published())
         problems += check_template_images(planned.template_images, targets, urls)
         problems += check_config_image(config, planned.config_text, targets, urls)
@@ -635,6 +664,17 @@ class BuildSession:
         records), which the write stage calls once the pages are in place. With ``staging``,
         each rendered page is also put in the staging folder (see :mod:`storefront.staging`);
         ``early_feeds``: a first build may make the feeds while the pages render."""
+        from storefront.deps import page_exists_in
+        from storefront.rendering import (
+            LazyMapping,
+            RenderState,
+            compile_templates,
+            forget_renderer,
+            make_feeds,
+            render_pages,
+            select_pages,
+        )
+
         config, urls, model = inputs.config, inputs.urls, planned.model
         previous = self.records.get(inputs.variant)
         if previous is None:
@@ -757,6 +797,8 @@ class BuildSession:
         from the staging folder (a build in another container that shares the folder took it for
         abandoned): the write stage then writes them from there. Rendering is deterministic; a
         page that renders otherwise now fails the build rather than being written."""
+        from storefront.rendering import render_chunk
+
         state = self._last_state
         assert state is not None
         missing = [index for index, path in enumerate(state.paths) if path not in self._staged]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from storefront.documents import Document
+if TYPE_CHECKING:
+    from storefront.documents import Document
 
 
 @dataclass(frozen=True)
