@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -30,8 +31,9 @@ from pathlib import Path
 
 def installed_version(module: str, project: str, asked: tuple[str, str]) -> str:
     """The version of distribution ``project`` that provides ``module``, from its metadata
-    folder's name; else ``asked`` (module, attribute) is imported and asked; "missing" when the
-    module is not installed at all."""
+    folder's name; else ``asked`` (module, attribute) is imported and asked (with no attribute,
+    the metadata Python finds for ``project`` is); "missing" when the module is not installed
+    at all."""
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
@@ -50,6 +52,11 @@ def installed_version(module: str, project: str, asked: tuple[str, str]) -> str:
                 found.append(version + _packaged(os.path.join(folder, entry)))
         if found:  # a folder left by a broken upgrade beside the new one: both, in order
             return " ".join(sorted(found))
+    if not asked[1]:
+        try:
+            return importlib.metadata.version(project)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
     return str(getattr(importlib.import_module(asked[0]), asked[1]))
 
 
