@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.metadata
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -625,6 +627,16 @@ def test_workers_forked_later_in_a_session_leave_its_cache_connection_alone(
     assert "closes the connection" not in done.stderr
 
 
+@pytest.fixture
+def _no_fakelib() -> Iterator[None]:
+    """No test's ``fakelib`` stays imported after it (monkeypatch.delitem at the end of a test
+    was undone at its teardown, leaving the module, and its folder, to the tests after it)."""
+    sys.modules.pop("fakelib", None)
+    yield
+    sys.modules.pop("fakelib", None)
+
+
+@pytest.mark.usefixtures("_no_fakelib")
 @pytest.mark.parametrize("metadata", ["fakelib-1.0.dist-info", "FakeLib-1.0.egg-info", ""])
 def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, metadata: str) -> None:
@@ -652,7 +664,6 @@ def test_a_cache_made_with_another_version_of_a_library_is_not_trusted(
     else:
         monkeypatch.setattr(sys.modules["fakelib"], "__version__", "1.1")
     assert code_fingerprint.__wrapped__(libraries) != before
-    monkeypatch.delitem(sys.modules, "fakelib", raising=False)
 
 
 def test_every_library_whose_output_is_kept_has_a_version() -> None:
@@ -663,8 +674,100 @@ def test_every_library_whose_output_is_kept_has_a_version() -> None:
     for module, project, asked in KEPT_LIBRARIES:
         version = installed_version(module, project, asked)
         assert version not in ("missing", ""), project
-        assert version == str(getattr(__import__(asked[0], fromlist=["_"]), asked[1])), project
+        # a system's package adds its build time (" @..."): see the tests below
+        expected = (str(getattr(__import__(asked[0], fromlist=["_"]), asked[1])) if asked[1]
+                    else importlib.metadata.version(project))
+        assert version.partition(" @")[0] == expected, project
     assert installed_version("no_such_library_here", "x", ("x", "y")) == "missing"
+
+
+@pytest.mark.parametrize("project", ["Jinja2", "MarkupSafe", "Markdown", "Babel"])
+def test_an_upgrade_of_a_library_the_pages_are_made_with_discards_the_cache(
+        monkeypatch: pytest.MonkeyPatch, project: str) -> None:
+    """MarkupSafe escapes every value a template writes and strips the tags of |striptags
+    (2.1.5 collapsed the spaces 2.1.4 left: "<p>Pane  </p>  <p>  duro</p>" was "Pane   duro",
+    now "Pane duro"); it is upgraded on its own, not with Jinja."""
+    from storefront import fingerprints
+
+    before = fingerprints.code_fingerprint.__wrapped__()
+    real = fingerprints.installed_version
+    monkeypatch.setattr(fingerprints, "installed_version",
+                        lambda module, name, asked: "99.0" if name == project
+                        else real(module, name, asked))
+    assert fingerprints.code_fingerprint.__wrapped__() != before
+
+
+def _fake_library(tmp_path: Path, metadata: str, files: dict[str, str]) -> Path:
+    """A folder of packages holding ``fakelib`` 3.1.2 and its metadata (a folder ``metadata``
+    with ``files``, or, with no files, distutils' single-file egg-info of that name)."""
+    libs = tmp_path / "libs"
+    (libs / "fakelib").mkdir(parents=True)
+    (libs / "fakelib/__init__.py").write_text('__version__ = "3.1.2"\n')
+    if files:
+        (libs / metadata).mkdir()
+        for name, text in files.items():
+            (libs / metadata / name).write_text(text)
+    else:
+        (libs / metadata).write_text("Metadata-Version: 1.0\nName: FakeLib\nVersion: 3.1.2\n")
+    return libs
+
+
+def _stamp_all(folder: Path, seconds: int) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        os.utime(path, (seconds, seconds))
+
+
+@pytest.mark.usefixtures("_no_fakelib")
+@pytest.mark.parametrize(("metadata", "files"), [
+    ("Jinja2-3.1.2.egg-info", {"PKG-INFO": "Name: FakeLib\n", "top_level.txt": "fakelib\n"}),
+    ("PyYAML-6.0.dist-info", {"METADATA": "Name: FakeLib\n", "RECORD": ""}),
+    ("FakeLib-3.1.2.egg-info", {})])
+def test_a_system_package_updated_under_the_same_version_discards_the_cache(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, metadata: str, files: dict[str, str]
+        ) -> None:
+    """Debian's python3-jinja2 3.1.2-1 -> 3.1.2-1+deb12u3 (security fixes, one changed the
+    xmlattr filter's output) keeps Jinja2-3.1.2.egg-info; its files carry the new package's
+    build time (dpkg sets it), which is part of the key: the cache of the old package's pages
+    is not reused. Installing the same package again keeps the key."""
+    from storefront import installed
+    from storefront.fingerprints import code_fingerprint
+
+    metadata = metadata.replace("Jinja2", "FakeLib").replace("PyYAML-6.0", "fakelib-3.1.2")
+    libs = _fake_library(tmp_path, metadata, files)
+    _stamp_all(libs, 1_664_300_000)  # 3.1.2-1, built in September 2022
+    monkeypatch.syspath_prepend(str(libs))
+    libraries = (("fakelib", "FakeLib", ("fakelib", "__version__")),)
+    installed._metadata_folders.cache_clear()
+    before = code_fingerprint.__wrapped__(libraries)
+    assert "fakelib" not in sys.modules
+    (libs / "fakelib/__init__.py").write_text('__version__ = "3.1.2"\nFIXED = True\n')
+    _stamp_all(libs, 1_664_300_000)  # the same package installed again
+    installed._metadata_folders.cache_clear()
+    assert code_fingerprint.__wrapped__(libraries) == before
+    _stamp_all(libs, 1_747_520_000)  # the security update, built in May 2025
+    installed._metadata_folders.cache_clear()
+    assert code_fingerprint.__wrapped__(libraries) != before
+
+
+@pytest.mark.usefixtures("_no_fakelib")
+def test_a_fresh_pip_install_of_the_same_version_keeps_the_cache(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """pip and uv (an INSTALLER file) give every file the time of the install: CI that installs
+    the same versions afresh on each run and keeps the cache keeps using it."""
+    from storefront import installed
+    from storefront.fingerprints import code_fingerprint
+
+    libs = _fake_library(tmp_path, "fakelib-3.1.2.dist-info",
+                         {"METADATA": "Name: FakeLib\n", "RECORD": "", "INSTALLER": "pip\n"})
+    _stamp_all(libs, 1_764_000_000)
+    monkeypatch.syspath_prepend(str(libs))
+    libraries = (("fakelib", "FakeLib", ("fakelib", "__version__")),)
+    installed._metadata_folders.cache_clear()
+    before = code_fingerprint.__wrapped__(libraries)
+    _stamp_all(libs, 1_764_100_000)  # the next run's install
+    installed._metadata_folders.cache_clear()
+    assert code_fingerprint.__wrapped__(libraries) == before
+    assert "fakelib" not in sys.modules
 
 
 @pytest.mark.parametrize("alias", ["/feed.xml/", "/_redirects", "/.storefront-manifest.json/"])

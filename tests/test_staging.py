@@ -181,13 +181,14 @@ def test_output_folders_can_be_entered_by_all_whatever_the_umask(copy_site, jobs
     assert {stat.S_IMODE(p.stat().st_mode) for p in folders} == {0o755}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
-        copy_site, tmp_path, monkeypatch) -> None:
+        copy_site, tmp_path, monkeypatch, jobs) -> None:
     """Something deletes staged pages before the folder is moved into place (a build in another
     container judging the folder abandoned): they are written from the cache, none is missing."""
     site = copy_site("basic")
     many_posts(site)
-    expected = built_in_place(site, tmp_path / "existing", 2)
+    expected = built_in_place(site, tmp_path / "existing", jobs)
     render = rendering_module.render_pages
 
     def then_delete_some(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -197,7 +198,7 @@ def test_pages_taken_from_the_staging_folder_meanwhile_are_written_again(
         return result
 
     monkeypatch.setattr(rendering_module, "render_pages", then_delete_some)
-    build_site(BuildRequest(root=site, output=site / "output", jobs=2, use_cache=False))
+    build_site(BuildRequest(root=site, output=site / "output", jobs=jobs, use_cache=False))
     assert tree_bytes(site / "output") == expected
 
 

@@ -40,13 +40,15 @@ def digest(*parts: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-# the libraries whose output a build keeps: Markdown (documents), Jinja (pages), PyYAML (front
-# matter), Babel (its locale data: dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin
-# (the theme's CSS and JavaScript); each as (module, distribution, where its version is when
-# the distribution's metadata is not beside it)
+# the libraries whose output a build keeps: Markdown (documents), Jinja (pages), MarkupSafe (its
+# escaping and striptags, which 2.1.5 changed), PyYAML (front matter), Babel (its locale data:
+# dates and prices), feedgen and lxml (feeds), rcssmin and rjsmin (the theme's CSS and
+# JavaScript); each as (module, distribution, where its version is when the distribution's
+# metadata is not beside it: no attribute, the metadata Python finds)
 KEPT_LIBRARIES = (
     ("markdown", "Markdown", ("markdown", "__version__")),
     ("jinja2", "Jinja2", ("jinja2", "__version__")),
+    ("markupsafe", "MarkupSafe", ("markupsafe", "")),  # its __version__ is deprecated (3.0)
     ("yaml", "PyYAML", ("yaml", "__version__")),
     ("babel", "Babel", ("babel", "__version__")),
     ("feedgen", "feedgen", ("feedgen.version", "version_str")),
