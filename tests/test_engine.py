@@ -967,3 +967,33 @@ def test_a_build_after_the_photo_libraries_changed_is_no_nothing_changed_build(
     stamp[0] = "pillow 2"
     build(site)
     assert len(runs) == 2
+
+
+_NOTHING_TO_DO = (
+    "import json, sys\n"
+    "from storefront import cli\n"
+    "code = cli.main(['--root', sys.argv[1], 'build'])\n"
+    "print(json.dumps([code, sorted(sys.modules)]))\n")
+
+
+def test_a_build_with_nothing_to_do_imports_no_stage_past_the_shortcut(copy_site) -> None:
+    """A second `storefront build` (CI keeping the cache, an owner building again) answers from
+    the build memo: it reads no document and renders nothing, so it imports neither Jinja nor
+    Markdown nor the stages that use them (their import was a sixth of such a build), nor
+    importlib.metadata to learn the libraries' versions (a tenth)."""
+    site = copy_site("basic")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1719000000"}
+    first = subprocess.run([sys.executable, "-c", _NOTHING_TO_DO, str(site)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run([sys.executable, "-c", _NOTHING_TO_DO, str(site)], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    [code, first_modules], [code_again, modules] = (
+        json.loads(done.stdout.strip().splitlines()[-1]) for done in (first, again))
+    assert code == code_again == 0
+    assert "0 written" in again.stdout or "0 written" in again.stderr
+    stages = {"jinja2", "markdown", "feedgen", "lxml", "PIL", "importlib.metadata",
+              "storefront.parsing", "storefront.rendering", "storefront.plan",
+              "storefront.images", "storefront.channels", "storefront.checks"}
+    assert stages <= set(first_modules)  # the first build needed them all
+    assert sorted(stages & set(modules)) == []
