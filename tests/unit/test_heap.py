@@ -85,9 +85,11 @@ def test_a_build_in_a_heap_frozen_by_a_preview_settles_nothing() -> None:
     before = gc.get_threshold()
     settle()
     frozen = gc.get_freeze_count()
+    # not unfrozen (0), nothing frozen anew (more); a frozen object another thread lets go of
+    # meanwhile (one left by an earlier test of the run) counts one less
     with settling() as settle_now:
         assert gc.get_threshold() == before
         settle_now()
-        assert gc.get_freeze_count() == frozen
+        assert 0 < gc.get_freeze_count() <= frozen
     assert gc.get_threshold() == before
-    assert gc.get_freeze_count() == frozen  # still the preview's
+    assert 0 < gc.get_freeze_count() <= frozen  # still the preview's
