@@ -761,13 +761,13 @@ class BuildSession:
                 # only what is still there counts as staged (the rest is written now)
                 self._staged = {path: entry for path, entry in self._staged.items()
                                 if unchanged_in(staging.folder, self._staged, path, entry[0])}
-            only_staged = staging is not None and not self.cache.persistent
-            if only_staged:
+            # the folder holding the only copy of the pages a throwaway cache does not keep (see
+            # RenderState.keep_pages): copied from there if it cannot be moved into place
+            only_copy = (staging.folder if staging is not None and not self.cache.persistent
+                         else None)
+            if only_copy is not None:
                 self._render_unstaged(records)
-            # pages a throwaway cache does not keep are copied from the staging folder if it
-            # cannot be moved into place (see RenderState.keep_pages)
-            items = self._items(planned, records,
-                                staged=staging.folder if staging is not None and only_staged else None)
+            items = self._items(planned, records, staged=only_copy)
             if staging is not None:
                 report = write_site(staging.folder, items, staged=self._staged)
                 if staging.publish():
@@ -804,7 +804,7 @@ class BuildSession:
         missing = [index for index, path in enumerate(state.paths) if path not in self._staged]
         if not missing:
             return
-        again = dataclasses.replace(state, staging="", paths=(), keep_pages=self.cache.persistent)
+        again = dataclasses.replace(state, staging="", paths=(), keep_pages=True)
         for outcome in render_chunk(again, missing):
             task = state.tasks[outcome.index]
             if outcome.errors or outcome.sha256 != records[state.paths[outcome.index]].sha256:
