@@ -172,6 +172,25 @@ def test_italian_dates_prices_and_sales(copy_site, run_cli) -> None:
     assert "28,00\xa0€" in colomba and "20,00" not in colomba and "<del" not in colomba
 
 
+@pytest.mark.parametrize(("language", "word"), [("it", "Gratis"), ("en", "Free")])
+def test_a_free_product_reads_free_not_zero(copy_site, run_cli, language: str, word: str) -> None:
+    """A free sample (``price: 0``, which stays on the site) read "0,00 €" on its page, its
+    card and its order form; it now reads "Gratis" or "Free"."""
+    site = copy_site("basic")
+    if language == "en":
+        config = site / "storefront.yaml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "language: it\nlocale: it_IT\n", "language: en\nlocale: en_US\n"), encoding="utf-8")
+    (site / "content/products/campione.md").write_text(
+        "---\ntitle: Campione\nprice: 0\nsku: C-0\n---\nUn assaggio.\n", encoding="utf-8")
+    output = build(run_cli, site)
+    page = (output / "prodotti/campione/index.html").read_text(encoding="utf-8")
+    assert f'<span class="price-now">{word}</span>' in page
+    assert "0,00" not in page and "0.00" not in page.replace('"0.00"', "")
+    listing = (output / "prodotti/index.html").read_text(encoding="utf-8")
+    assert f'<span class="price-now">{word}</span>' in listing
+
+
 def test_english_site_uses_english_strings_and_formats(copy_site, run_cli) -> None:
     site = copy_site("basic")
     config = site / "storefront.yaml"

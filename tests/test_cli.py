@@ -114,6 +114,31 @@ def test_build_prints_a_summary(run_cli, copy_site) -> None:
                      r"0 deleted in \d+\.\d\d s", result.out)
 
 
+def test_a_warning_many_files_have_is_shown_five_times_and_counted(run_cli, copy_site) -> None:
+    """110 products without a photo printed 220 lines on every build, burying the one new
+    warning; a warning repeated in many files is shown for the first five, then counted."""
+    site = copy_site("basic")
+    for number in range(7):
+        (site / "content" / "products" / f"campione-{number}.md").write_text(
+            f"---\ntitle: Campione {number}\nprice: 5\nsku: C-{number}\n---\nUn campione.\n",
+            encoding="utf-8")
+    photo = "left out of the merchant feed: Google needs a photo of the product"
+    every = run_cli("--root", site, "build", "--all-warnings")
+    assert every.code == 0, every.err
+    listed = [line for line in every.err.splitlines() if photo in line]
+    files = [line.split(":")[1].strip() for line in listed]
+    assert {f"content/products/campione-{number}.md" for number in range(7)} <= set(files)
+    assert len(files) == len(set(files)) >= 7
+    result = run_cli("--root", site, "build")
+    assert result.code == 0, result.err
+    named = [line for line in result.err.splitlines() if photo in line]
+    assert named[:5] == listed[:5]
+    assert named[5] == (f'warning: {len(files) - 5} more files have the warning "{photo} '
+                        '(JPEG, PNG, GIF, WebP, BMP or TIFF)" (storefront build --all-warnings '
+                        'lists every one)')
+    assert len(named) == 6
+
+
 @pytest.mark.parametrize(
     ("kind", "title", "path", "first_key"),
     [

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from storefront import __version__, interrupts
-from storefront.errors import BuildFailed, StorefrontError
+from storefront.errors import REPEATS_SHOWN, BuildFailed, StorefrontError, limit_repeats
 from storefront.files import remove_open_temporaries
 
 if TYPE_CHECKING:
@@ -68,6 +68,9 @@ def make_parser(wanted: Sequence[str] = tuple(_LAZY)) -> argparse.ArgumentParser
     build.add_argument("--drafts", action="store_true", help="include drafts")
     build.add_argument("--future", action="store_true", help="include posts dated in the future")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--all-warnings", action="store_true",
+                       help="list every warning (by default a warning that many files have is "
+                       f"shown for the first {REPEATS_SHOWN} and counted)")
     build.add_argument("--output", type=Path, help="output folder (default: output/ in the site)")
     build.add_argument("--base-url", help="public URL to build for, overriding storefront.yaml")
     build.add_argument("--jobs", type=_positive, metavar="N",
@@ -259,7 +262,7 @@ def run_build(args: argparse.Namespace) -> int:
         return stopped_status(signum)
     finally:
         bar.close()
-    print_report(report)
+    print_report(report, all_warnings=args.all_warnings)
     return EXIT_OK
 
 
@@ -311,9 +314,15 @@ def run_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_report(report: BuildReport) -> None:
-    for warning in report.warnings:
+def print_report(report: BuildReport, all_warnings: bool = False) -> None:
+    shown, repeated = ((report.warnings, []) if all_warnings
+                       else limit_repeats(report.warnings))
+    for warning in shown:
         print(f"warning: {warning.format()}", file=sys.stderr)
+    for group in repeated:
+        files = "file has" if group.more == 1 else "files have"
+        print(f"warning: {group.more} more {files} the warning \"{group.first.message}\" "
+              "(storefront build --all-warnings lists every one)", file=sys.stderr)
     print(f"built {report.pages} pages ({report.files} files) into {report.output}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.deleted} deleted "
           f"in {report.seconds:.2f} s ({report.rendered} pages rendered, {report.parsed} files "

@@ -105,3 +105,38 @@ def blamed_on(path: PurePath | str, doing: str = "reading") -> Iterator[None]:
         raise
     except Exception as exc:
         raise BuildFailed([unexpected_error(path, exc, doing)]) from exc
+
+
+#: how many files a warning repeated across many is shown for (the rest are counted)
+REPEATS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """A warning that more files have than are shown: its first instance and how many more."""
+
+    first: ContentError
+    more: int
+
+
+def limit_repeats(warnings: Iterable[ContentError], shown: int = REPEATS_SHOWN
+                  ) -> tuple[list[ContentError], list[Repeated]]:
+    """The warnings to show, each at most ``shown`` times, and those repeated more, counted.
+
+    A warning is the same when its message and hint are (the file and line differ): 110
+    products without a photo printed 220 lines on every build, and an owner scrolling past
+    them missed the one warning that was new. Pelican's log filter does the same (five, then a
+    count); ``storefront build --all-warnings`` lists every one.
+    """
+    kept: list[ContentError] = []
+    counts: dict[tuple[str, str], int] = {}
+    firsts: dict[tuple[str, str], ContentError] = {}
+    for warning in warnings:
+        key = (warning.message, warning.hint)
+        counts[key] = counts.get(key, 0) + 1
+        firsts.setdefault(key, warning)
+        if counts[key] <= shown:
+            kept.append(warning)
+    repeated = [Repeated(firsts[key], count - shown) for key, count in counts.items()
+                if count > shown]
+    return kept, repeated
