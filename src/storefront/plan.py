@@ -30,7 +30,15 @@ from storefront.seo import (
     to_jsonld,
 )
 from storefront.site import SiteModel, select_featured
-from storefront.urls import NAME_BYTES, UnsafePath, UrlBuilder, folders_of, longest_name
+from storefront.urls import (
+    NAME_BYTES,
+    SVG_NAMES,
+    UnsafePath,
+    UrlBuilder,
+    folders_of,
+    link_file_name,
+    longest_name,
+)
 
 T = TypeVar("T")
 
@@ -317,9 +325,9 @@ class Planner:
 
 
 def shareable(image: str) -> bool:
-    """An image social sites show in a share card: any but an SVG (none of Facebook, X,
-    LinkedIn or WhatsApp shows one; no card is cut from it)."""
-    return bool(image) and not image.split("#", 1)[0].split("?", 1)[0].lower().endswith(".svg")
+    """An image social sites show in a share card: any but an SVG, compressed or not (none of
+    Facebook, X, LinkedIn or WhatsApp shows one; no card is cut from it)."""
+    return bool(image) and not link_file_name(image).endswith(SVG_NAMES)
 
 
 def check_collisions(claims: Sequence[tuple[str, str]], urls: UrlBuilder,

@@ -51,7 +51,7 @@ from storefront.markdown import plain_summary, plain_text, scope_ids, slugify
 from storefront.meta import FaqMeta, IssueMeta, PageMeta, PostMeta, ProductMeta
 from storefront.schema import Mapper, YamlProblem, compose_yaml
 from storefront.sources import SourceFile, decode_text
-from storefront.urls import UrlBuilder
+from storefront.urls import SVG_NAMES, UrlBuilder, link_file_name
 from storefront.values import clean_name, date_from_filename, day_start, localize
 
 _SCHEMAS: dict[str, type] = {
@@ -417,8 +417,8 @@ def _uncut(whose: str, image: str | None, focus: str) -> list[tuple[str, str, st
     (shared whole) or an image on another site (never fetched). The focus was dropped silently."""
     if not focus or not image:
         return []
-    name = image.split("#", 1)[0].split("?", 1)[0].lower()
-    if name.endswith((".svg", ".svgz", ".svg.gz")):
+    name = link_file_name(image)
+    if name.endswith(SVG_NAMES):
         kind, hint = "an SVG", ("SVG images are not cropped (no social site shows one: the page "
                                 "is shared with the site's image: instead); remove image_focus")
     elif name.endswith(".gif"):

@@ -85,6 +85,17 @@ def is_site_path(url: str) -> bool:
 
 #: bytes of one file or folder name: what ext4, APFS and most other file systems allow (an
 #: accented letter takes two); a longer name fails the write ("File name too long")
+#: how an SVG's name ends, compressed ones too (many hosts serve them as an SVG with
+#: Content-Encoding: gzip): no social site shows one, and no card is cut from one
+SVG_NAMES = (".svg", ".svgz", ".svg.gz")
+
+
+def link_file_name(link: str) -> str:
+    """A link's path in lower case without its query or fragment: what its name tells of the
+    file's kind (``/assets/Logo.SVG?v=2`` -> ``/assets/logo.svg``)."""
+    return link.split("#", 1)[0].split("?", 1)[0].lower()
+
+
 NAME_BYTES = 255
 
 
