@@ -631,8 +631,8 @@ class BuildSession:
                               if s.kind == "assets"}
         # only what is published is checked: a draft waiting for its photo must not block a build
         targets = LinkTargets(known, reasons, served_elsewhere(config, urls))
-        uses = self._image_memo.uses if self._image_memo is not None else None
-        problems += check_links(model.published(), targets, urls, uses)
+        assert self._image_memo is not None  # made by the plan stage
+        problems += check_links(model.published(), targets, urls, self._image_memo.uses)
         problems += check_repeats(model.published())
         problems += check_template_images(planned.template_images, targets, urls)
         problems += check_config_image(config, planned.config_text, targets, urls)
